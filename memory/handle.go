@@ -1,0 +1,121 @@
+package memory
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Handle owns memory outside the Go heap (an anonymous allocation or a file
+// mapping) and is the only thing that can free it. Views of it come from
+// Memory (and, for a WritableHandle, Writable); they stay usable until Close.
+// A Handle is safe for concurrent use, but Close must not run concurrently
+// with accesses through its views.
+type Handle struct {
+	b       *block
+	leak    *leakRecord
+	cleanup runtime.Cleanup
+}
+
+// WritableHandle owns memory that can be written: an anonymous allocation or a
+// writable file mapping. It has every method of Handle.
+type WritableHandle struct{ Handle }
+
+func newHandle(b *block) Handle {
+	h := Handle{b: b, leak: newLeakRecord(b)}
+	return h
+}
+
+// watch registers the leak report of h; it runs if h is garbage collected
+// without Close.
+func (h *Handle) watch() { h.cleanup = runtime.AddCleanup(h, reportLeak, h.leak) }
+
+// Memory returns a read-only little-endian view of the whole memory.
+func (h *Handle) Memory() Memory { return Memory{newView(h.b)} }
+
+// Size returns the size of the memory in bytes.
+func (h *Handle) Size() int64 { return h.b.size }
+
+// Close frees the memory (unmapping it) and invalidates every view of it.
+// Close of an already closed handle returns ErrClosed.
+func (h *Handle) Close() error {
+	first, err := h.b.close()
+	if !first {
+		return ErrClosed
+	}
+	h.cleanup.Stop()
+	h.leak.release()
+	return err
+}
+
+// Load asks the kernel to bring all of the memory into RAM (madvise
+// WILLNEED) and then touches every page, so that later reads do not fault.
+// It works for mappings of any size, past 2 GiB included.
+func (h *Handle) Load() error {
+	if !h.b.isOpen() {
+		return ErrClosed
+	}
+	if err := adviseWillNeed(h.b.mapping); err != nil {
+		return err
+	}
+	var sink byte
+	for off := 0; off < len(h.b.mapping); off += int(pageSize) {
+		sink ^= h.b.mapping[off]
+	}
+	runtime.KeepAlive(sink)
+	return nil
+}
+
+// IsLoaded reports whether every page of the memory is resident in RAM.
+func (h *Handle) IsLoaded() (bool, error) {
+	if !h.b.isOpen() {
+		return false, ErrClosed
+	}
+	return resident(h.b.mapping)
+}
+
+// Writable returns a writable little-endian view of the whole memory.
+func (h *WritableHandle) Writable() WritableMemory { return WritableMemory{view: newView(h.b)} }
+
+// Force writes the changed pages of a file mapping back to the file and waits
+// until they are on the device (msync). For anonymous memory there is nothing
+// to write and Force returns nil.
+func (h *WritableHandle) Force() error {
+	if !h.b.isOpen() {
+		return ErrClosed
+	}
+	if h.b.kind != fileBlock {
+		return nil
+	}
+	return syncMapping(h.b.mapping)
+}
+
+// Allocate returns size bytes of zeroed memory outside the Go heap
+// (anonymous mmap): the garbage collector never scans it, and pages use RAM
+// only once they are touched. Sizes far beyond 2 GiB are fine. The caller owns
+// the memory and must Close the handle.
+func Allocate(size int64) (*WritableHandle, error) {
+	if size <= 0 {
+		return nil, fmt.Errorf("%w: allocating %d bytes", ErrInvalidSize, size)
+	}
+	b, err := newOffHeapBlock(size)
+	if err != nil {
+		return nil, err
+	}
+	h := &WritableHandle{newHandle(b)}
+	h.watch()
+	return h, nil
+}
+
+// newOffHeapBlock maps size bytes of anonymous memory into a block.
+func newOffHeapBlock(size int64) (*block, error) {
+	m, err := mapAnon(size)
+	if err != nil {
+		return nil, err
+	}
+	b := &block{size: size, kind: offHeapBlock, mapping: m, writable: true}
+	b.base = pointerTo(m)
+	accountMap(b, 1)
+	return b, nil
+}
+
+func (b *block) isOpen() bool { return !b.closed.Load() }

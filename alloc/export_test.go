@@ -1,0 +1,4 @@
+package alloc
+
+// ClassSizes exposes the size-class table for tests.
+var ClassSizes = classSizes

@@ -1,0 +1,82 @@
+package tier
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Level names a tier, fastest first.
+type Level uint8
+
+const (
+	Hot     Level = iota // GPU memory, or live Go memory
+	Warm                 // RAM outside the Go heap
+	Cold                 // local disk
+	Glacier              // object storage
+)
+
+// Levels lists every level, fastest first.
+var Levels = [...]Level{Hot, Warm, Cold, Glacier}
+
+var levelNames = [...]string{"hot", "warm", "cold", "glacier"}
+
+// String returns "hot", "warm", "cold" or "glacier".
+func (l Level) String() string {
+	if int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return fmt.Sprintf("tier(%d)", uint8(l))
+}
+
+// ParseLevel returns the level named s (case-insensitive), or an error
+// listing the names it accepts.
+func ParseLevel(s string) (Level, error) {
+	for i, name := range levelNames {
+		if strings.EqualFold(s, name) {
+			return Level(i), nil
+		}
+	}
+	return 0, fmt.Errorf("tier: unknown tier %q (want hot, warm, cold or glacier)", s)
+}
+
+// Store is the storage of one tier. Implementations are safe for concurrent
+// use; after Close every method returns ErrClosed.
+type Store interface {
+	// Put stores a copy of value under key with meta (opaque bytes the
+	// caller gets back from Scan), replacing any earlier value, and returns
+	// the bytes the entry now occupies in the tier (after compression, with
+	// per-entry overhead): that is what counts against the tier's budget.
+	// The caller may reuse value and meta once Put returns.
+	Put(key string, value, meta []byte) (int64, error)
+
+	// Get appends key's value to dst and returns the result. Stores whose
+	// data has left memory verify a checksum and return ErrCorrupt rather
+	// than altered bytes.
+	Get(key string, dst []byte) ([]byte, error)
+
+	// View calls fn with key's value, without a copy where the store can: the
+	// slice is valid only until fn returns and must not be modified. View
+	// returns fn's error.
+	View(key string, fn func(value []byte) error) error
+
+	// Delete removes key and returns the bytes it occupied; ErrNotFound if absent.
+	Delete(key string) (int64, error)
+
+	// Close releases the store. A persistent store keeps its data for the
+	// next Open; a memory store drops it (the Manager demotes first).
+	Close() error
+}
+
+// Persistent is a Store whose data survives Close and a crash.
+type Persistent interface {
+	Store
+
+	// Scan calls fn for every key the store holds, with its meta and the
+	// bytes it occupies, in no particular order; it stops at fn's first
+	// error and returns it. It is how the Manager rebuilds its catalog at
+	// Open. The meta slice is valid only during fn.
+	Scan(fn func(key string, meta []byte, size int64) error) error
+
+	// Sync makes every Put and Delete that returned before it durable.
+	Sync() error
+}

@@ -256,3 +256,26 @@ func TestPoolResets(t *testing.T) {
 		t.Errorf("Get returned len %d cap %d", len(*got), cap(*got))
 	}
 }
+
+func TestSlabReportsReleasedSpans(t *testing.T) {
+	var released []int64
+	s, err := alloc.NewSlab(1<<20, &alloc.SlabOptions{SpanSize: 64 << 10, Released: func(off, size int64) {
+		if size != 64<<10 {
+			t.Errorf("released %d bytes, want a span", size)
+		}
+		released = append(released, off)
+	}})
+	must(t, err)
+	var offs []int64
+	for range 40 { // 64 KiB spans of 4 KiB slots hold 16: three spans
+		off, err := s.Alloc(4096)
+		must(t, err)
+		offs = append(offs, off)
+	}
+	for _, off := range offs {
+		must(t, s.Free(off, 4096))
+	}
+	if len(released) != 2 { // the class keeps one empty span
+		t.Errorf("%d spans released, want 2", len(released))
+	}
+}

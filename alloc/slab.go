@@ -18,6 +18,10 @@ type SlabOptions struct {
 	// spans). It may not exceed SpanSize nor 1 MiB: larger allocations belong
 	// in a Buddy.
 	MaxSize int64
+	// Released, if set, is called with the offset and size of a span each
+	// time the span goes back to the pool with no slot in use, so that the
+	// owner can return the memory behind it to the system.
+	Released func(off, size int64)
 }
 
 // Slab is a size-class allocator. The space is cut into spans; a span serves
@@ -37,6 +41,7 @@ type Slab struct {
 	classOf   []uint8 // classOf[(size+15)/16] is the class of size
 	spans     []span
 	freeSpans []int32 // spans that belong to no class
+	released  func(off, size int64)
 	counters
 }
 
@@ -72,7 +77,7 @@ func NewSlab(capacity int64, opts *SlabOptions) (*Slab, error) {
 		return nil, fmt.Errorf("%w: slab of %d bytes with %d-byte spans and %d-byte max size",
 			ErrInvalidSize, capacity, o.SpanSize, o.MaxSize)
 	}
-	s := &Slab{capacity: capacity, spanShift: uint(bits.TrailingZeros64(uint64(o.SpanSize))), maxSize: o.MaxSize}
+	s := &Slab{capacity: capacity, spanShift: uint(bits.TrailingZeros64(uint64(o.SpanSize))), maxSize: o.MaxSize, released: o.Released}
 	s.initClasses(o.SpanSize)
 	s.spans = make([]span, capacity>>s.spanShift)
 	s.freeSpans = make([]int32, 0, len(s.spans))
@@ -284,6 +289,9 @@ func (s *Slab) releaseSpan(cl *sizeClass, sp *span) {
 	s.removePartial(cl, sp)
 	sp.class = -1
 	s.freeSpans = append(s.freeSpans, sp.index)
+	if s.released != nil {
+		s.released(int64(sp.index)<<s.spanShift, 1<<s.spanShift)
+	}
 }
 
 // Reset frees every allocation: all spans return to the pool.

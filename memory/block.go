@@ -58,3 +58,8 @@ func (b *block) close() (bool, error) {
 	accountMap(b, -1)
 	return true, unmap(m, b.kind)
 }
+
+// mappingOffset returns where the block's first usable byte lies in its mapping.
+func (b *block) mappingOffset() int64 {
+	return int64(uintptr(b.base) - uintptr(pointerTo(b.mapping)))
+}

@@ -89,6 +89,27 @@ func (h *WritableHandle) Force() error {
 	return syncMapping(h.b.mapping)
 }
 
+// Discard tells the system that the n bytes at off are no longer needed: for
+// anonymous memory their RAM is returned at once and they read as zero
+// afterwards; for a file mapping the pages are dropped from this process and
+// read again from the file. Only whole pages inside the range are discarded.
+// Views stay valid.
+func (h *WritableHandle) Discard(off, n int64) error {
+	if !h.b.isOpen() {
+		return ErrClosed
+	}
+	if off < 0 || n < 0 || off > h.b.size-n {
+		return fmt.Errorf("%w: discarding %d bytes at offset %d of %d", ErrInvalidSize, n, off, h.b.size)
+	}
+	start := h.b.mappingOffset() + off
+	first := (start + pageSize - 1) &^ (pageSize - 1)
+	last := (start + n) &^ (pageSize - 1)
+	if last <= first {
+		return nil
+	}
+	return discard(h.b.mapping[first:last])
+}
+
 // Allocate returns size bytes of zeroed memory outside the Go heap
 // (anonymous mmap): the garbage collector never scans it, and pages use RAM
 // only once they are touched. Sizes far beyond 2 GiB are fine. The caller owns

@@ -256,3 +256,28 @@ func TestLeakedHandleIsReported(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscardZeroesWholePages(t *testing.T) {
+	page := int64(os.Getpagesize())
+	h, err := memory.Allocate(4 * page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w := h.Writable()
+	w.Fill(0, 4*page, 0xff)
+	if err := h.Discard(page-1, 2*page+2); err != nil { // covers pages 1 and 2 whole
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		off  int64
+		want byte
+	}{{page - 1, 0xff}, {page, 0}, {3*page - 1, 0}, {3 * page, 0xff}} {
+		if got := w.GetUint8(c.off); got != c.want {
+			t.Errorf("byte %d = %#x after Discard, want %#x", c.off, got, c.want)
+		}
+	}
+	if err := h.Discard(0, 5*page); !errors.Is(err, memory.ErrInvalidSize) {
+		t.Errorf("Discard past the end = %v", err)
+	}
+}

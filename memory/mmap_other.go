@@ -11,3 +11,4 @@ func mapFile(*os.File, int64, int64, bool) ([]byte, error) { return nil, ErrUnsu
 func unmap([]byte, blockKind) error                        { return ErrUnsupported }
 func adviseWillNeed([]byte) error                          { return ErrUnsupported }
 func syncMapping([]byte) error                             { return ErrUnsupported }
+func discard([]byte) error                                 { return ErrUnsupported }

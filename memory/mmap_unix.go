@@ -56,3 +56,11 @@ func syncMapping(b []byte) error {
 	}
 	return nil
 }
+
+// discard releases the pages of b (madvise DONTNEED).
+func discard(b []byte) error {
+	if err := unix.Madvise(b, unix.MADV_DONTNEED); err != nil {
+		return fmt.Errorf("memory: madvise DONTNEED: %w", err)
+	}
+	return nil
+}

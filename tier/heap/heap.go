@@ -1,0 +1,182 @@
+// Package heap is the hot tier without a GPU: values in live Go memory,
+// uncompressed, read in place.
+package heap
+
+import (
+	"sync"
+
+	"github.com/tiermem/tiermem/tier"
+)
+
+// entryOverhead approximates the Go memory an entry costs beyond its key and
+// value (map slot, entry struct, slice headers), so that budgets count it.
+const entryOverhead = 64
+
+// shards spreads the keys over independently locked maps.
+const shards = 64
+
+// Store keeps values in Go maps. It is safe for concurrent use; a View holds
+// its shard's read lock while the callback runs.
+type Store struct {
+	shards [shards]shard
+	closed sync.Once
+}
+
+type shard struct {
+	mu     sync.RWMutex      // protects values and closed
+	values map[string][]byte // key → value (a private copy) followed by meta
+	metaAt map[string]int    // key → where meta starts in values[key], if any
+	closed bool
+}
+
+// New returns an empty store.
+func New() *Store {
+	s := &Store{}
+	for i := range s.shards {
+		s.shards[i].values = map[string][]byte{}
+		s.shards[i].metaAt = map[string]int{}
+	}
+	return s
+}
+
+func (s *Store) shard(key string) *shard {
+	var h uint32 = 2166136261
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return &s.shards[h%shards]
+}
+
+// Size returns the bytes a value of n bytes under key occupies.
+func Size(key string, n int) int64 { return int64(len(key)+n) + entryOverhead }
+
+// Put stores a copy of value and meta under key.
+func (s *Store) Put(key string, value, meta []byte) (int64, error) {
+	if key == "" {
+		return 0, tier.ErrInvalidKey
+	}
+	buf := make([]byte, len(value)+len(meta))
+	copy(buf, value)
+	copy(buf[len(value):], meta)
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return 0, tier.ErrClosed
+	}
+	sh.values[key] = buf
+	if len(meta) > 0 {
+		sh.metaAt[key] = len(value)
+	} else {
+		delete(sh.metaAt, key)
+	}
+	return Size(key, len(buf)), nil
+}
+
+// Get appends key's value to dst.
+func (s *Store) Get(key string, dst []byte) ([]byte, error) {
+	err := s.View(key, func(v []byte) error {
+		dst = append(dst, v...)
+		return nil
+	})
+	return dst, err
+}
+
+// View calls fn with the stored value itself: fn must not modify it or keep
+// it past its return.
+func (s *Store) View(key string, fn func(value []byte) error) error {
+	sh := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed {
+		return tier.ErrClosed
+	}
+	buf, ok := sh.values[key]
+	if !ok {
+		return tier.ErrNotFound
+	}
+	if at, ok := sh.metaAt[key]; ok {
+		buf = buf[:at:at]
+	}
+	return fn(buf)
+}
+
+// Meta returns a copy of key's meta.
+func (s *Store) Meta(key string) ([]byte, error) {
+	sh := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed {
+		return nil, tier.ErrClosed
+	}
+	buf, ok := sh.values[key]
+	if !ok {
+		return nil, tier.ErrNotFound
+	}
+	at, ok := sh.metaAt[key]
+	if !ok {
+		return nil, nil
+	}
+	return append([]byte(nil), buf[at:]...), nil
+}
+
+// Delete removes key.
+func (s *Store) Delete(key string) (int64, error) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return 0, tier.ErrClosed
+	}
+	buf, ok := sh.values[key]
+	if !ok {
+		return 0, tier.ErrNotFound
+	}
+	delete(sh.values, key)
+	delete(sh.metaAt, key)
+	return Size(key, len(buf)), nil
+}
+
+// Scan calls fn for every key with its meta and size, shard by shard; fn runs
+// under the shard's read lock and must not call the store.
+func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
+	for i := range s.shards {
+		if err := s.shards[i].scan(fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed {
+		return tier.ErrClosed
+	}
+	for key, buf := range sh.values {
+		var meta []byte
+		if at, ok := sh.metaAt[key]; ok {
+			meta = buf[at:]
+		}
+		if err := fn(key, meta, Size(key, len(buf))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close drops every value.
+func (s *Store) Close() error {
+	err := tier.ErrClosed
+	s.closed.Do(func() {
+		err = nil
+		for i := range s.shards {
+			sh := &s.shards[i]
+			sh.mu.Lock()
+			sh.values, sh.metaAt, sh.closed = nil, nil, true
+			sh.mu.Unlock()
+		}
+	})
+	return err
+}

@@ -1,0 +1,306 @@
+// Package offheap is the warm tier: values in RAM outside the Go heap, so
+// that holding millions of them costs the garbage collector nothing and the
+// process's resident memory follows what is stored.
+//
+// Records (key, optional meta, value) live in slots of an alloc.Slab over one
+// anonymous mapping; values too big for the slab get a mapping each. The
+// index is an open-addressing hash table, also outside the heap, 8 bytes a
+// slot. Values are compressed with s2 when a sample shows it pays. Spans the
+// slab no longer uses are returned to the system, so deleting values lowers
+// the RSS.
+package offheap
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/tier"
+)
+
+// Options configures a Store; the zero value gives the defaults.
+type Options struct {
+	// Capacity is the size of the mapping that holds records of up to
+	// MaxSmall bytes: address space reserved at Open, RAM only as it is used.
+	// Default 1 GiB.
+	Capacity int64
+	// MaxSmall is the largest record kept in the slab; larger ones get a
+	// mapping of their own. Default 64 KiB, at most 1 MiB.
+	MaxSmall int64
+	// Compress stores values in s2 form when a sample of them compresses to
+	// at most 7/8 of its size and the whole value then to at most 7/8.
+	Compress bool
+}
+
+const shardCount = 64
+
+// Store is the warm tier's storage. It is safe for concurrent use. A View
+// holds its shard's read lock while the callback runs.
+type Store struct {
+	space    *space
+	shards   [shardCount]shard
+	compress bool
+	closed   atomic.Bool
+}
+
+type shard struct {
+	mu  sync.RWMutex // protects idx and the records it points to
+	idx *index
+}
+
+// Hash is the hash the store indexes keys by, and KeyOf looks keys up by.
+func Hash(key string) uint64 { return xxhash.Sum64String(key) }
+
+// New returns an empty store.
+func New(opts *Options) (*Store, error) {
+	o := Options{Capacity: 1 << 30, MaxSmall: 64 << 10}
+	if opts != nil {
+		o.Compress = opts.Compress
+		if opts.Capacity > 0 {
+			o.Capacity = opts.Capacity
+		}
+		if opts.MaxSmall > 0 {
+			o.MaxSmall = opts.MaxSmall
+		}
+	}
+	sp, err := newSpace(o.Capacity, o.MaxSmall)
+	if err != nil {
+		return nil, fmt.Errorf("offheap: %w", err)
+	}
+	s := &Store{space: sp, compress: o.Compress}
+	for i := range s.shards {
+		if s.shards[i].idx, err = newIndex(minIndexSlots, s.hashAt); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// hashAt returns the hash of the key of the record at loc.
+func (s *Store) hashAt(loc uint64) uint64 {
+	return xxhash.Sum64(readRecord(s.space.record(loc)).key)
+}
+
+func (s *Store) shardOf(hash uint64) *shard { return &s.shards[hash>>58] }
+
+// find returns the position of key's slot, its location and record, or -1.
+// The shard's lock must be held.
+func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, uint64, record) {
+	var found record
+	var loc uint64
+	pos := sh.idx.find(hash, func(l uint64) bool {
+		r := readRecord(s.space.record(l))
+		if string(r.key) != key {
+			return false
+		}
+		found, loc = r, l
+		return true
+	})
+	return pos, loc, found
+}
+
+// Put stores key's value (compressed when it pays) and meta.
+func (s *Store) Put(key string, value, meta []byte) (int64, error) {
+	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
+		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
+	}
+	if s.closed.Load() {
+		return 0, tier.ErrClosed
+	}
+	stored, flags := s.encode(value)
+	loc, size, charged, err := s.place(key, meta, stored, flags)
+	if err != nil {
+		return 0, err
+	}
+	hash := Hash(key)
+	sh := s.shardOf(hash)
+	sh.mu.Lock()
+	pos, old, oldRec := s.findLocked(sh, key, hash)
+	if pos >= 0 {
+		sh.idx.set(pos, hash, loc)
+	} else if err = sh.idx.insert(hash, loc); err != nil {
+		sh.mu.Unlock()
+		s.space.free(loc, size)
+		return 0, fmt.Errorf("offheap: growing the index: %w", err)
+	}
+	sh.mu.Unlock()
+	if pos >= 0 {
+		s.space.free(old, oldRec.layout.size())
+	}
+	return charged, nil
+}
+
+// place writes a new record and returns its location, size and the bytes it
+// occupies (its slot or mapping plus its index slot).
+func (s *Store) place(key string, meta, stored []byte, flags uint8) (uint64, int64, int64, error) {
+	l := layoutFor(smallHeader, int64(len(key)), int64(len(meta)), int64(len(stored)))
+	if !s.space.small(l.size()) || int64(len(stored)) > 1<<32-1 {
+		l = layoutFor(largeHeader, int64(len(key)), int64(len(meta)), int64(len(stored)))
+	}
+	loc, m, charged, err := s.space.alloc(l.size())
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	writeRecord(m, l, flags, key, meta, stored)
+	return loc, l.size(), charged + 10, nil // about 10 bytes of index slot per key
+}
+
+// Get appends key's value to dst.
+func (s *Store) Get(key string, dst []byte) ([]byte, error) {
+	err := s.view(key, func(r record) error {
+		var err error
+		dst, err = s.decodeAppend(dst, r)
+		return err
+	})
+	return dst, err
+}
+
+// View calls fn with key's value. For a value stored uncompressed the slice is
+// the off-heap memory itself; for a compressed one it is a decoded copy. It
+// is valid only until fn returns and must not be modified.
+func (s *Store) View(key string, fn func(value []byte) error) error {
+	return s.view(key, func(r record) error {
+		if r.flags&flagCompressed == 0 {
+			return fn(r.stored)
+		}
+		buf := bufPool.Get().(*[]byte)
+		defer bufPool.Put(buf)
+		var err error
+		if *buf, err = s.decodeAppend((*buf)[:0], r); err != nil {
+			return err
+		}
+		return fn(*buf)
+	})
+}
+
+// Meta returns a copy of key's meta.
+func (s *Store) Meta(key string) ([]byte, error) {
+	var meta []byte
+	err := s.view(key, func(r record) error {
+		meta = append([]byte(nil), r.meta...)
+		return nil
+	})
+	return meta, err
+}
+
+// view finds key under its shard's read lock and calls fn with its record.
+func (s *Store) view(key string, fn func(record) error) error {
+	if s.closed.Load() {
+		return tier.ErrClosed
+	}
+	hash := Hash(key)
+	sh := s.shardOf(hash)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	pos, _, r := s.findLocked(sh, key, hash)
+	if pos < 0 {
+		return tier.ErrNotFound
+	}
+	return fn(r)
+}
+
+// KeyOf returns the key whose hash is hash, if the store holds one.
+func (s *Store) KeyOf(hash uint64) (string, bool) {
+	sh := s.shardOf(hash)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	var key string
+	pos := sh.idx.find(hash, func(l uint64) bool {
+		r := readRecord(s.space.record(l))
+		if xxhash.Sum64(r.key) != hash {
+			return false
+		}
+		key = string(r.key)
+		return true
+	})
+	return key, pos >= 0
+}
+
+// Delete removes key and frees its record.
+func (s *Store) Delete(key string) (int64, error) {
+	if s.closed.Load() {
+		return 0, tier.ErrClosed
+	}
+	hash := Hash(key)
+	sh := s.shardOf(hash)
+	sh.mu.Lock()
+	pos, loc, r := s.findLocked(sh, key, hash)
+	if pos < 0 {
+		sh.mu.Unlock()
+		return 0, tier.ErrNotFound
+	}
+	sh.idx.remove(pos)
+	sh.mu.Unlock()
+	return s.space.free(loc, r.layout.size()) + 10, nil
+}
+
+// Scan calls fn for every key with its meta and the bytes it occupies, shard
+// by shard under the shard's read lock: fn must not call the store.
+func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
+	if s.closed.Load() {
+		return tier.ErrClosed
+	}
+	for i := range s.shards {
+		if err := s.scanShard(&s.shards[i], fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64) error) error {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	var err error
+	sh.idx.each(func(loc uint64) bool {
+		r := readRecord(s.space.record(loc))
+		err = fn(string(r.key), r.meta, r.layout.size())
+		return err == nil
+	})
+	return err
+}
+
+// Stats describes the store's memory.
+type Stats struct {
+	Items        int   // keys held
+	SlabReserved int64 // bytes of slab slots in use
+	LargeRecords int   // records in mappings of their own
+	LargeBytes   int64 // bytes of those mappings
+	IndexBytes   int64 // bytes of the index tables
+}
+
+// Stats returns the store's counts.
+func (s *Store) Stats() Stats {
+	slab, n, bytes := s.space.stats()
+	st := Stats{SlabReserved: slab.ReservedBytes, LargeRecords: n, LargeBytes: bytes}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		st.Items += sh.idx.live
+		st.IndexBytes += sh.idx.bytes()
+		sh.mu.RUnlock()
+	}
+	return st
+}
+
+// Close frees all the store's memory.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return tier.ErrClosed
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		if sh.idx != nil {
+			sh.idx.close()
+		}
+		sh.mu.Unlock()
+	}
+	return s.space.close()
+}
+
+var _ tier.Store = (*Store)(nil)
+
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}

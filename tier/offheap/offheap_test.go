@@ -88,7 +88,7 @@ func TestValuesAreAlignedForTypedViews(t *testing.T) {
 	s := open(t, nil)
 	defer s.Close()
 	for _, key := range []string{"a", "ab", "abc", "abcdefg", "abcdefgh"} {
-		if _, err := s.Put(key, make([]byte, 64), []byte("m")); err != nil {
+		if _, err := s.Put(key, make([]byte, 256), nil); err != nil {
 			t.Fatal(err)
 		}
 		s.View(key, func(v []byte) error {

@@ -4,30 +4,44 @@ import (
 	"github.com/tiermem/tiermem/memory"
 )
 
-// A record is one entry in off-heap memory, in the host's byte order:
+// A record is one entry in off-heap memory, in the host's byte order, in
+// one of three forms. Small entries (key ≤ 255 bytes, stored value < 256
+// bytes, no meta) take the compact form, 4 bytes of header and no padding:
 //
-//	0      2      3      4                8
+//	0      1      2                4
+//	+------+------+----------------+-----------+------------------+
+//	|flags |keyLen| stored length  | key bytes | value (stored)   |
+//	+------+------+----------------+-----------+------------------+
+//	 uint8  uint8  uint16
+//
+// Other slab records take the full form, whose value starts at an 8-byte
+// boundary (records are 16-byte aligned) so that typed views of arrays are
+// aligned:
+//
+//	0      1      2      4                8
 //	+------+------+------+----------------+-----------+---------------+-----+---------------+
-//	|keyLen|flags | pad  | stored length  | key bytes | [meta length, | pad | value         |
+//	|flags | pad  |keyLen| stored length  | key bytes | [meta length, | pad | value         |
 //	|      |      |      |                |           |  meta bytes]  |     | (stored form) |
 //	+------+------+------+----------------+-----------+---------------+-----+---------------+
-//	 uint16 uint8  uint8  uint32           keyLen      only if flagMeta 0..7  stored length
+//	 uint8  uint8  uint16 uint32           keyLen      only if flagMeta 0..7
 //	                                                   uint16 + n
 //
-// The value starts at an 8-byte boundary of the record (records themselves are
-// 16-byte aligned), so that typed views of array data are aligned. Records in a
-// mapping of their own (values too big for the slab) have a 16-byte header
-// whose length field is a uint64 at offset 8.
+// Records in a mapping of their own (values too big for the slab) have the
+// full form with a 16-byte header whose length is a uint64 at offset 8.
 const (
-	smallHeader = 8  // header of a slab record
-	largeHeader = 16 // header of a record in its own mapping
+	compactHeader = 4  // header of a compact record
+	smallHeader   = 8  // header of a full slab record
+	largeHeader   = 16 // header of a record in its own mapping
 
 	flagCompressed = 1 << 0 // the stored value is s2-encoded
 	flagLarge      = 1 << 1 // the record has the 16-byte header
 	flagMeta       = 1 << 2 // meta follows the key
+	flagCompact    = 1 << 3 // the record has the 4-byte header
 
-	maxKeyLen  = 1<<16 - 1
-	maxMetaLen = 1<<16 - 1
+	maxKeyLen       = 1<<16 - 1
+	maxMetaLen      = 1<<16 - 1
+	maxCompactKey   = 255
+	maxCompactValue = 255
 )
 
 // recordLayout says where the parts of a record lie.
@@ -35,13 +49,25 @@ type recordLayout struct {
 	header, keyLen, meta, pad, stored int64 // meta: bytes of meta length + meta, 0 if none
 }
 
+// layoutFor returns the layout of a record with the given header size.
 func layoutFor(header, keyLen, metaLen, stored int64) recordLayout {
 	meta := int64(0)
 	if metaLen > 0 {
 		meta = 2 + metaLen
 	}
-	pad := (8 - (header+keyLen+meta)%8) % 8
+	pad := int64(0)
+	if header != compactHeader {
+		pad = (8 - (header+keyLen+meta)%8) % 8
+	}
 	return recordLayout{header: header, keyLen: keyLen, meta: meta, pad: pad, stored: stored}
+}
+
+// headerFor picks the smallest header form for a record.
+func headerFor(keyLen, metaLen, stored int64) int64 {
+	if keyLen <= maxCompactKey && stored <= maxCompactValue && metaLen == 0 {
+		return compactHeader
+	}
+	return smallHeader
 }
 
 func (l recordLayout) valueOffset() int64 { return l.header + l.keyLen + l.meta + l.pad }
@@ -49,20 +75,27 @@ func (l recordLayout) size() int64        { return l.valueOffset() + l.stored }
 
 // writeRecord fills m (at least l.size() bytes) with a record.
 func writeRecord(m memory.WritableMemory, l recordLayout, flags uint8, key string, meta, stored []byte) {
-	m.PutUint16(0, uint16(l.keyLen))
-	if l.header == largeHeader {
+	switch l.header {
+	case compactHeader:
+		flags |= flagCompact
+		m.PutUint8(1, uint8(l.keyLen))
+		m.PutUint16(2, uint16(l.stored))
+	case largeHeader:
 		flags |= flagLarge
 		m.PutUint64(8, uint64(l.stored))
-	} else {
+	default:
 		m.PutUint32(4, uint32(l.stored))
+	}
+	if l.header != compactHeader {
+		m.PutUint8(1, uint8(l.pad))
+		m.PutUint16(2, uint16(l.keyLen))
 	}
 	if len(meta) > 0 {
 		flags |= flagMeta
 		m.PutUint16(l.header+l.keyLen, uint16(len(meta)))
 		m.PutBytes(l.header+l.keyLen+2, meta)
 	}
-	m.PutUint8(2, flags)
-	m.PutUint8(3, uint8(l.pad))
+	m.PutUint8(0, flags)
 	copy(m.Bytes(l.header, l.keyLen), key)
 	m.PutBytes(l.valueOffset(), stored)
 }
@@ -76,11 +109,15 @@ type record struct {
 
 // readRecord decodes the record that starts m.
 func readRecord(m memory.Memory) record {
-	keyLen := int64(m.GetUint16(0))
-	flags := m.GetUint8(2)
-	header, stored := int64(smallHeader), int64(m.GetUint32(4))
-	if flags&flagLarge != 0 {
-		header, stored = largeHeader, int64(m.GetUint64(8))
+	flags := m.GetUint8(0)
+	var header, keyLen, stored int64
+	switch {
+	case flags&flagCompact != 0:
+		header, keyLen, stored = compactHeader, int64(m.GetUint8(1)), int64(m.GetUint16(2))
+	case flags&flagLarge != 0:
+		header, keyLen, stored = largeHeader, int64(m.GetUint16(2)), int64(m.GetUint64(8))
+	default:
+		header, keyLen, stored = smallHeader, int64(m.GetUint16(2)), int64(m.GetUint32(4))
 	}
 	metaLen := int64(0)
 	if flags&flagMeta != 0 {

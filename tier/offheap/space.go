@@ -10,7 +10,7 @@ import (
 )
 
 // largeFlag marks a location that names a record in its own mapping rather
-// than an offset in the slab.
+// than an offset in the slab (slab offsets stay below 2⁴⁶, 64 TiB).
 const largeFlag = 1 << (locationBits - 1)
 
 // space is where records live: small ones in slots of a slab over one

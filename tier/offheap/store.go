@@ -41,6 +41,7 @@ type Store struct {
 	space    *space
 	shards   [shardCount]shard
 	compress bool
+	hand     clockHand
 	closed   atomic.Bool
 }
 
@@ -135,7 +136,8 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 // place writes a new record and returns its location, size and the bytes it
 // occupies (its slot or mapping plus its index slot).
 func (s *Store) place(key string, meta, stored []byte, flags uint8) (uint64, int64, int64, error) {
-	l := layoutFor(smallHeader, int64(len(key)), int64(len(meta)), int64(len(stored)))
+	keyLen, metaLen, storedLen := int64(len(key)), int64(len(meta)), int64(len(stored))
+	l := layoutFor(headerFor(keyLen, metaLen, storedLen), keyLen, metaLen, storedLen)
 	if !s.space.small(l.size()) || int64(len(stored)) > 1<<32-1 {
 		l = layoutFor(largeHeader, int64(len(key)), int64(len(meta)), int64(len(stored)))
 	}
@@ -158,8 +160,9 @@ func (s *Store) Get(key string, dst []byte) ([]byte, error) {
 }
 
 // View calls fn with key's value. For a value stored uncompressed the slice is
-// the off-heap memory itself; for a compressed one it is a decoded copy. It
-// is valid only until fn returns and must not be modified.
+// the off-heap memory itself (8-byte aligned if it has 256 bytes or more);
+// for a compressed one it is a decoded copy. It is valid only until fn
+// returns and must not be modified.
 func (s *Store) View(key string, fn func(value []byte) error) error {
 	return s.view(key, func(r record) error {
 		if r.flags&flagCompressed == 0 {
@@ -198,6 +201,7 @@ func (s *Store) view(key string, fn func(record) error) error {
 	if pos < 0 {
 		return tier.ErrNotFound
 	}
+	sh.idx.touch(pos)
 	return fn(r)
 }
 
@@ -254,7 +258,7 @@ func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	var err error
-	sh.idx.each(func(loc uint64) bool {
+	sh.idx.each(func(_ int, loc uint64) bool {
 		r := readRecord(s.space.record(loc))
 		err = fn(string(r.key), r.meta, r.layout.size())
 		return err == nil

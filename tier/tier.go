@@ -80,3 +80,16 @@ type Persistent interface {
 	// Sync makes every Put and Delete that returned before it durable.
 	Sync() error
 }
+
+// MetaViewer is a Store that hands over a value together with its meta in
+// one lookup, and its meta alone without reading the value. The Manager keeps
+// its per-value header (kind, flags, expiry, checksum) in meta, so it uses
+// these on every read.
+type MetaViewer interface {
+	// ViewMeta calls fn with key's value and meta; both are valid only until
+	// fn returns and must not be modified. It returns fn's error.
+	ViewMeta(key string, fn func(value, meta []byte) error) error
+
+	// Meta returns a copy of key's meta (nil if it has none), or ErrNotFound.
+	Meta(key string) ([]byte, error)
+}

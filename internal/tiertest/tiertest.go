@@ -73,8 +73,34 @@ func roundTrip(t *testing.T, s tier.Store) {
 	if string(got) != "replaced" {
 		t.Fatalf("after a replace Get = %q", got)
 	}
+	if mv, ok := s.(tier.MetaViewer); ok {
+		checkMeta(t, mv)
+	}
 	if sc, ok := s.(Scanner); ok {
 		checkScan(t, sc, map[string]string{"key-0": "meta", "key-1": "", "key-2": "meta", "key-3": "meta", "key-4": "meta", "key-5": "meta"})
+	}
+}
+
+func checkMeta(t *testing.T, mv tier.MetaViewer) {
+	t.Helper()
+	meta, err := mv.Meta("key-2")
+	if err != nil || string(meta) != "meta" {
+		t.Errorf("Meta(key-2) = %q, %v", meta, err)
+	}
+	if meta, err := mv.Meta("key-1"); err != nil || len(meta) != 0 {
+		t.Errorf("Meta of a key stored without meta = %q, %v", meta, err)
+	}
+	if _, err := mv.Meta("missing"); !errors.Is(err, tier.ErrNotFound) {
+		t.Errorf("Meta of a missing key = %v", err)
+	}
+	err = mv.ViewMeta("key-3", func(value, meta []byte) error {
+		if len(value) != 4096 || string(meta) != "meta" {
+			t.Errorf("ViewMeta(key-3) gave %d bytes and meta %q", len(value), meta)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 

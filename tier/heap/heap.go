@@ -85,6 +85,12 @@ func (s *Store) Get(key string, dst []byte) ([]byte, error) {
 // View calls fn with the stored value itself: fn must not modify it or keep
 // it past its return.
 func (s *Store) View(key string, fn func(value []byte) error) error {
+	return s.ViewMeta(key, func(value, _ []byte) error { return fn(value) })
+}
+
+// ViewMeta calls fn with the stored value and meta themselves, under the
+// shard's read lock: fn must not modify them, keep them, or call the store.
+func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 	sh := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -96,28 +102,19 @@ func (s *Store) View(key string, fn func(value []byte) error) error {
 		return tier.ErrNotFound
 	}
 	if at, ok := sh.metaAt[key]; ok {
-		buf = buf[:at:at]
+		return fn(buf[:at:at], buf[at:])
 	}
-	return fn(buf)
+	return fn(buf, nil)
 }
 
 // Meta returns a copy of key's meta.
 func (s *Store) Meta(key string) ([]byte, error) {
-	sh := s.shard(key)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if sh.closed {
-		return nil, tier.ErrClosed
-	}
-	buf, ok := sh.values[key]
-	if !ok {
-		return nil, tier.ErrNotFound
-	}
-	at, ok := sh.metaAt[key]
-	if !ok {
-		return nil, nil
-	}
-	return append([]byte(nil), buf[at:]...), nil
+	var meta []byte
+	err := s.ViewMeta(key, func(_, m []byte) error {
+		meta = append([]byte(nil), m...)
+		return nil
+	})
+	return meta, err
 }
 
 // Delete removes key.
@@ -165,6 +162,11 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 	}
 	return nil
 }
+
+var (
+	_ tier.Store      = (*Store)(nil)
+	_ tier.MetaViewer = (*Store)(nil)
+)
 
 // Close drops every value.
 func (s *Store) Close() error {

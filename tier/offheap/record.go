@@ -5,14 +5,16 @@ import (
 )
 
 // A record is one entry in off-heap memory, in the host's byte order, in
-// one of three forms. Small entries (key ≤ 255 bytes, stored value < 256
-// bytes, no meta) take the compact form, 4 bytes of header and no padding:
+// one of three forms. Small entries (key, meta and stored value each ≤ 255
+// bytes) take the compact form, 4 bytes of header and no padding:
 //
 //	0      1      2                4
-//	+------+------+----------------+-----------+------------------+
-//	|flags |keyLen| stored length  | key bytes | value (stored)   |
-//	+------+------+----------------+-----------+------------------+
-//	 uint8  uint8  uint16
+//	+------+------+----------------+-----------+----------------+------------------+
+//	|flags |keyLen| stored length  | key bytes | [meta length,  | value (stored)   |
+//	|      |      |                |           |  meta bytes]   |                  |
+//	+------+------+----------------+-----------+----------------+------------------+
+//	 uint8  uint8  uint16                       only if flagMeta
+//	                                            uint8 + n
 //
 // Other slab records take the full form, whose value starts at an 8-byte
 // boundary (records are 16-byte aligned) so that typed views of arrays are
@@ -41,6 +43,7 @@ const (
 	maxKeyLen       = 1<<16 - 1
 	maxMetaLen      = 1<<16 - 1
 	maxCompactKey   = 255
+	maxCompactMeta  = 255
 	maxCompactValue = 255
 )
 
@@ -53,7 +56,7 @@ type recordLayout struct {
 func layoutFor(header, keyLen, metaLen, stored int64) recordLayout {
 	meta := int64(0)
 	if metaLen > 0 {
-		meta = 2 + metaLen
+		meta = metaLenSize(header) + metaLen
 	}
 	pad := int64(0)
 	if header != compactHeader {
@@ -64,10 +67,18 @@ func layoutFor(header, keyLen, metaLen, stored int64) recordLayout {
 
 // headerFor picks the smallest header form for a record.
 func headerFor(keyLen, metaLen, stored int64) int64 {
-	if keyLen <= maxCompactKey && stored <= maxCompactValue && metaLen == 0 {
+	if keyLen <= maxCompactKey && stored <= maxCompactValue && metaLen <= maxCompactMeta {
 		return compactHeader
 	}
 	return smallHeader
+}
+
+// metaLenSize is the size of the meta length field: one byte in compact records.
+func metaLenSize(header int64) int64 {
+	if header == compactHeader {
+		return 1
+	}
+	return 2
 }
 
 func (l recordLayout) valueOffset() int64 { return l.header + l.keyLen + l.meta + l.pad }
@@ -92,8 +103,12 @@ func writeRecord(m memory.WritableMemory, l recordLayout, flags uint8, key strin
 	}
 	if len(meta) > 0 {
 		flags |= flagMeta
-		m.PutUint16(l.header+l.keyLen, uint16(len(meta)))
-		m.PutBytes(l.header+l.keyLen+2, meta)
+		if l.header == compactHeader {
+			m.PutUint8(l.header+l.keyLen, uint8(len(meta)))
+		} else {
+			m.PutUint16(l.header+l.keyLen, uint16(len(meta)))
+		}
+		m.PutBytes(l.header+l.keyLen+metaLenSize(l.header), meta)
 	}
 	m.PutUint8(0, flags)
 	copy(m.Bytes(l.header, l.keyLen), key)
@@ -120,13 +135,17 @@ func readRecord(m memory.Memory) record {
 		header, keyLen, stored = smallHeader, int64(m.GetUint16(2)), int64(m.GetUint32(4))
 	}
 	metaLen := int64(0)
-	if flags&flagMeta != 0 {
+	switch {
+	case flags&flagMeta == 0:
+	case header == compactHeader:
+		metaLen = int64(m.GetUint8(header + keyLen))
+	default:
 		metaLen = int64(m.GetUint16(header + keyLen))
 	}
 	l := layoutFor(header, keyLen, metaLen, stored)
 	r := record{key: m.Bytes(header, keyLen), stored: m.Bytes(l.valueOffset(), stored), flags: flags, layout: l}
 	if metaLen > 0 {
-		r.meta = m.Bytes(header+keyLen+2, metaLen)
+		r.meta = m.Bytes(header+keyLen+metaLenSize(header), metaLen)
 	}
 	return r
 }

@@ -162,11 +162,17 @@ func (s *Store) Get(key string, dst []byte) ([]byte, error) {
 // View calls fn with key's value. For a value stored uncompressed the slice is
 // the off-heap memory itself (8-byte aligned if it has 256 bytes or more);
 // for a compressed one it is a decoded copy. It is valid only until fn
-// returns and must not be modified.
+// returns and must not be modified; fn runs under a shard's read lock and
+// must not call the store.
 func (s *Store) View(key string, fn func(value []byte) error) error {
+	return s.ViewMeta(key, func(value, _ []byte) error { return fn(value) })
+}
+
+// ViewMeta is View with the key's meta (in the off-heap memory too).
+func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 	return s.view(key, func(r record) error {
 		if r.flags&flagCompressed == 0 {
-			return fn(r.stored)
+			return fn(r.stored, r.meta)
 		}
 		buf := bufPool.Get().(*[]byte)
 		defer bufPool.Put(buf)
@@ -174,7 +180,7 @@ func (s *Store) View(key string, fn func(value []byte) error) error {
 		if *buf, err = s.decodeAppend((*buf)[:0], r); err != nil {
 			return err
 		}
-		return fn(*buf)
+		return fn(*buf, r.meta)
 	})
 }
 
@@ -305,6 +311,9 @@ func (s *Store) Close() error {
 	return s.space.close()
 }
 
-var _ tier.Store = (*Store)(nil)
+var (
+	_ tier.Store      = (*Store)(nil)
+	_ tier.MetaViewer = (*Store)(nil)
+)
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -1,0 +1,61 @@
+package tiermem
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// StoreArray stores an array: its dtype and shape travel with its data
+// through every tier. It returns an error wrapping ErrType if the shape does
+// not match the data, and Store's errors otherwise.
+func (m *Manager) StoreArray(key string, a Array, opts ...StoreOption) error {
+	if err := a.check(); err != nil {
+		return err
+	}
+	return m.storeKind(key, a.Data, envelope{kind: kindArray, dtype: a.DType, shape: a.Shape}, opts)
+}
+
+// RetrieveArray returns a copy of the array stored under key, its data
+// aligned for its element type so that the typed views (Float64s, ...) work.
+// It returns an error wrapping ErrType for a value that is not an array.
+func (m *Manager) RetrieveArray(key string) (Array, error) {
+	var a Array
+	err := m.read(key, true, func(_ *tierState, value []byte, env envelope) error {
+		if env.kind != kindArray {
+			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
+		}
+		a = Array{DType: env.dtype, Shape: env.shape, Data: alignedCopy(value)}
+		return nil
+	})
+	return a, err
+}
+
+// ViewArray calls fn with the array stored under key without copying its
+// data where the tier allows: the Array and its data are valid only until fn
+// returns and must not be modified; fn must not call the Manager. Data that
+// a tier does not hold aligned for its element type (small arrays in the warm
+// tier) is copied so that the typed views work.
+func (m *Manager) ViewArray(key string, fn func(Array) error) error {
+	return m.read(key, true, func(_ *tierState, value []byte, env envelope) error {
+		if env.kind != kindArray {
+			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
+		}
+		if len(value) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(value)))%uintptr(max(env.dtype.Size(), 1)) != 0 {
+			value = alignedCopy(value)
+		}
+		return fn(Array{DType: env.dtype, Shape: env.shape, Data: value})
+	})
+}
+
+// String names a value kind in error messages.
+func (k valueKind) String() string {
+	switch k {
+	case kindBytes:
+		return "bytes"
+	case kindArray:
+		return "an array"
+	case kindValue:
+		return "a Go value"
+	}
+	return fmt.Sprintf("kind %d", uint8(k))
+}

@@ -1,0 +1,40 @@
+package tiermem
+
+import "errors"
+
+var (
+	// ErrNotFound is returned for a key that no tier holds (or whose TTL expired).
+	ErrNotFound = errors.New("tiermem: key not found")
+
+	// ErrTooLarge is returned for a value larger than the whole budget of the
+	// tier it must go to (or of every tier, when the Manager chooses).
+	ErrTooLarge = errors.New("tiermem: value too large")
+
+	// ErrNoSpace is returned when no room can be made: the tier and those
+	// below it are full of entries that cannot move (pinned, or the last tier
+	// is full), or the disk is full. Nothing stored before is lost.
+	ErrNoSpace = errors.New("tiermem: no space left")
+
+	// ErrCorrupt is returned when a value read back fails its checksum or
+	// cannot be decoded: the bytes are never returned altered.
+	ErrCorrupt = errors.New("tiermem: corrupt value")
+
+	// ErrClosed is returned by every method after Close.
+	ErrClosed = errors.New("tiermem: manager closed")
+
+	// ErrInvalidKey is returned for an empty key or one longer than 65535 bytes.
+	ErrInvalidKey = errors.New("tiermem: invalid key")
+
+	// ErrUnknownTier is returned for a tier name ParseTier does not know, or
+	// a tier this Manager does not have (glacier, in this release).
+	ErrUnknownTier = errors.New("tiermem: unknown tier")
+
+	// ErrType is returned by RetrieveArray, ViewArray and Get for a value
+	// stored as another kind (bytes, an array, a Go value) or with another
+	// element type or codec, and for an Array whose shape does not match its data.
+	ErrType = errors.New("tiermem: value of another type")
+
+	// ErrOptions is returned by Open for options that cannot work (a negative
+	// size, watermarks out of order, a policy a tier cannot use).
+	ErrOptions = errors.New("tiermem: invalid options")
+)

@@ -1,0 +1,32 @@
+package tiermem
+
+import (
+	"sync"
+	"time"
+)
+
+// FakeClock is a time source tests move by hand.
+type FakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewFakeClock returns a clock at a fixed instant.
+func NewFakeClock() *FakeClock { return &FakeClock{now: time.Unix(1_800_000_000, 0)} }
+
+// Now returns the clock's time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// SetClock makes a Manager opened with o read time from c.
+func SetClock(o *Options, c *FakeClock) { o.clock = c.Now }

@@ -1,0 +1,194 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/disk"
+	"github.com/tiermem/tiermem/tier/heap"
+	"github.com/tiermem/tiermem/tier/offheap"
+)
+
+// Manager keeps values across the tiers. It is safe for concurrent use.
+type Manager struct {
+	dir   string
+	opts  Options
+	tiers []*tierState // hot, warm, cold
+	locks keyLocks
+	freq  *frequency
+	ttl   *expiries
+	now   func() time.Time
+
+	promoteMu sync.Mutex          // protects promote
+	promote   map[string]struct{} // keys read often enough to move up, for the next pass
+
+	migrateMu     sync.Mutex // one migration pass at a time
+	passes        atomic.Int64
+	failedPasses  atomic.Int64
+	lastPassError atomic.Value // string
+	closed        atomic.Bool
+	closeMu   sync.Mutex // serializes Close
+	stop      chan struct{}
+	loopDone  chan struct{}
+}
+
+// Open opens (creating it if needed) a Manager whose cold tier lives in dir,
+// recovering every value the cold tier holds. opts may be nil.
+func Open(dir string, opts *Options) (*Manager, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("tiermem: creating %s: %w", dir, err)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o = o.withDefaults(availableRAM(), freeDisk(dir))
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	m := &Manager{dir: dir, opts: o, now: o.clock, promote: map[string]struct{}{}}
+	m.freq = newFrequency(o.HitWindow, m.now)
+	m.ttl = newExpiries()
+	if err := m.openTiers(); err != nil {
+		m.closeStores()
+		return nil, err
+	}
+	if err := m.recover(); err != nil {
+		m.closeStores()
+		return nil, err
+	}
+	m.startLoop()
+	return m, nil
+}
+
+// openTiers creates the stores and their victim choosers.
+func (m *Manager) openTiers() error {
+	hot, err := newTierState(Hot, heap.New(), m.opts.Hot.Size, 128)
+	if err != nil {
+		return err
+	}
+	m.tiers = append(m.tiers, hot)
+	warmStore, err := offheap.New(&offheap.Options{Capacity: warmSpace(m.opts.Warm.Size), Compress: m.opts.Warm.Compress})
+	if err != nil {
+		return fmt.Errorf("tiermem: warm tier: %w", err)
+	}
+	warm, err := newTierState(Warm, warmStore, m.opts.Warm.Size, 32)
+	if err != nil {
+		warmStore.Close()
+		return err
+	}
+	m.tiers = append(m.tiers, warm)
+	coldStore, err := disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability)})
+	if err != nil {
+		return fmt.Errorf("tiermem: cold tier: %w", err)
+	}
+	cold, err := newTierState(Cold, coldStore, m.opts.Cold.Size, 128)
+	if err != nil {
+		coldStore.Close()
+		return err
+	}
+	m.tiers = append(m.tiers, cold)
+	for _, t := range m.tiers[:len(m.tiers)-1] {
+		if t.victims, err = m.newVictims(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// warmSpace is the address space the warm store reserves for its slab: the
+// budget, rounded up to whole spans, and at least 64 MiB.
+func warmSpace(budget int64) int64 { return max(budget+budget/16, 64<<20) }
+
+// syncMode maps a durability to the cold log's sync mode.
+func syncMode(d Durability) disk.SyncMode {
+	switch d {
+	case Always:
+		return disk.SyncAlways
+	case EverySecond:
+		return disk.SyncEvery(time.Second)
+	}
+	return disk.SyncNone
+}
+
+func (m *Manager) newVictims(t *tierState) (victims, error) {
+	policy := m.policyOf(t.level)
+	if policy == PolicyAuto && t.level == Warm || policy == PolicyClock {
+		return &clockVictims{store: t.store.(*offheap.Store), now: m.now}, nil
+	}
+	kind := policyKinds[policy]
+	if policy == PolicyAuto {
+		kind = policyKinds[PolicyAdaptive]
+	}
+	return newPolicyVictims(kind, t.capacity, m.now)
+}
+
+func (m *Manager) policyOf(level Tier) Policy {
+	return [...]Policy{m.opts.Hot.Policy, m.opts.Warm.Policy, m.opts.Cold.Policy}[level]
+}
+
+// tierOf returns the state of a tier this Manager has, or an error wrapping
+// ErrUnknownTier.
+func (m *Manager) tierOf(level Tier) (*tierState, error) {
+	if int(level) >= len(m.tiers) {
+		return nil, fmt.Errorf("%w: %v (this Manager has hot, warm and cold)", ErrUnknownTier, level)
+	}
+	return m.tiers[level], nil
+}
+
+// recover rebuilds the TTL index (and the cold tier's victims, when it has a
+// tier below) from what the cold store recovered.
+func (m *Manager) recover() error {
+	cold := m.tiers[Cold]
+	return cold.store.(tier.Persistent).Scan(func(key string, meta []byte, size int64) error {
+		if env, err := decodeEnvelope(meta); err == nil && env.expires != 0 {
+			m.ttl.set(key, env.expires)
+		}
+		if cold.victims != nil {
+			cold.victims.added(key, size, skipPinned(key, meta))
+		}
+		return nil
+	})
+}
+
+// Close stops the migration loop, writes what hot and warm hold to the cold
+// tier (with Durability None; with the other durabilities the cold log has it
+// already) so that the next Open finds every key, and closes the tiers.
+// Writing at Close ignores the cold budget: data is never dropped to keep a
+// budget. Close of a closed Manager returns ErrClosed.
+func (m *Manager) Close() error {
+	m.closeMu.Lock()
+	defer m.closeMu.Unlock()
+	if m.closed.Swap(true) {
+		return ErrClosed
+	}
+	m.stopLoop()
+	m.migrateMu.Lock()
+	defer m.migrateMu.Unlock()
+	err := m.persistMemory()
+	return errors.Join(err, m.closeStores())
+}
+
+func (m *Manager) closeStores() error {
+	var errs []error
+	for _, t := range m.tiers {
+		if err := t.store.Close(); err != nil && !errors.Is(err, tier.ErrClosed) {
+			errs = append(errs, fmt.Errorf("closing the %s tier: %w", t.level, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkOpen returns ErrClosed once Close has begun.
+func (m *Manager) checkOpen() error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Migrate runs one migration pass now: it deletes expired values, brings each
+// tier above its high watermark down to its low watermark, demotes entries
+// idle longer than DemoteAfter (unless they were read PromoteHits times within
+// HitWindow), and promotes the entries read that often to the tier above when
+// it has room below its high watermark. The background loop calls it every
+// MigrateInterval; tests and tools may call it by hand. Passes do not overlap.
+func (m *Manager) Migrate() error {
+	if err := m.checkOpen(); err != nil {
+		return err
+	}
+	m.migrateMu.Lock()
+	defer m.migrateMu.Unlock()
+	if err := m.checkOpen(); err != nil {
+		return err
+	}
+	m.expireDue()
+	var errs []error
+	for _, t := range m.tiers {
+		if t.victims == nil {
+			continue
+		}
+		errs = append(errs, m.keepWatermark(t), m.demoteIdle(t))
+	}
+	errs = append(errs, m.promoteEarned())
+	return errors.Join(errs...)
+}
+
+// expireDue deletes the values whose TTL has run out.
+func (m *Manager) expireDue() {
+	for _, key := range m.ttl.due(m.now().UnixNano()) {
+		m.expire(key)
+	}
+}
+
+// keepWatermark demotes t's victims while t is above its high watermark,
+// down to its low watermark.
+func (m *Manager) keepWatermark(t *tierState) error {
+	high := int64(m.opts.HighWatermark * float64(t.capacity))
+	low := int64(m.opts.LowWatermark * float64(t.capacity))
+	if t.used() <= high {
+		return nil
+	}
+	for t.used() > low {
+		if err := m.evictOne(t); err != nil {
+			return fmt.Errorf("tiermem: bringing the %s tier to its low watermark: %w", t.level, err)
+		}
+	}
+	return nil
+}
+
+// demoteIdle demotes t's entries idle for DemoteAfter that did not earn
+// their place by being read often.
+func (m *Manager) demoteIdle(t *tierState) error {
+	if m.opts.DemoteAfter < 0 {
+		return nil
+	}
+	var err error
+	t.victims.idle(m.now().Add(-m.opts.DemoteAfter), func(key string) bool {
+		if m.freq.estimate(key) >= m.opts.PromoteHits {
+			return true
+		}
+		_, err = m.demote(key, t)
+		return err == nil
+	})
+	if err != nil {
+		return fmt.Errorf("tiermem: demoting idle entries of the %s tier: %w", t.level, err)
+	}
+	return nil
+}
+
+// promoteEarned moves the keys read often enough one tier up, when that
+// tier has room below its high watermark: a promotion never pushes another
+// entry out, which is the hysteresis that keeps entries from bouncing.
+func (m *Manager) promoteEarned() error {
+	m.promoteMu.Lock()
+	keys := make([]string, 0, len(m.promote))
+	for key := range m.promote {
+		keys = append(keys, key)
+	}
+	clear(m.promote)
+	m.promoteMu.Unlock()
+	var errs []error
+	for _, key := range keys {
+		errs = append(errs, m.promoteOne(key))
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Manager) promoteOne(key string) error {
+	cur, err := m.Tier(key)
+	if err != nil || cur == Hot || m.freq.estimate(key) < m.opts.PromoteHits {
+		return nil
+	}
+	from, to := m.tiers[cur], m.tiers[cur-1]
+	size, metaLen, err := m.sizeIn(from, key)
+	if err != nil {
+		return nil
+	}
+	high := int64(m.opts.HighWatermark * float64(to.capacity))
+	if to.used()+to.estimate(key, size, metaLen) > high {
+		return nil
+	}
+	moved, err := m.move(key, from, to, false)
+	if moved {
+		to.promotions.Add(1)
+	}
+	return err
+}
+
+// startLoop runs Migrate every MigrateInterval until stopLoop.
+func (m *Manager) startLoop() {
+	if m.opts.MigrateInterval < 0 {
+		return
+	}
+	m.stop, m.loopDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(m.loopDone)
+		tick := time.NewTicker(m.opts.MigrateInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-m.stop:
+				return
+			case <-tick.C:
+				m.recordPass(m.Migrate())
+			}
+		}
+	}()
+}
+
+func (m *Manager) stopLoop() {
+	if m.stop != nil {
+		close(m.stop)
+		<-m.loopDone
+	}
+}
+
+// recordPass keeps the outcome of a background pass for Stats.
+func (m *Manager) recordPass(err error) {
+	m.passes.Add(1)
+	if err != nil {
+		m.failedPasses.Add(1)
+		m.lastPassError.Store(err.Error())
+	}
+}
+
+// persistMemory writes every value of the memory tiers to the cold tier at
+// Close, so that the next Open finds them: with Durability None only, since
+// otherwise the cold log holds them already. It ignores the cold budget:
+// data is never dropped to keep a budget.
+func (m *Manager) persistMemory() error {
+	if m.opts.Durability != None {
+		return nil
+	}
+	cold := m.tiers[Cold]
+	var errs []error
+	for _, t := range m.tiers[:Cold] {
+		keys, err := m.keysOf(t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, key := range keys {
+			errs = append(errs, m.persistKey(key, t, cold))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("tiermem: writing memory tiers to disk at Close: %w", err)
+	}
+	return nil
+}
+
+// persistKey copies key from a memory tier to the cold tier, whatever the
+// cold budget.
+func (m *Manager) persistKey(key string, from, cold *tierState) error {
+	lock := m.locks.of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	_, err := m.copyLocked(key, from, cold, math.MaxInt64)
+	return err
+}

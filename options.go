@@ -1,0 +1,158 @@
+package tiermem
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tiermem/tiermem/cache"
+)
+
+// Durability says when a stored value is safe from a crash.
+type Durability int
+
+const (
+	// None keeps hot and warm values in memory only: Close writes them to the
+	// cold tier, a crash loses them. Values stored in cold are written to
+	// its log, which the OS flushes when it chooses.
+	None Durability = iota
+	// EverySecond writes every Store through to the cold log and syncs the
+	// log every second: a crash loses at most about a second of Stores.
+	EverySecond
+	// Always writes every Store through to the cold log and returns only once
+	// the record is on disk; concurrent Stores share one fsync (group commit).
+	Always
+)
+
+var durabilityNames = [...]string{"none", "every-second", "always"}
+
+// String returns "none", "every-second" or "always".
+func (d Durability) String() string {
+	if d >= 0 && int(d) < len(durabilityNames) {
+		return durabilityNames[d]
+	}
+	return fmt.Sprintf("Durability(%d)", int(d))
+}
+
+// Policy chooses which entries of a tier leave first when it needs room, and
+// which are idle.
+type Policy int
+
+const (
+	// PolicyAuto is the default: Adaptive for the hot and cold tiers, Clock for
+	// the warm tier.
+	PolicyAuto Policy = iota
+	// PolicyAdaptive is cache.Adaptive: window TinyLFU with a self-tuning
+	// window, the best general policy. It keeps about 100 bytes of Go memory a key.
+	PolicyAdaptive
+	// PolicyLRU evicts the least recently used entry (cache.LRU).
+	PolicyLRU
+	// PolicyLFU evicts the least frequently used entry (cache.LFU).
+	PolicyLFU
+	// PolicyFIFO evicts the oldest entry (cache.FIFO).
+	PolicyFIFO
+	// PolicyClock (warm tier only) is CLOCK, second chance, on a reference bit
+	// kept in the warm store's index: no memory per key, which matters when
+	// the warm tier holds millions of small values.
+	PolicyClock
+)
+
+var policyKinds = map[Policy]cache.Kind{
+	PolicyAdaptive: cache.Adaptive, PolicyLRU: cache.LRU, PolicyLFU: cache.LFU, PolicyFIFO: cache.FIFO,
+}
+
+// TierOptions configures one tier.
+type TierOptions struct {
+	// Size is the tier's byte budget, which it never exceeds. Zero: a default
+	// that fits the machine (hot a quarter and warm two fifths of the
+	// available RAM, cold half of the free disk under the directory).
+	Size int64
+	// Policy chooses the tier's victims; zero is PolicyAuto.
+	Policy Policy
+	// Compress (warm tier) stores values s2-compressed when a sample shows
+	// it pays.
+	Compress bool
+}
+
+// Options configures a Manager. The zero value (or nil) gives defaults that
+// run anywhere.
+type Options struct {
+	Hot, Warm, Cold TierOptions
+
+	// Durability says when a Store is safe from a crash; the default is None.
+	Durability Durability
+
+	// MigrateInterval is how often the background loop runs a migration
+	// pass. Zero means one second; a negative value runs no loop (call
+	// Migrate yourself).
+	MigrateInterval time.Duration
+	// DemoteAfter is how long an entry may go unread before a migration pass
+	// demotes it to the next tier, unless it earned its place (PromoteHits
+	// reads within HitWindow). Zero means 10 minutes; negative disables
+	// idle demotion.
+	DemoteAfter time.Duration
+	// PromoteHits is how many reads within HitWindow promote an entry one
+	// tier up, if that tier has room below its high watermark (promotion never
+	// pushes another entry out, so nothing thrashes). Zero means 3.
+	PromoteHits int
+	// HitWindow is the span over which reads are counted. Zero means one minute.
+	HitWindow time.Duration
+	// HighWatermark and LowWatermark are fractions of each budget: a
+	// migration pass that finds a tier above the high mark demotes until it
+	// is below the low mark, so that Stores rarely wait for room. Zero means
+	// 0.90 and 0.75.
+	HighWatermark, LowWatermark float64
+
+	clock func() time.Time // tests replace the time source
+}
+
+// withDefaults returns a copy of o with every zero field set, sized for a
+// machine with ram bytes available and disk bytes free under the directory.
+func (o Options) withDefaults(ram, disk int64) Options {
+	setDefault(&o.Hot.Size, ram/4)
+	setDefault(&o.Warm.Size, ram*2/5)
+	setDefault(&o.Cold.Size, disk/2)
+	setDefault(&o.MigrateInterval, time.Second)
+	setDefault(&o.DemoteAfter, 10*time.Minute)
+	setDefault(&o.PromoteHits, 3)
+	setDefault(&o.HitWindow, time.Minute)
+	setDefault(&o.HighWatermark, 0.90)
+	setDefault(&o.LowWatermark, 0.75)
+	if o.clock == nil {
+		o.clock = time.Now
+	}
+	return o
+}
+
+func setDefault[T comparable](field *T, value T) {
+	var zero T
+	if *field == zero {
+		*field = value
+	}
+}
+
+// check returns an error wrapping ErrOptions for options that cannot work.
+func (o Options) check() error {
+	for _, t := range []struct {
+		name string
+		o    TierOptions
+	}{{"hot", o.Hot}, {"warm", o.Warm}, {"cold", o.Cold}} {
+		switch {
+		case t.o.Size < 0:
+			return fmt.Errorf("%w: %s size %d is negative", ErrOptions, t.name, t.o.Size)
+		case t.o.Policy < PolicyAuto || t.o.Policy > PolicyClock:
+			return fmt.Errorf("%w: %s policy %d is unknown", ErrOptions, t.name, t.o.Policy)
+		case t.o.Policy == PolicyClock && t.name != "warm":
+			return fmt.Errorf("%w: PolicyClock needs the warm store's index, not the %s tier", ErrOptions, t.name)
+		}
+	}
+	if o.Durability < None || o.Durability > Always {
+		return fmt.Errorf("%w: durability %d is unknown", ErrOptions, o.Durability)
+	}
+	if !(0 < o.LowWatermark && o.LowWatermark < o.HighWatermark && o.HighWatermark <= 1) {
+		return fmt.Errorf("%w: watermarks low %.2f, high %.2f (want 0 < low < high ≤ 1)", ErrOptions, o.LowWatermark, o.HighWatermark)
+	}
+	if o.PromoteHits < 1 || o.HitWindow <= 0 {
+		return fmt.Errorf("%w: PromoteHits %d, HitWindow %v", ErrOptions, o.PromoteHits, o.HitWindow)
+	}
+	return nil
+}

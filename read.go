@@ -1,0 +1,155 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/tier"
+)
+
+// Retrieve returns a copy of key's value, which the caller owns. Errors:
+// ErrNotFound (also for an expired TTL), ErrCorrupt, ErrInvalidKey, ErrClosed.
+func (m *Manager) Retrieve(key string) ([]byte, error) {
+	var out []byte
+	err := m.read(key, true, func(_ *tierState, value []byte, _ envelope) error {
+		out = append(make([]byte, 0, len(value)), value...)
+		return nil
+	})
+	return out, err
+}
+
+// View calls fn with key's value without copying it where the tier allows
+// (hot and warm). The slice is valid only until fn returns and must not be
+// modified; fn must not call the Manager. View returns fn's error.
+func (m *Manager) View(key string, fn func(value []byte) error) error {
+	return m.read(key, true, func(_ *tierState, value []byte, _ envelope) error { return fn(value) })
+}
+
+// Tier returns the fastest tier that holds key.
+func (m *Manager) Tier(key string) (Tier, error) {
+	if err := m.checkOpen(); err != nil {
+		return 0, err
+	}
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	for attempt := range 2 {
+		if attempt == 1 { // a move may have raced the first look
+			lock := m.locks.of(key)
+			lock.RLock()
+			defer lock.RUnlock()
+		}
+		for _, t := range m.tiers {
+			meta, err := t.meta.Meta(key)
+			if err != nil {
+				continue
+			}
+			if env, err := decodeEnvelope(meta); err != nil || env.expired(m.now()) {
+				return 0, fmt.Errorf("%w: %q", ErrNotFound, key)
+			}
+			return t.level, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: %q", ErrNotFound, key)
+}
+
+// errExpired stops a read of a value whose TTL ran out.
+var errExpired = errors.New("tiermem: expired")
+
+// read finds key in the fastest tier that has it and calls fn with the value
+// and envelope, after checking the TTL and, for values read from disk, the
+// checksum. The lookup runs without the key's lock; a miss is confirmed under
+// it, since a move writes the destination before deleting the source but a
+// reader going down the tiers could pass both. count records the read for
+// policies and promotion.
+func (m *Manager) read(key string, count bool, fn func(t *tierState, value []byte, env envelope) error) error {
+	if err := m.checkOpen(); err != nil {
+		return err
+	}
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	t, err := m.readTiers(key, fn)
+	if errors.Is(err, tier.ErrNotFound) {
+		t, err = m.readLocked(key, fn)
+	}
+	switch {
+	case errors.Is(err, errExpired):
+		m.expire(key)
+		return fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
+	case errors.Is(err, tier.ErrNotFound):
+		return fmt.Errorf("%w: %q", ErrNotFound, key)
+	case err != nil:
+		return storeError(err)
+	}
+	if count {
+		m.accessed(t, key)
+	}
+	return nil
+}
+
+func (m *Manager) readLocked(key string, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+	lock := m.locks.of(key)
+	lock.RLock()
+	defer lock.RUnlock()
+	return m.readTiers(key, fn)
+}
+
+// readTiers looks for key in each tier, fastest first.
+func (m *Manager) readTiers(key string, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+	for _, t := range m.tiers {
+		err := t.meta.ViewMeta(key, func(value, meta []byte) error {
+			env, err := decodeEnvelope(meta)
+			if err != nil {
+				return fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
+			}
+			if env.expired(m.now()) {
+				return errExpired
+			}
+			if t.persistent && env.summed && xxhash.Sum64(value) != env.sum {
+				return fmt.Errorf("%w: %q read from the %s tier fails its checksum", ErrCorrupt, key, t.level)
+			}
+			return fn(t, value, env)
+		})
+		if !errors.Is(err, tier.ErrNotFound) {
+			return t, err
+		}
+	}
+	return nil, tier.ErrNotFound
+}
+
+// accessed records a read for the tier's policy and for promotion: a key
+// read PromoteHits times within the window waits for the next migration
+// pass to move it up.
+func (m *Manager) accessed(t *tierState, key string) {
+	if t.victims != nil {
+		t.victims.accessed(key)
+	}
+	if m.freq.add(key) >= m.opts.PromoteHits && t.level > Hot {
+		m.promoteMu.Lock()
+		if len(m.promote) < maxPromotionQueue {
+			m.promote[key] = struct{}{}
+		}
+		m.promoteMu.Unlock()
+	}
+}
+
+// maxPromotionQueue bounds the keys waiting for promotion between passes.
+const maxPromotionQueue = 1 << 16
+
+// expire deletes key if its TTL has run out.
+func (m *Manager) expire(key string) {
+	lock := m.locks.of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	for _, t := range m.tiers {
+		meta, err := t.meta.Meta(key)
+		if err != nil {
+			continue
+		}
+		if env, err := decodeEnvelope(meta); err == nil && env.expired(m.now()) && m.removeFrom(t, key) {
+			t.expirations.Add(1)
+		}
+	}
+}

@@ -1,0 +1,183 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/tier"
+)
+
+// reserve takes n bytes of t's budget, demoting t's victims to the next tier
+// (write before delete) until they fit. It must be called without any key
+// lock held: demotions take the victims' locks.
+func (m *Manager) reserve(t *tierState, n int64) error {
+	if n > t.capacity {
+		return fmt.Errorf("%w: %d bytes do not fit the %s tier's budget of %d", ErrTooLarge, n, t.level, t.capacity)
+	}
+	for !t.tryReserve(n) {
+		if err := m.evictOne(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evictOne demotes the victim t's policy chooses.
+func (m *Manager) evictOne(t *tierState) error {
+	if t.victims == nil {
+		return fmt.Errorf("%w: %s", ErrNoSpace, t.full())
+	}
+	key, ok := t.victims.next()
+	if !ok {
+		return fmt.Errorf("%w: %s, and nothing in it can move (pinned)", ErrNoSpace, t.full())
+	}
+	moved, err := m.demote(key, t)
+	if err != nil {
+		return err
+	}
+	if moved {
+		t.evictions.Add(1)
+	}
+	return nil
+}
+
+// demote moves key from t to the next tier and reports whether it moved (it
+// may have left t meanwhile). With a durable cold log, a value that leaves
+// warm for cold is already there: only the warm copy goes.
+func (m *Manager) demote(key string, from *tierState) (bool, error) {
+	to := m.tiers[from.level+1]
+	if m.opts.Durability != None && to.level == Cold {
+		return m.dropCopy(key, from)
+	}
+	moved, err := m.move(key, from, to, false)
+	if moved {
+		from.demotions.Add(1)
+	}
+	return moved, err
+}
+
+// dropCopy removes key from a memory tier whose value the cold log holds too.
+func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
+	lock := m.locks.of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	if !m.tiers[Cold].has(key) {
+		return false, fmt.Errorf("tiermem: %q is in the %s tier but not in the cold log", key, from.level)
+	}
+	if !m.removeFrom(from, key) {
+		from.victims.removed(key)
+		return false, nil
+	}
+	from.demotions.Add(1)
+	return true, nil
+}
+
+// move copies key from one tier to another under the key's lock, then
+// (unless keep is set) removes every other copy, but the cold log's when it
+// is durable; it reports whether the key was there to move. The room in to
+// is reserved before the lock is taken, so that no key lock is held while
+// other keys are demoted to make it.
+func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error) {
+	size, metaLen, err := m.sizeIn(from, key)
+	if errors.Is(err, tier.ErrNotFound) {
+		if from.victims != nil {
+			from.victims.removed(key)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, storeError(err)
+	}
+	est := to.estimate(key, size, metaLen+16)
+	if err := m.reserve(to, est); err != nil {
+		return false, fmt.Errorf("moving %q from %s to %s: %w", key, from.level, to.level, err)
+	}
+	defer to.unreserve(est)
+	lock := m.locks.of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	ok, err := m.copyLocked(key, from, to, est)
+	if ok && !keep {
+		m.dropOthersLocked(key, to)
+	}
+	return ok, err
+}
+
+// dropOthersLocked removes key from every tier but keep (and the cold log,
+// when it is durable). The key's lock is held.
+func (m *Manager) dropOthersLocked(key string, keep *tierState) {
+	for _, u := range m.tiers {
+		if u != keep && !(m.opts.Durability != None && u.level == Cold) {
+			m.removeFrom(u, key)
+		}
+	}
+}
+
+// sizeIn returns the sizes of key's value and meta in t.
+func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
+	var size, metaLen int
+	err := t.meta.ViewMeta(key, func(value, meta []byte) error {
+		size, metaLen = len(value), len(meta)
+		return nil
+	})
+	return size, metaLen, err
+}
+
+// copyLocked writes key's value from one tier into another, if key, meta and
+// value take at most limit bytes (the room reserved), and reports whether the
+// key was there to copy. A value that leaves RAM gets its checksum. The key's
+// lock is held.
+func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool, error) {
+	var charged int64
+	var env envelope
+	err := from.meta.ViewMeta(key, func(value, meta []byte) error {
+		var err error
+		if env, err = decodeEnvelope(meta); err != nil {
+			return err
+		}
+		if int64(len(key)+len(value)+len(meta)) > limit {
+			return errMoved // replaced by a bigger value since it was measured
+		}
+		if to.persistent && !env.summed {
+			env.sum, env.summed = xxhash.Sum64(value), true
+		}
+		charged, err = to.store.Put(key, value, env.encode())
+		return err
+	})
+	switch {
+	case errors.Is(err, tier.ErrNotFound), errors.Is(err, errMoved):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("copying %q from %s to %s: %w", key, from.level, to.level, storeError(err))
+	}
+	if to.victims != nil {
+		to.victims.added(key, charged, env.pinned)
+	}
+	return true, nil
+}
+
+// errMoved stops a copy whose source changed after its room was reserved.
+var errMoved = errors.New("tiermem: the value changed during a move")
+
+// removeFrom deletes key from t, if there. The key's lock is held.
+func (m *Manager) removeFrom(t *tierState, key string) bool {
+	_, err := t.store.Delete(key)
+	if t.victims != nil {
+		t.victims.removed(key)
+	}
+	return err == nil
+}
+
+// storeError maps a tier's error to the Manager's sentinel, keeping both.
+func storeError(err error) error {
+	for _, pair := range []struct{ from, to error }{
+		{tier.ErrNoSpace, ErrNoSpace}, {tier.ErrCorrupt, ErrCorrupt}, {tier.ErrNotFound, ErrNotFound},
+		{tier.ErrTooLarge, ErrTooLarge}, {tier.ErrClosed, ErrClosed}, {tier.ErrInvalidKey, ErrInvalidKey},
+	} {
+		if errors.Is(err, pair.from) && !errors.Is(err, pair.to) {
+			return fmt.Errorf("%w: %w", pair.to, err)
+		}
+	}
+	return err
+}

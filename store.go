@@ -1,0 +1,155 @@
+package tiermem
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// StoreOption changes how Store places a value.
+type StoreOption func(*storeOptions)
+
+type storeOptions struct {
+	tier    Tier
+	named   bool // a tier was named
+	ttl     time.Duration
+	pinned  bool
+	invalid error
+}
+
+// InTier stores the value in tier t (making room there by demoting other
+// entries). Without it the Manager picks the fastest tier whose budget can
+// hold the value.
+func InTier(t Tier) StoreOption {
+	return func(o *storeOptions) {
+		o.tier, o.named = t, true
+		if t > Glacier {
+			o.invalid = fmt.Errorf("%w: %v", ErrUnknownTier, t)
+		}
+	}
+}
+
+// WithTTL makes the value expire d after the Store: reads then miss, and a
+// migration pass deletes it. d must be positive.
+func WithTTL(d time.Duration) StoreOption {
+	return func(o *storeOptions) {
+		o.ttl = d
+		if d <= 0 {
+			o.invalid = fmt.Errorf("tiermem: TTL %v is not positive", d)
+		}
+	}
+}
+
+// Pinned keeps the value in the tier it is stored in: no migration pass and
+// no need for room ever demotes it (Move still can).
+func Pinned() StoreOption { return func(o *storeOptions) { o.pinned = true } }
+
+// Store stores a copy of value under key, replacing any earlier value in
+// every tier. It returns when the value is in its tier (and, with Durability
+// Always, on disk). Errors: ErrInvalidKey, ErrUnknownTier, ErrTooLarge for a
+// value bigger than the tier's budget, ErrNoSpace when no room can be made,
+// ErrClosed.
+func (m *Manager) Store(key string, value []byte, opts ...StoreOption) error {
+	return m.storeKind(key, value, envelope{kind: kindBytes}, opts)
+}
+
+// storeKind stores value with an envelope of the given kind and the options.
+func (m *Manager) storeKind(key string, value []byte, env envelope, opts []StoreOption) error {
+	var o storeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.invalid != nil {
+		return o.invalid
+	}
+	env.pinned = o.pinned
+	if o.ttl > 0 {
+		env.expires = m.now().Add(o.ttl).UnixNano()
+	}
+	if err := m.checkOpen(); err != nil {
+		return err
+	}
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	target, err := m.placement(key, len(value), o)
+	if err != nil {
+		return err
+	}
+	return m.put(key, value, env, target)
+}
+
+// checkKey returns an error wrapping ErrInvalidKey for an empty or too long key.
+func checkKey(key string) error {
+	if key == "" || len(key) > 1<<16-1 {
+		return fmt.Errorf("%w: a key of %d bytes (want 1 to 65535)", ErrInvalidKey, len(key))
+	}
+	return nil
+}
+
+// placement returns the tier a value goes to: the one named, or the fastest
+// whose budget can hold it.
+func (m *Manager) placement(key string, n int, o storeOptions) (*tierState, error) {
+	if o.named {
+		return m.tierOf(o.tier)
+	}
+	for _, t := range m.tiers {
+		if t.estimate(key, n, 64) <= t.capacity {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %d bytes do not fit the budget of any tier", ErrTooLarge, n)
+}
+
+// put writes value to t (and, with a durable log, to the cold tier first),
+// then removes the key's older copies from the other tiers.
+func (m *Manager) put(key string, value []byte, env envelope, t *tierState) error {
+	cold := m.tiers[Cold]
+	through := m.opts.Durability != None && t != cold
+	if through || t.persistent {
+		env.sum, env.summed = xxhash.Sum64(value), true
+	}
+	meta := env.encode()
+	est := t.estimate(key, len(value), len(meta))
+	if err := m.reserve(t, est); err != nil {
+		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
+	}
+	defer t.unreserve(est)
+	var coldEst int64
+	if through {
+		coldEst = cold.estimate(key, len(value), len(meta))
+		if err := m.reserve(cold, coldEst); err != nil {
+			return fmt.Errorf("storing %q in the cold log: %w", key, err)
+		}
+		defer cold.unreserve(coldEst)
+	}
+	lock := m.locks.of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	if through {
+		if _, err := cold.store.Put(key, value, meta); err != nil {
+			return fmt.Errorf("storing %q in the cold log: %w", key, storeError(err))
+		}
+	}
+	return m.putLocked(key, value, meta, env, t, through)
+}
+
+// putLocked writes the value to t and drops the key from the other tiers
+// (but the cold log's copy, when through). The key's lock is held.
+func (m *Manager) putLocked(key string, value, meta []byte, env envelope, t *tierState, through bool) error {
+	charged, err := t.store.Put(key, value, meta)
+	if err != nil {
+		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, storeError(err))
+	}
+	if t.victims != nil {
+		t.victims.added(key, charged, env.pinned)
+	}
+	for _, u := range m.tiers {
+		if u != t && !(through && u.level == Cold) {
+			m.removeFrom(u, key)
+		}
+	}
+	m.ttl.set(key, env.expires)
+	return nil
+}

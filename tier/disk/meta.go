@@ -1,0 +1,42 @@
+package disk
+
+import "github.com/tiermem/tiermem/tier"
+
+// The Manager reads a value with its meta (its per-value header) in one
+// lookup, checks existence through meta alone, and builds its budgets on the
+// store's own byte count: tier.MetaViewer and tier.Sized.
+
+// ViewMeta calls fn with key's value, verified as Get verifies it, and its
+// meta; both are valid only until fn returns and must not be modified.
+func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
+	e, err := s.startRead(key)
+	if err != nil {
+		return err
+	}
+	defer s.endRead(e)
+	return s.viewEntry(key, &e, func(value []byte) error { return fn(value, e.meta) })
+}
+
+// Meta returns a copy of key's meta from the in-memory index, without
+// reading the disk.
+func (s *Store) Meta(key string) ([]byte, error) {
+	e, err := s.startRead(key)
+	if err != nil {
+		return nil, err
+	}
+	defer s.endRead(e)
+	return append([]byte(nil), e.meta...), nil
+}
+
+// Used returns the record bytes of the live keys: the sum of what Put
+// reported for them.
+func (s *Store) Used() int64 { return s.index.bytes.Load() }
+
+// Len returns the number of live keys.
+func (s *Store) Len() int64 { return s.index.keys.Load() }
+
+var (
+	_ tier.Persistent = (*Store)(nil)
+	_ tier.MetaViewer = (*Store)(nil)
+	_ tier.Sized      = (*Store)(nil)
+)

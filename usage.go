@@ -1,0 +1,58 @@
+package tiermem
+
+// TierUsage is what one tier holds.
+type TierUsage struct {
+	Used     int64   // bytes its entries occupy (compressed size, with per-entry overhead)
+	Capacity int64   // its byte budget
+	Percent  float64 // 100 × Used / Capacity
+	Items    int64   // keys it holds
+}
+
+// Usage is what each tier holds, indexed by Tier: u[tiermem.Hot].Percent.
+// Tiers this Manager does not have (glacier, in this release) are zero.
+type Usage [Glacier + 1]TierUsage
+
+// Usage returns what each tier holds now.
+func (m *Manager) Usage() Usage {
+	var u Usage
+	for _, t := range m.tiers {
+		used := t.sized.Used()
+		u[t.level] = TierUsage{Used: used, Capacity: t.capacity, Items: t.sized.Len()}
+		if t.capacity > 0 {
+			u[t.level].Percent = 100 * float64(used) / float64(t.capacity)
+		}
+	}
+	return u
+}
+
+// TierStats counts what moved in and out of one tier since Open.
+type TierStats struct {
+	Promotions  int64 // entries moved up into this tier
+	Demotions   int64 // entries moved down out of this tier (for room, idleness or by Move)
+	Evictions   int64 // the demotions made because the tier needed room
+	Expirations int64 // entries deleted because their TTL ran out
+}
+
+// Stats is a snapshot of the Manager's counters.
+type Stats struct {
+	Tiers         [Glacier + 1]TierStats
+	Passes        int64  // background migration passes run
+	FailedPasses  int64  // passes that returned an error
+	LastPassError string // the error of the latest failed pass
+}
+
+// Stats returns the Manager's counters.
+func (m *Manager) Stats() Stats {
+	var s Stats
+	for _, t := range m.tiers {
+		s.Tiers[t.level] = TierStats{
+			Promotions: t.promotions.Load(), Demotions: t.demotions.Load(),
+			Evictions: t.evictions.Load(), Expirations: t.expirations.Load(),
+		}
+	}
+	s.Passes, s.FailedPasses = m.passes.Load(), m.failedPasses.Load()
+	if e, ok := m.lastPassError.Load().(string); ok {
+		s.LastPassError = e
+	}
+	return s
+}

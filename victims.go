@@ -1,0 +1,133 @@
+package tiermem
+
+import (
+	"sync"
+	"time"
+
+	"github.com/tiermem/tiermem/cache"
+	"github.com/tiermem/tiermem/tier/offheap"
+)
+
+// victims chooses which entries leave a tier: those to demote when it needs
+// room, and those idle long enough to demote anyway. Pinned entries are
+// never chosen. Implementations are safe for concurrent use.
+type victims interface {
+	added(key string, size int64, pinned bool) // a new or replaced entry
+	accessed(key string)                       // a read
+	removed(key string)                        // the entry left the tier
+	next() (string, bool)                      // the next victim, not removed
+	idle(since time.Time, fn func(key string) bool)
+}
+
+// policyVictims chooses with a cache.Policy and keeps each key's last read
+// time for idleness: about 150 bytes of Go memory per key, fine for the hot
+// tier's few large entries.
+type policyVictims struct {
+	mu     sync.Mutex // protects policy and last
+	policy cache.Policy[string]
+	last   map[string]time.Time // entries that can be chosen, with their last read
+	now    func() time.Time
+}
+
+func newPolicyVictims(kind cache.Kind, capacity int64, now func() time.Time) (*policyVictims, error) {
+	p, err := cache.NewPolicy[string](kind, max(capacity, 1))
+	if err != nil {
+		return nil, err
+	}
+	return &policyVictims{policy: p, last: map[string]time.Time{}, now: now}, nil
+}
+
+func (v *policyVictims) added(key string, size int64, pinned bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.policy.Remove(key)
+	delete(v.last, key)
+	if !pinned {
+		v.policy.Add(key, max(size, 1))
+		v.last[key] = v.now()
+	}
+}
+
+func (v *policyVictims) accessed(key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.last[key]; ok {
+		v.policy.Access(key)
+		v.last[key] = v.now()
+	}
+}
+
+func (v *policyVictims) removed(key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.policy.Remove(key)
+	delete(v.last, key)
+}
+
+func (v *policyVictims) next() (string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.policy.Victim()
+}
+
+func (v *policyVictims) idle(since time.Time, fn func(key string) bool) {
+	v.mu.Lock()
+	var keys []string
+	for key, t := range v.last {
+		if t.Before(since) {
+			keys = append(keys, key)
+		}
+	}
+	v.mu.Unlock()
+	for _, key := range keys {
+		if !fn(key) {
+			return
+		}
+	}
+}
+
+// clockVictims chooses with the warm store's own CLOCK reference bits: no
+// memory per key. Reads set the bits inside the store; pinned entries are
+// recognized by their envelope.
+type clockVictims struct {
+	store *offheap.Store
+	now   func() time.Time
+	mu    sync.Mutex // protects swept
+	swept time.Time  // when idle last cleared the reference bits
+}
+
+func (v *clockVictims) added(string, int64, bool) {}
+func (v *clockVictims) accessed(string)           {}
+func (v *clockVictims) removed(string)            {}
+
+func (v *clockVictims) next() (string, bool) { return v.store.Victim(skipPinned) }
+
+// idle reports the keys not read since the previous sweep, provided that
+// sweep is at least as old as since: calling it every pass demotes keys idle
+// for between DemoteAfter and twice that.
+func (v *clockVictims) idle(since time.Time, fn func(key string) bool) {
+	v.mu.Lock()
+	if v.swept.After(since) {
+		v.mu.Unlock()
+		return
+	}
+	v.swept = v.now()
+	v.mu.Unlock()
+	var keys []string
+	v.store.Idle(func(key string, meta []byte) bool {
+		if !skipPinned(key, meta) {
+			keys = append(keys, key)
+		}
+		return true
+	})
+	for _, key := range keys {
+		if !fn(key) {
+			return
+		}
+	}
+}
+
+// skipPinned reports whether an entry's envelope pins it.
+func skipPinned(_ string, meta []byte) bool {
+	return len(meta) >= 2 && meta[1]&flagPinned != 0
+}

@@ -33,9 +33,9 @@ type Manager struct {
 	failedPasses  atomic.Int64
 	lastPassError atomic.Value // string
 	closed        atomic.Bool
-	closeMu   sync.Mutex // serializes Close
-	stop      chan struct{}
-	loopDone  chan struct{}
+	closeMu       sync.Mutex // serializes Close
+	stop          chan struct{}
+	loopDone      chan struct{}
 }
 
 // Open opens (creating it if needed) a Manager whose cold tier lives in dir,

@@ -1,0 +1,66 @@
+package cache
+
+// node is one resident key in a policy's queues.
+type node[K comparable] struct {
+	key        K
+	weight     int64
+	prev, next *node[K]
+	queue      uint8 // which queue of the policy holds it (policy-specific)
+	freq       *freqBucket[K]
+}
+
+// list is a circular doubly linked queue of nodes with a sentinel; front is the
+// oldest (least recent) end, back the newest. The zero value is not usable: call
+// init. It also keeps the total weight of its nodes.
+type list[K comparable] struct {
+	root   node[K]
+	len    int
+	weight int64
+}
+
+func (l *list[K]) init() *list[K] {
+	l.root.prev, l.root.next = &l.root, &l.root
+	return l
+}
+
+// front returns the oldest node, or nil.
+func (l *list[K]) front() *node[K] {
+	if l.len == 0 {
+		return nil
+	}
+	return l.root.next
+}
+
+// pushBack appends n as the newest node.
+func (l *list[K]) pushBack(n *node[K]) {
+	at := l.root.prev
+	n.prev, n.next = at, &l.root
+	at.next, l.root.prev = n, n
+	l.len++
+	l.weight += n.weight
+}
+
+// remove unlinks n, which must be in l.
+func (l *list[K]) remove(n *node[K]) {
+	n.prev.next, n.next.prev = n.next, n.prev
+	n.prev, n.next = nil, nil
+	l.len--
+	l.weight -= n.weight
+}
+
+// moveToBack makes n, which must be in l, the newest node.
+func (l *list[K]) moveToBack(n *node[K]) {
+	if l.root.prev == n {
+		return
+	}
+	w := n.weight
+	l.remove(n)
+	n.weight = w
+	l.pushBack(n)
+}
+
+// resize changes the weight of n, which must be in l.
+func (l *list[K]) resize(n *node[K], weight int64) {
+	l.weight += weight - n.weight
+	n.weight = weight
+}

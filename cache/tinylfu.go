@@ -1,0 +1,260 @@
+package cache
+
+// Queues of the tinyLFU policy, kept in node.queue.
+const (
+	inWindow    uint8 = iota + 1 // admission window: every newcomer starts here
+	inStaging                    // left the window, waiting for its admission duel
+	inProbation                  // main space, not yet reused there
+	inProtected                  // main space, reused
+)
+
+// tuning is one setting of a tinyLFU's two knobs.
+type tuning struct {
+	window float64 // share of the budget given to the window, 0 to 1
+	ties   bool    // whether a candidate that ties its victim is admitted
+}
+
+// tinyLFU is window TinyLFU: newcomers enter an LRU window; a key pushed out of
+// the window duels the main space's next victim and enters only if its estimated
+// recent frequency is higher (or, with ties set, not lower); the main space is a
+// segmented LRU. With a tuner attached, its tuning follows the tuner's
+// simulations. It is not safe for concurrent use.
+type tinyLFU[K comparable] struct {
+	nodes     map[K]*node[K]
+	window    list[K]
+	staging   list[K] // pushed out of the window, not yet dueled
+	probation list[K]
+	protected list[K]
+	capacity  int64
+	// maxWindow and maxProtected are the current targets.
+	maxWindow    int64
+	maxProtected int64
+	ties         bool
+	sketch       sketch
+	tuned        bool   // whether a tuner tunes it (not in the tuner's own simulations)
+	tuner        *tuner // made at the first request
+	full         bool   // whether the policy has been full since the tuner started
+	rng          uint64
+}
+
+func newTinyLFU[K comparable](capacity int64, t tuning) *tinyLFU[K] {
+	p := &tinyLFU[K]{nodes: make(map[K]*node[K]), capacity: capacity, rng: 1}
+	for _, l := range []*list[K]{&p.window, &p.staging, &p.probation, &p.protected} {
+		l.init()
+	}
+	p.sketch.resize(int(min(capacity, 1<<12)))
+	p.tune(t)
+	return p
+}
+
+func (p *tinyLFU[K]) queue(q uint8) *list[K] {
+	switch q {
+	case inWindow:
+		return &p.window
+	case inStaging:
+		return &p.staging
+	case inProbation:
+		return &p.probation
+	}
+	return &p.protected
+}
+
+// Add implements Policy.
+func (p *tinyLFU[K]) Add(key K, weight int64) {
+	if _, ok := p.nodes[key]; ok {
+		p.Update(key, weight)
+		p.Access(key)
+		return
+	}
+	h := hashKey(key)
+	p.sketch.increment(h)
+	n := &node[K]{key: key, weight: weight, queue: inWindow}
+	p.nodes[key] = n
+	if len(p.nodes) > len(p.sketch.table) {
+		p.sketch.grow()
+	}
+	p.window.pushBack(n)
+	p.settle()
+	p.observe(h)
+}
+
+// Access implements Policy.
+func (p *tinyLFU[K]) Access(key K) {
+	n, ok := p.nodes[key]
+	if !ok {
+		return
+	}
+	h := hashKey(key)
+	p.sketch.increment(h)
+	switch n.queue {
+	case inWindow:
+		p.window.moveToBack(n)
+	case inProtected:
+		p.protected.moveToBack(n)
+	default: // probation or staging: reuse in the main space earns protection
+		p.move(n, inProtected)
+		p.demoteProtected()
+	}
+	p.observe(h)
+}
+
+// observe shows one request to the tuner. At the end of each of its epochs the
+// policy takes the tuner's best tuning, moving the window at most maxWindowStep
+// of the budget at a time: moving keys between the spaces costs hits, and a
+// noisy epoch should not undo what many epochs built.
+func (p *tinyLFU[K]) observe(h uint64) {
+	if !p.tuned {
+		return
+	}
+	if p.tuner == nil || (!p.full && p.Weight() >= p.capacity) {
+		p.startTuner()
+	}
+	if t, ok := p.tuner.observe(h); ok {
+		cur := float64(p.maxWindow) / float64(p.capacity)
+		t.window = min(max(t.window, cur-maxWindowStep), cur+maxWindowStep)
+		p.tune(t)
+	}
+}
+
+// startTuner starts the tuner, sized by an estimate of how many keys the
+// policy holds when full: the budget over the mean weight so far. When the
+// policy is first full the count is known; the tuner restarts if the estimate
+// was off by more than half.
+func (p *tinyLFU[K]) startTuner() {
+	mean := max(float64(p.Weight())/float64(max(len(p.nodes), 1)), 1e-9)
+	entries := int(min(float64(p.capacity)/mean, 1<<40))
+	if p.full = p.Weight() >= p.capacity; p.full {
+		entries = len(p.nodes)
+		if p.tuner != nil && entries < 2*p.tuner.entries && p.tuner.entries < 2*entries {
+			return
+		}
+	}
+	p.tuner = newTuner(entries)
+}
+
+// move takes n from its queue to the back of queue q.
+func (p *tinyLFU[K]) move(n *node[K], q uint8) {
+	p.queue(n.queue).remove(n)
+	n.queue = q
+	p.queue(q).pushBack(n)
+}
+
+// Update implements Policy.
+func (p *tinyLFU[K]) Update(key K, weight int64) {
+	if n, ok := p.nodes[key]; ok {
+		p.queue(n.queue).resize(n, weight)
+		p.settle()
+	}
+}
+
+// Remove implements Policy.
+func (p *tinyLFU[K]) Remove(key K) {
+	if n, ok := p.nodes[key]; ok {
+		delete(p.nodes, key)
+		p.queue(n.queue).remove(n)
+	}
+}
+
+// Len implements Policy.
+func (p *tinyLFU[K]) Len() int { return len(p.nodes) }
+
+// Weight implements Policy.
+func (p *tinyLFU[K]) Weight() int64 {
+	return p.window.weight + p.staging.weight + p.probation.weight + p.protected.weight
+}
+
+// settle pushes the window's overflow out to staging and, while the budget is not
+// exceeded, admits staged keys without a duel.
+func (p *tinyLFU[K]) settle() {
+	for p.window.weight > p.maxWindow && p.window.len > 0 {
+		p.move(p.window.front(), inStaging)
+	}
+	if p.Weight() <= p.capacity {
+		for p.staging.len > 0 {
+			p.move(p.staging.front(), inProbation)
+		}
+	}
+}
+
+// demoteProtected moves the protected queue's overflow back to probation.
+func (p *tinyLFU[K]) demoteProtected() {
+	for p.protected.weight > p.maxProtected && p.protected.len > 0 {
+		p.move(p.protected.front(), inProbation)
+	}
+}
+
+// mainVictim returns the main space's next victim, or nil.
+func (p *tinyLFU[K]) mainVictim() *node[K] {
+	if n := p.probation.front(); n != nil {
+		return n
+	}
+	return p.protected.front()
+}
+
+// Victim implements Policy. A key pushed out of the window duels the main
+// space's victim; the loser is returned and the winner stays.
+func (p *tinyLFU[K]) Victim() (K, bool) {
+	p.settle()
+	if cand := p.staging.front(); cand != nil {
+		victim := p.mainVictim()
+		if victim == nil || cand.weight > p.capacity || !p.admit(hashKey(cand.key), hashKey(victim.key)) {
+			return cand.key, true
+		}
+		p.move(cand, inProbation)
+		return victim.key, true
+	}
+	for _, n := range [...]*node[K]{p.probation.front(), p.protected.front(), p.window.front()} {
+		if n != nil {
+			return n.key, true
+		}
+	}
+	var zero K
+	return zero, false
+}
+
+// Admit implements Policy.
+func (p *tinyLFU[K]) Admit(candidate, victim K) bool {
+	h := hashKey(candidate)
+	p.sketch.increment(h)
+	return p.admit(h, hashKey(victim))
+}
+
+// admit is TinyLFU's duel: the more frequent key wins (ties win too when the
+// tuning says so). A candidate that loses while warm (a frequency of 6 or more)
+// still wins 1 time in 128, so an attacker cannot pin victims with collisions.
+func (p *tinyLFU[K]) admit(cand, victim uint64) bool {
+	cf, vf := p.sketch.frequency(cand), p.sketch.frequency(victim)
+	if cf > vf || (p.ties && cf == vf) {
+		return true
+	}
+	if cf < 6 {
+		return false
+	}
+	p.rng = rehash(p.rng)
+	return p.rng&127 == 0
+}
+
+// tune applies a tuning: the window's target becomes its share of the budget
+// (at least 1 unit) and the rest goes to the main space, 80% of it protected.
+// Keys move at once so that both spaces are at their targets: the main space's
+// oldest keys into a grown window, a shrunk window's oldest keys to probation.
+func (p *tinyLFU[K]) tune(t tuning) {
+	p.ties = t.ties
+	p.maxWindow = min(max(int64(t.window*float64(p.capacity)), 1), p.capacity)
+	p.maxProtected = (p.capacity - p.maxWindow) * 8 / 10
+	p.demoteProtected()
+	for p.window.weight+p.staging.weight > p.maxWindow {
+		n := p.staging.front()
+		if n == nil {
+			n = p.window.front()
+		}
+		p.move(n, inProbation)
+	}
+	for p.window.weight < p.maxWindow {
+		n := p.mainVictim()
+		if n == nil || p.window.weight+n.weight > p.maxWindow {
+			break
+		}
+		p.move(n, inWindow)
+	}
+}

@@ -1,0 +1,6 @@
+// Package sim replays cache traces against the cache package's policies and
+// against Bélády's optimal policy, counting hit ratios the way published figures
+// count them: capacity in entries, every request a Get followed by a Set on a
+// miss, hit ratio = hits / all requests, cold misses included, the policy fully
+// drained before the next request.
+package sim

@@ -1,0 +1,150 @@
+package trace
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Request is one access of a trace.
+type Request struct {
+	Key  uint64 // the object accessed
+	Size uint32 // its size in bytes where the format records one (oracle), else 1
+}
+
+// Decoder reads the Requests of one trace. The zero value is not usable; make one
+// with NewDecoder. A Decoder is not safe for concurrent use.
+type Decoder struct {
+	format Format
+	r      *bufio.Reader
+	line   int   // lines read so far (text formats)
+	offset int64 // bytes read so far (binary formats)
+	// next and left hold the rest of an ARC run being expanded.
+	next uint64
+	left uint64
+	buf  [24]byte
+}
+
+// NewDecoder returns a Decoder that reads format f from r, which must already be
+// decompressed (Open does that for files).
+func NewDecoder(r io.Reader, f Format) *Decoder {
+	return &Decoder{format: f, r: bufio.NewReaderSize(r, 1<<16)}
+}
+
+// Next returns the next request. At the end of the trace it returns io.EOF; on
+// malformed input an error wrapping ErrSyntax that names the line or byte offset.
+func (d *Decoder) Next() (Request, error) {
+	switch d.format {
+	case ARC:
+		return d.nextARC()
+	case LIRS:
+		return d.nextLIRS()
+	case Scarab, Corda:
+		return d.nextKey()
+	case Oracle:
+		return d.nextOracle()
+	}
+	return Request{}, fmt.Errorf("%w %v", ErrFormat, d.format)
+}
+
+// readLine returns the next line without its end, or io.EOF after the last one.
+func (d *Decoder) readLine() ([]byte, error) {
+	line, err := d.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return nil, d.syntax("line longer than %d bytes", d.r.Size())
+	}
+	if err != nil && (err != io.EOF || len(line) == 0) {
+		return nil, err
+	}
+	d.line++
+	return bytes.TrimRight(line, "\r\n"), nil
+}
+
+func (d *Decoder) syntax(format string, args ...any) error {
+	where := fmt.Sprintf("line %d", d.line)
+	if d.format == Scarab || d.format == Corda || d.format == Oracle {
+		where = fmt.Sprintf("offset %d", d.offset)
+	}
+	return fmt.Errorf("%w: %s: %s", ErrSyntax, where, fmt.Sprintf(format, args...))
+}
+
+func (d *Decoder) nextARC() (Request, error) {
+	for d.left == 0 {
+		line, err := d.readLine()
+		if err != nil {
+			return Request{}, err
+		}
+		fields := bytes.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) < 2 {
+			return Request{}, d.syntax("want \"start count ...\", got %q", line)
+		}
+		if d.next, err = parseUint(fields[0]); err != nil {
+			return Request{}, d.syntax("start: %v", err)
+		}
+		if d.left, err = parseUint(fields[1]); err != nil {
+			return Request{}, d.syntax("count: %v", err)
+		}
+	}
+	d.left--
+	d.next++
+	return Request{Key: d.next - 1, Size: 1}, nil
+}
+
+func (d *Decoder) nextLIRS() (Request, error) {
+	for {
+		line, err := d.readLine()
+		if err != nil {
+			return Request{}, err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || string(line) == "*" {
+			continue
+		}
+		key, err := parseUint(line)
+		if err != nil {
+			return Request{}, d.syntax("key: %v", err)
+		}
+		return Request{Key: key, Size: 1}, nil
+	}
+}
+
+func (d *Decoder) nextKey() (Request, error) {
+	if err := d.readRecord(d.buf[:8]); err != nil {
+		return Request{}, err
+	}
+	return Request{Key: binary.BigEndian.Uint64(d.buf[:8]), Size: 1}, nil
+}
+
+func (d *Decoder) nextOracle() (Request, error) {
+	if err := d.readRecord(d.buf[:24]); err != nil {
+		return Request{}, err
+	}
+	return Request{Key: binary.LittleEndian.Uint64(d.buf[4:12]), Size: binary.LittleEndian.Uint32(d.buf[12:16])}, nil
+}
+
+// readRecord fills p with the next fixed-size record.
+func (d *Decoder) readRecord(p []byte) error {
+	n, err := io.ReadFull(d.r, p)
+	if err == io.ErrUnexpectedEOF {
+		return d.syntax("truncated record: %d of %d bytes", n, len(p))
+	}
+	if err != nil {
+		return err
+	}
+	d.offset += int64(n)
+	return nil
+}
+
+func parseUint(b []byte) (uint64, error) {
+	v, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an unsigned integer", b)
+	}
+	return v, nil
+}

@@ -1,0 +1,35 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ReadAll reads every request of the trace at path. progress, if not nil, is called
+// now and then with the bytes of the file read so far and its size.
+func ReadAll(path string, f Format, progress func(done, total int64)) ([]Request, error) {
+	file, err := Open(path, f)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	var reqs []Request
+	for {
+		r, err := file.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		reqs = append(reqs, r)
+		if progress != nil && len(reqs)&0xffff == 0 {
+			progress(file.Consumed(), file.Size())
+		}
+	}
+	if progress != nil {
+		progress(file.Size(), file.Size())
+	}
+	return reqs, nil
+}

@@ -1,0 +1,13 @@
+package extsort
+
+import "errors"
+
+// ErrSorted is returned by Add and Sort once Sort has been called.
+var ErrSorted = errors.New("extsort: already sorted")
+
+// ErrClosed is returned by Add and Sort after Close.
+var ErrClosed = errors.New("extsort: closed")
+
+// ErrCorruptRun is returned by an Iter whose run file does not read back as it
+// was written (a truncated or overwritten temporary file).
+var ErrCorruptRun = errors.New("extsort: corrupt run file")

@@ -1,0 +1,264 @@
+package extsort
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Options configure a Sorter. The zero value is usable: runs go to
+// os.TempDir, 64 MiB of memory, insertion order among equal keys.
+type Options struct {
+	// Dir is the directory of the run files; "" means os.TempDir().
+	Dir string
+	// MemoryLimit bounds the bytes of buffered records (their bytes plus 16
+	// per record), split between the buffer being filled and the one being
+	// spilled. 0 means 64 MiB.
+	MemoryLimit int64
+	// Compare orders records with equal keys; nil keeps insertion order.
+	Compare func(a, b []byte) int
+	// FanIn is the most runs merged at once; more runs are first merged in
+	// groups into longer runs. 0 means 64; the least is 2.
+	FanIn int
+}
+
+const (
+	defaultMemory = 64 << 20
+	defaultFanIn  = 64
+	minIOBuffer   = 64 << 10
+	maxIOBuffer   = 1 << 20
+)
+
+// Sorter buffers records, spills sorted runs and merges them. Make one with
+// New; Close it when done, whatever happened, to remove its run files.
+type Sorter struct {
+	opts    Options
+	fill    *buffer     // the buffer Add writes to
+	spare   *buffer     // the other buffer, once its spill has finished
+	pending chan result // the spill in flight, if any
+	runs    []string    // run files in insertion order
+	n       int64
+	sorted  bool
+	closed  bool
+	iter    *Iter
+}
+
+// result is what a background spill reports.
+type result struct {
+	path string
+	buf  *buffer
+	err  error
+}
+
+// New returns an empty Sorter.
+func New(opts Options) *Sorter {
+	if opts.MemoryLimit <= 0 {
+		opts.MemoryLimit = defaultMemory
+	}
+	if opts.FanIn == 0 {
+		opts.FanIn = defaultFanIn
+	}
+	opts.FanIn = max(opts.FanIn, 2)
+	if opts.Dir == "" {
+		opts.Dir = os.TempDir()
+	}
+	half := opts.MemoryLimit / 2
+	return &Sorter{opts: opts, fill: &buffer{limit: half}, spare: &buffer{limit: half}}
+}
+
+// Add copies rec into the sorter under key. It returns an error from an
+// earlier background spill, ErrSorted after Sort, or ErrClosed after Close.
+func (s *Sorter) Add(key uint64, rec []byte) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	if !s.fill.fits(len(rec)) {
+		if err := s.spillAsync(); err != nil {
+			return err
+		}
+	}
+	s.fill.add(key, rec)
+	s.n++
+	return nil
+}
+
+// Len returns the number of records added.
+func (s *Sorter) Len() int64 { return s.n }
+
+// Runs returns the number of run files spilled so far.
+func (s *Sorter) Runs() int { return len(s.runs) }
+
+func (s *Sorter) usable() error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.sorted:
+		return ErrSorted
+	}
+	return nil
+}
+
+// spillAsync waits for the spill in flight, then hands the full buffer to a
+// new background spill and continues with the spare one.
+func (s *Sorter) spillAsync() error {
+	if err := s.wait(); err != nil {
+		return err
+	}
+	full := s.fill
+	s.fill, s.spare = s.spare, nil
+	s.pending = make(chan result, 1)
+	go func(ch chan<- result) {
+		path, err := s.spill(full)
+		ch <- result{path: path, buf: full, err: err}
+	}(s.pending)
+	return nil
+}
+
+// wait collects the spill in flight, if any.
+func (s *Sorter) wait() error {
+	if s.pending == nil {
+		return nil
+	}
+	r := <-s.pending
+	s.pending = nil
+	r.buf.reset()
+	s.spare = r.buf
+	if r.err != nil {
+		return r.err
+	}
+	s.runs = append(s.runs, r.path)
+	return nil
+}
+
+// spill sorts b and writes it as a run. It touches only b and read-only
+// options, so it can run beside Add.
+func (s *Sorter) spill(b *buffer) (string, error) {
+	b.sort(s.opts.Compare)
+	return writeRun(s.opts.Dir, b, s.ioBuffer())
+}
+
+// ioBuffer is the buffer size of each run reader and writer: the merge holds
+// FanIn readers within about half the memory limit.
+func (s *Sorter) ioBuffer() int {
+	n := s.opts.MemoryLimit / int64(2*s.opts.FanIn)
+	return int(min(max(n, minIOBuffer), maxIOBuffer))
+}
+
+// Sort ends the adding and returns an iterator over every record in order.
+// When nothing was spilled the records never touch the disk. The Iter is
+// valid until Close of the Sorter.
+func (s *Sorter) Sort() (*Iter, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	s.sorted = true
+	if err := s.wait(); err != nil {
+		return nil, err
+	}
+	if len(s.runs) == 0 {
+		s.fill.sort(s.opts.Compare)
+		s.iter = &Iter{src: &bufferIter{b: s.fill, i: -1}}
+		return s.iter, nil
+	}
+	if len(s.fill.refs) > 0 {
+		path, err := s.spill(s.fill)
+		if err != nil {
+			return nil, err
+		}
+		s.runs = append(s.runs, path)
+	}
+	s.fill, s.spare = nil, nil // the merge needs only the I/O buffers
+	if err := s.reduceRuns(); err != nil {
+		return nil, err
+	}
+	m, err := s.openMerger(s.runs)
+	if err != nil {
+		return nil, err
+	}
+	s.iter = &Iter{src: m}
+	return s.iter, nil
+}
+
+// reduceRuns merges the first FanIn runs into one until at most FanIn remain.
+// Merging a prefix keeps the runs in insertion order, so the sort stays stable.
+func (s *Sorter) reduceRuns() error {
+	for len(s.runs) > s.opts.FanIn {
+		group := s.runs[:s.opts.FanIn]
+		path, err := s.mergeToRun(group)
+		if err != nil {
+			return err
+		}
+		for _, p := range group {
+			os.Remove(p)
+		}
+		s.runs = append([]string{path}, s.runs[s.opts.FanIn:]...)
+	}
+	return nil
+}
+
+// mergeToRun merges runs into one new run file.
+func (s *Sorter) mergeToRun(runs []string) (string, error) {
+	m, err := s.openMerger(runs)
+	if err != nil {
+		return "", err
+	}
+	defer m.close()
+	w, err := newRunWriter(s.opts.Dir, s.ioBuffer())
+	if err != nil {
+		return "", err
+	}
+	for {
+		ok, err := m.next()
+		if err != nil {
+			w.abort()
+			return "", err
+		}
+		if !ok {
+			return w.finish()
+		}
+		w.write(m.key(), m.record())
+	}
+}
+
+func (s *Sorter) openMerger(paths []string) (*merger, error) {
+	readers := make([]*runReader, 0, len(paths))
+	for i, p := range paths {
+		r, err := openRun(p, i, s.ioBuffer())
+		if err != nil {
+			for _, r := range readers {
+				r.close()
+			}
+			return nil, err
+		}
+		readers = append(readers, r)
+	}
+	return newMerger(readers, s.opts.Compare)
+}
+
+// Close stops the sorter and removes its run files. It waits for a spill in
+// flight. Close is idempotent.
+func (s *Sorter) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	if s.pending != nil {
+		r := <-s.pending
+		s.pending = nil
+		if r.err == nil {
+			s.runs = append(s.runs, r.path)
+		}
+	}
+	if s.iter != nil {
+		errs = append(errs, s.iter.src.close())
+	}
+	for _, p := range s.runs {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("extsort: removing run: %w", err))
+		}
+	}
+	s.runs = nil
+	s.fill, s.spare = nil, nil
+	return errors.Join(errs...)
+}

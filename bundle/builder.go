@@ -1,0 +1,245 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/tiermem/tiermem/internal/extsort"
+)
+
+// Builder writes a bundle from key/value records added one by one, in any
+// order and any number, with bounded memory: records are sorted in runs that
+// spill to disk and are merged back (an external sort), identical values are
+// stored once, and the file appears at its path only when complete (written
+// to a temporary file beside it, synced, then renamed).
+//
+// A Builder is not safe for concurrent use. Call Finish to write the bundle or
+// Abort to give up; either removes every temporary file.
+type Builder struct {
+	path    string
+	opts    Options
+	keys    *extsort.Sorter // records, by key hash then key then order added
+	values  *extsort.Sorter // hashes of values of minDedup bytes or more
+	spool   *spool          // values too large to sort; created on first use
+	large   int64           // values over this many bytes are spooled
+	rec     []byte          // scratch for encoding one sort record
+	hasMeta bool
+	done    bool
+}
+
+// Record is one key with its value and meta area. Slices returned by a Bundle
+// point into its mapping and are valid until Close; the caller must not
+// modify them.
+type Record struct {
+	Key   []byte // nil in approximate bundles
+	Value []byte
+	// Meta is a small per-record area kept beside the key and never
+	// deduplicated: flags, a timestamp, a tier. Empty unless added with
+	// AddRecord.
+	Meta []byte
+}
+
+// maxKey bounds keys and meta areas.
+const maxKey = 64 << 20
+
+// NewBuilder returns a Builder that will write a bundle at path. A nil opts
+// means the defaults.
+func NewBuilder(path string, opts *Options) (*Builder, error) {
+	o, err := opts.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	b := &Builder{path: path, opts: o, large: o.MemoryLimit / 64}
+	b.keys = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit * 5 / 8, Compare: compareKeys})
+	b.values = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit / 8})
+	b.progress(StageAdd, 0, -1)
+	return b, nil
+}
+
+// Build writes a bundle at path from every key and value of records, which
+// may be any sequence, e.g. a scan of another store. It returns what Info
+// would report of the new bundle.
+func Build(path string, records iter.Seq2[[]byte, []byte], opts *Options) (Info, error) {
+	return BuildRecords(path, func(yield func(Record, error) bool) {
+		for k, v := range records {
+			if !yield(Record{Key: k, Value: v}, nil) {
+				return
+			}
+		}
+	}, opts)
+}
+
+// BuildRecords writes a bundle at path from every record of records, stopping
+// at the first error it yields; a Bundle's All or a Layered View's All are
+// such sequences.
+func BuildRecords(path string, records iter.Seq2[Record, error], opts *Options) (Info, error) {
+	b, err := NewBuilder(path, opts)
+	if err != nil {
+		return Info{}, err
+	}
+	for r, err := range records {
+		if err == nil {
+			err = b.AddRecord(r)
+		}
+		if err != nil {
+			b.Abort()
+			return Info{}, err
+		}
+	}
+	return b.Finish()
+}
+
+// Add adds a key and its value. Both are copied; the caller may reuse them.
+func (b *Builder) Add(key, value []byte) error { return b.AddRecord(Record{Key: key, Value: value}) }
+
+// AddRecord adds a key with its value and meta area.
+func (b *Builder) AddRecord(r Record) error {
+	if err := b.check(r.Key, r.Meta); err != nil {
+		return err
+	}
+	if int64(len(r.Value)) > b.large {
+		return b.AddStream(r.Key, r.Meta, bytes.NewReader(r.Value), int64(len(r.Value)))
+	}
+	b.rec = appendSortHead(b.rec[:0], r.Key, r.Meta, inlineValue)
+	b.rec = append(b.rec, r.Value...)
+	return b.addSorted(r.Key, r.Meta, r.Value, 0)
+}
+
+// AddStream adds a key and meta area with a value of size bytes read from r,
+// which is copied to a temporary file rather than held in memory: for values
+// of any size. It returns ErrShortValue if r ends early.
+func (b *Builder) AddStream(key, meta []byte, r io.Reader, size int64) error {
+	if err := b.check(key, meta); err != nil {
+		return err
+	}
+	if b.spool == nil {
+		s, err := newSpool(b.opts.TempDir)
+		if err != nil {
+			return err
+		}
+		b.spool = s
+	}
+	off, h, err := b.spool.add(r, size)
+	if err != nil {
+		return err
+	}
+	b.rec = appendSortHead(b.rec[:0], key, meta, spooledValue)
+	b.rec = binary.AppendUvarint(b.rec, uint64(off))
+	b.rec = binary.AppendUvarint(b.rec, uint64(size))
+	b.rec = binary.LittleEndian.AppendUint64(b.rec, h)
+	return b.addSorted(key, meta, nil, h)
+}
+
+// check validates a record's key and meta before it is added.
+func (b *Builder) check(key, meta []byte) error {
+	switch {
+	case b.done:
+		return ErrClosed
+	case len(key) > maxKey || len(meta) > maxKey:
+		return fmt.Errorf("%w: key of %d bytes, meta of %d", ErrTooLarge, len(key), len(meta))
+	}
+	return nil
+}
+
+// addSorted gives the encoded record in b.rec to the sorts. The value hash
+// of a spooled value is vhash; an inline value is hashed here.
+func (b *Builder) addSorted(key, meta, value []byte, vhash uint64) error {
+	if err := b.keys.Add(xxhash.Sum64(key), b.rec); err != nil {
+		return err
+	}
+	if len(meta) > 0 {
+		b.hasMeta = true
+	}
+	if vhash == 0 && len(value) >= minDedup {
+		vhash = xxhash.Sum64(value)
+	}
+	if vhash != 0 {
+		if err := b.values.Add(vhash, nil); err != nil {
+			return err
+		}
+	}
+	if n := b.keys.Len(); n%progressEvery == 0 {
+		b.progress(StageAdd, n, -1)
+	}
+	return nil
+}
+
+// progressEvery is how many records pass between two progress reports.
+const progressEvery = 1 << 16
+
+func (b *Builder) progress(s Stage, done, total int64) {
+	if b.opts.Progress != nil {
+		b.opts.Progress(Progress{Stage: s, Done: done, Total: total})
+	}
+}
+
+// Finish sorts what was added, writes the bundle, syncs it and renames it to
+// its path, then removes the temporary files. It returns what Info would
+// report of the new bundle. The Builder cannot be used afterwards.
+func (b *Builder) Finish() (Info, error) {
+	if b.done {
+		return Info{}, ErrClosed
+	}
+	defer b.Abort()
+	n := b.keys.Len()
+	b.progress(StageAdd, n, n)
+	b.progress(StageSort, 0, n)
+	dd, err := b.dedupTable()
+	if err != nil {
+		return Info{}, err
+	}
+	if dd != nil {
+		defer dd.close()
+	}
+	it, err := b.keys.Sort()
+	if err != nil {
+		return Info{}, err
+	}
+	w, err := newFileWriter(b.path, b.opts, b.hasMeta, n, dd)
+	if err != nil {
+		return Info{}, err
+	}
+	defer w.close()
+	if err := b.writeRecords(it, w, n); err != nil {
+		return Info{}, err
+	}
+	b.progress(StageSync, 0, 1)
+	h, err := w.finish()
+	if err != nil {
+		return Info{}, err
+	}
+	b.progress(StageDone, n, n)
+	return h.info(), nil
+}
+
+// dedupTable sorts the value hashes and builds the dedup table from them.
+func (b *Builder) dedupTable() (*dedup, error) {
+	it, err := b.values.Sort()
+	if err != nil {
+		return nil, err
+	}
+	dd, err := newDedup(b.opts.TempDir, it)
+	b.values.Close() // the hashes are no longer needed
+	return dd, err
+}
+
+// Abort removes the temporary files of a build that will not finish. It is a
+// no-op after Finish or another Abort; it returns the first error met while
+// removing files.
+func (b *Builder) Abort() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	err := errors.Join(b.keys.Close(), b.values.Close())
+	if b.spool != nil {
+		b.spool.close()
+	}
+	return err
+}

@@ -1,0 +1,142 @@
+package bundle
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"github.com/tiermem/tiermem/internal/extsort"
+	"github.com/tiermem/tiermem/memory"
+)
+
+// Dedup finds identical values with bounded memory, in two steps:
+//
+//  1. While records are added, the hash of every value of minDedup bytes or
+//     more goes into an external sort of its own (8 bytes a value).
+//  2. Before the records are written, the sorted hashes are scanned and each
+//     hash seen twice or more becomes one slot of the dedup table: a file of
+//     16-byte {hash, place} slots, in the same shape as the index, mapped
+//     into memory. Its size follows the number of distinct repeated values,
+//     not the number of keys, and the kernel can page it out.
+//
+// While writing, the first value with a repeated hash is stored inline and its
+// place (the offset of its value header, plus one) is kept in its slot; a later
+// value with that hash is compared byte for byte with the stored one and, if
+// equal, written as a reference. Two different values with the same hash are
+// both stored: dedup never returns other bytes than were added.
+type dedup struct {
+	h     *memory.WritableHandle
+	w     memory.WritableMemory
+	e     entries // read view of the slots: hash, place+1 (0: not written yet)
+	path  string
+	cache map[uint64]cached // recent small values by place, to compare without I/O
+	bytes int               // bytes held by cache
+}
+
+// cached is a small stored value kept in memory.
+type cached struct {
+	off uint64 // offset of the value's bytes in the data section
+	b   []byte
+}
+
+const (
+	cacheValue  = 1 << 10 // values up to this size are cached
+	cacheBudget = 4 << 20 // the cache is emptied when it holds more
+)
+
+// newDedup builds the dedup table from the sorted value hashes of it, in a
+// file in dir. It returns nil when no hash repeats.
+func newDedup(dir string, it *extsort.Iter) (*dedup, error) {
+	f, err := os.CreateTemp(dir, "bundle-dedup-*")
+	if err != nil {
+		return nil, fmt.Errorf("bundle: creating dedup table: %w", err)
+	}
+	n, err := writeRepeated(f, it)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || n == 0 {
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return mapDedup(f.Name(), n)
+}
+
+// writeRepeated writes a slot for each hash that it yields twice or more and
+// returns the number of slots.
+func writeRepeated(f *os.File, it *extsort.Iter) (int64, error) {
+	w := bufio.NewWriter(f)
+	var slot [entrySize]byte
+	var n, seen int64
+	var prev uint64
+	for it.Next() {
+		h := it.Key()
+		if seen > 0 && h == prev {
+			if seen == 1 {
+				binary.LittleEndian.PutUint64(slot[:], h)
+				w.Write(slot[:])
+				n++
+			}
+			seen++
+			continue
+		}
+		prev, seen = h, 1
+	}
+	if err := it.Err(); err != nil {
+		return 0, err
+	}
+	if err := w.Flush(); err != nil {
+		return 0, fmt.Errorf("bundle: writing dedup table: %w", err)
+	}
+	return n, nil
+}
+
+func mapDedup(path string, n int64) (*dedup, error) {
+	h, err := memory.MapWritable(path, 0, 0)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	e, err := memory.Slice[uint64](h.Memory().WithOrder(hostOrder), 0, 2*n)
+	if err != nil {
+		h.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return &dedup{h: h, w: h.Writable(), e: e, path: path, cache: map[uint64]cached{}}, nil
+}
+
+// find returns the slot of hash h, if h repeats.
+func (d *dedup) find(h uint64) (int, bool) {
+	n := d.e.len()
+	i := search(d.e, 0, n, int(mulHigh(h, uint64(n))), h)
+	return i, i < n && d.e.hash(i) == h
+}
+
+// place returns where the first value of slot i was stored, if it was.
+func (d *dedup) place(i int) (uint64, bool) {
+	p := d.e.offset(i)
+	return p - 1, p != 0
+}
+
+// setPlace records where the first value of slot i was stored, and caches it
+// if it is small and in memory.
+func (d *dedup) setPlace(i int, vword uint64, off uint64, v value) {
+	d.w.PutUint64(int64(i)*entrySize+8, vword+1)
+	if v.spool != nil || v.size > cacheValue {
+		return
+	}
+	if d.bytes+len(v.b) > cacheBudget {
+		clear(d.cache)
+		d.bytes = 0
+	}
+	d.cache[vword] = cached{off: off, b: append([]byte(nil), v.b...)}
+	d.bytes += len(v.b)
+}
+
+// close unmaps and removes the table.
+func (d *dedup) close() {
+	d.h.Close()
+	os.Remove(d.path)
+}

@@ -1,0 +1,238 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Layered is a read-only bundle with a mutable in-memory delta on top: sets
+// and deletes go to the delta, reads look in the delta first and then in the
+// bundle, so the two read as one store. Merge writes a new bundle that folds
+// the delta in and swaps it in atomically while readers go on.
+//
+// This is the "static bundle + dynamic delta" layering: most data sits in the
+// shared, compact bundle; what changed since it was built sits in the delta,
+// which is small, and is lost if the process ends before a Merge.
+//
+// A Layered is safe for concurrent use: reads, writes and Merge may run in
+// many goroutines at once. Get copies values out; a View reads without
+// copying, with slices that stay valid until the View is released, across
+// Merges.
+type Layered struct {
+	path    string
+	opts    Options
+	mergeMu sync.Mutex // serializes Merge
+
+	mu     sync.RWMutex      // protects live, cur and closed
+	live   map[string]change // the delta: changes since the last Merge began
+	cur    *generation
+	closed bool
+}
+
+// change is one entry of the delta.
+type change struct {
+	value, meta []byte // owned by the delta, never modified
+	deleted     bool
+}
+
+// generation is one bundle of a Layered store and the readers that use it.
+// It holds a reference for being current and one per View and Merge; the
+// bundle is closed when the last is released.
+type generation struct {
+	b      *Bundle           // nil while the store has no bundle yet
+	frozen map[string]change // the delta being merged into the next bundle; set under Layered.mu and never modified after
+	refs   atomic.Int64
+}
+
+func newGeneration(b *Bundle) *generation {
+	g := &generation{b: b}
+	g.refs.Store(1)
+	return g
+}
+
+func (g *generation) release() {
+	if g.refs.Add(-1) == 0 && g.b != nil {
+		g.b.Close()
+	}
+}
+
+// OpenLayered opens the bundle at path with an empty delta. If path does not
+// exist the store starts empty and the first Merge creates it. opts (nil for
+// defaults) are used for the bundles Merge writes; an existing bundle's index
+// kind and alignment take precedence. Approximate bundles keep no keys and are
+// refused with ErrNoKeys.
+func OpenLayered(path string, opts *Options) (*Layered, error) {
+	o, err := opts.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	var b *Bundle
+	if b, err = Open(path); errors.Is(err, os.ErrNotExist) {
+		b, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		o.Index, o.Align = b.hdr.kind, int(b.hdr.align())
+	}
+	if o.Index == Approximate {
+		if b != nil {
+			b.Close()
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNoKeys, path)
+	}
+	return &Layered{path: path, opts: o, live: map[string]change{}, cur: newGeneration(b)}, nil
+}
+
+// Path returns the path of the store's bundle.
+func (l *Layered) Path() string { return l.path }
+
+// Set records key's value (and, for a multi bundle, makes it the key's only
+// value). key and value are copied.
+func (l *Layered) Set(key, value []byte) error { return l.SetRecord(Record{Key: key, Value: value}) }
+
+// SetRecord records a key's value and meta area. The record is copied.
+func (l *Layered) SetRecord(r Record) error {
+	c := change{value: append([]byte{}, r.Value...), meta: append([]byte(nil), r.Meta...)}
+	return l.put(r.Key, c)
+}
+
+// Delete removes key (every value of it, in a multi bundle). Deleting a
+// missing key is not an error.
+func (l *Layered) Delete(key []byte) error { return l.put(key, change{deleted: true}) }
+
+func (l *Layered) put(key []byte, c change) error {
+	if len(key) > maxKey || len(c.meta) > maxKey {
+		return fmt.Errorf("%w: key of %d bytes, meta of %d", ErrTooLarge, len(key), len(c.meta))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.live[string(key)] = c
+	return nil
+}
+
+// Get appends the value of key to dst and returns it, or ErrNotFound. The
+// copy makes it safe to use whatever happens to the store afterwards; a View
+// reads without copying.
+func (l *Layered) Get(dst, key []byte) ([]byte, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return dst, ErrClosed
+	}
+	r, err := l.lookupLocked(l.cur, key)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, r.Value...), nil
+}
+
+// lookupLocked finds key in the delta, then in g's frozen delta and bundle.
+// l.mu is held for reading.
+func (l *Layered) lookupLocked(g *generation, key []byte) (Record, error) {
+	if c, ok := l.live[string(key)]; ok {
+		return c.record(key)
+	}
+	if c, ok := g.frozen[string(key)]; ok {
+		return c.record(key)
+	}
+	if g.b == nil {
+		return Record{}, ErrNotFound
+	}
+	return g.b.GetRecord(key)
+}
+
+func (c change) record(key []byte) (Record, error) {
+	if c.deleted {
+		return Record{}, ErrNotFound
+	}
+	return Record{Key: key, Value: c.value, Meta: c.meta}, nil
+}
+
+// DeltaLen returns the number of keys changed since the last Merge finished.
+func (l *Layered) DeltaLen() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.live) + len(l.cur.frozen)
+}
+
+// Close releases the store's bundle; Views still open keep theirs until they
+// are released. The delta is dropped: Merge first to keep it. Close of a
+// closed store returns ErrClosed.
+func (l *Layered) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.closed = true
+	l.cur.release()
+	return nil
+}
+
+// View is a reader of a Layered store that pins the store's bundle as it was
+// when the View was taken: slices it returns stay valid until Release, even
+// if a Merge replaces the bundle meanwhile. Its reads see that bundle and the
+// delta as it is at each read. A View is safe for concurrent use; release it
+// once, when done.
+type View struct {
+	l        *Layered
+	g        *generation
+	released atomic.Bool
+}
+
+// View returns a new View of the store.
+func (l *Layered) View() (*View, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	l.cur.refs.Add(1)
+	return &View{l: l, g: l.cur}, nil
+}
+
+// Get returns the value of key without copying, or ErrNotFound. The value is
+// valid until Release.
+func (v *View) Get(key []byte) ([]byte, error) {
+	r, err := v.GetRecord(key)
+	return r.Value, err
+}
+
+// GetRecord returns the record of key, valid until Release, or ErrNotFound.
+func (v *View) GetRecord(key []byte) (Record, error) {
+	if v.released.Load() {
+		return Record{}, ErrClosed
+	}
+	v.l.mu.RLock()
+	defer v.l.mu.RUnlock()
+	return v.l.lookupLocked(v.g, key)
+}
+
+// All yields every record of the store, the delta applied, in key-hash order.
+// The delta is read once when the iteration starts.
+func (v *View) All() iter.Seq2[Record, error] {
+	if v.released.Load() {
+		return func(yield func(Record, error) bool) { yield(Record{}, ErrClosed) }
+	}
+	v.l.mu.RLock()
+	changes := sortChanges(v.l.live, v.g.frozen)
+	v.l.mu.RUnlock()
+	return mergeChanges(v.g.b, changes)
+}
+
+// Release unpins the View's bundle. The View and every slice it returned
+// must not be used afterwards. Release of a released View does nothing.
+func (v *View) Release() {
+	if v.released.CompareAndSwap(false, true) {
+		v.g.release()
+	}
+}

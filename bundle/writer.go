@@ -1,0 +1,263 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// fileWriter writes a bundle from records given in index order: the data
+// section straight into a temporary file beside the output, the index entries
+// into a second temporary file that is copied after the data, then the guide
+// and the header; finish syncs it and renames it into place.
+type fileWriter struct {
+	path    string
+	out     *os.File       // the temporary output, renamed to path by finish
+	idxFile *os.File       // the index entries until they are copied into out
+	data    *sectionWriter // the data section of out
+	idx     *sectionWriter
+	hdr     header
+	lay     layout
+	guide   *guideBuilder
+	dd      *dedup // nil when no value repeats
+	scratch []byte
+	head    [3 * binary.MaxVarintLen64]byte
+	prevKey []byte // key of the last record, for the key counts
+	prevH   uint64
+	started bool
+}
+
+// newFileWriter starts a bundle at path for at most maxRecords records.
+func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, dd *dedup) (*fileWriter, error) {
+	out, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("bundle: creating output: %w", err)
+	}
+	idxFile, err := os.CreateTemp(o.TempDir, "bundle-index-*")
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return nil, fmt.Errorf("bundle: creating index file: %w", err)
+	}
+	w := &fileWriter{path: path, out: out, idxFile: idxFile, dd: dd, scratch: make([]byte, 64<<10)}
+	w.hdr = header{version: formatVersion, minReader: minReaderVersion, kind: o.Index,
+		alignLog: uint8(bits.TrailingZeros(uint(o.Align))), guideBits: guideBitsFor(maxRecords)}
+	if hasMeta {
+		w.hdr.flags |= flagMeta
+	}
+	w.hdr.sections = make([]section, 3)
+	w.lay = w.hdr.layout()
+	w.data = newSectionWriter(out, int64(w.dataOffset()))
+	w.idx = newSectionWriter(idxFile, 0)
+	w.guide = newGuideBuilder(w.hdr.guideBits)
+	return w, nil
+}
+
+// dataOffset is where the data section starts: after the header and section
+// table, aligned for values and cache lines.
+func (w *fileWriter) dataOffset() uint64 {
+	return alignUp(uint64(w.hdr.size()), max(w.hdr.align(), sectionAlign))
+}
+
+// add writes one record and its index entry. Records must come in index
+// order: by key hash, then key.
+func (w *fileWriter) add(h uint64, key, meta []byte, v value, vhash uint64) error {
+	w.count(h, key)
+	off := w.data.offset()
+	if w.lay.keys {
+		w.putUvarint(uint64(len(key)))
+		w.data.write(key)
+	}
+	if w.lay.meta {
+		w.putUvarint(uint64(len(meta)))
+		w.data.write(meta)
+		w.hdr.metaBytes += uint64(len(meta))
+	}
+	if err := w.writeValue(v, vhash); err != nil {
+		return err
+	}
+	var e [entrySize]byte
+	binary.LittleEndian.PutUint64(e[:8], h)
+	binary.LittleEndian.PutUint64(e[8:], off)
+	w.idx.write(e[:])
+	w.guide.add(h)
+	w.hdr.records++
+	return w.data.err
+}
+
+// count updates the key counts for a record of key hash h.
+func (w *fileWriter) count(h uint64, key []byte) {
+	if w.started && h == w.prevH && bytes.Equal(key, w.prevKey) {
+		return // another value of a multi key
+	}
+	if w.started && h == w.prevH {
+		w.hdr.collisions++
+	}
+	w.started, w.prevH = true, h
+	w.prevKey = append(w.prevKey[:0], key...)
+	w.hdr.keys++
+	w.hdr.keyBytes += uint64(len(key))
+}
+
+func (w *fileWriter) putUvarint(x uint64) {
+	w.data.write(w.head[:binary.PutUvarint(w.head[:], x)])
+}
+
+// writeValue writes the value part of a record: a reference to an identical
+// value stored earlier, or the value itself.
+func (w *fileWriter) writeValue(v value, vhash uint64) error {
+	w.hdr.valueBytes += uint64(v.size)
+	vword := w.data.offset()
+	slot, repeated := -1, false
+	if w.dd != nil && v.size >= minDedup {
+		slot, repeated = w.dd.find(vhash)
+	}
+	if repeated {
+		if place, ok := w.dd.place(slot); ok {
+			valueOff, same, err := w.sameValue(place, v)
+			if err != nil || same {
+				return w.writeRef(v, valueOff, err)
+			}
+			repeated = false // a hash collision: store this one too
+		}
+	}
+	w.putUvarint(uint64(v.size) << 1)
+	w.data.pad(w.lay.align)
+	off := w.data.offset()
+	if repeated {
+		w.dd.setPlace(slot, vword, off, v)
+	}
+	w.hdr.stored += uint64(v.size)
+	return v.writeTo(w.data, w.scratch)
+}
+
+// writeRef writes a reference to the identical value at valueOff.
+func (w *fileWriter) writeRef(v value, valueOff uint64, err error) error {
+	if err != nil {
+		return err
+	}
+	n := binary.PutUvarint(w.head[:], uint64(v.size)<<1|1)
+	n += binary.PutUvarint(w.head[n:], valueOff)
+	w.data.write(w.head[:n])
+	w.hdr.deduped++
+	return nil
+}
+
+// sameValue reports whether the value stored with its value header at place
+// equals v, and where its bytes are.
+func (w *fileWriter) sameValue(place uint64, v value) (uint64, bool, error) {
+	if c, ok := w.dd.cache[place]; ok && v.spool == nil {
+		return c.off, bytes.Equal(c.b, v.b), nil
+	}
+	head := w.head[:min(uint64(len(w.head)), w.data.offset()-place)]
+	if err := w.data.readAt(head, place); err != nil {
+		return 0, false, err
+	}
+	vw, next, ok := uvarint(head, 0)
+	if !ok || vw&1 == 1 || int64(vw>>1) != v.size {
+		return 0, false, nil
+	}
+	off := alignUp(place+next, w.lay.align)
+	same, err := w.data.equalAt(off, v, w.scratch)
+	return off, same, err
+}
+
+// finish places the index and guide after the data, writes the header, syncs
+// the file and renames it to its path. It returns the header written.
+func (w *fileWriter) finish() (header, error) {
+	if err := errors.Join(w.data.flush(), w.idx.flush()); err != nil {
+		return w.hdr, err
+	}
+	data := section{kind: sectionData, off: w.dataOffset(), size: w.data.offset(), sum: w.data.sum.Sum64()}
+	index := section{kind: sectionIndex, off: alignUp(data.off+data.size, sectionAlign), size: w.idx.offset(), sum: w.idx.sum.Sum64()}
+	if err := w.copyIndex(int64(index.off)); err != nil {
+		return w.hdr, err
+	}
+	guide := w.guideBytes()
+	gs := section{kind: sectionGuide, off: index.off + index.size, size: uint64(len(guide)), sum: xxhash.Sum64(guide)}
+	w.hdr.sections = []section{data, index, gs}
+	w.hdr.fileSize = gs.off + gs.size
+	if _, err := w.out.WriteAt(guide, int64(gs.off)); err != nil {
+		return w.hdr, fmt.Errorf("bundle: writing guide: %w", err)
+	}
+	if _, err := w.out.WriteAt(w.hdr.encode(), 0); err != nil {
+		return w.hdr, fmt.Errorf("bundle: writing header: %w", err)
+	}
+	return w.hdr, w.commit()
+}
+
+// copyIndex copies the index entries into the output at off (in the kernel,
+// with copy_file_range, where the platform has it).
+func (w *fileWriter) copyIndex(off int64) error {
+	if _, err := w.idxFile.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("bundle: copying index: %w", err)
+	}
+	if _, err := w.out.Seek(off, io.SeekStart); err != nil {
+		return fmt.Errorf("bundle: copying index: %w", err)
+	}
+	if _, err := w.out.ReadFrom(w.idxFile); err != nil {
+		return fmt.Errorf("bundle: copying index: %w", err)
+	}
+	return nil
+}
+
+func (w *fileWriter) guideBytes() []byte {
+	words := w.guide.finish()
+	b := make([]byte, len(words)*guideWord)
+	for i, x := range words {
+		binary.LittleEndian.PutUint64(b[i*guideWord:], x)
+	}
+	return b
+}
+
+// commit makes the file durable and atomically visible at its path.
+func (w *fileWriter) commit() error {
+	tmp := w.out.Name()
+	err := w.out.Sync()
+	if cerr := w.out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, w.path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(w.path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("bundle: committing %s: %w", w.path, err)
+	}
+	w.out = nil
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// close removes the temporary files; after a successful finish only the
+// index file is left to remove.
+func (w *fileWriter) close() {
+	w.idxFile.Close()
+	os.Remove(w.idxFile.Name())
+	if w.out != nil {
+		w.out.Close()
+		os.Remove(w.out.Name())
+	}
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/kvtext"
+)
+
+// writeInput writes text to a file named name in a temporary directory.
+func writeInput(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// mustRun runs the command line and fails the test on error.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("tiermem %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func TestBundleBuildAndGet(t *testing.T) {
+	tests := []struct {
+		name, file, text string
+		flags            []string
+		gets             map[string]string
+	}{
+		{"jsonl", "in.jsonl", `{"key":"red","value":"#f00"}` + "\n" + `{"key":"obj","value":{"a":1}}`, nil,
+			map[string]string{"red": "#f00\n", "obj": "{\"a\":1}\n"}},
+		{"tsv detected", "in.txt", "red\t#f00\ngreen\t#0f0\n", nil, map[string]string{"green": "#0f0\n"}},
+		{"multi", "in.tsv", "k\t1\nk\t2\n", []string{"--index", "multi"}, map[string]string{"k": "1\n2\n"}},
+		{"approximate packed", "in.tsv", "k\tv\n", []string{"--index", "approx", "--align", "1", "--memory", "2MiB"}, map[string]string{"k": "v\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := writeInput(t, tt.file, tt.text)
+			out := filepath.Join(t.TempDir(), "b.bundle")
+			msg := mustRun(t, append([]string{"bundle", "build", "--in", in, "--out", out, "--progress", "never"}, tt.flags...)...)
+			if !strings.Contains(msg, "records") {
+				t.Errorf("build printed %q", msg)
+			}
+			for k, want := range tt.gets {
+				if got := mustRun(t, "bundle", "get", out, k); got != want {
+					t.Errorf("get %s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestBundleBuildFromStdin(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "b.bundle")
+	f := buildFlags{in: "-", out: out, format: "auto", index: "exact", memory: "1MiB", progress: "never", align: 8}
+	var msg bytes.Buffer
+	if err := runBundleBuild(&msg, &msg, strings.NewReader(`{"key":"k","value":"v","meta":"m"}`), f); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if r, err := b.GetRecord([]byte("k")); err != nil || string(r.Value) != "v" || string(r.Meta) != "m" {
+		t.Fatalf("record: %q %q %v", r.Value, r.Meta, err)
+	}
+}
+
+func TestBundleBuildErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "b.bundle")
+	bad := writeInput(t, "bad.tsv", "a\t1\nno tab\n")
+	_, err := run(t, "bundle", "build", "--in", bad, "--out", out, "--progress", "never")
+	if !errors.Is(err, kvtext.ErrSyntax) || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("build of a bad line: %v, want a syntax error on line 2", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a failed build left a bundle")
+	}
+	for _, flags := range [][]string{{"--index", "btree"}, {"--memory", "lots"}, {"--align", "3"}, {"--format", "csv"}, {"--progress", "maybe"}} {
+		args := append([]string{"bundle", "build", "--in", bad, "--out", out}, flags...)
+		if _, err := run(t, args...); err == nil {
+			t.Errorf("build %v succeeded", flags)
+		}
+	}
+}
+
+func TestBundleGetMissingKey(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "b.bundle")
+	mustRun(t, "bundle", "build", "--in", writeInput(t, "in.tsv", "k\tv\n"), "--out", out, "--progress", "never")
+	if _, err := run(t, "bundle", "get", out, "nope"); !errors.Is(err, bundle.ErrNotFound) {
+		t.Fatalf("get of a missing key: %v, want ErrNotFound", err)
+	}
+}
+
+func TestBundleInfoAndVerify(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "b.bundle")
+	text := strings.Repeat("k1\tthe same value, long enough\nk2\tthe same value, long enough\n", 1)
+	mustRun(t, "bundle", "build", "--in", writeInput(t, "in.tsv", text), "--out", out, "--progress", "never")
+	info := mustRun(t, "bundle", "info", out)
+	for _, want := range []string{"index", "exact", "keys", "2 (", "1 deduplicated", "section data", "sections not checked"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("info lacks %q:\n%s", want, info)
+		}
+	}
+	if got := mustRun(t, "bundle", "info", "--verify", out); !strings.Contains(got, "ok: every section") {
+		t.Errorf("info --verify:\n%s", got)
+	}
+	if got := mustRun(t, "bundle", "verify", out); !strings.Contains(got, "ok (2 records") {
+		t.Errorf("verify printed %q", got)
+	}
+
+	data, _ := os.ReadFile(out)
+	data[len(data)-1] ^= 1
+	os.WriteFile(out, data, 0o644)
+	if _, err := run(t, "bundle", "verify", out); !errors.Is(err, bundle.ErrCorrupt) {
+		t.Fatalf("verify of a corrupt bundle: %v, want ErrCorrupt", err)
+	}
+	if got := mustRun(t, "bundle", "info", "--verify", out); !strings.Contains(got, "FAILED") {
+		t.Errorf("info --verify of a corrupt bundle:\n%s", got)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"4096", 4096, true}, {"64MiB", 64 << 20, true}, {"1g", 1 << 30, true}, {"2 KiB", 2048, true},
+		{"10b", 10, true}, {"", 0, false}, {"-1", 0, false}, {"1.5g", 0, false}, {"9999999999T", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseBytes(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 5 << 30: "5.0 GiB"} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

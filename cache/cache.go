@@ -1,0 +1,404 @@
+package cache
+
+import (
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Cache. The zero value (or a nil *Options) is a cache of
+// 10,000 entries under the Adaptive policy, without TTL.
+type Options[K comparable, V any] struct {
+	// MaxWeight is the budget: the sum of the weights of the entries never
+	// exceeds it. 0 means DefaultMaxWeight.
+	MaxWeight int64
+	// Weigher returns the weight of an entry, in the unit of MaxWeight (bytes,
+	// typically). nil weighs every entry 1, so MaxWeight counts entries. It is
+	// called once per Set, without locks held, and must not be negative.
+	Weigher func(key K, value V) int64
+	// Policy chooses what to evict; the zero value is Adaptive.
+	Policy Kind
+	// TTL is the time to live of entries stored by Set; 0 means no expiry.
+	// SetWithTTL overrides it per entry.
+	TTL time.Duration
+	// OnEvict, if not nil, is called for every entry that leaves the cache or is
+	// turned away, with the reason. It is called after the cache's locks are
+	// released, from the goroutine whose call caused the removal (or the
+	// background sweeper), so it may call the cache.
+	OnEvict func(key K, value V, reason Reason)
+	// SweepInterval is how often a background goroutine removes expired
+	// entries; 0 means one second, negative disables the sweeper (expired
+	// entries are then removed when a Get finds them, or evicted).
+	SweepInterval time.Duration
+	// Clock returns the current time, for TTLs; nil means time.Now. Tests use
+	// it to move time by hand.
+	Clock func() time.Time
+}
+
+// DefaultMaxWeight is the budget of a Cache whose Options leave MaxWeight 0.
+const DefaultMaxWeight = 10_000
+
+// Cache is a concurrent, generic cache with a weight budget, per-entry TTL and
+// a choice of eviction policy. All methods are safe for concurrent use.
+//
+// Get takes no lock and does not allocate: it finds the entry in a hash table
+// read without locks and records the hit in a lossy striped buffer that the
+// policy drains later, under the cache's lock, in batches. Set, Delete and
+// expiry take the lock, so that the budget holds at every moment: an entry is
+// published only after room has been made for it.
+//
+// Make a Cache with New and Close it to stop its background sweeper.
+type Cache[K comparable, V any] struct {
+	shards     []shard[K, V]
+	shardShift uint
+	seed       uint64
+
+	mu        sync.Mutex // protects the fields below it and orders before shard.mu
+	policy    Policy[K]
+	weight    int64 // sum of the entries' weights
+	expiries  expiryHeap[K]
+	removals  [Rejected + 1]uint64 // by Reason
+	admitted  uint64
+	analyzer  analyzer
+	published atomic.Int64 // weight, for readers without the lock
+
+	maxWeight int64
+	weigher   func(K, V) int64
+	ttl       time.Duration
+	onEvict   func(K, V, Reason)
+	clock     func() time.Time
+	epoch     time.Time
+
+	reads    readBuffer[K, V]
+	hits     counter
+	misses   counter
+	replaced counter // by Set's fast path; the slow path counts in removals
+
+	closed atomic.Bool
+	stop   chan struct{} // closed by Close
+	done   chan struct{} // closed when the sweeper returns
+}
+
+// New returns an empty cache configured by opts (nil means the zero Options).
+// It returns an error wrapping ErrCapacity for a negative MaxWeight and
+// ErrPolicy for an unknown Policy. Unless opts.SweepInterval is negative it
+// starts a sweeper goroutine that runs until Close.
+func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
+	var o Options[K, V]
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxWeight == 0 {
+		o.MaxWeight = DefaultMaxWeight
+	}
+	policy, err := NewPolicy[K](o.Policy, o.MaxWeight)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache[K, V]{policy: policy, maxWeight: o.MaxWeight, weigher: o.Weigher, ttl: o.TTL,
+		onEvict: o.OnEvict, clock: o.Clock, seed: rand.Uint64(), stop: make(chan struct{}), done: make(chan struct{})}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	c.epoch = c.clock()
+	c.initShards()
+	stripes := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1))
+	c.reads.init(stripes)
+	c.hits.init(stripes)
+	c.misses.init(stripes)
+	c.replaced.init(stripes)
+	c.analyzer.init()
+	if o.SweepInterval == 0 {
+		o.SweepInterval = time.Second
+	}
+	if o.SweepInterval > 0 {
+		go c.sweep(o.SweepInterval)
+	} else {
+		close(c.done)
+	}
+	return c, nil
+}
+
+func (c *Cache[K, V]) initShards() {
+	n := 1 << bits.Len(uint(16*runtime.GOMAXPROCS(0)-1))
+	c.shards = make([]shard[K, V], n)
+	c.shardShift = uint(64 - bits.TrailingZeros(uint(n)))
+	per := 8
+	if c.weigher == nil { // MaxWeight counts entries: size the table for them
+		per = max(per, 1<<bits.Len(uint(min(c.maxWeight, 1<<24)/int64(n))))
+	}
+	for i := range c.shards {
+		c.shards[i].buckets.Store(newBucketArray[K, V](per))
+	}
+}
+
+func (c *Cache[K, V]) hash(key K) uint64 { return rehash(hashKey(key) ^ c.seed) }
+
+func (c *Cache[K, V]) shard(h uint64) *shard[K, V] { return &c.shards[h>>c.shardShift] }
+
+// now returns the cache clock in nanoseconds, always above 0.
+func (c *Cache[K, V]) now() int64 { return int64(c.clock().Sub(c.epoch)) + 1 }
+
+// Get returns the value of key and true, or the zero value and false when the
+// key is absent or expired.
+func (c *Cache[K, V]) Get(key K) (V, bool) {
+	h := c.hash(key)
+	e := c.shard(h).find(h, key)
+	r := rand.Uint32()
+	if e == nil || (e.expire != 0 && e.expire <= c.now()) {
+		c.misses.add(r)
+		if e != nil {
+			c.expire(e)
+		}
+		var zero V
+		return zero, false
+	}
+	c.hits.add(r)
+	if c.reads.add(e, r) && c.mu.TryLock() {
+		c.drainLocked()
+		c.mu.Unlock()
+	}
+	return e.value, true
+}
+
+// Set stores value under key with the cache's default TTL. It returns an error
+// wrapping ErrTooLarge if the entry weighs more than the whole budget (any
+// entry of the key is then removed), ErrWeight for a negative weight and
+// ErrClosed after Close. The policy may turn a new entry away at once (an
+// admission filter at work): that is not an error; OnEvict sees Rejected and
+// Stats counts it.
+func (c *Cache[K, V]) Set(key K, value V) error { return c.SetWithTTL(key, value, c.ttl) }
+
+// SetWithTTL is Set with a time to live for this entry; ttl ≤ 0 means none.
+func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	w := int64(1)
+	if c.weigher != nil {
+		w = c.weigher(key, value)
+	}
+	if w < 0 {
+		return errorf(ErrWeight, "%d", w)
+	}
+	if w > c.maxWeight {
+		c.Delete(key)
+		return errorf(ErrTooLarge, "weight %d, budget %d", w, c.maxWeight)
+	}
+	e := &entry[K, V]{key: key, value: value, hash: c.hash(key), weight: w}
+	if ttl > 0 {
+		e.expire = c.now() + int64(ttl)
+	}
+	if old := c.replaceSame(e); old != nil {
+		c.notify([]removal[K, V]{{old, Replaced}})
+		return nil
+	}
+	c.notify(c.insert(e))
+	return nil
+}
+
+// replaceSame is Set's fast path: it swaps in e for a live entry of the same
+// key and weight, neither with a TTL, taking only the shard's lock, and returns
+// the old entry; the policy sees a hit. It returns nil when the slow path is
+// needed.
+func (c *Cache[K, V]) replaceSame(e *entry[K, V]) *entry[K, V] {
+	if e.expire != 0 {
+		return nil
+	}
+	s := c.shard(e.hash)
+	s.mu.Lock()
+	old := s.find(e.hash, e.key)
+	if old == nil || old.weight != e.weight || old.expire != 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	s.putLocked(e)
+	s.mu.Unlock()
+	r := rand.Uint32()
+	c.replaced.add(r)
+	if c.reads.add(e, r) && c.mu.TryLock() {
+		c.drainLocked()
+		c.mu.Unlock()
+	}
+	return old
+}
+
+// removal is an entry that left, and why, kept for OnEvict after the locks.
+type removal[K comparable, V any] struct {
+	e      *entry[K, V]
+	reason Reason
+}
+
+// insert stores e under the cache's lock: the policy learns of it first,
+// victims leave until the budget holds, and e is published only if it was not
+// itself the victim. It returns the removals to notify.
+func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
+	s := c.shard(e.hash)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drainLocked()
+	var out []removal[K, V]
+	old := s.find(e.hash, e.key)
+	if old != nil {
+		c.policy.Update(e.key, e.weight)
+		c.policy.Access(e.key)
+		c.weight += e.weight - old.weight
+	} else {
+		c.policy.Add(e.key, e.weight)
+		c.weight += e.weight
+		c.analyzer.record(e.hash)
+	}
+	rejected := false
+	for c.weight > c.maxWeight {
+		victim, ok := c.policy.Victim()
+		if !ok {
+			break
+		}
+		if victim == e.key {
+			rejected = true
+			c.policy.Remove(e.key)
+			c.weight -= e.weight
+			out = append(out, removal[K, V]{e, Rejected})
+			if old != nil { // the key's current entry leaves with the newcomer
+				s.mu.Lock()
+				if v := s.deleteLocked(e.hash, e.key); v != nil {
+					out = append(out, removal[K, V]{v, Evicted})
+				}
+				s.mu.Unlock()
+			}
+			continue
+		}
+		if v := c.removeLocked(c.hash(victim), victim); v != nil {
+			out = append(out, removal[K, V]{v, Evicted})
+		}
+	}
+	if !rejected {
+		s.mu.Lock()
+		prev := s.putLocked(e) // old, or what Set's fast path put in its place
+		s.mu.Unlock()
+		if prev != nil {
+			out = append(out, removal[K, V]{prev, Replaced})
+		} else {
+			c.admitted++
+		}
+		if e.expire != 0 {
+			c.expiries.push(expiryItem[K]{e.expire, e.key})
+		}
+	}
+	for _, r := range out {
+		c.removals[r.reason]++
+	}
+	c.published.Store(c.weight)
+	return out
+}
+
+// unpublishLocked takes e's key out of the table if e is still its entry.
+// c.mu must be held.
+func (c *Cache[K, V]) unpublishLocked(e *entry[K, V]) bool {
+	s := c.shard(e.hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.find(e.hash, e.key) != e {
+		return false
+	}
+	s.deleteLocked(e.hash, e.key)
+	return true
+}
+
+// removeLocked removes key from the table and the policy and returns its entry,
+// or nil if it was not in the table. c.mu must be held.
+func (c *Cache[K, V]) removeLocked(h uint64, key K) *entry[K, V] {
+	c.policy.Remove(key)
+	s := c.shard(h)
+	s.mu.Lock()
+	e := s.deleteLocked(h, key)
+	s.mu.Unlock()
+	if e != nil {
+		c.weight -= e.weight
+	}
+	return e
+}
+
+// Delete removes key and reports whether it was present (expired or not).
+func (c *Cache[K, V]) Delete(key K) bool {
+	h := c.hash(key)
+	c.mu.Lock()
+	e := c.removeLocked(h, key)
+	if e != nil {
+		c.removals[Deleted]++
+		c.published.Store(c.weight)
+	}
+	c.mu.Unlock()
+	if e != nil {
+		c.notify([]removal[K, V]{{e, Deleted}})
+	}
+	return e != nil
+}
+
+// expire removes e, found expired by a Get, unless it was replaced meanwhile.
+func (c *Cache[K, V]) expire(e *entry[K, V]) {
+	c.mu.Lock()
+	gone := c.unpublishLocked(e)
+	if gone {
+		c.policy.Remove(e.key)
+		c.weight -= e.weight
+		c.removals[Expired]++
+		c.published.Store(c.weight)
+	}
+	c.mu.Unlock()
+	if gone {
+		c.notify([]removal[K, V]{{e, Expired}})
+	}
+}
+
+// drainLocked passes the buffered hits to the policy. c.mu must be held.
+func (c *Cache[K, V]) drainLocked() {
+	c.reads.drain(func(e *entry[K, V]) {
+		c.policy.Access(e.key)
+		c.analyzer.record(e.hash)
+	})
+}
+
+// notify calls OnEvict for each removal; no lock may be held.
+func (c *Cache[K, V]) notify(out []removal[K, V]) {
+	if c.onEvict == nil {
+		return
+	}
+	for _, r := range out {
+		c.onEvict(r.e.key, r.e.value, r.reason)
+	}
+}
+
+// Len returns the number of entries, expired ones not yet removed included.
+func (c *Cache[K, V]) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.policy.Len()
+}
+
+// Weight returns the sum of the entries' weights; it never exceeds the budget.
+func (c *Cache[K, V]) Weight() int64 { return c.published.Load() }
+
+// Stats returns a snapshot of the counters.
+func (c *Cache[K, V]) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Stats{
+		Hits: c.hits.load(), Misses: c.misses.load(),
+		Evicted: c.removals[Evicted], Expired: c.removals[Expired], Deleted: c.removals[Deleted],
+		Replaced: c.removals[Replaced] + c.replaced.load(), Rejected: c.removals[Rejected], Admitted: c.admitted,
+		Len: c.policy.Len(), Weight: c.weight, MaxWeight: c.maxWeight,
+	}
+}
+
+// Close stops the background sweeper and waits for it. Afterwards Get and
+// Delete still work and Set returns ErrClosed. Close is idempotent.
+func (c *Cache[K, V]) Close() {
+	if c.closed.CompareAndSwap(false, true) {
+		close(c.stop)
+	}
+	<-c.done
+}

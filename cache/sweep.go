@@ -1,0 +1,52 @@
+package cache
+
+import "time"
+
+// sweep removes expired entries every interval until Close.
+func (c *Cache[K, V]) sweep(interval time.Duration) {
+	defer close(c.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.notify(c.sweepExpired())
+		}
+	}
+}
+
+// sweepExpired removes every entry whose TTL has run out and returns them.
+// Tests call it directly to sweep at a moment of their choosing.
+func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []removal[K, V]
+	for len(c.expiries) > 0 && c.expiries.peek().expire <= now {
+		it := c.expiries.peek()
+		c.expiries.pop()
+		if e := c.live(it); e != nil && c.unpublishLocked(e) {
+			c.policy.Remove(e.key)
+			c.weight -= e.weight
+			c.removals[Expired]++
+			out = append(out, removal[K, V]{e, Expired})
+		}
+	}
+	if len(c.expiries) > 2*c.policy.Len()+1024 {
+		c.expiries.filter(func(it expiryItem[K]) bool { return c.live(it) != nil })
+	}
+	c.published.Store(c.weight)
+	return out
+}
+
+// live returns the entry an expiry item stands for, or nil if the key is gone
+// or its entry has another expiry time since. c.mu must be held.
+func (c *Cache[K, V]) live(it expiryItem[K]) *entry[K, V] {
+	h := c.hash(it.key)
+	if e := c.shard(h).find(h, it.key); e != nil && e.expire == it.expire {
+		return e
+	}
+	return nil
+}

@@ -23,7 +23,7 @@ func TestConcurrent(t *testing.T) {
 				Policy:        kind,
 				Weigher:       func(k, v int) int64 { return int64(1 + v%4) },
 				SweepInterval: time.Millisecond,
-				OnEvict: func(k, v int, r cache.Reason) { live.Add(-1) }, // every entry leaves once
+				OnEvict:       func(k, v int, r cache.Reason) { live.Add(-1) }, // every entry leaves once
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -129,8 +129,11 @@ func (m *Manager) newVictims(t *tierState) (victims, error) {
 	return newPolicyVictims(kind, t.capacity, m.now)
 }
 
-func (m *Manager) policyOf(level Tier) Policy {
-	return [...]Policy{m.opts.Hot.Policy, m.opts.Warm.Policy, m.opts.Cold.Policy}[level]
+func (m *Manager) policyOf(level Tier) Policy { return m.tierOptions(level).Policy }
+
+// tierOptions returns the options of a tier this Manager has.
+func (m *Manager) tierOptions(level Tier) TierOptions {
+	return [...]TierOptions{m.opts.Hot, m.opts.Warm, m.opts.Cold}[level]
 }
 
 // tierOf returns the state of a tier this Manager has, or an error wrapping

@@ -57,14 +57,15 @@ func (m *Manager) keepWatermark(t *tierState) error {
 	return nil
 }
 
-// demoteIdle demotes t's entries idle for DemoteAfter that did not earn
-// their place by being read often.
+// demoteIdle demotes t's entries idle for the tier's DemoteAfter that did
+// not earn their place by being read often.
 func (m *Manager) demoteIdle(t *tierState) error {
-	if m.opts.DemoteAfter < 0 {
+	after := m.tierOptions(t.level).DemoteAfter
+	if after < 0 {
 		return nil
 	}
 	var err error
-	t.victims.idle(m.now().Add(-m.opts.DemoteAfter), func(key string) bool {
+	t.victims.idle(m.now().Add(-after), func(key string) bool {
 		if m.freq.estimate(key) >= m.opts.PromoteHits {
 			return true
 		}

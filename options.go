@@ -71,6 +71,8 @@ type TierOptions struct {
 	// Compress (warm tier) stores values s2-compressed when a sample shows
 	// it pays.
 	Compress bool
+	// DemoteAfter overrides Options.DemoteAfter for this tier.
+	DemoteAfter time.Duration
 }
 
 // Options configures a Manager. The zero value (or nil) gives defaults that
@@ -85,9 +87,11 @@ type Options struct {
 	// pass. Zero means one second; a negative value runs no loop (call
 	// Migrate yourself).
 	MigrateInterval time.Duration
-	// DemoteAfter is how long an entry may go unread before a migration pass
-	// demotes it to the next tier, unless it earned its place (PromoteHits
-	// reads within HitWindow). Zero means 10 minutes; negative disables
+	// DemoteAfter is how long an entry may stay unread in the hot tier before
+	// a migration pass demotes it to the next tier, unless it earned its place
+	// (PromoteHits reads within HitWindow). Each tier below keeps entries six
+	// times longer than the one above (warm: 6 × DemoteAfter) unless its
+	// TierOptions say otherwise. Zero means 10 minutes; negative disables
 	// idle demotion.
 	DemoteAfter time.Duration
 	// PromoteHits is how many reads within HitWindow promote an entry one
@@ -113,6 +117,9 @@ func (o Options) withDefaults(ram, disk int64) Options {
 	setDefault(&o.Cold.Size, disk/2)
 	setDefault(&o.MigrateInterval, time.Second)
 	setDefault(&o.DemoteAfter, 10*time.Minute)
+	setDefault(&o.Hot.DemoteAfter, o.DemoteAfter)
+	setDefault(&o.Warm.DemoteAfter, 6*o.DemoteAfter)
+	setDefault(&o.Cold.DemoteAfter, 36*o.DemoteAfter)
 	setDefault(&o.PromoteHits, 3)
 	setDefault(&o.HitWindow, time.Minute)
 	setDefault(&o.HighWatermark, 0.90)

@@ -20,9 +20,8 @@ type Handle struct {
 // writable file mapping. It has every method of Handle.
 type WritableHandle struct{ Handle }
 
-func newHandle(b *block) Handle {
-	h := Handle{b: b, leak: newLeakRecord(b)}
-	return h
+func newHandle(b *block, where string) Handle {
+	return Handle{b: b, leak: newLeakRecord(b, where)}
 }
 
 // watch registers the leak report of h; it runs if h is garbage collected
@@ -114,22 +113,32 @@ func (h *WritableHandle) Discard(off, n int64) error {
 // (anonymous mmap): the garbage collector never scans it, and pages use RAM
 // only once they are touched. Sizes far beyond 2 GiB are fine. The caller owns
 // the memory and must Close the handle.
-func Allocate(size int64) (*WritableHandle, error) {
+func Allocate(size int64) (*WritableHandle, error) { return allocate(size, false, callerOf()) }
+
+// Reserve is Allocate for address space far larger than what will be used:
+// the system commits no RAM or swap for it up front (MAP_NORESERVE), so a
+// reservation larger than the machine's memory succeeds, and pages take RAM
+// as they are touched. Touching more than the system can give gets the
+// process killed rather than an error: reserve what you budget, use what
+// you must. The caller owns the memory and must Close the handle.
+func Reserve(size int64) (*WritableHandle, error) { return allocate(size, true, callerOf()) }
+
+func allocate(size int64, reserve bool, where string) (*WritableHandle, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("%w: allocating %d bytes", ErrInvalidSize, size)
 	}
-	b, err := newOffHeapBlock(size)
+	b, err := newOffHeapBlock(size, reserve)
 	if err != nil {
 		return nil, err
 	}
-	h := &WritableHandle{newHandle(b)}
+	h := &WritableHandle{newHandle(b, where)}
 	h.watch()
 	return h, nil
 }
 
 // newOffHeapBlock maps size bytes of anonymous memory into a block.
-func newOffHeapBlock(size int64) (*block, error) {
-	m, err := mapAnon(size)
+func newOffHeapBlock(size int64, reserve bool) (*block, error) {
+	m, err := mapAnon(size, reserve)
 	if err != nil {
 		return nil, err
 	}

@@ -40,16 +40,21 @@ type leakRecord struct {
 	closed atomic.Bool
 }
 
-func newLeakRecord(b *block) *leakRecord {
+func newLeakRecord(b *block, where string) *leakRecord {
 	kind := "off-heap allocation"
 	if b.kind == fileBlock {
 		kind = "file mapping"
 	}
-	r := &leakRecord{leak: Leak{Size: b.size, Kind: kind, Where: "unknown"}}
-	if _, file, line, ok := runtime.Caller(3); ok {
-		r.leak.Where = fmt.Sprintf("%s:%d", file, line)
+	return &leakRecord{leak: Leak{Size: b.size, Kind: kind, Where: where}}
+}
+
+// callerOf returns file:line of the caller of the exported function that
+// calls it.
+func callerOf() string {
+	if _, file, line, ok := runtime.Caller(2); ok {
+		return fmt.Sprintf("%s:%d", file, line)
 	}
-	return r
+	return "unknown"
 }
 
 // release records that the handle was closed and accounts for the freed memory.

@@ -17,7 +17,7 @@ func Map(path string, off, size int64) (*Handle, error) {
 		return nil, err
 	}
 	h := &Handle{}
-	*h = newHandle(b)
+	*h = newHandle(b, callerOf())
 	h.watch()
 	return h, nil
 }
@@ -32,7 +32,7 @@ func MapWritable(path string, off, size int64) (*WritableHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &WritableHandle{newHandle(b)}
+	h := &WritableHandle{newHandle(b, callerOf())}
 	h.watch()
 	return h, nil
 }

@@ -6,7 +6,7 @@ import "os"
 
 var pageSize = int64(os.Getpagesize())
 
-func mapAnon(int64) ([]byte, error)                        { return nil, ErrUnsupported }
+func mapAnon(int64, bool) ([]byte, error)                  { return nil, ErrUnsupported }
 func mapFile(*os.File, int64, int64, bool) ([]byte, error) { return nil, ErrUnsupported }
 func unmap([]byte, blockKind) error                        { return ErrUnsupported }
 func adviseWillNeed([]byte) error                          { return ErrUnsupported }

@@ -11,9 +11,14 @@ import (
 
 var pageSize = int64(os.Getpagesize())
 
-// mapAnon maps size bytes of zeroed private memory outside the Go heap.
-func mapAnon(size int64) ([]byte, error) {
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+// mapAnon maps size bytes of zeroed private memory outside the Go heap;
+// with reserve, the system does not commit RAM (or swap) for it up front.
+func mapAnon(size int64, reserve bool) ([]byte, error) {
+	flags := unix.MAP_PRIVATE | unix.MAP_ANON
+	if reserve {
+		flags |= unix.MAP_NORESERVE
+	}
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, flags)
 	if err != nil {
 		return nil, fmt.Errorf("memory: mapping %d bytes of anonymous memory: %w", size, err)
 	}

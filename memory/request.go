@@ -123,7 +123,8 @@ type OffHeapServer struct{ blockServer }
 
 // NewOffHeapServer returns a server of off-heap memory.
 func NewOffHeapServer() *OffHeapServer {
-	s := &OffHeapServer{blockServer{live: map[*block]struct{}{}, newBlock: newOffHeapBlock}}
+	s := &OffHeapServer{blockServer{live: map[*block]struct{}{}}}
+	s.newBlock = func(size int64) (*block, error) { return newOffHeapBlock(size, false) }
 	s.self = s
 	return s
 }

@@ -26,7 +26,7 @@ type space struct {
 }
 
 func newSpace(capacity, maxSmall int64) (*space, error) {
-	h, err := memory.Allocate(capacity)
+	h, err := memory.Reserve(capacity) // RAM only as slots are used
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,11 @@ package memory_test
 
 import (
 	"bytes"
-	"strings"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 

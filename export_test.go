@@ -3,6 +3,8 @@ package tiermem
 import (
 	"sync"
 	"time"
+
+	"github.com/tiermem/tiermem/internal/vfs"
 )
 
 // FakeClock is a time source tests move by hand.
@@ -30,3 +32,6 @@ func (c *FakeClock) Advance(d time.Duration) {
 
 // SetClock makes a Manager opened with o read time from c.
 func SetClock(o *Options, c *FakeClock) { o.clock = c.Now }
+
+// SetColdFS makes a Manager opened with o keep its cold tier in fs.
+func SetColdFS(o *Options, fs vfs.FS) { o.coldFS = fs }

@@ -84,7 +84,7 @@ func (m *Manager) openTiers() error {
 		return err
 	}
 	m.tiers = append(m.tiers, warm)
-	coldStore, err := disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability)})
+	coldStore, err := disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability), FS: m.opts.coldFS})
 	if err != nil {
 		return fmt.Errorf("tiermem: cold tier: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem/cache"
+	"github.com/tiermem/tiermem/internal/vfs"
 )
 
 // Durability says when a stored value is safe from a crash.
@@ -106,7 +107,8 @@ type Options struct {
 	// 0.90 and 0.75.
 	HighWatermark, LowWatermark float64
 
-	clock func() time.Time // tests replace the time source
+	clock  func() time.Time // tests replace the time source
+	coldFS vfs.FS           // tests inject disk faults; nil: the OS
 }
 
 // withDefaults returns a copy of o with every zero field set, sized for a

@@ -1,0 +1,288 @@
+package tiermem_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/vfs"
+)
+
+// valueFor returns the bytes stored under key in the crash test: derived
+// from the key, so that any key found can be checked.
+func valueFor(key string) []byte {
+	h := uint64(14695981039346656037)
+	for i := range len(key) {
+		h = (h ^ uint64(key[i])) * 1099511628211
+	}
+	rng := rand.New(rand.NewPCG(h, 7))
+	v := make([]byte, 100+rng.IntN(20000))
+	for i := range v {
+		v[i] = byte(rng.Uint32())
+	}
+	return v
+}
+
+const crashDirEnv = "TIERMEM_CRASH_DIR"
+
+// TestCrashChild is the child of TestCrashLosesNothingAcknowledged: it stores
+// keys with Durability Always until it is killed, printing "try KEY" before
+// each Store and "ack KEY" once it returned.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashDirEnv)
+	if dir == "" {
+		t.Skip("run by TestCrashLosesNothingAcknowledged")
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{Durability: tiermem.Always, Hot: tiermem.TierOptions{Size: 256 << 10},
+		Warm: tiermem.TierOptions{Size: 512 << 10}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(2)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	round := os.Getenv("TIERMEM_CRASH_ROUND")
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("r%s-k%d", round, i)
+		fmt.Fprintln(out, "try", key)
+		out.Flush()
+		if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%3))); err != nil {
+			fmt.Fprintln(out, "error", err)
+			out.Flush()
+			os.Exit(3)
+		}
+		fmt.Fprintln(out, "ack", key)
+		out.Flush()
+	}
+}
+
+// TestCrashLosesNothingAcknowledged kills a child process storing with
+// Durability Always at random moments, 50 times, and checks after each kill
+// that every acknowledged key is back, byte for byte, and that a key whose
+// Store was cut off is either absent or whole.
+func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(2026, 11))
+	acked := map[string]bool{}
+	for round := range 50 {
+		tried, ack := crashOnce(t, dir, round, time.Duration(10+rng.IntN(90))*time.Millisecond)
+		for _, key := range ack {
+			acked[key] = true
+		}
+		checkAfterCrash(t, dir, round, acked, tried)
+	}
+	t.Logf("%d keys acknowledged over 50 kills", len(acked))
+	if len(acked) < 50 {
+		t.Errorf("only %d keys acknowledged over 50 rounds: the child barely ran", len(acked))
+	}
+}
+
+// crashOnce runs the child for about d, kills it with SIGKILL and returns
+// the keys it tried and those it acknowledged.
+func crashOnce(t *testing.T, dir string, round int, d time.Duration) (tried, acked []string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprint("TIERMEM_CRASH_ROUND=", round))
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	lines := make(chan string, 1024)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitForFirstAck(t, lines, &tried, &acked)
+	time.Sleep(d)
+	cmd.Process.Signal(syscall.SIGKILL)
+	for line := range lines {
+		collect(t, line, &tried, &acked)
+	}
+	cmd.Wait()
+	return tried, acked
+}
+
+// waitForFirstAck reads the child's output until its first acknowledgement,
+// so that every round stores something before the kill.
+func waitForFirstAck(t *testing.T, lines <-chan string, tried, acked *[]string) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for len(*acked) == 0 {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("the child exited before storing anything")
+			}
+			collect(t, line, tried, acked)
+		case <-deadline:
+			t.Fatal("the child stored nothing in 30 s")
+		}
+	}
+}
+
+func collect(t *testing.T, line string, tried, acked *[]string) {
+	switch verb, key, _ := strings.Cut(line, " "); verb {
+	case "try":
+		*tried = append(*tried, key)
+	case "ack":
+		*acked = append(*acked, key)
+	case "error", "open:":
+		t.Fatalf("child: %s", line)
+	}
+}
+
+// checkAfterCrash reopens the Manager and checks the keys.
+func checkAfterCrash(t *testing.T, dir string, round int, acked map[string]bool, tried []string) {
+	t.Helper()
+	m, err := tiermem.Open(dir, &tiermem.Options{Durability: tiermem.Always, MigrateInterval: -1,
+		Cold: tiermem.TierOptions{Size: 1 << 30}})
+	if err != nil {
+		t.Fatalf("round %d: Open after the kill: %v", round, err)
+	}
+	defer m.Close()
+	for key := range acked {
+		got, err := m.Retrieve(key)
+		if err != nil || !bytes.Equal(got, valueFor(key)) {
+			t.Fatalf("round %d: acknowledged %s: %d bytes, %v", round, key, len(got), err)
+		}
+	}
+	for _, key := range tried {
+		got, err := m.Retrieve(key)
+		if err == nil && !bytes.Equal(got, valueFor(key)) {
+			t.Fatalf("round %d: %s came back torn (%d bytes)", round, key, len(got))
+		}
+		if err != nil && !errors.Is(err, tiermem.ErrNotFound) {
+			t.Fatalf("round %d: %s: %v", round, key, err)
+		}
+	}
+}
+
+// segments returns the cold tier's segment files, oldest first.
+func segments(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
+	must(t, err)
+	if len(files) == 0 {
+		entries, _ := os.ReadDir(filepath.Join(dir, "cold"))
+		t.Fatalf("no segment files in %s/cold: %v", dir, entries)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// storeColdAndClose stores n keys of valueFor bytes in the cold tier of a new
+// Manager in dir and closes it.
+func storeColdAndClose(t *testing.T, dir string, n int) {
+	t.Helper()
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	must(t, err)
+	for i := range n {
+		key := fmt.Sprint("key", i)
+		must(t, m.Store(key, valueFor(key), tiermem.InTier(tiermem.Cold)))
+	}
+	must(t, m.Close())
+}
+
+func TestFlippedByteIsCorruptForThatKeyOnly(t *testing.T) {
+	dir := t.TempDir()
+	storeColdAndClose(t, dir, 20)
+	seg := segments(t, dir)[0]
+	data, err := os.ReadFile(seg)
+	must(t, err)
+	victim := valueFor("key7")
+	at := bytes.Index(data, victim[40:80])
+	if at < 0 {
+		t.Fatal("the value of key7 is not in the segment")
+	}
+	data[at+10] ^= 0x40
+	must(t, os.WriteFile(seg, data, 0o644))
+
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	must(t, err)
+	defer m.Close()
+	if _, err := m.Retrieve("key7"); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Errorf("the flipped value: %v, want ErrCorrupt", err)
+	}
+	for i := range 20 {
+		if key := fmt.Sprint("key", i); i != 7 {
+			got, err := m.Retrieve(key)
+			if err != nil || !bytes.Equal(got, valueFor(key)) {
+				t.Errorf("%s: %v", key, err)
+			}
+		}
+	}
+}
+
+func TestTruncatedSegmentKeepsCompleteRecords(t *testing.T) {
+	dir := t.TempDir()
+	storeColdAndClose(t, dir, 20)
+	seg := segments(t, dir)
+	last := seg[len(seg)-1]
+	st, err := os.Stat(last)
+	must(t, err)
+	must(t, os.Truncate(last, st.Size()-int64(len(valueFor("key19"))/2)))
+	for _, hint := range must2(filepath.Glob(filepath.Join(dir, "cold", "*.hint"))) {
+		os.Remove(hint) // a crash before the hint was written
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	must(t, err)
+	defer m.Close()
+	for i := range 19 {
+		key := fmt.Sprint("key", i)
+		got, err := m.Retrieve(key)
+		if err != nil || !bytes.Equal(got, valueFor(key)) {
+			t.Errorf("%s, a complete record: %v", key, err)
+		}
+	}
+	if _, err := m.Retrieve("key19"); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("the cut record: %v, want ErrNotFound", err)
+	}
+}
+
+func must2[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
+	fault := vfs.NewFault(vfs.Default)
+	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 64 << 10},
+		Warm: tiermem.TierOptions{Size: 64 << 10}, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	tiermem.SetColdFS(&o, fault)
+	m := open(t, &o)
+	must(t, m.Store("before", []byte("safe"), tiermem.InTier(tiermem.Cold)))
+	fault.SetSpace(1000)
+	big := valueFor("big-value") // incompressible
+	err := m.Store("big", big, tiermem.InTier(tiermem.Cold))
+	if !errors.Is(err, tiermem.ErrNoSpace) {
+		t.Fatalf("Store on a full disk = %v, want ErrNoSpace", err)
+	}
+	// Demotions into the full cold tier fail the Store that needs room, too.
+	for i := range 3 {
+		if err := m.Store(fmt.Sprint("hot", i), valueFor(fmt.Sprint("hot", i)), tiermem.InTier(tiermem.Hot)); err != nil && !errors.Is(err, tiermem.ErrNoSpace) {
+			t.Fatalf("a Store needing demotion: %v", err)
+		}
+	}
+	if got, err := m.Retrieve("before"); err != nil || string(got) != "safe" {
+		t.Fatalf("earlier data after the full disk: %q, %v", got, err)
+	}
+	fault.SetSpace(-1)
+	must(t, m.Store("big", big, tiermem.InTier(tiermem.Cold)))
+	if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, big) {
+		t.Errorf("after space returned: %v", err)
+	}
+}

@@ -1,0 +1,216 @@
+package tiermem_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// exampleDir returns a fresh directory for an example's cold tier.
+func exampleDir(name string) string {
+	dir := filepath.Join(os.TempDir(), "tiermem-example-"+name)
+	os.RemoveAll(dir)
+	return dir
+}
+
+// exampleOptions are small budgets, so that the examples run anywhere.
+func exampleOptions() *tiermem.Options {
+	return &tiermem.Options{
+		Hot:  tiermem.TierOptions{Size: 64 << 20},
+		Warm: tiermem.TierOptions{Size: 256 << 20},
+		Cold: tiermem.TierOptions{Size: 1 << 30},
+	}
+}
+
+func Example() {
+	m, err := tiermem.Open(exampleDir("basic"), exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+
+	data := make([]float64, 1000*1000)
+	if err := m.StoreArray("random_matrix_1", tiermem.Float64Array(data, 1000, 1000), tiermem.InTier(tiermem.Hot)); err != nil {
+		panic(err)
+	}
+	a, err := m.RetrieveArray("random_matrix_1")
+	if err != nil {
+		panic(err)
+	}
+	t, _ := m.Tier("random_matrix_1")
+	fmt.Println(a.Shape, t)
+	fmt.Printf("hot %.2f%%\n", m.Usage()[tiermem.Hot].Percent)
+	// Output:
+	// [1000 1000] hot
+	// hot 11.92%
+}
+
+func ExampleOpen() {
+	dir := exampleDir("open")
+	m, err := tiermem.Open(dir, exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	m.Store("greeting", []byte("hello"))
+	m.Close() // hot and warm values are written to the cold tier
+
+	m, _ = tiermem.Open(dir, exampleOptions()) // and found again
+	defer m.Close()
+	v, _ := m.Retrieve("greeting")
+	fmt.Println(string(v))
+	// Output: hello
+}
+
+func ExampleManager_Store() {
+	m, _ := tiermem.Open(exampleDir("store"), exampleOptions())
+	defer m.Close()
+	m.Store("session", []byte("token"), tiermem.InTier(tiermem.Warm), tiermem.WithTTL(time.Hour))
+	m.Store("model", []byte("weights"), tiermem.InTier(tiermem.Hot), tiermem.Pinned())
+	for _, key := range []string{"session", "model"} {
+		t, _ := m.Tier(key)
+		fmt.Println(key, t)
+	}
+	// Output:
+	// session warm
+	// model hot
+}
+
+func ExampleManager_Retrieve() {
+	m, _ := tiermem.Open(exampleDir("retrieve"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Cold))
+	v, err := m.Retrieve("k") // a copy, verified against its checksum
+	fmt.Println(string(v), err)
+	_, err = m.Retrieve("missing")
+	fmt.Println(errors.Is(err, tiermem.ErrNotFound))
+	// Output:
+	// v <nil>
+	// true
+}
+
+func ExampleManager_View() {
+	m, _ := tiermem.Open(exampleDir("view"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("in place"), tiermem.InTier(tiermem.Warm))
+	m.View("k", func(v []byte) error { // no copy: v is the off-heap memory
+		fmt.Println(len(v), string(v[:2]))
+		return nil
+	})
+	// Output: 8 in
+}
+
+func ExampleManager_Move() {
+	m, _ := tiermem.Open(exampleDir("move"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
+	m.Move("k", tiermem.Cold)
+	t, _ := m.Tier("k")
+	fmt.Println(t, m.Usage()[tiermem.Hot].Items)
+	// Output: cold 0
+}
+
+func ExampleManager_Copy() {
+	m, _ := tiermem.Open(exampleDir("copy"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
+	m.Copy("k", tiermem.Cold) // the hot copy stays
+	t, _ := m.Tier("k")
+	u := m.Usage()
+	fmt.Println(t, u[tiermem.Hot].Items, u[tiermem.Cold].Items)
+	// Output: hot 1 1
+}
+
+func ExampleManager_SaveTo() {
+	m, _ := tiermem.Open(exampleDir("saveto"), exampleOptions())
+	defer m.Close()
+	m.StoreArray("weights", tiermem.Float32Array([]float32{1, 2, 3, 4}, 2, 2))
+	path := filepath.Join(os.TempDir(), "weights.npy")
+	if err := m.SaveTo("weights", path); err != nil { // numpy.load reads it
+		panic(err)
+	}
+	data, _ := os.ReadFile(path)
+	fmt.Printf("%q %d bytes\n", data[1:6], len(data))
+	// Output: "NUMPY" 144 bytes
+}
+
+func ExampleManager_Delete() {
+	m, _ := tiermem.Open(exampleDir("delete"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("v"))
+	fmt.Println(m.Delete("k"), errors.Is(m.Delete("k"), tiermem.ErrNotFound))
+	// Output: <nil> true
+}
+
+func ExampleManager_Clear() {
+	m, _ := tiermem.Open(exampleDir("clear"), exampleOptions())
+	defer m.Close()
+	m.Store("a", []byte("1"), tiermem.InTier(tiermem.Hot))
+	m.Store("b", []byte("2"), tiermem.InTier(tiermem.Cold))
+	m.Clear()
+	u := m.Usage()
+	fmt.Println(u[tiermem.Hot].Items + u[tiermem.Cold].Items)
+	// Output: 0
+}
+
+func ExampleManager_Migrate() {
+	o := exampleOptions()
+	o.MigrateInterval = -1 // no background loop: migrate by hand
+	o.HighWatermark, o.LowWatermark = 0.5, 0.25
+	m, _ := tiermem.Open(exampleDir("migrate"), o)
+	defer m.Close()
+	for i := range 4 {
+		m.Store(fmt.Sprint("k", i), make([]byte, 12<<20), tiermem.InTier(tiermem.Hot))
+	}
+	fmt.Printf("before: hot %.0f%%\n", m.Usage()[tiermem.Hot].Percent)
+	m.Migrate() // hot was above its high watermark: down to its low one
+	u := m.Usage()
+	fmt.Printf("after: hot %.0f%%, warm holds %d\n", u[tiermem.Hot].Percent, u[tiermem.Warm].Items)
+	// Output:
+	// before: hot 75%
+	// after: hot 19%, warm holds 3
+}
+
+func ExampleManager_Usage() {
+	m, _ := tiermem.Open(exampleDir("usage"), exampleOptions())
+	defer m.Close()
+	m.Store("k", make([]byte, 1<<20), tiermem.InTier(tiermem.Warm))
+	u := m.Usage()[tiermem.Warm]
+	fmt.Printf("%d item, %.2f%% of %d MiB\n", u.Items, u.Percent, u.Capacity>>20)
+	// Output: 1 item, 0.39% of 256 MiB
+}
+
+func ExampleManager_ViewArray() {
+	m, _ := tiermem.Open(exampleDir("viewarray"), exampleOptions())
+	defer m.Close()
+	m.StoreArray("v", tiermem.Float64Array([]float64{1, 2, 3}), tiermem.InTier(tiermem.Warm))
+	m.ViewArray("v", func(a tiermem.Array) error {
+		xs, _ := a.Float64s() // a typed view of the tier's memory
+		fmt.Println(a, xs)
+		return nil
+	})
+	// Output: float64[3] [1 2 3]
+}
+
+func ExamplePut() {
+	type Point struct{ X, Y int }
+	m, _ := tiermem.Open(exampleDir("put"), exampleOptions())
+	defer m.Close()
+	tiermem.Put(m, "p", Point{3, 4}, tiermem.InTier(tiermem.Cold)) // gob: any Go type
+	p, err := tiermem.Get[Point](m, "p")
+	fmt.Println(p, err)
+	// Output: {3 4} <nil>
+}
+
+func ExampleParseTier() {
+	t, err := tiermem.ParseTier("Warm")
+	fmt.Println(t, err)
+	_, err = tiermem.ParseTier("lukewarm")
+	fmt.Println(errors.Is(err, tiermem.ErrUnknownTier))
+	// Output:
+	// warm <nil>
+	// true
+}

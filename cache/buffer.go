@@ -18,8 +18,9 @@ const stripeSize = 16 // hits per stripe; a power of two
 type stripe[K comparable, V any] struct {
 	head  atomic.Uint64 // written by the drainer only
 	tail  atomic.Uint64 // advanced by producers
+	hits  atomic.Uint64 // every hit, recorded or dropped: the cache's hit count
 	slots [stripeSize]atomic.Pointer[entry[K, V]]
-	_     [48]byte // keep stripes on separate cache lines
+	_     [40]byte // keep stripes on separate cache lines
 }
 
 func (b *readBuffer[K, V]) init(n int) {
@@ -31,6 +32,7 @@ func (b *readBuffer[K, V]) init(n int) {
 // stripe is full, the moment to drain.
 func (b *readBuffer[K, V]) add(e *entry[K, V], r uint32) bool {
 	s := &b.stripes[r&b.mask]
+	s.hits.Add(1)
 	t := s.tail.Load()
 	if t-s.head.Load() >= stripeSize {
 		return true
@@ -40,6 +42,15 @@ func (b *readBuffer[K, V]) add(e *entry[K, V], r uint32) bool {
 	}
 	s.slots[t%stripeSize].Store(e)
 	return t+1-s.head.Load() >= stripeSize
+}
+
+// hits returns the number of hits added, dropped ones included.
+func (b *readBuffer[K, V]) hits() uint64 {
+	var n uint64
+	for i := range b.stripes {
+		n += b.stripes[i].hits.Load()
+	}
+	return n
 }
 
 // drain passes every buffered hit to fn. Only one goroutine may drain at a time.

@@ -29,9 +29,11 @@ type Options[K comparable, V any] struct {
 	// released, from the goroutine whose call caused the removal (or the
 	// background sweeper), so it may call the cache.
 	OnEvict func(key K, value V, reason Reason)
-	// SweepInterval is how often a background goroutine removes expired
-	// entries; 0 means one second, negative disables the sweeper (expired
-	// entries are then removed when a Get finds them, or evicted).
+	// SweepInterval is how often the cache's maintenance goroutine removes
+	// expired entries; 0 means one second. The same goroutine hands buffered
+	// hits to the policy, so Gets never do that work. Negative means no
+	// goroutine: expired entries are removed when a Get finds them or evicted,
+	// and Gets drain the hit buffer themselves when it fills.
 	SweepInterval time.Duration
 	// Clock returns the current time, for TTLs; nil means time.Now. Tests use
 	// it to move time by hand.
@@ -46,7 +48,10 @@ const DefaultMaxWeight = 10_000
 //
 // Get takes no lock and does not allocate: it finds the entry in a hash table
 // read without locks and records the hit in a lossy striped buffer that the
-// policy drains later, under the cache's lock, in batches. Set, Delete and
+// maintenance goroutine hands to the policy, under the cache's lock, in
+// batches. Under a load heavy enough to fill the buffer faster than it drains,
+// hits are dropped rather than waited for: the policy then learns from a
+// sample of the hits, as in otter and Caffeine. Set, Delete and
 // expiry take the lock, so that the budget holds at every moment: an entry is
 // published only after room has been made for it.
 //
@@ -73,19 +78,21 @@ type Cache[K comparable, V any] struct {
 	epoch     time.Time
 
 	reads    readBuffer[K, V]
-	hits     counter
 	misses   counter
 	replaced counter // by Set's fast path; the slow path counts in removals
 
-	closed atomic.Bool
-	stop   chan struct{} // closed by Close
-	done   chan struct{} // closed when the sweeper returns
+	drainReq     chan struct{} // wakes the maintenance goroutine; nil without one
+	drainPending atomic.Bool   // a drain was requested and has not started
+	words        int           // valueWords of V, or -1: values are not rewritten in place
+	closed       atomic.Bool
+	stop         chan struct{} // closed by Close
+	done         chan struct{} // closed when the maintenance goroutine returns
 }
 
 // New returns an empty cache configured by opts (nil means the zero Options).
 // It returns an error wrapping ErrCapacity for a negative MaxWeight and
 // ErrPolicy for an unknown Policy. Unless opts.SweepInterval is negative it
-// starts a sweeper goroutine that runs until Close.
+// starts a maintenance goroutine that runs until Close.
 func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 	var o Options[K, V]
 	if opts != nil {
@@ -103,11 +110,15 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 	if c.clock == nil {
 		c.clock = time.Now
 	}
+	if n, ok := valueWords[V](); ok {
+		c.words = n
+	} else {
+		c.words = -1
+	}
 	c.epoch = c.clock()
 	c.initShards()
 	stripes := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1))
 	c.reads.init(stripes)
-	c.hits.init(stripes)
 	c.misses.init(stripes)
 	c.replaced.init(stripes)
 	c.analyzer.init()
@@ -115,7 +126,8 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 		o.SweepInterval = time.Second
 	}
 	if o.SweepInterval > 0 {
-		go c.sweep(o.SweepInterval)
+		c.drainReq = make(chan struct{}, 1)
+		go c.maintain(o.SweepInterval)
 	} else {
 		close(c.done)
 	}
@@ -135,7 +147,19 @@ func (c *Cache[K, V]) initShards() {
 	}
 }
 
-func (c *Cache[K, V]) hash(key K) uint64 { return rehash(hashKey(key) ^ c.seed) }
+// hash returns the table hash of key: seeded per cache, so that an adversary
+// who does not know the seed cannot aim keys at one bucket.
+func (c *Cache[K, V]) hash(key K) uint64 {
+	switch k := any(key).(type) {
+	case uint64:
+		return rehash(k ^ c.seed)
+	case int:
+		return rehash(uint64(k) ^ c.seed)
+	case int64:
+		return rehash(uint64(k) ^ c.seed)
+	}
+	return rehash(hashKey(key) ^ c.seed)
+}
 
 func (c *Cache[K, V]) shard(h uint64) *shard[K, V] { return &c.shards[h>>c.shardShift] }
 
@@ -147,7 +171,7 @@ func (c *Cache[K, V]) now() int64 { return int64(c.clock().Sub(c.epoch)) + 1 }
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.hash(key)
 	e := c.shard(h).find(h, key)
-	r := rand.Uint32()
+	r := stripeHint()
 	if e == nil || (e.expire != 0 && e.expire <= c.now()) {
 		c.misses.add(r)
 		if e != nil {
@@ -156,12 +180,10 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	c.hits.add(r)
-	if c.reads.add(e, r) && c.mu.TryLock() {
-		c.drainLocked()
-		c.mu.Unlock()
+	if c.reads.add(e, r) {
+		c.scheduleDrain()
 	}
-	return e.value, true
+	return e.load(c.words), true
 }
 
 // Set stores value under key with the cache's default TTL. It returns an error
@@ -188,48 +210,60 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 		c.Delete(key)
 		return errorf(ErrTooLarge, "weight %d, budget %d", w, c.maxWeight)
 	}
-	e := &entry[K, V]{key: key, value: value, hash: c.hash(key), weight: w}
+	h := c.hash(key)
+	var expire int64
 	if ttl > 0 {
-		e.expire = c.now() + int64(ttl)
+		expire = c.now() + int64(ttl)
 	}
-	if old := c.replaceSame(e); old != nil {
-		c.notify([]removal[K, V]{{old, Replaced}})
+	if expire == 0 && c.replaceSame(key, value, h, w) {
 		return nil
 	}
-	c.notify(c.insert(e))
+	c.notify(c.insert(&entry[K, V]{value: paddedValue[V]{v: value}, key: key, hash: h, weight: w, expire: expire}))
 	return nil
 }
 
-// replaceSame is Set's fast path: it swaps in e for a live entry of the same
-// key and weight, neither with a TTL, taking only the shard's lock, and returns
-// the old entry; the policy sees a hit. It returns nil when the slow path is
-// needed.
-func (c *Cache[K, V]) replaceSame(e *entry[K, V]) *entry[K, V] {
-	if e.expire != 0 {
-		return nil
-	}
-	s := c.shard(e.hash)
+// replaceSame is Set's fast path: it gives key the new value if its live entry
+// has the same weight and neither has a TTL, taking only the shard's lock, and
+// reports whether it did; the policy sees a hit. A pointer-free value is
+// rewritten in place, other values get a new entry.
+func (c *Cache[K, V]) replaceSame(key K, value V, h uint64, w int64) bool {
+	s := c.shard(h)
 	s.mu.Lock()
-	old := s.find(e.hash, e.key)
-	if old == nil || old.weight != e.weight || old.expire != 0 {
+	e := s.find(h, key)
+	if e == nil || e.weight != w || e.expire != 0 {
 		s.mu.Unlock()
-		return nil
+		return false
 	}
-	s.putLocked(e)
+	var old V
+	if c.onEvict != nil {
+		old = e.load(c.words)
+	}
+	if c.words >= 0 {
+		e.store(value, c.words)
+	} else {
+		e = &entry[K, V]{value: paddedValue[V]{v: value}, key: key, hash: h, weight: w}
+		s.putLocked(e)
+	}
 	s.mu.Unlock()
-	r := rand.Uint32()
+	r := stripeHint()
 	c.replaced.add(r)
-	if c.reads.add(e, r) && c.mu.TryLock() {
-		c.drainLocked()
-		c.mu.Unlock()
+	if c.reads.add(e, r) {
+		c.scheduleDrain()
 	}
-	return old
+	c.notify([]removal[K, V]{{key, old, Replaced}})
+	return true
 }
 
 // removal is an entry that left, and why, kept for OnEvict after the locks.
 type removal[K comparable, V any] struct {
-	e      *entry[K, V]
+	key    K
+	value  V
 	reason Reason
+}
+
+// gone returns the removal of e for reason.
+func (c *Cache[K, V]) gone(e *entry[K, V], reason Reason) removal[K, V] {
+	return removal[K, V]{e.key, e.load(c.words), reason}
 }
 
 // insert stores e under the cache's lock: the policy learns of it first,
@@ -261,18 +295,18 @@ func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
 			rejected = true
 			c.policy.Remove(e.key)
 			c.weight -= e.weight
-			out = append(out, removal[K, V]{e, Rejected})
+			out = append(out, c.gone(e, Rejected))
 			if old != nil { // the key's current entry leaves with the newcomer
 				s.mu.Lock()
 				if v := s.deleteLocked(e.hash, e.key); v != nil {
-					out = append(out, removal[K, V]{v, Evicted})
+					out = append(out, c.gone(v, Evicted))
 				}
 				s.mu.Unlock()
 			}
 			continue
 		}
 		if v := c.removeLocked(c.hash(victim), victim); v != nil {
-			out = append(out, removal[K, V]{v, Evicted})
+			out = append(out, c.gone(v, Evicted))
 		}
 	}
 	if !rejected {
@@ -280,7 +314,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
 		prev := s.putLocked(e) // old, or what Set's fast path put in its place
 		s.mu.Unlock()
 		if prev != nil {
-			out = append(out, removal[K, V]{prev, Replaced})
+			out = append(out, c.gone(prev, Replaced))
 		} else {
 			c.admitted++
 		}
@@ -333,7 +367,7 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	}
 	c.mu.Unlock()
 	if e != nil {
-		c.notify([]removal[K, V]{{e, Deleted}})
+		c.notify([]removal[K, V]{c.gone(e, Deleted)})
 	}
 	return e != nil
 }
@@ -350,7 +384,7 @@ func (c *Cache[K, V]) expire(e *entry[K, V]) {
 	}
 	c.mu.Unlock()
 	if gone {
-		c.notify([]removal[K, V]{{e, Expired}})
+		c.notify([]removal[K, V]{c.gone(e, Expired)})
 	}
 }
 
@@ -362,13 +396,32 @@ func (c *Cache[K, V]) drainLocked() {
 	})
 }
 
+// scheduleDrain has the buffered hits drained: by the maintenance goroutine if
+// there is one (the caller goes on at once, and hits that find the buffer full
+// meanwhile are dropped), else here if the lock is free.
+func (c *Cache[K, V]) scheduleDrain() {
+	if c.drainReq == nil {
+		if c.mu.TryLock() {
+			c.drainLocked()
+			c.mu.Unlock()
+		}
+		return
+	}
+	if !c.drainPending.Load() && c.drainPending.CompareAndSwap(false, true) {
+		select {
+		case c.drainReq <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // notify calls OnEvict for each removal; no lock may be held.
 func (c *Cache[K, V]) notify(out []removal[K, V]) {
 	if c.onEvict == nil {
 		return
 	}
 	for _, r := range out {
-		c.onEvict(r.e.key, r.e.value, r.reason)
+		c.onEvict(r.key, r.value, r.reason)
 	}
 }
 
@@ -387,14 +440,14 @@ func (c *Cache[K, V]) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Stats{
-		Hits: c.hits.load(), Misses: c.misses.load(),
+		Hits: c.reads.hits(), Misses: c.misses.load(),
 		Evicted: c.removals[Evicted], Expired: c.removals[Expired], Deleted: c.removals[Deleted],
 		Replaced: c.removals[Replaced] + c.replaced.load(), Rejected: c.removals[Rejected], Admitted: c.admitted,
 		Len: c.policy.Len(), Weight: c.weight, MaxWeight: c.maxWeight,
 	}
 }
 
-// Close stops the background sweeper and waits for it. Afterwards Get and
+// Close stops the maintenance goroutine and waits for it. Afterwards Get and
 // Delete still work and Set returns ErrClosed. Close is idempotent.
 func (c *Cache[K, V]) Close() {
 	if c.closed.CompareAndSwap(false, true) {

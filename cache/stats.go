@@ -1,6 +1,9 @@
 package cache
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // Stats is a snapshot of a Cache's counters, taken by Cache.Stats. Counts are
 // since New.
@@ -55,6 +58,16 @@ func (r Reason) String() string {
 		return reasonNames[r]
 	}
 	return "unknown"
+}
+
+// stripeHint returns a number that differs between goroutines and rarely
+// changes within one (it derives from the address of the goroutine's stack), so
+// that goroutines pick different stripes of striped counters and buffers
+// without the cost of a random number.
+func stripeHint() uint32 {
+	var local byte
+	p := uint64(uintptr(unsafe.Pointer(&local)))
+	return uint32((p >> 13) * 0x9e3779b97f4a7c15 >> 40)
 }
 
 // counter is a striped counter: many goroutines add to different cells, so

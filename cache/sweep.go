@@ -2,8 +2,9 @@ package cache
 
 import "time"
 
-// sweep removes expired entries every interval until Close.
-func (c *Cache[K, V]) sweep(interval time.Duration) {
+// maintain is the maintenance goroutine: it drains the hit buffer when asked
+// and removes expired entries every interval, until Close.
+func (c *Cache[K, V]) maintain(interval time.Duration) {
 	defer close(c.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -11,6 +12,11 @@ func (c *Cache[K, V]) sweep(interval time.Duration) {
 		select {
 		case <-c.stop:
 			return
+		case <-c.drainReq:
+			c.drainPending.Store(false)
+			c.mu.Lock()
+			c.drainLocked()
+			c.mu.Unlock()
 		case <-t.C:
 			c.notify(c.sweepExpired())
 		}
@@ -31,7 +37,7 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 			c.policy.Remove(e.key)
 			c.weight -= e.weight
 			c.removals[Expired]++
-			out = append(out, removal[K, V]{e, Expired})
+			out = append(out, c.gone(e, Expired))
 		}
 	}
 	if len(c.expiries) > 2*c.policy.Len()+1024 {

@@ -6,11 +6,13 @@ import (
 )
 
 // entry is one key and value of a Cache. Its fields never change after it is
-// published in a table (a Set publishes a new entry), so readers need no lock;
-// only next, the bucket chain, is updated in place, atomically.
+// published in a table, so readers need no lock, except next, the bucket chain,
+// updated atomically, and a pointer-free value, which a Set may rewrite in
+// place under seq (see value.go).
 type entry[K comparable, V any] struct {
+	value  paddedValue[V] // first, so that it starts on a word
+	seq    atomic.Uint64  // odd while the value is being rewritten
 	key    K
-	value  V
 	hash   uint64
 	weight int64
 	expire int64 // the cache clock's nanoseconds at which it expires; 0 = never
@@ -20,10 +22,11 @@ type entry[K comparable, V any] struct {
 // shard is one part of the cache's hash table: chained buckets read without
 // locks and written under mu.
 type shard[K comparable, V any] struct {
+	buckets atomic.Pointer[bucketArray[K, V]] // read by every Get; replaced whole when it grows
+	_       [56]byte                          // so that writers locking mu do not evict it from readers' caches
 	mu      sync.Mutex                        // protects writes to buckets and count
-	buckets atomic.Pointer[bucketArray[K, V]] // replaced whole when it grows
 	count   int                               // entries, under mu
-	_       [40]byte                          // keep shards on separate cache lines
+	_       [48]byte
 }
 
 // bucketArray is a power-of-two array of chain heads.
@@ -51,6 +54,13 @@ func (s *shard[K, V]) find(h uint64, key K) *entry[K, V] {
 // putLocked publishes e, replacing and returning the entry of the same key, if
 // any. s.mu must be held.
 func (s *shard[K, V]) putLocked(e *entry[K, V]) *entry[K, V] {
+	return s.putIfLocked(e, nil)
+}
+
+// putIfLocked is putLocked, except that an entry of the same key is replaced
+// only if replace, when not nil, returns true for it; otherwise that entry is
+// returned and e is not published. s.mu must be held.
+func (s *shard[K, V]) putIfLocked(e *entry[K, V], replace func(old *entry[K, V]) bool) *entry[K, V] {
 	b := s.buckets.Load()
 	head := &b.heads[e.hash&b.mask]
 	for link := head; ; {
@@ -59,11 +69,16 @@ func (s *shard[K, V]) putLocked(e *entry[K, V]) *entry[K, V] {
 			break
 		}
 		if cur.hash == e.hash && cur.key == e.key {
-			e.next.Store(cur.next.Load())
-			link.Store(e)
+			if replace == nil || replace(cur) {
+				e.next.Store(cur.next.Load())
+				link.Store(e)
+			}
 			return cur
 		}
 		link = &cur.next
+	}
+	if replace != nil {
+		return nil
 	}
 	e.next.Store(head.Load())
 	head.Store(e)
@@ -99,7 +114,7 @@ func (s *shard[K, V]) growLocked(old *bucketArray[K, V]) {
 	b := newBucketArray[K, V](2 * len(old.heads))
 	for i := range old.heads {
 		for e := old.heads[i].Load(); e != nil; e = e.next.Load() {
-			c := &entry[K, V]{key: e.key, value: e.value, hash: e.hash, weight: e.weight, expire: e.expire}
+			c := &entry[K, V]{value: e.value, key: e.key, hash: e.hash, weight: e.weight, expire: e.expire}
 			head := &b.heads[c.hash&b.mask]
 			c.next.Store(head.Load())
 			head.Store(c)

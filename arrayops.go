@@ -20,14 +20,22 @@ func (m *Manager) StoreArray(key string, a Array, opts ...StoreOption) error {
 // It returns an error wrapping ErrType for a value that is not an array.
 func (m *Manager) RetrieveArray(key string) (Array, error) {
 	var a Array
-	err := m.read(key, true, func(_ *tierState, value []byte, env envelope) error {
+	err := m.read(key, owned, func(_ *tierState, value []byte, env envelope) error {
 		if env.kind != kindArray {
 			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
 		}
-		a = Array{DType: env.dtype, Shape: env.shape, Data: alignedCopy(value)}
+		if !aligned(value, env.dtype) {
+			value = alignedCopy(value)
+		}
+		a = Array{DType: env.dtype, Shape: env.shape, Data: value}
 		return nil
 	})
 	return a, err
+}
+
+// aligned reports whether data is aligned for elements of dtype.
+func aligned(data []byte, dtype DType) bool {
+	return len(data) == 0 || uintptr(unsafe.Pointer(unsafe.SliceData(data)))%uintptr(max(min(dtype.Size(), 8), 1)) == 0
 }
 
 // ViewArray calls fn with the array stored under key without copying its
@@ -36,11 +44,11 @@ func (m *Manager) RetrieveArray(key string) (Array, error) {
 // a tier does not hold aligned for its element type (small arrays in the warm
 // tier) is copied so that the typed views work.
 func (m *Manager) ViewArray(key string, fn func(Array) error) error {
-	return m.read(key, true, func(_ *tierState, value []byte, env envelope) error {
+	return m.read(key, borrowed, func(_ *tierState, value []byte, env envelope) error {
 		if env.kind != kindArray {
 			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
 		}
-		if len(value) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(value)))%uintptr(max(env.dtype.Size(), 1)) != 0 {
+		if !aligned(value, env.dtype) {
 			value = alignedCopy(value)
 		}
 		return fn(Array{DType: env.dtype, Shape: env.shape, Data: value})

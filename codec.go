@@ -99,7 +99,7 @@ func PutWith[T any](m *Manager, key string, v T, c Codec[T], opts ...StoreOption
 // GetWith returns the Go value stored under key with codec c.
 func GetWith[T any](m *Manager, key string, c Codec[T]) (T, error) {
 	var v T
-	err := m.read(key, true, func(_ *tierState, value []byte, env envelope) error {
+	err := m.read(key, borrowed, func(_ *tierState, value []byte, env envelope) error {
 		if env.kind != kindValue || env.codec != c.ID() {
 			return fmt.Errorf("%w: %q holds %s (codec %d), not a value of codec %d", ErrType, key, env.kind, env.codec, c.ID())
 		}

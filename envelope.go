@@ -12,18 +12,20 @@ import (
 //	byte 0   version (high 4 bits, 1) and kind (low 4 bits)
 //	byte 1   flags
 //	[8]      expiry, Unix nanoseconds, little-endian       if flagExpires
-//	[8]      xxHash64 of the value, little-endian          if flagSummed
 //	[...]    kind-specific: an array's dtype, rank and dims (uvarints),
 //	         a Go value's codec id
 //
-// A plain value (bytes, no TTL, not pinned, never on disk) has no envelope at
-// all: empty meta, so the warm tier keeps it in its smallest record form.
+// A plain value (bytes, no TTL, not pinned) has no envelope at all: empty
+// meta, so the warm tier keeps it in its smallest record form.
+//
+// The envelope carries no checksum: the tiers whose data leaves RAM (cold,
+// glacier) checksum every record they write from the very bytes the Manager
+// hands them and verify it on every read, returning ErrCorrupt rather than
+// altered bytes. A second checksum here would only hash every value twice.
 type envelope struct {
 	kind    valueKind
 	pinned  bool
-	expires int64  // Unix nanoseconds; 0 = never
-	sum     uint64 // xxHash64 of the value, valid if summed
-	summed  bool
+	expires int64 // Unix nanoseconds; 0 = never
 	dtype   DType // arrays
 	shape   []int // arrays
 	codec   byte  // Go values: which codec encoded them
@@ -41,12 +43,11 @@ const (
 	envelopeVersion = 1
 	flagPinned      = 1 << 0
 	flagExpires     = 1 << 1
-	flagSummed      = 1 << 2
 )
 
 // plain reports whether the envelope says nothing: it is then not stored.
 func (e *envelope) plain() bool {
-	return e.kind == kindBytes && !e.pinned && e.expires == 0 && !e.summed
+	return e.kind == kindBytes && !e.pinned && e.expires == 0
 }
 
 // encode returns the envelope's bytes, nil for a plain one.
@@ -61,10 +62,6 @@ func (e *envelope) encode() []byte {
 	if e.expires != 0 {
 		b[1] |= flagExpires
 		b = binary.LittleEndian.AppendUint64(b, uint64(e.expires))
-	}
-	if e.summed {
-		b[1] |= flagSummed
-		b = binary.LittleEndian.AppendUint64(b, e.sum)
 	}
 	switch e.kind {
 	case kindArray:
@@ -97,12 +94,6 @@ func decodeEnvelope(meta []byte) (envelope, error) {
 			return e, fmt.Errorf("%w: value header cut in its expiry", ErrCorrupt)
 		}
 		e.expires = int64(x)
-	}
-	if meta[1]&flagSummed != 0 {
-		if e.sum, rest, ok = take64(rest); !ok {
-			return e, fmt.Errorf("%w: value header cut in its checksum", ErrCorrupt)
-		}
-		e.summed = true
 	}
 	return e, e.decodeKind(rest)
 }

@@ -83,7 +83,7 @@ func (m *Manager) countMove(from, to *tierState) {
 // lives or counting a read. Arrays are written in NumPy's .npy format, so
 // that numpy.load reads them; other values as their bytes.
 func (m *Manager) SaveTo(key, path string) error {
-	return m.read(key, false, func(_ *tierState, value []byte, env envelope) error {
+	return m.read(key, uncounted, func(_ *tierState, value []byte, env envelope) error {
 		return writeFileAtomic(path, func(f *os.File) error {
 			if env.kind == kindArray {
 				return writeNPY(f, Array{DType: env.dtype, Shape: env.shape, Data: value})

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -12,8 +11,8 @@ import (
 // ErrNotFound (also for an expired TTL), ErrCorrupt, ErrInvalidKey, ErrClosed.
 func (m *Manager) Retrieve(key string) ([]byte, error) {
 	var out []byte
-	err := m.read(key, true, func(_ *tierState, value []byte, _ envelope) error {
-		out = append(make([]byte, 0, len(value)), value...)
+	err := m.read(key, owned, func(_ *tierState, value []byte, _ envelope) error {
+		out = value
 		return nil
 	})
 	return out, err
@@ -23,7 +22,23 @@ func (m *Manager) Retrieve(key string) ([]byte, error) {
 // (hot and warm). The slice is valid only until fn returns and must not be
 // modified; fn must not call the Manager. View returns fn's error.
 func (m *Manager) View(key string, fn func(value []byte) error) error {
-	return m.read(key, true, func(_ *tierState, value []byte, _ envelope) error { return fn(value) })
+	return m.read(key, borrowed, func(_ *tierState, value []byte, _ envelope) error { return fn(value) })
+}
+
+// readMode says what the slice a read hands over is, and whether the read
+// counts for policies and promotion.
+type readMode int
+
+const (
+	borrowed  readMode = iota // valid during the callback only; counted
+	owned                     // the caller's to keep; counted
+	uncounted                 // borrowed, and not counted (SaveTo)
+)
+
+// getter is a store that reads a value straight into a caller's buffer,
+// with its meta, in one lookup (the cold tier).
+type getter interface {
+	GetMeta(key string, dst []byte) (value, meta []byte, err error)
 }
 
 // Tier returns the fastest tier that holds key.
@@ -63,16 +78,16 @@ var errExpired = errors.New("tiermem: expired")
 // it, since a move writes the destination before deleting the source but a
 // reader going down the tiers could pass both. count records the read for
 // policies and promotion.
-func (m *Manager) read(key string, count bool, fn func(t *tierState, value []byte, env envelope) error) error {
+func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []byte, env envelope) error) error {
 	if err := m.checkOpen(); err != nil {
 		return err
 	}
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	t, err := m.readTiers(key, fn)
+	t, err := m.readTiers(key, mode, fn)
 	if errors.Is(err, tier.ErrNotFound) {
-		t, err = m.readLocked(key, fn)
+		t, err = m.readLocked(key, mode, fn)
 	}
 	switch {
 	case errors.Is(err, errExpired):
@@ -83,40 +98,55 @@ func (m *Manager) read(key string, count bool, fn func(t *tierState, value []byt
 	case err != nil:
 		return storeError(err)
 	}
-	if count {
+	if mode != uncounted {
 		m.accessed(t, key)
 	}
 	return nil
 }
 
-func (m *Manager) readLocked(key string, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+func (m *Manager) readLocked(key string, mode readMode, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
 	lock := m.locks.of(key)
 	lock.RLock()
 	defer lock.RUnlock()
-	return m.readTiers(key, fn)
+	return m.readTiers(key, mode, fn)
 }
 
 // readTiers looks for key in each tier, fastest first.
-func (m *Manager) readTiers(key string, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+func (m *Manager) readTiers(key string, mode readMode, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
 	for _, t := range m.tiers {
-		err := t.meta.ViewMeta(key, func(value, meta []byte) error {
-			env, err := decodeEnvelope(meta)
-			if err != nil {
-				return fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
-			}
-			if env.expired(m.now()) {
-				return errExpired
-			}
-			if t.persistent && env.summed && xxhash.Sum64(value) != env.sum {
-				return fmt.Errorf("%w: %q read from the %s tier fails its checksum", ErrCorrupt, key, t.level)
-			}
-			return fn(t, value, env)
-		})
-		if !errors.Is(err, tier.ErrNotFound) {
+		if err := m.readTier(t, key, mode, fn); !errors.Is(err, tier.ErrNotFound) {
 			return t, err
 		}
 	}
 	return nil, tier.ErrNotFound
+}
+
+// readTier reads key from t: in place, or straight into a new buffer when the
+// caller keeps the value and the store can.
+func (m *Manager) readTier(t *tierState, key string, mode readMode, fn func(*tierState, []byte, envelope) error) error {
+	check := func(value, meta []byte) error {
+		env, err := decodeEnvelope(meta)
+		if err != nil {
+			return fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
+		}
+		if env.expired(m.now()) {
+			return errExpired
+		}
+		return fn(t, value, env)
+	}
+	if g, ok := t.store.(getter); ok && mode == owned {
+		value, meta, err := g.GetMeta(key, nil)
+		if err != nil {
+			return err
+		}
+		return check(value, meta)
+	}
+	return t.meta.ViewMeta(key, func(value, meta []byte) error {
+		if mode == owned {
+			value = append(make([]byte, 0, len(value)), value...)
+		}
+		return check(value, meta)
+	})
 }
 
 // accessed records a read for the tier's policy and for promotion: a key

@@ -266,7 +266,11 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	m := open(t, &o)
 	must(t, m.Store("before", []byte("safe"), tiermem.InTier(tiermem.Cold)))
 	fault.SetSpace(1000)
-	big := valueFor("big-value") // incompressible
+	big := make([]byte, 100<<10) // incompressible
+	for i := range big {
+		big[i] = byte(i*7919>>5) ^ byte(i*31)
+	}
+	copy(big, valueFor("big"))
 	err := m.Store("big", big, tiermem.InTier(tiermem.Cold))
 	if !errors.Is(err, tiermem.ErrNoSpace) {
 		t.Fatalf("Store on a full disk = %v, want ErrNoSpace", err)

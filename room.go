@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -126,8 +125,7 @@ func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
 
 // copyLocked writes key's value from one tier into another, if key, meta and
 // value take at most limit bytes (the room reserved), and reports whether the
-// key was there to copy. A value that leaves RAM gets its checksum. The key's
-// lock is held.
+// key was there to copy. The key's lock is held.
 func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool, error) {
 	var charged int64
 	var env envelope
@@ -138,9 +136,6 @@ func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool
 		}
 		if int64(len(key)+len(value)+len(meta)) > limit {
 			return errMoved // replaced by a bigger value since it was measured
-		}
-		if to.persistent && !env.summed {
-			env.sum, env.summed = xxhash.Sum64(value), true
 		}
 		charged, err = to.store.Put(key, value, env.encode())
 		return err

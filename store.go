@@ -3,8 +3,6 @@ package tiermem
 import (
 	"fmt"
 	"time"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // StoreOption changes how Store places a value.
@@ -107,9 +105,6 @@ func (m *Manager) placement(key string, n int, o storeOptions) (*tierState, erro
 func (m *Manager) put(key string, value []byte, env envelope, t *tierState) error {
 	cold := m.tiers[Cold]
 	through := m.opts.Durability != None && t != cold
-	if through || t.persistent {
-		env.sum, env.summed = xxhash.Sum64(value), true
-	}
 	meta := env.encode()
 	est := t.estimate(key, len(value), len(meta))
 	if err := m.reserve(t, est); err != nil {

@@ -40,3 +40,17 @@ var (
 	_ tier.MetaViewer = (*Store)(nil)
 	_ tier.Sized      = (*Store)(nil)
 )
+
+// GetMeta appends key's value to dst, verified as Get verifies it, and
+// returns it with key's meta, from one lookup: the value is read straight
+// into dst. The meta slice belongs to the index and must not be modified;
+// it stays valid after the call.
+func (s *Store) GetMeta(key string, dst []byte) (value, meta []byte, err error) {
+	e, err := s.startRead(key)
+	if err != nil {
+		return dst, nil, err
+	}
+	defer s.endRead(e)
+	value, err = s.getEntry(key, &e, dst)
+	return value, e.meta, err
+}

@@ -27,20 +27,25 @@ func (s *Store) Get(key string, dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	defer s.endRead(e)
+	return s.getEntry(key, &e, dst)
+}
+
+// getEntry appends the verified, decoded value of key's entry e to dst.
+func (s *Store) getEntry(key string, e *entry, dst []byte) ([]byte, error) {
 	if e.codec == codecRaw {
 		start := len(dst)
 		dst = slices.Grow(dst, int(e.stored(key)))[:start+int(e.stored(key))]
-		if err := s.readStored(key, &e, dst[start:]); err != nil {
+		if err := s.readStored(key, e, dst[start:]); err != nil {
 			return dst[:start], err
 		}
 		return dst, nil
 	}
 	buf := getBuf(int(e.stored(key)))
 	defer putBuf(buf)
-	if err := s.readStored(key, &e, *buf); err != nil {
+	if err := s.readStored(key, e, *buf); err != nil {
 		return dst, err
 	}
-	return s.decode(key, &e, dst, *buf)
+	return s.decode(key, e, dst, *buf)
 }
 
 // View calls fn with key's value, verified as Get verifies it, and returns
@@ -55,8 +60,8 @@ func (s *Store) View(key string, fn func(value []byte) error) error {
 	return s.viewEntry(key, &e, fn)
 }
 
-// viewEntry reads, verifies and decodes the value of key's entry e into a
-// pooled buffer and calls fn with it.
+// viewEntry reads and verifies the value of key's entry e into a pooled
+// buffer and calls fn with it.
 func (s *Store) viewEntry(key string, e *entry, fn func(value []byte) error) error {
 	buf := getBuf(int(e.stored(key)))
 	defer putBuf(buf)
@@ -101,7 +106,7 @@ func (s *Store) endRead(e entry) {
 // readStored reads the stored value of key's record into buf, which is
 // exactly its length, and verifies its checksum.
 func (s *Store) readStored(key string, e *entry, buf []byte) error {
-	_, err := e.seg.file.ReadAt(buf, e.valueOff(key))
+	err := s.readAt(e.seg, buf, e.valueOff(key))
 	if errors.Is(err, io.EOF) {
 		return s.corrupt(key, e, "the segment ends inside the value")
 	}
@@ -110,6 +115,33 @@ func (s *Store) readStored(key string, e *entry, buf []byte) error {
 	}
 	if xxhash.Sum64(buf) != e.sum {
 		return s.corrupt(key, e, "value checksum mismatch")
+	}
+	return nil
+}
+
+// readAt reads len(p) bytes at off in g: from the file, and from the write
+// buffer for bytes not written yet.
+func (s *Store) readAt(g *segment, p []byte, off int64) error {
+	if off+int64(len(p)) <= g.written.Load() {
+		_, err := g.file.ReadAt(p, off)
+		return err
+	}
+	s.log.Lock()
+	defer s.log.Unlock()
+	a := &s.log.app
+	if a.g != g || off+int64(len(p)) <= a.off {
+		_, err := g.file.ReadAt(p, off) // written since
+		return err
+	}
+	n := 0
+	if off < a.off {
+		var err error
+		if n, err = g.file.ReadAt(p[:a.off-off], off); err != nil {
+			return err
+		}
+	}
+	if copy(p[n:], a.buf[off+int64(n)-a.off:]) < len(p)-n {
+		return io.ErrUnexpectedEOF
 	}
 	return nil
 }

@@ -1,0 +1,415 @@
+package tiermem_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// The benchmarks that move gigabytes or take minutes run only with
+// -tiermem.full, so that `go test -bench .` stays quick.
+var full = flag.Bool("tiermem.full", false, "run the benchmarks that use gigabytes of memory")
+
+func needFull(b *testing.B) {
+	if !*full {
+		b.Skip("uses gigabytes: run with -tiermem.full")
+	}
+}
+
+func openBench(b *testing.B, o tiermem.Options) *tiermem.Manager {
+	b.Helper()
+	o.MigrateInterval = -1
+	m, err := tiermem.Open(b.TempDir(), &o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+const arraySize = 800 << 20
+
+var (
+	bigSrc, bigDst []byte
+	bigOnce        sync.Once
+)
+
+func bigBuffers() ([]byte, []byte) {
+	bigOnce.Do(func() {
+		bigSrc, bigDst = make([]byte, arraySize), make([]byte, arraySize)
+		for i := range bigSrc {
+			bigSrc[i], bigDst[i] = byte(i), 1
+		}
+	})
+	return bigSrc, bigDst
+}
+
+// BenchmarkCopy800MB is the baseline of the warm-tier array benchmarks: Go's
+// copy between two 800 MB slices whose pages are already mapped.
+func BenchmarkCopy800MB(b *testing.B) {
+	needFull(b)
+	src, dst := bigBuffers()
+	b.SetBytes(arraySize)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		copy(dst, src)
+	}
+}
+
+// BenchmarkMakeCopy800MB is the other baseline: a copy into a new slice, as
+// keeping a copy of a value in Go means.
+func BenchmarkMakeCopy800MB(b *testing.B) {
+	needFull(b)
+	src, _ := bigBuffers()
+	b.SetBytes(arraySize)
+	b.ResetTimer()
+	for range b.N {
+		bigDst = slices.Clone(src)
+	}
+}
+
+func warmManager(b *testing.B) *tiermem.Manager {
+	return openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 30},
+		Warm: tiermem.TierOptions{Size: 4 << 30}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+}
+
+// BenchmarkWarmStore800MB stores an 800 MB array in the warm tier.
+func BenchmarkWarmStore800MB(b *testing.B) {
+	needFull(b)
+	src, _ := bigBuffers()
+	m := warmManager(b)
+	b.SetBytes(arraySize)
+	b.ResetTimer()
+	for range b.N {
+		if err := m.StoreArray("a", tiermem.Uint8Array(src), tiermem.InTier(tiermem.Warm)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWarmRetrieve800MB retrieves an 800 MB array from the warm tier
+// into a new Go slice.
+func BenchmarkWarmRetrieve800MB(b *testing.B) {
+	needFull(b)
+	src, _ := bigBuffers()
+	m := warmManager(b)
+	if err := m.StoreArray("a", tiermem.Uint8Array(src), tiermem.InTier(tiermem.Warm)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(arraySize)
+	b.ResetTimer()
+	for range b.N {
+		a, err := m.RetrieveArray("a")
+		if err != nil {
+			b.Fatal(err)
+		}
+		bigDst = a.Data
+	}
+}
+
+// BenchmarkWarmView800MB reads an 800 MB array in place (ViewArray) and
+// copies it into a slice whose pages are mapped: the warm tier's read
+// bandwidth against BenchmarkCopy800MB.
+func BenchmarkWarmView800MB(b *testing.B) {
+	needFull(b)
+	src, dst := bigBuffers()
+	m := warmManager(b)
+	if err := m.StoreArray("a", tiermem.Uint8Array(src), tiermem.InTier(tiermem.Warm)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(arraySize)
+	b.ResetTimer()
+	for range b.N {
+		m.ViewArray("a", func(a tiermem.Array) error { copy(dst, a.Data); return nil })
+	}
+}
+
+// oneMB returns incompressible 1 MB values.
+func oneMB(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(1, 1))
+	vs := make([][]byte, n)
+	for i := range vs {
+		vs[i] = make([]byte, 1<<20)
+		for j := range vs[i] {
+			vs[i][j] = byte(rng.Uint32())
+		}
+	}
+	return vs
+}
+
+// BenchmarkBufferedWrite1MB is the baseline of BenchmarkColdStore1MB: plain
+// os.File.Write of 1 MB buffers to a file in the same kind of directory.
+func BenchmarkBufferedWrite1MB(b *testing.B) {
+	values := oneMB(64)
+	f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.SetBytes(1 << 20)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := f.Write(values[i%len(values)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkColdStore1MB stores 1 MB values in the cold tier one after the
+// other (Durability None: the OS flushes).
+func BenchmarkColdStore1MB(b *testing.B) {
+	values := oneMB(64)
+	m := openBench(b, tiermem.Options{Cold: tiermem.TierOptions{Size: 1 << 40}})
+	b.SetBytes(1 << 20)
+	b.ResetTimer()
+	for i := range b.N {
+		if err := m.Store(fmt.Sprint("k", i), values[i%len(values)], tiermem.InTier(tiermem.Cold)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+const (
+	randomKeys = 64 << 10 // 4 KB values: 256 MB, warm in the page cache
+	block      = 4 << 10
+)
+
+// BenchmarkPread4K is the baseline of BenchmarkColdRetrieve4K: pread of a
+// random 4 KB block of a 256 MB file in the page cache.
+func BenchmarkPread4K(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "raw")
+	values := oneMB(randomKeys * block >> 20)
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for _, v := range values {
+		f.Write(v)
+	}
+	buf := make([]byte, block)
+	rng := rand.New(rand.NewPCG(3, 3))
+	b.SetBytes(block)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := f.ReadAt(buf, int64(rng.IntN(randomKeys))*block); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkColdRetrieve4K retrieves random 4 KB values from the cold tier
+// (page cache warm): index lookups in hot and warm, pread, two checksums.
+func BenchmarkColdRetrieve4K(b *testing.B) {
+	m := openBench(b, tiermem.Options{Cold: tiermem.TierOptions{Size: 1 << 40}})
+	values := oneMB(randomKeys * block >> 20)
+	for i := range randomKeys {
+		v := values[i/256][i%256*block : (i%256+1)*block]
+		if err := m.Store(fmt.Sprint("k", i), v, tiermem.InTier(tiermem.Cold)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range randomKeys { // the page cache
+		m.Retrieve(fmt.Sprint("k", i))
+	}
+	keys := make([]string, randomKeys)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	b.SetBytes(block)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := m.Retrieve(keys[rng.IntN(randomKeys)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// rss returns the process's resident memory.
+func rss() int64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(rest, &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// gcCPU returns the CPU seconds spent in garbage collection and in total.
+func gcCPU() (gc, total float64) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64(), s[1].Value.Float64()
+}
+
+const (
+	manyKeys   = 10_000_000
+	smallValue = 100
+)
+
+func smallKey(buf []byte, i int) []byte { return fmt.Appendf(buf[:0], "key-%08d", i) }
+
+// mixedLoad runs for d a steady load on n keys from two goroutines: 80%
+// reads, 20% replacing writes, random keys; it returns the share of CPU
+// spent in garbage collection meanwhile.
+func mixedLoad(d time.Duration, n int, get func(key []byte), set func(key, value []byte)) float64 {
+	runtime.GC()
+	gc0, total0 := gcCPU()
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	for g := range 2 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 5))
+			key, value := make([]byte, 0, 16), make([]byte, smallValue)
+			for i := 0; time.Now().Before(deadline); i++ {
+				key = smallKey(key, rng.IntN(n))
+				if rng.IntN(5) == 0 {
+					value[0] = byte(i)
+					set(key, value)
+				} else {
+					get(key)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	gc1, total1 := gcCPU()
+	return 100 * (gc1 - gc0) / (total1 - total0)
+}
+
+// BenchmarkWarm10MRSS stores 10 million 100-byte values in the warm tier and
+// reports the process RSS they cost against their payload (keys and values),
+// then the share of CPU the GC takes under a steady mixed load.
+func BenchmarkWarm10MRSS(b *testing.B) {
+	needFull(b)
+	for range b.N {
+		runtime.GC()
+		before := rss()
+		m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20},
+			Warm: tiermem.TierOptions{Size: 4 << 30}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+		value, key := make([]byte, smallValue), make([]byte, 0, 16)
+		payload := int64(0)
+		for i := range manyKeys {
+			key = smallKey(key, i)
+			payload += int64(len(key) + smallValue)
+			if err := m.Store(string(key), value, tiermem.InTier(tiermem.Warm)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		used := rss() - before
+		gc := mixedLoad(5*time.Second, manyKeys,
+			func(k []byte) { m.View(string(k), func([]byte) error { return nil }) },
+			func(k, v []byte) { m.Store(string(k), v, tiermem.InTier(tiermem.Warm)) })
+		b.ReportMetric(float64(used)/float64(payload), "rss/payload")
+		b.ReportMetric(float64(used)/(1<<20), "rss-MiB")
+		b.ReportMetric(gc, "%gc-cpu")
+	}
+}
+
+// BenchmarkMap10MRSS is BenchmarkWarm10MRSS for a map[string][]byte behind a
+// RWMutex: what the same data costs in the Go heap.
+func BenchmarkMap10MRSS(b *testing.B) {
+	needFull(b)
+	for range b.N {
+		runtime.GC()
+		before := rss()
+		var mu sync.RWMutex
+		values := make(map[string][]byte)
+		key := make([]byte, 0, 16)
+		payload := int64(0)
+		for i := range manyKeys {
+			key = smallKey(key, i)
+			payload += int64(len(key) + smallValue)
+			values[string(key)] = make([]byte, smallValue)
+		}
+		runtime.GC()
+		used := rss() - before
+		gc := mixedLoad(5*time.Second, manyKeys,
+			func(k []byte) { mu.RLock(); _ = values[string(k)]; mu.RUnlock() },
+			func(k, v []byte) { c := slices.Clone(v); mu.Lock(); values[string(k)] = c; mu.Unlock() })
+		b.ReportMetric(float64(used)/float64(payload), "rss/payload")
+		b.ReportMetric(float64(used)/(1<<20), "rss-MiB")
+		b.ReportMetric(gc, "%gc-cpu")
+		runtime.KeepAlive(values)
+	}
+}
+
+// BenchmarkHotRetrieveDuringDemotion measures the latency of reads of hot
+// keys while another goroutine demotes 1 GiB of large arrays from hot to
+// warm to cold, against the same reads when nothing moves; it reports both
+// 99th percentiles and their ratio.
+func BenchmarkHotRetrieveDuringDemotion(b *testing.B) {
+	needFull(b)
+	for range b.N {
+		m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 2 << 30},
+			Warm: tiermem.TierOptions{Size: 2 << 30}, Cold: tiermem.TierOptions{Size: 8 << 30}})
+		for i := range 100 {
+			if err := m.Store(fmt.Sprint("hot", i), make([]byte, 4096), tiermem.InTier(tiermem.Hot), tiermem.Pinned()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		big := make([]byte, 64<<20)
+		for i := range 16 {
+			if err := m.Store(fmt.Sprint("big", i), big, tiermem.InTier(tiermem.Hot)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		idle := readLatencies(m, 2*time.Second, nil)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := range 16 {
+				m.Move(fmt.Sprint("big", i), tiermem.Cold)
+			}
+		}()
+		busy := readLatencies(m, 0, done)
+		p99idle, p99busy := percentile(idle, 0.99), percentile(busy, 0.99)
+		b.ReportMetric(float64(p99idle.Nanoseconds()), "idle-p99-ns")
+		b.ReportMetric(float64(p99busy.Nanoseconds()), "demoting-p99-ns")
+		b.ReportMetric(float64(p99busy)/float64(p99idle), "p99-ratio")
+	}
+}
+
+// readLatencies retrieves random hot keys for d, or until done closes, and
+// returns each read's latency.
+func readLatencies(m *tiermem.Manager, d time.Duration, done <-chan struct{}) []time.Duration {
+	var lat []time.Duration
+	rng := rand.New(rand.NewPCG(9, 9))
+	deadline := time.Now().Add(d)
+	for {
+		if done == nil && time.Now().After(deadline) {
+			return lat
+		}
+		select {
+		case <-done:
+			return lat
+		default:
+		}
+		start := time.Now()
+		m.Retrieve(fmt.Sprint("hot", rng.IntN(100)))
+		lat = append(lat, time.Since(start))
+	}
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	slices.Sort(d)
+	return d[int(float64(len(d)-1)*p)]
+}

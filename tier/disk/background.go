@@ -1,0 +1,206 @@
+package disk
+
+import (
+	"sync"
+	"time"
+)
+
+// background is the work a Store does besides its callers' operations: hint
+// files for sealed segments, compaction of segments over the threshold,
+// and the periodic flush of the write buffer (with an fsync under
+// SyncEvery). One goroutine writes hints and compacts; another flushes.
+type background struct {
+	stop  chan struct{}  // closed by stopBackground
+	wg    sync.WaitGroup // the goroutines
+	nudge chan struct{}  // capacity 1: hints to write or compaction may be due
+
+	mu       sync.Mutex // protects the fields below
+	unhinted []*segment // sealed segments waiting for their hint file
+	retry    time.Time  // no background compaction before this, after a failure
+}
+
+// compactRetry is how long the background compactor waits after a failure
+// (a full disk, say) before it tries again.
+const compactRetry = time.Second
+
+func (b *background) init() {
+	b.stop = make(chan struct{})
+	b.nudge = make(chan struct{}, 1)
+}
+
+// poke wakes the maintenance goroutine without blocking.
+func (b *background) poke() {
+	select {
+	case b.nudge <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) startBackground() {
+	s.bg.wg.Add(1)
+	go s.maintain()
+	switch d := s.opts.Sync.interval(); {
+	case d > 0:
+		s.bg.wg.Add(1)
+		go s.flushEvery(d, s.syncAll)
+	case s.opts.Sync == SyncNone:
+		s.bg.wg.Add(1)
+		go s.flushEvery(noneFlushInterval, s.flushLog)
+	}
+	s.bg.poke()
+}
+
+func (s *Store) stopBackground() {
+	close(s.bg.stop)
+	s.bg.wg.Wait()
+}
+
+func (s *Store) stopping() bool {
+	select {
+	case <-s.bg.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// maintain writes hint files and compacts when nudged, and every
+// compactRetry to retry what failed, until the store closes.
+func (s *Store) maintain() {
+	defer s.bg.wg.Done()
+	t := time.NewTicker(compactRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.bg.stop:
+			return
+		case <-s.bg.nudge:
+		case <-t.C:
+		}
+		s.writeQueuedHints()
+		s.compactDue()
+	}
+}
+
+// noneFlushInterval bounds how long a record waits in the write buffer
+// under SyncNone: what a killed process can lose.
+const noneFlushInterval = 100 * time.Millisecond
+
+// flushEvery calls flush every d until the store closes: flushLog under
+// SyncNone, syncAll under SyncEvery.
+func (s *Store) flushEvery(d time.Duration, flush func() error) {
+	defer s.bg.wg.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.bg.stop:
+			return
+		case <-t.C:
+			if flush() != nil {
+				s.stats.backgroundErrors.Add(1)
+			}
+		}
+	}
+}
+
+// onDead is the index's hook: a record in g died. It wakes the compactor
+// when a sealed g crosses the threshold.
+func (s *Store) onDead(g *segment) {
+	t := s.opts.CompactThreshold
+	if t > 0 && g.sealed.Load() && g.deadFraction() >= t {
+		s.bg.poke()
+	}
+}
+
+// queueHint queues sealed segment g for its hint file.
+func (s *Store) queueHint(g *segment) {
+	s.bg.mu.Lock()
+	s.bg.unhinted = append(s.bg.unhinted, g)
+	s.bg.mu.Unlock()
+	s.bg.poke()
+}
+
+// writeQueuedHints writes the hint files of the queued segments; failures
+// stay queued for the next nudge or Close.
+func (s *Store) writeQueuedHints() {
+	s.bg.mu.Lock()
+	queued := s.bg.unhinted
+	s.bg.unhinted = nil
+	s.bg.mu.Unlock()
+	var failed []*segment
+	for _, g := range queued {
+		if s.stopping() || s.hintSegment(g) != nil {
+			failed = append(failed, g)
+		}
+	}
+	s.bg.mu.Lock()
+	s.bg.unhinted = append(s.bg.unhinted, failed...)
+	s.bg.mu.Unlock()
+}
+
+// writeMissingHints writes the hint file of every segment without one.
+// Close calls it after the background has stopped.
+func (s *Store) writeMissingHints() {
+	gs := s.segs.pick(func(g *segment) bool { return !g.hinted.Load() })
+	defer releaseAll(gs)
+	for _, g := range gs {
+		s.hintSegment(g)
+	}
+}
+
+// hintSegment syncs sealed segment g and writes its hint file, unless
+// compaction retired it first.
+func (s *Store) hintSegment(g *segment) error {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	if g.hinted.Load() || !s.segs.tryAcquire(g) {
+		return nil
+	}
+	defer g.release()
+	err := g.sync(&s.stats.fsyncs)
+	if err == nil {
+		err = s.writeHintScanning(g)
+	}
+	if err != nil {
+		s.stats.backgroundErrors.Add(1)
+	}
+	return err
+}
+
+// writeHintScanning scans g and writes its hint file.
+func (s *Store) writeHintScanning(g *segment) error {
+	res, err := scanSegment(g.file, g.size.Load())
+	if err != nil {
+		return ioError(err, "scanning segment %d", g.id)
+	}
+	if err := writeHint(s.fs, s.dir, g, res.recs); err != nil {
+		return err
+	}
+	g.hinted.Store(true)
+	return nil
+}
+
+// compactDue compacts the sealed segments over the threshold.
+func (s *Store) compactDue() {
+	t := s.opts.CompactThreshold
+	if t <= 0 || time.Now().Before(s.retryAt()) {
+		return
+	}
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	inputs := s.segs.pick(func(g *segment) bool { return g.sealed.Load() && g.deadFraction() >= t })
+	defer releaseAll(inputs)
+	if len(inputs) > 0 && s.compactLocked(inputs) != nil {
+		s.stats.backgroundErrors.Add(1)
+		s.bg.mu.Lock()
+		s.bg.retry = time.Now().Add(compactRetry)
+		s.bg.mu.Unlock()
+	}
+}
+
+func (s *Store) retryAt() time.Time {
+	s.bg.mu.Lock()
+	defer s.bg.mu.Unlock()
+	return s.bg.retry
+}

@@ -1,0 +1,156 @@
+package disk_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/tiermem/tiermem/tier/disk"
+)
+
+// Heavy benchmarks measure the disk: run them one at a time on this
+// machine, under flock /tmp/tiermem-bench.lock (see BENCHMARKS.md).
+
+// randomBytes returns n incompressible bytes.
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	b := make([]byte, n)
+	for i := 0; i+8 <= n; i += 8 {
+		v := r.Uint64()
+		for j := range 8 {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return b
+}
+
+func openBench(b *testing.B, opts *disk.Options) *disk.Store {
+	b.Helper()
+	s, err := disk.Open(b.TempDir(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// BenchmarkBufferedWrite1MB is the baseline for BenchmarkPutSequential1MB:
+// plain os.File.Write of 1 MB buffers to a file in the same kind of
+// directory, no sync.
+func BenchmarkBufferedWrite1MB(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "baseline"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := randomBytes(1<<20, 1)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPutSequential1MB stores incompressible 1 MB values under new
+// keys with the default options (SyncNone, 64 MiB segments, zstd when it
+// pays: a sample shows it does not).
+func BenchmarkPutSequential1MB(b *testing.B) {
+	s := openBench(b, nil)
+	v := randomBytes(1<<20, 2)
+	b.SetBytes(int64(len(v)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := s.Put(fmt.Sprintf("k%09d", i), v, nil); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+const (
+	randomValues = 16384 // 64 MiB of 4 KiB values
+	blockSize    = 4 << 10
+)
+
+// BenchmarkPread4K is the baseline for BenchmarkGetRandom4K: pread of
+// random 4 KiB blocks of a 64 MiB file, page cache warm.
+func BenchmarkPread4K(b *testing.B) {
+	name := filepath.Join(b.TempDir(), "baseline")
+	if err := os.WriteFile(name, randomBytes(randomValues*blockSize, 3), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, blockSize)
+	r := rand.New(rand.NewPCG(4, 4))
+	b.SetBytes(blockSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.ReadAt(buf, int64(r.IntN(randomValues))*blockSize); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetRandom4K reads random keys of 16384 incompressible 4 KiB
+// values (64 MiB), page cache warm, into a reused buffer.
+func BenchmarkGetRandom4K(b *testing.B) {
+	s := openBench(b, nil)
+	keys := make([]string, randomValues)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%09d", i)
+		if _, err := s.Put(keys[i], randomBytes(blockSize, uint64(i)), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(4, 4))
+	buf := make([]byte, 0, blockSize)
+	b.SetBytes(blockSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := s.Get(keys[r.IntN(len(keys))], buf[:0])
+		if err != nil || len(v) != blockSize {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPutAlways stores 4 KiB values with SyncAlways from 1 and 8
+// goroutines: group commit shows as fsyncs/op well below 1 at 8.
+func BenchmarkPutAlways(b *testing.B) {
+	for _, writers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			s := openBench(b, &disk.Options{Sync: disk.SyncAlways})
+			v := randomBytes(blockSize, 5)
+			b.SetBytes(blockSize)
+			b.ReportAllocs()
+			var next sync.Mutex
+			i := 0
+			b.SetParallelism(writers)
+			before := s.Stats()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					next.Lock()
+					key := fmt.Sprintf("k%09d", i)
+					i++
+					next.Unlock()
+					if _, err := s.Put(key, v, nil); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			after := s.Stats()
+			b.ReportMetric(float64(after.Fsyncs-before.Fsyncs)/float64(b.N), "fsyncs/op")
+		})
+	}
+}

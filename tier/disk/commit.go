@@ -1,0 +1,256 @@
+package disk
+
+import "fmt"
+
+// The commit pipeline appends records with group commit. A writer queues
+// its write and takes the log lock; whoever gets the lock with its own
+// write still queued becomes the leader: it takes the whole queue, appends
+// it to the active segment in one write (values of 64 KiB and more are
+// written straight from the caller's memory), fsyncs once under
+// SyncAlways, applies the batch to the index and marks every write done.
+// Writers that queue while a leader works wait on the lock; each then finds
+// its write done, or leads the next batch. So N concurrent SyncAlways
+// writers share about one fsync per batch instead of N.
+//
+// A failed write or fsync truncates the segment back to where the batch
+// began and fails the whole batch: nothing of it is acknowledged or
+// indexed, and the next batch starts at the same offset.
+
+// write is one Put or Delete on its way through the pipeline.
+type write struct {
+	kind  kind
+	key   string
+	meta  []byte // the index's own copy
+	value []byte // stored bytes: the caller's value or a compressed copy
+	raw   int64
+	codec codec
+	sum   uint64
+	size  int64 // record bytes
+
+	// Set by the leader before done.
+	seq          uint64
+	off          int64
+	done         bool
+	err          error
+	replaced     entry // the live put this write replaced, if replacedLive
+	replacedLive bool
+}
+
+func (w *write) header() header {
+	return header{kind: w.kind, codec: w.codec, seq: w.seq, stored: uint64(len(w.value)), raw: uint64(w.raw), sum: w.sum}
+}
+
+func (w *write) entry(g *segment) entry {
+	return entry{seg: g, off: w.off, size: w.size, seq: w.seq, sum: w.sum, raw: w.raw,
+		meta: w.meta, codec: w.codec, tomb: w.kind == kindDelete}
+}
+
+// commit appends w and returns when it is done: written, synced as the
+// sync mode asks, and in the index.
+func (s *Store) commit(w *write) error {
+	s.queue.Lock()
+	s.queue.writes = append(s.queue.writes, w)
+	s.queue.Unlock()
+	s.log.Lock()
+	defer s.log.Unlock()
+	if !w.done {
+		s.commitLocked(s.takeQueue())
+	}
+	return w.err
+}
+
+// takeQueue returns the queued writes and empties the queue.
+func (s *Store) takeQueue() []*write {
+	s.queue.Lock()
+	defer s.queue.Unlock()
+	batch := s.queue.writes
+	clear(s.queue.spare)
+	s.queue.writes, s.queue.spare = s.queue.spare[:0], batch
+	return batch
+}
+
+// commitLocked appends batch, in runs that fit the active segment, rotating
+// between runs.
+func (s *Store) commitLocked(batch []*write) {
+	for len(batch) > 0 {
+		n := s.fitLocked(batch)
+		if n == 0 {
+			if err := s.rotateLocked(); err != nil {
+				finish(batch, err)
+				return
+			}
+			continue
+		}
+		s.appendRunLocked(batch[:n])
+		batch = batch[n:]
+	}
+}
+
+// fitLocked returns how many writes from the start of batch fit in the
+// active segment; an empty segment takes at least one, however large.
+func (s *Store) fitLocked(batch []*write) int {
+	used := s.log.active.size.Load()
+	room := s.opts.SegmentSize - used
+	for i, w := range batch {
+		if w.size > room && (i > 0 || used > segmentHeaderSize) {
+			return i
+		}
+		room -= w.size
+	}
+	return len(batch)
+}
+
+// appendRunLocked appends run to the active segment's write buffer (and
+// through it to the file), flushes and syncs it under SyncAlways, and
+// applies it to the index.
+func (s *Store) appendRunLocked(run []*write) {
+	g := s.log.active
+	start := g.size.Load()
+	err := s.bufferRunLocked(run)
+	if err == nil && s.opts.Sync == SyncAlways {
+		err = s.log.app.flush()
+		if err == nil {
+			err = s.syncDirAndSegment(g)
+		}
+	}
+	if err != nil {
+		s.undoLocked(g, start)
+		finish(run, ioError(err, "appending %d records to segment %d at %d", len(run), g.id, start))
+		return
+	}
+	g.size.Store(s.log.app.end())
+	s.stats.commits.Add(1)
+	s.stats.writes.Add(int64(len(run)))
+	for _, w := range run {
+		w.replaced, w.replacedLive = s.index.apply(w.key, w.entry(g))
+	}
+	finish(run, nil)
+}
+
+// bufferRunLocked numbers the writes of run and appends them.
+func (s *Store) bufferRunLocked(run []*write) error {
+	a := &s.log.app
+	for _, w := range run {
+		w.seq, w.off = s.log.seq, a.end()
+		s.log.seq++
+		a.buf = appendHead(a.buf, w.header(), w.key, w.meta)
+		if err := a.write(w.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncDirAndSegment syncs the directory if a segment was created since it
+// was last synced, then g.
+func (s *Store) syncDirAndSegment(g *segment) error {
+	if s.dirDirty.Swap(false) {
+		if err := s.fs.SyncDir(s.dir); err != nil {
+			s.dirDirty.Store(true)
+			return err
+		}
+	}
+	return g.sync(&s.stats.fsyncs)
+}
+
+// undoLocked cuts the active segment g back to start after a failed run:
+// the run leaves the buffer, the file loses whatever a partial write added
+// past what was fully written. Records before start that were still
+// buffered stay buffered, readable and acknowledged. If the truncate fails
+// too, the next write overwrites those bytes, and Open treats anything
+// left past the last record as a torn tail.
+func (s *Store) undoLocked(g *segment, start int64) {
+	a := &s.log.app
+	if a.off > start {
+		a.off, a.buf = start, a.buf[:0]
+		g.written.Store(start)
+	} else {
+		a.buf = a.buf[:start-a.off]
+	}
+	g.size.Store(start)
+	if err := g.file.Truncate(a.off); err != nil {
+		s.stats.backgroundErrors.Add(1)
+	}
+}
+
+// flushLog writes the active segment's buffered records to the file.
+func (s *Store) flushLog() error {
+	s.log.Lock()
+	defer s.log.Unlock()
+	return s.flushLocked()
+}
+
+// flushLocked writes the buffered records; on failure they stay buffered
+// and the file is cut back to what was fully written.
+func (s *Store) flushLocked() error {
+	a := &s.log.app
+	if err := a.flush(); err != nil {
+		s.undoLocked(a.g, a.end())
+		return ioError(err, "writing segment %d at %d", a.g.id, a.off)
+	}
+	return nil
+}
+
+// finish marks every write of ws done with err.
+func finish(ws []*write, err error) {
+	for _, w := range ws {
+		w.err, w.done = err, true
+	}
+}
+
+// rotateLocked seals the active segment and starts a new one. The sealed
+// segment gets its hint file in the background.
+func (s *Store) rotateLocked() error {
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
+	id := s.nextID.Add(1) - 1
+	g, err := s.createSegment(id, 0, fileName(s.dir, id, segmentExt))
+	if err != nil {
+		return err
+	}
+	s.segs.add(g)
+	old := s.log.active
+	old.sealed.Store(true)
+	s.setActiveLocked(g)
+	s.queueHint(old)
+	return nil
+}
+
+// createSegment creates segment file name with a header for id and flags.
+func (s *Store) createSegment(id uint64, flags uint32, name string) (*segment, error) {
+	f, err := s.fs.Create(name)
+	if err != nil {
+		return nil, ioError(err, "creating segment %d", id)
+	}
+	h := segmentHeader{version: formatVersion, minReader: minReaderVersion, flags: flags, id: id}
+	if _, err := f.WriteAt(h.encode(), 0); err != nil {
+		f.Close()
+		s.fs.Remove(name)
+		return nil, ioError(err, "writing the header of segment %d", id)
+	}
+	s.dirDirty.Store(true)
+	g := newSegment(id, f, segmentHeaderSize, flags&flagCompacted != 0)
+	g.dirty.Store(true)
+	return g, nil
+}
+
+// setActiveLocked makes g the segment appends go to.
+func (s *Store) setActiveLocked(g *segment) {
+	s.log.active = g
+	s.log.app.reset(g, g.size.Load())
+}
+
+// sealActive seals the active segment if it holds dead bytes or
+// tombstones, so that Compact can reclaim them.
+func (s *Store) sealActive() error {
+	s.log.Lock()
+	defer s.log.Unlock()
+	if !s.log.active.reclaimable() {
+		return nil
+	}
+	if err := s.rotateLocked(); err != nil {
+		return fmt.Errorf("sealing the active segment: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+// Package disk is the cold tier: a log-structured store of values on local
+// disk. [Store] implements tier.Persistent.
+//
+//	s, err := disk.Open(dir, &disk.Options{Sync: disk.SyncAlways})
+//	n, err := s.Put("key", value, meta) // n: bytes the record occupies on disk
+//	v, err := s.Get("key", nil)
+//
+// # Layout
+//
+// A store is a directory of segment files. Puts and Deletes append records
+// to the active segment; at SegmentSize (64 MiB by default) it is sealed
+// and a new one started. A record holds a header with its own checksum
+// (covering the key and meta), the key, the meta and the value, stored raw
+// or as one zstd frame when a sample shows compression pays, with an
+// xxhash64 checksum of the stored bytes. A Delete appends a tombstone. Every
+// record has a sequence number, so the newest record of a key wins however
+// segments were rewritten. Each sealed segment gets a hint file (its record
+// headers, keys and metas) so that Open indexes it without reading it.
+// docs/cold-format.md draws the formats.
+//
+// The index lives in memory: per key about 100 bytes plus the key and the
+// meta. Open reads every hint file and scans the segments without one
+// (after a clean Close, none); the cost is proportional to the number of
+// records, not to the bytes stored.
+//
+// # Durability
+//
+// Every Put and Delete is written to the operating system before it
+// returns, so a killed process loses nothing acknowledged. [SyncMode] says
+// what a machine crash may lose: SyncNone, whatever the OS had not written
+// back; SyncEvery(d), about d; SyncAlways, nothing: Put returns after an
+// fsync, and concurrent writers share it (group commit). A failed write or
+// fsync (ENOSPC, EIO) cuts the segment back to where its batch began and
+// fails that batch, so the store stays consistent and later writes work
+// once the cause is gone; a full disk is reported as tier.ErrNoSpace.
+//
+// # Integrity and recovery
+//
+// Every read verifies the stored value's checksum and its decoded length:
+// a mismatch is tier.ErrCorrupt, never altered bytes, and the other keys
+// read fine. Open rebuilds the index from the files alone: hint files that
+// verify, scans of the rest that skip bad headers by resynchronising on the
+// next valid record, and a torn tail on the newest segment truncated (see
+// recovery.go for the exact rules). A record whose value is corrupt stays
+// indexed, so its key reports ErrCorrupt rather than an older value.
+//
+// # Reads
+//
+// Reads use pread on open segment files, not mmap: a file that shrinks
+// under a mapping turns a read into SIGBUS, a crash instead of an error.
+// Reads run concurrently with writes and with compaction: a compacted
+// segment stays open until its last reader is done (its name is already
+// gone). [Store.View] lends a pooled buffer that is valid only during its
+// callback.
+//
+// # Compaction
+//
+// A background compactor rewrites sealed segments whose dead fraction
+// reaches CompactThreshold: live records are copied byte for byte (sequence
+// numbers and checksums included) into new segments that are synced,
+// hinted and named before the old ones are removed. [Store.Compact] does
+// the same for every segment with dead bytes. A tombstone is kept until no
+// other segment holds a dead put older than it.
+//
+// # Concurrency
+//
+// All methods of Store are safe for concurrent use. View and Scan
+// callbacks run without the store's locks held and may call its methods,
+// except Close.
+package disk

@@ -1,0 +1,185 @@
+package disk
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/internal/vfs"
+)
+
+// A hint file lists the records of one sealed segment, so that Open builds
+// the index without reading the segment. All integers are little-endian.
+//
+//	header, 32 bytes
+//	  0    8 magic "\x89TMHINT\n"
+//	  8    2 format version: formatVersion
+//	 10    2 minimum reader version
+//	 12    4 reserved, zero
+//	 16    8 segment id
+//	 24    8 segment size: the hint describes the segment only at this size
+//	entries, one per record, in segment order
+//	  0    8 record offset in the segment
+//	  8    … the record's header ‖ key ‖ meta, exactly as in the segment
+//	trailer, 16 bytes
+//	  0    8 entry count
+//	  8    8 xxhash64 of every byte before it
+//
+// A hint that fails any check (checksum, ids, sizes, an entry out of order
+// or outside the segment) is ignored and its segment scanned instead.
+const (
+	hintHeaderSize  = 32
+	hintTrailerSize = 16
+	hintEntryFixed  = 8 // the offset before each head
+)
+
+const hintMagic = "\x89TMHINT\n"
+
+// errBadHint is wrapped by decodeHint with what is wrong.
+var errBadHint = errors.New("disk: bad hint file")
+
+// encodeHint returns the hint file for segment id of size bytes holding recs.
+func encodeHint(id uint64, size int64, recs []scanned) []byte {
+	n := hintHeaderSize + hintTrailerSize
+	for i := range recs {
+		n += hintEntryFixed + len(recs[i].head)
+	}
+	b := make([]byte, hintHeaderSize, n)
+	copy(b, hintMagic)
+	binary.LittleEndian.PutUint16(b[8:], formatVersion)
+	binary.LittleEndian.PutUint16(b[10:], minReaderVersion)
+	binary.LittleEndian.PutUint64(b[16:], id)
+	binary.LittleEndian.PutUint64(b[24:], uint64(size))
+	for i := range recs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(recs[i].off))
+		b = append(b, recs[i].head...)
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(recs)))
+	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b))
+}
+
+// decodeHint returns the records that hint file b lists for segment id of
+// size bytes. The heads alias b. Garbage is an error, never a panic.
+func decodeHint(b []byte, id uint64, size int64) ([]scanned, error) {
+	if err := checkHintFrame(b, id, size); err != nil {
+		return nil, err
+	}
+	count := binary.LittleEndian.Uint64(b[len(b)-hintTrailerSize:])
+	recs, err := decodeHintEntries(b[hintHeaderSize:len(b)-hintTrailerSize], size)
+	if err == nil && uint64(len(recs)) != count {
+		err = fmt.Errorf("%w: %d entries, trailer says %d", errBadHint, len(recs), count)
+	}
+	return recs, err
+}
+
+// checkHintFrame checks b's checksum, header and trailer.
+func checkHintFrame(b []byte, id uint64, size int64) error {
+	if len(b) < hintHeaderSize+hintTrailerSize {
+		return fmt.Errorf("%w: %d bytes", errBadHint, len(b))
+	}
+	if xxhash.Sum64(b[:len(b)-8]) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
+		return fmt.Errorf("%w: checksum", errBadHint)
+	}
+	if string(b[:8]) != hintMagic {
+		return fmt.Errorf("%w: magic", errBadHint)
+	}
+	if minReader := binary.LittleEndian.Uint16(b[10:]); minReader > readerVersion {
+		return fmt.Errorf("%w: needs reader version %d", ErrVersion, minReader)
+	}
+	gotID, gotSize := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+	if gotID != id || gotSize != uint64(size) {
+		return fmt.Errorf("%w: for segment %d of %d bytes, not %d of %d", errBadHint, gotID, gotSize, id, size)
+	}
+	return nil
+}
+
+// decodeHintEntries decodes the entries of a hint for a segment of size bytes.
+func decodeHintEntries(b []byte, size int64) ([]scanned, error) {
+	var recs []scanned
+	prevEnd := int64(segmentHeaderSize)
+	for len(b) > 0 {
+		rec, n, err := decodeHintEntry(b, prevEnd, size)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", len(recs), err)
+		}
+		recs = append(recs, rec)
+		prevEnd, b = rec.end(), b[n:]
+	}
+	return recs, nil
+}
+
+// decodeHintEntry decodes the entry at the start of b, which must describe a
+// record between from and size, and returns it and its length.
+func decodeHintEntry(b []byte, from, size int64) (scanned, int, error) {
+	if len(b) < hintEntryFixed+recordHeaderSize {
+		return scanned{}, 0, fmt.Errorf("%w: short entry", errBadHint)
+	}
+	off := binary.LittleEndian.Uint64(b)
+	h, err := decodeHeader(b[hintEntryFixed:])
+	if err != nil {
+		return scanned{}, 0, err
+	}
+	n := hintEntryFixed + h.headLen()
+	if n > len(b) || !headOK(b[hintEntryFixed:n]) {
+		return scanned{}, 0, fmt.Errorf("%w: head checksum", errBadHint)
+	}
+	if off < uint64(from) || off > uint64(size) || h.size() > size-int64(off) {
+		return scanned{}, 0, fmt.Errorf("%w: record at %d outside %d…%d", errBadHint, off, from, size)
+	}
+	return scanned{off: int64(off), h: h, head: b[hintEntryFixed:n:n]}, n, nil
+}
+
+// writeHint writes the hint file for segment g, whose records are recs,
+// durably: to a temporary file, synced, then renamed.
+func writeHint(fs vfs.FS, dir string, g *segment, recs []scanned) error {
+	name := fileName(dir, g.id, hintExt)
+	err := writeFileAtomic(fs, name, encodeHint(g.id, g.size.Load(), recs))
+	if err != nil {
+		return fmt.Errorf("disk: writing hint for segment %d: %w", g.id, err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to name through name.tmp, synced and renamed.
+func writeFileAtomic(fs vfs.FS, name string, data []byte) error {
+	tmp := name + tmpExt
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, 0)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fs.Rename(tmp, name)
+	}
+	if err != nil {
+		fs.Remove(tmp)
+	}
+	return err
+}
+
+// readHint returns the records that the hint file of segment g lists, or an
+// error if there is none or it does not check out.
+func readHint(fs vfs.FS, dir string, g *segment) ([]scanned, error) {
+	f, err := fs.Open(fileName(dir, g.id, hintExt))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	n, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return decodeHint(b, g.id, g.size.Load())
+}

@@ -1,0 +1,200 @@
+package disk
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// entry is where the newest record of a key lives, and what a read needs to
+// verify and decode its value without reading the header again.
+type entry struct {
+	seg   *segment
+	off   int64  // record start in seg
+	size  int64  // record bytes on disk
+	seq   uint64 // the record's sequence number
+	sum   uint64 // xxhash64 of the stored value
+	raw   int64  // decoded value length
+	meta  []byte // owned by the index, never modified
+	codec codec
+	tomb  bool // a tombstone: the key is deleted
+}
+
+// valueOff returns where the stored value of key's record starts.
+func (e *entry) valueOff(key string) int64 {
+	return e.off + int64(recordHeaderSize+len(key)+len(e.meta))
+}
+
+// stored returns the length of the stored value of key's record.
+func (e *entry) stored(key string) int64 {
+	return e.size - int64(recordHeaderSize+len(key)+len(e.meta))
+}
+
+// entryOf returns the entry for rec found in g.
+func entryOf(g *segment, rec *scanned) entry {
+	e := entry{seg: g, off: rec.off, size: rec.h.size(), seq: rec.h.seq, sum: rec.h.sum,
+		raw: int64(rec.h.raw), codec: rec.h.codec, tomb: rec.h.kind == kindDelete}
+	if m := rec.meta(); len(m) > 0 {
+		e.meta = append([]byte(nil), m...)
+	}
+	return e
+}
+
+const shardCount = 64 // power of two; spreads the write lock on 2–64 cores
+
+// index maps every key to its newest record: a live put or a tombstone.
+// Tombstones stay in the index until compaction drops them from disk, so
+// that a put older than the delete never wins. It keeps each segment's live
+// bytes and lowest dead sequence number in step with its map, under the
+// shard lock.
+//
+// index is safe for concurrent use. Its zero value is not usable: call
+// newIndex.
+type index struct {
+	shards [shardCount]shard
+
+	keys  atomic.Int64 // live keys
+	tombs atomic.Int64 // tombstones held
+	bytes atomic.Int64 // record bytes of the live keys
+
+	onDead func(*segment) // called, under a shard lock, after a record of g died
+}
+
+type shard struct {
+	mu sync.RWMutex // protects m
+	m  map[string]entry
+}
+
+func newIndex(onDead func(*segment)) *index {
+	x := &index{onDead: onDead}
+	for i := range x.shards {
+		x.shards[i].m = make(map[string]entry)
+	}
+	return x
+}
+
+func (x *index) shard(key string) *shard {
+	return &x.shards[xxhash.Sum64String(key)&(shardCount-1)]
+}
+
+// get returns key's entry, tombstones included.
+func (x *index) get(key string) (entry, bool) {
+	sh := x.shard(key)
+	sh.mu.RLock()
+	e, ok := sh.m[key]
+	sh.mu.RUnlock()
+	return e, ok
+}
+
+// acquire returns key's live entry with a reference on its segment, which
+// the caller must release.
+func (x *index) acquire(key string) (entry, bool) {
+	sh := x.shard(key)
+	sh.mu.RLock()
+	e, ok := sh.m[key]
+	if ok && !e.tomb {
+		e.seg.acquire()
+	}
+	sh.mu.RUnlock()
+	return e, ok && !e.tomb
+}
+
+// apply makes e key's entry unless the index holds a record at least as
+// new, in which case e's record is dead on arrival. It returns the live put
+// that e replaced, if any.
+func (x *index) apply(key string, e entry) (entry, bool) {
+	sh := x.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cur, had := sh.m[key]
+	if had && cur.seq >= e.seq {
+		x.died(e)
+		return entry{}, false
+	}
+	sh.m[key] = e
+	x.link(e)
+	if had {
+		x.unlink(cur)
+		x.died(cur)
+	}
+	return cur, had && !cur.tomb
+}
+
+// link counts e, now in the index, in its segment and the totals.
+func (x *index) link(e entry) { x.count(e, 1) }
+
+// unlink uncounts e, no longer in the index.
+func (x *index) unlink(e entry) { x.count(e, -1) }
+
+// count adds n times e to its segment's counters and the totals.
+func (x *index) count(e entry, n int64) {
+	e.seg.live.Add(n * e.size)
+	if e.tomb {
+		e.seg.tombs.Add(n)
+		x.tombs.Add(n)
+		return
+	}
+	x.keys.Add(n)
+	x.bytes.Add(n * e.size)
+}
+
+// died notes that e's record is dead. Call with its shard locked.
+func (x *index) died(e entry) {
+	if !e.tomb {
+		e.seg.noteDeadPut(e.seq)
+	}
+	if x.onDead != nil {
+		x.onDead(e.seg)
+	}
+}
+
+// relocate points key at its record's copy at toOff in to, if key's entry
+// is still the record at fromOff in from, and reports whether it did; if it
+// did not, the copy is dead.
+func (x *index) relocate(key string, from *segment, fromOff int64, to *segment, toOff int64) bool {
+	sh := x.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.m[key]
+	if !ok || e.seg != from || e.off != fromOff {
+		return false
+	}
+	x.unlink(e)
+	e.seg, e.off = to, toOff
+	x.link(e)
+	sh.m[key] = e
+	return true
+}
+
+// dropTombstone removes key's entry if it is still the tombstone at off in g.
+func (x *index) dropTombstone(key string, g *segment, off int64) {
+	sh := x.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.m[key]; ok && e.tomb && e.seg == g && e.off == off {
+		delete(sh.m, key)
+		x.unlink(e)
+	}
+}
+
+// liveItem is what scan hands out for one live key.
+type liveItem struct {
+	key  string
+	meta []byte
+	size int64
+}
+
+// snapshot appends the live keys of shard i to dst. The metas are the
+// index's own: callers must not modify them.
+func (x *index) snapshot(i int, dst []liveItem) []liveItem {
+	sh := &x.shards[i]
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	for k, e := range sh.m {
+		if !e.tomb {
+			dst = append(dst, liveItem{k, e.meta, e.size})
+		}
+	}
+	return dst
+}

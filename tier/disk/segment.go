@@ -1,0 +1,168 @@
+package disk
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/internal/vfs"
+)
+
+// A segment file starts with a fixed header; records follow back to back.
+// All integers are little-endian.
+//
+//	off size field
+//	  0    8 magic "\x89TMCOLD\n"
+//	  8    2 format version: formatVersion
+//	 10    2 minimum reader version: a reader older than this refuses the file
+//	 12    4 flags: flagCompacted
+//	 16    8 segment id, the number in the file name
+//	 24    4 reserved, zero
+//	 28    4 checksum: low 32 bits of xxhash64(bytes 0..28)
+const (
+	segmentHeaderSize = 32 // four 8-byte words
+
+	formatVersion    = 1 // what this package writes
+	minReaderVersion = 1 // the oldest reader that can read what this package writes
+	readerVersion    = 1 // the newest format this package reads
+
+	// flagCompacted marks a segment written by compaction: it was synced
+	// before it got its name, so it has no torn tail and never takes appends.
+	flagCompacted = 1 << 0
+)
+
+const segmentMagic = "\x89TMCOLD\n"
+
+// errBadSegmentHeader is wrapped by decodeSegmentHeader for a header that
+// does not verify; the records after it may still be good.
+var errBadSegmentHeader = errors.New("disk: bad segment header")
+
+// segmentHeader is a decoded segment header.
+type segmentHeader struct {
+	version, minReader uint16
+	flags              uint32
+	id                 uint64
+}
+
+func (h segmentHeader) encode() []byte {
+	b := make([]byte, segmentHeaderSize)
+	copy(b, segmentMagic)
+	binary.LittleEndian.PutUint16(b[8:], h.version)
+	binary.LittleEndian.PutUint16(b[10:], h.minReader)
+	binary.LittleEndian.PutUint32(b[12:], h.flags)
+	binary.LittleEndian.PutUint64(b[16:], h.id)
+	binary.LittleEndian.PutUint32(b[28:], uint32(xxhash.Sum64(b[:28])))
+	return b
+}
+
+// decodeSegmentHeader decodes b, the first segmentHeaderSize bytes of a
+// segment file. A header that does not verify wraps errBadSegmentHeader; a
+// valid one from a newer format than this package reads wraps ErrVersion.
+func decodeSegmentHeader(b []byte) (segmentHeader, error) {
+	if len(b) < segmentHeaderSize {
+		return segmentHeader{}, fmt.Errorf("%w: %d bytes", errBadSegmentHeader, len(b))
+	}
+	if string(b[:8]) != segmentMagic || binary.LittleEndian.Uint32(b[28:]) != uint32(xxhash.Sum64(b[:28])) {
+		return segmentHeader{}, fmt.Errorf("%w: magic or checksum", errBadSegmentHeader)
+	}
+	h := segmentHeader{
+		version:   binary.LittleEndian.Uint16(b[8:]),
+		minReader: binary.LittleEndian.Uint16(b[10:]),
+		flags:     binary.LittleEndian.Uint32(b[12:]),
+		id:        binary.LittleEndian.Uint64(b[16:]),
+	}
+	if h.minReader > readerVersion {
+		return h, fmt.Errorf("%w: format %d needs reader version %d, this is %d",
+			ErrVersion, h.version, h.minReader, readerVersion)
+	}
+	return h, nil
+}
+
+// segment is one open segment file. Its counters are atomics: the index
+// updates them under its shard locks while readers look at them for stats
+// and compaction picks.
+//
+// A segment is reference-counted: the store holds one reference while the
+// segment is in the registry, and every read holds one while it reads, so a
+// segment that compaction retires stays readable until its last reader is
+// done; the last release closes the file (which was already unlinked).
+type segment struct {
+	id        uint64
+	file      vfs.File
+	compacted bool // written by compaction; see flagCompacted
+
+	refs       atomic.Int32  // the store's reference plus one per reader
+	size       atomic.Int64  // bytes of the segment: header and records, buffered ones included
+	written    atomic.Int64  // bytes of it in the file; the rest is in the log's write buffer
+	live       atomic.Int64  // bytes of the records the index references
+	tombs      atomic.Int64  // tombstones the index references
+	minDeadSeq atomic.Uint64 // lowest sequence number of a dead put in the file; MaxUint64 if none
+	dirty      atomic.Bool   // written since it was last synced
+	sealed     atomic.Bool   // takes no more appends
+	hinted     atomic.Bool   // its hint file is written
+	retired    atomic.Bool   // compacted away: no longer in the registry
+}
+
+func newSegment(id uint64, file vfs.File, size int64, compacted bool) *segment {
+	g := &segment{id: id, file: file, compacted: compacted}
+	g.refs.Store(1)
+	g.size.Store(size)
+	g.written.Store(size)
+	g.minDeadSeq.Store(math.MaxUint64)
+	return g
+}
+
+// acquire takes a reference. The caller must already hold one, or hold the
+// lock of an index shard with an entry that points at g.
+func (g *segment) acquire() { g.refs.Add(1) }
+
+// release drops a reference and closes the file after the last one.
+func (g *segment) release() {
+	if g.refs.Add(-1) == 0 {
+		g.file.Close()
+	}
+}
+
+// dead returns the bytes of g's records that nothing references.
+func (g *segment) dead() int64 {
+	return g.size.Load() - segmentHeaderSize - g.live.Load()
+}
+
+// reclaimable reports whether compacting g could shrink it: it holds dead
+// bytes or tombstones.
+func (g *segment) reclaimable() bool { return g.dead() > 0 || g.tombs.Load() > 0 }
+
+// deadFraction returns dead bytes over record bytes, 0 for an empty segment.
+func (g *segment) deadFraction() float64 {
+	records := g.size.Load() - segmentHeaderSize
+	if records <= 0 {
+		return 0
+	}
+	return float64(g.dead()) / float64(records)
+}
+
+// noteDeadPut records that a put with sequence number seq in g is dead.
+func (g *segment) noteDeadPut(seq uint64) {
+	for {
+		cur := g.minDeadSeq.Load()
+		if seq >= cur || g.minDeadSeq.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// sync makes g's data durable if it was written since its last sync.
+func (g *segment) sync(fsyncs *atomic.Int64) error {
+	if !g.dirty.Swap(false) {
+		return nil
+	}
+	fsyncs.Add(1)
+	if err := g.file.Sync(); err != nil {
+		g.dirty.Store(true)
+		return fmt.Errorf("disk: syncing segment %d: %w", g.id, err)
+	}
+	return nil
+}

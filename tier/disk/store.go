@@ -1,0 +1,253 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier"
+)
+
+// Store is a log-structured store in one directory: the cold tier. It
+// implements tier.Persistent. All methods are safe for concurrent use;
+// after Close they return tier.ErrClosed.
+type Store struct {
+	dir   string
+	opts  Options
+	fs    vfs.FS
+	lock  io.Closer
+	index *index
+	segs  registry
+	gate  gate
+	stats counters
+
+	nextID   atomic.Uint64 // id of the next segment file
+	dirDirty atomic.Bool   // a file was created since the directory was last synced
+
+	queue struct {
+		sync.Mutex          // protects writes and spare
+		writes     []*write // waiting for a leader
+		spare      []*write // the last batch's slice, reused
+	}
+
+	log struct {
+		sync.Mutex          // held by the commit leader, rotation and Close; protects the fields below
+		active     *segment // where appends go
+		seq        uint64   // the next sequence number
+		app        appender // a batch on its way to the active segment
+	}
+
+	compactMu sync.Mutex // serializes compactions and hint writing
+	bg        background
+}
+
+var errClosed = fmt.Errorf("disk: %w", tier.ErrClosed)
+
+// Open opens the store in dir, creating dir if needed, and rebuilds its
+// index: from each sealed segment's hint file, or by scanning the segments
+// that have none (see the package doc for what recovery guarantees). A nil
+// opts means defaults. Open fails with ErrLocked if another Store has dir
+// open, and with ErrVersion for files from a newer format.
+func Open(dir string, opts *Options) (*Store, error) {
+	o, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, opts: o, fs: o.FS}
+	s.index = newIndex(s.onDead)
+	s.segs.m = make(map[uint64]*segment)
+	s.bg.init()
+	s.gate.init()
+	if err := s.fs.MkdirAll(dir); err != nil {
+		return nil, fmt.Errorf("disk: creating %s: %w", dir, err)
+	}
+	if err := s.lockDir(); err != nil {
+		return nil, err
+	}
+	if err := s.recover(); err != nil {
+		s.shutdownSegments()
+		s.lock.Close()
+		return nil, err
+	}
+	s.startBackground()
+	return s, nil
+}
+
+func (s *Store) lockDir() error {
+	lock, err := s.fs.Lock(filepath.Join(s.dir, lockName))
+	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EAGAIN) {
+		return fmt.Errorf("%w: %s", ErrLocked, s.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("disk: locking %s: %w", s.dir, err)
+	}
+	s.lock = lock
+	return nil
+}
+
+// checkKey returns ErrInvalidKey for an empty key or one over MaxKeyLen.
+func checkKey(key string) error {
+	if len(key) == 0 || len(key) > MaxKeyLen {
+		return fmt.Errorf("disk: key of %d bytes: %w (want 1 to %d)", len(key), tier.ErrInvalidKey, MaxKeyLen)
+	}
+	return nil
+}
+
+func notFound(key string) error {
+	return fmt.Errorf("disk: %q: %w", key, tier.ErrNotFound)
+}
+
+// Put stores value under key with meta and returns the bytes the record
+// occupies on disk: header, key, meta and stored (maybe compressed) value.
+// When Put returns the record is in the operating system, and with
+// SyncAlways on disk. A failed write leaves nothing behind; on a full disk
+// the error wraps tier.ErrNoSpace. Meta longer than MaxMetaLen is
+// tier.ErrTooLarge.
+func (s *Store) Put(key string, value, meta []byte) (int64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	if len(meta) > MaxMetaLen {
+		return 0, fmt.Errorf("disk: meta of %d bytes for %q: %w (at most %d)", len(meta), key, tier.ErrTooLarge, MaxMetaLen)
+	}
+	if !s.gate.enter() {
+		return 0, errClosed
+	}
+	defer s.gate.leave()
+	scratch := getBuf(0)
+	defer putBuf(scratch)
+	w := s.newPut(key, value, meta, scratch)
+	if err := s.commit(w); err != nil {
+		return 0, err
+	}
+	return w.size, nil
+}
+
+// newPut encodes a put: it compresses value into scratch when that pays.
+func (s *Store) newPut(key string, value, meta []byte, scratch *[]byte) *write {
+	stored, c := s.opts.Compression.compress(value, *scratch)
+	if c == codecZstd {
+		*scratch = stored[:0] // keep a grown buffer for the pool
+	}
+	w := &write{kind: kindPut, key: key, value: stored, raw: int64(len(value)), codec: c, sum: xxhash.Sum64(stored)}
+	if len(meta) > 0 {
+		w.meta = append([]byte(nil), meta...)
+	}
+	w.size = int64(recordHeaderSize + len(key) + len(meta) + len(stored))
+	return w
+}
+
+// Delete removes key and returns the bytes its record occupied; it appends
+// a tombstone, durable as a Put is. A key the store does not hold is
+// tier.ErrNotFound, and nothing is written.
+func (s *Store) Delete(key string) (int64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	if !s.gate.enter() {
+		return 0, errClosed
+	}
+	defer s.gate.leave()
+	if e, ok := s.index.get(key); !ok || e.tomb {
+		return 0, notFound(key)
+	}
+	w := &write{kind: kindDelete, key: key, sum: xxhash.Sum64(nil), size: int64(recordHeaderSize + len(key))}
+	if err := s.commit(w); err != nil {
+		return 0, err
+	}
+	if !w.replacedLive {
+		return 0, notFound(key) // deleted concurrently
+	}
+	return w.replaced.size, nil
+}
+
+// Scan calls fn for every key with its meta and record size, in no
+// particular order, and stops at fn's first error, which it returns. It
+// sees each key at most once; keys stored or deleted while it runs may or
+// may not be seen. The meta slice is valid only during fn. Scan holds no
+// lock while fn runs, so fn may call the Store's methods (but not Close).
+func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
+	if !s.gate.enter() {
+		return errClosed
+	}
+	defer s.gate.leave()
+	var items []liveItem
+	var meta []byte
+	for i := range shardCount {
+		items = s.index.snapshot(i, items[:0])
+		for _, it := range items {
+			meta = append(meta[:0], it.meta...)
+			if err := fn(it.key, meta, it.size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Sync makes every Put and Delete that returned before it durable: it
+// writes the write buffer, fsyncs every segment written since its last
+// sync, and the directory if a segment was created.
+func (s *Store) Sync() error {
+	if !s.gate.enter() {
+		return errClosed
+	}
+	defer s.gate.leave()
+	return s.syncAll()
+}
+
+func (s *Store) syncAll() error {
+	if err := s.flushLog(); err != nil {
+		return err
+	}
+	if s.dirDirty.Swap(false) {
+		if err := s.fs.SyncDir(s.dir); err != nil {
+			s.dirDirty.Store(true)
+			return fmt.Errorf("disk: syncing %s: %w", s.dir, err)
+		}
+	}
+	gs := s.segs.all()
+	defer releaseAll(gs)
+	for _, g := range gs {
+		if err := g.sync(&s.stats.fsyncs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close waits for the operations in flight and the background work, writes
+// the write buffer, syncs every segment, writes the missing hint files (so
+// the next Open reads no segment) and releases the directory. If the write
+// buffer cannot be written (a full disk), Close returns the error and the
+// records still buffered are lost. View and Scan callbacks must not call
+// Close.
+func (s *Store) Close() error {
+	if !s.gate.close() {
+		return errClosed
+	}
+	s.stopBackground()
+	s.log.active.sealed.Store(true)
+	err := s.syncAll()
+	if err == nil {
+		s.writeMissingHints()
+	}
+	s.shutdownSegments()
+	return errors.Join(err, s.lock.Close())
+}
+
+// shutdownSegments drops the store's reference on every segment.
+func (s *Store) shutdownSegments() {
+	gs := s.segs.all()
+	for _, g := range gs {
+		s.segs.remove(g)
+		g.release()
+	}
+	releaseAll(gs)
+}

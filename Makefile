@@ -3,9 +3,9 @@ GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: test deps fmt-check vet staticcheck unit bench demo
+.PHONY: test deps fmt-check vet staticcheck unit hitratio bench demo
 
-test: deps fmt-check vet staticcheck unit
+test: deps fmt-check vet staticcheck unit hitratio
 
 # deps installs and starts the services the tests need (none yet beyond Go itself).
 deps:
@@ -23,6 +23,11 @@ staticcheck:
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# hitratio replays the shared cache traces (about a minute); too slow under -race,
+# so it runs apart, and fails if a change costs hit ratio.
+hitratio:
+	$(GO) test -count=1 -timeout 10m -run 'HitRatio' ./cache/...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -30,6 +30,9 @@ type CurvePoint struct {
 // Analyze returns the cache's hit ratio, its effectiveness and recommendations.
 // It takes the cache's lock briefly.
 func (c *Cache[K, V]) Analyze() Analysis {
+	c.mu.Lock()
+	c.drainLocked()
+	c.mu.Unlock()
 	st := c.Stats()
 	a := Analysis{Stats: st, HitRatio: st.HitRatio(), Effectiveness: 1}
 	c.mu.Lock()
@@ -42,11 +45,11 @@ func (c *Cache[K, V]) Analyze() Analysis {
 		}
 		lru = append(lru, r)
 	}
+	ceiling := c.analyzer.ceiling()
 	c.mu.Unlock()
 	if len(lru) == len(budgetMultiples) {
-		shift := a.HitRatio - lru[1] // the policy's advantage over LRU at this budget
 		for i, m := range budgetMultiples {
-			a.Curve = append(a.Curve, CurvePoint{m, min(max(lru[i]+shift, 0), 1)})
+			a.Curve = append(a.Curve, CurvePoint{m, project(a.HitRatio, lru[1], lru[i], ceiling, m)})
 		}
 		if twice := a.Curve[2].HitRatio; twice > 0 {
 			a.Effectiveness = min(a.HitRatio/twice, 1)
@@ -54,6 +57,27 @@ func (c *Cache[K, V]) Analyze() Analysis {
 	}
 	a.Recommendations = recommend(a)
 	return a
+}
+
+// project estimates the policy's hit ratio at m times the budget from its
+// measured ratio now and the LRU curve: the policy keeps its advantage over
+// LRU, in proportion to what LRU leaves below the ceiling (the share of
+// requests that are not first sightings, which no budget can serve). A larger
+// budget never estimates lower than now, a smaller never higher.
+func project(now, lruNow, lruAt, ceiling, m float64) float64 {
+	est := lruAt
+	if ceiling > lruNow {
+		est += (now - lruNow) * (ceiling - lruAt) / (ceiling - lruNow)
+	}
+	switch {
+	case m > 1:
+		est = max(est, now)
+	case m < 1:
+		est = min(est, now)
+	default:
+		est = now
+	}
+	return min(max(est, 0), 1)
 }
 
 // budgetMultiples are the budgets of Analysis.Curve; index 1 is the current one.

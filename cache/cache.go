@@ -147,7 +147,8 @@ func (c *Cache[K, V]) initShards() {
 	}
 }
 
-// hash returns the table hash of key: seeded per cache, so that an adversary
+// hash returns the table hash of key (not kept in entries, to keep them
+// small): seeded per cache, so that an adversary
 // who does not know the seed cannot aim keys at one bucket.
 func (c *Cache[K, V]) hash(key K) uint64 {
 	switch k := any(key).(type) {
@@ -218,7 +219,7 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 	if expire == 0 && c.replaceSame(key, value, h, w) {
 		return nil
 	}
-	c.notify(c.insert(&entry[K, V]{value: paddedValue[V]{v: value}, key: key, hash: h, weight: w, expire: expire}))
+	c.notify(c.insert(&entry[K, V]{value: value, key: key, weight: w, expire: expire}, h))
 	return nil
 }
 
@@ -241,8 +242,8 @@ func (c *Cache[K, V]) replaceSame(key K, value V, h uint64, w int64) bool {
 	if c.words >= 0 {
 		e.store(value, c.words)
 	} else {
-		e = &entry[K, V]{value: paddedValue[V]{v: value}, key: key, hash: h, weight: w}
-		s.putLocked(e)
+		e = &entry[K, V]{value: value, key: key, weight: w}
+		s.putLocked(e, h, c.hash)
 	}
 	s.mu.Unlock()
 	r := stripeHint()
@@ -269,13 +270,13 @@ func (c *Cache[K, V]) gone(e *entry[K, V], reason Reason) removal[K, V] {
 // insert stores e under the cache's lock: the policy learns of it first,
 // victims leave until the budget holds, and e is published only if it was not
 // itself the victim. It returns the removals to notify.
-func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
-	s := c.shard(e.hash)
+func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
+	s := c.shard(h)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.drainLocked()
 	var out []removal[K, V]
-	old := s.find(e.hash, e.key)
+	old := s.find(h, e.key)
 	if old != nil {
 		c.policy.Update(e.key, e.weight)
 		c.policy.Access(e.key)
@@ -283,7 +284,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
 	} else {
 		c.policy.Add(e.key, e.weight)
 		c.weight += e.weight
-		c.analyzer.record(e.hash)
+		c.analyzer.record(h)
 	}
 	rejected := false
 	for c.weight > c.maxWeight {
@@ -298,7 +299,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
 			out = append(out, c.gone(e, Rejected))
 			if old != nil { // the key's current entry leaves with the newcomer
 				s.mu.Lock()
-				if v := s.deleteLocked(e.hash, e.key); v != nil {
+				if v := s.deleteLocked(h, e.key); v != nil {
 					out = append(out, c.gone(v, Evicted))
 				}
 				s.mu.Unlock()
@@ -311,7 +312,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
 	}
 	if !rejected {
 		s.mu.Lock()
-		prev := s.putLocked(e) // old, or what Set's fast path put in its place
+		prev := s.putLocked(e, h, c.hash) // old, or what Set's fast path put in its place
 		s.mu.Unlock()
 		if prev != nil {
 			out = append(out, c.gone(prev, Replaced))
@@ -332,13 +333,14 @@ func (c *Cache[K, V]) insert(e *entry[K, V]) []removal[K, V] {
 // unpublishLocked takes e's key out of the table if e is still its entry.
 // c.mu must be held.
 func (c *Cache[K, V]) unpublishLocked(e *entry[K, V]) bool {
-	s := c.shard(e.hash)
+	h := c.hash(e.key)
+	s := c.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.find(e.hash, e.key) != e {
+	if s.find(h, e.key) != e {
 		return false
 	}
-	s.deleteLocked(e.hash, e.key)
+	s.deleteLocked(h, e.key)
 	return true
 }
 
@@ -392,7 +394,7 @@ func (c *Cache[K, V]) expire(e *entry[K, V]) {
 func (c *Cache[K, V]) drainLocked() {
 	c.reads.drain(func(e *entry[K, V]) {
 		c.policy.Access(e.key)
-		c.analyzer.record(e.hash)
+		c.analyzer.record(c.hash(e.key))
 	})
 }
 

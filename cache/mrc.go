@@ -101,6 +101,15 @@ func (a *analyzer) hitRatio(entries float64) (float64, bool) {
 	return float64(hits) / float64(a.requests), true
 }
 
+// ceiling returns the share of the sampled requests that were not first
+// sightings: the hit ratio of an unbounded cache.
+func (a *analyzer) ceiling() float64 {
+	if a.requests == 0 {
+		return 0
+	}
+	return 1 - float64(a.cold)/float64(a.requests)
+}
+
 // fenwick is a binary indexed tree of counts over positions 0..len-1.
 type fenwick []int
 

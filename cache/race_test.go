@@ -64,3 +64,32 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestTornValues has writers rewrite multi-word values in place while readers
+// check that every value they get is whole (all its words equal).
+func TestTornValues(t *testing.T) {
+	type wide [5]uint32 // 20 bytes: three words, the last one padded
+	c, err := cache.New(&cache.Options[int, wide]{MaxWeight: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 20_000 {
+				k := i % 16
+				if g%2 == 0 {
+					v := uint32(i)
+					c.Set(k, wide{v, v, v, v, v})
+					continue
+				}
+				if v, ok := c.Get(k); ok && (v[0] != v[1] || v[1] != v[2] || v[2] != v[3] || v[3] != v[4]) {
+					t.Errorf("torn value %v", v)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

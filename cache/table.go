@@ -10,10 +10,9 @@ import (
 // updated atomically, and a pointer-free value, which a Set may rewrite in
 // place under seq (see value.go).
 type entry[K comparable, V any] struct {
-	value  paddedValue[V] // first, so that it starts on a word
-	seq    atomic.Uint64  // odd while the value is being rewritten
+	value  V             // first, so that it starts on a word; seq's alignment pads it to whole words
+	seq    atomic.Uint64 // odd while the value is being rewritten
 	key    K
-	hash   uint64
 	weight int64
 	expire int64 // the cache clock's nanoseconds at which it expires; 0 = never
 	next   atomic.Pointer[entry[K, V]]
@@ -44,47 +43,35 @@ func newBucketArray[K comparable, V any](n int) *bucketArray[K, V] {
 func (s *shard[K, V]) find(h uint64, key K) *entry[K, V] {
 	b := s.buckets.Load()
 	for e := b.heads[h&b.mask].Load(); e != nil; e = e.next.Load() {
-		if e.hash == h && e.key == key {
+		if e.key == key {
 			return e
 		}
 	}
 	return nil
 }
 
-// putLocked publishes e, replacing and returning the entry of the same key, if
-// any. s.mu must be held.
-func (s *shard[K, V]) putLocked(e *entry[K, V]) *entry[K, V] {
-	return s.putIfLocked(e, nil)
-}
-
-// putIfLocked is putLocked, except that an entry of the same key is replaced
-// only if replace, when not nil, returns true for it; otherwise that entry is
-// returned and e is not published. s.mu must be held.
-func (s *shard[K, V]) putIfLocked(e *entry[K, V], replace func(old *entry[K, V]) bool) *entry[K, V] {
+// putLocked publishes e, of hash h, replacing and returning the entry of the
+// same key, if any. hash rehashes keys if the table grows. s.mu must be held.
+func (s *shard[K, V]) putLocked(e *entry[K, V], h uint64, hash func(K) uint64) *entry[K, V] {
 	b := s.buckets.Load()
-	head := &b.heads[e.hash&b.mask]
+	head := &b.heads[h&b.mask]
 	for link := head; ; {
 		cur := link.Load()
 		if cur == nil {
 			break
 		}
-		if cur.hash == e.hash && cur.key == e.key {
-			if replace == nil || replace(cur) {
-				e.next.Store(cur.next.Load())
-				link.Store(e)
-			}
+		if cur.key == e.key {
+			e.next.Store(cur.next.Load())
+			link.Store(e)
 			return cur
 		}
 		link = &cur.next
-	}
-	if replace != nil {
-		return nil
 	}
 	e.next.Store(head.Load())
 	head.Store(e)
 	s.count++
 	if s.count > len(b.heads) {
-		s.growLocked(b)
+		s.growLocked(b, hash)
 	}
 	return nil
 }
@@ -99,7 +86,7 @@ func (s *shard[K, V]) deleteLocked(h uint64, key K) *entry[K, V] {
 		if cur == nil {
 			return nil
 		}
-		if cur.hash == h && cur.key == key {
+		if cur.key == key {
 			link.Store(cur.next.Load())
 			s.count--
 			return cur
@@ -110,12 +97,12 @@ func (s *shard[K, V]) deleteLocked(h uint64, key K) *entry[K, V] {
 
 // growLocked doubles the bucket array. Entries are copied, not relinked, so a
 // reader still walking the old array sees its chains intact. s.mu must be held.
-func (s *shard[K, V]) growLocked(old *bucketArray[K, V]) {
+func (s *shard[K, V]) growLocked(old *bucketArray[K, V], hash func(K) uint64) {
 	b := newBucketArray[K, V](2 * len(old.heads))
 	for i := range old.heads {
 		for e := old.heads[i].Load(); e != nil; e = e.next.Load() {
-			c := &entry[K, V]{value: e.value, key: e.key, hash: e.hash, weight: e.weight, expire: e.expire}
-			head := &b.heads[c.hash&b.mask]
+			c := &entry[K, V]{value: e.value, key: e.key, weight: e.weight, expire: e.expire}
+			head := &b.heads[hash(c.key)&b.mask]
 			c.next.Store(head.Load())
 			head.Store(c)
 		}

@@ -44,8 +44,9 @@ func hasPointers(t reflect.Type) bool {
 	return true
 }
 
-// paddedValue is a V followed by padding to a whole number of words, the
-// layout the word copies assume.
+// paddedValue is a V followed by padding to a whole number of words, so that
+// word copies to and from a local variable stay inside it. (In an entry, the
+// value is followed by seq, whose alignment pads it the same way.)
 type paddedValue[V any] struct {
 	v V
 	_ [0]uint64
@@ -55,7 +56,7 @@ type paddedValue[V any] struct {
 // are never rewritten in place (then the value is read directly).
 func (e *entry[K, V]) load(words int) V {
 	if words < 0 {
-		return e.value.v
+		return e.value
 	}
 	for {
 		s := e.seq.Load()

@@ -23,6 +23,7 @@ func (m *Manager) Migrate() error {
 		return err
 	}
 	m.expireDue()
+	m.trimSpares()
 	var errs []error
 	for _, t := range m.tiers {
 		if t.victims == nil {
@@ -32,6 +33,16 @@ func (m *Manager) Migrate() error {
 	}
 	errs = append(errs, m.promoteEarned())
 	return errors.Join(errs...)
+}
+
+// trimSpares lets the tiers return the memory they keep for reuse once it
+// has sat unused for a whole pass.
+func (m *Manager) trimSpares() {
+	for _, t := range m.tiers {
+		if tr, ok := t.store.(interface{ Trim(time.Time) }); ok {
+			tr.Trim(m.now().Add(-m.opts.MigrateInterval))
+		}
+	}
 }
 
 // expireDue deletes the values whose TTL has run out.

@@ -18,6 +18,16 @@ func (m *Manager) Retrieve(key string) ([]byte, error) {
 	return out, err
 }
 
+// RetrieveAppend appends key's value to dst and returns the result, so that a
+// caller that reuses its buffer copies the value once and allocates nothing.
+func (m *Manager) RetrieveAppend(dst []byte, key string) ([]byte, error) {
+	err := m.read(key, borrowed, func(_ *tierState, value []byte, _ envelope) error {
+		dst = append(dst, value...)
+		return nil
+	})
+	return dst, err
+}
+
 // View calls fn with key's value without copying it where the tier allows
 // (hot and warm). The slice is valid only until fn returns and must not be
 // modified; fn must not call the Manager. View returns fn's error.
@@ -143,7 +153,7 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, fn func(*tie
 	}
 	return t.meta.ViewMeta(key, func(value, meta []byte) error {
 		if mode == owned {
-			value = append(make([]byte, 0, len(value)), value...)
+			value = append([]byte(nil), value...) // unlike make, skips zeroing what it copies over
 		}
 		return check(value, meta)
 	})

@@ -109,6 +109,18 @@ func (h *WritableHandle) Discard(off, n int64) error {
 	return discard(h.b.mapping[first:last])
 }
 
+// HugePages asks the system to back the memory with huge pages (2 MiB on
+// x86-64) where it can (madvise HUGEPAGE): far fewer page faults and TLB
+// misses when gigabytes are written. It is advice: where the system has
+// transparent huge pages off, nothing changes and HugePages returns nil; it
+// returns an error only where the request itself is refused.
+func (h *WritableHandle) HugePages() error {
+	if !h.b.isOpen() {
+		return ErrClosed
+	}
+	return adviseHuge(h.b.mapping)
+}
+
 // Allocate returns size bytes of zeroed memory outside the Go heap
 // (anonymous mmap): the garbage collector never scans it, and pages use RAM
 // only once they are touched. Sizes far beyond 2 GiB are fine. The caller owns

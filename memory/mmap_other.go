@@ -12,3 +12,4 @@ func unmap([]byte, blockKind) error                        { return ErrUnsupport
 func adviseWillNeed([]byte) error                          { return ErrUnsupported }
 func syncMapping([]byte) error                             { return ErrUnsupported }
 func discard([]byte) error                                 { return ErrUnsupported }
+func adviseHuge([]byte) error                              { return nil }

@@ -69,3 +69,11 @@ func discard(b []byte) error {
 	}
 	return nil
 }
+
+// adviseHuge asks for transparent huge pages over b.
+func adviseHuge(b []byte) error {
+	if err := unix.Madvise(b, unix.MADV_HUGEPAGE); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("memory: madvise HUGEPAGE: %w", err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package offheap
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/tiermem/tiermem/alloc"
 	"github.com/tiermem/tiermem/memory"
@@ -17,12 +18,26 @@ const largeFlag = 1 << (locationBits - 1)
 // anonymous mapping (pages of spans the slab releases go back to the system),
 // large ones in a mapping each.
 type space struct {
-	mu     sync.Mutex // protects slab, large and nextID
+	mu     sync.Mutex // protects slab, large, nextID, spares and spareBytes
 	h      *memory.WritableHandle
 	mem    memory.WritableMemory
 	slab   *alloc.Slab
 	large  map[uint64]*memory.WritableHandle // id → mapping
 	nextID uint64
+
+	// Mappings of freed large records, kept for the next large record: a
+	// fresh mapping costs a page fault per page written, which on a virtual
+	// machine halves the bandwidth of a store. At most maxSpare bytes, and
+	// Trim returns those unused for a while to the system.
+	spares     []spare
+	spareBytes int64
+	maxSpare   int64
+}
+
+// spare is a mapping kept for reuse, and when it was freed.
+type spare struct {
+	h     *memory.WritableHandle
+	freed time.Time
 }
 
 func newSpace(capacity, maxSmall int64) (*space, error) {
@@ -30,7 +45,7 @@ func newSpace(capacity, maxSmall int64) (*space, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &space{h: h, mem: h.Writable(), large: map[uint64]*memory.WritableHandle{}}
+	s := &space{h: h, mem: h.Writable(), large: map[uint64]*memory.WritableHandle{}, maxSpare: min(capacity/4, 4<<30)}
 	s.slab, err = alloc.NewSlab(capacity, &alloc.SlabOptions{MaxSize: maxSmall, Released: s.discard})
 	if err != nil {
 		h.Close()
@@ -57,7 +72,7 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 		}
 		return uint64(off), s.mem.Region(off, size), s.slab.ClassSize(size), nil
 	}
-	h, err := memory.Allocate(size)
+	h, err := s.mapping(size)
 	if err != nil {
 		return 0, memory.WritableMemory{}, 0, fmt.Errorf("offheap: %d-byte record: %w: %w", size, tier.ErrNoSpace, err)
 	}
@@ -66,10 +81,38 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 	s.nextID++
 	s.large[id] = h
 	s.mu.Unlock()
-	return id | largeFlag, h.Writable(), pageRounded(size), nil
+	return id | largeFlag, h.Writable().Region(0, size), pageRounded(h.Size()), nil
+}
+
+// mapping returns a mapping of at least size bytes: a spare that wastes at
+// most a quarter of itself, or a new one (with huge pages for big ones).
+func (s *space) mapping(size int64) (*memory.WritableHandle, error) {
+	s.mu.Lock()
+	best := -1
+	for i, sp := range s.spares {
+		if n := sp.h.Size(); n >= size && n <= size+size/4 && (best < 0 || n < s.spares[best].h.Size()) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		h := s.spares[best].h
+		s.spares = append(s.spares[:best], s.spares[best+1:]...)
+		s.spareBytes -= h.Size()
+		s.mu.Unlock()
+		return h, nil
+	}
+	s.mu.Unlock()
+	h, err := memory.Allocate(size)
+	if err == nil && size >= hugeRecord {
+		h.HugePages() // advice: fewer page faults while the record is written
+	}
+	return h, err
 }
 
 func pageRounded(n int64) int64 { return (n + 4095) &^ 4095 }
+
+// hugeRecord is the size from which a record's mapping asks for huge pages.
+const hugeRecord = 8 << 20
 
 // record returns the memory of the record at loc (for the slab, from its
 // start to the end of the space: readRecord finds its length).
@@ -94,20 +137,44 @@ func (s *space) free(loc uint64, size int64) int64 {
 		return s.slab.ClassSize(size)
 	}
 	id := loc &^ largeFlag
-	s.large[id].Close()
+	h := s.large[id]
 	delete(s.large, id)
-	return pageRounded(size)
+	if s.spareBytes+h.Size() <= s.maxSpare {
+		s.spares = append(s.spares, spare{h: h, freed: time.Now()})
+		s.spareBytes += h.Size()
+	} else {
+		h.Close()
+	}
+	return pageRounded(h.Size())
 }
 
-// stats returns the slab's counters and the number and bytes of large records.
-func (s *space) stats() (alloc.Stats, int, int64) {
+// trim closes the spare mappings freed before cutoff.
+func (s *space) trim(cutoff time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.spares[:0]
+	for _, sp := range s.spares {
+		if sp.freed.Before(cutoff) {
+			s.spareBytes -= sp.h.Size()
+			sp.h.Close()
+		} else {
+			kept = append(kept, sp)
+		}
+	}
+	clear(s.spares[len(kept):])
+	s.spares = kept
+}
+
+// stats returns the slab's counters, the number and bytes of large records,
+// and the bytes of spare mappings.
+func (s *space) stats() (alloc.Stats, int, int64, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var bytes int64
 	for _, h := range s.large {
 		bytes += pageRounded(h.Size())
 	}
-	return s.slab.Stats(), len(s.large), bytes
+	return s.slab.Stats(), len(s.large), bytes, s.spareBytes
 }
 
 func (s *space) close() error {
@@ -117,5 +184,9 @@ func (s *space) close() error {
 		h.Close()
 		delete(s.large, id)
 	}
+	for _, sp := range s.spares {
+		sp.h.Close()
+	}
+	s.spares, s.spareBytes = nil, 0
 	return s.h.Close()
 }

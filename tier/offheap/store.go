@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/tier"
@@ -43,6 +44,8 @@ type Store struct {
 	compress bool
 	hand     clockHand
 	closed   atomic.Bool
+	used     atomic.Int64 // bytes all records occupy, as Put reports them
+	count    atomic.Int64 // keys
 }
 
 type shard struct {
@@ -127,8 +130,11 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		return 0, fmt.Errorf("offheap: growing the index: %w", err)
 	}
 	sh.mu.Unlock()
+	s.used.Add(charged)
 	if pos >= 0 {
-		s.space.free(old, oldRec.layout.size())
+		s.used.Add(-s.space.free(old, oldRec.layout.size()) - indexShare)
+	} else {
+		s.count.Add(1)
 	}
 	return charged, nil
 }
@@ -146,7 +152,7 @@ func (s *Store) place(key string, meta, stored []byte, flags uint8) (uint64, int
 		return 0, 0, 0, err
 	}
 	writeRecord(m, l, flags, key, meta, stored)
-	return loc, l.size(), charged + 10, nil // about 10 bytes of index slot per key
+	return loc, l.size(), charged + indexShare, nil
 }
 
 // Get appends key's value to dst.
@@ -243,8 +249,21 @@ func (s *Store) Delete(key string) (int64, error) {
 	}
 	sh.idx.remove(pos)
 	sh.mu.Unlock()
-	return s.space.free(loc, r.layout.size()) + 10, nil
+	freed := s.space.free(loc, r.layout.size()) + indexShare
+	s.used.Add(-freed)
+	s.count.Add(-1)
+	return freed, nil
 }
+
+// indexShare is what a key costs in the index, on average: 8-byte slots at
+// 3/8 to 3/4 load.
+const indexShare = 12
+
+// Used returns the bytes all records occupy, with their share of the index.
+func (s *Store) Used() int64 { return s.used.Load() }
+
+// Len returns the number of keys.
+func (s *Store) Len() int64 { return s.count.Load() }
 
 // Scan calls fn for every key with its meta and the bytes it occupies, shard
 // by shard under the shard's read lock: fn must not call the store.
@@ -278,13 +297,14 @@ type Stats struct {
 	SlabReserved int64 // bytes of slab slots in use
 	LargeRecords int   // records in mappings of their own
 	LargeBytes   int64 // bytes of those mappings
+	SpareBytes   int64 // bytes of freed large mappings kept for reuse (see Trim)
 	IndexBytes   int64 // bytes of the index tables
 }
 
 // Stats returns the store's counts.
 func (s *Store) Stats() Stats {
-	slab, n, bytes := s.space.stats()
-	st := Stats{SlabReserved: slab.ReservedBytes, LargeRecords: n, LargeBytes: bytes}
+	slab, n, bytes, spare := s.space.stats()
+	st := Stats{SlabReserved: slab.ReservedBytes, LargeRecords: n, LargeBytes: bytes, SpareBytes: spare}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
@@ -294,6 +314,12 @@ func (s *Store) Stats() Stats {
 	}
 	return st
 }
+
+// Trim returns to the system the mappings of large records freed before
+// cutoff, which the store keeps (at most a quarter of its capacity, and 4
+// GiB) so that the next large record is written to memory already mapped.
+// The Manager calls it every migration pass.
+func (s *Store) Trim(cutoff time.Time) { s.space.trim(cutoff) }
 
 // Close frees all the store's memory.
 func (s *Store) Close() error {
@@ -314,6 +340,7 @@ func (s *Store) Close() error {
 var (
 	_ tier.Store      = (*Store)(nil)
 	_ tier.MetaViewer = (*Store)(nil)
+	_ tier.Sized      = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -30,5 +30,8 @@ func parseName(name string) (id uint64, ext string, ok bool) {
 		return 0, "", false
 	}
 	id, err := strconv.ParseUint(base, 16, 64)
-	return id, ext, err == nil
+	if err != nil {
+		return 0, "", false
+	}
+	return id, ext, true
 }

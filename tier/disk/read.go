@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -113,7 +112,7 @@ func (s *Store) readStored(key string, e *entry, buf []byte) error {
 	if err != nil {
 		return ioError(err, "reading %q from segment %d at %d", key, e.seg.id, e.off)
 	}
-	if xxhash.Sum64(buf) != e.sum {
+	if sum64(buf) != e.sum {
 		return s.corrupt(key, e, "value checksum mismatch")
 	}
 	return nil

@@ -38,9 +38,6 @@ const (
 	// maxValueLen bounds a decoded length so that offsets never overflow an
 	// int64: 2^62 bytes, four exbibytes.
 	maxValueLen = 1 << 62
-
-	// maxHeadLen is the longest header ‖ key ‖ meta: 128 KiB + 48 bytes.
-	maxHeadLen = recordHeaderSize + MaxKeyLen + MaxMetaLen
 )
 
 // kind says what a record does.
@@ -154,3 +151,6 @@ func (h *header) check() error {
 func headOK(head []byte) bool {
 	return binary.LittleEndian.Uint32(head) == headSum(head)
 }
+
+// sum64 is the value checksum: xxhash64.
+func sum64(b []byte) uint64 { return xxhash.Sum64(b) }

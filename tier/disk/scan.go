@@ -67,7 +67,7 @@ type window struct {
 	mem  []byte // the buffer buf lives in
 }
 
-const windowSize = 256 << 10 // holds any head (maxHeadLen) and a few thousand small records
+const windowSize = 256 << 10 // holds the longest head (48 B + 64 KiB key + 64 KiB meta) and a few thousand small records
 
 // bytes returns the n bytes at off, or nil if they run past the end of the
 // file. The slice is valid until the next call.

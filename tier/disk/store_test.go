@@ -1,0 +1,321 @@
+package disk_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/disk"
+)
+
+// openStore opens a store in dir (a fresh temp dir if empty), closed at the
+// end of the test unless the test closes it.
+func openStore(t testing.TB, dir string, opts *disk.Options) *disk.Store {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	s, err := disk.Open(dir, opts)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// valueOf is the value the tests store under key at version v: its length
+// and content follow from both, so any read can be checked.
+func valueOf(key string, v int) []byte {
+	n := (len(key)*31 + v*17) % 3000
+	return bytes.Repeat([]byte(fmt.Sprintf("%s/%d;", key, v)), n/8+1)
+}
+
+func mustPut(t testing.TB, s *disk.Store, key string, value, meta []byte) int64 {
+	t.Helper()
+	n, err := s.Put(key, value, meta)
+	if err != nil {
+		t.Fatalf("Put(%q): %v", key, err)
+	}
+	return n
+}
+
+func mustGet(t testing.TB, s *disk.Store, key string, want []byte) {
+	t.Helper()
+	got, err := s.Get(key, nil)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", key, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("Get(%q) = %d bytes, want %d", key, len(got), len(want))
+	}
+}
+
+func TestPutGetViewDelete(t *testing.T) {
+	s := openStore(t, "", nil)
+	n := mustPut(t, s, "k", []byte("value"), []byte("meta"))
+	if want := int64(disk.RecordHeaderSize + len("k") + len("meta") + len("value")); n != want {
+		t.Fatalf("Put reported %d bytes, want %d", n, want)
+	}
+	got, err := s.Get("k", []byte("prefix-"))
+	if err != nil || string(got) != "prefix-value" {
+		t.Fatalf("Get appends: %q, %v", got, err)
+	}
+	err = s.View("k", func(v []byte) error {
+		if string(v) != "value" {
+			t.Errorf("View saw %q", v)
+		}
+		return errors.New("from fn")
+	})
+	if err == nil || err.Error() != "from fn" {
+		t.Fatalf("View returned %v, want fn's error", err)
+	}
+	freed, err := s.Delete("k")
+	if err != nil || freed != n {
+		t.Fatalf("Delete = %d, %v; want %d", freed, err, n)
+	}
+	if _, err := s.Get("k", nil); !errors.Is(err, tier.ErrNotFound) {
+		t.Fatalf("Get after Delete: %v", err)
+	}
+	if _, err := s.Delete("k"); !errors.Is(err, tier.ErrNotFound) {
+		t.Fatalf("second Delete: %v", err)
+	}
+	if st := s.Stats(); st.Keys != 0 || st.LiveBytes != 0 || st.Tombstones != 1 {
+		t.Fatalf("stats after delete: %+v", st)
+	}
+}
+
+func TestOverwriteKeepsNewest(t *testing.T) {
+	s := openStore(t, "", &disk.Options{SegmentSize: 8 << 10})
+	for v := range 50 {
+		mustPut(t, s, "k", valueOf("k", v), nil)
+	}
+	mustGet(t, s, "k", valueOf("k", 49))
+	if st := s.Stats(); st.Keys != 1 || st.DeadBytes == 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	s := openStore(t, "", nil)
+	for _, key := range []string{"", strings.Repeat("k", disk.MaxKeyLen+1)} {
+		if _, err := s.Put(key, nil, nil); !errors.Is(err, tier.ErrInvalidKey) {
+			t.Errorf("Put(%d-byte key) = %v", len(key), err)
+		}
+		if _, err := s.Get(key, nil); !errors.Is(err, tier.ErrInvalidKey) {
+			t.Errorf("Get(%d-byte key) = %v", len(key), err)
+		}
+		if _, err := s.Delete(key); !errors.Is(err, tier.ErrInvalidKey) {
+			t.Errorf("Delete(%d-byte key) = %v", len(key), err)
+		}
+	}
+	if _, err := s.Put("k", nil, make([]byte, disk.MaxMetaLen+1)); !errors.Is(err, tier.ErrTooLarge) {
+		t.Errorf("Put with long meta = %v", err)
+	}
+	if err := s.View("missing", func([]byte) error { return nil }); !errors.Is(err, tier.ErrNotFound) {
+		t.Errorf("View(missing) = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"Put":     func() error { _, err := s.Put("k", nil, nil); return err }(),
+		"Get":     func() error { _, err := s.Get("k", nil); return err }(),
+		"View":    s.View("k", func([]byte) error { return nil }),
+		"Delete":  func() error { _, err := s.Delete("k"); return err }(),
+		"Scan":    s.Scan(func(string, []byte, int64) error { return nil }),
+		"Sync":    s.Sync(),
+		"Compact": s.Compact(),
+		"Close":   s.Close(),
+	} {
+		if !errors.Is(err, tier.ErrClosed) {
+			t.Errorf("%s after Close = %v", name, err)
+		}
+	}
+}
+
+func TestOptionsAndLock(t *testing.T) {
+	dir := t.TempDir()
+	for _, o := range []disk.Options{
+		{SegmentSize: 100}, {Sync: -2}, {Compression: 9}, {CompactThreshold: 1.5},
+	} {
+		if _, err := disk.Open(dir, &o); !errors.Is(err, disk.ErrInvalidOptions) {
+			t.Errorf("Open(%+v) = %v", o, err)
+		}
+	}
+	openStore(t, dir, nil)
+	if _, err := disk.Open(dir, nil); !errors.Is(err, disk.ErrLocked) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+}
+
+func TestSyncModeString(t *testing.T) {
+	for m, want := range map[disk.SyncMode]string{
+		disk.SyncNone: "none", disk.SyncAlways: "always", disk.SyncEverySecond: "every 1s", -5: "SyncMode(-5)",
+	} {
+		if m.String() != want {
+			t.Errorf("%d.String() = %q, want %q", int64(m), m.String(), want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SyncEvery(0) did not panic")
+		}
+	}()
+	disk.SyncEvery(0)
+}
+
+func TestScan(t *testing.T) {
+	s := openStore(t, "", &disk.Options{SegmentSize: 16 << 10})
+	want := map[string]int64{}
+	for i := range 300 {
+		key := fmt.Sprintf("key%03d", i)
+		want[key] = mustPut(t, s, key, valueOf(key, 0), []byte(key+"-meta"))
+	}
+	for i := 0; i < 300; i += 3 {
+		key := fmt.Sprintf("key%03d", i)
+		s.Delete(key)
+		delete(want, key)
+	}
+	got := map[string]int64{}
+	err := s.Scan(func(key string, meta []byte, size int64) error {
+		if string(meta) != key+"-meta" {
+			t.Errorf("meta of %q = %q", key, meta)
+		}
+		meta[0] = 'X' // the slice is the caller's until fn returns: scribbling must not matter
+		if _, err := s.Get(key, nil); err != nil {
+			t.Errorf("Get inside Scan: %v", err)
+		}
+		got[key] = size
+		return nil
+	})
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("Scan saw %d keys, want %d: %v", len(got), len(want), err)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("size of %q = %d, want %d", k, got[k], n)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.Scan(func(string, []byte, int64) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("Scan did not stop at fn's error: %v after %d calls", err, calls)
+	}
+	if m, _ := s.Meta("key001"); string(m) != "key001-meta" {
+		t.Fatalf("meta was scribbled through Scan: %q", m)
+	}
+}
+
+func TestCompressionPays(t *testing.T) {
+	for _, c := range []disk.Compression{disk.ZstdFastest, disk.ZstdDefault, disk.NoCompression} {
+		s := openStore(t, "", &disk.Options{Compression: c})
+		text := bytes.Repeat([]byte("the cold tier compresses text like this. "), 2000)
+		random := randomBytes(64<<10, 9)
+		nText := mustPut(t, s, "text", text, nil)
+		nRandom := mustPut(t, s, "random", random, nil)
+		small := mustPut(t, s, "small", text[:100], nil)
+		mustGet(t, s, "text", text)
+		mustGet(t, s, "random", random)
+		compressed := nText < int64(len(text))/4
+		if compressed != (c != disk.NoCompression) {
+			t.Errorf("compression %d: text stored in %d bytes of %d", c, nText, len(text))
+		}
+		if nRandom < int64(len(random)) || small < 100 {
+			t.Errorf("compression %d: incompressible stored in %d, small in %d", c, nRandom, small)
+		}
+		err := s.View("text", func(v []byte) error {
+			if !bytes.Equal(v, text) {
+				t.Error("View of a compressed value differs")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	opts := &disk.Options{SegmentSize: 32 << 10}
+	s := openStore(t, dir, opts)
+	for i := range 500 {
+		key := fmt.Sprint("k", i)
+		mustPut(t, s, key, valueOf(key, 1), []byte{byte(i)})
+	}
+	for i := 0; i < 500; i += 5 {
+		s.Delete(fmt.Sprint("k", i))
+	}
+	before := s.Stats()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, opts)
+	after := s.Stats()
+	if after.Keys != before.Keys || after.LiveBytes != before.LiveBytes || after.Tombstones != before.Tombstones {
+		t.Fatalf("reopen: %+v, before %+v", after, before)
+	}
+	if after.HintedSegments != after.RecoveredSegments {
+		t.Fatalf("a clean Close left segments without hints: %+v", after)
+	}
+	for i := range 500 {
+		key := fmt.Sprint("k", i)
+		got, err := s.Get(key, nil)
+		if i%5 == 0 {
+			if !errors.Is(err, tier.ErrNotFound) {
+				t.Fatalf("deleted %q: %v", key, err)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, valueOf(key, 1)) {
+			t.Fatalf("Get(%q) after reopen: %v", key, err)
+		}
+		if m, _ := s.Meta(key); !slices.Equal(m, []byte{byte(i)}) {
+			t.Fatalf("meta of %q = %v", key, m)
+		}
+	}
+	mustPut(t, s, "new", []byte("after reopen"), nil)
+	mustGet(t, s, "new", []byte("after reopen"))
+}
+
+func TestLargeValues(t *testing.T) {
+	s := openStore(t, "", &disk.Options{SegmentSize: 64 << 10})
+	big := randomBytes(300<<10, 1) // larger than a segment: gets one of its own
+	mustPut(t, s, "small1", []byte("a"), nil)
+	mustPut(t, s, "big", big, nil)
+	mustPut(t, s, "small2", []byte("b"), nil)
+	mustGet(t, s, "big", big)
+	mustGet(t, s, "small1", []byte("a"))
+	mustGet(t, s, "small2", []byte("b"))
+	if st := s.Stats(); st.Segments < 3 {
+		t.Fatalf("segments: %+v", st)
+	}
+}
+
+func TestMetaViewer(t *testing.T) {
+	s := openStore(t, "", nil)
+	n := mustPut(t, s, "k", []byte("value"), []byte("hdr"))
+	err := s.ViewMeta("k", func(v, m []byte) error {
+		if string(v) != "value" || string(m) != "hdr" {
+			t.Errorf("ViewMeta saw %q, %q", v, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, m, err := s.GetMeta("k", nil)
+	if err != nil || string(v) != "value" || string(m) != "hdr" {
+		t.Fatalf("GetMeta = %q, %q, %v", v, m, err)
+	}
+	if s.Used() != n || s.Len() != 1 {
+		t.Fatalf("Used = %d, Len = %d", s.Used(), s.Len())
+	}
+	if _, err := s.Meta("missing"); !errors.Is(err, tier.ErrNotFound) {
+		t.Fatalf("Meta(missing) = %v", err)
+	}
+}

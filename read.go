@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -134,31 +135,56 @@ func (m *Manager) readTiers(key string, mode readMode, fn func(*tierState, []byt
 // readTier reads key from t: in place, or straight into a new buffer when the
 // caller keeps the value and the store can.
 func (m *Manager) readTier(t *tierState, key string, mode readMode, fn func(*tierState, []byte, envelope) error) error {
-	check := func(value, meta []byte) error {
-		env, err := decodeEnvelope(meta)
-		if err != nil {
-			return fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
-		}
-		if env.expired(m.now()) {
-			return errExpired
-		}
-		return fn(t, value, env)
-	}
 	if g, ok := t.store.(getter); ok && mode == owned {
 		value, meta, err := g.GetMeta(key, nil)
 		if err != nil {
 			return err
 		}
-		return check(value, meta)
+		return m.deliver(t, key, value, meta, fn)
 	}
-	return t.meta.ViewMeta(key, func(value, meta []byte) error {
-		if mode == owned {
-			value = append([]byte(nil), value...) // unlike make, skips zeroing what it copies over
-		}
-		return check(value, meta)
-	})
+	r := tierReads.Get().(*tierRead)
+	r.m, r.t, r.key, r.mode, r.fn = m, t, key, mode, fn
+	err := t.meta.ViewMeta(key, r.view)
+	*r = tierRead{view: r.view}
+	tierReads.Put(r)
+	return err
 }
 
+// deliver checks a value's envelope (corruption, TTL) and calls fn.
+func (m *Manager) deliver(t *tierState, key string, value, meta []byte, fn func(*tierState, []byte, envelope) error) error {
+	env, err := decodeEnvelope(meta)
+	if err != nil {
+		return fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
+	}
+	if env.expires != 0 && env.expired(m.now()) {
+		return errExpired
+	}
+	return fn(t, value, env)
+}
+
+// tierRead carries a read through a store's ViewMeta callback: pooled, with
+// its callback bound once, so that a read allocates nothing.
+type tierRead struct {
+	m    *Manager
+	t    *tierState
+	key  string
+	mode readMode
+	fn   func(*tierState, []byte, envelope) error
+	view func(value, meta []byte) error // r.viewMeta
+}
+
+func (r *tierRead) viewMeta(value, meta []byte) error {
+	if r.mode == owned {
+		value = append([]byte(nil), value...) // unlike make, skips zeroing what it copies over
+	}
+	return r.m.deliver(r.t, r.key, value, meta, r.fn)
+}
+
+var tierReads = sync.Pool{New: func() any {
+	r := &tierRead{}
+	r.view = r.viewMeta
+	return r
+}}
 // accessed records a read for the tier's policy and for promotion: a key
 // read PromoteHits times within the window waits for the next migration
 // pass to move it up.

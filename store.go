@@ -6,7 +6,7 @@ import (
 )
 
 // StoreOption changes how Store places a value.
-type StoreOption func(*storeOptions)
+type StoreOption func(storeOptions) storeOptions
 
 type storeOptions struct {
 	tier    Tier
@@ -20,28 +20,46 @@ type storeOptions struct {
 // entries). Without it the Manager picks the fastest tier whose budget can
 // hold the value.
 func InTier(t Tier) StoreOption {
-	return func(o *storeOptions) {
-		o.tier, o.named = t, true
-		if t > Glacier {
-			o.invalid = fmt.Errorf("%w: %v", ErrUnknownTier, t)
-		}
+	if int(t) < len(inTier) {
+		return inTier[t]
+	}
+	return func(o storeOptions) storeOptions {
+		o.invalid = fmt.Errorf("%w: %v", ErrUnknownTier, t)
+		return o
 	}
 }
+
+// inTier holds one InTier option per tier, so that naming a tier allocates nothing.
+var inTier = func() (opts [Glacier + 1]StoreOption) {
+	for t := range opts {
+		opts[t] = func(o storeOptions) storeOptions {
+			o.tier, o.named = Tier(t), true
+			return o
+		}
+	}
+	return opts
+}()
 
 // WithTTL makes the value expire d after the Store: reads then miss, and a
 // migration pass deletes it. d must be positive.
 func WithTTL(d time.Duration) StoreOption {
-	return func(o *storeOptions) {
+	return func(o storeOptions) storeOptions {
 		o.ttl = d
 		if d <= 0 {
 			o.invalid = fmt.Errorf("tiermem: TTL %v is not positive", d)
 		}
+		return o
 	}
 }
 
 // Pinned keeps the value in the tier it is stored in: no migration pass and
 // no need for room ever demotes it (Move still can).
-func Pinned() StoreOption { return func(o *storeOptions) { o.pinned = true } }
+func Pinned() StoreOption { return pinned }
+
+var pinned StoreOption = func(o storeOptions) storeOptions {
+	o.pinned = true
+	return o
+}
 
 // Store stores a copy of value under key, replacing any earlier value in
 // every tier. It returns when the value is in its tier (and, with Durability
@@ -56,7 +74,7 @@ func (m *Manager) Store(key string, value []byte, opts ...StoreOption) error {
 func (m *Manager) storeKind(key string, value []byte, env envelope, opts []StoreOption) error {
 	var o storeOptions
 	for _, opt := range opts {
-		opt(&o)
+		o = opt(o)
 	}
 	if o.invalid != nil {
 		return o.invalid

@@ -35,7 +35,7 @@ func Example() {
 	// on disk: 75 bytes
 	// value: 0123456789
 	// scan: matrix (float64 2x5), 75 bytes
-	// freed: 75 then: disk: "matrix": tier: key not found
+	// freed: 75 then: tier: key not found
 }
 
 func ExampleStore_View() {

@@ -36,7 +36,7 @@ type Store struct {
 	}
 
 	log struct {
-		sync.Mutex          // held by the commit leader, rotation and Close; protects the fields below
+		sync.Mutex          // held by the commit leader, flushes, rotation and reads of buffered records; protects the fields below
 		active     *segment // where appends go
 		seq        uint64   // the next sequence number
 		app        appender // a batch on its way to the active segment
@@ -98,16 +98,19 @@ func checkKey(key string) error {
 	return nil
 }
 
-func notFound(key string) error {
-	return fmt.Errorf("disk: %q: %w", key, tier.ErrNotFound)
+func notFound(string) error {
+	// A miss is routine (the Manager asks each tier in turn): the bare
+	// sentinel costs no allocation, and the caller knows the key.
+	return tier.ErrNotFound
 }
 
 // Put stores value under key with meta and returns the bytes the record
 // occupies on disk: header, key, meta and stored (maybe compressed) value.
-// When Put returns the record is in the operating system, and with
-// SyncAlways on disk. A failed write leaves nothing behind; on a full disk
-// the error wraps tier.ErrNoSpace. Meta longer than MaxMetaLen is
-// tier.ErrTooLarge.
+// When Put returns the value is readable and as durable as the SyncMode
+// says. A failed write leaves nothing of this Put behind and earlier ones
+// intact; on a full disk the error wraps tier.ErrNoSpace. Meta longer than
+// MaxMetaLen is tier.ErrTooLarge. The caller may reuse value and meta once
+// Put returns.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err

@@ -13,6 +13,13 @@ package cache
 // frequency where frequency predicts reuse (database and search traces, loops)
 // and recency where it does not (recommendation traces), and changes when the
 // workload does.
+//
+// The price: 14 miniature caches. A policy that holds more than 8,192 keys
+// samples 1 key in 2^n so that each miniature holds 4,096 to 8,192 keys (about
+// 10 MB in all, whatever the budget, and a small fraction of requests to
+// replay); a smaller policy replays every request in full in each miniature,
+// about 15 times the work of plain window TinyLFU. Byte budgets are tuned by
+// key counts: the miniatures hold as many keys (sampled) as the policy does.
 func NewAdaptive[K comparable](capacity int64) Policy[K] {
 	p := newTinyLFU[K](capacity, candidateTunings[0])
 	p.tuned = true

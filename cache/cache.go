@@ -117,7 +117,7 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 	}
 	c.epoch = c.clock()
 	c.initShards()
-	stripes := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1))
+	stripes := 1 << bits.Len(uint(16*runtime.GOMAXPROCS(0)-1)) // few goroutines share one
 	c.reads.init(stripes)
 	c.misses.init(stripes)
 	c.replaced.init(stripes)

@@ -66,8 +66,7 @@ func (r Reason) String() string {
 // without the cost of a random number.
 func stripeHint() uint32 {
 	var local byte
-	p := uint64(uintptr(unsafe.Pointer(&local)))
-	return uint32((p >> 13) * 0x9e3779b97f4a7c15 >> 40)
+	return uint32(rehash(uint64(uintptr(unsafe.Pointer(&local))) >> 10))
 }
 
 // counter is a striped counter: many goroutines add to different cells, so

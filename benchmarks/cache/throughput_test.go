@@ -55,27 +55,25 @@ func prefilled(b *testing.B, p peer) client {
 
 // BenchmarkGet measures Gets of a pre-filled cache, keys Zipf-distributed.
 func BenchmarkGet(b *testing.B) {
-	for _, p := range peers {
-		b.Run(p.name, func(b *testing.B) {
-			c := prefilled(b, p)
-			defer c.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				i := rand.IntN(traceSize)
-				for pb.Next() {
-					c.Get(trace[i&(traceSize-1)])
-					i++
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-		})
-	}
+	benchPeers(b, func(c client, i int) { c.Get(trace[i]) })
 }
 
 // BenchmarkGetSet measures 75% Gets and 25% Sets of existing keys, chosen per
 // operation, on a pre-filled cache, keys Zipf-distributed.
 func BenchmarkGetSet(b *testing.B) {
+	benchPeers(b, func(c client, i int) {
+		if writes[i] {
+			c.Set(trace[i], uint64(i))
+		} else {
+			c.Get(trace[i])
+		}
+	})
+}
+
+// benchPeers runs op in parallel on a pre-filled cache of each peer; op gets
+// the index of the trace entry to use, each goroutine starting at a random
+// place in the trace.
+func benchPeers(b *testing.B, op func(c client, i int)) {
 	for _, p := range peers {
 		b.Run(p.name, func(b *testing.B) {
 			c := prefilled(b, p)
@@ -83,15 +81,8 @@ func BenchmarkGetSet(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
-				i := rand.IntN(traceSize)
-				for pb.Next() {
-					j := i & (traceSize - 1)
-					if writes[j] {
-						c.Set(trace[j], uint64(i))
-					} else {
-						c.Get(trace[j])
-					}
-					i++
+				for i := rand.IntN(traceSize); pb.Next(); i++ {
+					op(c, i&(traceSize-1))
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")

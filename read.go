@@ -185,6 +185,7 @@ var tierReads = sync.Pool{New: func() any {
 	r.view = r.viewMeta
 	return r
 }}
+
 // accessed records a read for the tier's policy and for promotion: a key
 // read PromoteHits times within the window waits for the next migration
 // pass to move it up.

@@ -130,7 +130,7 @@ func (s *Store) writeQueuedHints() {
 	s.bg.mu.Unlock()
 	var failed []*segment
 	for _, g := range queued {
-		if s.stopping() || s.hintSegment(g) != nil {
+		if s.stopping() || s.hintSegment(g, s.opts.Sync != SyncNone) != nil {
 			failed = append(failed, g)
 		}
 	}
@@ -139,28 +139,34 @@ func (s *Store) writeQueuedHints() {
 	s.bg.mu.Unlock()
 }
 
-// writeMissingHints writes the hint file of every segment without one.
-// Close calls it after the background has stopped.
+// writeMissingHints writes the hint file of every segment without one,
+// durably. Close calls it after the background has stopped.
 func (s *Store) writeMissingHints() {
 	gs := s.segs.pick(func(g *segment) bool { return !g.hinted.Load() })
 	defer releaseAll(gs)
 	for _, g := range gs {
-		s.hintSegment(g)
+		s.hintSegment(g, true)
 	}
 }
 
-// hintSegment syncs sealed segment g and writes its hint file, unless
-// compaction retired it first.
-func (s *Store) hintSegment(g *segment) error {
+// hintSegment writes the hint file of sealed segment g, unless compaction
+// retired it first. If durable, it syncs g first, so that the hint never
+// names records a machine crash could lose; under SyncNone the background
+// does not (a hint ahead of its data makes the lost records ErrCorrupt
+// rather than silently absent) and leaves every fsync to the OS.
+func (s *Store) hintSegment(g *segment, durable bool) error {
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
 	if g.hinted.Load() || !s.segs.tryAcquire(g) {
 		return nil
 	}
 	defer g.release()
-	err := g.sync(&s.stats.fsyncs)
+	var err error
+	if durable {
+		err = g.sync(&s.stats.fsyncs)
+	}
 	if err == nil {
-		err = s.writeHintScanning(g)
+		err = s.writeHintScanning(g, durable)
 	}
 	if err != nil {
 		s.stats.backgroundErrors.Add(1)
@@ -169,12 +175,12 @@ func (s *Store) hintSegment(g *segment) error {
 }
 
 // writeHintScanning scans g and writes its hint file.
-func (s *Store) writeHintScanning(g *segment) error {
+func (s *Store) writeHintScanning(g *segment, durable bool) error {
 	res, err := scanSegment(g.file, g.size.Load())
 	if err != nil {
 		return ioError(err, "scanning segment %d", g.id)
 	}
-	if err := writeHint(s.fs, s.dir, g, res.recs); err != nil {
+	if err := writeHint(s.fs, s.dir, g, res.recs, durable); err != nil {
 		return err
 	}
 	g.hinted.Store(true)

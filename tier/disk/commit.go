@@ -5,16 +5,17 @@ import "fmt"
 // The commit pipeline appends records with group commit. A writer queues
 // its write and takes the log lock; whoever gets the lock with its own
 // write still queued becomes the leader: it takes the whole queue, appends
-// it to the active segment in one write (values of 64 KiB and more are
-// written straight from the caller's memory), fsyncs once under
-// SyncAlways, applies the batch to the index and marks every write done.
-// Writers that queue while a leader works wait on the lock; each then finds
-// its write done, or leads the next batch. So N concurrent SyncAlways
-// writers share about one fsync per batch instead of N.
+// it to the active segment's write buffer (values of 64 KiB and more are
+// written straight from the caller's memory), under SyncAlways writes the
+// buffer and fsyncs once, applies the batch to the index and marks every
+// write done. Writers that queue while a leader works wait on the lock;
+// each then finds its write done, or leads the next batch. So N concurrent
+// SyncAlways writers share about one write and one fsync per batch.
 //
-// A failed write or fsync truncates the segment back to where the batch
-// began and fails the whole batch: nothing of it is acknowledged or
-// indexed, and the next batch starts at the same offset.
+// A failed write or fsync cuts the segment back to where the batch began
+// and fails the whole batch: nothing of it is acknowledged or indexed, the
+// acknowledged records still in the buffer stay there (readable, written
+// by the next flush), and the next batch starts at the same offset.
 
 // write is one Put or Delete on its way through the pipeline.
 type write struct {

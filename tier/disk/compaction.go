@@ -215,7 +215,7 @@ func (c *compaction) finishOutput() error {
 	if err := g.sync(&c.s.stats.fsyncs); err != nil {
 		return fmt.Errorf("compacting: %w", err)
 	}
-	if err := writeHint(c.s.fs, c.s.dir, g, out.recs); err != nil {
+	if err := writeHint(c.s.fs, c.s.dir, g, out.recs, true); err != nil {
 		return err
 	}
 	if err := c.s.fs.Rename(out.tmp, fileName(c.s.dir, g.id, segmentExt)); err != nil {

@@ -25,14 +25,18 @@
 //
 // # Durability
 //
-// Every Put and Delete is written to the operating system before it
-// returns, so a killed process loses nothing acknowledged. [SyncMode] says
-// what a machine crash may lose: SyncNone, whatever the OS had not written
-// back; SyncEvery(d), about d; SyncAlways, nothing: Put returns after an
-// fsync, and concurrent writers share it (group commit). A failed write or
-// fsync (ENOSPC, EIO) cuts the segment back to where its batch began and
-// fails that batch, so the store stays consistent and later writes work
-// once the cause is gone; a full disk is reported as tier.ErrNoSpace.
+// Records wait in a 1 MiB write buffer, written at aligned MiB offsets (so
+// the page cache holds segments in large folios); values of 64 KiB and more
+// are written straight from the caller's memory. [SyncMode] says when the
+// buffer is written and fsynced, and so what a crash may lose: SyncNone
+// flushes every 100 ms and leaves fsync to the OS; SyncEvery(d) flushes and
+// fsyncs every d; SyncAlways returns from Put only after its record is
+// written and fsynced, concurrent writers sharing one write and one fsync
+// (group commit). Records still buffered are read from the buffer. A failed
+// write or fsync (ENOSPC, EIO) cuts the segment back to where its batch
+// began and fails that batch, so the store stays consistent, earlier
+// records stay intact, and later writes work once the cause is gone; a
+// full disk is reported as tier.ErrNoSpace.
 //
 // # Integrity and recovery
 //

@@ -131,26 +131,29 @@ func decodeHintEntry(b []byte, from, size int64) (scanned, int, error) {
 	return scanned{off: int64(off), h: h, head: b[hintEntryFixed:n:n]}, n, nil
 }
 
-// writeHint writes the hint file for segment g, whose records are recs,
-// durably: to a temporary file, synced, then renamed.
-func writeHint(fs vfs.FS, dir string, g *segment, recs []scanned) error {
+// writeHint writes the hint file for segment g, whose records are recs:
+// to a temporary file, synced if durable, then renamed. A hint file torn by
+// a crash fails its checksum and is ignored, so durable is only needed when
+// the hint must outlive a machine crash.
+func writeHint(fs vfs.FS, dir string, g *segment, recs []scanned, durable bool) error {
 	name := fileName(dir, g.id, hintExt)
-	err := writeFileAtomic(fs, name, encodeHint(g.id, g.size.Load(), recs))
+	err := writeFileAtomic(fs, name, encodeHint(g.id, g.size.Load(), recs), durable)
 	if err != nil {
 		return fmt.Errorf("disk: writing hint for segment %d: %w", g.id, err)
 	}
 	return nil
 }
 
-// writeFileAtomic writes data to name through name.tmp, synced and renamed.
-func writeFileAtomic(fs vfs.FS, name string, data []byte) error {
+// writeFileAtomic writes data to name through name.tmp, synced if durable,
+// and renamed.
+func writeFileAtomic(fs vfs.FS, name string, data []byte, durable bool) error {
 	tmp := name + tmpExt
 	f, err := fs.Create(tmp)
 	if err != nil {
 		return err
 	}
 	_, err = f.WriteAt(data, 0)
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

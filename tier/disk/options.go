@@ -71,28 +71,32 @@ func (o *Options) check() error {
 	return nil
 }
 
-// SyncMode says when a Store makes appended records durable. Every mode
-// writes each record to the operating system before Put or Delete returns,
-// so a crash of the process loses nothing acknowledged; the modes differ
-// in what a crash of the machine can lose.
+// SyncMode says when a Store makes appended records durable, and so what a
+// crash can lose of the Puts and Deletes that returned. Records wait in a
+// 1 MiB write buffer (values of 64 KiB and more skip it) until it fills or
+// the mode flushes it; Sync and Close flush and fsync in every mode.
 type SyncMode int64
 
 const (
-	// SyncNone leaves durability to the operating system (and to Sync and
-	// Close): a machine crash can lose what it had not written back.
+	// SyncNone flushes the write buffer to the operating system every
+	// 100 ms and never fsyncs: a killed process loses at most the last
+	// 100 ms of writes, a machine crash whatever the OS had not written
+	// back.
 	SyncNone SyncMode = 0
 
 	// SyncAlways makes Put and Delete return only after their record is
-	// fsynced. Concurrent writers share one fsync (group commit).
+	// written and fsynced: a crash loses nothing acknowledged. Concurrent
+	// writers share one write and one fsync (group commit).
 	SyncAlways SyncMode = -1
 
 	// SyncEverySecond is SyncEvery(time.Second).
 	SyncEverySecond = SyncMode(time.Second)
 )
 
-// SyncEvery returns the mode that fsyncs in the background every d, so a
-// machine crash loses at most about d of acknowledged writes. It panics if
-// d is not positive, a caller bug.
+// SyncEvery returns the mode that flushes the write buffer and fsyncs in
+// the background every d, so a crash of the process or the machine loses
+// at most about d of acknowledged writes. It panics if d is not positive, a
+// caller bug.
 func SyncEvery(d time.Duration) SyncMode {
 	if d <= 0 {
 		panic(fmt.Sprintf("disk: SyncEvery(%v): the interval must be positive", d))

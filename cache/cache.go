@@ -140,7 +140,8 @@ func (c *Cache[K, V]) initShards() {
 	c.shardShift = uint(64 - bits.TrailingZeros(uint(n)))
 	per := 8
 	if c.weigher == nil { // MaxWeight counts entries: size the table for them
-		per = max(per, 1<<bits.Len(uint(min(c.maxWeight, 1<<24)/int64(n))))
+		perShard := max(min(c.maxWeight, 1<<24)/int64(n), 1)
+		per = max(per, 1<<bits.Len(uint(perShard-1))) // a power of two ≥ perShard: load factor ≤ 1
 	}
 	for i := range c.shards {
 		c.shards[i].buckets.Store(newBucketArray[K, V](per))

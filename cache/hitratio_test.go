@@ -83,7 +83,6 @@ func diff(a, b float64) float64 {
 	return b - a
 }
 
-
 // loadTrace reads a trace of the reference table from shared/traces beside the
 // checkout; a missing trace fails the test.
 func loadTrace(t *testing.T, name string) []uint64 {

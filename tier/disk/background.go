@@ -195,7 +195,7 @@ func (s *Store) compactDue() {
 	}
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
-	inputs := s.segs.pick(func(g *segment) bool { return g.sealed.Load() && g.deadFraction() >= t })
+	inputs := s.compactionInputs(func(g *segment) bool { return g.deadFraction() >= t })
 	defer releaseAll(inputs)
 	if len(inputs) > 0 && s.compactLocked(inputs) != nil {
 		s.stats.backgroundErrors.Add(1)

@@ -74,12 +74,36 @@ func (s *Store) Compact() error {
 	}
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
-	inputs := s.segs.pick(func(g *segment) bool { return g.sealed.Load() && g.reclaimable() })
+	inputs := s.compactionInputs((*segment).reclaimable)
 	defer releaseAll(inputs)
 	if len(inputs) == 0 {
 		return nil
 	}
 	return s.compactLocked(inputs)
+}
+
+// compactionInputs returns, each with a reference, the sealed segments for
+// which due is true, plus the small sealed segments (under a quarter of
+// SegmentSize) when there are two or more of them, so that the small
+// segments compaction and Compact leave behind are merged.
+func (s *Store) compactionInputs(due func(*segment) bool) []*segment {
+	sealed := s.segs.pick(func(g *segment) bool { return g.sealed.Load() })
+	small := func(g *segment) bool { return g.size.Load() < s.opts.SegmentSize/4 }
+	smalls := 0
+	for _, g := range sealed {
+		if small(g) {
+			smalls++
+		}
+	}
+	var inputs []*segment
+	for _, g := range sealed {
+		if due(g) || (smalls >= 2 && small(g)) {
+			inputs = append(inputs, g)
+		} else {
+			g.release()
+		}
+	}
+	return inputs
 }
 
 // compactLocked compacts inputs. The caller holds compactMu.

@@ -319,3 +319,29 @@ func TestMetaViewer(t *testing.T) {
 		t.Fatalf("Meta(missing) = %v", err)
 	}
 }
+
+// TestSmallSegmentsMerge: large values leave small sealed segments behind
+// them; compaction merges those.
+func TestSmallSegmentsMerge(t *testing.T) {
+	dir := t.TempDir()
+	opts := &disk.Options{SegmentSize: 64 << 10, Compression: disk.NoCompression}
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{}
+	for i := range 6 {
+		small, large := fmt.Sprint("small", i), fmt.Sprint("large", i)
+		want[small], want[large] = []byte(small), randomBytes(80<<10, uint64(i))
+		mustPut(t, s, small, want[small], nil)
+		mustPut(t, s, large, want[large], nil)
+	}
+	// 12 segments: 6 of one large value each, 6 of one small value each,
+	// the last one active. The 5 small sealed ones merge into one.
+	waitFor(t, "small segments to merge", func() bool { return s.Stats().Segments <= 8 })
+	for k, v := range want {
+		mustGet(t, s, k, v)
+	}
+	s.Close()
+	s = openStore(t, dir, opts)
+	for k, v := range want {
+		mustGet(t, s, k, v)
+	}
+}

@@ -43,10 +43,29 @@ func (a *appender) write(p []byte) error {
 		a.buf = append(a.buf, p...)
 		return a.flushAligned()
 	}
+	return a.writeDirect(p)
+}
+
+const pageSize = 4 << 10
+
+// writeDirect writes the whole pages of p straight from p, at page-aligned
+// file offsets: its first bytes up to a page boundary and its last partial
+// page go through the buffer. A write that starts and ends on page
+// boundaries fills whole (large) page-cache folios; one that does not costs
+// about a fifth more for a 1 MiB value.
+func (a *appender) writeDirect(p []byte) error {
+	head := int((pageSize - a.end()%pageSize) % pageSize)
+	a.buf = append(a.buf, p[:head]...)
+	p = p[head:]
 	if err := a.flush(); err != nil {
 		return err
 	}
-	return a.writeAt(p)
+	whole := len(p) - len(p)%pageSize
+	if err := a.writeAt(p[:whole]); err != nil {
+		return err
+	}
+	a.buf = append(a.buf, p[whole:]...)
+	return nil
 }
 
 // flushAligned writes the buffer up to the next appendBufSize boundary of

@@ -72,9 +72,9 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		if len(key) == 0 || len(key) > MaxKeyLen || len(meta) > MaxMetaLen {
 			return
 		}
-		h := header{kind: kindPut, seq: seq, stored: uint64(len(value)), raw: uint64(len(value)), sum: sum64(value)}
+		h := header{kind: kindPut, seq: seq, stored: uint64(len(value)), raw: uint64(len(value)), sum: valueSum(value)}
 		if !put {
-			h, meta, value = header{kind: kindDelete, seq: seq, sum: sum64(nil)}, nil, nil
+			h, meta, value = header{kind: kindDelete, seq: seq, sum: valueSum(nil)}, nil, nil
 		}
 		seg := segmentHeader{version: formatVersion, minReader: minReaderVersion, id: 3}.encode()
 		seg = append(appendHead(seg, h, key, meta), value...)

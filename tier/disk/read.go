@@ -112,7 +112,7 @@ func (s *Store) readStored(key string, e *entry, buf []byte) error {
 	if err != nil {
 		return ioError(err, "reading %q from segment %d at %d", key, e.seg.id, e.off)
 	}
-	if sum64(buf) != e.sum {
+	if valueSum(buf) != e.sum {
 		return s.corrupt(key, e, "value checksum mismatch")
 	}
 	return nil

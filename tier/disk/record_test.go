@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 func TestRecordHeadRoundTrip(t *testing.T) {
@@ -121,7 +123,7 @@ func buildSegment(keys ...string) ([]byte, []scanned) {
 	var recs []scanned
 	for i, k := range keys {
 		v := []byte(k + "-value")
-		h := header{kind: kindPut, seq: uint64(i + 1), stored: uint64(len(v)), raw: uint64(len(v)), sum: sum64(v)}
+		h := header{kind: kindPut, seq: uint64(i + 1), stored: uint64(len(v)), raw: uint64(len(v)), sum: valueSum(v)}
 		off := int64(len(seg))
 		seg = appendHead(seg, h, k, nil)
 		h.keyLen = uint32(len(k))
@@ -209,7 +211,7 @@ func TestDecodeHintRejects(t *testing.T) {
 	size := int64(len(seg))
 	good := encodeHint(1, size, recs)
 	reseal := func(b []byte) []byte {
-		binary.LittleEndian.PutUint64(b[len(b)-8:], sum64(b[:len(b)-8]))
+		binary.LittleEndian.PutUint64(b[len(b)-8:], xxhash.Sum64(b[:len(b)-8]))
 		return b
 	}
 	for _, c := range []struct {

@@ -137,7 +137,7 @@ func (s *Store) newPut(key string, value, meta []byte, scratch *[]byte) *write {
 	if c == codecZstd {
 		*scratch = stored[:0] // keep a grown buffer for the pool
 	}
-	w := &write{kind: kindPut, key: key, value: stored, raw: int64(len(value)), codec: c, sum: sum64(stored)}
+	w := &write{kind: kindPut, key: key, value: stored, raw: int64(len(value)), codec: c, sum: valueSum(stored)}
 	if len(meta) > 0 {
 		w.meta = append([]byte(nil), meta...)
 	}
@@ -159,7 +159,7 @@ func (s *Store) Delete(key string) (int64, error) {
 	if e, ok := s.index.get(key); !ok || e.tomb {
 		return 0, notFound(key)
 	}
-	w := &write{kind: kindDelete, key: key, sum: sum64(nil), size: int64(recordHeaderSize + len(key))}
+	w := &write{kind: kindDelete, key: key, sum: valueSum(nil), size: int64(recordHeaderSize + len(key))}
 	if err := s.commit(w); err != nil {
 		return 0, err
 	}

@@ -37,15 +37,12 @@ func (b *background) poke() {
 }
 
 func (s *Store) startBackground() {
-	s.bg.wg.Add(1)
-	go s.maintain()
+	s.bg.wg.Go(s.maintain)
 	switch d := s.opts.Sync.interval(); {
 	case d > 0:
-		s.bg.wg.Add(1)
-		go s.flushEvery(d, s.syncAll)
+		s.bg.wg.Go(func() { s.flushEvery(d, s.syncAll) })
 	case s.opts.Sync == SyncNone:
-		s.bg.wg.Add(1)
-		go s.flushEvery(noneFlushInterval, s.flushLog)
+		s.bg.wg.Go(func() { s.flushEvery(noneFlushInterval, s.flushLog) })
 	}
 	s.bg.poke()
 }
@@ -67,7 +64,6 @@ func (s *Store) stopping() bool {
 // maintain writes hint files and compacts when nudged, and every
 // compactRetry to retry what failed, until the store closes.
 func (s *Store) maintain() {
-	defer s.bg.wg.Done()
 	t := time.NewTicker(compactRetry)
 	defer t.Stop()
 	for {
@@ -89,7 +85,6 @@ const noneFlushInterval = 100 * time.Millisecond
 // flushEvery calls flush every d until the store closes: flushLog under
 // SyncNone, syncAll under SyncEvery.
 func (s *Store) flushEvery(d time.Duration, flush func() error) {
-	defer s.bg.wg.Done()
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {

@@ -109,10 +109,7 @@ func (s *Store) appendRunLocked(run []*write) {
 	start := g.size.Load()
 	err := s.bufferRunLocked(run)
 	if err == nil && s.opts.Sync == SyncAlways {
-		err = s.log.app.flush()
-		if err == nil {
-			err = s.syncDirAndSegment(g)
-		}
+		err = s.writeAndSyncLocked(g)
 	}
 	if err != nil {
 		s.undoLocked(g, start)
@@ -142,14 +139,14 @@ func (s *Store) bufferRunLocked(run []*write) error {
 	return nil
 }
 
-// syncDirAndSegment syncs the directory if a segment was created since it
-// was last synced, then g.
-func (s *Store) syncDirAndSegment(g *segment) error {
-	if s.dirDirty.Swap(false) {
-		if err := s.fs.SyncDir(s.dir); err != nil {
-			s.dirDirty.Store(true)
-			return err
-		}
+// writeAndSyncLocked writes the buffer and fsyncs the directory, if a
+// segment was created, and g.
+func (s *Store) writeAndSyncLocked(g *segment) error {
+	if err := s.log.app.flush(); err != nil {
+		return err
+	}
+	if err := s.syncDir(); err != nil {
+		return err
 	}
 	return g.sync(&s.stats.fsyncs)
 }

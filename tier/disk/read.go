@@ -106,7 +106,7 @@ func (s *Store) endRead(e entry) {
 // exactly its length, and verifies its checksum.
 func (s *Store) readStored(key string, e *entry, buf []byte) error {
 	err := s.readAt(e.seg, buf, e.valueOff(key))
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return s.corrupt(key, e, "the segment ends inside the value")
 	}
 	if err != nil {

@@ -208,11 +208,8 @@ func (s *Store) syncAll() error {
 	if err := s.flushLog(); err != nil {
 		return err
 	}
-	if s.dirDirty.Swap(false) {
-		if err := s.fs.SyncDir(s.dir); err != nil {
-			s.dirDirty.Store(true)
-			return fmt.Errorf("disk: syncing %s: %w", s.dir, err)
-		}
+	if err := s.syncDir(); err != nil {
+		return err
 	}
 	gs := s.segs.all()
 	defer releaseAll(gs)
@@ -220,6 +217,19 @@ func (s *Store) syncAll() error {
 		if err := g.sync(&s.stats.fsyncs); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// syncDir syncs the directory if a segment was created since it was last
+// synced.
+func (s *Store) syncDir() error {
+	if !s.dirDirty.Swap(false) {
+		return nil
+	}
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		s.dirDirty.Store(true)
+		return fmt.Errorf("disk: syncing %s: %w", s.dir, err)
 	}
 	return nil
 }

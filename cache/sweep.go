@@ -33,7 +33,7 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 	for len(c.expiries) > 0 && c.expiries.peek().expire <= now {
 		it := c.expiries.peek()
 		c.expiries.pop()
-		if e := c.live(it); e != nil && c.unpublishLocked(e) {
+		if e := c.liveLocked(it); e != nil && c.unpublishLocked(e) {
 			c.policy.Remove(e.key)
 			c.weight -= e.weight
 			c.removals[Expired]++
@@ -41,15 +41,15 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 		}
 	}
 	if len(c.expiries) > 2*c.policy.Len()+1024 {
-		c.expiries.filter(func(it expiryItem[K]) bool { return c.live(it) != nil })
+		c.expiries.filter(func(it expiryItem[K]) bool { return c.liveLocked(it) != nil })
 	}
 	c.published.Store(c.weight)
 	return out
 }
 
-// live returns the entry an expiry item stands for, or nil if the key is gone
+// liveLocked returns the entry an expiry item stands for, or nil if the key is gone
 // or its entry has another expiry time since. c.mu must be held.
-func (c *Cache[K, V]) live(it expiryItem[K]) *entry[K, V] {
+func (c *Cache[K, V]) liveLocked(it expiryItem[K]) *entry[K, V] {
 	h := c.hash(it.key)
 	if e := c.shard(h).find(h, it.key); e != nil && e.expire == it.expire {
 		return e

@@ -100,17 +100,24 @@ func BenchmarkWarmStore800MB(b *testing.B) {
 	}
 }
 
-// BenchmarkWarmRetrieve800MB retrieves an 800 MB array from the warm tier
-// into a new Go slice.
-func BenchmarkWarmRetrieve800MB(b *testing.B) {
+// warmArray returns a Manager whose warm tier holds the 800 MB array "a",
+// and the source and destination buffers, with the timer reset.
+func warmArray(b *testing.B) (*tiermem.Manager, []byte, []byte) {
 	needFull(b)
-	src, _ := bigBuffers()
+	src, dst := bigBuffers()
 	m := warmManager(b)
 	if err := m.StoreArray("a", tiermem.Uint8Array(src), tiermem.InTier(tiermem.Warm)); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(arraySize)
 	b.ResetTimer()
+	return m, src, dst
+}
+
+// BenchmarkWarmRetrieve800MB retrieves an 800 MB array from the warm tier
+// into a new Go slice.
+func BenchmarkWarmRetrieve800MB(b *testing.B) {
+	m, _, _ := warmArray(b)
 	for range b.N {
 		a, err := m.RetrieveArray("a")
 		if err != nil {
@@ -123,14 +130,7 @@ func BenchmarkWarmRetrieve800MB(b *testing.B) {
 // BenchmarkWarmRetrieveAppend800MB retrieves an 800 MB value from the warm
 // tier into a buffer the caller reuses.
 func BenchmarkWarmRetrieveAppend800MB(b *testing.B) {
-	needFull(b)
-	src, dst := bigBuffers()
-	m := warmManager(b)
-	if err := m.Store("a", src, tiermem.InTier(tiermem.Warm)); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(arraySize)
-	b.ResetTimer()
+	m, _, dst := warmArray(b)
 	for range b.N {
 		var err error
 		if dst, err = m.RetrieveAppend(dst[:0], "a"); err != nil {
@@ -143,14 +143,7 @@ func BenchmarkWarmRetrieveAppend800MB(b *testing.B) {
 // copies it into a slice whose pages are mapped: the warm tier's read
 // bandwidth against BenchmarkCopy800MB.
 func BenchmarkWarmView800MB(b *testing.B) {
-	needFull(b)
-	src, dst := bigBuffers()
-	m := warmManager(b)
-	if err := m.StoreArray("a", tiermem.Uint8Array(src), tiermem.InTier(tiermem.Warm)); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(arraySize)
-	b.ResetTimer()
+	m, _, dst := warmArray(b)
 	for range b.N {
 		m.ViewArray("a", func(a tiermem.Array) error { copy(dst, a.Data); return nil })
 	}

@@ -40,7 +40,14 @@ func positions(key string) [frequencyRows]uint32 {
 }
 
 // add counts one read of key and returns the new estimate.
-func (f *frequency) add(key string) int {
+func (f *frequency) add(key string) int { return f.count(key, 1) }
+
+// estimate returns how often key was read recently.
+func (f *frequency) estimate(key string) int { return f.count(key, 0) }
+
+// count adds inc (0 or 1) to key's counters, which saturate at 255, and
+// returns the smallest of them.
+func (f *frequency) count(key string, inc uint8) int {
 	p := positions(key)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -48,21 +55,8 @@ func (f *frequency) add(key string) int {
 	est := 255
 	for i, c := range p {
 		if v := f.rows[i][c]; v < 255 {
-			f.rows[i][c] = v + 1
+			f.rows[i][c] = v + inc
 		}
-		est = min(est, int(f.rows[i][c]))
-	}
-	return est
-}
-
-// estimate returns how often key was read recently.
-func (f *frequency) estimate(key string) int {
-	p := positions(key)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ageLocked()
-	est := 255
-	for i, c := range p {
 		est = min(est, int(f.rows[i][c]))
 	}
 	return est

@@ -161,19 +161,25 @@ func FuzzSlabOperations(f *testing.F) {
 	f.Fuzz(func(t *testing.T, program []byte) {
 		s, err := alloc.NewSlab(1<<16, &alloc.SlabOptions{SpanSize: 4096, MaxSize: 1024})
 		must(t, err)
-		c := newChecker(t, s)
-		for _, op := range program {
-			if op&1 == 1 && len(c.live) > 0 {
-				for off := range c.live {
-					c.free(off)
-					break
-				}
-			} else {
-				c.alloc(int64(op>>1)*9+1, int64(1)<<(op%6))
-			}
-			c.verify()
-		}
+		newChecker(t, s).runProgram(program, 9, 6)
 	})
+}
+
+// runProgram interprets each byte of program as an operation: odd bytes free
+// a live allocation, even ones allocate (op/2)·scale+1 bytes aligned to
+// 2^(op mod alignings). The invariants are checked after each.
+func (c *checker) runProgram(program []byte, scale int64, alignings byte) {
+	for _, op := range program {
+		if op&1 == 1 && len(c.live) > 0 {
+			for off := range c.live {
+				c.free(off)
+				break
+			}
+		} else {
+			c.alloc(int64(op>>1)*scale+1, int64(1)<<(op%alignings))
+		}
+		c.verify()
+	}
 }
 
 // FuzzBuddyOperations is FuzzSlabOperations for the buddy allocator, whose
@@ -185,17 +191,7 @@ func FuzzBuddyOperations(f *testing.F) {
 		b, err := alloc.NewBuddy(5000, 16)
 		must(t, err)
 		c := newChecker(t, b)
-		for _, op := range program {
-			if op&1 == 1 && len(c.live) > 0 {
-				for off := range c.live {
-					c.free(off)
-					break
-				}
-			} else {
-				c.alloc(int64(op>>1)*31+1, int64(1)<<(op%8))
-			}
-			c.verify()
-		}
+		c.runProgram(program, 31, 8)
 		for off := range c.live {
 			c.free(off)
 		}

@@ -345,3 +345,38 @@ func TestSmallSegmentsMerge(t *testing.T) {
 		mustGet(t, s, k, v)
 	}
 }
+
+func TestLongestKey(t *testing.T) {
+	s := openStore(t, "", nil)
+	key := strings.Repeat("k", disk.MaxKeyLen)
+	mustPut(t, s, key, []byte("v"), make([]byte, disk.MaxMetaLen))
+	mustGet(t, s, key, []byte("v"))
+}
+
+// TestCompactInsideView retires the segment a View is reading from: the
+// View's reference keeps it open, and reads afterwards go to the copy.
+func TestCompactInsideView(t *testing.T) {
+	s := openStore(t, "", &disk.Options{SegmentSize: 8 << 10, CompactThreshold: -1})
+	keys := make([]string, 40)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+		mustPut(t, s, keys[i], valueOf(keys[i], 0), nil)
+		mustPut(t, s, keys[i], valueOf(keys[i], 1), nil) // leaves dead bytes everywhere
+	}
+	before := s.Stats().Compactions
+	err := s.View("k0", func(v []byte) error {
+		if err := s.Compact(); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			mustGet(t, s, k, valueOf(k, 1))
+		}
+		if !bytes.Equal(v, valueOf("k0", 1)) {
+			t.Error("the viewed value changed under compaction")
+		}
+		return nil
+	})
+	if err != nil || s.Stats().Compactions == before {
+		t.Fatalf("View with Compact inside: %v, %+v", err, s.Stats())
+	}
+}

@@ -18,9 +18,10 @@
 // A Policy decides what leaves. It is pure and unsynchronized: it knows keys and
 // weights, never values, and one owner serializes its calls, so the tiers use
 // policies directly while the Cache wraps one in its lock. LRU, LFU and FIFO are
-// the classic policies; Adaptive, the default, is window TinyLFU whose window
-// size and admission rule are chosen continuously by simulating candidate
-// settings on a sample of the keys. On the reference traces of the project
+// the classic policies; S3FIFO is S3-FIFO, cheap and strong on block-storage
+// traces; Adaptive, the default, is window TinyLFU whose window size and
+// admission rule are chosen continuously by simulating candidate settings on a
+// sample of the keys. On the reference traces of the project
 // (database, search, recommendation, loop and mixed workloads) it meets or
 // comes within a point or two of the best published policy on each; see
 // BENCHMARKS.md, and `tiermem sim` to replay traces.

@@ -161,7 +161,7 @@ func ExampleParseKind() {
 	fmt.Println(err)
 	// Output:
 	// lfu <nil>
-	// cache: unknown policy: "clock" (want adaptive, lru, lfu or fifo)
+	// cache: unknown policy: "clock" (want adaptive, lru, lfu, fifo or s3fifo)
 }
 
 func ExampleCache_Delete() {
@@ -170,4 +170,13 @@ func ExampleCache_Delete() {
 	c.Set("a", 1)
 	fmt.Println(c.Delete("a"), c.Delete("a"), c.Len())
 	// Output: true false 0
+}
+
+func ExampleNewS3FIFO() {
+	// Two keys used again and again, then a scan of keys seen once: the scan
+	// goes through the small queue and leaves; the two keys stay in main.
+	p := cache.NewS3FIFO[string](4)
+	keys := []string{"a", "b", "a", "b", "a", "b", "s1", "s2", "s3", "s4", "s5"}
+	fmt.Println(victims(p, 4, keys...))
+	// Output: [s1 s2 s3]
 }

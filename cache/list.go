@@ -6,6 +6,7 @@ type node[K comparable] struct {
 	weight     int64
 	prev, next *node[K]
 	queue      uint8 // which queue of the policy holds it (policy-specific)
+	uses       uint8 // recent uses, capped (S3-FIFO)
 	freq       *freqBucket[K]
 }
 

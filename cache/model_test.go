@@ -27,7 +27,7 @@ type modelEntry struct {
 // model can tell (values, deletions, expiry), that every removal was reported
 // to OnEvict, and that the weights add up and never exceed the budget.
 func TestModel(t *testing.T) {
-	for _, kind := range []cache.Kind{cache.Adaptive, cache.LRU, cache.LFU, cache.FIFO} {
+	for _, kind := range []cache.Kind{cache.Adaptive, cache.LRU, cache.LFU, cache.FIFO, cache.S3FIFO} {
 		for seed := range uint64(4) {
 			t.Run(fmt.Sprintf("%v/%d", kind, seed), func(t *testing.T) { runModel(t, kind, seed, 20_000) })
 		}

@@ -62,9 +62,12 @@ const (
 	LFU
 	// FIFO evicts the oldest key, whatever its use.
 	FIFO
+	// S3FIFO is S3-FIFO: a small FIFO filter queue, a main FIFO queue with
+	// second chances, and a ghost queue. See NewS3FIFO.
+	S3FIFO
 )
 
-var kindNames = [...]string{Adaptive: "adaptive", LRU: "lru", LFU: "lfu", FIFO: "fifo"}
+var kindNames = [...]string{Adaptive: "adaptive", LRU: "lru", LFU: "lfu", FIFO: "fifo", S3FIFO: "s3fifo"}
 
 // String returns the lower-case name of the policy, as ParseKind accepts it.
 func (k Kind) String() string {
@@ -74,19 +77,19 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// ParseKind returns the Kind named s (adaptive, lru, lfu or fifo), or an error
-// wrapping ErrPolicy.
+// ParseKind returns the Kind named s (adaptive, lru, lfu, fifo or s3fifo), or an
+// error wrapping ErrPolicy.
 func ParseKind(s string) (Kind, error) {
 	for k, name := range kindNames {
 		if s == name {
 			return Kind(k), nil
 		}
 	}
-	return 0, errorf(ErrPolicy, "%q (want adaptive, lru, lfu or fifo)", s)
+	return 0, errorf(ErrPolicy, "%q (want adaptive, lru, lfu, fifo or s3fifo)", s)
 }
 
 // NewPolicy returns a new, empty policy of the given kind for a budget of capacity
-// weight units (Adaptive sizes its queues and its sketch from it; the others do
+// weight units (Adaptive and S3FIFO size their queues from it; the others do
 // not need it). It returns an error wrapping ErrPolicy for an unknown kind and
 // ErrCapacity for a capacity below 1.
 func NewPolicy[K comparable](kind Kind, capacity int64) (Policy[K], error) {
@@ -102,6 +105,8 @@ func NewPolicy[K comparable](kind Kind, capacity int64) (Policy[K], error) {
 		return NewLFU[K](), nil
 	case FIFO:
 		return NewFIFO[K](), nil
+	case S3FIFO:
+		return NewS3FIFO[K](capacity), nil
 	}
 	return nil, errorf(ErrPolicy, "Kind(%d)", int(kind))
 }

@@ -55,7 +55,7 @@ func TestSketchAging(t *testing.T) {
 }
 
 func TestParseKind(t *testing.T) {
-	for _, k := range []Kind{Adaptive, LRU, LFU, FIFO} {
+	for _, k := range []Kind{Adaptive, LRU, LFU, FIFO, S3FIFO} {
 		got, err := ParseKind(k.String())
 		if err != nil || got != k {
 			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)

@@ -48,7 +48,7 @@ other as one trace (with one --format each, or one --format for all).`,
 	fl.StringSliceVar(&f.traces, "trace", nil, "trace file (repeat to concatenate traces)")
 	fl.StringSliceVar(&f.formats, "format", nil, "trace format: arc, lirs, scarab, corda or oracle (one, or one per trace)")
 	fl.IntSliceVar(&f.sizes, "sizes", []int{250, 500, 1000}, "cache sizes in entries")
-	fl.StringSliceVar(&f.policies, "policies", []string{"lru", "lfu", "fifo", "adaptive", "opt"}, "policies: lru, lfu, fifo, adaptive, opt")
+	fl.StringSliceVar(&f.policies, "policies", []string{"lru", "lfu", "fifo", "adaptive", "opt"}, "policies: lru, lfu, fifo, s3fifo, adaptive, opt")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
 	_ = cmd.MarkFlagRequired("trace")
 	_ = cmd.MarkFlagRequired("format")

@@ -45,12 +45,13 @@ func TestOPTBound(t *testing.T) {
 			keys[i] %= 40
 		}
 	}
-	res, err := sim.Run(keys, []int{10, 100}, []string{"opt", "lru", "lfu", "fifo", "adaptive"}, nil)
+	policies := []string{"opt", "lru", "lfu", "fifo", "s3fifo", "adaptive"}
+	res, err := sim.Run(keys, []int{10, 100}, policies, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < len(res); i += 5 {
-		for _, r := range res[i+1 : i+5] {
+	for i := 0; i < len(res); i += len(policies) {
+		for _, r := range res[i+1 : i+len(policies)] {
 			if r.Hits > res[i].Hits {
 				t.Errorf("size %d: %s has %d hits, OPT %d", r.Size, r.Policy, r.Hits, res[i].Hits)
 			}

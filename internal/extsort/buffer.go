@@ -5,8 +5,9 @@ import (
 	"slices"
 )
 
-// refSize is what one buffered record costs besides its bytes: a ref.
-const refSize = 16 // key 8 + off 4 + n 4
+// refSize is what one buffered record costs besides its bytes: its ref, and
+// the ref's place in the radix sort's scratch array.
+const refSize = 2 * 16 // key 8 + off 4 + n 4, twice
 
 // ref locates one buffered record in its buffer's arena. Sorting refs (16
 // bytes each) instead of the records keeps the sort inside the CPU caches; the
@@ -19,9 +20,10 @@ type ref struct {
 
 // buffer holds records in memory until it is full and gets sorted and spilled.
 type buffer struct {
-	arena []byte
-	refs  []ref
-	limit int64 // bytes of arena plus refs at which the buffer is full
+	arena   []byte
+	refs    []ref
+	scratch []ref // the radix sort's second array
+	limit   int64 // bytes of arena plus refs at which the buffer is full
 }
 
 // maxArena keeps arena offsets within a ref's uint32.
@@ -46,19 +48,73 @@ func (b *buffer) fits(n int) bool {
 func (b *buffer) record(r ref) []byte { return b.arena[r.off : r.off+r.n : r.off+r.n] }
 
 // sort orders the refs by key, then by compare (if any), then by insertion
-// order, which the arena offset records; so an unstable sort is stable here.
+// order. The keys are sorted by a stable radix sort, which keeps insertion
+// order among equal keys; compare then orders each run of equal keys, stably.
 func (b *buffer) sort(compare func(a, b []byte) int) {
-	slices.SortFunc(b.refs, func(x, y ref) int {
-		if x.key != y.key {
-			return cmp.Compare(x.key, y.key)
-		}
-		if compare != nil {
-			if c := compare(b.record(x), b.record(y)); c != 0 {
+	if len(b.refs) < radixMin {
+		slices.SortFunc(b.refs, func(x, y ref) int {
+			if c := cmp.Compare(x.key, y.key); c != 0 {
 				return c
 			}
+			return cmp.Compare(x.off, y.off) // the arena grows with insertion order
+		})
+	} else {
+		b.scratch = slices.Grow(b.scratch[:0], len(b.refs))[:len(b.refs)]
+		if sorted := radixSort(b.refs, b.scratch); &sorted[0] != &b.refs[0] {
+			b.refs, b.scratch = sorted, b.refs
 		}
-		return cmp.Compare(x.off, y.off)
-	})
+	}
+	if compare != nil {
+		b.sortTies(compare)
+	}
+}
+
+// radixMin is the number of records below which a comparison sort is faster
+// than eight radix passes.
+const radixMin = 1 << 10
+
+// radixSort sorts refs by key, stably, with eight passes of one byte each
+// (least significant first) between refs and tmp, and returns the array that
+// holds the result. All eight byte histograms come from one first pass.
+func radixSort(refs, tmp []ref) []ref {
+	var counts [8][256]int
+	for _, r := range refs {
+		for d := range 8 {
+			counts[d][byte(r.key>>(8*d))]++
+		}
+	}
+	for d := range 8 {
+		if counts[d][byte(refs[0].key>>(8*d))] == len(refs) {
+			continue // every key has the same byte here
+		}
+		sum := 0
+		for i, c := range counts[d] {
+			counts[d][i] = sum
+			sum += c
+		}
+		for _, r := range refs {
+			digit := byte(r.key >> (8 * d))
+			tmp[counts[d][digit]] = r
+			counts[d][digit]++
+		}
+		refs, tmp = tmp, refs
+	}
+	return refs
+}
+
+// sortTies orders each run of refs with equal keys by compare, keeping
+// insertion order among records compare finds equal.
+func (b *buffer) sortTies(compare func(a, b []byte) int) {
+	for i := 0; i < len(b.refs); {
+		j := i + 1
+		for j < len(b.refs) && b.refs[j].key == b.refs[i].key {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortStableFunc(b.refs[i:j], func(x, y ref) int { return compare(b.record(x), b.record(y)) })
+		}
+		i = j
+	}
 }
 
 // reset empties the buffer and keeps its memory for the next records.

@@ -57,6 +57,9 @@ func TestSortMatchesStableSort(t *testing.T) {
 		{"empty", 0, 1 << 20, 0, nil},
 		{"in memory", 1000, 1 << 20, 0, nil},
 		{"in memory with compare", 1000, 1 << 20, 0, bytes.Compare},
+		{"radix", 20000, 4 << 20, 0, nil},
+		{"radix with compare", 20000, 4 << 20, 0, bytes.Compare},
+		{"radix spilled", 50000, 1 << 20, 0, bytes.Compare},
 		{"spilled", 5000, 8 << 10, 0, nil},
 		{"spilled with compare", 5000, 8 << 10, 0, bytes.Compare},
 		{"multi-level merge", 5000, 4 << 10, 3, bytes.Compare},
@@ -110,6 +113,27 @@ func assertEmpty(t *testing.T, dir string) {
 	left, _ := os.ReadDir(dir)
 	if len(left) != 0 {
 		t.Fatalf("%d files left in the run directory", len(left))
+	}
+}
+
+func TestRadixSortWithEqualBytes(t *testing.T) {
+	// keys that share all but their low byte, then all but their high byte:
+	// the radix sort skips the passes where every key has the same byte.
+	for _, shift := range []uint{0, 56} {
+		s := extsort.New(extsort.Options{Dir: t.TempDir()})
+		var items []item
+		for i := range 3000 {
+			it := item{key: uint64(i*7%256) << shift, rec: []byte{byte(i)}, seq: i}
+			items = append(items, it)
+			s.Add(it.key, it.rec)
+		}
+		it, _ := s.Sort()
+		for i, want := range expected(items, nil) {
+			if !it.Next() || it.Key() != want.key || it.Record()[0] != want.rec[0] {
+				t.Fatalf("shift %d: record %d is (%d, %v), want (%d, %v)", shift, i, it.Key(), it.Record(), want.key, want.rec)
+			}
+		}
+		s.Close()
 	}
 }
 

@@ -56,7 +56,9 @@ func NewBuilder(path string, opts *Options) (*Builder, error) {
 		return nil, err
 	}
 	b := &Builder{path: path, opts: o, large: o.MemoryLimit / 64}
-	b.keys = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit * 5 / 8, Compare: compareKeys})
+	// A fan-in of 128 merges about 5 GiB of records in one pass at the
+	// default memory (runs of 40 MiB).
+	b.keys = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit * 5 / 8, Compare: compareKeys, FanIn: 128})
 	b.values = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit / 8})
 	b.progress(StageAdd, 0, -1)
 	return b, nil

@@ -33,11 +33,16 @@ func (h *header) layout() layout {
 }
 
 // uvarint decodes the uvarint at pos of d and returns it with the position
-// after it; ok is false if it runs past d or overflows.
+// after it; ok is false if it runs past d or overflows. One-byte values, the
+// common case, take the inlined path.
 func uvarint(d []byte, pos uint64) (v, next uint64, ok bool) {
 	if pos < uint64(len(d)) && d[pos] < 0x80 {
 		return uint64(d[pos]), pos + 1, true
 	}
+	return uvarintSlow(d, pos)
+}
+
+func uvarintSlow(d []byte, pos uint64) (v, next uint64, ok bool) {
 	if pos >= uint64(len(d)) {
 		return 0, 0, false
 	}

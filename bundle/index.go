@@ -16,20 +16,24 @@ import (
 //
 //  1. reads the bucket [lo, hi) of t from the guide,
 //  2. guesses t's position by interpolating t's remaining bits between lo and hi,
-//  3. gallops from the guess (steps gallopStep, 2×, 4×, …) until a probe
-//     brackets t,
-//  4. binary-searches the bracket for the first entry whose hash is ≥ t,
-//     which is the first of any run of equal hashes.
+//  3. reads the cache line of the guess (four entries): if it brackets t, the
+//     answer is found there without a branch on the hashes;
+//  4. otherwise gallops from that line (steps gallopStep, 2×, 4×, …) until a
+//     probe brackets t, and binary-searches the bracket,
+//
+// landing on the first entry whose hash is ≥ t: the first of any run of equal
+// hashes.
 //
 // Without a guide (guideBits 0) step 2 interpolates over the whole array; the
 // guess is then off by about √n/2 entries for uniform hashes (1,600 entries,
 // 25 KB of index, at 10 million keys), so the gallop and binary search touch
 // a dozen cache lines. With about guideTarget entries per bucket the guess is
 // off by 2 or 3 entries, and a lookup touches one or two lines of the index
-// and one of the guide, whose 8 bytes per 32 keys stay in cache.
+// and one of the guide, 8 bytes per 32 keys.
 const (
 	guideTarget = 32 // entries per guide bucket on average
 	gallopStep  = 8  // first gallop step: two cache lines of 16-byte entries
+	lineEntries = 4  // entries in a 64-byte cache line; the index starts on one
 )
 
 // entries is the index section viewed as words: entry i is words 2i (hash)
@@ -72,11 +76,19 @@ func (ix *index) find(t uint64) (int, error) {
 	b := bucket(t, ix.bits)
 	lo, hi := le64(ix.guide[b]), le64(ix.guide[b+1])
 	if lo > hi || hi > n {
-		return 0, corrupt("section guide: bucket %d spans entries %d to %d of %d", b, lo, hi, n)
+		return 0, guideError(b, lo, hi, n)
 	}
 	frac := t << ix.bits // t's bits below the bucket's, as a fraction of the bucket
 	guess := lo + mulHigh(frac, hi-lo)
 	return search(ix.e, int(lo), int(hi), int(guess), t), nil
+}
+
+// guideError reports a guide bucket that does not fit the index. It is kept
+// out of find, whose fast path stays small.
+//
+//go:noinline
+func guideError(b, lo, hi, n uint64) error {
+	return corrupt("section guide: bucket %d spans entries %d to %d of %d", b, lo, hi, n)
 }
 
 // mulHigh returns ⌊a·b / 2^64⌋: b scaled by the fraction a/2^64.
@@ -86,18 +98,33 @@ func mulHigh(a, b uint64) uint64 {
 }
 
 // search returns the first i in [lo, hi) with e.hash(i) ≥ t, or hi if there
-// is none, given that the hashes are sorted. It starts at guess (clamped into
-// the range) and gallops away from it to bracket the answer before the binary
-// search.
+// is none, given that the hashes are sorted.
+//
+// It first reads the cache line of the guess: when its first and last
+// entries bracket t, the answer is the count of its entries below t, taken
+// without a branch on the hashes (a borrow added up), so that no branch waits
+// for the cache miss and mispredicts. Otherwise it gallops on from the side
+// of the answer and binary-searches.
 func search(e entries, lo, hi, guess int, t uint64) int {
 	if lo >= hi {
 		return lo
 	}
 	guess = min(max(guess, lo), hi-1)
-	if e.hash(guess) < t {
-		lo, hi = gallopRight(e, guess, hi, t)
+	// The cache line of the guess: entries first to last.
+	first, last := max(guess&^(lineEntries-1), lo), min(guess|(lineEntries-1), hi-1)
+	hf, hl := e.hash(first), e.hash(last)
+	if hf < t && hl >= t { // the answer is in (first, last]: count the entries below t
+		n := first + 1
+		for i := first + 1; i < last; i++ {
+			_, below := bits.Sub64(e.hash(i), t, 0) // 1 if hash < t
+			n += int(below)
+		}
+		return n
+	}
+	if hf >= t {
+		lo, hi = gallopLeft(e, lo, first, t)
 	} else {
-		lo, hi = gallopLeft(e, lo, guess, t)
+		lo, hi = gallopRight(e, last, hi, t)
 	}
 	for lo < hi { // the answer is in [lo, hi]
 		mid := int(uint(lo+hi) >> 1)

@@ -93,8 +93,67 @@ func (b *Bundle) Info() Info { return b.hdr.info() }
 // it is the first value added for the key; in an approximate bundle a key that
 // was never added may, rarely, find another key's value (see Approximate).
 func (b *Bundle) Get(key []byte) ([]byte, error) {
-	r, err := b.lookup(key, xxhash.Sum64(key))
-	return r.Value, err
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	h := xxhash.Sum64(key)
+	i, err := b.ix.find(h)
+	if err != nil {
+		return nil, err
+	}
+	for e := b.ix.e; i < e.len() && e.hash(i) == h; i++ {
+		if v, ok, err := b.valueIf(key, e.offset(i)); ok || err != nil {
+			return v, err
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// valueIf returns the value of the record at off if the record's key is key
+// (always, without keys). It decodes the common record (a key under 128
+// bytes, no meta area, an inline value under 8 KiB) inline and leaves the
+// rest to the general decoder.
+func (b *Bundle) valueIf(key []byte, off uint64) (v []byte, ok bool, err error) {
+	d, pos := b.data, off
+	if b.lay.keys {
+		if off >= uint64(len(d)) || d[off] >= 0x80 {
+			return b.valueIfSlow(key, off)
+		}
+		end := off + 1 + uint64(d[off])
+		if end > uint64(len(d)) {
+			return b.valueIfSlow(key, off)
+		}
+		if string(d[off+1:end]) != string(key) {
+			return nil, false, nil
+		}
+		pos = end
+	}
+	if b.lay.meta || pos >= uint64(len(d)) || d[pos]&1 == 1 {
+		return b.valueIfSlow(key, off)
+	}
+	w, next := uint64(d[pos]), pos+1 // a one- or two-byte vword
+	if w >= 0x80 {
+		if next >= uint64(len(d)) || d[next] >= 0x80 {
+			return b.valueIfSlow(key, off)
+		}
+		w, next = w&0x7f|uint64(d[next])<<7, next+1
+	}
+	at, n := alignUp(next, b.lay.align), w>>1
+	if at > uint64(len(d)) || n > uint64(len(d))-at {
+		return b.valueIfSlow(key, off)
+	}
+	return d[at : at+n : at+n], true, nil
+}
+
+// valueIfSlow is valueIf through the general decoder, which also reports
+// corruption.
+func (b *Bundle) valueIfSlow(key []byte, off uint64) ([]byte, bool, error) {
+	k, pos, err := b.lay.key(b.data, off)
+	if err != nil || (b.lay.keys && !bytes.Equal(k, key)) {
+		return nil, false, err
+	}
+	_, v, err := b.lay.rest(b.data, pos)
+	return v, true, err
 }
 
 // GetRecord returns the record of key, with its meta area, or ErrNotFound.

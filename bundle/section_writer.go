@@ -43,9 +43,11 @@ func (w *sectionWriter) write(p []byte) {
 	w.buf = append(w.buf, p...)
 }
 
+// zeros is the padding pad writes.
+var zeros [maxAlign]byte
+
 // pad appends zeros up to a multiple of align.
 func (w *sectionWriter) pad(align uint64) {
-	var zeros [maxAlign]byte
 	off := w.offset()
 	w.write(zeros[:alignUp(off, align)-off])
 }

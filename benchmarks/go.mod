@@ -4,18 +4,18 @@ go 1.26.0
 
 require (
 	github.com/Yiling-J/theine-go v0.6.3
+	github.com/akrylysov/pogreb v0.10.2
 	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/maypok86/otter/v2 v2.4.0
 	github.com/tiermem/tiermem v0.0.0
+	go.etcd.io/bbolt v1.4.3
 )
 
 require (
-	github.com/akrylysov/pogreb v0.10.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/klauspost/cpuid/v2 v2.0.9 // indirect
 	github.com/zeebo/xxh3 v1.0.2 // indirect
-	go.etcd.io/bbolt v1.4.3 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
 

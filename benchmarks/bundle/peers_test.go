@@ -1,0 +1,177 @@
+package bundlebench
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/akrylysov/pogreb"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tiermem/tiermem/bundle"
+)
+
+// stores holds the same *keys records in a bundle, a Go map, bbolt and
+// pogreb, built once for all the lookup benchmarks.
+type stores struct {
+	dir    string
+	bundle *bundle.Bundle
+	m      map[string][]byte
+	bolt   *bolt.DB
+	pogreb *pogreb.DB
+	sizes  map[string]int64 // bytes on disk of each store
+	lookup [][]byte
+}
+
+var (
+	storesOnce sync.Once
+	shared     *stores
+)
+
+func openStores(b *testing.B) *stores {
+	b.Helper()
+	storesOnce.Do(func() { shared = buildStores(b, *keys) })
+	if shared == nil {
+		b.Fatal("the stores failed to build")
+	}
+	return shared
+}
+
+func buildStores(b *testing.B, n int) *stores {
+	dir, err := os.MkdirTemp("", "bundlebench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &stores{dir: dir, sizes: map[string]int64{}, lookup: lookupKeys(n)}
+	s.buildBundle(b, n)
+	s.m = make(map[string][]byte, n)
+	for k, v := range shuffled(n) {
+		s.m[string(k)] = append([]byte(nil), v...)
+	}
+	s.buildBolt(b, n)
+	s.buildPogreb(b, n)
+	return s
+}
+
+func (s *stores) buildBundle(b *testing.B, n int) {
+	path := filepath.Join(s.dir, "data.bundle")
+	if _, err := bundle.Build(path, shuffled(n), nil); err != nil {
+		b.Fatal(err)
+	}
+	bd, err := bundle.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.bundle, s.sizes["bundle"] = bd, bd.Info().FileSize
+}
+
+// buildBolt loads bbolt at its best: keys in sorted order, full pages
+// (FillPercent 1), 100,000 keys a transaction, no sync until the end.
+func (s *stores) buildBolt(b *testing.B, n int) {
+	path := filepath.Join(s.dir, "data.bolt")
+	db, err := bolt.Open(path, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var k, v [32]byte
+	for start := 0; start < n; start += 100_000 {
+		err := db.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("data"))
+			if err != nil {
+				return err
+			}
+			bk.FillPercent = 1
+			for i := start; i < min(start+100_000, n); i++ {
+				if err := bk.Put(key(k[:], i), value(v[:], i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	s.bolt, s.sizes["bbolt"] = db, dirSize(b, path)
+}
+
+func (s *stores) buildPogreb(b *testing.B, n int) {
+	dir := filepath.Join(s.dir, "data.pogreb")
+	db, err := pogreb.Open(dir, &pogreb.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for k, v := range shuffled(n) {
+		if err := db.Put(k, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	s.pogreb, s.sizes["pogreb"] = db, dirSize(b, dir)
+}
+
+func TestMain(m *testing.M) {
+	if runChild() {
+		return
+	}
+	code := m.Run()
+	if shared != nil {
+		shared.bundle.Close()
+		shared.bolt.Close()
+		shared.pogreb.Close()
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// BenchmarkLookup looks up the same random keys in each store, warm (every
+// store's pages in RAM), and reports the store's size on disk per key.
+func BenchmarkLookup(b *testing.B) {
+	s := openStores(b)
+	if err := s.bundle.Load(); err != nil {
+		b.Fatal(err)
+	}
+	lookups := []struct {
+		name string
+		get  func(k []byte) bool
+	}{
+		{"bundle", func(k []byte) bool { _, err := s.bundle.Get(k); return err == nil }},
+		{"map", func(k []byte) bool { _, ok := s.m[string(k)]; return ok }},
+		{"pogreb", func(k []byte) bool { v, err := s.pogreb.Get(k); return err == nil && v != nil }},
+	}
+	for _, l := range lookups {
+		b.Run(l.name, func(b *testing.B) { lookupLoop(b, s, l.get, s.sizes[l.name]) })
+	}
+	b.Run("bbolt", func(b *testing.B) {
+		tx, err := s.bolt.Begin(false) // one read transaction: bbolt's fastest reads
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer tx.Rollback()
+		bk := tx.Bucket([]byte("data"))
+		lookupLoop(b, s, func(k []byte) bool { return bk.Get(k) != nil }, s.sizes["bbolt"])
+	})
+}
+
+// lookupLoop runs get over the lookup keys and reports the store's size.
+func lookupLoop(b *testing.B, s *stores, get func([]byte) bool, size int64) {
+	for _, k := range s.lookup { // warm the store's pages and caches
+		get(k)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if !get(s.lookup[i&(len(s.lookup)-1)]) {
+			b.Fatal("a key is missing")
+		}
+	}
+	if size > 0 {
+		b.ReportMetric(float64(size)/float64(*keys), "disk-bytes/key")
+	}
+}

@@ -75,11 +75,12 @@ func writeRun(dir string, b *buffer, bufSize int) (string, error) {
 
 // runReader reads a run file back, one record at a time.
 type runReader struct {
-	f   *os.File
-	r   *bufio.Reader
-	k   uint64
-	rec []byte // the current record; reused
-	idx int    // position of the run in insertion order, for stability
+	f    *os.File
+	r    *bufio.Reader
+	k    uint64
+	rec  []byte // the current record; reused
+	idx  int    // position of the run in insertion order, for stability
+	head [8]byte
 }
 
 func openRun(path string, idx, bufSize int) (*runReader, error) {
@@ -92,14 +93,13 @@ func openRun(path string, idx, bufSize int) (*runReader, error) {
 
 // next reads the next record; it returns false at the end of the run.
 func (r *runReader) next() (bool, error) {
-	var head [8]byte
-	if _, err := io.ReadFull(r.r, head[:]); err != nil {
+	if _, err := io.ReadFull(r.r, r.head[:]); err != nil {
 		if err == io.EOF {
 			return false, nil
 		}
 		return false, runError(err)
 	}
-	r.k = binary.LittleEndian.Uint64(head[:])
+	r.k = binary.LittleEndian.Uint64(r.head[:])
 	n, err := binary.ReadUvarint(r.r)
 	if err != nil {
 		return false, runError(err)

@@ -93,3 +93,13 @@ type MetaViewer interface {
 	// Meta returns a copy of key's meta (nil if it has none), or ErrNotFound.
 	Meta(key string) ([]byte, error)
 }
+
+// Sized is a Store that reports what it holds, exactly: the Manager's budgets
+// are built on it (a Put that replaces an entry frees the old one inside the
+// store, which only the store can count).
+type Sized interface {
+	// Used returns the bytes all entries occupy, as Put and Delete report them.
+	Used() int64
+	// Len returns the number of keys.
+	Len() int64
+}

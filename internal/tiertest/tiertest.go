@@ -150,10 +150,22 @@ func sizes(t *testing.T, s tier.Store) {
 	if small <= 0 || big < 1<<19 || big <= small {
 		t.Errorf("Put sizes: %d for 10 bytes, %d for 1 MiB", small, big)
 	}
+	sized, isSized := s.(tier.Sized)
+	if isSized && (sized.Used() != small+big || sized.Len() != 2) {
+		t.Errorf("Used %d, Len %d; Put charged %d + %d for 2 keys", sized.Used(), sized.Len(), small, big)
+	}
+	replaced, err := s.Put("small", value(3, 20), nil)
+	must(t, err)
+	if isSized && (sized.Used() != replaced+big || sized.Len() != 2) {
+		t.Errorf("after a replace: Used %d, Len %d; want %d, 2", sized.Used(), sized.Len(), replaced+big)
+	}
 	freed, err := s.Delete("big")
 	must(t, err)
 	if freed != big {
 		t.Errorf("Delete freed %d bytes, Put charged %d", freed, big)
+	}
+	if isSized && (sized.Used() != replaced || sized.Len() != 1) {
+		t.Errorf("after Delete: Used %d, Len %d; want %d, 1", sized.Used(), sized.Len(), replaced)
 	}
 }
 

@@ -4,6 +4,7 @@ package heap
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -20,6 +21,8 @@ const shards = 64
 type Store struct {
 	shards [shards]shard
 	closed sync.Once
+	used   atomic.Int64 // bytes of all entries, as Size counts them
+	count  atomic.Int64 // keys
 }
 
 type shard struct {
@@ -64,6 +67,12 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
+	if old, ok := sh.values[key]; ok {
+		s.used.Add(-Size(key, len(old)))
+	} else {
+		s.count.Add(1)
+	}
+	s.used.Add(Size(key, len(buf)))
 	sh.values[key] = buf
 	if len(meta) > 0 {
 		sh.metaAt[key] = len(value)
@@ -131,6 +140,8 @@ func (s *Store) Delete(key string) (int64, error) {
 	}
 	delete(sh.values, key)
 	delete(sh.metaAt, key)
+	s.used.Add(-Size(key, len(buf)))
+	s.count.Add(-1)
 	return Size(key, len(buf)), nil
 }
 
@@ -163,9 +174,16 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 	return nil
 }
 
+// Used returns the bytes all entries occupy.
+func (s *Store) Used() int64 { return s.used.Load() }
+
+// Len returns the number of keys.
+func (s *Store) Len() int64 { return s.count.Load() }
+
 var (
 	_ tier.Store      = (*Store)(nil)
 	_ tier.MetaViewer = (*Store)(nil)
+	_ tier.Sized      = (*Store)(nil)
 )
 
 // Close drops every value.
@@ -179,6 +197,8 @@ func (s *Store) Close() error {
 			sh.values, sh.metaAt, sh.closed = nil, nil, true
 			sh.mu.Unlock()
 		}
+		s.used.Store(0)
+		s.count.Store(0)
 	})
 	return err
 }

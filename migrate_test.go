@@ -161,3 +161,20 @@ func TestTTLExpires(t *testing.T) {
 		t.Error("a zero TTL was accepted")
 	}
 }
+
+// TestEveryPolicyKeepsTheBudget fills the hot tier with each policy and
+// checks that room is made and nothing is lost.
+func TestEveryPolicyKeepsTheBudget(t *testing.T) {
+	for _, p := range []tiermem.Policy{tiermem.PolicyAdaptive, tiermem.PolicyLRU, tiermem.PolicyLFU,
+		tiermem.PolicyFIFO, tiermem.PolicyS3FIFO} {
+		m, _ := openClocked(t, tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20, Policy: p},
+			Warm: tiermem.TierOptions{Size: 4 << 20, Policy: p}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+		for i := range 40 {
+			must(t, m.Store(fmt.Sprint("k", i), make([]byte, 100<<10), tiermem.InTier(tiermem.Hot)))
+		}
+		u := m.Usage()
+		if u[tiermem.Hot].Used > u[tiermem.Hot].Capacity || u[tiermem.Hot].Items+u[tiermem.Warm].Items+u[tiermem.Cold].Items != 40 {
+			t.Errorf("policy %d: %+v", p, u)
+		}
+	}
+}

@@ -55,10 +55,14 @@ const (
 	// kept in the warm store's index: no memory per key, which matters when
 	// the warm tier holds millions of small values.
 	PolicyClock
+	// PolicyS3FIFO is cache.S3FIFO: a small filter queue in front of a main
+	// queue with second chances, strong on block-storage access patterns.
+	PolicyS3FIFO
 )
 
 var policyKinds = map[Policy]cache.Kind{
 	PolicyAdaptive: cache.Adaptive, PolicyLRU: cache.LRU, PolicyLFU: cache.LFU, PolicyFIFO: cache.FIFO,
+	PolicyS3FIFO: cache.S3FIFO,
 }
 
 // TierOptions configures one tier.
@@ -148,7 +152,7 @@ func (o Options) check() error {
 		switch {
 		case t.o.Size < 0:
 			return fmt.Errorf("%w: %s size %d is negative", ErrOptions, t.name, t.o.Size)
-		case t.o.Policy < PolicyAuto || t.o.Policy > PolicyClock:
+		case t.o.Policy < PolicyAuto || t.o.Policy > PolicyS3FIFO:
 			return fmt.Errorf("%w: %s policy %d is unknown", ErrOptions, t.name, t.o.Policy)
 		case t.o.Policy == PolicyClock && t.name != "warm":
 			return fmt.Errorf("%w: PolicyClock needs the warm store's index, not the %s tier", ErrOptions, t.name)

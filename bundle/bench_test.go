@@ -168,6 +168,35 @@ func BenchmarkMapGet(b *testing.B) {
 	}
 }
 
+// BenchmarkGetLatency makes each lookup depend on the one before (the next
+// key's index includes a bit of the value found), so that lookups cannot
+// overlap: the time of one lookup, where BenchmarkGet measures throughput.
+func BenchmarkGetLatency(b *testing.B) {
+	bd, f := openWarm(b, bundle.Exact)
+	b.ReportAllocs()
+	b.ResetTimer()
+	j := 0
+	for i := 0; b.Loop(); i++ {
+		v, err := bd.Get(f.keys[(i+j)&(len(f.keys)-1)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		j += int(v[0] & 1)
+	}
+}
+
+// BenchmarkMapGetLatency is the baseline of BenchmarkGetLatency.
+func BenchmarkMapGetLatency(b *testing.B) {
+	f := benchFixture(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	j := 0
+	for i := 0; b.Loop(); i++ {
+		v := f.m[string(f.keys[(i+j)&(len(f.keys)-1)])]
+		j += int(v[0] & 1)
+	}
+}
+
 // BenchmarkGetParallel looks keys up from every core at once.
 func BenchmarkGetParallel(b *testing.B) {
 	bd, f := openWarm(b, bundle.Exact)

@@ -46,6 +46,15 @@
 // place for flags, a tier or an expiry, so that the value stays exactly the
 // bytes that were stored and can still be deduplicated and viewed in place.
 //
+// # Snapshots
+//
+// A bundle is a snapshot format: a Builder takes any number of records with
+// bounded memory ([Builder.AddStream] for values that should not be held in
+// memory at all), the file appears complete or not at all, and [Bundle.All]
+// yields every record back. Per-record state (a tier, an expiry, flags) goes
+// in [Record.Meta], so the value stays the stored bytes: deduplicated, and
+// viewable in place. [Bundle.Verify] checks a snapshot before it is restored.
+//
 // # Layers
 //
 // A [Layered] store puts a mutable in-memory delta of sets and deletes over a

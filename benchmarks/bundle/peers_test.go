@@ -1,10 +1,12 @@
 package bundlebench
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/akrylysov/pogreb"
 	bolt "go.etcd.io/bbolt"
@@ -16,7 +18,8 @@ import (
 // pogreb, built once for all the lookup benchmarks.
 type stores struct {
 	dir    string
-	bundle *bundle.Bundle
+	bundle *bundle.Bundle // default options: values aligned to 8
+	packed *bundle.Bundle // Align 1: no padding
 	m      map[string][]byte
 	bolt   *bolt.DB
 	pogreb *pogreb.DB
@@ -44,26 +47,42 @@ func buildStores(b *testing.B, n int) *stores {
 		b.Fatal(err)
 	}
 	s := &stores{dir: dir, sizes: map[string]int64{}, lookup: lookupKeys(n)}
-	s.buildBundle(b, n)
-	s.m = make(map[string][]byte, n)
-	for k, v := range shuffled(n) {
-		s.m[string(k)] = append([]byte(nil), v...)
-	}
-	s.buildBolt(b, n)
-	s.buildPogreb(b, n)
+	timed("bundle", n, func() { s.bundle = s.buildBundle(b, n, "bundle", nil) })
+	timed("bundle-packed", n, func() { s.packed = s.buildBundle(b, n, "bundle-packed", &bundle.Options{Align: 1}) })
+	timed("map", n, func() {
+		s.m = make(map[string][]byte, n)
+		for k, v := range shuffled(n) {
+			s.m[string(k)] = append([]byte(nil), v...)
+		}
+	})
+	timed("bbolt", n, func() { s.buildBolt(b, n) })
+	timed("pogreb", n, func() { s.buildPogreb(b, n) })
 	return s
 }
 
-func (s *stores) buildBundle(b *testing.B, n int) {
-	path := filepath.Join(s.dir, "data.bundle")
-	if _, err := bundle.Build(path, shuffled(n), nil); err != nil {
+// timed runs the build of a store and reports its speed on standard error
+// (the lookup benchmarks do not time builds).
+func timed(name string, n int, build func()) {
+	start := time.Now()
+	build()
+	d := time.Since(start)
+	fmt.Fprintf(os.Stderr, "built %s: %d keys in %.1f s (%.0f keys/s)\n", name, n, d.Seconds(), float64(n)/d.Seconds())
+}
+
+func (s *stores) buildBundle(b *testing.B, n int, name string, opts *bundle.Options) *bundle.Bundle {
+	path := filepath.Join(s.dir, name)
+	if _, err := bundle.Build(path, shuffled(n), opts); err != nil {
 		b.Fatal(err)
 	}
 	bd, err := bundle.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.bundle, s.sizes["bundle"] = bd, bd.Info().FileSize
+	if err := bd.Load(); err != nil {
+		b.Fatal(err)
+	}
+	s.sizes[name] = bd.Info().FileSize
+	return bd
 }
 
 // buildBolt loads bbolt at its best: keys in sorted order, full pages
@@ -123,6 +142,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		shared.bundle.Close()
+		shared.packed.Close()
 		shared.bolt.Close()
 		shared.pogreb.Close()
 		os.RemoveAll(shared.dir)
@@ -134,14 +154,12 @@ func TestMain(m *testing.M) {
 // store's pages in RAM), and reports the store's size on disk per key.
 func BenchmarkLookup(b *testing.B) {
 	s := openStores(b)
-	if err := s.bundle.Load(); err != nil {
-		b.Fatal(err)
-	}
 	lookups := []struct {
 		name string
 		get  func(k []byte) bool
 	}{
 		{"bundle", func(k []byte) bool { _, err := s.bundle.Get(k); return err == nil }},
+		{"bundle-packed", func(k []byte) bool { _, err := s.packed.Get(k); return err == nil }},
 		{"map", func(k []byte) bool { _, ok := s.m[string(k)]; return ok }},
 		{"pogreb", func(k []byte) bool { v, err := s.pogreb.Get(k); return err == nil && v != nil }},
 	}

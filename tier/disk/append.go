@@ -46,21 +46,28 @@ func (a *appender) write(p []byte) error {
 	return a.writeDirect(p)
 }
 
-const pageSize = 4 << 10
+// directAlign is the file alignment of direct writes. Measured here, a
+// 1 MiB write that starts on a 64 KiB boundary costs what a 1 MiB-aligned
+// one does (~0.2 ms: the page cache fills large folios); one that starts
+// on a 4 KiB or odd boundary costs 1.2 to 12 times that.
+const directAlign = 64 << 10
 
-// writeDirect writes the whole pages of p straight from p, at page-aligned
-// file offsets: its first bytes up to a page boundary and its last partial
-// page go through the buffer. A write that starts and ends on page
-// boundaries fills whole (large) page-cache folios; one that does not costs
-// about a fifth more for a 1 MiB value.
+// writeDirect writes the whole directAlign blocks of p straight from p, at
+// aligned file offsets; the bytes of p before the first boundary and after
+// the last go through the buffer (so every write the buffer makes then
+// ends on a boundary too).
 func (a *appender) writeDirect(p []byte) error {
-	head := int((pageSize - a.end()%pageSize) % pageSize)
+	head := int((directAlign - a.end()%directAlign) % directAlign)
+	if head >= len(p) {
+		a.buf = append(a.buf, p...)
+		return a.flushAligned()
+	}
 	a.buf = append(a.buf, p[:head]...)
 	p = p[head:]
 	if err := a.flush(); err != nil {
 		return err
 	}
-	whole := len(p) - len(p)%pageSize
+	whole := len(p) - len(p)%directAlign
 	if err := a.writeAt(p[:whole]); err != nil {
 		return err
 	}

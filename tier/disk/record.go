@@ -22,7 +22,7 @@ import (
 //	 16    8 sequence number: orders every record of the store
 //	 24    8 stored value length: bytes that follow the meta
 //	 32    8 raw value length: bytes after decoding
-//	 40    8 value checksum of the stored value (see valueSum)
+//	 40    8 value checksum: xxhash64 of the stored value
 //
 // The header checksum covers the key and meta too, so once it verifies the
 // lengths, the key and the meta can be trusted without reading the value.
@@ -69,7 +69,7 @@ type header struct {
 	seq     uint64
 	stored  uint64 // stored value length
 	raw     uint64 // decoded value length
-	sum     uint64 // value checksum of the stored value (valueSum)
+	sum     uint64 // xxhash64 of the stored value
 }
 
 // headLen returns the length of header ‖ key ‖ meta.

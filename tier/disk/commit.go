@@ -3,14 +3,14 @@ package disk
 import "fmt"
 
 // The commit pipeline appends records with group commit. A writer queues
-// its write and takes the log lock; whoever gets the lock with its own
-// write still queued becomes the leader: it takes the whole queue, appends
-// it to the active segment's write buffer (values of 64 KiB and more are
-// written straight from the caller's memory), under SyncAlways writes the
-// buffer and fsyncs once, applies the batch to the index and marks every
-// write done. Writers that queue while a leader works wait on the lock;
-// each then finds its write done, or leads the next batch. So N concurrent
-// SyncAlways writers share about one write and one fsync per batch.
+// its write; if no leader is at work it becomes the leader, otherwise it
+// waits on its write's ready channel. The leader takes the log lock and the
+// whole queue, appends it to the active segment's write buffer (values of
+// 64 KiB and more are written straight from the caller's memory), under
+// SyncAlways writes the buffer and fsyncs once, applies the batch to the
+// index, then wakes every writer of the batch at once and hands the lead to
+// the first write queued meanwhile. So N concurrent SyncAlways writers
+// share about one write and one fsync per batch.
 //
 // A failed write or fsync cuts the segment back to where the batch began
 // and fails the whole batch: nothing of it is acknowledged or indexed, the
@@ -28,7 +28,9 @@ type write struct {
 	sum   uint64
 	size  int64 // record bytes
 
-	// Set by the leader before done.
+	ready chan struct{} // closed when done, or when this write is to lead
+
+	// Set by the leader before ready is closed.
 	seq          uint64
 	off          int64
 	done         bool
@@ -49,15 +51,41 @@ func (w *write) entry(g *segment) entry {
 // commit appends w and returns when it is done: written, synced as the
 // sync mode asks, and in the index.
 func (s *Store) commit(w *write) error {
+	w.ready = make(chan struct{})
 	s.queue.Lock()
 	s.queue.writes = append(s.queue.writes, w)
+	lead := !s.queue.leading
+	s.queue.leading = true
 	s.queue.Unlock()
-	s.log.Lock()
-	defer s.log.Unlock()
-	if !w.done {
-		s.commitLocked(s.takeQueue())
+	if !lead {
+		<-w.ready
+		if w.done {
+			return w.err
+		}
 	}
+	s.lead(w)
 	return w.err
+}
+
+// lead commits the queue, w's write among it, wakes the writers it
+// committed, and hands the lead to the first write queued meanwhile.
+func (s *Store) lead(w *write) {
+	s.log.Lock()
+	batch := s.takeQueue()
+	s.commitLocked(batch)
+	s.log.Unlock()
+	for _, x := range batch {
+		if x != w {
+			close(x.ready)
+		}
+	}
+	s.queue.Lock()
+	defer s.queue.Unlock()
+	if len(s.queue.writes) > 0 {
+		close(s.queue.writes[0].ready) // not done: it leads next
+		return
+	}
+	s.queue.leading = false
 }
 
 // takeQueue returns the queued writes and empties the queue.

@@ -55,23 +55,24 @@ func zstdDecoder() *zstd.Decoder {
 }
 
 // compress returns the bytes to store for value and their codec: a zstd
-// frame appended to scratch[:0] when that pays, value itself otherwise.
-func (c Compression) compress(value, scratch []byte) ([]byte, codec) {
+// frame in *scratch when that pays, value itself otherwise. *scratch keeps
+// whatever buffer the encoder grew, for the caller's pool.
+func (c Compression) compress(value []byte, scratch *[]byte) ([]byte, codec) {
 	if c == NoCompression || len(value) < minCompressLen || len(value) > maxCompressLen {
 		return value, codecRaw
 	}
 	if len(value) > sampleLen {
 		mid := len(value)/2 - sampleLen/2
-		sample := encoder(ZstdFastest).EncodeAll(value[mid:mid+sampleLen], scratch[:0])
-		if !pays(sampleLen, len(sample)) {
+		*scratch = encoder(ZstdFastest).EncodeAll(value[mid:mid+sampleLen], (*scratch)[:0])
+		if !pays(sampleLen, len(*scratch)) {
 			return value, codecRaw
 		}
 	}
-	out := encoder(c).EncodeAll(value, scratch[:0])
-	if !pays(len(value), len(out)) {
+	*scratch = encoder(c).EncodeAll(value, (*scratch)[:0])
+	if !pays(len(value), len(*scratch)) {
 		return value, codecRaw
 	}
-	return out, codecZstd
+	return *scratch, codecZstd
 }
 
 // decompress appends the value that zstd frame stored decodes to onto dst;

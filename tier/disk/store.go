@@ -30,9 +30,10 @@ type Store struct {
 	dirDirty atomic.Bool   // a file was created since the directory was last synced
 
 	queue struct {
-		sync.Mutex          // protects writes and spare
+		sync.Mutex          // protects the fields below
 		writes     []*write // waiting for a leader
 		spare      []*write // the last batch's slice, reused
+		leading    bool     // a leader is at work
 	}
 
 	log struct {
@@ -133,10 +134,7 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 
 // newPut encodes a put: it compresses value into scratch when that pays.
 func (s *Store) newPut(key string, value, meta []byte, scratch *[]byte) *write {
-	stored, c := s.opts.Compression.compress(value, *scratch)
-	if c == codecZstd {
-		*scratch = stored[:0] // keep a grown buffer for the pool
-	}
+	stored, c := s.opts.Compression.compress(value, scratch)
 	w := &write{kind: kindPut, key: key, value: stored, raw: int64(len(value)), codec: c, sum: valueSum(stored)}
 	if len(meta) > 0 {
 		w.meta = append([]byte(nil), meta...)

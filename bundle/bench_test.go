@@ -1,7 +1,6 @@
 package bundle_test
 
 import (
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/dataset"
 )
 
 // benchKeys is the number of keys of the benchmark bundles. The default keeps
@@ -24,41 +24,9 @@ var benchKeys = flag.Int("bundle.keys", 100_000, "keys in the benchmark bundles"
 // random order: enough that they do not stay in the CPU caches.
 const lookups = 1 << 20
 
-// benchKey writes the 16-byte key of record i into dst: "key:" and i in 12
-// zero-padded digits.
-func benchKey(dst []byte, i int) []byte {
-	dst = append(dst[:0], "key:000000000000"...)
-	for j := len(dst) - 1; i > 0; j-- {
-		dst[j] = byte('0' + i%10)
-		i /= 10
-	}
-	return dst
-}
-
-// benchValue writes the 32-byte value of record i: unique, so nothing dedups.
-func benchValue(dst []byte, i int) []byte {
-	dst = dst[:0]
-	for j := range 4 {
-		dst = binary.LittleEndian.AppendUint64(dst, uint64(i)*0x9e3779b97f4a7c15+uint64(j))
-	}
-	return dst
-}
-
-// benchRecords yields the benchmark records in a scrambled order: record
-// j*step mod n for j = 0..n-1, a bijection since step is a prime that does
-// not divide n.
-func benchRecords(n int) func(yield func([]byte, []byte) bool) {
-	const step = 1_000_000_007
-	return func(yield func([]byte, []byte) bool) {
-		var k, v [32]byte
-		for j := range n {
-			i := j * step % n
-			if !yield(benchKey(k[:], i), benchValue(v[:], i)) {
-				return
-			}
-		}
-	}
-}
+// benchRecords yields the benchmark records: 16-byte keys, 32-byte unique
+// values, in a scrambled order.
+func benchRecords(n int) func(yield func([]byte, []byte) bool) { return dataset.Scrambled(n) }
 
 // fixture is a bundle of benchKeys keys of each kind, the same data in a Go
 // map, and keys to look up; built once and shared by the benchmarks.
@@ -103,7 +71,7 @@ func newFixture(b *testing.B, n int) fixture {
 	rng := rand.New(rand.NewPCG(2, 2))
 	f.keys = make([][]byte, min(lookups, pow2Floor(n))) // indexed with a mask
 	for i := range f.keys {
-		f.keys[i] = benchKey(make([]byte, 0, 16), rng.IntN(n))
+		f.keys[i] = dataset.Key(make([]byte, 0, dataset.KeySize), rng.IntN(n))
 	}
 	return f
 }
@@ -231,7 +199,7 @@ func BenchmarkOpen(b *testing.B) {
 func BenchmarkBuild(b *testing.B) {
 	dir := b.TempDir()
 	n := *benchKeys
-	b.SetBytes(int64(n) * (16 + 32))
+	b.SetBytes(int64(n) * (dataset.KeySize + dataset.ValueSize))
 	for i := 0; b.Loop(); i++ {
 		if _, err := bundle.Build(filepath.Join(dir, fmt.Sprint(i)), benchRecords(n), nil); err != nil {
 			b.Fatal(err)

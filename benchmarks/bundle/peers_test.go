@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/dataset"
 )
 
 // stores holds the same *keys records in a bundle, a Go map, bbolt and
@@ -102,7 +103,7 @@ func (s *stores) buildBolt(b *testing.B, n int) {
 			}
 			bk.FillPercent = 1
 			for i := start; i < min(start+100_000, n); i++ {
-				if err := bk.Put(key(k[:], i), value(v[:], i)); err != nil {
+				if err := bk.Put(dataset.Key(k[:], i), dataset.Value(v[:], i)); err != nil {
 					return err
 				}
 			}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/tiermem/tiermem/internal/vfs"
 )
 
 // fileWriter writes a bundle from records given in index order: the data
@@ -228,7 +230,7 @@ func (w *fileWriter) commit() error {
 		err = os.Rename(tmp, w.path)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(w.path))
+		err = vfs.Default.SyncDir(filepath.Dir(w.path))
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -236,19 +238,6 @@ func (w *fileWriter) commit() error {
 	}
 	w.out = nil
 	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // close removes the temporary files; after a successful finish only the

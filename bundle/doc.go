@@ -22,8 +22,9 @@
 //
 // Entries are sorted by the 64-bit xxHash of their key, with no empty slots.
 // A lookup reads a guide (the first entry of each range of hashes), guesses
-// the position by interpolating the hash within its range, gallops from the
-// guess to bracket it, binary-searches the bracket and lands on the first of
+// the position by interpolating the hash within its range, reads the cache
+// line of the guess and, only when that line does not bracket the hash,
+// gallops from it and binary-searches the bracket; it lands on the first of
 // any entries with an equal hash. The index is [Exact] (keys stored and
 // compared), [Approximate] (hashes only: fixed-size entries, rare false
 // positives) or [Multi] (every value of a key).

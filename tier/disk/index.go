@@ -109,14 +109,14 @@ func (x *index) apply(key string, e entry) (entry, bool) {
 	defer sh.mu.Unlock()
 	cur, had := sh.m[key]
 	if had && cur.seq >= e.seq {
-		x.died(e)
+		x.diedLocked(e)
 		return entry{}, false
 	}
 	sh.m[key] = e
 	x.link(e)
 	if had {
 		x.unlink(cur)
-		x.died(cur)
+		x.diedLocked(cur)
 	}
 	return cur, had && !cur.tomb
 }
@@ -139,8 +139,8 @@ func (x *index) count(e entry, n int64) {
 	x.bytes.Add(n * e.size)
 }
 
-// died notes that e's record is dead. Call with its shard locked.
-func (x *index) died(e entry) {
+// diedLocked notes that e's record is dead. Call with its shard locked.
+func (x *index) diedLocked(e entry) {
 	if !e.tomb {
 		e.seg.noteDeadPut(e.seq)
 	}

@@ -14,7 +14,7 @@ import (
 // that shrinks under a mapping (a torn tail truncated, a file cut short by
 // something else) turns a read into SIGBUS, a crash instead of an error,
 // and a mapping of a 2 TB tier would have to be managed window by window.
-// A pread of a page-cache-warm 4 KiB block costs about a microsecond here.
+// A pread of a page-cache-warm 4 KiB block costs about 0.6 µs here.
 
 // Get appends key's value to dst and returns the result. The stored value's
 // checksum is verified on every read: a mismatch, or a value that does not

@@ -12,7 +12,7 @@
 // and a new one started. A record holds a header with its own checksum
 // (covering the key and meta), the key, the meta and the value, stored raw
 // or as one zstd frame when a sample shows compression pays, with an
-// xxhash64 checksum of the stored bytes. A Delete appends a tombstone.
+// XXH3-64 checksum of the stored bytes. A Delete appends a tombstone.
 // Every record has a sequence number, so the newest record of a key wins
 // however segments were rewritten. Each sealed segment gets a hint file
 // (its record headers, keys and metas) so that Open indexes it without

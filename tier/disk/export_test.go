@@ -1,7 +1,5 @@
 package disk
 
-import "github.com/cespare/xxhash/v2"
-
 // Test hooks: internals reached from the external tests.
 
 const (
@@ -52,7 +50,7 @@ func HintFile(dir string, id uint64) string    { return fileName(dir, id, hintEx
 // of a segment header.
 func SegmentHeaderChecksum(b []byte) []byte {
 	var out [4]byte
-	s := uint32(xxhash.Sum64(b[:28]))
+	s := uint32(sum64(b[:28]))
 	out[0], out[1], out[2], out[3] = byte(s), byte(s>>8), byte(s>>16), byte(s>>24)
 	return out[:]
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/internal/vfs"
 )
 
@@ -25,7 +24,7 @@ import (
 //	  8    … the record's header ‖ key ‖ meta, exactly as in the segment
 //	trailer, 16 bytes
 //	  0    8 entry count
-//	  8    8 xxhash64 of every byte before it
+//	  8    8 XXH3-64 of every byte before it
 //
 // A hint that fails any check (checksum, ids, sizes, an entry out of order
 // or outside the segment) is ignored and its segment scanned instead.
@@ -57,7 +56,7 @@ func encodeHint(id uint64, size int64, recs []scanned) []byte {
 		b = append(b, recs[i].head...)
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(recs)))
-	return binary.LittleEndian.AppendUint64(b, xxhash.Sum64(b))
+	return binary.LittleEndian.AppendUint64(b, sum64(b))
 }
 
 // decodeHint returns the records that hint file b lists for segment id of
@@ -79,7 +78,7 @@ func checkHintFrame(b []byte, id uint64, size int64) error {
 	if len(b) < hintHeaderSize+hintTrailerSize {
 		return fmt.Errorf("%w: %d bytes", errBadHint, len(b))
 	}
-	if xxhash.Sum64(b[:len(b)-8]) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
+	if sum64(b[:len(b)-8]) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
 		return fmt.Errorf("%w: checksum", errBadHint)
 	}
 	if string(b[:8]) != hintMagic {

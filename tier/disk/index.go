@@ -14,7 +14,7 @@ type entry struct {
 	off   int64  // record start in seg
 	size  int64  // record bytes on disk
 	seq   uint64 // the record's sequence number
-	sum   uint64 // xxhash64 of the stored value
+	sum   uint64 // XXH3-64 of the stored value
 	raw   int64  // decoded value length
 	meta  []byte // owned by the index, never modified
 	codec codec

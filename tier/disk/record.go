@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // A record is one Put or Delete in a segment: a fixed header, the key, the
@@ -13,7 +11,7 @@ import (
 // little-endian.
 //
 //	off size field
-//	  0    4 header checksum: low 32 bits of xxhash64(bytes 4..48 ‖ key ‖ meta)
+//	  0    4 header checksum: low 32 bits of XXH3-64(bytes 4..48 ‖ key ‖ meta)
 //	  4    1 kind: kindPut or kindDelete
 //	  5    1 codec: codecRaw or codecZstd
 //	  6    2 reserved, zero
@@ -22,7 +20,7 @@ import (
 //	 16    8 sequence number: orders every record of the store
 //	 24    8 stored value length: bytes that follow the meta
 //	 32    8 raw value length: bytes after decoding
-//	 40    8 value checksum: xxhash64 of the stored value
+//	 40    8 value checksum: XXH3-64 of the stored value
 //
 // The header checksum covers the key and meta too, so once it verifies the
 // lengths, the key and the meta can be trusted without reading the value.
@@ -69,7 +67,7 @@ type header struct {
 	seq     uint64
 	stored  uint64 // stored value length
 	raw     uint64 // decoded value length
-	sum     uint64 // xxhash64 of the stored value
+	sum     uint64 // XXH3-64 of the stored value
 }
 
 // headLen returns the length of header ‖ key ‖ meta.
@@ -100,7 +98,7 @@ func appendHead(dst []byte, h header, key string, meta []byte) []byte {
 }
 
 // headSum returns the header checksum of head = header ‖ key ‖ meta.
-func headSum(head []byte) uint32 { return uint32(xxhash.Sum64(head[4:])) }
+func headSum(head []byte) uint32 { return uint32(sum64(head[4:])) }
 
 // decodeHeader decodes the recordHeaderSize bytes at the start of b and
 // checks that every field is one a writer could have produced. It does not

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 func TestRecordHeadRoundTrip(t *testing.T) {
@@ -211,7 +209,7 @@ func TestDecodeHintRejects(t *testing.T) {
 	size := int64(len(seg))
 	good := encodeHint(1, size, recs)
 	reseal := func(b []byte) []byte {
-		binary.LittleEndian.PutUint64(b[len(b)-8:], xxhash.Sum64(b[:len(b)-8]))
+		binary.LittleEndian.PutUint64(b[len(b)-8:], sum64(b[:len(b)-8]))
 		return b
 	}
 	for _, c := range []struct {

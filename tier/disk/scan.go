@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // scanned is one record a scan or a hint file found: where it starts in its
@@ -134,7 +132,7 @@ func (w *window) resync(off int64) (int64, error) {
 // valueOK reports whether the stored value of rec, in r, matches its
 // checksum. It reads the value in pieces, so a huge value needs no memory.
 func valueOK(r io.ReaderAt, rec *scanned) (bool, error) {
-	d := xxhash.New()
+	d := newDigest()
 	buf := make([]byte, min(rec.h.stored, 1<<20))
 	for done := uint64(0); done < rec.h.stored; {
 		n := min(uint64(len(buf)), rec.h.stored-done)

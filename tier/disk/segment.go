@@ -7,7 +7,6 @@ import (
 	"math"
 	"sync/atomic"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/internal/vfs"
 )
 
@@ -21,7 +20,7 @@ import (
 //	 12    4 flags: flagCompacted
 //	 16    8 segment id, the number in the file name
 //	 24    4 reserved, zero
-//	 28    4 checksum: low 32 bits of xxhash64(bytes 0..28)
+//	 28    4 checksum: low 32 bits of XXH3-64(bytes 0..28)
 const (
 	segmentHeaderSize = 32 // four 8-byte words
 
@@ -54,7 +53,7 @@ func (h segmentHeader) encode() []byte {
 	binary.LittleEndian.PutUint16(b[10:], h.minReader)
 	binary.LittleEndian.PutUint32(b[12:], h.flags)
 	binary.LittleEndian.PutUint64(b[16:], h.id)
-	binary.LittleEndian.PutUint32(b[28:], uint32(xxhash.Sum64(b[:28])))
+	binary.LittleEndian.PutUint32(b[28:], uint32(sum64(b[:28])))
 	return b
 }
 
@@ -65,7 +64,7 @@ func decodeSegmentHeader(b []byte) (segmentHeader, error) {
 	if len(b) < segmentHeaderSize {
 		return segmentHeader{}, fmt.Errorf("%w: %d bytes", errBadSegmentHeader, len(b))
 	}
-	if string(b[:8]) != segmentMagic || binary.LittleEndian.Uint32(b[28:]) != uint32(xxhash.Sum64(b[:28])) {
+	if string(b[:8]) != segmentMagic || binary.LittleEndian.Uint32(b[28:]) != uint32(sum64(b[:28])) {
 		return segmentHeader{}, fmt.Errorf("%w: magic or checksum", errBadSegmentHeader)
 	}
 	h := segmentHeader{

@@ -17,6 +17,7 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+	cd benchmarks && $(GO) vet ./...   # the peer comparisons, a module of their own
 
 staticcheck:
 	$(GO) run $(STATICCHECK) $(PKGS)

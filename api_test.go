@@ -267,3 +267,18 @@ func uniform(b []byte) bool {
 	}
 	return true
 }
+
+func TestSecondOpenOfADirectoryFails(t *testing.T) {
+	dir := t.TempDir()
+	o := &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 1 << 20},
+		Cold: tiermem.TierOptions{Size: 1 << 20}, MigrateInterval: -1}
+	m, err := tiermem.Open(dir, o)
+	must(t, err)
+	defer m.Close()
+	if m2, err := tiermem.Open(dir, o); err == nil {
+		m2.Close()
+		t.Fatal("a second Manager opened the same directory")
+	} else if !strings.Contains(err.Error(), "cold tier") {
+		t.Errorf("the error does not say what failed: %v", err)
+	}
+}

@@ -2,7 +2,11 @@ package bundle
 
 import "encoding/binary"
 
-// The data section holds one record per index entry, in index order:
+// The data section holds, for each index entry in index order, either the
+// value of a direct entry (entry.go) or the whole record of an indirect one.
+// The value of a direct entry is zero padding up to the alignment, then the
+// value's bytes, or nothing at all when the entry refers to an identical
+// value stored earlier. The record of an indirect entry is
 //
 //	keyLen   uvarint                   only in exact and multi bundles
 //	key      keyLen bytes
@@ -23,13 +27,13 @@ const minDedup = 16
 
 // layout says which parts a bundle's records have.
 type layout struct {
-	keys  bool   // records start with a key
-	meta  bool   // records carry a meta area
-	align uint64 // alignment of inline values
+	keys    bool   // records start with a key
+	hasMeta bool   // records carry a meta area
+	align   uint64 // alignment of inline values
 }
 
 func (h *header) layout() layout {
-	return layout{keys: h.kind.hasKeys(), meta: h.flags&flagMeta != 0, align: h.align()}
+	return layout{keys: h.kind.hasKeys(), hasMeta: h.flags&flagMeta != 0, align: h.align()}
 }
 
 // uvarint decodes the uvarint at pos of d and returns it with the position
@@ -86,35 +90,50 @@ func (l layout) key(d []byte, off uint64) ([]byte, uint64, error) {
 
 // rest returns the meta area and the value of the record whose key ends at pos.
 func (l layout) rest(d []byte, pos uint64) (meta, value []byte, err error) {
-	if l.meta {
-		var ok bool
-		if meta, pos, ok = lenPrefixed(d, pos); !ok {
-			return nil, nil, corrupt("section data: meta at %d runs past the section", pos)
-		}
+	meta, pos, err = l.meta(d, pos)
+	if err != nil {
+		return nil, nil, err
 	}
-	value, _, err = l.value(d, pos)
+	value, _, _, err = l.value(d, pos)
 	return meta, value, err
 }
 
-// value decodes the value part at pos: it returns the value and whether it is
-// a reference to an earlier copy.
-func (l layout) value(d []byte, pos uint64) (value []byte, ref bool, err error) {
+// meta returns the meta area of the record whose key ends at pos (nil without
+// meta areas) and the position of the rest of the record.
+func (l layout) meta(d []byte, pos uint64) ([]byte, uint64, error) {
+	if !l.hasMeta {
+		return nil, pos, nil
+	}
+	meta, next, ok := lenPrefixed(d, pos)
+	if !ok {
+		return nil, 0, corrupt("section data: meta at %d runs past the section", pos)
+	}
+	return meta, next, nil
+}
+
+// value decodes the value part at pos: it returns the value, whether it is
+// a reference to an earlier copy, and where the record ends.
+func (l layout) value(d []byte, pos uint64) (value []byte, ref bool, end uint64, err error) {
 	w, next, ok := uvarint(d, pos)
 	if !ok {
-		return nil, false, corrupt("section data: value header at %d runs past the section", pos)
+		return nil, false, 0, corrupt("section data: value header at %d runs past the section", pos)
 	}
 	n, at := w>>1, next
 	if ref = w&1 == 1; ref {
-		if at, _, ok = uvarint(d, next); !ok {
-			return nil, false, corrupt("section data: value reference at %d runs past the section", next)
+		if at, end, ok = uvarint(d, next); !ok {
+			return nil, false, 0, corrupt("section data: value reference at %d runs past the section", next)
 		}
 	} else {
 		at = alignUp(next, l.align)
 	}
-	if value, _, ok = span(d, at, n); !ok {
-		return nil, false, corrupt("section data: value of %d bytes at %d runs past the section", n, at)
+	var valueEnd uint64
+	if value, valueEnd, ok = span(d, at, n); !ok {
+		return nil, false, 0, corrupt("section data: value of %d bytes at %d runs past the section", n, at)
 	}
-	return value, ref, nil
+	if !ref {
+		end = valueEnd
+	}
+	return value, ref, end, nil
 }
 
 // alignUp rounds x up to a multiple of a, a power of two.

@@ -16,31 +16,27 @@ import (
 //     more goes into an external sort of its own (8 bytes a value).
 //  2. Before the records are written, the sorted hashes are scanned and each
 //     hash seen twice or more becomes one slot of the dedup table: a file of
-//     16-byte {hash, place} slots, in the same shape as the index, mapped
-//     into memory. Its size follows the number of distinct repeated values,
-//     not the number of keys, and the kernel can page it out.
+//     dedupSlot-byte {hash, place, size} slots, searched like the index,
+//     mapped into memory. Its size follows the number of distinct repeated
+//     values, not the number of keys, and the kernel can page it out.
 //
-// While writing, the first value with a repeated hash is stored inline and its
-// place (the offset of its value header, plus one) is kept in its slot; a later
-// value with that hash is compared byte for byte with the stored one and, if
-// equal, written as a reference. Two different values with the same hash are
-// both stored: dedup never returns other bytes than were added.
+// While writing, the first value with a repeated hash is stored and its place
+// (the offset of its bytes in the data section, plus one) and size are kept in
+// its slot; a later value with that hash and size is compared byte for byte
+// with the stored one and, if equal, refers to it (a direct entry's loc, or a
+// record's value reference). Two different values with the same hash are both
+// stored: dedup never returns other bytes than were added.
 type dedup struct {
 	h     *memory.WritableHandle
 	w     memory.WritableMemory
-	e     entries // read view of the slots: hash, place+1 (0: not written yet)
+	e     entries // read view of the slots: hash, place+1 (0: not written yet), size
 	path  string
-	cache map[uint64]cached // recent small values by place, to compare without I/O
+	cache map[uint64][]byte // recent small values by place, to compare without I/O
 	bytes int               // bytes held by cache
 }
 
-// cached is a small stored value kept in memory.
-type cached struct {
-	off uint64 // offset of the value's bytes in the data section
-	b   []byte
-}
-
 const (
+	dedupSlot   = 32      // hash 8 + place 8 + size 8 + zero 8: a power of two for search
 	cacheValue  = 1 << 10 // values up to this size are cached
 	cacheBudget = 4 << 20 // the cache is emptied when it holds more
 )
@@ -67,7 +63,7 @@ func newDedup(dir string, it *extsort.Iter) (*dedup, error) {
 // returns the number of slots.
 func writeRepeated(f *os.File, it *extsort.Iter) (int64, error) {
 	w := bufio.NewWriter(f)
-	var slot [entrySize]byte
+	var slot [dedupSlot]byte
 	var n, seen int64
 	var prev uint64
 	for it.Next() {
@@ -98,32 +94,35 @@ func mapDedup(path string, n int64) (*dedup, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	e, err := memory.Slice[uint64](h.Memory().WithOrder(hostOrder), 0, 2*n)
+	words, err := memory.Slice[uint64](h.Memory().WithOrder(hostOrder), 0, n*dedupSlot/8)
 	if err != nil {
 		h.Close()
 		os.Remove(path)
 		return nil, err
 	}
-	return &dedup{h: h, w: h.Writable(), e: e, path: path, cache: map[uint64]cached{}}, nil
+	e := entries{w: words, shift: 2}
+	return &dedup{h: h, w: h.Writable(), e: e, path: path, cache: map[uint64][]byte{}}, nil
 }
 
 // find returns the slot of hash h, if h repeats.
 func (d *dedup) find(h uint64) (int, bool) {
 	n := d.e.len()
-	i := search(d.e, 0, n, int(mulHigh(h, uint64(n))), h)
+	i := search(d.e, 0, n, int(mulHigh(h, uint64(n))), h, true) // slots have distinct hashes
 	return i, i < n && d.e.hash(i) == h
 }
 
-// place returns where the first value of slot i was stored, if it was.
-func (d *dedup) place(i int) (uint64, bool) {
-	p := d.e.offset(i)
-	return p - 1, p != 0
+// place returns where the first value of slot i was stored and its size, if
+// it was.
+func (d *dedup) place(i int) (off uint64, size int64, ok bool) {
+	p := d.e.loc(i)
+	return p - 1, int64(le64(d.e.w[i<<2+2])), p != 0
 }
 
 // setPlace records where the first value of slot i was stored, and caches it
 // if it is small and in memory.
-func (d *dedup) setPlace(i int, vword uint64, off uint64, v value) {
-	d.w.PutUint64(int64(i)*entrySize+8, vword+1)
+func (d *dedup) setPlace(i int, off uint64, v value) {
+	d.w.PutUint64(int64(i)*dedupSlot+8, off+1)
+	d.w.PutUint64(int64(i)*dedupSlot+16, uint64(v.size))
 	if v.spool != nil || v.size > cacheValue {
 		return
 	}
@@ -131,7 +130,7 @@ func (d *dedup) setPlace(i int, vword uint64, off uint64, v value) {
 		clear(d.cache)
 		d.bytes = 0
 	}
-	d.cache[vword] = cached{off: off, b: append([]byte(nil), v.b...)}
+	d.cache[off] = append([]byte(nil), v.b...)
 	d.bytes += len(v.b)
 }
 

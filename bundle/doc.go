@@ -22,12 +22,16 @@
 //
 // Entries are sorted by the 64-bit xxHash of their key, with no empty slots.
 // A lookup reads a guide (the first entry of each range of hashes), guesses
-// the position by interpolating the hash within its range, reads the cache
-// line of the guess and, only when that line does not bracket the hash,
-// gallops from it and binary-searches the bracket; it lands on the first of
-// any entries with an equal hash. The index is [Exact] (keys stored and
-// compared), [Approximate] (hashes only: fixed-size entries, rare false
-// positives) or [Multi] (every value of a key).
+// the position by interpolating the hash within its range, reads the two
+// cache lines around the guess and, only when they do not bracket the hash,
+// gallops from them and binary-searches the bracket; it lands on the first of
+// any entries with an equal hash. Most entries are direct: they hold the key
+// (up to 16 bytes) and the value's offset and length, so that Get compares
+// the key and returns the value without reading anything but the index.
+// Records with longer keys or a meta area keep an entry that points to them.
+// The index is [Exact] (keys stored and compared), [Approximate] (hashes
+// only: fixed-size entries, rare false positives) or [Multi] (every value of
+// a key).
 //
 // # Reading
 //

@@ -228,14 +228,16 @@ func ExampleBundle_Info() {
 
 	info := b.Info()
 	fmt.Println(info.Keys, info.KeyBytes, info.ValueBytes, info.FileSize)
+	fmt.Println("direct entries:", info.Direct, "of", info.Records)
 	for _, s := range info.Sections {
 		fmt.Println(s.Name, s.Offset, s.Size)
 	}
 	// Output:
-	// 3 12 21 384
-	// data 256 39
-	// index 320 48
-	// guide 368 16
+	// 3 12 21 496
+	// direct entries: 3 of 3
+	// data 256 21
+	// index 384 96
+	// guide 480 16
 }
 
 func ExampleBundle_LoadIndex() {

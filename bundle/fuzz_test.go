@@ -11,10 +11,11 @@ import (
 )
 
 // fuzzKeys are looked up in every fuzzed bundle; the seeds hold them.
-var fuzzKeys = []string{"key-0", "key-1", "key-7", "key-12", "absent"}
+var fuzzKeys = []string{"key-0", "key-1", "key-7", "key-12", "a key over the inline width", "", "absent"}
 
-// fuzzSeeds returns small valid bundles of each kind, the starting points the
-// fuzzer mutates.
+// fuzzSeeds returns small valid bundles of each kind, with direct and
+// indirect entries, and the version 1 files of testdata, the starting points
+// the fuzzer mutates.
 func fuzzSeeds(f *testing.F) [][]byte {
 	f.Helper()
 	recs := []Record{
@@ -23,25 +24,41 @@ func fuzzSeeds(f *testing.F) [][]byte {
 		{Key: []byte("key-7"), Value: []byte("seven")},
 		{Key: []byte("key-12"), Meta: []byte("meta")},
 		{Key: []byte("key-7"), Value: []byte("another seven")},
+		{Key: []byte("a key over the inline width"), Value: []byte("value zero, long enough to dedup")},
 	}
+	long := []Record{{Key: []byte("a key over the inline width"), Value: []byte("v")}, {Key: []byte{}, Value: []byte("empty key")}}
 	var seeds [][]byte
-	for i, opts := range []Options{{}, {Index: Multi, Align: 1}, {Index: Approximate}} {
-		path := filepath.Join(f.TempDir(), string(rune('a'+i)))
-		_, err := BuildRecords(path, func(yield func(Record, error) bool) {
-			for _, r := range recs {
-				yield(r, nil)
-			}
-		}, &opts)
-		if err != nil {
-			f.Fatal(err)
+	for i, opts := range []Options{{}, {Index: Multi, Align: 1}, {Index: Approximate}, {Align: 2}} {
+		if i == 3 {
+			recs = long // 16-byte entries with an indirect and a direct entry
 		}
-		b, err := os.ReadFile(path)
+		seeds = append(seeds, seedFile(f, filepath.Join(f.TempDir(), "seed"), recs, opts))
+	}
+	for _, kind := range []string{"exact", "multi", "approximate"} {
+		b, err := os.ReadFile("testdata/v1-" + kind + ".bundle")
 		if err != nil {
 			f.Fatal(err)
 		}
 		seeds = append(seeds, b)
 	}
 	return seeds
+}
+
+// seedFile builds a bundle of recs and returns its bytes.
+func seedFile(f *testing.F, path string, recs []Record, opts Options) []byte {
+	_, err := BuildRecords(path, func(yield func(Record, error) bool) {
+		for _, r := range recs {
+			yield(r, nil)
+		}
+	}, &opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
 }
 
 // FuzzOpen opens mutated bundle files: every corruption must be an error
@@ -84,7 +101,9 @@ func exercise(t *testing.T, b *Bundle) {
 		}
 	}
 	for _, k := range fuzzKeys {
-		_, err := b.GetRecord([]byte(k))
+		_, err := b.Get([]byte(k))
+		check(err)
+		_, err = b.GetRecord([]byte(k))
 		check(err)
 		for _, err := range b.Values([]byte(k)) {
 			check(err)

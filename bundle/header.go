@@ -14,20 +14,18 @@ import (
 //	header         128 bytes at offset 0
 //	section table  32 bytes per section, right after the header
 //	data           the records, at a multiple of max(64, align)
-//	index          16-byte entries sorted by key hash, at a multiple of 64
+//	index          16- or 32-byte entries sorted by key hash, at a multiple of 128
 //	guide          8 bytes × (2^guideBits + 1), right after the index
 const (
-	magic            = "TMBUNDLE" // 8 bytes at offset 0
-	formatVersion    = 1          // the format this code writes
-	minReaderVersion = 1          // the oldest reader that can read what we write
-	readerVersion    = 1          // the newest format version this code reads fully
-	orderMark        = 0x0102     // read back as 0x0102 only in little-endian order
+	magic         = "TMBUNDLE" // 8 bytes at offset 0
+	formatVersion = 2          // the format this code writes: 2 added direct entries
+	readerVersion = 2          // the newest format version this code reads fully
+	orderMark     = 0x0102     // read back as 0x0102 only in little-endian order
 
 	headerSize   = 128 // fixed header, before the section table
 	sectionSize  = 32  // kind 4 + reserved 4 + offset 8 + size 8 + checksum 8
 	maxSections  = 16  // a table of at most 512 bytes
-	sectionAlign = 64  // data and index start on a cache line
-	entrySize    = 16  // hash 8 + record offset 8
+	sectionAlign = 64  // data starts on a cache line (the index on a window: indexAlign)
 	guideWord    = 8   // one uint64 per guide bucket boundary
 	maxGuideBits = 40  // 2^40 buckets: far beyond any file this format holds
 )
@@ -43,7 +41,8 @@ const (
 	hAlignLog    = 16  // uint8 log2 of the value alignment
 	hGuideBits   = 17  // uint8 guide bits
 	hSections    = 18  // uint16 number of sections
-	hReserved    = 20  // uint32, zero
+	hInlineKey   = 20  // uint8 inline key width of the entries: 0 or inlineKeyBytes (version 2)
+	hReserved    = 21  // [3]byte, zero
 	hFileSize    = 24  // uint64 size of the whole file
 	hRecords     = 32  // uint64 index entries
 	hKeys        = 40  // uint64 distinct keys
@@ -53,6 +52,7 @@ const (
 	hDeduped     = 72  // uint64 values stored as a reference to an identical one
 	hMetaBytes   = 80  // uint64 bytes of meta areas
 	hCollisions  = 88  // uint64 distinct keys whose hash equals the previous key's
+	hDirect      = 96  // uint64 direct entries (version 2; zero in version 1)
 	hChecksum    = 120 // uint64 xxHash64 of bytes [0,120) and the section table
 	checksummed  = hChecksum
 	flagMeta     = 1 << 0 // records carry a meta area
@@ -71,7 +71,7 @@ type section struct {
 
 // counts are the statistics a bundle's header carries.
 type counts struct {
-	records, keys, keyBytes, valueBytes, stored, deduped, metaBytes, collisions uint64
+	records, keys, keyBytes, valueBytes, stored, deduped, metaBytes, collisions, direct uint64
 }
 
 // header is the decoded header and section table.
@@ -81,12 +81,25 @@ type header struct {
 	flags              uint8
 	alignLog           uint8
 	guideBits          uint8
+	inlineKey          uint8 // bytes of key in an entry
 	fileSize           uint64
 	counts
 	sections []section
 }
 
 func (h *header) align() uint64 { return 1 << h.alignLog }
+
+// entrySize returns the size of the header's index entries.
+func (h *header) entrySize() uint64 { return entrySize(h.inlineKey) }
+
+// minReaderFor returns the oldest reader that can read a file with this
+// header: a version 1 reader reads indirect entries of 16 bytes only.
+func (h *header) minReaderFor() uint16 {
+	if h.direct > 0 || h.inlineKey > 0 {
+		return 2
+	}
+	return 1
+}
 
 // size returns the bytes of the header plus the section table.
 func (h *header) size() int { return headerSize + sectionSize*len(h.sections) }
@@ -103,6 +116,7 @@ func (h *header) encode() []byte {
 	b[hFlags] = h.flags
 	b[hAlignLog] = h.alignLog
 	b[hGuideBits] = h.guideBits
+	b[hInlineKey] = h.inlineKey
 	le.PutUint16(b[hSections:], uint16(len(h.sections)))
 	le.PutUint64(b[hFileSize:], h.fileSize)
 	for i, v := range h.counts.fields() {
@@ -121,7 +135,7 @@ func (h *header) encode() []byte {
 
 // fields lists the counts in header order, from hRecords on.
 func (c *counts) fields() []*uint64 {
-	return []*uint64{&c.records, &c.keys, &c.keyBytes, &c.valueBytes, &c.stored, &c.deduped, &c.metaBytes, &c.collisions}
+	return []*uint64{&c.records, &c.keys, &c.keyBytes, &c.valueBytes, &c.stored, &c.deduped, &c.metaBytes, &c.collisions, &c.direct}
 }
 
 // headerSum is the checksum of a header and section table b.
@@ -167,7 +181,7 @@ func decodeHeader(m memory.Memory) (header, error) {
 func (h *header) decodeFields(b []byte) {
 	le := binary.LittleEndian
 	h.kind = IndexKind(b[hIndexKind] - 1) // 0 wraps to 255, rejected by check
-	h.flags, h.alignLog, h.guideBits = b[hFlags], b[hAlignLog], b[hGuideBits]
+	h.flags, h.alignLog, h.guideBits, h.inlineKey = b[hFlags], b[hAlignLog], b[hGuideBits], b[hInlineKey]
 	h.fileSize = le.Uint64(b[hFileSize:])
 	for i, v := range h.counts.fields() {
 		*v = le.Uint64(b[hRecords+8*i:])
@@ -190,10 +204,12 @@ func (h *header) check(fileSize int64) error {
 		return corrupt("header: alignment 2^%d is over 4096", h.alignLog)
 	case h.guideBits > maxGuideBits:
 		return corrupt("header: %d guide bits", h.guideBits)
+	case h.inlineKey != 0 && (h.inlineKey != inlineKeyBytes || !h.kind.hasKeys()):
+		return corrupt("header: inline key width %d with index kind %s", h.inlineKey, h.kind)
 	case h.fileSize != uint64(fileSize):
 		return corrupt("header: file is %d bytes, the header says %d (truncated or extended)", fileSize, h.fileSize)
-	case h.keys > h.records:
-		return corrupt("header: %d keys for %d records", h.keys, h.records)
+	case h.keys > h.records || h.direct > h.records:
+		return corrupt("header: %d keys and %d direct entries for %d records", h.keys, h.direct, h.records)
 	}
 	return h.checkSections()
 }

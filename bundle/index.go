@@ -4,51 +4,45 @@ import (
 	"math/bits"
 )
 
-// The index is an array of entries sorted by the 64-bit hash of their key,
-// with no empty slots:
-//
-//	entry: hash uint64 | record offset uint64 (from the start of the data section)
-//
-// and a guide: for 2^guideBits buckets (the top guideBits bits of a hash),
-// the position of the first entry of each bucket, plus a last word equal to
-// the number of entries. The guide is a sampled cumulative distribution of the
-// hashes. A lookup of hash t
+// The index is an array of entries (entry.go) sorted by the 64-bit hash of
+// their key, with no empty slots, and a guide: for 2^guideBits buckets (the
+// top guideBits bits of a hash), the position of the first entry of each
+// bucket, plus a last word equal to the number of entries. The guide is a
+// sampled cumulative distribution of the hashes. A lookup of hash t
 //
 //  1. reads the bucket [lo, hi) of t from the guide,
 //  2. guesses t's position by interpolating t's remaining bits between lo and hi,
-//  3. reads the cache line of the guess (four entries): if it brackets t, the
-//     answer is found there without a branch on the hashes;
-//  4. otherwise gallops from that line (steps gallopStep, 2×, 4×, …) until a
-//     probe brackets t, and binary-searches the bracket,
+//  3. reads the window of the guess, the searchSpan bytes around it (eight
+//     16-byte entries or four 32-byte ones): if it brackets t, the answer is
+//     found there without a branch on the hashes;
+//  4. otherwise gallops from the window (steps of one window, then 2×, 4×, …)
+//     until a probe brackets t, and binary-searches the bracket,
 //
 // landing on the first entry whose hash is ≥ t: the first of any run of equal
-// hashes.
+// hashes. When no two entries have the same hash (unique), an entry equal to
+// t brackets it too, so a window that starts at t's entry answers at once.
 //
 // Without a guide (guideBits 0) step 2 interpolates over the whole array; the
-// guess is then off by about √n/2 entries for uniform hashes (1,600 entries,
-// 25 KB of index, at 10 million keys), so the gallop and binary search touch
-// a dozen cache lines. With about guideTarget entries per bucket the guess is
-// off by 2 or 3 entries, and a lookup touches one or two lines of the index
-// and one of the guide, 8 bytes per 32 keys.
+// guess is then off by about √n/2 entries for uniform hashes (1,600 entries at
+// 10 million keys), so the gallop and binary search touch a dozen cache lines.
+// With about guideTarget entries per bucket the guess is off by 2 or 3
+// entries, and a lookup touches one window of the index and one line of the
+// guide, 8 bytes per 32 keys. Denser guides (16 and 8 entries a bucket) and
+// windows of one and four lines measured slower at 10 million keys: the
+// guide falls out of the CPU caches, or the window costs more lines than it
+// saves searches.
 const (
-	guideTarget = 32 // entries per guide bucket on average
-	gallopStep  = 8  // first gallop step: two cache lines of 16-byte entries
-	lineEntries = 4  // entries in a 64-byte cache line; the index starts on one
+	guideTarget = 32  // entries per guide bucket on average
+	searchSpan  = 128 // bytes of the window: a pair of lines, which the CPU fetches together
+	indexAlign  = 128 // the index starts on a window
 )
-
-// entries is the index section viewed as words: entry i is words 2i (hash)
-// and 2i+1 (record offset), little-endian.
-type entries []uint64
-
-func (e entries) len() int            { return len(e) / 2 }
-func (e entries) hash(i int) uint64   { return le64(e[2*i]) }
-func (e entries) offset(i int) uint64 { return le64(e[2*i+1]) }
 
 // index is an entries array and its guide.
 type index struct {
-	e     entries
-	guide []uint64 // 2^bits+1 words, little-endian
-	bits  uint8
+	e      entries
+	guide  []uint64 // 2^bits+1 words, little-endian
+	bits   uint8
+	unique bool // no two entries have the same hash
 }
 
 // guideBitsFor returns how many guide bits suit n entries.
@@ -80,7 +74,7 @@ func (ix *index) find(t uint64) (int, error) {
 	}
 	frac := t << ix.bits // t's bits below the bucket's, as a fraction of the bucket
 	guess := lo + mulHigh(frac, hi-lo)
-	return search(ix.e, int(lo), int(hi), int(guess), t), nil
+	return search(ix.e, int(lo), int(hi), int(guess), t, ix.unique), nil
 }
 
 // guideError reports a guide bucket that does not fit the index. It is kept
@@ -98,24 +92,25 @@ func mulHigh(a, b uint64) uint64 {
 }
 
 // search returns the first i in [lo, hi) with e.hash(i) ≥ t, or hi if there
-// is none, given that the hashes are sorted.
+// is none, given that the hashes are sorted, and unique if so told.
 //
-// It first reads the cache line of the guess: when its first and last
-// entries bracket t, the answer is the count of its entries below t, taken
+// It first reads the window of the guess: when its first and last entries
+// bracket t, the answer is first plus the count of its entries below t, taken
 // without a branch on the hashes (a borrow added up), so that no branch waits
 // for the cache miss and mispredicts. Otherwise it gallops on from the side
 // of the answer and binary-searches.
-func search(e entries, lo, hi, guess int, t uint64) int {
+func search(e entries, lo, hi, guess int, t uint64, unique bool) int {
 	if lo >= hi {
 		return lo
 	}
 	guess = min(max(guess, lo), hi-1)
-	// The cache line of the guess: entries first to last.
-	first, last := max(guess&^(lineEntries-1), lo), min(guess|(lineEntries-1), hi-1)
+	// The window of the guess: entries first to last.
+	span := e.perSpan() - 1
+	first, last := max(guess&^span, lo), min(guess|span, hi-1)
 	hf, hl := e.hash(first), e.hash(last)
-	if hf < t && hl >= t { // the answer is in (first, last]: count the entries below t
-		n := first + 1
-		for i := first + 1; i < last; i++ {
+	if (hf < t || unique && hf == t) && hl >= t { // the answer is in [first, last]
+		n := first
+		for i := first; i < last; i++ {
 			_, below := bits.Sub64(e.hash(i), t, 0) // 1 if hash < t
 			n += int(below)
 		}
@@ -138,10 +133,10 @@ func search(e entries, lo, hi, guess int, t uint64) int {
 }
 
 // gallopRight brackets the answer, known to be past g (hash(g) < t), within
-// [lo, hi] by probing g+step, g+2·step, …
+// [lo, hi] by probing g+step, g+2·step, … from a step of one window.
 func gallopRight(e entries, g, end int, t uint64) (lo, hi int) {
 	prev := g
-	for step := gallopStep; ; step *= 2 {
+	for step := e.perSpan(); ; step *= 2 {
 		probe := g + step
 		if probe >= end {
 			return prev + 1, end
@@ -154,10 +149,10 @@ func gallopRight(e entries, g, end int, t uint64) (lo, hi int) {
 }
 
 // gallopLeft brackets the answer, known to be at g or before (hash(g) ≥ t),
-// within [lo, hi] by probing g-step, g-2·step, …
+// within [lo, hi] by probing g-step, g-2·step, … from a step of one window.
 func gallopLeft(e entries, start, g int, t uint64) (lo, hi int) {
 	prev := g
-	for step := gallopStep; ; step *= 2 {
+	for step := e.perSpan(); ; step *= 2 {
 		probe := g - step
 		if probe < start {
 			return start, prev

@@ -8,19 +8,21 @@ import (
 	"testing"
 )
 
-// entriesOf returns an index over sorted hashes, with a guide of guideBits.
-func entriesOf(hashes []uint64, guideBits uint8) index {
-	e := make(entries, 2*len(hashes))
+// entriesOf returns an index over sorted hashes, with a guide of guideBits,
+// in entries of inline key width inline; it is unique if no two hashes are
+// equal.
+func entriesOf(hashes []uint64, guideBits, inline uint8) index {
+	e := newEntries(make([]uint64, len(hashes)*int(entrySize(inline))/8), inline)
 	g := newGuideBuilder(guideBits)
 	for i, h := range hashes {
-		e[2*i] = le64(h)
+		e.w[i<<e.shift] = le64(h)
 		g.add(h)
 	}
 	guide := g.finish()
 	for i := range guide {
 		guide[i] = le64(guide[i])
 	}
-	return index{e: e, guide: guide, bits: guideBits}
+	return index{e: e, guide: guide, bits: guideBits, unique: len(slices.Compact(slices.Clone(hashes))) == len(hashes)}
 }
 
 // wantFind is what find must return: sort.Search's lower bound.
@@ -43,11 +45,13 @@ func TestFindMatchesSortSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, bits := range []uint8{0, 1, 4, guideBitsFor(int64(len(tt.hashes)))} {
-			ix := entriesOf(tt.hashes, bits)
-			for _, target := range targets(tt.hashes) {
-				got, err := ix.find(target)
-				if want := wantFind(tt.hashes, target); err != nil || got != want {
-					t.Fatalf("%s, %d guide bits: find(%#x) = %d, %v; want %d", tt.name, bits, target, got, err, want)
+			for _, inline := range []uint8{0, inlineKeyBytes} {
+				ix := entriesOf(tt.hashes, bits, inline)
+				for _, target := range targets(tt.hashes) {
+					got, err := ix.find(target)
+					if want := wantFind(tt.hashes, target); err != nil || got != want {
+						t.Fatalf("%s, %d guide bits, inline %d: find(%#x) = %d, %v; want %d", tt.name, bits, inline, target, got, err, want)
+					}
 				}
 			}
 		}
@@ -98,7 +102,7 @@ func TestGuideBits(t *testing.T) {
 }
 
 func TestFindReportsGuidePastTheEnd(t *testing.T) {
-	ix := entriesOf([]uint64{1, 2, 3}, 1)
+	ix := entriesOf([]uint64{1, 2, 3}, 1, 0)
 	ix.guide[1] = le64(10)
 	if _, err := ix.find(5); err == nil {
 		t.Fatal("find accepted a guide word past the last entry")
@@ -107,7 +111,7 @@ func TestFindReportsGuidePastTheEnd(t *testing.T) {
 
 // FuzzFind checks find against sort.Search on sorted arrays with duplicates:
 // data is read as 16-bit steps between hashes (zero steps make duplicates,
-// the shift spreads or crowds them), for any guide size.
+// the shift spreads or crowds them), for any guide size and both entry sizes.
 func FuzzFind(f *testing.F) {
 	f.Add([]byte{1, 0, 0, 0, 5, 0}, uint64(1), uint8(0), uint8(2))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 255, 255}, uint64(0), uint8(50), uint8(3))
@@ -123,11 +127,13 @@ func FuzzFind(f *testing.F) {
 		if !slices.IsSorted(hashes) { // the steps overflowed
 			slices.Sort(hashes)
 		}
-		ix := entriesOf(hashes, bits%12)
-		for _, target := range append(targets(hashes), target) {
-			got, err := ix.find(target)
-			if want := wantFind(hashes, target); err != nil || got != want {
-				t.Fatalf("find(%#x) = %d, %v; want %d (hashes %x)", target, got, err, want, hashes)
+		for _, inline := range []uint8{0, inlineKeyBytes} {
+			ix := entriesOf(hashes, bits%12, inline)
+			for _, target := range append(targets(hashes), target) {
+				got, err := ix.find(target)
+				if want := wantFind(hashes, target); err != nil || got != want {
+					t.Fatalf("inline %d: find(%#x) = %d, %v; want %d (hashes %x)", inline, target, got, err, want, hashes)
+				}
 			}
 		}
 	})

@@ -13,10 +13,16 @@ type Info struct {
 	Deduped     int64 // values stored as a reference to an identical one
 	MetaBytes   int64 // bytes of the meta areas
 	Collisions  int64 // distinct keys whose hash equals the previous key's
-	Align       int   // alignment of inline values
-	GuideBits   int   // the guide has 2^GuideBits buckets
-	FileSize    int64
-	Sections    []SectionInfo
+	// Direct is the number of direct entries: entries that hold their key
+	// (up to InlineKey bytes) and their value's place, so that Get reads no
+	// record. Records with a meta area, a longer key or a value of 256 KiB
+	// or more have an entry that points to their record instead.
+	Direct    int64
+	InlineKey int // bytes of key an index entry holds: 0 or 16
+	Align     int // alignment of inline values
+	GuideBits int // the guide has 2^GuideBits buckets
+	FileSize  int64
+	Sections  []SectionInfo
 }
 
 // SectionInfo is one section of the file.
@@ -33,6 +39,7 @@ func (h *header) info() Info {
 		Records: int64(h.records), Keys: int64(h.keys), KeyBytes: int64(h.keyBytes),
 		ValueBytes: int64(h.valueBytes), StoredBytes: int64(h.stored), Deduped: int64(h.deduped),
 		MetaBytes: int64(h.metaBytes), Collisions: int64(h.collisions),
+		Direct: int64(h.direct), InlineKey: int(h.inlineKey),
 		Align: int(h.align()), GuideBits: int(h.guideBits), FileSize: int64(h.fileSize),
 	}
 	for _, s := range h.sections {

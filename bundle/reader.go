@@ -25,6 +25,7 @@ type Bundle struct {
 	hdr    header
 	lay    layout
 	data   []byte // the data section
+	index  []byte // the index section, where direct entries keep their keys
 	ix     index
 	path   string
 	closed atomic.Bool
@@ -56,14 +57,18 @@ func newBundle(m memory.Memory, path string) (*Bundle, error) {
 	b := &Bundle{mem: m, hdr: hdr, lay: hdr.layout(), path: path}
 	data, index, guide := hdr.find(sectionData), hdr.find(sectionIndex), hdr.find(sectionGuide)
 	b.data = m.Bytes(int64(data.off), int64(data.size))
+	b.index = m.Bytes(int64(index.off), int64(index.size))
 	words := m.WithOrder(hostOrder)
-	if b.ix.e, err = memory.Slice[uint64](words, int64(index.off), int64(2*hdr.records)); err != nil {
+	ew, err := memory.Slice[uint64](words, int64(index.off), int64(index.size/8))
+	if err != nil {
 		return nil, corrupt("section index: %v", err)
 	}
+	b.ix.e = newEntries(ew, hdr.inlineKey)
 	if b.ix.guide, err = memory.Slice[uint64](words, int64(guide.off), int64(guide.size/guideWord)); err != nil {
 		return nil, corrupt("section guide: %v", err)
 	}
 	b.ix.bits = hdr.guideBits
+	b.ix.unique = hdr.kind != Multi && hdr.collisions == 0
 	return b, nil
 }
 
@@ -92,6 +97,9 @@ func (b *Bundle) Info() Info { return b.hdr.info() }
 // mapping (no copy, no allocation) and is valid until Close. In a multi bundle
 // it is the first value added for the key; in an approximate bundle a key that
 // was never added may, rarely, find another key's value (see Approximate).
+//
+// A direct entry (entry.go) holds the key and the value's place, so that Get
+// reads only the index; other entries lead it to their record.
 func (b *Bundle) Get(key []byte) ([]byte, error) {
 	if b.closed.Load() {
 		return nil, ErrClosed
@@ -101,53 +109,41 @@ func (b *Bundle) Get(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	k := inlineOf(key)
 	for e := b.ix.e; i < e.len() && e.hash(i) == h; i++ {
-		if v, ok, err := b.valueIf(key, e.offset(i)); ok || err != nil {
-			return v, err
+		loc := e.loc(i)
+		if loc&locDirect == 0 {
+			if v, ok, err := b.valueIf(key, loc); ok || err != nil {
+				return v, err
+			}
+		} else if !b.lay.keys || e.holds(i, loc, &k) {
+			return b.directValue(loc)
 		}
 	}
 	return nil, ErrNotFound
 }
 
-// valueIf returns the value of the record at off if the record's key is key
-// (always, without keys). It decodes the common record (a key under 128
-// bytes, no meta area, an inline value under 8 KiB) inline and leaves the
-// rest to the general decoder.
-func (b *Bundle) valueIf(key []byte, off uint64) (v []byte, ok bool, err error) {
-	d, pos := b.data, off
-	if b.lay.keys {
-		if off >= uint64(len(d)) || d[off] >= 0x80 {
-			return b.valueIfSlow(key, off)
-		}
-		end := off + 1 + uint64(d[off])
-		if end > uint64(len(d)) {
-			return b.valueIfSlow(key, off)
-		}
-		if string(d[off+1:end]) != string(key) {
-			return nil, false, nil
-		}
-		pos = end
+// directValue returns the value of a direct entry.
+func (b *Bundle) directValue(loc uint64) ([]byte, error) {
+	off, n := locValue(loc)
+	if d := b.data; off <= uint64(len(d)) && n <= uint64(len(d))-off {
+		return d[off : off+n : off+n], nil
 	}
-	if b.lay.meta || pos >= uint64(len(d)) || d[pos]&1 == 1 {
-		return b.valueIfSlow(key, off)
-	}
-	w, next := uint64(d[pos]), pos+1 // a one- or two-byte vword
-	if w >= 0x80 {
-		if next >= uint64(len(d)) || d[next] >= 0x80 {
-			return b.valueIfSlow(key, off)
-		}
-		w, next = w&0x7f|uint64(d[next])<<7, next+1
-	}
-	at, n := alignUp(next, b.lay.align), w>>1
-	if at > uint64(len(d)) || n > uint64(len(d))-at {
-		return b.valueIfSlow(key, off)
-	}
-	return d[at : at+n : at+n], true, nil
+	return nil, directError(loc)
 }
 
-// valueIfSlow is valueIf through the general decoder, which also reports
-// corruption.
-func (b *Bundle) valueIfSlow(key []byte, off uint64) ([]byte, bool, error) {
+// directError reports a direct entry whose value lies outside the data
+// section. It is kept out of directValue, on the path of every Get.
+//
+//go:noinline
+func directError(loc uint64) error {
+	off, n := locValue(loc)
+	return corrupt("section index: a direct entry's value of %d bytes at %d runs past the data section", n, off)
+}
+
+// valueIf returns the value of the record at off if the record's key is key
+// (always, without keys).
+func (b *Bundle) valueIf(key []byte, off uint64) ([]byte, bool, error) {
 	k, pos, err := b.lay.key(b.data, off)
 	if err != nil || (b.lay.keys && !bytes.Equal(k, key)) {
 		return nil, false, err
@@ -159,40 +155,50 @@ func (b *Bundle) valueIfSlow(key []byte, off uint64) ([]byte, bool, error) {
 // GetRecord returns the record of key, with its meta area, or ErrNotFound.
 // Its slices are valid until Close.
 func (b *Bundle) GetRecord(key []byte) (Record, error) {
-	return b.lookup(key, xxhash.Sum64(key))
-}
-
-// lookup finds the first record of key, whose hash is h.
-func (b *Bundle) lookup(key []byte, h uint64) (Record, error) {
 	if b.closed.Load() {
 		return Record{}, ErrClosed
 	}
+	h := xxhash.Sum64(key)
 	i, err := b.ix.find(h)
 	if err != nil {
 		return Record{}, err
 	}
 	for n := b.ix.e.len(); i < n && b.ix.e.hash(i) == h; i++ {
-		k, pos, err := b.lay.key(b.data, b.ix.e.offset(i))
-		if err != nil {
-			return Record{}, err
+		r, err := b.record(i)
+		if err != nil || !b.lay.keys || bytes.Equal(r.Key, key) {
+			return r, err
 		}
-		if b.lay.keys && !bytes.Equal(k, key) {
-			continue
-		}
-		meta, v, err := b.lay.rest(b.data, pos)
-		return Record{Key: k, Value: v, Meta: meta}, err
 	}
 	return Record{}, ErrNotFound
 }
 
 // record decodes the record of entry i.
 func (b *Bundle) record(i int) (Record, error) {
-	k, pos, err := b.lay.key(b.data, b.ix.e.offset(i))
+	loc := b.ix.e.loc(i)
+	if loc&locDirect != 0 {
+		return b.directRecord(i, loc)
+	}
+	k, pos, err := b.lay.key(b.data, loc)
 	if err != nil {
 		return Record{}, err
 	}
 	meta, v, err := b.lay.rest(b.data, pos)
 	return Record{Key: k, Value: v, Meta: meta}, err
+}
+
+// directRecord decodes direct entry i, whose loc is loc: its key is in the
+// entry, its value in the data section, and it has no meta area.
+func (b *Bundle) directRecord(i int, loc uint64) (Record, error) {
+	v, err := b.directValue(loc)
+	if err != nil || !b.lay.keys {
+		return Record{Value: v}, err
+	}
+	n := locKeyLen(loc)
+	if n > uint64(b.hdr.inlineKey) {
+		return Record{}, corrupt("section index: entry %d holds a key of %d bytes, over the inline width %d", i, n, b.hdr.inlineKey)
+	}
+	at := uint64(i)*b.hdr.entrySize() + entryHead
+	return Record{Key: b.index[at : at+n : at+n], Value: v}, nil
 }
 
 // Load asks the kernel to read the whole file into RAM and waits until it is
@@ -206,13 +212,14 @@ func (b *Bundle) Load() error {
 
 // LoadIndex brings only the index and the guide into RAM: they are much
 // smaller than the data, and with them resident a lookup waits for the disk at
-// most once, for its record.
+// most once, for its record, and not at all for a direct entry's value until
+// the value's bytes are read.
 func (b *Bundle) LoadIndex() error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
 	var sink uint64
-	for _, words := range [][]uint64{b.ix.e, b.ix.guide} {
+	for _, words := range [][]uint64{b.ix.e.w, b.ix.guide} {
 		for i := 0; i < len(words); i += 512 { // one word per 4 KiB page
 			sink += words[i]
 		}

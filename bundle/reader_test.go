@@ -48,7 +48,7 @@ func TestOpenRejectsBadHeaders(t *testing.T) {
 		{"section table bit flip", func(b []byte) []byte { b[128+16] ^= 1; return b }, bundle.ErrCorrupt, "header: checksum"},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, bundle.ErrCorrupt, "truncated"},
 		{"extended", func(b []byte) []byte { return append(b, 0) }, bundle.ErrCorrupt, "truncated or extended"},
-		{"newer reader needed", func(b []byte) []byte { b[10] = 2; return b }, bundle.ErrVersion, "reader of version 2"},
+		{"newer reader needed", func(b []byte) []byte { b[10] = 3; return b }, bundle.ErrVersion, "reader of version 3"},
 		{"big-endian mark", func(b []byte) []byte { b[12], b[13] = b[13], b[12]; return b }, bundle.ErrCorrupt, "byte order"},
 	}
 	for _, tt := range tests {
@@ -157,8 +157,8 @@ func TestConcurrentReaders(t *testing.T) {
 func TestInfo(t *testing.T) {
 	recs := []rec{{"a", "1", "m"}, {"bb", "22", ""}, {"a", "333", ""}}
 	info := open(t, build(t, &bundle.Options{Index: bundle.Multi, Align: 1}, recs)).Info()
-	want := bundle.Info{Index: bundle.Multi, Version: 1, MinReader: 1, Records: 3, Keys: 2, KeyBytes: 3,
-		ValueBytes: 6, StoredBytes: 6, MetaBytes: 1, Align: 1}
+	want := bundle.Info{Index: bundle.Multi, Version: 2, MinReader: 2, Records: 3, Keys: 2, KeyBytes: 3,
+		ValueBytes: 6, StoredBytes: 6, MetaBytes: 1, Direct: 2, InlineKey: 16, Align: 1}
 	got := info
 	got.FileSize, got.Sections = 0, nil
 	if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -73,10 +73,10 @@ func (h *header) checkShapes() error {
 	switch {
 	case data.off%max(h.align(), sectionAlign) != 0:
 		return corrupt("section data: offset %d is not aligned to %d", data.off, h.align())
-	case index.off%entrySize != 0:
-		return corrupt("section index: offset %d is not aligned to %d", index.off, entrySize)
-	case h.records > index.size/entrySize || index.size != h.records*entrySize:
-		return corrupt("section index: %d bytes for %d entries", index.size, h.records)
+	case index.off%h.entrySize() != 0:
+		return corrupt("section index: offset %d is not aligned to %d", index.off, h.entrySize())
+	case h.records > index.size/h.entrySize() || index.size != h.records*h.entrySize():
+		return corrupt("section index: %d bytes for %d entries of %d bytes", index.size, h.records, h.entrySize())
 	case guide.off%guideWord != 0:
 		return corrupt("section guide: offset %d is not aligned to %d", guide.off, guideWord)
 	case guide.size != (uint64(1)<<h.guideBits+1)*guideWord:

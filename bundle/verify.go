@@ -33,9 +33,10 @@ func (b *Bundle) Verify() error {
 func (b *Bundle) verifyRecords() error {
 	var c counts
 	var prev Record
+	var end uint64 // the end of the data written before the current entry's
 	for i := range b.ix.e.len() {
 		h := b.ix.e.hash(i)
-		r, ref, err := b.verifyRecord(i, h)
+		r, ref, err := b.verifyRecord(i, h, &end)
 		if err != nil {
 			return err
 		}
@@ -52,6 +53,9 @@ func (b *Bundle) verifyRecords() error {
 			c.collisions++
 		}
 		c.count(r, ref)
+		if b.ix.e.loc(i)&locDirect != 0 {
+			c.direct++
+		}
 		prev = r
 	}
 	c.records = uint64(b.ix.e.len())
@@ -59,27 +63,74 @@ func (b *Bundle) verifyRecords() error {
 }
 
 // verifyRecord decodes the record of entry i, whose hash is h, checking that
-// entries are in order and keys match their hash.
-func (b *Bundle) verifyRecord(i int, h uint64) (Record, bool, error) {
+// entries are in order and keys match their hash. It reports whether the
+// value refers to an earlier copy, and moves end past the entry's data.
+func (b *Bundle) verifyRecord(i int, h uint64, end *uint64) (Record, bool, error) {
 	if i > 0 && h < b.ix.e.hash(i-1) {
 		return Record{}, false, corrupt("section index: entry %d is out of order", i)
 	}
-	k, pos, err := b.lay.key(b.data, b.ix.e.offset(i))
+	var r Record
+	var ref bool
+	var err error
+	if loc := b.ix.e.loc(i); loc&locDirect != 0 {
+		r, ref, err = b.verifyDirect(i, loc, end)
+	} else {
+		r, ref, err = b.verifyIndirect(loc, end)
+	}
+	if err == nil && b.lay.keys && xxhash.Sum64(r.Key) != h {
+		return Record{}, false, corrupt("section data: the key of entry %d does not hash to the entry's hash", i)
+	}
+	return r, ref, err
+}
+
+// verifyDirect decodes direct entry i and checks what Get relies on: the key
+// zero-padded (none in an approximate bundle), the value aligned. A value
+// that starts before end refers to an earlier copy.
+func (b *Bundle) verifyDirect(i int, loc uint64, end *uint64) (Record, bool, error) {
+	r, err := b.directRecord(i, loc)
 	if err != nil {
 		return Record{}, false, err
 	}
-	if b.lay.keys && xxhash.Sum64(k) != h {
-		return Record{}, false, corrupt("section data: the key of entry %d does not hash to the entry's hash", i)
+	if !b.lay.keys && locKeyLen(loc) != 0 {
+		return Record{}, false, corrupt("section index: entry %d holds a key length in a bundle without keys", i)
 	}
-	var meta []byte
-	if b.lay.meta {
-		var ok bool
-		if meta, pos, ok = lenPrefixed(b.data, pos); !ok {
-			return Record{}, false, corrupt("section data: meta of entry %d runs past the section", i)
+	at := uint64(i)*b.hdr.entrySize() + entryHead + uint64(len(r.Key))
+	if b.hdr.inlineKey > 0 && !allZero(b.index[at:at+uint64(b.hdr.inlineKey)-uint64(len(r.Key))]) {
+		return Record{}, false, corrupt("section index: entry %d: the bytes after its key are not zero", i)
+	}
+	off, n := locValue(loc)
+	if off%b.lay.align != 0 {
+		return Record{}, false, corrupt("section index: entry %d: value at %d is not aligned to %d", i, off, b.lay.align)
+	}
+	ref := off < *end
+	if !ref {
+		*end = off + n
+	}
+	return r, ref, nil
+}
+
+// verifyIndirect decodes the record at off, moving end past it.
+func (b *Bundle) verifyIndirect(off uint64, end *uint64) (Record, bool, error) {
+	k, pos, err := b.lay.key(b.data, off)
+	if err != nil {
+		return Record{}, false, err
+	}
+	meta, pos, err := b.lay.meta(b.data, pos)
+	if err != nil {
+		return Record{}, false, err
+	}
+	v, ref, recordEnd, err := b.lay.value(b.data, pos)
+	*end = max(*end, recordEnd)
+	return Record{Key: k, Value: v, Meta: meta}, ref, err
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
 		}
 	}
-	v, ref, err := b.lay.value(b.data, pos)
-	return Record{Key: k, Value: v, Meta: meta}, ref, err
+	return true
 }
 
 // count adds one record's sizes to c.
@@ -100,7 +151,7 @@ func (b *Bundle) compareCounts(c counts) error {
 	if !b.lay.keys {
 		c.keys, c.keyBytes, c.collisions = want.keys, want.keyBytes, want.collisions
 	}
-	names := []string{"records", "keys", "key bytes", "value bytes", "stored value bytes", "deduplicated values", "meta bytes", "collisions"}
+	names := []string{"records", "keys", "key bytes", "value bytes", "stored value bytes", "deduplicated values", "meta bytes", "collisions", "direct entries"}
 	got, exp := c.fields(), want.fields()
 	for i, name := range names {
 		if *got[i] != *exp[i] {

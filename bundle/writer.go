@@ -36,8 +36,9 @@ type fileWriter struct {
 	started bool
 }
 
-// newFileWriter starts a bundle at path for at most maxRecords records.
-func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, dd *dedup) (*fileWriter, error) {
+// newFileWriter starts a bundle at path for at most maxRecords records, with
+// entries of inline key width inline.
+func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, inline uint8, dd *dedup) (*fileWriter, error) {
 	out, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("bundle: creating output: %w", err)
@@ -49,7 +50,7 @@ func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, dd *d
 		return nil, fmt.Errorf("bundle: creating index file: %w", err)
 	}
 	w := &fileWriter{path: path, out: out, idxFile: idxFile, dd: dd, scratch: make([]byte, 64<<10)}
-	w.hdr = header{version: formatVersion, minReader: minReaderVersion, kind: o.Index,
+	w.hdr = header{version: formatVersion, kind: o.Index, inlineKey: inline,
 		alignLog: uint8(bits.TrailingZeros(uint(o.Align))), guideBits: guideBitsFor(maxRecords)}
 	if hasMeta {
 		w.hdr.flags |= flagMeta
@@ -72,26 +73,89 @@ func (w *fileWriter) dataOffset() uint64 {
 // order: by key hash, then key.
 func (w *fileWriter) add(h uint64, key, meta []byte, v value, vhash uint64) error {
 	w.count(h, key)
+	w.hdr.valueBytes += uint64(v.size)
+	w.hdr.metaBytes += uint64(len(meta))
+	var loc uint64
+	var err error
+	if w.direct(key, meta, v) {
+		loc, err = w.writeDirect(key, v, vhash)
+	} else {
+		loc, err = w.writeRecord(key, meta, v, vhash)
+	}
+	if err != nil {
+		return err
+	}
+	w.writeEntry(h, loc, key)
+	w.guide.add(h)
+	w.hdr.records++
+	return w.data.err
+}
+
+// direct reports whether the record gets a direct entry (entry.go).
+func (w *fileWriter) direct(key, meta []byte, v value) bool {
+	keyFits := !w.lay.keys || len(key) <= int(w.hdr.inlineKey)
+	return keyFits && len(meta) == 0 && v.size <= maxDirectValue &&
+		alignUp(w.data.offset(), w.lay.align) <= maxDirectOff
+}
+
+// writeDirect stores the value of a direct entry (or finds an identical one
+// stored before) and returns the entry's loc.
+func (w *fileWriter) writeDirect(key []byte, v value, vhash uint64) (uint64, error) {
+	w.hdr.direct++
+	keyLen := len(key)
+	if !w.lay.keys {
+		keyLen = 0
+	}
+	prev, found, slot, err := w.earlier(v, vhash)
+	if err != nil {
+		return 0, err
+	}
+	if found {
+		w.hdr.deduped++
+		return directLoc(keyLen, uint64(v.size), prev), nil
+	}
+	w.data.pad(w.lay.align)
+	off := w.data.offset()
+	return directLoc(keyLen, uint64(v.size), off), w.store(v, slot)
+}
+
+// writeRecord writes the whole record of an indirect entry and returns the
+// entry's loc: the record's offset.
+func (w *fileWriter) writeRecord(key, meta []byte, v value, vhash uint64) (uint64, error) {
 	off := w.data.offset()
 	if w.lay.keys {
 		w.putUvarint(uint64(len(key)))
 		w.data.write(key)
 	}
-	if w.lay.meta {
+	if w.lay.hasMeta {
 		w.putUvarint(uint64(len(meta)))
 		w.data.write(meta)
-		w.hdr.metaBytes += uint64(len(meta))
 	}
-	if err := w.writeValue(v, vhash); err != nil {
-		return err
+	prev, found, slot, err := w.earlier(v, vhash)
+	if err != nil {
+		return 0, err
 	}
-	var e [entrySize]byte
+	if found {
+		n := binary.PutUvarint(w.head[:], uint64(v.size)<<1|1)
+		n += binary.PutUvarint(w.head[n:], prev)
+		w.data.write(w.head[:n])
+		w.hdr.deduped++
+		return off, nil
+	}
+	w.putUvarint(uint64(v.size) << 1)
+	w.data.pad(w.lay.align)
+	return off, w.store(v, slot)
+}
+
+// writeEntry writes the index entry of a record.
+func (w *fileWriter) writeEntry(h, loc uint64, key []byte) {
+	var e [entryHead + inlineKeyBytes]byte
 	binary.LittleEndian.PutUint64(e[:8], h)
-	binary.LittleEndian.PutUint64(e[8:], off)
-	w.idx.write(e[:])
-	w.guide.add(h)
-	w.hdr.records++
-	return w.data.err
+	binary.LittleEndian.PutUint64(e[8:], loc)
+	if loc&locDirect != 0 && w.lay.keys {
+		copy(e[entryHead:], key)
+	}
+	w.idx.write(e[:w.hdr.entrySize()])
 }
 
 // count updates the key counts for a record of key hash h.
@@ -112,63 +176,45 @@ func (w *fileWriter) putUvarint(x uint64) {
 	w.data.write(w.head[:binary.PutUvarint(w.head[:], x)])
 }
 
-// writeValue writes the value part of a record: a reference to an identical
-// value stored earlier, or the value itself.
-func (w *fileWriter) writeValue(v value, vhash uint64) error {
-	w.hdr.valueBytes += uint64(v.size)
-	vword := w.data.offset()
-	slot, repeated := -1, false
-	if w.dd != nil && v.size >= minDedup {
-		slot, repeated = w.dd.find(vhash)
+// earlier looks v up in the dedup table. It returns the offset of an
+// identical value stored before (found), or else the dedup slot in which to
+// record v's place once it is stored (-1 for none: v's hash does not repeat,
+// or another value with the same hash holds the slot).
+func (w *fileWriter) earlier(v value, vhash uint64) (off uint64, found bool, slot int, err error) {
+	if w.dd == nil || v.size < minDedup {
+		return 0, false, -1, nil
 	}
-	if repeated {
-		if place, ok := w.dd.place(slot); ok {
-			valueOff, same, err := w.sameValue(place, v)
-			if err != nil || same {
-				return w.writeRef(v, valueOff, err)
-			}
-			repeated = false // a hash collision: store this one too
-		}
+	slot, repeated := w.dd.find(vhash)
+	if !repeated {
+		return 0, false, -1, nil
 	}
-	w.putUvarint(uint64(v.size) << 1)
-	w.data.pad(w.lay.align)
-	off := w.data.offset()
-	if repeated {
-		w.dd.setPlace(slot, vword, off, v)
+	place, size, stored := w.dd.place(slot)
+	if !stored {
+		return 0, false, slot, nil
+	}
+	if size != v.size {
+		return 0, false, -1, nil // a hash collision: store this one too
+	}
+	same, err := w.sameValue(place, v)
+	return place, same, -1, err
+}
+
+// sameValue reports whether the value of v.size bytes stored at off equals v.
+func (w *fileWriter) sameValue(off uint64, v value) (bool, error) {
+	if c, ok := w.dd.cache[off]; ok && v.spool == nil {
+		return bytes.Equal(c, v.b), nil
+	}
+	return w.data.equalAt(off, v, w.scratch)
+}
+
+// store writes the bytes of v at the current offset, which the caller has
+// aligned, and records their place in dedup slot slot (unless -1).
+func (w *fileWriter) store(v value, slot int) error {
+	if slot >= 0 {
+		w.dd.setPlace(slot, w.data.offset(), v)
 	}
 	w.hdr.stored += uint64(v.size)
 	return v.writeTo(w.data, w.scratch)
-}
-
-// writeRef writes a reference to the identical value at valueOff.
-func (w *fileWriter) writeRef(v value, valueOff uint64, err error) error {
-	if err != nil {
-		return err
-	}
-	n := binary.PutUvarint(w.head[:], uint64(v.size)<<1|1)
-	n += binary.PutUvarint(w.head[n:], valueOff)
-	w.data.write(w.head[:n])
-	w.hdr.deduped++
-	return nil
-}
-
-// sameValue reports whether the value stored with its value header at place
-// equals v, and where its bytes are.
-func (w *fileWriter) sameValue(place uint64, v value) (uint64, bool, error) {
-	if c, ok := w.dd.cache[place]; ok && v.spool == nil {
-		return c.off, bytes.Equal(c.b, v.b), nil
-	}
-	head := w.head[:min(uint64(len(w.head)), w.data.offset()-place)]
-	if err := w.data.readAt(head, place); err != nil {
-		return 0, false, err
-	}
-	vw, next, ok := uvarint(head, 0)
-	if !ok || vw&1 == 1 || int64(vw>>1) != v.size {
-		return 0, false, nil
-	}
-	off := alignUp(place+next, w.lay.align)
-	same, err := w.data.equalAt(off, v, w.scratch)
-	return off, same, err
 }
 
 // finish places the index and guide after the data, writes the header, syncs
@@ -178,7 +224,7 @@ func (w *fileWriter) finish() (header, error) {
 		return w.hdr, err
 	}
 	data := section{kind: sectionData, off: w.dataOffset(), size: w.data.offset(), sum: w.data.sum.Sum64()}
-	index := section{kind: sectionIndex, off: alignUp(data.off+data.size, sectionAlign), size: w.idx.offset(), sum: w.idx.sum.Sum64()}
+	index := section{kind: sectionIndex, off: alignUp(data.off+data.size, indexAlign), size: w.idx.offset(), sum: w.idx.sum.Sum64()}
 	if err := w.copyIndex(int64(index.off)); err != nil {
 		return w.hdr, err
 	}
@@ -186,6 +232,7 @@ func (w *fileWriter) finish() (header, error) {
 	gs := section{kind: sectionGuide, off: index.off + index.size, size: uint64(len(guide)), sum: xxhash.Sum64(guide)}
 	w.hdr.sections = []section{data, index, gs}
 	w.hdr.fileSize = gs.off + gs.size
+	w.hdr.minReader = w.hdr.minReaderFor()
 	if _, err := w.out.WriteAt(guide, int64(gs.off)); err != nil {
 		return w.hdr, fmt.Errorf("bundle: writing guide: %w", err)
 	}

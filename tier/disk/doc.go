@@ -51,8 +51,12 @@
 //
 // # Reads
 //
-// Reads use pread on open segment files, not mmap: a file that shrinks
-// under a mapping turns a read into SIGBUS, a crash instead of an error.
+// Reads copy values out of read-only shared mappings of the segment files,
+// made at a segment's first read, and verify them. A file that shrinks under
+// a mapping would turn a read into SIGBUS; reads catch that fault, so such a
+// value is tier.ErrCorrupt, not a crash. The pages that reads touch count
+// in the process's RSS as shared file pages, which the kernel reclaims as it
+// reclaims any page cache. Files that cannot be mapped are read with pread.
 // Reads run concurrently with writes and with compaction: a compacted
 // segment stays open until its last reader is done (its name is already
 // gone). [Store.View] lends a pooled buffer that is valid only during its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tiermem/tiermem/internal/vfs"
@@ -103,6 +104,9 @@ type segment struct {
 	sealed     atomic.Bool   // takes no more appends
 	hinted     atomic.Bool   // its hint file is written
 	retired    atomic.Bool   // compacted away: no longer in the registry
+
+	mapOnce sync.Once
+	mapped  []byte // the file mapped read-only by mapping; nil until then, or if it cannot be mapped
 }
 
 func newSegment(id uint64, file vfs.File, size int64, compacted bool) *segment {
@@ -118,11 +122,29 @@ func newSegment(id uint64, file vfs.File, size int64, compacted bool) *segment {
 // lock of an index shard with an entry that points at g.
 func (g *segment) acquire() { g.refs.Add(1) }
 
-// release drops a reference and closes the file after the last one.
+// release drops a reference and, after the last one, unmaps and closes
+// the file.
 func (g *segment) release() {
 	if g.refs.Add(-1) == 0 {
+		if g.mapped != nil {
+			vfs.Unmap(g.mapped)
+		}
 		g.file.Close()
 	}
+}
+
+// mapping returns g's file mapped read-only, made at the first call: length
+// bytes or the segment's size if larger, so that the active segment's later
+// records fall inside it too (the mapping sees them as they are written).
+// It returns nil if the file cannot be mapped; reads then use pread. The
+// caller must hold a reference, and read only bytes below g.written.
+func (g *segment) mapping(length int64) []byte {
+	g.mapOnce.Do(func() {
+		if m, err := vfs.Map(g.file, max(length, g.size.Load())); err == nil {
+			g.mapped = m
+		}
+	})
+	return g.mapped
 }
 
 // dead returns the bytes of g's records that nothing references.

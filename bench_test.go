@@ -221,9 +221,15 @@ const (
 	block      = 4 << 10
 )
 
-// BenchmarkPread4K is the baseline of BenchmarkColdRetrieve4K: pread of a
-// random 4 KB block of a 256 MB file in the page cache.
-func BenchmarkPread4K(b *testing.B) {
+// BenchmarkPread4K is the baseline of BenchmarkColdRetrieveAppend4K: pread
+// of a random 4 KB block of a 64 MB file in the page cache, into one buffer.
+func BenchmarkPread4K(b *testing.B) { benchPread4K(b, false) }
+
+// BenchmarkPread4KNew is the baseline of BenchmarkColdRetrieve4K: the same
+// pread into a new buffer each time, as Retrieve returns one.
+func BenchmarkPread4KNew(b *testing.B) { benchPread4K(b, true) }
+
+func benchPread4K(b *testing.B, fresh bool) {
 	path := filepath.Join(b.TempDir(), "raw")
 	values := oneMB(randomKeys * block >> 20)
 	f, err := os.Create(path)
@@ -237,8 +243,12 @@ func BenchmarkPread4K(b *testing.B) {
 	buf := make([]byte, block)
 	rng := rand.New(rand.NewPCG(3, 3))
 	b.SetBytes(block)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
+		if fresh {
+			buf = make([]byte, block)
+		}
 		if _, err := f.ReadAt(buf, int64(rng.IntN(randomKeys))*block); err != nil {
 			b.Fatal(err)
 		}
@@ -246,23 +256,10 @@ func BenchmarkPread4K(b *testing.B) {
 }
 
 // BenchmarkColdRetrieve4K retrieves random 4 KB values from the cold tier
-// (page cache warm): index lookups in hot and warm, pread, two checksums.
+// (page cache warm) into new slices: index lookups in hot and warm, a copy
+// out of the segment's mapping, the checksum.
 func BenchmarkColdRetrieve4K(b *testing.B) {
-	m := openBench(b, tiermem.Options{Cold: tiermem.TierOptions{Size: 1 << 40}})
-	values := oneMB(randomKeys * block >> 20)
-	for i := range randomKeys {
-		v := values[i/256][i%256*block : (i%256+1)*block]
-		if err := m.Store(fmt.Sprint("k", i), v, tiermem.InTier(tiermem.Cold)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for i := range randomKeys { // the page cache
-		m.Retrieve(fmt.Sprint("k", i))
-	}
-	keys := make([]string, randomKeys)
-	for i := range keys {
-		keys[i] = fmt.Sprint("k", i)
-	}
+	m, keys := coldRandom(b)
 	rng := rand.New(rand.NewPCG(3, 3))
 	b.SetBytes(block)
 	b.ReportAllocs()
@@ -272,6 +269,45 @@ func BenchmarkColdRetrieve4K(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkColdRetrieveAppend4K is BenchmarkColdRetrieve4K into one reused
+// buffer, as BenchmarkPread4K reads.
+func BenchmarkColdRetrieveAppend4K(b *testing.B) {
+	m, keys := coldRandom(b)
+	rng := rand.New(rand.NewPCG(3, 3))
+	buf := make([]byte, 0, block)
+	b.SetBytes(block)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		var err error
+		if buf, err = m.RetrieveAppend(buf[:0], keys[rng.IntN(randomKeys)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// coldRandom returns a Manager holding randomKeys values of 4 KB in the cold
+// tier, each read once (the page cache and the segments' mappings), and
+// their keys.
+func coldRandom(b *testing.B) (*tiermem.Manager, []string) {
+	m := openBench(b, tiermem.Options{Cold: tiermem.TierOptions{Size: 1 << 40}})
+	values := oneMB(randomKeys * block >> 20)
+	keys := make([]string, randomKeys)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+		v := values[i/256][i%256*block : (i%256+1)*block]
+		if err := m.Store(keys[i], v, tiermem.InTier(tiermem.Cold)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, k := range keys {
+		if _, err := m.Retrieve(k); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return m, keys
 }
 
 // rss returns the process's resident memory.

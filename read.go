@@ -11,23 +11,45 @@ import (
 // Retrieve returns a copy of key's value, which the caller owns. Errors:
 // ErrNotFound (also for an expired TTL), ErrCorrupt, ErrInvalidKey, ErrClosed.
 func (m *Manager) Retrieve(key string) ([]byte, error) {
-	var out []byte
-	err := m.read(key, owned, func(_ *tierState, value []byte, _ envelope) error {
-		out = value
-		return nil
-	})
-	return out, err
+	return m.retrieveAppend(nil, key)
 }
 
 // RetrieveAppend appends key's value to dst and returns the result, so that a
 // caller that reuses its buffer copies the value once and allocates nothing.
+// On an error it returns dst.
 func (m *Manager) RetrieveAppend(dst []byte, key string) ([]byte, error) {
-	err := m.read(key, borrowed, func(_ *tierState, value []byte, _ envelope) error {
-		dst = append(dst, value...)
-		return nil
-	})
-	return dst, err
+	return m.retrieveAppend(dst, key)
 }
+
+func (m *Manager) retrieveAppend(dst []byte, key string) ([]byte, error) {
+	r := appendReads.Get().(*appendRead)
+	err := m.readAppend(key, owned, dst, r.keep)
+	out := r.out
+	r.out = nil
+	appendReads.Put(r)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+// appendRead receives the result of an owned read: pooled, with its
+// callback bound once, so that the read allocates nothing of its own.
+type appendRead struct {
+	out  []byte
+	keep func(*tierState, []byte, envelope) error // r.set
+}
+
+func (r *appendRead) set(_ *tierState, value []byte, _ envelope) error {
+	r.out = value
+	return nil
+}
+
+var appendReads = sync.Pool{New: func() any {
+	r := &appendRead{}
+	r.keep = r.set
+	return r
+}}
 
 // View calls fn with key's value without copying it where the tier allows
 // (hot and warm). The slice is valid only until fn returns and must not be
@@ -42,7 +64,7 @@ type readMode int
 
 const (
 	borrowed  readMode = iota // valid during the callback only; counted
-	owned                     // the caller's to keep; counted
+	owned                     // appended to the caller's slice, the caller's to keep; counted
 	uncounted                 // borrowed, and not counted (SaveTo)
 )
 
@@ -90,15 +112,21 @@ var errExpired = errors.New("tiermem: expired")
 // reader going down the tiers could pass both. count records the read for
 // policies and promotion.
 func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []byte, env envelope) error) error {
+	return m.readAppend(key, mode, nil, fn)
+}
+
+// readAppend is read with, in owned mode, the value appended to dst: fn
+// gets dst and the value, or is not called and dst is left as it was.
+func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *tierState, value []byte, env envelope) error) error {
 	if err := m.checkOpen(); err != nil {
 		return err
 	}
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	t, err := m.readTiers(key, mode, fn)
+	t, err := m.readTiers(key, mode, dst, fn)
 	if errors.Is(err, tier.ErrNotFound) {
-		t, err = m.readLocked(key, mode, fn)
+		t, err = m.readLocked(key, mode, dst, fn)
 	}
 	switch {
 	case errors.Is(err, errExpired):
@@ -115,35 +143,35 @@ func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []
 	return nil
 }
 
-func (m *Manager) readLocked(key string, mode readMode, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
 	lock := m.locks.of(key)
 	lock.RLock()
 	defer lock.RUnlock()
-	return m.readTiers(key, mode, fn)
+	return m.readTiers(key, mode, dst, fn)
 }
 
 // readTiers looks for key in each tier, fastest first.
-func (m *Manager) readTiers(key string, mode readMode, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
 	for _, t := range m.tiers {
-		if err := m.readTier(t, key, mode, fn); !errors.Is(err, tier.ErrNotFound) {
+		if err := m.readTier(t, key, mode, dst, fn); !errors.Is(err, tier.ErrNotFound) {
 			return t, err
 		}
 	}
 	return nil, tier.ErrNotFound
 }
 
-// readTier reads key from t: in place, or straight into a new buffer when the
-// caller keeps the value and the store can.
-func (m *Manager) readTier(t *tierState, key string, mode readMode, fn func(*tierState, []byte, envelope) error) error {
+// readTier reads key from t: in place, or, when the caller keeps the value
+// and the store can, straight onto the end of dst.
+func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, envelope) error) error {
 	if g, ok := t.store.(getter); ok && mode == owned {
-		value, meta, err := g.GetMeta(key, nil)
+		value, meta, err := g.GetMeta(key, dst)
 		if err != nil {
 			return err
 		}
 		return m.deliver(t, key, value, meta, fn)
 	}
 	r := tierReads.Get().(*tierRead)
-	r.m, r.t, r.key, r.mode, r.fn = m, t, key, mode, fn
+	r.m, r.t, r.key, r.mode, r.dst, r.fn = m, t, key, mode, dst, fn
 	err := t.meta.ViewMeta(key, r.view)
 	*r = tierRead{view: r.view}
 	tierReads.Put(r)
@@ -169,13 +197,14 @@ type tierRead struct {
 	t    *tierState
 	key  string
 	mode readMode
+	dst  []byte // owned mode: what the value is appended to
 	fn   func(*tierState, []byte, envelope) error
 	view func(value, meta []byte) error // r.viewMeta
 }
 
 func (r *tierRead) viewMeta(value, meta []byte) error {
 	if r.mode == owned {
-		value = append([]byte(nil), value...) // unlike make, skips zeroing what it copies over
+		value = append(r.dst, value...) // unlike make, skips zeroing what it copies over
 	}
 	return r.m.deliver(r.t, r.key, value, meta, r.fn)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/tiermem/tiermem"
 )
@@ -171,6 +172,42 @@ func TestArraysKeepDTypeAndShapeThroughEveryTier(t *testing.T) {
 	must(t, m.Store("bytes", []byte("x")))
 	if _, err := m.RetrieveArray("bytes"); !errors.Is(err, tiermem.ErrType) {
 		t.Errorf("RetrieveArray of bytes = %v", err)
+	}
+}
+
+func TestRetrieveArrayIntoReusesTheBuffer(t *testing.T) {
+	m := open(t, nil)
+	a := tiermem.Float64Array([]float64{1, 2, 3, 4}, 2, 2)
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		key := "a-" + tr.String()
+		must(t, m.StoreArray(key, a, tiermem.InTier(tr)))
+		words := make([]float64, 8) // aligned for float64, room for two arrays
+		buf := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 64)
+		got, err := m.RetrieveArrayInto(buf, key)
+		must(t, err)
+		if got.String() != a.String() || !bytes.Equal(got.Data, a.Data) {
+			t.Errorf("%s: %v %v, want %v", key, got, got.Data, a)
+		}
+		if &got.Data[0] != &buf[0] {
+			t.Errorf("%s: a buffer with room was not used", key)
+		}
+		small, err := m.RetrieveArrayInto(make([]byte, 0, 8), key)
+		must(t, err)
+		if !bytes.Equal(small.Data, a.Data) {
+			t.Errorf("%s: into a small buffer: %v", key, small.Data)
+		}
+		odd, err := m.RetrieveArrayInto(buf[1:], key) // room, but not aligned for float64
+		must(t, err)
+		if xs, err := odd.Float64s(); err != nil || xs[3] != 4 {
+			t.Errorf("%s: into an unaligned buffer: %v, %v", key, xs, err)
+		}
+	}
+	must(t, m.Store("bytes", []byte("x")))
+	if _, err := m.RetrieveArrayInto(nil, "bytes"); !errors.Is(err, tiermem.ErrType) {
+		t.Errorf("RetrieveArrayInto of bytes = %v", err)
+	}
+	if _, err := m.RetrieveArrayInto(nil, "missing"); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("RetrieveArrayInto of a missing key = %v", err)
 	}
 }
 

@@ -19,8 +19,18 @@ func (m *Manager) StoreArray(key string, a Array, opts ...StoreOption) error {
 // aligned for its element type so that the typed views (Float64s, ...) work.
 // It returns an error wrapping ErrType for a value that is not an array.
 func (m *Manager) RetrieveArray(key string) (Array, error) {
+	return m.RetrieveArrayInto(nil, key)
+}
+
+// RetrieveArrayInto is RetrieveArray into buf's memory: the array's data is
+// copied into buf[:n] when buf has the capacity and the alignment for its
+// element type, and into a new slice otherwise. Passing the last result's
+// Data back in as buf makes repeated retrievals one copy each, with no
+// allocation; buf's old contents are overwritten either way, also on an
+// error.
+func (m *Manager) RetrieveArrayInto(buf []byte, key string) (Array, error) {
 	var a Array
-	err := m.read(key, owned, func(_ *tierState, value []byte, env envelope) error {
+	err := m.readAppend(key, owned, buf[:0], func(_ *tierState, value []byte, env envelope) error {
 		if env.kind != kindArray {
 			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
 		}

@@ -127,6 +127,20 @@ func BenchmarkWarmRetrieve800MB(b *testing.B) {
 	}
 }
 
+// BenchmarkWarmRetrieveArrayInto800MB retrieves the 800 MB array from the
+// warm tier into the memory of the last retrieval, as a loop over frames
+// would.
+func BenchmarkWarmRetrieveArrayInto800MB(b *testing.B) {
+	m, _, dst := warmArray(b)
+	for range b.N {
+		a, err := m.RetrieveArrayInto(dst, "a")
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst = a.Data
+	}
+}
+
 // BenchmarkWarmRetrieveAppend800MB retrieves an 800 MB value from the warm
 // tier into a buffer the caller reuses.
 func BenchmarkWarmRetrieveAppend800MB(b *testing.B) {

@@ -214,3 +214,102 @@ func ExampleParseTier() {
 	// warm <nil>
 	// true
 }
+
+func ExampleManager_RetrieveAppend() {
+	m, _ := tiermem.Open(exampleDir("retrieveappend"), exampleOptions())
+	defer m.Close()
+	m.Store("a", []byte("alpha"), tiermem.InTier(tiermem.Cold))
+	m.Store("b", []byte("beta"))
+	buf := make([]byte, 0, 64)
+	for _, k := range []string{"a", "b"} {
+		buf, _ = m.RetrieveAppend(buf[:0], k) // copied once into buf: no allocation
+		fmt.Println(string(buf))
+	}
+	// Output:
+	// alpha
+	// beta
+}
+
+func ExampleManager_StoreArray() {
+	m, _ := tiermem.Open(exampleDir("storearray"), exampleOptions())
+	defer m.Close()
+	grid := tiermem.Int32Array([]int32{1, 2, 3, 4, 5, 6}, 2, 3)
+	m.StoreArray("grid", grid, tiermem.InTier(tiermem.Cold)) // dtype and shape go along
+	a, err := m.RetrieveArray("grid")
+	xs, _ := a.Int32s()
+	fmt.Println(a, xs, err)
+	// Output: int32[2 3] [1 2 3 4 5 6] <nil>
+}
+
+func ExampleManager_RetrieveArrayInto() {
+	m, _ := tiermem.Open(exampleDir("retrievearrayinto"), exampleOptions())
+	defer m.Close()
+	m.StoreArray("frame0", tiermem.Float64Array([]float64{0, 0.5}), tiermem.InTier(tiermem.Warm))
+	m.StoreArray("frame1", tiermem.Float64Array([]float64{1, 1.5}), tiermem.InTier(tiermem.Warm))
+	var buf []byte
+	for _, k := range []string{"frame0", "frame1"} {
+		a, err := m.RetrieveArrayInto(buf, k)
+		if err != nil {
+			panic(err)
+		}
+		xs, _ := a.Float64s()
+		fmt.Println(k, xs)
+		buf = a.Data // the next frame reuses this memory
+	}
+	// Output:
+	// frame0 [0 0.5]
+	// frame1 [1 1.5]
+}
+
+func ExampleManager_Tier() {
+	m, _ := tiermem.Open(exampleDir("tier"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Warm))
+	t, err := m.Tier("k")
+	fmt.Println(t, err)
+	// Output: warm <nil>
+}
+
+func ExampleManager_Stats() {
+	m, _ := tiermem.Open(exampleDir("stats"), exampleOptions())
+	defer m.Close()
+	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
+	m.Move("k", tiermem.Cold)
+	s := m.Stats()
+	fmt.Println("demotions out of hot:", s.Tiers[tiermem.Hot].Demotions)
+	// Output: demotions out of hot: 1
+}
+
+func ExampleWithTTL() {
+	m, _ := tiermem.Open(exampleDir("ttl"), exampleOptions())
+	defer m.Close()
+	m.Store("session", []byte("token"), tiermem.WithTTL(50*time.Millisecond))
+	_, err := m.Retrieve("session")
+	fmt.Println(err)
+	time.Sleep(60 * time.Millisecond)
+	_, err = m.Retrieve("session")
+	fmt.Println(errors.Is(err, tiermem.ErrNotFound))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExamplePinned() {
+	m, _ := tiermem.Open(exampleDir("pinned"), exampleOptions())
+	defer m.Close()
+	m.Store("model", []byte("weights"), tiermem.InTier(tiermem.Hot), tiermem.Pinned())
+	m.Migrate() // never demotes a pinned value
+	t, _ := m.Tier("model")
+	fmt.Println(t)
+	// Output: hot
+}
+
+func ExamplePutWith() {
+	m, _ := tiermem.Open(exampleDir("putwith"), exampleOptions())
+	defer m.Close()
+	c := tiermem.GobCodec[map[string]int]{}
+	tiermem.PutWith(m, "counts", map[string]int{"a": 1}, c, tiermem.InTier(tiermem.Cold))
+	v, err := tiermem.GetWith(m, "counts", c)
+	fmt.Println(v, err)
+	// Output: map[a:1] <nil>
+}

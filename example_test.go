@@ -283,10 +283,10 @@ func ExampleManager_Stats() {
 func ExampleWithTTL() {
 	m, _ := tiermem.Open(exampleDir("ttl"), exampleOptions())
 	defer m.Close()
-	m.Store("session", []byte("token"), tiermem.WithTTL(50*time.Millisecond))
+	m.Store("session", []byte("token"), tiermem.WithTTL(time.Second))
 	_, err := m.Retrieve("session")
 	fmt.Println(err)
-	time.Sleep(60 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	_, err = m.Retrieve("session")
 	fmt.Println(errors.Is(err, tiermem.ErrNotFound))
 	// Output:

@@ -101,7 +101,9 @@ func (p *tinyLFU[K]) Access(key K) {
 // observe shows one request to the tuner. At the end of each of its epochs the
 // policy takes the tuner's best tuning, moving the window at most maxWindowStep
 // of the budget at a time: moving keys between the spaces costs hits, and a
-// noisy epoch should not undo what many epochs built.
+// noisy epoch should not undo what many epochs built. When the step stops the
+// window short of the best tuning's, the admission rule is the one that scores
+// best at the window the policy will have, not the best tuning's.
 func (p *tinyLFU[K]) observe(h uint64) {
 	if !p.tuned {
 		return
@@ -111,7 +113,9 @@ func (p *tinyLFU[K]) observe(h uint64) {
 	}
 	if t, ok := p.tuner.observe(h); ok {
 		cur := float64(p.maxWindow) / float64(p.capacity)
-		t.window = min(max(t.window, cur-maxWindowStep), cur+maxWindowStep)
+		if w := min(max(t.window, cur-maxWindowStep), cur+maxWindowStep); w != t.window {
+			t = tuning{w, p.tuner.tiesAt(w)}
+		}
 		p.tune(t)
 	}
 }

@@ -96,3 +96,44 @@ func (t *tuner) endEpoch() (tuning, bool) {
 	t.best = best
 	return t.tunings[best], true
 }
+
+// tiesAt reports whether admitting ties scores better at window share w, by
+// the miniatures at the simulated windows on either side of w, each weighted
+// by its nearness to w. The policy asks when its window, moving at most
+// maxWindowStep per epoch, stops short of the best tuning's: that tuning's
+// admission rule may be the wrong one at the window the policy actually has
+// (on P3 the best early on is plain LRU, and no ties at 10-20% does worse than
+// ties there).
+func (t *tuner) tiesAt(w float64) bool {
+	lo, hi := 0.0, 1.0
+	for _, tu := range t.tunings {
+		if tu.window <= w && tu.window > lo {
+			lo = tu.window
+		}
+		if tu.window >= w && tu.window < hi {
+			hi = tu.window
+		}
+	}
+	var with, without float64
+	for i, tu := range t.tunings {
+		if tu.window != lo && tu.window != hi {
+			continue
+		}
+		sc := t.score[i]
+		if hi > lo && tu.window == lo {
+			sc *= (hi - w) / (hi - lo)
+		} else if hi > lo {
+			sc *= (w - lo) / (hi - lo)
+		}
+		switch {
+		case tu.window >= 1: // all window: ties do not matter
+			with += sc
+			without += sc
+		case tu.ties:
+			with += sc
+		default:
+			without += sc
+		}
+	}
+	return with > without
+}

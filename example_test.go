@@ -10,10 +10,13 @@ import (
 	"github.com/tiermem/tiermem"
 )
 
-// exampleDir returns a fresh directory for an example's cold tier.
-func exampleDir(name string) string {
-	dir := filepath.Join(os.TempDir(), "tiermem-example-"+name)
-	os.RemoveAll(dir)
+// exampleDir returns a new empty directory for an example's cold tier; the
+// example removes it.
+func exampleDir() string {
+	dir, err := os.MkdirTemp("", "tiermem-example-")
+	if err != nil {
+		panic(err)
+	}
 	return dir
 }
 
@@ -27,7 +30,9 @@ func exampleOptions() *tiermem.Options {
 }
 
 func Example() {
-	m, err := tiermem.Open(exampleDir("basic"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, exampleOptions())
 	if err != nil {
 		panic(err)
 	}
@@ -50,7 +55,8 @@ func Example() {
 }
 
 func ExampleOpen() {
-	dir := exampleDir("open")
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
 	m, err := tiermem.Open(dir, exampleOptions())
 	if err != nil {
 		panic(err)
@@ -66,7 +72,9 @@ func ExampleOpen() {
 }
 
 func ExampleManager_Store() {
-	m, _ := tiermem.Open(exampleDir("store"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("session", []byte("token"), tiermem.InTier(tiermem.Warm), tiermem.WithTTL(time.Hour))
 	m.Store("model", []byte("weights"), tiermem.InTier(tiermem.Hot), tiermem.Pinned())
@@ -80,7 +88,9 @@ func ExampleManager_Store() {
 }
 
 func ExampleManager_Retrieve() {
-	m, _ := tiermem.Open(exampleDir("retrieve"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Cold))
 	v, err := m.Retrieve("k") // a copy, verified against its checksum
@@ -93,7 +103,9 @@ func ExampleManager_Retrieve() {
 }
 
 func ExampleManager_View() {
-	m, _ := tiermem.Open(exampleDir("view"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("in place"), tiermem.InTier(tiermem.Warm))
 	m.View("k", func(v []byte) error { // no copy: v is the off-heap memory
@@ -104,7 +116,9 @@ func ExampleManager_View() {
 }
 
 func ExampleManager_Move() {
-	m, _ := tiermem.Open(exampleDir("move"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
 	m.Move("k", tiermem.Cold)
@@ -114,7 +128,9 @@ func ExampleManager_Move() {
 }
 
 func ExampleManager_Copy() {
-	m, _ := tiermem.Open(exampleDir("copy"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
 	m.Copy("k", tiermem.Cold) // the hot copy stays
@@ -125,10 +141,12 @@ func ExampleManager_Copy() {
 }
 
 func ExampleManager_SaveTo() {
-	m, _ := tiermem.Open(exampleDir("saveto"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.StoreArray("weights", tiermem.Float32Array([]float32{1, 2, 3, 4}, 2, 2))
-	path := filepath.Join(os.TempDir(), "weights.npy")
+	path := filepath.Join(dir, "weights.npy")
 	if err := m.SaveTo("weights", path); err != nil { // numpy.load reads it
 		panic(err)
 	}
@@ -138,7 +156,9 @@ func ExampleManager_SaveTo() {
 }
 
 func ExampleManager_Delete() {
-	m, _ := tiermem.Open(exampleDir("delete"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("v"))
 	fmt.Println(m.Delete("k"), errors.Is(m.Delete("k"), tiermem.ErrNotFound))
@@ -146,7 +166,9 @@ func ExampleManager_Delete() {
 }
 
 func ExampleManager_Clear() {
-	m, _ := tiermem.Open(exampleDir("clear"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("a", []byte("1"), tiermem.InTier(tiermem.Hot))
 	m.Store("b", []byte("2"), tiermem.InTier(tiermem.Cold))
@@ -160,7 +182,9 @@ func ExampleManager_Migrate() {
 	o := exampleOptions()
 	o.MigrateInterval = -1 // no background loop: migrate by hand
 	o.HighWatermark, o.LowWatermark = 0.5, 0.25
-	m, _ := tiermem.Open(exampleDir("migrate"), o)
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, o)
 	defer m.Close()
 	for i := range 4 {
 		m.Store(fmt.Sprint("k", i), make([]byte, 12<<20), tiermem.InTier(tiermem.Hot))
@@ -175,7 +199,9 @@ func ExampleManager_Migrate() {
 }
 
 func ExampleManager_Usage() {
-	m, _ := tiermem.Open(exampleDir("usage"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", make([]byte, 1<<20), tiermem.InTier(tiermem.Warm))
 	u := m.Usage()[tiermem.Warm]
@@ -184,7 +210,9 @@ func ExampleManager_Usage() {
 }
 
 func ExampleManager_ViewArray() {
-	m, _ := tiermem.Open(exampleDir("viewarray"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.StoreArray("v", tiermem.Float64Array([]float64{1, 2, 3}), tiermem.InTier(tiermem.Warm))
 	m.ViewArray("v", func(a tiermem.Array) error {
@@ -197,7 +225,9 @@ func ExampleManager_ViewArray() {
 
 func ExamplePut() {
 	type Point struct{ X, Y int }
-	m, _ := tiermem.Open(exampleDir("put"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	tiermem.Put(m, "p", Point{3, 4}, tiermem.InTier(tiermem.Cold)) // gob: any Go type
 	p, err := tiermem.Get[Point](m, "p")
@@ -216,7 +246,9 @@ func ExampleParseTier() {
 }
 
 func ExampleManager_RetrieveAppend() {
-	m, _ := tiermem.Open(exampleDir("retrieveappend"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("a", []byte("alpha"), tiermem.InTier(tiermem.Cold))
 	m.Store("b", []byte("beta"))
@@ -231,7 +263,9 @@ func ExampleManager_RetrieveAppend() {
 }
 
 func ExampleManager_StoreArray() {
-	m, _ := tiermem.Open(exampleDir("storearray"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	grid := tiermem.Int32Array([]int32{1, 2, 3, 4, 5, 6}, 2, 3)
 	m.StoreArray("grid", grid, tiermem.InTier(tiermem.Cold)) // dtype and shape go along
@@ -242,7 +276,9 @@ func ExampleManager_StoreArray() {
 }
 
 func ExampleManager_RetrieveArrayInto() {
-	m, _ := tiermem.Open(exampleDir("retrievearrayinto"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.StoreArray("frame0", tiermem.Float64Array([]float64{0, 0.5}), tiermem.InTier(tiermem.Warm))
 	m.StoreArray("frame1", tiermem.Float64Array([]float64{1, 1.5}), tiermem.InTier(tiermem.Warm))
@@ -262,7 +298,9 @@ func ExampleManager_RetrieveArrayInto() {
 }
 
 func ExampleManager_Tier() {
-	m, _ := tiermem.Open(exampleDir("tier"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Warm))
 	t, err := m.Tier("k")
@@ -271,7 +309,9 @@ func ExampleManager_Tier() {
 }
 
 func ExampleManager_Stats() {
-	m, _ := tiermem.Open(exampleDir("stats"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
 	m.Move("k", tiermem.Cold)
@@ -281,7 +321,9 @@ func ExampleManager_Stats() {
 }
 
 func ExampleWithTTL() {
-	m, _ := tiermem.Open(exampleDir("ttl"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("session", []byte("token"), tiermem.WithTTL(time.Second))
 	_, err := m.Retrieve("session")
@@ -295,7 +337,9 @@ func ExampleWithTTL() {
 }
 
 func ExamplePinned() {
-	m, _ := tiermem.Open(exampleDir("pinned"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	m.Store("model", []byte("weights"), tiermem.InTier(tiermem.Hot), tiermem.Pinned())
 	m.Migrate() // never demotes a pinned value
@@ -305,7 +349,9 @@ func ExamplePinned() {
 }
 
 func ExamplePutWith() {
-	m, _ := tiermem.Open(exampleDir("putwith"), exampleOptions())
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
 	defer m.Close()
 	c := tiermem.GobCodec[map[string]int]{}
 	tiermem.PutWith(m, "counts", map[string]int{"a": 1}, c, tiermem.InTier(tiermem.Cold))

@@ -51,9 +51,10 @@ func ExampleMemory_WithOrder() {
 }
 
 func ExampleMap() {
-	path := filepath.Join(os.TempDir(), "memory-example")
+	dir, _ := os.MkdirTemp("", "memory-example-")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "file")
 	os.WriteFile(path, []byte("..header..payload"), 0o644)
-	defer os.Remove(path)
 
 	h, err := memory.Map(path, 10, 0) // from byte 10 (not page-aligned) to the end
 	if err != nil {
@@ -65,8 +66,9 @@ func ExampleMap() {
 }
 
 func ExampleMapWritable() {
-	path := filepath.Join(os.TempDir(), "memory-example-rw")
-	defer os.Remove(path)
+	dir, _ := os.MkdirTemp("", "memory-example-")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "rw")
 
 	h, err := memory.MapWritable(path, 0, 8) // creates the file
 	if err != nil {
@@ -120,9 +122,10 @@ func ExampleMemory_HexDump() {
 }
 
 func ExampleHandle_Load() {
-	path := filepath.Join(os.TempDir(), "memory-example-load")
+	dir, _ := os.MkdirTemp("", "memory-example-")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "load")
 	os.WriteFile(path, make([]byte, 1<<20), 0o644)
-	defer os.Remove(path)
 	h, _ := memory.Map(path, 0, 0)
 	defer h.Close()
 	if err := h.Load(); err != nil { // read ahead and touch every page

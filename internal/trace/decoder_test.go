@@ -58,6 +58,10 @@ func TestDecoder(t *testing.T) {
 		{"arc zero count", trace.ARC, "5 0 0 0\n6 1 0 0", "[6]"},
 		{"arc bad start", trace.ARC, "1 1 0 0\nx 1 0 0\n", "line 2: start"},
 		{"arc missing count", trace.ARC, "12\n", "line 1: want"},
+		{"arc negative count", trace.ARC, "1 1 0 0\n1 -5 0 0\n", "line 2: count -5 is negative"},
+		{"arc count past the last key", trace.ARC, "18446744073709551615 2 0 0\n", "line 1: start 18446744073709551615 + count 2 runs past the largest key"},
+		{"arc count overflows uint64", trace.ARC, "1 18446744073709551616 0 0\n", "line 1: count"},
+		{"arc run to the last key", trace.ARC, "18446744073709551614 2 0 0\n3 1", "[18446744073709551614 18446744073709551615 3]"},
 		{"lirs", trace.LIRS, "3\n*\n\n 4 \n3", "[3 4 3]"},
 		{"lirs negative", trace.LIRS, "1\n-2\n", "line 2: key"},
 		{"scarab", trace.Scarab, be(1, 1<<63), "[1 9223372036854775808]"},
@@ -152,7 +156,7 @@ func FuzzDecoder(f *testing.F) {
 	f.Add([]byte("3\n*\n4\n"))
 	f.Add(binary.BigEndian.AppendUint64(nil, 42))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, format := range []trace.Format{trace.ARC, trace.LIRS, trace.Scarab, trace.Oracle} {
+		for _, format := range formats {
 			d := trace.NewDecoder(bytes.NewReader(data), format)
 			for n := 0; n < 1<<16; n++ { // ARC runs can be long: stop early
 				_, err := d.Next()
@@ -170,20 +174,64 @@ func FuzzDecoder(f *testing.F) {
 	})
 }
 
+// formats are every trace format.
+var formats = []trace.Format{trace.ARC, trace.LIRS, trace.Scarab, trace.Corda, trace.Oracle}
+
+// FuzzSkip checks the counting step of ScanFiles against Next on arbitrary
+// input: where Next reads the whole trace, skip counts as many requests and
+// fails where Next fails.
+func FuzzSkip(f *testing.F) {
+	f.Add([]byte("10 3 0 0\n\n7 0 0 1\n8 1"))
+	f.Add([]byte("1 99999999999 0 0\n"))
+	f.Add([]byte("3\n*\n4\nx\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, format := range formats {
+			want, wantErr := 0, error(nil)
+			d := trace.NewDecoder(bytes.NewReader(data), format)
+			for ; want < 1<<16; want++ {
+				if _, wantErr = d.Next(); wantErr != nil {
+					break
+				}
+			}
+			if want == 1<<16 {
+				continue // too long to compare by Next
+			}
+			var got uint64
+			var err error
+			d = trace.NewDecoder(bytes.NewReader(data), format)
+			for {
+				var n uint64
+				if n, err = d.Skip(); err != nil {
+					break
+				}
+				got += n
+			}
+			if got != uint64(want) || (err == io.EOF) != (wantErr == io.EOF) {
+				t.Fatalf("%v: skip counted %d, %v; Next read %d, %v", format, got, err, want, wantErr)
+			}
+		}
+	})
+}
+
 // FuzzRoundTrip writes keys in each format and reads them back.
 func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint64(0), uint64(1), uint64(1<<63))
 	f.Fuzz(func(t *testing.T, a, b, c uint64) {
 		keys := []uint64{a, b, c}
-		var text, bin bytes.Buffer
+		var text, arc, be, oracle bytes.Buffer
 		for _, k := range keys {
 			fmt.Fprintf(&text, "%d\n", k)
-			bin.Write(binary.BigEndian.AppendUint64(nil, k))
+			fmt.Fprintf(&arc, "%d 1 0 0\n", k)
+			be.Write(binary.BigEndian.AppendUint64(nil, k))
+			rec := make([]byte, 24)
+			binary.LittleEndian.PutUint64(rec[4:], k)
+			binary.LittleEndian.PutUint32(rec[12:], 1)
+			oracle.Write(rec)
 		}
 		for _, in := range []struct {
 			r io.Reader
 			f trace.Format
-		}{{&text, trace.LIRS}, {&bin, trace.Scarab}} {
+		}{{&text, trace.LIRS}, {&arc, trace.ARC}, {bytes.NewReader(be.Bytes()), trace.Scarab}, {&be, trace.Corda}, {&oracle, trace.Oracle}} {
 			reqs, err := decodeAll(in.r, in.f)
 			if err != nil || formatRequests(reqs) != fmt.Sprint(keys) {
 				t.Fatalf("%v: %v, %v; want %v", in.f, formatRequests(reqs), err, keys)

@@ -9,3 +9,10 @@ var ErrFormat = errors.New("trace: unknown format")
 // the trace does not follow its format: a bad number, a missing field, a truncated
 // binary record.
 var ErrSyntax = errors.New("trace: malformed trace")
+
+// ErrTooLong is returned, wrapped with the file and the line or byte offset,
+// when a trace holds more requests than the reader may hold or count: by
+// ReadAll past DefaultMaxRequests, by ScanFiles past 2^63-1. It is found
+// before the requests are produced, so an ARC line of an absurd count is
+// rejected without expanding it.
+var ErrTooLong = errors.New("trace: too many requests")

@@ -67,7 +67,7 @@ func decompress(r *bufio.Reader) (io.Reader, func(), error) {
 	head, _ := r.Peek(len(magicXz))
 	switch {
 	case bytes.HasPrefix(head, magicZstd):
-		z, err := zstd.NewReader(r)
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, nil, err
 		}

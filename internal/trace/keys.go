@@ -6,8 +6,15 @@ import (
 	"io"
 )
 
-// ReadAll reads every request of the trace at path. progress, if not nil, is called
-// now and then with the bytes of the file read so far and its size.
+// DefaultMaxRequests is the most requests ReadAll returns: 100 million, 1.6 GB
+// of Requests.
+const DefaultMaxRequests = 100_000_000
+
+// ReadAll reads every request of the trace at path into memory. A trace of
+// more than DefaultMaxRequests requests is an error wrapping ErrTooLong, found
+// at the line that passes the limit, before its requests are produced; use
+// ScanFiles and Files.Keys to stream longer traces. progress, if not nil, is
+// called now and then with the bytes of the file read so far and its size.
 func ReadAll(path string, f Format, progress func(done, total int64)) ([]Request, error) {
 	file, err := Open(path, f)
 	if err != nil {
@@ -19,6 +26,9 @@ func ReadAll(path string, f Format, progress func(done, total int64)) ([]Request
 		r, err := file.Next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if err == nil && uint64(len(reqs))+1+file.left > DefaultMaxRequests {
+			err = fmt.Errorf("%w: %s: more than %d requests", ErrTooLong, file.where(), DefaultMaxRequests)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)

@@ -3,4 +3,9 @@
 // count them: capacity in entries, every request a Get followed by a Set on a
 // miss, hit ratio = hits / all requests, cold misses included, the policy fully
 // drained before the next request.
+//
+// A Trace is replayed as it streams, so the policies run over traces of any
+// length in memory that grows with the capacity, not the trace. Only opt, which
+// must know each request's next use, holds the trace in memory, up to
+// Options.MaxRequests requests.
 package sim

@@ -6,11 +6,21 @@ package sim
 // every resident key (or never), in which case the newcomer is not admitted. A key
 // that will not be requested again leaves at its last request.
 func OPT(keys []uint64, capacity int) int {
-	next := nextUse(keys)
+	return opt(keys, nextUse(keys), capacity, nil)
+}
+
+// opt is OPT with the next uses of keys computed by the caller (they do not
+// depend on the capacity, so replays at several sizes share them). progress,
+// if not nil, is called with the requests replayed since its last call.
+// Memory beyond keys and next is in the capacity, not in the trace.
+func opt(keys []uint64, next []int, capacity int, progress func(int)) int {
 	resident := make(map[uint64]int, capacity) // key -> its next use
 	var h maxHeap                              // next uses of resident keys, lazily pruned
 	hits := 0
 	for i, k := range keys {
+		if progress != nil && i%progressStep == progressStep-1 {
+			progress(progressStep)
+		}
 		_, hit := resident[k]
 		if hit {
 			hits++
@@ -29,6 +39,12 @@ func OPT(keys []uint64, capacity int) int {
 		}
 		resident[k] = next[i]
 		h.push(next[i])
+		if len(h) > 2*len(resident)+1024 {
+			h.prune(keys, resident)
+		}
+	}
+	if progress != nil {
+		progress(len(keys) % progressStep)
 	}
 	return hits
 }
@@ -72,31 +88,53 @@ func (h *maxHeap) pop() {
 	s := *h
 	last := len(s) - 1
 	s[0] = s[last]
-	s = s[:last]
-	*h = s
-	for i := 0; ; {
+	*h = s[:last]
+	h.down(0)
+}
+
+// down moves the entry at i down to its place.
+func (h maxHeap) down(i int) {
+	for {
 		c := 2*i + 1
-		if c >= len(s) {
+		if c >= len(h) {
 			return
 		}
-		if c+1 < len(s) && s[c+1] > s[c] {
+		if c+1 < len(h) && h[c+1] > h[c] {
 			c++
 		}
-		if s[i] >= s[c] {
+		if h[i] >= h[c] {
 			return
 		}
-		s[i], s[c] = s[c], s[i]
+		h[i], h[c] = h[c], h[i]
 		i = c
 	}
 }
 
+// current reports whether entry i is current.
+func current(i int, keys []uint64, resident map[uint64]int) bool {
+	use, ok := resident[keys[i]]
+	return ok && use == i
+}
+
 // top drops stale entries and returns the furthest current next use.
 func (h *maxHeap) top(keys []uint64, resident map[uint64]int) int {
-	for {
-		i := (*h)[0]
-		if use, ok := resident[keys[i]]; ok && use == i {
-			return i
-		}
+	for !current((*h)[0], keys, resident) {
 		h.pop()
+	}
+	return (*h)[0]
+}
+
+// prune drops every stale entry and rebuilds the heap, so that it holds about
+// as many entries as there are resident keys, not one per request.
+func (h *maxHeap) prune(keys []uint64, resident map[uint64]int) {
+	s := (*h)[:0]
+	for _, i := range *h {
+		if current(i, keys, resident) {
+			s = append(s, i)
+		}
+	}
+	*h = s
+	for i := len(s)/2 - 1; i >= 0; i-- {
+		h.down(i)
 	}
 }

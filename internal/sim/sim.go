@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/tiermem/tiermem/cache"
@@ -11,12 +13,29 @@ import (
 // Opt names Bélády's optimal policy among the policies a Run compares.
 const Opt = "opt"
 
+// DefaultMaxRequests is the longest trace opt holds in memory when
+// Options.MaxRequests is 0: 100 million requests, 1.6 GB.
+const DefaultMaxRequests = 100_000_000
+
 // Result is the hit ratio of one policy at one size.
 type Result struct {
 	Policy string  // a cache.Kind name or Opt
 	Size   int     // capacity in entries
 	Hits   int     // requests that hit
 	Ratio  float64 // hits / requests, 0 to 1
+}
+
+// Options configure RunTrace. A nil *Options means the defaults.
+type Options struct {
+	// Progress, if not nil, is called from any goroutine, serialized, with
+	// the number of requests replayed since its last call; the total is the
+	// trace's Len times the number of results.
+	Progress func(n int)
+	// MaxRequests bounds the trace opt holds in memory (16 bytes a request);
+	// 0 means DefaultMaxRequests. It applies only when opt is among the
+	// policies: the others replay the trace as it streams, in bounded memory
+	// whatever its length.
+	MaxRequests int64
 }
 
 // progressStep is how many requests a replay handles between progress reports.
@@ -27,16 +46,23 @@ const progressStep = 1 << 16
 // evicts until it holds at most capacity entries. progress, if not nil, is called
 // with the number of requests replayed since its last call.
 func Replay(p cache.Policy[uint64], keys []uint64, capacity int, progress func(int)) int {
-	hits := 0
+	hits, _, _ := replay(p, Slice(keys), capacity, progress)
+	return hits
+}
+
+// replay is Replay over any Trace; it also returns the requests replayed and
+// the error that stopped the trace.
+func replay(p cache.Policy[uint64], t Trace, capacity int, progress func(int)) (hits int, n int64, err error) {
 	resident := make(map[uint64]struct{}, capacity)
-	for i, k := range keys {
-		if progress != nil && i%progressStep == progressStep-1 {
+	err = t.Keys(func(k uint64) bool {
+		n++
+		if progress != nil && n%progressStep == 0 {
 			progress(progressStep)
 		}
 		if _, ok := resident[k]; ok {
 			hits++
 			p.Access(k)
-			continue
+			return true
 		}
 		resident[k] = struct{}{}
 		p.Add(k, 1)
@@ -45,34 +71,81 @@ func Replay(p cache.Policy[uint64], keys []uint64, capacity int, progress func(i
 			delete(resident, v)
 			p.Remove(v)
 		}
-	}
+		return true
+	})
 	if progress != nil {
-		progress(len(keys) % progressStep)
+		progress(int(n % progressStep))
 	}
-	return hits
+	return hits, n, err
 }
 
 // Run replays keys for every policy (cache.Kind names or Opt) at every size, on
 // all CPUs, and returns the results in size-major, policy-minor order. progress,
 // if not nil, is called from any goroutine, serialized, with the number of
 // requests replayed since its last call; the total is len(keys) times the number
-// of results.
+// of results. It is RunTrace over keys with no bound on opt.
 func Run(keys []uint64, sizes []int, policies []string, progress func(int)) ([]Result, error) {
-	results := make([]Result, 0, len(sizes)*len(policies))
+	return RunTrace(Slice(keys), sizes, policies, &Options{Progress: progress, MaxRequests: math.MaxInt64})
+}
+
+// Check returns the error RunTrace would return for sizes and policies: a
+// size below 1, an unknown policy. Callers check their flags with it before
+// reading a trace.
+func Check(sizes []int, policies []string) error {
 	for _, size := range sizes {
 		if size < 1 {
-			return nil, fmt.Errorf("sim: size %d: %w", size, cache.ErrCapacity)
+			return fmt.Errorf("sim: size %d: %w", size, cache.ErrCapacity)
 		}
-		for _, name := range policies {
-			if name != Opt {
-				if _, err := cache.ParseKind(name); err != nil {
-					return nil, fmt.Errorf("sim: %w", err)
-				}
+	}
+	for _, name := range policies {
+		if name != Opt {
+			if _, err := cache.ParseKind(name); err != nil {
+				return fmt.Errorf("sim: %w", err)
 			}
+		}
+	}
+	return nil
+}
+
+// RunTrace replays t for every policy (cache.Kind names or Opt) at every
+// size, on all CPUs, and returns the results in size-major, policy-minor
+// order. Without opt every replay streams t (trace.Files reads its files
+// again for each), so memory does not grow with the trace. With opt, which
+// needs the future of every request, t is read into memory once and shared by
+// every replay; a trace longer than o.MaxRequests is ErrTooLong, before
+// anything is allocated.
+func RunTrace(t Trace, sizes []int, policies []string, o *Options) ([]Result, error) {
+	if err := Check(sizes, policies); err != nil {
+		return nil, err
+	}
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.MaxRequests == 0 {
+		opts.MaxRequests = DefaultMaxRequests
+	}
+	var next []int
+	if slices.Contains(policies, Opt) {
+		keys, err := load(t, opts.MaxRequests)
+		if err != nil {
+			return nil, err
+		}
+		t, next = keys, nextUse(keys)
+	}
+	results := make([]Result, 0, len(sizes)*len(policies))
+	for _, size := range sizes {
+		for _, name := range policies {
 			results = append(results, Result{Policy: name, Size: size})
 		}
 	}
-	var mu sync.Mutex
+	return results, runAll(results, t, next, opts.Progress)
+}
+
+// runAll fills in results on all CPUs; next is nil unless opt is among them.
+func runAll(results []Result, t Trace, next []int, progress func(int)) error {
+	var mu sync.Mutex // protects progress calls and firstErr
+	var firstErr error
 	report := func(n int) {
 		if progress != nil {
 			mu.Lock()
@@ -86,9 +159,15 @@ func Run(keys []uint64, sizes []int, policies []string, progress func(int)) ([]R
 		wg.Go(func() {
 			for i := range work {
 				r := &results[i]
-				r.Hits = replayNamed(r.Policy, keys, r.Size, report)
-				if len(keys) > 0 {
-					r.Ratio = float64(r.Hits) / float64(len(keys))
+				hits, err := replayNamed(r.Policy, t, next, r.Size, report)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("sim: %s at size %d: %w", r.Policy, r.Size, err)
+				}
+				mu.Unlock()
+				r.Hits = hits
+				if t.Len() > 0 {
+					r.Ratio = float64(hits) / float64(t.Len())
 				}
 			}
 		})
@@ -98,17 +177,20 @@ func Run(keys []uint64, sizes []int, policies []string, progress func(int)) ([]R
 	}
 	close(work)
 	wg.Wait()
-	return results, nil
+	return firstErr
 }
 
-// replayNamed replays one policy by name; the name has been checked.
-func replayNamed(name string, keys []uint64, size int, progress func(int)) int {
+// replayNamed replays one policy by name; the name has been checked, and t is
+// a Slice with next its next uses when name is Opt.
+func replayNamed(name string, t Trace, next []int, size int, progress func(int)) (int, error) {
 	if name == Opt {
-		hits := OPT(keys, size)
-		progress(len(keys))
-		return hits
+		return opt(t.(Slice), next, size, progress), nil
 	}
 	kind, _ := cache.ParseKind(name)
 	p, _ := cache.NewPolicy[uint64](kind, int64(size))
-	return Replay(p, keys, size, progress)
+	hits, n, err := replay(p, t, size, progress)
+	if err == nil && n != t.Len() {
+		err = fmt.Errorf("%w: %d requests, %d counted before", ErrChanged, n, t.Len())
+	}
+	return hits, err
 }

@@ -2,6 +2,8 @@ package tiermem
 
 import (
 	"fmt"
+	"math/bits"
+	"slices"
 	"strings"
 	"unsafe"
 )
@@ -88,15 +90,55 @@ func (a Array) check() error {
 	if !a.DType.valid() {
 		return fmt.Errorf("%w: unknown dtype %d", ErrType, a.DType)
 	}
+	if len(a.Shape) > maxRank {
+		return fmt.Errorf("%w: %v has %d dimensions (at most %d)", ErrType, a, len(a.Shape), maxRank)
+	}
 	for _, d := range a.Shape {
-		if d < 0 {
-			return fmt.Errorf("%w: %v has a negative dimension", ErrType, a)
+		if d < 0 || d > maxDim {
+			return fmt.Errorf("%w: %v has a dimension of %d (want 0 to 2^48)", ErrType, a, d)
 		}
 	}
-	if want := a.Len() * a.DType.Size(); want != len(a.Data) {
-		return fmt.Errorf("%w: %v needs %d bytes of data, has %d", ErrType, a, want, len(a.Data))
+	want, ok := a.bytes()
+	if !ok || want != uint64(len(a.Data)) {
+		return fmt.Errorf("%w: %v needs %s bytes of data, has %d", ErrType, a, a.bytesText(), len(a.Data))
 	}
 	return nil
+}
+
+// bytes returns the bytes the shape needs, and false if that overflows 64
+// bits. Dimensions must be in range.
+func (a Array) bytes() (uint64, bool) {
+	if slices.Contains(a.Shape, 0) {
+		return 0, true
+	}
+	n := uint64(a.DType.Size())
+	for _, d := range a.Shape {
+		var ok bool
+		if n, ok = mulNoOverflow(n, uint64(d)); !ok {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// bytesText is bytes for an error message.
+func (a Array) bytesText() string {
+	if n, ok := a.bytes(); ok {
+		return fmt.Sprint(n)
+	}
+	return "more than 2^64"
+}
+
+// maxRank and maxDim bound an array's shape, as its header records it.
+const (
+	maxRank = 64
+	maxDim  = 1 << 48
+)
+
+// mulNoOverflow returns a×b and whether it fits in 64 bits.
+func mulNoOverflow(a, b uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	return lo, hi == 0
 }
 
 // element is the set of Go types an Array holds.

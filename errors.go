@@ -35,6 +35,7 @@ var (
 	ErrType = errors.New("tiermem: value of another type")
 
 	// ErrOptions is returned by Open for options that cannot work (a negative
-	// size, watermarks out of order, a policy a tier cannot use).
+	// size, watermarks out of order, a policy a tier cannot use), and by Store
+	// for a StoreOption that cannot (a TTL that is not positive).
 	ErrOptions = errors.New("tiermem: invalid options")
 )

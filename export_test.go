@@ -35,3 +35,10 @@ func SetClock(o *Options, c *FakeClock) { o.clock = c.Now }
 
 // SetColdFS makes a Manager opened with o keep its cold tier in fs.
 func SetColdFS(o *Options, fs vfs.FS) { o.coldFS = fs }
+
+// PutRaw writes value and meta (the value's header) straight into tier t's
+// store, for tests that damage what the Manager reads back.
+func PutRaw(m *Manager, t Tier, key string, value, meta []byte) error {
+	_, err := m.tiers[t].store.Put(key, value, meta)
+	return err
+}

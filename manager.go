@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
 	"github.com/tiermem/tiermem/tier/heap"
@@ -32,8 +33,9 @@ type Manager struct {
 	passes        atomic.Int64
 	failedPasses  atomic.Int64
 	lastPassError atomic.Value // string
-	closed        atomic.Bool
-	closeMu       sync.Mutex // serializes Close
+	gate          gate.Gate    // every operation passes it; Close drains it
+	closeMu       sync.Mutex   // serializes Close; protects closed
+	closed        bool         // Close succeeded
 	stop          chan struct{}
 	loopDone      chan struct{}
 }
@@ -69,7 +71,7 @@ func Open(dir string, opts *Options) (*Manager, error) {
 
 // openTiers creates the stores and their victim choosers.
 func (m *Manager) openTiers() error {
-	hot, err := newTierState(Hot, heap.New(), m.opts.Hot.Size, 128)
+	hot, err := newTierState(Hot, heap.New(), m.opts.Hot.Size)
 	if err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func (m *Manager) openTiers() error {
 	if err != nil {
 		return fmt.Errorf("tiermem: warm tier: %w", err)
 	}
-	warm, err := newTierState(Warm, warmStore, m.opts.Warm.Size, 32)
+	warm, err := newTierState(Warm, warmStore, m.opts.Warm.Size)
 	if err != nil {
 		warmStore.Close()
 		return err
@@ -88,7 +90,7 @@ func (m *Manager) openTiers() error {
 	if err != nil {
 		return fmt.Errorf("tiermem: cold tier: %w", err)
 	}
-	cold, err := newTierState(Cold, coldStore, m.opts.Cold.Size, 128)
+	cold, err := newTierState(Cold, coldStore, m.opts.Cold.Size)
 	if err != nil {
 		coldStore.Close()
 		return err
@@ -160,22 +162,45 @@ func (m *Manager) recover() error {
 	})
 }
 
-// Close stops the migration loop, writes what hot and warm hold to the cold
-// tier (with Durability None; with the other durabilities the cold log has it
-// already) so that the next Open finds every key, and closes the tiers.
-// Writing at Close ignores the cold budget: data is never dropped to keep a
-// budget. Close of a closed Manager returns ErrClosed.
+// Close stops the migration loop, waits for the operations in flight (a
+// Store that returned nil before Close began is kept), makes every value
+// durable in the cold tier — with Durability None it first writes what hot
+// and warm hold there, ignoring the cold budget, since data is never dropped
+// to keep a budget — and closes the tiers. Operations that begin once Close
+// has begun return ErrClosed.
+//
+// If the values cannot be made durable (a full disk), Close returns the
+// error and the Manager stays open, holding everything it held: free space
+// and call Close again. Close of a closed Manager returns ErrClosed.
 func (m *Manager) Close() error {
 	m.closeMu.Lock()
 	defer m.closeMu.Unlock()
-	if m.closed.Swap(true) {
+	if m.closed {
 		return ErrClosed
 	}
 	m.stopLoop()
-	m.migrateMu.Lock()
-	defer m.migrateMu.Unlock()
-	err := m.persistMemory()
-	return errors.Join(err, m.closeStores())
+	m.gate.Close()
+	if err := m.persist(); err != nil {
+		m.gate.Reopen()
+		m.startLoop()
+		return fmt.Errorf("tiermem: Close failed and the Manager stays open with every value it held; "+
+			"make room and call Close again: %w", storeError(err))
+	}
+	m.closed = true
+	return m.closeStores()
+}
+
+// persist makes every value durable in the cold tier: it writes the memory
+// tiers there (with Durability None), then syncs the cold log. Nothing is
+// removed from memory, so a failed persist can be retried.
+func (m *Manager) persist() error {
+	if err := m.persistMemory(); err != nil {
+		return err
+	}
+	if err := m.tiers[Cold].store.(tier.Persistent).Sync(); err != nil {
+		return fmt.Errorf("syncing the cold tier: %w", err)
+	}
+	return nil
 }
 
 func (m *Manager) closeStores() error {
@@ -188,10 +213,12 @@ func (m *Manager) closeStores() error {
 	return errors.Join(errs...)
 }
 
-// checkOpen returns ErrClosed once Close has begun.
-func (m *Manager) checkOpen() error {
-	if m.closed.Load() {
-		return ErrClosed
+// enter admits an operation, or returns ErrClosed once Close has begun. The
+// operation calls m.gate.Leave with the token when it is done.
+func (m *Manager) enter() (gate.Token, error) {
+	tok, ok := m.gate.Enter()
+	if !ok {
+		return 0, ErrClosed
 	}
-	return nil
+	return tok, nil
 }

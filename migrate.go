@@ -14,14 +14,13 @@ import (
 // it has room below its high watermark. The background loop calls it every
 // MigrateInterval; tests and tools may call it by hand. Passes do not overlap.
 func (m *Manager) Migrate() error {
-	if err := m.checkOpen(); err != nil {
+	tok, err := m.enter()
+	if err != nil {
 		return err
 	}
+	defer m.gate.Leave(tok)
 	m.migrateMu.Lock()
 	defer m.migrateMu.Unlock()
-	if err := m.checkOpen(); err != nil {
-		return err
-	}
 	m.expireDue()
 	m.trimSpares()
 	var errs []error

@@ -14,24 +14,43 @@ import (
 // It moves pinned values too. Errors: ErrNotFound, ErrUnknownTier,
 // ErrTooLarge, ErrNoSpace, ErrClosed.
 func (m *Manager) Move(key string, t Tier) error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
 	to, src, err := m.endpoints(key, t)
 	if err != nil {
 		return err
 	}
-	if src == to || to.has(key) {
-		lock := m.locks.of(key)
-		lock.Lock()
-		m.dropOthersLocked(key, to)
-		lock.Unlock()
-		return nil
+	if done, err := m.keepOnly(key, to); done || err != nil {
+		return err
 	}
 	return m.transfer(key, src, to, false)
+}
+
+// keepOnly drops key's other copies if tier to holds it already, and
+// reports whether it did. It looks under the key's lock: a move that took
+// the key out of to meanwhile must not leave it in no tier at all.
+func (m *Manager) keepOnly(key string, to *tierState) (bool, error) {
+	lock := m.locks.of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	if !to.has(key) {
+		return false, nil
+	}
+	return true, m.dropOthersLocked(key, to)
 }
 
 // Copy puts a copy of key in tier t and keeps the original where it is (as
 // MemPool's copytodisk does): reads come from the fastest tier holding it, and
 // the next Store, Delete or move of the key replaces or removes every copy.
 func (m *Manager) Copy(key string, t Tier) error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
 	to, src, err := m.endpoints(key, t)
 	if err != nil || src == to || to.has(key) {
 		return err
@@ -41,9 +60,6 @@ func (m *Manager) Copy(key string, t Tier) error {
 
 // endpoints returns tier t and the fastest tier that holds key.
 func (m *Manager) endpoints(key string, t Tier) (to, src *tierState, err error) {
-	if err := m.checkOpen(); err != nil {
-		return nil, nil, err
-	}
 	if to, err = m.tierOf(t); err != nil {
 		return nil, nil, err
 	}
@@ -117,9 +133,11 @@ func writeFileAtomic(path string, write func(*os.File) error) error {
 
 // Delete removes key from every tier. It returns ErrNotFound if no tier held it.
 func (m *Manager) Delete(key string) error {
-	if err := m.checkOpen(); err != nil {
+	tok, err := m.enter()
+	if err != nil {
 		return err
 	}
+	defer m.gate.Leave(tok)
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -127,8 +145,12 @@ func (m *Manager) Delete(key string) error {
 	lock.Lock()
 	defer lock.Unlock()
 	found := false
-	for _, t := range m.tiers {
-		found = m.removeFrom(t, key) || found
+	for i := len(m.tiers) - 1; i >= 0; i-- { // the slowest first: a failure leaves the key as it was
+		removed, err := m.removeFrom(m.tiers[i], key)
+		if err != nil {
+			return fmt.Errorf("tiermem: deleting %q: %w", key, err)
+		}
+		found = found || removed
 	}
 	m.ttl.set(key, 0)
 	if !found {
@@ -139,9 +161,11 @@ func (m *Manager) Delete(key string) error {
 
 // Clear deletes every key from every tier.
 func (m *Manager) Clear() error {
-	if err := m.checkOpen(); err != nil {
+	tok, err := m.enter()
+	if err != nil {
 		return err
 	}
+	defer m.gate.Leave(tok)
 	for _, t := range m.tiers {
 		keys, err := m.keysOf(t)
 		if err != nil {

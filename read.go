@@ -76,9 +76,11 @@ type getter interface {
 
 // Tier returns the fastest tier that holds key.
 func (m *Manager) Tier(key string) (Tier, error) {
-	if err := m.checkOpen(); err != nil {
+	tok, err := m.enter()
+	if err != nil {
 		return 0, err
 	}
+	defer m.gate.Leave(tok)
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
@@ -93,8 +95,12 @@ func (m *Manager) Tier(key string) (Tier, error) {
 			if err != nil {
 				continue
 			}
-			if env, err := decodeEnvelope(meta); err != nil || env.expired(m.now()) {
-				return 0, fmt.Errorf("%w: %q", ErrNotFound, key)
+			env, err := decodeEnvelope(meta)
+			if err != nil {
+				return 0, fmt.Errorf("reading %q in the %s tier: %w", key, t.level, err)
+			}
+			if env.expired(m.now()) {
+				return 0, fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
 			}
 			return t.level, nil
 		}
@@ -118,9 +124,11 @@ func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []
 // readAppend is read with, in owned mode, the value appended to dst: fn
 // gets dst and the value, or is not called and dst is left as it was.
 func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *tierState, value []byte, env envelope) error) error {
-	if err := m.checkOpen(); err != nil {
+	tok, err := m.enter()
+	if err != nil {
 		return err
 	}
+	defer m.gate.Leave(tok)
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -244,7 +252,10 @@ func (m *Manager) expire(key string) {
 		if err != nil {
 			continue
 		}
-		if env, err := decodeEnvelope(meta); err == nil && env.expired(m.now()) && m.removeFrom(t, key) {
+		if env, err := decodeEnvelope(meta); err != nil || !env.expired(m.now()) {
+			continue
+		}
+		if removed, _ := m.removeFrom(t, key); removed { // a failed delete leaves it for the next pass
 			t.expirations.Add(1)
 		}
 	}

@@ -3,33 +3,77 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tiermem/tiermem/tier"
 )
 
-// reserve takes n bytes of t's budget, demoting t's victims to the next tier
-// (write before delete) until they fit. It must be called without any key
-// lock held: demotions take the victims' locks.
-func (m *Manager) reserve(t *tierState, n int64) error {
+// reserve takes n bytes of t's budget for an entry holding a value of size
+// bytes, demoting t's victims to the next tier (write before delete) until
+// they fit. When t has no victim left while other writes or moves hold room
+// in it, it waits for them (they add victims or give room back), for at most
+// roomWait. It must be called without any key lock held: demotions take the
+// victims' locks.
+func (m *Manager) reserve(t *tierState, n int64, size int) error {
 	if n > t.capacity {
-		return fmt.Errorf("%w: %d bytes do not fit the %s tier's budget of %d", ErrTooLarge, n, t.level, t.capacity)
+		return fmt.Errorf("%w: a value of %d bytes takes %d bytes in the %s tier with its key and header, more than the tier's whole budget of %d",
+			ErrTooLarge, size, n, t.level, t.capacity)
 	}
+	var wait backoff
+	settled := 0 // consecutive looks that found no victim and nothing in flight
 	for !t.tryReserve(n) {
-		if err := m.evictOne(t); err != nil {
+		err := m.evictOne(t)
+		switch {
+		case err == nil:
+			wait.reset()
+			settled = 0
+		case !errors.Is(err, errNoVictim):
 			return err
+		case t.reserved.Load() == 0 && settled >= 2:
+			return fmt.Errorf("%w: %s", ErrNoSpace, t.whyFull())
+		case t.reserved.Load() == 0:
+			settled++ // what was in flight may have just finished: look again
+		case !wait.sleep():
+			return fmt.Errorf("%w: %s, and the writes in flight in it did not make room within %v", ErrNoSpace, t.full(), roomWait)
+		default:
+			settled = 0
 		}
 	}
 	return nil
 }
 
-// evictOne demotes the victim t's policy chooses.
+// errNoVictim says that a tier has no entry it can demote now.
+var errNoVictim = errors.New("tiermem: no entry to demote")
+
+// roomWait bounds how long a Store waits for writes in flight to make room.
+const roomWait = 5 * time.Second
+
+// backoff sleeps with a growing pause, up to roomWait in all.
+type backoff struct {
+	pause, slept time.Duration
+}
+
+func (b *backoff) reset() { *b = backoff{} }
+
+// sleep pauses and reports whether the time allowed was not yet used up.
+func (b *backoff) sleep() bool {
+	if b.slept >= roomWait {
+		return false
+	}
+	b.pause = min(max(2*b.pause, 20*time.Microsecond), time.Millisecond)
+	time.Sleep(b.pause)
+	b.slept += b.pause
+	return true
+}
+
+// evictOne demotes the victim t's policy chooses, or returns errNoVictim.
 func (m *Manager) evictOne(t *tierState) error {
 	if t.victims == nil {
-		return fmt.Errorf("%w: %s", ErrNoSpace, t.full())
+		return errNoVictim
 	}
 	key, ok := t.victims.next()
 	if !ok {
-		return fmt.Errorf("%w: %s, and nothing in it can move (pinned)", ErrNoSpace, t.full())
+		return errNoVictim
 	}
 	moved, err := m.demote(key, t)
 	if err != nil {
@@ -64,9 +108,8 @@ func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
 	if !m.tiers[Cold].has(key) {
 		return false, fmt.Errorf("tiermem: %q is in the %s tier but not in the cold log", key, from.level)
 	}
-	if !m.removeFrom(from, key) {
-		from.victims.removed(key)
-		return false, nil
+	if removed, err := m.removeFrom(from, key); !removed {
+		return false, err
 	}
 	from.demotions.Add(1)
 	return true, nil
@@ -88,8 +131,8 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 	if err != nil {
 		return false, storeError(err)
 	}
-	est := to.estimate(key, size, metaLen+16)
-	if err := m.reserve(to, est); err != nil {
+	est := to.estimate(key, size, metaLen)
+	if err := m.reserve(to, est, size); err != nil {
 		return false, fmt.Errorf("moving %q from %s to %s: %w", key, from.level, to.level, err)
 	}
 	defer to.unreserve(est)
@@ -98,19 +141,32 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 	defer lock.Unlock()
 	ok, err := m.copyLocked(key, from, to, est)
 	if ok && !keep {
-		m.dropOthersLocked(key, to)
+		err = m.dropOthersLocked(key, to)
 	}
 	return ok, err
 }
 
 // dropOthersLocked removes key from every tier but keep (and the cold log,
 // when it is durable). The key's lock is held.
-func (m *Manager) dropOthersLocked(key string, keep *tierState) {
-	for _, u := range m.tiers {
-		if u != keep && !(m.opts.Durability != None && u.level == Cold) {
-			m.removeFrom(u, key)
+func (m *Manager) dropOthersLocked(key string, keep *tierState) error {
+	return m.dropExceptLocked(key, keep, m.opts.Durability != None)
+}
+
+// dropExceptLocked removes key from every tier but keep and, with keepLog,
+// the cold tier. It removes from the slowest tier first and stops at the
+// first failure, so that a failure never leaves an older copy below a newer
+// one's absence: the key then reads as it did. The key's lock is held.
+func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) error {
+	for i := len(m.tiers) - 1; i >= 0; i-- {
+		u := m.tiers[i]
+		if u == keep || keepLog && u.level == Cold {
+			continue
+		}
+		if _, err := m.removeFrom(u, key); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // sizeIn returns the sizes of key's value and meta in t.
@@ -155,13 +211,18 @@ func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool
 // errMoved stops a copy whose source changed after its room was reserved.
 var errMoved = errors.New("tiermem: the value changed during a move")
 
-// removeFrom deletes key from t, if there. The key's lock is held.
-func (m *Manager) removeFrom(t *tierState, key string) bool {
+// removeFrom deletes key from t, if there, and reports whether it was. A
+// failed delete (a full disk for the cold tier's tombstone) leaves the key
+// where it was. The key's lock is held.
+func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
 	_, err := t.store.Delete(key)
+	if err != nil && !errors.Is(err, tier.ErrNotFound) {
+		return false, fmt.Errorf("removing %q from the %s tier: %w", key, t.level, storeError(err))
+	}
 	if t.victims != nil {
 		t.victims.removed(key)
 	}
-	return err == nil
+	return err == nil, nil
 }
 
 // storeError maps a tier's error to the Manager's sentinel, keeping both.

@@ -46,7 +46,7 @@ func WithTTL(d time.Duration) StoreOption {
 	return func(o storeOptions) storeOptions {
 		o.ttl = d
 		if d <= 0 {
-			o.invalid = fmt.Errorf("tiermem: TTL %v is not positive", d)
+			o.invalid = fmt.Errorf("%w: WithTTL(%v): a TTL must be positive", ErrOptions, d)
 		}
 		return o
 	}
@@ -83,17 +83,20 @@ func (m *Manager) storeKind(key string, value []byte, env envelope, opts []Store
 	if o.ttl > 0 {
 		env.expires = m.now().Add(o.ttl).UnixNano()
 	}
-	if err := m.checkOpen(); err != nil {
-		return err
-	}
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	target, err := m.placement(key, len(value), o)
+	tok, err := m.enter()
 	if err != nil {
 		return err
 	}
-	return m.put(key, value, env, target)
+	defer m.gate.Leave(tok)
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	meta := env.encode()
+	target, err := m.placement(key, len(value), len(meta), o)
+	if err != nil {
+		return err
+	}
+	return m.put(key, value, meta, env, target)
 }
 
 // checkKey returns an error wrapping ErrInvalidKey for an empty or too long key.
@@ -106,33 +109,34 @@ func checkKey(key string) error {
 
 // placement returns the tier a value goes to: the one named, or the fastest
 // whose budget can hold it.
-func (m *Manager) placement(key string, n int, o storeOptions) (*tierState, error) {
+func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierState, error) {
 	if o.named {
 		return m.tierOf(o.tier)
 	}
 	for _, t := range m.tiers {
-		if t.estimate(key, n, 64) <= t.capacity {
+		if t.estimate(key, n, metaLen) <= t.capacity {
 			return t, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %d bytes do not fit the budget of any tier", ErrTooLarge, n)
+	last := m.tiers[len(m.tiers)-1]
+	return nil, fmt.Errorf("%w: a value of %d bytes takes %d bytes with its key and header, more than the budget of any tier (the largest, %s, has %d)",
+		ErrTooLarge, n, last.estimate(key, n, metaLen), last.level, last.capacity)
 }
 
 // put writes value to t (and, with a durable log, to the cold tier first),
 // then removes the key's older copies from the other tiers.
-func (m *Manager) put(key string, value []byte, env envelope, t *tierState) error {
+func (m *Manager) put(key string, value, meta []byte, env envelope, t *tierState) error {
 	cold := m.tiers[Cold]
 	through := m.opts.Durability != None && t != cold
-	meta := env.encode()
 	est := t.estimate(key, len(value), len(meta))
-	if err := m.reserve(t, est); err != nil {
+	if err := m.reserve(t, est, len(value)); err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
 	defer t.unreserve(est)
 	var coldEst int64
 	if through {
 		coldEst = cold.estimate(key, len(value), len(meta))
-		if err := m.reserve(cold, coldEst); err != nil {
+		if err := m.reserve(cold, coldEst, len(value)); err != nil {
 			return fmt.Errorf("storing %q in the cold log: %w", key, err)
 		}
 		defer cold.unreserve(coldEst)
@@ -158,10 +162,9 @@ func (m *Manager) putLocked(key string, value, meta []byte, env envelope, t *tie
 	if t.victims != nil {
 		t.victims.added(key, charged, env.pinned)
 	}
-	for _, u := range m.tiers {
-		if u != t && !(through && u.level == Cold) {
-			m.removeFrom(u, key)
-		}
+	if err := m.dropExceptLocked(key, t, through); err != nil {
+		m.removeFrom(t, key) // the older value stays where it is, whole, and the Store fails
+		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
 	m.ttl.set(key, env.expires)
 	return nil

@@ -16,24 +16,25 @@ type tierState struct {
 	store      tier.Store
 	meta       tier.MetaViewer
 	sized      tier.Sized
+	cost       tier.Coster
 	persistent bool // its data survives Close and crashes
 	capacity   int64
 	reserved   atomic.Int64 // room taken by writes in flight
 	victims    victims      // nil for the last tier: nothing below to demote to
-	overhead   int64        // a bound on the bytes an entry costs beyond key, meta and value
 
 	promotions, demotions, evictions, expirations atomic.Int64
 }
 
-func newTierState(level Tier, store tier.Store, capacity, overhead int64) (*tierState, error) {
+func newTierState(level Tier, store tier.Store, capacity int64) (*tierState, error) {
 	meta, ok1 := store.(tier.MetaViewer)
 	sized, ok2 := store.(tier.Sized)
-	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("tiermem: the %s store %T cannot read meta with values or report its size", level, store)
+	cost, ok3 := store.(tier.Coster)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("tiermem: the %s store %T cannot read meta with values, report its size or cost entries", level, store)
 	}
 	_, persistent := store.(tier.Persistent)
-	return &tierState{level: level, store: store, meta: meta, sized: sized, persistent: persistent,
-		capacity: capacity, overhead: overhead}, nil
+	return &tierState{level: level, store: store, meta: meta, sized: sized, cost: cost, persistent: persistent,
+		capacity: capacity}, nil
 }
 
 // used returns the bytes the tier's entries occupy plus the room reserved.
@@ -41,8 +42,7 @@ func (t *tierState) used() int64 { return t.sized.Used() + t.reserved.Load() }
 
 // estimate bounds the bytes an entry will occupy in the tier.
 func (t *tierState) estimate(key string, value, meta int) int64 {
-	n := int64(len(key) + value + meta)
-	return n + n/16 + t.overhead // size classes are at most 1/16 apart
+	return t.cost.Cost(len(key), value, meta)
 }
 
 // tryReserve takes n bytes of the budget if they fit.
@@ -65,6 +65,15 @@ func (t *tierState) unreserve(n int64) { t.reserved.Add(-n) }
 // full describes the tier for an ErrNoSpace message.
 func (t *tierState) full() string {
 	return fmt.Sprintf("%s tier full (%d of %d bytes)", t.level, t.used(), t.capacity)
+}
+
+// whyFull says why no room can be made in the tier, for an ErrNoSpace
+// message: it is the last tier, or everything it holds is pinned.
+func (t *tierState) whyFull() string {
+	if t.victims == nil {
+		return t.full() + ", and it is the last tier: nothing can be demoted out of it"
+	}
+	return t.full() + ", and every entry in it is pinned"
 }
 
 // has reports whether the tier holds key, without reading its value.

@@ -103,3 +103,12 @@ type Sized interface {
 	// Len returns the number of keys.
 	Len() int64
 }
+
+// Coster is a Store that says, before a Put, what the entry will occupy: the
+// Manager reserves that much of the tier's budget while the Put runs, and
+// reports a value whose cost exceeds the whole budget as too large.
+type Coster interface {
+	// Cost returns the most bytes Put would report for an entry with a key
+	// of keyLen bytes, a value of valueLen bytes and meta of metaLen bytes.
+	Cost(keyLen, valueLen, metaLen int) int64
+}

@@ -53,6 +53,11 @@ func (s *Store) shard(key string) *shard {
 // Size returns the bytes a value of n bytes under key occupies.
 func Size(key string, n int) int64 { return int64(len(key)+n) + entryOverhead }
 
+// Cost returns the bytes Put reports for such an entry.
+func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
+	return int64(keyLen+valueLen+metaLen) + entryOverhead
+}
+
 // Put stores a copy of value and meta under key.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if key == "" {
@@ -184,6 +189,7 @@ var (
 	_ tier.Store      = (*Store)(nil)
 	_ tier.MetaViewer = (*Store)(nil)
 	_ tier.Sized      = (*Store)(nil)
+	_ tier.Coster     = (*Store)(nil)
 )
 
 // Close drops every value.

@@ -40,6 +40,9 @@ func (s *Store) Victim(skip Skip) (string, bool) {
 func (s *Store) sweepShard(sh *shard, pos int, skip Skip) (key string, next int, ok bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return "", 0, false
+	}
 	for i := pos; i < len(sh.idx.slots); i++ {
 		slot := sh.idx.load(uint64(i))
 		if slot <= tombstone || sh.idx.clearReference(i) {
@@ -69,6 +72,9 @@ func (s *Store) Idle(fn func(key string, meta []byte) bool) {
 func (s *Store) idleShard(sh *shard, fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return false
+	}
 	goOn := true
 	sh.idx.each(func(pos int, loc uint64) bool {
 		if sh.idx.clearReference(pos) {

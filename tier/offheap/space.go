@@ -70,7 +70,7 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 		if err != nil {
 			return 0, memory.WritableMemory{}, 0, fmt.Errorf("offheap: %d-byte record: %w: %w", size, tier.ErrNoSpace, err)
 		}
-		return uint64(off), s.mem.Region(off, size), s.slab.ClassSize(size), nil
+		return uint64(off), s.mem.Region(off, size), s.charge(size), nil
 	}
 	h, err := s.mapping(size)
 	if err != nil {
@@ -81,7 +81,17 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 	s.nextID++
 	s.large[id] = h
 	s.mu.Unlock()
-	return id | largeFlag, h.Writable().Region(0, size), pageRounded(h.Size()), nil
+	return id | largeFlag, h.Writable().Region(0, size), s.charge(size), nil
+}
+
+// charge returns the bytes a record of size bytes occupies: its slab slot,
+// or the pages of its mapping (a reused spare's pages beyond them are
+// returned to the system when it is reused).
+func (s *space) charge(size int64) int64 {
+	if s.small(size) {
+		return s.slab.ClassSize(size)
+	}
+	return pageRounded(size)
 }
 
 // mapping returns a mapping of at least size bytes: a spare that wastes at
@@ -99,6 +109,9 @@ func (s *space) mapping(size int64) (*memory.WritableHandle, error) {
 		s.spares = append(s.spares[:best], s.spares[best+1:]...)
 		s.spareBytes -= h.Size()
 		s.mu.Unlock()
+		if tail := h.Size() - pageRounded(size); tail > 0 {
+			h.Discard(pageRounded(size), tail) // advice: the pages beyond the record are not charged
+		}
 		return h, nil
 	}
 	s.mu.Unlock()
@@ -145,7 +158,7 @@ func (s *space) free(loc uint64, size int64) int64 {
 	} else {
 		h.Close()
 	}
-	return pageRounded(h.Size())
+	return pageRounded(size)
 }
 
 // trim closes the spare mappings freed before cutoff.

@@ -105,31 +105,32 @@ func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, uint64, rec
 	return pos, loc, found
 }
 
-// Put stores key's value (compressed when it pays) and meta.
+// Put stores key's value (compressed when it pays) and meta. The record is
+// written under its shard's read lock and indexed under its write lock, so
+// that Close, which takes every shard's write lock before it unmaps the
+// memory, waits for it.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
 		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
 	}
-	if s.closed.Load() {
-		return 0, tier.ErrClosed
-	}
-	stored, flags := s.encode(value)
-	loc, size, charged, err := s.place(key, meta, stored, flags)
+	hash := Hash(key)
+	sh := s.shardOf(hash)
+	loc, size, charged, err := s.write(sh, key, value, meta)
 	if err != nil {
 		return 0, err
 	}
-	hash := Hash(key)
-	sh := s.shardOf(hash)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if s.closed.Load() {
+		return 0, tier.ErrClosed // the memory the record was in is gone
+	}
 	pos, old, oldRec := s.findLocked(sh, key, hash)
 	if pos >= 0 {
 		sh.idx.set(pos, hash, loc)
 	} else if err = sh.idx.insert(hash, loc); err != nil {
-		sh.mu.Unlock()
 		s.space.free(loc, size)
 		return 0, fmt.Errorf("offheap: growing the index: %w", err)
 	}
-	sh.mu.Unlock()
 	s.used.Add(charged)
 	if pos >= 0 {
 		s.used.Add(-s.space.free(old, oldRec.layout.size()) - indexShare)
@@ -139,20 +140,45 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	return charged, nil
 }
 
+// write encodes and places a new record under sh's read lock, so that Close
+// cannot unmap the memory while it is written.
+func (s *Store) write(sh *shard, key string, value, meta []byte) (uint64, int64, int64, error) {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return 0, 0, 0, tier.ErrClosed
+	}
+	stored, flags := s.encode(value)
+	return s.place(key, meta, stored, flags)
+}
+
 // place writes a new record and returns its location, size and the bytes it
 // occupies (its slot or mapping plus its index slot).
 func (s *Store) place(key string, meta, stored []byte, flags uint8) (uint64, int64, int64, error) {
-	keyLen, metaLen, storedLen := int64(len(key)), int64(len(meta)), int64(len(stored))
-	l := layoutFor(headerFor(keyLen, metaLen, storedLen), keyLen, metaLen, storedLen)
-	if !s.space.small(l.size()) || int64(len(stored)) > 1<<32-1 {
-		l = layoutFor(largeHeader, int64(len(key)), int64(len(meta)), int64(len(stored)))
-	}
+	l := s.layout(int64(len(key)), int64(len(meta)), int64(len(stored)))
 	loc, m, charged, err := s.space.alloc(l.size())
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	writeRecord(m, l, flags, key, meta, stored)
 	return loc, l.size(), charged + indexShare, nil
+}
+
+// layout returns the layout of a record: the smallest header form, or the
+// large form for a record too big for the slab.
+func (s *Store) layout(keyLen, metaLen, storedLen int64) recordLayout {
+	l := layoutFor(headerFor(keyLen, metaLen, storedLen), keyLen, metaLen, storedLen)
+	if !s.space.small(l.size()) || storedLen > 1<<32-1 {
+		l = layoutFor(largeHeader, keyLen, metaLen, storedLen)
+	}
+	return l
+}
+
+// Cost returns the bytes Put reports for an entry stored uncompressed: its
+// slot (or page-rounded mapping) and its share of the index. A compressed
+// entry costs at most that.
+func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
+	return s.space.charge(s.layout(int64(keyLen), int64(metaLen), int64(valueLen)).size()) + indexShare
 }
 
 // Get appends key's value to dst.
@@ -202,13 +228,13 @@ func (s *Store) Meta(key string) ([]byte, error) {
 
 // view finds key under its shard's read lock and calls fn with its record.
 func (s *Store) view(key string, fn func(record) error) error {
-	if s.closed.Load() {
-		return tier.ErrClosed
-	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return tier.ErrClosed
+	}
 	pos, _, r := s.findLocked(sh, key, hash)
 	if pos < 0 {
 		return tier.ErrNotFound
@@ -222,6 +248,9 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 	sh := s.shardOf(hash)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return "", false
+	}
 	var key string
 	pos := sh.idx.find(hash, func(l uint64) bool {
 		r := readRecord(s.space.record(l))
@@ -236,19 +265,18 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 
 // Delete removes key and frees its record.
 func (s *Store) Delete(key string) (int64, error) {
-	if s.closed.Load() {
-		return 0, tier.ErrClosed
-	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if s.closed.Load() {
+		return 0, tier.ErrClosed
+	}
 	pos, loc, r := s.findLocked(sh, key, hash)
 	if pos < 0 {
-		sh.mu.Unlock()
 		return 0, tier.ErrNotFound
 	}
 	sh.idx.remove(pos)
-	sh.mu.Unlock()
 	freed := s.space.free(loc, r.layout.size()) + indexShare
 	s.used.Add(-freed)
 	s.count.Add(-1)
@@ -268,9 +296,6 @@ func (s *Store) Len() int64 { return s.count.Load() }
 // Scan calls fn for every key with its meta and the bytes it occupies, shard
 // by shard under the shard's read lock: fn must not call the store.
 func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
-	if s.closed.Load() {
-		return tier.ErrClosed
-	}
 	for i := range s.shards {
 		if err := s.scanShard(&s.shards[i], fn); err != nil {
 			return err
@@ -282,6 +307,9 @@ func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
 func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64) error) error {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return tier.ErrClosed
+	}
 	var err error
 	sh.idx.each(func(_ int, loc uint64) bool {
 		r := readRecord(s.space.record(loc))
@@ -308,6 +336,10 @@ func (s *Store) Stats() Stats {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
+		if s.closed.Load() {
+			sh.mu.RUnlock()
+			return Stats{}
+		}
 		st.Items += sh.idx.live
 		st.IndexBytes += sh.idx.bytes()
 		sh.mu.RUnlock()
@@ -321,7 +353,10 @@ func (s *Store) Stats() Stats {
 // The Manager calls it every migration pass.
 func (s *Store) Trim(cutoff time.Time) { s.space.trim(cutoff) }
 
-// Close frees all the store's memory.
+// Close frees all the store's memory. It takes every shard's write lock in
+// turn after marking the store closed, so it waits for the operations in
+// flight, and every operation that takes a shard lock after it sees the mark
+// and returns tier.ErrClosed: nothing reads memory that is unmapped.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return tier.ErrClosed
@@ -341,6 +376,7 @@ var (
 	_ tier.Store      = (*Store)(nil)
 	_ tier.MetaViewer = (*Store)(nil)
 	_ tier.Sized      = (*Store)(nil)
+	_ tier.Coster     = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"os"
+	"path/filepath"
+	"syscall"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -50,10 +53,15 @@ type Record struct {
 const maxKey = 64 << 20
 
 // NewBuilder returns a Builder that will write a bundle at path. A nil opts
-// means the defaults.
+// means the defaults. It checks the output before any record is added: the
+// directory of path must exist (else an error wrapping fs.ErrNotExist names
+// it), and path must not be a directory (ErrIsDir).
 func NewBuilder(path string, opts *Options) (*Builder, error) {
 	o, err := opts.resolve(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkOutput(path); err != nil {
 		return nil, err
 	}
 	b := &Builder{path: path, opts: o, large: o.MemoryLimit / 64}
@@ -63,6 +71,23 @@ func NewBuilder(path string, opts *Options) (*Builder, error) {
 	b.values = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit / 8})
 	b.progress(StageAdd, 0, -1)
 	return b, nil
+}
+
+// checkOutput checks that a bundle can be written at path: its directory
+// exists and path is not a directory.
+func checkOutput(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("bundle: output directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("bundle: output directory %s: %w", dir, syscall.ENOTDIR)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%w: %s", ErrIsDir, path)
+	}
+	return nil
 }
 
 // Build writes a bundle at path from every key and value of records, which

@@ -27,6 +27,10 @@ var ErrClosed = errors.New("bundle: closed")
 // unknown index kind, an alignment that is not a power of two up to 4096.
 var ErrOptions = errors.New("bundle: invalid options")
 
+// ErrIsDir is returned by NewBuilder (and Build, BuildRecords) for an output
+// path that is an existing directory, before anything is read or written.
+var ErrIsDir = errors.New("bundle: output path is a directory")
+
 // ErrTooLarge is returned by Add for a key or meta area over 64 MiB (values
 // have no limit but the file system's).
 var ErrTooLarge = errors.New("bundle: key or meta too large")

@@ -2,17 +2,21 @@ package bundle
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 
 	"github.com/cespare/xxhash/v2"
 )
 
-// Verify reads the whole file and checks it: each section against its
-// checksum, then the structure: entries sorted by hash, every record inside
-// the data section with a key that hashes to its entry, no key twice in an
-// exact bundle, the guide matching the entries, and the header's counts
-// matching the records. It returns nil or an error wrapping ErrCorrupt that
-// names the section and the place. Open checks only the header; Verify is the
-// whole-file check, on demand.
+// Verify reads the whole file and checks every byte of it: the header and
+// section table against their checksum (checked by Open), each section
+// against its checksum, the padding between them for zeros, then the
+// structure: entries sorted by hash, every record inside the data section
+// with a key that hashes to its entry, no key twice in an exact bundle, the
+// guide matching the entries, and the header's counts matching the records.
+// It returns nil or an error wrapping ErrCorrupt that names the section and
+// the place. Open checks only the header; Verify is the whole-file check, on
+// demand.
 func (b *Bundle) Verify() error {
 	if b.closed.Load() {
 		return ErrClosed
@@ -22,10 +26,37 @@ func (b *Bundle) Verify() error {
 			return corrupt("section %s: checksum mismatch", sectionName(s.kind))
 		}
 	}
+	if err := b.verifyPadding(); err != nil {
+		return err
+	}
 	if err := b.verifyRecords(); err != nil {
 		return err
 	}
 	return b.verifyGuide()
+}
+
+// verifyPadding checks that every byte outside the header, the section table
+// and the sections is zero: the padding before the data section and between
+// sections, which no checksum covers. Every writer of the format has left it
+// zero (it is never written: a hole in the file).
+func (b *Bundle) verifyPadding() error {
+	s := slices.Clone(b.hdr.sections)
+	slices.SortFunc(s, func(x, y section) int { return cmp.Compare(x.off, y.off) })
+	at := uint64(b.hdr.size())
+	for i := 0; i <= len(s); i++ {
+		end, name := b.hdr.fileSize, "the end of the file"
+		if i < len(s) {
+			end, name = s[i].off, "section "+sectionName(s[i].kind)
+		}
+		gap := b.mem.Bytes(int64(at), int64(end-at))
+		if j := slices.IndexFunc(gap, func(c byte) bool { return c != 0 }); j >= 0 {
+			return corrupt("padding before %s: byte %d of the file is %#02x, not zero", name, at+uint64(j), gap[j])
+		}
+		if i < len(s) {
+			at = s[i].off + s[i].size
+		}
+	}
+	return nil
 }
 
 // verifyRecords walks the entries in order, decoding each record, and

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/bits"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -39,7 +42,7 @@ type fileWriter struct {
 // newFileWriter starts a bundle at path for at most maxRecords records, with
 // entries of inline key width inline.
 func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, inline uint8, dd *dedup) (*fileWriter, error) {
-	out, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	out, err := createOutput(path)
 	if err != nil {
 		return nil, fmt.Errorf("bundle: creating output: %w", err)
 	}
@@ -61,6 +64,25 @@ func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, inlin
 	w.idx = newSectionWriter(idxFile, 0)
 	w.guide = newGuideBuilder(w.hdr.guideBits)
 	return w, nil
+}
+
+// outputMode is the mode of a bundle, less the umask: readable by every
+// process that maps it, as the format is made to be shared, and never
+// written after it is complete.
+const outputMode = 0o644
+
+// createOutput creates the temporary file a bundle at path is written to:
+// beside path, so that the final rename is atomic, with outputMode less the
+// umask, as os.Create does (os.CreateTemp would make it 0600).
+func createOutput(path string) (*os.File, error) {
+	for range 100 {
+		name := path + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, outputMode)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("no unused temporary name beside %s", path)
 }
 
 // dataOffset is where the data section starts: after the header and section

@@ -1,6 +1,7 @@
 // Package kvtext reads key/value records from text, one record per line: JSON
-// lines ({"key":…,"value":…}) or tab-separated (key, a tab, the value). It is
-// the input of `tiermem bundle build`.
+// lines ({"key":…,"value":…}, or "key_base64" and "value_base64" for binary
+// data) or tab-separated (key, a tab, the value). It is the input of
+// `tiermem bundle build`.
 //
 //	r := kvtext.NewReader(f, kvtext.JSONLines)
 //	for r.Next() {

@@ -17,7 +17,11 @@ const (
 	// JSONLines is one JSON object per line: "key" (a string, or any JSON
 	// value, used as its text), "value" (a string is stored decoded, any
 	// other JSON value as its compact text; missing or null means empty) and
-	// an optional "meta" string.
+	// an optional "meta" string. Binary keys and values are given in base64
+	// instead, as "key_base64" and "value_base64" (standard encoding, with
+	// padding). Text must be valid UTF-8: invalid bytes, or a \u escape of
+	// half a surrogate pair, in a key, value or meta are an error rather than
+	// U+FFFD, so that two different keys never become one.
 	JSONLines
 	// TSV is the key, a tab, and the rest of the line as the value, stored as
 	// it is (no unescaping). A line without a tab is an error.

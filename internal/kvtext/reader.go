@@ -3,10 +3,13 @@ package kvtext
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Reader reads records from text. Blank lines are skipped. The slices it
@@ -82,9 +85,11 @@ func (r *Reader) parse(line []byte) error {
 
 // jsonRecord is a JSON line, its parts kept raw to be decoded by kind.
 type jsonRecord struct {
-	Key   json.RawMessage `json:"key"`
-	Value json.RawMessage `json:"value"`
-	Meta  json.RawMessage `json:"meta"`
+	Key         json.RawMessage `json:"key"`
+	KeyBase64   json.RawMessage `json:"key_base64"`
+	Value       json.RawMessage `json:"value"`
+	ValueBase64 json.RawMessage `json:"value_base64"`
+	Meta        json.RawMessage `json:"meta"`
 }
 
 func (r *Reader) parseJSON(line []byte) error {
@@ -92,31 +97,99 @@ func (r *Reader) parseJSON(line []byte) error {
 	if err := json.Unmarshal(line, &rec); err != nil {
 		return r.syntax(err.Error())
 	}
-	if len(rec.Key) == 0 || string(rec.Key) == "null" {
-		return r.syntax(`no "key"`)
+	if !present(rec.Key) && !present(rec.KeyBase64) {
+		return r.syntax(`no "key" or "key_base64"`)
 	}
 	r.scratch = r.scratch[:0]
-	var err error
 	var spans [3][2]int
-	for i, raw := range []json.RawMessage{rec.Key, rec.Value, rec.Meta} {
+	parts := [3]struct {
+		name      string
+		text, b64 json.RawMessage
+	}{{"key", rec.Key, rec.KeyBase64}, {"value", rec.Value, rec.ValueBase64}, {"meta", rec.Meta, nil}}
+	for i, p := range parts {
 		start := len(r.scratch)
-		if r.scratch, err = appendJSONText(r.scratch, raw); err != nil {
+		var err error
+		if r.scratch, err = appendPart(r.scratch, p.name, p.text, p.b64); err != nil {
 			return r.syntax(err.Error())
 		}
 		spans[i] = [2]int{start, len(r.scratch)}
 	}
 	part := func(i int) []byte { return r.scratch[spans[i][0]:spans[i][1]:spans[i][1]] }
 	r.key, r.value = part(0), part(1)
-	if len(rec.Meta) > 0 && string(rec.Meta) != "null" {
+	if present(rec.Meta) {
 		r.meta = part(2)
 	}
 	return nil
 }
 
+// present reports whether a field was given: neither missing nor null.
+func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+
+// appendPart appends the bytes of the field name, given as JSON text or as
+// base64 (name_base64), not both.
+func appendPart(dst []byte, name string, text, b64 json.RawMessage) ([]byte, error) {
+	switch {
+	case present(text) && present(b64):
+		return dst, fmt.Errorf("both %q and %q", name, name+"_base64")
+	case present(b64):
+		var s string
+		if err := json.Unmarshal(b64, &s); err != nil {
+			return dst, fmt.Errorf("%q: want a string of base64", name+"_base64")
+		}
+		out, err := base64.StdEncoding.AppendDecode(dst, []byte(s))
+		if err != nil {
+			return dst, fmt.Errorf("%q: %v", name+"_base64", err)
+		}
+		return out, nil
+	}
+	if err := checkUTF8(text); err != nil {
+		return dst, fmt.Errorf("%q %v: give binary data as %q", name, err, name+"_base64")
+	}
+	return appendJSONText(dst, text)
+}
+
+// checkUTF8 reports why raw, a JSON value, would not decode to the text it
+// spells: bytes that are not UTF-8, or a \u escape of half a surrogate pair.
+// The decoder would turn either into U+FFFD, and two different keys into the
+// same one.
+func checkUTF8(raw []byte) error {
+	if !utf8.Valid(raw) {
+		return errors.New("is not valid UTF-8")
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // raw is valid JSON: an escape is whole
+		if raw[i] != 'u' {
+			continue
+		}
+		r := hex4(raw[i+1:])
+		i += 4
+		if r < 0xd800 || r >= 0xe000 {
+			continue
+		}
+		if r < 0xdc00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+			if low := hex4(raw[i+3:]); low >= 0xdc00 && low < 0xe000 {
+				i += 6
+				continue
+			}
+		}
+		return fmt.Errorf("holds the unpaired surrogate \\u%04x", r)
+	}
+	return nil
+}
+
+// hex4 returns the value of the 4 hex digits at the start of b.
+func hex4(b []byte) rune {
+	v, _ := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(v)
+}
+
 // appendJSONText appends a JSON string decoded, or any other JSON value as
 // its compact text; nothing for a missing value.
 func appendJSONText(dst []byte, raw json.RawMessage) ([]byte, error) {
-	if len(raw) == 0 || string(raw) == "null" {
+	if !present(raw) {
 		return dst, nil
 	}
 	if raw[0] == '"' {

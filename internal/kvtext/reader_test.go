@@ -1,10 +1,14 @@
 package kvtext_test
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tiermem/tiermem/internal/kvtext"
 )
@@ -36,6 +40,7 @@ func TestRead(t *testing.T) {
 		{"jsonl values", kvtext.JSONLines, `{"key":"o","value":{"n": [1, 2]}}` + "\n" + `{"key":3,"value":4.5}`, []string{`o={"n":[1,2]}`, "3=4.5"}},
 		{"jsonl missing and null", kvtext.JSONLines, `{"key":"a"}` + "\n" + `{"key":"b","value":null,"meta":null}`, []string{"a=", "b="}},
 		{"jsonl meta", kvtext.JSONLines, `{"key":"a","value":"v","meta":"hot"}`, []string{"a=v|hot"}},
+		{"jsonl utf-8", kvtext.JSONLines, `{"key":"é\u00e9\ud83d\ude00\ufffd�","value":"\\u0041"}`, []string{"éé😀\ufffd\ufffd=\\u0041"}},
 		{"empty", kvtext.TSV, "\n\n", nil},
 	}
 	for _, tt := range tests {
@@ -56,6 +61,17 @@ func TestSyntaxErrorsNameTheLine(t *testing.T) {
 	}{
 		{kvtext.TSV, "a\t1\n\nno tab here\n", "line 3: no tab"},
 		{kvtext.JSONLines, `{"key":"a"}` + "\n" + `{"value":"b"}`, `line 2: no "key"`},
+		{kvtext.JSONLines, `{"key":"a"}` + "\n" + `{"key":"b` + "\xff" + `"}`, `line 2: "key" is not valid UTF-8: give binary data as "key_base64"`},
+		{kvtext.JSONLines, `{"key":"a","value":"` + "\xc3" + `"}`, `line 1: "value" is not valid UTF-8`},
+		{kvtext.JSONLines, `{"key":"a","value":{"x":"` + "\xfe" + `"}}`, `line 1: "value" is not valid UTF-8`},
+		{kvtext.JSONLines, `{"key":"a","meta":"` + "\xff" + `"}`, `line 1: "meta" is not valid UTF-8`},
+		{kvtext.JSONLines, `{"key":"\ud800"}`, `line 1: "key" holds the unpaired surrogate \ud800`},
+		{kvtext.JSONLines, `{"key":"x\udc00y"}`, `line 1: "key" holds the unpaired surrogate \udc00`},
+		{kvtext.JSONLines, `{"key":"\ud800\u0041"}`, `line 1: "key" holds the unpaired surrogate \ud800`},
+		{kvtext.JSONLines, `{"key":"a","key_base64":"YQ=="}`, `line 1: both "key" and "key_base64"`},
+		{kvtext.JSONLines, `{"key_base64":"!!"}`, `line 1: "key_base64": illegal base64`},
+		{kvtext.JSONLines, `{"key_base64":3}`, `line 1: "key_base64": want a string of base64`},
+		{kvtext.JSONLines, `{"key":"a","value":"b","value_base64":"YQ=="}`, `line 1: both "value" and "value_base64"`},
 		{kvtext.JSONLines, `{"key":"a",}`, "line 1: invalid character"},
 		{kvtext.JSONLines, `{"key":null}`, `line 1: no "key"`},
 	}
@@ -100,12 +116,31 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// TestBinaryKeys reads keys and values given in base64, and checks that two
+// keys that differ only in bytes that are not UTF-8 stay two keys.
+func TestBinaryKeys(t *testing.T) {
+	text := `{"key_base64":"/w==","value_base64":"AAEC"}` + "\n" +
+		`{"key_base64":"/g==","value":"text"}` + "\n" +
+		`{"key_base64":"","value_base64":null}`
+	r := kvtext.NewReader(strings.NewReader(text), kvtext.JSONLines)
+	var got []string
+	for r.Next() {
+		got = append(got, fmt.Sprintf("%q=%q", r.Key(), r.Value()))
+	}
+	want := []string{`"\xff"="\x00\x01\x02"`, `"\xfe"="text"`, `""=""`}
+	if r.Err() != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("read %v, %v; want %v", got, r.Err(), want)
+	}
+}
+
 // FuzzReader reads arbitrary text in both formats: records or ErrSyntax,
-// never a panic; a TSV record's key never holds a tab or a newline.
+// never a panic; a TSV record's key never holds a tab or a newline, and a
+// JSON key holds U+FFFD only where the input spells it.
 func FuzzReader(f *testing.F) {
 	f.Add("a\t1\nb\t2\n")
 	f.Add(`{"key":"a","value":{"x":1},"meta":"m"}` + "\n\n" + `{"key":2}`)
 	f.Add("\r\n\t\n{\"key\":\"\\u00e9\"}")
+	f.Add(`{"key_base64":"AAE=","value_base64":"/w=="}` + "\n" + `{"key":"\ud800"}`)
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, format := range []kvtext.Format{kvtext.TSV, kvtext.JSONLines} {
 			r := kvtext.NewReader(strings.NewReader(text), format)
@@ -113,10 +148,36 @@ func FuzzReader(f *testing.F) {
 				if format == kvtext.TSV && strings.ContainsAny(string(r.Key()), "\t\n") {
 					t.Fatalf("TSV key %q holds a tab or newline", r.Key())
 				}
+				if format == kvtext.JSONLines && strings.Contains(string(r.Key()), "\ufffd") && !strings.Contains(text, "\ufffd") && !strings.Contains(strings.ToLower(text), `\ufffd`) {
+					t.Fatalf("JSON key %q holds U+FFFD that the input does not", r.Key())
+				}
 			}
 			if err := r.Err(); err != nil && !errors.Is(err, kvtext.ErrSyntax) {
 				t.Fatalf("error %v is not ErrSyntax", err)
 			}
+		}
+	})
+}
+
+// FuzzBase64RoundTrip writes arbitrary bytes as a base64 key and value, and
+// as a JSON string where they are UTF-8, and reads them back unchanged.
+func FuzzBase64RoundTrip(f *testing.F) {
+	f.Add([]byte("k"), []byte("v"))
+	f.Add([]byte{0xff, 0}, []byte("\xed\xa0\x80"))
+	f.Fuzz(func(t *testing.T, key, value []byte) {
+		line := fmt.Sprintf(`{"key_base64":%q,"value_base64":%q}`, base64.StdEncoding.EncodeToString(key), base64.StdEncoding.EncodeToString(value))
+		if utf8.Valid(key) {
+			k, _ := json.Marshal(string(key))
+			line += "\n" + fmt.Sprintf(`{"key":%s,"value_base64":%q}`, k, base64.StdEncoding.EncodeToString(value))
+		}
+		r := kvtext.NewReader(strings.NewReader(line), kvtext.JSONLines)
+		for r.Next() {
+			if !bytes.Equal(r.Key(), key) || !bytes.Equal(r.Value(), value) {
+				t.Fatalf("read %q=%q, wrote %q=%q", r.Key(), r.Value(), key, value)
+			}
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tiermem/tiermem/internal/ttl"
 )
 
 // Options configure a Cache. The zero value (or a nil *Options) is a cache of
@@ -64,7 +66,7 @@ type Cache[K comparable, V any] struct {
 	mu        sync.Mutex // protects the fields below it and orders before shard.mu
 	policy    Policy[K]
 	weight    int64 // sum of the entries' weights
-	expiries  expiryHeap[K]
+	expiries  ttl.Heap[K]
 	removals  [Rejected + 1]uint64 // by Reason
 	admitted  uint64
 	analyzer  analyzer
@@ -321,7 +323,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 			c.admitted++
 		}
 		if e.expire != 0 {
-			c.expiries.push(expiryItem[K]{e.expire, e.key})
+			c.expiries.Push(ttl.Item[K]{At: e.expire, Key: e.key})
 		}
 	}
 	for _, r := range out {

@@ -1,6 +1,10 @@
 package cache
 
-import "time"
+import (
+	"time"
+
+	"github.com/tiermem/tiermem/internal/ttl"
+)
 
 // maintain is the maintenance goroutine: it drains the hit buffer when asked
 // and removes expired entries every interval, until Close.
@@ -30,9 +34,9 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []removal[K, V]
-	for len(c.expiries) > 0 && c.expiries.peek().expire <= now {
-		it := c.expiries.peek()
-		c.expiries.pop()
+	for c.expiries.Len() > 0 && c.expiries.Peek().At <= now {
+		it := c.expiries.Peek()
+		c.expiries.Pop()
 		if e := c.liveLocked(it); e != nil && c.unpublishLocked(e) {
 			c.policy.Remove(e.key)
 			c.weight -= e.weight
@@ -40,8 +44,8 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 			out = append(out, c.gone(e, Expired))
 		}
 	}
-	if len(c.expiries) > 2*c.policy.Len()+1024 {
-		c.expiries.filter(func(it expiryItem[K]) bool { return c.liveLocked(it) != nil })
+	if c.expiries.Len() > 2*c.policy.Len()+1024 {
+		c.expiries.Filter(func(it ttl.Item[K]) bool { return c.liveLocked(it) != nil })
 	}
 	c.published.Store(c.weight)
 	return out
@@ -49,9 +53,9 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 
 // liveLocked returns the entry an expiry item stands for, or nil if the key is gone
 // or its entry has another expiry time since. c.mu must be held.
-func (c *Cache[K, V]) liveLocked(it expiryItem[K]) *entry[K, V] {
-	h := c.hash(it.key)
-	if e := c.shard(h).find(h, it.key); e != nil && e.expire == it.expire {
+func (c *Cache[K, V]) liveLocked(it ttl.Item[K]) *entry[K, V] {
+	h := c.hash(it.Key)
+	if e := c.shard(h).find(h, it.Key); e != nil && e.expire == it.At {
 		return e
 	}
 	return nil

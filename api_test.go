@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/tiermem/tiermem"
@@ -73,6 +74,9 @@ func TestBadOptions(t *testing.T) {
 		"watermarks swapped": {HighWatermark: 0.5, LowWatermark: 0.8},
 		"clock on hot":       {Hot: tiermem.TierOptions{Policy: tiermem.PolicyClock}},
 		"unknown durability": {Durability: 7},
+		"hot compression":    {Hot: tiermem.TierOptions{Compress: true}},
+		"cold policy":        {Cold: tiermem.TierOptions{Policy: tiermem.PolicyLRU}},
+		"cold demotion":      {Cold: tiermem.TierOptions{DemoteAfter: time.Hour}},
 	} {
 		if _, err := tiermem.Open(t.TempDir(), &o); !errors.Is(err, tiermem.ErrOptions) {
 			t.Errorf("%s: Open = %v, want ErrOptions", name, err)

@@ -50,6 +50,9 @@ func Open(dir string, opts *Options) (*Manager, error) {
 	if opts != nil {
 		o = *opts
 	}
+	if err := o.checkUnsupported(); err != nil {
+		return nil, err
+	}
 	o = o.withDefaults(availableRAM(), freeDisk(dir))
 	if err := o.check(); err != nil {
 		return nil, err

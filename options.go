@@ -39,8 +39,9 @@ func (d Durability) String() string {
 type Policy int
 
 const (
-	// PolicyAuto is the default: Adaptive for the hot and cold tiers, Clock for
-	// the warm tier.
+	// PolicyAuto is the default: Adaptive for the hot tier, Clock for the
+	// warm tier. The cold tier is the last in this release: nothing leaves it
+	// for room, so it has no policy.
 	PolicyAuto Policy = iota
 	// PolicyAdaptive is cache.Adaptive: window TinyLFU with a self-tuning
 	// window, the best general policy. It keeps about 100 bytes of Go memory a key.
@@ -71,12 +72,16 @@ type TierOptions struct {
 	// that fits the machine (hot a quarter and warm two fifths of the
 	// available RAM, cold half of the free disk under the directory).
 	Size int64
-	// Policy chooses the tier's victims; zero is PolicyAuto.
+	// Policy chooses the tier's victims; zero is PolicyAuto. The cold tier,
+	// the last, takes only PolicyAuto: Open rejects another.
 	Policy Policy
 	// Compress (warm tier) stores values s2-compressed when a sample shows
-	// it pays.
+	// it pays. The cold tier always compresses with zstd when that pays, so
+	// Compress changes nothing there; hot values are live Go memory read in
+	// place, and Open rejects Compress for the hot tier.
 	Compress bool
-	// DemoteAfter overrides Options.DemoteAfter for this tier.
+	// DemoteAfter overrides Options.DemoteAfter for the hot or warm tier.
+	// The cold tier has no tier below it: Open rejects DemoteAfter there.
 	DemoteAfter time.Duration
 }
 
@@ -115,6 +120,21 @@ type Options struct {
 	coldFS vfs.FS           // tests inject disk faults; nil: the OS
 }
 
+// checkUnsupported returns an error wrapping ErrOptions for an option this
+// release accepts in its type but cannot honour; it looks at the options
+// as the caller set them, before defaults.
+func (o Options) checkUnsupported() error {
+	switch {
+	case o.Hot.Compress:
+		return fmt.Errorf("%w: Hot.Compress: hot values are live Go memory, read in place, never compressed (compress the warm tier)", ErrOptions)
+	case o.Cold.Policy != PolicyAuto:
+		return fmt.Errorf("%w: Cold.Policy %d: the cold tier is the last and never chooses victims", ErrOptions, o.Cold.Policy)
+	case o.Cold.DemoteAfter != 0:
+		return fmt.Errorf("%w: Cold.DemoteAfter %v: the cold tier is the last, with no tier to demote to", ErrOptions, o.Cold.DemoteAfter)
+	}
+	return nil
+}
+
 // withDefaults returns a copy of o with every zero field set, sized for a
 // machine with ram bytes available and disk bytes free under the directory.
 func (o Options) withDefaults(ram, disk int64) Options {
@@ -125,7 +145,6 @@ func (o Options) withDefaults(ram, disk int64) Options {
 	setDefault(&o.DemoteAfter, 10*time.Minute)
 	setDefault(&o.Hot.DemoteAfter, o.DemoteAfter)
 	setDefault(&o.Warm.DemoteAfter, 6*o.DemoteAfter)
-	setDefault(&o.Cold.DemoteAfter, 36*o.DemoteAfter)
 	setDefault(&o.PromoteHits, 3)
 	setDefault(&o.HitWindow, time.Minute)
 	setDefault(&o.HighWatermark, 0.90)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/tiermem/tiermem/bundle"
@@ -44,14 +43,32 @@ func newBundleBuildCmd() *cobra.Command {
 		Short: "Pack JSON lines or tab-separated records into a bundle",
 		Long: `build reads records from FILE ("-" for standard input) and writes a bundle.
 
-JSON lines: {"key":…,"value":…} per line, with an optional "meta" string. A
-string value is stored decoded; any other JSON value as its compact text.
-Tab-separated: the key, a tab, then the rest of the line as the value.
+Input formats (--format auto picks by the extension, .jsonl/.ndjson/.json or
+.tsv/.tab, else by the first line: "{" means JSON lines):
+
+  JSON lines, one object per line:
+    {"key": "red", "value": "#f00", "meta": "m"}
+    {"key_base64": "AAEC/w==", "value_base64": "3q2+7w=="}
+  "key" is a string, stored as its UTF-8 bytes, or any other JSON value,
+  stored as its compact text. "value" is a string, stored decoded, or any
+  other JSON value, stored as its compact text; missing or null is empty.
+  "meta" is an optional string. Strings must be valid UTF-8: a line whose
+  key, value or meta holds invalid UTF-8 (or an unpaired \u surrogate) is
+  an error, so that no two keys silently become the same. For binary keys
+  or values, give "key_base64" or "value_base64" instead (standard base64
+  with padding): the bytes are stored as they are.
+
+  Tab-separated: the key, a tab, then the rest of the line as the value,
+  both stored byte for byte (no unescaping); a key cannot hold a tab or a
+  newline. A line without a tab is an error.
+
+Blank lines are skipped; errors name the line.
 
 Records may come in any order and any number: memory stays within --memory
 (sort runs spill beside the output). A key given twice keeps its last value,
 unless --index multi keeps them all. The bundle appears at BUNDLE only when
-complete.`,
+complete, readable by all (mode 0644 less the umask); BUNDLE may not be the
+input file, and its directory must exist.`,
 		Example: `  tiermem bundle build --in users.jsonl --out users.bundle
   zcat dump.tsv.gz | tiermem bundle build --in - --format tsv --out dump.bundle --index approx`,
 		Args: cobra.NoArgs,
@@ -66,7 +83,7 @@ complete.`,
 	fl.StringVar(&f.index, "index", "exact", "index kind: exact, approximate or multi")
 	fl.IntVar(&f.align, "align", 8, "alignment of values in the file (power of two up to 4096)")
 	fl.StringVar(&f.memory, "memory", "128MiB", "memory for sorting (e.g. 64MiB, 1GiB)")
-	fl.StringVar(&f.progress, "progress", "auto", "progress bars on stderr: auto (when it is a terminal), always or never")
+	fl.StringVar(&f.progress, "progress", "auto", progressUsage)
 	_ = cmd.MarkFlagRequired("in")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
@@ -79,20 +96,18 @@ func runBundleBuild(out, errOut io.Writer, stdin io.Reader, f buildFlags) error 
 	}
 	show, err := showProgress(f.progress, errOut)
 	if err != nil {
-		return err
+		return fmt.Errorf("bundle build: %w", err)
 	}
 	in, size, err := openInput(f.in, stdin)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	readBar := newBar(size, "reading "+f.in, errOut, show)
-	src := bufio.NewReaderSize(&countingReader{r: in, bar: readBar}, 1<<20)
-	format, err := inputFormat(f.format, f.in, src)
-	if err != nil {
+	if err := checkNotInput(in, f.in, f.out); err != nil {
 		return err
 	}
-	var writeBar *progressbar.ProgressBar
+	readBar := newBytesBar(size, "reading "+f.in, errOut, show)
+	var writeBar *bar
 	opts.Progress = func(p bundle.Progress) {
 		if p.Stage == bundle.StageWrite {
 			if writeBar == nil {
@@ -102,7 +117,17 @@ func runBundleBuild(out, errOut io.Writer, stdin io.Reader, f buildFlags) error 
 			_ = writeBar.Set64(p.Done)
 		}
 	}
-	info, err := buildFrom(kvtext.NewReader(src, format), f.out, opts)
+	b, err := bundle.NewBuilder(f.out, &opts) // checks the output before any input is read
+	if err != nil {
+		return err
+	}
+	src := bufio.NewReaderSize(&countingReader{r: in, bar: readBar}, 1<<20)
+	format, err := inputFormat(f.format, f.in, src)
+	if err != nil {
+		b.Abort()
+		return err
+	}
+	info, err := buildFrom(kvtext.NewReader(src, format), b)
 	_ = readBar.Finish()
 	if writeBar != nil {
 		_ = writeBar.Finish()
@@ -113,6 +138,30 @@ func runBundleBuild(out, errOut io.Writer, stdin io.Reader, f buildFlags) error 
 	fmt.Fprintf(out, "%s: %d records, %d keys, %s (%d values deduplicated)\n",
 		f.out, info.Records, info.Keys, formatBytes(info.FileSize), info.Deduped)
 	return nil
+}
+
+// checkNotInput refuses an output path that names the input file, by
+// whatever name: the same path, a symbolic link, a hard link, or standard
+// input redirected from it. The build would replace its own input.
+func checkNotInput(in io.Reader, inName, out string) error {
+	var file *os.File
+	switch in := in.(type) {
+	case *os.File:
+		file = in
+	case noClose:
+		file = in.File
+	default:
+		return nil
+	}
+	ist, err := file.Stat()
+	if err != nil {
+		return nil // nothing to compare: the read will fail or succeed on its own
+	}
+	ost, err := os.Stat(out)
+	if err != nil || !os.SameFile(ist, ost) {
+		return nil
+	}
+	return fmt.Errorf("bundle build: --out %s is the input file %s: the build would replace its own input", out, inName)
 }
 
 // options turns the flags into bundle options.
@@ -129,9 +178,13 @@ func (f buildFlags) options() (bundle.Options, error) {
 }
 
 // openInput opens the input file, or standard input for "-", and returns its
-// size (-1 when unknown).
+// size (-1 when unknown). Standard input is returned as it is, an *os.File
+// when it is one, and is not closed.
 func openInput(path string, stdin io.Reader) (io.ReadCloser, int64, error) {
 	if path == "-" {
+		if f, ok := stdin.(*os.File); ok {
+			return noClose{f}, -1, nil
+		}
 		return io.NopCloser(stdin), -1, nil
 	}
 	file, err := os.Open(path)
@@ -146,6 +199,11 @@ func openInput(path string, stdin io.Reader) (io.ReadCloser, int64, error) {
 	return file, st.Size(), nil
 }
 
+// noClose is standard input, which the build reads but does not close.
+type noClose struct{ *os.File }
+
+func (noClose) Close() error { return nil }
+
 // inputFormat resolves the --format flag, peeking at the input for auto.
 func inputFormat(flag, name string, src *bufio.Reader) (kvtext.Format, error) {
 	format, err := kvtext.ParseFormat(flag)
@@ -156,12 +214,9 @@ func inputFormat(flag, name string, src *bufio.Reader) (kvtext.Format, error) {
 	return kvtext.Detect(name, head), nil
 }
 
-// buildFrom adds every record of r to a bundle at path.
-func buildFrom(r *kvtext.Reader, path string, opts bundle.Options) (bundle.Info, error) {
-	b, err := bundle.NewBuilder(path, &opts)
-	if err != nil {
-		return bundle.Info{}, err
-	}
+// buildFrom adds every record of r to b and finishes it; it aborts b on an
+// error.
+func buildFrom(r *kvtext.Reader, b *bundle.Builder) (bundle.Info, error) {
 	for r.Next() {
 		if err := b.AddRecord(bundle.Record{Key: r.Key(), Value: r.Value(), Meta: r.Meta()}); err != nil {
 			b.Abort()
@@ -178,7 +233,7 @@ func buildFrom(r *kvtext.Reader, path string, opts bundle.Options) (bundle.Info,
 // countingReader reports the bytes read to a progress bar.
 type countingReader struct {
 	r   io.Reader
-	bar *progressbar.ProgressBar
+	bar *bar
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {

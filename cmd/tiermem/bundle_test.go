@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +156,106 @@ func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 5 << 30: "5.0 GiB"} {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestBundleBuildRefusesItsInput names the input file as the output by its
+// path, a symbolic link, a hard link and through standard input: the build
+// must refuse, leaving the input as it was.
+func TestBundleBuildRefusesItsInput(t *testing.T) {
+	const text = "k\tv\n"
+	in := writeInput(t, "in.tsv", text)
+	dir := filepath.Dir(in)
+	symlink, hardlink := filepath.Join(dir, "sym.bundle"), filepath.Join(dir, "hard.bundle")
+	if err := os.Symlink(in, symlink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(in, hardlink); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{in, symlink, hardlink} {
+		_, err := run(t, "bundle", "build", "--in", in, "--out", out, "--progress", "never")
+		if err == nil || !strings.Contains(err.Error(), "is the input file") {
+			t.Errorf("--out %s: %v, want a refusal", filepath.Base(out), err)
+		}
+	}
+	stdin, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	f := buildFlags{in: "-", out: hardlink, format: "tsv", index: "exact", memory: "1MiB", progress: "never", align: 8}
+	if err := runBundleBuild(io.Discard, io.Discard, stdin, f); err == nil || !strings.Contains(err.Error(), "is the input file") {
+		t.Errorf("standard input from the output: %v, want a refusal", err)
+	}
+	if got, _ := os.ReadFile(in); string(got) != text {
+		t.Fatalf("the input now holds %q", got)
+	}
+}
+
+// TestBundleBuildOutputChecked checks the output before reading the input: a
+// missing directory is named (not the builder's temporary file), and a
+// directory is refused.
+func TestBundleBuildOutputChecked(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "absent")
+	f := buildFlags{in: "-", out: filepath.Join(missing, "b.bundle"), format: "auto", index: "exact", memory: "1MiB", progress: "never", align: 8}
+	err := runBundleBuild(io.Discard, io.Discard, unreadable{t}, f)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) || strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("--out in a missing directory: %v, want an error naming %s", err, missing)
+	}
+	f.out = dir
+	if err := runBundleBuild(io.Discard, io.Discard, unreadable{t}, f); !errors.Is(err, bundle.ErrIsDir) {
+		t.Errorf("--out a directory: %v, want ErrIsDir", err)
+	}
+}
+
+// unreadable is an input that fails the test if it is read.
+type unreadable struct{ t *testing.T }
+
+func (u unreadable) Read([]byte) (int, error) {
+	u.t.Error("the input was read before the output was checked")
+	return 0, io.EOF
+}
+
+// TestBundleBuildBinaryKeys builds from JSON lines whose keys differ only in
+// bytes that are not UTF-8: given in base64 they stay two keys, given raw
+// they are an error naming the line (they used to become one key, U+FFFD).
+func TestBundleBuildBinaryKeys(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "b.bundle")
+	in := writeInput(t, "in.jsonl", `{"key_base64":"/w==","value_base64":"AAE="}`+"\n"+`{"key_base64":"/g==","value":"two"}`+"\n")
+	mustRun(t, "bundle", "build", "--in", in, "--out", out, "--progress", "never")
+	b, err := bundle.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if v, err := b.Get([]byte{0xff}); err != nil || string(v) != "\x00\x01" {
+		t.Errorf("key ff: %q, %v", v, err)
+	}
+	if v, err := b.Get([]byte{0xfe}); err != nil || string(v) != "two" {
+		t.Errorf("key fe: %q, %v", v, err)
+	}
+	raw := writeInput(t, "raw.jsonl", `{"key":"a","value":"1"}`+"\n"+`{"key":"`+"\xff"+`","value":"2"}`+"\n")
+	_, err = run(t, "bundle", "build", "--in", raw, "--out", out+"2", "--progress", "never")
+	if !errors.Is(err, kvtext.ErrSyntax) || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "key_base64") {
+		t.Errorf("a raw key that is not UTF-8: %v, want a syntax error on line 2", err)
+	}
+}
+
+// TestBundleBuildProgress checks that --progress auto draws nothing on a
+// standard error that is not a terminal, and always draws there anyway.
+func TestBundleBuildProgress(t *testing.T) {
+	in := writeInput(t, "in.tsv", "k\tv\n")
+	for mode, want := range map[string]bool{"auto": false, "never": false, "always": true} {
+		var out, errOut bytes.Buffer
+		f := buildFlags{in: in, out: filepath.Join(t.TempDir(), "b.bundle"), format: "auto", index: "exact", memory: "1MiB", progress: mode, align: 8}
+		if err := runBundleBuild(&out, &errOut, nil, f); err != nil {
+			t.Fatal(err)
+		}
+		if drew := strings.Contains(errOut.String(), "reading "+in); drew != want {
+			t.Errorf("--progress %s: wrote %q to standard error", mode, errOut.String())
 		}
 	}
 }

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"math"
 	"strconv"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/tiermem/tiermem/internal/sim"
@@ -18,11 +18,12 @@ func init() { register(newSimCmd) }
 
 // simFlags are the flags of tiermem sim.
 type simFlags struct {
-	traces   []string
-	formats  []string
-	sizes    []int
-	policies []string
-	progress string
+	traces      []string
+	formats     []string
+	sizes       []int
+	policies    []string
+	progress    string
+	maxRequests int64
 }
 
 func newSimCmd() *cobra.Command {
@@ -35,10 +36,18 @@ policy (opt, with bypass) and prints one row per cache size, with each policy's
 hit ratio in percent. Capacity is in entries; every request is a Get followed by
 a Set on a miss; cold misses count.
 
-Formats: arc (ARC paper .lis), lirs (one key per line), scarab and corda (8-byte
-big-endian keys), oracle (libCacheSim oracleGeneral). Files compressed with zstd,
-gzip or xz are read directly. Several --trace flags are replayed one after the
-other as one trace (with one --format each, or one --format for all).`,
+Formats: arc (ARC paper .lis: "start count ..." lines, each standing for count
+requests of the keys start, start+1, ...), lirs (one key per line), scarab and
+corda (8-byte big-endian keys), oracle (libCacheSim oracleGeneral). Files
+compressed with zstd, gzip or xz are read directly. Several --trace flags are
+replayed one after the other as one trace (with one --format each, or one
+--format for all).
+
+The trace is first read once to check and count it, then streamed from its
+files for each policy and size, so memory does not grow with its length. opt
+needs the future of every request and holds the trace in memory, 16 bytes a
+request: with opt, a trace of more than --max-requests requests is refused
+before it is loaded.`,
 		Example: `  tiermem sim --trace OLTP.lis.zst --format arc --sizes 250,500,1000 --policies lru,adaptive,opt
   tiermem sim --trace corda.gz --trace loop.trace.gz --trace corda.gz --format corda,lirs,corda --sizes 500`,
 		Args: cobra.NoArgs,
@@ -49,7 +58,8 @@ other as one trace (with one --format each, or one --format for all).`,
 	fl.StringSliceVar(&f.formats, "format", nil, "trace format: arc, lirs, scarab, corda or oracle (one, or one per trace)")
 	fl.IntSliceVar(&f.sizes, "sizes", []int{250, 500, 1000}, "cache sizes in entries")
 	fl.StringSliceVar(&f.policies, "policies", []string{"lru", "lfu", "fifo", "adaptive", "opt"}, "policies: lru, lfu, fifo, s3fifo, adaptive, opt")
-	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
+	fl.StringVar(&f.progress, "progress", "auto", progressUsage)
+	fl.Int64Var(&f.maxRequests, "max-requests", sim.DefaultMaxRequests, "the most requests opt holds in memory (16 bytes each); a longer trace is refused")
 	_ = cmd.MarkFlagRequired("trace")
 	_ = cmd.MarkFlagRequired("format")
 	return cmd
@@ -59,47 +69,74 @@ func runSim(out, errOut io.Writer, f simFlags) error {
 	if len(f.formats) != 1 && len(f.formats) != len(f.traces) {
 		return fmt.Errorf("sim: %d formats for %d traces: give one, or one per trace", len(f.formats), len(f.traces))
 	}
+	if f.maxRequests < 1 {
+		return fmt.Errorf("sim: --max-requests %d: want at least 1", f.maxRequests)
+	}
+	if err := sim.Check(f.sizes, f.policies); err != nil {
+		return err
+	}
 	show, err := showProgress(f.progress, errOut)
 	if err != nil {
-		return err
+		return fmt.Errorf("sim: %w", err)
 	}
-	keys, err := loadKeys(f.traces, f.formats, errOut, show)
+	parts, err := traceParts(f.traces, f.formats)
 	if err != nil {
 		return err
 	}
-	total := int64(len(keys)) * int64(len(f.sizes)*len(f.policies))
+	t, err := scanTraces(parts, errOut, show)
+	if err != nil {
+		return err
+	}
+	jobs := int64(len(f.sizes) * len(f.policies))
+	total := int64(-1) // unknown where it would overflow
+	if jobs > 0 && t.Len() <= math.MaxInt64/jobs {
+		total = t.Len() * jobs
+	}
 	bar := newBar(total, "replaying", errOut, show)
-	results, err := sim.Run(keys, f.sizes, f.policies, func(n int) { _ = bar.Add(n) })
+	results, err := sim.RunTrace(t, f.sizes, f.policies, &sim.Options{
+		Progress:    func(n int) { _ = bar.Add(n) },
+		MaxRequests: f.maxRequests,
+	})
 	_ = bar.Finish()
+	if errors.Is(err, sim.ErrTooLong) {
+		return fmt.Errorf("%w: raise --max-requests, or leave opt out (the other policies stream the trace)", err)
+	}
 	if err != nil {
 		return err
 	}
 	return printResults(out, f.policies, results)
 }
 
-// loadKeys reads every trace, in order, into one key sequence.
-func loadKeys(paths, formats []string, errOut io.Writer, show bool) ([]uint64, error) {
-	var keys []uint64
+// traceParts pairs each trace file with its format.
+func traceParts(paths, formats []string) ([]trace.Part, error) {
+	parts := make([]trace.Part, len(paths))
 	for i, path := range paths {
 		format, err := trace.ParseFormat(formats[min(i, len(formats)-1)])
 		if err != nil {
 			return nil, err
 		}
-		st, err := os.Stat(path)
-		if err != nil {
-			return nil, err
-		}
-		bar := newBar(st.Size(), "reading "+path, errOut, show)
-		reqs, err := trace.ReadAll(path, format, func(done, _ int64) { _ = bar.Set64(done) })
-		_ = bar.Finish()
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range reqs {
-			keys = append(keys, r.Key)
-		}
+		parts[i] = trace.Part{Path: path, Format: format}
 	}
-	return keys, nil
+	return parts, nil
+}
+
+// scanTraces checks and counts the trace, with a bar for each file.
+func scanTraces(parts []trace.Part, errOut io.Writer, show bool) (*trace.Files, error) {
+	var b *bar
+	cur := -1
+	t, err := trace.ScanFiles(parts, func(part int, done, total int64) {
+		if part != cur {
+			if b != nil {
+				_ = b.Finish()
+			}
+			cur, b = part, newBytesBar(total, "reading "+parts[part].Path, errOut, show)
+		}
+		_ = b.Set64(done)
+	})
+	if b != nil {
+		_ = b.Finish()
+	}
+	return t, err
 }
 
 // printResults writes one row per size: the size, then each policy's hit ratio.
@@ -121,33 +158,4 @@ func printResults(out io.Writer, policies []string, results []sim.Result) error 
 	}
 	_, err := io.WriteString(out, b.String())
 	return err
-}
-
-// showProgress decides from the --progress flag whether to draw progress bars.
-func showProgress(mode string, errOut io.Writer) (bool, error) {
-	switch mode {
-	case "always":
-		return true, nil
-	case "never":
-		return false, nil
-	case "auto":
-		f, ok := errOut.(*os.File)
-		if !ok {
-			return false, nil
-		}
-		st, err := f.Stat()
-		return err == nil && st.Mode()&os.ModeCharDevice != 0, nil
-	}
-	return false, fmt.Errorf("sim: --progress %q: want auto, always or never", mode)
-}
-
-func newBar(total int64, what string, errOut io.Writer, show bool) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(total,
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionSetWriter(errOut),
-		progressbar.OptionSetVisibility(show),
-		progressbar.OptionShowBytes(false),
-		progressbar.OptionThrottle(100_000_000),
-		progressbar.OptionClearOnFinish(),
-	)
 }

@@ -27,8 +27,8 @@ type Files struct {
 // requests without producing them: an ARC line counts in one step whatever
 // its count. A malformed part is an error naming its file and line or offset;
 // a trace of more than 2^63-1 requests is ErrTooLong. progress, if not nil,
-// is called now and then with the index of the part being read, the bytes of
-// its file read so far and its size.
+// is called at the start and end of each part and now and then in between,
+// with the index of the part, the bytes of its file read so far and its size.
 func ScanFiles(parts []Part, progress func(part int, done, total int64)) (*Files, error) {
 	t := &Files{parts: parts}
 	for i, p := range parts {
@@ -45,13 +45,17 @@ func ScanFiles(parts []Part, progress func(part int, done, total int64)) (*Files
 	return t, nil
 }
 
-// count returns the requests of one part, at most limit.
+// count returns the requests of one part, at most limit: what is left of
+// 2^63-1 after the parts before.
 func count(p Part, limit int64, progress func(done, total int64)) (int64, error) {
 	file, err := Open(p.Path, p.Format)
 	if err != nil {
 		return 0, err
 	}
 	defer file.Close()
+	if progress != nil {
+		progress(0, file.Size())
+	}
 	var n int64
 	for i := 1; ; i++ {
 		k, err := file.skip()
@@ -62,7 +66,7 @@ func count(p Part, limit int64, progress func(done, total int64)) (int64, error)
 			return 0, err
 		}
 		if k > uint64(limit-n) {
-			return 0, fmt.Errorf("%w: %s: more than %d requests", ErrTooLong, file.where(), limit)
+			return 0, fmt.Errorf("%w: %s: more than %d requests in all", ErrTooLong, file.where(), int64(math.MaxInt64))
 		}
 		n += int64(k)
 		if progress != nil && i&0xffff == 0 {

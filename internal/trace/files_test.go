@@ -50,7 +50,7 @@ func TestFilesKeys(t *testing.T) {
 	lirs := writeTrace(t, "b.trace", "1\n*\n2\n")
 	parts := []trace.Part{{Path: arc, Format: trace.ARC}, {Path: lirs, Format: trace.LIRS}, {Path: arc, Format: trace.ARC}}
 	var reads []string
-	files, err := trace.ScanFiles(parts, func(part int, done, total int64) {
+	files, err := trace.ScanFiles(parts, func(part int, done, total int64) { // at the start and end of each part here
 		reads = append(reads, fmt.Sprintf("%d:%d/%d", part, done, total))
 	})
 	if err != nil {
@@ -59,7 +59,7 @@ func TestFilesKeys(t *testing.T) {
 	if files.Len() != 10 {
 		t.Errorf("Len = %d, want 10", files.Len())
 	}
-	if got := strings.Join(reads, " "); got != "0:25/25 1:6/6 2:25/25" {
+	if got := strings.Join(reads, " "); got != "0:0/25 0:25/25 1:0/6 1:6/6 2:0/25 2:25/25" {
 		t.Errorf("progress %s", got)
 	}
 	for range 2 {

@@ -2,6 +2,7 @@ package tiermem
 
 import (
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 	"math/bits"
 	"slices"
 	"strings"
@@ -131,8 +132,8 @@ func (a Array) bytesText() string {
 
 // maxRank and maxDim bound an array's shape, as its header records it.
 const (
-	maxRank = 64
-	maxDim  = 1 << 48
+	maxRank = header.MaxRank
+	maxDim  = header.MaxDim
 )
 
 // mulNoOverflow returns a×b and whether it fits in 64 bits.

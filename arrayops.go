@@ -2,6 +2,7 @@ package tiermem
 
 import (
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 	"unsafe"
 )
 
@@ -12,7 +13,7 @@ func (m *Manager) StoreArray(key string, a Array, opts ...StoreOption) error {
 	if err := a.check(); err != nil {
 		return err
 	}
-	return m.storeKind(key, a.Data, envelope{kind: kindArray, dtype: a.DType, shape: a.Shape}, opts)
+	return m.storeKind(key, a.Data, header.Header{Kind: header.Array, DType: uint8(a.DType), Shape: a.Shape}, opts)
 }
 
 // RetrieveArray returns a copy of the array stored under key, its data
@@ -30,14 +31,14 @@ func (m *Manager) RetrieveArray(key string) (Array, error) {
 // error.
 func (m *Manager) RetrieveArrayInto(buf []byte, key string) (Array, error) {
 	var a Array
-	err := m.readAppend(key, owned, buf[:0], func(_ *tierState, value []byte, env envelope) error {
-		if env.kind != kindArray {
-			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
+	err := m.readAppend(key, owned, buf[:0], func(_ *tierState, value []byte, env header.Header) error {
+		if env.Kind != header.Array {
+			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
 		}
-		if !aligned(value, env.dtype) {
+		if !aligned(value, DType(env.DType)) {
 			value = alignedCopy(value)
 		}
-		a = Array{DType: env.dtype, Shape: env.shape, Data: value}
+		a = Array{DType: DType(env.DType), Shape: env.Shape, Data: value}
 		return nil
 	})
 	return a, err
@@ -54,26 +55,13 @@ func aligned(data []byte, dtype DType) bool {
 // a tier does not hold aligned for its element type (small arrays in the warm
 // tier) is copied so that the typed views work.
 func (m *Manager) ViewArray(key string, fn func(Array) error) error {
-	return m.read(key, borrowed, func(_ *tierState, value []byte, env envelope) error {
-		if env.kind != kindArray {
-			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.kind)
+	return m.read(key, borrowed, func(_ *tierState, value []byte, env header.Header) error {
+		if env.Kind != header.Array {
+			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
 		}
-		if !aligned(value, env.dtype) {
+		if !aligned(value, DType(env.DType)) {
 			value = alignedCopy(value)
 		}
-		return fn(Array{DType: env.dtype, Shape: env.shape, Data: value})
+		return fn(Array{DType: DType(env.DType), Shape: env.Shape, Data: value})
 	})
-}
-
-// String names a value kind in error messages.
-func (k valueKind) String() string {
-	switch k {
-	case kindBytes:
-		return "bytes"
-	case kindArray:
-		return "an array"
-	case kindValue:
-		return "a Go value"
-	}
-	return fmt.Sprintf("kind %d", uint8(k))
 }

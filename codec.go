@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/gob"
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 )
 
 // Codec turns Go values of type T into bytes and back, for Put and Get
@@ -93,15 +94,15 @@ func PutWith[T any](m *Manager, key string, v T, c Codec[T], opts ...StoreOption
 	if err != nil {
 		return fmt.Errorf("tiermem: encoding %q: %w", key, err)
 	}
-	return m.storeKind(key, data, envelope{kind: kindValue, codec: c.ID()}, opts)
+	return m.storeKind(key, data, header.Header{Kind: header.Value, Codec: c.ID()}, opts)
 }
 
 // GetWith returns the Go value stored under key with codec c.
 func GetWith[T any](m *Manager, key string, c Codec[T]) (T, error) {
 	var v T
-	err := m.read(key, borrowed, func(_ *tierState, value []byte, env envelope) error {
-		if env.kind != kindValue || env.codec != c.ID() {
-			return fmt.Errorf("%w: %q holds %s (codec %d), not a value of codec %d", ErrType, key, env.kind, env.codec, c.ID())
+	err := m.read(key, borrowed, func(_ *tierState, value []byte, env header.Header) error {
+		if env.Kind != header.Value || env.Codec != c.ID() {
+			return fmt.Errorf("%w: %q holds %s (codec %d), not a value of codec %d", ErrType, key, env.Kind, env.Codec, c.ID())
 		}
 		var err error
 		if v, err = c.Decode(value); err != nil {

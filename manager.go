@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"github.com/tiermem/tiermem/internal/keylock"
 	"os"
 	"path/filepath"
 	"sync"
@@ -21,7 +22,7 @@ type Manager struct {
 	dir   string
 	opts  Options
 	tiers []*tierState // hot, warm, cold
-	locks keyLocks
+	locks keylock.Locks
 	freq  *frequency
 	ttl   *expiries
 	now   func() time.Time
@@ -155,8 +156,8 @@ func (m *Manager) tierOf(level Tier) (*tierState, error) {
 func (m *Manager) recover() error {
 	cold := m.tiers[Cold]
 	return cold.store.(tier.Persistent).Scan(func(key string, meta []byte, size int64) error {
-		if env, err := decodeEnvelope(meta); err == nil && env.expires != 0 {
-			m.ttl.set(key, env.expires)
+		if env, err := decodeHeader(meta); err == nil && env.Expires != 0 {
+			m.ttl.set(key, env.Expires)
 		}
 		if cold.victims != nil {
 			cold.victims.added(key, size, skipPinned(key, meta))

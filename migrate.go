@@ -193,7 +193,7 @@ func (m *Manager) persistMemory() error {
 // persistKey copies key from a memory tier to the cold tier, whatever the
 // cold budget.
 func (m *Manager) persistKey(key string, from, cold *tierState) error {
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	_, err := m.copyLocked(key, from, cold, math.MaxInt64)

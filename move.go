@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 	"os"
 	"path/filepath"
 
@@ -33,7 +34,7 @@ func (m *Manager) Move(key string, t Tier) error {
 // reports whether it did. It looks under the key's lock: a move that took
 // the key out of to meanwhile must not leave it in no tier at all.
 func (m *Manager) keepOnly(key string, to *tierState) (bool, error) {
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	if !to.has(key) {
@@ -99,10 +100,10 @@ func (m *Manager) countMove(from, to *tierState) {
 // lives or counting a read. Arrays are written in NumPy's .npy format, so
 // that numpy.load reads them; other values as their bytes.
 func (m *Manager) SaveTo(key, path string) error {
-	return m.read(key, uncounted, func(_ *tierState, value []byte, env envelope) error {
+	return m.read(key, uncounted, func(_ *tierState, value []byte, env header.Header) error {
 		return writeFileAtomic(path, func(f *os.File) error {
-			if env.kind == kindArray {
-				return writeNPY(f, Array{DType: env.dtype, Shape: env.shape, Data: value})
+			if env.Kind == header.Array {
+				return writeNPY(f, Array{DType: DType(env.DType), Shape: env.Shape, Data: value})
 			}
 			_, err := f.Write(value)
 			return err
@@ -141,7 +142,7 @@ func (m *Manager) Delete(key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	found := false

@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 	"sync"
 
 	"github.com/tiermem/tiermem/tier"
@@ -37,10 +38,10 @@ func (m *Manager) retrieveAppend(dst []byte, key string) ([]byte, error) {
 // callback bound once, so that the read allocates nothing of its own.
 type appendRead struct {
 	out  []byte
-	keep func(*tierState, []byte, envelope) error // r.set
+	keep func(*tierState, []byte, header.Header) error // r.set
 }
 
-func (r *appendRead) set(_ *tierState, value []byte, _ envelope) error {
+func (r *appendRead) set(_ *tierState, value []byte, _ header.Header) error {
 	r.out = value
 	return nil
 }
@@ -55,7 +56,7 @@ var appendReads = sync.Pool{New: func() any {
 // (hot and warm). The slice is valid only until fn returns and must not be
 // modified; fn must not call the Manager. View returns fn's error.
 func (m *Manager) View(key string, fn func(value []byte) error) error {
-	return m.read(key, borrowed, func(_ *tierState, value []byte, _ envelope) error { return fn(value) })
+	return m.read(key, borrowed, func(_ *tierState, value []byte, _ header.Header) error { return fn(value) })
 }
 
 // readMode says what the slice a read hands over is, and whether the read
@@ -86,7 +87,7 @@ func (m *Manager) Tier(key string) (Tier, error) {
 	}
 	for attempt := range 2 {
 		if attempt == 1 { // a move may have raced the first look
-			lock := m.locks.of(key)
+			lock := m.locks.Of(key)
 			lock.RLock()
 			defer lock.RUnlock()
 		}
@@ -95,11 +96,11 @@ func (m *Manager) Tier(key string) (Tier, error) {
 			if err != nil {
 				continue
 			}
-			env, err := decodeEnvelope(meta)
+			env, err := decodeHeader(meta)
 			if err != nil {
 				return 0, fmt.Errorf("reading %q in the %s tier: %w", key, t.level, err)
 			}
-			if env.expired(m.now()) {
+			if env.Expired(m.now()) {
 				return 0, fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
 			}
 			return t.level, nil
@@ -117,13 +118,13 @@ var errExpired = errors.New("tiermem: expired")
 // it, since a move writes the destination before deleting the source but a
 // reader going down the tiers could pass both. count records the read for
 // policies and promotion.
-func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []byte, env envelope) error) error {
+func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []byte, env header.Header) error) error {
 	return m.readAppend(key, mode, nil, fn)
 }
 
 // readAppend is read with, in owned mode, the value appended to dst: fn
 // gets dst and the value, or is not called and dst is left as it was.
-func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *tierState, value []byte, env envelope) error) error {
+func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *tierState, value []byte, env header.Header) error) error {
 	tok, err := m.enter()
 	if err != nil {
 		return err
@@ -151,15 +152,15 @@ func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *t
 	return nil
 }
 
-func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
-	lock := m.locks.of(key)
+func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
+	lock := m.locks.Of(key)
 	lock.RLock()
 	defer lock.RUnlock()
 	return m.readTiers(key, mode, dst, fn)
 }
 
 // readTiers looks for key in each tier, fastest first.
-func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, envelope) error) (*tierState, error) {
+func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
 	for _, t := range m.tiers {
 		if err := m.readTier(t, key, mode, dst, fn); !errors.Is(err, tier.ErrNotFound) {
 			return t, err
@@ -170,7 +171,7 @@ func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tier
 
 // readTier reads key from t: in place, or, when the caller keeps the value
 // and the store can, straight onto the end of dst.
-func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, envelope) error) error {
+func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) error {
 	if g, ok := t.store.(getter); ok && mode == owned {
 		value, meta, err := g.GetMeta(key, dst)
 		if err != nil {
@@ -187,12 +188,12 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, 
 }
 
 // deliver checks a value's envelope (corruption, TTL) and calls fn.
-func (m *Manager) deliver(t *tierState, key string, value, meta []byte, fn func(*tierState, []byte, envelope) error) error {
-	env, err := decodeEnvelope(meta)
+func (m *Manager) deliver(t *tierState, key string, value, meta []byte, fn func(*tierState, []byte, header.Header) error) error {
+	env, err := decodeHeader(meta)
 	if err != nil {
 		return fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
 	}
-	if env.expires != 0 && env.expired(m.now()) {
+	if env.Expires != 0 && env.Expired(m.now()) {
 		return errExpired
 	}
 	return fn(t, value, env)
@@ -206,7 +207,7 @@ type tierRead struct {
 	key  string
 	mode readMode
 	dst  []byte // owned mode: what the value is appended to
-	fn   func(*tierState, []byte, envelope) error
+	fn   func(*tierState, []byte, header.Header) error
 	view func(value, meta []byte) error // r.viewMeta
 }
 
@@ -244,7 +245,7 @@ const maxPromotionQueue = 1 << 16
 
 // expire deletes key if its TTL has run out.
 func (m *Manager) expire(key string) {
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	for _, t := range m.tiers {
@@ -252,7 +253,7 @@ func (m *Manager) expire(key string) {
 		if err != nil {
 			continue
 		}
-		if env, err := decodeEnvelope(meta); err != nil || !env.expired(m.now()) {
+		if env, err := decodeHeader(meta); err != nil || !env.Expired(m.now()) {
 			continue
 		}
 		if removed, _ := m.removeFrom(t, key); removed { // a failed delete leaves it for the next pass

@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 	"time"
 
 	"github.com/tiermem/tiermem/tier"
@@ -102,7 +103,7 @@ func (m *Manager) demote(key string, from *tierState) (bool, error) {
 
 // dropCopy removes key from a memory tier whose value the cold log holds too.
 func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	if !m.tiers[Cold].has(key) {
@@ -136,7 +137,7 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 		return false, fmt.Errorf("moving %q from %s to %s: %w", key, from.level, to.level, err)
 	}
 	defer to.unreserve(est)
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	ok, err := m.copyLocked(key, from, to, est)
@@ -184,16 +185,16 @@ func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
 // key was there to copy. The key's lock is held.
 func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool, error) {
 	var charged int64
-	var env envelope
+	var env header.Header
 	err := from.meta.ViewMeta(key, func(value, meta []byte) error {
 		var err error
-		if env, err = decodeEnvelope(meta); err != nil {
+		if env, err = decodeHeader(meta); err != nil {
 			return err
 		}
 		if int64(len(key)+len(value)+len(meta)) > limit {
 			return errMoved // replaced by a bigger value since it was measured
 		}
-		charged, err = to.store.Put(key, value, env.encode())
+		charged, err = to.store.Put(key, value, env.Encode())
 		return err
 	})
 	switch {
@@ -203,7 +204,7 @@ func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool
 		return false, fmt.Errorf("copying %q from %s to %s: %w", key, from.level, to.level, storeError(err))
 	}
 	if to.victims != nil {
-		to.victims.added(key, charged, env.pinned)
+		to.victims.added(key, charged, env.Pinned)
 	}
 	return true, nil
 }

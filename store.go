@@ -2,6 +2,7 @@ package tiermem
 
 import (
 	"fmt"
+	"github.com/tiermem/tiermem/internal/header"
 	"time"
 )
 
@@ -67,11 +68,11 @@ var pinned StoreOption = func(o storeOptions) storeOptions {
 // value bigger than the tier's budget, ErrNoSpace when no room can be made,
 // ErrClosed.
 func (m *Manager) Store(key string, value []byte, opts ...StoreOption) error {
-	return m.storeKind(key, value, envelope{kind: kindBytes}, opts)
+	return m.storeKind(key, value, header.Header{}, opts)
 }
 
 // storeKind stores value with an envelope of the given kind and the options.
-func (m *Manager) storeKind(key string, value []byte, env envelope, opts []StoreOption) error {
+func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []StoreOption) error {
 	var o storeOptions
 	for _, opt := range opts {
 		o = opt(o)
@@ -79,9 +80,9 @@ func (m *Manager) storeKind(key string, value []byte, env envelope, opts []Store
 	if o.invalid != nil {
 		return o.invalid
 	}
-	env.pinned = o.pinned
+	env.Pinned = o.pinned
 	if o.ttl > 0 {
-		env.expires = m.now().Add(o.ttl).UnixNano()
+		env.Expires = m.now().Add(o.ttl).UnixNano()
 	}
 	tok, err := m.enter()
 	if err != nil {
@@ -91,7 +92,7 @@ func (m *Manager) storeKind(key string, value []byte, env envelope, opts []Store
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	meta := env.encode()
+	meta := env.Encode()
 	target, err := m.placement(key, len(value), len(meta), o)
 	if err != nil {
 		return err
@@ -125,7 +126,7 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 
 // put writes value to t (and, with a durable log, to the cold tier first),
 // then removes the key's older copies from the other tiers.
-func (m *Manager) put(key string, value, meta []byte, env envelope, t *tierState) error {
+func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
 	cold := m.tiers[Cold]
 	through := m.opts.Durability != None && t != cold
 	est := t.estimate(key, len(value), len(meta))
@@ -141,7 +142,7 @@ func (m *Manager) put(key string, value, meta []byte, env envelope, t *tierState
 		}
 		defer cold.unreserve(coldEst)
 	}
-	lock := m.locks.of(key)
+	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	if through {
@@ -154,18 +155,18 @@ func (m *Manager) put(key string, value, meta []byte, env envelope, t *tierState
 
 // putLocked writes the value to t and drops the key from the other tiers
 // (but the cold log's copy, when through). The key's lock is held.
-func (m *Manager) putLocked(key string, value, meta []byte, env envelope, t *tierState, through bool) error {
+func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
 	charged, err := t.store.Put(key, value, meta)
 	if err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, storeError(err))
 	}
 	if t.victims != nil {
-		t.victims.added(key, charged, env.pinned)
+		t.victims.added(key, charged, env.Pinned)
 	}
 	if err := m.dropExceptLocked(key, t, through); err != nil {
 		m.removeFrom(t, key) // the older value stays where it is, whole, and the Store fails
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
-	m.ttl.set(key, env.expires)
+	m.ttl.set(key, env.Expires)
 	return nil
 }

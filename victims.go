@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"github.com/tiermem/tiermem/internal/header"
 	"sync"
 	"time"
 
@@ -129,5 +130,5 @@ func (v *clockVictims) idle(since time.Time, fn func(key string) bool) {
 
 // skipPinned reports whether an entry's envelope pins it.
 func skipPinned(_ string, meta []byte) bool {
-	return len(meta) >= 2 && meta[1]&flagPinned != 0
+	return header.IsPinned(meta)
 }

@@ -1,6 +1,11 @@
 package tiermem
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tiermem/tiermem/tier"
+)
 
 var (
 	// ErrNotFound is returned for a key that no tier holds (or whose TTL expired).
@@ -39,3 +44,16 @@ var (
 	// for a StoreOption that cannot (a TTL that is not positive).
 	ErrOptions = errors.New("tiermem: invalid options")
 )
+
+// storeError maps a tier's error to the Manager's sentinel, keeping both.
+func storeError(err error) error {
+	for _, pair := range []struct{ from, to error }{
+		{tier.ErrNoSpace, ErrNoSpace}, {tier.ErrCorrupt, ErrCorrupt}, {tier.ErrNotFound, ErrNotFound},
+		{tier.ErrTooLarge, ErrTooLarge}, {tier.ErrClosed, ErrClosed}, {tier.ErrInvalidKey, ErrInvalidKey},
+	} {
+		if errors.Is(err, pair.from) && !errors.Is(err, pair.to) {
+			return fmt.Errorf("%w: %w", pair.to, err)
+		}
+	}
+	return err
+}

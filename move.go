@@ -1,13 +1,7 @@
 package tiermem
 
 import (
-	"errors"
 	"fmt"
-	"github.com/tiermem/tiermem/internal/header"
-	"os"
-	"path/filepath"
-
-	"github.com/tiermem/tiermem/tier"
 )
 
 // Move moves key to tier t, making room there if needed; afterwards t is the
@@ -93,115 +87,4 @@ func (m *Manager) countMove(from, to *tierState) {
 	} else {
 		from.demotions.Add(1)
 	}
-}
-
-// SaveTo writes key's value to the file at path (replaced atomically: a
-// temporary file, synced, then renamed), without changing where the value
-// lives or counting a read. Arrays are written in NumPy's .npy format, so
-// that numpy.load reads them; other values as their bytes.
-func (m *Manager) SaveTo(key, path string) error {
-	return m.read(key, uncounted, func(_ *tierState, value []byte, env header.Header) error {
-		return writeFileAtomic(path, func(f *os.File) error {
-			if env.Kind == header.Array {
-				return writeNPY(f, Array{DType: DType(env.DType), Shape: env.Shape, Data: value})
-			}
-			_, err := f.Write(value)
-			return err
-		})
-	})
-}
-
-// writeFileAtomic creates path with the bytes write puts in a temporary file
-// beside it, synced before the rename.
-func writeFileAtomic(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	return nil
-}
-
-// Delete removes key from every tier. It returns ErrNotFound if no tier held it.
-func (m *Manager) Delete(key string) error {
-	tok, err := m.enter()
-	if err != nil {
-		return err
-	}
-	defer m.gate.Leave(tok)
-	if err := checkKey(key); err != nil {
-		return err
-	}
-	lock := m.locks.Of(key)
-	lock.Lock()
-	defer lock.Unlock()
-	found := false
-	for i := len(m.tiers) - 1; i >= 0; i-- { // the slowest first: a failure leaves the key as it was
-		removed, err := m.removeFrom(m.tiers[i], key)
-		if err != nil {
-			return fmt.Errorf("tiermem: deleting %q: %w", key, err)
-		}
-		found = found || removed
-	}
-	m.ttl.set(key, 0)
-	if !found {
-		return fmt.Errorf("%w: %q", ErrNotFound, key)
-	}
-	return nil
-}
-
-// Clear deletes every key from every tier.
-func (m *Manager) Clear() error {
-	tok, err := m.enter()
-	if err != nil {
-		return err
-	}
-	defer m.gate.Leave(tok)
-	for _, t := range m.tiers {
-		keys, err := m.keysOf(t)
-		if err != nil {
-			return fmt.Errorf("tiermem: listing the %s tier: %w", t.level, err)
-		}
-		for _, key := range keys {
-			if err := m.Delete(key); err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-	}
-	m.promoteMu.Lock()
-	clear(m.promote)
-	m.promoteMu.Unlock()
-	return nil
-}
-
-// scanner lists a store's keys.
-type scanner interface {
-	Scan(fn func(key string, meta []byte, size int64) error) error
-}
-
-// keysOf lists the keys of tier t.
-func (m *Manager) keysOf(t *tierState) ([]string, error) {
-	sc, ok := t.store.(scanner)
-	if !ok {
-		return nil, fmt.Errorf("the %s store cannot list its keys", t.level)
-	}
-	var keys []string
-	err := sc.Scan(func(key string, _ []byte, _ int64) error {
-		keys = append(keys, key)
-		return nil
-	})
-	if errors.Is(err, tier.ErrClosed) {
-		err = ErrClosed
-	}
-	return keys, err
 }

@@ -1,0 +1,82 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tiermem/tiermem/tier"
+)
+
+// Delete removes key from every tier. It returns ErrNotFound if no tier held it.
+func (m *Manager) Delete(key string) error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	lock := m.locks.Of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	found := false
+	for i := len(m.tiers) - 1; i >= 0; i-- { // the slowest first: a failure leaves the key as it was
+		removed, err := m.removeFrom(m.tiers[i], key)
+		if err != nil {
+			return fmt.Errorf("tiermem: deleting %q: %w", key, err)
+		}
+		found = found || removed
+	}
+	m.ttl.set(key, 0)
+	if !found {
+		return fmt.Errorf("%w: %q", ErrNotFound, key)
+	}
+	return nil
+}
+
+// Clear deletes every key from every tier.
+func (m *Manager) Clear() error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	for _, t := range m.tiers {
+		keys, err := m.keysOf(t)
+		if err != nil {
+			return fmt.Errorf("tiermem: listing the %s tier: %w", t.level, err)
+		}
+		for _, key := range keys {
+			if err := m.Delete(key); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
+	m.promoteMu.Lock()
+	clear(m.promote)
+	m.promoteMu.Unlock()
+	return nil
+}
+
+// keysOf lists the keys of tier t.
+func (m *Manager) keysOf(t *tierState) ([]string, error) {
+	sc, ok := t.store.(scanner)
+	if !ok {
+		return nil, fmt.Errorf("the %s store cannot list its keys", t.level)
+	}
+	var keys []string
+	err := sc.Scan(func(key string, _ []byte, _ int64) error {
+		keys = append(keys, key)
+		return nil
+	})
+	if errors.Is(err, tier.ErrClosed) {
+		err = ErrClosed
+	}
+	return keys, err
+}
+
+// scanner lists a store's keys.
+type scanner interface {
+	Scan(fn func(key string, meta []byte, size int64) error) error
+}

@@ -1,0 +1,47 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tiermem/tiermem/internal/header"
+)
+
+// SaveTo writes key's value to the file at path (replaced atomically: a
+// temporary file, synced, then renamed), without changing where the value
+// lives or counting a read. Arrays are written in NumPy's .npy format, so
+// that numpy.load reads them; other values as their bytes.
+func (m *Manager) SaveTo(key, path string) error {
+	return m.read(key, uncounted, func(_ *tierState, value []byte, env header.Header) error {
+		return writeFileAtomic(path, func(f *os.File) error {
+			if env.Kind == header.Array {
+				return writeNPY(f, Array{DType: DType(env.DType), Shape: env.Shape, Data: value})
+			}
+			_, err := f.Write(value)
+			return err
+		})
+	})
+}
+
+// writeFileAtomic creates path with the bytes write puts in a temporary file
+// beside it, synced before the rename.
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/tier"
+)
+
+// move copies key from one tier to another under the key's lock, then
+// (unless keep is set) removes every other copy, but the cold log's when it
+// is durable; it reports whether the key was there to move. The room in to
+// is reserved before the lock is taken, so that no key lock is held while
+// other keys are demoted to make it.
+func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error) {
+	size, metaLen, err := m.sizeIn(from, key)
+	if errors.Is(err, tier.ErrNotFound) {
+		if from.victims != nil {
+			from.victims.removed(key)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, storeError(err)
+	}
+	est := to.estimate(key, size, metaLen)
+	if err := m.reserve(to, est, size); err != nil {
+		return false, fmt.Errorf("moving %q from %s to %s: %w", key, from.level, to.level, err)
+	}
+	defer to.unreserve(est)
+	lock := m.locks.Of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	ok, err := m.copyLocked(key, from, to, est)
+	if ok && !keep {
+		err = m.dropOthersLocked(key, to)
+	}
+	return ok, err
+}
+
+// dropOthersLocked removes key from every tier but keep (and the cold log,
+// when it is durable). The key's lock is held.
+func (m *Manager) dropOthersLocked(key string, keep *tierState) error {
+	return m.dropExceptLocked(key, keep, m.opts.Durability != None)
+}
+
+// dropExceptLocked removes key from every tier but keep and, with keepLog,
+// the cold tier. It removes from the slowest tier first and stops at the
+// first failure, so that a failure never leaves an older copy below a newer
+// one's absence: the key then reads as it did. The key's lock is held.
+func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) error {
+	for i := len(m.tiers) - 1; i >= 0; i-- {
+		u := m.tiers[i]
+		if u == keep || keepLog && u.level == Cold {
+			continue
+		}
+		if _, err := m.removeFrom(u, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sizeIn returns the sizes of key's value and meta in t.
+func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
+	var size, metaLen int
+	err := t.meta.ViewMeta(key, func(value, meta []byte) error {
+		size, metaLen = len(value), len(meta)
+		return nil
+	})
+	return size, metaLen, err
+}
+
+// copyLocked writes key's value from one tier into another, if key, meta and
+// value take at most limit bytes (the room reserved), and reports whether the
+// key was there to copy. The key's lock is held.
+func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool, error) {
+	var charged int64
+	var env header.Header
+	err := from.meta.ViewMeta(key, func(value, meta []byte) error {
+		var err error
+		if env, err = decodeHeader(meta); err != nil {
+			return err
+		}
+		if int64(len(key)+len(value)+len(meta)) > limit {
+			return errMoved // replaced by a bigger value since it was measured
+		}
+		charged, err = to.store.Put(key, value, env.Encode())
+		return err
+	})
+	switch {
+	case errors.Is(err, tier.ErrNotFound), errors.Is(err, errMoved):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("copying %q from %s to %s: %w", key, from.level, to.level, storeError(err))
+	}
+	if to.victims != nil {
+		to.victims.added(key, charged, env.Pinned)
+	}
+	return true, nil
+}
+
+// errMoved stops a copy whose source changed after its room was reserved.
+var errMoved = errors.New("tiermem: the value changed during a move")
+
+// removeFrom deletes key from t, if there, and reports whether it was. A
+// failed delete (a full disk for the cold tier's tombstone) leaves the key
+// where it was. The key's lock is held.
+func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
+	_, err := t.store.Delete(key)
+	if err != nil && !errors.Is(err, tier.ErrNotFound) {
+		return false, fmt.Errorf("removing %q from the %s tier: %w", key, t.level, storeError(err))
+	}
+	if t.victims != nil {
+		t.victims.removed(key)
+	}
+	return err == nil, nil
+}

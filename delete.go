@@ -56,6 +56,7 @@ func (m *Manager) Clear() error {
 	m.promoteMu.Lock()
 	clear(m.promote)
 	m.promoteMu.Unlock()
+	m.freq.Reset()
 	return nil
 }
 

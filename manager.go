@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/keylock"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ type Manager struct {
 	opts  Options
 	tiers []*tierState // hot, warm, cold
 	locks keylock.Locks
-	freq  *frequency
+	freq  *freq.Sketch // reads per key in the recent window, for promotion
 	ttl   *expiries
 	now   func() time.Time
 
@@ -59,7 +60,7 @@ func Open(dir string, opts *Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{dir: dir, opts: o, now: o.clock, promote: map[string]struct{}{}}
-	m.freq = newFrequency(o.HitWindow, m.now)
+	m.freq = freq.New(&freq.Options{Window: o.HitWindow, Now: m.now})
 	m.ttl = newExpiries()
 	if err := m.openTiers(); err != nil {
 		m.closeStores()
@@ -69,6 +70,7 @@ func Open(dir string, opts *Options) (*Manager, error) {
 		m.closeStores()
 		return nil, err
 	}
+	m.freq.Resize(m.keysHeld())
 	m.startLoop()
 	return m, nil
 }

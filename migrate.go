@@ -23,6 +23,8 @@ func (m *Manager) Migrate() error {
 	defer m.migrateMu.Unlock()
 	m.expireDue()
 	m.trimSpares()
+	m.freq.Age()
+	m.freq.Resize(m.keysHeld())
 	var errs []error
 	for _, t := range m.tiers {
 		if t.victims == nil {
@@ -32,6 +34,16 @@ func (m *Manager) Migrate() error {
 	}
 	errs = append(errs, m.promoteEarned())
 	return errors.Join(errs...)
+}
+
+// keysHeld returns the keys the tiers hold, a key in two tiers counted
+// twice: what the read-frequency estimate is sized for.
+func (m *Manager) keysHeld() int64 {
+	var n int64
+	for _, t := range m.tiers {
+		n += t.sized.Len()
+	}
+	return n
 }
 
 // trimSpares lets the tiers return the memory they keep for reuse once it
@@ -76,7 +88,7 @@ func (m *Manager) demoteIdle(t *tierState) error {
 	}
 	var err error
 	t.victims.idle(m.now().Add(-after), func(key string) bool {
-		if m.freq.estimate(key) >= m.opts.PromoteHits {
+		if m.freq.Estimate(key) >= m.opts.PromoteHits {
 			return true
 		}
 		_, err = m.demote(key, t)
@@ -108,7 +120,7 @@ func (m *Manager) promoteEarned() error {
 
 func (m *Manager) promoteOne(key string) error {
 	cur, err := m.Tier(key)
-	if err != nil || cur == Hot || m.freq.estimate(key) < m.opts.PromoteHits {
+	if err != nil || cur == Hot || m.freq.Estimate(key) < m.opts.PromoteHits {
 		return nil
 	}
 	from, to := m.tiers[cur], m.tiers[cur-1]

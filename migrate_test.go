@@ -178,3 +178,27 @@ func TestEveryPolicyKeepsTheBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnceIsNotPromotedAtScale reads each of 300,000 warm keys once:
+// with PromoteHits 3 none of them earned promotion. The first read-frequency
+// estimate, a fixed 4 × 64 K table, counted 79% of them as read three times.
+func TestReadOnceIsNotPromotedAtScale(t *testing.T) {
+	n := 300_000
+	if raceEnabled {
+		n = 50_000
+	}
+	m, _ := openClocked(t, tiermem.Options{DemoteAfter: -1, Hot: tiermem.TierOptions{Size: 256 << 20},
+		Warm: tiermem.TierOptions{Size: 256 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	for i := range n {
+		must(t, m.Store(fmt.Sprint("key-", i), []byte("sixteen byte val"), tiermem.InTier(tiermem.Warm)))
+	}
+	must(t, m.Migrate()) // sizes the estimate for the keys held
+	for i := range n {
+		_, err := m.Retrieve(fmt.Sprint("key-", i))
+		must(t, err)
+	}
+	must(t, m.Migrate())
+	if p := m.Stats().Tiers[tiermem.Hot].Promotions; p > int64(n/1000) {
+		t.Errorf("%d of %d keys read once were promoted as if read 3 times", p, n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem/cache"
+	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/vfs"
 )
 
@@ -106,9 +107,15 @@ type Options struct {
 	DemoteAfter time.Duration
 	// PromoteHits is how many reads within HitWindow promote an entry one
 	// tier up, if that tier has room below its high watermark (promotion never
-	// pushes another entry out, so nothing thrashes). Zero means 3.
+	// pushes another entry out, so nothing thrashes). Zero means 3; at most
+	// 15, the largest count the read-frequency estimate keeps.
 	PromoteHits int
-	// HitWindow is the span over which reads are counted. Zero means one minute.
+	// HitWindow is the span over which reads are counted. Zero means one
+	// minute. Counts fade by half each HitWindow, at the first migration
+	// pass after it ends (so with MigrateInterval negative, only as often as
+	// Migrate is called). The estimate costs about 2 bytes per key held and
+	// takes no lock on reads; of 10 million keys read once, about 3 in
+	// 100,000 look as if read three times (internal/freq).
 	HitWindow time.Duration
 	// HighWatermark and LowWatermark are fractions of each budget: a
 	// migration pass that finds a tier above the high mark demotes until it
@@ -183,8 +190,8 @@ func (o Options) check() error {
 	if !(0 < o.LowWatermark && o.LowWatermark < o.HighWatermark && o.HighWatermark <= 1) {
 		return fmt.Errorf("%w: watermarks low %.2f, high %.2f (want 0 < low < high ≤ 1)", ErrOptions, o.LowWatermark, o.HighWatermark)
 	}
-	if o.PromoteHits < 1 || o.HitWindow <= 0 {
-		return fmt.Errorf("%w: PromoteHits %d, HitWindow %v", ErrOptions, o.PromoteHits, o.HitWindow)
+	if o.PromoteHits < 1 || o.PromoteHits > freq.Max || o.HitWindow <= 0 {
+		return fmt.Errorf("%w: PromoteHits %d (want 1 to %d), HitWindow %v (want positive)", ErrOptions, o.PromoteHits, freq.Max, o.HitWindow)
 	}
 	return nil
 }

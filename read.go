@@ -231,7 +231,7 @@ func (m *Manager) accessed(t *tierState, key string) {
 	if t.victims != nil {
 		t.victims.accessed(key)
 	}
-	if m.freq.add(key) >= m.opts.PromoteHits && t.level > Hot {
+	if m.freq.Add(key) >= m.opts.PromoteHits && t.level > Hot {
 		m.promoteMu.Lock()
 		if len(m.promote) < maxPromotionQueue {
 			m.promote[key] = struct{}{}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package tiermem_test
+
+const raceEnabled = false

@@ -30,8 +30,11 @@ unit:
 hitratio:
 	$(GO) test -count=1 -timeout 10m -run 'HitRatio' ./cache/...
 
+# bench runs every benchmark: the packages' own, then the peer comparisons of the
+# benchmarks/ module (a module of its own, which ./... does not reach).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	cd benchmarks && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 demo:
 	$(GO) run ./cmd/tiermem demo

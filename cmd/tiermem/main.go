@@ -20,8 +20,12 @@ func register(newCmd func() *cobra.Command) { commands = append(commands, newCmd
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "tiermem",
-		Short:         "Keep data across hot, warm, cold and glacier memory tiers",
+		Use:   "tiermem",
+		Short: "Keep data across hot, warm and cold memory tiers",
+		Long: "tiermem is the command of the tiermem library, which keeps data across memory tiers:\n" +
+			"hot (live Go memory), warm (RAM outside the Go heap) and cold (local disk). It runs the\n" +
+			"memories-dev demo on the Manager, replays cache traces against the eviction policies,\n" +
+			"and builds, reads and checks bundle files; each command below says more with --help.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

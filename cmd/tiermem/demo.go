@@ -6,6 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -19,10 +22,27 @@ func init() { register(newDemoCmd) }
 type demoConfig struct {
 	dir   string        // where the Managers keep their cold tier; "" = a temporary directory
 	scale float64       // fraction of the seed's array sizes and tier budgets
-	wait  time.Duration // the seed's wait for automatic migration
+	wait  time.Duration // the seed's wait for automatic migration; 0 = migrate at once
 	out   io.Writer     // the examples' output
 	err   io.Writer     // progress
 }
+
+// demoSizes are the migration example's arrays, in MB of 2^20 bytes as the
+// document counts them.
+var demoSizes = []int{100, 200, 300, 400, 500}
+
+// demoPeakMiB bounds the RAM the demo's data takes at full scale: the 1500
+// MiB of arrays, plus the three idle ones (1200 MiB) a second time while a
+// migration pass moves them to warm memory. The Manager frees each hot copy
+// once its warm copy is written, but the Go runtime hands that memory back
+// to the system only after a collection, which returnFreed starts as soon as
+// the hot tier shrinks but which on a busy machine may end after the pass.
+// Storing takes less: the arrays plus the largest (500 MiB) a second time
+// while Store copies it.
+const demoPeakMiB = 1500 + 1200
+
+// demoRAM is demoPeakMiB with the Go runtime, as the help and README state it.
+const demoRAM = "2.7 GiB"
 
 func newDemoCmd() *cobra.Command {
 	cfg := demoConfig{scale: 1, wait: 5 * time.Second}
@@ -32,7 +52,11 @@ func newDemoCmd() *cobra.Command {
 		Long: "demo runs the basic-usage and memory-tier-migration examples of the memories-dev\n" +
 			"Memory System document end to end on a tiermem Manager with the document's tier\n" +
 			"sizes (hot 8000 MiB, warm 32000 MiB) and prints what the document prints.\n" +
-			"The arrays take 1.5 GB of RAM; --scale shrinks arrays and budgets alike.",
+			"It needs at most " + demoRAM + " of RAM: the 1500 MiB of arrays, and up to 1200 MiB more\n" +
+			"while a migration pass moves the idle ones to warm memory.\n" +
+			"--scale shrinks arrays and budgets alike. --wait is how long the example waits for\n" +
+			"automatic migration: a pass runs every eighth of it (at most every 250ms) and\n" +
+			"demotes the arrays left unread for 4/5 of it; --wait 0 runs one pass at once.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.out, cfg.err = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -41,13 +65,16 @@ func newDemoCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&cfg.dir, "dir", "", "directory for the cold tier (default: a temporary one, removed afterwards)")
 	cmd.Flags().Float64Var(&cfg.scale, "scale", cfg.scale, "fraction of the example's array sizes and tier budgets")
-	cmd.Flags().DurationVar(&cfg.wait, "wait", cfg.wait, "how long the migration example waits for automatic migration")
+	cmd.Flags().DurationVar(&cfg.wait, "wait", cfg.wait, "how long the migration example waits for automatic migration (0: one pass at once)")
 	return cmd
 }
 
 func runDemo(cfg demoConfig) error {
 	if cfg.scale <= 0 || cfg.scale > 1 {
 		return fmt.Errorf("--scale %v: want a fraction in (0, 1]", cfg.scale)
+	}
+	if cfg.wait < 0 {
+		return fmt.Errorf("--wait %v: want a duration of 0 or more (0 migrates at once)", cfg.wait)
 	}
 	if cfg.dir == "" {
 		dir, err := os.MkdirTemp("", "tiermem-demo")
@@ -67,36 +94,40 @@ func runDemo(cfg demoConfig) error {
 	return nil
 }
 
-// openDemo opens a Manager with the document's tier sizes, scaled.
-func openDemo(cfg demoConfig, name string) (*tiermem.Manager, error) {
+// demoOptions returns the document's tier sizes, scaled. The Manager runs
+// no migration loop of its own: the demo runs the passes (see migrate).
+func demoOptions(cfg demoConfig) *tiermem.Options {
 	mib := func(n float64) int64 { return int64(n * cfg.scale * (1 << 20)) }
-	return tiermem.Open(cfg.dir+"/"+name, &tiermem.Options{
+	return &tiermem.Options{
 		Hot:             tiermem.TierOptions{Size: mib(8000)},
 		Warm:            tiermem.TierOptions{Size: mib(32000)},
 		Cold:            tiermem.TierOptions{Size: mib(500 * 1000)},
-		MigrateInterval: min(250*time.Millisecond, cfg.wait/8),
-		DemoteAfter:     cfg.wait * 4 / 5,
-	})
+		MigrateInterval: -1,
+		DemoteAfter:     max(cfg.wait*4/5, time.Nanosecond), // idle for 4/5 of the wait
+		HitWindow:       max(time.Minute, 2*cfg.wait),       // the reads still count at the last pass
+	}
 }
 
-// randomMatrix returns a rows×cols array of uniform random float64 in [0, 1).
-func randomMatrix(rows, cols int) tiermem.Array {
-	data := make([]float64, rows*cols)
+// fillRandom fills data with uniform random float64 in [0, 1), from a
+// generator of its own (several times faster than the shared one).
+func fillRandom(data []float64) {
+	r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	for i := range data {
-		data[i] = rand.Float64()
+		data[i] = r.Float64()
 	}
-	return tiermem.Float64Array(data, rows, cols)
 }
 
 // basicUsage is the document's "Using the MemoryManager" example.
 func basicUsage(cfg demoConfig) error {
-	m, err := openDemo(cfg, "basic")
+	m, err := tiermem.Open(filepath.Join(cfg.dir, "basic"), demoOptions(cfg))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	n := int(1000 * math.Sqrt(cfg.scale))
-	if err := m.StoreArray("random_matrix_1", randomMatrix(n, n), tiermem.InTier(tiermem.Hot)); err != nil {
+	data := make([]float64, n*n)
+	fillRandom(data)
+	if err := m.StoreArray("random_matrix_1", tiermem.Float64Array(data, n, n), tiermem.InTier(tiermem.Hot)); err != nil {
 		return err
 	}
 	a, err := m.RetrieveArray("random_matrix_1")
@@ -120,27 +151,27 @@ func printUsage(out io.Writer, m *tiermem.Manager, tiers ...tiermem.Tier) {
 // arrays of 100–500 MB in hot memory, two of them read often, and after a
 // wait the three idle ones have moved to warm memory.
 func tierMigration(cfg demoConfig) error {
-	m, err := openDemo(cfg, "migration")
+	m, err := tiermem.Open(filepath.Join(cfg.dir, "migration"), demoOptions(cfg))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	sizes := []int{100, 200, 300, 400, 500} // MB
-	if err := storeArrays(cfg, m, sizes); err != nil {
+	if err := storeArrays(cfg, m); err != nil {
 		return err
 	}
+	// The memory of storeArrays' buffer, and then of readOften's, goes back
+	// to the system now rather than at a collection that may never come.
+	debug.FreeOSMemory()
 	fmt.Fprintf(cfg.out, "\nHot memory usage: %.2f%%\n", m.Usage()[tiermem.Hot].Percent)
-	for range 10 {
-		for _, key := range []string{"data_0", "data_1"} {
-			if _, err := m.RetrieveArray(key); err != nil {
-				return err
-			}
-		}
-		time.Sleep(cfg.wait / 50)
+	if err := readOften(cfg, m, "data_0", "data_1"); err != nil {
+		return err
 	}
+	debug.FreeOSMemory()
 	fmt.Fprintln(cfg.out, "\nWaiting for automatic migration...")
-	time.Sleep(cfg.wait)
-	for i := range sizes {
+	if err := migrate(m, cfg.wait); err != nil {
+		return err
+	}
+	for i := range demoSizes {
 		key := fmt.Sprintf("data_%d", i)
 		t, err := m.Tier(key)
 		if err != nil {
@@ -151,34 +182,100 @@ func tierMigration(cfg demoConfig) error {
 	return m.Clear()
 }
 
-// storeArrays stores one square float64 array per size (MB, scaled) in hot
-// memory. The arrays are made first, so that the stores follow each other as
-// closely as in the document; progress bars show both steps.
-func storeArrays(cfg demoConfig, m *tiermem.Manager, sizes []int) error {
-	total := 0
-	for _, s := range sizes {
-		total += s
+// storeArrays stores one square float64 array of random numbers per size of
+// demoSizes (scaled) in hot memory, and prints each one's real size. Each
+// array is generated into one buffer that the next reuses: Store copies it.
+func storeArrays(cfg demoConfig, m *tiermem.Manager) error {
+	dims := make([]int, len(demoSizes))
+	var total int64
+	for i, size := range demoSizes {
+		dims[i] = int(math.Sqrt(float64(size) * cfg.scale * (1 << 20) / 8))
+		total += int64(dims[i]) * int64(dims[i]) * 8
 	}
-	bytes := int64(float64(total<<20) * cfg.scale)
-	arrays := make([]tiermem.Array, len(sizes))
-	bar := newByteBar(cfg, bytes, "generating arrays")
-	for i, size := range sizes {
-		dim := int(math.Sqrt(float64(size) * cfg.scale * (1 << 20) / 8))
-		arrays[i] = randomMatrix(dim, dim)
-		bar.Add64(int64(len(arrays[i].Data)))
-	}
-	bar.Finish()
-	bar = newByteBar(cfg, bytes, "storing arrays")
-	for i, a := range arrays {
+	buf := make([]float64, slices.Max(dims)*slices.Max(dims))
+	bar := newByteBar(cfg, total, "storing arrays")
+	for i, dim := range dims {
+		data := buf[:dim*dim]
+		fillRandom(data)
 		key := fmt.Sprintf("data_%d", i)
-		if err := m.StoreArray(key, a, tiermem.InTier(tiermem.Hot)); err != nil {
+		if err := m.StoreArray(key, tiermem.Float64Array(data, dim, dim), tiermem.InTier(tiermem.Hot)); err != nil {
 			return err
 		}
-		bar.Add64(int64(len(a.Data)))
+		bar.Add64(int64(len(data)) * 8)
 		bar.Clear()
-		fmt.Fprintf(cfg.out, "Stored %dMB array with key '%s' in hot memory\n", sizes[i], key)
+		fmt.Fprintf(cfg.out, "Stored %.3gMB array with key '%s' in hot memory\n", float64(len(data)*8)/(1<<20), key)
 	}
 	return bar.Finish()
+}
+
+// readOften retrieves each key ten times over a fifth of the wait, into one
+// reused buffer, so that the Manager counts them as in use.
+func readOften(cfg demoConfig, m *tiermem.Manager, keys ...string) error {
+	var buf []byte
+	for range 10 {
+		for _, key := range keys {
+			a, err := m.RetrieveArrayInto(buf, key)
+			if err != nil {
+				return err
+			}
+			buf = a.Data
+		}
+		time.Sleep(cfg.wait / 50)
+	}
+	return nil
+}
+
+// migrate runs the Manager's migration pass every eighth of the wait (at
+// most every 250 ms) until the wait is over, as the Manager's own loop would,
+// or, with no wait, once. The passes start only now, once the arrays are
+// stored and read, because on a busy machine generating 1.5 GB of random
+// numbers can take longer than the idle time the wait allows, and the first
+// arrays would be demoted before the example reads them.
+func migrate(m *tiermem.Manager, wait time.Duration) error {
+	defer returnFreed(m)()
+	if wait == 0 {
+		return m.Migrate()
+	}
+	end := time.Now().Add(wait)
+	tick := time.NewTicker(max(min(250*time.Millisecond, wait/8), time.Millisecond))
+	defer tick.Stop()
+	for now := range tick.C {
+		if now.After(end) {
+			return nil
+		}
+		if err := m.Migrate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// returnFreed gives the memory the hot tier frees back to the system as soon
+// as the tier shrinks, until the returned stop is called. A demoted array's
+// hot copy becomes garbage, but the Go runtime finds garbage only at its next
+// collection, which a program that allocates little never reaches: without
+// this, every array moved to warm memory would take RAM twice.
+func returnFreed(m *tiermem.Manager) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		last := m.Usage()[tiermem.Hot].Used
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			used := m.Usage()[tiermem.Hot].Used
+			if used < last {
+				debug.FreeOSMemory()
+			}
+			last = used
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // newByteBar returns a progress bar over n bytes on the demo's error output.

@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -20,8 +25,9 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 // TestDemoPrintsTheSeedOutput runs the examples at 1/100 of their size and
-// checks the lines the memories-dev document prints.
+// checks the lines the memories-dev document prints, with the sizes scaled.
 func TestDemoPrintsTheSeedOutput(t *testing.T) {
+	t.Parallel()
 	out, err := run(t, "demo", "--scale", "0.01", "--wait", "2s", "--dir", t.TempDir())
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
@@ -29,8 +35,8 @@ func TestDemoPrintsTheSeedOutput(t *testing.T) {
 	for _, want := range []string{
 		"Data shape: (100, 100)",
 		"Hot memory usage: 0.10%", "Warm memory usage: 0.00%", "Cold memory usage: 0.00%",
-		"Stored 100MB array with key 'data_0' in hot memory",
-		"Stored 500MB array with key 'data_4' in hot memory",
+		"Stored 1MB array with key 'data_0' in hot memory", // 362×362 float64: 0.9998 MB
+		"Stored 4.99MB array with key 'data_4' in hot memory",
 		"Hot memory usage: 18.7",
 		"Waiting for automatic migration...",
 		"'data_0' is now in hot memory", "'data_1' is now in hot memory",
@@ -42,10 +48,74 @@ func TestDemoPrintsTheSeedOutput(t *testing.T) {
 	}
 }
 
-func TestDemoRejectsABadScale(t *testing.T) {
-	if _, err := run(t, "demo", "--scale", "2"); err == nil {
-		t.Error("--scale 2 accepted")
+// TestDemoWaitZeroMigratesAtOnce checks that --wait 0 runs the migration
+// pass right away rather than never.
+func TestDemoWaitZeroMigratesAtOnce(t *testing.T) {
+	out, err := run(t, "demo", "--scale", "0.001", "--wait", "0", "--dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
 	}
+	for _, want := range []string{
+		"'data_0' is now in hot memory", "'data_1' is now in hot memory",
+		"'data_2' is now in warm memory", "'data_3' is now in warm memory", "'data_4' is now in warm memory",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo --wait 0 output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDemoRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--scale", "2"}, {"--scale", "0"}, {"--wait", "-1s"}} {
+		if _, err := run(t, append([]string{"demo"}, args...)...); err == nil {
+			t.Errorf("demo %v accepted", args)
+		}
+	}
+}
+
+// runtimeMiB is what the Go runtime and the binary take beside the demo's
+// data (about 13 MiB measured at --scale 0.001), with room to spare.
+const runtimeMiB = 24
+
+// TestDemoFitsTheRAMItStates builds the tiermem binary (without the race
+// detector, whose shadow memory would triple the figure), runs the demo at
+// 1/20 of its size in it and checks the peak RSS against demoPeakMiB, scaled,
+// plus runtimeMiB.
+func TestDemoFitsTheRAMItStates(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the peak RSS from Linux's rusage")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "tiermem")
+	build := exec.Command("go", "build", "-race=false", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const scale = 0.05
+	demo := exec.Command(bin, "demo", "--scale", "0.05", "--wait", "1s", "--dir", t.TempDir())
+	out, err := demo.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	peak := peakRSS(t, demo.ProcessState)
+	limit := int64(scale*demoPeakMiB+runtimeMiB) << 20
+	t.Logf("peak RSS %d MiB at --scale %v (limit %d MiB)", peak>>20, scale, limit>>20)
+	if peak > limit {
+		t.Errorf("demo --scale %v peaked at %d MiB of RSS, over the %d MiB it may take (%s at full scale)",
+			scale, peak>>20, limit>>20, demoRAM)
+	}
+}
+
+// peakRSS returns the peak resident memory of an exited process in bytes.
+// Linux reports it in KiB as syscall.Rusage's Maxrss, a field that other
+// systems lack: reflection keeps this file building everywhere.
+func peakRSS(t *testing.T, ps *os.ProcessState) int64 {
+	t.Helper()
+	v := reflect.ValueOf(ps.SysUsage())
+	if v.Kind() != reflect.Pointer || v.IsNil() || !v.Elem().FieldByName("Maxrss").IsValid() {
+		t.Fatalf("no Maxrss in the rusage %T", ps.SysUsage())
+	}
+	return v.Elem().FieldByName("Maxrss").Int() << 10
 }
 
 func TestUnknownCommandIsAnError(t *testing.T) {

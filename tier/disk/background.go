@@ -1,8 +1,12 @@
 package disk
 
 import (
+	"errors"
+	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/tiermem/tiermem/tier"
 )
 
 // background is the work a Store does besides its callers' operations: hint
@@ -125,7 +129,13 @@ func (s *Store) writeQueuedHints() {
 	s.bg.mu.Unlock()
 	var failed []*segment
 	for _, g := range queued {
-		if s.stopping() || s.hintSegment(g, s.opts.Sync != SyncNone) != nil {
+		if s.stopping() {
+			failed = append(failed, g)
+			continue
+		}
+		// A damaged segment gets no hint, now or on retry: one that
+		// left its bad records out would make the next Open skip them.
+		if err := s.hintSegment(g, s.opts.Sync != SyncNone); err != nil && !errors.Is(err, tier.ErrCorrupt) {
 			failed = append(failed, g)
 		}
 	}
@@ -171,9 +181,9 @@ func (s *Store) hintSegment(g *segment, durable bool) error {
 
 // writeHintScanning scans g and writes its hint file.
 func (s *Store) writeHintScanning(g *segment, durable bool) error {
-	res, err := scanSegment(g.file, g.size.Load())
+	res, err := s.scanClean(g)
 	if err != nil {
-		return ioError(err, "scanning segment %d", g.id)
+		return err
 	}
 	if err := writeHint(s.fs, s.dir, g, res.recs, durable); err != nil {
 		return err
@@ -204,4 +214,19 @@ func (s *Store) retryAt() time.Time {
 	s.bg.mu.Lock()
 	defer s.bg.mu.Unlock()
 	return s.bg.retry
+}
+
+// scanClean scans segment g, which the store wrote and holds a reference
+// on, and returns its records; bytes that hold no record are a
+// *CorruptError, so that nothing copies or hints a segment without them.
+func (s *Store) scanClean(g *segment) (scanResult, error) {
+	size := g.size.Load()
+	res, err := scanSegment(g.file, size)
+	if err != nil {
+		return res, ioError(err, "scanning segment %d", g.id)
+	}
+	if !res.clean(size) {
+		return res, res.corruptAt(s.dir, filepath.Base(fileName(s.dir, g.id, segmentExt)))
+	}
+	return res, nil
 }

@@ -135,9 +135,9 @@ func (c *compaction) run() error {
 
 // copyLive copies the records of in that the index still references.
 func (c *compaction) copyLive(in *segment) error {
-	res, err := scanSegment(in.file, in.size.Load())
+	res, err := c.s.scanClean(in)
 	if err != nil {
-		return ioError(err, "compacting: scanning segment %d", in.id)
+		return err
 	}
 	for i := range res.recs {
 		if c.s.stopping() {

@@ -134,7 +134,7 @@ func buildSegment(keys ...string) ([]byte, []scanned) {
 func TestScanSegment(t *testing.T) {
 	seg, want := buildSegment("a", "bb", "ccc")
 	res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)))
-	if err != nil || len(res.recs) != 3 || res.end != int64(len(seg)) || res.skipped != 0 {
+	if err != nil || len(res.recs) != 3 || !res.clean(int64(len(seg))) {
 		t.Fatalf("scan = %+v, %v", res, err)
 	}
 	for i := range want {
@@ -144,15 +144,14 @@ func TestScanSegment(t *testing.T) {
 	}
 }
 
-func TestScanSegmentResynchronises(t *testing.T) {
+func TestScanSegmentStopsAtDamage(t *testing.T) {
 	seg, recs := buildSegment("a", "bb", "ccc")
 	seg[recs[1].off+10] ^= 0xff // the key length of "bb"
 	res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.recs) != 2 || string(res.recs[1].key()) != "ccc" || res.skipped != 1 ||
-		res.skippedBytes != recs[2].off-recs[1].off {
+	if len(res.recs) != 1 || res.end != recs[1].off || res.next != recs[2].off || res.torn() {
 		t.Fatalf("scan = %+v", res)
 	}
 }
@@ -161,14 +160,39 @@ func TestScanSegmentTornTail(t *testing.T) {
 	seg, recs := buildSegment("a", "bb", "ccc")
 	for cut := recs[2].off; cut < int64(len(seg)); cut++ {
 		res, err := scanSegment(bytes.NewReader(seg[:cut]), cut)
-		if err != nil || len(res.recs) != 2 || res.end != recs[2].off {
+		if err != nil || len(res.recs) != 2 || res.end != recs[2].off || !res.torn() {
 			t.Fatalf("cut at %d: %+v, %v", cut, res, err)
 		}
 	}
-	garbage := append(bytes.Clone(seg), bytes.Repeat([]byte{0xa5}, 300)...)
-	res, _ := scanSegment(bytes.NewReader(garbage), int64(len(garbage)))
-	if len(res.recs) != 3 || res.end != int64(len(seg)) {
-		t.Fatalf("garbage tail: %+v", res)
+	for _, fill := range []byte{0, 0xa5} {
+		garbage := append(bytes.Clone(seg), bytes.Repeat([]byte{fill}, 300)...)
+		res, _ := scanSegment(bytes.NewReader(garbage), int64(len(garbage)))
+		// Zeros are pages a crash never wrote; other bytes a crash
+		// does not leave, but damage to the last record does.
+		if len(res.recs) != 3 || res.end != int64(len(seg)) || res.torn() != (fill == 0) {
+			t.Fatalf("tail of %#x bytes: %+v", fill, res)
+		}
+	}
+}
+
+// TestScanSegmentFlippedLastRecord flips each bit of the last record's
+// head: the scan must call it damage, never a torn tail that recovery
+// would drop silently (the record may be the newest version of its key).
+func TestScanSegmentFlippedLastRecord(t *testing.T) {
+	seg, recs := buildSegment("a", "bb", "ccc")
+	last := recs[2]
+	for bit := last.off * 8; bit < (last.off+int64(len(last.head)))*8; bit++ {
+		b := bytes.Clone(seg)
+		b[bit/8] ^= 1 << (bit % 8)
+		res, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		if err != nil || res.clean(int64(len(b))) || res.torn() || res.end != last.off {
+			t.Fatalf("bit %d: %+v, %v", bit, res, err)
+		}
+		w := window{r: bytes.NewReader(b), size: int64(len(b))}
+		fixed, ok, err := w.fixHead(last.off)
+		if !ok || err != nil || !bytes.Equal(fixed.head, last.head) || fixed.h != last.h {
+			t.Fatalf("bit %d: fixHead = %+v, %v, %v", bit, fixed, ok, err)
+		}
 	}
 }
 

@@ -8,20 +8,34 @@ import (
 	"strings"
 )
 
-// Recovery rebuilds the index at Open from the segment files alone:
+// Recovery rebuilds the index at Open from the segment files alone. It
+// fails closed: bytes that do not verify anywhere but in a torn tail make
+// Open fail with a *CorruptError (tier.ErrCorrupt), since skipping them
+// could serve an older value or resurrect a deleted key. [Repair] then
+// salvages what is intact.
 //
+//   - A segment header must verify and name its file's id. The one
+//     exception: the tail segment (below) with no byte past its header,
+//     or only zeros, whose creation a crash cut short; it holds nothing
+//     and is removed.
 //   - A sealed segment with a hint file whose checksum, segment id and
 //     segment size check out is indexed from the hint; its data is not read.
-//   - Any other segment is scanned: record headers only. A region whose
-//     headers do not verify is skipped by resynchronising on the next
-//     complete record with a verifying header (counted in Stats). A record
-//     whose header verifies but whose value does not is indexed anyway, so
+//     A hint that fails any check is ignored and its segment scanned.
+//   - Any other segment is scanned: record headers only. Every byte after
+//     the segment header must be in a record whose header (with its key and
+//     meta) verifies, except in a torn tail.
+//   - A torn tail is what a crash leaves behind an append it cut short: on
+//     the tail segment (the newest one appends went to) only, the bytes
+//     after the last record that verifies, when no record that verifies
+//     starts anywhere after them and they are what a cut append leaves:
+//     fewer bytes than a header, a header whose head or value runs past
+//     the end of the file (unless a flipped bit, or a damaged length that
+//     set to end the record at the end of the file verifies, explains
+//     it), or zeros. A complete head that fails its checksum, or a header
+//     that does not decode over bytes that are not all zero, is damage. A
+//     torn tail is truncated, silently but for Stats.TruncatedBytes.
+//   - A record whose head verifies but whose value does not is indexed, so
 //     reading its key is tier.ErrCorrupt, never an older value.
-//   - The tail segment (the newest one appends went to) is scanned if it has
-//     no hint, and its torn tail is truncated: a partial last record, bytes
-//     that hold no record, and a run of last records whose values fail their
-//     checksum (a write the crash tore). Every complete record before the
-//     cut is kept.
 //   - Records from all segments are resolved by sequence number: the newest
 //     put or tombstone of each key wins, wherever it lies.
 //
@@ -91,8 +105,8 @@ func (s *Store) sortFiles(names []string) ([]uint64, map[uint64]bool) {
 }
 
 // openSegments opens the segment files and reads their headers. A header
-// that does not verify is no reason to give up the records behind it; one
-// from a newer format is.
+// from a newer format is an error at once; one that does not verify is
+// judged by load, which knows the tail.
 func (s *Store) openSegments(ids []uint64) ([]*recovered, error) {
 	var found []*recovered
 	for _, id := range ids {
@@ -133,6 +147,9 @@ func (s *Store) openSegment(id uint64) (*recovered, error) {
 
 // load indexes the records of r.
 func (s *Store) load(r *recovered, hasHint, isTail bool) error {
+	if !r.headerOK {
+		return s.checkTornCreation(r.g, isTail)
+	}
 	recs, err := s.records(r.g, hasHint, isTail)
 	if err != nil {
 		return err
@@ -144,6 +161,23 @@ func (s *Store) load(r *recovered, hasHint, isTail bool) error {
 	}
 	r.records = len(recs)
 	return nil
+}
+
+// checkTornCreation accepts segment g, whose header does not verify, as
+// one whose creation a crash cut short if it is the tail and holds no byte
+// past its header, or only zeros; anything else is corruption.
+func (s *Store) checkTornCreation(g *segment, isTail bool) error {
+	if isTail {
+		torn, err := tornCreation(g.file, g.size.Load())
+		if err != nil {
+			return ioError(err, "reading segment %d", g.id)
+		}
+		if torn {
+			return nil
+		}
+	}
+	return &CorruptError{Dir: s.dir, File: filepath.Base(fileName(s.dir, g.id, segmentExt)), Off: 0,
+		Reason: "the segment header does not verify or names another segment"}
 }
 
 // records returns the records of g: from its hint file if that checks out,
@@ -160,47 +194,30 @@ func (s *Store) records(g *segment, hasHint, isTail bool) ([]scanned, error) {
 			return nil, fmt.Errorf("disk: hint file of segment %d: %w", g.id, err)
 		}
 	}
-	res, err := scanSegment(g.file, g.size.Load())
-	if err != nil {
+	size := g.size.Load()
+	res, err := scanSegment(g.file, size)
+	switch {
+	case err != nil:
 		return nil, ioError(err, "scanning segment %d", g.id)
+	case res.clean(size):
+		return res.recs, nil
+	case isTail && res.torn():
+		return res.recs, s.cutTornTail(g, res.end)
 	}
-	s.stats.skippedRegions.Add(int64(res.skipped))
-	s.stats.skipped.Add(res.skippedBytes)
-	if isTail {
-		return s.cutTornTail(g, res)
-	}
-	return res.recs, nil
+	return nil, res.corruptAt(s.dir, filepath.Base(fileName(s.dir, g.id, segmentExt)))
 }
 
-// cutTornTail truncates tail segment g after its last record whose value
-// verifies, and returns the records before the cut.
-func (s *Store) cutTornTail(g *segment, res scanResult) ([]scanned, error) {
-	keep := len(res.recs)
-	for ; keep > 0; keep-- {
-		ok, err := valueOK(g.file, &res.recs[keep-1])
-		if err != nil {
-			return nil, ioError(err, "verifying the tail of segment %d", g.id)
-		}
-		if ok {
-			break
-		}
+// cutTornTail truncates tail segment g at cut, the end of its last record.
+func (s *Store) cutTornTail(g *segment, cut int64) error {
+	size := g.size.Load()
+	if err := g.file.Truncate(cut); err != nil {
+		return ioError(err, "truncating the torn tail of segment %d", g.id)
 	}
-	cut := res.end
-	if keep < len(res.recs) {
-		cut = res.recs[keep].off
-	}
-	for _, rec := range res.recs[keep:] {
-		s.log.seq = max(s.log.seq, rec.h.seq+1) // never reuse a number a cut record had
-	}
-	if size := g.size.Load(); cut < size {
-		if err := g.file.Truncate(cut); err != nil {
-			return nil, ioError(err, "truncating the torn tail of segment %d", g.id)
-		}
-		g.size.Store(cut)
-		g.dirty.Store(true)
-		s.stats.truncated.Add(size - cut)
-	}
-	return res.recs[:keep], nil
+	g.size.Store(cut)
+	g.written.Store(cut)
+	g.dirty.Store(true)
+	s.stats.truncated.Add(size - cut)
+	return nil
 }
 
 // removeOrphanHints removes hint files whose segment is gone: compaction

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,19 +137,106 @@ func TestFlippedCompressedByte(t *testing.T) {
 	mustGet(t, s, "after", []byte("x"))
 }
 
-func TestFlippedHeaderByteResynchronises(t *testing.T) {
+// wantCorruptOpen fails unless Open of dir fails with a *CorruptError
+// wrapping tier.ErrCorrupt that names file at off.
+func wantCorruptOpen(t *testing.T, dir string, opts *disk.Options, file string, off int64) {
+	t.Helper()
+	s, err := disk.Open(dir, opts)
+	if err == nil {
+		s.Close()
+		t.Fatalf("Open succeeded over damage in %s at %d", filepath.Base(file), off)
+	}
+	var ce *disk.CorruptError
+	if !errors.Is(err, tier.ErrCorrupt) || !errors.As(err, &ce) {
+		t.Fatalf("Open = %v, want a *disk.CorruptError", err)
+	}
+	if ce.File != filepath.Base(file) || ce.Off != off || !strings.Contains(err.Error(), "tiermem repair") {
+		t.Fatalf("Open = %v, want %s at byte %d", err, filepath.Base(file), off)
+	}
+}
+
+func TestFlippedHeaderByteFailsOpen(t *testing.T) {
 	dir := t.TempDir()
 	opts := &disk.Options{SegmentSize: 1 << 20}
 	s := openStore(t, dir, opts)
-	keys := fill(t, s, 50)
+	fill(t, s, 50)
 	loc := locate(t, s, "k20")
 	crash(t, s)
 	flipByte(t, loc.File, loc.Off+9) // the key length
-	s = openStore(t, dir, opts)
-	checkAll(t, s, keys, "k20")
-	if st := s.Stats(); st.SkippedRegions != 1 || st.SkippedBytes != loc.Size {
-		t.Fatalf("skipped %d regions, %d bytes; want 1, %d", st.SkippedRegions, st.SkippedBytes, loc.Size)
+	wantCorruptOpen(t, dir, opts, loc.File, loc.Off)
+}
+
+// TestFlippedNewestRecord is the bug this rule exists for: a key is
+// overwritten (or deleted), one bit of the newest record's header or key
+// flips, and the hint files are gone, as they are for the active segment
+// after a crash. Skipping the damaged record served the old value (or the
+// deleted one) with a nil error; Open must fail instead.
+func TestFlippedNewestRecord(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		write func(t *testing.T, s *disk.Store)
+		at    func(loc disk.Location) int64
+	}{
+		{"overwrite header", overwrite, func(loc disk.Location) int64 { return loc.Off + 17 }},      // the sequence number
+		{"overwrite key", overwrite, func(loc disk.Location) int64 { return loc.Off + 48 }},         // the key's first byte
+		{"overwrite checksum", overwrite, func(loc disk.Location) int64 { return loc.Off + 1 }},     // the header checksum
+		{"delete header", deleteLast, func(loc disk.Location) int64 { return loc.Off + 4 }},         // the kind
+		{"delete key", deleteLast, func(loc disk.Location) int64 { return loc.Off + loc.Size - 1 }}, // the key's last byte
+		{"delete key length", deleteLast, func(loc disk.Location) int64 { return loc.Off + 9 }},
+	} {
+		for _, sealed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/sealed=%v", c.name, sealed), func(t *testing.T) {
+				dir := t.TempDir()
+				opts := &disk.Options{SegmentSize: 16 << 10, Compression: disk.NoCompression, CompactThreshold: -1}
+				s := openStore(t, dir, opts)
+				c.write(t, s)
+				loc := locate(t, s, "k")
+				if sealed { // push the record into a sealed segment
+					fill(t, s, 20)
+				}
+				s.Close()
+				for _, h := range mustGlob(t, filepath.Join(dir, "*.hint")) {
+					os.Remove(h)
+				}
+				flipBit(t, loc.File, c.at(loc), 2)
+				wantCorruptOpen(t, dir, opts, loc.File, loc.Off)
+			})
+		}
 	}
+}
+
+func overwrite(t *testing.T, s *disk.Store) {
+	mustPut(t, s, "k", []byte("old value"), nil)
+	mustPut(t, s, "k", []byte("new value"), nil)
+}
+
+func deleteLast(t *testing.T, s *disk.Store) {
+	mustPut(t, s, "k", []byte("old value"), nil)
+	if _, err := s.Delete("k"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flipBit flips bit b of the byte at off in file name.
+func flipBit(t *testing.T, name string, off int64, b uint) {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[off] ^= 1 << b
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustGlob(t *testing.T, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // TestTruncatedSegment cuts the segment at every offset inside its last
@@ -202,13 +290,10 @@ func TestTornTail(t *testing.T) {
 		{"partial record", true, func(t *testing.T, file string, last disk.Location) {
 			os.Truncate(file, last.Off+last.Size-1)
 		}},
-		{"garbage after", false, func(t *testing.T, file string, last disk.Location) {
+		{"zeros after", false, func(t *testing.T, file string, last disk.Location) {
 			f, _ := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
-			f.Write(bytes.Repeat([]byte{0, 0x7f, 0xee}, 1000))
+			f.Write(make([]byte, 3000))
 			f.Close()
-		}},
-		{"bad value at the end", true, func(t *testing.T, file string, last disk.Location) {
-			flipByte(t, file, last.ValueOff+1)
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -356,15 +441,15 @@ func TestReopenAfterCompaction(t *testing.T) {
 	}
 }
 
-func TestOpenSurvivesGarbage(t *testing.T) {
+// TestOpenSurvivesLitter: files a crash or a stranger leaves that hold no
+// record are removed or ignored.
+func TestOpenSurvivesLitter(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir, nil)
 	keys := fill(t, s, 10)
 	s.Close()
 	for name, content := range map[string][]byte{
-		"00000000000000f0.seg":     randomBytes(5000, 1),         // garbage segment
-		"00000000000000f1.seg":     nil,                          // empty segment
-		"00000000000000f2.seg":     []byte("\x89TMCOLD\n short"), // short header
+		"00000000000000f1.seg":     []byte("\x89TMCOLD\n short"), // the newest segment, its creation torn
 		"00000000000000f3.hint":    randomBytes(100, 2),          // orphan hint
 		"00000000000000f4.seg.tmp": randomBytes(100, 3),          // a compaction that died
 		"notes.txt":                []byte("not ours"),
@@ -382,6 +467,62 @@ func TestOpenSurvivesGarbage(t *testing.T) {
 			t.Errorf("%s survived Open: %v", gone, err)
 		}
 	}
+}
+
+// TestGarbageSegmentFailsOpen: a segment whose header does not verify may
+// have held anything, so Open refuses it unless it is the newest and holds
+// no byte past its header.
+func TestGarbageSegmentFailsOpen(t *testing.T) {
+	for name, content := range map[string][]byte{
+		"00000000000000f0.seg": randomBytes(5000, 1), // garbage
+		"00000000000000f1.seg": nil,                  // empty, but not the newest
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openStore(t, dir, nil)
+			fill(t, s, 10)
+			s.Close()
+			os.WriteFile(filepath.Join(dir, name), content, 0o644)
+			os.WriteFile(filepath.Join(dir, "00000000000000f2.seg"), nil, 0o644)
+			wantCorruptOpen(t, dir, nil, name, 0)
+		})
+	}
+}
+
+// TestGarbageAfterTheLastRecord: bytes that are not zero after the last
+// record are not what a crash leaves, but what damage to a last record
+// (a delete, say) leaves, so Open refuses them.
+func TestGarbageAfterTheLastRecord(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	fill(t, s, 30)
+	last := locate(t, s, "k29")
+	crash(t, s)
+	f, _ := os.OpenFile(last.File, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(bytes.Repeat([]byte{0, 0x7f, 0xee}, 1000))
+	f.Close()
+	wantCorruptOpen(t, dir, nil, last.File, last.Off+last.Size)
+}
+
+// TestFlippedValueOfLastRecord: a value that fails its checksum at the end
+// of the tail segment is not a torn write to drop (that would serve the
+// older value): the key reads ErrCorrupt.
+func TestFlippedValueOfLastRecord(t *testing.T) {
+	dir := t.TempDir()
+	opts := &disk.Options{Compression: disk.NoCompression}
+	s := openStore(t, dir, opts)
+	overwrite(t, s)
+	loc := locate(t, s, "k")
+	crash(t, s)
+	flipBit(t, loc.File, loc.ValueOff+2, 0)
+	s = openStore(t, dir, opts)
+	if _, err := s.Get("k", nil); !errors.Is(err, tier.ErrCorrupt) {
+		t.Fatalf("Get = %v, want ErrCorrupt", err)
+	}
+	mustPut(t, s, "k", []byte("newer"), nil)
+	crash(t, s)
+	s = openStore(t, dir, opts)
+	mustGet(t, s, "k", []byte("newer"))
 }
 
 func TestNewerFormatRefused(t *testing.T) {

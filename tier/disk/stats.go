@@ -19,8 +19,6 @@ type Stats struct {
 
 	RecoveredSegments int   // segments Open found
 	HintedSegments    int   // of those, the ones indexed from their hint file
-	SkippedRegions    int64 // regions of bad record headers Open skipped by resynchronising
-	SkippedBytes      int64 // bytes in those regions
 	TruncatedBytes    int64 // bytes Open cut from a torn tail
 
 	BackgroundErrors int64 // failed background syncs, hint writes and compactions; the next attempt retries
@@ -30,7 +28,6 @@ type Stats struct {
 type counters struct {
 	writes, commits, fsyncs atomic.Int64
 	compactions, reclaimed  atomic.Int64
-	skippedRegions, skipped atomic.Int64
 	truncated               atomic.Int64
 	recovered, hinted       atomic.Int64
 	backgroundErrors        atomic.Int64
@@ -49,8 +46,6 @@ func (s *Store) Stats() Stats {
 		Reclaimed:         s.stats.reclaimed.Load(),
 		RecoveredSegments: int(s.stats.recovered.Load()),
 		HintedSegments:    int(s.stats.hinted.Load()),
-		SkippedRegions:    s.stats.skippedRegions.Load(),
-		SkippedBytes:      s.stats.skipped.Load(),
 		TruncatedBytes:    s.stats.truncated.Load(),
 		BackgroundErrors:  s.stats.backgroundErrors.Load(),
 	}

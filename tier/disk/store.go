@@ -80,15 +80,22 @@ func Open(dir string, opts *Options) (*Store, error) {
 }
 
 func (s *Store) lockDir() error {
-	lock, err := s.fs.Lock(filepath.Join(s.dir, lockName))
+	lock, err := lockDir(s.fs, s.dir)
+	s.lock = lock
+	return err
+}
+
+// lockDir takes the lock that keeps a second Store (or Repair) out of dir,
+// held until the returned Closer is closed.
+func lockDir(fs vfs.FS, dir string) (io.Closer, error) {
+	lock, err := fs.Lock(filepath.Join(dir, lockName))
 	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EAGAIN) {
-		return fmt.Errorf("%w: %s", ErrLocked, s.dir)
+		return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
 	}
 	if err != nil {
-		return fmt.Errorf("disk: locking %s: %w", s.dir, err)
+		return nil, fmt.Errorf("disk: locking %s: %w", dir, err)
 	}
-	s.lock = lock
-	return nil
+	return lock, nil
 }
 
 // checkKey returns ErrInvalidKey for an empty key or one over MaxKeyLen.

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tiermem/tiermem/tier/disk"
+)
+
+func init() { register(newRepairCmd) }
+
+func newRepairCmd() *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "repair DIR",
+		Short: "Salvage a cold store that Open refuses as corrupt, and report what was lost",
+		Long: `repair salvages the cold tier of the Manager directory DIR (the store in
+DIR/cold; DIR may also be the cold store's own directory) when opening it
+fails with a corrupt-data error. It keeps every intact record, drops the
+damaged bytes, and makes each key whose newest record was damaged read as
+not found, never as an older value. It prints every damaged region (file,
+byte range, bytes dropped) and the keys lost.
+
+A damaged region in which no key could be read may have held the newest
+version of some key; that key then reads as its previous version. The report
+says when that happened.
+
+Each damaged segment file is rewritten whole and renamed into place, so an
+interrupted repair can simply be run again; running it on a sound store
+changes nothing. The store must not be open: repair refuses while a process
+holds it. The exit status is non-zero when the store could not be repaired.`,
+		Example: `  tiermem repair --dry-run /var/lib/app/tiermem
+  tiermem repair /var/lib/app/tiermem`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRepair(cmd.OutOrStdout(), args[0], dryRun)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what repair would do, and change nothing")
+	return cmd
+}
+
+func runRepair(out io.Writer, dir string, dryRun bool) error {
+	cold := coldDir(dir)
+	r, err := disk.Repair(cold, &disk.RepairOptions{DryRun: dryRun})
+	printRepair(out, &r)
+	if err != nil {
+		return fmt.Errorf("repair of %s failed: %w", cold, err)
+	}
+	return nil
+}
+
+// coldDir returns the cold store's directory for dir: dir/cold when dir is
+// a Manager's directory, dir itself otherwise.
+func coldDir(dir string) string {
+	cold := filepath.Join(dir, "cold")
+	if fi, err := os.Stat(cold); err == nil && fi.IsDir() {
+		return cold
+	}
+	return dir
+}
+
+// printRepair writes the report for a person to read.
+func printRepair(w io.Writer, r *disk.RepairReport) {
+	verb := map[bool]string{false: "", true: " (dry run: nothing was changed)"}[r.DryRun]
+	fmt.Fprintf(w, "cold store %s%s\n", r.Dir, verb)
+	fmt.Fprintf(w, "%d segment files, %d intact records\n", r.Segments, r.Records)
+	for i := range r.Damage {
+		printDamage(w, &r.Damage[i])
+	}
+	if r.TornTail != nil {
+		fmt.Fprintf(w, "torn tail: %s bytes %d-%d (%d bytes): %s; opening the store drops it, as after any crash\n",
+			r.TornTail.File, r.TornTail.Start, r.TornTail.End, r.TornTail.Bytes(), r.TornTail.Reason)
+	}
+	if r.Clean() {
+		fmt.Fprintln(w, "no damage found")
+		return
+	}
+	fmt.Fprintf(w, "%d damaged regions, %d bytes dropped\n", len(r.Damage), r.BytesDropped())
+	printLoss(w, r)
+	if len(r.Rewritten) > 0 {
+		fmt.Fprintf(w, "rewritten: %s\n", strings.Join(r.Rewritten, " "))
+	}
+	if len(r.Removed) > 0 {
+		fmt.Fprintf(w, "removed: %s\n", strings.Join(r.Removed, " "))
+	}
+}
+
+func printDamage(w io.Writer, d *disk.Damage) {
+	fmt.Fprintf(w, "damaged: %s bytes %d-%d (%d bytes): %s", d.File, d.Start, d.End, d.Bytes(), d.Reason)
+	if len(d.Keys) > 0 {
+		fmt.Fprintf(w, "; key %s", strings.Join(quoteAll(d.Keys), ", "))
+	}
+	if d.Restored {
+		fmt.Fprint(w, "; restored, nothing lost")
+	}
+	fmt.Fprintln(w)
+}
+
+func printLoss(w io.Writer, r *disk.RepairReport) {
+	if len(r.LostKeys) > 0 {
+		fmt.Fprintf(w, "lost keys (their newest version was damaged; they now read as not found): %s\n",
+			strings.Join(quoteAll(r.LostKeys), ", "))
+	} else {
+		fmt.Fprintln(w, "no key with a readable record lost its newest version")
+	}
+	if r.Unreadable() {
+		fmt.Fprintln(w, "WARNING: some damaged bytes held records whose keys could not be read. Any of them may have held"+
+			" the newest version of some key, which now reads as its previous version (or as not found, if it was the key's first put;"+
+			" or, if it was a delete, as the value it deleted).")
+	}
+}
+
+func quoteAll(keys []string) []string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return q
+}

@@ -14,7 +14,7 @@ import (
 // and the periodic flush of the write buffer (with an fsync under
 // SyncEvery). One goroutine writes hints and compacts; another flushes.
 type background struct {
-	stop  chan struct{}  // closed by stopBackground
+	stop  chan struct{}  // closed by stopBackground; made anew by startBackground, while no operation runs
 	wg    sync.WaitGroup // the goroutines
 	nudge chan struct{}  // capacity 1: hints to write or compaction may be due
 
@@ -28,7 +28,6 @@ type background struct {
 const compactRetry = time.Second
 
 func (b *background) init() {
-	b.stop = make(chan struct{})
 	b.nudge = make(chan struct{}, 1)
 }
 
@@ -40,7 +39,10 @@ func (b *background) poke() {
 	}
 }
 
+// startBackground starts the background goroutines: at Open, and again
+// after a Close that failed.
 func (s *Store) startBackground() {
+	s.bg.stop = make(chan struct{})
 	s.bg.wg.Go(s.maintain)
 	switch d := s.opts.Sync.interval(); {
 	case d > 0:

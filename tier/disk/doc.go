@@ -26,28 +26,59 @@
 //
 // # Durability
 //
-// Records wait in a 1 MiB write buffer, written at aligned MiB offsets (so
-// the page cache holds segments in large folios); values of 64 KiB and more
-// are written straight from the caller's memory. [SyncMode] says when the
-// buffer is written and fsynced, and so what a crash may lose: SyncNone
-// flushes every 100 ms and leaves fsync to the OS; SyncEvery(d) flushes and
-// fsyncs every d; SyncAlways returns from Put only after its record is
-// written and fsynced, concurrent writers sharing one write and one fsync
-// (group commit). Records still buffered are read from the buffer. A failed
-// write or fsync (ENOSPC, EIO) cuts the segment back to where its batch
-// began and fails that batch, so the store stays consistent, earlier
-// records stay intact, and later writes work once the cause is gone; a
-// full disk is reported as tier.ErrNoSpace.
+// A Put or Delete encodes its record into the store's write buffer, in
+// process memory, before it returns (values of 64 KiB and more are
+// written to the file at once, straight from the caller's memory, except
+// their unaligned ends). The buffer is written to the segment file, and so
+// to the operating system's page cache:
+//
+//   - when it reaches the next 2 MiB-aligned offset of the file (the
+//     buffer holds at most 2 MiB, written in aligned pieces so the page
+//     cache keeps segments in large folios);
+//   - before a direct write of a large value, at segment rotation, at
+//     Sync and at Close;
+//   - under SyncNone, every 100 ms by a background flusher, so a record
+//     waits in process memory at most about 100 ms;
+//   - under SyncEvery(d), every d, with an fsync; under SyncAlways, before
+//     Put returns, with an fsync shared by concurrent writers (group
+//     commit).
+//
+// So with SyncNone a killed process loses the records of the last 100 ms
+// or so (still in the buffer); a machine crash also loses what the
+// operating system had not written back, and may leave holes that Open
+// then reports (see below). Records still buffered are read from the
+// buffer. A failed write or fsync (ENOSPC, EIO) cuts the segment back to
+// where its batch began and fails that batch, so the store stays
+// consistent, earlier records stay intact (buffered ones stay buffered)
+// and later writes work once the cause is gone; a full disk is reported as
+// tier.ErrNoSpace. A Sync or Close that fails leaves the store open and
+// usable with every acknowledged record kept: free space and call Close
+// again.
 //
 // # Integrity and recovery
 //
 // Every read verifies the stored value's checksum and its decoded length:
 // a mismatch is tier.ErrCorrupt, never altered bytes, and the other keys
-// read fine. Open rebuilds the index from the files alone: hint files that
-// verify, scans of the rest that skip bad headers by resynchronising on the
-// next valid record, and a torn tail on the newest segment truncated (see
-// recovery.go for the exact rules). A record whose value is corrupt stays
-// indexed, so its key reports ErrCorrupt rather than an older value.
+// read fine. Open rebuilds the index from the files alone, and fails
+// closed: a segment or record header (with its key and meta) that does not
+// verify makes Open fail with a [*CorruptError] (tier.ErrCorrupt) naming
+// the file and byte offset, since skipping it could serve an older value
+// or resurrect a deleted key. The one exception is a torn tail: on the
+// newest segment only, the bytes after the last verifying record when no
+// verifying record follows and they look as a cut append does (a header
+// or head running past the end of the file, or zeros) rather than as a
+// damaged record; Open truncates it. A record whose head verifies but whose value
+// does not stays indexed, so its key reports ErrCorrupt rather than an
+// older value. Hint files that fail their checks are ignored and their
+// segments scanned. recovery.go has the exact rules.
+//
+// [Repair] (the command "tiermem repair") salvages a store that Open
+// refuses: it keeps every intact record, replaces each damaged record
+// whose key can still be read by a tombstone (or restores it, when one
+// flipped bit in its head is found and corrected), and reports every
+// damaged region and every key lost. A damaged region whose keys cannot
+// be read may have held the newest version of some key, which then reads
+// as its previous version; the report says so when that happens.
 //
 // # Reads
 //
@@ -67,13 +98,17 @@
 // A background compactor rewrites sealed segments whose dead fraction
 // reaches CompactThreshold: live records are copied byte for byte (sequence
 // numbers and checksums included) into new segments that are synced,
-// hinted and named before the old ones are removed. [Store.Compact] does
+// hinted and named before the old ones are removed. A segment whose
+// records do not all verify is neither compacted nor hinted: Compact
+// returns its *CorruptError. [Store.Compact] does
 // the same for every segment with dead bytes. A tombstone is kept until no
 // other segment holds a dead put older than it.
 //
 // # Concurrency
 //
-// All methods of Store are safe for concurrent use. View and Scan
-// callbacks run without the store's locks held and may call its methods,
-// except Close.
+// All methods of Store are safe for concurrent use, Close included: every
+// method enters through a gate that Close shuts and drains, so an
+// operation either completes before Close syncs or returns
+// tier.ErrClosed. View and Scan callbacks run without the store's locks
+// held and may call its methods, except Close.
 package disk

@@ -73,15 +73,19 @@ func (o *Options) check() error {
 
 // SyncMode says when a Store makes appended records durable, and so what a
 // crash can lose of the Puts and Deletes that returned. Records wait in a
-// 1 MiB write buffer (values of 64 KiB and more skip it) until it fills or
-// the mode flushes it; Sync and Close flush and fsync in every mode.
+// write buffer in process memory, at most 2 MiB (values of 64 KiB and more
+// skip it), until it reaches a 2 MiB-aligned file offset or the mode
+// flushes it; Sync and Close flush and fsync in every mode. The package
+// doc lists every flush.
 type SyncMode int64
 
 const (
-	// SyncNone flushes the write buffer to the operating system every
-	// 100 ms and never fsyncs: a killed process loses at most the last
-	// 100 ms of writes, a machine crash whatever the OS had not written
-	// back.
+	// SyncNone writes the write buffer to the file (the operating
+	// system's page cache) from a background goroutine every 100 ms, and
+	// fsyncs only at Sync and Close: a killed process loses at most about
+	// the last 100 ms of writes, still in the buffer; a machine crash
+	// whatever the OS had not written back, which may leave damage that
+	// Open reports as tier.ErrCorrupt and Repair salvages.
 	SyncNone SyncMode = 0
 
 	// SyncAlways makes Put and Delete return only after their record is

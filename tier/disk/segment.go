@@ -183,7 +183,7 @@ func (g *segment) sync(fsyncs *atomic.Int64) error {
 	fsyncs.Add(1)
 	if err := g.file.Sync(); err != nil {
 		g.dirty.Store(true)
-		return fmt.Errorf("disk: syncing segment %d: %w", g.id, err)
+		return ioError(err, "syncing segment %d", g.id)
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ type Store struct {
 
 	compactMu sync.Mutex // serializes compactions and hint writing
 	bg        background
+
+	closeMu sync.Mutex // serializes Close; protects closed
+	closed  bool       // a Close succeeded
 }
 
 var errClosed = fmt.Errorf("disk: %w", tier.ErrClosed)
@@ -241,22 +244,39 @@ func (s *Store) syncDir() error {
 
 // Close waits for the operations in flight and the background work, writes
 // the write buffer, syncs every segment, writes the missing hint files (so
-// the next Open reads no segment) and releases the directory. If the write
-// buffer cannot be written (a full disk), Close returns the error and the
-// records still buffered are lost. View and Scan callbacks must not call
-// Close.
+// the next Open reads no segment) and releases the directory.
+//
+// If the buffer cannot be written or a sync fails (a full disk: the error
+// wraps tier.ErrNoSpace), Close returns the error and leaves the store
+// open and usable, every record still buffered kept and readable: once
+// the cause is gone (space freed), Close again. Concurrent Closes wait for
+// each other. After a Close that succeeded, every method returns
+// tier.ErrClosed. View and Scan callbacks must not call Close.
 func (s *Store) Close() error {
-	if !s.gate.close() {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed || !s.gate.close() {
 		return errClosed
 	}
 	s.stopBackground()
-	s.log.active.sealed.Store(true)
-	err := s.syncAll()
-	if err == nil {
-		s.writeMissingHints()
+	if err := s.syncAll(); err != nil {
+		s.startBackground()
+		s.gate.open()
+		return err
 	}
+	s.closed = true
+	s.sealActiveForClose()
+	s.writeMissingHints()
 	s.shutdownSegments()
-	return errors.Join(err, s.lock.Close())
+	return s.lock.Close()
+}
+
+// sealActiveForClose marks the active segment sealed, so that Close writes
+// its hint file. The write buffer is empty: syncAll wrote it.
+func (s *Store) sealActiveForClose() {
+	s.log.Lock()
+	s.log.active.sealed.Store(true)
+	s.log.Unlock()
 }
 
 // shutdownSegments drops the store's reference on every segment.

@@ -1,0 +1,252 @@
+package disk_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/disk"
+)
+
+// TestCloseOnFullDisk: under SyncNone a Put returns once its record is in
+// the write buffer. A Close that cannot write the buffer must fail and
+// leave the store open, every acknowledged record kept, so that a Close
+// after space returns finds nothing lost.
+func TestCloseOnFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	fault := vfs.NewFault(vfs.Default)
+	opts := &disk.Options{FS: fault, Compression: disk.NoCompression, CompactThreshold: -1}
+	s, err := disk.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := acked{}
+	for i := range 20 {
+		ok.put(t, s, fmt.Sprint("before", i), valueOf("before", i))
+	}
+	fault.SetSpace(0)
+	for i := range 20 {
+		if err := ok.put(t, s, fmt.Sprint("buffered", i), valueOf("buffered", i)); err != nil {
+			t.Fatalf("a Put that fits the buffer: %v", err)
+		}
+	}
+	wantNoSpace(t, s.Close())
+	wantNoSpace(t, s.Close()) // still open, still full
+	ok.check(t, s)
+	wantNoSpace(t, ok.put(t, s, "large", randomBytes(200<<10, 1)))
+	fault.SetSpace(-1)
+	ok.put(t, s, "after", []byte("space returned"))
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close after space returned: %v", err)
+	}
+	if err := s.Close(); !errors.Is(err, tier.ErrClosed) {
+		t.Fatalf("second Close = %v, want ErrClosed", err)
+	}
+	s = openStore(t, dir, opts)
+	ok.check(t, s)
+}
+
+func TestCloseWithFailingSync(t *testing.T) {
+	dir := t.TempDir()
+	fault := vfs.NewFault(vfs.Default)
+	opts := &disk.Options{FS: fault, CompactThreshold: -1}
+	s, err := disk.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := acked{}
+	ok.put(t, s, "a", []byte("1"))
+	fault.FailSyncs(syscall.EIO)
+	if err := s.Close(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Close with failing fsyncs = %v", err)
+	}
+	ok.put(t, s, "b", []byte("2"))
+	ok.check(t, s)
+	fault.FailSyncs(nil)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, opts)
+	ok.check(t, s)
+}
+
+// TestCloseOnFullTmpfs does what TestCloseOnFullDisk does on a real full
+// file system: a 2 MiB tmpfs, filled by another file.
+func TestCloseOnFullTmpfs(t *testing.T) {
+	mnt := mountTmpfs(t, "2m")
+	dir := filepath.Join(mnt, "cold")
+	opts := &disk.Options{Compression: disk.NoCompression, CompactThreshold: -1}
+	s, err := disk.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ok := acked{}
+	for i := range 50 {
+		ok.put(t, s, fmt.Sprint("before", i), valueOf("before", i))
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	filler := fillFileSystem(t, mnt)
+	for i := range 50 {
+		if err := ok.put(t, s, fmt.Sprint("buffered", i), valueOf("buffered", i)); err != nil {
+			t.Fatalf("a Put that fits the buffer: %v", err)
+		}
+	}
+	wantNoSpace(t, ok.put(t, s, "large", randomBytes(300<<10, 1)))
+	wantNoSpace(t, s.Close())
+	ok.check(t, s)
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close after space was freed: %v", err)
+	}
+	s = openStore(t, dir, opts)
+	ok.check(t, s)
+}
+
+// mountTmpfs mounts a tmpfs of size on a temporary directory for the
+// test, or skips the test where that is not allowed.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root; TestCloseOnFullDisk covers the same ground with a fault-injecting FS")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (%v: %s); TestCloseOnFullDisk covers the same ground", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	return mnt
+}
+
+// fillFileSystem writes a file in dir until the file system is full and
+// returns its name.
+func fillFileSystem(t *testing.T, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 4<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return name
+		}
+	}
+}
+
+// TestCloseDuringOperations closes the store while goroutines Put, Get,
+// View, Delete, Scan, Sync and Compact: nothing may crash, every call
+// after the Close must return ErrClosed, and every Put and Delete that
+// returned nil must hold after a reopen. Run it with -race.
+func TestCloseDuringOperations(t *testing.T) {
+	rounds := 200
+	if testing.Short() {
+		rounds = 40
+	}
+	base := memTempDir(t)
+	for round := range rounds {
+		dir := filepath.Join(base, fmt.Sprint(round))
+		opts := &disk.Options{SegmentSize: 8 << 10, CompactThreshold: 0.3}
+		if round%2 == 1 {
+			opts.Sync = disk.SyncAlways
+		}
+		closeDuring(t, dir, opts, uint64(round))
+		if t.Failed() {
+			t.Fatalf("round %d failed", round)
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+// closeDuring runs one round of TestCloseDuringOperations.
+func closeDuring(t *testing.T, dir string, opts *disk.Options, seed uint64) {
+	s, err := disk.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := make([]map[string][]byte, closeWorkers) // worker's keys: value, or nil once deleted
+	var wg sync.WaitGroup
+	for w := range closeWorkers {
+		states[w] = map[string][]byte{}
+		wg.Go(func() { closeWorker(t, s, w, states[w], rand.New(rand.NewPCG(seed, uint64(w)))) })
+	}
+	time.Sleep(time.Duration(rand.New(rand.NewPCG(seed, 99)).IntN(3000)) * time.Microsecond)
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	wg.Wait()
+	s, err = disk.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, st := range states {
+		for k, v := range st {
+			got, err := s.Get(k, nil)
+			switch {
+			case v == nil && !errors.Is(err, tier.ErrNotFound):
+				t.Errorf("deleted %q reads %d bytes, %v", k, len(got), err)
+			case v != nil && (err != nil || string(got) != string(v)):
+				t.Errorf("acknowledged %q reads %d bytes, %v", k, len(got), err)
+			}
+		}
+	}
+}
+
+// closeWorker runs operations on s until one reports the store closed,
+// recording in st what was acknowledged.
+func closeWorker(t *testing.T, s *disk.Store, w int, st map[string][]byte, r *rand.Rand) {
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("w%d-%d", w, i)
+		var err error
+		switch op := r.IntN(10); {
+		case op < 4:
+			v := valueOf(key, 0)
+			if _, err = s.Put(key, v, nil); err == nil {
+				st[key] = v
+			}
+		case op < 5 && i > 0:
+			victim := fmt.Sprintf("w%d-%d", w, r.IntN(i))
+			if _, err = s.Delete(victim); err == nil {
+				st[victim] = nil
+			}
+		case op < 7:
+			_, err = s.Get(fmt.Sprintf("w%d-%d", r.IntN(closeWorkers), r.IntN(i+1)), nil)
+		case op < 8:
+			err = s.View(key, func([]byte) error { return nil })
+		case op < 9:
+			err = s.Scan(func(string, []byte, int64) error { return errStopScan })
+		default:
+			err = []func() error{s.Sync, s.Compact}[r.IntN(2)]()
+		}
+		if errors.Is(err, tier.ErrClosed) {
+			return
+		}
+		if err != nil && !errors.Is(err, tier.ErrNotFound) && err != errStopScan {
+			t.Errorf("worker %d: %v", w, err)
+			return
+		}
+	}
+}
+
+const closeWorkers = 6
+
+var errStopScan = errors.New("stop")

@@ -14,8 +14,13 @@ type Durability int
 
 const (
 	// None keeps hot and warm values in memory only: Close writes them to the
-	// cold tier, a crash loses them. Values stored in cold are written to
-	// its log, which the OS flushes when it chooses.
+	// cold tier, a crash loses them. A value stored in cold waits in the
+	// cold log's write buffer, in process memory (2 MiB; values of 64 KiB or
+	// more skip it), until the buffer fills, a background flush every 100
+	// ms, or Close: a crash of the process loses at most about the last 100
+	// ms of them. From there the OS writes the page cache to disk when it
+	// chooses, so a crash of the machine may lose more, and a damaged log
+	// then makes Open fail until `tiermem repair` has run.
 	None Durability = iota
 	// EverySecond writes every Store through to the cold log and syncs the
 	// log every second: a crash loses at most about a second of Stores.

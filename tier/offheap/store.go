@@ -313,7 +313,7 @@ func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64
 	var err error
 	sh.idx.each(func(_ int, loc uint64) bool {
 		r := readRecord(s.space.record(loc))
-		err = fn(string(r.key), r.meta, r.layout.size())
+		err = fn(string(r.key), r.meta, s.space.charge(r.layout.size())+indexShare) // what Put charged
 		return err == nil
 	})
 	return err

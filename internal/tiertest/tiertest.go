@@ -1,13 +1,27 @@
 // Package tiertest checks that a tier.Store keeps the contract of package
-// tier: the same suite runs against every backend.
+// tier: the same hostile suite runs against every backend (tier/heap,
+// tier/offheap, tier/disk), from each backend's own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		tiertest.Run(t, func(*testing.T) tier.Store { return heap.New() }, nil)
+//	}
+//
+// Besides the happy path it closes stores while readers and writers run,
+// calls every method (optional interfaces included) after Close, checks the
+// byte accounting that the Manager's budgets are built on, and, for a store
+// that keeps its data (Options.Reopen), that every acknowledged write
+// survives Close and reopening. Optional abilities are found by type
+// assertion on the interfaces of package tier (and Scanner), never on a
+// concrete type.
+//
+// The concurrent checks run hundreds of rounds, fewer under the race
+// detector and with -short, so that each backend's run stays within a few
+// seconds.
 package tiertest
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"math/rand/v2"
-	"sync"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/tiermem/tiermem/tier"
@@ -19,236 +33,97 @@ type Scanner interface {
 	Scan(fn func(key string, meta []byte, size int64) error) error
 }
 
+// Options configures Run. A nil *Options runs every check that applies to
+// the store open returns.
+type Options struct {
+	// Reopen, for a store that keeps its data across Close, opens the store
+	// whose files lie in dir (an empty directory the first time: a new,
+	// empty store). It adds the checks Reopen and CloseWhileWriting: after
+	// reopening, every Put acknowledged before Close, or while Close ran,
+	// is found with its meta and its size (Used, Len, Scan), every
+	// acknowledged Delete stays deleted, and no Put or Delete that returned
+	// ErrClosed took effect. The suite closes what it opens.
+	Reopen func(t *testing.T, dir string) tier.Store
+
+	// Skip maps the name of a check (the name t.Run gives it, such as
+	// "CloseRacing") to the reason it is skipped for this backend, which
+	// the subtest reports with t.Skip. It is for known failures handed to
+	// someone to fix; a name that is no check fails the suite.
+	Skip map[string]string
+}
+
 // Run runs the conformance suite; open returns a new, empty store, which the
-// suite closes.
-func Run(t *testing.T, open func(t *testing.T) tier.Store) {
-	t.Run("RoundTrip", func(t *testing.T) { roundTrip(t, open(t)) })
-	t.Run("Errors", func(t *testing.T) { errorsOf(t, open(t)) })
-	t.Run("Sizes", func(t *testing.T) { sizes(t, open(t)) })
-	t.Run("Model", func(t *testing.T) { model(t, open(t)) })
-	t.Run("Concurrent", func(t *testing.T) { concurrent(t, open(t)) })
-	t.Run("Close", func(t *testing.T) { closed(t, open(t)) })
+// suite closes. opts may be nil.
+func Run(t *testing.T, open func(t *testing.T) tier.Store, opts *Options) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	c := checks{t: t, skip: o.Skip}
+	c.run("RoundTrip", func(t *testing.T) { roundTrip(t, open(t)) })
+	c.run("Errors", func(t *testing.T) { errorsOf(t, open(t)) })
+	c.run("Sizes", func(t *testing.T) { sizes(t, open(t)) })
+	c.run("Model", func(t *testing.T) { model(t, open(t)) })
+	c.run("Concurrent", func(t *testing.T) { concurrent(t, open(t)) })
+	c.run("Close", func(t *testing.T) { closed(t, open(t)) })
+	c.run("CloseRacing", func(t *testing.T) { closeRacing(t, open) })
+	c.run("Accounting", func(t *testing.T) { accounting(t, open(t)) })
+	c.run("ConcurrentAccounting", func(t *testing.T) { concurrentAccounting(t, open(t)) })
+	c.run("CostBound", func(t *testing.T) { costBound(t, open(t)) })
+	if o.Reopen != nil {
+		c.run("Reopen", func(t *testing.T) { reopen(t, o.Reopen) })
+		c.run("CloseWhileWriting", func(t *testing.T) { closeWhileWriting(t, o.Reopen) })
+	}
+	c.unknownSkips()
+}
+
+// checks runs the suite's checks as subtests, skipping those named in skip.
+type checks struct {
+	t    *testing.T
+	skip map[string]string
+	ran  []string
+}
+
+func (c *checks) run(name string, check func(t *testing.T)) {
+	c.ran = append(c.ran, name)
+	c.t.Run(name, func(t *testing.T) {
+		if why, ok := c.skip[name]; ok {
+			t.Skip(why)
+		}
+		check(t)
+	})
+}
+
+// unknownSkips fails the suite for a skip that names no check it ran, so
+// that a renamed check does not stay skipped unnoticed.
+func (c *checks) unknownSkips() {
+	var unknown []string
+	for name := range c.skip {
+		if !slices.Contains(c.ran, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	if len(unknown) > 0 {
+		c.t.Errorf("Options.Skip names %q, which are not checks of this run (checks: %q)", unknown, c.ran)
+	}
+}
+
+// rounds scales a count of rounds down under the race detector and with
+// -short, to at least 1.
+func rounds(n int) int {
+	if raceEnabled {
+		n /= 4
+	}
+	if testing.Short() {
+		n /= 4
+	}
+	return max(n, 1)
 }
 
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// value returns n pseudo-random (incompressible) bytes that depend on seed.
-func value(seed, n int) []byte {
-	b := make([]byte, n)
-	rng := rand.New(rand.NewPCG(uint64(seed), 99))
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return b
-}
-
-func roundTrip(t *testing.T, s tier.Store) {
-	defer s.Close()
-	for i, n := range []int{0, 1, 100, 4096, 70 << 10, 3 << 20} {
-		key := fmt.Sprintf("key-%d", i)
-		want := value(i, n)
-		_, err := s.Put(key, want, []byte("meta"))
-		must(t, err)
-		got, err := s.Get(key, []byte("prefix"))
-		must(t, err)
-		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
-			t.Fatalf("Get(%q) of %d bytes returned %d bytes, or other bytes", key, n, len(got)-6)
-		}
-		must(t, s.View(key, func(v []byte) error {
-			if !bytes.Equal(v, want) {
-				t.Fatalf("View(%q) differs", key)
-			}
-			return nil
-		}))
-	}
-	_, err := s.Put("key-1", []byte("replaced"), nil)
-	must(t, err)
-	got, err := s.Get("key-1", nil)
-	must(t, err)
-	if string(got) != "replaced" {
-		t.Fatalf("after a replace Get = %q", got)
-	}
-	if mv, ok := s.(tier.MetaViewer); ok {
-		checkMeta(t, mv)
-	}
-	if sc, ok := s.(Scanner); ok {
-		checkScan(t, sc, map[string]string{"key-0": "meta", "key-1": "", "key-2": "meta", "key-3": "meta", "key-4": "meta", "key-5": "meta"})
-	}
-}
-
-func checkMeta(t *testing.T, mv tier.MetaViewer) {
-	t.Helper()
-	meta, err := mv.Meta("key-2")
-	if err != nil || string(meta) != "meta" {
-		t.Errorf("Meta(key-2) = %q, %v", meta, err)
-	}
-	if meta, err := mv.Meta("key-1"); err != nil || len(meta) != 0 {
-		t.Errorf("Meta of a key stored without meta = %q, %v", meta, err)
-	}
-	if _, err := mv.Meta("missing"); !errors.Is(err, tier.ErrNotFound) {
-		t.Errorf("Meta of a missing key = %v", err)
-	}
-	err = mv.ViewMeta("key-3", func(value, meta []byte) error {
-		if len(value) != 4096 || string(meta) != "meta" {
-			t.Errorf("ViewMeta(key-3) gave %d bytes and meta %q", len(value), meta)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Error(err)
-	}
-}
-
-func checkScan(t *testing.T, sc Scanner, want map[string]string) {
-	t.Helper()
-	got := map[string]string{}
-	must(t, sc.Scan(func(key string, meta []byte, size int64) error {
-		if size <= 0 {
-			t.Errorf("Scan: %q occupies %d bytes", key, size)
-		}
-		got[key] = string(meta)
-		return nil
-	}))
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("Scan saw %v, want %v", got, want)
-	}
-}
-
-func errorsOf(t *testing.T, s tier.Store) {
-	defer s.Close()
-	if _, err := s.Get("missing", nil); !errors.Is(err, tier.ErrNotFound) {
-		t.Errorf("Get of a missing key = %v", err)
-	}
-	if err := s.View("missing", func([]byte) error { return nil }); !errors.Is(err, tier.ErrNotFound) {
-		t.Errorf("View of a missing key = %v", err)
-	}
-	if _, err := s.Delete("missing"); !errors.Is(err, tier.ErrNotFound) {
-		t.Errorf("Delete of a missing key = %v", err)
-	}
-	if _, err := s.Put("", []byte("x"), nil); !errors.Is(err, tier.ErrInvalidKey) {
-		t.Errorf("Put with an empty key = %v", err)
-	}
-	_, err := s.Put("k", []byte("v"), nil)
-	must(t, err)
-	boom := errors.New("boom")
-	if err := s.View("k", func([]byte) error { return boom }); err != boom {
-		t.Errorf("View does not return fn's error: %v", err)
-	}
-}
-
-func sizes(t *testing.T, s tier.Store) {
-	defer s.Close()
-	small, err := s.Put("small", value(1, 10), nil)
-	must(t, err)
-	big, err := s.Put("big", value(2, 1<<20), nil)
-	must(t, err)
-	if small <= 0 || big < 1<<19 || big <= small {
-		t.Errorf("Put sizes: %d for 10 bytes, %d for 1 MiB", small, big)
-	}
-	sized, isSized := s.(tier.Sized)
-	if isSized && (sized.Used() != small+big || sized.Len() != 2) {
-		t.Errorf("Used %d, Len %d; Put charged %d + %d for 2 keys", sized.Used(), sized.Len(), small, big)
-	}
-	replaced, err := s.Put("small", value(3, 20), nil)
-	must(t, err)
-	if isSized && (sized.Used() != replaced+big || sized.Len() != 2) {
-		t.Errorf("after a replace: Used %d, Len %d; want %d, 2", sized.Used(), sized.Len(), replaced+big)
-	}
-	freed, err := s.Delete("big")
-	must(t, err)
-	if freed != big {
-		t.Errorf("Delete freed %d bytes, Put charged %d", freed, big)
-	}
-	if isSized && (sized.Used() != replaced || sized.Len() != 1) {
-		t.Errorf("after Delete: Used %d, Len %d; want %d, 1", sized.Used(), sized.Len(), replaced)
-	}
-}
-
-// model runs random operations against a map and compares.
-func model(t *testing.T, s tier.Store) {
-	defer s.Close()
-	rng := rand.New(rand.NewPCG(3, 4))
-	want := map[string][]byte{}
-	for i := range 5000 {
-		key := fmt.Sprintf("k%d", rng.IntN(300))
-		switch rng.IntN(4) {
-		case 0, 1:
-			v := value(i, rng.IntN(3000))
-			_, err := s.Put(key, v, nil)
-			must(t, err)
-			want[key] = v
-		case 2:
-			_, err := s.Delete(key)
-			if _, ok := want[key]; ok != (err == nil) {
-				t.Fatalf("Delete(%q) = %v, model has it: %v", key, err, ok)
-			}
-			delete(want, key)
-		case 3:
-			got, err := s.Get(key, nil)
-			w, ok := want[key]
-			if ok != (err == nil) || !bytes.Equal(got, w) {
-				t.Fatalf("Get(%q) = %d bytes, %v; model: %d bytes, %v", key, len(got), err, len(w), ok)
-			}
-		}
-	}
-	if sc, ok := s.(Scanner); ok {
-		n := 0
-		must(t, sc.Scan(func(key string, _ []byte, _ int64) error {
-			if _, ok := want[key]; !ok {
-				t.Errorf("Scan returns %q, which the model lacks", key)
-			}
-			n++
-			return nil
-		}))
-		if n != len(want) {
-			t.Errorf("Scan saw %d keys, model has %d", n, len(want))
-		}
-	}
-}
-
-func concurrent(t *testing.T, s tier.Store) {
-	defer s.Close()
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 500 {
-				key := fmt.Sprintf("g%d-%d", g, i%50)
-				v := value(g*1000+i, 64+i%700)
-				if _, err := s.Put(key, v, nil); err != nil {
-					t.Error(err)
-					return
-				}
-				got, err := s.Get(key, nil)
-				if err != nil || !bytes.Equal(got, v) {
-					t.Errorf("Get(%q) after Put: %v", key, err)
-					return
-				}
-				if i%3 == 0 {
-					s.Delete(key)
-				}
-				s.View(fmt.Sprintf("g%d-%d", (g+1)%4, i%50), func([]byte) error { return nil })
-			}
-		})
-	}
-	wg.Wait()
-}
-
-func closed(t *testing.T, s tier.Store) {
-	_, err := s.Put("k", []byte("v"), nil)
-	must(t, err)
-	must(t, s.Close())
-	if _, err := s.Get("k", nil); !errors.Is(err, tier.ErrClosed) {
-		t.Errorf("Get after Close = %v", err)
-	}
-	if _, err := s.Put("k", []byte("v"), nil); !errors.Is(err, tier.ErrClosed) {
-		t.Errorf("Put after Close = %v", err)
-	}
-	if err := s.Close(); !errors.Is(err, tier.ErrClosed) {
-		t.Errorf("second Close = %v", err)
 	}
 }

@@ -9,5 +9,5 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	tiertest.Run(t, func(*testing.T) tier.Store { return heap.New() })
+	tiertest.Run(t, func(*testing.T) tier.Store { return heap.New() }, nil)
 }

@@ -21,13 +21,13 @@ func open(t *testing.T, opts *offheap.Options) *offheap.Store {
 }
 
 func TestConformance(t *testing.T) {
-	tiertest.Run(t, func(t *testing.T) tier.Store { return open(t, &offheap.Options{Capacity: 256 << 20}) })
+	tiertest.Run(t, func(t *testing.T) tier.Store { return open(t, &offheap.Options{Capacity: 256 << 20}) }, nil)
 }
 
 func TestConformanceCompressed(t *testing.T) {
 	tiertest.Run(t, func(t *testing.T) tier.Store {
 		return open(t, &offheap.Options{Capacity: 256 << 20, Compress: true})
-	})
+	}, nil)
 }
 
 func TestCompressionPays(t *testing.T) {

@@ -247,7 +247,10 @@ func TestBundleBuildBinaryKeys(t *testing.T) {
 // TestBundleBuildProgress checks that --progress auto draws nothing on a
 // standard error that is not a terminal, and always draws there anyway.
 func TestBundleBuildProgress(t *testing.T) {
-	in := writeInput(t, "in.tsv", "k\tv\n")
+	defer drawAtOnce()() // the build takes less than the second a bar waits
+	// 3 MiB, read in 1 MiB pieces: a bar that reached its end at once would
+	// be cleared without being drawn.
+	in := writeInput(t, "in.tsv", strings.Repeat("k\tv\n", 3<<20/4))
 	for mode, want := range map[string]bool{"auto": false, "never": false, "always": true} {
 		var out, errOut bytes.Buffer
 		f := buildFlags{in: in, out: filepath.Join(t.TempDir(), "b.bundle"), format: "auto", index: "exact", memory: "1MiB", progress: mode, align: 8}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/tiermem/tiermem"
 )
@@ -20,11 +19,13 @@ func init() { register(newDemoCmd) }
 
 // demoConfig is what the demo's flags set.
 type demoConfig struct {
-	dir   string        // where the Managers keep their cold tier; "" = a temporary directory
-	scale float64       // fraction of the seed's array sizes and tier budgets
-	wait  time.Duration // the seed's wait for automatic migration; 0 = migrate at once
-	out   io.Writer     // the examples' output
-	err   io.Writer     // progress
+	dir      string        // where the Managers keep their cold tier; "" = a temporary directory
+	scale    float64       // fraction of the seed's array sizes and tier budgets
+	wait     time.Duration // the seed's wait for automatic migration; 0 = migrate at once
+	out      io.Writer     // the examples' output
+	err      io.Writer     // progress
+	progress string        // --progress: auto, always or never
+	show     bool          // whether bars are drawn, from progress and err
 }
 
 // demoSizes are the migration example's arrays, in MB of 2^20 bytes as the
@@ -62,12 +63,18 @@ func newDemoCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.out, cfg.err = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			show, err := showProgress(cfg.progress, cfg.err)
+			if err != nil {
+				return err
+			}
+			cfg.show = show
 			return runDemo(cfg)
 		},
 	}
 	cmd.Flags().StringVar(&cfg.dir, "dir", "", "directory for the cold tier (default: a temporary one, removed afterwards)")
 	cmd.Flags().Float64Var(&cfg.scale, "scale", cfg.scale, "fraction of the example's array sizes and tier budgets")
 	cmd.Flags().DurationVar(&cfg.wait, "wait", cfg.wait, "how long the migration example waits for automatic migration (0: one pass at once)")
+	cmd.Flags().StringVar(&cfg.progress, "progress", "auto", progressUsage)
 	return cmd
 }
 
@@ -280,8 +287,8 @@ func returnFreed(m *tiermem.Manager) (stop func()) {
 	return func() { close(quit); <-done }
 }
 
-// newByteBar returns a progress bar over n bytes on the demo's error output.
-func newByteBar(cfg demoConfig, n int64, what string) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(n, progressbar.OptionSetWriter(cfg.err), progressbar.OptionShowBytes(true),
-		progressbar.OptionSetDescription(what), progressbar.OptionClearOnFinish())
+// newByteBar returns a progress bar over n bytes on the demo's error output,
+// drawn only where --progress says.
+func newByteBar(cfg demoConfig, n int64, what string) *bar {
+	return newBytesBar(n, what, cfg.err, cfg.show)
 }

@@ -140,6 +140,7 @@ func TestSimBadCounts(t *testing.T) {
 // TestSimProgress checks that --progress auto draws nothing when standard
 // error is not a terminal, and that always draws there anyway.
 func TestSimProgress(t *testing.T) {
+	defer drawAtOnce()() // the replay takes less than the second a bar waits
 	path := writeInput(t, "small.trace", strings.Repeat("1\n2\n3\n", 4))
 	args := []string{"--trace", path, "--format", "lirs", "--sizes", "2"}
 	if _, errOut, err := simRun(append(args, "--progress", "auto")...); err != nil || errOut != "" {

@@ -62,12 +62,8 @@ func (m *Manager) Clear() error {
 
 // keysOf lists the keys of tier t.
 func (m *Manager) keysOf(t *tierState) ([]string, error) {
-	sc, ok := t.store.(scanner)
-	if !ok {
-		return nil, fmt.Errorf("the %s store cannot list its keys", t.level)
-	}
 	var keys []string
-	err := sc.Scan(func(key string, _ []byte, _ int64) error {
+	err := t.store.Scan(func(key string, _ []byte, _ int64) error {
 		keys = append(keys, key)
 		return nil
 	})
@@ -75,9 +71,4 @@ func (m *Manager) keysOf(t *tierState) ([]string, error) {
 		err = ErrClosed
 	}
 	return keys, err
-}
-
-// scanner lists a store's keys.
-type scanner interface {
-	Scan(fn func(key string, meta []byte, size int64) error) error
 }

@@ -3,13 +3,14 @@ package tiermem
 import (
 	"errors"
 	"fmt"
-	"github.com/tiermem/tiermem/internal/freq"
-	"github.com/tiermem/tiermem/internal/keylock"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tiermem/tiermem/internal/freq"
+	"github.com/tiermem/tiermem/internal/keylock"
 
 	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/tier"
@@ -75,39 +76,41 @@ func Open(dir string, opts *Options) (*Manager, error) {
 	return m, nil
 }
 
-// openTiers creates the stores and their victim choosers.
+// openTiers opens the stores and their victim choosers.
 func (m *Manager) openTiers() error {
-	hot, err := newTierState(Hot, heap.New(), m.opts.Hot.Size)
-	if err != nil {
-		return err
+	for _, level := range []Tier{Hot, Warm, Cold} {
+		store, err := m.openStore(level)
+		if err != nil {
+			return fmt.Errorf("tiermem: opening the %v tier: %w", level, err)
+		}
+		m.tiers = append(m.tiers, newTierState(level, store, m.tierOptions(level).Size))
 	}
-	m.tiers = append(m.tiers, hot)
-	warmStore, err := offheap.New(&offheap.Options{Capacity: warmSpace(m.opts.Warm.Size), Compress: m.opts.Warm.Compress})
-	if err != nil {
-		return fmt.Errorf("tiermem: warm tier: %w", err)
+	if m.tiers[Cold].persistent == nil {
+		return fmt.Errorf("%w: Cold.Store %T does not keep its data (it is no tier.Persistent)", ErrOptions, m.tiers[Cold].store)
 	}
-	warm, err := newTierState(Warm, warmStore, m.opts.Warm.Size)
-	if err != nil {
-		warmStore.Close()
-		return err
-	}
-	m.tiers = append(m.tiers, warm)
-	coldStore, err := disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability), FS: m.opts.coldFS})
-	if err != nil {
-		return fmt.Errorf("tiermem: cold tier: %w", err)
-	}
-	cold, err := newTierState(Cold, coldStore, m.opts.Cold.Size)
-	if err != nil {
-		coldStore.Close()
-		return err
-	}
-	m.tiers = append(m.tiers, cold)
 	for _, t := range m.tiers[:len(m.tiers)-1] {
+		var err error
 		if t.victims, err = m.newVictims(t); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// openStore returns the store the options hand over for a tier, or opens
+// the built-in one: tier/heap for hot, tier/offheap for warm, tier/disk in
+// <dir>/cold for cold.
+func (m *Manager) openStore(level Tier) (tier.Store, error) {
+	if s := m.tierOptions(level).Store; s != nil {
+		return s, nil
+	}
+	switch level {
+	case Hot:
+		return heap.New(), nil
+	case Warm:
+		return offheap.New(&offheap.Options{Capacity: warmSpace(m.opts.Warm.Size), Compress: m.opts.Warm.Compress})
+	}
+	return disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability), FS: m.opts.coldFS})
 }
 
 // warmSpace is the address space the warm store reserves for its slab: the
@@ -125,10 +128,18 @@ func syncMode(d Durability) disk.SyncMode {
 	return disk.SyncNone
 }
 
+// newVictims returns what chooses t's victims: the store's own CLOCK for
+// PolicyClock and, on the warm tier, for PolicyAuto when the store keeps
+// one; a cache.Policy otherwise.
 func (m *Manager) newVictims(t *tierState) (victims, error) {
 	policy := m.policyOf(t.level)
-	if policy == PolicyAuto && t.level == Warm || policy == PolicyClock {
-		return &clockVictims{store: t.store.(*offheap.Store), now: m.now}, nil
+	chooser, hasClock := t.store.(tier.VictimChooser)
+	switch {
+	case policy == PolicyClock && !hasClock:
+		return nil, fmt.Errorf("%w: PolicyClock needs a store that keeps reference bits (a tier.VictimChooser, as the built-in warm store), not the %v tier's %T",
+			ErrOptions, t.level, t.store)
+	case policy == PolicyClock, policy == PolicyAuto && t.level == Warm && hasClock:
+		return &clockVictims{store: chooser, now: m.now}, nil
 	}
 	kind := policyKinds[policy]
 	if policy == PolicyAuto {
@@ -157,7 +168,7 @@ func (m *Manager) tierOf(level Tier) (*tierState, error) {
 // tier below) from what the cold store recovered.
 func (m *Manager) recover() error {
 	cold := m.tiers[Cold]
-	return cold.store.(tier.Persistent).Scan(func(key string, meta []byte, size int64) error {
+	return cold.store.Scan(func(key string, meta []byte, size int64) error {
 		if env, err := decodeHeader(meta); err == nil && env.Expires != 0 {
 			m.ttl.set(key, env.Expires)
 		}
@@ -203,7 +214,7 @@ func (m *Manager) persist() error {
 	if err := m.persistMemory(); err != nil {
 		return err
 	}
-	if err := m.tiers[Cold].store.(tier.Persistent).Sync(); err != nil {
+	if err := m.tiers[Cold].persistent.Sync(); err != nil {
 		return fmt.Errorf("syncing the cold tier: %w", err)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/tiermem/tiermem/tier"
 )
 
 // Migrate runs one migration pass now: it deletes expired values, brings each
@@ -41,7 +43,7 @@ func (m *Manager) Migrate() error {
 func (m *Manager) keysHeld() int64 {
 	var n int64
 	for _, t := range m.tiers {
-		n += t.sized.Len()
+		n += t.store.Len()
 	}
 	return n
 }
@@ -50,7 +52,7 @@ func (m *Manager) keysHeld() int64 {
 // has sat unused for a whole pass.
 func (m *Manager) trimSpares() {
 	for _, t := range m.tiers {
-		if tr, ok := t.store.(interface{ Trim(time.Time) }); ok {
+		if tr, ok := t.store.(tier.Trimmer); ok {
 			tr.Trim(m.now().Add(-m.opts.MigrateInterval))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/tiermem/tiermem/cache"
 	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier"
 )
 
 // Durability says when a stored value is safe from a crash.
@@ -89,6 +90,16 @@ type TierOptions struct {
 	// DemoteAfter overrides Options.DemoteAfter for the hot or warm tier.
 	// The cold tier has no tier below it: Open rejects DemoteAfter there.
 	DemoteAfter time.Duration
+	// Store, when set, is the tier's storage instead of the built-in one
+	// (tier/heap, tier/offheap, tier/disk in <dir>/cold): any backend that
+	// keeps the tier.Store contract, constructed by the caller, so that
+	// backends with heavy dependencies live in packages only their users
+	// import. Open takes it over: Close, and an Open that fails, close it.
+	// The cold tier's store must be a tier.Persistent, and keeps the
+	// durability it was opened with: Open rejects a Durability other than
+	// None with it. Compress and the size of the warm store's address space
+	// apply to the built-in stores only.
+	Store tier.Store
 }
 
 // Options configures a Manager. The zero value (or nil) gives defaults that
@@ -141,6 +152,8 @@ func (o Options) checkUnsupported() error {
 		return fmt.Errorf("%w: Hot.Compress: hot values are live Go memory, read in place, never compressed (compress the warm tier)", ErrOptions)
 	case o.Cold.Policy != PolicyAuto:
 		return fmt.Errorf("%w: Cold.Policy %d: the cold tier is the last and never chooses victims", ErrOptions, o.Cold.Policy)
+	case o.Cold.Store != nil && o.Durability != None:
+		return fmt.Errorf("%w: Durability %v with Cold.Store: a cold store you construct syncs as it was opened with", ErrOptions, o.Durability)
 	case o.Cold.DemoteAfter != 0:
 		return fmt.Errorf("%w: Cold.DemoteAfter %v: the cold tier is the last, with no tier to demote to", ErrOptions, o.Cold.DemoteAfter)
 	}
@@ -185,8 +198,6 @@ func (o Options) check() error {
 			return fmt.Errorf("%w: %s size %d is negative", ErrOptions, t.name, t.o.Size)
 		case t.o.Policy < PolicyAuto || t.o.Policy > PolicyS3FIFO:
 			return fmt.Errorf("%w: %s policy %d is unknown", ErrOptions, t.name, t.o.Policy)
-		case t.o.Policy == PolicyClock && t.name != "warm":
-			return fmt.Errorf("%w: PolicyClock needs the warm store's index, not the %s tier", ErrOptions, t.name)
 		}
 	}
 	if o.Durability < None || o.Durability > Always {

@@ -3,8 +3,9 @@ package tiermem
 import (
 	"errors"
 	"fmt"
-	"github.com/tiermem/tiermem/internal/header"
 	"sync"
+
+	"github.com/tiermem/tiermem/internal/header"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -69,12 +70,6 @@ const (
 	uncounted                 // borrowed, and not counted (SaveTo)
 )
 
-// getter is a store that reads a value straight into a caller's buffer,
-// with its meta, in one lookup (the cold tier).
-type getter interface {
-	GetMeta(key string, dst []byte) (value, meta []byte, err error)
-}
-
 // Tier returns the fastest tier that holds key.
 func (m *Manager) Tier(key string) (Tier, error) {
 	tok, err := m.enter()
@@ -92,7 +87,7 @@ func (m *Manager) Tier(key string) (Tier, error) {
 			defer lock.RUnlock()
 		}
 		for _, t := range m.tiers {
-			meta, err := t.meta.Meta(key)
+			meta, err := t.store.Meta(key)
 			if err != nil {
 				continue
 			}
@@ -172,8 +167,8 @@ func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tier
 // readTier reads key from t: in place, or, when the caller keeps the value
 // and the store can, straight onto the end of dst.
 func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) error {
-	if g, ok := t.store.(getter); ok && mode == owned {
-		value, meta, err := g.GetMeta(key, dst)
+	if t.getter != nil && mode == owned {
+		value, meta, err := t.getter.GetMeta(key, dst)
 		if err != nil {
 			return err
 		}
@@ -181,7 +176,7 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, 
 	}
 	r := tierReads.Get().(*tierRead)
 	r.m, r.t, r.key, r.mode, r.dst, r.fn = m, t, key, mode, dst, fn
-	err := t.meta.ViewMeta(key, r.view)
+	err := t.store.ViewMeta(key, r.view)
 	*r = tierRead{view: r.view}
 	tierReads.Put(r)
 	return err
@@ -249,7 +244,7 @@ func (m *Manager) expire(key string) {
 	lock.Lock()
 	defer lock.Unlock()
 	for _, t := range m.tiers {
-		meta, err := t.meta.Meta(key)
+		meta, err := t.store.Meta(key)
 		if err != nil {
 			continue
 		}

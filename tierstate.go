@@ -8,16 +8,14 @@ import (
 )
 
 // tierState is the Manager's view of one tier: its store, its budget and its
-// victims. What the tier holds is counted by the store itself (tier.Sized);
-// the Manager adds the room it has reserved for writes in flight, so that
-// used + reserved never passes the budget.
+// victims. What the tier holds is counted by the store itself (Used); the
+// Manager adds the room it has reserved for writes in flight, so that used +
+// reserved never passes the budget.
 type tierState struct {
 	level      Tier
 	store      tier.Store
-	meta       tier.MetaViewer
-	sized      tier.Sized
-	cost       tier.Coster
-	persistent bool // its data survives Close and crashes
+	persistent tier.Persistent // the store, if its data survives Close and crashes
+	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
 	capacity   int64
 	reserved   atomic.Int64 // room taken by writes in flight
 	victims    victims      // nil for the last tier: nothing below to demote to
@@ -25,31 +23,26 @@ type tierState struct {
 	promotions, demotions, evictions, expirations atomic.Int64
 }
 
-func newTierState(level Tier, store tier.Store, capacity int64) (*tierState, error) {
-	meta, ok1 := store.(tier.MetaViewer)
-	sized, ok2 := store.(tier.Sized)
-	cost, ok3 := store.(tier.Coster)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("tiermem: the %s store %T cannot read meta with values, report its size or cost entries", level, store)
-	}
-	_, persistent := store.(tier.Persistent)
-	return &tierState{level: level, store: store, meta: meta, sized: sized, cost: cost, persistent: persistent,
-		capacity: capacity}, nil
+func newTierState(level Tier, store tier.Store, capacity int64) *tierState {
+	t := &tierState{level: level, store: store, capacity: capacity}
+	t.persistent, _ = store.(tier.Persistent)
+	t.getter, _ = store.(tier.MetaGetter)
+	return t
 }
 
 // used returns the bytes the tier's entries occupy plus the room reserved.
-func (t *tierState) used() int64 { return t.sized.Used() + t.reserved.Load() }
+func (t *tierState) used() int64 { return t.store.Used() + t.reserved.Load() }
 
 // estimate bounds the bytes an entry will occupy in the tier.
 func (t *tierState) estimate(key string, value, meta int) int64 {
-	return t.cost.Cost(len(key), value, meta)
+	return t.store.Cost(len(key), value, meta)
 }
 
 // tryReserve takes n bytes of the budget if they fit.
 func (t *tierState) tryReserve(n int64) bool {
 	for {
 		r := t.reserved.Load()
-		if t.sized.Used()+r+n > t.capacity {
+		if t.store.Used()+r+n > t.capacity {
 			return false
 		}
 		if t.reserved.CompareAndSwap(r, r+n) {
@@ -78,6 +71,6 @@ func (t *tierState) whyFull() string {
 
 // has reports whether the tier holds key, without reading its value.
 func (t *tierState) has(key string) bool {
-	_, err := t.meta.Meta(key)
+	_, err := t.store.Meta(key)
 	return err == nil
 }

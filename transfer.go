@@ -65,7 +65,7 @@ func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) er
 // sizeIn returns the sizes of key's value and meta in t.
 func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
 	var size, metaLen int
-	err := t.meta.ViewMeta(key, func(value, meta []byte) error {
+	err := t.store.ViewMeta(key, func(value, meta []byte) error {
 		size, metaLen = len(value), len(meta)
 		return nil
 	})
@@ -78,7 +78,7 @@ func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
 func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool, error) {
 	var charged int64
 	var env header.Header
-	err := from.meta.ViewMeta(key, func(value, meta []byte) error {
+	err := from.store.ViewMeta(key, func(value, meta []byte) error {
 		var err error
 		if env, err = decodeHeader(meta); err != nil {
 			return err

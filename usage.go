@@ -16,8 +16,8 @@ type Usage [Glacier + 1]TierUsage
 func (m *Manager) Usage() Usage {
 	var u Usage
 	for _, t := range m.tiers {
-		used := t.sized.Used()
-		u[t.level] = TierUsage{Used: used, Capacity: t.capacity, Items: t.sized.Len()}
+		used := t.store.Used()
+		u[t.level] = TierUsage{Used: used, Capacity: t.capacity, Items: t.store.Len()}
 		if t.capacity > 0 {
 			u[t.level].Percent = 100 * float64(used) / float64(t.capacity)
 		}

@@ -1,12 +1,13 @@
 package tiermem
 
 import (
-	"github.com/tiermem/tiermem/internal/header"
 	"sync"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/header"
+
 	"github.com/tiermem/tiermem/cache"
-	"github.com/tiermem/tiermem/tier/offheap"
+	"github.com/tiermem/tiermem/tier"
 )
 
 // victims chooses which entries leave a tier: those to demote when it needs
@@ -91,7 +92,7 @@ func (v *policyVictims) idle(since time.Time, fn func(key string) bool) {
 // memory per key. Reads set the bits inside the store; pinned entries are
 // recognized by their envelope.
 type clockVictims struct {
-	store *offheap.Store
+	store tier.VictimChooser
 	now   func() time.Time
 	mu    sync.Mutex // protects swept
 	swept time.Time  // when idle last cleared the reference bits

@@ -3,6 +3,7 @@ package tier
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Level names a tier, fastest first.
@@ -39,31 +40,59 @@ func ParseLevel(s string) (Level, error) {
 	return 0, fmt.Errorf("tier: unknown tier %q (want hot, warm, cold or glacier)", s)
 }
 
-// Store is the storage of one tier. Implementations are safe for concurrent
-// use; after Close every method returns ErrClosed.
+// Store is the storage of one tier: everything the Manager needs of every
+// backend. Implementations are safe for concurrent use. Close is a gate:
+// it waits for the calls in flight (a ViewMeta callback included), and
+// every call that begins after it returns an error wrapping ErrClosed.
 type Store interface {
 	// Put stores a copy of value under key with meta (opaque bytes the
-	// caller gets back from Scan), replacing any earlier value, and returns
-	// the bytes the entry now occupies in the tier (after compression, with
-	// per-entry overhead): that is what counts against the tier's budget.
-	// The caller may reuse value and meta once Put returns.
+	// caller gets back with the value), replacing any earlier value, and
+	// returns the bytes the entry now occupies in the tier (after
+	// compression, with per-entry overhead): what counts against the tier's
+	// budget, at most Cost of its sizes. The caller may reuse value and meta
+	// once Put returns.
 	Put(key string, value, meta []byte) (int64, error)
 
-	// Get appends key's value to dst and returns the result. Stores whose
-	// data has left memory verify a checksum and return ErrCorrupt rather
-	// than altered bytes.
-	Get(key string, dst []byte) ([]byte, error)
+	// ViewMeta calls fn with key's value and meta, without a copy where the
+	// store can; both are valid only until fn returns and must not be
+	// modified, and fn must not call the store. It returns fn's error, or
+	// ErrNotFound. Stores whose data has left memory verify a checksum and
+	// return ErrCorrupt rather than altered bytes.
+	ViewMeta(key string, fn func(value, meta []byte) error) error
 
-	// View calls fn with key's value, without a copy where the store can: the
-	// slice is valid only until fn returns and must not be modified. View
-	// returns fn's error.
-	View(key string, fn func(value []byte) error) error
+	// Meta returns a copy of key's meta (nil if it has none), or
+	// ErrNotFound, without reading the value.
+	Meta(key string) ([]byte, error)
 
-	// Delete removes key and returns the bytes it occupied; ErrNotFound if absent.
+	// Delete removes key and returns the bytes it occupied; ErrNotFound if
+	// absent.
 	Delete(key string) (int64, error)
 
+	// Scan calls fn for every key the store holds, with its meta and the
+	// bytes it occupies (as Put reported them), in no particular order; it
+	// stops at fn's first error and returns it. The meta slice is valid only
+	// during fn, and fn must not call the store. The Manager lists a tier
+	// with it (Clear, Close) and rebuilds its catalog from a persistent one.
+	Scan(fn func(key string, meta []byte, size int64) error) error
+
+	// Used returns the bytes all entries occupy, as Put and Delete report
+	// them: the Manager's budgets are built on it (a Put that replaces an
+	// entry frees the old one inside the store, which only the store can
+	// count).
+	Used() int64
+
+	// Len returns the number of keys.
+	Len() int64
+
+	// Cost returns the most bytes Put would report for an entry with a key
+	// of keyLen bytes, a value of valueLen bytes and meta of metaLen bytes:
+	// the Manager reserves that much of the budget while the Put runs, and
+	// a value whose cost exceeds the whole budget is too large for the tier.
+	Cost(keyLen, valueLen, metaLen int) int64
+
 	// Close releases the store. A persistent store keeps its data for the
-	// next Open; a memory store drops it (the Manager demotes first).
+	// next open; a memory store drops it (the Manager demotes first). A
+	// second Close returns ErrClosed.
 	Close() error
 }
 
@@ -71,44 +100,41 @@ type Store interface {
 type Persistent interface {
 	Store
 
-	// Scan calls fn for every key the store holds, with its meta and the
-	// bytes it occupies, in no particular order; it stops at fn's first
-	// error and returns it. It is how the Manager rebuilds its catalog at
-	// Open. The meta slice is valid only during fn.
-	Scan(fn func(key string, meta []byte, size int64) error) error
-
-	// Sync makes every Put and Delete that returned before it durable.
+	// Sync makes every Put and Delete that returned before it durable. A
+	// Sync that fails leaves the store usable and may be retried.
 	Sync() error
 }
 
-// MetaViewer is a Store that hands over a value together with its meta in
-// one lookup, and its meta alone without reading the value. The Manager keeps
-// its per-value header (kind, flags, expiry, checksum) in meta, so it uses
-// these on every read.
-type MetaViewer interface {
-	// ViewMeta calls fn with key's value and meta; both are valid only until
-	// fn returns and must not be modified. It returns fn's error.
-	ViewMeta(key string, fn func(value, meta []byte) error) error
-
-	// Meta returns a copy of key's meta (nil if it has none), or ErrNotFound.
-	Meta(key string) ([]byte, error)
+// MetaGetter is a Store that reads a value straight into the caller's
+// buffer, with its meta, in one lookup: cheaper than a ViewMeta that
+// copies, for a store whose reads copy anyway (the cold tier).
+type MetaGetter interface {
+	// GetMeta appends key's value to dst and returns the result and a copy
+	// of key's meta, or dst and an error.
+	GetMeta(key string, dst []byte) (value, meta []byte, err error)
 }
 
-// Sized is a Store that reports what it holds, exactly: the Manager's budgets
-// are built on it (a Put that replaces an entry frees the old one inside the
-// store, which only the store can count).
-type Sized interface {
-	// Used returns the bytes all entries occupy, as Put and Delete report them.
-	Used() int64
-	// Len returns the number of keys.
-	Len() int64
+// Trimmer is a Store that keeps memory for reuse after entries leave, and
+// gives it back when asked. The Manager calls Trim every migration pass.
+type Trimmer interface {
+	// Trim returns to the system what was kept since before cutoff.
+	Trim(cutoff time.Time)
 }
 
-// Coster is a Store that says, before a Put, what the entry will occupy: the
-// Manager reserves that much of the tier's budget while the Put runs, and
-// reports a value whose cost exceeds the whole budget as too large.
-type Coster interface {
-	// Cost returns the most bytes Put would report for an entry with a key
-	// of keyLen bytes, a value of valueLen bytes and meta of metaLen bytes.
-	Cost(keyLen, valueLen, metaLen int) int64
+// Skip reports whether an entry must not be chosen as a victim, from its
+// key and meta (the Manager skips pinned entries).
+type Skip func(key string, meta []byte) bool
+
+// VictimChooser is a Store that chooses its own victims and finds its idle
+// entries from state it keeps per entry anyway (CLOCK reference bits in the
+// warm store's index), so that the Manager keeps no memory per key for it.
+type VictimChooser interface {
+	// Victim returns the key the store would evict next, skipping those
+	// skip exempts; false when every entry is exempt or the store is empty.
+	// It does not remove the key.
+	Victim(skip Skip) (string, bool)
+
+	// Idle calls fn for every entry not read since the previous call to
+	// Idle, until fn returns false. fn must not call the store.
+	Idle(fn func(key string, meta []byte) bool)
 }

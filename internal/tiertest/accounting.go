@@ -34,10 +34,8 @@ func (l ledger) total() int64 {
 func checkLedger(t *testing.T, s tier.Store, l ledger, when string) {
 	t.Helper()
 	var wrong []string
-	if sized, ok := s.(tier.Sized); ok {
-		if used, n := sized.Used(), sized.Len(); used != l.total() || n != int64(len(l)) {
-			wrong = append(wrong, fmt.Sprintf("Used %d, Len %d; the Puts and Deletes add up to %d bytes in %d keys", used, n, l.total(), len(l)))
-		}
+	if used, n := s.Used(), s.Len(); used != l.total() || n != int64(len(l)) {
+		wrong = append(wrong, fmt.Sprintf("Used %d, Len %d; the Puts and Deletes add up to %d bytes in %d keys", used, n, l.total(), len(l)))
 	}
 	if sc, ok := s.(Scanner); ok {
 		wrong = append(wrong, compareScan(t, sc, l)...)
@@ -171,7 +169,7 @@ func concurrentAccounting(t *testing.T, s tier.Store) {
 	}
 	l := ledger{}
 	for key := range keys {
-		got, err := s.Get(sampleKey(key), nil)
+		got, err := get(s, sampleKey(key), nil)
 		if errors.Is(err, tier.ErrNotFound) {
 			continue
 		}
@@ -195,10 +193,7 @@ func concurrentAccounting(t *testing.T, s tier.Store) {
 // keys and metas short and long.
 func costBound(t *testing.T, s tier.Store) {
 	defer s.Close()
-	coster, ok := s.(tier.Coster)
-	if !ok {
-		t.Skip("the store is not a tier.Coster")
-	}
+	coster := s
 	check := func(keyLen, n, metaLen int, compressible bool) {
 		t.Helper()
 		key := strings.Repeat("k", keyLen)

@@ -29,20 +29,18 @@ func closed(t *testing.T, s tier.Store) {
 		}
 	}
 	called := func(method string) { t.Errorf("%s after Close called its callback", method) }
-	_, err = s.Get("k", nil)
+	_, err = get(s, "k", nil)
 	wantClosed("Get", err)
-	wantClosed("View", s.View("k", func([]byte) error { called("View"); return nil }))
+	wantClosed("View", view(s, "k", func([]byte) error { called("View"); return nil }))
 	_, err = s.Put("k", []byte("v"), nil)
 	wantClosed("Put", err)
 	_, err = s.Put("new", []byte("v"), nil)
 	wantClosed("Put of a new key", err)
 	_, err = s.Delete("k")
 	wantClosed("Delete", err)
-	if mv, ok := s.(tier.MetaViewer); ok {
-		wantClosed("ViewMeta", mv.ViewMeta("k", func(_, _ []byte) error { called("ViewMeta"); return nil }))
-		_, err = mv.Meta("k")
-		wantClosed("Meta", err)
-	}
+	wantClosed("ViewMeta", s.ViewMeta("k", func(_, _ []byte) error { called("ViewMeta"); return nil }))
+	_, err = s.Meta("k")
+	wantClosed("Meta", err)
 	if sc, ok := s.(Scanner); ok {
 		wantClosed("Scan", sc.Scan(func(string, []byte, int64) error { called("Scan"); return nil }))
 	}
@@ -132,10 +130,8 @@ func (rd *round) work(g int) {
 	debug.SetPanicOnFault(true)
 	c := caller{s: rd.s, rep: rd.rep, released: &rd.released,
 		rng: rand.New(rand.NewPCG(uint64(rd.r), uint64(g)+2)), version: uint32(g+1) << 24}
-	c.mv, _ = rd.s.(tier.MetaViewer)
-	c.sc, _ = rd.s.(Scanner)
+	c.mv, c.sc, c.sized = rd.s, rd.s, rd.s
 	c.p, _ = rd.s.(tier.Persistent)
-	c.sized, _ = rd.s.(tier.Sized)
 	for after := 0; after < callsAfter && !rd.rep.failed.Load(); {
 		wasClosed := rd.done.Load()
 		err := c.call(wasClosed)
@@ -185,10 +181,10 @@ func (r *reporter) fail(format string, args ...any) {
 // caller makes one goroutine's calls in a closeRacing round.
 type caller struct {
 	s        tier.Store
-	mv       tier.MetaViewer
+	mv       tier.Store
 	sc       Scanner
 	p        tier.Persistent
-	sized    tier.Sized
+	sized    tier.Store
 	rep      *reporter
 	released *atomic.Bool // set once the Close that succeeded returned
 	rng      *rand.Rand
@@ -279,7 +275,7 @@ func (c *caller) put(i int) (string, error) {
 }
 
 func (c *caller) get(key string) (string, error) {
-	got, err := c.s.Get(key, []byte("dst"))
+	got, err := get(c.s, key, []byte("dst"))
 	switch {
 	case len(got) < 3 || string(got[:3]) != "dst":
 		return "Get did not append to dst", err
@@ -292,7 +288,7 @@ func (c *caller) get(key string) (string, error) {
 func (c *caller) view(key string) (string, error) {
 	var bad string
 	ran := false
-	err := c.s.View(key, func(v []byte) error {
+	err := view(c.s, key, func(v []byte) error {
 		ran = true
 		bad = c.lend(key, v)
 		return nil

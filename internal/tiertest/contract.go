@@ -32,12 +32,12 @@ func roundTrip(t *testing.T, s tier.Store) {
 		want := value(i, n)
 		_, err := s.Put(key, want, []byte("meta"))
 		must(t, err)
-		got, err := s.Get(key, []byte("prefix"))
+		got, err := get(s, key, []byte("prefix"))
 		must(t, err)
 		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
 			t.Fatalf("Get(%q) of %d bytes returned %d bytes, or other bytes", key, n, len(got)-6)
 		}
-		must(t, s.View(key, func(v []byte) error {
+		must(t, view(s, key, func(v []byte) error {
 			if !bytes.Equal(v, want) {
 				t.Fatalf("View(%q) differs", key)
 			}
@@ -46,20 +46,18 @@ func roundTrip(t *testing.T, s tier.Store) {
 	}
 	_, err := s.Put("key-1", []byte("replaced"), nil)
 	must(t, err)
-	got, err := s.Get("key-1", nil)
+	got, err := get(s, "key-1", nil)
 	must(t, err)
 	if string(got) != "replaced" {
 		t.Fatalf("after a replace Get = %q", got)
 	}
-	if mv, ok := s.(tier.MetaViewer); ok {
-		checkMeta(t, mv)
-	}
+	checkMeta(t, s)
 	if sc, ok := s.(Scanner); ok {
 		checkScan(t, sc, map[string]string{"key-0": "meta", "key-1": "", "key-2": "meta", "key-3": "meta", "key-4": "meta", "key-5": "meta"})
 	}
 }
 
-func checkMeta(t *testing.T, mv tier.MetaViewer) {
+func checkMeta(t *testing.T, mv tier.Store) {
 	t.Helper()
 	meta, err := mv.Meta("key-2")
 	if err != nil || string(meta) != "meta" {
@@ -99,10 +97,10 @@ func checkScan(t *testing.T, sc Scanner, want map[string]string) {
 
 func errorsOf(t *testing.T, s tier.Store) {
 	defer s.Close()
-	if _, err := s.Get("missing", nil); !errors.Is(err, tier.ErrNotFound) {
+	if _, err := get(s, "missing", nil); !errors.Is(err, tier.ErrNotFound) {
 		t.Errorf("Get of a missing key = %v", err)
 	}
-	if err := s.View("missing", func([]byte) error { return nil }); !errors.Is(err, tier.ErrNotFound) {
+	if err := view(s, "missing", func([]byte) error { return nil }); !errors.Is(err, tier.ErrNotFound) {
 		t.Errorf("View of a missing key = %v", err)
 	}
 	if _, err := s.Delete("missing"); !errors.Is(err, tier.ErrNotFound) {
@@ -114,7 +112,7 @@ func errorsOf(t *testing.T, s tier.Store) {
 	_, err := s.Put("k", []byte("v"), nil)
 	must(t, err)
 	boom := errors.New("boom")
-	if err := s.View("k", func([]byte) error { return boom }); err != boom {
+	if err := view(s, "k", func([]byte) error { return boom }); err != boom {
 		t.Errorf("View does not return fn's error: %v", err)
 	}
 }
@@ -128,7 +126,7 @@ func sizes(t *testing.T, s tier.Store) {
 	if small <= 0 || big < 1<<19 || big <= small {
 		t.Errorf("Put sizes: %d for 10 bytes, %d for 1 MiB", small, big)
 	}
-	sized, isSized := s.(tier.Sized)
+	sized, isSized := s, true
 	if isSized && (sized.Used() != small+big || sized.Len() != 2) {
 		t.Errorf("Used %d, Len %d; Put charged %d + %d for 2 keys", sized.Used(), sized.Len(), small, big)
 	}
@@ -167,7 +165,7 @@ func model(t *testing.T, s tier.Store) {
 			}
 			delete(want, key)
 		case 3:
-			got, err := s.Get(key, nil)
+			got, err := get(s, key, nil)
 			w, ok := want[key]
 			if ok != (err == nil) || !bytes.Equal(got, w) {
 				t.Fatalf("Get(%q) = %d bytes, %v; model: %d bytes, %v", key, len(got), err, len(w), ok)
@@ -201,7 +199,7 @@ func concurrent(t *testing.T, s tier.Store) {
 					t.Error(err)
 					return
 				}
-				got, err := s.Get(key, nil)
+				got, err := get(s, key, nil)
 				if err != nil || !bytes.Equal(got, v) {
 					t.Errorf("Get(%q) after Put: %v", key, err)
 					return
@@ -209,7 +207,7 @@ func concurrent(t *testing.T, s tier.Store) {
 				if i%3 == 0 {
 					s.Delete(key)
 				}
-				s.View(fmt.Sprintf("g%d-%d", (g+1)%4, i%50), func([]byte) error { return nil })
+				view(s, fmt.Sprintf("g%d-%d", (g+1)%4, i%50), func([]byte) error { return nil })
 			}
 		})
 	}

@@ -61,9 +61,9 @@ func (c *contents) ledger() ledger {
 // absent, and the accounting (Used, Len, Scan) with what Put charged.
 func (c *contents) check(t *testing.T, s tier.Store, when string) {
 	t.Helper()
-	mv, _ := s.(tier.MetaViewer)
+	mv := s
 	for key, e := range c.live {
-		got, err := s.Get(key, nil)
+		got, err := get(s, key, nil)
 		if err != nil || !bytes.Equal(got, e.value) {
 			t.Errorf("%s: Get(%q) = %d bytes, %v; want the %d bytes acknowledged", when, key, len(got), err, len(e.value))
 			continue
@@ -76,7 +76,7 @@ func (c *contents) check(t *testing.T, s tier.Store, when string) {
 		}
 	}
 	for key := range c.gone {
-		if _, err := s.Get(key, nil); !errors.Is(err, tier.ErrNotFound) {
+		if _, err := get(s, key, nil); !errors.Is(err, tier.ErrNotFound) {
 			t.Errorf("%s: Get(%q), deleted, = %v; want ErrNotFound", when, key, err)
 		}
 	}
@@ -220,12 +220,12 @@ func writeOnce(s tier.Store, rng *rand.Rand, key int, version uint32, a *ack) er
 
 // checkAcked checks a reopened store against the acknowledged states.
 func checkAcked(t *testing.T, s tier.Store, acked [][writerKeys]ack, rep *reporter, r int) {
-	mv, _ := s.(tier.MetaViewer)
+	mv := s
 	l := ledger{}
 	for g := range acked {
 		for j, a := range acked[g] {
 			key := sampleKey(g*writerKeys + j)
-			got, err := s.Get(key, nil)
+			got, err := get(s, key, nil)
 			switch {
 			case !a.live && !errors.Is(err, tier.ErrNotFound):
 				rep.fail("round %d: after reopening, Get(%q) = %d bytes, %v; its last acknowledged write deleted it or none was acknowledged", r, key, len(got), err)

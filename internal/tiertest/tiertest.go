@@ -127,3 +127,22 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// get appends key's value to dst through ViewMeta, the contract's read; on
+// an error it returns dst.
+func get(s tier.Store, key string, dst []byte) ([]byte, error) {
+	out := dst
+	err := s.ViewMeta(key, func(value, _ []byte) error {
+		out = append(dst, value...)
+		return nil
+	})
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+// view calls fn with key's value through ViewMeta.
+func view(s tier.Store, key string, fn func(value []byte) error) error {
+	return s.ViewMeta(key, func(value, _ []byte) error { return fn(value) })
+}

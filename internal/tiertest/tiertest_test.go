@@ -178,9 +178,4 @@ func (s *mapStore) Close() error {
 	return nil
 }
 
-var (
-	_ tier.Persistent = (*mapStore)(nil)
-	_ tier.MetaViewer = (*mapStore)(nil)
-	_ tier.Sized      = (*mapStore)(nil)
-	_ tier.Coster     = (*mapStore)(nil)
-)
+var _ tier.Persistent = (*mapStore)(nil)

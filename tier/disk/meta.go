@@ -4,7 +4,7 @@ import "github.com/tiermem/tiermem/tier"
 
 // The Manager reads a value with its meta (its per-value header) in one
 // lookup, checks existence through meta alone, and builds its budgets on the
-// store's own byte count: tier.MetaViewer and tier.Sized.
+// store's own byte count: all part of the tier.Store contract.
 
 // ViewMeta calls fn with key's value, verified as Get verifies it, and its
 // meta; both are valid only until fn returns and must not be modified.
@@ -37,8 +37,7 @@ func (s *Store) Len() int64 { return s.index.keys.Load() }
 
 var (
 	_ tier.Persistent = (*Store)(nil)
-	_ tier.MetaViewer = (*Store)(nil)
-	_ tier.Sized      = (*Store)(nil)
+	_ tier.MetaGetter = (*Store)(nil)
 )
 
 // GetMeta appends key's value to dst, verified as Get verifies it, and

@@ -185,12 +185,7 @@ func (s *Store) Used() int64 { return s.used.Load() }
 // Len returns the number of keys.
 func (s *Store) Len() int64 { return s.count.Load() }
 
-var (
-	_ tier.Store      = (*Store)(nil)
-	_ tier.MetaViewer = (*Store)(nil)
-	_ tier.Sized      = (*Store)(nil)
-	_ tier.Coster     = (*Store)(nil)
-)
+var _ tier.Store = (*Store)(nil)
 
 // Close drops every value.
 func (s *Store) Close() error {

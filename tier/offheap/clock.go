@@ -1,14 +1,14 @@
 package offheap
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/tiermem/tiermem/tier"
+)
 
 // The store keeps, in each index slot, a reference bit that every read sets:
 // enough for the CLOCK policy (second chance) to choose victims and to find
 // idle keys without any memory per key.
-
-// Skip reports whether a resident key must not be chosen, from its meta
-// (pinned keys, for the Manager).
-type Skip func(key string, meta []byte) bool
 
 // clockHand is where the CLOCK hand stands: a shard and a position in it.
 type clockHand struct {
@@ -20,7 +20,7 @@ type clockHand struct {
 // stopping at the first unreferenced key that skip does not exempt. It
 // returns false when every key is exempt or the store is empty. It does not
 // remove the key.
-func (s *Store) Victim(skip Skip) (string, bool) {
+func (s *Store) Victim(skip tier.Skip) (string, bool) {
 	// Two full turns (the first may only clear reference bits) and the rest
 	// of the shard the hand starts in.
 	for turn := 0; turn <= 2*shardCount; turn++ {
@@ -37,7 +37,7 @@ func (s *Store) Victim(skip Skip) (string, bool) {
 
 // sweepShard moves the hand from pos to the end of the shard's index and
 // returns the first victim and the position after it.
-func (s *Store) sweepShard(sh *shard, pos int, skip Skip) (key string, next int, ok bool) {
+func (s *Store) sweepShard(sh *shard, pos int, skip tier.Skip) (key string, next int, ok bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if s.closed.Load() {

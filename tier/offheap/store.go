@@ -373,10 +373,9 @@ func (s *Store) Close() error {
 }
 
 var (
-	_ tier.Store      = (*Store)(nil)
-	_ tier.MetaViewer = (*Store)(nil)
-	_ tier.Sized      = (*Store)(nil)
-	_ tier.Coster     = (*Store)(nil)
+	_ tier.Store         = (*Store)(nil)
+	_ tier.Trimmer       = (*Store)(nil)
+	_ tier.VictimChooser = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -1,0 +1,62 @@
+package tiermem_test
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/disk"
+	"github.com/tiermem/tiermem/tier/heap"
+)
+
+// TestConstructedBackends runs a Manager whose warm and cold tiers are
+// stores the caller built: values go through them, a warm store without
+// reference bits gets the Adaptive policy, and Close closes them.
+func TestConstructedBackends(t *testing.T) {
+	dir := t.TempDir()
+	warm := heap.New()
+	cold, err := disk.Open(filepath.Join(dir, "mycold"), nil)
+	must(t, err)
+	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 64 << 10},
+		Warm: tiermem.TierOptions{Size: 64 << 10, Store: warm}, Cold: tiermem.TierOptions{Size: 1 << 30, Store: cold}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	for i := range 40 { // 40 × 10 KB: through hot and warm into cold
+		must(t, m.Store(fmt.Sprint("k", i), make([]byte, 10_000), tiermem.InTier(tiermem.Hot)))
+	}
+	if warm.Len() == 0 || cold.Len() == 0 {
+		t.Fatalf("the constructed stores hold %d and %d keys, want some in each", warm.Len(), cold.Len())
+	}
+	must(t, m.Close())
+	if _, err := warm.Meta("k0"); !errors.Is(err, tier.ErrClosed) {
+		t.Errorf("the warm store after Close: %v, want it closed", err)
+	}
+	cold, err = disk.Open(filepath.Join(dir, "mycold"), nil)
+	must(t, err)
+	defer cold.Close()
+	if n := cold.Len(); n != 40 {
+		t.Errorf("the constructed cold store holds %d keys after Close, want all 40", n)
+	}
+}
+
+func TestConstructedBackendsThatCannotWork(t *testing.T) {
+	for name, o := range map[string]tiermem.Options{
+		"cold store that forgets": {Cold: tiermem.TierOptions{Store: heap.New()}},
+		"clock without bits":      {Warm: tiermem.TierOptions{Store: heap.New(), Policy: tiermem.PolicyClock}},
+		"durability not ours":     {Durability: tiermem.Always, Cold: tiermem.TierOptions{Store: mustDisk(t)}},
+	} {
+		if _, err := tiermem.Open(t.TempDir(), &o); !errors.Is(err, tiermem.ErrOptions) {
+			t.Errorf("%s: Open = %v, want ErrOptions", name, err)
+		}
+	}
+}
+
+func mustDisk(t *testing.T) *disk.Store {
+	s, err := disk.Open(t.TempDir(), nil)
+	must(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}

@@ -2,11 +2,12 @@ package tiermem
 
 import (
 	"fmt"
-	"github.com/tiermem/tiermem/internal/header"
 	"math/bits"
 	"slices"
 	"strings"
 	"unsafe"
+
+	"github.com/tiermem/tiermem/internal/header"
 )
 
 // DType is the element type of an Array.

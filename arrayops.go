@@ -2,8 +2,9 @@ package tiermem
 
 import (
 	"fmt"
-	"github.com/tiermem/tiermem/internal/header"
 	"unsafe"
+
+	"github.com/tiermem/tiermem/internal/header"
 )
 
 // StoreArray stores an array: its dtype and shape travel with its data

@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/gob"
 	"fmt"
+
 	"github.com/tiermem/tiermem/internal/header"
 )
 

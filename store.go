@@ -2,8 +2,9 @@ package tiermem
 
 import (
 	"fmt"
-	"github.com/tiermem/tiermem/internal/header"
 	"time"
+
+	"github.com/tiermem/tiermem/internal/header"
 )
 
 // StoreOption changes how Store places a value.

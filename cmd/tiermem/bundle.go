@@ -16,8 +16,6 @@ import (
 	"github.com/tiermem/tiermem/internal/kvtext"
 )
 
-func init() { register(newBundleCmd) }
-
 func newBundleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle",

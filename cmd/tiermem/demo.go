@@ -15,8 +15,6 @@ import (
 	"github.com/tiermem/tiermem"
 )
 
-func init() { register(newDemoCmd) }
-
 // demoConfig is what the demo's flags set.
 type demoConfig struct {
 	dir      string        // where the Managers keep their cold tier; "" = a temporary directory

@@ -1,8 +1,9 @@
 // Command tiermem is the one binary of the tiermem project: it runs the demo, the
-// trace simulator, the bundle tools and, in later releases, the server.
+// trace simulator, the bundle tools, the cold-store repair and, in later
+// releases, the server.
 //
-// Each subcommand lives in a file named after it and registers itself with
-// register from an init function, so adding one never edits this file.
+// Each subcommand lives in a file named after it; commands, below, lists them
+// all in the order help shows them, so that the binary's surface is in one place.
 package main
 
 import (
@@ -12,11 +13,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// commands holds the constructors of every subcommand, filled by init functions.
-var commands []func() *cobra.Command
-
-// register adds a subcommand constructor; it is called from init functions only.
-func register(newCmd func() *cobra.Command) { commands = append(commands, newCmd) }
+// commands returns the constructors of every subcommand.
+func commands() []func() *cobra.Command {
+	return []func() *cobra.Command{
+		newDemoCmd,   // demo.go: the memories-dev examples on a Manager
+		newSimCmd,    // sim.go: replay cache traces against the policies
+		newBundleCmd, // bundle.go: build, get, info and verify bundle files
+		newRepairCmd, // repair.go: salvage a damaged cold store
+	}
+}
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -25,11 +30,12 @@ func newRootCmd() *cobra.Command {
 		Long: "tiermem is the command of the tiermem library, which keeps data across memory tiers:\n" +
 			"hot (live Go memory), warm (RAM outside the Go heap) and cold (local disk). It runs the\n" +
 			"memories-dev demo on the Manager, replays cache traces against the eviction policies,\n" +
-			"and builds, reads and checks bundle files; each command below says more with --help.",
+			"builds, reads and checks bundle files, and repairs a damaged cold store; each command\n" +
+			"below says more with --help.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	for _, newCmd := range commands {
+	for _, newCmd := range commands() {
 		root.AddCommand(newCmd())
 	}
 	return root

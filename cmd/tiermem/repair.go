@@ -12,8 +12,6 @@ import (
 	"github.com/tiermem/tiermem/tier/disk"
 )
 
-func init() { register(newRepairCmd) }
-
 func newRepairCmd() *cobra.Command {
 	var dryRun bool
 	cmd := &cobra.Command{

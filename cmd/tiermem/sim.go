@@ -14,8 +14,6 @@ import (
 	"github.com/tiermem/tiermem/internal/trace"
 )
 
-func init() { register(newSimCmd) }
-
 // simFlags are the flags of tiermem sim.
 type simFlags struct {
 	traces      []string

@@ -323,3 +323,24 @@ func TestSecondOpenOfADirectoryFails(t *testing.T) {
 		t.Errorf("the error does not say what failed: %v", err)
 	}
 }
+
+// TestNewArrayFollowsTheElementType: the generic constructor picks the dtype
+// from T, and Elements refuses another type.
+func TestNewArrayFollowsTheElementType(t *testing.T) {
+	type id uint16
+	for _, c := range []struct {
+		a    tiermem.Array
+		want tiermem.DType
+	}{
+		{tiermem.NewArray([]float64{1}), tiermem.Float64}, {tiermem.NewArray([]id{1, 2}), tiermem.Uint16},
+		{tiermem.NewArray([]bool{true}), tiermem.Bool}, {tiermem.NewArray([]complex128{1i}), tiermem.Complex128},
+		{tiermem.NewArray([]int8{1, 2, 3, 4}, 2, 2), tiermem.Int8},
+	} {
+		if c.a.DType != c.want {
+			t.Errorf("NewArray gave %v, want %v", c.a.DType, c.want)
+		}
+	}
+	if _, err := tiermem.Elements[int64](tiermem.NewArray([]float32{1})); !errors.Is(err, tiermem.ErrType) {
+		t.Errorf("Elements[int64] of a float32 array = %v, want ErrType", err)
+	}
+}

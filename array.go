@@ -3,6 +3,7 @@ package tiermem
 import (
 	"fmt"
 	"math/bits"
+	"reflect"
 	"slices"
 	"strings"
 	"unsafe"
@@ -143,15 +144,44 @@ func mulNoOverflow(a, b uint64) (uint64, bool) {
 	return lo, hi == 0
 }
 
-// element is the set of Go types an Array holds.
-type element interface {
+// Element is the set of Go types an Array holds: one per DType, and types
+// defined on them (type Celsius float64).
+type Element interface {
 	~float64 | ~float32 | ~int64 | ~int32 | ~int16 | ~int8 | ~uint64 | ~uint32 | ~uint16 | ~uint8 |
 		~bool | ~complex64 | ~complex128
 }
 
+// NewArray returns an Array of shape (default: [len(data)]) over data,
+// without copying; its DType follows T (float64 → Float64, and so on). A
+// shape that does not match len(data) is reported by StoreArray. NewArray
+// and Elements serve every dtype, those to come included; the typed
+// constructors (Float64Array, ...) and accessors (Float64s, ...) are
+// shorthands for the dtypes NumPy users name most, and stay as they are.
+func NewArray[T Element](data []T, shape ...int) Array {
+	return makeArray(dtypeOf[T](), data, shape)
+}
+
+// Elements returns a's elements as a []T over its data (no copy), or an
+// error wrapping ErrType if a's dtype is not T's or its data is not aligned
+// for T.
+func Elements[T Element](a Array) ([]T, error) { return elements[T](a, dtypeOf[T]()) }
+
+// dtypeOf returns the DType of T, by its kind: a type defined on float64 is
+// Float64 too.
+func dtypeOf[T Element]() DType {
+	return dtypeOfKind[reflect.TypeFor[T]().Kind()]
+}
+
+var dtypeOfKind = map[reflect.Kind]DType{
+	reflect.Float64: Float64, reflect.Float32: Float32, reflect.Int64: Int64, reflect.Int32: Int32,
+	reflect.Int16: Int16, reflect.Int8: Int8, reflect.Uint64: Uint64, reflect.Uint32: Uint32,
+	reflect.Uint16: Uint16, reflect.Uint8: Uint8, reflect.Bool: Bool, reflect.Complex64: Complex64,
+	reflect.Complex128: Complex128,
+}
+
 // makeArray views data as an Array without copying; shape defaults to
 // [len(data)].
-func makeArray[T element](dtype DType, data []T, shape []int) Array {
+func makeArray[T Element](dtype DType, data []T, shape []int) Array {
 	if len(shape) == 0 {
 		shape = []int{len(data)}
 	}
@@ -207,7 +237,7 @@ func Complex128Array(data []complex128, shape ...int) Array {
 
 // elements returns the array's data as a []T without copying, or an error
 // wrapping ErrType if the dtype is not dtype or the data is not aligned for T.
-func elements[T element](a Array, dtype DType) ([]T, error) {
+func elements[T Element](a Array, dtype DType) ([]T, error) {
 	if a.DType != dtype {
 		return nil, fmt.Errorf("%w: %v is not %s", ErrType, a, dtype)
 	}

@@ -359,3 +359,30 @@ func ExamplePutWith() {
 	fmt.Println(v, err)
 	// Output: map[a:1] <nil>
 }
+
+// ExampleNewArray stores an array of a type defined on float32 and reads it
+// back as that type: NewArray and Elements serve every dtype.
+func ExampleNewArray() {
+	type celsius float32
+	dir, err := os.MkdirTemp("", "tiermem-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	readings := []celsius{21.5, 22, 19.25, 18, 20.5, 23}
+	if err := m.StoreArray("readings", tiermem.NewArray(readings, 2, 3)); err != nil {
+		panic(err)
+	}
+	a, err := m.RetrieveArray("readings")
+	if err != nil {
+		panic(err)
+	}
+	back, err := tiermem.Elements[celsius](a)
+	fmt.Println(a, back, err)
+	// Output: float32[2 3] [21.5 22 19.25 18 20.5 23] <nil>
+}

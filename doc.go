@@ -40,5 +40,12 @@
 // A Manager is safe for concurrent use. Operations on one key are ordered by a
 // per-key lock; moves between tiers write the destination before deleting the
 // source, so a reader always finds the key. Slices that View and ViewArray pass
-// are valid only inside the callback.
+// are valid only inside the callback, which must not call the Manager. Close
+// waits for the operations in flight; those that begin after it return
+// ErrClosed, and a Close that fails (a full disk) leaves the Manager open.
+//
+// # Tiers
+//
+// Each tier is a tier.Store (package tier holds the contract); Open uses the
+// built-in ones unless TierOptions.Store hands over another.
 package tiermem

@@ -108,7 +108,7 @@ func (m *Manager) Tier(key string) (Tier, error) {
 var errExpired = errors.New("tiermem: expired")
 
 // read finds key in the fastest tier that has it and calls fn with the value
-// and envelope, after checking the TTL and, for values read from disk, the
+// and header, after checking the TTL and, for values read from disk, the
 // checksum. The lookup runs without the key's lock; a miss is confirmed under
 // it, since a move writes the destination before deleting the source but a
 // reader going down the tiers could pass both. count records the read for
@@ -182,7 +182,7 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, 
 	return err
 }
 
-// deliver checks a value's envelope (corruption, TTL) and calls fn.
+// deliver checks a value's header (corruption, TTL) and calls fn.
 func (m *Manager) deliver(t *tierState, key string, value, meta []byte, fn func(*tierState, []byte, header.Header) error) error {
 	env, err := decodeHeader(meta)
 	if err != nil {

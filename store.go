@@ -72,7 +72,7 @@ func (m *Manager) Store(key string, value []byte, opts ...StoreOption) error {
 	return m.storeKind(key, value, header.Header{}, opts)
 }
 
-// storeKind stores value with an envelope of the given kind and the options.
+// storeKind stores value with a header of the given kind and the options.
 func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []StoreOption) error {
 	var o storeOptions
 	for _, opt := range opts {

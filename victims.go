@@ -90,7 +90,7 @@ func (v *policyVictims) idle(since time.Time, fn func(key string) bool) {
 
 // clockVictims chooses with the warm store's own CLOCK reference bits: no
 // memory per key. Reads set the bits inside the store; pinned entries are
-// recognized by their envelope.
+// recognized by their header.
 type clockVictims struct {
 	store tier.VictimChooser
 	now   func() time.Time
@@ -129,7 +129,7 @@ func (v *clockVictims) idle(since time.Time, fn func(key string) bool) {
 	}
 }
 
-// skipPinned reports whether an entry's envelope pins it.
+// skipPinned reports whether an entry's header pins it.
 func skipPinned(_ string, meta []byte) bool {
 	return header.IsPinned(meta)
 }

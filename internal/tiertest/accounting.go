@@ -186,7 +186,7 @@ func concurrentAccounting(t *testing.T, s tier.Store) {
 	}
 }
 
-// costBound checks, for a Coster, that Put never charges more than Cost
+// costBound checks that Put never charges more than Cost
 // promised, for values of every size that matters to a store: empty,
 // small, around the 64 KiB where memory stores leave their slab and the
 // disk store its write buffer, and several MiB; compressible or not; with

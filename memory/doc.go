@@ -52,4 +52,12 @@
 //
 // The zero Memory, WritableMemory, Buffer and WritableBuffer are empty (size
 // zero) and valid: every access of one or more bytes is out of range.
+//
+// # Systems
+//
+// Off-heap memory and mappings work on Linux, macOS and FreeBSD. On macOS and
+// FreeBSD, [Reserve] maps like [Allocate] (both systems commit anonymous
+// memory only as it is touched) and [WritableHandle.HugePages] does nothing.
+// Windows builds fail at compile time; on other systems everything that maps
+// returns [ErrUnsupported].
 package memory

@@ -26,7 +26,9 @@ var (
 	// did not hand out, or has already released.
 	ErrNotOwner = errors.New("memory: memory not owned by this server")
 
-	// ErrUnsupported is returned on platforms without mmap.
+	// ErrUnsupported is returned by every call that maps memory on systems
+	// other than Linux, macOS and FreeBSD (Windows is refused at compile
+	// time; see the package doc).
 	ErrUnsupported = errors.New("memory: not supported on this platform")
 )
 

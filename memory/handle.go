@@ -106,14 +106,16 @@ func (h *WritableHandle) Discard(off, n int64) error {
 	if last <= first {
 		return nil
 	}
-	return discard(h.b.mapping[first:last])
+	return discard(h.b.mapping[first:last], h.b.kind)
 }
 
 // HugePages asks the system to back the memory with huge pages (2 MiB on
 // x86-64) where it can (madvise HUGEPAGE): far fewer page faults and TLB
 // misses when gigabytes are written. It is advice: where the system has
 // transparent huge pages off, nothing changes and HugePages returns nil; it
-// returns an error only where the request itself is refused.
+// returns an error only where the request itself is refused. On macOS and
+// FreeBSD it does nothing and returns nil (FreeBSD uses superpages for large
+// anonymous memory unasked; macOS has no such advice).
 func (h *WritableHandle) HugePages() error {
 	if !h.b.isOpen() {
 		return ErrClosed
@@ -128,9 +130,10 @@ func (h *WritableHandle) HugePages() error {
 func Allocate(size int64) (*WritableHandle, error) { return allocate(size, false, callerOf()) }
 
 // Reserve is Allocate for address space far larger than what will be used:
-// the system commits no RAM or swap for it up front (MAP_NORESERVE), so a
-// reservation larger than the machine's memory succeeds, and pages take RAM
-// as they are touched. Touching more than the system can give gets the
+// the system commits no RAM or swap for it up front (MAP_NORESERVE on Linux;
+// macOS, and FreeBSD unless vm.overcommit says otherwise, never commit
+// anonymous memory up front), so a reservation larger than the machine's
+// memory succeeds, and pages take RAM as they are touched. Touching more than the system can give gets the
 // process killed rather than an error: reserve what you budget, use what
 // you must. The caller owns the memory and must Close the handle.
 func Reserve(size int64) (*WritableHandle, error) { return allocate(size, true, callerOf()) }

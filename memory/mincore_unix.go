@@ -1,13 +1,8 @@
-//go:build linux || darwin || freebsd || netbsd || openbsd
+//go:build linux || darwin || freebsd
 
 package memory
 
-import (
-	"fmt"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "fmt"
 
 // resident reports whether every page of b is in RAM.
 func resident(b []byte) (bool, error) {
@@ -15,12 +10,11 @@ func resident(b []byte) (bool, error) {
 		return true, nil
 	}
 	vec := make([]byte, (int64(len(b))+pageSize-1)/pageSize)
-	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0])))
-	if errno != 0 {
-		return false, fmt.Errorf("memory: mincore: %w", errno)
+	if err := mincore(b, vec); err != nil {
+		return false, fmt.Errorf("memory: mincore: %w", err)
 	}
 	for _, v := range vec {
-		if v&1 == 0 {
+		if v&1 == 0 { // MINCORE_INCORE on macOS and FreeBSD, bit 0 on Linux
 			return false, nil
 		}
 	}

@@ -1,8 +1,12 @@
-//go:build !unix
+//go:build !(linux || darwin || freebsd)
 
 package memory
 
 import "os"
+
+// On systems other than Linux, macOS and FreeBSD (Windows is refused at
+// compile time, see unsupported_windows.go) nothing is mapped: every call
+// that needs mmap returns ErrUnsupported.
 
 var pageSize = int64(os.Getpagesize())
 
@@ -11,5 +15,5 @@ func mapFile(*os.File, int64, int64, bool) ([]byte, error) { return nil, ErrUnsu
 func unmap([]byte, blockKind) error                        { return ErrUnsupported }
 func adviseWillNeed([]byte) error                          { return ErrUnsupported }
 func syncMapping([]byte) error                             { return ErrUnsupported }
-func discard([]byte) error                                 { return ErrUnsupported }
+func discard([]byte, blockKind) error                      { return ErrUnsupported }
 func adviseHuge([]byte) error                              { return nil }

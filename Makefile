@@ -5,7 +5,7 @@ PKGS        := ./...
 
 .PHONY: test deps fmt-check vet staticcheck unit hitratio bench demo
 
-test: deps fmt-check vet staticcheck unit hitratio
+test: deps fmt-check vet cross staticcheck unit hitratio
 
 # deps installs and starts the services the tests need (none yet beyond Go itself).
 deps:
@@ -18,6 +18,17 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 	cd benchmarks && $(GO) vet ./...   # the peer comparisons, a module of their own
+
+# cross builds and vets (tests included) both modules for every system tiermem
+# supports, one line per platform; Windows is refused at compile time on purpose.
+.PHONY: cross
+cross:
+	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64; do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		if GOOS=$$os GOARCH=$$arch $(GO) build $(PKGS) && GOOS=$$os GOARCH=$$arch $(GO) vet $(PKGS) && \
+			(cd benchmarks && GOOS=$$os GOARCH=$$arch $(GO) build ./... && GOOS=$$os GOARCH=$$arch $(GO) vet ./...); \
+		then echo "cross $$p: ok"; else echo "cross $$p: FAILED"; exit 1; fi; \
+	done
 
 staticcheck:
 	$(GO) run $(STATICCHECK) $(PKGS)

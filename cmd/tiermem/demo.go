@@ -31,19 +31,16 @@ type demoConfig struct {
 var demoSizes = []int{100, 200, 300, 400, 500}
 
 // demoPeakMiB bounds the RAM the demo's data takes at full scale: the 1500
-// MiB of arrays, plus the three idle ones (1200 MiB) a second time while a
-// migration pass moves them to warm memory. The Manager frees each hot copy
-// once its warm copy is written, but the Go runtime hands that memory back
-// to the system only after a collection, which returnFreed starts as soon as
-// the hot tier shrinks but which can end only after the pass: the warm
-// tier's copy of a value gives the collector no point to stop the world at
-// until it is done (measured: 3 s to collect while two arrays were moved).
-// Storing takes less: the arrays plus the largest (500 MiB) a second time
-// while Store copies it.
-const demoPeakMiB = 1500 + 1200
+// MiB of arrays, plus one of them (at most the 500 MiB one) a second time,
+// while Store copies it into the hot tier or a migration pass writes it to
+// warm memory. The Manager frees each hot copy once its warm copy is written
+// and returnFreed hands that memory back at once: the copy into warm memory
+// lets the collector in every few megabytes (memory.Copy yields), so a pass
+// never holds two arrays' copies at once.
+const demoPeakMiB = 1500 + 500
 
 // demoRAM is demoPeakMiB with the Go runtime, as the help and README state it.
-const demoRAM = "2.7 GiB"
+const demoRAM = "2.1 GiB"
 
 func newDemoCmd() *cobra.Command {
 	cfg := demoConfig{scale: 1, wait: 5 * time.Second}
@@ -53,8 +50,8 @@ func newDemoCmd() *cobra.Command {
 		Long: "demo runs the basic-usage and memory-tier-migration examples of the memories-dev\n" +
 			"Memory System document end to end on a tiermem Manager with the document's tier\n" +
 			"sizes (hot 8000 MiB, warm 32000 MiB) and prints what the document prints.\n" +
-			"It needs at most " + demoRAM + " of RAM: the 1500 MiB of arrays, and up to 1200 MiB more\n" +
-			"while a migration pass moves the idle ones to warm memory.\n" +
+			"It needs at most " + demoRAM + " of RAM: the 1500 MiB of arrays, and one of them (at\n" +
+			"most 500 MiB) a second time while it is stored or moved to warm memory.\n" +
 			"--scale shrinks arrays and budgets alike. --wait is how long the example waits for\n" +
 			"automatic migration: a pass runs every eighth of it (at most every 250ms) and\n" +
 			"demotes the arrays left unread for 4/5 of it; --wait 0 runs one pass at once.",

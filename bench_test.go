@@ -9,11 +9,12 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/tiermem/tiermem/internal/machine"
 
 	"github.com/tiermem/tiermem"
 )
@@ -326,15 +327,8 @@ func coldRandom(b *testing.B) (*tiermem.Manager, []string) {
 
 // rss returns the process's resident memory.
 func rss() int64 {
-	data, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kb int64
-			fmt.Sscan(rest, &kb)
-			return kb << 10
-		}
-	}
-	return 0
+	now, _, _ := machine.RSS()
+	return now
 }
 
 // gcCPU returns the CPU seconds spent in garbage collection and in total.

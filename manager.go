@@ -11,6 +11,7 @@ import (
 
 	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/keylock"
+	"github.com/tiermem/tiermem/internal/machine"
 
 	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/tier"
@@ -56,7 +57,7 @@ func Open(dir string, opts *Options) (*Manager, error) {
 	if err := o.checkUnsupported(); err != nil {
 		return nil, err
 	}
-	o = o.withDefaults(availableRAM(), freeDisk(dir))
+	o = o.withDefaults(machine.AvailableRAM(), machine.FreeDisk(dir))
 	if err := o.check(); err != nil {
 		return nil, err
 	}

@@ -9,14 +9,11 @@ import (
 
 // Delete removes key from every tier. It returns ErrNotFound if no tier held it.
 func (m *Manager) Delete(key string) error {
-	tok, err := m.enter()
+	tok, err := m.enterKey(key)
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	if err := checkKey(key); err != nil {
-		return err
-	}
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()

@@ -231,6 +231,14 @@ func (m *Manager) closeStores() error {
 	return errors.Join(errs...)
 }
 
+// enterKey is enter for an operation on key, which it checks first.
+func (m *Manager) enterKey(key string) (gate.Token, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	return m.enter()
+}
+
 // enter admits an operation, or returns ErrClosed once Close has begun. The
 // operation calls m.gate.Leave with the token when it is done.
 func (m *Manager) enter() (gate.Token, error) {

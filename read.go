@@ -72,14 +72,11 @@ const (
 
 // Tier returns the fastest tier that holds key.
 func (m *Manager) Tier(key string) (Tier, error) {
-	tok, err := m.enter()
+	tok, err := m.enterKey(key)
 	if err != nil {
 		return 0, err
 	}
 	defer m.gate.Leave(tok)
-	if err := checkKey(key); err != nil {
-		return 0, err
-	}
 	for attempt := range 2 {
 		if attempt == 1 { // a move may have raced the first look
 			lock := m.locks.Of(key)
@@ -120,14 +117,11 @@ func (m *Manager) read(key string, mode readMode, fn func(t *tierState, value []
 // readAppend is read with, in owned mode, the value appended to dst: fn
 // gets dst and the value, or is not called and dst is left as it was.
 func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *tierState, value []byte, env header.Header) error) error {
-	tok, err := m.enter()
+	tok, err := m.enterKey(key)
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	if err := checkKey(key); err != nil {
-		return err
-	}
 	t, err := m.readTiers(key, mode, dst, fn)
 	if errors.Is(err, tier.ErrNotFound) {
 		t, err = m.readLocked(key, mode, dst, fn)

@@ -85,14 +85,11 @@ func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []
 	if o.ttl > 0 {
 		env.Expires = m.now().Add(o.ttl).UnixNano()
 	}
-	tok, err := m.enter()
+	tok, err := m.enterKey(key)
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	if err := checkKey(key); err != nil {
-		return err
-	}
 	meta := env.Encode()
 	target, err := m.placement(key, len(value), len(meta), o)
 	if err != nil {

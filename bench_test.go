@@ -395,7 +395,7 @@ func BenchmarkWarm10MRSS(b *testing.B) {
 		}
 		runtime.GC()
 		used := rss() - before
-		gc := mixedLoad(5*time.Second, manyKeys, // the Manager keeps no key string: no copies made for it
+		gc := mixedLoad(5*time.Second, manyKeys, // the Manager copies what keys it keeps (package doc, Keys): no string made here
 			func(k []byte) { m.View(unsafe.String(&k[0], len(k)), func([]byte) error { return nil }) },
 			func(k, v []byte) { m.Store(unsafe.String(&k[0], len(k)), v, tiermem.InTier(tiermem.Warm)) })
 		b.ReportMetric(float64(used)/float64(payload), "rss/payload")

@@ -44,6 +44,15 @@
 // waits for the operations in flight; those that begin after it return
 // ErrClosed, and a Close that fails (a full disk) leaves the Manager open.
 //
+// # Keys
+//
+// The Manager copies a key whenever it keeps it (in a tier's index, the
+// victims, the TTL and promotion queues) and keeps no reference to the
+// caller's string past the call. So a key may be a string over memory the
+// caller reuses — unsafe.String over a []byte read off the network — as long
+// as the bytes do not change during the call: a read of a present key then
+// allocates nothing for the key.
+//
 // # Tiers
 //
 // Each tier is a tier.Store (package tier holds the contract); Open uses the

@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/tiermem/tiermem/internal/ttl"
@@ -27,6 +28,7 @@ func (e *expiries) set(key string, at int64) {
 		delete(e.at, key)
 		return
 	}
+	key = strings.Clone(key) // kept: callers may pass strings over memory they reuse
 	e.at[key] = at
 	e.queue.Push(ttl.Item[string]{At: at, Key: key})
 	if e.queue.Len() > 2*len(e.at)+1024 {

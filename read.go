@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/tiermem/tiermem/internal/header"
@@ -222,8 +223,8 @@ func (m *Manager) accessed(t *tierState, key string) {
 	}
 	if m.freq.Add(key) >= m.opts.PromoteHits && t.level > Hot {
 		m.promoteMu.Lock()
-		if len(m.promote) < maxPromotionQueue {
-			m.promote[key] = struct{}{}
+		if _, queued := m.promote[key]; !queued && len(m.promote) < maxPromotionQueue {
+			m.promote[strings.Clone(key)] = struct{}{} // kept: key may be over the caller's memory
 		}
 		m.promoteMu.Unlock()
 	}

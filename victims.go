@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +28,7 @@ type victims interface {
 type policyVictims struct {
 	mu     sync.Mutex // protects policy and last
 	policy cache.Policy[string]
-	last   map[string]time.Time // entries that can be chosen, with their last read
+	last   map[string]*lastRead // entries that can be chosen, with their last read
 	now    func() time.Time
 }
 
@@ -36,8 +37,13 @@ func newPolicyVictims(kind cache.Kind, capacity int64, now func() time.Time) (*p
 	if err != nil {
 		return nil, err
 	}
-	return &policyVictims{policy: p, last: map[string]time.Time{}, now: now}, nil
+	return &policyVictims{policy: p, last: map[string]*lastRead{}, now: now}, nil
 }
+
+// lastRead is when an entry was last read; a pointer in the map, so that a
+// read updates it without assigning the map, which would replace the key
+// kept with the reader's.
+type lastRead struct{ at time.Time }
 
 func (v *policyVictims) added(key string, size int64, pinned bool) {
 	v.mu.Lock()
@@ -45,17 +51,18 @@ func (v *policyVictims) added(key string, size int64, pinned bool) {
 	v.policy.Remove(key)
 	delete(v.last, key)
 	if !pinned {
+		key = strings.Clone(key) // kept: callers may pass strings over memory they reuse
 		v.policy.Add(key, max(size, 1))
-		v.last[key] = v.now()
+		v.last[key] = &lastRead{at: v.now()}
 	}
 }
 
 func (v *policyVictims) accessed(key string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, ok := v.last[key]; ok {
+	if r, ok := v.last[key]; ok {
 		v.policy.Access(key)
-		v.last[key] = v.now()
+		r.at = v.now()
 	}
 }
 
@@ -75,8 +82,8 @@ func (v *policyVictims) next() (string, bool) {
 func (v *policyVictims) idle(since time.Time, fn func(key string) bool) {
 	v.mu.Lock()
 	var keys []string
-	for key, t := range v.last {
-		if t.Before(since) {
+	for key, r := range v.last {
+		if r.at.Before(since) {
 			keys = append(keys, key)
 		}
 	}

@@ -5,6 +5,7 @@ package heap
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -63,9 +64,14 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if key == "" {
 		return 0, tier.ErrInvalidKey
 	}
-	buf := make([]byte, len(value)+len(meta))
+	// One allocation holds the value, the meta and the key the maps keep:
+	// a copy, so that callers may pass strings over memory they reuse.
+	buf := make([]byte, len(value)+len(meta)+len(key))
 	copy(buf, value)
 	copy(buf[len(value):], meta)
+	copy(buf[len(value)+len(meta):], key)
+	key = unsafe.String(&buf[len(value)+len(meta)], len(key))
+	buf = buf[:len(value)+len(meta)]
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

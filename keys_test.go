@@ -1,0 +1,52 @@
+package tiermem_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/tiermem/tiermem"
+)
+
+// TestKeysOverReusedMemory passes every key as a string over one buffer
+// that is overwritten after each call, as a server that reads keys off the
+// network would: the Manager must copy whatever key it keeps (the hot
+// store's map, the cold index, the victims, the TTL queue, the promotion
+// queue), or keys go missing or change.
+func TestKeysOverReusedMemory(t *testing.T) {
+	m, clock := openClocked(t, tiermem.Options{DemoteAfter: time.Hour, PromoteHits: 2})
+	buf := make([]byte, 0, 32)
+	key := func(i int) string {
+		buf = fmt.Appendf(buf[:0], "key-%04d", i)
+		return unsafe.String(unsafe.SliceData(buf), len(buf))
+	}
+	scribble := func() { copy(buf[:cap(buf)], bytes.Repeat([]byte{'#'}, cap(buf))) }
+	tiers := []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold}
+	for i := range 60 {
+		must(t, m.Store(key(i), []byte(fmt.Sprint("value ", i)), tiermem.InTier(tiers[i%3]), tiermem.WithTTL(time.Hour)))
+		scribble()
+	}
+	for range 3 { // reads that earn promotion and touch the victims
+		for i := range 60 {
+			_, err := m.Retrieve(key(i))
+			must(t, err)
+			scribble()
+			must(t, m.View(key(i), func([]byte) error { return nil }))
+			scribble()
+		}
+	}
+	clock.Advance(time.Minute)
+	must(t, m.Migrate())
+	for i := range 60 {
+		k := fmt.Sprintf("key-%04d", i) // a string of its own
+		if got, err := m.Retrieve(k); err != nil || string(got) != fmt.Sprint("value ", i) {
+			t.Fatalf("%s after reads over reused memory: %q, %v", k, got, err)
+		}
+	}
+	u := m.Usage()
+	if n := u[tiermem.Hot].Items + u[tiermem.Warm].Items + u[tiermem.Cold].Items; n != 60 {
+		t.Errorf("the tiers hold %d keys, want 60", n)
+	}
+}

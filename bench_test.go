@@ -10,11 +10,13 @@ import (
 	"runtime/metrics"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
 
 	"github.com/tiermem/tiermem/internal/machine"
+	"github.com/tiermem/tiermem/tier/disk"
 
 	"github.com/tiermem/tiermem"
 )
@@ -538,4 +540,64 @@ func BenchmarkWarmSmallStore(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkColdRetrieveAppend4KParallel is BenchmarkColdRetrieveAppend4K
+// from every goroutine RunParallel starts (-cpu sets how many).
+func BenchmarkColdRetrieveAppend4KParallel(b *testing.B) {
+	m, keys := coldRandom(b)
+	b.SetBytes(block)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var seed atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewPCG(seed.Add(1), 3))
+		buf := make([]byte, 0, block)
+		for pb.Next() {
+			var err error
+			if buf, err = m.RetrieveAppend(buf[:0], keys[rng.IntN(randomKeys)]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkDiskGetMeta4KParallel is the baseline of
+// BenchmarkColdRetrieveAppend4KParallel: the same values read straight from
+// a tier/disk store, with no Manager in front.
+func BenchmarkDiskGetMeta4KParallel(b *testing.B) {
+	s, err := disk.Open(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	values := oneMB(randomKeys * block >> 20)
+	keys := make([]string, randomKeys)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+		if _, err := s.Put(keys[i], values[i/256][i%256*block:(i%256+1)*block], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, k := range keys {
+		if _, _, err := s.GetMeta(k, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(block)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var seed atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewPCG(seed.Add(1), 3))
+		buf := make([]byte, 0, block)
+		for pb.Next() {
+			var err error
+			if buf, _, err = s.GetMeta(keys[rng.IntN(randomKeys)], buf[:0]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

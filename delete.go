@@ -50,9 +50,7 @@ func (m *Manager) Clear() error {
 			}
 		}
 	}
-	m.promoteMu.Lock()
-	clear(m.promote)
-	m.promoteMu.Unlock()
+	m.promote.take()
 	m.freq.Reset()
 	return nil
 }

@@ -30,8 +30,7 @@ type Manager struct {
 	ttl   *expiries
 	now   func() time.Time
 
-	promoteMu sync.Mutex          // protects promote
-	promote   map[string]struct{} // keys read often enough to move up, for the next pass
+	promote *promotions // keys read often enough to move up, for the next pass
 
 	migrateMu     sync.Mutex // one migration pass at a time
 	passes        atomic.Int64
@@ -61,7 +60,7 @@ func Open(dir string, opts *Options) (*Manager, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	m := &Manager{dir: dir, opts: o, now: o.clock, promote: map[string]struct{}{}}
+	m := &Manager{dir: dir, opts: o, now: o.clock, promote: newPromotions()}
 	m.freq = freq.New(&freq.Options{Window: o.HitWindow, Now: m.now})
 	m.ttl = newExpiries()
 	if err := m.openTiers(); err != nil {

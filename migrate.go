@@ -106,13 +106,7 @@ func (m *Manager) demoteIdle(t *tierState) error {
 // tier has room below its high watermark: a promotion never pushes another
 // entry out, which is the hysteresis that keeps entries from bouncing.
 func (m *Manager) promoteEarned() error {
-	m.promoteMu.Lock()
-	keys := make([]string, 0, len(m.promote))
-	for key := range m.promote {
-		keys = append(keys, key)
-	}
-	clear(m.promote)
-	m.promoteMu.Unlock()
+	keys := m.promote.take()
 	var errs []error
 	for _, key := range keys {
 		errs = append(errs, m.promoteOne(key))

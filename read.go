@@ -3,9 +3,9 @@ package tiermem
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
+	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/header"
 
 	"github.com/tiermem/tiermem/tier"
@@ -221,17 +221,11 @@ func (m *Manager) accessed(t *tierState, key string) {
 	if t.victims != nil {
 		t.victims.accessed(key)
 	}
-	if m.freq.Add(key) >= m.opts.PromoteHits && t.level > Hot {
-		m.promoteMu.Lock()
-		if _, queued := m.promote[key]; !queued && len(m.promote) < maxPromotionQueue {
-			m.promote[strings.Clone(key)] = struct{}{} // kept: key may be over the caller's memory
-		}
-		m.promoteMu.Unlock()
+	h := freq.Hash(key)
+	if m.freq.AddHash(h) >= m.opts.PromoteHits && t.level > Hot {
+		m.promote.add(key, h)
 	}
 }
-
-// maxPromotionQueue bounds the keys waiting for promotion between passes.
-const maxPromotionQueue = 1 << 16
 
 // expire deletes key if its TTL has run out.
 func (m *Manager) expire(key string) {

@@ -58,9 +58,14 @@ func New(opts *Options) *Sketch {
 // Add counts one read of key and returns key's new estimate, at most Max.
 // Concurrent Adds of the same key may lose one of their increments; an Add
 // that runs while Resize or Reset replaces the table may be lost entirely.
-func (s *Sketch) Add(key string) int {
-	return s.table.Load().add(xxhash.Sum64String(key))
-}
+func (s *Sketch) Add(key string) int { return s.AddHash(Hash(key)) }
+
+// Hash returns the hash the sketch files key under, for AddHash: a caller
+// that needs a hash of the key for its own purposes too computes it once.
+func Hash(key string) uint64 { return xxhash.Sum64String(key) }
+
+// AddHash is Add for a key whose Hash is h.
+func (s *Sketch) AddHash(h uint64) int { return s.table.Load().add(h) }
 
 // Estimate returns how many times key was read recently, from 0 to Max: the
 // reads of the current window, plus half those of the window before, a

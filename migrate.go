@@ -74,7 +74,11 @@ func (m *Manager) keepWatermark(t *tierState) error {
 		return nil
 	}
 	for t.used() > low {
-		if err := m.evictOne(t); err != nil {
+		err := m.evictOne(t)
+		if errors.Is(err, errNoVictim) {
+			return nil // what is left is pinned, or on its way out already
+		}
+		if err != nil {
 			return fmt.Errorf("tiermem: bringing the %s tier to its low watermark: %w", t.level, err)
 		}
 	}

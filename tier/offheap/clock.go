@@ -18,15 +18,17 @@ type clockHand struct {
 // Victim returns the key that CLOCK would evict next: the hand sweeps the
 // index, giving each referenced key a second chance (clearing its bit) and
 // stopping at the first unreferenced key that skip does not exempt. It
-// returns false when every key is exempt or the store is empty. It does not
-// remove the key.
+// returns false only when every key is exempt or the store is empty: after
+// a full turn that gave every key its second chance, the hand takes the
+// next key whatever its bit, since readers may set the bits again faster
+// than it clears them. It does not remove the key.
 func (s *Store) Victim(skip tier.Skip) (string, bool) {
 	// Two full turns (the first may only clear reference bits) and the rest
 	// of the shard the hand starts in.
 	for turn := 0; turn <= 2*shardCount; turn++ {
 		hand := s.hand.pos.Load()
 		shard, pos := int(hand>>32)%shardCount, int(hand&0xffffffff)
-		if key, next, ok := s.sweepShard(&s.shards[shard], pos, skip); ok {
+		if key, next, ok := s.sweepShard(&s.shards[shard], pos, skip, turn > shardCount); ok {
 			s.hand.pos.Store(uint64(shard)<<32 | uint64(next))
 			return key, true
 		}
@@ -36,8 +38,9 @@ func (s *Store) Victim(skip tier.Skip) (string, bool) {
 }
 
 // sweepShard moves the hand from pos to the end of the shard's index and
-// returns the first victim and the position after it.
-func (s *Store) sweepShard(sh *shard, pos int, skip tier.Skip) (key string, next int, ok bool) {
+// returns the first victim and the position after it; with second, keys
+// have had their second chance and referenced ones are taken too.
+func (s *Store) sweepShard(sh *shard, pos int, skip tier.Skip, second bool) (key string, next int, ok bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if s.closed.Load() {
@@ -45,7 +48,7 @@ func (s *Store) sweepShard(sh *shard, pos int, skip tier.Skip) (key string, next
 	}
 	for i := pos; i < len(sh.idx.slots); i++ {
 		slot := sh.idx.load(uint64(i))
-		if slot <= tombstone || sh.idx.clearReference(i) {
+		if slot <= tombstone || sh.idx.clearReference(i) && !second {
 			continue
 		}
 		r := readRecord(s.space.record(slotLocation(slot)))

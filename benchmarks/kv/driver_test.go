@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ var (
 	fullFlag   = flag.Bool("kv.full", false, "TestKV: the full table, 1M and 10M entries, 3 rounds (about 25 minutes); without it 100K entries, 1 round")
 	roundsFlag = flag.Int("kv.rounds", 0, "TestKV: rounds (default 1, or 3 with -kv.full)")
 	storesFlag = flag.String("kv.stores", "", "TestKV: the stores to run, comma-separated (default all)")
+	fromFlag   = flag.String("kv.from", "", "TestKV: print the table of the result lines in this file (the -test.v output of earlier runs) instead of running")
 )
 
 // TestKV runs every store in a process of its own (TestStore in a copy of
@@ -28,6 +30,11 @@ func TestKV(t *testing.T) {
 		t.Skip("a child runs TestStore only")
 	}
 	sizes, rounds, names := plan(t)
+	if *fromFlag != "" {
+		sizes, names, results := readResults(t, *fromFlag)
+		fmt.Print(tables(sizes, names, results))
+		return
+	}
 	results := map[int]map[string][]result{}
 	for _, n := range sizes {
 		results[n] = map[string][]result{}
@@ -37,7 +44,8 @@ func TestKV(t *testing.T) {
 				start := time.Now()
 				r := runChild(t, name, n)
 				results[n][name] = append(results[n][name], r)
-				t.Logf("%d entries, round %d, %s: %.1fs", n, round+1, name, time.Since(start).Seconds())
+				line, _ := json.Marshal(r)
+				t.Logf("%d entries, round %d, %s: %.1fs\n%s%s", n, round+1, name, time.Since(start).Seconds(), resultPrefix, line)
 			}
 		}
 	}
@@ -103,4 +111,40 @@ func runChild(t *testing.T, name string, n int) result {
 	}
 	t.Fatalf("%s, %d entries: %v, no result in:\n%s", name, n, err, out.Bytes())
 	return result{}
+}
+
+// readResults reads the result lines of file, in the order of kinds, sizes
+// ascending.
+func readResults(t *testing.T, file string) (sizes []int, names []string, results map[int]map[string][]result) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results = map[int]map[string][]result{}
+	for line := range strings.Lines(string(data)) {
+		_, js, ok := strings.Cut(line, resultPrefix)
+		if !ok {
+			continue
+		}
+		var r result
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatalf("%s: %v in %q", file, err, js)
+		}
+		if results[r.Entries] == nil {
+			results[r.Entries] = map[string][]result{}
+			sizes = append(sizes, r.Entries)
+		}
+		results[r.Entries][r.Store] = append(results[r.Entries][r.Store], r)
+	}
+	slices.Sort(sizes)
+	for _, k := range kinds {
+		if len(sizes) > 0 && results[sizes[0]][k.name] != nil {
+			names = append(names, k.name)
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s: no result lines", file)
+	}
+	return sizes, names, results
 }

@@ -42,14 +42,30 @@ func TestConstructedBackends(t *testing.T) {
 	}
 }
 
+// TestConstructedBackendsThatCannotWork: Open refuses options that cannot
+// work with the stores handed over, and closes those stores (a disk store
+// left open would keep its directory locked).
 func TestConstructedBackendsThatCannotWork(t *testing.T) {
-	for name, o := range map[string]tiermem.Options{
-		"cold store that forgets": {Cold: tiermem.TierOptions{Store: heap.New()}},
-		"clock without bits":      {Warm: tiermem.TierOptions{Store: heap.New(), Policy: tiermem.PolicyClock}},
-		"durability not ours":     {Durability: tiermem.Always, Cold: tiermem.TierOptions{Store: mustDisk(t)}},
+	shared := heap.New()
+	for name, c := range map[string]struct {
+		o     tiermem.Options
+		given []tier.Store
+	}{
+		"cold store that forgets": {o: tiermem.Options{Cold: tiermem.TierOptions{Store: heap.New()}}},
+		"clock without bits":      {o: tiermem.Options{Warm: tiermem.TierOptions{Store: heap.New(), Policy: tiermem.PolicyClock}}},
+		"durability not ours":     {o: tiermem.Options{Durability: tiermem.Always, Cold: tiermem.TierOptions{Store: mustDisk(t)}}},
+		"one store for two tiers": {o: tiermem.Options{Hot: tiermem.TierOptions{Store: shared}, Warm: tiermem.TierOptions{Store: shared}}},
 	} {
-		if _, err := tiermem.Open(t.TempDir(), &o); !errors.Is(err, tiermem.ErrOptions) {
+		if _, err := tiermem.Open(t.TempDir(), &c.o); !errors.Is(err, tiermem.ErrOptions) {
 			t.Errorf("%s: Open = %v, want ErrOptions", name, err)
+		}
+		for _, s := range []tier.Store{c.o.Hot.Store, c.o.Warm.Store, c.o.Cold.Store} {
+			if s == nil {
+				continue
+			}
+			if _, err := s.Put("k", nil, nil); !errors.Is(err, tier.ErrClosed) {
+				t.Errorf("%s: a store handed to the failed Open still takes Puts (%v)", name, err)
+			}
 		}
 	}
 }

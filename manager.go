@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,14 +46,40 @@ type Manager struct {
 }
 
 // Open opens (creating it if needed) a Manager whose cold tier lives in dir,
-// recovering every value the cold tier holds. opts may be nil.
+// recovering every value the cold tier holds. opts may be nil. An Open that
+// fails closes the stores the options handed over.
 func Open(dir string, opts *Options) (*Manager, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("tiermem: creating %s: %w", dir, err)
-	}
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	m, err := open(dir, o)
+	if err != nil {
+		closeGiven(o)
+	}
+	return m, err
+}
+
+// closeGiven closes the stores the options handed over, once each.
+func closeGiven(o Options) {
+	var closed []tier.Store
+	for _, s := range []tier.Store{o.Hot.Store, o.Warm.Store, o.Cold.Store} {
+		if s != nil && !slices.ContainsFunc(closed, func(c tier.Store) bool { return sameStore(c, s) }) {
+			s.Close()
+			closed = append(closed, s)
+		}
+	}
+}
+
+// sameStore reports whether a and b are one store.
+func sameStore(a, b tier.Store) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Type() == vb.Type() && va.Comparable() && va.Equal(vb)
+}
+
+func open(dir string, o Options) (*Manager, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("tiermem: creating %s: %w", dir, err)
 	}
 	if err := o.checkUnsupported(); err != nil {
 		return nil, err
@@ -64,11 +92,11 @@ func Open(dir string, opts *Options) (*Manager, error) {
 	m.freq = freq.New(&freq.Options{Window: o.HitWindow, Now: m.now})
 	m.ttl = newExpiries()
 	if err := m.openTiers(); err != nil {
-		m.closeStores()
+		m.closeOpened()
 		return nil, err
 	}
 	if err := m.recover(); err != nil {
-		m.closeStores()
+		m.closeOpened()
 		return nil, err
 	}
 	m.freq.Resize(m.keysHeld())
@@ -78,6 +106,9 @@ func Open(dir string, opts *Options) (*Manager, error) {
 
 // openTiers opens the stores and their victim choosers.
 func (m *Manager) openTiers() error {
+	if err := m.opts.checkStoresDistinct(); err != nil {
+		return err
+	}
 	for _, level := range []Tier{Hot, Warm, Cold} {
 		store, err := m.openStore(level)
 		if err != nil {
@@ -113,9 +144,13 @@ func (m *Manager) openStore(level Tier) (tier.Store, error) {
 	return disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability), FS: m.opts.coldFS})
 }
 
-// warmSpace is the address space the warm store reserves for its slab: the
-// budget, rounded up to whole spans, and at least 64 MiB.
-func warmSpace(budget int64) int64 { return max(budget+budget/16, 64<<20) }
+// warmSpace is the address space the warm store reserves for its slab:
+// twice the budget, so that values of mixed sizes, whose size classes each
+// hold spans of their own, fit the budget before they fill the space (at
+// budget + 1/16 the slab ran out at 60% of a fragmented budget), and at
+// least 64 MiB. Address space costs nothing until it is used: the RSS
+// follows what is stored.
+func warmSpace(budget int64) int64 { return max(2*budget, 64<<20) }
 
 // syncMode maps a durability to the cold log's sync mode.
 func syncMode(d Durability) disk.SyncMode {
@@ -218,6 +253,16 @@ func (m *Manager) persist() error {
 		return fmt.Errorf("syncing the cold tier: %w", err)
 	}
 	return nil
+}
+
+// closeOpened closes the built-in stores Open opened before it failed; the
+// ones the options handed over are closed by Open.
+func (m *Manager) closeOpened() {
+	for _, t := range m.tiers {
+		if m.tierOptions(t.level).Store == nil {
+			t.store.Close()
+		}
+	}
 }
 
 func (m *Manager) closeStores() error {

@@ -67,18 +67,32 @@ func (m *Manager) endpoints(key string, t Tier) (to, src *tierState, err error) 
 
 // transfer moves (or, with keep, copies) key from src to to and counts it.
 func (m *Manager) transfer(key string, src, to *tierState, keep bool) error {
-	ok, err := m.move(key, src, to, keep)
-	if err != nil {
-		return err
+	for try := 0; ; try++ {
+		ok, err := m.move(key, src, to, keep)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if !keep {
+				m.countMove(src, to)
+			}
+			return nil
+		}
+		// The key left src meanwhile: deleted, or demoted to make the very
+		// room it was to move into. Follow it, a few times.
+		cur, err := m.Tier(key)
+		if err != nil || try == transferTries {
+			return fmt.Errorf("%w: %q (deleted or moved meanwhile)", ErrNotFound, key)
+		}
+		if src = m.tiers[cur]; src == to {
+			return nil
+		}
 	}
-	if !ok {
-		return fmt.Errorf("%w: %q (deleted or moved meanwhile)", ErrNotFound, key)
-	}
-	if !keep {
-		m.countMove(src, to)
-	}
-	return nil
 }
+
+// transferTries bounds how often a Move or Copy follows a key that moved
+// under it.
+const transferTries = 3
 
 // countMove counts an explicit move as a promotion or a demotion.
 func (m *Manager) countMove(from, to *tierState) {

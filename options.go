@@ -160,6 +160,20 @@ func (o Options) checkUnsupported() error {
 	return nil
 }
 
+// checkStoresDistinct rejects one store handed over for two tiers: every
+// Store into one would delete the key from the other, that is from itself.
+func (o Options) checkStoresDistinct() error {
+	given := []tier.Store{o.Hot.Store, o.Warm.Store, o.Cold.Store}
+	for i, a := range given {
+		for j := i + 1; j < len(given); j++ {
+			if a != nil && given[j] != nil && sameStore(a, given[j]) {
+				return fmt.Errorf("%w: one %T is the Store of the %v and the %v tiers", ErrOptions, a, Tier(i), Tier(j))
+			}
+		}
+	}
+	return nil
+}
+
 // withDefaults returns a copy of o with every zero field set, sized for a
 // machine with ram bytes available and disk bytes free under the directory.
 func (o Options) withDefaults(ram, disk int64) Options {

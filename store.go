@@ -1,10 +1,12 @@
 package tiermem
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/tier"
 )
 
 // StoreOption changes how Store places a value.
@@ -122,8 +124,10 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 		ErrTooLarge, n, last.estimate(key, n, metaLen), last.level, last.capacity)
 }
 
-// put writes value to t (and, with a durable log, to the cold tier first),
-// then removes the key's older copies from the other tiers.
+// put writes value to t (and, with a durable log, to the cold tier too),
+// then removes the key's older copies from the other tiers. When t's store
+// itself runs out of room before its budget does (a slab's size classes
+// fragment), it demotes a victim and tries again, a few times.
 func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
 	cold := m.tiers[Cold]
 	through := m.opts.Durability != None && t != cold
@@ -132,23 +136,48 @@ func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tier
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
 	defer t.unreserve(est)
-	var coldEst int64
 	if through {
-		coldEst = cold.estimate(key, len(value), len(meta))
+		coldEst := cold.estimate(key, len(value), len(meta))
 		if err := m.reserve(cold, coldEst, len(value)); err != nil {
 			return fmt.Errorf("storing %q in the cold log: %w", key, err)
 		}
 		defer cold.unreserve(coldEst)
 	}
+	for try := 0; ; try++ {
+		err := m.putOnce(key, value, meta, env, t, through)
+		if !errors.Is(err, errStoreFull) || try == storeFullTries || m.evictOne(t) != nil {
+			return err
+		}
+	}
+}
+
+// storeFullTries bounds the victims a Store demotes when the tier's store
+// is full below its budget.
+const storeFullTries = 8
+
+// errStoreFull marks a Store that t's store refused for lack of room.
+var errStoreFull = errors.New("tiermem: the tier's store is full")
+
+// putOnce is one try of put, under the key's lock. With a durable log the
+// value goes to t first and then to the cold log, and a failure of the
+// second takes the first back: the log keeps the value it had, which is
+// what the key reads then, so a failed Store never changes what the next
+// Open finds.
+func (m *Manager) putOnce(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
+	if err := m.putLocked(key, value, meta, env, t, through); err != nil {
+		return err
+	}
 	if through {
-		if _, err := cold.store.Put(key, value, meta); err != nil {
+		if _, err := m.tiers[Cold].store.Put(key, value, meta); err != nil {
+			m.removeFrom(t, key)
 			return fmt.Errorf("storing %q in the cold log: %w", key, storeError(err))
 		}
 	}
-	return m.putLocked(key, value, meta, env, t, through)
+	m.ttl.set(key, env.Expires)
+	return nil
 }
 
 // putLocked writes the value to t and drops the key from the other tiers
@@ -156,6 +185,9 @@ func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tier
 func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
 	charged, err := t.store.Put(key, value, meta)
 	if err != nil {
+		if errors.Is(err, tier.ErrNoSpace) && t.victims != nil {
+			err = fmt.Errorf("%w: %w", errStoreFull, err)
+		}
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, storeError(err))
 	}
 	if t.victims != nil {
@@ -165,6 +197,5 @@ func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t
 		m.removeFrom(t, key) // the older value stays where it is, whole, and the Store fails
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
-	m.ttl.set(key, env.Expires)
 	return nil
 }

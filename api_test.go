@@ -344,3 +344,18 @@ func TestNewArrayFollowsTheElementType(t *testing.T) {
 		t.Errorf("Elements[int64] of a float32 array = %v, want ErrType", err)
 	}
 }
+
+// TestOpenErrorsWrapSentinels: a directory another Manager holds is
+// ErrInUse, and a Go value gob cannot encode is ErrType.
+func TestOpenErrorsWrapSentinels(t *testing.T) {
+	dir := t.TempDir()
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
+	must(t, err)
+	defer m.Close()
+	if _, err := tiermem.Open(dir, nil); !errors.Is(err, tiermem.ErrInUse) {
+		t.Errorf("a second Open of %s = %v, want ErrInUse", dir, err)
+	}
+	if err := tiermem.Put(m, "f", func() {}); !errors.Is(err, tiermem.ErrType) {
+		t.Errorf("Put of a func = %v, want ErrType", err)
+	}
+}

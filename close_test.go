@@ -169,11 +169,15 @@ func TestFailedCloseCanBeRetried(t *testing.T) {
 	m, err := tiermem.Open(dir, &o)
 	must(t, err)
 	keys := storeInEveryTier(t, m)
+	coldBefore := m.Usage()[tiermem.Cold]
 	fault.SetSpace(0)
 	if err := m.Close(); !errors.Is(err, tiermem.ErrNoSpace) {
 		t.Fatalf("Close on a full disk = %v, want ErrNoSpace", err)
 	}
 	checkKeys(t, m, keys)
+	if u := m.Usage()[tiermem.Cold]; u.Items != coldBefore.Items {
+		t.Errorf("after the failed Close the cold tier holds %d keys, want the %d it held: the copies Close wrote stay", u.Items, coldBefore.Items)
+	}
 	fault.SetSpace(-1)
 	must(t, m.Close())
 	if err := m.Close(); !errors.Is(err, tiermem.ErrClosed) {

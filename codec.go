@@ -93,7 +93,7 @@ func Get[T any](m *Manager, key string) (T, error) { return GetWith(m, key, Defa
 func PutWith[T any](m *Manager, key string, v T, c Codec[T], opts ...StoreOption) error {
 	data, err := c.Encode(nil, v)
 	if err != nil {
-		return fmt.Errorf("tiermem: encoding %q: %w", key, err)
+		return fmt.Errorf("%w: encoding %q: %w", ErrType, key, err)
 	}
 	return m.storeKind(key, data, header.Header{Kind: header.Value, Codec: c.ID()}, opts)
 }

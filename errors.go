@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/disk"
 )
 
 var (
@@ -36,8 +37,13 @@ var (
 
 	// ErrType is returned by RetrieveArray, ViewArray and Get for a value
 	// stored as another kind (bytes, an array, a Go value) or with another
-	// element type or codec, and for an Array whose shape does not match its data.
+	// element type or codec, for an Array whose shape does not match its
+	// data, and by Put for a Go value its codec cannot encode.
 	ErrType = errors.New("tiermem: value of another type")
+
+	// ErrInUse is returned by Open for a directory another Manager, in this
+	// process or another, has open.
+	ErrInUse = errors.New("tiermem: directory in use")
 
 	// ErrOptions is returned by Open for options that cannot work (a negative
 	// size, watermarks out of order, a policy a tier cannot use), and by Store
@@ -50,6 +56,7 @@ func storeError(err error) error {
 	for _, pair := range []struct{ from, to error }{
 		{tier.ErrNoSpace, ErrNoSpace}, {tier.ErrCorrupt, ErrCorrupt}, {tier.ErrNotFound, ErrNotFound},
 		{tier.ErrTooLarge, ErrTooLarge}, {tier.ErrClosed, ErrClosed}, {tier.ErrInvalidKey, ErrInvalidKey},
+		{disk.ErrLocked, ErrInUse},
 	} {
 		if errors.Is(err, pair.from) && !errors.Is(err, pair.to) {
 			return fmt.Errorf("%w: %w", pair.to, err)

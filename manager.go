@@ -112,7 +112,7 @@ func (m *Manager) openTiers() error {
 	for _, level := range []Tier{Hot, Warm, Cold} {
 		store, err := m.openStore(level)
 		if err != nil {
-			return fmt.Errorf("tiermem: opening the %v tier: %w", level, err)
+			return fmt.Errorf("tiermem: opening the %v tier: %w", level, storeError(err))
 		}
 		m.tiers = append(m.tiers, newTierState(level, store, m.tierOptions(level).Size))
 	}
@@ -223,7 +223,9 @@ func (m *Manager) recover() error {
 //
 // If the values cannot be made durable (a full disk), Close returns the
 // error and the Manager stays open, holding everything it held: free space
-// and call Close again. Close of a closed Manager returns ErrClosed.
+// and call Close again. Operations that run while Close tries return
+// ErrClosed; after a failed Close they work again. Close of a closed
+// Manager returns ErrClosed.
 func (m *Manager) Close() error {
 	m.closeMu.Lock()
 	defer m.closeMu.Unlock()
@@ -246,13 +248,16 @@ func (m *Manager) Close() error {
 // tiers there (with Durability None), then syncs the cold log. Nothing is
 // removed from memory, so a failed persist can be retried.
 func (m *Manager) persist() error {
-	if err := m.persistMemory(); err != nil {
-		return err
+	copied, err := m.persistMemory()
+	if err == nil {
+		if err = m.tiers[Cold].persistent.Sync(); err != nil {
+			err = fmt.Errorf("syncing the cold tier: %w", err)
+		}
 	}
-	if err := m.tiers[Cold].persistent.Sync(); err != nil {
-		return fmt.Errorf("syncing the cold tier: %w", err)
+	if err != nil {
+		m.unpersist(copied)
 	}
-	return nil
+	return err
 }
 
 // closeOpened closes the built-in stores Open opened before it failed; the

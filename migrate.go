@@ -179,27 +179,39 @@ func (m *Manager) recordPass(err error) {
 // persistMemory writes every value of the memory tiers to the cold tier at
 // Close, so that the next Open finds them: with Durability None only, since
 // otherwise the cold log holds them already. It ignores the cold budget:
-// data is never dropped to keep a budget.
-func (m *Manager) persistMemory() error {
+// data is never dropped to keep a budget. It stops at the first failure and
+// returns the keys it copied until then.
+func (m *Manager) persistMemory() (copied []string, err error) {
 	if m.opts.Durability != None {
-		return nil
+		return nil, nil
 	}
 	cold := m.tiers[Cold]
-	var errs []error
 	for _, t := range m.tiers[:Cold] {
 		keys, err := m.keysOf(t)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return copied, err
 		}
 		for _, key := range keys {
-			errs = append(errs, m.persistKey(key, t, cold))
+			if err := m.persistKey(key, t, cold); err != nil {
+				return copied, fmt.Errorf("tiermem: writing memory tiers to disk at Close: %w", err)
+			}
+			copied = append(copied, key)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("tiermem: writing memory tiers to disk at Close: %w", err)
+	return copied, nil
+}
+
+// unpersist takes back from the cold tier the copies a failed Close wrote
+// there, so that the Manager that stays open keeps its cold budget: the
+// values are still where they were.
+func (m *Manager) unpersist(keys []string) {
+	cold := m.tiers[Cold]
+	for _, key := range keys {
+		lock := m.locks.Of(key)
+		lock.Lock()
+		m.removeFrom(cold, key) // a failure leaves a copy: more cold bytes, nothing lost
+		lock.Unlock()
 	}
-	return nil
 }
 
 // persistKey copies key from a memory tier to the cold tier, whatever the

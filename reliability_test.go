@@ -17,6 +17,7 @@ import (
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier/disk"
 )
 
 // valueFor returns the bytes stored under key in the crash test: derived
@@ -288,5 +289,47 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	must(t, m.Store("big", big, tiermem.InTier(tiermem.Cold)))
 	if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, big) {
 		t.Errorf("after space returned: %v", err)
+	}
+}
+
+// TestFlippedKeyFailsOpenClosed is issue 9's reproduction through the
+// Manager: overwrite a cold key, flip a bit in the newest record's key,
+// remove the hint files (a crash's state): Open fails with ErrCorrupt
+// naming the file and offset, never serving the older value; after a
+// repair the key reads its newest value (a one-bit flip is corrected) or
+// not at all, never the older one.
+func TestFlippedKeyFailsOpenClosed(t *testing.T) {
+	dir := t.TempDir()
+	o := tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	must(t, m.Store("victim", []byte("old value"), tiermem.InTier(tiermem.Cold)))
+	must(t, m.Store("victim", []byte("new value"), tiermem.InTier(tiermem.Cold)))
+	must(t, m.Store("after", []byte("a later record"), tiermem.InTier(tiermem.Cold)))
+	must(t, m.Close())
+	seg := segments(t, dir)[0]
+	data, err := os.ReadFile(seg)
+	must(t, err)
+	at := bytes.LastIndex(data, []byte("victim"))
+	data[at+2] ^= 0x04
+	must(t, os.WriteFile(seg, data, 0o644))
+	for _, hint := range must2(filepath.Glob(filepath.Join(dir, "cold", "*.hint"))) {
+		os.Remove(hint)
+	}
+	_, err = tiermem.Open(dir, &o)
+	if !errors.Is(err, tiermem.ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(seg)) {
+		t.Fatalf("Open over a flipped key = %v, want ErrCorrupt naming %s", err, filepath.Base(seg))
+	}
+	if _, err := disk.Repair(filepath.Join(dir, "cold"), nil); err != nil {
+		t.Fatal(err)
+	}
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer m.Close()
+	if got, err := m.Retrieve("victim"); err == nil && string(got) != "new value" {
+		t.Errorf("after repair the damaged key reads %q, want the newest value or none, never the older one", got)
+	}
+	if got, err := m.Retrieve("after"); err != nil || string(got) != "a later record" {
+		t.Errorf("an intact record after repair: %q, %v", got, err)
 	}
 }

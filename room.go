@@ -85,17 +85,27 @@ func (m *Manager) evictOne(t *tierState) error {
 
 // demote moves key from t to the next tier and reports whether it moved (it
 // may have left t meanwhile). With a durable cold log, a value that leaves
-// warm for cold is already there: only the warm copy goes.
+// warm for cold is already there: only the warm copy goes. When the next
+// tier has no room it can make (everything in it pinned), the value goes
+// to the one after: a tier full of pinned values does not stop the tiers
+// above it from demoting.
 func (m *Manager) demote(key string, from *tierState) (bool, error) {
-	to := m.tiers[from.level+1]
-	if m.opts.Durability != None && to.level == Cold {
-		return m.dropCopy(key, from)
+	var err error
+	for _, to := range m.tiers[from.level+1:] {
+		var moved bool
+		if m.opts.Durability != None && to.level == Cold {
+			moved, err = m.dropCopy(key, from)
+		} else {
+			moved, err = m.move(key, from, to, false)
+		}
+		if moved {
+			from.demotions.Add(1)
+		}
+		if !errors.Is(err, ErrNoSpace) {
+			return moved, err
+		}
 	}
-	moved, err := m.move(key, from, to, false)
-	if moved {
-		from.demotions.Add(1)
-	}
-	return moved, err
+	return false, err
 }
 
 // dropCopy removes key from a memory tier whose value the cold log holds too.
@@ -106,9 +116,6 @@ func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
 	if !m.tiers[Cold].has(key) {
 		return false, fmt.Errorf("tiermem: %q is in the %s tier but not in the cold log", key, from.level)
 	}
-	if removed, err := m.removeFrom(from, key); !removed {
-		return false, err
-	}
-	from.demotions.Add(1)
-	return true, nil
+	removed, err := m.removeFrom(from, key)
+	return removed, err
 }

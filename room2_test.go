@@ -99,3 +99,23 @@ func TestMoveUpFollowsTheKeyItDisplaced(t *testing.T) {
 		t.Errorf("the displaced key: %v", err)
 	}
 }
+
+// TestDemotionPassesATierFullOfPinnedValues fills warm with pinned values:
+// Stores into hot must demote past it into cold, which has room, rather than
+// fail with ErrNoSpace.
+func TestDemotionPassesATierFullOfPinnedValues(t *testing.T) {
+	m := open(t, tinyBudgets(-1))
+	for i := 0; ; i++ {
+		if err := m.Store(fmt.Sprint("p", i), make([]byte, 10_000), tiermem.InTier(tiermem.Warm), tiermem.Pinned()); err != nil {
+			break
+		}
+	}
+	for i := range 100 {
+		if err := m.Store(fmt.Sprint("h", i), make([]byte, 10_000), tiermem.InTier(tiermem.Hot)); err != nil {
+			t.Fatalf("Store %d into hot over a warm tier full of pinned values: %v", i, err)
+		}
+	}
+	if u := m.Usage()[tiermem.Cold]; u.Items == 0 {
+		t.Error("nothing went to cold")
+	}
+}

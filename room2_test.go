@@ -119,3 +119,22 @@ func TestDemotionPassesATierFullOfPinnedValues(t *testing.T) {
 		t.Error("nothing went to cold")
 	}
 }
+
+// TestReplacingNeedsOnlyTheDifference replaces a pinned value in a hot tier
+// that holds nothing else: the new value needs only the room the old one
+// does not already take (it needed room for both, and failed as "every
+// entry is pinned").
+func TestReplacingNeedsOnlyTheDifference(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 10_000},
+		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	must(t, m.Store("p", make([]byte, 6000), tiermem.InTier(tiermem.Hot), tiermem.Pinned()))
+	for i := range 5 {
+		v := make([]byte, 6000+i*100)
+		if err := m.Store("p", v, tiermem.InTier(tiermem.Hot), tiermem.Pinned()); err != nil {
+			t.Fatalf("replacing a pinned value in a full hot tier (%d bytes): %v", len(v), err)
+		}
+	}
+	if u := m.Usage()[tiermem.Hot]; u.Used > u.Capacity {
+		t.Errorf("hot over its budget: %d of %d", u.Used, u.Capacity)
+	}
+}

@@ -125,48 +125,106 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 }
 
 // put writes value to t (and, with a durable log, to the cold tier too),
-// then removes the key's older copies from the other tiers. When t's store
-// itself runs out of room before its budget does (a slab's size classes
-// fragment), it demotes a victim and tries again, a few times.
+// then removes the key's older copies from the other tiers. A value that
+// replaces one in the same tier needs only the difference in room; if the
+// old entry changes before the key's lock is taken, put measures again.
+// When t's store itself runs out of room before its budget does (a slab's
+// size classes fragment), it demotes a victim and tries again, a few times.
 func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
-	cold := m.tiers[Cold]
-	through := m.opts.Durability != None && t != cold
-	est := t.estimate(key, len(value), len(meta))
-	if err := m.reserve(t, est, len(value)); err != nil {
-		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
-	}
-	defer t.unreserve(est)
-	if through {
-		coldEst := cold.estimate(key, len(value), len(meta))
-		if err := m.reserve(cold, coldEst, len(value)); err != nil {
-			return fmt.Errorf("storing %q in the cold log: %w", key, err)
-		}
-		defer cold.unreserve(coldEst)
-	}
+	through := m.opts.Durability != None && t != m.tiers[Cold]
 	for try := 0; ; try++ {
-		err := m.putOnce(key, value, meta, env, t, through)
-		if !errors.Is(err, errStoreFull) || try == storeFullTries || m.evictOne(t) != nil {
+		err := m.putReserved(key, value, meta, env, t, through, try < putTries)
+		switch {
+		case errors.Is(err, errReplaced) && try < putTries:
+		case errors.Is(err, errStoreFull) && try < putTries && m.evictOne(t) == nil:
+		default:
 			return err
 		}
 	}
 }
 
-// storeFullTries bounds the victims a Store demotes when the tier's store
-// is full below its budget.
-const storeFullTries = 8
+// putTries bounds the times a Store measures again, or demotes a victim
+// because the tier's store is full below its budget.
+const putTries = 8
 
-// errStoreFull marks a Store that t's store refused for lack of room.
-var errStoreFull = errors.New("tiermem: the tier's store is full")
+var (
+	// errStoreFull marks a Store that t's store refused for lack of room.
+	errStoreFull = errors.New("tiermem: the tier's store is full")
+	// errReplaced marks a Store whose key's entry changed while it reserved room.
+	errReplaced = errors.New("tiermem: the entry changed while room was made")
+)
 
-// putOnce is one try of put, under the key's lock. With a durable log the
-// value goes to t first and then to the cold log, and a failure of the
-// second takes the first back: the log keeps the value it had, which is
-// what the key reads then, so a failed Store never changes what the next
-// Open finds.
-func (m *Manager) putOnce(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
+// putReserved reserves the room the value needs in t (and in the cold log,
+// when through), less what the key's present entry there occupies when
+// discount is set, and stores it.
+func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool) error {
+	room, err := m.reserveFor(t, key, len(value), len(meta), discount)
+	if err != nil {
+		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
+	}
+	defer room.release()
+	var coldRoom reservation
+	if through {
+		if coldRoom, err = m.reserveFor(m.tiers[Cold], key, len(value), len(meta), discount); err != nil {
+			return fmt.Errorf("storing %q in the cold log: %w", key, err)
+		}
+		defer coldRoom.release()
+	}
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
+	if !room.holds() || through && !coldRoom.holds() {
+		return errReplaced
+	}
+	return m.putOnceLocked(key, value, meta, env, t, through)
+}
+
+// reservation is room taken in a tier for one entry, less the bytes of the
+// entry it replaces.
+type reservation struct {
+	t        *tierState
+	key      string
+	n, old   int64
+	reserved bool
+}
+
+// reserveFor takes the room an entry of the given sizes needs in t, less
+// the bytes key's present entry occupies there if discount is set.
+func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, discount bool) (reservation, error) {
+	r := reservation{t: t, key: key}
+	est := t.estimate(key, valueLen, metaLen)
+	if est > t.capacity {
+		return r, m.reserve(t, est, valueLen) // ErrTooLarge, with the value's size
+	}
+	if discount {
+		r.old = t.sizeOf(key)
+	}
+	r.n = max(est-r.old, 0)
+	if err := m.reserve(t, r.n, valueLen); err != nil {
+		return r, err
+	}
+	r.reserved = true
+	return r, nil
+}
+
+// holds reports whether the entry the reservation discounted is still
+// there, as large: the key's lock is held.
+func (r reservation) holds() bool { return r.old == 0 || r.t.sizeOf(r.key) == r.old }
+
+// release gives the room back once the write it was for is done (its bytes
+// are then counted by the store) or abandoned.
+func (r reservation) release() {
+	if r.reserved {
+		r.t.unreserve(r.n)
+	}
+}
+
+// putOnceLocked writes the value under the key's lock. With a durable log
+// the value goes to t first and then to the cold log, and a failure of the
+// second takes the first back: the log keeps the value it had, which is
+// what the key reads then, so a failed Store never changes what the next
+// Open finds.
+func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
 	if err := m.putLocked(key, value, meta, env, t, through); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ type tierState struct {
 	store      tier.Store
 	persistent tier.Persistent // the store, if its data survives Close and crashes
 	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
+	sizer      tier.Sizer      // the store, if it reports one entry's size
 	capacity   int64
 	reserved   atomic.Int64 // room taken by writes in flight
 	victims    victims      // nil for the last tier: nothing below to demote to
@@ -27,6 +28,7 @@ func newTierState(level Tier, store tier.Store, capacity int64) *tierState {
 	t := &tierState{level: level, store: store, capacity: capacity}
 	t.persistent, _ = store.(tier.Persistent)
 	t.getter, _ = store.(tier.MetaGetter)
+	t.sizer, _ = store.(tier.Sizer)
 	return t
 }
 
@@ -67,6 +69,19 @@ func (t *tierState) whyFull() string {
 		return t.full() + ", and it is the last tier: nothing can be demoted out of it"
 	}
 	return t.full() + ", and every entry in it is pinned"
+}
+
+// sizeOf returns the bytes key's entry occupies in the tier: 0 if it is
+// not there, or the store cannot tell.
+func (t *tierState) sizeOf(key string) int64 {
+	if t.sizer == nil {
+		return 0
+	}
+	n, err := t.sizer.Size(key)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // has reports whether the tier holds key, without reading its value.

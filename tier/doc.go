@@ -20,6 +20,8 @@
 //     store must be one.
 //   - MetaGetter (GetMeta): reads a value straight into the caller's buffer,
 //     for a store whose reads copy anyway.
+//   - Sizer (Size): reports what one entry occupies, so that a value
+//     replacing it reserves only the difference.
 //   - Trimmer (Trim): gives back memory kept for reuse, every migration pass.
 //   - VictimChooser (Victim, Idle): chooses victims from state the store
 //     keeps per entry anyway (CLOCK bits), so the Manager keeps none.

@@ -114,6 +114,15 @@ type MetaGetter interface {
 	GetMeta(key string, dst []byte) (value, meta []byte, err error)
 }
 
+// Sizer is a Store that reports what one entry occupies, so that a Store
+// replacing it reserves only the difference: without it, a tier full of
+// pinned values could not take a new value for one of its keys.
+type Sizer interface {
+	// Size returns the bytes key's entry occupies, as Put reported them, or
+	// ErrNotFound.
+	Size(key string) (int64, error)
+}
+
 // Trimmer is a Store that keeps memory for reuse after entries leave, and
 // gives it back when asked. The Manager calls Trim every migration pass.
 type Trimmer interface {

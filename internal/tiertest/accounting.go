@@ -40,9 +40,26 @@ func checkLedger(t *testing.T, s tier.Store, l ledger, when string) {
 	if sc, ok := s.(Scanner); ok {
 		wrong = append(wrong, compareScan(t, sc, l)...)
 	}
+	if sz, ok := s.(tier.Sizer); ok {
+		wrong = append(wrong, compareSizes(sz, l)...)
+	}
 	if len(wrong) > 0 {
 		t.Fatalf("%s: %s", when, strings.Join(wrong, "; "))
 	}
+}
+
+// compareSizes describes where a Sizer's Size differs from what Put charged.
+func compareSizes(sz tier.Sizer, l ledger) []string {
+	var wrong []string
+	for key, charged := range l {
+		if n, err := sz.Size(key); err != nil || n != charged {
+			wrong = append(wrong, fmt.Sprintf("Size(%q) = %d, %v; Put charged %d", key, n, err, charged))
+		}
+	}
+	if _, err := sz.Size("never-stored"); !errors.Is(err, tier.ErrNotFound) {
+		wrong = append(wrong, fmt.Sprintf("Size of a key never stored: %v, want ErrNotFound", err))
+	}
+	return wrong
 }
 
 // compareScan describes how what sc lists differs from l.

@@ -28,6 +28,16 @@ func (s *Store) Meta(key string) ([]byte, error) {
 	return append([]byte(nil), e.meta...), nil
 }
 
+// Size returns the bytes key's record occupies, as Put reported them.
+func (s *Store) Size(key string) (int64, error) {
+	e, err := s.startRead(key)
+	if err != nil {
+		return 0, err
+	}
+	defer s.endRead(e)
+	return e.size, nil
+}
+
 // Used returns the record bytes of the live keys: the sum of what Put
 // reported for them.
 func (s *Store) Used() int64 { return s.index.bytes.Load() }
@@ -38,6 +48,7 @@ func (s *Store) Len() int64 { return s.index.keys.Load() }
 var (
 	_ tier.Persistent = (*Store)(nil)
 	_ tier.MetaGetter = (*Store)(nil)
+	_ tier.Sizer      = (*Store)(nil)
 )
 
 // GetMeta appends key's value to dst, verified as Get verifies it, and

@@ -56,6 +56,16 @@ var shardSeed = maphash.MakeSeed()
 // Size returns the bytes a value of n bytes under key occupies.
 func Size(key string, n int) int64 { return int64(len(key)+n) + entryOverhead }
 
+// Size returns the bytes key's entry occupies.
+func (s *Store) Size(key string) (int64, error) {
+	var n int64
+	err := s.ViewMeta(key, func(value, meta []byte) error {
+		n = Size(key, len(value)+len(meta))
+		return nil
+	})
+	return n, err
+}
+
 // Cost returns the bytes Put reports for such an entry.
 func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
 	return int64(keyLen+valueLen+metaLen) + entryOverhead
@@ -193,7 +203,10 @@ func (s *Store) Used() int64 { return s.used.Load() }
 // Len returns the number of keys.
 func (s *Store) Len() int64 { return s.count.Load() }
 
-var _ tier.Store = (*Store)(nil)
+var (
+	_ tier.Store = (*Store)(nil)
+	_ tier.Sizer = (*Store)(nil)
+)
 
 // Close drops every value.
 func (s *Store) Close() error {

@@ -174,6 +174,16 @@ func (s *Store) layout(keyLen, metaLen, storedLen int64) recordLayout {
 	return l
 }
 
+// Size returns the bytes key's entry occupies, as Put reported them.
+func (s *Store) Size(key string) (int64, error) {
+	var n int64
+	err := s.view(key, func(r record) error {
+		n = s.space.charge(r.layout.size()) + indexShare
+		return nil
+	})
+	return n, err
+}
+
 // Cost returns the bytes Put reports for an entry stored uncompressed: its
 // slot (or page-rounded mapping) and its share of the index. A compressed
 // entry costs at most that.
@@ -379,6 +389,7 @@ func (s *Store) Close() error {
 var (
 	_ tier.Store         = (*Store)(nil)
 	_ tier.Trimmer       = (*Store)(nil)
+	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
 )
 

@@ -101,7 +101,10 @@ type Persistent interface {
 	Store
 
 	// Sync makes every Put and Delete that returned before it durable. A
-	// Sync that fails leaves the store usable and may be retried.
+	// Sync that fails for lack of space leaves the store usable, holding
+	// what it had, and may be retried once space returns. After an I/O
+	// error a retry proves less: the system may have dropped the pages it
+	// failed to write and report the next fsync clean.
 	Sync() error
 }
 

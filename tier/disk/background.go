@@ -2,6 +2,7 @@ package disk
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ func (s *Store) startBackground() {
 	s.bg.wg.Go(s.maintain)
 	switch d := s.opts.Sync.interval(); {
 	case d > 0:
-		s.bg.wg.Go(func() { s.flushEvery(d, s.syncAll) })
+		s.bg.wg.Go(func() { s.flushEvery(d, s.periodicSync) })
 	case s.opts.Sync == SyncNone:
 		s.bg.wg.Go(func() { s.flushEvery(noneFlushInterval, s.flushLog) })
 	}
@@ -103,6 +104,30 @@ func (s *Store) flushEvery(d time.Duration, flush func() error) {
 			}
 		}
 	}
+}
+
+// periodicSync is SyncEvery's background sync: a failure leaves a debt
+// that the next Put or Delete must pay before it is acknowledged.
+func (s *Store) periodicSync() error {
+	err := s.syncAll()
+	s.syncDebt.Store(err != nil)
+	return err
+}
+
+// payDebt, under SyncEvery, retries a background sync that failed, and
+// returns its error while it still fails: a write must not be acknowledged
+// while the ones before it cannot reach the disk, or a crash would lose
+// more than the mode's interval of writes (with a full disk, everything
+// buffered since).
+func (s *Store) payDebt() error {
+	if !s.syncDebt.Load() {
+		return nil
+	}
+	if err := s.syncAll(); err != nil {
+		return fmt.Errorf("disk: the writes before this one are not on disk: %w", err)
+	}
+	s.syncDebt.Store(false)
+	return nil
 }
 
 // onDead is the index's hook: a record in g died. It wakes the compactor

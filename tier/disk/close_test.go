@@ -250,3 +250,33 @@ func closeWorker(t *testing.T, s *disk.Store, w int, st map[string][]byte, r *ra
 const closeWorkers = 6
 
 var errStopScan = errors.New("stop")
+
+// TestEverySecondRefusesWritesItCannotSync fills the disk under a store
+// syncing every 20 ms: once a background sync has failed, Puts fail too
+// (they were acknowledged into the buffer, and a crash would have lost far
+// more than the interval's worth), and they work again once space returns.
+func TestEverySecondRefusesWritesItCannotSync(t *testing.T) {
+	fault := vfs.NewFault(vfs.Default)
+	s, err := disk.Open(t.TempDir(), &disk.Options{FS: fault, Sync: disk.SyncEvery(20 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ok := acked{}
+	ok.put(t, s, "before", []byte("on disk"))
+	fault.SetSpace(0)
+	refused := false
+	for i := 0; i < 200 && !refused; i++ {
+		refused = ok.put(t, s, fmt.Sprint("k", i), []byte("v")) != nil
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("Puts went on being acknowledged for a second after every background sync failed")
+	}
+	wantNoSpace(t, ok.put(t, s, "refused", []byte("v")))
+	fault.SetSpace(-1)
+	if err := ok.put(t, s, "after", []byte("space returned")); err != nil {
+		t.Fatalf("Put once space returned: %v", err)
+	}
+	ok.check(t, s)
+}

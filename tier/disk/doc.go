@@ -111,4 +111,16 @@
 // operation either completes before Close syncs or returns
 // tier.ErrClosed. View and Scan callbacks run without the store's locks
 // held and may call its methods, except Close.
+//
+// # Failed syncs
+//
+// Under SyncEvery, a background sync that fails (a full disk) leaves a
+// debt: the next Put or Delete retries the sync first and fails with its
+// error while it still fails, so no write is acknowledged while the ones
+// before it cannot reach the disk. A Sync or Close that fails for lack of
+// space keeps everything and can be retried. After an fsync I/O error the
+// store keeps going and a later fsync may succeed, though Linux may have
+// dropped the pages the failed one did not write: the store does not yet
+// refuse writes after such an error, and reports it only as that call's
+// error and in Stats.BackgroundErrors.
 package disk

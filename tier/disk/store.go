@@ -29,6 +29,7 @@ type Store struct {
 
 	nextID   atomic.Uint64 // id of the next segment file
 	dirDirty atomic.Bool   // a file was created since the directory was last synced
+	syncDebt atomic.Bool   // SyncEvery: the last background sync failed, and none succeeded since
 
 	queue struct {
 		sync.Mutex          // protects the fields below
@@ -134,6 +135,9 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		return 0, errClosed
 	}
 	defer s.gate.leave()
+	if err := s.payDebt(); err != nil {
+		return 0, err
+	}
 	scratch := getBuf(0)
 	defer putBuf(scratch)
 	w := s.newPut(key, value, meta, scratch)
@@ -167,6 +171,9 @@ func (s *Store) Delete(key string) (int64, error) {
 		return 0, errClosed
 	}
 	defer s.gate.leave()
+	if err := s.payDebt(); err != nil {
+		return 0, err
+	}
 	if e, ok := s.index.get(key); !ok || e.tomb {
 		return 0, notFound(key)
 	}

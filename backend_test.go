@@ -55,6 +55,7 @@ func TestConstructedBackendsThatCannotWork(t *testing.T) {
 		"clock without bits":      {o: tiermem.Options{Warm: tiermem.TierOptions{Store: heap.New(), Policy: tiermem.PolicyClock}}},
 		"durability not ours":     {o: tiermem.Options{Durability: tiermem.Always, Cold: tiermem.TierOptions{Store: mustDisk(t)}}},
 		"one store for two tiers": {o: tiermem.Options{Hot: tiermem.TierOptions{Store: shared}, Warm: tiermem.TierOptions{Store: shared}}},
+		"compression not ours":    {o: tiermem.Options{Warm: tiermem.TierOptions{Store: heap.New(), Compress: true}}},
 	} {
 		if _, err := tiermem.Open(t.TempDir(), &c.o); !errors.Is(err, tiermem.ErrOptions) {
 			t.Errorf("%s: Open = %v, want ErrOptions", name, err)

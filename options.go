@@ -97,8 +97,8 @@ type TierOptions struct {
 	// import. Open takes it over: Close, and an Open that fails, close it.
 	// The cold tier's store must be a tier.Persistent, and keeps the
 	// durability it was opened with: Open rejects a Durability other than
-	// None with it. Compress and the size of the warm store's address space
-	// apply to the built-in stores only.
+	// None with it. Compress is the built-in warm store's: Open rejects it
+	// with Warm.Store.
 	Store tier.Store
 }
 
@@ -152,6 +152,8 @@ func (o Options) checkUnsupported() error {
 		return fmt.Errorf("%w: Hot.Compress: hot values are live Go memory, read in place, never compressed (compress the warm tier)", ErrOptions)
 	case o.Cold.Policy != PolicyAuto:
 		return fmt.Errorf("%w: Cold.Policy %d: the cold tier is the last and never chooses victims", ErrOptions, o.Cold.Policy)
+	case o.Warm.Store != nil && o.Warm.Compress:
+		return fmt.Errorf("%w: Warm.Compress with Warm.Store: compression is the built-in warm store's; a store you construct compresses as it was made to", ErrOptions)
 	case o.Cold.Store != nil && o.Durability != None:
 		return fmt.Errorf("%w: Durability %v with Cold.Store: a cold store you construct syncs as it was opened with", ErrOptions, o.Durability)
 	case o.Cold.DemoteAfter != 0:

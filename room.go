@@ -51,7 +51,10 @@ type backoff struct {
 	pause, slept time.Duration
 }
 
-func (b *backoff) reset() { *b = backoff{} }
+// reset starts the pauses short again after progress; the time slept in
+// all still counts, so that a Store that keeps losing the room it made to
+// others gives up after roomWait too.
+func (b *backoff) reset() { b.pause = 0 }
 
 // sleep pauses and reports whether the time allowed was not yet used up.
 func (b *backoff) sleep() bool {

@@ -16,9 +16,6 @@ const (
 	Glacier              // object storage
 )
 
-// Levels lists every level, fastest first.
-var Levels = [...]Level{Hot, Warm, Cold, Glacier}
-
 var levelNames = [...]string{"hot", "warm", "cold", "glacier"}
 
 // String returns "hot", "warm", "cold" or "glacier".
@@ -78,7 +75,8 @@ type Store interface {
 	// Used returns the bytes all entries occupy, as Put and Delete report
 	// them: the Manager's budgets are built on it (a Put that replaces an
 	// entry frees the old one inside the store, which only the store can
-	// count).
+	// count). Used, Len and Cost may be called after Close, and return
+	// what they returned last or zero.
 	Used() int64
 
 	// Len returns the number of keys.
@@ -87,7 +85,8 @@ type Store interface {
 	// Cost returns the most bytes Put would report for an entry with a key
 	// of keyLen bytes, a value of valueLen bytes and meta of metaLen bytes:
 	// the Manager reserves that much of the budget while the Put runs, and
-	// a value whose cost exceeds the whole budget is too large for the tier.
+	// a value whose cost exceeds the whole budget is too large for the tier
+	// (even one that would compress to fit: Cost cannot know).
 	Cost(keyLen, valueLen, metaLen int) int64
 
 	// Close releases the store. A persistent store keeps its data for the

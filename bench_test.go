@@ -601,3 +601,31 @@ func BenchmarkDiskGetMeta4KParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSmallViewParallel reads 100-byte values in place from the hot
+// or the warm tier from every goroutine RunParallel starts.
+func BenchmarkSmallViewParallel(b *testing.B) {
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+		b.Run(tr.String(), func(b *testing.B) {
+			m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 256 << 20},
+				Warm: tiermem.TierOptions{Size: 256 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+			keys := make([]string, 1<<16)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("key-%08d", i)
+				if err := m.Store(keys[i], make([]byte, smallValue), tiermem.InTier(tr)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var seed atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seed.Add(1) * 7919)
+				for pb.Next() {
+					i++
+					m.View(keys[i&(len(keys)-1)], func([]byte) error { return nil })
+				}
+			})
+		})
+	}
+}

@@ -58,8 +58,28 @@ var appendReads = sync.Pool{New: func() any {
 // (hot and warm). The slice is valid only until fn returns and must not be
 // modified; fn must not call the Manager. View returns fn's error.
 func (m *Manager) View(key string, fn func(value []byte) error) error {
-	return m.read(key, borrowed, func(_ *tierState, value []byte, _ header.Header) error { return fn(value) })
+	r := viewReads.Get().(*viewRead)
+	r.fn = fn
+	err := m.read(key, borrowed, r.call)
+	r.fn = nil
+	viewReads.Put(r)
+	return err
 }
+
+// viewRead adapts View's callback to a read's: pooled, with its method
+// bound once, so that a View allocates nothing of its own.
+type viewRead struct {
+	fn   func(value []byte) error
+	call func(*tierState, []byte, header.Header) error // r.deliver
+}
+
+func (r *viewRead) deliver(_ *tierState, value []byte, _ header.Header) error { return r.fn(value) }
+
+var viewReads = sync.Pool{New: func() any {
+	r := &viewRead{}
+	r.call = r.deliver
+	return r
+}}
 
 // readMode says what the slice a read hands over is, and whether the read
 // counts for policies and promotion.

@@ -57,8 +57,15 @@ func (v *policyVictims) added(key string, size int64, pinned bool) {
 	}
 }
 
+// accessed records a read, unless another goroutine holds the victims'
+// lock: then the read goes unrecorded, as in the caches that drop reads
+// when their buffers are full, rather than making every read of the tier
+// wait on one lock. A key read often is recorded often enough; idleness is
+// measured in minutes.
 func (v *policyVictims) accessed(key string) {
-	v.mu.Lock()
+	if !v.mu.TryLock() {
+		return
+	}
 	defer v.mu.Unlock()
 	if r, ok := v.last[key]; ok {
 		v.policy.Access(key)

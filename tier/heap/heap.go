@@ -28,18 +28,30 @@ type Store struct {
 }
 
 type shard struct {
-	mu     sync.RWMutex      // protects values and closed
-	values map[string][]byte // key → value (a private copy) followed by meta
-	metaAt map[string]int    // key → where meta starts in values[key], if any
+	mu     sync.RWMutex     // protects values and closed
+	values map[string]entry // one lookup a read
 	closed bool
+}
+
+// entry is a value (a private copy) followed by its meta.
+type entry struct {
+	buf    []byte
+	metaAt int // where meta starts in buf
+}
+
+func (e entry) value() []byte { return e.buf[:e.metaAt:e.metaAt] }
+func (e entry) meta() []byte {
+	if e.metaAt == len(e.buf) {
+		return nil
+	}
+	return e.buf[e.metaAt:]
 }
 
 // New returns an empty store.
 func New() *Store {
 	s := &Store{}
 	for i := range s.shards {
-		s.shards[i].values = map[string][]byte{}
-		s.shards[i].metaAt = map[string]int{}
+		s.shards[i].values = map[string]entry{}
 	}
 	return s
 }
@@ -91,17 +103,12 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		return 0, tier.ErrClosed
 	}
 	if old, ok := sh.values[key]; ok {
-		s.used.Add(-Size(key, len(old)))
+		s.used.Add(-Size(key, len(old.buf)))
 	} else {
 		s.count.Add(1)
 	}
 	s.used.Add(Size(key, len(buf)))
-	sh.values[key] = buf
-	if len(meta) > 0 {
-		sh.metaAt[key] = len(value)
-	} else {
-		delete(sh.metaAt, key)
-	}
+	sh.values[key] = entry{buf: buf, metaAt: len(value)}
 	return Size(key, len(buf)), nil
 }
 
@@ -129,14 +136,11 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 	if sh.closed {
 		return tier.ErrClosed
 	}
-	buf, ok := sh.values[key]
+	e, ok := sh.values[key]
 	if !ok {
 		return tier.ErrNotFound
 	}
-	if at, ok := sh.metaAt[key]; ok {
-		return fn(buf[:at:at], buf[at:])
-	}
-	return fn(buf, nil)
+	return fn(e.value(), e.meta())
 }
 
 // Meta returns a copy of key's meta.
@@ -157,15 +161,14 @@ func (s *Store) Delete(key string) (int64, error) {
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
-	buf, ok := sh.values[key]
+	e, ok := sh.values[key]
 	if !ok {
 		return 0, tier.ErrNotFound
 	}
 	delete(sh.values, key)
-	delete(sh.metaAt, key)
-	s.used.Add(-Size(key, len(buf)))
+	s.used.Add(-Size(key, len(e.buf)))
 	s.count.Add(-1)
-	return Size(key, len(buf)), nil
+	return Size(key, len(e.buf)), nil
 }
 
 // Scan calls fn for every key with its meta and size, shard by shard; fn runs
@@ -185,12 +188,8 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 	if sh.closed {
 		return tier.ErrClosed
 	}
-	for key, buf := range sh.values {
-		var meta []byte
-		if at, ok := sh.metaAt[key]; ok {
-			meta = buf[at:]
-		}
-		if err := fn(key, meta, Size(key, len(buf))); err != nil {
+	for key, e := range sh.values {
+		if err := fn(key, e.meta(), Size(key, len(e.buf))); err != nil {
 			return err
 		}
 	}
@@ -216,7 +215,7 @@ func (s *Store) Close() error {
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()
-			sh.values, sh.metaAt, sh.closed = nil, nil, true
+			sh.values, sh.closed = nil, true
 			sh.mu.Unlock()
 		}
 		s.used.Store(0)

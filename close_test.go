@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,4 +266,28 @@ func fill(t *testing.T, path string) {
 			return
 		}
 	}
+}
+
+// TestCloseAfterAnFsyncIOError: no retry of an fsync that failed with EIO
+// can succeed, so Close closes and says so, instead of leaving a Manager
+// that can never close; the next Open finds what reached the disk.
+func TestCloseAfterAnFsyncIOError(t *testing.T) {
+	fault := vfs.NewFault(vfs.Default)
+	o := tiermem.Options{MigrateInterval: -1}
+	tiermem.SetColdFS(&o, fault)
+	dir := t.TempDir()
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	keys := storeInEveryTier(t, m)
+	fault.FailSyncs(syscall.EIO)
+	if err := m.Close(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Close with failing fsyncs = %v, want EIO", err)
+	}
+	if err := m.Close(); !errors.Is(err, tiermem.ErrClosed) {
+		t.Fatalf("a second Close = %v, want ErrClosed", err)
+	}
+	m, err = tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
+	must(t, err)
+	defer m.Close()
+	checkKeys(t, m, keys) // the page cache kept them here
 }

@@ -223,7 +223,9 @@ func (m *Manager) recover() error {
 //
 // If the values cannot be made durable (a full disk), Close returns the
 // error and the Manager stays open, holding everything it held: free space
-// and call Close again. Operations that run while Close tries return
+// and call Close again. After an fsync I/O error no retry can succeed
+// (disk.ErrSyncFailed): Close then closes and returns that error, and the
+// next Open recovers what reached the disk. Operations that run while Close tries return
 // ErrClosed; after a failed Close they work again. Close of a closed
 // Manager returns ErrClosed.
 func (m *Manager) Close() error {
@@ -234,7 +236,11 @@ func (m *Manager) Close() error {
 	}
 	m.stopLoop()
 	m.gate.Close()
-	if err := m.persist(); err != nil {
+	if err := m.persist(); errors.Is(err, disk.ErrSyncFailed) {
+		// No retry can succeed (see disk.ErrSyncFailed): close, and say so.
+		m.closed = true
+		return errors.Join(fmt.Errorf("tiermem: Close: %w", err), m.closeStores())
+	} else if err != nil {
 		m.gate.Reopen()
 		m.startLoop()
 		return fmt.Errorf("tiermem: Close failed and the Manager stays open with every value it held; "+
@@ -254,7 +260,7 @@ func (m *Manager) persist() error {
 			err = fmt.Errorf("syncing the cold tier: %w", err)
 		}
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, disk.ErrSyncFailed) { // after which Close closes: keep the copies
 		m.unpersist(copied)
 	}
 	return err

@@ -102,8 +102,9 @@ type Persistent interface {
 	// Sync makes every Put and Delete that returned before it durable. A
 	// Sync that fails for lack of space leaves the store usable, holding
 	// what it had, and may be retried once space returns. After an I/O
-	// error a retry proves less: the system may have dropped the pages it
-	// failed to write and report the next fsync clean.
+	// error a clean retry would prove nothing (the system may have dropped
+	// the pages it failed to write), so a store must go on failing every
+	// Sync (tier/disk: ErrSyncFailed).
 	Sync() error
 }
 

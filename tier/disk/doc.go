@@ -118,9 +118,9 @@
 // debt: the next Put or Delete retries the sync first and fails with its
 // error while it still fails, so no write is acknowledged while the ones
 // before it cannot reach the disk. A Sync or Close that fails for lack of
-// space keeps everything and can be retried. After an fsync I/O error the
-// store keeps going and a later fsync may succeed, though Linux may have
-// dropped the pages the failed one did not write: the store does not yet
-// refuse writes after such an error, and reports it only as that call's
-// error and in Stats.BackgroundErrors.
+// space keeps everything and can be retried. After an fsync I/O error
+// Linux may have dropped the pages it did not write and report the next
+// fsync clean, so every later sync of that segment (or directory) fails
+// with ErrSyncFailed, and Close releases the store reporting it: the next
+// Open keeps what reached the disk and fails closed on what did not.
 package disk

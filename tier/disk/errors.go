@@ -17,6 +17,14 @@ var (
 	// process or another, has the directory open.
 	ErrLocked = errors.New("disk: directory in use by another store")
 
+	// ErrSyncFailed is returned, wrapping the first error, by every sync of
+	// a segment whose fsync once failed with an I/O error (not a full
+	// disk): the system may have dropped the pages it failed to write and
+	// report the next fsync clean, so no later sync can prove the records
+	// before it durable. Reopen the store: recovery keeps what reached the
+	// disk and fails closed on what did not.
+	ErrSyncFailed = errors.New("disk: an earlier fsync failed; records written before it may be lost")
+
 	// ErrInvalidOptions is returned by Open, wrapped with the field at fault,
 	// for Options that cannot describe a store.
 	ErrInvalidOptions = errors.New("disk: invalid options")

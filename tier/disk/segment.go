@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier"
 )
 
 // A segment file starts with a fixed header; records follow back to back.
@@ -94,16 +95,17 @@ type segment struct {
 	file      vfs.File
 	compacted bool // written by compaction; see flagCompacted
 
-	refs       atomic.Int32  // the store's reference plus one per reader
-	size       atomic.Int64  // bytes of the segment: header and records, buffered ones included
-	written    atomic.Int64  // bytes of it in the file; the rest is in the log's write buffer
-	live       atomic.Int64  // bytes of the records the index references
-	tombs      atomic.Int64  // tombstones the index references
-	minDeadSeq atomic.Uint64 // lowest sequence number of a dead put in the file; MaxUint64 if none
-	dirty      atomic.Bool   // written since it was last synced
-	sealed     atomic.Bool   // takes no more appends
-	hinted     atomic.Bool   // its hint file is written
-	retired    atomic.Bool   // compacted away: no longer in the registry
+	refs       atomic.Int32          // the store's reference plus one per reader
+	size       atomic.Int64          // bytes of the segment: header and records, buffered ones included
+	written    atomic.Int64          // bytes of it in the file; the rest is in the log's write buffer
+	live       atomic.Int64          // bytes of the records the index references
+	tombs      atomic.Int64          // tombstones the index references
+	minDeadSeq atomic.Uint64         // lowest sequence number of a dead put in the file; MaxUint64 if none
+	dirty      atomic.Bool           // written since it was last synced
+	syncFailed atomic.Pointer[error] // the first fsync I/O error, returned by every later sync
+	sealed     atomic.Bool           // takes no more appends
+	hinted     atomic.Bool           // its hint file is written
+	retired    atomic.Bool           // compacted away: no longer in the registry
 
 	mapOnce sync.Once
 	mapped  []byte // the file mapped read-only by mapping; nil until then, or if it cannot be mapped
@@ -177,13 +179,24 @@ func (g *segment) noteDeadPut(seq uint64) {
 
 // sync makes g's data durable if it was written since its last sync.
 func (g *segment) sync(fsyncs *atomic.Int64) error {
+	if failed := g.syncFailed.Load(); failed != nil {
+		return *failed
+	}
 	if !g.dirty.Swap(false) {
 		return nil
 	}
 	fsyncs.Add(1)
 	if err := g.file.Sync(); err != nil {
 		g.dirty.Store(true)
-		return ioError(err, "syncing segment %d", g.id)
+		err = ioError(err, "syncing segment %d", g.id)
+		if !errors.Is(err, tier.ErrNoSpace) {
+			// A full disk can be retried once space returns; after an I/O
+			// error a clean retry proves nothing (see ErrSyncFailed).
+			sticky := fmt.Errorf("%w: segment %d: %w", ErrSyncFailed, g.id, err)
+			g.syncFailed.Store(&sticky)
+			return sticky
+		}
+		return err
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ type Store struct {
 	dirDirty atomic.Bool   // a file was created since the directory was last synced
 	syncDebt atomic.Bool   // SyncEvery: the last background sync failed, and none succeeded since
 
+	dirSyncFailed atomic.Pointer[error] // the first directory fsync I/O error, returned by every later one
+
 	queue struct {
 		sync.Mutex          // protects the fields below
 		writes     []*write // waiting for a leader
@@ -242,12 +244,21 @@ func (s *Store) syncAll() error {
 // syncDir syncs the directory if a segment was created since it was last
 // synced.
 func (s *Store) syncDir() error {
+	if failed := s.dirSyncFailed.Load(); failed != nil {
+		return *failed
+	}
 	if !s.dirDirty.Swap(false) {
 		return nil
 	}
 	if err := s.fs.SyncDir(s.dir); err != nil {
 		s.dirDirty.Store(true)
-		return fmt.Errorf("disk: syncing %s: %w", s.dir, err)
+		err = ioError(err, "syncing %s", s.dir)
+		if !errors.Is(err, tier.ErrNoSpace) { // as for segments: see ErrSyncFailed
+			sticky := fmt.Errorf("%w: %w", ErrSyncFailed, err)
+			s.dirSyncFailed.Store(&sticky)
+			return sticky
+		}
+		return err
 	}
 	return nil
 }
@@ -269,7 +280,13 @@ func (s *Store) Close() error {
 		return errClosed
 	}
 	s.stopBackground()
-	if err := s.syncAll(); err != nil {
+	if err := s.syncAll(); errors.Is(err, ErrSyncFailed) {
+		// No retry can succeed: close without writing hints (the next Open
+		// scans what reached the disk) and report the loss.
+		s.closed = true
+		s.shutdownSegments()
+		return errors.Join(err, s.lock.Close())
+	} else if err != nil {
 		s.startBackground()
 		s.gate.open()
 		return err

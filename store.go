@@ -188,13 +188,18 @@ type reservation struct {
 	reserved bool
 }
 
-// reserveFor takes the room an entry of the given sizes needs in t, less
-// the bytes key's present entry occupies there if discount is set.
+// reserveFor takes the room an entry of the given sizes needs in t; when
+// the tier has not that much free, less the bytes key's present entry
+// occupies there if discount is set.
 func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, discount bool) (reservation, error) {
 	r := reservation{t: t, key: key}
 	est := t.estimate(key, valueLen, metaLen)
 	if est > t.capacity {
 		return r, m.reserve(t, est, valueLen) // ErrTooLarge, with the value's size
+	}
+	if t.tryReserve(est) { // room for the whole entry: no need to look for the old one
+		r.n, r.reserved = est, true
+		return r, nil
 	}
 	if discount {
 		r.old = t.sizeOf(key)

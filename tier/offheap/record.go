@@ -60,7 +60,7 @@ func layoutFor(header, keyLen, metaLen, stored int64) recordLayout {
 	}
 	pad := int64(0)
 	if header != compactHeader {
-		pad = (8 - (header+keyLen+meta)%8) % 8
+		pad = -(header + keyLen + meta) & 7 // to a multiple of 8: (8 - x%8) % 8 without a division
 	}
 	return recordLayout{header: header, keyLen: keyLen, meta: meta, pad: pad, stored: stored}
 }

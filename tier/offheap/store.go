@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -44,6 +45,7 @@ type Store struct {
 	compress bool
 	hand     clockHand
 	closed   atomic.Bool
+	writers  gate.Gate    // records being written outside any shard lock
 	used     atomic.Int64 // bytes all records occupy, as Put reports them
 	count    atomic.Int64 // keys
 }
@@ -106,16 +108,16 @@ func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, uint64, rec
 }
 
 // Put stores key's value (compressed when it pays) and meta. The record is
-// written under its shard's read lock and indexed under its write lock, so
-// that Close, which takes every shard's write lock before it unmaps the
-// memory, waits for it.
+// written inside the writers' gate and indexed under its shard's lock, so
+// that Close, which drains the gate and takes every shard's lock before it
+// unmaps the memory, waits for it.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
 		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
 	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)
-	loc, size, charged, err := s.write(sh, key, value, meta)
+	loc, size, charged, err := s.write(key, value, meta)
 	if err != nil {
 		return 0, err
 	}
@@ -140,14 +142,14 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	return charged, nil
 }
 
-// write encodes and places a new record under sh's read lock, so that Close
-// cannot unmap the memory while it is written.
-func (s *Store) write(sh *shard, key string, value, meta []byte) (uint64, int64, int64, error) {
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if s.closed.Load() {
+// write encodes and places a new record inside the writers' gate, which
+// Close drains before it unmaps the memory.
+func (s *Store) write(key string, value, meta []byte) (uint64, int64, int64, error) {
+	tok, ok := s.writers.Enter()
+	if !ok {
 		return 0, 0, 0, tier.ErrClosed
 	}
+	defer s.writers.Leave(tok)
 	stored, flags := s.encode(value)
 	return s.place(key, meta, stored, flags)
 }
@@ -367,14 +369,16 @@ func (s *Store) Stats() Stats {
 // The Manager calls it every migration pass.
 func (s *Store) Trim(cutoff time.Time) { s.space.trim(cutoff) }
 
-// Close frees all the store's memory. It takes every shard's write lock in
-// turn after marking the store closed, so it waits for the operations in
-// flight, and every operation that takes a shard lock after it sees the mark
-// and returns tier.ErrClosed: nothing reads memory that is unmapped.
+// Close frees all the store's memory. After marking the store closed it
+// drains the writers' gate and takes every shard's write lock in turn, so
+// it waits for the operations in flight, and every operation that begins
+// after it sees the mark and returns tier.ErrClosed: nothing touches
+// memory that is unmapped.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return tier.ErrClosed
 	}
+	s.writers.Close()
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()

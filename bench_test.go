@@ -546,6 +546,12 @@ func BenchmarkWarmSmallStore(b *testing.B) {
 // from every goroutine RunParallel starts (-cpu sets how many).
 func BenchmarkColdRetrieveAppend4KParallel(b *testing.B) {
 	m, keys := coldRandom(b)
+	parallelReads4K(b, keys, m.RetrieveAppend)
+}
+
+// parallelReads4K reads random keys of 4 KB values with read, appending to
+// a buffer each goroutine reuses, from every goroutine RunParallel starts.
+func parallelReads4K(b *testing.B, keys []string, read func(dst []byte, key string) ([]byte, error)) {
 	b.SetBytes(block)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -555,7 +561,7 @@ func BenchmarkColdRetrieveAppend4KParallel(b *testing.B) {
 		buf := make([]byte, 0, block)
 		for pb.Next() {
 			var err error
-			if buf, err = m.RetrieveAppend(buf[:0], keys[rng.IntN(randomKeys)]); err != nil {
+			if buf, err = read(buf[:0], keys[rng.IntN(randomKeys)]); err != nil {
 				b.Error(err)
 				return
 			}
@@ -585,20 +591,9 @@ func BenchmarkDiskGetMeta4KParallel(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.SetBytes(block)
-	b.ReportAllocs()
-	b.ResetTimer()
-	var seed atomic.Uint64
-	b.RunParallel(func(pb *testing.PB) {
-		rng := rand.New(rand.NewPCG(seed.Add(1), 3))
-		buf := make([]byte, 0, block)
-		for pb.Next() {
-			var err error
-			if buf, _, err = s.GetMeta(keys[rng.IntN(randomKeys)], buf[:0]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	parallelReads4K(b, keys, func(dst []byte, key string) ([]byte, error) {
+		v, _, err := s.GetMeta(key, dst)
+		return v, err
 	})
 }
 

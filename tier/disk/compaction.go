@@ -65,10 +65,11 @@ type drop struct {
 // then compacts every sealed segment that holds either, whatever the
 // threshold. It returns when the old segments are gone from disk.
 func (s *Store) Compact() error {
-	if !s.gate.enter() {
+	tok, ok := s.gate.Enter()
+	if !ok {
 		return errClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave(tok)
 	if err := s.sealActive(); err != nil {
 		return fmt.Errorf("disk: compacting: %w", err)
 	}

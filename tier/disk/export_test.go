@@ -11,7 +11,7 @@ const (
 // buffer, no sync, no hint files; the files are closed and the lock
 // released so that the test can reopen the directory.
 func (s *Store) Crash() {
-	s.gate.close()
+	s.gate.Close()
 	s.stopBackground()
 	s.shutdownSegments()
 	s.lock.Close()

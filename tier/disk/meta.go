@@ -9,32 +9,32 @@ import "github.com/tiermem/tiermem/tier"
 // ViewMeta calls fn with key's value, verified as Get verifies it, and its
 // meta; both are valid only until fn returns and must not be modified.
 func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
-	e, err := s.startRead(key)
+	e, tok, err := s.startRead(key)
 	if err != nil {
 		return err
 	}
-	defer s.endRead(e)
+	defer s.endRead(e, tok)
 	return s.viewEntry(key, &e, func(value []byte) error { return fn(value, e.meta) })
 }
 
 // Meta returns a copy of key's meta from the in-memory index, without
 // reading the disk.
 func (s *Store) Meta(key string) ([]byte, error) {
-	e, err := s.startRead(key)
+	e, tok, err := s.startRead(key)
 	if err != nil {
 		return nil, err
 	}
-	defer s.endRead(e)
+	defer s.endRead(e, tok)
 	return append([]byte(nil), e.meta...), nil
 }
 
 // Size returns the bytes key's record occupies, as Put reported them.
 func (s *Store) Size(key string) (int64, error) {
-	e, err := s.startRead(key)
+	e, tok, err := s.startRead(key)
 	if err != nil {
 		return 0, err
 	}
-	defer s.endRead(e)
+	defer s.endRead(e, tok)
 	return e.size, nil
 }
 
@@ -56,11 +56,11 @@ var (
 // into dst. The meta slice belongs to the index and must not be modified;
 // it stays valid after the call.
 func (s *Store) GetMeta(key string, dst []byte) (value, meta []byte, err error) {
-	e, err := s.startRead(key)
+	e, tok, err := s.startRead(key)
 	if err != nil {
 		return dst, nil, err
 	}
-	defer s.endRead(e)
+	defer s.endRead(e, tok)
 	value, err = s.getEntry(key, &e, dst)
 	return value, e.meta, err
 }

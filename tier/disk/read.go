@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier"
 )
@@ -23,11 +24,11 @@ import (
 // decode to its recorded length, is tier.ErrCorrupt and dst comes back
 // unchanged. A key the store does not hold is tier.ErrNotFound.
 func (s *Store) Get(key string, dst []byte) ([]byte, error) {
-	e, err := s.startRead(key)
+	e, tok, err := s.startRead(key)
 	if err != nil {
 		return dst, err
 	}
-	defer s.endRead(e)
+	defer s.endRead(e, tok)
 	return s.getEntry(key, &e, dst)
 }
 
@@ -50,11 +51,11 @@ func (s *Store) getEntry(key string, e *entry, dst []byte) ([]byte, error) {
 // fn's error. The slice is a pooled buffer: it is valid only until fn
 // returns and must not be modified or retained. fn must not call Close.
 func (s *Store) View(key string, fn func(value []byte) error) error {
-	e, err := s.startRead(key)
+	e, tok, err := s.startRead(key)
 	if err != nil {
 		return err
 	}
-	defer s.endRead(e)
+	defer s.endRead(e, tok)
 	return s.viewEntry(key, &e, fn)
 }
 
@@ -83,24 +84,26 @@ func (s *Store) viewEntry(key string, e *entry, fn func(value []byte) error) err
 
 // startRead admits a read of key and returns its entry with a reference on
 // its segment; the caller must call endRead.
-func (s *Store) startRead(key string) (entry, error) {
+func (s *Store) startRead(key string) (entry, gate.Token, error) {
 	if err := checkKey(key); err != nil {
-		return entry{}, err
+		return entry{}, 0, err
 	}
-	if !s.gate.enter() {
-		return entry{}, errClosed
+	tok, ok := s.gate.Enter()
+	if !ok {
+		return entry{}, 0, errClosed
 	}
 	e, ok := s.index.acquire(key)
 	if !ok {
-		s.gate.leave()
-		return entry{}, notFound(key)
+		s.gate.Leave(tok)
+		return entry{}, 0, notFound(key)
 	}
-	return e, nil
+	return e, tok, nil
 }
 
-func (s *Store) endRead(e entry) {
+// endRead ends a read that startRead admitted with token tok.
+func (s *Store) endRead(e entry, tok gate.Token) {
 	e.seg.release()
-	s.gate.leave()
+	s.gate.Leave(tok)
 }
 
 // appendStored appends the stored value of key's record to dst and

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier"
 )
@@ -24,7 +25,7 @@ type Store struct {
 	lock  io.Closer
 	index *index
 	segs  registry
-	gate  gate
+	gate  gate.Gate // every operation passes it; Close drains it
 	stats counters
 
 	nextID   atomic.Uint64 // id of the next segment file
@@ -70,7 +71,6 @@ func Open(dir string, opts *Options) (*Store, error) {
 	s.index = newIndex(s.onDead)
 	s.segs.m = make(map[uint64]*segment)
 	s.bg.init()
-	s.gate.init()
 	if err := s.fs.MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("disk: creating %s: %w", dir, err)
 	}
@@ -133,10 +133,11 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if len(meta) > MaxMetaLen {
 		return 0, fmt.Errorf("disk: meta of %d bytes for %q: %w (at most %d)", len(meta), key, tier.ErrTooLarge, MaxMetaLen)
 	}
-	if !s.gate.enter() {
+	tok, ok := s.gate.Enter()
+	if !ok {
 		return 0, errClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave(tok)
 	if err := s.payDebt(); err != nil {
 		return 0, err
 	}
@@ -169,10 +170,11 @@ func (s *Store) Delete(key string) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
-	if !s.gate.enter() {
+	tok, ok := s.gate.Enter()
+	if !ok {
 		return 0, errClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave(tok)
 	if err := s.payDebt(); err != nil {
 		return 0, err
 	}
@@ -195,10 +197,11 @@ func (s *Store) Delete(key string) (int64, error) {
 // may not be seen. The meta slice is valid only during fn. Scan holds no
 // lock while fn runs, so fn may call the Store's methods (but not Close).
 func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
-	if !s.gate.enter() {
+	tok, ok := s.gate.Enter()
+	if !ok {
 		return errClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave(tok)
 	var items []liveItem
 	var meta []byte
 	for i := range shardCount {
@@ -217,10 +220,11 @@ func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
 // writes the write buffer, fsyncs every segment written since its last
 // sync, and the directory if a segment was created.
 func (s *Store) Sync() error {
-	if !s.gate.enter() {
+	tok, ok := s.gate.Enter()
+	if !ok {
 		return errClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave(tok)
 	return s.syncAll()
 }
 
@@ -276,7 +280,7 @@ func (s *Store) syncDir() error {
 func (s *Store) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
-	if s.closed || !s.gate.close() {
+	if s.closed || !s.gate.Close() {
 		return errClosed
 	}
 	s.stopBackground()
@@ -288,7 +292,7 @@ func (s *Store) Close() error {
 		return errors.Join(err, s.lock.Close())
 	} else if err != nil {
 		s.startBackground()
-		s.gate.open()
+		s.gate.Reopen()
 		return err
 	}
 	s.closed = true

@@ -37,9 +37,7 @@ func checkLedger(t *testing.T, s tier.Store, l ledger, when string) {
 	if used, n := s.Used(), s.Len(); used != l.total() || n != int64(len(l)) {
 		wrong = append(wrong, fmt.Sprintf("Used %d, Len %d; the Puts and Deletes add up to %d bytes in %d keys", used, n, l.total(), len(l)))
 	}
-	if sc, ok := s.(Scanner); ok {
-		wrong = append(wrong, compareScan(t, sc, l)...)
-	}
+	wrong = append(wrong, compareScan(t, s, l)...)
 	if sz, ok := s.(tier.Sizer); ok {
 		wrong = append(wrong, compareSizes(sz, l)...)
 	}
@@ -63,7 +61,7 @@ func compareSizes(sz tier.Sizer, l ledger) []string {
 }
 
 // compareScan describes how what sc lists differs from l.
-func compareScan(t *testing.T, sc Scanner, l ledger) []string {
+func compareScan(t *testing.T, sc tier.Store, l ledger) []string {
 	t.Helper()
 	seen := ledger{}
 	must(t, sc.Scan(func(key string, _ []byte, size int64) error {

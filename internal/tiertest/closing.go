@@ -41,9 +41,7 @@ func closed(t *testing.T, s tier.Store) {
 	wantClosed("ViewMeta", s.ViewMeta("k", func(_, _ []byte) error { called("ViewMeta"); return nil }))
 	_, err = s.Meta("k")
 	wantClosed("Meta", err)
-	if sc, ok := s.(Scanner); ok {
-		wantClosed("Scan", sc.Scan(func(string, []byte, int64) error { called("Scan"); return nil }))
-	}
+	wantClosed("Scan", s.Scan(func(string, []byte, int64) error { called("Scan"); return nil }))
 	if p, ok := s.(tier.Persistent); ok {
 		wantClosed("Sync", p.Sync())
 	}
@@ -130,7 +128,6 @@ func (rd *round) work(g int) {
 	debug.SetPanicOnFault(true)
 	c := caller{s: rd.s, rep: rd.rep, released: &rd.released,
 		rng: rand.New(rand.NewPCG(uint64(rd.r), uint64(g)+2)), version: uint32(g+1) << 24}
-	c.mv, c.sc, c.sized = rd.s, rd.s, rd.s
 	c.p, _ = rd.s.(tier.Persistent)
 	for after := 0; after < callsAfter && !rd.rep.failed.Load(); {
 		wasClosed := rd.done.Load()
@@ -181,10 +178,7 @@ func (r *reporter) fail(format string, args ...any) {
 // caller makes one goroutine's calls in a closeRacing round.
 type caller struct {
 	s        tier.Store
-	mv       tier.Store
-	sc       Scanner
 	p        tier.Persistent
-	sized    tier.Store
 	rep      *reporter
 	released *atomic.Bool // set once the Close that succeeded returned
 	rng      *rand.Rand
@@ -213,13 +207,13 @@ func (c *caller) call(wasClosed bool) (err error) {
 	case op < 48:
 		method = "View"
 		bad, err = c.view(key)
-	case op < 56 && c.mv != nil:
+	case op < 56:
 		method = "ViewMeta"
 		bad, err = c.viewMeta(key)
-	case op < 62 && c.mv != nil:
+	case op < 62:
 		method = "Meta"
 		var meta []byte
-		meta, err = c.mv.Meta(key)
+		meta, err = c.s.Meta(key)
 		if err == nil {
 			bad = checkSampleMeta(key, meta)
 		}
@@ -230,16 +224,14 @@ func (c *caller) call(wasClosed bool) (err error) {
 		if err == nil && n <= 0 {
 			bad = fmt.Sprintf("Delete freed %d bytes", n)
 		}
-	case op < 72 && c.sc != nil:
+	case op < 72:
 		method = "Scan"
 		bad, err = c.scan()
 	case op < 74 && c.p != nil:
 		method = "Sync"
 		err = c.p.Sync()
 	default:
-		if c.sized != nil {
-			_, _ = c.sized.Used(), c.sized.Len() // no error to check; the race detector watches
-		}
+		_, _ = c.s.Used(), c.s.Len() // no error to check; the race detector watches
 		return nil
 	}
 	c.check(method, key, err, bad, wasClosed)
@@ -321,7 +313,7 @@ func (c *caller) lend(key string, v []byte) string {
 func (c *caller) viewMeta(key string) (string, error) {
 	var bad string
 	ran := false
-	err := c.mv.ViewMeta(key, func(v, meta []byte) error {
+	err := c.s.ViewMeta(key, func(v, meta []byte) error {
 		ran = true
 		bad = c.lend(key, v)
 		if bad == "" && len(meta) > 0 && string(meta) != string(v[:sampleHeader]) {
@@ -338,7 +330,7 @@ func (c *caller) viewMeta(key string) (string, error) {
 
 func (c *caller) scan() (string, error) {
 	var bad string
-	err := c.sc.Scan(func(key string, meta []byte, size int64) error {
+	err := c.s.Scan(func(key string, meta []byte, size int64) error {
 		switch {
 		case !isSampleKey(key):
 			bad = fmt.Sprintf("Scan returned key %q, which was never stored", key)

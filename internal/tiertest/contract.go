@@ -52,9 +52,7 @@ func roundTrip(t *testing.T, s tier.Store) {
 		t.Fatalf("after a replace Get = %q", got)
 	}
 	checkMeta(t, s)
-	if sc, ok := s.(Scanner); ok {
-		checkScan(t, sc, map[string]string{"key-0": "meta", "key-1": "", "key-2": "meta", "key-3": "meta", "key-4": "meta", "key-5": "meta"})
-	}
+	checkScan(t, s, map[string]string{"key-0": "meta", "key-1": "", "key-2": "meta", "key-3": "meta", "key-4": "meta", "key-5": "meta"})
 }
 
 func checkMeta(t *testing.T, mv tier.Store) {
@@ -80,7 +78,7 @@ func checkMeta(t *testing.T, mv tier.Store) {
 	}
 }
 
-func checkScan(t *testing.T, sc Scanner, want map[string]string) {
+func checkScan(t *testing.T, sc tier.Store, want map[string]string) {
 	t.Helper()
 	got := map[string]string{}
 	must(t, sc.Scan(func(key string, meta []byte, size int64) error {
@@ -126,22 +124,21 @@ func sizes(t *testing.T, s tier.Store) {
 	if small <= 0 || big < 1<<19 || big <= small {
 		t.Errorf("Put sizes: %d for 10 bytes, %d for 1 MiB", small, big)
 	}
-	sized, isSized := s, true
-	if isSized && (sized.Used() != small+big || sized.Len() != 2) {
-		t.Errorf("Used %d, Len %d; Put charged %d + %d for 2 keys", sized.Used(), sized.Len(), small, big)
+	if s.Used() != small+big || s.Len() != 2 {
+		t.Errorf("Used %d, Len %d; Put charged %d + %d for 2 keys", s.Used(), s.Len(), small, big)
 	}
 	replaced, err := s.Put("small", value(3, 20), nil)
 	must(t, err)
-	if isSized && (sized.Used() != replaced+big || sized.Len() != 2) {
-		t.Errorf("after a replace: Used %d, Len %d; want %d, 2", sized.Used(), sized.Len(), replaced+big)
+	if s.Used() != replaced+big || s.Len() != 2 {
+		t.Errorf("after a replace: Used %d, Len %d; want %d, 2", s.Used(), s.Len(), replaced+big)
 	}
 	freed, err := s.Delete("big")
 	must(t, err)
 	if freed != big {
 		t.Errorf("Delete freed %d bytes, Put charged %d", freed, big)
 	}
-	if isSized && (sized.Used() != replaced || sized.Len() != 1) {
-		t.Errorf("after Delete: Used %d, Len %d; want %d, 1", sized.Used(), sized.Len(), replaced)
+	if s.Used() != replaced || s.Len() != 1 {
+		t.Errorf("after Delete: Used %d, Len %d; want %d, 1", s.Used(), s.Len(), replaced)
 	}
 }
 
@@ -172,18 +169,16 @@ func model(t *testing.T, s tier.Store) {
 			}
 		}
 	}
-	if sc, ok := s.(Scanner); ok {
-		n := 0
-		must(t, sc.Scan(func(key string, _ []byte, _ int64) error {
-			if _, ok := want[key]; !ok {
-				t.Errorf("Scan returns %q, which the model lacks", key)
-			}
-			n++
-			return nil
-		}))
-		if n != len(want) {
-			t.Errorf("Scan saw %d keys, model has %d", n, len(want))
+	n := 0
+	must(t, s.Scan(func(key string, _ []byte, _ int64) error {
+		if _, ok := want[key]; !ok {
+			t.Errorf("Scan returns %q, which the model lacks", key)
 		}
+		n++
+		return nil
+	}))
+	if n != len(want) {
+		t.Errorf("Scan saw %d keys, model has %d", n, len(want))
 	}
 }
 

@@ -61,17 +61,13 @@ func (c *contents) ledger() ledger {
 // absent, and the accounting (Used, Len, Scan) with what Put charged.
 func (c *contents) check(t *testing.T, s tier.Store, when string) {
 	t.Helper()
-	mv := s
 	for key, e := range c.live {
 		got, err := get(s, key, nil)
 		if err != nil || !bytes.Equal(got, e.value) {
 			t.Errorf("%s: Get(%q) = %d bytes, %v; want the %d bytes acknowledged", when, key, len(got), err, len(e.value))
 			continue
 		}
-		if mv == nil {
-			continue
-		}
-		if meta, err := mv.Meta(key); err != nil || !bytes.Equal(meta, e.meta) {
+		if meta, err := s.Meta(key); err != nil || !bytes.Equal(meta, e.meta) {
 			t.Errorf("%s: Meta(%q) = %q, %v; want %q", when, key, meta, err, e.meta)
 		}
 	}
@@ -220,7 +216,6 @@ func writeOnce(s tier.Store, rng *rand.Rand, key int, version uint32, a *ack) er
 
 // checkAcked checks a reopened store against the acknowledged states.
 func checkAcked(t *testing.T, s tier.Store, acked [][writerKeys]ack, rep *reporter, r int) {
-	mv := s
 	l := ledger{}
 	for g := range acked {
 		for j, a := range acked[g] {
@@ -238,10 +233,7 @@ func checkAcked(t *testing.T, s tier.Store, acked [][writerKeys]ack, rep *report
 				rep.fail("round %d: after reopening, %q holds version %d; version %d was the last acknowledged", r, key, versionOf(got), a.version)
 			default:
 				l[key] = a.charged
-				if mv == nil {
-					break
-				}
-				if meta, err := mv.Meta(key); err != nil || !bytes.Equal(meta, metaFor(got, a.meta)) {
+				if meta, err := s.Meta(key); err != nil || !bytes.Equal(meta, metaFor(got, a.meta)) {
 					rep.fail("round %d: after reopening, Meta(%q) = %x, %v; want %x", r, key, meta, err, metaFor(got, a.meta))
 				}
 			}

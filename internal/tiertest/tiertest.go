@@ -11,7 +11,7 @@
 // byte accounting that the Manager's budgets are built on, and, for a store
 // that keeps its data (Options.Reopen), that every acknowledged write
 // survives Close and reopening. Optional abilities are found by type
-// assertion on the interfaces of package tier (and Scanner), never on a
+// assertion on the interfaces of package tier, never on a
 // concrete type.
 //
 // The concurrent checks run hundreds of rounds, fewer under the race
@@ -26,12 +26,6 @@ import (
 
 	"github.com/tiermem/tiermem/tier"
 )
-
-// Scanner is a store that can list its keys with their meta (every Persistent
-// store, and the memory stores).
-type Scanner interface {
-	Scan(fn func(key string, meta []byte, size int64) error) error
-}
 
 // Options configures Run. A nil *Options runs every check that applies to
 // the store open returns.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tmpfs"
 	"github.com/tiermem/tiermem/internal/vfs"
 )
 
@@ -218,15 +218,14 @@ func checkKeys(t *testing.T, m *tiermem.Manager, keys []string) {
 // file system that fills up: a 4 MiB tmpfs mounted for the test (root
 // only). The disk is filled by a file beside the Manager's directory.
 func TestFailedCloseOnARealFullDisk(t *testing.T) {
-	mnt := mountTmpfs(t, "4m")
+	mnt := tmpfs.Mount(t, "4m")
 	dir := filepath.Join(mnt, "data")
 	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 1 << 20},
 		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}}
 	m, err := tiermem.Open(dir, &o)
 	must(t, err)
 	keys := storeInEveryTier(t, m)
-	filler := filepath.Join(mnt, "filler")
-	fill(t, filler)
+	filler := tmpfs.Fill(t, mnt)
 	if err := m.Close(); !errors.Is(err, tiermem.ErrNoSpace) {
 		t.Fatalf("Close on a full disk = %v, want ErrNoSpace", err)
 	}
@@ -237,35 +236,6 @@ func TestFailedCloseOnARealFullDisk(t *testing.T) {
 	must(t, err)
 	defer m.Close()
 	checkKeys(t, m, keys)
-}
-
-// mountTmpfs mounts a tmpfs of the given size for the test, or skips it
-// where that is not allowed.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
-	return mnt
-}
-
-// fill writes to path until the file system is full.
-func fill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	must(t, err)
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			return
-		}
-	}
 }
 
 // TestCloseAfterAnFsyncIOError: no retry of an fsync that failed with EIO

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/tmpfs"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
@@ -58,7 +58,7 @@ func TestCloseOnFullDisk(t *testing.T) {
 // TestCloseOnFullTmpfs does what TestCloseOnFullDisk does on a real full
 // file system: a 2 MiB tmpfs, filled by another file.
 func TestCloseOnFullTmpfs(t *testing.T) {
-	mnt := mountTmpfs(t, "2m")
+	mnt := tmpfs.Mount(t, "2m")
 	dir := filepath.Join(mnt, "cold")
 	opts := &disk.Options{Compression: disk.NoCompression, CompactThreshold: -1}
 	s, err := disk.Open(dir, opts)
@@ -73,7 +73,7 @@ func TestCloseOnFullTmpfs(t *testing.T) {
 	if err := s.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	filler := fillFileSystem(t, mnt)
+	filler := tmpfs.Fill(t, mnt)
 	for i := range 50 {
 		if err := ok.put(t, s, fmt.Sprint("buffered", i), valueOf("buffered", i)); err != nil {
 			t.Fatalf("a Put that fits the buffer: %v", err)
@@ -90,42 +90,6 @@ func TestCloseOnFullTmpfs(t *testing.T) {
 	}
 	s = openStore(t, dir, opts)
 	ok.check(t, s)
-}
-
-// mountTmpfs mounts a tmpfs of size on a temporary directory for the
-// test, or skips the test where that is not allowed.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root; TestCloseOnFullDisk covers the same ground with a fault-injecting FS")
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs (%v: %s); TestCloseOnFullDisk covers the same ground", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
-	return mnt
-}
-
-// fillFileSystem writes a file in dir until the file system is full and
-// returns its name.
-func fillFileSystem(t *testing.T, dir string) string {
-	t.Helper()
-	name := filepath.Join(dir, "filler")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return name
-		}
-	}
 }
 
 // TestCloseDuringOperations closes the store while goroutines Put, Get,

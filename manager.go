@@ -224,10 +224,10 @@ func (m *Manager) recover() error {
 // If the values cannot be made durable (a full disk), Close returns the
 // error and the Manager stays open, holding everything it held: free space
 // and call Close again. After an fsync I/O error no retry can succeed
-// (disk.ErrSyncFailed): Close then closes and returns that error, and the
-// next Open recovers what reached the disk. Operations that run while Close tries return
-// ErrClosed; after a failed Close they work again. Close of a closed
-// Manager returns ErrClosed.
+// (tier.ErrSyncFailed): Close then closes and returns that error, and the
+// next Open recovers what reached the disk. Operations that run while
+// Close tries return ErrClosed; after a failed Close they work again.
+// Close of a closed Manager returns ErrClosed.
 func (m *Manager) Close() error {
 	m.closeMu.Lock()
 	defer m.closeMu.Unlock()
@@ -236,8 +236,8 @@ func (m *Manager) Close() error {
 	}
 	m.stopLoop()
 	m.gate.Close()
-	if err := m.persist(); errors.Is(err, disk.ErrSyncFailed) {
-		// No retry can succeed (see disk.ErrSyncFailed): close, and say so.
+	if err := m.persist(); errors.Is(err, tier.ErrSyncFailed) {
+		// No retry can succeed (see tier.ErrSyncFailed): close, and say so.
 		m.closed = true
 		return errors.Join(fmt.Errorf("tiermem: Close: %w", err), m.closeStores())
 	} else if err != nil {
@@ -260,7 +260,7 @@ func (m *Manager) persist() error {
 			err = fmt.Errorf("syncing the cold tier: %w", err)
 		}
 	}
-	if err != nil && !errors.Is(err, disk.ErrSyncFailed) { // after which Close closes: keep the copies
+	if err != nil && !errors.Is(err, tier.ErrSyncFailed) { // after which Close closes: keep the copies
 		m.unpersist(copied)
 	}
 	return err

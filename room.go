@@ -13,9 +13,8 @@ import (
 // roomWait. It must be called without any key lock held: demotions take the
 // victims' locks.
 func (m *Manager) reserve(t *tierState, n int64, size int) error {
-	if n > t.capacity {
-		return fmt.Errorf("%w: a value of %d bytes takes %d bytes in the %s tier with its key and header, more than the tier's whole budget of %d",
-			ErrTooLarge, size, n, t.level, t.capacity)
+	if err := t.fits(n, size); err != nil {
+		return err
 	}
 	var wait backoff
 	settled := 0 // consecutive looks that found no victim and nothing in flight

@@ -194,8 +194,8 @@ type reservation struct {
 func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, discount bool) (reservation, error) {
 	r := reservation{t: t, key: key}
 	est := t.estimate(key, valueLen, metaLen)
-	if est > t.capacity {
-		return r, m.reserve(t, est, valueLen) // ErrTooLarge, with the value's size
+	if err := t.fits(est, valueLen); err != nil {
+		return r, err
 	}
 	if t.tryReserve(est) { // room for the whole entry: no need to look for the old one
 		r.n, r.reserved = est, true

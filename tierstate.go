@@ -40,6 +40,16 @@ func (t *tierState) estimate(key string, value, meta int) int64 {
 	return t.store.Cost(len(key), value, meta)
 }
 
+// fits returns an error wrapping ErrTooLarge if an entry of n bytes, for a
+// value of size bytes, exceeds the tier's whole budget.
+func (t *tierState) fits(n int64, size int) error {
+	if n > t.capacity {
+		return fmt.Errorf("%w: a value of %d bytes takes %d bytes in the %s tier with its key and header, more than the tier's whole budget of %d",
+			ErrTooLarge, size, n, t.level, t.capacity)
+	}
+	return nil
+}
+
 // tryReserve takes n bytes of the budget if they fit.
 func (t *tierState) tryReserve(n int64) bool {
 	for {

@@ -20,6 +20,13 @@ var (
 	// ErrClosed is returned by every method after Close.
 	ErrClosed = errors.New("tier: store closed")
 
+	// ErrSyncFailed is returned by every Sync of a Persistent store after a
+	// sync failed with an I/O error (not a full disk): the system may have
+	// dropped what it failed to write, so no later sync can prove the
+	// writes before it durable, and no retry can succeed. Reopening the
+	// store recovers what reached the disk.
+	ErrSyncFailed = errors.New("tier: an earlier sync failed; writes before it may be lost")
+
 	// ErrInvalidKey is returned for an empty key or one longer than a store allows.
 	ErrInvalidKey = errors.New("tier: invalid key")
 )

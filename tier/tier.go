@@ -104,7 +104,7 @@ type Persistent interface {
 	// what it had, and may be retried once space returns. After an I/O
 	// error a clean retry would prove nothing (the system may have dropped
 	// the pages it failed to write), so a store must go on failing every
-	// Sync (tier/disk: ErrSyncFailed).
+	// Sync with an error wrapping ErrSyncFailed.
 	Sync() error
 }
 

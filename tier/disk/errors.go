@@ -23,7 +23,8 @@ var (
 	// report the next fsync clean, so no later sync can prove the records
 	// before it durable. Reopen the store: recovery keeps what reached the
 	// disk and fails closed on what did not.
-	ErrSyncFailed = errors.New("disk: an earlier fsync failed; records written before it may be lost")
+	// It wraps tier.ErrSyncFailed.
+	ErrSyncFailed = fmt.Errorf("disk: an earlier fsync failed, records written before it may be lost: %w", tier.ErrSyncFailed)
 
 	// ErrInvalidOptions is returned by Open, wrapped with the field at fault,
 	// for Options that cannot describe a store.

@@ -1,0 +1,199 @@
+package object
+
+import (
+	"fmt"
+)
+
+// retiredPack is a pack compaction copied: deleted from the bucket once
+// every pack up to upTo, where its copies went, is durable.
+type retiredPack struct {
+	seq  uint64
+	upTo uint64
+}
+
+// Compact rewrites every durable pack whose live share (the frame bytes of
+// values the catalog points at, over all its frame bytes) is below
+// Options.MinLiveShare: its live frames are copied verbatim (no
+// recompression) into the open pack, with the tombstones still needed to
+// hide an older pack's frames, and the old pack and its index are deleted
+// only after Sync made the copies durable. Compact returns after that
+// Sync. It is safe to call while other calls run; the Manager calls it
+// from its migration loop, or a user through `tiermem glacier compact`.
+func (s *Store) Compact() error {
+	t, ok := s.gate.Enter()
+	if !ok {
+		return errClosed
+	}
+	defer s.gate.Leave(t)
+	for _, seq := range s.sparsePacks() {
+		if err := s.compactPack(seq); err != nil {
+			return err
+		}
+	}
+	return s.flush()
+}
+
+// sparsePacks returns the durable packs below the live share whose
+// rewrite would shrink them, oldest first.
+func (s *Store) sparsePacks() []uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	oldest := s.oldestValuesLocked()
+	var seqs []uint64
+	for seq, p := range s.packs {
+		frames := p.size - packHeader
+		if !p.durable || frames <= 0 {
+			continue
+		}
+		kept := p.live + s.neededTombstonesLocked(p, oldest)
+		if float64(kept) < s.opts.MinLiveShare*float64(frames) && kept < frames {
+			seqs = append(seqs, seq)
+		}
+	}
+	sortSeqs(seqs)
+	return seqs
+}
+
+// oldestValuesLocked returns, for every key with a value frame in some
+// pack, the oldest such pack's sequence number.
+func (s *Store) oldestValuesLocked() map[string]uint64 {
+	oldest := map[string]uint64{}
+	for seq, p := range s.packs {
+		for i := range p.entries {
+			e := &p.entries[i]
+			if o, ok := oldest[e.key]; e.kind == kindValue && (!ok || seq < o) {
+				oldest[e.key] = seq
+			}
+		}
+	}
+	return oldest
+}
+
+// neededLocked reports whether tombstone e of pack p must be kept when p
+// is rewritten: its key has no value now, and an older pack holds a frame
+// of the key that it hides.
+func (s *Store) neededLocked(p *pack, e *entry, oldest map[string]uint64) bool {
+	if _, live := s.catalog[e.key]; live {
+		return false
+	}
+	o, ok := oldest[e.key]
+	return ok && o < p.seq
+}
+
+func (s *Store) neededTombstonesLocked(p *pack, oldest map[string]uint64) int64 {
+	var n int64
+	for i := range p.entries {
+		if e := &p.entries[i]; e.kind == kindTombstone && s.neededLocked(p, e, oldest) {
+			n += int64(e.frameLen)
+		}
+	}
+	return n
+}
+
+// compactPack copies pack seq's live frames and needed tombstones into the
+// open pack and retires it.
+func (s *Store) compactPack(seq uint64) error {
+	s.mu.RLock()
+	p, ok := s.packs[seq]
+	live, size := int64(0), int64(0)
+	if ok {
+		live, size = p.live, p.size
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return nil // compacted meanwhile
+	}
+	var b []byte
+	if live > 0 {
+		var err error
+		if b, err = s.bucket.get(packName(seq), 0, size); err != nil {
+			return fmt.Errorf("object: compacting: %w", err)
+		}
+		if _, err := scanPack(b, seq); err != nil {
+			return corruptIn(s.bucket.b, packName(seq), 0, err)
+		}
+	}
+	s.startUploads(s.copyLive(p, b))
+	return nil
+}
+
+// copyLive appends p's live frames, taken from b (p's bytes, verified),
+// and its needed tombstones to the open pack, removes p from the packs
+// and retires it; it returns the packs it sealed.
+func (s *Store) copyLive(p *pack, b []byte) []*pack {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	oldest := s.oldestValuesLocked()
+	var sealed []*pack
+	for i := range p.entries {
+		e := p.entries[i]
+		var full *pack
+		switch {
+		case e.kind == kindValue && s.pointsAt(e.key, p, i):
+			_, full = s.appendRawLocked(b[e.off:e.off+int64(e.frameLen)], e)
+		case e.kind == kindTombstone && s.neededLocked(p, &e, oldest):
+			_, full = s.appendLocked(&frame{kind: kindTombstone, key: []byte(e.key)})
+		}
+		if full != nil {
+			sealed = append(sealed, full)
+		}
+	}
+	delete(s.packs, p.seq)
+	s.retired = append(s.retired, retiredPack{seq: p.seq, upTo: s.nextSeq - 1})
+	s.opts.Logger.Info("glacier: pack compacted", "pack", packName(p.seq), "live", p.live, "bytes", p.size)
+	return sealed
+}
+
+func (s *Store) startUploads(packs []*pack) {
+	for _, p := range packs {
+		s.startUpload(p)
+	}
+}
+
+// deleteRetired deletes the retired packs whose copies are durable: the
+// index first, so that a crash between leaves a pack without an index,
+// which Open scans (its frames are older than their copies and lose),
+// never an index without its pack.
+func (s *Store) deleteRetired() error {
+	for _, r := range s.takeRetired() {
+		err := s.bucket.delete(indexName(r.seq))
+		if err == nil {
+			err = s.bucket.delete(packName(r.seq))
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.retired = append(s.retired, r)
+			s.mu.Unlock()
+			return fmt.Errorf("object: deleting a compacted pack: %w", err)
+		}
+	}
+	return nil
+}
+
+// takeRetired removes from s.retired and returns the packs whose copies
+// are all durable.
+func (s *Store) takeRetired() []retiredPack {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ready, wait []retiredPack
+	for _, r := range s.retired {
+		if s.durableUpToLocked(r.upTo) {
+			ready = append(ready, r)
+		} else {
+			wait = append(wait, r)
+		}
+	}
+	s.retired = wait
+	return ready
+}
+
+// durableUpToLocked reports whether every pack numbered up to seq is
+// durable.
+func (s *Store) durableUpToLocked(seq uint64) bool {
+	for _, p := range s.packs {
+		if p.seq <= seq && !p.durable {
+			return false
+		}
+	}
+	return true
+}

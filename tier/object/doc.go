@@ -1,0 +1,67 @@
+// Package object is the glacier tier: a tier.Store that keeps values in
+// an object store, a local directory by default or any S3-compatible
+// bucket (package tier/object/s3), packed so that millions of small
+// values do not become millions of objects.
+//
+//	b, err := object.OpenDir("./data/glacier")
+//	s, err := object.Open(b, nil) // rebuilds the catalog from the bucket
+//	defer s.Close()
+//	_, err = s.Put("report-2024", value, meta)
+//	err = s.Sync() // now durable: the caller may delete its own copy
+//
+// # Packs
+//
+// Puts append one frame per value to an open pack in memory: the value
+// compressed on its own (zstd at Options.Compression, kept only where it
+// saves a sixteenth), with its key, meta, lengths and an XXH3-64 checksum,
+// so that the frame describes itself. When the pack reaches
+// Options.PackSize (32 MiB) it is sealed and uploaded in the background
+// as one object, followed by a small index object listing its frames.
+// Deletes append tombstone frames the same way. docs/glacier-format.md
+// draws both formats.
+//
+// A read finds the key in the in-memory catalog and fetches its frame
+// with one ranged GET (from memory while the pack is not yet uploaded),
+// verifies the checksum and decompresses: a frame that does not verify is
+// a *CorruptError (tier.ErrCorrupt), never wrong bytes.
+//
+// # Durability
+//
+// A Put or Delete is durable once a later Sync returns nil: Sync seals the
+// open pack and waits until every pack is in the bucket, pack before
+// index. The Manager demotes a batch of values with Put, calls Sync, and
+// only then deletes them from the cold tier. An upload that fails keeps
+// its pack in memory, readable, for the next Sync to retry; Close fails
+// the same way and may be retried.
+//
+// # Recovery
+//
+// Open lists the bucket, reads every index and replays the entries oldest
+// pack first (sequence numbers are in the names), so a key's newest frame
+// wins and tombstones hide what came before them. A pack whose index is
+// missing or damaged is scanned frame by frame and its index rewritten; a
+// pack that does not verify fails Open closed (a frame past the damage
+// might be a newer version of a key), as does an index without its pack.
+//
+// # Compaction
+//
+// Compact rewrites the packs whose live share fell below
+// Options.MinLiveShare: live frames are copied verbatim into the open
+// pack, tombstones that still hide an older frame are kept, and the old
+// pack is deleted (index first) only once its copies are durable.
+//
+// # A slow, failing store
+//
+// Every request has a deadline (Options.RequestTimeout), transient errors
+// are retried with exponential backoff (Options.Retries), at most
+// Options.Concurrency requests are in flight, and every error names the
+// bucket and the object. A missing object (ErrNotExist) or bucket
+// (ErrNoBucket) is not retried.
+//
+// # Concurrency and lifetimes
+//
+// A Store and a Dir are safe for concurrent use. Close is a gate: it waits
+// for the calls in flight, uploads what is pending, and every later call
+// returns tier.ErrClosed. Values and metas passed to Put are copied;
+// those ViewMeta and Scan lend are valid only during the callback.
+package object

@@ -1,0 +1,105 @@
+package object
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// retrying is the Bucket a Store uses: the caller's, with a deadline per
+// request, retries with exponential backoff and jitter on transient
+// errors, a bound on requests in flight, and a length check on every Get
+// (a short body is transient). Errors name the bucket and the object.
+type retrying struct {
+	b        Bucket
+	attempts int           // requests per call, the first included
+	timeout  time.Duration // deadline of one request
+	backoff  time.Duration // pause before the first retry; doubles, to maxBackoff
+	slots    chan struct{} // one per request in flight
+}
+
+const maxBackoff = 2 * time.Second
+
+func newRetrying(b Bucket, o *Options) *retrying {
+	return &retrying{b: b, attempts: o.Retries + 1, timeout: o.RequestTimeout,
+		backoff: o.Backoff, slots: make(chan struct{}, o.Concurrency)}
+}
+
+// transient reports whether a failed request may succeed if repeated.
+func transient(err error) bool {
+	return !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNoBucket) && !errors.Is(err, context.Canceled)
+}
+
+// do runs op, once per attempt, each under its own deadline and holding a
+// slot, until it succeeds or fails permanently.
+func (r *retrying) do(what, name string, op func(ctx context.Context) error) error {
+	var err error
+	pause := r.backoff
+	for attempt := 1; ; attempt++ {
+		if err = r.once(op); err == nil || !transient(err) {
+			break
+		}
+		if attempt >= r.attempts {
+			return fmt.Errorf("object: %s %s/%s: %w after %d attempts: %w", what, r.b, name, ErrUnavailable, attempt, err)
+		}
+		time.Sleep(pause/2 + rand.N(pause/2+1))
+		pause = min(2*pause, maxBackoff)
+	}
+	if err != nil {
+		return fmt.Errorf("object: %s %s/%s: %w", what, r.b, name, err)
+	}
+	return nil
+}
+
+func (r *retrying) once(op func(ctx context.Context) error) error {
+	r.slots <- struct{}{}
+	defer func() { <-r.slots }()
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	return op(ctx)
+}
+
+func (r *retrying) put(name string, data []byte) error {
+	return r.do("put", name, func(ctx context.Context) error { return r.b.Put(ctx, name, data) })
+}
+
+// get returns exactly n bytes of name from off.
+func (r *retrying) get(name string, off, n int64) ([]byte, error) {
+	var out []byte
+	err := r.do("get", name, func(ctx context.Context) error {
+		b, err := r.b.Get(ctx, name, off, n)
+		if err == nil && int64(len(b)) != n {
+			err = fmt.Errorf("bytes %d-%d: short body, %d bytes", off, off+n, len(b))
+		}
+		out = b
+		return err
+	})
+	return out, err
+}
+
+// list calls fn for every object under prefix; after a failed attempt
+// the listing starts over, so fn may see a name twice.
+func (r *retrying) list(prefix string, fn func(name string, size int64) error) error {
+	var fnErr error
+	err := r.do("list", prefix+"*", func(ctx context.Context) error {
+		fnErr = nil
+		err := r.b.List(ctx, prefix, func(name string, size int64) error {
+			fnErr = fn(name, size)
+			return fnErr
+		})
+		if fnErr != nil {
+			return nil // fn's error is the caller's, not the store's: no retry
+		}
+		return err
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
+
+func (r *retrying) delete(name string) error {
+	return r.do("delete", name, func(ctx context.Context) error { return r.b.Delete(ctx, name) })
+}

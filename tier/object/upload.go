@@ -1,0 +1,154 @@
+package object
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// appendLocked appends f to the open pack, opening one if needed, applies
+// it to the catalog and returns where it lies; if the pack reached
+// PackSize it is sealed and returned, for the caller to hand to
+// startUpload once s.mu is released. s.mu must be held for writing.
+func (s *Store) appendLocked(f *frame) (loc, *pack) {
+	p := s.openLocked()
+	e := entryOf(f, uint32(f.size()))
+	e.off = int64(len(p.buf))
+	p.buf = appendFrame(p.buf, f)
+	return s.addLocked(p, e)
+}
+
+// appendRawLocked appends a verified frame's bytes, copied from another
+// pack, as appendLocked appends a frame. s.mu must be held for writing.
+func (s *Store) appendRawLocked(b []byte, e entry) (loc, *pack) {
+	p := s.openLocked()
+	e.off = int64(len(p.buf))
+	p.buf = append(p.buf, b...)
+	return s.addLocked(p, e)
+}
+
+// addLocked records entry e, whose frame was appended to the open pack p.
+func (s *Store) addLocked(p *pack, e entry) (loc, *pack) {
+	p.entries = append(p.entries, e)
+	p.size = int64(len(p.buf))
+	l := loc{p: p, i: len(p.entries) - 1}
+	s.applyLocked(p, l.i)
+	if p.size >= s.opts.PackSize {
+		return l, s.sealLocked()
+	}
+	return l, nil
+}
+
+// openLocked returns the open pack, starting one if there is none.
+func (s *Store) openLocked() *pack {
+	if s.open == nil {
+		p := &pack{seq: s.nextSeq}
+		s.nextSeq++
+		p.buf = appendPackHeader(make([]byte, 0, min(s.opts.PackSize+s.opts.PackSize/8, 1<<20)), p.seq)
+		p.size = int64(len(p.buf))
+		s.packs[p.seq] = p
+		s.open = p
+	}
+	return s.open
+}
+
+// sealLocked seals the open pack, if it holds a frame, builds its index
+// and returns it; nil if there was nothing to seal.
+func (s *Store) sealLocked() *pack {
+	p := s.open
+	if p == nil || len(p.entries) == 0 {
+		return nil
+	}
+	s.open = nil
+	p.sealed = true
+	p.index = encodeIndex(p.seq, p.size, p.entries)
+	return p
+}
+
+// startUpload uploads p, if not nil, in the background, once fewer than
+// Options.Uploads others are uploading. An upload that fails leaves p in
+// memory for Sync to retry.
+func (s *Store) startUpload(p *pack) {
+	if p == nil {
+		return
+	}
+	s.uploads <- struct{}{}
+	s.wg.Go(func() {
+		defer func() { <-s.uploads }()
+		_ = s.upload(p)
+	})
+}
+
+// upload writes p and then its index to the bucket, unless it is durable
+// already, and marks it durable: the index is written after the pack so
+// that an index never names a pack that is not there.
+func (s *Store) upload(p *pack) error {
+	p.uploadMu.Lock()
+	defer p.uploadMu.Unlock()
+	s.mu.RLock()
+	durable, buf, index := p.durable, p.buf, p.index
+	s.mu.RUnlock()
+	if durable {
+		return nil
+	}
+	err := s.bucket.put(packName(p.seq), buf)
+	if err == nil {
+		err = s.bucket.put(indexName(p.seq), index)
+	}
+	if err != nil {
+		s.opts.Logger.Warn("glacier: pack upload failed; kept in memory for the next Sync", "pack", packName(p.seq), "err", err)
+		return err
+	}
+	s.mu.Lock()
+	p.durable, p.buf, p.index = true, nil, nil
+	s.mu.Unlock()
+	s.opts.Logger.Info("glacier: pack uploaded", "pack", packName(p.seq), "bytes", len(buf), "entries", len(p.entries))
+	return nil
+}
+
+// Sync seals the open pack and returns once every pack sealed before it
+// returned is durable in the bucket: every Put and Delete that returned
+// before Sync began is then durable. A pack whose upload fails stays in
+// memory, readable, and the next Sync retries it: an object store's
+// writes are atomic, so a failed upload proves nothing lost and a retry
+// that succeeds is a true acknowledgement (unlike a failed fsync).
+// Packs that Compact replaced are deleted once their copies are durable.
+func (s *Store) Sync() error {
+	t, ok := s.gate.Enter()
+	if !ok {
+		return errClosed
+	}
+	defer s.gate.Leave(t)
+	return s.flush()
+}
+
+// flush is Sync without the gate.
+func (s *Store) flush() error {
+	s.mu.Lock()
+	s.sealLocked()
+	pending := s.pendingLocked()
+	s.mu.Unlock()
+	var errs []error
+	for _, p := range pending {
+		if err := s.upload(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("object: sync: %w", errors.Join(errs...))
+	}
+	return s.deleteRetired()
+}
+
+// pendingLocked returns the sealed packs not yet durable, oldest first.
+func (s *Store) pendingLocked() []*pack {
+	var pending []*pack
+	for _, p := range s.packs {
+		if p.sealed && !p.durable {
+			pending = append(pending, p)
+		}
+	}
+	slices.SortFunc(pending, func(a, b *pack) int { return cmp.Compare(a.seq, b.seq) })
+	return pending
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tiermem/tiermem/tier/object"
 )
@@ -19,6 +20,7 @@ const (
 	truncate              // Get returns half the bytes, without error
 	flip                  // Get returns the bytes with one bit flipped
 	gone                  // return ErrNoBucket (the bucket was deleted)
+	delay                 // wait a few milliseconds, then pass the request
 )
 
 // rule injects fault into requests of op ("put", "get", "list",
@@ -84,6 +86,8 @@ func (f *faulty) before(ctx context.Context, op, name string) (fault, error) {
 		return flt, fmt.Errorf("injected hang: %s %s: %w", op, name, ctx.Err())
 	case gone:
 		return flt, fmt.Errorf("injected: %s %s: %w", op, name, object.ErrNoBucket)
+	case delay:
+		time.Sleep(3 * time.Millisecond)
 	}
 	return flt, nil
 }
@@ -130,4 +134,3 @@ func (f *faulty) Delete(ctx context.Context, name string) error {
 	}
 	return f.Bucket.Delete(ctx, name)
 }
-

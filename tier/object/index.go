@@ -107,6 +107,8 @@ func indexHead(b []byte, seq uint64) (packLen int64, count int, err error) {
 		return 0, 0, badFormat(0, "no index magic")
 	case b[4] != indexVersion:
 		return 0, 0, badFormat(4, "index version %d, this package reads %d", b[4], indexVersion)
+	case b[5]|b[6]|b[7] != 0 || binary.LittleEndian.Uint32(b[20:]) != 0:
+		return 0, 0, badFormat(5, "index reserved bytes are not zero")
 	case binary.LittleEndian.Uint64(b[8:]) != seq:
 		return 0, 0, badFormat(8, "index of pack %016x named as pack %016x", binary.LittleEndian.Uint64(b[8:]), seq)
 	}

@@ -56,6 +56,8 @@ func checkPackHeader(b []byte, seq uint64) error {
 		return badFormat(0, "no pack magic")
 	case b[4] != packVersion:
 		return badFormat(4, "pack version %d, this package reads %d", b[4], packVersion)
+	case b[5]|b[6]|b[7] != 0:
+		return badFormat(5, "pack header reserved bytes are not zero")
 	case binary.LittleEndian.Uint64(b[8:]) != seq:
 		return badFormat(8, "pack header says pack %016x, its name %016x", binary.LittleEndian.Uint64(b[8:]), seq)
 	}

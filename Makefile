@@ -7,9 +7,27 @@ PKGS        := ./...
 
 test: deps fmt-check vet cross staticcheck unit hitratio
 
-# deps installs and starts the services the tests need (none yet beyond Go itself).
+# deps installs and starts the services the tests need: an S3-compatible
+# server (versitygw) on 127.0.0.1:7070 for the glacier tests, serving
+# VGW_DIR with the test credentials internal/s3test uses. It is started
+# only if nothing listens there yet, and keeps running after make returns.
+VERSITYGW     := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+VGW_ADDR      := 127.0.0.1:7070
+VGW_DIR       ?= $(or $(TMPDIR),/tmp)/tiermem-versitygw
+VGW_BIN       = $$($(GO) env GOPATH | cut -d: -f1)/bin/versitygw
+
+deps: SHELL := /bin/bash
 deps:
 	@$(GO) version
+	@if ! (exec 3<>/dev/tcp/$(subst :,/,$(VGW_ADDR))) 2>/dev/null; then \
+		test -x "$(VGW_BIN)" || $(GO) install $(VERSITYGW) || exit 1; \
+		mkdir -p $(VGW_DIR); \
+		ROOT_ACCESS_KEY_ID=tiermem ROOT_SECRET_ACCESS_KEY=tiermem-secret-key \
+			nohup "$(VGW_BIN)" --port $(VGW_ADDR) --quiet posix $(VGW_DIR) >$(VGW_DIR).log 2>&1 & \
+		for i in $$(seq 100); do (exec 3<>/dev/tcp/$(subst :,/,$(VGW_ADDR))) 2>/dev/null && break; sleep 0.1; done; \
+		(exec 3<>/dev/tcp/$(subst :,/,$(VGW_ADDR))) 2>/dev/null || { echo "versitygw did not start: see $(VGW_DIR).log"; exit 1; }; \
+	fi
+	@echo "versitygw listening on $(VGW_ADDR)"
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,6 +1,7 @@
 package offheap
 
 import (
+	"math/bits"
 	"sync/atomic"
 
 	"github.com/tiermem/tiermem/memory"
@@ -8,11 +9,14 @@ import (
 
 // index maps key hashes to record locations in an open-addressing table that
 // lives outside the Go heap, so the garbage collector never scans it and it
-// costs 8 bytes a slot. A slot holds the top 16 bits of the key's hash (a tag
-// that rules out most wrong slots without reading the record), a reference
-// bit (set when the key is read, for the CLOCK policy) and 47 bits of
-// location plus two. Lookups probe linearly from the slot the hash's low bits
-// pick; deletions leave a tombstone; the table is rebuilt when live slots and
+// costs 8 bytes a slot. A slot holds 24 bits of the key's hash (its tag: the
+// bits below the six that pick the store's shard), a reference bit (set when
+// the key is read, for the CLOCK policy) and 39 bits of location plus two.
+// A key's home slot is the top bits of its tag, so for tables of up to 2^24
+// slots the tag alone says where a slot belongs: growing the table moves
+// slots without reading a single record, and a lookup compares the tag's
+// remaining bits before it reads one. Lookups probe linearly from the home
+// slot; deletions leave a tombstone; the table is rebuilt when live slots and
 // tombstones fill 3/4 of it.
 //
 // A shard's lock protects the index: writers hold it exclusively; readers
@@ -22,6 +26,7 @@ type index struct {
 	h      *memory.WritableHandle
 	slots  []uint64 // the table, a typed view of h
 	mask   uint64   // len(slots)-1
+	bits   uint     // log2(len(slots))
 	live   int      // slots holding a location
 	dead   int      // tombstones
 	hashOf func(loc uint64) uint64
@@ -30,11 +35,14 @@ type index struct {
 const (
 	emptySlot     = 0
 	tombstone     = 1 // never a valid slot: locations are stored plus 2
-	locationBits  = 47
+	locationBits  = 39
 	locationMask  = 1<<locationBits - 1
 	referenced    = 1 << locationBits // the key was read since the bit was last cleared
-	tagShift      = 48
+	tagShift      = locationBits + 1
+	tagBits       = 64 - tagShift
+	shardBits     = 6 // the hash's top bits, which pick the shard: the same in every slot of a table
 	minIndexSlots = 1 << 10
+	hugePage      = 2 << 20 // a table this large is worth backing with huge pages
 )
 
 // newIndex returns a table of slots slots (a power of two); hashOf gives the
@@ -44,20 +52,47 @@ func newIndex(slots int, hashOf func(loc uint64) uint64) (*index, error) {
 	if err != nil {
 		return nil, err
 	}
+	if slots*8 >= hugePage {
+		_ = h.HugePages() // advice, as for the records' space
+	}
 	s, err := memory.Slice[uint64](h.Writable().ReadOnly(), 0, int64(slots))
 	if err != nil {
 		h.Close()
 		return nil, err
 	}
-	return &index{h: h, slots: s, mask: uint64(slots - 1), hashOf: hashOf}, nil
+	return &index{h: h, slots: s, mask: uint64(slots - 1), bits: uint(bits.TrailingZeros(uint(slots))), hashOf: hashOf}, nil
 }
 
-func slotOf(hash, loc uint64) uint64 { return hash>>tagShift<<tagShift | (loc + 2) }
+// tagOf returns the tagBits bits of hash below its shard bits.
+func tagOf(hash uint64) uint64 { return hash << shardBits >> (64 - tagBits) }
+
+func slotOf(hash, loc uint64) uint64 { return tagOf(hash)<<tagShift | (loc + 2) }
+
+// home returns the slot where the probe for hash starts: the tag's top bits,
+// and below them, for tables larger than the tag can place, the hash's low bits.
+func (x *index) home(hash uint64) uint64 {
+	t := tagOf(hash)
+	if x.bits <= tagBits {
+		return t >> (tagBits - x.bits)
+	}
+	extra := x.bits - tagBits
+	return t<<extra | hash&(1<<extra-1)
+}
+
+// homeOfSlot returns the home of the key a slot of another table holds:
+// from its tag where the tag has enough bits, else from the key's hash,
+// which hashOf reads off its record.
+func (x *index) homeOfSlot(slot uint64) uint64 {
+	if x.bits <= tagBits {
+		return slot >> tagShift >> (tagBits - x.bits)
+	}
+	return x.home(x.hashOf(slotLocation(slot)))
+}
 
 func slotLocation(slot uint64) uint64 { return slot&locationMask - 2 }
 
 func slotMatches(slot, hash uint64) bool {
-	return slot > tombstone && slot>>tagShift == hash>>tagShift
+	return slot > tombstone && slot>>tagShift == tagOf(hash)
 }
 
 func (x *index) load(i uint64) uint64 { return atomic.LoadUint64(&x.slots[i]) }
@@ -76,15 +111,25 @@ func (x *index) clearReference(pos int) bool {
 }
 
 // find calls match for each location whose tag matches hash, in probe order,
-// until match reports true; it returns that slot's position or -1.
-func (x *index) find(hash uint64, match func(loc uint64) bool) int {
-	for i := hash & x.mask; ; i = (i + 1) & x.mask {
+// until match reports true; it returns that slot's position, or -1 and where
+// the key would go: the first tombstone on the way or the empty slot that
+// ended the probe.
+func (x *index) find(hash uint64, match func(loc uint64) bool) (pos, free int) {
+	free = -1
+	for i := x.home(hash); ; i = (i + 1) & x.mask {
 		slot := x.load(i)
-		if slot == emptySlot {
-			return -1
-		}
-		if slotMatches(slot, hash) && match(slotLocation(slot)) {
-			return int(i)
+		switch {
+		case slot == emptySlot:
+			if free < 0 {
+				free = int(i)
+			}
+			return -1, free
+		case slot == tombstone:
+			if free < 0 {
+				free = int(i)
+			}
+		case slotMatches(slot, hash) && match(slotLocation(slot)):
+			return int(i), -1
 		}
 	}
 }
@@ -101,30 +146,31 @@ func (x *index) remove(pos int) {
 	x.dead++
 }
 
-// insert adds a location for hash; the caller checked that its key is not in
-// the table. It grows the table first when needed.
-func (x *index) insert(hash, loc uint64) error {
+// insert adds a location for hash at free, where find said the key would
+// go; it grows the table first when needed (and then finds its own place).
+func (x *index) insert(free int, hash, loc uint64) error {
 	if (x.live+x.dead+1)*4 > len(x.slots)*3 {
 		if err := x.rebuild(); err != nil {
 			return err
 		}
+		free = int(x.home(hash))
+		for x.slots[free] != emptySlot {
+			free = (free + 1) & int(x.mask)
+		}
 	}
-	i := hash & x.mask
-	for x.slots[i] > tombstone {
-		i = (i + 1) & x.mask
-	}
-	if x.slots[i] == tombstone {
+	if x.slots[free] == tombstone {
 		x.dead--
 	}
-	atomic.StoreUint64(&x.slots[i], slotOf(hash, loc)|referenced)
+	atomic.StoreUint64(&x.slots[free], slotOf(hash, loc)|referenced)
 	x.live++
 	return nil
 }
 
 // rebuild copies the live slots into a table sized for twice as many (or the
 // same size when tombstones were the problem), dropping the tombstones. A slot
-// keeps only 16 bits of hash, so it is placed again from hashOf(location),
-// which the store computes from the record's key.
+// is placed again from its tag (see index), or, in a table too large for
+// the tag alone, from hashOf(location), which the store computes from the
+// record's key.
 func (x *index) rebuild() error {
 	size := len(x.slots)
 	if x.live*2 >= size/2 {
@@ -136,8 +182,7 @@ func (x *index) rebuild() error {
 	}
 	for _, slot := range x.slots {
 		if slot > tombstone {
-			loc := slotLocation(slot)
-			next.insertFresh(x.hashOf(loc), loc, slot&referenced)
+			next.insertFresh(next.homeOfSlot(slot), slot)
 		}
 	}
 	x.h.Close()
@@ -145,13 +190,14 @@ func (x *index) rebuild() error {
 	return nil
 }
 
-// insertFresh adds a location to a table being rebuilt (no tombstones, room).
-func (x *index) insertFresh(hash, loc, ref uint64) {
-	i := hash & x.mask
+// insertFresh adds a slot of the old table at or after home in a table
+// being rebuilt (no tombstones, room).
+func (x *index) insertFresh(home, slot uint64) {
+	i := home
 	for x.slots[i] != emptySlot {
 		i = (i + 1) & x.mask
 	}
-	x.slots[i] = slotOf(hash, loc) | ref
+	x.slots[i] = slot
 	x.live++
 }
 

@@ -10,9 +10,17 @@ import (
 	"github.com/tiermem/tiermem/tier"
 )
 
-// largeFlag marks a location that names a record in its own mapping rather
-// than an offset in the slab (slab offsets stay below 2⁴⁶, 64 TiB).
-const largeFlag = 1 << (locationBits - 1)
+// A location is a slab offset divided by alloc.MinAlign, or, with largeFlag
+// set, the id of a record in its own mapping. Slab offsets so stay below
+// 2³⁸ × 16 bytes, 4 TiB: maxSlab.
+const (
+	largeFlag = 1 << (locationBits - 1)
+	maxSlab   = largeFlag * alloc.MinAlign
+)
+
+func slabLocation(off int64) uint64 { return uint64(off) / alloc.MinAlign }
+
+func slabOffset(loc uint64) int64 { return int64(loc * alloc.MinAlign) }
 
 // space is where records live: small ones in slots of a slab over one
 // anonymous mapping (pages of spans the slab releases go back to the system),
@@ -41,10 +49,14 @@ type spare struct {
 }
 
 func newSpace(capacity, maxSmall int64) (*space, error) {
+	if capacity > maxSlab {
+		return nil, fmt.Errorf("a capacity of %d bytes is more than the %d bytes the index can address: %w", capacity, int64(maxSlab), tier.ErrTooLarge)
+	}
 	h, err := memory.Reserve(capacity) // RAM only as slots are used
 	if err != nil {
 		return nil, err
 	}
+	_ = h.HugePages() // advice: fewer TLB misses on every record read; refused only on odd systems, where 4 KiB pages work
 	s := &space{h: h, mem: h.Writable(), large: map[uint64]*memory.WritableHandle{}, maxSpare: min(capacity/4, 4<<30)}
 	s.slab, err = alloc.NewSlab(capacity, &alloc.SlabOptions{MaxSize: maxSmall, Released: s.discard})
 	if err != nil {
@@ -70,7 +82,7 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 		if err != nil {
 			return 0, memory.WritableMemory{}, 0, fmt.Errorf("offheap: %d-byte record: %w: %w", size, tier.ErrNoSpace, err)
 		}
-		return uint64(off), s.mem.Region(off, size), s.charge(size), nil
+		return slabLocation(off), s.mem.Region(off, size), s.charge(size), nil
 	}
 	h, err := s.mapping(size)
 	if err != nil {
@@ -131,7 +143,8 @@ const hugeRecord = 8 << 20
 // start to the end of the space: readRecord finds its length).
 func (s *space) record(loc uint64) memory.Memory {
 	if loc&largeFlag == 0 {
-		return s.mem.ReadOnly().Region(int64(loc), s.mem.Size()-int64(loc))
+		off := slabOffset(loc)
+		return s.mem.ReadOnly().Region(off, s.mem.Size()-off)
 	}
 	s.mu.Lock()
 	h := s.large[loc&^largeFlag]
@@ -144,7 +157,7 @@ func (s *space) free(loc uint64, size int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if loc&largeFlag == 0 {
-		if err := s.slab.Free(int64(loc), size); err != nil {
+		if err := s.slab.Free(slabOffset(loc), size); err != nil {
 			panic(fmt.Sprintf("offheap: freeing a record the store placed: %v", err)) // a bug of this package
 		}
 		return s.slab.ClassSize(size)

@@ -93,10 +93,10 @@ func (s *Store) shardOf(hash uint64) *shard { return &s.shards[hash>>58] }
 
 // find returns the position of key's slot, its location and record, or -1.
 // The shard's lock must be held.
-func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, uint64, record) {
+func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, int, uint64, record) {
 	var found record
 	var loc uint64
-	pos := sh.idx.find(hash, func(l uint64) bool {
+	pos, free := sh.idx.find(hash, func(l uint64) bool {
 		r := readRecord(s.space.record(l))
 		if string(r.key) != key {
 			return false
@@ -104,7 +104,7 @@ func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, uint64, rec
 		found, loc = r, l
 		return true
 	})
-	return pos, loc, found
+	return pos, free, loc, found
 }
 
 // Put stores key's value (compressed when it pays) and meta. The record is
@@ -126,10 +126,10 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if s.closed.Load() {
 		return 0, tier.ErrClosed // the memory the record was in is gone
 	}
-	pos, old, oldRec := s.findLocked(sh, key, hash)
+	pos, free, old, oldRec := s.findLocked(sh, key, hash)
 	if pos >= 0 {
 		sh.idx.set(pos, hash, loc)
-	} else if err = sh.idx.insert(hash, loc); err != nil {
+	} else if err = sh.idx.insert(free, hash, loc); err != nil {
 		s.space.free(loc, size)
 		return 0, fmt.Errorf("offheap: growing the index: %w", err)
 	}
@@ -247,7 +247,7 @@ func (s *Store) view(key string, fn func(record) error) error {
 	if s.closed.Load() {
 		return tier.ErrClosed
 	}
-	pos, _, r := s.findLocked(sh, key, hash)
+	pos, _, _, r := s.findLocked(sh, key, hash)
 	if pos < 0 {
 		return tier.ErrNotFound
 	}
@@ -264,7 +264,7 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 		return "", false
 	}
 	var key string
-	pos := sh.idx.find(hash, func(l uint64) bool {
+	pos, _ := sh.idx.find(hash, func(l uint64) bool {
 		r := readRecord(s.space.record(l))
 		if xxhash.Sum64(r.key) != hash {
 			return false
@@ -284,7 +284,7 @@ func (s *Store) Delete(key string) (int64, error) {
 	if s.closed.Load() {
 		return 0, tier.ErrClosed
 	}
-	pos, loc, r := s.findLocked(sh, key, hash)
+	pos, _, loc, r := s.findLocked(sh, key, hash)
 	if pos < 0 {
 		return 0, tier.ErrNotFound
 	}

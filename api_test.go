@@ -72,7 +72,6 @@ func TestBadOptions(t *testing.T) {
 	for name, o := range map[string]tiermem.Options{
 		"negative size":      {Hot: tiermem.TierOptions{Size: -1}},
 		"watermarks swapped": {HighWatermark: 0.5, LowWatermark: 0.8},
-		"clock on hot":       {Hot: tiermem.TierOptions{Policy: tiermem.PolicyClock}},
 		"unknown durability": {Durability: 7},
 		"hot compression":    {Hot: tiermem.TierOptions{Compress: true}},
 		"cold policy":        {Cold: tiermem.TierOptions{Policy: tiermem.PolicyLRU}},

@@ -12,12 +12,16 @@ import (
 	"github.com/tiermem/tiermem/tier/heap"
 )
 
+// withoutBits is a store that keeps no reference bits: it hides every
+// method but tier.Store's.
+type withoutBits struct{ tier.Store }
+
 // TestConstructedBackends runs a Manager whose warm and cold tiers are
 // stores the caller built: values go through them, a warm store without
 // reference bits gets the Adaptive policy, and Close closes them.
 func TestConstructedBackends(t *testing.T) {
 	dir := t.TempDir()
-	warm := heap.New()
+	warm := withoutBits{heap.New()}
 	cold, err := disk.Open(filepath.Join(dir, "mycold"), nil)
 	must(t, err)
 	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 64 << 10},
@@ -52,7 +56,7 @@ func TestConstructedBackendsThatCannotWork(t *testing.T) {
 		given []tier.Store
 	}{
 		"cold store that forgets": {o: tiermem.Options{Cold: tiermem.TierOptions{Store: heap.New()}}},
-		"clock without bits":      {o: tiermem.Options{Warm: tiermem.TierOptions{Store: heap.New(), Policy: tiermem.PolicyClock}}},
+		"clock without bits":      {o: tiermem.Options{Warm: tiermem.TierOptions{Store: withoutBits{heap.New()}, Policy: tiermem.PolicyClock}}},
 		"durability not ours":     {o: tiermem.Options{Durability: tiermem.Always, Cold: tiermem.TierOptions{Store: mustDisk(t)}}},
 		"one store for two tiers": {o: tiermem.Options{Hot: tiermem.TierOptions{Store: shared}, Warm: tiermem.TierOptions{Store: shared}}},
 		"compression not ours":    {o: tiermem.Options{Warm: tiermem.TierOptions{Store: heap.New(), Compress: true}}},

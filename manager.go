@@ -171,7 +171,7 @@ func (m *Manager) newVictims(t *tierState) (victims, error) {
 	chooser, hasClock := t.store.(tier.VictimChooser)
 	switch {
 	case policy == PolicyClock && !hasClock:
-		return nil, fmt.Errorf("%w: PolicyClock needs a store that keeps reference bits (a tier.VictimChooser, as the built-in warm store), not the %v tier's %T",
+		return nil, fmt.Errorf("%w: PolicyClock needs a store that keeps reference bits (a tier.VictimChooser, as the built-in hot and warm stores), not the %v tier's %T",
 			ErrOptions, t.level, t.store)
 	case policy == PolicyClock, policy == PolicyAuto && t.level == Warm && hasClock:
 		return &clockVictims{store: chooser, now: m.now}, nil

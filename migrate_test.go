@@ -165,8 +165,8 @@ func TestTTLExpires(t *testing.T) {
 // TestEveryPolicyKeepsTheBudget fills the hot tier with each policy and
 // checks that room is made and nothing is lost.
 func TestEveryPolicyKeepsTheBudget(t *testing.T) {
-	for _, p := range []tiermem.Policy{tiermem.PolicyAdaptive, tiermem.PolicyLRU, tiermem.PolicyLFU,
-		tiermem.PolicyFIFO, tiermem.PolicyS3FIFO} {
+	for _, p := range []tiermem.Policy{tiermem.PolicyAuto, tiermem.PolicyAdaptive, tiermem.PolicyLRU, tiermem.PolicyLFU,
+		tiermem.PolicyFIFO, tiermem.PolicyClock, tiermem.PolicyS3FIFO} {
 		m, _ := openClocked(t, tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20, Policy: p},
 			Warm: tiermem.TierOptions{Size: 4 << 20, Policy: p}, Cold: tiermem.TierOptions{Size: 64 << 20}})
 		for i := range 40 {

@@ -47,8 +47,9 @@ type Policy int
 
 const (
 	// PolicyAuto is the default: Adaptive for the hot tier, Clock for the
-	// warm tier. The cold tier is the last in this release: nothing leaves it
-	// for room, so it has no policy.
+	// warm tier (Adaptive for a warm store without reference bits). The cold
+	// tier is the last in this release: nothing leaves it for room, so it
+	// has no policy.
 	PolicyAuto Policy = iota
 	// PolicyAdaptive is cache.Adaptive: window TinyLFU with a self-tuning
 	// window, the best general policy. It keeps about 100 bytes of Go memory a key.
@@ -59,9 +60,16 @@ const (
 	PolicyLFU
 	// PolicyFIFO evicts the oldest entry (cache.FIFO).
 	PolicyFIFO
-	// PolicyClock (warm tier only) is CLOCK, second chance, on a reference bit
-	// kept in the warm store's index: no memory per key, which matters when
-	// the warm tier holds millions of small values.
+	// PolicyClock is CLOCK, second chance, on a reference bit the tier's
+	// store keeps with each entry (the built-in hot and warm stores do; a
+	// store handed over in TierOptions.Store must be a tier.VictimChooser):
+	// no memory per key and one bit set per read, which matters when a tier
+	// holds millions of small values. A read of the hot tier costs about a
+	// third of what it costs under Adaptive (BENCHMARKS.md). Idleness is
+	// coarser than with a cache.Policy, which keeps each key's last read:
+	// a pass at least DemoteAfter after the previous one demotes the entries
+	// whose bit is clear, those not read since that previous pass or since
+	// the hand, looking for room, last cleared their bit.
 	PolicyClock
 	// PolicyS3FIFO is cache.S3FIFO: a small filter queue in front of a main
 	// queue with second chances, strong on block-storage access patterns.

@@ -23,8 +23,9 @@ const shards = 64
 type Store struct {
 	shards [shards]shard
 	closed sync.Once
-	used   atomic.Int64 // bytes of all entries, as Size counts them
-	count  atomic.Int64 // keys
+	used   atomic.Int64  // bytes of all entries, as Size counts them
+	count  atomic.Int64  // keys
+	hand   atomic.Uint64 // the shard CLOCK's hand is in (clock.go)
 }
 
 type shard struct {
@@ -33,10 +34,12 @@ type shard struct {
 	closed bool
 }
 
-// entry is a value (a private copy) followed by its meta.
+// entry is a value (a private copy) followed by its meta. The same
+// allocation holds, past the meta, the entry's reference word (see clock.go)
+// and the key the map keeps.
 type entry struct {
-	buf    []byte
-	metaAt int // where meta starts in buf
+	buf    []byte // value and meta; its capacity runs on to the key's end
+	metaAt int    // where meta starts in buf
 }
 
 func (e entry) value() []byte { return e.buf[:e.metaAt:e.metaAt] }
@@ -45,6 +48,16 @@ func (e entry) meta() []byte {
 		return nil
 	}
 	return e.buf[e.metaAt:]
+}
+
+// refAt returns where the reference word starts in an allocation for a
+// value and meta of n bytes: 4-aligned, for the atomic operations on it.
+func refAt(n int) int { return (n + 3) &^ 3 }
+
+// ref returns the entry's reference word.
+func (e entry) ref() *uint32 {
+	at := refAt(len(e.buf))
+	return (*uint32)(unsafe.Pointer(&e.buf[:at+4][at]))
 }
 
 // New returns an empty store.
@@ -88,14 +101,19 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if key == "" {
 		return 0, tier.ErrInvalidKey
 	}
-	// One allocation holds the value, the meta and the key the maps keep:
-	// a copy, so that callers may pass strings over memory they reuse.
-	buf := make([]byte, len(value)+len(meta)+len(key))
+	// One allocation holds the value, the meta, the reference word and the
+	// key the map keeps: a copy, so that callers may pass strings over
+	// memory they reuse. Its size is a multiple of 8, so that the allocator
+	// aligns it (and the reference word) for atomic access.
+	n := len(value) + len(meta)
+	at := refAt(n)
+	buf := make([]byte, (at+4+len(key)+7)&^7)
 	copy(buf, value)
 	copy(buf[len(value):], meta)
-	copy(buf[len(value)+len(meta):], key)
-	key = unsafe.String(&buf[len(value)+len(meta)], len(key))
-	buf = buf[:len(value)+len(meta)]
+	copy(buf[at+4:], key)
+	*(*uint32)(unsafe.Pointer(&buf[at])) = 1 // a fresh entry counts as referenced, as in the warm store
+	key = unsafe.String(&buf[at+4], len(key))
+	buf = buf[:n]
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -140,6 +158,7 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 	if !ok {
 		return tier.ErrNotFound
 	}
+	touch(e.ref())
 	return fn(e.value(), e.meta())
 }
 
@@ -203,8 +222,9 @@ func (s *Store) Used() int64 { return s.used.Load() }
 func (s *Store) Len() int64 { return s.count.Load() }
 
 var (
-	_ tier.Store = (*Store)(nil)
-	_ tier.Sizer = (*Store)(nil)
+	_ tier.Store         = (*Store)(nil)
+	_ tier.Sizer         = (*Store)(nil)
+	_ tier.VictimChooser = (*Store)(nil)
 )
 
 // Close drops every value.

@@ -386,3 +386,26 @@ func ExampleNewArray() {
 	fmt.Println(a, back, err)
 	// Output: float32[2 3] [21.5 22 19.25 18 20.5 23] <nil>
 }
+
+func ExampleManager_RetrieveAppendBytes() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, _ := tiermem.Open(dir, exampleOptions())
+	defer m.Close()
+	key := []byte("user:1") // as read off the network, into a buffer that is reused
+	m.StoreBytes(key, []byte("alpha"))
+	copy(key, "user:2") // the Manager kept no reference to the bytes
+	m.StoreBytes(key, []byte("beta"))
+	buf := make([]byte, 0, 64)
+	for _, k := range []string{"user:1", "user:2"} {
+		copy(key, k)
+		buf, _ = m.RetrieveAppendBytes(buf[:0], key) // no allocation on a hit
+		fmt.Println(string(buf))
+	}
+	m.DeleteBytes(key)
+	fmt.Println(m.ViewBytes(key, func([]byte) error { return nil }) != nil)
+	// Output:
+	// alpha
+	// beta
+	// true
+}

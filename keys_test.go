@@ -2,6 +2,7 @@ package tiermem_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -48,5 +49,42 @@ func TestKeysOverReusedMemory(t *testing.T) {
 	u := m.Usage()
 	if n := u[tiermem.Hot].Items + u[tiermem.Warm].Items + u[tiermem.Cold].Items; n != 60 {
 		t.Errorf("the tiers hold %d keys, want 60", n)
+	}
+}
+
+// TestByteKeysAllocateNothingOnAHit reads present keys from every tier
+// through the byte-key variants, with the key buffer rewritten between
+// calls: no allocation per hit, and the values stay under their own keys.
+func TestByteKeysAllocateNothingOnAHit(t *testing.T) {
+	m := open(t, nil)
+	key := make([]byte, 0, 16)
+	tiers := []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold}
+	for i, tr := range tiers {
+		key = fmt.Appendf(key[:0], "key-%d", i)
+		must(t, m.StoreBytes(key, []byte(fmt.Sprint("value ", i)), tiermem.InTier(tr)))
+	}
+	dst := make([]byte, 0, 64)
+	for i, tr := range tiers {
+		key = fmt.Appendf(key[:0], "key-%d", i)
+		allocs := testing.AllocsPerRun(100, func() {
+			var err error
+			if dst, err = m.RetrieveAppendBytes(dst[:0], key); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("RetrieveAppendBytes from the %s tier: %.1f allocations per hit, want 0", tr, allocs)
+		}
+		if want := fmt.Sprint("value ", i); string(dst) != want {
+			t.Errorf("key-%d: %q, want %q", i, dst, want)
+		}
+		views := testing.AllocsPerRun(100, func() { must(t, m.ViewBytes(key, func([]byte) error { return nil })) })
+		if tr != tiermem.Cold && views != 0 { // a cold View reads into a pooled buffer
+			t.Errorf("ViewBytes from the %s tier: %.1f allocations per hit, want 0", tr, views)
+		}
+	}
+	must(t, m.DeleteBytes(key))
+	if _, err := m.RetrieveAppendBytes(nil, key); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("after DeleteBytes: %v, want ErrNotFound", err)
 	}
 }

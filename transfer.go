@@ -52,8 +52,8 @@ func (m *Manager) dropOthersLocked(key string, keep *tierState) error {
 func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) error {
 	for i := len(m.tiers) - 1; i >= 0; i-- {
 		u := m.tiers[i]
-		if u == keep || keepLog && u.level == Cold {
-			continue
+		if u == keep || keepLog && u.level == Cold || u.store.Len() == 0 {
+			continue // an empty store holds no copy: the key's lock keeps one from arriving
 		}
 		if _, err := m.removeFrom(u, key); err != nil {
 			return err

@@ -79,7 +79,9 @@ type Store interface {
 	// what they returned last or zero.
 	Used() int64
 
-	// Len returns the number of keys.
+	// Len returns the number of keys. A Put of a new key and a Delete are
+	// counted by the time they return: the Manager skips a store whose Len
+	// is 0 when it looks for a key's other copies.
 	Len() int64
 
 	// Cost returns the most bytes Put would report for an entry with a key

@@ -31,9 +31,10 @@ type kind struct {
 }
 
 var kinds = []kind{
-	{"tiermem-warm", openTiermem(tiermem.Warm, -1)},
-	{"tiermem-warm-migrate", openTiermem(tiermem.Warm, 0)},
-	{"tiermem-hot", openTiermem(tiermem.Hot, -1)},
+	{"tiermem-warm", openTiermem(tiermem.Warm, -1, tiermem.PolicyAuto)},
+	{"tiermem-warm-migrate", openTiermem(tiermem.Warm, 0, tiermem.PolicyAuto)},
+	{"tiermem-hot", openTiermem(tiermem.Hot, -1, tiermem.PolicyAuto)},
+	{"tiermem-hot-clock", openTiermem(tiermem.Hot, -1, tiermem.PolicyClock)},
 	{"fastcache", openFastcache},
 	{"freecache", openFreecache},
 	{"bigcache", openBigcache},
@@ -63,9 +64,9 @@ type tiermemStore struct {
 // openTiermem opens a Manager in a temporary directory whose tier t holds
 // every entry four times over and whose other memory tier is small, so that
 // nothing is promoted into it; interval is its MigrateInterval (0: the default
-// loop, -1: none). The Manager is never closed: Close would write every value
+// loop, -1: none) and p the policy of tier t. The Manager is never closed: Close would write every value
 // to the cold tier, and the process ends with the measurement.
-func openTiermem(t tiermem.Tier, interval time.Duration) func(int) (store, error) {
+func openTiermem(t tiermem.Tier, interval time.Duration, p tiermem.Policy) func(int) (store, error) {
 	return func(entries int) (store, error) {
 		dir, err := os.MkdirTemp("", "kv-tiermem-")
 		if err != nil {
@@ -79,9 +80,9 @@ func openTiermem(t tiermem.Tier, interval time.Duration) func(int) (store, error
 			MigrateInterval: interval,
 		}
 		if t == tiermem.Hot {
-			o.Hot.Size = big
+			o.Hot.Size, o.Hot.Policy = big, p
 		} else {
-			o.Warm.Size = big
+			o.Warm.Size, o.Warm.Policy = big, p
 		}
 		m, err := tiermem.Open(dir, &o)
 		if err != nil {

@@ -30,7 +30,10 @@ func (s *Store) Compact() error {
 			return err
 		}
 	}
-	return s.flush()
+	if err := s.flush(); err != nil {
+		return err
+	}
+	return s.deleteRetired()
 }
 
 // sparsePacks returns the durable packs below the live share whose
@@ -109,8 +112,12 @@ func (s *Store) compactPack(seq uint64) error {
 		if b, err = s.bucket.get(packName(seq), 0, size); err != nil {
 			return fmt.Errorf("object: compacting: %w", err)
 		}
-		if _, err := scanPack(b, seq); err != nil {
+		scanned, err := scanPack(b, seq)
+		if err != nil {
 			return corruptIn(s.bucket.b, packName(seq), 0, err)
+		}
+		if err := s.compareEntries(seq, scanned, p.entries); err != nil {
+			return err // the frames are not where the index says: copy nothing
 		}
 	}
 	s.startUploads(s.copyLive(p, b))

@@ -28,15 +28,25 @@ func TestTransientFailuresRetried(t *testing.T) {
 }
 
 // TestUploadFailureKeepsValues: while the bucket fails every request,
-// Puts still succeed, values stay readable from memory, Sync and Close
-// fail (naming the bucket and object) and drop nothing; once it heals, a
+// values stay readable from memory, Puts fail once an upload failed
+// (rather than fill memory), Sync and Close fail naming the bucket and
+// object, and nothing acknowledged is dropped; once the bucket heals, a
 // Sync makes everything durable.
 func TestUploadFailureKeepsValues(t *testing.T) {
 	dir := t.TempDir()
 	f := newFaulty(mustDir(t, dir))
 	s := mustOpen(t, f, quick())
 	f.inject(rule{op: "put", fault: fail, times: -1})
-	want := fill(t, s, 0, 30)
+	want := map[string][]byte{}
+	var putErr error
+	for i := 0; i < 200 && putErr == nil; i++ {
+		if _, putErr = s.Put(key(i), value(i), []byte(key(i))); putErr == nil {
+			want[key(i)] = value(i)
+		}
+	}
+	if !errors.Is(putErr, object.ErrUnavailable) {
+		t.Fatalf("Puts into a failing bucket went on, then %v; want ErrUnavailable once an upload failed", putErr)
+	}
 	err := s.Sync()
 	if !errors.Is(err, object.ErrUnavailable) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), ".pack") {
 		t.Fatalf("Sync with a failing bucket = %v; want ErrUnavailable naming the directory and the pack", err)
@@ -47,10 +57,14 @@ func TestUploadFailureKeepsValues(t *testing.T) {
 	}
 	check(t, s, want) // a failed Close keeps the store open
 	f.heal()
+	more := fill(t, s, 1000, 1010)
 	mustSync(t, s)
 	mustClose(t, s)
 	s = mustOpen(t, mustDir(t, dir), quick())
 	defer s.Close()
+	for k, v := range more {
+		want[k] = v
+	}
 	check(t, s, want)
 }
 
@@ -170,7 +184,16 @@ func TestBucketGone(t *testing.T) {
 	durable := fill(t, s, 0, 20)
 	mustSync(t, s)
 	must(t, os.RemoveAll(dir))
-	pending := fill(t, s, 20, 30)
+	pending := map[string][]byte{}
+	for i := 20; i < 30; i++ { // until a failed background upload refuses them
+		if _, err := s.Put(key(i), value(i), []byte(key(i))); err != nil {
+			if !errors.Is(err, object.ErrNoBucket) {
+				t.Fatalf("Put with the bucket gone = %v, want ErrNoBucket", err)
+			}
+			break
+		}
+		pending[key(i)] = value(i)
+	}
 	if err := s.Sync(); !errors.Is(err, object.ErrNoBucket) || errors.Is(err, object.ErrUnavailable) {
 		t.Fatalf("Sync with the bucket gone = %v; want ErrNoBucket, not retried", err)
 	}

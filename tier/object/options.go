@@ -19,8 +19,8 @@ type Options struct {
 
 	// Uploads is the number of sealed packs uploading in the background at
 	// once; a Put that seals one more waits for one to finish. Memory held
-	// for packs not yet durable is at most (Uploads+1) × PackSize, plus
-	// the packs whose uploads failed until a Sync succeeds. Default 2.
+	// for packs not yet durable is at most (Uploads+2) × PackSize: once an
+	// upload failed, Puts retry it first and fail while it fails. Default 2.
 	Uploads int
 
 	// Concurrency is the number of requests in flight to the bucket, all

@@ -132,6 +132,7 @@ type pack struct {
 	live    int64   // frame bytes of the values the catalog points at
 	sealed  bool    // no more frames; index built
 	durable bool    // pack and index are in the bucket
+	failed  bool    // its last upload failed; counted in Store.failed
 	index   []byte  // the encoded index, from sealing until durable
 
 	uploadMu sync.Mutex // held by the one goroutine uploading the pack

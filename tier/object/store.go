@@ -33,6 +33,7 @@ type Store struct {
 	open    *pack            // the pack Puts append to; nil until one is needed
 	nextSeq uint64           // the sequence number of the next pack
 	retired []retiredPack    // packs compaction copied, to delete once the copies are durable
+	failed  int              // sealed packs whose last upload failed
 
 	used atomic.Int64 // bytes charged by the entries the catalog holds
 	n    atomic.Int64 // keys the catalog holds
@@ -86,8 +87,10 @@ func checkPut(key string, value, meta []byte) error {
 
 // Put stores value under key with meta, in the open pack, and returns the
 // bytes the entry occupies (its frame and its index entry). The value is
-// durable once a later Sync returns. The caller may reuse value and meta
-// once Put returns.
+// durable once a later Sync returns. While a pack whose upload failed is
+// waiting, Put first uploads it again, and fails (ErrUnavailable,
+// ErrNoBucket) if that fails: a failing bucket refuses new values rather
+// than fill memory. The caller may reuse value and meta once Put returns.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if err := checkPut(key, value, meta); err != nil {
 		return 0, err
@@ -97,6 +100,9 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		return 0, errClosed
 	}
 	defer s.gate.Leave(t)
+	if err := s.retryFailed(); err != nil {
+		return 0, err
+	}
 	stored, codec := compressValue(s.opts.Compression, value)
 	f := frame{kind: kindValue, codec: codec, key: []byte(key), meta: meta, rawLen: uint32(len(value)), stored: stored}
 	s.mu.Lock()

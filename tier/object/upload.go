@@ -40,12 +40,17 @@ func (s *Store) addLocked(p *pack, e entry) (loc, *pack) {
 	return l, nil
 }
 
+// maxPackPrealloc bounds the buffer a new open pack allocates up front:
+// a pack of the default size (with room for the frame that overflows it)
+// never grows by copying, and a huge PackSize does not allocate it all.
+const maxPackPrealloc = 64 << 20
+
 // openLocked returns the open pack, starting one if there is none.
 func (s *Store) openLocked() *pack {
 	if s.open == nil {
 		p := &pack{seq: s.nextSeq}
 		s.nextSeq++
-		p.buf = appendPackHeader(make([]byte, 0, min(s.opts.PackSize+s.opts.PackSize/8, 1<<20)), p.seq)
+		p.buf = appendPackHeader(make([]byte, 0, min(s.opts.PackSize+s.opts.PackSize/8, maxPackPrealloc)), p.seq)
 		p.size = int64(len(p.buf))
 		s.packs[p.seq] = p
 		s.open = p
@@ -98,10 +103,20 @@ func (s *Store) upload(p *pack) error {
 	}
 	if err != nil {
 		s.opts.Logger.Warn("glacier: pack upload failed; kept in memory for the next Sync", "pack", packName(p.seq), "err", err)
+		s.mu.Lock()
+		if !p.failed {
+			p.failed = true
+			s.failed++
+		}
+		s.mu.Unlock()
 		return err
 	}
 	s.mu.Lock()
 	p.durable, p.buf, p.index = true, nil, nil
+	if p.failed {
+		p.failed = false
+		s.failed--
+	}
 	s.mu.Unlock()
 	s.opts.Logger.Info("glacier: pack uploaded", "pack", packName(p.seq), "bytes", len(buf), "entries", len(p.entries))
 	return nil
@@ -129,16 +144,51 @@ func (s *Store) flush() error {
 	s.sealLocked()
 	pending := s.pendingLocked()
 	s.mu.Unlock()
+	if err := s.uploadAll(pending); err != nil {
+		return fmt.Errorf("object: sync: %w", err)
+	}
+	if err := s.deleteRetired(); err != nil {
+		// The copies are durable: what failed is only the cleanup, which
+		// the next Sync retries; the packs are merely stale meanwhile.
+		s.opts.Logger.Warn("glacier: deleting compacted packs failed; the next Sync retries", "err", err)
+	}
+	return nil
+}
+
+// uploadAll uploads packs, oldest first, and returns their errors joined.
+func (s *Store) uploadAll(packs []*pack) error {
 	var errs []error
-	for _, p := range pending {
+	for _, p := range packs {
 		if err := s.upload(p); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("object: sync: %w", errors.Join(errs...))
+	return errors.Join(errs...)
+}
+
+// retryFailed uploads again, before a Put adds to memory, the packs whose
+// background uploads failed: while the bucket fails, Puts fail with it
+// (the Manager keeps the value in cold) rather than fill memory with
+// packs that cannot leave it.
+func (s *Store) retryFailed() error {
+	s.mu.RLock()
+	failed := s.failed
+	var packs []*pack
+	if failed > 0 {
+		for _, p := range s.pendingLocked() {
+			if p.failed {
+				packs = append(packs, p)
+			}
+		}
 	}
-	return s.deleteRetired()
+	s.mu.RUnlock()
+	if len(packs) == 0 {
+		return nil
+	}
+	if err := s.uploadAll(packs); err != nil {
+		return fmt.Errorf("object: put refused while earlier packs cannot be uploaded: %w", err)
+	}
+	return nil
 }
 
 // pendingLocked returns the sealed packs not yet durable, oldest first.

@@ -39,7 +39,9 @@ var _ object.Bucket = (*Bucket)(nil)
 // missing bucket is found by the first one. Retries are left to the
 // object.Store (the SDK's own are off), and the SDK's request checksums
 // are asked only where S3 requires them: every frame carries its own.
-func New(ctx context.Context, loc object.Location) (*Bucket, error) {
+// optFns adjust the SDK client's options after loc's (an HTTP client that
+// counts bytes, in the benchmarks).
+func New(ctx context.Context, loc object.Location, optFns ...func(*s3.Options)) (*Bucket, error) {
 	if loc.Scheme != "s3" || loc.Bucket == "" {
 		return nil, fmt.Errorf("s3: %s is not an S3 location: %w", loc, object.ErrInvalidURL)
 	}
@@ -61,6 +63,10 @@ func New(ctx context.Context, loc object.Location) (*Bucket, error) {
 			o.BaseEndpoint = aws.String(loc.Endpoint)
 		}
 		o.UsePathStyle = loc.PathStyle
+	}, func(o *s3.Options) {
+		for _, fn := range optFns {
+			fn(o)
+		}
 	})
 	return &Bucket{client: client, loc: loc}, nil
 }

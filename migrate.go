@@ -119,6 +119,9 @@ func (m *Manager) promoteEarned() error {
 }
 
 func (m *Manager) promoteOne(key string) error {
+	if !m.roomAboveKey(key) {
+		return nil // the cheap look first: most keys queued while the tier above fills find it full
+	}
 	cur, err := m.Tier(key)
 	if err != nil || cur == Hot || m.freq.Estimate(key) < m.opts.PromoteHits {
 		return nil
@@ -129,7 +132,8 @@ func (m *Manager) promoteOne(key string) error {
 		return nil
 	}
 	high := int64(m.opts.HighWatermark * float64(to.capacity))
-	if to.used()+to.estimate(key, size, metaLen) > high {
+	if used := to.used(); used+to.estimate(key, size, metaLen) > high {
+		to.fullAt.Store(max(used, 1))
 		return nil
 	}
 	moved, err := m.move(key, from, to, false)
@@ -137,6 +141,18 @@ func (m *Manager) promoteOne(key string) error {
 		to.promotions.Add(1)
 	}
 	return err
+}
+
+// roomAboveKey reports whether key is below the hot tier and the tier
+// above it is below its high watermark, looking the key up in a way that
+// copies nothing (a store's Size); a store that cannot tell says yes.
+func (m *Manager) roomAboveKey(key string) bool {
+	for _, t := range m.tiers[1:] {
+		if t.sizer == nil || t.sizeOf(key) > 0 {
+			return m.hasRoomAbove(t)
+		}
+	}
+	return false
 }
 
 // startLoop runs Migrate every MigrateInterval until stopLoop.

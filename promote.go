@@ -1,9 +1,9 @@
 package tiermem
 
 import (
-	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // promotions holds the keys read often enough to move up a tier, for the
@@ -31,9 +31,10 @@ const (
 )
 
 type promotionStripe struct {
-	mu   sync.Mutex          // protects keys
-	keys map[string]struct{} // copies of the keys, never the caller's strings
-	_    [48]byte            // to 64 bytes, a cache line
+	mu    sync.Mutex          // protects keys and arena
+	keys  map[string]struct{} // copies of the keys in arena, never the caller's strings
+	arena []byte              // the keys' bytes, appended: one allocation for many keys
+	_     [24]byte            // to 64 bytes, a cache line
 }
 
 func newPromotions() *promotions {
@@ -57,10 +58,26 @@ func (p *promotions) add(key string, h uint64) {
 	if _, queued := s.keys[key]; queued || p.n.Load() >= maxPromotionQueue {
 		return
 	}
-	s.keys[strings.Clone(key)] = struct{}{}
+	s.keys[s.copyKey(key)] = struct{}{}
 	p.n.Add(1)
 	word.Or(bit)
 }
+
+// copyKey returns a copy of key in the stripe's arena. Bytes once appended
+// are never written again (take drops the arena rather than reuse it), so
+// the strings over them stay valid for as long as anyone holds them.
+func (s *promotionStripe) copyKey(key string) string {
+	if s.arena == nil {
+		s.arena = make([]byte, 0, arenaStart)
+	}
+	at := len(s.arena)
+	s.arena = append(s.arena, key...)
+	return unsafe.String(&s.arena[at], len(key))
+}
+
+// arenaStart is the first capacity of a stripe's arena: room for a few
+// hundred keys before it grows.
+const arenaStart = 4 << 10
 
 // take empties the queue and returns what it held.
 func (p *promotions) take() []string {
@@ -73,6 +90,7 @@ func (p *promotions) take() []string {
 		}
 		p.n.Add(-int64(len(s.keys)))
 		clear(s.keys)
+		s.arena = nil // the keys returned point into it
 		s.mu.Unlock()
 	}
 	for i := range p.queued {

@@ -242,9 +242,19 @@ func (m *Manager) accessed(t *tierState, key string) {
 		t.victims.accessed(key)
 	}
 	h := freq.Hash(key)
-	if m.freq.AddHash(h) >= m.opts.PromoteHits && t.level > Hot {
+	if m.freq.AddHash(h) >= m.opts.PromoteHits && t.level > Hot && m.hasRoomAbove(t) {
 		m.promote.add(key, h)
 	}
+}
+
+// hasRoomAbove reports whether the tier above t may take a promotion: it
+// is below its high watermark, and uses less than when a promotion last
+// found no room in it. A read need not queue its key (nor copy it) when a
+// pass would promote nothing.
+func (m *Manager) hasRoomAbove(t *tierState) bool {
+	up := m.tiers[t.level-1]
+	used, full := up.used(), up.fullAt.Load()
+	return float64(used) < m.opts.HighWatermark*float64(up.capacity) && (full == 0 || used < full)
 }
 
 // expire deletes key if its TTL has run out.

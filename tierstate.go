@@ -22,6 +22,10 @@ type tierState struct {
 	victims    victims      // nil for the last tier: nothing below to demote to
 
 	promotions, demotions, evictions, expirations atomic.Int64
+
+	// fullAt is what the tier used when a promotion last found no room in
+	// it (0: none did): reads stop queueing keys for it until it uses less.
+	fullAt atomic.Int64
 }
 
 func newTierState(level Tier, store tier.Store, capacity int64) *tierState {

@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tiermem/tiermem/internal/header"
 	"github.com/tiermem/tiermem/tier"
@@ -64,13 +65,28 @@ func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) er
 
 // sizeIn returns the sizes of key's value and meta in t.
 func (m *Manager) sizeIn(t *tierState, key string) (int, int, error) {
-	var size, metaLen int
-	err := t.store.ViewMeta(key, func(value, meta []byte) error {
-		size, metaLen = len(value), len(meta)
-		return nil
-	})
-	return size, metaLen, err
+	p := sizeProbes.Get().(*sizeProbe)
+	defer sizeProbes.Put(p)
+	err := t.store.ViewMeta(key, p.fn)
+	return p.size, p.metaLen, err
 }
+
+// sizeProbe notes the sizes of the value and meta ViewMeta shows it. Its fn
+// is built once, so that a look at a size allocates nothing (a closure
+// handed to a store, an interface, would escape on every call).
+type sizeProbe struct {
+	size, metaLen int
+	fn            func(value, meta []byte) error
+}
+
+var sizeProbes = sync.Pool{New: func() any {
+	p := &sizeProbe{}
+	p.fn = func(value, meta []byte) error {
+		p.size, p.metaLen = len(value), len(meta)
+		return nil
+	}
+	return p
+}}
 
 // copyLocked writes key's value from one tier into another, if key, meta and
 // value take at most limit bytes (the room reserved), and reports whether the

@@ -18,7 +18,7 @@ var (
 	storeFlag   = flag.String("kv.store", "", "child: the store to measure (one of the kinds in stores_test.go); empty: TestStore skips")
 	entriesFlag = flag.String("kv.entries", "", "entries, comma-separated for TestKV (default 100000, or 1000000,10000000 with -kv.full)")
 	opsFlag     = flag.Int64("kv.ops", 0, "operations of each Get and mixed phase (default 4M; 1M for 100K entries or fewer)")
-	profileDir  = flag.String("kv.profile", "", "child: write cpu.pprof, mutex.pprof and block.pprof of the phase -kv.profilephase here")
+	profileDir  = flag.String("kv.profile", "", "child: write cpu.pprof, mutex.pprof and block.pprof of the phase -kv.profilephase (and allocs.pprof up to its end) here")
 	profilePh   = flag.String("kv.profilephase", "get2", "child: the phase to profile: load, get1, get2 or mixed")
 )
 
@@ -115,7 +115,8 @@ func measureStore(k kind, entries int, ops int64) (result, error) {
 	return r, nil
 }
 
-// profiled runs a phase, with CPU, mutex and block profiles of it written to
+// profiled runs a phase, with CPU, mutex and block profiles of it (and the
+// allocations of the whole run so far, "allocs") written to
 // -kv.profile when it is the phase -kv.profilephase names.
 func profiled(name string, fn func() (phase, error)) (phase, error) {
 	if *profileDir == "" || name != *profilePh {
@@ -135,7 +136,7 @@ func profiled(name string, fn func() (phase, error)) (phase, error) {
 	pprof.StopCPUProfile()
 	runtime.SetMutexProfileFraction(0)
 	runtime.SetBlockProfileRate(0)
-	for _, prof := range []string{"mutex", "block"} {
+	for _, prof := range []string{"mutex", "block", "allocs"} {
 		if werr := writeProfile(prof); werr != nil && err == nil {
 			err = werr
 		}

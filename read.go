@@ -169,9 +169,14 @@ func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tie
 	return m.readTiers(key, mode, dst, fn)
 }
 
-// readTiers looks for key in each tier, fastest first.
+// readTiers looks for key in each tier, fastest first, skipping empty ones
+// (without the key's lock a move may race the look; readAppend then looks
+// again under the lock, where an empty tier cannot hold the key).
 func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
 	for _, t := range m.tiers {
+		if t.store.Len() == 0 {
+			continue
+		}
 		if err := m.readTier(t, key, mode, dst, fn); !errors.Is(err, tier.ErrNotFound) {
 			return t, err
 		}

@@ -72,14 +72,14 @@ func TestByteKeysAllocateNothingOnAHit(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		if allocs != 0 {
+		if allocs != 0 && !raceEnabled { // the race detector makes sync.Pool drop what it is given
 			t.Errorf("RetrieveAppendBytes from the %s tier: %.1f allocations per hit, want 0", tr, allocs)
 		}
 		if want := fmt.Sprint("value ", i); string(dst) != want {
 			t.Errorf("key-%d: %q, want %q", i, dst, want)
 		}
 		views := testing.AllocsPerRun(100, func() { must(t, m.ViewBytes(key, func([]byte) error { return nil })) })
-		if tr != tiermem.Cold && views != 0 { // a cold View reads into a pooled buffer
+		if tr != tiermem.Cold && views != 0 && !raceEnabled { // a cold View reads into a pooled buffer
 			t.Errorf("ViewBytes from the %s tier: %.1f allocations per hit, want 0", tr, views)
 		}
 	}

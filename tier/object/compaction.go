@@ -130,6 +130,9 @@ func (s *Store) compactPack(seq uint64) error {
 func (s *Store) copyLive(p *pack, b []byte) []*pack {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.packs[p.seq] != p {
+		return nil // another Compact retired it meanwhile
+	}
 	oldest := s.oldestValuesLocked()
 	var sealed []*pack
 	for i := range p.entries {
@@ -161,15 +164,21 @@ func (s *Store) startUploads(packs []*pack) {
 // index first, so that a crash between leaves a pack without an index,
 // which Open scans (its frames are older than their copies and lose),
 // never an index without its pack.
+//
+// Packs are deleted in the order they were retired, stopping at the first
+// failure (the rest wait for the next Sync): a pack compacted later may
+// have dropped tombstones that only hid frames of a pack retired earlier,
+// so the earlier one must be gone first.
 func (s *Store) deleteRetired() error {
-	for _, r := range s.takeRetired() {
+	ready := s.takeRetired()
+	for i, r := range ready {
 		err := s.bucket.delete(indexName(r.seq))
 		if err == nil {
 			err = s.bucket.delete(packName(r.seq))
 		}
 		if err != nil {
 			s.mu.Lock()
-			s.retired = append(s.retired, r)
+			s.retired = append(ready[i:], s.retired...)
 			s.mu.Unlock()
 			return fmt.Errorf("object: deleting a compacted pack: %w", err)
 		}

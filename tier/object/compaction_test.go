@@ -173,8 +173,17 @@ func TestCompactCrashAfterIndexDelete(t *testing.T) {
 		t.Fatal("Compact with pack deletes failing returned nil")
 	}
 	s2 := mustOpen(t, mustDir(t, dir), quick())
-	defer s2.Close()
 	check(t, s2, want)
+	mustClose(t, s2)
+
+	// Once deletes work again, the next Sync deletes every compacted
+	// pack, none forgotten.
+	f.heal()
+	mustSync(t, s)
+	if n, live := countObjects(t, dir), len(packs(t, s)); n != 2*live {
+		t.Fatalf("after the deletes healed: %d objects for %d packs", n, live)
+	}
+	mustClose(t, s)
 }
 
 func countObjects(t testing.TB, dir string) int {

@@ -60,7 +60,9 @@
 //
 // # Concurrency and lifetimes
 //
-// A Store and a Dir are safe for concurrent use. Close is a gate: it waits
+// A Store and a Dir are safe for concurrent use. One Store at a time may
+// open a bucket (prefix): nothing locks it, and two writers would reuse
+// sequence numbers. Close is a gate: it waits
 // for the calls in flight, uploads what is pending, and every later call
 // returns tier.ErrClosed. Values and metas passed to Put are copied;
 // those ViewMeta and Scan lend are valid only during the callback.

@@ -1,7 +1,9 @@
 // Package object is the glacier tier: a tier.Store that keeps values in
-// an object store, a local directory by default or any S3-compatible
-// bucket (package tier/object/s3), packed so that millions of small
-// values do not become millions of objects.
+// an object store, a local directory by default (Dir) or any
+// S3-compatible bucket (package tier/object/s3), packed so that millions
+// of small values do not become millions of objects. Mem, a bucket in
+// memory, serves tests. Every Bucket passes the same contract checks
+// (internal/buckettest).
 //
 //	b, err := object.OpenDir("./data/glacier")
 //	s, err := object.Open(b, nil) // rebuilds the catalog from the bucket

@@ -108,13 +108,10 @@ func (s *Store) compactPack(seq uint64) error {
 	}
 	var b []byte
 	if live > 0 {
+		var scanned []entry
 		var err error
-		if b, err = s.bucket.get(packName(seq), 0, size); err != nil {
+		if b, scanned, err = s.readPack(seq, size); err != nil {
 			return fmt.Errorf("object: compacting: %w", err)
-		}
-		scanned, err := scanPack(b, seq)
-		if err != nil {
-			return corruptIn(s.bucket.b, packName(seq), 0, err)
 		}
 		if err := s.compareEntries(seq, scanned, p.entries); err != nil {
 			return err // the frames are not where the index says: copy nothing

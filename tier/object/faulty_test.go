@@ -51,6 +51,19 @@ func (f *faulty) inject(r rule) {
 	f.rules = append(f.rules, r)
 }
 
+// pending returns the number of rules not used up.
+func (f *faulty) pending() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.rules {
+		if r.times != 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // heal removes every rule.
 func (f *faulty) heal() {
 	f.mu.Lock()

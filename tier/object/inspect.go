@@ -98,13 +98,9 @@ func (s *Store) verifyPack(seq uint64) error {
 	if p == nil {
 		return nil // compacted meanwhile
 	}
-	b, err := s.bucket.get(packName(seq), 0, size)
+	_, got, err := s.readPack(seq, size)
 	if err != nil {
 		return err
-	}
-	got, err := scanPack(b, seq)
-	if err != nil {
-		return corruptIn(s.bucket.b, packName(seq), 0, err)
 	}
 	return s.compareEntries(seq, got, want)
 }

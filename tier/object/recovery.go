@@ -133,16 +133,30 @@ func isFormat(err error) bool {
 // that does not verify fails the open (a frame past the damage could hold
 // a newer version of a key).
 func (s *Store) rebuildIndex(ls listing) ([]entry, error) {
-	b, err := s.bucket.get(packName(ls.seq), 0, ls.packSize)
+	_, entries, err := s.readPack(ls.seq, ls.packSize)
 	if err != nil {
 		return nil, err
-	}
-	entries, err := scanPack(b, ls.seq)
-	if err != nil {
-		return nil, corruptIn(s.bucket.b, packName(ls.seq), 0, err)
 	}
 	if err := s.bucket.put(indexName(ls.seq), encodeIndex(ls.seq, ls.packSize, entries)); err != nil {
 		s.opts.Logger.Warn("glacier: rewriting a pack index failed; the next open scans the pack again", "index", indexName(ls.seq), "err", err)
 	}
 	return entries, nil
+}
+
+// readPack reads pack seq, size bytes, whole and scans it, verifying every
+// frame; a pack that does not verify is read once more (the damage may
+// have been on the wire) before it is a *CorruptError.
+func (s *Store) readPack(seq uint64, size int64) ([]byte, []entry, error) {
+	var err error
+	for range 2 {
+		var b []byte
+		if b, err = s.bucket.get(packName(seq), 0, size); err != nil {
+			return nil, nil, err
+		}
+		var entries []entry
+		if entries, err = scanPack(b, seq); err == nil {
+			return b, entries, nil
+		}
+	}
+	return nil, nil, corruptIn(s.bucket.b, packName(seq), 0, err)
 }

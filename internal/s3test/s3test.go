@@ -2,8 +2,10 @@
 // one the TIERMEM_S3_ENDPOINT environment variable names, else the one
 // `make deps` started on 127.0.0.1:7070, else a versitygw it starts itself
 // from the binary `go install github.com/versity/versitygw/cmd/versitygw@v1.8.0`
-// left in GOBIN, GOPATH/bin or PATH, serving a temporary directory. When
-// none can be had, a test fails under CI=true and skips elsewhere.
+// left in GOBIN, GOPATH/bin or PATH (running that go install first if the
+// binary is missing, unless TIERMEM_S3_INSTALL=0), serving a temporary
+// directory. When none can be had, a test fails under CI=true and skips
+// elsewhere.
 //
 // Every caller gets a fresh prefix in one bucket, so that stores never
 // see each other's packs. The credentials are fixed test values for a
@@ -116,11 +118,14 @@ func reachable(addr string) bool {
 	return err == nil
 }
 
-// start runs versitygw on a free port over a temporary directory.
+// start runs versitygw on a free port over a temporary directory,
+// installing it first if it is missing.
 func start() (string, error) {
 	bin, err := binary()
 	if err != nil {
-		return "", err
+		if bin, err = install(); err != nil {
+			return "", err
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -163,6 +168,21 @@ func binary() (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("versitygw is not installed (make deps, or go install github.com/versity/versitygw/cmd/versitygw@%s) and nothing listens on %s", Version, DefaultAddr)
+}
+
+// install runs go install for versitygw (about a minute, through the
+// module proxy) unless TIERMEM_S3_INSTALL=0, and returns the binary.
+func install() (string, error) {
+	if os.Getenv("TIERMEM_S3_INSTALL") == "0" {
+		return "", fmt.Errorf("versitygw is not installed and TIERMEM_S3_INSTALL=0")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "install", "github.com/versity/versitygw/cmd/versitygw@"+Version).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("installing versitygw %s: %v: %s", Version, err, out)
+	}
+	return binary()
 }
 
 func isFile(p string) bool {

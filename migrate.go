@@ -110,6 +110,11 @@ func (m *Manager) demoteIdle(t *tierState) error {
 // tier has room below its high watermark: a promotion never pushes another
 // entry out, which is the hysteresis that keeps entries from bouncing.
 func (m *Manager) promoteEarned() error {
+	for _, t := range m.tiers {
+		// A refusal holds reads off queueing only until the next pass: it
+		// was for one key's size, and a smaller key may fit in the room left.
+		t.fullAt.Store(0)
+	}
 	keys := m.promote.take()
 	var errs []error
 	for _, key := range keys {
@@ -145,11 +150,13 @@ func (m *Manager) promoteOne(key string) error {
 
 // roomAboveKey reports whether key is below the hot tier and the tier
 // above it is below its high watermark, looking the key up in a way that
-// copies nothing (a store's Size); a store that cannot tell says yes.
+// copies nothing (a store's Size); a store that cannot tell says yes. It
+// ignores fullAt, which an earlier key of this pass may have set: that
+// key's refusal says nothing of whether this one fits.
 func (m *Manager) roomAboveKey(key string) bool {
 	for _, t := range m.tiers[1:] {
 		if t.sizer == nil || t.sizeOf(key) > 0 {
-			return m.hasRoomAbove(t)
+			return m.belowHigh(m.tiers[t.level-1])
 		}
 	}
 	return false

@@ -253,13 +253,18 @@ func (m *Manager) accessed(t *tierState, key string) {
 }
 
 // hasRoomAbove reports whether the tier above t may take a promotion: it
-// is below its high watermark, and uses less than when a promotion last
-// found no room in it. A read need not queue its key (nor copy it) when a
-// pass would promote nothing.
+// is below its high watermark, and, if a promotion found no room in it
+// since the last pass began, uses less than it did then. A read need not
+// queue its key (nor copy it) when a pass would promote nothing.
 func (m *Manager) hasRoomAbove(t *tierState) bool {
 	up := m.tiers[t.level-1]
 	used, full := up.used(), up.fullAt.Load()
 	return float64(used) < m.opts.HighWatermark*float64(up.capacity) && (full == 0 || used < full)
+}
+
+// belowHigh reports whether t uses less than its high watermark.
+func (m *Manager) belowHigh(t *tierState) bool {
+	return float64(t.used()) < m.opts.HighWatermark*float64(t.capacity)
 }
 
 // expire deletes key if its TTL has run out.

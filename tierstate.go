@@ -23,8 +23,9 @@ type tierState struct {
 
 	promotions, demotions, evictions, expirations atomic.Int64
 
-	// fullAt is what the tier used when a promotion last found no room in
-	// it (0: none did): reads stop queueing keys for it until it uses less.
+	// fullAt is what the tier used when a promotion found no room in it
+	// during the current pass (0: none did): reads stop queueing keys for
+	// it until it uses less or the next pass begins.
 	fullAt atomic.Int64
 }
 

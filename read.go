@@ -143,7 +143,7 @@ func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *t
 		return err
 	}
 	defer m.gate.Leave(tok)
-	t, err := m.readTiers(key, mode, dst, fn)
+	t, err := m.readTiers(key, mode, dst, fn, true)
 	if errors.Is(err, tier.ErrNotFound) {
 		t, err = m.readLocked(key, mode, dst, fn)
 	}
@@ -166,15 +166,18 @@ func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tie
 	lock := m.locks.Of(key)
 	lock.RLock()
 	defer lock.RUnlock()
-	return m.readTiers(key, mode, dst, fn)
+	return m.readTiers(key, mode, dst, fn, false)
 }
 
-// readTiers looks for key in each tier, fastest first, skipping empty ones
-// (without the key's lock a move may race the look; readAppend then looks
-// again under the lock, where an empty tier cannot hold the key).
-func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
+// readTiers looks for key in each tier, fastest first, with skipEmpty
+// skipping those whose Len is 0. That is a hint, for the first look only:
+// without the key's lock a move may race the look, and a store's own work
+// (a compaction moving its only key) may make its Len read 0 for an
+// instant while it holds the key; so a miss is looked for again under the
+// lock, in every tier.
+func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error, skipEmpty bool) (*tierState, error) {
 	for _, t := range m.tiers {
-		if t.store.Len() == 0 {
+		if skipEmpty && t.store.Len() == 0 {
 			continue
 		}
 		if err := m.readTier(t, key, mode, dst, fn); !errors.Is(err, tier.ErrNotFound) {

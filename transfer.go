@@ -53,8 +53,11 @@ func (m *Manager) dropOthersLocked(key string, keep *tierState) error {
 func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) error {
 	for i := len(m.tiers) - 1; i >= 0; i-- {
 		u := m.tiers[i]
-		if u == keep || keepLog && u.level == Cold || u.store.Len() == 0 {
-			continue // an empty store holds no copy: the key's lock keeps one from arriving
+		// Not skipped when its Len is 0: a store's own work (tier/disk's
+		// compaction moving its only key) may make Len read 0 while it
+		// holds a copy, which would then outlive the value replacing it.
+		if u == keep || keepLog && u.level == Cold {
+			continue
 		}
 		if _, err := m.removeFrom(u, key); err != nil {
 			return err

@@ -80,8 +80,10 @@ type Store interface {
 	Used() int64
 
 	// Len returns the number of keys. A Put of a new key and a Delete are
-	// counted by the time they return: the Manager skips a store whose Len
-	// is 0 when it looks for a key's other copies.
+	// counted by the time they return: a Manager's read skips a store whose
+	// Len is 0 on its first look, and looks in every store before it
+	// reports a miss (a store's own work, such as a compaction moving a
+	// record, may make Len lag for an instant).
 	Len() int64
 
 	// Cost returns the most bytes Put would report for an entry with a key

@@ -46,7 +46,7 @@ func TestCloseWhilePutsRun(t *testing.T) {
 			})
 		}
 		close(start)
-		for s.Len() < int64(10*(round+1)) {
+		for s.Len() < int64(10*(round+1)) && !t.Failed() {
 			runtime.Gosched() // let the writers fill a few packs first
 		}
 		if err := s.Close(); err != nil {

@@ -73,7 +73,9 @@ func TestUploadFailureKeepsValues(t *testing.T) {
 // the next read works.
 func TestHangingRequests(t *testing.T) {
 	f := newFaulty(mustDir(t, t.TempDir()))
-	s := mustOpen(t, f, quick())
+	o := quick()
+	o.RequestTimeout = 200 * time.Millisecond
+	s := mustOpen(t, f, o)
 	defer s.Close()
 	want := fill(t, s, 0, 10)
 	mustSync(t, s)

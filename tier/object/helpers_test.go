@@ -12,11 +12,12 @@ import (
 	"github.com/tiermem/tiermem/tier/object"
 )
 
-// quick are options for the hostile tests: small packs, and retries that
-// give up within a second.
+// quick are options for the hostile tests: small packs, and few retries
+// with short pauses. The deadline leaves room for an fsync on a loaded
+// machine; the hang test sets its own.
 func quick() *object.Options {
 	return &object.Options{PackSize: 16 << 10, Compression: object.ZstdFastest,
-		Retries: 2, Backoff: time.Millisecond, RequestTimeout: 200 * time.Millisecond}
+		Retries: 2, Backoff: time.Millisecond, RequestTimeout: 5 * time.Second}
 }
 
 // value returns value i of a test: text-like or random, 0 to 9 KiB.

@@ -11,40 +11,61 @@ import (
 // per key beyond the word. Go maps have no stable order to sweep, so the
 // hand moves from shard to shard, and within a shard it takes the map's
 // iteration order, which starts at a random place on every sweep.
+//
+// The word is 1 while the entry is referenced (read, or stored, since the
+// hand or Idle last cleared it). The hand clears it to the number of the
+// turn it is in, doubled: the hand then passes over the entry for the rest
+// of that turn, as a hand over a ring of slots would, however often it
+// sweeps the shard again in another order. Turns start at 1, so a word
+// Idle cleared to 0 never reads as cleared in the current turn.
+
+// referencedWord is the word of an entry read since it was last cleared.
+const referencedWord = 1
 
 // touch marks an entry read; readers call it under a shard's read lock.
 func touch(ref *uint32) {
-	if atomic.LoadUint32(ref) == 0 {
-		atomic.StoreUint32(ref, 1)
+	if atomic.LoadUint32(ref) != referencedWord {
+		atomic.StoreUint32(ref, referencedWord)
 	}
 }
 
 // Victim returns the key CLOCK would evict next: the hand sweeps the
 // shards, giving each referenced key a second chance (clearing its word)
-// and stopping at the first unreferenced key that skip does not exempt.
-// After a full turn that gave every key its second chance, the hand takes
-// the next key whatever its word, since readers may set the words again
-// faster than it clears them. It returns false only when every key is
-// exempt or the store is empty, and it does not remove the key.
+// and stopping at the first unreferenced key that skip does not exempt and
+// that it did not clear in its current turn. After a full turn that gave
+// every key its second chance, the hand takes the next key whatever its
+// word, since readers may set the words again faster than it clears them.
+// It returns false only when every key is exempt or the store is empty,
+// and it does not remove the key.
 func (s *Store) Victim(skip tier.Skip) (string, bool) {
-	for turn := 0; turn <= 2*shards; turn++ {
-		i := s.hand.Load() % shards
-		if key, ok := s.shards[i].sweep(skip, turn > shards); ok {
+	for step := 0; step <= 2*shards; step++ {
+		h := s.hand.Load() // turn*shards + shard
+		if key, ok := s.shards[h%shards].sweep(uint32(h/shards)<<1, skip, step > shards); ok {
 			return key, true
 		}
-		s.hand.CompareAndSwap(i, (i+1)%shards)
+		s.hand.CompareAndSwap(h, h+1) // the next shard; past the last, the next turn
 	}
 	return "", false
 }
 
-// sweep returns the shard's first victim: an unreferenced key (clearing the
-// words it passes) or, with second, any key; skip exempts keys.
-func (sh *shard) sweep(skip tier.Skip, second bool) (string, bool) {
+// sweep returns the shard's first victim: a key neither referenced nor
+// cleared in this turn, whose word is mark (clearing the words of the
+// referenced keys it passes to mark), or, with second, any key; skip
+// exempts keys.
+func (sh *shard) sweep(mark uint32, skip tier.Skip, second bool) (string, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	for key, e := range sh.values {
-		if atomic.SwapUint32(e.ref(), 0) != 0 && !second {
-			continue
+		ref := e.ref()
+		switch w := atomic.LoadUint32(ref); {
+		case w == referencedWord:
+			// A second chance; a read racing the clear keeps the word set.
+			atomic.CompareAndSwapUint32(ref, w, mark)
+			if !second {
+				continue
+			}
+		case w == mark && !second:
+			continue // cleared in this turn: the hand has not come back round
 		}
 		if skip != nil && skip(key, e.meta()) {
 			continue
@@ -70,7 +91,11 @@ func (sh *shard) idle(fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	for key, e := range sh.values {
-		if atomic.SwapUint32(e.ref(), 0) == 0 && !fn(key, e.meta()) {
+		ref := e.ref()
+		if atomic.CompareAndSwapUint32(ref, referencedWord, 0) {
+			continue
+		}
+		if !fn(key, e.meta()) {
 			return false
 		}
 	}

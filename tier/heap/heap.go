@@ -25,7 +25,7 @@ type Store struct {
 	closed sync.Once
 	used   atomic.Int64  // bytes of all entries, as Size counts them
 	count  atomic.Int64  // keys
-	hand   atomic.Uint64 // the shard CLOCK's hand is in (clock.go)
+	hand   atomic.Uint64 // CLOCK's hand: its turn times shards, plus the shard it is in (clock.go)
 }
 
 type shard struct {
@@ -66,6 +66,7 @@ func New() *Store {
 	for i := range s.shards {
 		s.shards[i].values = map[string]entry{}
 	}
+	s.hand.Store(shards) // turn 1, shard 0: no word reads as cleared in the current turn
 	return s
 }
 

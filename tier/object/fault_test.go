@@ -24,6 +24,10 @@ func TestTransientFailuresRetried(t *testing.T) {
 	f.inject(rule{op: "get", fault: fail, times: 1})
 	f.inject(rule{op: "get", fault: truncate, times: 1})
 	check(t, s, want)
+	st := s.Stats()
+	if st.Retries != 6 || st.Failures != 0 || st.Keys != 40 || st.Pending != 0 || st.BytesUp != f.putBytes.Load() {
+		t.Errorf("Stats after 6 transient faults = %+v; the bucket saw %d bytes put", st, f.putBytes.Load())
+	}
 	mustClose(t, s)
 }
 

@@ -18,6 +18,7 @@ type retrying struct {
 	timeout  time.Duration // deadline of one request
 	backoff  time.Duration // pause before the first retry; doubles, to maxBackoff
 	slots    chan struct{} // one per request in flight
+	counters counters
 }
 
 const maxBackoff = 2 * time.Second
@@ -38,16 +39,20 @@ func (r *retrying) do(what, name string, op func(ctx context.Context) error) err
 	var err error
 	pause := r.backoff
 	for attempt := 1; ; attempt++ {
+		r.counters.requests.Add(1)
 		if err = r.once(op); err == nil || !transient(err) {
 			break
 		}
 		if attempt >= r.attempts {
+			r.counters.failures.Add(1)
 			return fmt.Errorf("object: %s %s/%s: %w after %d attempts: %w", what, r.b, name, ErrUnavailable, attempt, err)
 		}
 		time.Sleep(pause/2 + rand.N(pause/2+1))
 		pause = min(2*pause, maxBackoff)
+		r.counters.retries.Add(1)
 	}
 	if err != nil {
+		r.counters.failures.Add(1)
 		return fmt.Errorf("object: %s %s/%s: %w", what, r.b, name, err)
 	}
 	return nil
@@ -62,7 +67,11 @@ func (r *retrying) once(op func(ctx context.Context) error) error {
 }
 
 func (r *retrying) put(name string, data []byte) error {
-	return r.do("put", name, func(ctx context.Context) error { return r.b.Put(ctx, name, data) })
+	err := r.do("put", name, func(ctx context.Context) error { return r.b.Put(ctx, name, data) })
+	if err == nil {
+		r.counters.bytesUp.Add(int64(len(data)))
+	}
+	return err
 }
 
 // get returns exactly n bytes of name from off.
@@ -70,6 +79,7 @@ func (r *retrying) get(name string, off, n int64) ([]byte, error) {
 	var out []byte
 	err := r.do("get", name, func(ctx context.Context) error {
 		b, err := r.b.Get(ctx, name, off, n)
+		r.counters.bytesDown.Add(int64(len(b)))
 		if err == nil && int64(len(b)) != n {
 			err = fmt.Errorf("bytes %d-%d: short body, %d bytes", off, off+n, len(b))
 		}

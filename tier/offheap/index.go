@@ -53,7 +53,7 @@ func newIndex(slots int, hashOf func(loc uint64) uint64) (*index, error) {
 		return nil, err
 	}
 	if slots*8 >= hugePage {
-		_ = h.HugePages() // advice, as for the records' space
+		_ = h.HugePages() // advice: a table is used throughout, so its huge pages hold no empty room
 	}
 	s, err := memory.Slice[uint64](h.Writable().ReadOnly(), 0, int64(slots))
 	if err != nil {

@@ -56,7 +56,11 @@ func newSpace(capacity, maxSmall int64) (*space, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = h.HugePages() // advice: fewer TLB misses on every record read; refused only on odd systems, where 4 KiB pages work
+	// No huge pages here: the slab touches a span per size class and
+	// releases spans page by page, so 2 MiB pages would make the RSS a
+	// multiple of what is stored (36 MiB for one record in each class;
+	// TestRSSFollowsWhatIsStored), and khugepaged may fill released spans
+	// back in.
 	s := &space{h: h, mem: h.Writable(), large: map[uint64]*memory.WritableHandle{}, maxSpare: min(capacity/4, 4<<30)}
 	s.slab, err = alloc.NewSlab(capacity, &alloc.SlabOptions{MaxSize: maxSmall, Released: s.discard})
 	if err != nil {

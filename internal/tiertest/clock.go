@@ -2,6 +2,10 @@ package tiertest
 
 import (
 	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tiermem/tiermem/tier"
@@ -17,6 +21,7 @@ var clockChecks = []struct {
 	{"ClockSkipsExempt", clockSkipsExempt},
 	{"IdleFindsUnread", idleFindsUnread},
 	{"ClockWhileEverythingIsRead", clockWhileEverythingIsRead},
+	{"ClockCloseRacing", clockCloseRacing},
 }
 
 type clockStore interface {
@@ -146,5 +151,56 @@ func clockWhileEverythingIsRead(t *testing.T, s clockStore) {
 	}
 	if _, ok := s.Victim(func(string, []byte) bool { return true }); ok {
 		t.Error("Victim named a key that skip exempts")
+	}
+}
+
+// clockCloseRacing runs Victim and Idle, with readers and writers, while
+// the store closes: nothing panics or faults (the sweeps read the store's
+// memory, which Close frees), and once Close has returned Victim names no
+// key and Idle calls fn for none. The suite's CloseRacing calls neither.
+func clockCloseRacing(t *testing.T, s clockStore) {
+	putKeys(t, s, 200)
+	var closed atomic.Bool
+	var failed atomic.Value
+	fail := func(format string, args ...any) { failed.CompareAndSwap(nil, fmt.Sprintf(format, args...)) }
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					fail("goroutine %d panicked with Close racing it: %v\n%s", g, p, debug.Stack())
+				}
+			}()
+			for i := 0; ; i++ {
+				after := closed.Load() // Close returned before this call began
+				switch (i + g) % 4 {
+				case 0:
+					if k, ok := s.Victim(nil); ok && after {
+						fail("Victim named %q after Close returned", k)
+					}
+				case 1:
+					s.Idle(func(key string, _ []byte) bool {
+						if after {
+							fail("Idle called fn with %q after Close returned", key)
+						}
+						return true
+					})
+				case 2:
+					s.ViewMeta(fmt.Sprint("k", i%200), func(_, _ []byte) error { return nil })
+				case 3:
+					s.Put(fmt.Sprint("k", i%200), []byte("v"), nil)
+				}
+				if after && i > 64 {
+					return
+				}
+			}
+		})
+	}
+	runtime.Gosched()
+	must(t, s.Close())
+	closed.Store(true)
+	wg.Wait()
+	if f := failed.Load(); f != nil {
+		t.Fatal(f)
 	}
 }

@@ -160,9 +160,10 @@ func (x *index) relocate(key string, from *segment, fromOff int64, to *segment, 
 	if !ok || e.seg != from || e.off != fromOff {
 		return false
 	}
-	x.unlink(e)
+	old := e
 	e.seg, e.off = to, toOff
-	x.link(e)
+	x.link(e) // counted before the old is uncounted: Len never dips below the keys held
+	x.unlink(old)
 	sh.m[key] = e
 	return true
 }

@@ -18,12 +18,12 @@ func (l loc) entry() *entry { return &l.p.entries[l.i] }
 // setLocked points key at l and moves the accounting from the entry it
 // replaces, if any. s.mu must be held for writing.
 func (s *Store) setLocked(key string, l loc) {
+	e := l.entry()
+	s.used.Add(e.charge())
+	s.n.Add(1) // counted before the old entry is uncounted: Len never dips below the keys held
 	s.unsetLocked(key)
 	s.catalog[key] = l
-	e := l.entry()
 	l.p.live += int64(e.frameLen)
-	s.used.Add(e.charge())
-	s.n.Add(1)
 }
 
 // unsetLocked removes key from the catalog and returns what its entry was

@@ -14,7 +14,9 @@ func (m *Manager) StoreBytes(key, value []byte, opts ...StoreOption) error {
 }
 
 // RetrieveAppendBytes is RetrieveAppend with the key as bytes: a read of a
-// present key into a dst with room allocates nothing.
+// present key into a dst with room allocates nothing. dst must not share
+// memory with key (the value would overwrite the key while the read is
+// still being counted against it).
 func (m *Manager) RetrieveAppendBytes(dst, key []byte) ([]byte, error) {
 	return m.RetrieveAppend(dst, keyString(key))
 }

@@ -22,8 +22,8 @@ import (
 // referencedWord is the word of an entry read since it was last cleared.
 const referencedWord = 1
 
-// touch marks an entry read; readers call it under a shard's read lock.
-func touch(ref *uint32) {
+// markRead marks an entry read; readers call it under a shard's read lock.
+func markRead(ref *uint32) {
 	if atomic.LoadUint32(ref) != referencedWord {
 		atomic.StoreUint32(ref, referencedWord)
 	}

@@ -85,7 +85,7 @@ func Size(key string, n int) int64 { return int64(len(key)+n) + entryOverhead }
 // Size returns the bytes key's entry occupies.
 func (s *Store) Size(key string) (int64, error) {
 	var n int64
-	err := s.ViewMeta(key, func(value, meta []byte) error {
+	err := s.viewMeta(key, false, func(value, meta []byte) error {
 		n = Size(key, len(value)+len(meta))
 		return nil
 	})
@@ -149,6 +149,12 @@ func (s *Store) View(key string, fn func(value []byte) error) error {
 // ViewMeta calls fn with the stored value and meta themselves, under the
 // shard's read lock: fn must not modify them, keep them, or call the store.
 func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
+	return s.viewMeta(key, true, fn)
+}
+
+// viewMeta is ViewMeta, marking the entry read for CLOCK only when touch is
+// set: the store's own looks (Meta, Size) leave the word as readers left it.
+func (s *Store) viewMeta(key string, touch bool, fn func(value, meta []byte) error) error {
 	sh := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -159,14 +165,16 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 	if !ok {
 		return tier.ErrNotFound
 	}
-	touch(e.ref())
+	if touch {
+		markRead(e.ref())
+	}
 	return fn(e.value(), e.meta())
 }
 
 // Meta returns a copy of key's meta.
 func (s *Store) Meta(key string) ([]byte, error) {
 	var meta []byte
-	err := s.ViewMeta(key, func(_, m []byte) error {
+	err := s.viewMeta(key, false, func(_, m []byte) error {
 		meta = append([]byte(nil), m...)
 		return nil
 	})

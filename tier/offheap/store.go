@@ -179,7 +179,7 @@ func (s *Store) layout(keyLen, metaLen, storedLen int64) recordLayout {
 // Size returns the bytes key's entry occupies, as Put reported them.
 func (s *Store) Size(key string) (int64, error) {
 	var n int64
-	err := s.view(key, func(r record) error {
+	err := s.peek(key, func(r record) error {
 		n = s.space.charge(r.layout.size()) + indexShare
 		return nil
 	})
@@ -231,15 +231,22 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 // Meta returns a copy of key's meta.
 func (s *Store) Meta(key string) ([]byte, error) {
 	var meta []byte
-	err := s.view(key, func(r record) error {
+	err := s.peek(key, func(r record) error {
 		meta = append([]byte(nil), r.meta...)
 		return nil
 	})
 	return meta, err
 }
 
-// view finds key under its shard's read lock and calls fn with its record.
-func (s *Store) view(key string, fn func(record) error) error {
+// view finds key under its shard's read lock and calls fn with its record,
+// marking the key read for CLOCK.
+func (s *Store) view(key string, fn func(record) error) error { return s.find(key, true, fn) }
+
+// peek is view for the store's own looks (Meta, Size): the key's reference
+// bit stays as the readers left it.
+func (s *Store) peek(key string, fn func(record) error) error { return s.find(key, false, fn) }
+
+func (s *Store) find(key string, touch bool, fn func(record) error) error {
 	hash := Hash(key)
 	sh := s.shardOf(hash)
 	sh.mu.RLock()
@@ -251,7 +258,9 @@ func (s *Store) view(key string, fn func(record) error) error {
 	if pos < 0 {
 		return tier.ErrNotFound
 	}
-	sh.idx.touch(pos)
+	if touch {
+		sh.idx.touch(pos)
+	}
 	return fn(r)
 }
 

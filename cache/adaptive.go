@@ -12,7 +12,12 @@ package cache
 // policy switches to the tuning that has been hitting most. It thus follows
 // frequency where frequency predicts reuse (database and search traces, loops)
 // and recency where it does not (recommendation traces), and changes when the
-// workload does.
+// workload does. When the popular keys seem to change (LRU's simulation takes
+// the lead, or its hits fall while the leader's fall further), the policy tries
+// forgetting what it learned of popularity on a copy of the leading simulation,
+// and forgets (clears its frequency sketch and unprotects its main space) when
+// such trials show that it pays: so a workload whose popular set shifts in
+// phases does not wait for aging to wear the old counts down.
 //
 // The price: 14 miniature caches. A policy that holds more than 8,192 keys
 // samples 1 key in 2^n so that each miniature holds 4,096 to 8,192 keys (about

@@ -65,3 +65,21 @@ func (l *list[K]) resize(n *node[K], weight int64) {
 	l.weight += weight - n.weight
 	n.weight = weight
 }
+
+// takeFront moves every node of o, in order, ahead of l's nodes, setting their
+// queue to q, and leaves o empty.
+func (l *list[K]) takeFront(o *list[K], q uint8) {
+	if o.len == 0 {
+		return
+	}
+	for n := o.root.next; n != &o.root; n = n.next {
+		n.queue = q
+	}
+	first, last := o.root.next, o.root.prev
+	last.next, l.root.next.prev = l.root.next, last
+	l.root.next, first.prev = first, &l.root
+	l.len += o.len
+	l.weight += o.weight
+	o.init()
+	o.len, o.weight = 0, 0
+}

@@ -79,6 +79,12 @@ func (s *sketch) grow() {
 	s.period *= 2
 }
 
+// clear forgets every count.
+func (s *sketch) clear() {
+	clear(s.table)
+	s.additions = 0
+}
+
 // halve ages every counter by half.
 func (s *sketch) halve() {
 	odd := 0

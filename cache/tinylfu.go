@@ -1,5 +1,7 @@
 package cache
 
+import "slices"
+
 // Queues of the tinyLFU policy, kept in node.queue.
 const (
 	inWindow    uint8 = iota + 1 // admission window: every newcomer starts here
@@ -111,7 +113,11 @@ func (p *tinyLFU[K]) observe(h uint64) {
 	if p.tuner == nil || (!p.full && p.Weight() >= p.capacity) {
 		p.startTuner()
 	}
-	if t, ok := p.tuner.observe(h); ok {
+	t, ok, shifted := p.tuner.observe(h)
+	if shifted {
+		p.forget()
+	}
+	if ok {
 		cur := float64(p.maxWindow) / float64(p.capacity)
 		if w := min(max(t.window, cur-maxWindowStep), cur+maxWindowStep); w != t.window {
 			t = tuning{w, p.tuner.tiesAt(w)}
@@ -134,6 +140,36 @@ func (p *tinyLFU[K]) startTuner() {
 		}
 	}
 	p.tuner = newTuner(entries)
+}
+
+// forget drops what the policy learned of the keys' popularity, when the
+// workload has moved to other keys: the sketch's counts, and the protection of
+// the keys reused in the main space, which all go to the front of probation,
+// the next to leave, in their order. Newcomers then win their duels against
+// the old keys until they are reused themselves, as in LRU, instead of losing
+// them until aging wears the old counts down (several times the cache's size
+// in requests).
+func (p *tinyLFU[K]) forget() {
+	p.sketch.clear()
+	p.probation.takeFront(&p.protected, inProbation)
+}
+
+// clone returns a copy of an untuned p (a tuner's simulation), its queues in
+// the same order and its sketch with the same counts.
+func (p *tinyLFU[K]) clone() *tinyLFU[K] {
+	c := &tinyLFU[K]{nodes: make(map[K]*node[K], len(p.nodes)), capacity: p.capacity,
+		maxWindow: p.maxWindow, maxProtected: p.maxProtected, ties: p.ties, sketch: p.sketch, rng: p.rng}
+	c.sketch.table = slices.Clone(p.sketch.table)
+	for q := inWindow; q <= inProtected; q++ {
+		from, to := p.queue(q), c.queue(q)
+		to.init()
+		for n := from.front(); n != nil && n != &from.root; n = n.next {
+			m := &node[K]{key: n.key, weight: n.weight, queue: q}
+			c.nodes[n.key] = m
+			to.pushBack(m)
+		}
+	}
+	return c
 }
 
 // move takes n from its queue to the back of queue q.

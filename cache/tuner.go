@@ -1,5 +1,7 @@
 package cache
 
+import "slices"
+
 // tuner picks the tuning of an Adaptive policy by simulation: it replays a
 // spatially sampled share of the requests (keys whose hash falls in 1 of rate
 // buckets) through one small tinyLFU per candidate tuning, each holding 1/rate
@@ -18,6 +20,15 @@ type tuner struct {
 	rate     uint64    // a power of two: 1 key in rate is sampled
 	seen     int       // sampled requests this epoch
 	best     int       // index of the tuning in force
+	held     int       // epochs in a row whose best tuning was not plain LRU
+	lru      int       // index of the tuning that is plain LRU (window 1)
+	// checkBest and checkLRU are the hits of the best tuning's simulation and
+	// of plain LRU's since the last look for a shift.
+	checkBest, checkLRU int
+	lastBest, lastLRU   int     // checkBest and checkLRU at the last look
+	trial               *trial  // running, or nil
+	credit              float64 // decayed share of hits that forgetting gained in trials
+	late                bool    // a trial that did not forget found it should have
 }
 
 const (
@@ -25,6 +36,10 @@ const (
 	maxWindowStep = 0.1  // most of the budget the window moves per epoch
 	minEpoch      = 1024 // sampled requests per epoch, at least
 	scoreDecay    = 0.5  // weight of the past epochs' score
+	shiftHeld     = 2    // epochs other tunings than LRU must have led before a shift is believed
+	shiftChecks   = 4    // looks for a shift per epoch
+	forgetCredit  = 0.02 // forgetting must have gained this share of hits in trials
+	shiftMinHits  = 64   // LRU's hits since the last look must be at least this to compare
 )
 
 // candidateTunings are the tunings the tuner simulates; the first is in force
@@ -45,6 +60,7 @@ func newTuner(entries int) *tuner {
 	for _, tu := range t.tunings {
 		t.shadows = append(t.shadows, newTinyLFU[uint64](t.capacity, tu))
 	}
+	t.lru = slices.IndexFunc(t.tunings, func(tu tuning) bool { return tu.window >= 1 })
 	t.hits = make([]int, len(t.shadows))
 	t.score = make([]float64, len(t.shadows))
 	return t
@@ -56,28 +72,157 @@ func (t *tuner) sampled(h uint64) bool {
 }
 
 // observe replays one request of the policy; at the end of an epoch it returns
-// the best tuning and true.
-func (t *tuner) observe(h uint64) (tuning, bool) {
+// the best tuning and true. It also reports whether the policy should forget
+// what it learned of the keys' popularity (see suspect); the simulations then
+// have. Shifts are looked for shiftChecks times per epoch, so that the policy
+// forgets soon after one, and when LRU takes the lead from other tunings.
+func (t *tuner) observe(h uint64) (best tuning, ok, shift bool) {
 	if !t.sampled(h) {
-		return tuning{}, false
+		return tuning{}, false, false
 	}
+	t.replay(h)
+	if t.late {
+		t.late, shift = false, true
+		t.forget()
+	}
+	t.seen++
+	epoch := t.epoch()
+	if t.seen%max(epoch/shiftChecks, 1) == 0 {
+		if t.shifted() {
+			shift = t.suspect() || shift
+		}
+		t.lastBest, t.lastLRU, t.checkBest, t.checkLRU = t.checkBest, t.checkLRU, 0, 0
+	}
+	if t.seen < epoch {
+		return tuning{}, false, shift
+	}
+	held := t.held
+	best, ok = t.endEpoch()
+	if !shift && held >= shiftHeld && t.best == t.lru {
+		shift = t.suspect()
+	}
+	return best, ok, shift
+}
+
+// suspect acts on a suspected shift and reports whether the policy should
+// forget. Forgetting is right when the popular keys have changed for good and
+// wrong when the old ones come back (P3 has many such moments), so the tuner
+// tries it out: the leader's simulation is copied, and one of the two forgets
+// while the other keeps what it knows; after an epoch, the difference in their
+// hits is credited to forgetting. Every simulation, and the policy, forget when
+// the credit is above forgetCredit (or before the first trial, if other
+// tunings than LRU have led for shiftHeld epochs); otherwise only the copy does,
+// and if the trial then credits forgetting enough, all forget at its end.
+// While a trial runs, suspicions are ignored.
+func (t *tuner) suspect() bool {
+	if t.trial != nil {
+		return false
+	}
+	forget := t.credit > forgetCredit || (t.credit == 0 && t.held >= shiftHeld)
+	t.trial = &trial{twin: t.shadows[t.best].clone(), of: t.best, forgot: forget, left: t.epoch()}
+	if forget {
+		t.forget()
+	} else {
+		t.trial.twin.forget()
+	}
+	return forget
+}
+
+// forget makes every simulation forget what it learned of the keys' popularity.
+func (t *tuner) forget() {
+	for _, s := range t.shadows {
+		s.forget()
+	}
+	t.held = 0
+}
+
+// epoch returns the sampled requests of an epoch.
+func (t *tuner) epoch() int { return max(minEpoch, 2*t.shadows[0].Len()) }
+
+// replay replays one sampled request in every simulation.
+func (t *tuner) replay(h uint64) {
 	for i, s := range t.shadows {
 		if _, ok := s.nodes[h]; ok {
 			t.hits[i]++
+			if i == t.best {
+				t.checkBest++
+			}
+			if i == t.lru {
+				t.checkLRU++
+			}
+			if t.trial != nil && i == t.trial.of {
+				t.trial.hits++
+			}
 			s.Access(h)
 			continue
 		}
-		s.Add(h, 1)
-		for s.Weight() > t.capacity {
-			v, _ := s.Victim()
-			s.Remove(v)
-		}
+		t.miss(s, h)
 	}
-	t.seen++
-	if t.seen < max(minEpoch, 2*t.shadows[0].Len()) {
-		return tuning{}, false
+	if t.trial != nil {
+		t.runTrial(h)
 	}
-	return t.endEpoch()
+}
+
+// miss adds h to simulation s and evicts down to its budget.
+func (t *tuner) miss(s *tinyLFU[uint64], h uint64) {
+	s.Add(h, 1)
+	for s.Weight() > t.capacity {
+		v, _ := s.Victim()
+		s.Remove(v)
+	}
+}
+
+// trial compares, for an epoch after a suspected shift, the leader's
+// simulation with a copy of it that made the other choice (see suspect).
+type trial struct {
+	twin           *tinyLFU[uint64]
+	of             int  // the leader's index
+	forgot         bool // whether the leader forgot (and the twin did not)
+	left           int  // sampled requests until the trial ends
+	hits, twinHits int
+}
+
+// runTrial replays h in the trial's copy and ends the trial when its epoch
+// is over, crediting forgetting with what it gained (or lost).
+func (t *tuner) runTrial(h uint64) {
+	tr := t.trial
+	if _, ok := tr.twin.nodes[h]; ok {
+		tr.twinHits++
+		tr.twin.Access(h)
+	} else {
+		t.miss(tr.twin, h)
+	}
+	if tr.left--; tr.left > 0 {
+		return
+	}
+	forgot, kept := tr.hits, tr.twinHits
+	if !tr.forgot {
+		forgot, kept = kept, forgot
+	}
+	gain := float64(forgot-kept) / float64(max(kept, 1))
+	t.credit = scoreDecay*t.credit + gain
+	if !tr.forgot && t.credit > forgetCredit {
+		t.late = true
+	}
+	t.trial = nil
+}
+
+// shifted reports whether the popular keys seem to have changed since the last
+// look: plain LRU's hits fell below 70% of the look before while the leader hit
+// less than 90% of what LRU hit (in a scan all fall, the leader no less than
+// LRU), or other tunings than LRU have led for shiftHeld epochs and the leader
+// hit less than four fifths of what LRU hit. Then the frequencies the leader
+// keeps keys by may be those of keys no longer requested, which window TinyLFU
+// takes several times its size in requests to wear down (the sketch halves its
+// counts every 10 × its size).
+func (t *tuner) shifted() bool {
+	if t.lru < 0 {
+		return false
+	}
+	if t.lastLRU >= shiftMinHits && 10*t.checkLRU < 7*t.lastLRU && 10*t.checkBest < 9*t.checkLRU {
+		return true
+	}
+	return t.held >= shiftHeld && 5*t.checkBest < 4*t.checkLRU
 }
 
 // endEpoch scores the epoch and picks the best tuning.
@@ -93,6 +238,11 @@ func (t *tuner) endEpoch() (tuning, bool) {
 		}
 	}
 	t.seen = 0
+	if best != t.lru {
+		t.held++
+	} else {
+		t.held = 0
+	}
 	t.best = best
 	return t.tunings[best], true
 }

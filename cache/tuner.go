@@ -199,7 +199,9 @@ func (t *tuner) runTrial(h uint64) {
 	if !tr.forgot {
 		forgot, kept = kept, forgot
 	}
-	gain := float64(forgot-kept) / float64(max(kept, 1))
+	// The gain is a share of the larger count, within ±1, so that one trial
+	// of few hits cannot outweigh several that went against forgetting.
+	gain := float64(forgot-kept) / float64(max(forgot, kept, 1))
 	t.credit = scoreDecay*t.credit + gain
 	if !tr.forgot && t.credit > forgetCredit {
 		t.late = true

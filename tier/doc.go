@@ -2,8 +2,9 @@
 // Store that keeps values, each with a small meta, under string keys. The
 // backends live in the sub-packages: tier/heap (live Go memory, the hot tier
 // without a GPU), tier/offheap (RAM outside the Go heap, warm), tier/disk (a
-// log-structured store on local disk, cold) and, later, object storage
-// (glacier) and GPU memory (hot with a GPU).
+// log-structured store on local disk, cold), tier/object (values packed
+// into objects of a directory or an S3 bucket: the glacier store, which the
+// Manager does not use yet) and, later, GPU memory (hot with a GPU).
 //
 // # The contract
 //

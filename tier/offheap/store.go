@@ -107,51 +107,72 @@ func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, int, uint64
 	return pos, free, loc, found
 }
 
-// Put stores key's value (compressed when it pays) and meta. The record is
-// written inside the writers' gate and indexed under its shard's lock, so
-// that Close, which drains the gate and takes every shard's lock before it
-// unmaps the memory, waits for it.
+// Put stores key's value (compressed when it pays) and meta. It runs inside
+// the writers' gate, which Close drains before it unmaps the memory. The
+// record is written before the shard's lock is taken, and the key's slot
+// is first looked up under the read lock, which brings the slot and the old
+// record into the cache: the write lock is then held only for a probe that
+// hits the cache and the swap, so that readers of the shard wait less. The
+// old record is freed after the lock is released (no reader can reach it
+// any more: readers that found it held the read lock the swap waited for).
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
 		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
 	}
+	tok, ok := s.writers.Enter()
+	if !ok {
+		return 0, tier.ErrClosed
+	}
+	defer s.writers.Leave(tok)
 	hash := Hash(key)
 	sh := s.shardOf(hash)
-	loc, size, charged, err := s.write(key, value, meta)
+	stored, flags := s.encode(value)
+	loc, size, charged, err := s.place(key, meta, stored, flags)
 	if err != nil {
 		return 0, err
 	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if s.closed.Load() {
-		return 0, tier.ErrClosed // the memory the record was in is gone
-	}
-	pos, free, old, oldRec := s.findLocked(sh, key, hash)
-	if pos >= 0 {
-		sh.idx.set(pos, hash, loc)
-	} else if err = sh.idx.insert(free, hash, loc); err != nil {
+	s.prefetch(sh, key, hash)
+	old, oldSize, replaced, err := s.swapIn(sh, key, hash, loc)
+	if err != nil {
 		s.space.free(loc, size)
-		return 0, fmt.Errorf("offheap: growing the index: %w", err)
+		return 0, err
 	}
 	s.used.Add(charged)
-	if pos >= 0 {
-		s.used.Add(-s.space.free(old, oldRec.layout.size()) - indexShare)
+	if replaced {
+		s.used.Add(-s.space.free(old, oldSize) - indexShare)
 	} else {
 		s.count.Add(1)
 	}
 	return charged, nil
 }
 
-// write encodes and places a new record inside the writers' gate, which
-// Close drains before it unmaps the memory.
-func (s *Store) write(key string, value, meta []byte) (uint64, int64, int64, error) {
-	tok, ok := s.writers.Enter()
-	if !ok {
-		return 0, 0, 0, tier.ErrClosed
+// prefetch looks key up under the shard's read lock, for the cache lines
+// its slot and record sit on.
+func (s *Store) prefetch(sh *shard, key string, hash uint64) {
+	sh.mu.RLock()
+	if !s.closed.Load() {
+		s.findLocked(sh, key, hash)
 	}
-	defer s.writers.Leave(tok)
-	stored, flags := s.encode(value)
-	return s.place(key, meta, stored, flags)
+	sh.mu.RUnlock()
+}
+
+// swapIn points key's slot at loc under the shard's write lock and returns
+// the record it replaced, if any.
+func (s *Store) swapIn(sh *shard, key string, hash, loc uint64) (old uint64, oldSize int64, replaced bool, err error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if s.closed.Load() {
+		return 0, 0, false, tier.ErrClosed
+	}
+	pos, free, old, oldRec := s.findLocked(sh, key, hash)
+	if pos >= 0 {
+		sh.idx.set(pos, hash, loc)
+		return old, oldRec.layout.size(), true, nil
+	}
+	if err := sh.idx.insert(free, hash, loc); err != nil {
+		return 0, 0, false, fmt.Errorf("offheap: growing the index: %w", err)
+	}
+	return 0, 0, false, nil
 }
 
 // place writes a new record and returns its location, size and the bytes it

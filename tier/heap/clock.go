@@ -55,24 +55,26 @@ func (s *Store) Victim(skip tier.Skip) (string, bool) {
 func (sh *shard) sweep(mark uint32, skip tier.Skip, second bool) (string, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	for key, e := range sh.values {
+	var victim string
+	sh.values.each(func(key string, e entry) bool {
 		ref := e.ref()
 		switch w := atomic.LoadUint32(ref); {
 		case w == referencedWord:
 			// A second chance; a read racing the clear keeps the word set.
 			atomic.CompareAndSwapUint32(ref, w, mark)
 			if !second {
-				continue
+				return true
 			}
 		case w == mark && !second:
-			continue // cleared in this turn: the hand has not come back round
+			return true // cleared in this turn: the hand has not come back round
 		}
 		if skip != nil && skip(key, e.meta()) {
-			continue
+			return true
 		}
-		return key, true
-	}
-	return "", false
+		victim = key
+		return false
+	})
+	return victim, victim != ""
 }
 
 // Idle calls fn for every key not read since the previous call to Idle (or
@@ -90,14 +92,7 @@ func (s *Store) Idle(fn func(key string, meta []byte) bool) {
 func (sh *shard) idle(fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	for key, e := range sh.values {
-		ref := e.ref()
-		if atomic.CompareAndSwapUint32(ref, referencedWord, 0) {
-			continue
-		}
-		if !fn(key, e.meta()) {
-			return false
-		}
-	}
-	return true
+	return sh.values.each(func(key string, e entry) bool {
+		return atomic.CompareAndSwapUint32(e.ref(), referencedWord, 0) || fn(key, e.meta())
+	})
 }

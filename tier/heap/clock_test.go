@@ -29,8 +29,8 @@ func TestReferenceWordAlignedAndApart(t *testing.T) {
 				if _, err := s.Put(key, value, meta); err != nil {
 					t.Fatal(err)
 				}
-				sh := s.shard(key)
-				e := sh.values[key]
+				sh, h := s.shard(key)
+				e, _ := sh.values.get(key, h)
 				ref := e.ref()
 				if uintptr(unsafe.Pointer(ref))%4 != 0 {
 					t.Fatalf("key %d, value %d, meta %d bytes: reference word at %p", kl, vl, ml, ref)
@@ -64,14 +64,16 @@ func TestReferenceWordAlignedAndApart(t *testing.T) {
 	}
 }
 
-// keyIn returns the string the shard's map keeps as key.
+// keyIn returns the string the shard's table keeps as key.
 func keyIn(sh *shard, key string) string {
-	for k := range sh.values {
+	var found string
+	sh.values.each(func(k string, _ entry) bool {
 		if k == key {
-			return k
+			found = k
 		}
-	}
-	return ""
+		return found == ""
+	})
+	return found
 }
 
 // TestClockWhileWriting sweeps (Victim and Idle) while writers put,

@@ -29,8 +29,8 @@ type Store struct {
 }
 
 type shard struct {
-	mu     sync.RWMutex     // protects values and closed
-	values map[string]entry // one lookup a read
+	mu     sync.RWMutex // protects values and closed
+	values table
 	closed bool
 }
 
@@ -39,12 +39,13 @@ type shard struct {
 // and the key the map keeps.
 type entry struct {
 	buf    []byte // value and meta; its capacity runs on to the key's end
-	metaAt int    // where meta starts in buf
+	metaAt uint32 // where meta starts in buf
+	keyLen uint32 // the key's length (tier keys are far shorter than 4 GiB)
 }
 
 func (e entry) value() []byte { return e.buf[:e.metaAt:e.metaAt] }
 func (e entry) meta() []byte {
-	if e.metaAt == len(e.buf) {
+	if int(e.metaAt) == len(e.buf) {
 		return nil
 	}
 	return e.buf[e.metaAt:]
@@ -63,17 +64,15 @@ func (e entry) ref() *uint32 {
 // New returns an empty store.
 func New() *Store {
 	s := &Store{}
-	for i := range s.shards {
-		s.shards[i].values = map[string]entry{}
-	}
 	s.hand.Store(shards) // turn 1, shard 0: no word reads as cleared in the current turn
 	return s
 }
 
 // shard returns key's shard, by the runtime's own string hash (AES-based
 // where the CPU has it: a few nanoseconds whatever the key's length).
-func (s *Store) shard(key string) *shard {
-	return &s.shards[maphash.String(shardSeed, key)%shards]
+func (s *Store) shard(key string) (*shard, uint64) {
+	h := maphash.String(shardSeed, key)
+	return &s.shards[h%shards], h
 }
 
 // shardSeed seeds the shard hash, the same for every store of the process.
@@ -102,33 +101,37 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if key == "" {
 		return 0, tier.ErrInvalidKey
 	}
-	// One allocation holds the value, the meta, the reference word and the
-	// key the map keeps: a copy, so that callers may pass strings over
-	// memory they reuse. Its size is a multiple of 8, so that the allocator
-	// aligns it (and the reference word) for atomic access.
+	e := newEntry(key, value, meta)
+	n := len(e.buf)
+	sh, h := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return 0, tier.ErrClosed
+	}
+	if old, ok := sh.values.set(key, h, e); ok {
+		s.used.Add(-Size(key, len(old.buf)))
+	} else {
+		s.count.Add(1)
+	}
+	s.used.Add(Size(key, n))
+	return Size(key, n), nil
+}
+
+// newEntry returns an entry holding copies of value and meta, and of key
+// (so that callers may pass strings over memory they reuse). One allocation
+// holds the value, the meta, the reference word and the key; its size is a
+// multiple of 8, so that the allocator aligns it (and the reference word)
+// for atomic access.
+func newEntry(key string, value, meta []byte) entry {
 	n := len(value) + len(meta)
 	at := refAt(n)
 	buf := make([]byte, (at+4+len(key)+7)&^7)
 	copy(buf, value)
 	copy(buf[len(value):], meta)
 	copy(buf[at+4:], key)
-	*(*uint32)(unsafe.Pointer(&buf[at])) = 1 // a fresh entry counts as referenced, as in the warm store
-	key = unsafe.String(&buf[at+4], len(key))
-	buf = buf[:n]
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.closed {
-		return 0, tier.ErrClosed
-	}
-	if old, ok := sh.values[key]; ok {
-		s.used.Add(-Size(key, len(old.buf)))
-	} else {
-		s.count.Add(1)
-	}
-	s.used.Add(Size(key, len(buf)))
-	sh.values[key] = entry{buf: buf, metaAt: len(value)}
-	return Size(key, len(buf)), nil
+	*(*uint32)(unsafe.Pointer(&buf[at])) = referencedWord // a fresh entry counts as referenced, as in the warm store
+	return entry{buf: buf[:n], metaAt: uint32(len(value)), keyLen: uint32(len(key))}
 }
 
 // Get appends key's value to dst.
@@ -155,13 +158,13 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 // viewMeta is ViewMeta, marking the entry read for CLOCK only when touch is
 // set: the store's own looks (Meta, Size) leave the word as readers left it.
 func (s *Store) viewMeta(key string, touch bool, fn func(value, meta []byte) error) error {
-	sh := s.shard(key)
+	sh, h := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if sh.closed {
 		return tier.ErrClosed
 	}
-	e, ok := sh.values[key]
+	e, ok := sh.values.get(key, h)
 	if !ok {
 		return tier.ErrNotFound
 	}
@@ -183,17 +186,16 @@ func (s *Store) Meta(key string) ([]byte, error) {
 
 // Delete removes key.
 func (s *Store) Delete(key string) (int64, error) {
-	sh := s.shard(key)
+	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
-	e, ok := sh.values[key]
+	e, ok := sh.values.del(key, h)
 	if !ok {
 		return 0, tier.ErrNotFound
 	}
-	delete(sh.values, key)
 	s.used.Add(-Size(key, len(e.buf)))
 	s.count.Add(-1)
 	return Size(key, len(e.buf)), nil
@@ -216,12 +218,12 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 	if sh.closed {
 		return tier.ErrClosed
 	}
-	for key, e := range sh.values {
-		if err := fn(key, e.meta(), Size(key, len(e.buf))); err != nil {
-			return err
-		}
-	}
-	return nil
+	var err error
+	sh.values.each(func(key string, e entry) bool {
+		err = fn(key, e.meta(), Size(key, len(e.buf)))
+		return err == nil
+	})
+	return err
 }
 
 // Used returns the bytes all entries occupy.
@@ -244,7 +246,7 @@ func (s *Store) Close() error {
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()
-			sh.values, sh.closed = nil, true
+			sh.values, sh.closed = table{}, true
 			sh.mu.Unlock()
 		}
 		s.used.Store(0)

@@ -143,10 +143,7 @@ func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *t
 		return err
 	}
 	defer m.gate.Leave(tok)
-	t, err := m.readTiers(key, mode, dst, fn, true)
-	if errors.Is(err, tier.ErrNotFound) {
-		t, err = m.readLocked(key, mode, dst, fn)
-	}
+	t, err := m.readLocked(key, mode, dst, fn)
 	switch {
 	case errors.Is(err, errExpired):
 		m.expire(key)
@@ -162,24 +159,21 @@ func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *t
 	return nil
 }
 
+// readLocked reads key under its lock's read side, so that no Store or
+// Move of the key runs during the look. A look without it, through the
+// tiers in order, could read an older value after a newer one while the
+// key moved between tiers and was replaced (TestReadsWhileTheOnlyKeyMoves).
 func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
 	lock := m.locks.Of(key)
 	lock.RLock()
 	defer lock.RUnlock()
-	return m.readTiers(key, mode, dst, fn, false)
+	return m.readTiers(key, mode, dst, fn)
 }
 
-// readTiers looks for key in each tier, fastest first, with skipEmpty
-// skipping those whose Len is 0. That is a hint, for the first look only:
-// without the key's lock a move may race the look, and a store's own work
-// (a compaction moving its only key) may make its Len read 0 for an
-// instant while it holds the key; so a miss is looked for again under the
-// lock, in every tier.
-func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error, skipEmpty bool) (*tierState, error) {
+// readTiers looks for key in each tier, fastest first. The key's lock is
+// held.
+func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
 	for _, t := range m.tiers {
-		if skipEmpty && t.store.Len() == 0 {
-			continue
-		}
 		if err := m.readTier(t, key, mode, dst, fn); !errors.Is(err, tier.ErrNotFound) {
 			return t, err
 		}

@@ -80,10 +80,10 @@ type Store interface {
 	Used() int64
 
 	// Len returns the number of keys. A Put of a new key and a Delete are
-	// counted by the time they return: a Manager's read skips a store whose
-	// Len is 0 on its first look, and looks in every store before it
-	// reports a miss (a store's own work, such as a compaction moving a
-	// record, may make Len lag for an instant).
+	// counted by the time they return. While they run, and while a store's
+	// own work (a compaction moving a record) runs, Len may lag what the
+	// store holds, so the Manager never takes a Len of 0 as proof that a
+	// key is absent.
 	Len() int64
 
 	// Cost returns the most bytes Put would report for an entry with a key

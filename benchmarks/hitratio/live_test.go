@@ -1,9 +1,10 @@
 package hitratio
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -175,33 +176,16 @@ func loadTrace(t *testing.T, name string) []uint64 {
 		_, file, _, _ := runtime.Caller(0)
 		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "traces")
 	}
-	read := func(file string, f trace.Format) []uint64 {
-		reqs, err := trace.ReadAll(filepath.Join(dir, file), f, nil)
-		if err != nil {
-			if os.IsNotExist(err) {
-				t.Fatalf("shared traces not found (set -tracedir): %v", err)
-			}
-			t.Fatal(err)
-		}
-		keys := make([]uint64, len(reqs))
-		for i, r := range reqs {
-			keys[i] = r.Key
-		}
-		return keys
+	parts, ok := trace.Named(dir, name)
+	if !ok {
+		t.Fatalf("no shared trace is named %q", name)
 	}
-	switch name {
-	case "OLTP":
-		return read("OLTP.lis.zst", trace.ARC)
-	case "P3":
-		return read("P3.lis.zst", trace.ARC)
-	case "gli":
-		return read("gli.trace.gz", trace.LIRS)
-	case "loop":
-		return read("loop.trace.gz", trace.LIRS)
-	case "scarab":
-		return read("scarab-recs.trace.xz", trace.Scarab)
+	keys, err := trace.ReadKeys(parts)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("shared traces not found (set -tracedir): %v", err)
 	}
-	corda := read("trace_vaultservice.gz", trace.Corda)
-	mixed := append(append([]uint64{}, corda...), read("loop.trace.gz", trace.LIRS)...)
-	return append(mixed, corda...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }

@@ -2,10 +2,10 @@ package disk
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/tiermem/tiermem/internal/zstdenc"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -25,26 +25,15 @@ const (
 func pays(n, c int) bool { return c <= n-n/8 }
 
 var (
-	encoderOnce [2]sync.Once
-	encoders    [2]*zstd.Encoder // by Compression: ZstdFastest, ZstdDefault
 	decoderOnce sync.Once
 	decoder     *zstd.Decoder
 )
 
 var encoderLevels = [2]zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault}
 
-// encoder returns the shared encoder for c (ZstdFastest or ZstdDefault).
-// EncodeAll is safe for concurrent use.
-func encoder(c Compression) *zstd.Encoder {
-	encoderOnce[c].Do(func() {
-		// Options are constants: NewWriter cannot fail with them.
-		encoders[c], _ = zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(encoderLevels[c]),
-			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithEncoderCRC(false)) // records carry their own checksum
-	})
-	return encoders[c]
-}
+// encoder returns the process's shared encoder for c (ZstdFastest or
+// ZstdDefault).
+func encoder(c Compression) *zstd.Encoder { return zstdenc.For(encoderLevels[c]) }
 
 // zstdDecoder returns the shared decoder. DecodeAll is safe for concurrent use.
 func zstdDecoder() *zstd.Decoder {

@@ -2,10 +2,10 @@ package object
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/tiermem/tiermem/internal/zstdenc"
 )
 
 // Compression says how hard a Store compresses values. Each value is its
@@ -41,24 +41,12 @@ const (
 func pays(n, c int) bool { return c <= n-n/16 }
 
 var (
-	encoderOnce [len(compressionLevels)]sync.Once
-	encoders    [len(compressionLevels)]*zstd.Encoder
 	decoderOnce sync.Once
 	decoder     *zstd.Decoder
 )
 
-// encoder returns the shared encoder for c (not NoCompression). EncodeAll
-// is safe for concurrent use.
-func encoder(c Compression) *zstd.Encoder {
-	encoderOnce[c].Do(func() {
-		// Options are constants: NewWriter cannot fail with them.
-		encoders[c], _ = zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(compressionLevels[c]),
-			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithEncoderCRC(false)) // frames carry their own checksum
-	})
-	return encoders[c]
-}
+// encoder returns the process's shared encoder for c (not NoCompression).
+func encoder(c Compression) *zstd.Encoder { return zstdenc.For(compressionLevels[c]) }
 
 // zstdDecoder returns the shared decoder. DecodeAll is safe for concurrent use.
 func zstdDecoder() *zstd.Decoder {

@@ -255,8 +255,8 @@ func (m *Manager) accessed(t *tierState, key string) {
 // queue its key (nor copy it) when a pass would promote nothing.
 func (m *Manager) hasRoomAbove(t *tierState) bool {
 	up := m.tiers[t.level-1]
-	used, full := up.used(), up.fullAt.Load()
-	return float64(used) < m.opts.HighWatermark*float64(up.capacity) && (full == 0 || used < full)
+	full := up.fullAt.Load()
+	return m.belowHigh(up) && (full == 0 || up.used() < full)
 }
 
 // belowHigh reports whether t uses less than its high watermark.

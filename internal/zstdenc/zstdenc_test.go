@@ -20,7 +20,7 @@ func TestSharedEncodersRoundTrip(t *testing.T) {
 	in := bytes.Repeat([]byte("tiermem shares its encoders "), 500)
 	var wg sync.WaitGroup
 	for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression} {
-		if zstdenc.For(level) != zstdenc.For(level) {
+		if first, again := zstdenc.For(level), zstdenc.For(level); first != again {
 			t.Fatalf("level %v: two encoders", level)
 		}
 		for range 4 {

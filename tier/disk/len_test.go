@@ -17,6 +17,9 @@ import (
 // runs without the Manager's key lock, moves that key's record.
 func TestLenHoldsWhileCompactionMovesAKey(t *testing.T) {
 	s := openStore(t, "", &disk.Options{SegmentSize: 4 << 10, CompactThreshold: -1, Compression: disk.NoCompression})
+	if _, err := s.Put("only", []byte("v0"), nil); err != nil {
+		t.Fatal(err)
+	}
 	var zero, polls atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -37,9 +40,6 @@ func TestLenHoldsWhileCompactionMovesAKey(t *testing.T) {
 			polls.Add(1000)
 		}
 	}()
-	if _, err := s.Put("only", []byte("v0"), nil); err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(2 * time.Second)
 	for i := 0; time.Now().Before(deadline) && zero.Load() == 0; i++ {
 		if _, err := s.Put("only", bytes.Repeat([]byte{byte(i)}, 100), nil); err != nil {

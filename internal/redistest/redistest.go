@@ -114,6 +114,7 @@ func (c *Cluster) Restart(i int) error {
 		"--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0",
 		"--appendonly", "no", "--save", "", "--dir", c.nodeDir(i),
 		"--logfile", "redis.log", "--protected-mode", "no")
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: starting redis-server on %d: %w", port, err)
 	}

@@ -112,6 +112,9 @@ func (c *Cluster) healthy() error {
 		if ci["cluster_state"] != "ok" || ci["cluster_known_nodes"] != "6" {
 			return fmt.Errorf("node %d: cluster_state %s, %s known nodes", i, ci["cluster_state"], ci["cluster_known_nodes"])
 		}
+		if err := c.agrees(i); err != nil {
+			return err
+		}
 		ri, err := c.Info(i, "replication")
 		if err != nil {
 			return err
@@ -130,6 +133,35 @@ func (c *Cluster) healthy() error {
 	}
 	if masters != 3 {
 		return fmt.Errorf("%d masters", masters)
+	}
+	return nil
+}
+
+// agrees checks that node i sees three masters and three replicas, none of
+// them failing: the gossip has reached it.
+func (c *Cluster) agrees(i int) error {
+	out, err := c.Do(i, "CLUSTER", "NODES")
+	if err != nil {
+		return err
+	}
+	masters, replicas := 0, 0
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 {
+			continue
+		}
+		flags := f[2]
+		switch {
+		case strings.Contains(flags, "fail"):
+			return fmt.Errorf("node %d sees %s as %s", i, f[1], flags)
+		case strings.Contains(flags, "slave"):
+			replicas++
+		case strings.Contains(flags, "master") && len(f) > 8:
+			masters++
+		}
+	}
+	if masters != 3 || replicas != 3 {
+		return fmt.Errorf("node %d sees %d masters with slots and %d replicas", i, masters, replicas)
 	}
 	return nil
 }

@@ -1,0 +1,28 @@
+// Package cluster keeps values in a Redis Cluster: tiermem's distributed
+// mode, for data larger than one machine or shared by many.
+//
+// Redis Cluster owns sharding, replication and failover; this package adds
+// what a store of large values needs on top of it:
+//
+//   - Chunks. A value is split into chunks (4 MiB by default) whose keys hash
+//     to slots spread over every master, written and read in parallel,
+//     pipelined per master, with bounded memory in flight. A value up to
+//     64 KiB lives inside its manifest.
+//   - Manifests and generations. A small manifest per key (generation,
+//     length, chunk size, XXH3-64 of every chunk, kind, dtype and shape) is
+//     written after its chunks; a new Store makes a new generation, so a
+//     reader never mixes old and new chunks, and a checksum mismatch is
+//     ErrCorrupt, never wrong bytes. Sweep removes the chunks of crashed
+//     writers.
+//   - Replication factor. With ReplicationFactor n, a Store returns only once
+//     every chunk and the manifest are acknowledged by n-1 replicas (WAIT).
+//     WAIT is not consensus: docs/distributed.md says what it guarantees
+//     under failover and what it does not.
+//   - Node status from the cluster itself, and an optional local
+//     *tiermem.Manager in front as a near cache, checked against the
+//     manifest's generation on every read.
+//
+// A Cluster is made by Open and is safe for concurrent use; Close waits for
+// the operations in flight. Slices passed to Store are not kept past the call;
+// slices returned by Retrieve belong to the caller.
+package cluster

@@ -1,0 +1,22 @@
+package cluster
+
+// Test hooks for the external test package.
+
+// ChunkKeyOf returns the key of chunk i of key's current generation, as read
+// from the manifest raw.
+func ChunkKeyOf(key string, raw []byte, i int) (string, error) {
+	m, err := parseManifest(raw)
+	if err != nil {
+		return "", err
+	}
+	return (&Cluster{}).chunkKeys(key, m)[i], nil
+}
+
+// ManifestKey is manifestKey.
+var ManifestKey = manifestKey
+
+// ParseChunkKey returns the user key of a chunk key.
+func ParseChunkKey(k string) (key string, ok bool) {
+	id, ok := parseChunkKey(k)
+	return id.key, ok
+}

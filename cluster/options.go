@@ -1,0 +1,100 @@
+package cluster
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// Options configure a Cluster. The zero value of every field but Nodes means
+// its default.
+type Options struct {
+	// Nodes are seed addresses (host:port) of the cluster's nodes; one
+	// reachable node is enough, the others are found from it.
+	Nodes []string
+	// Password and Username authenticate to every node (AUTH), if set.
+	Username, Password string
+	// ReplicationFactor is how many copies a Store waits for: the master's
+	// and ReplicationFactor-1 replicas' (WAIT). Default 1: no waiting. Open
+	// refuses one above 1 + the fewest replicas any master has.
+	ReplicationFactor int
+	// WaitTimeout bounds each WAIT for replica acknowledgements. Default 2 s.
+	WaitTimeout time.Duration
+	// RetryTimeout is how long an operation keeps retrying through a failover
+	// (connection refused, MOVED, CLUSTERDOWN, too few acknowledgements)
+	// before it fails. Default 15 s, above Redis's failover time with a
+	// 2-second cluster-node-timeout (about 4 s measured).
+	RetryTimeout time.Duration
+	// ChunkSize is the size of the chunks a value is split into. Default
+	// 4 MiB; at least 64 KiB, at most 256 MiB.
+	ChunkSize int
+	// ReadFromReplicas reads chunks from replicas too (for throughput); a
+	// chunk a replica does not hold yet is read again from its master.
+	// Manifests are always read from masters.
+	ReadFromReplicas bool
+	// NearCache, if not nil, is a local Manager that keeps a copy of what this
+	// Cluster stores and retrieves: a Retrieve it serves costs one manifest
+	// read, to check the generation. The Cluster writes the Manager's keys of
+	// the same names as its own (prefixed by NearPrefix) and does not close it.
+	NearCache *tiermem.Manager
+	// NearPrefix is put before every key in NearCache. Default "".
+	NearPrefix string
+	// DialTimeout bounds each connection attempt. Default 2 s.
+	DialTimeout time.Duration
+	// IOTimeout bounds each network read and write (a whole pipeline's
+	// writes). Default 30 s, for pipelines of tens of megabytes on a busy
+	// machine.
+	IOTimeout time.Duration
+	// Streams is the number of pipelines a transfer keeps in flight to each
+	// master. Default 2.
+	Streams int
+}
+
+const (
+	defaultChunkSize = 4 << 20
+	minChunkSize     = 64 << 10
+	maxChunkSize     = 256 << 20
+	// batchBytes is the most chunk bytes one pipeline carries: with Streams
+	// pipelines per master, it bounds a transfer's memory in flight.
+	batchBytes = 16 << 20
+	// inlineMax is the largest value kept inside its manifest, with no chunk.
+	inlineMax = 64 << 10
+)
+
+// withDefaults returns o with its defaults filled in, or an error wrapping
+// ErrOptions.
+func (o Options) withDefaults() (Options, error) {
+	if len(o.Nodes) == 0 {
+		return o, fmt.Errorf("%w: no Nodes", ErrOptions)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.WaitTimeout, 2*time.Second)
+	def(&o.RetryTimeout, 15*time.Second)
+	def(&o.DialTimeout, 2*time.Second)
+	def(&o.IOTimeout, 30*time.Second)
+	if o.ReplicationFactor == 0 {
+		o.ReplicationFactor = 1
+	}
+	if o.ChunkSize == 0 {
+		o.ChunkSize = defaultChunkSize
+	}
+	if o.Streams == 0 {
+		o.Streams = 2
+	}
+	switch {
+	case o.ReplicationFactor < 1:
+		return o, fmt.Errorf("%w: ReplicationFactor %d", ErrOptions, o.ReplicationFactor)
+	case o.ChunkSize < minChunkSize || o.ChunkSize > maxChunkSize:
+		return o, fmt.Errorf("%w: ChunkSize %d, want %d to %d", ErrOptions, o.ChunkSize, minChunkSize, maxChunkSize)
+	case o.WaitTimeout < 0 || o.RetryTimeout < 0 || o.DialTimeout < 0 || o.IOTimeout < 0:
+		return o, fmt.Errorf("%w: negative timeout", ErrOptions)
+	case o.Streams < 1 || o.Streams > 64:
+		return o, fmt.Errorf("%w: Streams %d, want 1 to 64", ErrOptions, o.Streams)
+	}
+	return o, nil
+}

@@ -1,0 +1,192 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zeebo/xxh3"
+
+	"github.com/tiermem/tiermem"
+)
+
+// errGone is a chunk that is not there: the value may have been replaced
+// since its manifest was read.
+var errGone = errors.New("chunk missing")
+
+// Retrieve returns the bytes stored under key, in a new slice the caller
+// owns. Every chunk is checked against its checksum in the manifest: a
+// mismatch, or a chunk of the current generation missing, is ErrCorrupt (never
+// wrong or mixed bytes); a key without value is ErrNotFound; an array or Go
+// value is ErrType. A value replaced during the read is read again, up to
+// three times.
+func (c *Cluster) Retrieve(ctx context.Context, key string) ([]byte, error) {
+	_, data, err := c.retrieve(ctx, key, kindBytes)
+	return data, err
+}
+
+// RetrieveArray returns the array stored under key, with its element type
+// and shape; its Data is a new slice the caller owns. It is Retrieve
+// otherwise; a key holding bytes is ErrType.
+func (c *Cluster) RetrieveArray(ctx context.Context, key string) (tiermem.Array, error) {
+	m, data, err := c.retrieve(ctx, key, kindArray)
+	if err != nil {
+		return tiermem.Array{}, err
+	}
+	shape := make([]int, len(m.shape))
+	for i, d := range m.shape {
+		shape[i] = int(d)
+	}
+	return tiermem.Array{DType: tiermem.DType(m.aux), Shape: shape, Data: data}, nil
+}
+
+// Exists reports whether key has a value.
+func (c *Cluster) Exists(ctx context.Context, key string) (bool, error) {
+	if err := checkKey(key); err != nil {
+		return false, err
+	}
+	if err := c.enter(); err != nil {
+		return false, err
+	}
+	defer c.mu.RUnlock()
+	var n int64
+	err := c.retry(ctx, "checking "+key, func() (err error) {
+		n, err = c.rc.Exists(ctx, manifestKey(key)).Result()
+		return err
+	})
+	return n == 1, err
+}
+
+func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifest, []byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, nil, err
+	}
+	if err := c.enter(); err != nil {
+		return nil, nil, err
+	}
+	defer c.mu.RUnlock()
+	for attempt := 0; ; attempt++ {
+		m, err := c.readManifest(ctx, key)
+		if err != nil {
+			return nil, nil, err
+		}
+		if m.kind != want {
+			return nil, nil, fmt.Errorf("%w: %q holds %v, not %v", ErrType, key, m.kind, want)
+		}
+		if m.isInline {
+			return m, append([]byte(nil), m.inline...), nil
+		}
+		if data, ok := c.nearGet(key, m.gen); ok {
+			return m, data, nil
+		}
+		data := make([]byte, m.length)
+		err = c.readChunks(ctx, c.chunkKeys(key, m), m, data)
+		if err == nil {
+			c.nearPut(key, m.gen, data)
+			return m, data, nil
+		}
+		if !errors.Is(err, errGone) {
+			return nil, nil, fmt.Errorf("retrieving %q: %w", key, err)
+		}
+		now, merr := c.readManifest(ctx, key)
+		if merr != nil {
+			return nil, nil, merr
+		}
+		if now.gen == m.gen || attempt == 2 {
+			return nil, nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+		}
+	}
+}
+
+// readManifest reads and parses key's manifest from its master.
+func (c *Cluster) readManifest(ctx context.Context, key string) (*manifest, error) {
+	var raw []byte
+	err := c.retry(ctx, "reading the manifest of "+key, func() (err error) {
+		raw, err = c.rc.Get(ctx, manifestKey(key)).Bytes()
+		if err == redis.Nil {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, key)
+	}
+	m, err := parseManifest(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", key, err)
+	}
+	return m, nil
+}
+
+// readChunks reads every chunk into its place in data and checks it.
+func (c *Cluster) readChunks(ctx context.Context, keys []string, m *manifest, data []byte) error {
+	batches, masters, err := c.plan(ctx, keys)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx, batches, masters, func(ctx context.Context, batch []int) error {
+		return c.readBatch(ctx, keys, m, data, batch)
+	})
+}
+
+// readBatch reads the chunks of batch in one pipeline, through the replicas
+// too with ReadFromReplicas; a chunk a replica lacks or holds damaged is
+// read again from its master.
+func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, data []byte, batch []int) error {
+	var cmds []redis.Cmder
+	err := c.retry(ctx, "reading chunks", func() error {
+		var err error
+		cmds, err = c.readers.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range batch {
+				p.Get(ctx, keys[i])
+			}
+			return nil
+		})
+		if err == redis.Nil {
+			err = nil // a missing chunk, seen below
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for j, i := range batch {
+		v, err := cmds[j].(*redis.StringCmd).Result()
+		if err == nil {
+			err = m.check(i, v)
+		} else if err == redis.Nil {
+			err = fmt.Errorf("%w: chunk %d (%s)", errGone, i, keys[i])
+		}
+		if err != nil && c.readers != c.rc {
+			err = c.retry(ctx, "reading a chunk", func() (err error) {
+				v, err = c.rc.Get(ctx, keys[i]).Result()
+				return err
+			})
+			if err == nil {
+				err = m.check(i, v)
+			} else if errors.Is(err, redis.Nil) {
+				err = fmt.Errorf("%w: chunk %d (%s)", errGone, i, keys[i])
+			}
+		}
+		if err != nil {
+			return err
+		}
+		copy(m.chunk(data, i), v)
+	}
+	return nil
+}
+
+// check checks chunk i's bytes against its length and checksum.
+func (m *manifest) check(i int, v string) error {
+	if len(v) != m.chunkLen(i) {
+		return fmt.Errorf("%w: chunk %d holds %d bytes, want %d", ErrCorrupt, i, len(v), m.chunkLen(i))
+	}
+	if xxh3.HashString(v) != m.sums[i] {
+		return fmt.Errorf("%w: chunk %d fails its checksum", ErrCorrupt, i)
+	}
+	return nil
+}

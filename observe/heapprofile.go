@@ -1,0 +1,159 @@
+package observe
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Site is where memory was allocated: the first function on the allocating
+// stack outside the Go runtime.
+type Site struct {
+	Function string `json:"function"` // package-qualified, as runtime.Frame.Function
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+}
+
+// String returns "function (file:line)", or the part of it that is known.
+func (s Site) String() string {
+	switch {
+	case s.File == "":
+		return s.Function
+	case s.Function == "":
+		return fmt.Sprintf("%s:%d", s.File, s.Line)
+	}
+	return fmt.Sprintf("%s (%s:%d)", s.Function, s.File, s.Line)
+}
+
+// siteBytes is what one site holds in a heap profile, scaled from the
+// runtime's samples to estimates of the true figures.
+type siteBytes struct {
+	inUseBytes, inUseObjects int64
+	allocBytes, allocObjects int64
+}
+
+// heapProfile is a heap profile taken at one time, by site.
+type heapProfile struct {
+	time  time.Time
+	sites map[Site]siteBytes
+}
+
+// profiler takes heap profiles; it remembers which site each stack resolves
+// to, so that resolving is paid once per stack. Not safe for concurrent
+// use: the Optimizer's goroutine owns it.
+type profiler struct {
+	records []runtime.MemProfileRecord
+	siteOf  map[[32]uintptr]Site
+}
+
+func newProfiler() *profiler { return &profiler{siteOf: make(map[[32]uintptr]Site)} }
+
+// heap returns the heap profile as of the last completed GC (the runtime
+// publishes a profile only at the end of a cycle), by site.
+func (p *profiler) heap(now time.Time) heapProfile {
+	p.records = memProfile(p.records)
+	rate := runtime.MemProfileRate
+	hp := heapProfile{time: now, sites: make(map[Site]siteBytes, len(p.siteOf))}
+	for i := range p.records {
+		r := &p.records[i]
+		site := p.site(r.Stack0)
+		b := hp.sites[site]
+		o, n := scaleSample(r.InUseObjects(), r.InUseBytes(), rate)
+		b.inUseObjects, b.inUseBytes = b.inUseObjects+o, b.inUseBytes+n
+		o, n = scaleSample(r.AllocObjects, r.AllocBytes, rate)
+		b.allocObjects, b.allocBytes = b.allocObjects+o, b.allocBytes+n
+		hp.sites[site] = b
+	}
+	return hp
+}
+
+// memProfile returns every record of runtime.MemProfile, reusing buf.
+func memProfile(buf []runtime.MemProfileRecord) []runtime.MemProfileRecord {
+	for {
+		n, ok := runtime.MemProfile(buf[:cap(buf)], true)
+		if ok {
+			return buf[:n]
+		}
+		buf = make([]runtime.MemProfileRecord, n+n/4+16)
+	}
+}
+
+func (p *profiler) site(stack [32]uintptr) Site {
+	if s, ok := p.siteOf[stack]; ok {
+		return s
+	}
+	s := siteOfStack(stack[:])
+	p.siteOf[stack] = s
+	return s
+}
+
+// siteOfStack returns the first frame outside the standard library (the
+// code that asked for the map entry, the context, the goroutine's wait),
+// or, when the whole stack is the standard library's, the first frame
+// outside the runtime.
+func siteOfStack(stack []uintptr) Site {
+	frames := runtime.CallersFrames(trimStack(stack))
+	var first, firstStd Site
+	for {
+		f, more := frames.Next()
+		s := Site{Function: f.Function, File: f.File, Line: f.Line}
+		if first.Function == "" {
+			first = s
+		}
+		if firstStd.Function == "" && !isRuntime(f.Function) {
+			firstStd = s
+		}
+		if !isStd(f.Function) {
+			return s
+		}
+		if !more {
+			return cmp.Or(firstStd, first)
+		}
+	}
+}
+
+// isStd reports whether a function belongs to the standard library: its
+// import path's first element has no dot (and it is not package main).
+func isStd(function string) bool {
+	path := function
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if j := strings.IndexByte(path[i:], '.'); j >= 0 {
+			path = path[:i+j]
+		}
+	} else if j := strings.IndexByte(path, '.'); j >= 0 {
+		path = path[:j]
+	}
+	if path == "main" || path == "" {
+		return false
+	}
+	elem, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(elem, ".")
+}
+
+func trimStack(stack []uintptr) []uintptr {
+	for i, pc := range stack {
+		if pc == 0 {
+			return stack[:i]
+		}
+	}
+	return stack
+}
+
+func isRuntime(function string) bool {
+	return strings.HasPrefix(function, "runtime.") || strings.HasPrefix(function, "internal/runtime/")
+}
+
+// scaleSample turns sampled counts into estimates of the true ones, as
+// pprof does: an allocation of average size s is sampled with probability
+// 1-exp(-s/rate).
+func scaleSample(objects, bytes int64, rate int) (int64, int64) {
+	if objects == 0 || bytes == 0 || rate <= 1 {
+		return objects, bytes
+	}
+	avg := float64(bytes) / float64(objects)
+	scale := 1 / (1 - math.Exp(-avg/float64(rate)))
+	return int64(float64(objects) * scale), int64(float64(bytes) * scale)
+}

@@ -1,0 +1,173 @@
+package observe
+
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/tiermem/tiermem/alloc"
+	"github.com/tiermem/tiermem/cache"
+)
+
+// Optimizer samples the runtime in the background from Start to Stop, and
+// reports on memory, leaks, allocation hot spots, the GC and the pools and
+// caches it was given. Its methods are safe for concurrent use. While any
+// Optimizer runs, this package owns memory.SetLeakReporter (the default,
+// logging reporter comes back when the last one stops).
+type Optimizer struct {
+	opts Options
+	ram  int64
+	stop chan struct{} // closed by Stop
+	done chan struct{} // closed when the loop has returned
+
+	mu      sync.Mutex // protects the fields below
+	stopped bool
+	final   Report // the report Stop returned
+	reader  *reader
+	prof    *profiler
+	gbuf    []runtime.StackRecord
+	ticks   int
+	samples *ring[Sample]
+	heaps   *ring[heapProfile]
+	gors    *ring[goroutineProfile]
+	// from is where the GC window starts: Start, or the latest Apply.
+	from          Sample
+	fromPauses    histogram
+	fromSched     histogram
+	pauses, sched histogram // as of the latest sample
+	applied       []Applied
+	startTime     time.Time
+	allocBase     []alloc.Stats
+	cacheBase     []cache.Stats
+	leakMu        sync.Mutex // protects leaks and leaksDropped; taken after leakHub.mu
+	leaks         []offHeapLeak
+	leaksDropped  int
+}
+
+// maxLeakReports bounds the off-heap leak reports an Optimizer keeps.
+const maxLeakReports = 4096
+
+// Start begins sampling with opts (nil: defaults) and returns the running
+// Optimizer; it takes the first sample and profiles before it returns. It
+// returns ErrOptions for options out of range. Stop it when done: its
+// goroutine runs until then.
+func Start(opts *Options) (*Optimizer, error) {
+	c, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	o := &Optimizer{opts: c, ram: physicalMemory(), stop: make(chan struct{}), done: make(chan struct{}),
+		reader: newReader(), prof: newProfiler(), samples: newRing[Sample](c.Samples),
+		heaps: newRing[heapProfile](c.Profiles), gors: newRing[goroutineProfile](c.Profiles)}
+	o.mu.Lock()
+	o.takeLocked(true)
+	o.from, _ = o.samples.last()
+	o.fromPauses, o.fromSched = o.pauses, o.sched
+	o.startTime = o.from.Time
+	o.allocBase, o.cacheBase = o.readSourcesLocked()
+	o.mu.Unlock()
+	subscribeLeaks(o)
+	go o.loop()
+	return o, nil
+}
+
+func (o *Optimizer) loop() {
+	defer close(o.done)
+	t := time.NewTicker(o.opts.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+			o.mu.Lock()
+			o.ticks++
+			o.takeLocked(o.ticks%o.opts.ProfileEvery == 0)
+			o.mu.Unlock()
+		}
+	}
+}
+
+// takeLocked takes a sample and, if profile, a heap and a goroutine profile.
+func (o *Optimizer) takeLocked(profile bool) {
+	now := time.Now()
+	o.samples.push(o.reader.read(now))
+	o.pauses, o.sched = o.reader.histograms()
+	if profile {
+		o.heaps.push(o.prof.heap(now))
+		var gp goroutineProfile
+		gp, o.gbuf = goroutines(o.gbuf, now)
+		o.gors.push(gp)
+	}
+}
+
+// Sample takes a sample and the heap and goroutine profiles now, besides the
+// periodic ones: a program with phases calls it at the end of each. It
+// returns ErrStopped after Stop.
+func (o *Optimizer) Sample() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stopped {
+		return ErrStopped
+	}
+	o.takeLocked(true)
+	return nil
+}
+
+// Snapshot returns a report as of now (after taking a sample, without
+// profiles); the Optimizer keeps running. After Stop it returns the report
+// Stop returned.
+func (o *Optimizer) Snapshot() Report {
+	o.mu.Lock()
+	if o.stopped {
+		defer o.mu.Unlock()
+		return o.final
+	}
+	o.takeLocked(false)
+	st := o.stateLocked()
+	o.mu.Unlock()
+	return st.report()
+}
+
+// Stop ends sampling, takes a last sample and profiles, and returns the
+// final report. A second Stop returns ErrStopped (and the same report).
+func (o *Optimizer) Stop() (Report, error) {
+	o.mu.Lock()
+	if o.stopped {
+		defer o.mu.Unlock()
+		return o.final, ErrStopped
+	}
+	o.stopped = true
+	close(o.stop)
+	o.mu.Unlock()
+	<-o.done
+	unsubscribeLeaks(o)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.takeLocked(true)
+	o.final = o.stateLocked().report()
+	return o.final, nil
+}
+
+// recordLeak keeps one report of memory's leak reporter.
+func (o *Optimizer) recordLeak(l offHeapLeak) {
+	o.leakMu.Lock()
+	defer o.leakMu.Unlock()
+	if len(o.leaks) >= maxLeakReports {
+		o.leaksDropped++
+		return
+	}
+	o.leaks = append(o.leaks, l)
+}
+
+func (o *Optimizer) readSourcesLocked() ([]alloc.Stats, []cache.Stats) {
+	a := make([]alloc.Stats, len(o.opts.Allocators))
+	for i, s := range o.opts.Allocators {
+		a[i] = s.Stats()
+	}
+	c := make([]cache.Stats, len(o.opts.Caches))
+	for i, s := range o.opts.Caches {
+		c[i] = s.Stats()
+	}
+	return a, c
+}

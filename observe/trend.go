@@ -1,0 +1,66 @@
+package observe
+
+import "math"
+
+// Trend is a least-squares line through a series of (seconds, value) points.
+type Trend struct {
+	// Slope is the growth in units per second (bytes/s, goroutines/s).
+	Slope float64 `json:"slope"`
+	// R2 is the coefficient of determination, 0 to 1: how well a straight
+	// line explains the points (1 for a perfectly steady growth). It is 0
+	// when the values do not vary.
+	R2 float64 `json:"r2"`
+}
+
+// fit returns the least-squares line through the points; fewer than two
+// points, or points all at one time, give the zero Trend.
+func fit(xs, ys []float64) Trend {
+	n := float64(len(xs))
+	if len(xs) < 2 || len(xs) != len(ys) {
+		return Trend{}
+	}
+	var sx, sy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+	}
+	mx, my := sx/n, sy/n
+	var sxx, sxy, syy float64
+	for i := range xs {
+		dx, dy := xs[i]-mx, ys[i]-my
+		sxx += dx * dx
+		sxy += dx * dy
+		syy += dy * dy
+	}
+	if sxx == 0 {
+		return Trend{}
+	}
+	t := Trend{Slope: sxy / sxx}
+	if syy > 0 {
+		t.R2 = math.Min(sxy*sxy/(sxx*syy), 1)
+	}
+	return t
+}
+
+// linearGrowth reports whether ys (at times xs) grow steadily: a line
+// explains them (R² ≥ 0.8), they grow by at least minGrowth from first to
+// last, and the later half still grows at least half as fast as the whole
+// (a cache that fills and then plateaus does not). It returns the trend of
+// the whole series.
+func linearGrowth(xs, ys []float64, minGrowth float64) (Trend, bool) {
+	t := fit(xs, ys)
+	if len(ys) < minProfiles || t.Slope <= 0 || t.R2 < minR2 {
+		return t, false
+	}
+	if ys[len(ys)-1]-ys[0] < minGrowth {
+		return t, false
+	}
+	half := len(xs) / 2
+	late := fit(xs[half:], ys[half:])
+	return t, late.Slope >= t.Slope*minLateShare
+}
+
+const (
+	minR2        = 0.8 // a line must explain 80% of the variance
+	minLateShare = 0.5 // the later half grows at least half as fast
+)

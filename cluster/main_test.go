@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +19,9 @@ import (
 var rc *redistest.Cluster
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" { // a writer process of TestWriterKilled: no cluster of its own
+	if os.Getenv(childEnv) != "" || slices.ContainsFunc(os.Args, func(a string) bool { return strings.Contains(a, "test.fuzzworker") }) {
+		// A writer process of TestWriterKilled, or a fuzzing worker: no
+		// cluster of its own.
 		os.Exit(m.Run())
 	}
 	var err error

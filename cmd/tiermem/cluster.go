@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tiermem/tiermem/cluster"
+)
+
+// clusterConfig is what the cluster command's persistent flags set.
+type clusterConfig struct {
+	nodes     string        // --nodes: seed addresses, comma-separated
+	rf        int           // --replication-factor
+	chunk     int           // --chunk-size, bytes
+	timeout   time.Duration // --timeout: the whole command
+	progress  string        // --progress
+	password  string        // --password, or TIERMEM_REDIS_PASSWORD
+	replicas  bool          // --read-from-replicas
+	sweepWait time.Duration // sweep --grace
+}
+
+func newClusterCmd() *cobra.Command {
+	cfg := &clusterConfig{}
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Store, read and delete values in a Redis Cluster, and show its nodes",
+		Long: "cluster works on values kept in a Redis Cluster by the cluster package: chunks of\n" +
+			"--chunk-size spread over every master, a manifest per key with a checksum per chunk,\n" +
+			"and --replication-factor copies acknowledged (WAIT) before put returns. --nodes names\n" +
+			"one or more of the cluster's nodes. Progress bars show on big transfers.",
+	}
+	f := cmd.PersistentFlags()
+	f.StringVar(&cfg.nodes, "nodes", "127.0.0.1:7000", "seed nodes of the cluster, host:port, comma-separated")
+	f.IntVar(&cfg.rf, "replication-factor", 1, "copies a put waits for: the master's and N-1 replicas'")
+	f.IntVar(&cfg.chunk, "chunk-size", 4<<20, "bytes per chunk of a put")
+	f.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up after this long")
+	f.StringVar(&cfg.progress, "progress", "auto", progressUsage)
+	f.BoolVar(&cfg.replicas, "read-from-replicas", false, "read chunks from replicas too")
+	f.StringVar(&cfg.password, "password", os.Getenv("TIERMEM_REDIS_PASSWORD"), "AUTH password (default $TIERMEM_REDIS_PASSWORD)")
+	cmd.AddCommand(
+		&cobra.Command{Use: "status", Short: "Show every node: role, health, memory, keys, slots, replication lag",
+			Args: cobra.NoArgs, RunE: cfg.run(cfg.status)},
+		&cobra.Command{Use: "put KEY FILE", Short: "Store FILE's bytes (- for stdin) under KEY",
+			Args: cobra.ExactArgs(2), RunE: cfg.run(cfg.put)},
+		&cobra.Command{Use: "get KEY [FILE]", Short: "Write KEY's bytes to FILE, or stdout",
+			Args: cobra.RangeArgs(1, 2), RunE: cfg.run(cfg.get)},
+		&cobra.Command{Use: "rm KEY...", Short: "Delete keys", Args: cobra.MinimumNArgs(1), RunE: cfg.run(cfg.rm)},
+	)
+	sweep := &cobra.Command{Use: "sweep", Short: "Remove the chunks of Stores that crashed (older than --grace)",
+		Args: cobra.NoArgs, RunE: cfg.run(cfg.sweep)}
+	sweep.Flags().DurationVar(&cfg.sweepWait, "grace", cluster.DefaultSweepGrace, "keep chunks younger than this: their Store may be running")
+	cmd.AddCommand(sweep)
+	return cmd
+}
+
+// clusterJob is one subcommand's work on an open Cluster.
+type clusterJob func(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, args []string) error
+
+// run opens the cluster, runs job under --timeout, and closes the cluster.
+func (cfg *clusterConfig) run(job clusterJob) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx, cancel := context.WithTimeout(cmd.Context(), cfg.timeout)
+		defer cancel()
+		c, err := cluster.Open(ctx, cluster.Options{Nodes: strings.Split(cfg.nodes, ","), Password: cfg.password,
+			ReplicationFactor: cfg.rf, ChunkSize: cfg.chunk, ReadFromReplicas: cfg.replicas})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return job(ctx, c, cmd, args)
+	}
+}
+
+func (cfg *clusterConfig) status(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, _ []string) error {
+	nodes, err := c.NodeStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		fmt.Fprintln(cmd.OutOrStdout(), n)
+	}
+	return nil
+}
+
+// tracked returns ctx with a progress bar of total bytes (unknown when 0)
+// on the command's stderr, and the function that clears it.
+func (cfg *clusterConfig) tracked(ctx context.Context, cmd *cobra.Command, total int64, what string) (context.Context, func(), error) {
+	show, err := showProgress(cfg.progress, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, nil, err
+	}
+	b := newBytesBar(total, what, cmd.ErrOrStderr(), show)
+	var mu sync.Mutex // a bar is not safe for concurrent use; transfers report from many goroutines
+	ctx = cluster.WithProgress(ctx, func(n int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = b.Add64(n)
+	})
+	return ctx, func() { mu.Lock(); _ = b.Finish(); mu.Unlock() }, nil
+}
+
+func (cfg *clusterConfig) put(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, args []string) error {
+	var (
+		data []byte
+		err  error
+	)
+	if args[1] == "-" {
+		data, err = io.ReadAll(cmd.InOrStdin())
+	} else {
+		data, err = os.ReadFile(args[1])
+	}
+	if err != nil {
+		return err
+	}
+	ctx, done, err := cfg.tracked(ctx, cmd, int64(len(data)), "put "+args[0])
+	if err != nil {
+		return err
+	}
+	err = c.Store(ctx, args[0], data)
+	done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "stored %q: %d bytes\n", args[0], len(data))
+	return nil
+}
+
+func (cfg *clusterConfig) get(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, args []string) error {
+	ctx, done, err := cfg.tracked(ctx, cmd, 0, "get "+args[0])
+	if err != nil {
+		return err
+	}
+	data, err := c.Retrieve(ctx, args[0])
+	done()
+	if err != nil {
+		return err
+	}
+	if len(args) == 1 || args[1] == "-" {
+		_, err = cmd.OutOrStdout().Write(data)
+		return err
+	}
+	return os.WriteFile(args[1], data, 0o644)
+}
+
+func (cfg *clusterConfig) rm(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, args []string) error {
+	for _, k := range args {
+		if err := c.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (cfg *clusterConfig) sweep(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, _ []string) error {
+	st, err := c.Sweep(ctx, cfg.sweepWait)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d chunks seen, %d orphans removed\n", st.Chunks, st.Orphans)
+	return nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tiermem/tiermem/cluster"
+	"github.com/tiermem/tiermem/internal/redistest"
+)
+
+// clusterCmdPort is the first port of the cluster TestClusterCmd starts:
+// 7010–7015, apart from the cluster package's, since packages test in
+// parallel.
+const clusterCmdPort = 7010
+
+// runTiermem runs the root command with args and stdin, and returns its
+// stdout and stderr.
+func runTiermem(t *testing.T, stdin []byte, args ...string) (string, string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetIn(bytes.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// TestClusterCmd runs every cluster subcommand against a real six-node
+// Redis Cluster, which it starts and stops. It fails if redis-server cannot
+// start.
+func TestClusterCmd(t *testing.T) {
+	rc, err := redistest.Start(clusterCmdPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Stop()
+	nodes := "--nodes=" + strings.Join(rc.Addrs()[:2], ",")
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB: four chunks
+	file := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(file, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runTiermem(t, nil, "cluster", "put", nodes, "--replication-factor=2", "--progress=always", "big", file); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runTiermem(t, []byte("from stdin"), "cluster", "put", nodes, "small", "-"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runTiermem(t, nil, "cluster", "get", nodes, "small")
+	if err != nil || out != "from stdin" {
+		t.Fatalf("get small: %q, %v", out, err)
+	}
+	got := filepath.Join(t.TempDir(), "got")
+	if _, _, err := runTiermem(t, nil, "cluster", "get", nodes, "--read-from-replicas", "big", got); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(got); err != nil || !bytes.Equal(b, big) {
+		t.Fatalf("get big: %d bytes, %v", len(b), err)
+	}
+	out, _, err = runTiermem(t, nil, "cluster", "status", nodes)
+	if err != nil || strings.Count(out, "\n") != 6 || strings.Count(out, " master ") != 3 {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if _, _, err := runTiermem(t, nil, "cluster", "rm", nodes, "big", "small"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runTiermem(t, nil, "cluster", "get", nodes, "big"); !errors.Is(err, cluster.ErrNotFound) {
+		t.Fatalf("get after rm: %v", err)
+	}
+	out, _, err = runTiermem(t, nil, "cluster", "sweep", nodes, "--grace=1h")
+	if err != nil || !strings.Contains(out, "0 orphans removed") {
+		t.Fatalf("sweep: %q, %v", out, err)
+	}
+	if _, _, err := runTiermem(t, nil, "cluster", "status", "--nodes=127.0.0.1:1"); err == nil {
+		t.Fatal("status on a closed port succeeded")
+	}
+}

@@ -177,6 +177,7 @@ func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, dat
 		}
 		copy(m.chunk(data, i), v)
 	}
+	progress(ctx, m.batchBytes(batch))
 	return nil
 }
 

@@ -113,6 +113,15 @@ func (m *manifest) chunk(value []byte, i int) []byte {
 	return value[start : start+m.chunkLen(i)]
 }
 
+// batchBytes returns the bytes of the chunks of batch.
+func (m *manifest) batchBytes(batch []int) int64 {
+	n := int64(0)
+	for _, i := range batch {
+		n += int64(m.chunkLen(i))
+	}
+	return n
+}
+
 // writeChunks writes every chunk, fills m.sums, and waits for the replicas.
 func (c *Cluster) writeChunks(ctx context.Context, keys []string, m *manifest, value []byte) error {
 	batches, masters, err := c.plan(ctx, keys)
@@ -123,7 +132,11 @@ func (c *Cluster) writeChunks(ctx context.Context, keys []string, m *manifest, v
 		for _, i := range batch {
 			m.sums[i] = xxh3.Hash(m.chunk(value, i))
 		}
-		return c.retry(ctx, "writing chunks", func() error { return c.writeBatch(ctx, keys, m, value, batch) })
+		err := c.retry(ctx, "writing chunks", func() error { return c.writeBatch(ctx, keys, m, value, batch) })
+		if err == nil {
+			progress(ctx, m.batchBytes(batch))
+		}
+		return err
 	})
 }
 

@@ -18,7 +18,8 @@ import (
 )
 
 func TestBadInputIsAClearError(t *testing.T) {
-	m := open(t, nil)
+	m := open(t, &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 4 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
 	cases := []struct {
 		name string
 		err  error
@@ -27,11 +28,12 @@ func TestBadInputIsAClearError(t *testing.T) {
 		{"empty key", m.Store("", []byte("v")), tiermem.ErrInvalidKey},
 		{"huge key", m.Store(strings.Repeat("k", 70000), []byte("v")), tiermem.ErrInvalidKey},
 		{"unknown tier", m.Store("k", []byte("v"), tiermem.InTier(tiermem.Tier(9))), tiermem.ErrUnknownTier},
-		{"glacier", m.Store("k", []byte("v"), tiermem.InTier(tiermem.Glacier)), tiermem.ErrUnknownTier},
+		{"glacier disabled", m.Store("k", []byte("v"), tiermem.InTier(tiermem.Glacier)), tiermem.ErrUnknownTier},
 		{"too large for hot", m.Store("k", make([]byte, 2<<20), tiermem.InTier(tiermem.Hot)), tiermem.ErrTooLarge},
 		{"too large for every tier", m.Store("k", make([]byte, 70<<20)), tiermem.ErrTooLarge},
 		{"bad shape", m.StoreArray("a", tiermem.Float64Array([]float64{1, 2, 3}, 2, 2)), tiermem.ErrType},
-		{"move to glacier", m.Move("k", tiermem.Glacier), tiermem.ErrUnknownTier},
+		{"move to glacier disabled", m.Move("k", tiermem.Glacier), tiermem.ErrUnknownTier},
+		{"glacier packs disabled", glacierPacksErr(m), tiermem.ErrUnknownTier},
 		{"retrieve missing", retrieveErr(m, "missing"), tiermem.ErrNotFound},
 	}
 	for _, c := range cases {
@@ -45,6 +47,11 @@ func TestBadInputIsAClearError(t *testing.T) {
 	if tr, err := tiermem.ParseTier("Warm"); err != nil || tr != tiermem.Warm || tr.String() != "warm" {
 		t.Errorf("ParseTier(Warm) = %v, %v", tr, err)
 	}
+}
+
+func glacierPacksErr(m *tiermem.Manager) error {
+	_, err := m.GlacierPacks()
+	return err
 }
 
 func retrieveErr(m *tiermem.Manager, key string) error {
@@ -70,12 +77,17 @@ func TestUseAfterClose(t *testing.T) {
 
 func TestBadOptions(t *testing.T) {
 	for name, o := range map[string]tiermem.Options{
-		"negative size":      {Hot: tiermem.TierOptions{Size: -1}},
-		"watermarks swapped": {HighWatermark: 0.5, LowWatermark: 0.8},
-		"unknown durability": {Durability: 7},
-		"hot compression":    {Hot: tiermem.TierOptions{Compress: true}},
-		"cold policy":        {Cold: tiermem.TierOptions{Policy: tiermem.PolicyLRU}},
-		"cold demotion":      {Cold: tiermem.TierOptions{DemoteAfter: time.Hour}},
+		"negative size":       {Hot: tiermem.TierOptions{Size: -1}},
+		"watermarks swapped":  {HighWatermark: 0.5, LowWatermark: 0.8},
+		"unknown durability":  {Durability: 7},
+		"hot compression":     {Hot: tiermem.TierOptions{Compress: true}},
+		"cold policy, last":   {Cold: tiermem.TierOptions{Policy: tiermem.PolicyLRU}, Glacier: tiermem.GlacierOptions{Disabled: true}},
+		"cold demotion, last": {Cold: tiermem.TierOptions{DemoteAfter: time.Hour}, Glacier: tiermem.GlacierOptions{Disabled: true}},
+		"cold clock":          {Cold: tiermem.TierOptions{Policy: tiermem.PolicyClock}},
+		"disabled and URL":    {Glacier: tiermem.GlacierOptions{Disabled: true, URL: "/tmp/x"}},
+		"negative glacier":    {Glacier: tiermem.GlacierOptions{Size: -1}},
+		"glacier bad URL":     {Glacier: tiermem.GlacierOptions{URL: "ftp://x/y"}},
+		"glacier s3 unlinked": {Glacier: tiermem.GlacierOptions{URL: "s3://bucket/p?endpoint=http://127.0.0.1:1"}},
 	} {
 		if _, err := tiermem.Open(t.TempDir(), &o); !errors.Is(err, tiermem.ErrOptions) {
 			t.Errorf("%s: Open = %v, want ErrOptions", name, err)

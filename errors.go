@@ -6,6 +6,7 @@ import (
 
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 var (
@@ -32,7 +33,7 @@ var (
 	ErrInvalidKey = errors.New("tiermem: invalid key")
 
 	// ErrUnknownTier is returned for a tier name ParseTier does not know, or
-	// a tier this Manager does not have (glacier, in this release).
+	// a tier this Manager does not have (glacier, when disabled).
 	ErrUnknownTier = errors.New("tiermem: unknown tier")
 
 	// ErrType is returned by RetrieveArray, ViewArray and Get for a value
@@ -40,6 +41,11 @@ var (
 	// element type or codec, for an Array whose shape does not match its
 	// data, and by Put for a Go value its codec cannot encode.
 	ErrType = errors.New("tiermem: value of another type")
+
+	// ErrUnavailable is returned when the glacier tier's object store cannot
+	// be reached (after its retries), or its bucket is gone: the operation
+	// did not happen, and a value it was to demote stays where it was.
+	ErrUnavailable = errors.New("tiermem: glacier store unavailable")
 
 	// ErrInUse is returned by Open for a directory another Manager, in this
 	// process or another, has open.
@@ -56,7 +62,7 @@ func storeError(err error) error {
 	for _, pair := range []struct{ from, to error }{
 		{tier.ErrNoSpace, ErrNoSpace}, {tier.ErrCorrupt, ErrCorrupt}, {tier.ErrNotFound, ErrNotFound},
 		{tier.ErrTooLarge, ErrTooLarge}, {tier.ErrClosed, ErrClosed}, {tier.ErrInvalidKey, ErrInvalidKey},
-		{disk.ErrLocked, ErrInUse},
+		{disk.ErrLocked, ErrInUse}, {object.ErrUnavailable, ErrUnavailable}, {object.ErrNoBucket, ErrUnavailable},
 	} {
 		if errors.Is(err, pair.from) && !errors.Is(err, pair.to) {
 			return fmt.Errorf("%w: %w", pair.to, err)

@@ -24,13 +24,15 @@ import (
 
 // Manager keeps values across the tiers. It is safe for concurrent use.
 type Manager struct {
-	dir   string
-	opts  Options
-	tiers []*tierState // hot, warm, cold
-	locks keylock.Locks
-	freq  *freq.Sketch // reads per key in the recent window, for promotion
-	ttl   *expiries
-	now   func() time.Time
+	dir       string
+	opts      Options
+	tiers     []*tierState // hot, warm, cold and, unless disabled, glacier
+	glacier   *tierState   // the glacier tier, nil when Glacier.Disabled
+	glacierMu sync.Mutex   // one batch of demotions into glacier at a time
+	locks     keylock.Locks
+	freq      *freq.Sketch // reads per key in the recent window, for promotion
+	ttl       *expiries
+	now       func() time.Time
 
 	promote *promotions // keys read often enough to move up, for the next pass
 
@@ -63,7 +65,7 @@ func Open(dir string, opts *Options) (*Manager, error) {
 // closeGiven closes the stores the options handed over, once each.
 func closeGiven(o Options) {
 	var closed []tier.Store
-	for _, s := range []tier.Store{o.Hot.Store, o.Warm.Store, o.Cold.Store} {
+	for _, s := range o.givenStores() {
 		if s != nil && !slices.ContainsFunc(closed, func(c tier.Store) bool { return sameStore(c, s) }) {
 			s.Close()
 			closed = append(closed, s)
@@ -109,15 +111,24 @@ func (m *Manager) openTiers() error {
 	if err := m.opts.checkStoresDistinct(); err != nil {
 		return err
 	}
-	for _, level := range []Tier{Hot, Warm, Cold} {
+	levels := []Tier{Hot, Warm, Cold, Glacier}
+	if m.opts.Glacier.Disabled {
+		levels = levels[:Glacier]
+	}
+	for _, level := range levels {
 		store, err := m.openStore(level)
 		if err != nil {
 			return fmt.Errorf("tiermem: opening the %v tier: %w", level, storeError(err))
 		}
 		m.tiers = append(m.tiers, newTierState(level, store, m.tierOptions(level).Size))
 	}
-	if m.tiers[Cold].persistent == nil {
-		return fmt.Errorf("%w: Cold.Store %T does not keep its data (it is no tier.Persistent)", ErrOptions, m.tiers[Cold].store)
+	for _, t := range m.tiers[Cold:] {
+		if t.persistent == nil {
+			return fmt.Errorf("%w: the %v tier's Store %T does not keep its data (it is no tier.Persistent)", ErrOptions, t.level, t.store)
+		}
+	}
+	if !m.opts.Glacier.Disabled {
+		m.glacier = m.tiers[Glacier]
 	}
 	for _, t := range m.tiers[:len(m.tiers)-1] {
 		var err error
@@ -130,7 +141,7 @@ func (m *Manager) openTiers() error {
 
 // openStore returns the store the options hand over for a tier, or opens
 // the built-in one: tier/heap for hot, tier/offheap for warm, tier/disk in
-// <dir>/cold for cold.
+// <dir>/cold for cold, tier/object at Glacier.URL for glacier.
 func (m *Manager) openStore(level Tier) (tier.Store, error) {
 	if s := m.tierOptions(level).Store; s != nil {
 		return s, nil
@@ -140,6 +151,8 @@ func (m *Manager) openStore(level Tier) (tier.Store, error) {
 		return heap.New(), nil
 	case Warm:
 		return offheap.New(&offheap.Options{Capacity: warmSpace(m.opts.Warm.Size), Compress: m.opts.Warm.Compress})
+	case Glacier:
+		return m.openGlacier()
 	}
 	return disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability), FS: m.opts.coldFS})
 }
@@ -187,31 +200,39 @@ func (m *Manager) policyOf(level Tier) Policy { return m.tierOptions(level).Poli
 
 // tierOptions returns the options of a tier this Manager has.
 func (m *Manager) tierOptions(level Tier) TierOptions {
-	return [...]TierOptions{m.opts.Hot, m.opts.Warm, m.opts.Cold}[level]
+	return [...]TierOptions{m.opts.Hot, m.opts.Warm, m.opts.Cold, m.glacierOptions()}[level]
 }
 
 // tierOf returns the state of a tier this Manager has, or an error wrapping
 // ErrUnknownTier.
 func (m *Manager) tierOf(level Tier) (*tierState, error) {
 	if int(level) >= len(m.tiers) {
-		return nil, fmt.Errorf("%w: %v (this Manager has hot, warm and cold)", ErrUnknownTier, level)
+		return nil, fmt.Errorf("%w: %v (this Manager has hot, warm and cold: Glacier.Disabled)", ErrUnknownTier, level)
 	}
 	return m.tiers[level], nil
 }
 
-// recover rebuilds the TTL index (and the cold tier's victims, when it has a
-// tier below) from what the cold store recovered.
+// recover rebuilds the TTL index and the cold tier's victims (when it has
+// a tier below) from what the persistent tiers recovered: glacier first,
+// so that a key that a crash left in both (between a demotion's upload and
+// its delete from cold) takes the TTL of its cold copy, the one reads find.
 func (m *Manager) recover() error {
-	cold := m.tiers[Cold]
-	return cold.store.Scan(func(key string, meta []byte, size int64) error {
-		if env, err := decodeHeader(meta); err == nil && env.Expires != 0 {
-			m.ttl.set(key, env.Expires)
+	for i := len(m.tiers) - 1; i >= int(Cold); i-- {
+		t := m.tiers[i]
+		err := t.store.Scan(func(key string, meta []byte, size int64) error {
+			if env, err := decodeHeader(meta); err == nil && env.Expires != 0 {
+				m.ttl.set(key, env.Expires)
+			}
+			if t.victims != nil {
+				t.victims.added(key, size, skipPinned(key, meta))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("tiermem: recovering the %v tier: %w", t.level, storeError(err))
 		}
-		if cold.victims != nil {
-			cold.victims.added(key, size, skipPinned(key, meta))
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Close stops the migration loop, waits for the operations in flight (a
@@ -259,6 +280,9 @@ func (m *Manager) persist() error {
 		if err = m.tiers[Cold].persistent.Sync(); err != nil {
 			err = fmt.Errorf("syncing the cold tier: %w", err)
 		}
+	}
+	if err == nil {
+		err = m.syncGlacier()
 	}
 	if err != nil && !errors.Is(err, tier.ErrSyncFailed) { // after which Close closes: keep the copies
 		m.unpersist(copied)

@@ -34,7 +34,7 @@ func (m *Manager) Migrate() error {
 		}
 		errs = append(errs, m.keepWatermark(t), m.demoteIdle(t))
 	}
-	errs = append(errs, m.promoteEarned())
+	errs = append(errs, m.promoteEarned(), m.syncGlacier(), m.compactGlacier())
 	return errors.Join(errs...)
 }
 
@@ -93,13 +93,21 @@ func (m *Manager) demoteIdle(t *tierState) error {
 		return nil
 	}
 	var err error
+	var batch []string // for glacier, which takes keys in batches
 	t.victims.idle(m.now().Add(-after), func(key string) bool {
 		if m.freq.Estimate(key) >= m.opts.PromoteHits {
+			return true
+		}
+		if m.demotesInBatches(t) {
+			batch = append(batch, key)
 			return true
 		}
 		_, err = m.demote(key, t)
 		return err == nil
 	})
+	if err == nil && len(batch) > 0 {
+		err = m.demoteToGlacier(t, batch)
+	}
 	if err != nil {
 		return fmt.Errorf("tiermem: demoting idle entries of the %s tier: %w", t.level, err)
 	}

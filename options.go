@@ -8,6 +8,7 @@ import (
 	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 // Durability says when a stored value is safe from a crash.
@@ -46,10 +47,10 @@ func (d Durability) String() string {
 type Policy int
 
 const (
-	// PolicyAuto is the default: Adaptive for the hot tier, Clock for the
-	// warm tier (Adaptive for a warm store without reference bits). The cold
-	// tier is the last in this release: nothing leaves it for room, so it
-	// has no policy.
+	// PolicyAuto is the default: Adaptive for the hot and cold tiers, Clock
+	// for the warm tier (Adaptive for a warm store without reference bits).
+	// The cold tier chooses victims only when a glacier tier is below it
+	// (the default); the glacier tier is the last and chooses none.
 	PolicyAuto Policy = iota
 	// PolicyAdaptive is cache.Adaptive: window TinyLFU with a self-tuning
 	// window, the best general policy. It keeps about 100 bytes of Go memory a key.
@@ -87,16 +88,19 @@ type TierOptions struct {
 	// that fits the machine (hot a quarter and warm two fifths of the
 	// available RAM, cold half of the free disk under the directory).
 	Size int64
-	// Policy chooses the tier's victims; zero is PolicyAuto. The cold tier,
-	// the last, takes only PolicyAuto: Open rejects another.
+	// Policy chooses the tier's victims; zero is PolicyAuto. Without a
+	// glacier tier (Glacier.Disabled) the cold tier is the last and takes
+	// only PolicyAuto: Open rejects another. A cold tier above glacier keeps
+	// about 150 bytes of Go memory per key for its policy.
 	Policy Policy
 	// Compress (warm tier) stores values s2-compressed when a sample shows
 	// it pays. The cold tier always compresses with zstd when that pays, so
 	// Compress changes nothing there; hot values are live Go memory read in
 	// place, and Open rejects Compress for the hot tier.
 	Compress bool
-	// DemoteAfter overrides Options.DemoteAfter for the hot or warm tier.
-	// The cold tier has no tier below it: Open rejects DemoteAfter there.
+	// DemoteAfter overrides Options.DemoteAfter for the tier. Without a
+	// glacier tier the cold tier has no tier below it: Open rejects
+	// DemoteAfter there.
 	DemoteAfter time.Duration
 	// Store, when set, is the tier's storage instead of the built-in one
 	// (tier/heap, tier/offheap, tier/disk in <dir>/cold): any backend that
@@ -110,10 +114,47 @@ type TierOptions struct {
 	Store tier.Store
 }
 
+// GlacierOptions configures the glacier tier: object storage below the
+// cold tier, for values idle long enough, or pushed out of a full cold
+// tier. The zero value is a glacier tier in <dir>/glacier with no budget.
+//
+// Values reach glacier in batches: a migration pass (or a Store that
+// needs room in cold) packs victims of the cold tier into one object of up
+// to Object.PackSize (32 MiB), each value compressed on its own with zstd,
+// waits until the pack and its index are durably in the store, and only
+// then deletes them from cold. A read of a glacier value fetches it with
+// one ranged GET and verifies its checksum; reads that earn it promote the
+// value back to cold. docs/glacier-format.md describes the objects.
+type GlacierOptions struct {
+	// Disabled removes the tier: cold is then the last tier, and a full
+	// cold tier refuses Stores with ErrNoSpace.
+	Disabled bool
+	// URL is where the objects live: "" for <dir>/glacier, a directory
+	// path or file:// URL, or s3://bucket/prefix?endpoint=…&region=…&path-style=true
+	// for any S3-compatible store, with credentials from the usual AWS
+	// environment variables and files. An s3 URL needs the S3 client
+	// linked in: import _ "github.com/tiermem/tiermem/tier/object/s3".
+	URL string
+	// Size is the tier's byte budget (compressed bytes, with each value's
+	// frame and index entry); zero means no budget.
+	Size int64
+	// Object tunes the store that Open opens for the URL (pack size,
+	// compression, retries, deadlines); nil means its defaults.
+	Object *object.Options
+	// Store, when set, is the tier's storage instead of the one Open opens
+	// for URL: any tier.Persistent, which Open takes over. URL and Object
+	// must then be unset.
+	Store tier.Store
+}
+
 // Options configures a Manager. The zero value (or nil) gives defaults that
 // run anywhere.
 type Options struct {
 	Hot, Warm, Cold TierOptions
+
+	// Glacier is the fourth tier, below cold: values packed into objects
+	// of a local directory (<dir>/glacier by default) or an S3 bucket.
+	Glacier GlacierOptions
 
 	// Durability says when a Store is safe from a crash; the default is None.
 	Durability Durability
@@ -125,7 +166,7 @@ type Options struct {
 	// DemoteAfter is how long an entry may stay unread in the hot tier before
 	// a migration pass demotes it to the next tier, unless it earned its place
 	// (PromoteHits reads within HitWindow). Each tier below keeps entries six
-	// times longer than the one above (warm: 6 × DemoteAfter) unless its
+	// times longer than the one above (warm: 6 × DemoteAfter, cold: 36 ×) unless its
 	// TierOptions say otherwise. Zero means 10 minutes; negative disables
 	// idle demotion.
 	DemoteAfter time.Duration
@@ -158,14 +199,20 @@ func (o Options) checkUnsupported() error {
 	switch {
 	case o.Hot.Compress:
 		return fmt.Errorf("%w: Hot.Compress: hot values are live Go memory, read in place, never compressed (compress the warm tier)", ErrOptions)
-	case o.Cold.Policy != PolicyAuto:
-		return fmt.Errorf("%w: Cold.Policy %d: the cold tier is the last and never chooses victims", ErrOptions, o.Cold.Policy)
+	case o.Glacier.Disabled && o.Cold.Policy != PolicyAuto:
+		return fmt.Errorf("%w: Cold.Policy %d with Glacier.Disabled: the cold tier is then the last and never chooses victims", ErrOptions, o.Cold.Policy)
+	case o.Cold.Policy == PolicyClock:
+		return fmt.Errorf("%w: Cold.Policy PolicyClock: the cold store keeps no reference bits", ErrOptions)
 	case o.Warm.Store != nil && o.Warm.Compress:
 		return fmt.Errorf("%w: Warm.Compress with Warm.Store: compression is the built-in warm store's; a store you construct compresses as it was made to", ErrOptions)
 	case o.Cold.Store != nil && o.Durability != None:
 		return fmt.Errorf("%w: Durability %v with Cold.Store: a cold store you construct syncs as it was opened with", ErrOptions, o.Durability)
-	case o.Cold.DemoteAfter != 0:
-		return fmt.Errorf("%w: Cold.DemoteAfter %v: the cold tier is the last, with no tier to demote to", ErrOptions, o.Cold.DemoteAfter)
+	case o.Glacier.Disabled && o.Cold.DemoteAfter != 0:
+		return fmt.Errorf("%w: Cold.DemoteAfter %v with Glacier.Disabled: the cold tier is then the last, with no tier to demote to", ErrOptions, o.Cold.DemoteAfter)
+	case o.Glacier.Disabled && (o.Glacier.URL != "" || o.Glacier.Size != 0 || o.Glacier.Object != nil || o.Glacier.Store != nil):
+		return fmt.Errorf("%w: Glacier.Disabled with other Glacier options", ErrOptions)
+	case o.Glacier.Store != nil && (o.Glacier.URL != "" || o.Glacier.Object != nil):
+		return fmt.Errorf("%w: Glacier.Store with Glacier.URL or Glacier.Object: they describe the store Open would open", ErrOptions)
 	}
 	return nil
 }
@@ -173,7 +220,7 @@ func (o Options) checkUnsupported() error {
 // checkStoresDistinct rejects one store handed over for two tiers: every
 // Store into one would delete the key from the other, that is from itself.
 func (o Options) checkStoresDistinct() error {
-	given := []tier.Store{o.Hot.Store, o.Warm.Store, o.Cold.Store}
+	given := o.givenStores()
 	for i, a := range given {
 		for j := i + 1; j < len(given); j++ {
 			if a != nil && given[j] != nil && sameStore(a, given[j]) {
@@ -182,6 +229,12 @@ func (o Options) checkStoresDistinct() error {
 		}
 	}
 	return nil
+}
+
+// givenStores returns the stores the options hand over, by tier (nil
+// where Open opens its own).
+func (o Options) givenStores() []tier.Store {
+	return []tier.Store{o.Hot.Store, o.Warm.Store, o.Cold.Store, o.Glacier.Store}
 }
 
 // withDefaults returns a copy of o with every zero field set, sized for a
@@ -194,6 +247,7 @@ func (o Options) withDefaults(ram, disk int64) Options {
 	setDefault(&o.DemoteAfter, 10*time.Minute)
 	setDefault(&o.Hot.DemoteAfter, o.DemoteAfter)
 	setDefault(&o.Warm.DemoteAfter, 6*o.DemoteAfter)
+	setDefault(&o.Cold.DemoteAfter, 36*o.DemoteAfter)
 	setDefault(&o.PromoteHits, 3)
 	setDefault(&o.HitWindow, time.Minute)
 	setDefault(&o.HighWatermark, 0.90)
@@ -216,7 +270,7 @@ func (o Options) check() error {
 	for _, t := range []struct {
 		name string
 		o    TierOptions
-	}{{"hot", o.Hot}, {"warm", o.Warm}, {"cold", o.Cold}} {
+	}{{"hot", o.Hot}, {"warm", o.Warm}, {"cold", o.Cold}, {"glacier", TierOptions{Size: o.Glacier.Size}}} {
 		switch {
 		case t.o.Size < 0:
 			return fmt.Errorf("%w: %s size %d is negative", ErrOptions, t.name, t.o.Size)

@@ -18,6 +18,7 @@ import (
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier/disk"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 // valueFor returns the bytes stored under key in the crash test: derived
@@ -37,6 +38,11 @@ func valueFor(key string) []byte {
 
 const crashDirEnv = "TIERMEM_CRASH_DIR"
 
+// crashGlacierEnv, set in the child's environment, gives it a cold budget
+// of 1 MiB, so that its Stores keep demoting batches to glacier (and
+// store a quarter of the keys there directly).
+const crashGlacierEnv = "TIERMEM_CRASH_GLACIER"
+
 // TestCrashChild is the child of TestCrashLosesNothingAcknowledged: it stores
 // keys with Durability Always until it is killed, printing "try KEY" before
 // each Store and "ack KEY" once it returned.
@@ -45,8 +51,13 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestCrashLosesNothingAcknowledged")
 	}
+	cold, tiers := int64(1<<30), 3
+	if os.Getenv(crashGlacierEnv) != "" {
+		cold, tiers = 1<<20, 4
+	}
 	m, err := tiermem.Open(dir, &tiermem.Options{Durability: tiermem.Always, Hot: tiermem.TierOptions{Size: 256 << 10},
-		Warm: tiermem.TierOptions{Size: 512 << 10}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+		Warm: tiermem.TierOptions{Size: 512 << 10}, Cold: tiermem.TierOptions{Size: cold},
+		Glacier: tiermem.GlacierOptions{Object: &object.Options{PackSize: 256 << 10, Compression: object.ZstdFastest}}})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)
@@ -57,7 +68,7 @@ func TestCrashChild(t *testing.T) {
 		key := fmt.Sprintf("r%s-k%d", round, i)
 		fmt.Fprintln(out, "try", key)
 		out.Flush()
-		if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%3))); err != nil {
+		if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%tiers))); err != nil {
 			fmt.Fprintln(out, "error", err)
 			out.Flush()
 			os.Exit(3)
@@ -72,28 +83,50 @@ func TestCrashChild(t *testing.T) {
 // that every acknowledged key is back, byte for byte, and that a key whose
 // Store was cut off is either absent or whole.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
-	dir := t.TempDir()
+	crashRounds(t, 50)
+}
+
+// TestCrashWhileDemotingToGlacierLosesNothing is the same with a cold
+// budget of 1 MiB: the kills land between a batch's upload to glacier and
+// its delete from cold, and during Stores straight into glacier.
+func TestCrashWhileDemotingToGlacierLosesNothing(t *testing.T) {
+	dir, acked := crashRounds(t, 25, crashGlacierEnv+"=1")
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
+	must(t, err)
+	defer m.Close()
+	// A quarter of the keys were stored in glacier; more there means demotions.
+	if u := m.Usage(); u[tiermem.Glacier].Items < int64(acked)*2/5 {
+		t.Errorf("glacier holds %d of %d keys: the kills did not land among demotions", u[tiermem.Glacier].Items, acked)
+	}
+}
+
+// crashRounds kills the child rounds times, each time after a random
+// 10–100 ms, and checks every acknowledged key after each kill.
+func crashRounds(t *testing.T, rounds int, env ...string) (dir string, acks int) {
+	dir = t.TempDir()
 	rng := rand.New(rand.NewPCG(2026, 11))
 	acked := map[string]bool{}
-	for round := range 50 {
-		tried, ack := crashOnce(t, dir, round, time.Duration(10+rng.IntN(90))*time.Millisecond)
+	for round := range rounds {
+		tried, ack := crashOnce(t, dir, round, time.Duration(10+rng.IntN(90))*time.Millisecond, env...)
 		for _, key := range ack {
 			acked[key] = true
 		}
 		checkAfterCrash(t, dir, round, acked, tried)
 	}
-	t.Logf("%d keys acknowledged over 50 kills", len(acked))
-	if len(acked) < 50 {
-		t.Errorf("only %d keys acknowledged over 50 rounds: the child barely ran", len(acked))
+	t.Logf("%d keys acknowledged over %d kills", len(acked), rounds)
+	if len(acked) < rounds {
+		t.Errorf("only %d keys acknowledged over %d rounds: the child barely ran", len(acked), rounds)
 	}
+	return dir, len(acked)
 }
 
 // crashOnce runs the child for about d, kills it with SIGKILL and returns
 // the keys it tried and those it acknowledged.
-func crashOnce(t *testing.T, dir string, round int, d time.Duration) (tried, acked []string) {
+func crashOnce(t *testing.T, dir string, round int, d time.Duration, env ...string) (tried, acked []string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
 	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprint("TIERMEM_CRASH_ROUND=", round))
+	cmd.Env = append(cmd.Env, env...)
 	stdout, err := cmd.StdoutPipe()
 	must(t, err)
 	must(t, cmd.Start())

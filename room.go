@@ -71,6 +71,9 @@ func (m *Manager) evictOne(t *tierState) error {
 	if t.victims == nil {
 		return errNoVictim
 	}
+	if m.demotesInBatches(t) {
+		return m.evictToGlacier(t)
+	}
 	key, ok := t.victims.next()
 	if !ok {
 		return errNoVictim
@@ -95,7 +98,7 @@ func (m *Manager) demote(key string, from *tierState) (bool, error) {
 	var err error
 	for _, to := range m.tiers[from.level+1:] {
 		var moved bool
-		if m.opts.Durability != None && to.level == Cold {
+		if m.opts.Durability != None && to.level == Cold && from.level < Cold {
 			moved, err = m.dropCopy(key, from)
 		} else {
 			moved, err = m.move(key, from, to, false)
@@ -119,5 +122,8 @@ func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
 		return false, fmt.Errorf("tiermem: %q is in the %s tier but not in the cold log", key, from.level)
 	}
 	removed, err := m.removeFrom(from, key)
+	if removed && !m.inTierAbove(key, m.tiers[Cold]) && m.tiers[Cold].victims != nil {
+		m.readdVictim(m.tiers[Cold], key) // the cold copy is the only one now: it may go down to glacier
+	}
 	return removed, err
 }

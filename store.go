@@ -131,7 +131,18 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 // When t's store itself runs out of room before its budget does (a slab's
 // size classes fragment), it demotes a victim and tries again, a few times.
 func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
-	through := m.opts.Durability != None && t != m.tiers[Cold]
+	if err := m.putTrying(key, value, meta, env, t); err != nil {
+		return err
+	}
+	if t == m.glacier && m.opts.Durability == Always {
+		return m.syncGlacier()
+	}
+	return nil
+}
+
+// putTrying is put, less the wait for glacier's upload.
+func (m *Manager) putTrying(key string, value, meta []byte, env header.Header, t *tierState) error {
+	through := m.opts.Durability != None && t.level < Cold
 	for try := 0; ; try++ {
 		err := m.putReserved(key, value, meta, env, t, through, try < putTries)
 		switch {

@@ -34,10 +34,28 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 	lock.Lock()
 	defer lock.Unlock()
 	ok, err := m.copyLocked(key, from, to, est)
+	if ok && to == m.glacier {
+		if err := m.settleGlacierCopy(key, from); err != nil {
+			return false, err
+		}
+	}
 	if ok && !keep {
 		err = m.dropOthersLocked(key, to)
 	}
 	return ok, err
+}
+
+// settleGlacierCopy waits until the copy of key just written to glacier is
+// durable, before any other copy may go; if it cannot be made so, the
+// glacier copy is taken back and the key stays in from. The key's lock is
+// held.
+func (m *Manager) settleGlacierCopy(key string, from *tierState) error {
+	err := m.syncGlacier()
+	if err != nil {
+		m.removeFrom(m.glacier, key) // a failure leaves a second copy: more glacier bytes, nothing lost
+		return fmt.Errorf("moving %q from %s to glacier: %w (it stays in the %s tier)", key, from.level, err, from.level)
+	}
+	return nil
 }
 
 // dropOthersLocked removes key from every tier but keep (and the cold log,
@@ -133,6 +151,11 @@ func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
 	}
 	if t.victims != nil {
 		t.victims.removed(key)
+	}
+	if err == nil && t == m.glacier && m.opts.Durability == Always {
+		if err := m.syncGlacier(); err != nil {
+			return true, fmt.Errorf("removing %q from the glacier tier: it is removed, but the record of it is not durable yet (the next sync retries it): %w", key, err)
+		}
 	}
 	return err == nil, nil
 }

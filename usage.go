@@ -3,13 +3,13 @@ package tiermem
 // TierUsage is what one tier holds.
 type TierUsage struct {
 	Used     int64   // bytes its entries occupy (compressed size, with per-entry overhead)
-	Capacity int64   // its byte budget
-	Percent  float64 // 100 × Used / Capacity
+	Capacity int64   // its byte budget; 0 for a glacier tier without one
+	Percent  float64 // 100 × Used / Capacity; 0 without a budget
 	Items    int64   // keys it holds
 }
 
 // Usage is what each tier holds, indexed by Tier: u[tiermem.Hot].Percent.
-// Tiers this Manager does not have (glacier, in this release) are zero.
+// A tier this Manager does not have (glacier, when disabled) is zero.
 type Usage [Glacier + 1]TierUsage
 
 // Usage returns what each tier holds now.
@@ -18,7 +18,9 @@ func (m *Manager) Usage() Usage {
 	for _, t := range m.tiers {
 		used := t.store.Used()
 		u[t.level] = TierUsage{Used: used, Capacity: t.capacity, Items: t.store.Len()}
-		if t.capacity > 0 {
+		if t.capacity == unbounded {
+			u[t.level].Capacity = 0
+		} else if t.capacity > 0 {
 			u[t.level].Percent = 100 * float64(used) / float64(t.capacity)
 		}
 	}

@@ -3,6 +3,9 @@
 // programs that import it link the SDK. Credentials come from the usual
 // AWS environment variables and files; the URL carries none.
 //
+// Importing it registers the s3 scheme with object.OpenURL, so that
+// tiermem.GlacierOptions.URL reaches S3 too.
+//
 //	b, err := s3.OpenURL(ctx, "s3://archive/tiermem?endpoint=http://127.0.0.1:7070&region=us-east-1&path-style=true", "")
 //	st, err := object.Open(b, nil)
 package s3
@@ -73,16 +76,19 @@ func New(ctx context.Context, loc object.Location, optFns ...func(*s3.Options)) 
 
 // OpenURL returns the Bucket a store URL names (see object.ParseURL): a
 // Dir for "", a path or file://, with "" meaning defaultDir; a *Bucket
-// for s3://.
+// for s3://. It is object.OpenURL, which this package's import makes
+// reach S3.
 func OpenURL(ctx context.Context, rawURL, defaultDir string) (object.Bucket, error) {
-	loc, err := object.ParseURL(rawURL, defaultDir)
-	if err != nil {
-		return nil, err
-	}
-	if loc.Scheme == "file" {
-		return object.OpenDir(loc.Path)
-	}
-	return New(ctx, loc)
+	return object.OpenURL(ctx, rawURL, defaultDir)
+}
+
+// init registers the s3 scheme with object.OpenURL, so that a program
+// that imports this package opens s3:// URLs wherever it reads one (the
+// Manager's GlacierOptions.URL).
+func init() {
+	object.Register("s3", func(ctx context.Context, loc object.Location) (object.Bucket, error) {
+		return New(ctx, loc)
+	})
 }
 
 // String returns the bucket's URL, without credentials.

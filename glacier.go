@@ -1,0 +1,321 @@
+package tiermem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/object"
+)
+
+// unbounded is the budget of a tier that has none (a glacier tier without
+// Size): far from overflowing when reservations are added to it.
+const unbounded = math.MaxInt64 / 4
+
+// glacierBatchBytes is what a demotion into glacier gathers before it waits
+// for the upload: one pack of the default size, so that its pack and index
+// cost two requests per 32 MiB, and a Store that needs room in cold waits
+// for one upload, not one per value.
+const glacierBatchBytes = 32 << 20
+
+// glacierBatchKeys bounds the keys of one batch, whatever their size.
+const glacierBatchKeys = 1 << 14
+
+// openGlacier returns the glacier tier's store: the one the options hand
+// over, or the object store at Glacier.URL (<dir>/glacier by default).
+func (m *Manager) openGlacier() (tier.Store, error) {
+	g := m.opts.Glacier
+	if g.Store != nil {
+		return g.Store, nil
+	}
+	b, err := object.OpenURL(context.Background(), g.URL, filepath.Join(m.dir, "glacier"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: Glacier.URL: %w", ErrOptions, err)
+	}
+	return object.Open(b, g.Object)
+}
+
+// glacierOptions returns the glacier tier's options in the form the other
+// tiers have.
+func (m *Manager) glacierOptions() TierOptions {
+	size := m.opts.Glacier.Size
+	if size == 0 {
+		size = unbounded
+	}
+	return TierOptions{Size: size, Store: m.opts.Glacier.Store}
+}
+
+// demotesInBatches reports whether t's victims go down to glacier, which
+// takes them in batches: a value leaves t only once the pack holding it is
+// durable, and one upload per value would make millions of objects.
+func (m *Manager) demotesInBatches(t *tierState) bool {
+	return m.glacier != nil && t.level == Cold
+}
+
+// glacierBatch is a batch of keys copied from one tier into glacier, to be
+// deleted from it once glacier has made them durable.
+type glacierBatch struct {
+	from  *tierState
+	keys  []string
+	bytes int64
+}
+
+// full reports whether the batch has gathered enough to upload.
+func (b *glacierBatch) full() bool {
+	return b.bytes >= glacierBatchBytes || len(b.keys) >= glacierBatchKeys
+}
+
+// evictToGlacier demotes a batch of from's victims into glacier, or
+// returns errNoVictim when from has none. The caller holds no key lock.
+func (m *Manager) evictToGlacier(from *tierState) error {
+	m.glacierMu.Lock()
+	defer m.glacierMu.Unlock()
+	b := &glacierBatch{from: from}
+	seen := false
+	var err error
+	for !b.full() {
+		key, ok := from.victims.next()
+		if !ok {
+			break
+		}
+		seen = true
+		from.victims.removed(key) // out of the policy while in flight: next() moves on
+		if err = m.stage(b, key); err != nil {
+			m.readdVictim(from, key)
+			break
+		}
+	}
+	if len(b.keys) == 0 {
+		if err == nil && !seen {
+			err = errNoVictim
+		}
+		return err // nothing staged: a key skipped (in a tier above) or a full glacier
+	}
+	moved, cerr := m.commitGlacier(b)
+	from.evictions.Add(int64(moved))
+	return errors.Join(err, cerr)
+}
+
+// demoteToGlacier demotes keys from t to glacier, a batch at a time.
+func (m *Manager) demoteToGlacier(from *tierState, keys []string) error {
+	m.glacierMu.Lock()
+	defer m.glacierMu.Unlock()
+	b := &glacierBatch{from: from}
+	for _, key := range keys {
+		if err := m.stage(b, key); err != nil {
+			_, cerr := m.commitGlacier(b)
+			return errors.Join(err, cerr)
+		}
+		if b.full() {
+			if _, err := m.commitGlacier(b); err != nil {
+				return err
+			}
+			b = &glacierBatch{from: from}
+		}
+	}
+	_, err := m.commitGlacier(b)
+	return err
+}
+
+// stage copies key from b.from into glacier and adds it to the batch, if
+// b.from holds it and may let it go: with a durable log the cold tier
+// keeps the copy of every value a memory tier holds, so such a key stays.
+// The glacier copy is not durable until commitGlacier.
+func (m *Manager) stage(b *glacierBatch, key string) error {
+	size, metaLen, err := m.sizeIn(b.from, key)
+	if errors.Is(err, tier.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return storeError(err)
+	}
+	est := m.glacier.estimate(key, size, metaLen)
+	if err := m.reserve(m.glacier, est, size); err != nil {
+		return fmt.Errorf("demoting %q from %s to glacier: %w", key, b.from.level, err)
+	}
+	defer m.glacier.unreserve(est)
+	lock := m.locks.Of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	if m.opts.Durability != None && m.inTierAbove(key, b.from) {
+		return nil // demoted from the memory tier later, through dropCopy, which makes it a victim again
+	}
+	ok, err := m.copyLocked(key, b.from, m.glacier, est)
+	if ok {
+		b.keys = append(b.keys, key)
+		b.bytes += int64(size)
+	}
+	return err
+}
+
+// inTierAbove reports whether a tier faster than t holds key. The key's
+// lock is held.
+func (m *Manager) inTierAbove(key string, t *tierState) bool {
+	for _, u := range m.tiers[:t.level] {
+		if u.has(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// commitGlacier waits until glacier holds the batch durably, then deletes
+// each key from the tier it left, unless the key changed meanwhile (a
+// Store or Move that replaced or removed the glacier copy; the Store that
+// replaced it in glacier itself removed the older copy). It returns the
+// keys moved. If the upload fails, the glacier copies are taken back and
+// the keys stay where they were.
+func (m *Manager) commitGlacier(b *glacierBatch) (int, error) {
+	if len(b.keys) == 0 {
+		return 0, nil
+	}
+	if err := m.glacier.persistent.Sync(); err != nil {
+		m.unstage(b)
+		return 0, fmt.Errorf("tiermem: demoting %d values to glacier: %w (they stay in the %s tier)", len(b.keys), storeError(err), b.from.level)
+	}
+	moved := 0
+	for _, key := range b.keys {
+		ok, err := m.finishDemotion(b.from, key)
+		if err != nil {
+			return moved, err
+		}
+		if ok {
+			moved++
+		}
+	}
+	b.from.demotions.Add(int64(moved))
+	return moved, nil
+}
+
+// finishDemotion deletes key from the tier it was demoted from, now that
+// glacier's copy is durable, if glacier still holds it.
+func (m *Manager) finishDemotion(from *tierState, key string) (bool, error) {
+	lock := m.locks.Of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	if !m.glacier.has(key) {
+		return false, nil // replaced or deleted since: its new copy is the one that counts
+	}
+	return m.removeFrom(from, key)
+}
+
+// unstage takes back the glacier copies of a batch whose upload failed,
+// for the keys still in the tier they were to leave (as victims again).
+func (m *Manager) unstage(b *glacierBatch) {
+	for _, key := range b.keys {
+		lock := m.locks.Of(key)
+		lock.Lock()
+		if b.from.has(key) {
+			m.removeFrom(m.glacier, key) // a failure leaves a second copy: more glacier bytes, nothing lost
+			m.readdVictim(b.from, key)
+		}
+		lock.Unlock()
+	}
+}
+
+// readdVictim makes key one of t's victims again, if t holds it.
+func (m *Manager) readdVictim(t *tierState, key string) {
+	meta, err := t.store.Meta(key)
+	if err != nil {
+		return
+	}
+	t.victims.added(key, t.sizeOf(key), header.IsPinned(meta))
+}
+
+// syncGlacier makes what glacier holds durable: the values stored there
+// and the removals of the keys that left it. Passes and Close call it;
+// with Durability Always, every Store, Move and Delete that touched
+// glacier does.
+func (m *Manager) syncGlacier() error {
+	if m.glacier == nil {
+		return nil
+	}
+	if err := m.glacier.persistent.Sync(); err != nil {
+		return fmt.Errorf("tiermem: syncing the glacier tier: %w", storeError(err))
+	}
+	return nil
+}
+
+// compactGlacier rewrites the glacier packs whose live share fell low,
+// when the glacier store is the built-in one.
+func (m *Manager) compactGlacier() error {
+	s, ok := m.glacierStore()
+	if !ok {
+		return nil
+	}
+	if err := s.Compact(); err != nil {
+		return fmt.Errorf("tiermem: compacting the glacier tier: %w", storeError(err))
+	}
+	return nil
+}
+
+// glacierStore returns the glacier tier's object store, if it has one.
+func (m *Manager) glacierStore() (*object.Store, bool) {
+	if m.glacier == nil {
+		return nil, false
+	}
+	s, ok := m.glacier.store.(*object.Store)
+	return s, ok
+}
+
+// errNoGlacierStore says that the glacier tier's store is not one the
+// glacier tools know.
+func (m *Manager) errNoGlacierStore() error {
+	if m.glacier == nil {
+		return fmt.Errorf("%w: glacier (Glacier.Disabled)", ErrUnknownTier)
+	}
+	return fmt.Errorf("%w: the glacier tier's store is a %T, not a tier/object store", ErrOptions, m.glacier.store)
+}
+
+// GlacierPacks lists the glacier tier's packs, with their live share.
+// Errors: ErrUnknownTier without a glacier tier, ErrOptions when the tier's
+// store was handed over and is not a tier/object store, ErrClosed.
+func (m *Manager) GlacierPacks() ([]object.PackInfo, error) {
+	tok, err := m.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer m.gate.Leave(tok)
+	s, ok := m.glacierStore()
+	if !ok {
+		return nil, m.errNoGlacierStore()
+	}
+	packs, err := s.Packs()
+	return packs, storeError(err)
+}
+
+// VerifyGlacier reads every pack of the glacier tier back from the store
+// and checks every value's checksum and every index against its pack. A
+// damaged pack is an error wrapping ErrCorrupt that names it. Errors as
+// GlacierPacks, and the store's when it cannot be read.
+func (m *Manager) VerifyGlacier() error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	s, ok := m.glacierStore()
+	if !ok {
+		return m.errNoGlacierStore()
+	}
+	return storeError(s.Verify())
+}
+
+// CompactGlacier rewrites now the glacier packs whose live share is below
+// Object.MinLiveShare (migration passes do it too), deleting each old pack
+// once its live values are durable in a new one. Errors as GlacierPacks.
+func (m *Manager) CompactGlacier() error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	if _, ok := m.glacierStore(); !ok {
+		return m.errNoGlacierStore()
+	}
+	return m.compactGlacier()
+}

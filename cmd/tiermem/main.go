@@ -20,6 +20,7 @@ func commands() []func() *cobra.Command {
 		newSimCmd,     // sim.go: replay cache traces against the policies
 		newBundleCmd,  // bundle.go: build, get, info and verify bundle files
 		newRepairCmd,  // repair.go: salvage a damaged cold store
+		newGlacierCmd, // glacier.go: list, verify and compact the glacier tier's packs
 		newClusterCmd, // cluster.go: values in a Redis Cluster, and its nodes' status
 		newReportCmd,  // report.go: print a memory report saved by package observe
 	}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/tier/object"
+	_ "github.com/tiermem/tiermem/tier/object/s3" // glacier URLs may name S3
+)
+
+func newGlacierCmd() *cobra.Command {
+	var dir, url string
+	cmd := &cobra.Command{
+		Use:   "glacier",
+		Short: "List, verify or compact the packs of a Manager's glacier tier",
+		Long: `glacier inspects the glacier tier of the Manager directory --dir: the packs
+in <dir>/glacier, or in the store --url names (a directory, or
+s3://bucket/prefix?endpoint=…&region=…&path-style=true, with credentials
+from the usual AWS environment variables and files).
+
+It opens the Manager, so it refuses while another process has the
+directory open; the same operations are the Manager's GlacierPacks,
+VerifyGlacier and CompactGlacier.`,
+		Example: `  tiermem glacier ls --dir /var/lib/app/tiermem
+  tiermem glacier verify --dir /var/lib/app/tiermem --url 's3://archive/app?region=eu-west-1'
+  tiermem glacier compact --dir /var/lib/app/tiermem`,
+	}
+	cmd.PersistentFlags().StringVar(&dir, "dir", "", "the Manager's directory (required)")
+	cmd.PersistentFlags().StringVar(&url, "url", "", "the glacier store's URL, if not <dir>/glacier")
+	cmd.MarkPersistentFlagRequired("dir")
+	sub := func(use, short string, run func(io.Writer, *tiermem.Manager) error) *cobra.Command {
+		return &cobra.Command{
+			Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withGlacier(dir, url, func(m *tiermem.Manager) error { return run(cmd.OutOrStdout(), m) })
+			},
+		}
+	}
+	cmd.AddCommand(
+		sub("ls", "List the packs, with their size, values and live share", printPacks),
+		sub("verify", "Read every pack back and check every checksum", verifyGlacier),
+		sub("compact", "Rewrite the packs whose live share fell low", compactGlacier),
+	)
+	return cmd
+}
+
+// withGlacier opens the Manager in dir with its glacier tier at url, runs
+// fn, and closes it.
+func withGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{URL: url}})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return fn(m)
+}
+
+func printPacks(w io.Writer, m *tiermem.Manager) error {
+	packs, err := m.GlacierPacks()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pack\tbytes\tentries\tlive bytes\tlive share\t")
+	var total, live int64
+	for _, p := range packs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f%%\t%s\n", p.Name, p.Bytes, p.Entries, p.LiveBytes, 100*p.LiveShare, pending(p))
+		total += p.Bytes
+		live += p.LiveBytes
+	}
+	tw.Flush()
+	u := m.Usage()[tiermem.Glacier]
+	fmt.Fprintf(w, "%d packs, %d bytes, %d live bytes; %d keys\n", len(packs), total, live, u.Items)
+	return nil
+}
+
+// pending marks a pack not yet in the store.
+func pending(p object.PackInfo) string {
+	if p.Durable {
+		return ""
+	}
+	return "(uploading)"
+}
+
+func verifyGlacier(w io.Writer, m *tiermem.Manager) error {
+	if err := m.VerifyGlacier(); err != nil {
+		return err
+	}
+	packs, err := m.GlacierPacks()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d packs verified: every checksum and index is sound\n", len(packs))
+	return nil
+}
+
+func compactGlacier(w io.Writer, m *tiermem.Manager) error {
+	before, err := m.GlacierPacks()
+	if err != nil {
+		return err
+	}
+	if err := m.CompactGlacier(); err != nil {
+		return err
+	}
+	after, err := m.GlacierPacks()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d packs before, %d after\n", len(before), len(after))
+	return nil
+}

@@ -140,7 +140,35 @@ func basicUsage(cfg demoConfig) error {
 	}
 	fmt.Fprintf(cfg.out, "Data shape: (%d, %d)\n", a.Shape[0], a.Shape[1])
 	printUsage(cfg.out, m, tiermem.Hot, tiermem.Warm, tiermem.Cold)
+	if err := archive(cfg, m, filepath.Join(cfg.dir, "basic", "glacier"), "random_matrix_1", a); err != nil {
+		return fmt.Errorf("glacier: %w", err)
+	}
 	return m.Clear()
+}
+
+// archive moves key to the glacier tier (glacier_memory_enabled=True in
+// the document: <dir>/glacier here), reads it back from there and says
+// where it went and whether it came back whole.
+func archive(cfg demoConfig, m *tiermem.Manager, where, key string, want tiermem.Array) error {
+	if err := m.Move(key, tiermem.Glacier); err != nil {
+		return err
+	}
+	got, err := m.RetrieveArray(key)
+	if err != nil {
+		return err
+	}
+	t, err := m.Tier(key)
+	if err != nil {
+		return err
+	}
+	packs, err := m.GlacierPacks()
+	if err != nil {
+		return err
+	}
+	same := slices.Equal(got.Data, want.Data) && slices.Equal(got.Shape, want.Shape)
+	fmt.Fprintf(cfg.out, "Archived '%s' to %s memory: %d bytes in %d pack(s) under %s, read back intact: %v\n",
+		key, t, m.Usage()[tiermem.Glacier].Used, len(packs), where, same)
+	return nil
 }
 
 func printUsage(out io.Writer, m *tiermem.Manager, tiers ...tiermem.Tier) {

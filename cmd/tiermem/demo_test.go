@@ -35,6 +35,7 @@ func TestDemoPrintsTheSeedOutput(t *testing.T) {
 	for _, want := range []string{
 		"Data shape: (100, 100)",
 		"Hot memory usage: 0.10%", "Warm memory usage: 0.00%", "Cold memory usage: 0.00%",
+		"Archived 'random_matrix_1' to glacier memory", "read back intact: true",
 		"Stored 1MB array with key 'data_0' in hot memory", // 362×362 float64: 0.9998 MB
 		"Stored 4.99MB array with key 'data_4' in hot memory",
 		"Hot memory usage: 18.7",

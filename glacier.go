@@ -36,7 +36,11 @@ func (m *Manager) openGlacier() (tier.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Glacier.URL: %w", ErrOptions, err)
 	}
-	return object.Open(b, g.Object)
+	opts := g.Object
+	if opts == nil {
+		opts = &object.Options{Compression: object.ZstdBetter}
+	}
+	return object.Open(b, opts)
 }
 
 // glacierOptions returns the glacier tier's options in the form the other

@@ -91,6 +91,9 @@ func runDemo(cfg demoConfig) error {
 	if err := basicUsage(cfg); err != nil {
 		return fmt.Errorf("basic usage: %w", err)
 	}
+	// The first example's buffers (its matrix, the glacier pack holding
+	// it) go back to the system before the second example's arrays come.
+	debug.FreeOSMemory()
 	fmt.Fprintln(cfg.out)
 	if err := tierMigration(cfg); err != nil {
 		return fmt.Errorf("tier migration: %w", err)

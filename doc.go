@@ -7,7 +7,9 @@
 //     optionally s2-compressed, at no garbage-collection cost;
 //   - cold: a log-structured store on local disk (package tier/disk), with
 //     per-record checksums, zstd when it pays, crash recovery;
-//   - glacier: object storage, in a later release.
+//   - glacier: object storage (package tier/object): values packed into
+//     objects of a local directory (<dir>/glacier by default) or any
+//     S3-compatible bucket, each value its own zstd frame with a checksum.
 //
 // A Manager, from Open, stores values under string keys in a tier you name or
 // that it chooses, never lets a tier exceed its byte budget (making room by
@@ -33,7 +35,10 @@
 // tier so that the next Open finds every key. EverySecond writes every Store
 // through to the cold log and syncs it every second; Always returns from Store
 // only once the record is on disk (concurrent Stores share one fsync). Cold
-// recovers from its own files after a crash.
+// recovers from its own files after a crash. A value reaches glacier only in
+// a pack already durable in the object store, and leaves cold after; values
+// stored straight into glacier, and removals from it, are durable at the
+// next migration pass or Close (with Always, before the call returns).
 //
 // # Concurrency
 //

@@ -3,8 +3,8 @@
 // backends live in the sub-packages: tier/heap (live Go memory, the hot tier
 // without a GPU), tier/offheap (RAM outside the Go heap, warm), tier/disk (a
 // log-structured store on local disk, cold), tier/object (values packed
-// into objects of a directory or an S3 bucket: the glacier store, which the
-// Manager does not use yet) and, later, GPU memory (hot with a GPU).
+// into objects of a directory or an S3 bucket: glacier) and, later, GPU
+// memory (hot with a GPU).
 //
 // # The contract
 //

@@ -29,12 +29,12 @@ func commands() []func() *cobra.Command {
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tiermem",
-		Short: "Keep data across hot, warm and cold memory tiers",
+		Short: "Keep data across hot, warm, cold and glacier memory tiers",
 		Long: "tiermem is the command of the tiermem library, which keeps data across memory tiers:\n" +
-			"hot (live Go memory), warm (RAM outside the Go heap) and cold (local disk). It runs the\n" +
-			"memories-dev demo on the Manager, replays cache traces against the eviction policies,\n" +
-			"builds, reads and checks bundle files, and repairs a damaged cold store; each command\n" +
-			"below says more with --help.",
+			"hot (live Go memory), warm (RAM outside the Go heap), cold (local disk) and glacier\n" +
+			"(object storage). It runs the memories-dev demo on the Manager, replays cache traces\n" +
+			"against the eviction policies, builds, reads and checks bundle files, repairs a damaged\n" +
+			"cold store and inspects glacier packs; each command below says more with --help.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

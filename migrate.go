@@ -74,7 +74,12 @@ func (m *Manager) keepWatermark(t *tierState) error {
 		return nil
 	}
 	for t.used() > low {
-		err := m.evictOne(t)
+		var err error
+		if m.demotesInBatches(t) {
+			err = m.evictToGlacier(t, glacierPassBatchBytes)
+		} else {
+			err = m.evictOne(t)
+		}
 		if errors.Is(err, errNoVictim) {
 			return nil // what is left is pinned, or on its way out already
 		}

@@ -72,7 +72,7 @@ func (m *Manager) evictOne(t *tierState) error {
 		return errNoVictim
 	}
 	if m.demotesInBatches(t) {
-		return m.evictToGlacier(t)
+		return m.evictToGlacier(t, glacierBatchBytes)
 	}
 	key, ok := t.victims.next()
 	if !ok {

@@ -6,7 +6,9 @@ import (
 )
 
 // GC is the garbage collector's record over a report's window, measured
-// from runtime/metrics, with the analysis built on it.
+// from runtime/metrics, with the analysis built on it. The window runs from
+// Start, or from the latest Apply, to the report: what Apply changed is
+// judged on what came after it.
 type GC struct {
 	Window          time.Duration `json:"window"`            // between the first and last sample compared
 	Cycles          uint64        `json:"cycles"`            // GC cycles completed in the window

@@ -42,8 +42,9 @@ type heapProfile struct {
 }
 
 // profiler takes heap profiles; it remembers which site each stack resolves
-// to, so that resolving is paid once per stack. Not safe for concurrent
-// use: the Optimizer's goroutine owns it.
+// to, so that resolving is paid once per stack (the memory this takes grows
+// with the runtime's own profile buckets, which the runtime never frees
+// either). Not safe for concurrent use: the Optimizer's lock guards it.
 type profiler struct {
 	records []runtime.MemProfileRecord
 	siteOf  map[[32]uintptr]Site

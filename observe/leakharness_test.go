@@ -1,8 +1,11 @@
 package observe_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -22,8 +25,8 @@ import (
 
 const (
 	harnessSteps = 12
-	harnessPace  = 40 * time.Millisecond
-	leakPerStep  = 2 << 20 // bytes a heap leak adds per step
+	harnessPace  = 20 * time.Millisecond
+	leakPerStep  = 2 << 20 // about the bytes a leak adds per step: four of the runtime's 512 KiB sampling intervals
 )
 
 // workload is one case: setup returns the step to run harnessSteps times
@@ -64,6 +67,15 @@ func leakingWorkloads() []workload {
 		{"linked list", true, leakLinkedList},
 		{"contexts never cancelled", true, leakContexts},
 		{"log of strings", true, leakStrings},
+		{"sync.Map with new keys", true, leakSyncMap},
+		{"goroutines in select{}", true, leakSelectGoroutines},
+		{"goroutines reading a pipe never written", true, leakPipeReaders},
+		{"goroutines asleep for an hour", true, leakSleepers},
+		{"history per key", true, leakHistories},
+		{"callbacks holding buffers", true, leakCallbacks},
+		{"queue never drained", true, leakQueue},
+		{"reserved region never closed", true, leakUnclosedReserve},
+		{"file mappings kept open", true, leakMappings},
 	}
 }
 
@@ -82,6 +94,14 @@ func steadyWorkloads() []workload {
 		{"stopped tickers", false, steadyStoppedTickers},
 		{"constant live set", false, steadyConstantSet},
 		{"contexts cancelled", false, steadyContexts},
+		{"sync.Map with reused keys", false, steadySyncMap},
+		{"goroutines with timeouts", false, steadyTimeouts},
+		{"queue drained", false, steadyQueue},
+		{"buffer reused", false, steadyBuffer},
+		{"reserved region closed", false, steadyClosedReserve},
+		{"file mapped and closed", false, steadyMappings},
+		{"cache package counting entries", false, steadyCountCache},
+		{"sliding window", false, steadyWindow},
 	}
 }
 
@@ -107,7 +127,9 @@ func leakSliceOfStructs() (func(int), func()) {
 	var s []*record
 	return func(int) {
 		for i := range leakPerStep / 128 {
-			s = append(s, &record{id: i})
+			r := &record{id: i}
+			r.payload[0] = byte(i)
+			s = append(s, r)
 		}
 		keep(s[len(s)-1])
 	}, func() { s = nil; dropAll() }
@@ -217,7 +239,7 @@ func leakContexts() (func(int), func()) {
 	parent, cancel := context.WithCancel(context.Background())
 	var cancels []context.CancelFunc
 	return func(int) {
-		for range leakPerStep / 256 {
+		for range leakPerStep / 128 { // a context, its cancel func and its entry in the parent: about 128 bytes
 			_, c := context.WithCancel(parent)
 			cancels = append(cancels, c) // kept, never called: the leak under test
 		}
@@ -232,6 +254,131 @@ func leakStrings() (func(int), func()) {
 		}
 		keep(log[len(log)-1])
 	}, func() { log = nil; dropAll() }
+}
+
+func leakSyncMap() (func(int), func()) {
+	var m sync.Map
+	n := 0
+	return func(int) {
+		for range leakPerStep / 256 {
+			m.Store(n, make([]byte, 256))
+			n++
+		}
+	}, func() { m.Clear() }
+}
+
+func leakSelectGoroutines() (func(int), func()) {
+	done := make(chan struct{})
+	return func(int) {
+		for range 5 {
+			go func() {
+				select {
+				case <-done: // the harness's way out
+				}
+			}()
+		}
+	}, func() { close(done) }
+}
+
+func leakPipeReaders() (func(int), func()) {
+	var writers []*io.PipeWriter
+	return func(int) {
+			for range 5 {
+				r, w := io.Pipe()
+				writers = append(writers, w)
+				go func() { _, _ = io.ReadAll(r) }()
+			}
+		}, func() {
+			for _, w := range writers {
+				w.Close()
+			}
+		}
+}
+
+func leakSleepers() (func(int), func()) {
+	wake := make(chan struct{})
+	return func(int) {
+		for range 5 {
+			go func() {
+				t := time.NewTimer(time.Hour)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-wake:
+				}
+			}()
+		}
+	}, func() { close(wake) }
+}
+
+func leakHistories() (func(int), func()) {
+	hist := make(map[int][][]byte)
+	return func(int) {
+		for k := range 64 {
+			for range leakPerStep / 64 / 512 {
+				hist[k] = append(hist[k], make([]byte, 512))
+			}
+		}
+	}, func() { clear(hist) }
+}
+
+func leakCallbacks() (func(int), func()) {
+	var callbacks []func() int
+	return func(int) {
+		for range 256 {
+			buf := make([]byte, leakPerStep/256)
+			callbacks = append(callbacks, func() int { return len(buf) })
+		}
+	}, func() { callbacks = nil }
+}
+
+func leakQueue() (func(int), func()) {
+	q := make(chan []byte, harnessSteps*leakPerStep/256)
+	return func(int) {
+		for range leakPerStep / 256 {
+			q <- make([]byte, 256)
+		}
+	}, func() { q = nil }
+}
+
+func leakUnclosedReserve() (func(int), func()) {
+	return func(int) {
+		h, err := memory.Reserve(1 << 20)
+		if err != nil {
+			panic(err)
+		}
+		_ = h // dropped without Close
+	}, noCleanup
+}
+
+// mappedFile returns a file of size bytes, removed at cleanup.
+func mappedFile(size int64) (string, func()) {
+	f, err := os.CreateTemp("", "observe-harness-*")
+	if err != nil {
+		panic(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		panic(err)
+	}
+	f.Close()
+	return f.Name(), func() { os.Remove(f.Name()) }
+}
+
+func leakMappings() (func(int), func()) {
+	path, remove := mappedFile(leakPerStep)
+	var hs []*memory.Handle
+	return func(int) {
+			h, err := memory.Map(path, 0, leakPerStep)
+			if err != nil {
+				panic(err)
+			}
+			hs = append(hs, h)
+		}, func() {
+			for _, h := range hs {
+				h.Close()
+			}
+			remove()
+		}
 }
 
 func steadyFillingMap() (func(int), func()) {
@@ -392,6 +539,98 @@ func steadyContexts() (func(int), func()) {
 	}, cancel
 }
 
+func steadySyncMap() (func(int), func()) {
+	var m sync.Map
+	n := 0
+	return func(int) {
+		for range leakPerStep / 256 {
+			m.Store(n%(leakPerStep/256), make([]byte, 256))
+			n++
+		}
+	}, func() { m.Clear() }
+}
+
+func steadyTimeouts() (func(int), func()) {
+	never := make(chan int)
+	return func(int) {
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				select {
+				case <-never:
+				case <-time.After(time.Millisecond):
+				}
+			})
+		}
+		wg.Wait()
+	}, noCleanup
+}
+
+func steadyQueue() (func(int), func()) {
+	q := make(chan []byte, 1024)
+	return func(int) {
+		for range leakPerStep / 256 {
+			q <- make([]byte, 256)
+			<-q
+		}
+	}, noCleanup
+}
+
+func steadyBuffer() (func(int), func()) {
+	var b bytes.Buffer
+	return func(i int) {
+		b.Reset()
+		for range leakPerStep / 512 {
+			fmt.Fprintf(&b, "%0512d", i)
+		}
+	}, noCleanup
+}
+
+func steadyClosedReserve() (func(int), func()) {
+	return func(int) {
+		h, err := memory.Reserve(1 << 20)
+		if err != nil {
+			panic(err)
+		}
+		h.Close()
+	}, noCleanup
+}
+
+func steadyMappings() (func(int), func()) {
+	path, remove := mappedFile(leakPerStep)
+	return func(int) {
+		h, err := memory.Map(path, 0, leakPerStep)
+		if err != nil {
+			panic(err)
+		}
+		h.Close()
+	}, remove
+}
+
+func steadyCountCache() (func(int), func()) {
+	c, err := cache.New(&cache.Options[int, []byte]{MaxWeight: 4096})
+	if err != nil {
+		panic(err)
+	}
+	n := 0
+	return func(int) {
+		for range 2048 {
+			_ = c.Set(n, make([]byte, 512))
+			n++
+		}
+	}, c.Close
+}
+
+func steadyWindow() (func(int), func()) {
+	window := map[int][][]byte{}
+	return func(i int) {
+		for range leakPerStep / 256 {
+			window[i] = append(window[i], make([]byte, 256))
+		}
+		delete(window, i-2) // keep the last two steps
+	}, func() { clear(window) }
+}
+
 // settle collects until the heap and memory's leak reports stop changing,
 // so that one workload's garbage is not the next one's.
 func settle() {
@@ -414,7 +653,11 @@ func runWorkload(t testing.TB, w workload) []observe.Suspect {
 	for i := range harnessSteps {
 		<-tick.C
 		step(i)
-		runtime.GC() // the profile is published at the end of a cycle
+		// The runtime publishes the heap profile at the end of a cycle's
+		// sweep, and skips it when another cycle has begun meanwhile: two
+		// cycles make sure the profile after each step is published.
+		runtime.GC()
+		runtime.GC()
 		if err := o.Sample(); err != nil {
 			t.Fatal(err)
 		}
@@ -457,11 +700,11 @@ func (c *confusion) add(leaks, flagged bool) {
 
 func TestLeakDetectionHarness(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the harness runs for about 15 s")
+		t.Skip("the harness runs for about 25 s under -race")
 	}
 	ws := workloads()
-	if len(ws) < 20 {
-		t.Fatalf("%d workloads, the harness promises at least 20", len(ws))
+	if len(ws) < 40 || len(leakingWorkloads()) < 20 {
+		t.Fatalf("%d workloads: the harness promises at least 20 of each kind", len(ws))
 	}
 	var c confusion
 	for _, w := range ws {

@@ -39,12 +39,13 @@ type Optimizer struct {
 	startTime     time.Time
 	allocBase     []alloc.Stats
 	cacheBase     []cache.Stats
-	leakMu        sync.Mutex // protects leaks and leaksDropped; taken after leakHub.mu
-	leaks         []offHeapLeak
-	leaksDropped  int
+
+	leakMu sync.Mutex // protects leaks; taken after leakHub.mu
+	leaks  []offHeapLeak
 }
 
-// maxLeakReports bounds the off-heap leak reports an Optimizer keeps.
+// maxLeakReports bounds the off-heap leak reports an Optimizer keeps; later
+// ones are dropped.
 const maxLeakReports = 4096
 
 // Start begins sampling with opts (nil: defaults) and returns the running
@@ -154,8 +155,7 @@ func (o *Optimizer) recordLeak(l offHeapLeak) {
 	o.leakMu.Lock()
 	defer o.leakMu.Unlock()
 	if len(o.leaks) >= maxLeakReports {
-		o.leaksDropped++
-		return
+		return // memory.ReadStats still counts them (Sample.OffHeap, LeakedBlocks)
 	}
 	o.leaks = append(o.leaks, l)
 }

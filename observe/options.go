@@ -39,10 +39,15 @@ type Options struct {
 
 	// HotBytes, when set, returns the bytes the hot tier holds on the Go
 	// heap (a Manager's Usage()[Hot].Used): the analysis then weighs moving
-	// values to the warm tier. It is called from the Optimizer's goroutine.
+	// values to the warm tier.
 	HotBytes func() int64
 
 	// Allocators, Pools and Caches are gathered into every report.
+	//
+	// HotBytes and the sources' Stats functions are called at Start and for
+	// every report, from the goroutine that asks for it (Snapshot, Apply,
+	// Stop), with the Optimizer's lock held: they must be safe to call while
+	// the program runs, and must not call the Optimizer.
 	Allocators []AllocatorSource
 	Pools      []PoolSource
 	Caches     []CacheSource

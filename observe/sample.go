@@ -82,7 +82,7 @@ const (
 )
 
 // reader reads the runtime metrics into a slice it reuses. Not safe for
-// concurrent use: the Optimizer's goroutine owns it.
+// concurrent use: the Optimizer's lock guards it.
 type reader struct {
 	s []metrics.Sample
 }

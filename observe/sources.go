@@ -9,8 +9,8 @@ import (
 )
 
 // AllocatorSource names an allocator of package alloc for the report. Stats
-// is called from the Optimizer's goroutine, so it must be safe to call
-// while the allocator is in use (alloc.Synchronized's Stats is; a bare
+// is called while reports are made (see Options), so it must be safe to
+// call while the allocator is in use (alloc.Synchronized's Stats is; a bare
 // Slab's is not). AllocTime, when set, is where a TimedAllocator records.
 type AllocatorSource struct {
 	Name      string
@@ -18,8 +18,8 @@ type AllocatorSource struct {
 	AllocTime *Latency
 }
 
-// PoolSource names a pool for the report; Stats is called from the
-// Optimizer's goroutine (CountedPool.Stats is safe to).
+// PoolSource names a pool for the report; Stats is called while reports
+// are made (CountedPool.Stats is safe for that).
 type PoolSource struct {
 	Name  string
 	Stats func() PoolStats

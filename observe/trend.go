@@ -42,22 +42,29 @@ func fit(xs, ys []float64) Trend {
 	return t
 }
 
-// linearGrowth reports whether ys (at times xs) grow steadily: a line
-// explains them (R² ≥ 0.8), they grow by at least minGrowth from first to
-// last, and the later half still grows at least half as fast as the whole
-// (a cache that fills and then plateaus does not). It returns the trend of
-// the whole series.
+// linearGrowth reports whether ys, measured at times xs (seconds), grow
+// steadily: a line explains them (R² ≥ 0.8), they grow by at least
+// minGrowth from first to last, and the later half still grows at least
+// half as fast as the whole (a cache that fills and then plateaus does
+// not). The shape is judged on the order of the points, not their times,
+// so that a late or delayed profile does not bend a steady growth; the
+// returned Trend's slope is per second, its R² that of the shape.
 func linearGrowth(xs, ys []float64, minGrowth float64) (Trend, bool) {
-	t := fit(xs, ys)
-	if len(ys) < minProfiles || t.Slope <= 0 || t.R2 < minR2 {
+	order := make([]float64, len(ys))
+	for i := range order {
+		order[i] = float64(i)
+	}
+	shape := fit(order, ys)
+	t := Trend{Slope: fit(xs, ys).Slope, R2: shape.R2}
+	if len(ys) < minProfiles || shape.Slope <= 0 || shape.R2 < minR2 {
 		return t, false
 	}
 	if ys[len(ys)-1]-ys[0] < minGrowth {
 		return t, false
 	}
-	half := len(xs) / 2
-	late := fit(xs[half:], ys[half:])
-	return t, late.Slope >= t.Slope*minLateShare
+	half := len(ys) / 2
+	late := fit(order[half:], ys[half:])
+	return t, late.Slope >= shape.Slope*minLateShare
 }
 
 const (

@@ -121,19 +121,7 @@ func BenchmarkBaselineGet(b *testing.B) {
 	b.SetBytes(int64(len(a.Data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		cmds, err := c.Client().Pipelined(context.Background(), func(p redis.Pipeliner) error {
-			for _, k := range keys {
-				p.Get(context.Background(), k)
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		out := make([]byte, len(a.Data))
-		for i, cmd := range cmds {
-			copy(out[i*4<<20:], cmd.(*redis.StringCmd).Val())
-		}
+		baselineGet(b, c.Client(), keys, len(a.Data))
 	}
 }
 

@@ -20,6 +20,10 @@ type Cluster struct {
 
 	mu     sync.RWMutex // held shared by every operation, exclusively by Close
 	closed bool         // protected by mu
+
+	// cleanup counts the background deletions of replaced values' chunks,
+	// started under mu held shared; Close waits for them.
+	cleanup sync.WaitGroup
 }
 
 // quiet drops go-redis's log lines (a dead seed node logs on every dial).
@@ -134,7 +138,8 @@ func (c *Cluster) enter() error {
 	return nil
 }
 
-// Close waits for the operations in flight, then closes the connections.
+// Close waits for the operations in flight and the deletions of replaced
+// values they started, then closes the connections.
 // It does not close the near cache. Calling it again returns ErrClosed.
 func (c *Cluster) Close() error {
 	c.mu.Lock()
@@ -143,6 +148,7 @@ func (c *Cluster) Close() error {
 		return ErrClosed
 	}
 	c.closed = true
+	c.cleanup.Wait()
 	return c.closeClients()
 }
 

@@ -20,3 +20,7 @@ func ParseChunkKey(k string) (key string, ok bool) {
 	id, ok := parseChunkKey(k)
 	return id.key, ok
 }
+
+// WaitCleanup waits for the background deletions of replaced values, for
+// benchmarks that must not time them in their baseline.
+func (c *Cluster) WaitCleanup() { c.cleanup.Wait() }

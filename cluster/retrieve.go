@@ -124,11 +124,11 @@ func (c *Cluster) readManifest(ctx context.Context, key string) (*manifest, erro
 
 // readChunks reads every chunk into its place in data and checks it.
 func (c *Cluster) readChunks(ctx context.Context, keys []string, m *manifest, data []byte) error {
-	batches, masters, err := c.plan(ctx, keys)
+	batches, owners, err := c.plan(ctx, keys)
 	if err != nil {
 		return err
 	}
-	return c.run(ctx, batches, masters, func(ctx context.Context, batch []int) error {
+	return c.run(ctx, batches, countDistinct(owners), func(ctx context.Context, batch []int) error {
 		return c.readBatch(ctx, keys, m, data, batch)
 	})
 }

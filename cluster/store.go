@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,7 +19,7 @@ import (
 // spread over the cluster's masters (a value up to 64 KiB stays inside its
 // manifest), written in parallel, then the manifest, which names a new
 // generation, replaces the previous one; the previous value's chunks are
-// deleted after that.
+// deleted after that, in the background (Close waits for it).
 //
 // Store returns nil only when every chunk and the manifest are on their
 // master and, with ReplicationFactor > 1, acknowledged by
@@ -83,8 +84,11 @@ func (c *Cluster) store(ctx context.Context, key string, value []byte, k kind, a
 		}
 		return fmt.Errorf("storing %q: %w", key, err)
 	}
-	if old != nil && old.gen != m.gen {
-		c.unlink(c.chunkKeys(key, old))
+	if old != nil && old.gen != m.gen && !old.isInline {
+		// In the background: freeing a replaced value costs Redis about as
+		// much as writing it (measured), and no reader needs it any more.
+		stale := c.chunkKeys(key, old)
+		c.cleanup.Go(func() { c.unlink(stale) })
 	}
 	c.nearPut(key, m.gen, value)
 	return nil
@@ -122,27 +126,105 @@ func (m *manifest) batchBytes(batch []int) int64 {
 	return n
 }
 
-// writeChunks writes every chunk, fills m.sums, and waits for the replicas.
+// writeChunks writes every chunk and fills m.sums. With ReplicationFactor
+// n > 1 it makes sure every chunk is acknowledged by n-1 replicas, with one
+// WAIT per master rather than one per batch: the last batch of each master
+// is sent with a WAIT once all its other batches have been written, on any
+// connection; since a master's replication stream is ordered, replicas that
+// acknowledge that batch hold the earlier ones too. That holds only if every
+// chunk is still on the node it was written to: if a batch had to be sent
+// again, or a chunk's master changed meanwhile (a failover), every chunk is
+// written again with a WAIT per batch.
 func (c *Cluster) writeChunks(ctx context.Context, keys []string, m *manifest, value []byte) error {
-	batches, masters, err := c.plan(ctx, keys)
+	batches, owners, err := c.plan(ctx, keys)
 	if err != nil {
 		return err
 	}
-	return c.run(ctx, batches, masters, func(ctx context.Context, batch []int) error {
-		for _, i := range batch {
-			m.sums[i] = xxh3.Hash(m.chunk(value, i))
+	if c.opt.ReplicationFactor <= 1 {
+		return c.writeBatches(ctx, keys, m, value, batches, countDistinct(owners), pass{first: true})
+	}
+	last := make(map[string]int) // each master's last batch
+	for b, o := range owners {
+		last[o] = b
+	}
+	var early, final [][]int
+	for b, batch := range batches {
+		if last[owners[b]] == b {
+			final = append(final, batch)
+		} else {
+			early = append(early, batch)
 		}
-		err := c.retry(ctx, "writing chunks", func() error { return c.writeBatch(ctx, keys, m, value, batch) })
-		if err == nil {
+	}
+	w := &written{addr: make([]string, len(keys))}
+	err = c.writeBatches(ctx, keys, m, value, early, len(last), pass{first: true, w: w})
+	if err == nil {
+		err = c.writeBatches(ctx, keys, m, value, final, len(last), pass{first: true, wait: true, w: w})
+	}
+	if err != nil || !w.retried.Load() && c.stillOn(ctx, keys, w.addr) {
+		return err
+	}
+	return c.writeBatches(ctx, keys, m, value, batches, len(last), pass{wait: true}) // the safe way
+}
+
+// pass says how writeBatches writes.
+type pass struct {
+	first bool     // checksum the chunks and report progress
+	wait  bool     // end every pipeline with a WAIT (if ReplicationFactor > 1)
+	w     *written // if not nil, record where each chunk went
+}
+
+// written records where the first pass of writeChunks put each chunk.
+type written struct {
+	addr    []string    // chunk i's master when it was written; each index set by one worker
+	retried atomic.Bool // a batch was sent more than once
+}
+
+// writeBatches writes batches on Streams workers per master.
+func (c *Cluster) writeBatches(ctx context.Context, keys []string, m *manifest, value []byte, batches [][]int, masters int, ps pass) error {
+	return c.run(ctx, batches, masters, func(ctx context.Context, batch []int) error {
+		if ps.first {
+			for _, i := range batch {
+				m.sums[i] = xxh3.Hash(m.chunk(value, i))
+			}
+		}
+		tries := 0
+		err := c.retry(ctx, "writing chunks", func() error {
+			if tries++; tries > 1 && ps.w != nil {
+				ps.w.retried.Store(true)
+			}
+			return c.writeBatch(ctx, keys, m, value, batch, ps)
+		})
+		if err == nil && ps.first {
 			progress(ctx, m.batchBytes(batch))
 		}
 		return err
 	})
 }
 
+// stillOn reports whether every chunk's master is the node it was written to.
+func (c *Cluster) stillOn(ctx context.Context, keys []string, addr []string) bool {
+	for i, k := range keys {
+		node, err := c.rc.MasterForKey(ctx, k)
+		if err != nil || node.Options().Addr != addr[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// countDistinct returns the number of distinct strings in s.
+func countDistinct(s []string) int {
+	seen := make(map[string]bool)
+	for _, x := range s {
+		seen[x] = true
+	}
+	return len(seen)
+}
+
 // writeBatch writes the chunks of batch in one pipeline per master (one,
-// unless the slots moved since the plan), each ended by a WAIT.
-func (c *Cluster) writeBatch(ctx context.Context, keys []string, m *manifest, value []byte, batch []int) error {
+// unless the slots moved since the plan), each ended by a WAIT if ps.wait,
+// and records in ps.w, if not nil, where each chunk went.
+func (c *Cluster) writeBatch(ctx context.Context, keys []string, m *manifest, value []byte, batch []int, ps pass) error {
 	groups := make(map[*redis.Client][]int)
 	for _, i := range batch {
 		node, err := c.rc.MasterForKey(ctx, keys[i])
@@ -156,14 +238,23 @@ func (c *Cluster) writeBatch(ctx context.Context, keys []string, m *manifest, va
 			for _, i := range idx {
 				p.Set(ctx, keys[i], m.chunk(value, i), 0)
 			}
-			c.pipeWait(ctx, p)
+			if ps.wait {
+				c.pipeWait(ctx, p)
+			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if err := c.checkWait(cmds); err != nil {
-			return err
+		if ps.w != nil {
+			for _, i := range idx {
+				ps.w.addr[i] = node.Options().Addr
+			}
+		}
+		if ps.wait {
+			if err := c.checkWait(cmds); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -8,14 +8,15 @@ import (
 // plan splits the chunks named by keys into batches for pipelines: each batch
 // holds chunks whose master was the same when planned, at most batchBytes of
 // them, and batches of different masters alternate, so that workers taking
-// them in order keep every master busy.
-func (c *Cluster) plan(ctx context.Context, keys []string) (batches [][]int, masters int, err error) {
+// them in order keep every master busy. owners[b] is the address of batch
+// b's master.
+func (c *Cluster) plan(ctx context.Context, keys []string) (batches [][]int, owners []string, err error) {
 	byNode := make(map[string][]int)
 	var order []string
 	for i, k := range keys {
 		node, err := c.rc.MasterForKey(ctx, k)
 		if err != nil {
-			return nil, 0, c.classify("finding the chunks' masters", err)
+			return nil, nil, c.classify("finding the chunks' masters", err)
 		}
 		addr := node.Options().Addr
 		if _, ok := byNode[addr]; !ok {
@@ -33,11 +34,12 @@ func (c *Cluster) plan(ctx context.Context, keys []string) (batches [][]int, mas
 			}
 			n := min(per, len(idx))
 			batches = append(batches, idx[:n:n])
+			owners = append(owners, addr)
 			byNode[addr] = idx[n:]
 			more = more || len(idx) > n
 		}
 	}
-	return batches, len(order), nil
+	return batches, owners, nil
 }
 
 // run calls do for every batch on Streams workers per master, and returns

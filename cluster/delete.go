@@ -54,7 +54,7 @@ func (c *Cluster) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("%w: %q", ErrNotFound, key)
 	}
 	if m, err := parseManifest([]byte(raw)); err == nil {
-		c.unlink(c.chunkKeys(key, m))
+		c.dropValue(key, m)
 	}
 	return nil
 }

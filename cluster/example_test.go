@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/cluster"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 // The examples run against the tests' six-node cluster on 127.0.0.1:7000–7005.
@@ -266,4 +268,21 @@ func ExampleWithProgress() {
 	}
 	fmt.Println(done.Load())
 	// Output: 10485760
+}
+
+func ExampleOptions_glacier() {
+	ctx := context.Background()
+	// A bucket every client shares: a directory here, an S3 bucket in
+	// production (tier/object/s3). Values the full cluster refuses go there.
+	bucket, err := object.OpenDir(os.TempDir() + "/tiermem-example-glacier")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := cluster.Open(ctx, cluster.Options{Nodes: []string{"127.0.0.1:7000"}, Glacier: bucket})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Println(c.Store(ctx, "may spill", make([]byte, 8<<20)))
+	// Output: <nil>
 }

@@ -17,7 +17,8 @@ import (
 //	4    1     version (1)
 //	5    1     kind: 0 bytes, 1 array, 2 Go value
 //	6    1     aux: the DType of an array, the codec ID of a value, else 0
-//	7    1     flags: bit 0 set when the value is inline (no chunks)
+//	7    1     flags: bit 0 set when the value is inline (no chunks),
+//	                  bit 1 when it was spilled to the glacier bucket
 //	8    8     generation: random, new for every Store
 //	16   8     unix nanoseconds when the Store began
 //	24   8     length of the value in bytes
@@ -34,6 +35,7 @@ const (
 	manifestHeader  = 44 // bytes before the shape
 	manifestTrailer = 8  // the checksum of the whole manifest
 	flagInline      = 1
+	flagSpilled     = 2
 	maxNDim         = 64 // more dimensions than any array needs
 )
 
@@ -71,6 +73,7 @@ type manifest struct {
 	shape     []uint64
 	inline    []byte // the value, when it is inline
 	isInline  bool
+	spilled   bool // the chunks are ranges of one object in the glacier bucket
 }
 
 // chunks returns the chunk count.
@@ -89,6 +92,9 @@ func appendManifest(dst []byte, m *manifest) []byte {
 	flags := uint8(0)
 	if m.isInline {
 		flags |= flagInline
+	}
+	if m.spilled {
+		flags |= flagSpilled
 	}
 	dst = append(dst, manifestVersion, uint8(m.kind), m.aux, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, m.gen)
@@ -122,8 +128,8 @@ func parseManifest(b []byte) (*manifest, error) {
 	if b[4] != manifestVersion {
 		return nil, fmt.Errorf("%w: manifest version %d, want %d", ErrCorrupt, b[4], manifestVersion)
 	}
-	m := &manifest{kind: kind(b[5]), aux: b[6], isInline: b[7]&flagInline != 0}
-	if m.kind > kindValue || b[7]&^flagInline != 0 {
+	m := &manifest{kind: kind(b[5]), aux: b[6], isInline: b[7]&flagInline != 0, spilled: b[7]&flagSpilled != 0}
+	if m.kind > kindValue || b[7]&^(flagInline|flagSpilled) != 0 || m.isInline && m.spilled {
 		return nil, fmt.Errorf("%w: manifest kind %d, flags %#x", ErrCorrupt, b[5], b[7])
 	}
 	le := binary.LittleEndian

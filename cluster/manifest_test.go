@@ -15,6 +15,7 @@ func sampleManifests() []*manifest {
 		{kind: kindValue, aux: 2, gen: 9, length: 3, chunkSize: 1 << 16, isInline: true, inline: []byte{1, 2, 3}},
 		{kind: kindBytes, gen: 1<<64 - 1, length: 1<<16 + 1, chunkSize: 1 << 16, sums: []uint64{11, 12}},
 		{kind: kindArray, aux: 1, gen: 3, length: 800, chunkSize: 1 << 16, shape: []uint64{10, 10}, isInline: true, inline: make([]byte, 800)},
+		{kind: kindBytes, gen: 5, length: 3 << 20, chunkSize: 1 << 20, sums: []uint64{1, 2, 3}, spilled: true},
 		{kind: kindArray, aux: 1, gen: 4, length: 8e8, chunkSize: 4 << 20, shape: []uint64{10000, 10000}, sums: make([]uint64, 191)},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 // Options configure a Cluster. The zero value of every field but Nodes means
@@ -40,6 +41,15 @@ type Options struct {
 	NearCache *tiermem.Manager
 	// NearPrefix is put before every key in NearCache. Default "".
 	NearPrefix string
+	// Glacier, if not nil, is the object store (tier/object: a local Dir, an
+	// S3 bucket) that values spill to when the cluster refuses their chunks
+	// for lack of memory: the value becomes one object there, its manifest
+	// stays in the cluster. Every client that may read such a value needs
+	// the same bucket. Without it, such a Store fails with ErrNoSpace.
+	Glacier object.Bucket
+	// GlacierPrefix is put before the names of the objects in Glacier.
+	// Default "tiermem-cluster/".
+	GlacierPrefix string
 	// DialTimeout bounds each connection attempt. Default 2 s.
 	DialTimeout time.Duration
 	// IOTimeout bounds each network read and write (a whole pipeline's
@@ -87,6 +97,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Streams == 0 {
 		o.Streams = 4
+	}
+	if o.GlacierPrefix == "" {
+		o.GlacierPrefix = "tiermem-cluster/"
 	}
 	switch {
 	case o.ReplicationFactor < 1:

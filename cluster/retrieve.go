@@ -81,7 +81,11 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 			return m, data, nil
 		}
 		data := make([]byte, m.length)
-		err = c.readChunks(ctx, c.chunkKeys(key, m), m, data)
+		if m.spilled {
+			err = c.readSpilled(ctx, key, m, data)
+		} else {
+			err = c.readChunks(ctx, c.chunkKeys(key, m), m, data)
+		}
 		if err == nil {
 			c.nearPut(key, m.gen, data)
 			return m, data, nil
@@ -97,6 +101,15 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 			return nil, nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
 		}
 	}
+}
+
+// manifestOrNil is readManifest with nil, nil for a key without value.
+func (c *Cluster) manifestOrNil(ctx context.Context, key string) (*manifest, error) {
+	m, err := c.readManifest(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return m, err
 }
 
 // readManifest reads and parses key's manifest from its master.

@@ -74,21 +74,25 @@ func (c *Cluster) store(ctx context.Context, key string, value []byte, k kind, a
 		keys = c.chunkKeys(key, m)
 		if err := c.writeChunks(ctx, keys, m, value); err != nil {
 			c.unlink(keys)
-			return fmt.Errorf("storing %q: %w", key, err)
+			if !errors.Is(err, ErrNoSpace) || c.opt.Glacier == nil {
+				return fmt.Errorf("storing %q: %w", key, err)
+			}
+			if serr := c.spill(ctx, key, m, value); serr != nil {
+				return fmt.Errorf("storing %q: %w (%w)", key, err, serr)
+			}
 		}
 	}
 	old, err := c.swapManifest(ctx, key, m)
 	if err != nil {
 		if !errors.Is(err, errMayBeVisible) {
-			c.unlink(keys)
+			c.dropValue(key, m)
 		}
 		return fmt.Errorf("storing %q: %w", key, err)
 	}
-	if old != nil && old.gen != m.gen && !old.isInline {
+	if old != nil && old.gen != m.gen {
 		// In the background: freeing a replaced value costs Redis about as
 		// much as writing it (measured), and no reader needs it any more.
-		stale := c.chunkKeys(key, old)
-		c.cleanup.Go(func() { c.unlink(stale) })
+		c.cleanup.Go(func() { c.dropValue(key, old) })
 	}
 	c.nearPut(key, m.gen, value)
 	return nil

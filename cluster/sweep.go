@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -12,7 +13,8 @@ import (
 // SweepStats says what a Sweep found.
 type SweepStats struct {
 	Chunks  int // chunk keys seen, on every master
-	Orphans int // of them, removed: no manifest names them
+	Objects int // objects seen in the glacier bucket, if any
+	Orphans int // chunks and objects removed: no manifest names them
 }
 
 // DefaultSweepGrace is the grace Sweep gives chunks when it is passed 0: ten
@@ -20,7 +22,8 @@ type SweepStats struct {
 const DefaultSweepGrace = 10 * time.Minute
 
 // Sweep removes orphan chunks: chunks of generations no manifest names,
-// begun more than grace ago (0 means DefaultSweepGrace). Orphans come from
+// begun more than grace ago (0 means DefaultSweepGrace), and the objects of
+// the glacier bucket no manifest names, likewise. Orphans come from
 // writers that crashed or lost their connection mid-Store, and from deletes
 // of replaced values that failed. A chunk younger than grace is kept, since
 // its Store may still be writing: grace must exceed the longest Store. Sweep
@@ -62,6 +65,13 @@ func (c *Cluster) Sweep(ctx context.Context, grace time.Duration) (SweepStats, e
 	if err != nil {
 		return st, fmt.Errorf("cluster: sweeping: %w", err)
 	}
+	if c.opt.Glacier != nil {
+		seen, orphans, err := c.sweepGlacier(ctx, limit)
+		st.Objects, st.Orphans = seen, st.Orphans+orphans
+		if err != nil {
+			return st, fmt.Errorf("cluster: sweeping %s: %w", c.opt.Glacier, err)
+		}
+	}
 	return st, nil
 }
 
@@ -77,19 +87,15 @@ func (c *Cluster) sweepKeys(ctx context.Context, keys []string, limit int64) (in
 		}
 		m, seen := gens[id.key]
 		if !seen {
-			raw, err := c.rc.Get(ctx, manifestKey(id.key)).Bytes()
-			switch {
-			case err == redis.Nil:
-			case err != nil:
+			var err error
+			if m, err = c.manifestOrNil(ctx, id.key); errors.Is(err, ErrCorrupt) {
+				continue // damaged: keep what it may name, for inspection
+			} else if err != nil {
 				return len(orphans), err
-			default:
-				if m, err = parseManifest(raw); err != nil {
-					continue // damaged: keep what it may name, for inspection
-				}
 			}
 			gens[id.key] = m
 		}
-		if m == nil || m.isInline || m.gen != id.gen || id.index >= m.chunks() {
+		if m == nil || m.isInline || m.spilled || m.gen != id.gen || id.index >= m.chunks() {
 			orphans = append(orphans, k)
 		}
 	}

@@ -2,8 +2,8 @@ package cluster_test
 
 import (
 	"bytes"
-	"encoding/hex"
 	"context"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tiermem/tiermem/cluster"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 // clusterConfig is what the cluster command's persistent flags set.
@@ -23,6 +24,7 @@ type clusterConfig struct {
 	progress  string        // --progress
 	password  string        // --password, or TIERMEM_REDIS_PASSWORD
 	replicas  bool          // --read-from-replicas
+	glacier   string        // --glacier: a directory values spill to when the cluster is full
 	sweepWait time.Duration // sweep --grace
 }
 
@@ -43,6 +45,7 @@ func newClusterCmd() *cobra.Command {
 	f.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up after this long")
 	f.StringVar(&cfg.progress, "progress", "auto", progressUsage)
 	f.BoolVar(&cfg.replicas, "read-from-replicas", false, "read chunks from replicas too")
+	f.StringVar(&cfg.glacier, "glacier", "", "directory shared by every client that values spill to when the cluster is out of memory")
 	f.StringVar(&cfg.password, "password", os.Getenv("TIERMEM_REDIS_PASSWORD"), "AUTH password (default $TIERMEM_REDIS_PASSWORD)")
 	cmd.AddCommand(
 		&cobra.Command{Use: "status", Short: "Show every node: role, health, memory, keys, slots, replication lag",
@@ -68,8 +71,16 @@ func (cfg *clusterConfig) run(job clusterJob) func(*cobra.Command, []string) err
 	return func(cmd *cobra.Command, args []string) error {
 		ctx, cancel := context.WithTimeout(cmd.Context(), cfg.timeout)
 		defer cancel()
-		c, err := cluster.Open(ctx, cluster.Options{Nodes: strings.Split(cfg.nodes, ","), Password: cfg.password,
-			ReplicationFactor: cfg.rf, ChunkSize: cfg.chunk, ReadFromReplicas: cfg.replicas})
+		opt := cluster.Options{Nodes: strings.Split(cfg.nodes, ","), Password: cfg.password,
+			ReplicationFactor: cfg.rf, ChunkSize: cfg.chunk, ReadFromReplicas: cfg.replicas}
+		if cfg.glacier != "" {
+			dir, err := object.OpenDir(cfg.glacier)
+			if err != nil {
+				return err
+			}
+			opt.Glacier = dir
+		}
+		c, err := cluster.Open(ctx, opt)
 		if err != nil {
 			return err
 		}

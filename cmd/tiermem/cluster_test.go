@@ -73,7 +73,7 @@ func TestClusterCmd(t *testing.T) {
 	if _, _, err := runTiermem(t, nil, "cluster", "get", nodes, "big"); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("get after rm: %v", err)
 	}
-	out, _, err = runTiermem(t, nil, "cluster", "sweep", nodes, "--grace=1h")
+	out, _, err = runTiermem(t, nil, "cluster", "sweep", nodes, "--grace=1h", "--glacier="+t.TempDir())
 	if err != nil || !strings.Contains(out, "0 orphans removed") {
 		t.Fatalf("sweep: %q, %v", out, err)
 	}

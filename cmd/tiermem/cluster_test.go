@@ -77,6 +77,11 @@ func TestClusterCmd(t *testing.T) {
 	if err != nil || !strings.Contains(out, "0 orphans removed") {
 		t.Fatalf("sweep: %q, %v", out, err)
 	}
+	out, _, err = runTiermem(t, nil, "demo", "--cluster="+rc.Addr(3), "--scale=0.01", "--progress=always")
+	if err != nil || !strings.Contains(out, "Successfully retrieved distributed data with shape (100, 10000)\n") ||
+		strings.Count(out, ": Online, Memory usage: ") != 6 {
+		t.Fatalf("demo --cluster: %v\n%s", err, out)
+	}
 	if _, _, err := runTiermem(t, nil, "cluster", "status", "--nodes=127.0.0.1:1"); err == nil {
 		t.Fatal("status on a closed port succeeded")
 	}

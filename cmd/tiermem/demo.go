@@ -24,6 +24,7 @@ type demoConfig struct {
 	err      io.Writer     // progress
 	progress string        // --progress: auto, always or never
 	show     bool          // whether bars are drawn, from progress and err
+	cluster  string        // --cluster: run the Distributed Memory example on this Redis Cluster instead (cluster.go)
 }
 
 // demoSizes are the migration example's arrays, in MB of 2^20 bytes as the
@@ -70,6 +71,7 @@ func newDemoCmd() *cobra.Command {
 	cmd.Flags().Float64Var(&cfg.scale, "scale", cfg.scale, "fraction of the example's array sizes and tier budgets")
 	cmd.Flags().DurationVar(&cfg.wait, "wait", cfg.wait, "how long the migration example waits for automatic migration (0: one pass at once)")
 	cmd.Flags().StringVar(&cfg.progress, "progress", "auto", progressUsage)
+	cmd.Flags().StringVar(&cfg.cluster, "cluster", "", "run the Distributed Memory example instead, on the Redis Cluster with these nodes (host:port,...)")
 	return cmd
 }
 
@@ -79,6 +81,9 @@ func runDemo(cfg demoConfig) error {
 	}
 	if cfg.wait < 0 {
 		return fmt.Errorf("--wait %v: want a duration of 0 or more (0 migrates at once)", cfg.wait)
+	}
+	if cfg.cluster != "" {
+		return distributedDemo(cfg)
 	}
 	if cfg.dir == "" {
 		dir, err := os.MkdirTemp("", "tiermem-demo")

@@ -150,7 +150,9 @@ func (s state) measureApplied() []Applied {
 		}
 		first, last := window[0], window[len(window)-1]
 		g := measureGC(first, last, histogram{}, histogram{})
-		if last.BusyCPUSeconds <= first.BusyCPUSeconds {
+		// The runtime updates its CPU estimates at the end of each cycle:
+		// a share over fewer than minCycles cycles means nothing yet.
+		if g.Cycles < minCycles || last.BusyCPUSeconds <= first.BusyCPUSeconds {
 			continue
 		}
 		out[i].Measured = true

@@ -52,7 +52,7 @@ func churn(d time.Duration) (ops int) {
 // gcTuningRun runs the allocation-heavy workload on a live heap of liveBytes
 // under a memory limit, applies the Optimizer's proposals half-way, and
 // returns the final report.
-func gcTuningRun(t testing.TB, liveBytes int, limit int64, phase time.Duration) observe.Report {
+func gcTuningRun(t testing.TB, liveBytes int, limit int64, before, after time.Duration) observe.Report {
 	prevGOGC := debug.SetGCPercent(100)
 	prevLimit := debug.SetMemoryLimit(limit)
 	defer func() { debug.SetGCPercent(prevGOGC); debug.SetMemoryLimit(prevLimit) }()
@@ -62,7 +62,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, phase time.Duration) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	churn(phase)
+	churn(before)
 	applied, err := o.Apply()
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, phase time.Duration) 
 		r, _ := o.Stop()
 		t.Fatalf("nothing applied:\n%s", r.Summary())
 	}
-	churn(phase)
+	churn(after)
 	r, err := o.Stop()
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, phase time.Duration) 
 
 func TestApplyCutsGCUnderAMemoryLimit(t *testing.T) {
 	const limit = 192 << 20
-	r := gcTuningRun(t, 16<<20, limit, 400*time.Millisecond)
+	r := gcTuningRun(t, 16<<20, limit, 400*time.Millisecond, 1500*time.Millisecond)
 	a := r.Applied[0]
 	if a.Opportunity.Action != observe.SetGCPercent || !a.Opportunity.Auto || !a.Measured {
 		t.Fatalf("applied %+v: want a measured GOGC change", a)
@@ -126,8 +126,11 @@ func TestNothingToTuneWhenTheGCIsIdle(t *testing.T) {
 // workload under a memory limit: run with -benchtime=1x.
 func BenchmarkGCTuning(b *testing.B) {
 	for b.Loop() {
-		r := gcTuningRun(b, 64<<20, 512<<20, 2*time.Second)
+		r := gcTuningRun(b, 64<<20, 512<<20, 3*time.Second, 10*time.Second)
 		a := r.Applied[0]
+		if !a.Measured {
+			b.Fatalf("not measured:\n%s", r.Summary())
+		}
 		b.ReportMetric(a.BeforeGCCPU, "gc-cpu-before")
 		b.ReportMetric(a.AfterGCCPU, "gc-cpu-after")
 		b.ReportMetric(a.Opportunity.ExpectedGCCPU, "gc-cpu-expected")
@@ -135,6 +138,7 @@ func BenchmarkGCTuning(b *testing.B) {
 		b.ReportMetric(a.BeforeCyclesPerGiB, "cycles/GiB-before")
 		b.ReportMetric(a.AfterCyclesPerGiB, "cycles/GiB-after")
 		b.ReportMetric(float64(a.Opportunity.Value), "gogc-set")
+		b.ReportMetric(r.GC.AllocBytesPerSecond/(1<<20), "alloc-MiB/s-after")
 		b.ReportMetric(float64(r.Memory.PeakHeapLive)/(1<<20), "peak-live-MiB")
 		var goal int64
 		for _, s := range r.Samples {

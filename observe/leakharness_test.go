@@ -269,10 +269,13 @@ func leakSyncMap() (func(int), func()) {
 
 func leakSelectGoroutines() (func(int), func()) {
 	done := make(chan struct{})
+	requests, replies := make(chan int), make(chan int) // nobody ever sends on either
 	return func(int) {
 		for range 5 {
 			go func() {
 				select {
+				case <-requests:
+				case <-replies:
 				case <-done: // the harness's way out
 				}
 			}()

@@ -81,7 +81,9 @@ type CacheMetrics struct {
 }
 
 // Applied is an Opportunity that Apply put in force, with the GC's CPU
-// measured before it and after it (Measured once two samples came after).
+// measured before it and after it (Measured once the samples after it span
+// at least three GC cycles: the runtime updates its CPU estimates at the
+// end of each cycle).
 type Applied struct {
 	Opportunity Opportunity `json:"opportunity"`
 	At          time.Time   `json:"at"`

@@ -50,21 +50,42 @@ func fit(xs, ys []float64) Trend {
 // so that a late or delayed profile does not bend a steady growth; the
 // returned Trend's slope is per second, its R² that of the shape.
 func linearGrowth(xs, ys []float64, minGrowth float64) (Trend, bool) {
-	order := make([]float64, len(ys))
-	for i := range order {
-		order[i] = float64(i)
+	if len(ys) < minProfiles || ys[len(ys)-1]-ys[0] < minGrowth {
+		return Trend{}, false
 	}
-	shape := fit(order, ys)
+	shape := fitOrder(ys)
 	t := Trend{Slope: fit(xs, ys).Slope, R2: shape.R2}
-	if len(ys) < minProfiles || shape.Slope <= 0 || shape.R2 < minR2 {
+	if shape.Slope <= 0 || shape.R2 < minR2 {
 		return t, false
 	}
-	if ys[len(ys)-1]-ys[0] < minGrowth {
-		return t, false
-	}
-	half := len(ys) / 2
-	late := fit(order[half:], ys[half:])
+	late := fitOrder(ys[len(ys)/2:])
 	return t, late.Slope >= shape.Slope*minLateShare
+}
+
+// fitOrder is fit with the points at x = 0, 1, 2, ...: no slice of x.
+func fitOrder(ys []float64) Trend {
+	n := float64(len(ys))
+	if len(ys) < 2 {
+		return Trend{}
+	}
+	mx := (n - 1) / 2
+	var my float64
+	for _, y := range ys {
+		my += y
+	}
+	my /= n
+	var sxx, sxy, syy float64
+	for i, y := range ys {
+		dx, dy := float64(i)-mx, y-my
+		sxx += dx * dx
+		sxy += dx * dy
+		syy += dy * dy
+	}
+	t := Trend{Slope: sxy / sxx}
+	if syy > 0 {
+		t.R2 = math.Min(sxy*sxy/(sxx*syy), 1)
+	}
+	return t
 }
 
 const (

@@ -81,3 +81,15 @@ func TestRing(t *testing.T) {
 		t.Fatalf("last = %d, want 4", v)
 	}
 }
+
+func TestFitOrderIsFitOverIndexes(t *testing.T) {
+	ys := []float64{3, 1, 4, 1, 5, 9, 2, 6}
+	xs := make([]float64, len(ys))
+	for i := range xs {
+		xs[i] = float64(i)
+	}
+	a, b := fit(xs, ys), fitOrder(ys)
+	if math.Abs(a.Slope-b.Slope) > 1e-12 || math.Abs(a.R2-b.R2) > 1e-12 {
+		t.Fatalf("fit %+v, fitOrder %+v", a, b)
+	}
+}

@@ -77,6 +77,7 @@ func (s state) hotSpots() HotSpots {
 func (s state) suspects(now time.Time) []Suspect {
 	out := heapSuspects(s.heaps, s.opts.MinLeakBytes)
 	out = append(out, goroutineSuspects(s.gors, s.opts.MinLeakGoroutines)...)
+	out = append(out, unreachableSuspects(s.gors)...)
 	out = append(out, offHeapSuspects(s.leaks, now)...)
 	if len(s.heaps) > 0 {
 		out = append(out, offHeapGrowth(s.samples, s.heaps[0].time, s.opts.MinLeakBytes)...)

@@ -31,7 +31,9 @@
 //     allows between two collections.
 //   - Leaks ([Suspect]): allocation sites whose in-use bytes grow steadily
 //     across heap profiles (a line explains the growth, and it has not
-//     levelled off), goroutines piling up at one stack, memory from package
+//     levelled off), goroutines piling up at one stack (and, with
+//     Options.LeakProfile where the runtime has Go 1.26's goroutine leak
+//     profile, goroutines it proved blocked for good), memory from package
 //     memory collected without Close (its leak reporter names the site), and
 //     off-heap bytes growing steadily. A cache still filling when the
 //     profiles are compared looks like a leak until it levels off: compare

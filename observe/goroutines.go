@@ -5,10 +5,13 @@ import (
 	"time"
 )
 
-// goroutineProfile counts the goroutines at each stack at one time.
+// goroutineProfile counts the goroutines at each stack at one time, and
+// those of them the runtime's leak profile found unreachable (nil when it
+// was not collected).
 type goroutineProfile struct {
-	time   time.Time
-	stacks map[[32]uintptr]int64
+	time        time.Time
+	stacks      map[[32]uintptr]int64
+	unreachable map[[32]uintptr]int64
 }
 
 // goroutines takes a goroutine profile into buf (reused) and groups it by

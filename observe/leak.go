@@ -20,6 +20,10 @@ const (
 	// collected without Close (memory's leak reporter, with the site of the
 	// Allocate, Reserve or Map call).
 	OffHeapLeak LeakKind = "off-heap"
+	// UnreachableGoroutines: goroutines the runtime's goroutine leak
+	// profile proved blocked for good, on a channel or lock no running
+	// goroutine can reach (Options.LeakProfile, where the runtime has it).
+	UnreachableGoroutines LeakKind = "goroutines-unreachable"
 	// OffHeapGrowth: off-heap and mapped bytes held through the memory
 	// package grew steadily; the handles are still reachable, so the site is
 	// not known (the leak reporter names it once they are dropped unclosed).

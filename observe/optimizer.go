@@ -98,6 +98,9 @@ func (o *Optimizer) takeLocked(profile bool) {
 		o.heaps.push(o.prof.heap(now))
 		var gp goroutineProfile
 		gp, o.gbuf = goroutines(o.gbuf, now)
+		if o.opts.LeakProfile {
+			gp.unreachable, _ = readLeakProfile()
+		}
 		o.gors.push(gp)
 	}
 }

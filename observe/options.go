@@ -30,6 +30,13 @@ type Options struct {
 	// it is not reported (default 10).
 	MinLeakGoroutines int
 
+	// LeakProfile collects the runtime's goroutine leak profile with each
+	// profile, where the runtime has one (Go 1.26 built with
+	// GOEXPERIMENT=goroutineleakprofile; elsewhere it does nothing): it names
+	// goroutines blocked for good on a channel or lock that nothing running
+	// can reach, at the price of an extra GC cycle per profile.
+	LeakProfile bool
+
 	// GCCPUTarget is the share of the process's CPU that the garbage
 	// collector may take before it is a bottleneck (default 0.10).
 	GCCPUTarget float64

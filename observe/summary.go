@@ -80,6 +80,8 @@ func suspectSize(s Suspect) string {
 	switch s.Kind {
 	case GoroutineLeak:
 		return fmt.Sprintf("%d goroutines, %+.1f/s (r² %.2f)", s.Count, s.Growth.Slope, s.Growth.R2)
+	case UnreachableGoroutines:
+		return fmt.Sprintf("%d goroutines blocked for good", s.Count)
 	case OffHeapLeak:
 		return fmt.Sprintf("%s in %d handles collected without Close", bytesString(s.Bytes), s.Count)
 	}

@@ -31,6 +31,9 @@ func (o *Optimizer) stateLocked() state {
 		samples: o.samples.values(), heaps: o.heaps.values(), gors: o.gors.values(),
 		from: o.from, pauses: o.pauses.since(o.fromPauses), sched: o.sched.since(o.fromSched),
 		applied: slices.Clone(o.applied), allocBase: o.allocBase, cacheBase: o.cacheBase}
+	if oldest := st.samples[0]; oldest.Time.After(st.from.Time) {
+		st.from = oldest // the ring has moved past Start or the latest Apply
+	}
 	if o.opts.HotBytes != nil {
 		st.hotBytes = o.opts.HotBytes()
 	}

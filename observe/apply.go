@@ -17,8 +17,7 @@ func (o *Optimizer) Apply() ([]Applied, error) {
 	if o.stopped {
 		return nil, ErrStopped
 	}
-	o.takeLocked(false)
-	st := o.stateLocked()
+	st := o.stateNowLocked()
 	r := st.report()
 	last := st.samples[len(st.samples)-1]
 	var done []Applied

@@ -2,6 +2,7 @@ package observe_test
 
 import (
 	"hash/fnv"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -69,13 +70,12 @@ func fullOptimizer(b *testing.B) *observe.Optimizer {
 	}
 	for i := range observe.DefaultSamples {
 		work()
-		if i%(observe.DefaultSamples/observe.DefaultProfiles) == 0 {
-			if err := o.Sample(); err != nil {
-				b.Fatal(err)
-			}
-			continue
+		if i%10 == 0 {
+			runtime.GC() // a new heap profile now and then
 		}
-		o.Snapshot()
+		if err := o.Sample(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return o
 }

@@ -6,9 +6,11 @@ import (
 )
 
 // GC is the garbage collector's record over a report's window, measured
-// from runtime/metrics, with the analysis built on it. The window runs from
-// Start, or from the latest Apply, to the report: what Apply changed is
-// judged on what came after it.
+// from runtime/metrics, with the analysis built on it. The window runs to
+// the report from Start or the latest Apply (what Apply changed is judged
+// on what came after it), or from the oldest sample in the ring where that
+// is later (ten minutes back at the defaults); the pause and latency
+// distributions always run from Start or the latest Apply.
 type GC struct {
 	Window          time.Duration `json:"window"`            // between the first and last sample compared
 	Cycles          uint64        `json:"cycles"`            // GC cycles completed in the window

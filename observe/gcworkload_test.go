@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -49,6 +50,23 @@ func churn(d time.Duration) (ops int) {
 	return ops
 }
 
+// gcCycles returns the GC cycles completed so far.
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// churnCycles churns for at least d, and on until n GC cycles have
+// completed (Apply is measured over three or more), or limit has passed.
+func churnCycles(d time.Duration, n uint64, limit time.Duration) {
+	start, deadline := gcCycles(), time.Now().Add(limit)
+	churn(d)
+	for gcCycles() < start+n && time.Now().Before(deadline) {
+		churn(10 * time.Millisecond)
+	}
+}
+
 // gcTuningRun runs the allocation-heavy workload on a live heap of liveBytes
 // under a memory limit, applies the Optimizer's proposals half-way, and
 // returns the final report.
@@ -62,7 +80,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, before, after time.Du
 	if err != nil {
 		t.Fatal(err)
 	}
-	churn(before)
+	churnCycles(before, 4, 20*time.Second)
 	applied, err := o.Apply()
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +89,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, before, after time.Du
 		r, _ := o.Stop()
 		t.Fatalf("nothing applied:\n%s", r.Summary())
 	}
-	churn(after)
+	churnCycles(after, 4, 20*time.Second)
 	r, err := o.Stop()
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +100,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, before, after time.Du
 
 func TestApplyCutsGCUnderAMemoryLimit(t *testing.T) {
 	const limit = 192 << 20
-	r := gcTuningRun(t, 16<<20, limit, 400*time.Millisecond, 1500*time.Millisecond)
+	r := gcTuningRun(t, 16<<20, limit, 400*time.Millisecond, 500*time.Millisecond)
 	a := r.Applied[0]
 	if a.Opportunity.Action != observe.SetGCPercent || !a.Opportunity.Auto || !a.Measured {
 		t.Fatalf("applied %+v: want a measured GOGC change", a)

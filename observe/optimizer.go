@@ -118,19 +118,29 @@ func (o *Optimizer) Sample() error {
 	return nil
 }
 
-// Snapshot returns a report as of now (after taking a sample, without
-// profiles); the Optimizer keeps running. After Stop it returns the report
-// Stop returned.
+// Snapshot returns a report as of now: the ring of samples and a reading
+// taken now, which is not kept (however often Snapshot is called, the ring
+// keeps its cadence). The Optimizer keeps running. After Stop it returns
+// the report Stop returned.
 func (o *Optimizer) Snapshot() Report {
 	o.mu.Lock()
 	if o.stopped {
 		defer o.mu.Unlock()
 		return o.final
 	}
-	o.takeLocked(false)
-	st := o.stateLocked()
+	st := o.stateNowLocked()
 	o.mu.Unlock()
 	return st.report()
+}
+
+// stateNowLocked is stateLocked with a reading taken now as the newest
+// sample, outside the ring.
+func (o *Optimizer) stateNowLocked() state {
+	now := o.reader.read(time.Now())
+	o.pauses, o.sched = o.reader.histograms()
+	st := o.stateLocked()
+	st.samples = append(st.samples, now)
+	return st
 }
 
 // Stop ends sampling, takes a last sample and profiles, and returns the

@@ -19,7 +19,7 @@ type Options struct {
 	// analysis (default 600: ten minutes at the default interval).
 	Samples int
 	// Profiles is the number of recent profiles leak detection compares
-	// (default 12, at least 4).
+	// (default 12, at least 4): at the defaults, the last minute.
 	Profiles int
 
 	// MinLeakBytes is the growth of in-use bytes across the compared

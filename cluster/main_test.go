@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if f := rc.Failovers(); len(f) > 0 {
+		fmt.Fprintf(os.Stderr, "failovers during the run (a test's own, or a master busy past the node timeout):\n  %s\n", strings.Join(f, "\n  "))
+	}
 	rc.Stop()
 	os.Exit(code)
 }

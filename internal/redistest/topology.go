@@ -3,6 +3,8 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -164,4 +166,24 @@ func (c *Cluster) agrees(i int) error {
 		return fmt.Errorf("node %d sees %d masters with slots and %d replicas", i, masters, replicas)
 	}
 	return nil
+}
+
+// Failovers returns the lines of the nodes' logs that tell of a failover
+// (a node marked failing, an election won), so that a test that lost data
+// can say whether the cluster failed a node over behind its back: a master
+// busy for longer than the node timeout is failed over too.
+func (c *Cluster) Failovers() []string {
+	var lines []string
+	for i := range Nodes {
+		b, err := os.ReadFile(filepath.Join(c.nodeDir(i), "redis.log"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if strings.Contains(line, "Failover election won") || strings.Contains(line, "as failing (quorum reached)") {
+				lines = append(lines, fmt.Sprintf("node %d: %s", i, strings.TrimSpace(line)))
+			}
+		}
+	}
+	return lines
 }

@@ -17,17 +17,24 @@ func (m *Manager) Delete(key string) error {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
-	found := false
+	found, inGlacier := false, false
 	for i := len(m.tiers) - 1; i >= 0; i-- { // the slowest first: a failure leaves the key as it was
 		removed, err := m.removeFrom(m.tiers[i], key)
 		if err != nil {
 			return fmt.Errorf("tiermem: deleting %q: %w", key, err)
 		}
 		found = found || removed
+		inGlacier = inGlacier || removed && m.tiers[i] == m.glacier
 	}
 	m.ttl.set(key, 0)
 	if !found {
 		return fmt.Errorf("%w: %q", ErrNotFound, key)
+	}
+	if inGlacier && m.opts.Durability != None {
+		if err := m.syncGlacier(); err != nil {
+			return fmt.Errorf("tiermem: deleting %q: it reads as deleted, but glacier's record of the delete is not durable yet "+
+				"(the next pass retries it; a crash before then brings the glacier copy back): %w", key, err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -237,10 +238,30 @@ func (m *Manager) readdVictim(t *tierState, key string) {
 	t.victims.added(key, t.sizeOf(key), header.IsPinned(meta))
 }
 
+// glacierUndo returns what puts glacier back as it is for key, before a
+// Store replaces it there: the value it holds put back, or the key
+// removed. It reads the value it holds, if any, so it fails when glacier
+// cannot be read. The key's lock is held.
+func (m *Manager) glacierUndo(key string) (func(), error) {
+	var old, oldMeta []byte
+	err := m.glacier.store.ViewMeta(key, func(value, meta []byte) error {
+		old, oldMeta = bytes.Clone(value), bytes.Clone(meta)
+		return nil
+	})
+	switch {
+	case errors.Is(err, tier.ErrNotFound):
+		return func() { m.glacier.store.Delete(key) }, nil
+	case err != nil:
+		return nil, storeError(err)
+	}
+	return func() { m.glacier.store.Put(key, old, oldMeta) }, nil
+}
+
 // syncGlacier makes what glacier holds durable: the values stored there
-// and the removals of the keys that left it. Passes and Close call it;
-// with Durability Always, every Store, Move and Delete that touched
-// glacier does.
+// and the removals of the keys that left it. Passes and Close call it; so
+// do moves into glacier before the other copies go and, with a durable
+// log, Stores into glacier and Deletes of glacier keys before they
+// return.
 func (m *Manager) syncGlacier() error {
 	if m.glacier == nil {
 		return nil

@@ -94,7 +94,7 @@ func (m *Manager) keepWatermark(t *tierState) error {
 // not earn their place by being read often.
 func (m *Manager) demoteIdle(t *tierState) error {
 	after := m.tierOptions(t.level).DemoteAfter
-	if after < 0 {
+	if after < 0 || !m.idleScanDue(t, after) {
 		return nil
 	}
 	var err error
@@ -117,6 +117,24 @@ func (m *Manager) demoteIdle(t *tierState) error {
 		return fmt.Errorf("tiermem: demoting idle entries of the %s tier: %w", t.level, err)
 	}
 	return nil
+}
+
+// idleScanDue reports whether a pass should look for t's idle entries now.
+// The cold tier, whose victims may be millions of keys, is scanned at most
+// every eighth of its DemoteAfter (45 minutes by default), so that a pass
+// every second does not hold its victims' lock over millions of keys each
+// time: an entry then leaves up to 1/8 later than DemoteAfter says. The
+// memory tiers are scanned every pass.
+func (m *Manager) idleScanDue(t *tierState, after time.Duration) bool {
+	if t.level < Cold {
+		return true
+	}
+	now := m.now().UnixNano()
+	last := t.idleScanned.Load()
+	if last != 0 && now-last < int64(after/8) {
+		return false
+	}
+	return t.idleScanned.CompareAndSwap(last, now)
 }
 
 // promoteEarned moves the keys read often enough one tier up, when that

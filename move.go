@@ -34,6 +34,12 @@ func (m *Manager) keepOnly(key string, to *tierState) (bool, error) {
 	if !to.has(key) {
 		return false, nil
 	}
+	if to == m.glacier {
+		// A batch demotion may have staged the copy there: durable first.
+		if err := m.syncGlacier(); err != nil {
+			return true, err
+		}
+	}
 	return true, m.dropOthersLocked(key, to)
 }
 

@@ -131,17 +131,6 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 // When t's store itself runs out of room before its budget does (a slab's
 // size classes fragment), it demotes a victim and tries again, a few times.
 func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
-	if err := m.putTrying(key, value, meta, env, t); err != nil {
-		return err
-	}
-	if t == m.glacier && m.opts.Durability == Always {
-		return m.syncGlacier()
-	}
-	return nil
-}
-
-// putTrying is put, less the wait for glacier's upload.
-func (m *Manager) putTrying(key string, value, meta []byte, env header.Header, t *tierState) error {
 	through := m.opts.Durability != None && t.level < Cold
 	for try := 0; ; try++ {
 		err := m.putReserved(key, value, meta, env, t, through, try < putTries)
@@ -257,12 +246,25 @@ func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Heade
 // putLocked writes the value to t and drops the key from the other tiers
 // (but the cold log's copy, when through). The key's lock is held.
 func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
+	var undo func()
+	if t == m.glacier && m.opts.Durability != None {
+		var err error
+		if undo, err = m.glacierUndo(key); err != nil {
+			return fmt.Errorf("storing %q in the glacier tier: %w", key, err)
+		}
+	}
 	charged, err := t.store.Put(key, value, meta)
 	if err != nil {
 		if errors.Is(err, tier.ErrNoSpace) && t.victims != nil {
 			err = fmt.Errorf("%w: %w", errStoreFull, err)
 		}
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, storeError(err))
+	}
+	if undo != nil {
+		if err := m.syncGlacier(); err != nil { // durable before any older copy goes
+			undo()
+			return fmt.Errorf("storing %q in the glacier tier: %w (the key keeps the value it had)", key, err)
+		}
 	}
 	if t.victims != nil {
 		t.victims.added(key, charged, env.Pinned)

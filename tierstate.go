@@ -23,6 +23,8 @@ type tierState struct {
 
 	promotions, demotions, evictions, expirations atomic.Int64
 
+	idleScanned atomic.Int64 // when a pass last looked for idle entries (cold only), in Unix ns
+
 	// fullAt is what the tier used when a promotion found no room in it
 	// during the current pass (0: none did): reads stop queueing keys for
 	// it until it uses less or the next pass begins.

@@ -15,6 +15,15 @@ import (
 // is reserved before the lock is taken, so that no key lock is held while
 // other keys are demoted to make it.
 func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error) {
+	if m.opts.Durability != None && from == m.glacier && to.level < Cold {
+		// A memory tier's values have a copy in the durable cold log: the
+		// value goes there first, then up.
+		cold := m.tiers[Cold]
+		if ok, err := m.move(key, from, cold, keep); !ok || err != nil {
+			return ok, err
+		}
+		from, keep = cold, true
+	}
 	size, metaLen, err := m.sizeIn(from, key)
 	if errors.Is(err, tier.ErrNotFound) {
 		if from.victims != nil {
@@ -59,9 +68,10 @@ func (m *Manager) settleGlacierCopy(key string, from *tierState) error {
 }
 
 // dropOthersLocked removes key from every tier but keep (and the cold log,
-// when it is durable). The key's lock is held.
+// when it is durable and keep is a memory tier, whose values the log
+// holds too). The key's lock is held.
 func (m *Manager) dropOthersLocked(key string, keep *tierState) error {
-	return m.dropExceptLocked(key, keep, m.opts.Durability != None)
+	return m.dropExceptLocked(key, keep, m.opts.Durability != None && keep.level < Cold)
 }
 
 // dropExceptLocked removes key from every tier but keep and, with keepLog,
@@ -151,11 +161,6 @@ func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
 	}
 	if t.victims != nil {
 		t.victims.removed(key)
-	}
-	if err == nil && t == m.glacier && m.opts.Durability == Always {
-		if err := m.syncGlacier(); err != nil {
-			return true, fmt.Errorf("removing %q from the glacier tier: it is removed, but the record of it is not durable yet (the next sync retries it): %w", key, err)
-		}
 	}
 	return err == nil, nil
 }

@@ -69,7 +69,9 @@ func fullOptimizer(b *testing.B) *observe.Optimizer {
 		b.Fatal(err)
 	}
 	for i := range observe.DefaultSamples {
-		work()
+		for range 20 {
+			work() // 600 KB between samples: the heap profile sees it
+		}
 		if i%10 == 0 {
 			runtime.GC() // a new heap profile now and then
 		}

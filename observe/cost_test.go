@@ -40,13 +40,17 @@ func BenchmarkReportManySites(b *testing.B) {
 		st.samples = append(st.samples, s)
 	}
 	st.from = st.samples[0]
+	names := make([]Site, sites)
+	for i := range names {
+		names[i] = Site{Function: "pkg.f", File: "f.go", Line: i}
+	}
 	for p := range DefaultProfiles {
 		at := t0.Add(time.Duration(p*50) * time.Second)
-		hp := heapProfile{time: at, sites: make(map[Site]siteBytes, sites)}
+		hp := heapProfile{time: at, names: names, sites: make([]siteBytes, sites)}
 		gp := goroutineProfile{time: at, stacks: make(map[[32]uintptr]int64, stacks)}
 		for i := range sites {
 			n := int64(i+1) * int64(p+1) << 10
-			hp.sites[Site{Function: "pkg.f", File: "f.go", Line: i}] = siteBytes{inUseBytes: n, inUseObjects: n >> 6,
+			hp.sites[i] = siteBytes{inUseBytes: n, inUseObjects: n >> 6,
 				allocBytes: n * 10, allocObjects: n >> 3}
 		}
 		for i := range stacks {

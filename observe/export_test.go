@@ -8,7 +8,8 @@ func HeapSeries(o *Optimizer, function string) map[Site][]int64 {
 	out := map[Site][]int64{}
 	hs := o.heaps.values()
 	for i, h := range hs {
-		for site, b := range h.sites {
+		for id, b := range h.sites {
+			site := h.names[id]
 			if site.Function != function {
 				continue
 			}

@@ -35,38 +35,58 @@ type siteBytes struct {
 	allocBytes, allocObjects int64
 }
 
-// heapProfile is a heap profile taken at one time, by site.
+// heapProfile is a heap profile taken at one time: sites[i] is what the
+// site names[i] holds. names is the profiler's table of sites as of the
+// profile; the table only grows and its entries never change, so profiles
+// share it, and a site numbered after a profile was taken holds nothing in
+// it.
 type heapProfile struct {
 	time  time.Time
-	sites map[Site]siteBytes
+	names []Site
+	sites []siteBytes
 }
 
-// profiler takes heap profiles; it remembers which site each stack resolves
-// to, so that resolving is paid once per stack (the memory this takes grows
-// with the runtime's own profile buckets, which the runtime never frees
-// either). Not safe for concurrent use: the Optimizer's lock guards it.
+// at returns what site number i holds in the profile.
+func (h *heapProfile) at(i int) siteBytes {
+	if i < len(h.sites) {
+		return h.sites[i]
+	}
+	return siteBytes{}
+}
+
+// profiler takes heap profiles; it numbers sites and remembers which site
+// each stack resolves to, so that resolving is paid once per stack (the
+// memory this takes grows with the runtime's own profile buckets, which the
+// runtime never frees either). Not safe for concurrent use: the
+// Optimizer's lock guards it.
 type profiler struct {
 	records []runtime.MemProfileRecord
-	siteOf  map[[32]uintptr]Site
+	ids     []int // the site number of each record, reused
+	names   []Site
+	number  map[Site]int
+	idOf    map[[32]uintptr]int
 }
 
-func newProfiler() *profiler { return &profiler{siteOf: make(map[[32]uintptr]Site)} }
+func newProfiler() *profiler {
+	return &profiler{number: make(map[Site]int), idOf: make(map[[32]uintptr]int)}
+}
 
 // heap returns the heap profile as of the last completed GC (the runtime
 // publishes a profile only at the end of a cycle), by site.
 func (p *profiler) heap(now time.Time) heapProfile {
 	p.records = memProfile(p.records)
-	rate := runtime.MemProfileRate
-	hp := heapProfile{time: now, sites: make(map[Site]siteBytes, len(p.siteOf))}
+	p.ids = p.ids[:0]
 	for i := range p.records {
-		r := &p.records[i]
-		site := p.site(r.Stack0)
-		b := hp.sites[site]
+		p.ids = append(p.ids, p.site(p.records[i].Stack0))
+	}
+	rate := runtime.MemProfileRate
+	hp := heapProfile{time: now, names: p.names, sites: make([]siteBytes, len(p.names))}
+	for i := range p.records {
+		r, b := &p.records[i], &hp.sites[p.ids[i]]
 		o, n := scaleSample(r.InUseObjects(), r.InUseBytes(), rate)
 		b.inUseObjects, b.inUseBytes = b.inUseObjects+o, b.inUseBytes+n
 		o, n = scaleSample(r.AllocObjects, r.AllocBytes, rate)
 		b.allocObjects, b.allocBytes = b.allocObjects+o, b.allocBytes+n
-		hp.sites[site] = b
 	}
 	return hp
 }
@@ -82,13 +102,20 @@ func memProfile(buf []runtime.MemProfileRecord) []runtime.MemProfileRecord {
 	}
 }
 
-func (p *profiler) site(stack [32]uintptr) Site {
-	if s, ok := p.siteOf[stack]; ok {
-		return s
+// site returns the number of the site a stack resolves to.
+func (p *profiler) site(stack [32]uintptr) int {
+	if id, ok := p.idOf[stack]; ok {
+		return id
 	}
 	s := siteOfStack(stack[:])
-	p.siteOf[stack] = s
-	return s
+	id, ok := p.number[s]
+	if !ok {
+		id = len(p.names)
+		p.names = append(p.names, s)
+		p.number[s] = id
+	}
+	p.idOf[stack] = id
+	return id
 }
 
 // siteOfStack returns the first frame outside the standard library (the

@@ -59,7 +59,8 @@ func TestHeapProfileFindsTheSite(t *testing.T) {
 	runtime.GC()
 	runtime.GC()
 	hp := newProfiler().heap(time.Now())
-	for site, b := range hp.sites {
+	for id, b := range hp.sites {
+		site := hp.names[id]
 		if site.Function == "github.com/tiermem/tiermem/observe.allocateForProfile" {
 			if b.inUseBytes < 64*64<<10 || b.allocObjects < 64 {
 				t.Fatalf("site %v holds %+v, want at least 4 MiB in 64 objects", site, b)
@@ -73,11 +74,12 @@ func TestHeapProfileFindsTheSite(t *testing.T) {
 func TestHotSpotsBetween(t *testing.T) {
 	a, b := Site{Function: "a", Line: 1}, Site{Function: "b", Line: 2}
 	a2 := Site{Function: "a", Line: 9}
-	first := heapProfile{sites: map[Site]siteBytes{a: {allocBytes: 100, allocObjects: 1}}}
-	last := heapProfile{sites: map[Site]siteBytes{
-		a:  {allocBytes: 400, allocObjects: 4},
-		a2: {allocBytes: 400, allocObjects: 1},
-		b:  {allocBytes: 300, allocObjects: 30},
+	names := []Site{a, a2, b}
+	first := heapProfile{names: names[:1], sites: []siteBytes{{allocBytes: 100, allocObjects: 1}}}
+	last := heapProfile{names: names, sites: []siteBytes{
+		{allocBytes: 400, allocObjects: 4},
+		{allocBytes: 400, allocObjects: 1},
+		{allocBytes: 300, allocObjects: 30},
 	}}
 	h := hotSpotsBetween(&first, last, 1)
 	if len(h.ByBytes) != 1 || h.ByBytes[0].Site != a2 || h.ByBytes[0].AllocBytes != 700 || h.ByBytes[0].ByteShare != 0.7 {

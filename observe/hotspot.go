@@ -24,14 +24,15 @@ type HotSpots struct {
 }
 
 // hotSpotsBetween ranks functions by what they allocated between two heap
-// profiles (from the start of the process when first is nil) and keeps the
-// top n of each ranking.
+// profiles of one profiler (from the start of the process when first is
+// nil) and keeps the top n of each ranking.
 func hotSpotsBetween(first *heapProfile, last heapProfile, n int) HotSpots {
 	byFunc, busiest := map[string]*HotSpot{}, map[string]int64{}
 	var bytes, objects int64
-	for site, b := range last.sites {
+	for id, b := range last.sites {
+		site := last.names[id]
 		if first != nil {
-			a := first.sites[site]
+			a := first.at(id)
 			b.allocBytes, b.allocObjects = b.allocBytes-a.allocBytes, b.allocObjects-a.allocObjects
 		}
 		if b.allocBytes <= 0 {

@@ -65,13 +65,14 @@ func heapSuspects(profiles []heapProfile, minBytes int64) []Suspect {
 	last := profiles[len(profiles)-1]
 	var out []Suspect
 	ys := make([]float64, len(profiles))
-	for site, b := range last.sites {
+	for id, b := range last.sites {
+		site := last.names[id]
 		if b.inUseBytes < minBytes || strings.HasPrefix(site.Function, ownPackage) {
 			continue
 		}
 		first := -1
-		for i, p := range profiles {
-			ys[i] = float64(p.sites[site].inUseBytes)
+		for i := range profiles {
+			ys[i] = float64(profiles[i].at(id).inUseBytes)
 			if first < 0 && ys[i] > 0 {
 				first = i
 			}

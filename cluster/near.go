@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/binary"
 )
 
@@ -11,15 +12,30 @@ import (
 
 const genBytes = 8
 
-func (c *Cluster) nearGet(key string, gen uint64) ([]byte, bool) {
+// manifestAndNear reads key's manifest and, with a near cache, its near
+// copy at the same time, so that a near hit costs the longer of the two
+// rather than their sum. near is nil without a copy.
+func (c *Cluster) manifestAndNear(ctx context.Context, key string) (m *manifest, near []byte, err error) {
 	if c.opt.NearCache == nil {
+		m, err = c.readManifest(ctx, key)
+		return m, nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		near, _ = c.opt.NearCache.Retrieve(c.opt.NearPrefix + key) // a miss is nil
+	}()
+	m, err = c.readManifest(ctx, key)
+	<-done
+	return m, near, err
+}
+
+// nearMatch returns the value of a near copy if it is of generation gen.
+func nearMatch(near []byte, gen uint64) ([]byte, bool) {
+	if len(near) < genBytes || binary.LittleEndian.Uint64(near) != gen {
 		return nil, false
 	}
-	b, err := c.opt.NearCache.Retrieve(c.opt.NearPrefix + key)
-	if err != nil || len(b) < genBytes || binary.LittleEndian.Uint64(b) != gen {
-		return nil, false
-	}
-	return b[genBytes:], true
+	return near[genBytes:], true
 }
 
 func (c *Cluster) nearPut(key string, gen uint64, value []byte) {

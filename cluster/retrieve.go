@@ -67,7 +67,16 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 	}
 	defer c.mu.RUnlock()
 	for attempt := 0; ; attempt++ {
-		m, err := c.readManifest(ctx, key)
+		var (
+			m    *manifest
+			near []byte
+			err  error
+		)
+		if attempt == 0 {
+			m, near, err = c.manifestAndNear(ctx, key)
+		} else {
+			m, err = c.readManifest(ctx, key)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -77,7 +86,7 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 		if m.isInline {
 			return m, append([]byte(nil), m.inline...), nil
 		}
-		if data, ok := c.nearGet(key, m.gen); ok {
+		if data, ok := nearMatch(near, m.gen); ok {
 			return m, data, nil
 		}
 		data := make([]byte, m.length)

@@ -31,6 +31,11 @@ const (
 // glacierBatchKeys bounds the keys of one batch, whatever their size.
 const glacierBatchKeys = 1 << 14
 
+// victimRepeats ends a batch once the victims offered this many keys in a
+// row that it had already tried: a sampling chooser (the cold tier's) may
+// offer a key again until the batch has taken it out of the tier.
+const victimRepeats = 32
+
 // openGlacier returns the glacier tier's store: the one the options hand
 // over, or the object store at Glacier.URL (<dir>/glacier by default).
 func (m *Manager) openGlacier() (tier.Store, error) {
@@ -87,25 +92,29 @@ func (m *Manager) evictToGlacier(from *tierState, limit int64) error {
 	m.glacierMu.Lock()
 	defer m.glacierMu.Unlock()
 	b := &glacierBatch{from: from, limit: limit}
-	seen := false
+	tried := map[string]struct{}{}
 	var err error
-	for !b.full() {
+	for repeats := 0; !b.full() && repeats < victimRepeats; {
 		key, ok := from.victims.next()
 		if !ok {
 			break
 		}
-		seen = true
-		from.victims.removed(key) // out of the policy while in flight: next() moves on
+		if _, dup := tried[key]; dup {
+			repeats++ // a sampled victim, staged or skipped already
+			continue
+		}
+		tried[key], repeats = struct{}{}, 0
+		from.victims.removed(key) // out of a policy while in flight: next() moves on
 		if err = m.stage(b, key); err != nil {
 			m.readdVictim(from, key)
 			break
 		}
 	}
 	if len(b.keys) == 0 {
-		if err == nil && !seen {
-			err = errNoVictim
+		if err == nil {
+			err = errNoVictim // none, or only keys that must stay (in a tier above, with a durable log)
 		}
-		return err // nothing staged: a key skipped (in a tier above) or a full glacier
+		return err
 	}
 	moved, cerr := m.commitGlacier(b)
 	from.evictions.Add(int64(moved))

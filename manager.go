@@ -178,7 +178,8 @@ func syncMode(d Durability) disk.SyncMode {
 
 // newVictims returns what chooses t's victims: the store's own CLOCK for
 // PolicyClock and, on the warm tier, for PolicyAuto when the store keeps
-// one; a cache.Policy otherwise.
+// one; on the cold tier, for PolicyAuto, write age sampled from the
+// built-in store's index; a cache.Policy otherwise.
 func (m *Manager) newVictims(t *tierState) (victims, error) {
 	policy := m.policyOf(t.level)
 	chooser, hasClock := t.store.(tier.VictimChooser)
@@ -188,6 +189,9 @@ func (m *Manager) newVictims(t *tierState) (victims, error) {
 			ErrOptions, t.level, t.store)
 	case policy == PolicyClock, policy == PolicyAuto && t.level == Warm && hasClock:
 		return &clockVictims{store: chooser, now: m.now}, nil
+	}
+	if sampler, ok := t.store.(ageSampler); ok && policy == PolicyAuto && t.level == Cold {
+		return newSampledVictims(sampler, m.now), nil
 	}
 	kind := policyKinds[policy]
 	if policy == PolicyAuto {

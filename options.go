@@ -47,8 +47,11 @@ func (d Durability) String() string {
 type Policy int
 
 const (
-	// PolicyAuto is the default: Adaptive for the hot and cold tiers, Clock
-	// for the warm tier (Adaptive for a warm store without reference bits).
+	// PolicyAuto is the default: Adaptive for the hot tier, Clock for the
+	// warm tier (Adaptive for a warm store without reference bits), and for
+	// the cold tier the oldest written of 8 keys sampled from the built-in
+	// store's index, with no memory per key (Adaptive for a cold store
+	// handed over).
 	// The cold tier chooses victims only when a glacier tier is below it
 	// (the default); the glacier tier is the last and chooses none.
 	PolicyAuto Policy = iota
@@ -90,9 +93,10 @@ type TierOptions struct {
 	Size int64
 	// Policy chooses the tier's victims; zero is PolicyAuto. Without a
 	// glacier tier (Glacier.Disabled) the cold tier is the last and takes
-	// only PolicyAuto: Open rejects another. A cold tier above glacier keeps
-	// about 220 bytes of Go memory per key for its policy (measured with
-	// 16-byte keys; the cold index itself takes about 100 plus the key).
+	// only PolicyAuto: Open rejects another. Above glacier, a cold policy
+	// other than PolicyAuto keeps about 220 bytes of Go memory per key
+	// (measured with 16-byte keys; the cold index itself takes about 100
+	// plus the key); PolicyAuto keeps none.
 	Policy Policy
 	// Compress (warm tier) stores values s2-compressed when a sample shows
 	// it pays. The cold tier always compresses with zstd when that pays, so

@@ -147,3 +147,66 @@ func (v *clockVictims) idle(since time.Time, fn func(key string) bool) {
 func skipPinned(_ string, meta []byte) bool {
 	return header.IsPinned(meta)
 }
+
+// ageSampler is what the built-in cold store offers for choosing victims
+// with no memory per key (tier/disk's Oldest, LastSeq and WrittenBefore).
+type ageSampler interface {
+	Oldest(n int, skip tier.Skip) (string, bool)
+	LastSeq() uint64
+	WrittenBefore(seq uint64, fn func(key string, meta []byte) bool)
+}
+
+// sampledVictims chooses the cold tier's victims by write age, from the
+// store's own index: of 8 keys sampled at random, the one written first
+// leaves (as Redis approximates its eviction), and a key is idle when it
+// was not written since the previous sweep. It keeps no memory per key,
+// which matters for a tier of millions; reads are not tracked, but a key
+// read PromoteHits times within HitWindow is spared by the pass and
+// promoted out of cold.
+type sampledVictims struct {
+	store ageSampler
+	now   func() time.Time
+	mu    sync.Mutex // protects swept and mark
+	swept time.Time  // when idle last swept
+	mark  uint64     // the store's LastSeq then
+}
+
+func newSampledVictims(s ageSampler, now func() time.Time) *sampledVictims {
+	return &sampledVictims{store: s, now: now, swept: now(), mark: s.LastSeq() + 1}
+}
+
+func (v *sampledVictims) added(string, int64, bool) {}
+func (v *sampledVictims) accessed(string)           {}
+func (v *sampledVictims) removed(string)            {}
+
+func (v *sampledVictims) next() (string, bool) { return v.store.Oldest(victimSample, skipPinned) }
+
+// victimSample is how many keys sampledVictims compares.
+const victimSample = 8
+
+// idle reports the keys not written since the previous sweep (or, at the
+// first, since Open), provided that sweep is at least as old as since:
+// calling it every pass demotes keys unwritten for between DemoteAfter and
+// twice that.
+func (v *sampledVictims) idle(since time.Time, fn func(key string) bool) {
+	v.mu.Lock()
+	if v.swept.After(since) {
+		v.mu.Unlock()
+		return
+	}
+	mark := v.mark
+	v.swept, v.mark = v.now(), v.store.LastSeq()+1
+	v.mu.Unlock()
+	var keys []string
+	v.store.WrittenBefore(mark, func(key string, meta []byte) bool {
+		if !skipPinned(key, meta) {
+			keys = append(keys, key)
+		}
+		return true
+	})
+	for _, key := range keys {
+		if !fn(key) {
+			return
+		}
+	}
+}

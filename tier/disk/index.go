@@ -58,6 +58,8 @@ type index struct {
 	tombs atomic.Int64 // tombstones held
 	bytes atomic.Int64 // record bytes of the live keys
 
+	lastSeq atomic.Uint64 // the newest sequence number applied
+
 	onDead func(*segment) // called, under a shard lock, after a record of g died
 }
 
@@ -107,6 +109,7 @@ func (x *index) apply(key string, e entry) (entry, bool) {
 	sh := x.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	x.noteSeq(e.seq)
 	cur, had := sh.m[key]
 	if had && cur.seq >= e.seq {
 		x.diedLocked(e)

@@ -6,7 +6,9 @@ import (
 )
 
 // Options configures an Optimizer. The zero value of each field means its
-// default; a nil *Options means all defaults.
+// default; a nil *Options means all defaults. Start copies the struct but
+// not what its slices and functions refer to: leave the sources unchanged
+// while the Optimizer runs.
 type Options struct {
 	// Interval between two samples of the runtime metrics (default 1 s).
 	// A sample reads runtime/metrics and /proc/self: no stop-the-world.

@@ -55,6 +55,15 @@ var (
 	// size, watermarks out of order, a policy a tier cannot use), and by Store
 	// for a StoreOption that cannot (a TTL that is not positive).
 	ErrOptions = errors.New("tiermem: invalid options")
+
+	// ErrSnapshotCorrupt is returned by Restore, OpenSnapshot and
+	// SnapshotFile.Verify for a snapshot file that is truncated, fails a
+	// checksum, or is not a snapshot: Restore then changes nothing.
+	ErrSnapshotCorrupt = errors.New("tiermem: corrupt snapshot")
+
+	// ErrSnapshotVersion is returned by Restore and OpenSnapshot for a
+	// snapshot file written in a format newer than this reader's.
+	ErrSnapshotVersion = errors.New("tiermem: unsupported snapshot version")
 )
 
 // storeError maps a tier's error to the Manager's sentinel, keeping both.

@@ -45,6 +45,9 @@ type Manager struct {
 	closed        bool         // Close succeeded
 	stop          chan struct{}
 	loopDone      chan struct{}
+
+	snap   atomic.Pointer[snapshotRun] // the Snapshot running, nil when none (snapshot.go)
+	snapMu sync.Mutex                  // one Snapshot at a time
 }
 
 // Open opens (creating it if needed) a Manager whose cold tier lives in dir,

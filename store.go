@@ -230,6 +230,7 @@ func (r reservation) release() {
 // what the key reads then, so a failed Store never changes what the next
 // Open finds.
 func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
+	m.beforeChange(key)
 	if err := m.putLocked(key, value, meta, env, t, through); err != nil {
 		return err
 	}

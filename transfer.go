@@ -123,6 +123,7 @@ var sizeProbes = sync.Pool{New: func() any {
 // value take at most limit bytes (the room reserved), and reports whether the
 // key was there to copy. The key's lock is held.
 func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool, error) {
+	m.beforeChange(key)
 	var charged int64
 	var env header.Header
 	err := from.store.ViewMeta(key, func(value, meta []byte) error {
@@ -155,6 +156,7 @@ var errMoved = errors.New("tiermem: the value changed during a move")
 // failed delete (a full disk for the cold tier's tombstone) leaves the key
 // where it was. The key's lock is held.
 func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
+	m.beforeChange(key)
 	_, err := t.store.Delete(key)
 	if err != nil && !errors.Is(err, tier.ErrNotFound) {
 		return false, fmt.Errorf("removing %q from the %s tier: %w", key, t.level, storeError(err))

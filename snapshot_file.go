@@ -1,0 +1,192 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/header"
+)
+
+// SnapshotFile is a snapshot opened for reading without restoring it: its
+// manifest, and any key looked up in place through the bundle's index.
+// Opening it maps the file and reads only the header and the manifest, so
+// it takes the same time whatever the file's size.
+//
+// A SnapshotFile is safe for concurrent use; Close must not run
+// concurrently with its other methods, and no slice it returned may be used
+// after Close.
+type SnapshotFile struct {
+	b    *bundle.Bundle
+	info SnapshotInfo
+}
+
+// SnapshotEntry is one key of a snapshot: its state at the snapshot's
+// instant.
+type SnapshotEntry struct {
+	Key     string
+	Tier    Tier      // the fastest tier that held it
+	Value   []byte    // the value's bytes, in the file's mapping: valid until Close, read-only
+	Pinned  bool      // stored with Pinned
+	Expires time.Time // its absolute expiry; the zero Time when it has none
+	// IsArray is set for a value stored as an Array, whose element type and
+	// shape are DType and Shape (Array returns it).
+	IsArray bool
+	DType   DType
+	Shape   []int
+}
+
+// Array returns the entry's value as an Array sharing its bytes (valid
+// until the file's Close), or an error wrapping ErrType if it is not one.
+func (e SnapshotEntry) Array() (Array, error) {
+	if !e.IsArray {
+		return Array{}, fmt.Errorf("%w: %q is not an array", ErrType, e.Key)
+	}
+	return Array{DType: e.DType, Shape: e.Shape, Data: e.Value}, nil
+}
+
+// OpenSnapshot opens the snapshot file at path for lookups. It checks the
+// bundle's header and the manifest, not every byte: Verify does. Errors
+// wrap ErrSnapshotCorrupt (a damaged or truncated file, or a bundle that is
+// not a snapshot), ErrSnapshotVersion, or the file system's.
+func OpenSnapshot(path string) (*SnapshotFile, error) {
+	b, err := bundle.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("tiermem: opening snapshot: %w", snapshotError(err))
+	}
+	f := &SnapshotFile{b: b}
+	if f.info, err = f.readManifest(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("tiermem: opening snapshot %s: %w", path, err)
+	}
+	f.info.Path, f.info.FileSize = path, b.Info().FileSize
+	return f, nil
+}
+
+// readManifest finds and decodes the manifest.
+func (f *SnapshotFile) readManifest() (SnapshotInfo, error) {
+	if f.b.Index() != bundle.Exact {
+		return SnapshotInfo{}, fmt.Errorf("%w: a bundle with an %s index, not a snapshot", ErrSnapshotCorrupt, f.b.Index())
+	}
+	r, err := f.b.GetRecord(manifestKey)
+	if errors.Is(err, bundle.ErrNotFound) {
+		return SnapshotInfo{}, fmt.Errorf("%w: no manifest (a bundle, but not a snapshot)", ErrSnapshotCorrupt)
+	}
+	if err != nil {
+		return SnapshotInfo{}, snapshotError(err)
+	}
+	return decodeManifest(r.Value)
+}
+
+// snapshotError maps the bundle's errors to the snapshot sentinels,
+// keeping both.
+func snapshotError(err error) error {
+	switch {
+	case errors.Is(err, bundle.ErrCorrupt):
+		return fmt.Errorf("%w: %w", ErrSnapshotCorrupt, err)
+	case errors.Is(err, bundle.ErrVersion):
+		return fmt.Errorf("%w: %w", ErrSnapshotVersion, err)
+	}
+	return err
+}
+
+// Info returns what the manifest records.
+func (f *SnapshotFile) Info() SnapshotInfo { return f.info }
+
+// Lookup returns key's entry, or an error wrapping ErrNotFound. Its slices
+// point into the mapping: valid until Close, and read-only. Lookup reads the
+// key's record only; a damaged record is ErrSnapshotCorrupt.
+func (f *SnapshotFile) Lookup(key string) (SnapshotEntry, error) {
+	if err := checkKey(key); err != nil {
+		return SnapshotEntry{}, err
+	}
+	r, err := f.b.GetRecord([]byte(key))
+	if errors.Is(err, bundle.ErrNotFound) {
+		return SnapshotEntry{}, fmt.Errorf("%w: %q (not in the snapshot)", ErrNotFound, key)
+	}
+	if err != nil {
+		return SnapshotEntry{}, fmt.Errorf("tiermem: reading %q in the snapshot: %w", key, snapshotError(err))
+	}
+	e, err := entryOf(r)
+	if err != nil {
+		return SnapshotEntry{}, fmt.Errorf("tiermem: reading %q in the snapshot: %w", key, err)
+	}
+	return e, nil
+}
+
+// entryOf decodes a record of the image.
+func entryOf(r bundle.Record) (SnapshotEntry, error) {
+	level, meta, err := decodeRecordMeta(r.Meta)
+	if err != nil {
+		return SnapshotEntry{}, err
+	}
+	env, _ := header.Decode(meta) // checked by decodeRecordMeta
+	e := SnapshotEntry{Key: string(r.Key), Tier: level, Value: r.Value, Pinned: env.Pinned}
+	if env.Expires != 0 {
+		e.Expires = time.Unix(0, env.Expires)
+	}
+	if env.Kind == header.Array {
+		e.IsArray, e.DType, e.Shape = true, DType(env.DType), env.Shape
+	}
+	return e, nil
+}
+
+// Verify reads the whole file and checks every byte against the bundle's
+// checksums and structure, then every record's key and meta, and the counts
+// against the manifest. It returns nil or an error wrapping
+// ErrSnapshotCorrupt that says where.
+func (f *SnapshotFile) Verify() error {
+	_, err := f.verify(nil)
+	return err
+}
+
+// verify is Verify, reporting the records it walked to progress; it
+// returns the value bytes of the records with each tier's share.
+func (f *SnapshotFile) verify(progress func(SnapshotProgress)) (SnapshotInfo, error) {
+	report := func(p SnapshotProgress) {
+		if progress != nil {
+			progress(p)
+		}
+	}
+	report(SnapshotProgress{Phase: PhaseVerify, TotalKeys: f.info.Keys, TotalBytes: f.info.Bytes})
+	if err := f.b.Verify(); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: %w", f.info.Path, snapshotError(err))
+	}
+	var got SnapshotInfo
+	for r, err := range f.b.All() {
+		if err != nil {
+			return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: %w", f.info.Path, snapshotError(err))
+		}
+		if len(r.Key) == 0 {
+			continue // the manifest
+		}
+		if err := checkRecord(r); err != nil {
+			return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: key %q: %w", f.info.Path, r.Key, err)
+		}
+		got.Keys++
+		got.Bytes += int64(len(r.Value))
+		got.Tiers[r.Meta[0]].Keys++
+		got.Tiers[r.Meta[0]].Bytes += int64(len(r.Value))
+		if got.Keys%progressKeys == 0 {
+			report(SnapshotProgress{Phase: PhaseVerify, Keys: got.Keys, TotalKeys: f.info.Keys, Bytes: got.Bytes, TotalBytes: f.info.Bytes})
+		}
+	}
+	if got.Keys != f.info.Keys || got.Bytes != f.info.Bytes || got.Tiers != f.info.Tiers {
+		return SnapshotInfo{}, fmt.Errorf("%w: %s: the manifest records %d keys of %d bytes, the file holds %d keys of %d bytes",
+			ErrSnapshotCorrupt, f.info.Path, f.info.Keys, f.info.Bytes, got.Keys, got.Bytes)
+	}
+	return got, nil
+}
+
+// checkRecord checks that a record is one a Manager can take back.
+func checkRecord(r bundle.Record) error {
+	if err := checkKey(string(r.Key)); err != nil {
+		return fmt.Errorf("%w: %w", ErrSnapshotCorrupt, err)
+	}
+	_, _, err := decodeRecordMeta(r.Meta)
+	return err
+}
+
+// Close unmaps the file; every slice it returned becomes invalid.
+func (f *SnapshotFile) Close() error { return f.b.Close() }

@@ -1,0 +1,199 @@
+package tiermem
+
+import (
+	"fmt"
+)
+
+// RestoreMode says what Restore does with the keys the snapshot lacks.
+type RestoreMode uint8
+
+const (
+	// RestoreReplace makes the Manager hold exactly the snapshot: Clear, then
+	// every key of the snapshot (the seed's clear then restore_snapshot).
+	RestoreReplace RestoreMode = iota
+	// RestoreMerge stores every key of the snapshot over the key's present
+	// value, if any, and keeps the keys the snapshot lacks.
+	RestoreMerge
+)
+
+var restoreModeNames = [...]string{"replace", "merge"}
+
+// String returns "replace" or "merge".
+func (r RestoreMode) String() string {
+	if int(r) < len(restoreModeNames) {
+		return restoreModeNames[r]
+	}
+	return fmt.Sprintf("RestoreMode(%d)", uint8(r))
+}
+
+// ParseRestoreMode returns the mode named s ("replace" or "merge"), or an
+// error wrapping ErrOptions.
+func ParseRestoreMode(s string) (RestoreMode, error) {
+	for i, name := range restoreModeNames {
+		if s == name {
+			return RestoreMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: restore mode %q (want replace or merge)", ErrOptions, s)
+}
+
+// RestoreOptions configure Restore. A nil *RestoreOptions means the
+// defaults: RestoreReplace, no progress.
+type RestoreOptions struct {
+	Mode RestoreMode
+	// Progress, if set, is called from the goroutine that called Restore:
+	// while the file is verified (PhaseVerify) and while the keys are
+	// stored back (PhaseCopy), every few thousand keys.
+	Progress func(SnapshotProgress)
+}
+
+// RestoreReport says what Restore did.
+type RestoreReport struct {
+	Keys  int64 // keys stored back
+	Bytes int64 // their value bytes
+	// Tiers counts the keys and value bytes stored in each tier, indexed by
+	// Tier.
+	Tiers [Glacier + 1]SnapshotTier
+	// Demoted counts the keys that went below the tier they were in at the
+	// snapshot, because that tier had no room for them (its budget is
+	// smaller now, or in RestoreMerge other keys fill it), indexed by the
+	// tier they were in.
+	Demoted [Glacier + 1]int64
+	// Expired counts the keys left out because their TTL ran out since the
+	// snapshot.
+	Expired int64
+}
+
+// DemotedKeys returns the number of keys that went below their tier.
+func (r RestoreReport) DemotedKeys() int64 {
+	var n int64
+	for _, d := range r.Demoted {
+		n += d
+	}
+	return n
+}
+
+// Restore brings back the keys of the snapshot file at path: each with its
+// value, pin, absolute expiry (keys whose TTL has run out since are left
+// out and counted) and, for arrays, dtype and shape, in the tier it was in
+// (the fastest that held it) when that tier has room without demoting
+// anything, else in the next tier down that has (counted in the report's
+// Demoted), else in the last tier, which makes room as a Store does.
+//
+// Restore verifies the whole file before it changes anything: a truncated,
+// damaged or wrong-version file, or a bundle that is not a snapshot, is an
+// error wrapping ErrSnapshotCorrupt or ErrSnapshotVersion, and the Manager
+// holds exactly what it held. Then, with RestoreReplace, it clears the
+// Manager; with RestoreMerge it keeps the keys the snapshot lacks. A
+// failure while storing (ErrNoSpace, a full disk) stops it: the keys stored
+// so far stay, the error says how many, and the report counts them.
+//
+// Restore is safe for concurrent use, but not isolated: a Store, Delete or
+// move of a key of the snapshot that runs beside it may come before or
+// after the key's restore, and with RestoreReplace a key stored while the
+// Manager is cleared may be cleared too. Glacier values come back by value
+// into the glacier tier. Errors: ErrSnapshotCorrupt, ErrSnapshotVersion,
+// ErrNoSpace, ErrClosed, or the file system's.
+func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, error) {
+	var o RestoreOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Mode > RestoreMerge {
+		return RestoreReport{}, fmt.Errorf("%w: restore mode %d", ErrOptions, o.Mode)
+	}
+	tok, err := m.enter()
+	if err != nil {
+		return RestoreReport{}, err
+	}
+	defer m.gate.Leave(tok)
+	f, err := OpenSnapshot(path)
+	if err != nil {
+		return RestoreReport{}, err
+	}
+	defer f.Close()
+	if _, err := f.verify(o.Progress); err != nil {
+		return RestoreReport{}, err
+	}
+	if o.Mode == RestoreReplace {
+		if err := m.Clear(); err != nil {
+			return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: clearing the Manager: %w", path, err)
+		}
+	}
+	r, err := m.restoreAll(f, o)
+	if err != nil {
+		return r, fmt.Errorf("tiermem: restoring %s: stopped after %d of %d keys: %w", path, r.Keys, f.info.Keys, err)
+	}
+	return r, nil
+}
+
+// restoreAll stores every record of f back.
+func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, error) {
+	var r RestoreReport
+	p := SnapshotProgress{Phase: PhaseCopy, TotalKeys: f.info.Keys, TotalBytes: f.info.Bytes}
+	report := func() {
+		if o.Progress != nil {
+			o.Progress(p)
+		}
+	}
+	report()
+	for rec, err := range f.b.All() {
+		if err != nil {
+			return r, snapshotError(err)
+		}
+		if len(rec.Key) == 0 {
+			continue // the manifest
+		}
+		if err := m.restoreOne(&r, string(rec.Key), rec.Meta, rec.Value); err != nil {
+			return r, err
+		}
+		p.Keys++
+		p.Bytes += int64(len(rec.Value))
+		if p.Keys%progressKeys == 0 {
+			report()
+		}
+	}
+	p.Phase = PhaseDone
+	report()
+	return r, nil
+}
+
+// restoreOne stores one record back and counts it.
+func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte) error {
+	level, meta, err := decodeRecordMeta(recMeta)
+	if err != nil {
+		return fmt.Errorf("%q: %w", key, err) // verified: only a file changed since
+	}
+	env, _ := decodeHeader(meta)
+	if env.Expired(m.now()) {
+		r.Expired++
+		return nil
+	}
+	if int(level) >= len(m.tiers) {
+		level = Tier(len(m.tiers) - 1) // glacier, in a Manager without one
+	}
+	t := m.restoreTier(key, len(value), len(meta), level)
+	if t.level != level {
+		r.Demoted[level]++
+	}
+	if err := m.put(key, value, meta, env, t); err != nil {
+		return err
+	}
+	r.Keys++
+	r.Bytes += int64(len(value))
+	r.Tiers[t.level].Keys++
+	r.Tiers[t.level].Bytes += int64(len(value))
+	return nil
+}
+
+// restoreTier returns the tier a restored value goes to: the first from
+// level down whose budget holds it beside what the tier holds now, else
+// the last.
+func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) *tierState {
+	for _, t := range m.tiers[level:] {
+		if t.used()+t.estimate(key, n, metaLen) <= t.capacity {
+			return t
+		}
+	}
+	return m.tiers[len(m.tiers)-1]
+}

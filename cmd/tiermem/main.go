@@ -16,13 +16,14 @@ import (
 // commands returns the constructors of every subcommand.
 func commands() []func() *cobra.Command {
 	return []func() *cobra.Command{
-		newDemoCmd,    // demo.go: the memories-dev examples on a Manager
-		newSimCmd,     // sim.go: replay cache traces against the policies
-		newBundleCmd,  // bundle.go: build, get, info and verify bundle files
-		newRepairCmd,  // repair.go: salvage a damaged cold store
-		newGlacierCmd, // glacier.go: list, verify and compact the glacier tier's packs
-		newClusterCmd, // cluster.go: values in a Redis Cluster, and its nodes' status
-		newReportCmd,  // report.go: print a memory report saved by package observe
+		newDemoCmd,     // demo.go: the memories-dev examples on a Manager
+		newSimCmd,      // sim.go: replay cache traces against the policies
+		newBundleCmd,   // bundle.go: build, get, info and verify bundle files
+		newRepairCmd,   // repair.go: salvage a damaged cold store
+		newGlacierCmd,  // glacier.go: list, verify and compact the glacier tier's packs
+		newClusterCmd,  // cluster.go: values in a Redis Cluster, and its nodes' status
+		newReportCmd,   // report.go: print a memory report saved by package observe
+		newSnapshotCmd, // snapshot.go: create, restore, inspect and verify snapshots of a Manager
 	}
 }
 

@@ -32,6 +32,9 @@ var (
 	// ErrType is returned when a key holds another kind of value than the call
 	// reads (bytes, an array, or a value of another codec).
 	ErrType = errors.New("cluster: value of another kind")
+	// ErrConflict is returned by a read of a value replaced, again and
+	// again, while it was being read, for longer than RetryTimeout.
+	ErrConflict = errors.New("cluster: value replaced during every attempt to read it")
 	// ErrNoSpace is returned when a node refuses a write for lack of memory
 	// (Redis's OOM error under maxmemory). Nothing of the new value is kept
 	// and the previous value stays readable.

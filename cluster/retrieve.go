@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/zeebo/xxh3"
@@ -19,8 +20,9 @@ var errGone = errors.New("chunk missing")
 // owns. Every chunk is checked against its checksum in the manifest: a
 // mismatch, or a chunk of the current generation missing, is ErrCorrupt (never
 // wrong or mixed bytes); a key without value is ErrNotFound; an array or Go
-// value is ErrType. A value replaced during the read is read again, up to
-// three times.
+// value is ErrType. A value replaced during the read (its chunks deleted
+// under the reader) is read again, in its new generation, until RetryTimeout,
+// then ErrConflict.
 func (c *Cluster) Retrieve(ctx context.Context, key string) ([]byte, error) {
 	_, data, err := c.retrieve(ctx, key, kindBytes)
 	return data, err
@@ -66,6 +68,7 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 		return nil, nil, err
 	}
 	defer c.mu.RUnlock()
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		var (
 			m    *manifest
@@ -106,8 +109,11 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 		if merr != nil {
 			return nil, nil, merr
 		}
-		if now.gen == m.gen || attempt == 2 {
+		if now.gen == m.gen {
 			return nil, nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+		}
+		if time.Since(start) > c.opt.RetryTimeout {
+			return nil, nil, fmt.Errorf("%w: %q, %d times in %v", ErrConflict, key, attempt+1, c.opt.RetryTimeout)
 		}
 	}
 }

@@ -14,29 +14,44 @@ func (m *Manager) Delete(key string) error {
 		return err
 	}
 	defer m.gate.Leave(tok)
+	found, inGlacier, err := m.deleteKey(key)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("%w: %q", ErrNotFound, key)
+	}
+	if inGlacier && m.opts.Durability != None {
+		return m.syncDelete(key)
+	}
+	return nil
+}
+
+// syncDelete makes glacier's record of a delete durable.
+func (m *Manager) syncDelete(key string) error {
+	if err := m.syncGlacier(); err != nil {
+		return fmt.Errorf("tiermem: deleting %q: it reads as deleted, but glacier's record of the delete is not durable yet "+
+			"(the next pass retries it; a crash before then brings the glacier copy back): %w", key, err)
+	}
+	return nil
+}
+
+// deleteKey removes key from every tier under its lock and reports
+// whether a tier held it, and whether glacier did.
+func (m *Manager) deleteKey(key string) (found, inGlacier bool, err error) {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
-	found, inGlacier := false, false
 	for i := len(m.tiers) - 1; i >= 0; i-- { // the slowest first: a failure leaves the key as it was
 		removed, err := m.removeFrom(m.tiers[i], key)
 		if err != nil {
-			return fmt.Errorf("tiermem: deleting %q: %w", key, err)
+			return found, inGlacier, fmt.Errorf("tiermem: deleting %q: %w", key, err)
 		}
 		found = found || removed
 		inGlacier = inGlacier || removed && m.tiers[i] == m.glacier
 	}
 	m.ttl.set(key, 0)
-	if !found {
-		return fmt.Errorf("%w: %q", ErrNotFound, key)
-	}
-	if inGlacier && m.opts.Durability != None {
-		if err := m.syncGlacier(); err != nil {
-			return fmt.Errorf("tiermem: deleting %q: it reads as deleted, but glacier's record of the delete is not durable yet "+
-				"(the next pass retries it; a crash before then brings the glacier copy back): %w", key, err)
-		}
-	}
-	return nil
+	return found, inGlacier, nil
 }
 
 // Clear deletes every key from every tier.
@@ -52,13 +67,18 @@ func (m *Manager) Clear() error {
 			return fmt.Errorf("tiermem: listing the %s tier: %w", t.level, err)
 		}
 		for _, key := range keys {
-			if err := m.Delete(key); err != nil && !errors.Is(err, ErrNotFound) {
+			if _, _, err := m.deleteKey(key); err != nil {
 				return err
 			}
 		}
 	}
 	m.promote.take()
 	m.freq.Reset()
+	if m.opts.Durability != None {
+		if err := m.syncGlacier(); err != nil { // once for every key, not once each
+			return fmt.Errorf("tiermem: Clear: every key reads as deleted, but glacier's record of it is not durable yet: %w", err)
+		}
+	}
 	return nil
 }
 

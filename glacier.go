@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tiermem/tiermem/internal/header"
 	"github.com/tiermem/tiermem/tier"
@@ -148,8 +150,8 @@ func (m *Manager) demoteToGlacier(from *tierState, keys []string) error {
 // The glacier copy is not durable until commitGlacier.
 func (m *Manager) stage(b *glacierBatch, key string) error {
 	size, metaLen, err := m.sizeIn(b.from, key)
-	if errors.Is(err, tier.ErrNotFound) {
-		return nil
+	if errors.Is(err, tier.ErrNotFound) || errors.Is(err, tier.ErrCorrupt) {
+		return nil // gone, or damaged: a damaged value stays where its reads say ErrCorrupt, and blocks no one
 	}
 	if err != nil {
 		return storeError(err)
@@ -169,6 +171,9 @@ func (m *Manager) stage(b *glacierBatch, key string) error {
 	if ok {
 		b.keys = append(b.keys, key)
 		b.bytes += int64(size)
+	}
+	if errors.Is(err, ErrCorrupt) {
+		return nil
 	}
 	return err
 }
@@ -221,6 +226,9 @@ func (m *Manager) finishDemotion(from *tierState, key string) (bool, error) {
 	if !m.glacier.has(key) {
 		return false, nil // replaced or deleted since: its new copy is the one that counts
 	}
+	if m.opts.Durability != None && m.inTierAbove(key, from) {
+		return false, nil // copied up since (a Copy): the log keeps the copy of every value a memory tier holds
+	}
 	return m.removeFrom(from, key)
 }
 
@@ -247,6 +255,36 @@ func (m *Manager) readdVictim(t *tierState, key string) {
 	t.victims.added(key, t.sizeOf(key), header.IsPinned(meta))
 }
 
+// dropShadowedGlacierCopies removes from glacier, at Open, the keys the
+// cold tier holds too. A crash leaves such pairs: between a demotion's
+// upload and its delete from cold (the same value twice), or before
+// glacier's record that a key left it was durable, when the cold copy is
+// newer. Reads find cold first, and the cold copy is never older, so it
+// is the one to keep: a glacier copy left behind could later come back
+// (a Move to glacier finding it there).
+func (m *Manager) dropShadowedGlacierCopies() error {
+	if m.glacier == nil {
+		return nil
+	}
+	cold := m.tiers[Cold]
+	var shadowed []string
+	err := m.glacier.store.Scan(func(key string, _ []byte, _ int64) error {
+		if cold.has(key) {
+			shadowed = append(shadowed, key)
+		}
+		return nil
+	})
+	if err != nil || len(shadowed) == 0 {
+		return storeError(err)
+	}
+	for _, key := range shadowed {
+		if _, err := m.glacier.store.Delete(key); err != nil && !errors.Is(err, tier.ErrNotFound) {
+			return fmt.Errorf("tiermem: dropping %q's stale glacier copy at Open: %w", key, storeError(err))
+		}
+	}
+	return m.syncGlacier()
+}
+
 // glacierUndo returns what puts glacier back as it is for key, before a
 // Store replaces it there: the value it holds put back, or the key
 // removed. It reads the value it holds, if any, so it fails when glacier
@@ -258,12 +296,27 @@ func (m *Manager) glacierUndo(key string) (func(), error) {
 		return nil
 	})
 	switch {
-	case errors.Is(err, tier.ErrNotFound):
+	case errors.Is(err, tier.ErrNotFound), errors.Is(err, tier.ErrCorrupt):
+		// Nothing to put back (a damaged value is lost already): a key
+		// whose Store failed then reads as absent from glacier.
 		return func() { m.glacier.store.Delete(key) }, nil
 	case err != nil:
 		return nil, storeError(err)
 	}
-	return func() { m.glacier.store.Put(key, old, oldMeta) }, nil
+	return func() {
+		if r, ok := m.glacier.store.(restorer); ok {
+			r.Restore(key, old, oldMeta) // appends to memory: it cannot fail but for a closed store
+		} else {
+			m.glacier.store.Put(key, old, oldMeta)
+		}
+	}, nil
+}
+
+// restorer is a store that can put a value back without first retrying
+// the uploads that failed (tier/object's Restore): the undo of a Store
+// whose upload failed must not fail for the same reason.
+type restorer interface {
+	Restore(key string, value, meta []byte) (int64, error)
 }
 
 // syncGlacier makes what glacier holds durable: the values stored there
@@ -271,14 +324,38 @@ func (m *Manager) glacierUndo(key string) (func(), error) {
 // do moves into glacier before the other copies go and, with a durable
 // log, Stores into glacier and Deletes of glacier keys before they
 // return.
+//
+// It syncs the cold tier first, so that a value that left glacier for
+// cold is durable there before glacier's record of its leaving is.
+// Concurrent callers share syncs (group commit): a caller whose writes a
+// sync begun after them covers waits for that one and returns its result.
 func (m *Manager) syncGlacier() error {
 	if m.glacier == nil {
 		return nil
 	}
-	if err := m.glacier.persistent.Sync(); err != nil {
-		return fmt.Errorf("tiermem: syncing the glacier tier: %w", storeError(err))
+	ticket := m.glacierSync.asked.Add(1) // after the caller's writes
+	m.glacierSync.mu.Lock()
+	defer m.glacierSync.mu.Unlock()
+	if m.glacierSync.covered >= ticket {
+		return m.glacierSync.err
 	}
-	return nil
+	start := m.glacierSync.asked.Load()
+	err := m.tiers[Cold].persistent.Sync()
+	if err != nil {
+		err = fmt.Errorf("tiermem: syncing the cold tier before glacier: %w", storeError(err))
+	} else if err = m.glacier.persistent.Sync(); err != nil {
+		err = fmt.Errorf("tiermem: syncing the glacier tier: %w", storeError(err))
+	}
+	m.glacierSync.covered, m.glacierSync.err = start, err
+	return err
+}
+
+// groupSync lets concurrent syncGlacier calls share one sync.
+type groupSync struct {
+	asked   atomic.Int64 // tickets handed out, one per call
+	mu      sync.Mutex   // one sync at a time; protects covered and err
+	covered int64        // the last ticket the latest sync covers
+	err     error        // that sync's result
 }
 
 // compactGlacier rewrites the glacier packs whose live share fell low,

@@ -24,15 +24,16 @@ import (
 
 // Manager keeps values across the tiers. It is safe for concurrent use.
 type Manager struct {
-	dir       string
-	opts      Options
-	tiers     []*tierState // hot, warm, cold and, unless disabled, glacier
-	glacier   *tierState   // the glacier tier, nil when Glacier.Disabled
-	glacierMu sync.Mutex   // one batch of demotions into glacier at a time
-	locks     keylock.Locks
-	freq      *freq.Sketch // reads per key in the recent window, for promotion
-	ttl       *expiries
-	now       func() time.Time
+	dir         string
+	opts        Options
+	tiers       []*tierState // hot, warm, cold and, unless disabled, glacier
+	glacier     *tierState   // the glacier tier, nil when Glacier.Disabled
+	glacierMu   sync.Mutex   // one batch of demotions into glacier at a time
+	glacierSync groupSync    // what syncGlacier's callers share
+	locks       keylock.Locks
+	freq        *freq.Sketch // reads per key in the recent window, for promotion
+	ttl         *expiries
+	now         func() time.Time
 
 	promote *promotions // keys read often enough to move up, for the next pass
 
@@ -224,6 +225,9 @@ func (m *Manager) tierOf(level Tier) (*tierState, error) {
 // so that a key that a crash left in both (between a demotion's upload and
 // its delete from cold) takes the TTL of its cold copy, the one reads find.
 func (m *Manager) recover() error {
+	if err := m.dropShadowedGlacierCopies(); err != nil {
+		return err
+	}
 	for i := len(m.tiers) - 1; i >= int(Cold); i-- {
 		t := m.tiers[i]
 		err := t.store.Scan(func(key string, meta []byte, size int64) error {

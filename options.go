@@ -150,6 +150,12 @@ type GlacierOptions struct {
 	// about 18 MB instead of 60 MB for each value compressed at once
 	// (BENCHMARKS.md, "Glacier").
 	Object *object.Options
+	// (A Store straight into glacier with a durable log uploads before it
+	// returns, since it drops the key's older copies; concurrent Stores
+	// share uploads, but one writer storing value after value makes a
+	// pack and an index object each. To archive many values at once, let
+	// demotion batch them, or store them with Durability None.)
+	//
 	// Store, when set, is the tier's storage instead of the one Open opens
 	// for URL: any tier.Persistent, which Open takes over. URL and Object
 	// must then be unset.

@@ -118,6 +118,9 @@ func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
+	if !from.has(key) {
+		return false, nil // gone meanwhile (deleted, replaced elsewhere): nothing to drop
+	}
 	if !m.tiers[Cold].has(key) {
 		return false, fmt.Errorf("tiermem: %q is in the %s tier but not in the cold log", key, from.level)
 	}

@@ -103,6 +103,28 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if err := s.retryFailed(); err != nil {
 		return 0, err
 	}
+	return s.put(key, value, meta), nil
+}
+
+// Restore is Put without first retrying a failed upload: it puts back
+// the value a key had before a Put whose Sync failed, so that the key
+// reads as it did, even while the bucket refuses uploads. Like a Put it is
+// durable once a later Sync returns, after the Put it takes back.
+func (s *Store) Restore(key string, value, meta []byte) (int64, error) {
+	if err := checkPut(key, value, meta); err != nil {
+		return 0, err
+	}
+	t, ok := s.gate.Enter()
+	if !ok {
+		return 0, errClosed
+	}
+	defer s.gate.Leave(t)
+	return s.put(key, value, meta), nil
+}
+
+// put compresses value and appends its frame to the open pack, sealing
+// and uploading the pack if full, and returns the bytes charged.
+func (s *Store) put(key string, value, meta []byte) int64 {
 	stored, codec := compressValue(s.opts.Compression, value)
 	f := frame{kind: kindValue, codec: codec, key: []byte(key), meta: meta, rawLen: uint32(len(value)), stored: stored}
 	s.mu.Lock()
@@ -110,7 +132,7 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	charged := l.entry().charge()
 	s.mu.Unlock()
 	s.startUpload(sealed)
-	return charged, nil
+	return charged
 }
 
 // Delete removes key, recording a tombstone in the open pack, and returns

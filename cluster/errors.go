@@ -23,7 +23,8 @@ var (
 	// cluster_state:ok.
 	ErrClusterDown = errors.New("cluster: cluster state is not ok")
 	// ErrOptions is returned by Open for invalid Options, and when the
-	// replication factor asks for more copies than the cluster has.
+	// replication factor asks for more copies than the cluster has; and by a
+	// read of a value spilled to glacier when Options.Glacier is not set.
 	ErrOptions = errors.New("cluster: invalid options")
 	// ErrClosed is returned by operations that begin after Close began.
 	ErrClosed = errors.New("cluster: closed")
@@ -36,7 +37,8 @@ var (
 	// again, while it was being read, for longer than RetryTimeout.
 	ErrConflict = errors.New("cluster: value replaced during every attempt to read it")
 	// ErrNoSpace is returned when a node refuses a write for lack of memory
-	// (Redis's OOM error under maxmemory). Nothing of the new value is kept
-	// and the previous value stays readable.
+	// (Redis's OOM error under maxmemory) and Options.Glacier is not set to
+	// take the value instead, or the manifest itself is refused. Nothing of
+	// the new value is kept and the previous value stays readable.
 	ErrNoSpace = errors.New("cluster: out of memory in the cluster")
 )

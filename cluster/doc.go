@@ -21,6 +21,9 @@
 //   - Node status from the cluster itself, and an optional local
 //     *tiermem.Manager in front as a near cache, checked against the
 //     manifest's generation on every read.
+//   - Spill. With Options.Glacier (a tier/object bucket every client shares),
+//     a value the full cluster refuses (OOM) is written there as one object,
+//     and its manifest, in the cluster, says so.
 //
 // A Cluster is made by Open and is safe for concurrent use; Close waits for
 // the operations in flight. Slices passed to Store are not kept past the call;

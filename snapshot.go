@@ -199,6 +199,9 @@ func (c *snapshotCopy) run() (err error) {
 		}
 	}()
 	c.info.Created = time.Unix(0, s.at)
+	if afterSnapshotInstant != nil {
+		afterSnapshotInstant()
+	}
 	keys, err := c.list()
 	if err != nil {
 		return err
@@ -215,6 +218,10 @@ func (c *snapshotCopy) run() (err error) {
 	}
 	return c.write()
 }
+
+// afterSnapshotInstant, when set by a test, runs right after a snapshot's
+// instant, before its keys are listed.
+var afterSnapshotInstant func()
 
 // installSnapshot makes s the running snapshot at an instant when no key
 // lock is held: it takes every stripe, in order, so that every operation

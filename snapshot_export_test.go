@@ -15,3 +15,10 @@ func ManifestForTest(version, minReader uint16) []byte {
 	binary.LittleEndian.PutUint64(b[mChecksum:], xxhash.Sum64(b[:mChecksum]))
 	return b
 }
+
+// AfterSnapshotInstant makes every Snapshot call f right after its instant,
+// before it lists the keys; nil removes it.
+func AfterSnapshotInstant(f func()) { afterSnapshotInstant = f }
+
+// SnapshotRunning reports whether m has a snapshot published.
+func SnapshotRunning(m *Manager) bool { return m.snap.Load() != nil }

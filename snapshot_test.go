@@ -502,3 +502,99 @@ func TestSnapshotFailsCleanly(t *testing.T) {
 		t.Errorf("files left behind: %v", left)
 	}
 }
+
+// TestSnapshotKeepsStateBeforeChanges: everything that changes after the
+// instant — new values, deletes, new keys, moves between tiers in both
+// directions, migration demotions, Copy — leaves the image as it was at the
+// instant, tiers included, through the pre-images; the key written last
+// after the instant is then read from the Manager as written.
+func TestSnapshotKeepsStateBeforeChanges(t *testing.T) {
+	m := open(t, nil)
+	for i := range 40 {
+		must(t, m.Store(key(i), []byte(fmt.Sprint("v0-", i)), tiermem.InTier(tiermem.Tier(i%4))))
+	}
+	defer tiermem.AfterSnapshotInstant(nil)
+	tiermem.AfterSnapshotInstant(func() {
+		for i := range 40 {
+			switch i % 5 {
+			case 0:
+				must(t, m.Store(key(i), []byte("changed"), tiermem.InTier(tiermem.Tier((i+1)%4))))
+			case 1:
+				must(t, m.Delete(key(i)))
+			case 2:
+				must(t, m.Move(key(i), tiermem.Tier((i+2)%4)))
+			case 3:
+				must(t, m.Copy(key(i), tiermem.Hot))
+			}
+		}
+		must(t, m.Store("created-after", []byte("new")))
+		must(t, m.Migrate())
+	})
+	path := filepath.Join(t.TempDir(), "s")
+	info, err := m.Snapshot(path, nil)
+	must(t, err)
+	if tiermem.SnapshotRunning(m) {
+		t.Error("the snapshot is still published after Snapshot returned")
+	}
+	if info.Keys != 40 || info.PreImages == 0 {
+		t.Errorf("info %+v; want 40 keys and pre-images", info)
+	}
+	f, err := tiermem.OpenSnapshot(path)
+	must(t, err)
+	defer f.Close()
+	for i := range 40 {
+		e, err := f.Lookup(key(i))
+		must(t, err)
+		if string(e.Value) != fmt.Sprint("v0-", i) || e.Tier != tiermem.Tier(i%4) {
+			t.Errorf("%s: %q in %s; want %q in %s", key(i), e.Value, e.Tier, fmt.Sprint("v0-", i), tiermem.Tier(i%4))
+		}
+	}
+	if _, err := f.Lookup("created-after"); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("a key created after the instant: %v; want ErrNotFound", err)
+	}
+	if v, err := m.Retrieve(key(0)); err != nil || string(v) != "changed" {
+		t.Errorf("the Manager lost the change made during the snapshot: %q, %v", v, err)
+	}
+}
+
+// TestSnapshotBesideCloseRestoreClear: a Snapshot, a Restore, Clears and
+// Stores run at once and Close waits for them; no deadlock, no race.
+func TestSnapshotBesideCloseRestoreClear(t *testing.T) {
+	m := open(t, nil)
+	for i := range 100 {
+		must(t, m.Store(key(i), make([]byte, 1000), tiermem.InTier(tiermem.Tier(i%3))))
+	}
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base")
+	_, err := m.Snapshot(base, nil)
+	must(t, err)
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Go(func() {
+			for i := range 20 {
+				var err error
+				switch g {
+				case 0:
+					_, err = m.Snapshot(filepath.Join(dir, fmt.Sprint("s", i)), nil)
+				case 1:
+					_, err = m.Restore(base, &tiermem.RestoreOptions{Mode: tiermem.RestoreMode(i % 2)})
+				case 2:
+					err = m.Store(key(i), []byte("x"))
+					if i%7 == 0 {
+						err = m.Clear()
+					}
+				}
+				if err != nil && !errors.Is(err, tiermem.ErrClosed) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	must(t, m.Close())
+	wg.Wait()
+	if tiermem.SnapshotRunning(m) {
+		t.Error("a snapshot is still published after Close")
+	}
+}

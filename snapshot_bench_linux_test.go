@@ -249,4 +249,3 @@ func storeLatencies(m *tiermem.Manager, done <-chan struct{}) []time.Duration {
 		lat = append(lat, time.Since(start))
 	}
 }
-

@@ -30,6 +30,7 @@ type Manager struct {
 	glacier     *tierState   // the glacier tier, nil when Glacier.Disabled
 	glacierMu   sync.Mutex   // one batch of demotions into glacier at a time
 	glacierSync groupSync    // what syncGlacier's callers share
+	memLimit    memoryLimit  // the GC memory limit Open set, to lift at Close
 	locks       keylock.Locks
 	freq        *freq.Sketch // reads per key in the recent window, for promotion
 	ttl         *expiries
@@ -106,6 +107,9 @@ func open(dir string, o Options) (*Manager, error) {
 		return nil, err
 	}
 	m.freq.Resize(m.keysHeld())
+	if !o.KeepMemoryLimit {
+		m.memLimit = applyMemoryLimit(m.tiers[Hot].capacity)
+	}
 	m.startLoop()
 	return m, nil
 }
@@ -271,6 +275,7 @@ func (m *Manager) Close() error {
 	if err := m.persist(); errors.Is(err, tier.ErrSyncFailed) {
 		// No retry can succeed (see tier.ErrSyncFailed): close, and say so.
 		m.closed = true
+		m.memLimit.undo()
 		return errors.Join(fmt.Errorf("tiermem: Close: %w", err), m.closeStores())
 	} else if err != nil {
 		m.gate.Reopen()
@@ -279,6 +284,7 @@ func (m *Manager) Close() error {
 			"make room and call Close again: %w", storeError(err))
 	}
 	m.closed = true
+	m.memLimit.undo()
 	return m.closeStores()
 }
 

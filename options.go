@@ -171,6 +171,16 @@ type Options struct {
 	// of a local directory (<dir>/glacier by default) or an S3 bucket.
 	Glacier GlacierOptions
 
+	// KeepMemoryLimit leaves the Go garbage collector's soft memory limit
+	// alone. By default Open sets it (runtime/debug.SetMemoryLimit) to the
+	// hot budget plus a quarter, plus the heap in use at Open and 64 MiB,
+	// when no limit is in force: the hot tier lives on the Go heap, and the
+	// limit makes the collector work harder as it fills instead of letting
+	// the heap grow to twice the live data. A limit already in force
+	// (GOMEMLIMIT, an earlier SetMemoryLimit, another Manager) is never
+	// replaced; Close lifts the limit this Manager set, unless it changed.
+	KeepMemoryLimit bool
+
 	// Durability says when a Store is safe from a crash; the default is None.
 	Durability Durability
 

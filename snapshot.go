@@ -26,7 +26,8 @@ type SnapshotOptions struct {
 	// the directory of the snapshot file.
 	TempDir string
 	// Progress, if set, is called from the goroutine that called Snapshot:
-	// at each phase and every few thousand keys or MiB within one.
+	// at the start and end of each phase and every 4096 keys within one
+	// (every 65536 records while writing).
 	Progress func(SnapshotProgress)
 }
 
@@ -166,7 +167,7 @@ func (o SnapshotOptions) report(p SnapshotProgress) {
 
 // bundleProgress reports the bundle's writing stage as PhaseWrite.
 func (o SnapshotOptions) bundleProgress(p bundle.Progress) {
-	if p.Stage == bundle.StageWrite || p.Stage == bundle.StageSync {
+	if p.Stage == bundle.StageWrite {
 		o.report(SnapshotProgress{Phase: PhaseWrite, Keys: p.Done, TotalKeys: p.Total, TotalBytes: -1})
 	}
 }

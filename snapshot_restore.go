@@ -2,6 +2,7 @@ package tiermem
 
 import (
 	"fmt"
+	"slices"
 )
 
 // RestoreMode says what Restore does with the keys the snapshot lacks.
@@ -82,8 +83,10 @@ func (r RestoreReport) DemotedKeys() int64 {
 //
 // Restore verifies the whole file before it changes anything: a truncated,
 // damaged or wrong-version file, or a bundle that is not a snapshot, is an
-// error wrapping ErrSnapshotCorrupt or ErrSnapshotVersion, and the Manager
-// holds exactly what it held. Then, with RestoreReplace, it clears the
+// error wrapping ErrSnapshotCorrupt or ErrSnapshotVersion, and a value too
+// large for every tier from its own down (smaller budgets than the
+// snapshot's Manager had) is ErrTooLarge; the Manager then holds exactly
+// what it held. Then, with RestoreReplace, it clears the
 // Manager; with RestoreMerge it keeps the keys the snapshot lacks. A
 // failure while storing (ErrNoSpace, a full disk) stops it: the keys stored
 // so far stay, the error says how many, and the report counts them.
@@ -93,7 +96,7 @@ func (r RestoreReport) DemotedKeys() int64 {
 // after the key's restore, and with RestoreReplace a key stored while the
 // Manager is cleared may be cleared too. Glacier values come back by value
 // into the glacier tier. Errors: ErrSnapshotCorrupt, ErrSnapshotVersion,
-// ErrNoSpace, ErrClosed, or the file system's.
+// ErrTooLarge, ErrNoSpace, ErrOptions, ErrClosed, or the file system's.
 func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, error) {
 	var o RestoreOptions
 	if opts != nil {
@@ -114,6 +117,9 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 	defer f.Close()
 	if _, err := f.verify(o.Progress); err != nil {
 		return RestoreReport{}, err
+	}
+	if err := m.checkRestorable(f); err != nil {
+		return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: %w (nothing was changed)", path, err)
 	}
 	if o.Mode == RestoreReplace {
 		if err := m.Clear(); err != nil {
@@ -169,9 +175,7 @@ func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte
 		r.Expired++
 		return nil
 	}
-	if int(level) >= len(m.tiers) {
-		level = Tier(len(m.tiers) - 1) // glacier, in a Manager without one
-	}
+	level = min(level, Tier(len(m.tiers)-1)) // glacier, in a Manager without one: cold
 	t := m.restoreTier(key, len(value), len(meta), level)
 	if t.level != level {
 		r.Demoted[level]++
@@ -196,4 +200,32 @@ func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) *tierState
 		}
 	}
 	return m.tiers[len(m.tiers)-1]
+}
+
+// checkRestorable returns an error wrapping ErrTooLarge if a value of f
+// fits no tier from its own down, as a Store would find: it is checked
+// before anything changes.
+func (m *Manager) checkRestorable(f *SnapshotFile) error {
+	for rec, err := range f.b.All() {
+		if err != nil {
+			return snapshotError(err)
+		}
+		if len(rec.Key) == 0 {
+			continue // the manifest
+		}
+		level, meta, err := decodeRecordMeta(rec.Meta)
+		if err != nil {
+			return err
+		}
+		level = min(level, Tier(len(m.tiers)-1))
+		key := string(rec.Key)
+		if !slices.ContainsFunc(m.tiers[level:], func(t *tierState) bool {
+			return t.estimate(key, len(rec.Value), len(meta)) <= t.capacity
+		}) {
+			last := m.tiers[len(m.tiers)-1]
+			return fmt.Errorf("%w: %q, a value of %d bytes, fits no tier from %s down (the last, %s, has a budget of %d)",
+				ErrTooLarge, key, len(rec.Value), level, last.level, last.capacity)
+		}
+	}
+	return nil
 }

@@ -598,3 +598,24 @@ func TestSnapshotBesideCloseRestoreClear(t *testing.T) {
 		t.Error("a snapshot is still published after Close")
 	}
 }
+
+// TestRestoreTooLargeChangesNothing: a value that fits no tier of the
+// restoring Manager is refused before anything changes.
+func TestRestoreTooLargeChangesNothing(t *testing.T) {
+	m := open(t, nil)
+	must(t, m.Store("big", make([]byte, 2<<20), tiermem.InTier(tiermem.Cold)))
+	path := filepath.Join(t.TempDir(), "s")
+	_, err := m.Snapshot(path, nil)
+	must(t, err)
+	small := open(t, &tiermem.Options{
+		Hot: tiermem.TierOptions{Size: 64 << 10}, Warm: tiermem.TierOptions{Size: 128 << 10},
+		Cold: tiermem.TierOptions{Size: 1 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1,
+	})
+	must(t, small.Store("mine", []byte("kept")))
+	if _, err := small.Restore(path, nil); !errors.Is(err, tiermem.ErrTooLarge) {
+		t.Fatalf("Restore = %v; want ErrTooLarge", err)
+	}
+	if v, err := small.Retrieve("mine"); err != nil || string(v) != "kept" {
+		t.Errorf("mine after a refused Restore: %q, %v", v, err)
+	}
+}

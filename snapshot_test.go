@@ -619,3 +619,38 @@ func TestRestoreTooLargeChangesNothing(t *testing.T) {
 		t.Errorf("mine after a refused Restore: %q, %v", v, err)
 	}
 }
+
+// TestSnapshotProgressAndTempFiles: the phases are reported in order with
+// their totals, and no temporary file is left beside the snapshot.
+func TestSnapshotProgressAndTempFiles(t *testing.T) {
+	m := open(t, nil)
+	for i := range 5000 {
+		must(t, m.Store(key(i), []byte("value"), tiermem.InTier(tiermem.Tier(i%3))))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s")
+	var phases []tiermem.SnapshotPhase
+	var last tiermem.SnapshotProgress
+	progress := func(p tiermem.SnapshotProgress) {
+		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+			phases = append(phases, p.Phase)
+		}
+		last = p
+	}
+	info, err := m.Snapshot(path, &tiermem.SnapshotOptions{MemoryLimit: 1 << 20, Progress: progress})
+	must(t, err)
+	want := []tiermem.SnapshotPhase{tiermem.PhaseList, tiermem.PhaseCopy, tiermem.PhaseWrite, tiermem.PhaseDone}
+	if !slices.Equal(phases, want) || last.Keys != 5000 || last.Bytes != info.Bytes {
+		t.Errorf("phases %v, last %+v; want %v ending at 5000 keys", phases, last, want)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("beside the snapshot: %v", left)
+	}
+	phases = nil
+	_, err = m.Restore(path, &tiermem.RestoreOptions{Progress: progress})
+	must(t, err)
+	want = []tiermem.SnapshotPhase{tiermem.PhaseVerify, tiermem.PhaseCopy, tiermem.PhaseDone}
+	if !slices.Equal(phases, want) || last.Keys != 5000 {
+		t.Errorf("restore phases %v, last %+v; want %v ending at 5000 keys", phases, last, want)
+	}
+}

@@ -177,11 +177,11 @@ type snapshotCopy struct {
 	m    *Manager
 	o    SnapshotOptions
 	b    *bundle.Builder
-	live *snapshotRun
-	info SnapshotInfo
-	buf  []byte // the value being copied
-	meta []byte // its record meta
-	tot  SnapshotProgress
+	live *snapshotRun     // what the copy shares with the Manager's writers
+	info SnapshotInfo     // what the file holds so far
+	buf  []byte           // the value being copied, reused
+	meta []byte           // its record meta, reused
+	tot  SnapshotProgress // what the listing counted
 }
 
 // run lists the keys, copies them, adds the pre-images and the manifest,

@@ -509,7 +509,16 @@ func TestSnapshotFailsCleanly(t *testing.T) {
 // instant, tiers included, through the pre-images; the key written last
 // after the instant is then read from the Manager as written.
 func TestSnapshotKeepsStateBeforeChanges(t *testing.T) {
-	m := open(t, nil)
+	for _, d := range []tiermem.Durability{tiermem.None, tiermem.Always} {
+		t.Run(d.String(), func(t *testing.T) { keepsStateBeforeChanges(t, d) })
+	}
+}
+
+func keepsStateBeforeChanges(t *testing.T, d tiermem.Durability) {
+	m := open(t, &tiermem.Options{
+		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 4 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, MigrateInterval: -1, Durability: d,
+	})
 	for i := range 40 {
 		must(t, m.Store(key(i), []byte(fmt.Sprint("v0-", i)), tiermem.InTier(tiermem.Tier(i%4))))
 	}

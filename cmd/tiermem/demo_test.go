@@ -42,6 +42,8 @@ func TestDemoPrintsTheSeedOutput(t *testing.T) {
 		"Waiting for automatic migration...",
 		"'data_0' is now in hot memory", "'data_1' is now in hot memory",
 		"'data_2' is now in warm memory", "'data_3' is now in warm memory", "'data_4' is now in warm memory",
+		"Created snapshot at ", "Snapshot size: 0.38 MB", "Data was successfully cleared", "Restored from snapshot",
+		"Retrieved matrix_0, mean value: 0.00", "Retrieved matrix_4, mean value: ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)

@@ -126,17 +126,32 @@ func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool
 	m.beforeChange(key)
 	var charged int64
 	var env header.Header
-	err := from.store.ViewMeta(key, func(value, meta []byte) error {
-		var err error
-		if env, err = decodeHeader(meta); err != nil {
+	var err error
+	if sv, sp, ok := storedPair(from, to); ok {
+		err = sv.ViewStored(key, func(v tier.Stored) error {
+			if env, err = decodeHeader(v.Meta); err != nil {
+				return err
+			}
+			if int64(len(key)+len(v.Meta))+v.RawLen > limit {
+				return errMoved
+			}
+			v.Meta = env.Encode()
+			charged, err = sp.PutStored(key, v)
 			return err
-		}
-		if int64(len(key)+len(value)+len(meta)) > limit {
-			return errMoved // replaced by a bigger value since it was measured
-		}
-		charged, err = to.store.Put(key, value, env.Encode())
-		return err
-	})
+		})
+	} else {
+		err = from.store.ViewMeta(key, func(value, meta []byte) error {
+			var err error
+			if env, err = decodeHeader(meta); err != nil {
+				return err
+			}
+			if int64(len(key)+len(value)+len(meta)) > limit {
+				return errMoved // replaced by a bigger value since it was measured
+			}
+			charged, err = to.store.Put(key, value, env.Encode())
+			return err
+		})
+	}
 	switch {
 	case errors.Is(err, tier.ErrNotFound), errors.Is(err, errMoved):
 		return false, nil
@@ -147,6 +162,18 @@ func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool
 		to.victims.added(key, charged, env.Pinned)
 	}
 	return true, nil
+}
+
+// storedPair returns from's and to's stores when a value can go from one
+// to the other as stored (cold's zstd frames into glacier, neither
+// decompressed nor compressed again).
+func storedPair(from, to *tierState) (tier.StoredViewer, tier.StoredPutter, bool) {
+	sv, ok := from.store.(tier.StoredViewer)
+	if !ok {
+		return nil, nil, false
+	}
+	sp, ok := to.store.(tier.StoredPutter)
+	return sv, sp, ok
 }
 
 // errMoved stops a copy whose source changed after its room was reserved.

@@ -154,3 +154,34 @@ type VictimChooser interface {
 	// Idle, until fn returns false. fn must not call the store.
 	Idle(fn func(key string, meta []byte) bool)
 }
+
+// Stored is a value as a store keeps it: the bytes as stored, one zstd
+// frame when Zstd is set and the value itself otherwise, with the value's
+// length and its meta. Passing it between two stores that both keep zstd
+// frames moves a compressed value without decompressing and compressing
+// it again.
+type Stored struct {
+	Value  []byte // the stored bytes
+	Zstd   bool   // Value is one zstd frame of the value
+	RawLen int64  // the value's length
+	Meta   []byte
+}
+
+// StoredViewer is a Store that hands out values as it stores them
+// (tier/disk).
+type StoredViewer interface {
+	// ViewStored calls fn with key's value as stored, after verifying the
+	// stored bytes against their checksum (ErrCorrupt if they do not
+	// match), and returns fn's error; ErrNotFound if absent. The slices
+	// are valid only during fn.
+	ViewStored(key string, fn func(v Stored) error) error
+}
+
+// StoredPutter is a Store that takes values as another store kept them
+// (tier/object).
+type StoredPutter interface {
+	// PutStored stores v under key as Put would store its value, keeping a
+	// zstd frame as it is, and returns the bytes the entry occupies. The
+	// caller may reuse v's slices once it returns.
+	PutStored(key string, v Stored) (int64, error)
+}

@@ -46,9 +46,10 @@ func (s *Store) Used() int64 { return s.index.bytes.Load() }
 func (s *Store) Len() int64 { return s.index.keys.Load() }
 
 var (
-	_ tier.Persistent = (*Store)(nil)
-	_ tier.MetaGetter = (*Store)(nil)
-	_ tier.Sizer      = (*Store)(nil)
+	_ tier.Persistent   = (*Store)(nil)
+	_ tier.MetaGetter   = (*Store)(nil)
+	_ tier.Sizer        = (*Store)(nil)
+	_ tier.StoredViewer = (*Store)(nil)
 )
 
 // GetMeta appends key's value to dst, verified as Get verifies it, and

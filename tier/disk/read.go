@@ -59,6 +59,26 @@ func (s *Store) View(key string, fn func(value []byte) error) error {
 	return s.viewEntry(key, &e, fn)
 }
 
+// ViewStored calls fn with key's value as stored (one zstd frame, or the
+// value itself), verified against its checksum but not decoded, with its
+// decoded length and meta; see tier.StoredViewer. The slices are valid
+// only during fn.
+func (s *Store) ViewStored(key string, fn func(v tier.Stored) error) error {
+	e, tok, err := s.startRead(key)
+	if err != nil {
+		return err
+	}
+	defer s.endRead(e, tok)
+	buf := getBuf(0)
+	defer putBuf(buf)
+	stored, err := s.appendStored(key, &e, *buf)
+	*buf = stored[:0]
+	if err != nil {
+		return err
+	}
+	return fn(tier.Stored{Value: stored, Zstd: e.codec == codecZstd, RawLen: e.raw, Meta: e.meta})
+}
+
 // viewEntry reads and verifies the value of key's entry e into a pooled
 // buffer and calls fn with it.
 func (s *Store) viewEntry(key string, e *entry, fn func(value []byte) error) error {

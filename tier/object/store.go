@@ -44,7 +44,8 @@ type Store struct {
 }
 
 var (
-	_ tier.Persistent = (*Store)(nil)
+	_ tier.StoredPutter = (*Store)(nil)
+	_ tier.Persistent   = (*Store)(nil)
 	_ tier.MetaGetter = (*Store)(nil)
 	_ tier.Sizer      = (*Store)(nil)
 )
@@ -122,13 +123,47 @@ func (s *Store) Restore(key string, value, meta []byte) (int64, error) {
 	return s.put(key, value, meta), nil
 }
 
+// PutStored stores v as Put stores its value, but keeps a zstd frame as
+// it is instead of decompressing it to compress it again: a value demoted
+// from the cold tier, which keeps zstd frames too, moves at the speed of a
+// copy. The frame is not decoded here; a read of it decodes and checks it
+// against v.RawLen, so a frame that does not decode is tier.ErrCorrupt
+// then. See tier.StoredPutter.
+func (s *Store) PutStored(key string, v tier.Stored) (int64, error) {
+	if !v.Zstd {
+		return s.Put(key, v.Value, v.Meta)
+	}
+	if err := checkPut(key, v.Value, v.Meta); err != nil {
+		return 0, err
+	}
+	if v.RawLen < 0 || v.RawLen > maxValueLen {
+		return 0, fmt.Errorf("object: value of %d bytes: %w", v.RawLen, tier.ErrTooLarge)
+	}
+	t, ok := s.gate.Enter()
+	if !ok {
+		return 0, errClosed
+	}
+	defer s.gate.Leave(t)
+	if err := s.retryFailed(); err != nil {
+		return 0, err
+	}
+	f := frame{kind: kindValue, codec: codecZstd, key: []byte(key), meta: v.Meta, rawLen: uint32(v.RawLen), stored: v.Value}
+	return s.appendFrame(&f), nil
+}
+
 // put compresses value and appends its frame to the open pack, sealing
 // and uploading the pack if full, and returns the bytes charged.
 func (s *Store) put(key string, value, meta []byte) int64 {
 	stored, codec := compressValue(s.opts.Compression, value)
 	f := frame{kind: kindValue, codec: codec, key: []byte(key), meta: meta, rawLen: uint32(len(value)), stored: stored}
+	return s.appendFrame(&f)
+}
+
+// appendFrame appends f to the open pack, sealing and uploading the pack
+// if full, and returns the bytes charged.
+func (s *Store) appendFrame(f *frame) int64 {
 	s.mu.Lock()
-	l, sealed := s.appendLocked(&f)
+	l, sealed := s.appendLocked(f)
 	charged := l.entry().charge()
 	s.mu.Unlock()
 	s.startUpload(sealed)

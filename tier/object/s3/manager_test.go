@@ -109,7 +109,7 @@ func BenchmarkManagerDemote(b *testing.B) {
 	for _, c := range []object.Compression{object.ZstdBetter, object.NoCompression} {
 		b.Run(c.String(), func(b *testing.B) {
 			b.SetBytes(totalBytes(values))
-			var puts, raw float64
+			var puts, raw, stored float64
 			for b.Loop() {
 				b.StopTimer()
 				cb := &counting{Bucket: s3test.Open(b, s3test.URL(b))}
@@ -131,10 +131,12 @@ func BenchmarkManagerDemote(b *testing.B) {
 					b.Fatalf("after the pass: %+v", u)
 				}
 				puts, raw = float64(cb.puts.Load()), float64(totalBytes(values))
+				stored = float64(cb.putBytes.Load())
 				m.Close()
 				b.StartTimer()
 			}
 			b.ReportMetric(puts/(raw/(8<<20)), "PUTs/8MiB")
+			b.ReportMetric(stored/raw, "stored/raw")
 		})
 	}
 }

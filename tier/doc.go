@@ -26,6 +26,10 @@
 //   - Trimmer (Trim): gives back memory kept for reuse, every migration pass.
 //   - VictimChooser (Victim, Idle): chooses victims from state the store
 //     keeps per entry anyway (CLOCK bits), so the Manager keeps none.
+//   - StoredViewer (ViewStored) and StoredPutter (PutStored): a value
+//     passed as stored, a zstd frame kept as it is, so that a move between
+//     two stores that both compress with zstd (cold to glacier) neither
+//     decompresses nor compresses it again.
 //
 // Every backend states what it implements with compile-time checks
 // (var _ tier.Persistent = (*Store)(nil)), and runs the conformance suite in

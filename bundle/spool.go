@@ -51,7 +51,11 @@ func (v value) writeTo(w *sectionWriter, scratch []byte) error {
 type spool struct {
 	f    *os.File
 	size int64
+	buf  []byte // the copy buffer, reused: io.Copy would allocate one per value
 }
+
+// spoolBuffer is the size of a spool's copy buffer.
+const spoolBuffer = 256 << 10
 
 func newSpool(dir string) (*spool, error) {
 	f, err := os.CreateTemp(dir, "bundle-spool-*")
@@ -67,7 +71,10 @@ func (s *spool) add(r io.Reader, size int64) (off int64, hash uint64, err error)
 	off = s.size
 	d := xxhash.New()
 	w := io.NewOffsetWriter(s.f, off)
-	n, err := io.Copy(io.MultiWriter(w, d), io.LimitReader(r, size))
+	if s.buf == nil {
+		s.buf = make([]byte, spoolBuffer)
+	}
+	n, err := io.CopyBuffer(io.MultiWriter(w, d), io.LimitReader(r, size), s.buf)
 	s.size += n
 	if err != nil {
 		return 0, 0, fmt.Errorf("bundle: spooling value: %w", err)

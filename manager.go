@@ -50,6 +50,9 @@ type Manager struct {
 
 	snap   atomic.Pointer[snapshotRun] // the Snapshot running, nil when none (snapshot.go)
 	snapMu sync.Mutex                  // one Snapshot at a time
+
+	analytics atomic.Pointer[collector] // what reads and Stores count into; nil while analytics is off (analytics.go)
+	sampler   atomic.Pointer[sampler]   // the analytics sampler, nil before EnableAnalytics; changed under closeMu
 }
 
 // Open opens (creating it if needed) a Manager whose cold tier lives in dir,
@@ -272,6 +275,7 @@ func (m *Manager) Close() error {
 	}
 	m.stopLoop()
 	m.gate.Close()
+	m.stopAnalyticsLocked(true) // after the drain: the last sample counts every operation
 	if err := m.persist(); errors.Is(err, tier.ErrSyncFailed) {
 		// No retry can succeed (see tier.ErrSyncFailed): close, and say so.
 		m.closed = true
@@ -280,6 +284,7 @@ func (m *Manager) Close() error {
 	} else if err != nil {
 		m.gate.Reopen()
 		m.startLoop()
+		m.resumeAnalyticsLocked()
 		return fmt.Errorf("tiermem: Close failed and the Manager stays open with every value it held; "+
 			"make room and call Close again: %w", storeError(err))
 	}

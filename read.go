@@ -143,20 +143,30 @@ func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *t
 		return err
 	}
 	defer m.gate.Leave(tok)
+	if c := m.analytics.Load(); c != nil && mode != uncounted { // analytics_counters.go
+		return m.readObserved(c, tok, key, mode, dst, fn)
+	}
 	t, err := m.readLocked(key, mode, dst, fn)
+	if err != nil {
+		return m.readError(key, err)
+	}
+	if mode != uncounted {
+		m.accessed(t, key)
+	}
+	return nil
+}
+
+// readError turns the error of a read of key into the one the caller gets,
+// deleting the key if its TTL ran out.
+func (m *Manager) readError(key string, err error) error {
 	switch {
 	case errors.Is(err, errExpired):
 		m.expire(key)
 		return fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
 	case errors.Is(err, tier.ErrNotFound):
 		return fmt.Errorf("%w: %q", ErrNotFound, key)
-	case err != nil:
-		return storeError(err)
 	}
-	if mode != uncounted {
-		m.accessed(t, key)
-	}
-	return nil
+	return storeError(err)
 }
 
 // readLocked reads key under its lock's read side, so that no Store or

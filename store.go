@@ -97,6 +97,9 @@ func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []
 	if err != nil {
 		return err
 	}
+	if c := m.analytics.Load(); c != nil { // analytics_counters.go
+		return m.storeObserved(c, tok, key, value, meta, env, target)
+	}
 	return m.put(key, value, meta, env, target)
 }
 

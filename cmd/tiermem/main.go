@@ -24,6 +24,7 @@ func commands() []func() *cobra.Command {
 		newClusterCmd,  // cluster.go: values in a Redis Cluster, and its nodes' status
 		newReportCmd,   // report.go: print a memory report saved by package observe
 		newSnapshotCmd, // snapshot.go: create, restore, inspect and verify snapshots of a Manager
+		newPlotCmd,     // plot.go: draw the analytics a Manager wrote as a PNG, SVG or PDF
 	}
 }
 

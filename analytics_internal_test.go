@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tiermem/tiermem/internal/gate"
 )
 
 // TestAnalyticsHistogramBuckets: every duration lands in a bucket whose
@@ -115,4 +117,24 @@ func TestAnalyticsRingWrapAround(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// BenchmarkAnalyticsCounting is what analytics adds to a read that is not
+// timed: claiming the timing flag, and one add to the stripe's counter,
+// from every goroutine RunParallel starts, each on the stripe its gate
+// token picks.
+func BenchmarkAnalyticsCounting(b *testing.B) {
+	var c collector
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var g gate.Gate
+		tok, _ := g.Enter()
+		s := &c.reads[tok%counterStripes]
+		for pb.Next() {
+			if timing(&s.timeIt) {
+				c.retrieve[0].record(time.Microsecond)
+			}
+			count(&s.hits[0], &s.timeIt)
+		}
+	})
 }

@@ -181,7 +181,7 @@ type sampler struct {
 
 func newSampler(m *Manager, interval time.Duration, capacity int) *sampler {
 	s := &sampler{
-		m: m, c: &collector{}, interval: interval,
+		m: m, c: &collector{epoch: time.Now()}, interval: interval,
 		ring: newRing(capacity, len(m.tiers)),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}

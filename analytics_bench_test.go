@@ -72,3 +72,64 @@ func benchAnalyticsRead(b *testing.B, appendTo bool, tr tiermem.Tier, on bool) {
 		}
 	}
 }
+
+// BenchmarkAnalyticsInterleaved reads 100-byte values of a tier with
+// RetrieveAppend (or Retrieve) in chunks of 2048 reads, counting off and on
+// in the order off, on, on, off, ... in one run, so that the load of a
+// shared machine, which drifts over seconds, falls on both alike. It
+// reports each path's ns/read and the throughput with analytics on as a
+// fraction of off (on/off).
+func BenchmarkAnalyticsInterleaved(b *testing.B) {
+	for _, read := range []string{"RetrieveAppend", "Retrieve"} {
+		for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+			b.Run(fmt.Sprintf("%s/%v", read, tr), func(b *testing.B) { benchInterleaved(b, read == "RetrieveAppend", tr) })
+		}
+	}
+}
+
+func benchInterleaved(b *testing.B, appendTo bool, tr tiermem.Tier) {
+	m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 64 << 20},
+		Warm: tiermem.TierOptions{Size: 64 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	keys := make([]string, 1<<14)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%08d", i)
+		if err := m.Store(keys[i], make([]byte, smallValue), tiermem.InTier(tr)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := m.EnableAnalytics(100 * time.Millisecond); err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 2048
+	var spent [2]time.Duration
+	var reads [2]int
+	buf := make([]byte, 0, smallValue)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i, k := 0, 0; i < b.N; k++ {
+		on := k%4 == 1 || k%4 == 2
+		arm := map[bool]int{false: 0, true: 1}[on]
+		tiermem.CountAnalytics(m, on)
+		n := min(chunk, b.N-i)
+		start := time.Now()
+		for j := range n {
+			key := keys[(i+j)&(len(keys)-1)]
+			if appendTo {
+				buf, _ = m.RetrieveAppend(buf[:0], key)
+			} else {
+				m.Retrieve(key)
+			}
+		}
+		spent[arm] += time.Since(start)
+		reads[arm] += n
+		i += n
+	}
+	b.StopTimer()
+	if reads[0] == 0 || reads[1] == 0 {
+		return
+	}
+	off, on := float64(spent[0])/float64(reads[0]), float64(spent[1])/float64(reads[1])
+	b.ReportMetric(off, "ns/read-off")
+	b.ReportMetric(on, "ns/read-on")
+	b.ReportMetric(off/on, "on/off")
+}

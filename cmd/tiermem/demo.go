@@ -87,7 +87,9 @@ func runDemo(cfg demoConfig) error {
 	if cfg.cluster != "" {
 		return distributedDemo(cfg)
 	}
+	pngDir := cfg.dir // where the analytics example saves its plot
 	if cfg.dir == "" {
+		pngDir = "."
 		dir, err := os.MkdirTemp("", "tiermem-demo")
 		if err != nil {
 			return err
@@ -108,6 +110,10 @@ func runDemo(cfg demoConfig) error {
 	fmt.Fprintln(cfg.out)
 	if err := memorySnapshots(cfg); err != nil {
 		return fmt.Errorf("memory snapshots: %w", err)
+	}
+	fmt.Fprintln(cfg.out)
+	if err := memoryAnalytics(cfg, pngDir); err != nil { // plot.go
+		return fmt.Errorf("memory analytics: %w", err)
 	}
 	if os.Getenv(peakRSSEnv) != "" {
 		fmt.Fprintf(cfg.err, "peak RSS: %s\n", peakRSS())

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const savedAnalytics = "../../testdata/analytics/run.json"
@@ -91,5 +92,23 @@ func TestPlotOneSampleAndStdin(t *testing.T) {
 	}
 	if b, err := os.ReadFile(out); err != nil || !bytes.Contains(b, []byte("no operation timed")) {
 		t.Fatalf("%v: the latency panels should say no operation was timed", err)
+	}
+}
+
+// TestDemoAnalyticsSavesThePlot: the demo's analytics example prints the
+// document's line and leaves a PNG where it says.
+func TestDemoAnalyticsSavesThePlot(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	cfg := demoConfig{dir: dir, scale: 0.01, wait: 100 * time.Millisecond, out: &out, err: &out}
+	if err := memoryAnalytics(cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	png := filepath.Join(dir, "memory_analytics.png")
+	if want := "Analytics visualization saved to " + png + "\n"; out.String() != want {
+		t.Fatalf("output %q, want %q", out.String(), want)
+	}
+	if b, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("%s: %v, not a PNG", png, err)
 	}
 }

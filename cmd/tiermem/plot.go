@@ -164,6 +164,7 @@ func newPanel(title, xLabel, yLabel string) *plot.Plot {
 		a.Tick.Label.Font.Size = vg.Points(11)
 	}
 	p.X.Tick.Marker, p.Y.Tick.Marker = cleanTicks{}, cleanTicks{}
+	p.X.Min = 0 // every panel's time axis starts at the first sample
 	g := plotter.NewGrid()
 	g.Vertical.Color = color.Gray{Y: 0xe0}
 	g.Horizontal.Color = color.Gray{Y: 0xe0}
@@ -205,7 +206,7 @@ func addLine(p *plot.Plot, name string, x, y []float64, c color.Color, width vg.
 func usagePanel(s []tiermem.AnalyticsSample) *plot.Plot {
 	x, xLabel := timeAxis(s)
 	p := newPanel("Memory usage per tier", xLabel, "Usage (% of the tier's budget)")
-	top := 100.0
+	top := 0.0
 	for t := range s[0].Tiers {
 		if s[len(s)-1].Tiers[t].Capacity == 0 {
 			continue // no budget (glacier): no percentage
@@ -217,8 +218,14 @@ func usagePanel(s []tiermem.AnalyticsSample) *plot.Plot {
 		}
 		addLine(p, tiermem.Tier(t).String(), x, y, tierColors[t], vg.Points(2), nil)
 	}
+	// A tier near its budget shows against the whole budget; little use is
+	// drawn to its own scale rather than as a flat line along 0.
 	p.Y.Min, p.Y.Max = 0, top*1.04
-	p.Y.Tick.Marker = percentTicks{}
+	if top < 50 {
+		p.Y.Max = max(top*1.15, 1)
+	} else {
+		p.Y.Tick.Marker = percentTicks{}
+	}
 	return p
 }
 

@@ -46,8 +46,8 @@ type Store struct {
 var (
 	_ tier.StoredPutter = (*Store)(nil)
 	_ tier.Persistent   = (*Store)(nil)
-	_ tier.MetaGetter = (*Store)(nil)
-	_ tier.Sizer      = (*Store)(nil)
+	_ tier.MetaGetter   = (*Store)(nil)
+	_ tier.Sizer        = (*Store)(nil)
 )
 
 var errClosed = fmt.Errorf("object: %w", tier.ErrClosed)

@@ -2,6 +2,7 @@ package object_test
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,7 +228,9 @@ func TestCrashBetweenPackAndIndex(t *testing.T) {
 	o.Retries = -1
 	s := mustOpen(t, f, o)
 	want := fill(t, s, 0, 30)
+	must(t, s.Sync()) // every background upload done: none can race the rule below
 	f.inject(rule{op: "put", match: ".idx", fault: fail, times: -1})
+	maps.Copy(want, fill(t, s, 30, 31)) // one value, in the open pack until Sync
 	if err := s.Sync(); err == nil {
 		t.Fatal("Sync with failing index uploads returned nil")
 	}

@@ -333,6 +333,9 @@ func (m *Manager) syncGlacier() error {
 	if m.glacier == nil {
 		return nil
 	}
+	if p, ok := m.glacier.store.(pender); ok && !p.Pending() {
+		return nil // nothing to upload: no need to fsync cold first, as every pass would
+	}
 	ticket := m.glacierSync.asked.Add(1) // after the caller's writes
 	m.glacierSync.mu.Lock()
 	defer m.glacierSync.mu.Unlock()
@@ -349,6 +352,10 @@ func (m *Manager) syncGlacier() error {
 	m.glacierSync.covered, m.glacierSync.err = start, err
 	return err
 }
+
+// pender is a store that tells whether a Sync has anything to do
+// (tier/object's Pending).
+type pender interface{ Pending() bool }
 
 // groupSync lets concurrent syncGlacier calls share one sync.
 type groupSync struct {

@@ -129,8 +129,15 @@ func (v *clockVictims) idle(since time.Time, fn func(key string) bool) {
 	}
 	v.swept = v.now()
 	v.mu.Unlock()
+	eachUnpinned(v.store.Idle, fn)
+}
+
+// eachUnpinned collects the keys scan offers that no pin holds, then calls
+// fn for each until it returns false: fn runs after the scan, whose
+// callback runs under the store's locks, so that fn may call the store.
+func eachUnpinned(scan func(func(key string, meta []byte) bool), fn func(key string) bool) {
 	var keys []string
-	v.store.Idle(func(key string, meta []byte) bool {
+	scan(func(key string, meta []byte) bool {
 		if !skipPinned(key, meta) {
 			keys = append(keys, key)
 		}
@@ -197,16 +204,5 @@ func (v *sampledVictims) idle(since time.Time, fn func(key string) bool) {
 	mark := v.mark
 	v.swept, v.mark = v.now(), v.store.LastSeq()+1
 	v.mu.Unlock()
-	var keys []string
-	v.store.WrittenBefore(mark, func(key string, meta []byte) bool {
-		if !skipPinned(key, meta) {
-			keys = append(keys, key)
-		}
-		return true
-	})
-	for _, key := range keys {
-		if !fn(key) {
-			return
-		}
-	}
+	eachUnpinned(func(visit func(string, []byte) bool) { v.store.WrittenBefore(mark, visit) }, fn)
 }

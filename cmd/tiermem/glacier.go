@@ -48,8 +48,9 @@ VerifyGlacier and CompactGlacier.`,
 	return cmd
 }
 
-// withGlacier opens the Manager in dir with its glacier tier at url, runs
-// fn, and closes it.
+// withGlacier opens the Manager in dir, without a migration loop and with
+// its glacier tier at url, runs fn, and closes it: the commands that work
+// on a data directory (glacier, snapshot) share it.
 func withGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
 	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{URL: url}})
 	if err != nil {

@@ -93,17 +93,8 @@ func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
 
 // withManager opens the Manager in f.dir, without a migration loop, runs
 // fn, and closes it.
-func withManager(f snapshotFlags, fn func(*tiermem.Manager) error) (err error) {
-	m, err := tiermem.Open(f.dir, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{URL: f.url}})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := m.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	return fn(m)
+func withManager(f snapshotFlags, fn func(*tiermem.Manager) error) error {
+	return withGlacier(f.dir, f.url, fn)
 }
 
 // tierCounts writes the keys of each tier that has any.

@@ -93,6 +93,18 @@ func checkPut(key string, value, meta []byte) error {
 // ErrNoBucket) if that fails: a failing bucket refuses new values rather
 // than fill memory. The caller may reuse value and meta once Put returns.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
+	t, err := s.admitPut(key, value, meta, true)
+	if err != nil {
+		return 0, err
+	}
+	defer s.gate.Leave(t)
+	return s.put(key, value, meta), nil
+}
+
+// admitPut checks a Put's sizes and passes the gate, first retrying the
+// failed uploads if retry is set; the caller leaves the gate with the
+// token it returns.
+func (s *Store) admitPut(key string, value, meta []byte, retry bool) (gate.Token, error) {
 	if err := checkPut(key, value, meta); err != nil {
 		return 0, err
 	}
@@ -100,11 +112,13 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if !ok {
 		return 0, errClosed
 	}
-	defer s.gate.Leave(t)
-	if err := s.retryFailed(); err != nil {
-		return 0, err
+	if retry {
+		if err := s.retryFailed(); err != nil {
+			s.gate.Leave(t)
+			return 0, err
+		}
 	}
-	return s.put(key, value, meta), nil
+	return t, nil
 }
 
 // Restore is Put without first retrying a failed upload: it puts back
@@ -112,12 +126,9 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 // reads as it did, even while the bucket refuses uploads. Like a Put it is
 // durable once a later Sync returns, after the Put it takes back.
 func (s *Store) Restore(key string, value, meta []byte) (int64, error) {
-	if err := checkPut(key, value, meta); err != nil {
+	t, err := s.admitPut(key, value, meta, false)
+	if err != nil {
 		return 0, err
-	}
-	t, ok := s.gate.Enter()
-	if !ok {
-		return 0, errClosed
 	}
 	defer s.gate.Leave(t)
 	return s.put(key, value, meta), nil
@@ -133,20 +144,14 @@ func (s *Store) PutStored(key string, v tier.Stored) (int64, error) {
 	if !v.Zstd {
 		return s.Put(key, v.Value, v.Meta)
 	}
-	if err := checkPut(key, v.Value, v.Meta); err != nil {
-		return 0, err
-	}
 	if v.RawLen < 0 || v.RawLen > maxValueLen {
 		return 0, fmt.Errorf("object: value of %d bytes: %w", v.RawLen, tier.ErrTooLarge)
 	}
-	t, ok := s.gate.Enter()
-	if !ok {
-		return 0, errClosed
-	}
-	defer s.gate.Leave(t)
-	if err := s.retryFailed(); err != nil {
+	t, err := s.admitPut(key, v.Value, v.Meta, true)
+	if err != nil {
 		return 0, err
 	}
+	defer s.gate.Leave(t)
 	f := frame{kind: kindValue, codec: codecZstd, key: []byte(key), meta: v.Meta, rawLen: uint32(v.RawLen), stored: v.Value}
 	return s.appendFrame(&f), nil
 }

@@ -58,3 +58,32 @@ func TestPutStoredKeepsAZstdFrame(t *testing.T) {
 	defer s.Close()
 	check(s)
 }
+
+// TestPendingSaysWhetherSyncHasWork: nothing after Open or Sync; a Put,
+// and a Delete, each leave work for the next Sync.
+func TestPendingSaysWhetherSyncHasWork(t *testing.T) {
+	s, err := object.Open(object.NewMem(), quick())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	steps := []struct {
+		name string
+		do   func() error
+		want bool
+	}{
+		{"open", func() error { return nil }, false},
+		{"put", func() error { _, err := s.Put("k", []byte("v"), nil); return err }, true},
+		{"sync", s.Sync, false},
+		{"delete", func() error { _, err := s.Delete("k"); return err }, true},
+		{"sync again", s.Sync, false},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := s.Pending(); got != st.want {
+			t.Errorf("after %s: Pending = %v, want %v", st.name, got, st.want)
+		}
+	}
+}

@@ -191,6 +191,23 @@ func (s *Store) retryFailed() error {
 	return nil
 }
 
+// Pending reports whether a Sync has anything to do: values or deletes in
+// the open pack, packs not yet durable, or compacted packs to delete. It
+// reads memory only.
+func (s *Store) Pending() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.open != nil && len(s.open.entries) > 0 || len(s.retired) > 0 {
+		return true
+	}
+	for _, p := range s.packs {
+		if p.sealed && !p.durable {
+			return true
+		}
+	}
+	return false
+}
+
 // pendingLocked returns the sealed packs not yet durable, oldest first.
 func (s *Store) pendingLocked() []*pack {
 	var pending []*pack

@@ -32,7 +32,10 @@ type Builder struct {
 	spool   *spool          // values too large to sort; created on first use
 	large   int64           // values over this many bytes are spooled
 	rec     []byte          // scratch for encoding one sort record
+	inMem   inMemory        // AddRecord's value, in a streamed build
 	short   int64           // records that fit a direct entry with an inline key
+	out     *fileWriter     // a streamed build's output, open from the start
+	failed  error           // what failed a streamed build
 	hasMeta bool
 	done    bool
 }
@@ -69,6 +72,12 @@ func NewBuilder(path string, opts *Options) (*Builder, error) {
 	// default memory (runs of 40 MiB).
 	b.keys = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit * 5 / 8, Compare: compareKeys, FanIn: 128})
 	b.values = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit / 8})
+	if o.Streamed {
+		if err := b.startStreamed(); err != nil {
+			b.Abort()
+			return nil, err
+		}
+	}
 	b.progress(StageAdd, 0, -1)
 	return b, nil
 }
@@ -131,6 +140,10 @@ func (b *Builder) AddRecord(r Record) error {
 	if err := b.check(r.Key, r.Meta); err != nil {
 		return err
 	}
+	if b.out != nil {
+		b.inMem.b = r.Value
+		return b.addStreamed(r.Key, r.Meta, &b.inMem, int64(len(r.Value)))
+	}
 	if int64(len(r.Value)) > b.large {
 		return b.AddStream(r.Key, r.Meta, bytes.NewReader(r.Value), int64(len(r.Value)))
 	}
@@ -146,6 +159,9 @@ func (b *Builder) AddRecord(r Record) error {
 func (b *Builder) AddStream(key, meta []byte, r io.Reader, size int64) error {
 	if err := b.check(key, meta); err != nil {
 		return err
+	}
+	if b.out != nil {
+		return b.addStreamed(key, meta, r, size)
 	}
 	if b.spool == nil {
 		s, err := newSpool(b.opts.TempDir)
@@ -238,6 +254,9 @@ func (b *Builder) Finish() (Info, error) {
 	n := b.keys.Len()
 	b.progress(StageAdd, n, n)
 	b.progress(StageSort, 0, n)
+	if b.out != nil {
+		return b.finishStreamedBuild(n)
+	}
 	dd, err := b.dedupTable()
 	if err != nil {
 		return Info{}, err
@@ -259,6 +278,23 @@ func (b *Builder) Finish() (Info, error) {
 	}
 	b.progress(StageSync, 0, 1)
 	h, err := w.finish()
+	if err != nil {
+		return Info{}, err
+	}
+	b.progress(StageDone, n, n)
+	return h.info(), nil
+}
+
+// finishStreamedBuild sorts a streamed build's index and completes its file.
+func (b *Builder) finishStreamedBuild(n int64) (Info, error) {
+	if b.failed != nil {
+		return Info{}, b.failed
+	}
+	it, err := b.keys.Sort()
+	if err != nil {
+		return Info{}, err
+	}
+	h, err := b.finishStreamed(it, n)
 	if err != nil {
 		return Info{}, err
 	}
@@ -288,6 +324,9 @@ func (b *Builder) Abort() error {
 	err := errors.Join(b.keys.Close(), b.values.Close())
 	if b.spool != nil {
 		b.spool.close()
+	}
+	if b.out != nil {
+		b.out.close()
 	}
 	return err
 }

@@ -31,6 +31,12 @@ func TestRoundTrip(t *testing.T) {
 		{"page aligned", 300, bundle.Options{Align: 4096}, false, false},
 		{"multi", 3000, bundle.Options{Index: bundle.Multi}, false, true},
 		{"multi spilled with meta", 20000, bundle.Options{Index: bundle.Multi, MemoryLimit: 1 << 20}, true, true},
+		{"streamed", 3000, bundle.Options{Streamed: true}, false, false},
+		{"streamed with meta, spilled", 20000, bundle.Options{Streamed: true, MemoryLimit: 1 << 20}, true, false},
+		{"streamed packed", 3000, bundle.Options{Streamed: true, Align: 1}, true, false},
+		{"streamed page aligned", 300, bundle.Options{Streamed: true, Align: 4096}, false, false},
+		{"streamed multi", 3000, bundle.Options{Streamed: true, Index: bundle.Multi, MemoryLimit: 1 << 20}, true, true},
+		{"streamed empty", 0, bundle.Options{Streamed: true}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -128,7 +128,7 @@ func (m *Manager) Snapshot(path string, opts *SnapshotOptions) (SnapshotInfo, er
 	defer m.gate.Leave(tok)
 	o := resolveSnapshotOptions(path, opts)
 	b, err := bundle.NewBuilder(path, &bundle.Options{MemoryLimit: o.MemoryLimit * 3 / 4, TempDir: o.TempDir,
-		Progress: o.bundleProgress})
+		Streamed: true, Progress: o.bundleProgress})
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("tiermem: snapshot %s: %w", path, err)
 	}

@@ -1,0 +1,28 @@
+package tiermem
+
+import "github.com/tiermem/tiermem/internal/header"
+
+// Pin pins key where it is, as the Pinned option of Store does: no
+// migration pass and no need for room demotes it (Move still can). The
+// value is written again in its tier with its new header. Errors:
+// ErrNotFound, and those of Update.
+func (m *Manager) Pin(key string) error {
+	return m.modifyFound(key, func(e *Entry) { e.Pinned = true })
+}
+
+// Unpin lets migration move key again. Errors: ErrNotFound, and those of
+// Update.
+func (m *Manager) Unpin(key string) error {
+	return m.modifyFound(key, func(e *Entry) { e.Pinned = false })
+}
+
+// IsPinned reports whether key is pinned. Errors: ErrNotFound, ErrInvalidKey,
+// ErrClosed.
+func (m *Manager) IsPinned(key string) (bool, error) {
+	var pinned bool
+	err := m.read(key, uncounted, func(_ *tierState, _ []byte, env header.Header) error {
+		pinned = env.Pinned
+		return nil
+	})
+	return pinned, err
+}

@@ -1,0 +1,237 @@
+package tiermem
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tiermem/tiermem/internal/header"
+)
+
+// Entry is a key's state as UpdateEntry hands it to its function, which
+// may change any field.
+type Entry struct {
+	Value   []byte    // the value, a copy the function owns; nil when not Found
+	Found   bool      // the key held a value (not expired)
+	Expires time.Time // when the key expires; the zero Time: never
+	Pinned  bool      // the key is pinned in its tier (see Pinned)
+}
+
+// Update changes key's value atomically: fn gets the present value (a copy
+// it owns; nil and found false when the key is absent or expired) and
+// returns the new one, or keep false to delete the key (or leave an absent
+// key absent), or an error, which Update returns with nothing changed. No
+// other Store, Update or Delete of key comes between the read fn sees and
+// the write. The key keeps its TTL and pin; a new key has neither, and
+// goes where Store would put it; a present one stays in its tier.
+//
+// fn runs with the key's lock held and must not call the Manager. It may
+// run more than once (when room must first be made in the key's tier, or
+// the tier's store is full): only its last result is stored, so it must
+// depend on its arguments alone. Errors: fn's, ErrType for a key that
+// holds an array or a Go value, and those of Store.
+func (m *Manager) Update(key string, fn func(old []byte, found bool) (value []byte, keep bool, err error)) error {
+	return m.UpdateEntry(key, func(e *Entry) (bool, error) {
+		v, keep, err := fn(e.Value, e.Found)
+		e.Value = v
+		return keep, err
+	})
+}
+
+// UpdateEntry is Update with the key's TTL and pin in hand: fn may change
+// them along with the value. An Expires at or before now deletes the key.
+func (m *Manager) UpdateEntry(key string, fn func(e *Entry) (keep bool, err error)) error {
+	return m.modify(key, false, fn)
+}
+
+// updateTries bounds the times an Update makes room and runs fn again.
+const updateTries = 8
+
+// modify runs fn on key's entry and writes the result under the key's
+// lock. With anyKind it takes arrays and Go values too, whose bytes fn must
+// then leave as they are (the TTL and pin changes do).
+func (m *Manager) modify(key string, anyKind bool, fn func(e *Entry) (bool, error)) error {
+	tok, err := m.enterKey(key)
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	u := updater{m: m, key: key, anyKind: anyKind, fn: fn}
+	defer u.release()
+	for try := 0; ; try++ {
+		done, err := u.once(try < updateTries)
+		if done || err != nil {
+			return err
+		}
+		if try == updateTries {
+			return fmt.Errorf("%w: updating %q: room for the new value could not be kept", ErrNoSpace, key)
+		}
+	}
+}
+
+// updater is one Update: the room it reserved so far, kept across tries.
+type updater struct {
+	m       *Manager
+	key     string
+	anyKind bool
+	fn      func(e *Entry) (bool, error)
+	room    reservation // in the target tier
+	logRoom reservation // in the cold log, when the write goes through to it
+}
+
+// release gives back the room reserved.
+func (u *updater) release() {
+	u.room.release()
+	u.logRoom.release()
+	u.room, u.logRoom = reservation{}, reservation{}
+}
+
+// once runs fn under the key's lock and writes its result if the room it
+// needs is there; otherwise it makes room (without the lock) and reports
+// false, and the caller tries again.
+func (u *updater) once(mayRetry bool) (bool, error) {
+	m := u.m
+	lock := m.locks.Of(u.key)
+	lock.Lock()
+	w, err := u.decideLocked()
+	if err != nil || w.remove {
+		lock.Unlock()
+		if err == nil && w.inGlacier && m.opts.Durability != None {
+			err = m.syncDelete(u.key)
+		}
+		return true, err
+	}
+	if w.t == nil { // an absent key left absent
+		lock.Unlock()
+		return true, nil
+	}
+	if u.holdsLocked(w) || u.tryReserve(w) {
+		err = m.putOnceLocked(u.key, w.value, w.meta, w.env, w.t, w.through)
+		lock.Unlock()
+		u.release()
+		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {
+			return false, nil
+		}
+		return true, err
+	}
+	lock.Unlock()
+	u.release()
+	if u.room, err = m.reserveFor(w.t, u.key, len(w.value), len(w.meta), true); err != nil {
+		return true, fmt.Errorf("updating %q in the %s tier: %w", u.key, w.t.level, err)
+	}
+	if w.through {
+		if u.logRoom, err = m.reserveFor(m.tiers[Cold], u.key, len(w.value), len(w.meta), true); err != nil {
+			return true, fmt.Errorf("updating %q in the cold log: %w", u.key, err)
+		}
+	}
+	return false, nil
+}
+
+// write is what an update decided: a removal, or a value to write.
+type write struct {
+	remove, inGlacier bool // delete the key; glacier held it
+	t                 *tierState
+	value, meta       []byte
+	env               header.Header
+	through           bool // the write goes to the cold log too
+}
+
+// decideLocked reads the key's entry, runs fn, and returns what to write,
+// after removing the key if fn says so. The key's lock is held.
+func (u *updater) decideLocked() (write, error) {
+	m := u.m
+	now := m.now()
+	var env header.Header
+	var from *tierState
+	e := Entry{}
+	found, err := m.viewStateLocked(u.key, now.UnixNano(), func(t *tierState, value, meta []byte) error {
+		var err error
+		env, err = decodeHeader(meta)
+		e.Value, from = bytes.Clone(value), t
+		if e.Value == nil {
+			e.Value = []byte{}
+		}
+		return err
+	})
+	if err != nil {
+		return write{}, err
+	}
+	if found && env.Kind != header.Bytes && !u.anyKind {
+		return write{}, fmt.Errorf("%w: %q holds %v, not bytes", ErrType, u.key, env.Kind)
+	}
+	e.Found, e.Pinned = found, env.Pinned
+	if env.Expires != 0 {
+		e.Expires = time.Unix(0, env.Expires)
+	}
+	keep, err := u.fn(&e)
+	if err != nil {
+		return write{}, err
+	}
+	if !keep || !e.Expires.IsZero() && !e.Expires.After(now) {
+		if !found {
+			return write{}, nil
+		}
+		w := write{remove: true}
+		w.inGlacier, err = m.removeAllLocked(u.key)
+		return w, err
+	}
+	env.Pinned, env.Expires = e.Pinned, 0
+	if !e.Expires.IsZero() {
+		env.Expires = e.Expires.UnixNano()
+	}
+	w := write{value: e.Value, env: env, t: from}
+	w.meta = env.Encode()
+	if !found {
+		if w.t, err = m.placement(u.key, len(w.value), len(w.meta), storeOptions{}); err != nil {
+			return write{}, err
+		}
+	}
+	w.through = m.opts.Durability != None && w.t.level < Cold
+	return w, nil
+}
+
+// removeAllLocked removes key from every tier, slowest first, and reports
+// whether glacier held it. The key's lock is held.
+func (m *Manager) removeAllLocked(key string) (inGlacier bool, err error) {
+	for i := len(m.tiers) - 1; i >= 0; i-- {
+		removed, err := m.removeFrom(m.tiers[i], key)
+		if err != nil {
+			return inGlacier, fmt.Errorf("tiermem: deleting %q: %w", key, err)
+		}
+		inGlacier = inGlacier || removed && m.tiers[i] == m.glacier
+	}
+	m.ttl.set(key, 0)
+	return inGlacier, nil
+}
+
+// holdsLocked reports whether the room reserved on an earlier try covers
+// the write. The key's lock is held.
+func (u *updater) holdsLocked(w write) bool {
+	covers := func(r reservation, t *tierState) bool {
+		return r.reserved && r.t == t && r.holds() && t.estimate(u.key, len(w.value), len(w.meta))-r.old <= r.n
+	}
+	return covers(u.room, w.t) && (!w.through || covers(u.logRoom, u.m.tiers[Cold]))
+}
+
+// tryReserve takes the room the write needs if it is free now, without
+// making any.
+func (u *updater) tryReserve(w write) bool {
+	u.release()
+	est := w.t.estimate(u.key, len(w.value), len(w.meta))
+	if w.t.fits(est, len(w.value)) != nil || !w.t.tryReserve(est) {
+		return false
+	}
+	u.room = reservation{t: w.t, key: u.key, n: est, reserved: true}
+	if !w.through {
+		return true
+	}
+	cold := u.m.tiers[Cold]
+	est = cold.estimate(u.key, len(w.value), len(w.meta))
+	if cold.fits(est, len(w.value)) != nil || !cold.tryReserve(est) {
+		u.release()
+		return false
+	}
+	u.logRoom = reservation{t: cold, key: u.key, n: est, reserved: true}
+	return true
+}

@@ -182,6 +182,9 @@ type snapshotCopy struct {
 	buf  []byte           // the value being copied, reused
 	meta []byte           // its record meta, reused
 	tot  SnapshotProgress // what the listing counted
+	// mapped counts the bytes read from mapped files since their pages
+	// were last released (releaseBehind).
+	mapped int64
 }
 
 // run lists the keys, copies them, adds the pre-images and the manifest,
@@ -361,8 +364,32 @@ func (c *snapshotCopy) readLocked(key string) (bool, error) {
 	return c.m.viewStateLocked(key, c.live.at, func(t *tierState, value, meta []byte) error {
 		c.buf = append(c.buf, value...)
 		c.meta = appendRecordMeta(c.meta, t.level, meta)
+		c.releaseBehind(t, len(value))
 		return nil
 	})
+}
+
+// mappedReader is a store whose reads map its files and leave the pages
+// they touched resident until ReleaseMapped (tier/disk).
+type mappedReader interface{ ReleaseMapped() }
+
+// releaseEvery is how many bytes a snapshot reads from a store that maps
+// its files between two releases of its pages.
+const releaseEvery = 64 << 20
+
+// releaseBehind counts n bytes read from t and, every releaseEvery bytes
+// read from a store that maps its files, drops the pages read from the
+// process: the snapshot reads every cold value once, and would otherwise
+// leave all of cold resident in the process.
+func (c *snapshotCopy) releaseBehind(t *tierState, n int) {
+	r, ok := t.store.(mappedReader)
+	if !ok {
+		return
+	}
+	if c.mapped += int64(n); c.mapped >= releaseEvery {
+		c.mapped = 0
+		r.ReleaseMapped()
+	}
 }
 
 // viewStateLocked calls fn with key's value and header in the fastest tier

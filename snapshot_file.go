@@ -47,7 +47,9 @@ func (e SnapshotEntry) Array() (Array, error) {
 }
 
 // OpenSnapshot opens the snapshot file at path for lookups. It checks the
-// bundle's header and the manifest, not every byte: Verify does. Errors
+// bundle's header and the manifest, not every byte: Verify does. Verify and
+// Restore, which read the whole file, keep at most about 64 MiB of it mapped
+// in the process (bundle.Bundle.ReleaseBehind). Errors
 // wrap ErrSnapshotCorrupt (a damaged or truncated file, or a bundle that is
 // not a snapshot), ErrSnapshotVersion, or the file system's.
 func OpenSnapshot(path string) (*SnapshotFile, error) {
@@ -55,6 +57,7 @@ func OpenSnapshot(path string) (*SnapshotFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tiermem: opening snapshot: %w", snapshotError(err))
 	}
+	b.ReleaseBehind() // Verify and Restore read it once: keep 64 MiB of it resident, not all
 	f := &SnapshotFile{b: b}
 	if f.info, err = f.readManifest(); err != nil {
 		b.Close()

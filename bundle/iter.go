@@ -8,10 +8,12 @@ import (
 )
 
 // All yields every record in index order (by key hash), each value of a multi
-// key as its own record. Records are valid until Close. On a corrupt record it
+// key as its own record. Records are valid until Close (ReleaseBehind drops
+// the pages behind a pass over a large file). On a corrupt record it
 // yields the error and stops. Iterating allocates nothing per record.
 func (b *Bundle) All() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
+		rel := releaser{b: b}
 		for i := range b.ix.e.len() {
 			if b.closed.Load() {
 				yield(Record{}, ErrClosed)
@@ -21,6 +23,7 @@ func (b *Bundle) All() iter.Seq2[Record, error] {
 			if !yield(r, err) || err != nil {
 				return
 			}
+			rel.pass(len(r.Key) + len(r.Meta) + len(r.Value))
 		}
 	}
 }

@@ -29,6 +29,9 @@ type Bundle struct {
 	ix     index
 	path   string
 	closed atomic.Bool
+	// releaseEvery, when not 0, is how many bytes Verify and All read
+	// between two releases of the mapping's pages (ReleaseBehind).
+	releaseEvery int64
 }
 
 // Open maps the bundle at path. It reads and checks only the header and the

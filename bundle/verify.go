@@ -22,7 +22,7 @@ func (b *Bundle) Verify() error {
 		return ErrClosed
 	}
 	for _, s := range b.hdr.sections {
-		if b.mem.Hash(int64(s.off), int64(s.size)) != s.sum {
+		if b.sectionSum(s) != s.sum {
 			return corrupt("section %s: checksum mismatch", sectionName(s.kind))
 		}
 	}
@@ -65,12 +65,14 @@ func (b *Bundle) verifyRecords() error {
 	var c counts
 	var prev Record
 	var end uint64 // the end of the data written before the current entry's
+	rel := releaser{b: b}
 	for i := range b.ix.e.len() {
 		h := b.ix.e.hash(i)
 		r, ref, err := b.verifyRecord(i, h, &end)
 		if err != nil {
 			return err
 		}
+		rel.pass(len(r.Key) + len(r.Meta) + len(r.Value))
 		sameHash := i > 0 && h == b.ix.e.hash(i-1)
 		sameKey := sameHash && bytes.Equal(r.Key, prev.Key) && b.lay.keys
 		if sameKey && b.hdr.kind == Exact {

@@ -26,6 +26,10 @@ var (
 	// did not hand out, or has already released.
 	ErrNotOwner = errors.New("memory: memory not owned by this server")
 
+	// ErrNotFile is returned by Release of memory that is not a file
+	// mapping, whose bytes releasing would lose.
+	ErrNotFile = errors.New("memory: not a file mapping")
+
 	// ErrUnsupported is returned by every call that maps memory on systems
 	// other than Linux, macOS and FreeBSD (Windows is refused at compile
 	// time; see the package doc).

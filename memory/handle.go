@@ -93,7 +93,23 @@ func (h *WritableHandle) Force() error {
 // afterwards; for a file mapping the pages are dropped from this process and
 // read again from the file. Only whole pages inside the range are discarded.
 // Views stay valid.
-func (h *WritableHandle) Discard(off, n int64) error {
+func (h *WritableHandle) Discard(off, n int64) error { return h.discard(off, n) }
+
+// Release drops the pages of a file mapping in the n bytes at off from this
+// process: the bytes stay in the file (and the page cache) and are read
+// again when next touched, and views stay valid. A reader that passes over
+// a large file once calls it behind itself to keep its resident memory
+// bounded. Only whole pages inside the range are released. On anonymous
+// memory, whose bytes it would lose, it returns ErrNotFile.
+func (h *Handle) Release(off, n int64) error {
+	if h.b.kind != fileBlock {
+		return ErrNotFile
+	}
+	return h.discard(off, n)
+}
+
+// discard drops the whole pages of the n bytes at off (madvise DONTNEED).
+func (h *Handle) discard(off, n int64) error {
 	if !h.b.isOpen() {
 		return ErrClosed
 	}

@@ -295,3 +295,45 @@ func TestReserveMoreThanTheMachineHas(t *testing.T) {
 		t.Error("a write into reserved memory did not stick")
 	}
 }
+
+// TestReleaseKeepsTheFilesBytes checks that Release drops a file mapping's
+// pages from the process without changing what its views read, and that
+// anonymous memory, whose bytes it would lose, is refused.
+func TestReleaseKeepsTheFilesBytes(t *testing.T) {
+	page := int64(os.Getpagesize())
+	path := filepath.Join(t.TempDir(), "f")
+	want := make([]byte, 8*page)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := memory.Map(path, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	m := h.Memory()
+	view := m.Bytes(0, 8*page)
+	if err := h.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Release(page/2, 6*page); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(view, want) {
+		t.Fatal("a view read other bytes after Release")
+	}
+	if err := h.Release(0, 9*page); !errors.Is(err, memory.ErrInvalidSize) {
+		t.Errorf("Release past the end = %v, want ErrInvalidSize", err)
+	}
+	a, err := memory.Allocate(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Release(0, page); !errors.Is(err, memory.ErrNotFile) {
+		t.Errorf("Release of anonymous memory = %v, want ErrNotFile", err)
+	}
+}

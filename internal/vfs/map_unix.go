@@ -38,3 +38,13 @@ func Unmap(b []byte) error {
 	}
 	return nil
 }
+
+// Release drops the pages of a mapping made by [Map] from the process
+// (madvise DONTNEED): the file's bytes stay in the page cache and on disk,
+// and a read of b faults them in again. b stays valid.
+func Release(b []byte) error {
+	if err := unix.Madvise(b, unix.MADV_DONTNEED); err != nil {
+		return &os.PathError{Op: "madvise", Path: "mapping", Err: err}
+	}
+	return nil
+}

@@ -1,8 +1,11 @@
 package disk_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/tiermem/tiermem/tier"
@@ -93,4 +96,46 @@ func TestByteChangedUnderMapping(t *testing.T) {
 		t.Fatalf("Get of the changed value = %v, want ErrCorrupt", err)
 	}
 	checkAll(t, s, slicesWithout(keys, "k3"))
+}
+
+// TestReleaseMappedKeepsReadsRight checks that values read before and after
+// ReleaseMapped, with reads and writes going on beside it, are the values
+// stored.
+func TestReleaseMappedKeepsReadsRight(t *testing.T) {
+	s := openStore(t, "", &disk.Options{Compression: disk.NoCompression, SegmentSize: 256 << 10})
+	value := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 8<<10) }
+	for i := range 200 {
+		if _, err := s.Put(strconv.Itoa(i), value(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				s.ReleaseMapped()
+			}
+		}
+	}()
+	for round := range 20 {
+		for i := range 200 {
+			got, err := s.Get(strconv.Itoa(i), nil)
+			if err != nil || !bytes.Equal(got, value(i)) {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("round %d: Get(%d) = %d bytes, %v", round, i, len(got), err)
+			}
+		}
+		if _, err := s.Put(strconv.Itoa(200+round), value(round), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }

@@ -218,3 +218,17 @@ func putBuf(p *[]byte) {
 		bufPool.Put(p)
 	}
 }
+
+// ReleaseMapped drops the pages of the segments' read mappings from the
+// process: the bytes stay on disk and in the page cache, and a read faults
+// them in again. Reads map segments and leave what they touched resident;
+// a caller that reads much of the store once (a snapshot) calls it as it
+// goes, so that the process's resident memory does not grow by what it
+// read. Safe for concurrent use with every other method.
+func (s *Store) ReleaseMapped() {
+	gs := s.segs.all()
+	defer releaseAll(gs)
+	for _, g := range gs {
+		g.releasePages()
+	}
+}

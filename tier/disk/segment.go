@@ -107,8 +107,9 @@ type segment struct {
 	hinted     atomic.Bool           // its hint file is written
 	retired    atomic.Bool           // compacted away: no longer in the registry
 
-	mapOnce sync.Once
-	mapped  []byte // the file mapped read-only by mapping; nil until then, or if it cannot be mapped
+	mapOnce   sync.Once
+	mapped    []byte      // the file mapped read-only by mapping; nil until then, or if it cannot be mapped
+	mappedSet atomic.Bool // mapped is set: it may be read without mapOnce
 }
 
 func newSegment(id uint64, file vfs.File, size int64, compacted bool) *segment {
@@ -144,9 +145,18 @@ func (g *segment) mapping(length int64) []byte {
 	g.mapOnce.Do(func() {
 		if m, err := vfs.Map(g.file, max(length, g.size.Load())); err == nil {
 			g.mapped = m
+			g.mappedSet.Store(true)
 		}
 	})
 	return g.mapped
+}
+
+// releasePages drops the pages of g's mapping, if it has one, from the
+// process. The caller must hold a reference.
+func (g *segment) releasePages() {
+	if g.mappedSet.Load() {
+		vfs.Release(g.mapped) // advice: an error leaves the pages resident, nothing worse
+	}
 }
 
 // dead returns the bytes of g's records that nothing references.

@@ -1,0 +1,84 @@
+//go:build linux
+
+package bundle_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tiermem/tiermem/bundle"
+)
+
+// rssFile returns the bytes of file-backed pages mapped in the process.
+func rssFile(t *testing.T) int64 {
+	t.Helper()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("RssFile line %q: %v", line, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Skip("no RssFile in /proc/self/status")
+	return 0
+}
+
+// TestReleaseBehindBoundsResidentMemory reads a 256 MiB bundle whole with
+// Verify and All and checks that, with ReleaseBehind, the file's pages
+// mapped in the process stay near 64 MiB rather than the file's size, and
+// that every value read (kept across releases) is still right.
+func TestReleaseBehindBoundsResidentMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 256 MiB")
+	}
+	path := filepath.Join(t.TempDir(), "big.bundle")
+	b, err := bundle.NewBuilder(path, &bundle.Options{Streamed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := make([]byte, 1<<20)
+	for i := range 256 {
+		value[0], value[len(value)-1] = byte(i), byte(i)
+		if err := b.Add([]byte(strconv.Itoa(i)), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	bd := open(t, path)
+	bd.ReleaseBehind()
+	base := rssFile(t)
+	peak := int64(0)
+	if err := bd.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	peak = max(peak, rssFile(t)-base)
+	var kept [][]byte
+	for r, err := range bd.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, r.Value)
+		peak = max(peak, rssFile(t)-base)
+	}
+	for _, v := range kept {
+		if v[0] != v[len(v)-1] || !bytes.Equal(v[1:len(v)-1], value[1:len(v)-1]) {
+			t.Fatal("a value read before a release reads other bytes after it")
+		}
+	}
+	if peak > 100<<20 {
+		t.Fatalf("%d MiB of the file resident at the peak, want about 64", peak>>20)
+	}
+	t.Logf("peak file-backed RSS above the start: %d MiB of a 256 MiB file", peak>>20)
+}

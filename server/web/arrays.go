@@ -1,0 +1,125 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/npy"
+)
+
+// serveArray serves /v1/arrays/<escaped>: arrays as NumPy .npy files.
+func (h *Handler) serveArray(w http.ResponseWriter, r *http.Request, escaped string) {
+	start := time.Now()
+	rec := newRecorder(w)
+	var name string
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		name = methodName(r.Method, "array_get", "array_head")
+		h.getArray(rec, r, escaped)
+	case http.MethodPut:
+		name = "array_put"
+		h.putArray(rec, r, escaped)
+	default:
+		name = "other"
+		rec.Header().Set("Allow", "GET, HEAD, PUT")
+		writeError(rec, http.StatusMethodNotAllowed, fmt.Sprintf("method %s: %s takes GET, HEAD and PUT (DELETE a key under %s)", r.Method, arraysPrefix+"<key>", keysPrefix))
+	}
+	h.metrics.finish(rec, name, start)
+}
+
+func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped string) {
+	key, err := parseKey(escaped)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	a, err := h.m.RetrieveArray(key)
+	if errors.Is(err, tiermem.ErrType) {
+		err = fmt.Errorf("%w: %q is not an array (GET it under %s)", err, key, keysPrefix)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	descr := descrOf(a.DType)
+	if descr == "" {
+		h.fail(w, r, fmt.Errorf("%w: %q holds %v, which has no NumPy type", tiermem.ErrType, key, a.DType))
+		return
+	}
+	hdr := npy.AppendHeader(nil, descr, a.Shape)
+	w.Header().Set("ETag", string(etag(nil, hdr, a.Data)))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Tiermem-Dtype", a.DType.String())
+	tp := &twoPart{a: hdr, b: a.Data}
+	serveContent(w, r, tp, tp.size())
+}
+
+func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped string) {
+	key, err := parseKey(escaped)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	opts, err := storeOptions(r.URL.RawQuery)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var buf []byte
+	body, err := readBody(r, h.cfg.MaxBodyBytes, &buf)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	a, err := parseNPY(body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.m.StoreArray(key, a, opts...); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// twoPart is an io.ReadSeeker over a then b, for http.ServeContent.
+type twoPart struct {
+	a, b []byte
+	off  int64
+}
+
+func (t *twoPart) size() int64 { return int64(len(t.a) + len(t.b)) }
+
+func (t *twoPart) Read(p []byte) (int, error) {
+	if t.off >= t.size() {
+		return 0, io.EOF
+	}
+	var n int
+	if t.off < int64(len(t.a)) {
+		n = copy(p, t.a[t.off:])
+	}
+	if n < len(p) && t.off+int64(n) >= int64(len(t.a)) {
+		n += copy(p[n:], t.b[t.off+int64(n)-int64(len(t.a)):])
+	}
+	t.off += int64(n)
+	return n, nil
+}
+
+func (t *twoPart) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += t.off
+	case io.SeekEnd:
+		offset += t.size()
+	}
+	if offset < 0 {
+		return 0, errors.New("web: seek before the start")
+	}
+	t.off = offset
+	return offset, nil
+}

@@ -1,0 +1,74 @@
+package web
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// authenticator checks a request's password against the configured one.
+type authenticator struct {
+	sum [sha256.Size]byte // of the password: comparing sums hides its length
+}
+
+func newAuthenticator(password string) *authenticator {
+	return &authenticator{sum: sha256.Sum256([]byte(password))}
+}
+
+// check reports whether header, an Authorization header's value, carries
+// the password: "Bearer <password>" or "Basic base64(<user>:<password>)".
+// given reports whether it carried any credentials at all.
+func (a *authenticator) check(header string) (ok, given bool) {
+	scheme, cred, found := strings.Cut(header, " ")
+	if !found {
+		return false, header != ""
+	}
+	cred = strings.TrimSpace(cred)
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		return a.equal(cred), true
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			return false, true
+		}
+		_, password, found := strings.Cut(string(raw), ":")
+		return found && a.equal(password), true
+	}
+	return false, true
+}
+
+func (a *authenticator) equal(password string) bool {
+	sum := sha256.Sum256([]byte(password))
+	return subtle.ConstantTimeCompare(sum[:], a.sum[:]) == 1
+}
+
+// authorized reports whether r may be served; if not, it has answered 401
+// with the schemes the handler takes.
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if h.auth == nil {
+		return true
+	}
+	ok, given := h.auth.check(r.Header.Get("Authorization"))
+	if ok {
+		return true
+	}
+	msg := "this path needs the password: Authorization: Bearer <password>, or basic auth"
+	if given {
+		// Logged without the credentials; the delay slows guessing.
+		h.log.Warn("web: wrong password", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		msg = "wrong password"
+		select {
+		case <-time.After(FailedAuthDelay):
+		case <-r.Context().Done():
+		}
+	}
+	w.Header().Add("WWW-Authenticate", `Basic realm="tiermem", charset="UTF-8"`)
+	w.Header().Add("WWW-Authenticate", `Bearer realm="tiermem"`)
+	h.metrics.countResponse(http.StatusUnauthorized)
+	writeError(w, http.StatusUnauthorized, msg)
+	return false
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serveContent serves content (size bytes) as http.ServeContent does —
+// Range, If-Range, If-None-Match, If-Match, HEAD — with the ETag already
+// in w's header, and with two changes: its error replies are JSON like
+// every other, and a 416 always says the size in Content-Range.
+func serveContent(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, size int64) {
+	if rng := r.Header.Get("Range"); rng != "" {
+		kept, ok := dropEmptySuffixes(rng)
+		if !ok {
+			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			writeError(w, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("range %q: no part of it is within the %d bytes", rng, size))
+			return
+		}
+		if kept != rng {
+			r.Header.Set("Range", kept)
+		}
+	}
+	jw := jsonErrors{ResponseWriter: w, size: size, rng: r.Header.Get("Range")}
+	http.ServeContent(&jw, r, "", time.Time{}, content)
+	jw.finish()
+}
+
+// dropEmptySuffixes returns a Range header without its "-0" ranges (the
+// last zero bytes: nothing), which http.ServeContent would answer with a
+// 206 of nothing; ok is false when nothing is left of a bytes range set.
+// Other headers, well formed or not, are left to ServeContent.
+func dropEmptySuffixes(h string) (kept string, ok bool) {
+	unit, set, found := strings.Cut(h, "=")
+	if !found || strings.TrimSpace(unit) != "bytes" || !strings.Contains(set, "-0") {
+		return h, true
+	}
+	var specs []string
+	for spec := range strings.SplitSeq(set, ",") {
+		s := strings.TrimSpace(spec)
+		if strings.HasPrefix(s, "-") && strings.Trim(s[1:], "0") == "" && len(s) > 1 {
+			continue
+		}
+		specs = append(specs, spec)
+	}
+	if len(specs) == 0 {
+		return "", false
+	}
+	return unit + "=" + strings.Join(specs, ","), true
+}
+
+// jsonErrors turns the error replies of http.ServeContent (412, 416, and
+// its plain-text bodies) into JSON ones.
+type jsonErrors struct {
+	http.ResponseWriter
+	size    int64
+	rng     string       // the request's Range header
+	status  int          // the error status written, or 0
+	message bytes.Buffer // the text ServeContent wrote with it
+}
+
+func (j *jsonErrors) WriteHeader(code int) {
+	if code < 400 {
+		j.ResponseWriter.WriteHeader(code)
+		return
+	}
+	j.status = code
+}
+
+func (j *jsonErrors) Write(p []byte) (int, error) {
+	if j.status != 0 {
+		return j.message.Write(p)
+	}
+	return j.ResponseWriter.Write(p)
+}
+
+// finish writes the JSON error reply, if there is one.
+func (j *jsonErrors) finish() {
+	if j.status == 0 {
+		return
+	}
+	msg := strings.TrimSpace(j.message.String())
+	if msg == "" {
+		msg = http.StatusText(j.status)
+	}
+	if j.status == http.StatusRequestedRangeNotSatisfiable {
+		j.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(j.size, 10))
+		msg = fmt.Sprintf("range %q of %d bytes: %s", j.rng, j.size, msg)
+	}
+	writeError(j.ResponseWriter, j.status, msg)
+}
+
+// Unwrap returns the ResponseWriter beneath, for http.ResponseController.
+func (j *jsonErrors) Unwrap() http.ResponseWriter { return j.ResponseWriter }

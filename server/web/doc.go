@@ -1,0 +1,37 @@
+// Package web serves a tiermem Manager over HTTP: values and NumPy arrays
+// under /v1/, the tiers' usage, counters and analytics as JSON, Prometheus
+// metrics, pprof and health checks.
+//
+//	h, err := web.New(m, web.Config{Password: "secret"})
+//	if err != nil { ... }
+//	http.ListenAndServe("127.0.0.1:8080", h)
+//
+// The paths:
+//
+//	GET|HEAD /v1/keys/{key}     the value: ETag, If-None-Match (304), Range (206, 416)
+//	PUT      /v1/keys/{key}     store the body; ?tier=hot|warm|cold|glacier, ?ttl=10s, ?pin=true
+//	DELETE   /v1/keys/{key}     204, or 404 when no tier held it
+//	GET|HEAD /v1/arrays/{key}   an array as a NumPy .npy file (numpy.load reads it)
+//	PUT      /v1/arrays/{key}   store a .npy body (dtype and shape kept); same query
+//	GET      /v1/usage          per tier: used and capacity bytes, percent, items
+//	GET      /v1/stats          per tier: promotions, demotions, evictions, expirations; passes; request counts
+//	GET      /v1/analytics      the Manager's analytics (docs/analytics.md); ?since=<RFC 3339> for newer samples only
+//	GET      /metrics           Prometheus exposition
+//	GET      /debug/pprof/      net/http/pprof
+//	GET      /healthz, /readyz  liveness, and readiness (503 once the Manager is closed)
+//
+// A key is the rest of the path, percent-decoded as a whole: any bytes, a
+// slash included, can be sent as %XX, and the path is used as sent (not
+// cleaned), so "a//b" and "../x" are keys like any other. Every error is
+// a JSON object {"error": "...", "status": N} that says what was wrong:
+// 400 for a bad key, tier, TTL or .npy file, 401 without the password,
+// 404 for a missing key, 409 for an array read of a value that is not
+// one, 413 for a body over Config.MaxBodyBytes or a value larger than its
+// tier, 503 once the Manager is closed, 507 when no tier has room
+// (tiermem.ErrNoSpace).
+//
+// A PUT with a Content-Length reads the body once into a buffer of that
+// size, which the Manager's Store then copies into its tier: a value costs
+// its size twice while it is stored, never more, and bodies without a
+// length grow as they come, up to the limit.
+package web

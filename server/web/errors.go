@@ -1,0 +1,37 @@
+package web
+
+import "errors"
+
+var (
+	// ErrUnauthorized is returned (as a 401 reply) for a request without the
+	// password, or with a wrong one, when Config.Password is set.
+	ErrUnauthorized = errors.New("web: unauthorized")
+
+	// ErrBadKey is returned (as a 400 reply) for a key path that is empty,
+	// badly escaped, or longer than a key may be.
+	ErrBadKey = errors.New("web: bad key")
+
+	// ErrBadParam is returned (as a 400 reply) for a query parameter that
+	// cannot be parsed: an unknown tier, a TTL that is not a positive
+	// duration, a count that is not a positive integer.
+	ErrBadParam = errors.New("web: bad parameter")
+
+	// ErrBodyTooLarge is returned (as a 413 reply) for a request body longer
+	// than Config.MaxBodyBytes.
+	ErrBodyTooLarge = errors.New("web: request body too large")
+
+	// ErrBadBody is returned (as a 400 reply) for a body shorter than its
+	// Content-Length, or cut off by the client.
+	ErrBadBody = errors.New("web: bad request body")
+
+	// ErrNPY is returned (as a 400 reply) for an array body that is not a
+	// NumPy .npy file this server reads: a bad magic or version, a header
+	// that is not the dict NumPy writes, a dtype tiermem has no element type
+	// for, Fortran order, or data whose length does not match the shape.
+	ErrNPY = errors.New("web: not a readable .npy file")
+
+	// ErrConfig is returned by New for a Config that cannot work (a
+	// negative MaxBodyBytes, a nil Manager) or metrics that cannot be
+	// registered with Config.Registerer.
+	ErrConfig = errors.New("web: invalid config")
+)

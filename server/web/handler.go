@@ -1,0 +1,144 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tiermem/tiermem"
+)
+
+// DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is 0:
+// 1 GiB.
+const DefaultMaxBodyBytes = 1 << 30
+
+// Config configures a Handler. The zero value serves without a password,
+// accepts bodies up to DefaultMaxBodyBytes, logs to slog.Default and keeps
+// its metrics in a registry of its own.
+type Config struct {
+	// Password, when set, is required for every path but /healthz and
+	// /readyz: as a bearer token (Authorization: Bearer <password>) or as
+	// the password of HTTP basic auth (any user name). It is compared in
+	// constant time; a wrong one is logged without it and answered after
+	// FailedAuthDelay.
+	Password string
+	// MaxBodyBytes bounds a PUT's body: a longer one is refused with 413.
+	// Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger receives the failed authentications and the server errors
+	// (5xx). nil means slog.Default().
+	Logger *slog.Logger
+	// Registerer, when set, also receives the handler's collectors (the
+	// tiers' gauges and counters, the request histograms, the client
+	// counts), so that a program's own registry exports them. /metrics
+	// always serves the handler's own registry, which adds the Go runtime
+	// and process collectors.
+	Registerer prometheus.Registerer
+}
+
+// FailedAuthDelay is how long a request with a wrong password waits
+// before its 401, to slow down guessing.
+const FailedAuthDelay = 200 * time.Millisecond
+
+// Handler serves a Manager over HTTP: the key and array API under /v1/,
+// the tiers' usage, stats and analytics as JSON, /metrics, /debug/pprof/,
+// the health checks and the dashboard at /. It is safe for concurrent use.
+type Handler struct {
+	m       *tiermem.Manager
+	cfg     Config
+	log     *slog.Logger
+	tiers   []tiermem.Tier // the tiers the Manager has, fastest first
+	metrics *Metrics
+	mux     *http.ServeMux // everything but /v1/keys/ and /v1/arrays/
+	auth    *authenticator // nil without a password
+}
+
+// New returns a Handler serving m. It returns an error wrapping ErrConfig
+// for a Config that cannot work.
+func New(m *tiermem.Manager, cfg Config) (*Handler, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil Manager", ErrConfig)
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxBodyBytes %d is negative", ErrConfig, cfg.MaxBodyBytes)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	h := &Handler{m: m, cfg: cfg, log: cfg.Logger, tiers: managerTiers(m)}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if cfg.Password != "" {
+		h.auth = newAuthenticator(cfg.Password)
+	}
+	metrics, err := newMetrics(h, cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	h.metrics = metrics
+	h.mux = h.routes()
+	return h, nil
+}
+
+// managerTiers returns the tiers m has: all four, or three when its
+// glacier tier is disabled.
+func managerTiers(m *tiermem.Manager) []tiermem.Tier {
+	tiers := []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold, tiermem.Glacier}
+	if _, err := m.GlacierPacks(); errors.Is(err, tiermem.ErrUnknownTier) {
+		tiers = tiers[:3]
+	}
+	return tiers
+}
+
+// Metrics returns the handler's metrics, through which the RESP server
+// records its commands and clients.
+func (h *Handler) Metrics() *Metrics { return h.metrics }
+
+func (h *Handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	h.handle(mux, "GET /v1/usage", "usage", h.serveUsage)
+	h.handle(mux, "GET /v1/stats", "stats", h.serveStats)
+	h.handle(mux, "GET /v1/analytics", "analytics", h.serveAnalytics)
+	h.handle(mux, "GET /healthz", "healthz", h.serveHealth)
+	h.handle(mux, "GET /readyz", "readyz", h.serveReady)
+	mux.Handle("GET /metrics", h.instrument("metrics", promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{})))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path: %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+func (h *Handler) handle(mux *http.ServeMux, pattern, name string, fn http.HandlerFunc) {
+	mux.Handle(pattern, h.instrument(name, fn))
+}
+
+// ServeHTTP serves one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	if path != "/healthz" && path != "/readyz" && !h.authorized(w, r) {
+		return
+	}
+	// The key paths bypass the mux: it would clean "a//b" and "../x",
+	// which are keys like any other here.
+	switch {
+	case strings.HasPrefix(path, keysPrefix):
+		h.serveKey(w, r, path[len(keysPrefix):])
+	case strings.HasPrefix(path, arraysPrefix):
+		h.serveArray(w, r, path[len(arraysPrefix):])
+	default:
+		h.mux.ServeHTTP(w, r)
+	}
+}

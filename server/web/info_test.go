@@ -1,0 +1,247 @@
+package web_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/server/web"
+)
+
+func TestUsageAndStats(t *testing.T) {
+	m, srv := newServer(t, nil, web.Config{})
+	do(t, "PUT", keyURL(srv, "a")+"?tier=hot", strings.NewReader(strings.Repeat("a", 1000)))
+	do(t, "PUT", keyURL(srv, "b")+"?tier=cold", strings.NewReader("b"))
+	if err := m.Move("a", tiermem.Warm); err != nil {
+		t.Fatal(err)
+	}
+	var u struct {
+		Time  time.Time
+		Tiers []struct {
+			Tier                     string
+			UsedBytes, CapacityBytes int64 `json:"-"`
+			Used                     int64 `json:"used_bytes"`
+			Capacity                 int64 `json:"capacity_bytes"`
+			Percent                  float64
+			Items                    int64
+		}
+	}
+	resp, body := do(t, "GET", srv.URL+"/v1/usage", nil)
+	wantStatus(t, resp, body, 200, "")
+	if err := jsonUnmarshal(body, &u); err != nil || len(u.Tiers) != 4 || time.Since(u.Time) > time.Minute {
+		t.Fatalf("usage: %s, %v", body, err)
+	}
+	want := m.Usage()
+	for i, tu := range u.Tiers {
+		tr := tiermem.Tier(i)
+		if tu.Tier != tr.String() || tu.Items != want[tr].Items || tu.Used != want[tr].Used || tu.Capacity != want[tr].Capacity {
+			t.Fatalf("usage of %s: %+v, Manager says %+v", tr, tu, want[tr])
+		}
+	}
+	if u.Tiers[1].Items != 1 || u.Tiers[2].Items != 1 || u.Tiers[1].Capacity != 128<<20 {
+		t.Fatalf("usage: %s", body)
+	}
+	var s struct {
+		Tiers []struct {
+			Tier                                         string
+			Promotions, Demotions, Evictions, Expiration int64
+		}
+		Server struct {
+			HTTPRequests int64 `json:"http_requests"`
+		}
+	}
+	resp, body = do(t, "GET", srv.URL+"/v1/stats", nil)
+	wantStatus(t, resp, body, 200, "")
+	if err := jsonUnmarshal(body, &s); err != nil || len(s.Tiers) != 4 || s.Tiers[0].Demotions != 1 || s.Server.HTTPRequests != 3 {
+		t.Fatalf("stats: %s, %v", body, err)
+	}
+}
+
+func TestAnalytics(t *testing.T) {
+	m, srv := newServer(t, nil, web.Config{})
+	resp, body := do(t, "GET", srv.URL+"/v1/analytics", nil)
+	wantStatus(t, resp, body, 200, "")
+	if samples, err := tiermem.ReadAnalytics(bytes.NewReader(body)); err != nil || len(samples) != 0 {
+		t.Fatalf("analytics before EnableAnalytics: %d samples, %v", len(samples), err)
+	}
+	if err := m.EnableAnalytics(20 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	do(t, "PUT", keyURL(srv, "k"), strings.NewReader("v"))
+	do(t, "GET", keyURL(srv, "k"), nil)
+	do(t, "GET", keyURL(srv, "missing"), nil)
+	time.Sleep(100 * time.Millisecond)
+	_, body = do(t, "GET", srv.URL+"/v1/analytics", nil)
+	all, err := tiermem.ReadAnalytics(bytes.NewReader(body))
+	if err != nil || len(all) < 3 {
+		t.Fatalf("analytics: %d samples, %v", len(all), err)
+	}
+	var hits, misses int64
+	for _, s := range all {
+		hits, misses = hits+s.Hits, misses+s.Misses
+	}
+	if hits != 1 || misses != 1 {
+		t.Fatalf("analytics counted %d hits and %d misses, want 1 and 1", hits, misses)
+	}
+	// ?since keeps the newer samples, in the same schema.
+	since := all[len(all)-2].Time
+	_, body = do(t, "GET", srv.URL+"/v1/analytics?since="+since.Format(time.RFC3339Nano), nil)
+	newer, err := tiermem.ReadAnalytics(bytes.NewReader(body))
+	if err != nil || len(newer) == 0 || !newer[0].Time.Equal(all[len(all)-1].Time) {
+		t.Fatalf("analytics ?since: %d samples, %v; body %.300s", len(newer), err, body)
+	}
+	_, body = do(t, "GET", srv.URL+"/v1/analytics?since="+time.Now().Add(time.Hour).Format(time.RFC3339Nano), nil)
+	if none, err := tiermem.ReadAnalytics(bytes.NewReader(body)); err != nil || len(none) != 0 {
+		t.Fatalf("analytics ?since the future: %d samples, %v", len(none), err)
+	}
+}
+
+func TestHealthAndPprof(t *testing.T) {
+	_, srv := newServer(t, nil, web.Config{})
+	for _, path := range []string{"/healthz", "/readyz", "/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
+		resp, body := do(t, "GET", srv.URL+path, nil)
+		wantStatus(t, resp, body, 200, "")
+	}
+	_, body := do(t, "GET", srv.URL+"/debug/pprof/", nil)
+	if !strings.Contains(string(body), "goroutine") {
+		t.Fatalf("pprof index: %.200s", body)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := tiermem.Open(t.TempDir(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h, err := web.New(m, web.Config{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web.New(m, web.Config{Registerer: reg}); err == nil {
+		t.Fatal("a second Handler registered the same metrics into one registry")
+	}
+	m.EnableAnalytics(10 * time.Millisecond)
+	srv := newTestServer(t, h)
+	do(t, "PUT", keyURL(srv, "k")+"?tier=hot", strings.NewReader(strings.Repeat("x", 4096)))
+	do(t, "GET", keyURL(srv, "k"), nil)
+	do(t, "GET", keyURL(srv, "k"), nil)
+	do(t, "GET", keyURL(srv, "nope"), nil)
+	m.Move("k", tiermem.Cold)
+	mt := h.Metrics()
+	mt.ClientConnected()
+	mt.ClientConnected()
+	mt.ClientDisconnected()
+	mt.ObserveCommand("get", 30*time.Microsecond)
+	mt.ObserveCommand("set", 2*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+	resp, body := do(t, "GET", srv.URL+"/metrics", nil)
+	wantStatus(t, resp, body, 200, "")
+	text := string(body)
+	for _, want := range []string{
+		`tiermem_tier_used_bytes{tier="cold"}`,
+		`tiermem_tier_capacity_bytes{tier="hot"} 2.68435456e+08`,
+		`tiermem_tier_items{tier="cold"} 1`,
+		`tiermem_tier_demotions_total{tier="hot"} 1`,
+		`tiermem_tier_promotions_total{tier="glacier"} 0`,
+		`tiermem_tier_evictions_total{tier="warm"} 0`,
+		`tiermem_tier_expirations_total{tier="hot"} 0`,
+		`tiermem_tier_hits_total{tier="hot"} 2`,
+		`tiermem_misses_total 1`,
+		`tiermem_migration_passes_total 0`,
+		`tiermem_connected_clients 1`,
+		`tiermem_client_connections_total 2`,
+		`tiermem_request_duration_seconds_count{command="get",protocol="resp"} 1`,
+		`tiermem_request_duration_seconds_count{command="set",protocol="resp"} 1`,
+		`tiermem_request_duration_seconds_count{command="get",protocol="http"} 3`,
+		`tiermem_request_duration_seconds_count{command="put",protocol="http"} 1`,
+		`tiermem_http_responses_total{code="404"} 1`,
+		`go_goroutines`, `go_gc_duration_seconds`, `process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(text, `tiermem_tier_capacity_bytes{tier="glacier"}`) {
+		t.Error("/metrics has a capacity for glacier, which has no budget")
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", text)
+	}
+	// Lint the handler's own registry too, as /metrics serves it.
+	problems, err = testutil.GatherAndLint(prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return parseText(body) }))
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("lint of /metrics: %v %v", problems, err)
+	}
+}
+
+func TestMetricsWithoutAnalytics(t *testing.T) {
+	_, srv := newServer(t, nil, web.Config{})
+	do(t, "GET", keyURL(srv, "nope"), nil)
+	_, body := do(t, "GET", srv.URL+"/metrics", nil)
+	if strings.Contains(string(body), "tiermem_misses_total") || strings.Contains(string(body), "tiermem_tier_hits_total") {
+		t.Fatal("hits and misses exported while analytics never ran: they would be made-up zeros")
+	}
+}
+
+func TestMetricsCommandNamesBounded(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h, _ := web.New(m, web.Config{})
+	for i := range 1000 {
+		h.Metrics().ObserveCommand("cmd"+strings.Repeat("x", i%500)+string(rune('a'+i%26)), time.Microsecond)
+	}
+	srv := newTestServer(t, h)
+	_, body := do(t, "GET", srv.URL+"/metrics", nil)
+	if n := strings.Count(string(body), `tiermem_request_duration_seconds_count{command=`); n > 257 {
+		t.Fatalf("%d command series: unbounded", n)
+	}
+	if !strings.Contains(string(body), `command="other",protocol="resp"`) {
+		t.Fatal("no other series")
+	}
+}
+
+func TestObserveCommandAllocs(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h, _ := web.New(m, web.Config{})
+	mt := h.Metrics()
+	buf := []byte("get")
+	name := unsafe.String(&buf[0], len(buf)) // over reused bytes, as a RESP parser may have it
+	mt.ObserveCommand(name, time.Microsecond)
+	allocs := testing.AllocsPerRun(1000, func() {
+		mt.ObserveCommand(name, time.Microsecond)
+		mt.ClientConnected()
+		mt.ClientDisconnected()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per command", allocs)
+	}
+	// The series kept its own copy of the name.
+	copy(buf, "xyz")
+	srv := newTestServer(t, h)
+	_, body := do(t, "GET", srv.URL+"/metrics", nil)
+	// 1002: the first call, AllocsPerRun's warm-up run and its 1000.
+	if !strings.Contains(string(body), `tiermem_request_duration_seconds_count{command="get",protocol="resp"} 1002`) {
+		t.Fatalf("the get series after its name's bytes changed:\n%s", body)
+	}
+}

@@ -1,0 +1,264 @@
+package web
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/tiermem/tiermem"
+)
+
+// The prefixes of the key and array paths; what follows is the key,
+// path-escaped.
+const (
+	keysPrefix   = "/v1/keys/"
+	arraysPrefix = "/v1/arrays/"
+)
+
+// maxKeyLen is the longest key the Manager takes.
+const maxKeyLen = 65535
+
+// parseKey returns the key a path names after its prefix: escaped is
+// percent-decoded as a whole, so "a%2Fb" and "a/b" are the same key and
+// any byte can be sent as %XX.
+func parseKey(escaped string) (string, error) {
+	if escaped == "" {
+		return "", fmt.Errorf("%w: empty key (the path must be /v1/keys/<key>)", ErrBadKey)
+	}
+	key := escaped
+	if strings.IndexByte(escaped, '%') >= 0 {
+		var err error
+		if key, err = url.PathUnescape(escaped); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrBadKey, err)
+		}
+	}
+	if len(key) > maxKeyLen {
+		return "", fmt.Errorf("%w: %d bytes long, at most %d", ErrBadKey, len(key), maxKeyLen)
+	}
+	return key, nil
+}
+
+// storeOptions returns the options a PUT's query asks for: tier=hot|warm|
+// cold|glacier, ttl=<Go duration or whole seconds>, pin=true.
+func storeOptions(rawQuery string) ([]tiermem.StoreOption, error) {
+	if rawQuery == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: query: %v", ErrBadParam, err)
+	}
+	var opts []tiermem.StoreOption
+	for name, values := range q {
+		v := values[len(values)-1]
+		switch name {
+		case "tier":
+			t, err := tiermem.ParseTier(v)
+			if err != nil {
+				return nil, fmt.Errorf("%w: tier %q: want hot, warm, cold or glacier", ErrBadParam, v)
+			}
+			opts = append(opts, tiermem.InTier(t))
+		case "ttl":
+			d, err := parseTTL(v)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, tiermem.WithTTL(d))
+		case "pin":
+			pin, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%w: pin %q: want true or false", ErrBadParam, v)
+			}
+			if pin {
+				opts = append(opts, tiermem.Pinned())
+			}
+		default:
+			return nil, fmt.Errorf("%w: unknown parameter %q (want tier, ttl or pin)", ErrBadParam, name)
+		}
+	}
+	return opts, nil
+}
+
+// parseTTL parses a TTL: a Go duration ("10s", "1h30m") or whole seconds.
+func parseTTL(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.ParseInt(v, 10, 64)
+		if nerr != nil || n > int64(1<<63-1)/int64(time.Second) {
+			return 0, fmt.Errorf("%w: ttl %q: want a duration such as 10s or 1h30m, or whole seconds", ErrBadParam, v)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%w: ttl %q: must be positive", ErrBadParam, v)
+	}
+	return d, nil
+}
+
+// smallBuf is the capacity of the pooled buffers: values up to it are read
+// and served without an allocation for their bytes.
+const smallBuf = 64 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, smallBuf); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 4*smallBuf {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
+
+// readBody reads r's whole body, at most limit bytes, into *buf (growing
+// it): with a Content-Length it reads into a slice of exactly that size,
+// once; without one it grows as the body comes.
+func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
+	n := r.ContentLength
+	if n > limit {
+		return nil, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, n, limit)
+	}
+	if n >= 0 {
+		b := *buf
+		if int64(cap(b)) < n {
+			b = make([]byte, n)
+		}
+		b = b[:n]
+		*buf = b
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			return nil, fmt.Errorf("%w: read %d-byte body: %v", ErrBadBody, n, err)
+		}
+		return b, nil
+	}
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := r.Body.Read(b[len(b):min(int64(cap(b)), limit+1)])
+		b = b[:len(b)+m]
+		*buf = b
+		if int64(len(b)) > limit {
+			return nil, fmt.Errorf("%w: body is over the limit of %d bytes", ErrBodyTooLarge, limit)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: read body: %v", ErrBadBody, err)
+		}
+	}
+}
+
+// etag returns a strong entity tag for the bytes of parts, in order.
+func etag(dst []byte, parts ...[]byte) []byte {
+	var h xxh3.Hasher
+	for _, p := range parts {
+		h.Write(p)
+	}
+	sum := h.Sum128().Bytes()
+	dst = append(dst, '"')
+	dst = hex.AppendEncode(dst, sum[:])
+	return append(dst, '"')
+}
+
+// serveKey serves /v1/keys/<escaped>.
+func (h *Handler) serveKey(w http.ResponseWriter, r *http.Request, escaped string) {
+	start := time.Now()
+	rec := newRecorder(w)
+	var name string
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		name = methodName(r.Method, "get", "head")
+		h.getKey(rec, r, escaped)
+	case http.MethodPut:
+		name = "put"
+		h.putKey(rec, r, escaped)
+	case http.MethodDelete:
+		name = "delete"
+		h.deleteKey(rec, r, escaped)
+	default:
+		name = "other"
+		rec.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
+		writeError(rec, http.StatusMethodNotAllowed, fmt.Sprintf("method %s: %s takes GET, HEAD, PUT and DELETE", r.Method, keysPrefix+"<key>"))
+	}
+	h.metrics.finish(rec, name, start)
+}
+
+func methodName(method, get, head string) string {
+	if method == http.MethodHead {
+		return head
+	}
+	return get
+}
+
+func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string) {
+	key, err := parseKey(escaped)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	value, err := h.m.RetrieveAppend((*buf)[:0], key)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	*buf = value
+	var tag [2 + 32]byte
+	hdr := w.Header()
+	hdr["Etag"] = []string{string(etag(tag[:0], value))}
+	hdr["Content-Type"] = octetStream
+	serveContent(w, r, bytes.NewReader(value), int64(len(value)))
+}
+
+// octetStream is the Content-Type of values, shared by every reply.
+var octetStream = []string{"application/octet-stream"}
+
+func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string) {
+	key, err := parseKey(escaped)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	opts, err := storeOptions(r.URL.RawQuery)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	value, err := readBody(r, h.cfg.MaxBodyBytes, buf)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.m.Store(key, value, opts...); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request, escaped string) {
+	key, err := parseKey(escaped)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.m.Delete(key); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
@@ -40,7 +41,8 @@ func (m *Manager) Update(key string, fn func(old []byte, found bool) (value []by
 }
 
 // UpdateEntry is Update with the key's TTL and pin in hand: fn may change
-// them along with the value. An Expires at or before now deletes the key.
+// them along with the value. An Expires at or before now deletes the key;
+// one past 2262 (beyond an int64 of nanoseconds) is kept as 2262's.
 func (m *Manager) UpdateEntry(key string, fn func(e *Entry) (keep bool, err error)) error {
 	return m.modify(key, false, fn)
 }
@@ -176,10 +178,7 @@ func (u *updater) decideLocked() (write, error) {
 		w.inGlacier, err = m.removeAllLocked(u.key)
 		return w, err
 	}
-	env.Pinned, env.Expires = e.Pinned, 0
-	if !e.Expires.IsZero() {
-		env.Expires = e.Expires.UnixNano()
-	}
+	env.Pinned, env.Expires = e.Pinned, expiresNano(e.Expires)
 	w := write{value: e.Value, env: env, t: from}
 	w.meta = env.Encode()
 	if !found {
@@ -190,6 +189,20 @@ func (u *updater) decideLocked() (write, error) {
 	w.through = m.opts.Durability != None && w.t.level < Cold
 	return w, nil
 }
+
+// expiresNano returns an expiry as a header keeps it: Unix ns, 0 for none,
+// capped at the largest an int64 holds (in 2262).
+func expiresNano(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.After(maxExpiry):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var maxExpiry = time.Unix(0, math.MaxInt64)
 
 // removeAllLocked removes key from every tier, slowest first, and reports
 // whether glacier held it. The key's lock is held.

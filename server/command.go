@@ -1,0 +1,187 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/tiermem/tiermem"
+)
+
+// command is one command the server knows: its name as Redis spells it in
+// errors (lower case), its arity (as Redis's: n exactly, -n at least n,
+// the name included), its flags and its handler.
+type command struct {
+	name  string
+	arity int
+	flags cmdFlag
+	run   func(c *conn, args [][]byte)
+
+	first, last, step int // the keys it names, as COMMAND reports them
+}
+
+type cmdFlag uint8
+
+const (
+	noAuth   cmdFlag = 1 << iota // runs before AUTH (AUTH, HELLO)
+	write                        // changes data
+	readonly                     // reads data
+	notInTx                      // runs at once inside MULTI (EXEC, DISCARD, MULTI)
+)
+
+// commands is the table of every command, by lower-case name. It is
+// filled by init, since COMMAND reads it.
+var commands map[string]*command
+
+func init() {
+	commands = map[string]*command{}
+	for _, list := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), tierCommands()} {
+		for _, cmd := range list {
+			if _, dup := commands[cmd.name]; dup {
+				panic("server: command " + cmd.name + " registered twice")
+			}
+			commands[cmd.name] = cmd
+		}
+	}
+}
+
+// lookup finds a command by name, in any case, without allocating.
+func (c *conn) lookup(name []byte) *command {
+	if len(name) > len(c.lower) {
+		return nil
+	}
+	lower := c.lower[:len(name)]
+	for i, b := range name {
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		lower[i] = b
+	}
+	return commands[string(lower)]
+}
+
+// run checks a command as Redis's processCommand does (QUIT, existence,
+// arity, authentication, MULTI's queue) and runs it.
+func (c *conn) run(args [][]byte) {
+	if equalFold(args[0], "quit") {
+		c.out.ok()
+		c.quit = true
+		return
+	}
+	cmd := c.lookup(args[0])
+	if cmd == nil {
+		c.out.errorf(unknownCommand(args))
+		c.failTx()
+		return
+	}
+	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
+		c.out.errorf(fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name))
+		c.failTx()
+		return
+	}
+	if !c.authed && cmd.flags&noAuth == 0 {
+		c.out.error("NOAUTH Authentication required.")
+		c.failTx()
+		return
+	}
+	if c.tx != nil && cmd.flags&notInTx == 0 {
+		c.tx.queue(cmd, args)
+		c.out.status("QUEUED")
+		return
+	}
+	cmd.run(c, args)
+}
+
+// unknownCommand is Redis 7.0's message for a command it does not know,
+// with up to 128 bytes of its arguments.
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	for _, a := range args[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		fmt.Fprintf(&b, "'%s' ", cString(a, 128-b.Len()))
+	}
+	return fmt.Sprintf("unknown command '%s', with args beginning with: %s", cString(args[0], 128), b.String())
+}
+
+// cString is what C's "%.*s" prints of b: up to n bytes, up to a NUL.
+func cString(b []byte, n int) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return b[:min(len(b), n)]
+}
+
+// equalFold reports whether b is s (lower case) in any case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// keyString returns a string over key's bytes, valid while they do not
+// change: for the Manager, which copies any key it keeps.
+func keyString(key []byte) string { return unsafe.String(unsafe.SliceData(key), len(key)) }
+
+// Redis's shared error replies.
+const (
+	errSyntax     = "ERR syntax error"
+	errNotInt     = "ERR value is not an integer or out of range"
+	errNotFloat   = "ERR value is not a valid float"
+	errWrongType  = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errStringSize = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+)
+
+// managerError replies the error a Manager call returned.
+func (c *conn) managerError(err error) {
+	switch {
+	case errors.Is(err, tiermem.ErrInvalidKey):
+		c.out.errorf("invalid key: a tiermem key is 1 to 65535 bytes")
+	case errors.Is(err, tiermem.ErrType):
+		c.out.error(errWrongType)
+	case errors.Is(err, tiermem.ErrNoSpace), errors.Is(err, tiermem.ErrTooLarge):
+		c.out.error("OOM " + err.Error())
+	case errors.Is(err, tiermem.ErrClosed):
+		c.out.errorf("server is shutting down")
+	default:
+		c.out.errorf(err.Error())
+	}
+}
+
+// replyError is an error a handler's Update function returns to abort the
+// update and reply msg.
+type replyError struct{ msg string }
+
+func (e *replyError) Error() string { return e.msg }
+
+// errUnchanged aborts an Update that has nothing to write.
+var errUnchanged = errors.New("server: nothing to change")
+
+// updateError replies the error of an Update: none for errUnchanged, the
+// message of a replyError, else the Manager's. It reports whether err was
+// nil or errUnchanged.
+func (c *conn) updateError(err error) bool {
+	var re *replyError
+	switch {
+	case err == nil, errors.Is(err, errUnchanged):
+		return true
+	case errors.As(err, &re):
+		c.out.error(re.msg)
+	default:
+		c.managerError(err)
+	}
+	return false
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net"
+	"time"
+)
+
+// conn is one client's connection: its reader, its pending replies and
+// its session state. Only its own goroutine uses it (Shutdown and Close
+// touch nc alone).
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	id     int64
+	in     reader
+	out    replies
+	authed bool // AUTH succeeded, or no password is set
+	quit   bool // close once the replies are written
+	lower  [32]byte
+
+	// holding says the connection holds s.exclusive's read side; isAlone,
+	// its write side.
+	holding, isAlone bool
+	// tx is the MULTI queue; nil outside a transaction.
+	tx *transaction
+
+	fromGet getReply // GET's View callback, bound once
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.opts.RequirePass == ""}
+	c.in.maxBulk, c.in.maxArgs, c.in.unauthed = s.opts.MaxBulkLen, s.opts.MaxMultibulkLen, !c.authed
+	c.fromGet.c = c
+	c.fromGet.fn = c.fromGet.write
+	return c
+}
+
+// serve reads commands and runs them until the client leaves, a protocol
+// error, or the server closes. Replies are written when no whole command
+// is left in the buffer, so a pipeline of any depth costs one write per
+// read.
+func (c *conn) serve() {
+	defer c.nc.Close()
+	defer c.release()
+	for {
+		if err := c.runBuffered(); err != nil {
+			var pe *protocolError
+			if errors.As(err, &pe) {
+				c.out.errorf("Protocol error: " + pe.msg)
+				c.s.log.Debug("server: closing a client after a protocol error", "client", c.nc.RemoteAddr().String(), "error", pe.msg)
+			}
+			c.release()
+			c.flush()
+			return
+		}
+		c.release() // before a write that a slow client may block
+		if !c.flush() || c.quit {
+			return
+		}
+		n, err := c.nc.Read(c.in.space())
+		c.in.w += n
+		if err != nil && n == 0 {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
+				c.s.log.Debug("server: reading from a client", "client", c.nc.RemoteAddr().String(), "error", err)
+			}
+			return
+		}
+	}
+}
+
+// runBuffered runs every whole command in the buffer.
+func (c *conn) runBuffered() error {
+	for !c.quit {
+		args, err := c.in.next()
+		if errors.Is(err, errIncomplete) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(args) > 0 {
+			c.hold()
+			c.run(args)
+		}
+		if len(c.out.b) > 64<<10 {
+			c.release()
+			if !c.flush() {
+				return io.ErrClosedPipe
+			}
+		}
+	}
+	return nil
+}
+
+// hold takes the server's shared lock for the commands of a batch.
+func (c *conn) hold() {
+	if !c.holding {
+		c.s.exclusive.RLock()
+		c.holding = true
+	}
+}
+
+// release lets commands that run alone in.
+func (c *conn) release() {
+	if c.holding {
+		c.s.exclusive.RUnlock()
+		c.holding = false
+	}
+}
+
+// alone runs fn with no other connection running a command.
+func (c *conn) alone(fn func()) {
+	if c.isAlone { // a command of an EXEC
+		fn()
+		return
+	}
+	c.release()
+	c.s.exclusive.Lock()
+	c.isAlone = true
+	defer func() {
+		c.isAlone = false
+		c.s.exclusive.Unlock()
+	}()
+	fn()
+}
+
+// flush writes the pending replies and reports whether it could.
+func (c *conn) flush() bool {
+	if len(c.out.b) == 0 {
+		return true
+	}
+	_, err := c.nc.Write(c.out.b)
+	if cap(c.out.b) > maxKeptBuffer {
+		c.out.b = nil
+	} else {
+		c.out.b = c.out.b[:0]
+	}
+	return err == nil
+}
+
+// checkPassword compares a password with RequirePass in constant time.
+// A wrong one is logged (without it) and answered after a pause.
+func (c *conn) checkPassword(pass []byte) bool {
+	want := c.s.opts.RequirePass
+	if want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) == 1 {
+		c.authed, c.in.unauthed = true, false
+		return true
+	}
+	c.s.log.Warn("server: AUTH failed", "client", c.nc.RemoteAddr().String())
+	time.Sleep(wrongPassPause)
+	return false
+}
+
+// wrongPassPause slows down password guessing.
+const wrongPassPause = 10 * time.Millisecond

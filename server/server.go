@@ -1,0 +1,226 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// Options configures a Server. The zero value serves without a password,
+// with Redis's default limits.
+type Options struct {
+	// RequirePass, when set, is the password clients must give with AUTH
+	// (or HELLO's AUTH) before any other command, as Redis's requirepass.
+	RequirePass string
+
+	// MaxBulkLen bounds one argument's bytes (Redis's proto-max-bulk-len):
+	// 512 MiB when 0. A longer one is a protocol error.
+	MaxBulkLen int64
+
+	// MaxMultibulkLen bounds the arguments of one command: 1 Mi when 0.
+	MaxMultibulkLen int64
+
+	// MaxClients bounds the connections served at once: 10000 when 0. A
+	// client past it gets "-ERR max number of clients reached" and is
+	// closed, as in Redis.
+	MaxClients int
+
+	// Logger receives connection errors and AUTH failures (never the
+	// password): slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Server serves a Manager over RESP. Its methods are safe for concurrent use.
+type Server struct {
+	m       *tiermem.Manager
+	opts    Options
+	log     *slog.Logger
+	started time.Time
+	ids     atomic.Int64 // the last client id given
+
+	// exclusive orders commands that must run alone (MSET, MSETNX, EXEC):
+	// every connection holds its read side while it runs a batch of
+	// commands, those take the write side.
+	exclusive sync.RWMutex
+
+	mu        sync.Mutex // protects the fields below
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   bool
+	served    sync.WaitGroup // connection goroutines; Added under mu while !closing
+}
+
+// New returns a Server for m; opts may be nil. The Server does not own m:
+// the caller closes it after Shutdown.
+func New(m *tiermem.Manager, opts *Options) *Server {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxBulkLen <= 0 {
+		o.MaxBulkLen = 512 << 20
+	}
+	if o.MaxMultibulkLen <= 0 {
+		o.MaxMultibulkLen = 1 << 20
+	}
+	if o.MaxClients <= 0 {
+		o.MaxClients = 10000
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{m: m, opts: o, log: log, started: time.Now(),
+		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+}
+
+// Serve accepts connections on ln and serves each in its own goroutine
+// until Shutdown or Close, when it returns ErrServerClosed; it returns
+// other errors of ln.Accept. It closes ln when it returns.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.track(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(ln)
+	var pause time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosing() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+				time.Sleep(pause)
+				continue
+			}
+			return err
+		}
+		pause = 0
+		s.start(nc)
+	}
+}
+
+// ListenAndServe listens on the TCP address addr and calls Serve.
+func (s *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// track adds ln to the listeners Shutdown closes, unless it has begun.
+func (s *Server) track(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.listeners, ln)
+	ln.Close()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// start serves nc in a new goroutine, or refuses it when the server is
+// closing or full.
+func (s *Server) start(nc net.Conn) {
+	c := newConn(s, nc)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if len(s.conns) >= s.opts.MaxClients {
+		s.mu.Unlock()
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.served.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.served.Done()
+		defer s.forget(c)
+		c.serve()
+	}()
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, lets
+// every connection finish the commands it has read (their replies are
+// written) and closes it, and waits for that or ctx, whichever is first;
+// then it closes what is left and returns ctx's error if ctx ended first.
+// Commands a client sent that the server had not read yet are not run.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.beginClose()
+	s.eachConn(func(c *conn) { c.nc.SetReadDeadline(time.Now()) })
+	done := make(chan struct{})
+	go func() {
+		s.served.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.eachConn(func(c *conn) { c.nc.Close() })
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close closes the listeners and every connection at once, and waits for
+// the commands running to return.
+func (s *Server) Close() error {
+	s.beginClose()
+	s.eachConn(func(c *conn) { c.nc.Close() })
+	s.served.Wait()
+	return nil
+}
+
+// beginClose refuses new connections and closes the listeners.
+func (s *Server) beginClose() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+func (s *Server) eachConn(fn func(c *conn)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		fn(c)
+	}
+}

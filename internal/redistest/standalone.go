@@ -18,7 +18,7 @@ type Server struct {
 }
 
 // StartServer starts a redis-server on a free loopback port, without
-// persistence (--save ” --appendonly no), with the extra arguments
+// persistence (--save "" --appendonly no), with the extra arguments
 // given (e.g. "--requirepass", "pw"). It fails when redis-server is
 // missing, so that a run without Redis does not pass silently.
 func StartServer(extra ...string) (*Server, error) {

@@ -1,0 +1,109 @@
+package server_test
+
+import (
+	"bufio"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// BenchmarkRedisBenchmark runs redis-benchmark (-P 16 -c 50, 3-byte
+// values) against tiermem's server and against a redis-server started the
+// same way, in one run, SET then GET, each side alternately: ns/op is per
+// request; allocs/op counts tiermem's server alone (it runs in this
+// process); req/s is redis-benchmark's figure.
+func BenchmarkRedisBenchmark(b *testing.B) {
+	if _, err := exec.LookPath("redis-benchmark"); err != nil {
+		b.Skip("redis-benchmark not on PATH")
+	}
+	tm, _, _ := startTiermem(b, nil)
+	rd := startRedis(b)
+	for _, test := range []string{"set", "get"} {
+		for _, side := range []struct{ name, addr string }{{"tiermem", tm}, {"redis", rd}} {
+			b.Run(test+"/"+side.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(3)
+				rps := redisBenchmark(b, side.addr, test, max(b.N, 16))
+				b.ReportMetric(rps, "req/s")
+			})
+		}
+	}
+}
+
+var rpsLine = regexp.MustCompile(`([0-9.]+) requests per second`)
+
+// redisBenchmark runs one redis-benchmark test of n requests and returns
+// its requests per second.
+func redisBenchmark(b *testing.B, addr, test string, n int) float64 {
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command("redis-benchmark", "-h", host, "-p", port, "-P", "16", "-c", "50", "-t", test, "-n", strconv.Itoa(n), "-q")
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("redis-benchmark: %v\n%s", err, out)
+	}
+	m := rpsLine.FindSubmatch(out)
+	if m == nil {
+		b.Fatalf("redis-benchmark printed %q", out)
+	}
+	rps, _ := strconv.ParseFloat(string(m[1]), 64)
+	return rps
+}
+
+// BenchmarkPipelinedInProcess sends pipelines of 16 SETs or GETs over one
+// connection: the server's own cost per command, allocations included.
+func BenchmarkPipelinedInProcess(b *testing.B) {
+	addr, _, _ := startTiermem(b, nil)
+	value := strings.Repeat("v", 100)
+	for _, name := range []string{"SET", "GET"} {
+		b.Run(name, func(b *testing.B) {
+			c := dial(b, addr)
+			var batch []byte
+			for i := range 16 {
+				args := []string{name, "key:" + strconv.Itoa(i)}
+				if name == "SET" {
+					args = append(args, value)
+				}
+				batch = append(batch, encode(args...)...)
+			}
+			if name == "GET" {
+				c.send(encodeSets(value))
+				drain(b, c.br, 16)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(value)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 16 {
+				c.send(batch)
+				drain(b, c.br, 16)
+			}
+		})
+	}
+}
+
+func encodeSets(value string) []byte {
+	var batch []byte
+	for i := range 16 {
+		batch = append(batch, encode("SET", "key:"+strconv.Itoa(i), value)...)
+	}
+	return batch
+}
+
+// drain reads n replies of one line or one bulk each.
+func drain(b *testing.B, br *bufio.Reader, n int) {
+	for range n {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			b.Fatal(err)
+		}
+		if line[0] == '$' {
+			size, _ := strconv.Atoi(string(line[1 : len(line)-2]))
+			if size >= 0 {
+				if _, err := br.Discard(size + 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+}

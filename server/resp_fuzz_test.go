@@ -1,0 +1,83 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// parseAll feeds data to a reader in chunks of n bytes, as reads would
+// bring it, and returns the commands it parsed (copied) and the error
+// that stopped it, if any.
+func parseAll(data []byte, n int) ([][][]byte, error) {
+	p := reader{maxBulk: 1 << 20, maxArgs: 1 << 10}
+	var cmds [][][]byte
+	for len(data) > 0 {
+		space := p.space()
+		k := copy(space, data[:min(n, len(data))])
+		p.w += k
+		data = data[k:]
+		for {
+			args, err := p.next()
+			if errors.Is(err, errIncomplete) {
+				break
+			}
+			if err != nil {
+				return cmds, err
+			}
+			cp := make([][]byte, len(args))
+			for i, a := range args {
+				cp[i] = bytes.Clone(a)
+			}
+			cmds = append(cmds, cp)
+		}
+	}
+	return cmds, nil
+}
+
+// FuzzReader checks the RESP reader on any bytes: it never panics, and
+// it never claims more data than it was given; a command parsed from a
+// multibulk frame encodes back to a frame that parses to the same
+// arguments; and the result does not depend on how reads split the input.
+func FuzzReader(f *testing.F) {
+	for _, seed := range []string{
+		"*1\r\n$4\r\nPING\r\n", "PING\r\n", "SET k \"a\\x00b\"\r\n", "*2\r\n$3\r\nGET\r\n$-1\r\n", "*-1\r\n", "*0\r\n",
+		"ECHO 'x\\'y'\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n", "*1\r\n$99999999999\r\n", "\x00\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cmds, err := parseAll(data, len(data)+1)
+		var pe *protocolError
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("an error that is no protocol error: %v", err)
+		}
+		total := 0
+		for _, args := range cmds {
+			for _, a := range args {
+				total += len(a)
+			}
+		}
+		if total > len(data) {
+			t.Fatalf("parsed %d bytes of arguments out of %d bytes", total, len(data))
+		}
+		for _, chunk := range []int{1, 7} {
+			again, err2 := parseAll(data, chunk)
+			if fmt.Sprint(again) != fmt.Sprint(cmds) || (err == nil) != (err2 == nil) {
+				t.Fatalf("read in chunks of %d: %q, %v; at once: %q, %v", chunk, again, err2, cmds, err)
+			}
+		}
+		for _, args := range cmds {
+			var frame []byte
+			frame = fmt.Appendf(frame, "*%d\r\n", len(args))
+			for _, a := range args {
+				frame = fmt.Appendf(frame, "$%d\r\n%s\r\n", len(a), a)
+			}
+			back, err := parseAll(frame, len(frame))
+			if err != nil || len(back) != 1 || fmt.Sprint(back[0]) != fmt.Sprint(args) {
+				t.Fatalf("%q encoded as %q parses to %q, %v", args, frame, back, err)
+			}
+		}
+	})
+}

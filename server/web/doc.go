@@ -1,6 +1,6 @@
 // Package web serves a tiermem Manager over HTTP: values and NumPy arrays
 // under /v1/, the tiers' usage, counters and analytics as JSON, Prometheus
-// metrics, pprof and health checks.
+// metrics, pprof, health checks, and a live dashboard.
 //
 //	h, err := web.New(m, web.Config{Password: "secret"})
 //	if err != nil { ... }
@@ -19,6 +19,7 @@
 //	GET      /metrics           Prometheus exposition
 //	GET      /debug/pprof/      net/http/pprof
 //	GET      /healthz, /readyz  liveness, and readiness (503 once the Manager is closed)
+//	GET      /                  the dashboard
 //
 // A key is the rest of the path, percent-decoded as a whole: any bytes, a
 // slash included, can be sent as %XX, and the path is used as sent (not

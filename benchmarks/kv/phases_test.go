@@ -9,6 +9,7 @@ import (
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -62,7 +63,15 @@ type phase struct {
 	GCCPU     float64 `json:"gc_cpu"`     // share of the process's CPU time spent in GC
 	PauseMax  float64 `json:"pause_max"`  // seconds; upper bound of the longest pause's bucket
 	Goroutine int     `json:"goroutines"` // goroutines that ran the operations
+	// CPUSeconds is the CPU time (user and system) the whole process used
+	// during the phase: on a shared machine whose other load takes the
+	// cores away, CPU per operation moves far less than throughput does.
+	CPUSeconds float64 `json:"cpu_seconds"`
 }
+
+// CPUMicrosPerOp is the process's CPU time per operation in microseconds
+// (0 where the process's CPU time could not be read).
+func (p phase) CPUMicrosPerOp() float64 { return p.CPUSeconds / float64(p.Ops) * 1e6 }
 
 // MopsPerSec is the phase's throughput in millions of operations a second.
 func (p phase) MopsPerSec() float64 { return float64(p.Ops) / p.Seconds / 1e6 }
@@ -74,11 +83,16 @@ func measure(goroutines int, work func() (ops, misses int64, err error)) (phase,
 	first, second := newSamples(), newSamples()
 	runtime.GC()
 	before := readRuntime(first)
+	cpuBefore := processCPU()
 	start := time.Now()
 	ops, misses, err := work()
 	elapsed := time.Since(start)
+	cpuAfter := processCPU()
 	after := readRuntime(second)
 	p := phase{Ops: ops, Seconds: elapsed.Seconds(), Misses: misses, Goroutine: goroutines}
+	if cpuBefore > 0 && cpuAfter > 0 {
+		p.CPUSeconds = cpuAfter - cpuBefore
+	}
 	p.Allocs = int64(after.allocs - before.allocs)
 	p.GCCycles = int64(after.cycles - before.cycles)
 	p.PauseP99, p.PauseMax = pauseQuantile(before.pauses, after.pauses, 0.99)
@@ -86,6 +100,16 @@ func measure(goroutines int, work func() (ops, misses int64, err error)) (phase,
 		p.GCCPU = (after.gcCPU - before.gcCPU) / cpu
 	}
 	return p, err
+}
+
+// processCPU returns the user and system CPU seconds the process has used,
+// or 0 if getrusage fails.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // load stores keys 0..n-1 in order from one goroutine.

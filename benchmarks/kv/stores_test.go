@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -143,7 +144,7 @@ func openBigcache(entries int) (store, error) {
 	cfg.MaxEntriesInWindow = entries
 	cfg.MaxEntrySize = keySize + valueSize + 16
 	cfg.HardMaxCacheSize = 0
-	c, err := bigcache.NewBigCache(cfg)
+	c, err := bigcache.New(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ func tables(sizes []int, names []string, results map[int]map[string][]result) st
 		fmt.Fprintf(&b, "\n### %s entries, %d round(s)\n\n", thousands(n), len(byStore[names[0]]))
 		throughputTable(&b, names, byStore)
 		ratioTable(&b, names, byStore)
+		cpuTable(&b, names, byStore)
 		memoryTable(&b, names, byStore)
 	}
 	return b.String()
@@ -68,6 +69,24 @@ func ratioTable(b *strings.Builder, names []string, byStore map[string][]result)
 			}
 			b.WriteString("\n")
 		}
+	}
+}
+
+// cpuTable prints the process's CPU time per operation of each phase: what
+// an operation costs, which a shared machine's other load disturbs less than
+// it disturbs throughput.
+func cpuTable(b *strings.Builder, names []string, byStore map[string][]result) {
+	b.WriteString("\nCPU time of the whole process per operation, µs, median (min–max); lower is better:\n\n| store |")
+	for _, ph := range throughputPhases {
+		b.WriteString(" " + ph.title + " |")
+	}
+	b.WriteString("\n|---|---|---|---|---|\n")
+	for _, name := range names {
+		fmt.Fprintf(b, "| %s |", name)
+		for _, ph := range throughputPhases {
+			b.WriteString(" " + spread(collect(byStore[name], func(r result) float64 { return r.Phases[ph.key].CPUMicrosPerOp() }), "%.2f") + " |")
+		}
+		b.WriteString("\n")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/tiermem/tiermem"
@@ -89,6 +90,12 @@ func (c *conn) run(args [][]byte) {
 	if c.tx != nil && cmd.flags&notInTx == 0 {
 		c.tx.queue(cmd, args)
 		c.out.status("QUEUED")
+		return
+	}
+	if obs := c.s.opts.Observer; obs != nil {
+		start := time.Now()
+		cmd.run(c, args)
+		obs.ObserveCommand(cmd.name, time.Since(start))
 		return
 	}
 	cmd.run(c, args)

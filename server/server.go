@@ -34,6 +34,20 @@ type Options struct {
 	// Logger receives connection errors and AUTH failures (never the
 	// password): slog.Default() when nil.
 	Logger *slog.Logger
+
+	// Observer, when set, is told of every command served and of clients
+	// coming and going (package server/web's Metrics is one).
+	Observer Observer
+}
+
+// Observer receives what a Server does, for metrics. Its methods are
+// called from every connection's goroutine at once.
+type Observer interface {
+	// ObserveCommand records one command, by its lower-case name, and the
+	// time it took.
+	ObserveCommand(name string, d time.Duration)
+	ClientConnected()
+	ClientDisconnected()
 }
 
 // Server serves a Manager over RESP. Its methods are safe for concurrent use.
@@ -162,6 +176,9 @@ func (s *Server) start(nc net.Conn) {
 	s.conns[c] = struct{}{}
 	s.served.Add(1)
 	s.mu.Unlock()
+	if s.opts.Observer != nil {
+		s.opts.Observer.ClientConnected()
+	}
 	go func() {
 		defer s.served.Done()
 		defer s.forget(c)
@@ -171,8 +188,11 @@ func (s *Server) start(nc net.Conn) {
 
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.conns, c)
+	s.mu.Unlock()
+	if s.opts.Observer != nil {
+		s.opts.Observer.ClientDisconnected()
+	}
 }
 
 // Shutdown stops the server gracefully: it closes the listeners, lets

@@ -16,6 +16,7 @@ import (
 // commands returns the constructors of every subcommand.
 func commands() []func() *cobra.Command {
 	return []func() *cobra.Command{
+		newServeCmd,    // serve.go: a Manager over RESP and HTTP
 		newDemoCmd,     // demo.go: the memories-dev examples on a Manager
 		newSimCmd,      // sim.go: replay cache traces against the policies
 		newBundleCmd,   // bundle.go: build, get, info and verify bundle files

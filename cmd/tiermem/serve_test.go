@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tiermem/tiermem"
+)
+
+// serveChild names the variable under which the test binary runs serve
+// as a child process that the parent stops with SIGTERM.
+const serveChild = "TIERMEM_TEST_SERVE_CHILD"
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitListening waits for addr to accept connections.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	for range 200 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
+// TestServeChild is the child of TestServeStopsOnSIGTERM: serve, set up
+// by TIERMEM_* variables alone.
+func TestServeChild(t *testing.T) {
+	if os.Getenv(serveChild) == "" {
+		t.Skip("run by TestServeStopsOnSIGTERM")
+	}
+	root := newRootCmd()
+	root.SetArgs([]string{"serve"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeStopsOnSIGTERM runs serve in a child process, writes through
+// RESP with a password, sends SIGTERM: the child exits 0 and the data is
+// in its directory.
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
+		"TIERMEM_REQUIREPASS=pw", "TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB", "TIERMEM_COLD=256MiB")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitListening(t, addr)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, Password: "pw"})
+	defer rdb.Close()
+	for i := range 100 {
+		if err := rdb.Set(ctx, fmt.Sprint("key", i), fmt.Sprint("value", i), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := redis.NewClient(&redis.Options{Addr: addr}).Get(ctx, "key1").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+		t.Errorf("a GET without the password: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "tiermem stopped") {
+		t.Errorf("no graceful stop in the log:\n%s", out.String())
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if v, err := m.Retrieve("key99"); err != nil || string(v) != "value99" {
+		t.Errorf("key99 after the restart: %q, %v", v, err)
+	}
+}
+
+// TestServeHTTP runs serve in process with HTTP on: both protocols
+// answer, and cancelling the context stops it cleanly.
+func TestServeHTTP(t *testing.T) {
+	addr, httpAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	root := newRootCmd()
+	root.SetArgs([]string{"serve", "--addr", addr, "--http", httpAddr, "--dir", t.TempDir(), "--no-glacier",
+		"--hot", "16MiB", "--warm", "32MiB", "--cold", "256MiB", "--log-format", "json"})
+	var logs strings.Builder
+	root.SetErr(&logs)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	waitListening(t, addr)
+	waitListening(t, httpAddr)
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + httpAddr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz: %s", resp.Status)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"tiermem stopped"`) {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--durability", "sometimes"}, {"serve", "--hot", "lots"}, {"serve", "--log-format", "xml"}, {"serve", "extra"},
+	} {
+		root := newRootCmd()
+		root.SetArgs(append(args, "--dir", t.TempDir()))
+		if err := root.Execute(); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}

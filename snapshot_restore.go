@@ -2,6 +2,7 @@ package tiermem
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 )
 
@@ -122,9 +123,11 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 		return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: %w (nothing was changed)", path, err)
 	}
 	if o.Mode == RestoreReplace {
+		hot := m.tiers[0].used()
 		if err := m.Clear(); err != nil {
 			return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: clearing the Manager: %w", path, err)
 		}
+		collectCleared(hot)
 	}
 	r, err := m.restoreAll(f, o)
 	if err != nil {
@@ -132,6 +135,23 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 	}
 	return r, nil
 }
+
+// collectCleared runs a garbage collection after a Clear that dropped
+// hot bytes of Go memory, when they are many: the hot tier's values are Go
+// memory, and the restore would otherwise allocate the snapshot's hot
+// values beside the cleared ones until the collector's pace caught up (356
+// MiB more at the peak of a 4 GiB restore, measured). With the old values
+// collected first, the new ones reuse their memory. One collection of a
+// heap just emptied is cheap.
+func collectCleared(hot int64) {
+	if hot >= collectAfterClear {
+		runtime.GC()
+	}
+}
+
+// collectAfterClear is the hot bytes a Clear must drop for Restore to
+// collect them at once.
+const collectAfterClear = 64 << 20
 
 // restoreAll stores every record of f back.
 func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, error) {

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -54,8 +53,7 @@ func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped strin
 	w.Header().Set("ETag", string(etag(nil, hdr, a.Data)))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Tiermem-Dtype", a.DType.String())
-	tp := &twoPart{a: hdr, b: a.Data}
-	serveContent(w, r, tp, tp.size())
+	serveContent(w, r, hdr, a.Data)
 }
 
 func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped string) {
@@ -85,41 +83,4 @@ func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped strin
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// twoPart is an io.ReadSeeker over a then b, for http.ServeContent.
-type twoPart struct {
-	a, b []byte
-	off  int64
-}
-
-func (t *twoPart) size() int64 { return int64(len(t.a) + len(t.b)) }
-
-func (t *twoPart) Read(p []byte) (int, error) {
-	if t.off >= t.size() {
-		return 0, io.EOF
-	}
-	var n int
-	if t.off < int64(len(t.a)) {
-		n = copy(p, t.a[t.off:])
-	}
-	if n < len(p) && t.off+int64(n) >= int64(len(t.a)) {
-		n += copy(p[n:], t.b[t.off+int64(n)-int64(len(t.a)):])
-	}
-	t.off += int64(n)
-	return n, nil
-}
-
-func (t *twoPart) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		offset += t.off
-	case io.SeekEnd:
-		offset += t.size()
-	}
-	if offset < 0 {
-		return 0, errors.New("web: seek before the start")
-	}
-	t.off = offset
-	return offset, nil
 }

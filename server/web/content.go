@@ -2,19 +2,34 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// serveContent serves content (size bytes) as http.ServeContent does —
+// serveContent serves the bytes of a then b as http.ServeContent does —
 // Range, If-Range, If-None-Match, If-Match, HEAD — with the ETag already
 // in w's header, and with two changes: its error replies are JSON like
-// every other, and a 416 always says the size in Content-Range.
-func serveContent(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, size int64) {
+// every other, and a 416 always says the size in Content-Range. A request
+// with none of those headers is answered directly, with two writes.
+func serveContent(w http.ResponseWriter, r *http.Request, a, b []byte) {
+	size := int64(len(a) + len(b))
+	if plain(r.Header) {
+		hdr := w.Header()
+		hdr["Accept-Ranges"] = acceptBytes
+		hdr["Content-Length"] = []string{strconv.FormatInt(size, 10)}
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(a)
+			w.Write(b)
+		}
+		return
+	}
 	if rng := r.Header.Get("Range"); rng != "" {
 		kept, ok := dropEmptySuffixes(rng)
 		if !ok {
@@ -26,9 +41,25 @@ func serveContent(w http.ResponseWriter, r *http.Request, content io.ReadSeeker,
 			r.Header.Set("Range", kept)
 		}
 	}
-	jw := jsonErrors{ResponseWriter: w, size: size, rng: r.Header.Get("Range")}
-	http.ServeContent(&jw, r, "", time.Time{}, content)
+	jw := jsonErrorsPool.Get().(*jsonErrors)
+	*jw = jsonErrors{ResponseWriter: w, size: size, rng: r.Header.Get("Range")}
+	http.ServeContent(jw, r, "", time.Time{}, &twoPart{a: a, b: b})
 	jw.finish()
+	*jw = jsonErrors{}
+	jsonErrorsPool.Put(jw)
+}
+
+var acceptBytes = []string{"bytes"}
+
+// plain reports whether a request's header has none of the fields that
+// make its reply depend on more than the bytes: ranges and preconditions.
+func plain(h http.Header) bool {
+	for _, f := range [...]string{"Range", "If-None-Match", "If-Match", "If-Range", "If-Modified-Since", "If-Unmodified-Since"} {
+		if _, ok := h[f]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // dropEmptySuffixes returns a Range header without its "-0" ranges (the
@@ -97,3 +128,50 @@ func (j *jsonErrors) finish() {
 
 // Unwrap returns the ResponseWriter beneath, for http.ResponseController.
 func (j *jsonErrors) Unwrap() http.ResponseWriter { return j.ResponseWriter }
+
+// ReadFrom keeps the ResponseWriter's own ReadFrom within io.Copy's reach.
+func (j *jsonErrors) ReadFrom(src io.Reader) (int64, error) {
+	if j.status != 0 {
+		return j.message.ReadFrom(src)
+	}
+	return readFrom(j.ResponseWriter, src)
+}
+
+var jsonErrorsPool = sync.Pool{New: func() any { return new(jsonErrors) }}
+
+// twoPart is an io.ReadSeeker over a then b, for http.ServeContent.
+type twoPart struct {
+	a, b []byte
+	off  int64
+}
+
+func (t *twoPart) size() int64 { return int64(len(t.a) + len(t.b)) }
+
+func (t *twoPart) Read(p []byte) (int, error) {
+	if t.off >= t.size() {
+		return 0, io.EOF
+	}
+	var n int
+	if t.off < int64(len(t.a)) {
+		n = copy(p, t.a[t.off:])
+	}
+	if n < len(p) && t.off+int64(n) >= int64(len(t.a)) {
+		n += copy(p[n:], t.b[t.off+int64(n)-int64(len(t.a)):])
+	}
+	t.off += int64(n)
+	return n, nil
+}
+
+func (t *twoPart) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += t.off
+	case io.SeekEnd:
+		offset += t.size()
+	}
+	if offset < 0 {
+		return 0, errors.New("web: seek before the start")
+	}
+	t.off = offset
+	return offset, nil
+}

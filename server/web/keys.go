@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -219,7 +218,7 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 	hdr := w.Header()
 	hdr["Etag"] = []string{string(etag(tag[:0], value))}
 	hdr["Content-Type"] = octetStream
-	serveContent(w, r, bytes.NewReader(value), int64(len(value)))
+	serveContent(w, r, value, nil)
 }
 
 // octetStream is the Content-Type of values, shared by every reply.

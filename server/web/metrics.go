@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -231,6 +232,23 @@ func (r *recorder) Write(p []byte) (int, error) {
 
 // Unwrap returns the ResponseWriter beneath, for http.ResponseController.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// ReadFrom lets io.Copy reach the ResponseWriter's own ReadFrom, which
+// copies through a pooled buffer (or sendfile) instead of a new one.
+func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return readFrom(r.ResponseWriter, src)
+}
+
+// readFrom copies src to w, through w's ReadFrom when it has one.
+func readFrom(w http.ResponseWriter, src io.Reader) (int64, error) {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(struct{ io.Writer }{w}, src)
+}
 
 // instrument wraps next so that its requests are recorded as route name.
 func (h *Handler) instrument(name string, next http.Handler) http.Handler {

@@ -39,13 +39,20 @@ type reader struct {
 	scratch []byte // inline arguments, unquoted
 	need    int    // bytes a partial command needs in all, from r; 0 when unknown
 
+	// A multibulk frame that came in part is resumed where it stopped, so
+	// that a frame of many arguments sent in small pieces is read in
+	// linear time: its argument count, where its next argument starts and
+	// the arguments read so far, all relative to r (which moves when the
+	// buffer is compacted).
+	partial bool
+	count   int64
+	pos     int
+	spans   [][2]int
+
 	maxBulk  int64 // the longest argument
 	maxArgs  int64 // the most arguments
 	unauthed bool  // AUTH is required and not done: the tighter limits apply
 }
-
-// buffered reports whether unread bytes are left.
-func (p *reader) buffered() bool { return p.r < p.w }
 
 // space returns room to read into, after moving the unread bytes to the
 // front and growing the buffer to what a partial command needs.
@@ -82,47 +89,63 @@ func (p *reader) next() ([][]byte, error) {
 	return p.inline(b)
 }
 
-// multibulk parses "*N\r\n" and N "$len\r\narg\r\n" from b.
+// multibulk parses "*N\r\n" and N "$len\r\narg\r\n" from b, from where
+// the previous call stopped if it found the frame incomplete.
 func (p *reader) multibulk(b []byte) ([][]byte, error) {
-	n, pos, err := p.lengthLine(b, 0, "too big mbulk count string")
-	if err != nil {
-		return nil, err
-	}
-	count, ok := parseInt(b[1:n])
-	switch {
-	case !ok || count > 1<<31-1:
-		return nil, protoErr("invalid multibulk length")
-	case count > unauthMultibulk && p.unauthed:
-		return nil, protoErr("unauthenticated multibulk length")
-	case count > p.maxArgs:
-		return nil, protoErr("invalid multibulk length")
-	}
-	p.args = p.args[:0]
-	for i := int64(0); i < count; i++ {
-		n, next, err := p.lengthLine(b, pos, "too big bulk count string")
+	if !p.partial {
+		n, pos, err := p.lengthLine(b, 0, "too big mbulk count string")
 		if err != nil {
 			return nil, err
 		}
+		count, ok := parseInt(b[1:n])
+		switch {
+		case !ok || count > 1<<31-1:
+			return nil, protoErr("invalid multibulk length")
+		case count > unauthMultibulk && p.unauthed:
+			return nil, protoErr("unauthenticated multibulk length")
+		case count > p.maxArgs:
+			return nil, protoErr("invalid multibulk length")
+		}
+		p.partial, p.count, p.pos, p.spans = true, count, pos, p.spans[:0]
+	}
+	for int64(len(p.spans)) < p.count {
+		pos := p.pos
+		n, next, err := p.lengthLine(b, pos, "too big bulk count string")
+		if err != nil {
+			return nil, p.stop(err)
+		}
 		if b[pos] != '$' {
-			return nil, protoErr(fmt.Sprintf("expected '$', got '%c'", b[pos]))
+			return nil, p.stop(protoErr(fmt.Sprintf("expected '$', got '%c'", b[pos])))
 		}
 		size, ok := parseInt(b[pos+1 : n])
 		switch {
 		case !ok || size < 0 || size > p.maxBulk:
-			return nil, protoErr("invalid bulk length")
+			return nil, p.stop(protoErr("invalid bulk length"))
 		case size > unauthBulk && p.unauthed:
-			return nil, protoErr("unauthenticated bulk length")
+			return nil, p.stop(protoErr("unauthenticated bulk length"))
 		}
 		if int64(len(b)-next) < size+2 {
 			p.need = next + int(size) + 2
 			return nil, errIncomplete
 		}
-		p.args = append(p.args, b[next:next+int(size):next+int(size)])
-		pos = next + int(size) + 2 // Redis skips the CRLF unchecked, and so do we
+		p.spans = append(p.spans, [2]int{next, next + int(size)})
+		p.pos = next + int(size) + 2 // Redis skips the CRLF unchecked, and so do we
 	}
-	p.r += pos
-	p.need = 0
+	p.args = p.args[:0]
+	for _, sp := range p.spans {
+		p.args = append(p.args, b[sp[0]:sp[1]:sp[1]])
+	}
+	p.r += p.pos
+	p.need, p.partial = 0, false
 	return p.args, nil
+}
+
+// stop ends a partial frame on an error other than errIncomplete.
+func (p *reader) stop(err error) error {
+	if !errors.Is(err, errIncomplete) {
+		p.partial = false
+	}
+	return err
 }
 
 // lengthLine finds the CR that ends the line at b[pos:], returns its index

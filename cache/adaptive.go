@@ -28,5 +28,5 @@ package cache
 func NewAdaptive[K comparable](capacity int64) Policy[K] {
 	p := newTinyLFU[K](capacity, candidateTunings[0])
 	p.tuned = true
-	return p
+	return newKeyed[K](p)
 }

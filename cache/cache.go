@@ -64,8 +64,8 @@ type Cache[K comparable, V any] struct {
 	seed       uint64
 
 	mu        sync.Mutex // protects the fields below it and orders before shard.mu
-	policy    Policy[K]
-	weight    int64 // sum of the entries' weights
+	policy    linked[K]  // its nodes are the entries' (see entry)
+	weight    int64      // sum of the entries' weights
 	expiries  ttl.Heap[K]
 	removals  [Rejected + 1]uint64 // by Reason
 	admitted  uint64
@@ -103,7 +103,7 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 	if o.MaxWeight == 0 {
 		o.MaxWeight = DefaultMaxWeight
 	}
-	policy, err := NewPolicy[K](o.Policy, o.MaxWeight)
+	policy, err := newLinked[K](o.Policy, o.MaxWeight)
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +142,12 @@ func (c *Cache[K, V]) initShards() {
 	c.shardShift = uint(64 - bits.TrailingZeros(uint(n)))
 	per := 8
 	if c.weigher == nil { // MaxWeight counts entries: size the table for them
-		perShard := max(min(c.maxWeight, 1<<24)/int64(n), 1)
-		per = max(per, 1<<bits.Len(uint(perShard-1))) // a power of two ≥ perShard: load factor ≤ 1
+		// Keys spread over the shards unevenly, by about the square root of
+		// the mean: a sixteenth more than the mean, and 8, leaves room for
+		// 11 of them at 1M entries, 1.8 at 10,000, so that the table
+		// rarely grows (which would double it), at a load factor of 0.94.
+		perShard := int(max(min(c.maxWeight, 1<<24)/int64(n), 1))
+		per = max(per, perShard+perShard/16+8)
 	}
 	for i := range c.shards {
 		c.shards[i].buckets.Store(newBucketArray[K, V](per))
@@ -222,15 +226,19 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 	if expire == 0 && c.replaceSame(key, value, h, w) {
 		return nil
 	}
-	c.notify(c.insert(&entry[K, V]{value: value, key: key, weight: w, expire: expire}, h))
+	c.notify(c.insert(&entry[K, V]{node: node[K]{key: key, weight: w}, value: value, expire: expire}, h))
 	return nil
 }
 
-// replaceSame is Set's fast path: it gives key the new value if its live entry
-// has the same weight and neither has a TTL, taking only the shard's lock, and
-// reports whether it did; the policy sees a hit. A pointer-free value is
-// rewritten in place, other values get a new entry.
+// replaceSame is Set's fast path: it rewrites the value of key's live entry in
+// place if the entry has the same weight, neither has a TTL and the value
+// holds no pointers (see value.go), taking only the shard's lock, and reports
+// whether it did; the policy sees a hit. Values with pointers need a new entry,
+// which takes the policy's node's place under the cache's lock: insert.
 func (c *Cache[K, V]) replaceSame(key K, value V, h uint64, w int64) bool {
+	if c.words < 0 {
+		return false
+	}
 	s := c.shard(h)
 	s.mu.Lock()
 	e := s.find(h, key)
@@ -242,12 +250,7 @@ func (c *Cache[K, V]) replaceSame(key K, value V, h uint64, w int64) bool {
 	if c.onEvict != nil {
 		old = e.load(c.words)
 	}
-	if c.words >= 0 {
-		e.store(value, c.words)
-	} else {
-		e = &entry[K, V]{value: value, key: key, weight: w}
-		s.putLocked(e, h, c.hash)
-	}
+	e.store(value, c.words)
 	s.mu.Unlock()
 	r := stripeHint()
 	c.replaced.add(r)
@@ -279,43 +282,43 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 	defer c.mu.Unlock()
 	c.drainLocked()
 	var out []removal[K, V]
-	old := s.find(h, e.key)
+	old := s.find(h, e.key) // stable: the table changes under c.mu only
 	if old != nil {
-		c.policy.Update(e.key, e.weight)
-		c.policy.Access(e.key)
+		c.policy.replace(&old.node, &e.node)
+		c.policy.access(&e.node)
 		c.weight += e.weight - old.weight
 	} else {
-		c.policy.Add(e.key, e.weight)
+		c.policy.add(&e.node)
 		c.weight += e.weight
 		c.analyzer.record(h)
 	}
 	rejected := false
 	for c.weight > c.maxWeight {
-		victim, ok := c.policy.Victim()
-		if !ok {
+		n := c.policy.victim()
+		if n == nil {
 			break
 		}
-		if victim == e.key {
+		c.policy.remove(n)
+		v := entryOf[K, V](n)
+		if v == e {
 			rejected = true
-			c.policy.Remove(e.key)
 			c.weight -= e.weight
 			out = append(out, c.gone(e, Rejected))
 			if old != nil { // the key's current entry leaves with the newcomer
 				s.mu.Lock()
-				if v := s.deleteLocked(h, e.key); v != nil {
-					out = append(out, c.gone(v, Evicted))
-				}
+				s.deleteLocked(h, e.key)
 				s.mu.Unlock()
+				out = append(out, c.gone(old, Evicted))
 			}
 			continue
 		}
-		if v := c.removeLocked(c.hash(victim), victim); v != nil {
-			out = append(out, c.gone(v, Evicted))
-		}
+		c.unpublishLocked(v)
+		c.weight -= v.weight
+		out = append(out, c.gone(v, Evicted))
 	}
 	if !rejected {
 		s.mu.Lock()
-		prev := s.putLocked(e, h, c.hash) // old, or what Set's fast path put in its place
+		prev := s.putLocked(e, h, c.hash) // old
 		s.mu.Unlock()
 		if prev != nil {
 			out = append(out, c.gone(prev, Replaced))
@@ -350,12 +353,12 @@ func (c *Cache[K, V]) unpublishLocked(e *entry[K, V]) bool {
 // removeLocked removes key from the table and the policy and returns its entry,
 // or nil if it was not in the table. c.mu must be held.
 func (c *Cache[K, V]) removeLocked(h uint64, key K) *entry[K, V] {
-	c.policy.Remove(key)
 	s := c.shard(h)
 	s.mu.Lock()
 	e := s.deleteLocked(h, key)
 	s.mu.Unlock()
 	if e != nil {
+		c.policy.remove(&e.node)
 		c.weight -= e.weight
 	}
 	return e
@@ -382,7 +385,7 @@ func (c *Cache[K, V]) expire(e *entry[K, V]) {
 	c.mu.Lock()
 	gone := c.unpublishLocked(e)
 	if gone {
-		c.policy.Remove(e.key)
+		c.policy.remove(&e.node)
 		c.weight -= e.weight
 		c.removals[Expired]++
 		c.published.Store(c.weight)
@@ -393,11 +396,16 @@ func (c *Cache[K, V]) expire(e *entry[K, V]) {
 	}
 }
 
-// drainLocked passes the buffered hits to the policy. c.mu must be held.
+// drainLocked passes the buffered hits to the policy. A hit on an entry that
+// has left since counts for the key's current entry, if there is one.
+// c.mu must be held.
 func (c *Cache[K, V]) drainLocked() {
 	c.reads.drain(func(e *entry[K, V]) {
-		c.policy.Access(e.key)
-		c.analyzer.record(c.hash(e.key))
+		h := c.hash(e.key)
+		if cur := c.shard(h).find(h, e.key); cur != nil {
+			c.policy.access(&cur.node)
+		}
+		c.analyzer.record(h)
 	})
 }
 
@@ -434,7 +442,7 @@ func (c *Cache[K, V]) notify(out []removal[K, V]) {
 func (c *Cache[K, V]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.policy.Len()
+	return c.policy.size()
 }
 
 // Weight returns the sum of the entries' weights; it never exceeds the budget.
@@ -448,7 +456,7 @@ func (c *Cache[K, V]) Stats() Stats {
 		Hits: c.reads.hits(), Misses: c.misses.load(),
 		Evicted: c.removals[Evicted], Expired: c.removals[Expired], Deleted: c.removals[Deleted],
 		Replaced: c.removals[Replaced] + c.replaced.load(), Rejected: c.removals[Rejected], Admitted: c.admitted,
-		Len: c.policy.Len(), Weight: c.weight, MaxWeight: c.maxWeight,
+		Len: c.policy.size(), Weight: c.weight, MaxWeight: c.maxWeight,
 	}
 }
 

@@ -20,22 +20,14 @@ func keysOf(t *testing.T, l *list[uint64], q uint8) []uint64 {
 
 // filled returns a full tinyLFU of 100 keys; the even keys below 100 are
 // reused, and some of them protected.
-func filled() *tinyLFU[uint64] {
-	p := newTinyLFU[uint64](100, tuning{0.01, true})
+func filled() *shadow {
+	p := newShadow(100, tuning{0.01, true})
 	for i := range uint64(1000) {
 		k := i % 100 // even keys below 100: reused, protected
 		if i%2 == 1 {
 			k = 1000 + i // seen once
 		}
-		if _, ok := p.nodes[k]; ok {
-			p.Access(k)
-			continue
-		}
-		p.Add(k, 1)
-		for p.Weight() > 100 {
-			v, _ := p.Victim()
-			p.Remove(v)
-		}
+		p.request(k, 100)
 	}
 	return p
 }
@@ -67,13 +59,13 @@ func TestForget(t *testing.T) {
 		t.Fatal("no protected keys to forget")
 	}
 	prot, prob := keysOf(t, &p.protected, inProtected), keysOf(t, &p.probation, inProbation)
-	n, w := len(p.nodes), p.Weight()
+	n, w := len(p.nodes), p.total()
 	p.forget()
 	if got := keysOf(t, &p.probation, inProbation); !slices.Equal(got, append(prot, prob...)) {
 		t.Errorf("probation after forget: %v, want the protected keys %v before %v", got, prot, prob)
 	}
-	if p.protected.len != 0 || len(p.nodes) != n || p.Weight() != w {
-		t.Errorf("protected %d, keys %d (was %d), weight %d (was %d)", p.protected.len, len(p.nodes), n, p.Weight(), w)
+	if p.protected.len != 0 || len(p.nodes) != n || p.total() != w {
+		t.Errorf("protected %d, keys %d (was %d), weight %d (was %d)", p.protected.len, len(p.nodes), n, p.total(), w)
 	}
 	for k := range uint64(50) {
 		if f := p.sketch.frequency(hashKey(k)); f != 0 {

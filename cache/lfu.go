@@ -6,9 +6,15 @@ package cache
 // a key leaves. It is not safe for concurrent use. The zero value is not usable;
 // call NewLFU.
 type lfuPolicy[K comparable] struct {
-	nodes   map[K]*node[K]
+	nodes   map[K]*lfuNode[K]
 	buckets freqBucket[K] // sentinel of the circular list of buckets, by count
 	weight  int64
+}
+
+// lfuNode is a node with its frequency bucket.
+type lfuNode[K comparable] struct {
+	node[K]
+	freq *freqBucket[K]
 }
 
 // freqBucket holds the keys accessed count times, oldest access first.
@@ -22,7 +28,7 @@ type freqBucket[K comparable] struct {
 // resident key with the fewest accesses since it became resident, the least
 // recently used among equals. It is not safe for concurrent use.
 func NewLFU[K comparable]() Policy[K] {
-	p := &lfuPolicy[K]{nodes: make(map[K]*node[K])}
+	p := &lfuPolicy[K]{nodes: make(map[K]*lfuNode[K])}
 	p.buckets.prev, p.buckets.next = &p.buckets, &p.buckets
 	return p
 }
@@ -34,14 +40,14 @@ func (p *lfuPolicy[K]) Add(key K, weight int64) {
 		p.Access(key)
 		return
 	}
-	n := &node[K]{key: key, weight: weight}
+	n := &lfuNode[K]{node: node[K]{key: key, weight: weight}}
 	p.nodes[key] = n
 	p.weight += weight
 	p.place(n, &p.buckets, 1)
 }
 
 // place puts n in the bucket of count, creating it after the bucket at if needed.
-func (p *lfuPolicy[K]) place(n *node[K], at *freqBucket[K], count uint64) {
+func (p *lfuPolicy[K]) place(n *lfuNode[K], at *freqBucket[K], count uint64) {
 	b := at.next
 	if b == &p.buckets || b.count != count {
 		b = &freqBucket[K]{count: count, prev: at, next: at.next}
@@ -50,14 +56,14 @@ func (p *lfuPolicy[K]) place(n *node[K], at *freqBucket[K], count uint64) {
 		at.next = b
 	}
 	n.freq = b
-	b.keys.pushBack(n)
+	b.keys.pushBack(&n.node)
 }
 
 // unplace takes n out of its bucket, dropping the bucket if it empties, and returns
 // the bucket before it.
-func (p *lfuPolicy[K]) unplace(n *node[K]) *freqBucket[K] {
+func (p *lfuPolicy[K]) unplace(n *lfuNode[K]) *freqBucket[K] {
 	b := n.freq
-	b.keys.remove(n)
+	b.keys.remove(&n.node)
 	n.freq = nil
 	if b.keys.len > 0 {
 		return b
@@ -80,7 +86,7 @@ func (p *lfuPolicy[K]) Access(key K) {
 func (p *lfuPolicy[K]) Update(key K, weight int64) {
 	if n, ok := p.nodes[key]; ok {
 		p.weight += weight - n.weight
-		n.freq.keys.resize(n, weight)
+		n.freq.keys.resize(&n.node, weight)
 	}
 }
 

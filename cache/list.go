@@ -1,13 +1,24 @@
 package cache
 
-// node is one resident key in a policy's queues.
+import "sync/atomic"
+
+// node is one resident key in a policy's queues. A keyed Policy allocates its
+// own nodes; the Cache's entries embed one each, so that the policy's links
+// cost no allocation and no map slot of their own (see linked).
+//
+// A node's key never changes, and neither does its weight once its owner has
+// published it anywhere another goroutine can read it: policies write weight
+// only through list.resize, which the Cache never calls on a published entry.
 type node[K comparable] struct {
 	key        K
 	weight     int64
-	prev, next *node[K]
-	queue      uint8 // which queue of the policy holds it (policy-specific)
-	uses       uint8 // recent uses, capped (S3-FIFO)
-	freq       *freqBucket[K]
+	prev, next *node[K] // nil when the node is in no queue
+	queue      uint8    // which queue of the policy holds it (policy-specific)
+	uses       uint8    // recent uses, capped (S3-FIFO)
+	// seq is not the policy's, and policies never touch it: the Cache keeps
+	// there the sequence count of its in-place value updates (see value.go),
+	// in a word that would otherwise be padding.
+	seq atomic.Uint32
 }
 
 // list is a circular doubly linked queue of nodes with a sentinel; front is the
@@ -54,9 +65,7 @@ func (l *list[K]) moveToBack(n *node[K]) {
 	if l.root.prev == n {
 		return
 	}
-	w := n.weight
 	l.remove(n)
-	n.weight = w
 	l.pushBack(n)
 }
 
@@ -64,6 +73,16 @@ func (l *list[K]) moveToBack(n *node[K]) {
 func (l *list[K]) resize(n *node[K], weight int64) {
 	l.weight += weight - n.weight
 	n.weight = weight
+}
+
+// swap puts n, which is in no queue, in the place of old, which must be in l,
+// with old's queue and uses; old leaves l. l's weight follows n's.
+func (l *list[K]) swap(old, n *node[K]) {
+	n.prev, n.next = old.prev, old.next
+	n.prev.next, n.next.prev = n, n
+	n.queue, n.uses = old.queue, old.uses
+	old.prev, old.next = nil, nil
+	l.weight += n.weight - old.weight
 }
 
 // takeFront moves every node of o, in order, ahead of l's nodes, setting their

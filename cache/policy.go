@@ -19,6 +19,9 @@ package cache
 //	}
 //
 // The newcomer itself may be the victim: that is how admission policies reject it.
+//
+// Every Policy of this package keeps a map from keys to its own nodes; the
+// Cache uses the same policies without it, its entries holding the nodes.
 type Policy[K comparable] interface {
 	// Add records a new resident key of the given weight. A request for a key that
 	// was not resident (a miss) is recorded this way. Adding a key that is already

@@ -14,14 +14,13 @@ const (
 // use (CLOCK with a 2-bit counter). Accesses only bump a counter: no reordering.
 // It is not safe for concurrent use.
 type s3fifo[K comparable] struct {
-	nodes    map[K]*node[K]
 	small    list[K]
 	main     list[K]
 	ghost    ghost
 	smallCap int64
 	capacity int64
-	// last is the key Victim named last, and whether it left the small queue:
-	// its Remove then adds it to the ghost queue.
+	// last is the key victim named last, and whether it left the small
+	// queue: its removal then adds it to the ghost queue.
 	last      K
 	lastSmall bool
 }
@@ -33,8 +32,10 @@ type s3fifo[K comparable] struct {
 // scan-resistant and cheap (a hit changes no queue); on the block traces of the
 // reference table it is the best policy at some sizes (P3 at 100,000 entries).
 // It is not safe for concurrent use.
-func NewS3FIFO[K comparable](capacity int64) Policy[K] {
-	p := &s3fifo[K]{nodes: make(map[K]*node[K]), capacity: capacity, smallCap: max(capacity/10, 1)}
+func NewS3FIFO[K comparable](capacity int64) Policy[K] { return newKeyed[K](newS3FIFO[K](capacity)) }
+
+func newS3FIFO[K comparable](capacity int64) *s3fifo[K] {
+	p := &s3fifo[K]{capacity: capacity, smallCap: max(capacity/10, 1)}
 	p.small.init()
 	p.main.init()
 	p.ghost.init()
@@ -48,52 +49,37 @@ func (p *s3fifo[K]) queue(q uint8) *list[K] {
 	return &p.main
 }
 
-// Add implements Policy.
-func (p *s3fifo[K]) Add(key K, weight int64) {
-	if _, ok := p.nodes[key]; ok {
-		p.Update(key, weight)
-		p.Access(key)
-		return
-	}
-	n := &node[K]{key: key, weight: weight, queue: inSmall}
-	if p.ghost.take(hashKey(key)) {
+func (p *s3fifo[K]) add(n *node[K]) {
+	n.queue, n.uses = inSmall, 0
+	if p.ghost.take(hashKey(n.key)) {
 		n.queue = inMain
 	}
-	p.nodes[key] = n
 	p.queue(n.queue).pushBack(n)
 }
 
-// Access implements Policy.
-func (p *s3fifo[K]) Access(key K) {
-	if n, ok := p.nodes[key]; ok && n.uses < 3 {
+func (p *s3fifo[K]) access(n *node[K]) {
+	if n.uses < 3 {
 		n.uses++
 	}
 }
 
-// Update implements Policy.
-func (p *s3fifo[K]) Update(key K, weight int64) {
-	if n, ok := p.nodes[key]; ok {
-		p.queue(n.queue).resize(n, weight)
-	}
+func (p *s3fifo[K]) update(n *node[K], weight int64) { p.queue(n.queue).resize(n, weight) }
+
+func (p *s3fifo[K]) replace(old, n *node[K]) {
+	p.queue(old.queue).swap(old, n)
 }
 
-// Remove implements Policy.
-func (p *s3fifo[K]) Remove(key K) {
-	n, ok := p.nodes[key]
-	if !ok {
-		return
-	}
-	delete(p.nodes, key)
+func (p *s3fifo[K]) remove(n *node[K]) {
 	p.queue(n.queue).remove(n)
-	if p.lastSmall && key == p.last && n.queue == inSmall {
-		p.ghost.add(hashKey(key), max(len(p.nodes), 1)) // about as many keys as the cache holds
+	if p.lastSmall && n.key == p.last && n.queue == inSmall {
+		p.ghost.add(hashKey(n.key), max(p.size(), 1)) // about as many keys as the cache holds
 	}
 }
 
-// Victim implements Policy. Keys leaving the small queue after two uses move to
-// the main queue, and main-queue keys with uses left go round again, until a
-// key with none is found.
-func (p *s3fifo[K]) Victim() (K, bool) {
+// victim returns the next victim. Keys leaving the small queue after two uses
+// move to the main queue, and main-queue keys with uses left go round again,
+// until a key with none is found.
+func (p *s3fifo[K]) victim() *node[K] {
 	for {
 		if s := p.small.front(); s != nil && (p.small.weight >= p.smallCap || p.main.len == 0) {
 			if s.uses > 1 {
@@ -103,12 +89,11 @@ func (p *s3fifo[K]) Victim() (K, bool) {
 				continue
 			}
 			p.last, p.lastSmall = s.key, true
-			return s.key, true
+			return s
 		}
 		m := p.main.front()
 		if m == nil {
-			var zero K
-			return zero, false
+			return nil
 		}
 		if m.uses > 0 {
 			m.uses--
@@ -116,15 +101,11 @@ func (p *s3fifo[K]) Victim() (K, bool) {
 			continue
 		}
 		p.last, p.lastSmall = m.key, false
-		return m.key, true
+		return m
 	}
 }
 
-// Admit implements Policy: S3-FIFO filters with its small queue, not at the door.
-func (p *s3fifo[K]) Admit(candidate, victim K) bool { return true }
-
-// Len implements Policy.
-func (p *s3fifo[K]) Len() int { return len(p.nodes) }
-
-// Weight implements Policy.
-func (p *s3fifo[K]) Weight() int64 { return p.small.weight + p.main.weight }
+// admitKey: S3-FIFO filters with its small queue, not at the door.
+func (p *s3fifo[K]) admitKey(candidate, victim K) bool { return true }
+func (p *s3fifo[K]) size() int                         { return p.small.len + p.main.len }
+func (p *s3fifo[K]) total() int64                      { return p.small.weight + p.main.weight }

@@ -38,13 +38,13 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 		it := c.expiries.Peek()
 		c.expiries.Pop()
 		if e := c.liveLocked(it); e != nil && c.unpublishLocked(e) {
-			c.policy.Remove(e.key)
+			c.policy.remove(&e.node)
 			c.weight -= e.weight
 			c.removals[Expired]++
 			out = append(out, c.gone(e, Expired))
 		}
 	}
-	if c.expiries.Len() > 2*c.policy.Len()+1024 {
+	if c.expiries.Len() > 2*c.policy.size()+1024 {
 		c.expiries.Filter(func(it ttl.Item[K]) bool { return c.liveLocked(it) != nil })
 	}
 	c.published.Store(c.weight)

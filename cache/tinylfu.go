@@ -20,9 +20,10 @@ type tuning struct {
 // the window duels the main space's next victim and enters only if its estimated
 // recent frequency is higher (or, with ties set, not lower); the main space is a
 // segmented LRU. With a tuner attached, its tuning follows the tuner's
-// simulations. It is not safe for concurrent use.
+// simulations. It is a linked policy (NewAdaptive's keyed one wraps it); it is
+// not safe for concurrent use. The zero value is not usable; call newTinyLFU.
 type tinyLFU[K comparable] struct {
-	nodes     map[K]*node[K]
+	count     int // resident nodes
 	window    list[K]
 	staging   list[K] // pushed out of the window, not yet dueled
 	probation list[K]
@@ -40,7 +41,7 @@ type tinyLFU[K comparable] struct {
 }
 
 func newTinyLFU[K comparable](capacity int64, t tuning) *tinyLFU[K] {
-	p := &tinyLFU[K]{nodes: make(map[K]*node[K]), capacity: capacity, rng: 1}
+	p := &tinyLFU[K]{capacity: capacity, rng: 1}
 	for _, l := range []*list[K]{&p.window, &p.staging, &p.probation, &p.protected} {
 		l.init()
 	}
@@ -61,18 +62,12 @@ func (p *tinyLFU[K]) queue(q uint8) *list[K] {
 	return &p.protected
 }
 
-// Add implements Policy.
-func (p *tinyLFU[K]) Add(key K, weight int64) {
-	if _, ok := p.nodes[key]; ok {
-		p.Update(key, weight)
-		p.Access(key)
-		return
-	}
-	h := hashKey(key)
+func (p *tinyLFU[K]) add(n *node[K]) {
+	h := hashKey(n.key)
 	p.sketch.increment(h)
-	n := &node[K]{key: key, weight: weight, queue: inWindow}
-	p.nodes[key] = n
-	if len(p.nodes) > len(p.sketch.table) {
+	n.queue = inWindow
+	p.count++
+	if p.count > len(p.sketch.table) {
 		p.sketch.grow()
 	}
 	p.window.pushBack(n)
@@ -80,13 +75,8 @@ func (p *tinyLFU[K]) Add(key K, weight int64) {
 	p.observe(h)
 }
 
-// Access implements Policy.
-func (p *tinyLFU[K]) Access(key K) {
-	n, ok := p.nodes[key]
-	if !ok {
-		return
-	}
-	h := hashKey(key)
+func (p *tinyLFU[K]) access(n *node[K]) {
+	h := hashKey(n.key)
 	p.sketch.increment(h)
 	switch n.queue {
 	case inWindow:
@@ -110,7 +100,7 @@ func (p *tinyLFU[K]) observe(h uint64) {
 	if !p.tuned {
 		return
 	}
-	if p.tuner == nil || (!p.full && p.Weight() >= p.capacity) {
+	if p.tuner == nil || (!p.full && p.total() >= p.capacity) {
 		p.startTuner()
 	}
 	t, ok, shifted := p.tuner.observe(h)
@@ -131,10 +121,10 @@ func (p *tinyLFU[K]) observe(h uint64) {
 // policy is first full the count is known; the tuner restarts if the estimate
 // was off by more than half.
 func (p *tinyLFU[K]) startTuner() {
-	mean := max(float64(p.Weight())/float64(max(len(p.nodes), 1)), 1e-9)
+	mean := max(float64(p.total())/float64(max(p.count, 1)), 1e-9)
 	entries := int(min(float64(p.capacity)/mean, 1<<40))
-	if p.full = p.Weight() >= p.capacity; p.full {
-		entries = len(p.nodes)
+	if p.full = p.total() >= p.capacity; p.full {
+		entries = p.count
 		if p.tuner != nil && entries < 2*p.tuner.entries && p.tuner.entries < 2*entries {
 			return
 		}
@@ -155,9 +145,10 @@ func (p *tinyLFU[K]) forget() {
 }
 
 // clone returns a copy of an untuned p (a tuner's simulation), its queues in
-// the same order and its sketch with the same counts.
-func (p *tinyLFU[K]) clone() *tinyLFU[K] {
-	c := &tinyLFU[K]{nodes: make(map[K]*node[K], len(p.nodes)), capacity: p.capacity,
+// the same order and its sketch with the same counts, and calls fn for each
+// new node.
+func (p *tinyLFU[K]) clone(fn func(*node[K])) *tinyLFU[K] {
+	c := &tinyLFU[K]{count: p.count, capacity: p.capacity,
 		maxWindow: p.maxWindow, maxProtected: p.maxProtected, ties: p.ties, sketch: p.sketch, rng: p.rng}
 	c.sketch.table = slices.Clone(p.sketch.table)
 	for q := inWindow; q <= inProtected; q++ {
@@ -165,7 +156,7 @@ func (p *tinyLFU[K]) clone() *tinyLFU[K] {
 		to.init()
 		for n := from.front(); n != nil && n != &from.root; n = n.next {
 			m := &node[K]{key: n.key, weight: n.weight, queue: q}
-			c.nodes[n.key] = m
+			fn(m)
 			to.pushBack(m)
 		}
 	}
@@ -179,27 +170,26 @@ func (p *tinyLFU[K]) move(n *node[K], q uint8) {
 	p.queue(q).pushBack(n)
 }
 
-// Update implements Policy.
-func (p *tinyLFU[K]) Update(key K, weight int64) {
-	if n, ok := p.nodes[key]; ok {
-		p.queue(n.queue).resize(n, weight)
-		p.settle()
-	}
+func (p *tinyLFU[K]) update(n *node[K], weight int64) {
+	p.queue(n.queue).resize(n, weight)
+	p.settle()
 }
 
-// Remove implements Policy.
-func (p *tinyLFU[K]) Remove(key K) {
-	if n, ok := p.nodes[key]; ok {
-		delete(p.nodes, key)
-		p.queue(n.queue).remove(n)
-	}
+func (p *tinyLFU[K]) replace(old, n *node[K]) {
+	w := n.weight
+	n.weight = old.weight
+	p.queue(old.queue).swap(old, n)
+	p.update(n, w)
 }
 
-// Len implements Policy.
-func (p *tinyLFU[K]) Len() int { return len(p.nodes) }
+func (p *tinyLFU[K]) remove(n *node[K]) {
+	p.count--
+	p.queue(n.queue).remove(n)
+}
 
-// Weight implements Policy.
-func (p *tinyLFU[K]) Weight() int64 {
+func (p *tinyLFU[K]) size() int { return p.count }
+
+func (p *tinyLFU[K]) total() int64 {
 	return p.window.weight + p.staging.weight + p.probation.weight + p.protected.weight
 }
 
@@ -209,7 +199,7 @@ func (p *tinyLFU[K]) settle() {
 	for p.window.weight > p.maxWindow && p.window.len > 0 {
 		p.move(p.window.front(), inStaging)
 	}
-	if p.Weight() <= p.capacity {
+	if p.total() <= p.capacity {
 		for p.staging.len > 0 {
 			p.move(p.staging.front(), inProbation)
 		}
@@ -231,29 +221,27 @@ func (p *tinyLFU[K]) mainVictim() *node[K] {
 	return p.protected.front()
 }
 
-// Victim implements Policy. A key pushed out of the window duels the main
-// space's victim; the loser is returned and the winner stays.
-func (p *tinyLFU[K]) Victim() (K, bool) {
+// victim returns the next victim: a key pushed out of the window duels the
+// main space's victim; the loser is returned and the winner stays.
+func (p *tinyLFU[K]) victim() *node[K] {
 	p.settle()
 	if cand := p.staging.front(); cand != nil {
 		victim := p.mainVictim()
 		if victim == nil || cand.weight > p.capacity || !p.admit(hashKey(cand.key), hashKey(victim.key)) {
-			return cand.key, true
+			return cand
 		}
 		p.move(cand, inProbation)
-		return victim.key, true
+		return victim
 	}
 	for _, n := range [...]*node[K]{p.probation.front(), p.protected.front(), p.window.front()} {
 		if n != nil {
-			return n.key, true
+			return n
 		}
 	}
-	var zero K
-	return zero, false
+	return nil
 }
 
-// Admit implements Policy.
-func (p *tinyLFU[K]) Admit(candidate, victim K) bool {
+func (p *tinyLFU[K]) admitKey(candidate, victim K) bool {
 	h := hashKey(candidate)
 	p.sketch.increment(h)
 	return p.admit(h, hashKey(victim))

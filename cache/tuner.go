@@ -12,7 +12,7 @@ import "slices"
 // not weight, so byte budgets are tuned as well as entry counts.
 type tuner struct {
 	tunings  []tuning
-	shadows  []*tinyLFU[uint64]
+	shadows  []*shadow
 	hits     []int     // per shadow, this epoch
 	score    []float64 // per shadow, decayed hits of past epochs
 	entries  int       // the policy's keys when full, as estimated
@@ -58,7 +58,7 @@ func newTuner(entries int) *tuner {
 		t.capacity /= 2
 	}
 	for _, tu := range t.tunings {
-		t.shadows = append(t.shadows, newTinyLFU[uint64](t.capacity, tu))
+		t.shadows = append(t.shadows, newShadow(t.capacity, tu))
 	}
 	t.lru = slices.IndexFunc(t.tunings, func(tu tuning) bool { return tu.window >= 1 })
 	t.hits = make([]int, len(t.shadows))
@@ -137,12 +137,12 @@ func (t *tuner) forget() {
 }
 
 // epoch returns the sampled requests of an epoch.
-func (t *tuner) epoch() int { return max(minEpoch, 2*t.shadows[0].Len()) }
+func (t *tuner) epoch() int { return max(minEpoch, 2*t.shadows[0].size()) }
 
 // replay replays one sampled request in every simulation.
 func (t *tuner) replay(h uint64) {
 	for i, s := range t.shadows {
-		if _, ok := s.nodes[h]; ok {
+		if s.request(h, t.capacity) {
 			t.hits[i]++
 			if i == t.best {
 				t.checkBest++
@@ -153,29 +153,53 @@ func (t *tuner) replay(h uint64) {
 			if t.trial != nil && i == t.trial.of {
 				t.trial.hits++
 			}
-			s.Access(h)
-			continue
 		}
-		t.miss(s, h)
 	}
 	if t.trial != nil {
 		t.runTrial(h)
 	}
 }
 
-// miss adds h to simulation s and evicts down to its budget.
-func (t *tuner) miss(s *tinyLFU[uint64], h uint64) {
-	s.Add(h, 1)
-	for s.Weight() > t.capacity {
-		v, _ := s.Victim()
-		s.Remove(v)
+// shadow is one of the tuner's simulations: an untuned tinyLFU of key
+// hashes, each of weight 1, with the map that finds their nodes.
+type shadow struct {
+	*tinyLFU[uint64]
+	nodes map[uint64]*node[uint64]
+}
+
+func newShadow(capacity int64, t tuning) *shadow {
+	return &shadow{newTinyLFU[uint64](capacity, t), make(map[uint64]*node[uint64])}
+}
+
+// request replays a request of hash h and reports whether it hit; a miss
+// adds h and evicts down to capacity keys.
+func (s *shadow) request(h uint64, capacity int64) bool {
+	if n, ok := s.nodes[h]; ok {
+		s.access(n)
+		return true
 	}
+	n := &node[uint64]{key: h, weight: 1}
+	s.nodes[h] = n
+	s.add(n)
+	for s.total() > capacity {
+		v := s.victim()
+		delete(s.nodes, v.key)
+		s.remove(v)
+	}
+	return false
+}
+
+// clone returns a copy of s (see tinyLFU.clone).
+func (s *shadow) clone() *shadow {
+	c := &shadow{nodes: make(map[uint64]*node[uint64], len(s.nodes))}
+	c.tinyLFU = s.tinyLFU.clone(func(n *node[uint64]) { c.nodes[n.key] = n })
+	return c
 }
 
 // trial compares, for an epoch after a suspected shift, the leader's
 // simulation with a copy of it that made the other choice (see suspect).
 type trial struct {
-	twin           *tinyLFU[uint64]
+	twin           *shadow
 	of             int  // the leader's index
 	forgot         bool // whether the leader forgot (and the twin did not)
 	left           int  // sampled requests until the trial ends
@@ -186,11 +210,8 @@ type trial struct {
 // is over, crediting forgetting with what it gained (or lost).
 func (t *tuner) runTrial(h uint64) {
 	tr := t.trial
-	if _, ok := tr.twin.nodes[h]; ok {
+	if tr.twin.request(h, t.capacity) {
 		tr.twinHits++
-		tr.twin.Access(h)
-	} else {
-		t.miss(tr.twin, h)
 	}
 	if tr.left--; tr.left > 0 {
 		return

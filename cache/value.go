@@ -12,8 +12,10 @@ import (
 // (and in the readers' caches). That is possible when V holds no pointers: the
 // value is then copied in 8-byte words with atomic loads and stores under a
 // sequence lock (the entry's seq is odd while a writer is at work; a reader
-// retries if seq changed under it). Values with pointers are never rewritten:
-// their entries are replaced whole.
+// retries if seq changed under it; seq is 32 bits, in the word the policy's
+// node leaves free, so a reader would have to stall through 2^31 rewrites of
+// one value to be fooled). Values with pointers are never rewritten: their
+// entries are replaced whole, under the cache's lock.
 
 // valueWords returns how many 8-byte words hold a V, and false if V holds
 // pointers and so cannot be copied word by word.
@@ -46,7 +48,7 @@ func hasPointers(t reflect.Type) bool {
 
 // paddedValue is a V followed by padding to a whole number of words, so that
 // word copies to and from a local variable stay inside it. (In an entry, the
-// value is followed by seq, whose alignment pads it the same way.)
+// value is followed by expire, whose alignment pads it the same way.)
 type paddedValue[V any] struct {
 	v V
 	_ [0]uint64

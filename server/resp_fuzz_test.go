@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // parseAll feeds data to a reader in chunks of n bytes, as reads would
 // bring it, and returns the commands it parsed (copied) and the error
 // that stopped it, if any.
 func parseAll(data []byte, n int) ([][][]byte, error) {
-	p := reader{maxBulk: 1 << 20, maxArgs: 1 << 10}
+	p := reader{maxBulk: 1 << 20, maxArgs: 1 << 20}
 	var cmds [][][]byte
 	for len(data) > 0 {
 		space := p.space()
@@ -80,4 +81,22 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFrameInPiecesIsLinear reads a frame of 100,000 arguments three
+// bytes at a time: resumed where it stopped, not parsed again each time
+// (which took minutes).
+func TestFrameInPiecesIsLinear(t *testing.T) {
+	frame := []byte("*100000\r\n")
+	for range 100000 {
+		frame = append(frame, "$1\r\nx\r\n"...)
+	}
+	start := time.Now()
+	cmds, err := parseAll(frame, 3)
+	if err != nil || len(cmds) != 1 || len(cmds[0]) != 100000 {
+		t.Fatalf("%d commands, %v", len(cmds), err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
 }

@@ -51,7 +51,9 @@ func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped strin
 	}
 	hdr := npy.AppendHeader(nil, descr, a.Shape)
 	w.Header().Set("ETag", string(etag(nil, hdr, a.Data)))
-	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header()["Content-Type"] = octetStream
+	w.Header()["X-Content-Type-Options"] = noSniff
+	w.Header()["Content-Security-Policy"] = sandbox
 	w.Header().Set("X-Tiermem-Dtype", a.DType.String())
 	serveContent(w, r, hdr, a.Data)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +190,32 @@ func TestPut64MiB(t *testing.T) {
 		if err != nil || nr != n || string(got.Sum(nil)) != string(want.Sum(nil)) {
 			t.Fatalf("64 MiB GET: %d bytes, %v, digest differs: %v", nr, err, string(got.Sum(nil)) != string(want.Sum(nil)))
 		}
+	}
+}
+
+// TestPutBuffersOnce checks that a PUT with a Content-Length reads its
+// body once into a buffer of its size: into the warm tier (off the Go
+// heap), a 64 MiB PUT allocates about 64 MiB of Go memory, not twice that.
+func TestPutBuffersOnce(t *testing.T) {
+	const n = 64 << 20
+	_, srv := newServer(t, nil, web.Config{})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	req, _ := http.NewRequest("PUT", keyURL(srv, "big")+"?tier=warm", &pattern{n: n})
+	req.ContentLength = n
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	runtime.ReadMemStats(&after)
+	if resp.StatusCode != 204 {
+		t.Fatalf("PUT: %d", resp.StatusCode)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a 64 MiB PUT into warm allocated %.1f MiB of Go memory", float64(alloc)/(1<<20))
+	if alloc > n+n/4 {
+		t.Fatalf("a 64 MiB PUT allocated %d bytes: the body was buffered more than once", alloc)
 	}
 }
 

@@ -218,11 +218,19 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 	hdr := w.Header()
 	hdr["Etag"] = []string{string(etag(tag[:0], value))}
 	hdr["Content-Type"] = octetStream
+	hdr["X-Content-Type-Options"] = noSniff
+	hdr["Content-Security-Policy"] = sandbox
 	serveContent(w, r, value, nil)
 }
 
-// octetStream is the Content-Type of values, shared by every reply.
-var octetStream = []string{"application/octet-stream"}
+// The headers of every value served, shared by the replies: bytes that no
+// browser sniffs as a page, and that run no script if one is opened, so
+// that a stored value cannot act on the dashboard's origin.
+var (
+	octetStream = []string{"application/octet-stream"}
+	noSniff     = []string{"nosniff"}
+	sandbox     = []string{"sandbox"}
+)
 
 func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string) {
 	key, err := parseKey(escaped)

@@ -110,7 +110,8 @@ func TestKeyPutGetDelete(t *testing.T) {
 	if string(body) != "hello, tiers" || resp.Header.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("GET: %q, Content-Type %q", body, resp.Header.Get("Content-Type"))
 	}
-	if resp.Header.Get("Content-Length") != "12" || resp.Header.Get("Accept-Ranges") != "bytes" {
+	if resp.Header.Get("Content-Length") != "12" || resp.Header.Get("Accept-Ranges") != "bytes" ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Security-Policy") != "sandbox" {
 		t.Fatalf("GET headers: %v", resp.Header)
 	}
 

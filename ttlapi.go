@@ -52,7 +52,7 @@ func (m *Manager) Persist(key string) (bool, error) {
 // change, or returns ErrNotFound.
 func (m *Manager) modifyFound(key string, change func(e *Entry)) error {
 	found := false
-	err := m.modify(key, true, func(e *Entry) (bool, error) {
+	err := m.modify(key, func(e *Entry) (bool, error) {
 		if found = e.Found; !found {
 			return false, nil
 		}

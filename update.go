@@ -25,13 +25,15 @@ type Entry struct {
 // key absent), or an error, which Update returns with nothing changed. No
 // other Store, Update or Delete of key comes between the read fn sees and
 // the write. The key keeps its TTL and pin; a new key has neither, and
-// goes where Store would put it; a present one stays in its tier.
+// goes where Store would put it; a present one stays in its tier, and
+// keeps its kind: fn sees an array's or a Go value's encoded bytes, and
+// may delete such a key but not change its bytes.
 //
 // fn runs with the key's lock held and must not call the Manager. It may
 // run more than once (when room must first be made in the key's tier, or
 // the tier's store is full): only its last result is stored, so it must
-// depend on its arguments alone. Errors: fn's, ErrType for a key that
-// holds an array or a Go value, and those of Store.
+// depend on its arguments alone. Errors: fn's, ErrType when fn changes the
+// bytes of a key that holds an array or a Go value, and those of Store.
 func (m *Manager) Update(key string, fn func(old []byte, found bool) (value []byte, keep bool, err error)) error {
 	return m.UpdateEntry(key, func(e *Entry) (bool, error) {
 		v, keep, err := fn(e.Value, e.Found)
@@ -44,22 +46,21 @@ func (m *Manager) Update(key string, fn func(old []byte, found bool) (value []by
 // them along with the value. An Expires at or before now deletes the key;
 // one past 2262 (beyond an int64 of nanoseconds) is kept as 2262's.
 func (m *Manager) UpdateEntry(key string, fn func(e *Entry) (keep bool, err error)) error {
-	return m.modify(key, false, fn)
+	return m.modify(key, fn)
 }
 
 // updateTries bounds the times an Update makes room and runs fn again.
 const updateTries = 8
 
 // modify runs fn on key's entry and writes the result under the key's
-// lock. With anyKind it takes arrays and Go values too, whose bytes fn must
-// then leave as they are (the TTL and pin changes do).
-func (m *Manager) modify(key string, anyKind bool, fn func(e *Entry) (bool, error)) error {
+// lock.
+func (m *Manager) modify(key string, fn func(e *Entry) (bool, error)) error {
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	u := updater{m: m, key: key, anyKind: anyKind, fn: fn}
+	u := updater{m: m, key: key, fn: fn}
 	defer u.release()
 	for try := 0; ; try++ {
 		done, err := u.once(try < updateTries)
@@ -76,7 +77,6 @@ func (m *Manager) modify(key string, anyKind bool, fn func(e *Entry) (bool, erro
 type updater struct {
 	m       *Manager
 	key     string
-	anyKind bool
 	fn      func(e *Entry) (bool, error)
 	room    reservation // in the target tier
 	logRoom reservation // in the cold log, when the write goes through to it
@@ -159,8 +159,9 @@ func (u *updater) decideLocked() (write, error) {
 	if err != nil {
 		return write{}, err
 	}
-	if found && env.Kind != header.Bytes && !u.anyKind {
-		return write{}, fmt.Errorf("%w: %q holds %v, not bytes", ErrType, u.key, env.Kind)
+	var encoded []byte // an array's or a Go value's bytes, which fn must not change
+	if found && env.Kind != header.Bytes {
+		encoded = bytes.Clone(e.Value)
 	}
 	e.Found, e.Pinned = found, env.Pinned
 	if env.Expires != 0 {
@@ -177,6 +178,9 @@ func (u *updater) decideLocked() (write, error) {
 		w := write{remove: true}
 		w.inGlacier, err = m.removeAllLocked(u.key)
 		return w, err
+	}
+	if encoded != nil && !bytes.Equal(e.Value, encoded) {
+		return write{}, fmt.Errorf("%w: %q holds %v, whose bytes an Update cannot change", ErrType, u.key, env.Kind)
 	}
 	env.Pinned, env.Expires = e.Pinned, expiresNano(e.Expires)
 	w := write{value: e.Value, env: env, t: from}

@@ -101,8 +101,20 @@ func TestUpdateDeletesCreatesAndFails(t *testing.T) {
 		t.Errorf("a failed Update changed the value to %q", v)
 	}
 	must(t, m.StoreArray("arr", tiermem.Float64Array([]float64{1, 2}, 2)))
-	if err := incr(m, "arr"); !errors.Is(err, tiermem.ErrType) {
-		t.Errorf("Update of an array: %v", err)
+	appendX := func(old []byte, _ bool) ([]byte, bool, error) { return append(old, 'x'), true, nil }
+	if err := m.Update("arr", appendX); !errors.Is(err, tiermem.ErrType) {
+		t.Errorf("Update changing an array's bytes: %v", err)
+	}
+	must(t, m.UpdateEntry("arr", func(e *tiermem.Entry) (bool, error) { // its TTL may change
+		e.Expires = time.Now().Add(time.Hour)
+		return true, nil
+	}))
+	if a, err := m.RetrieveArray("arr"); err != nil || a.Len() != 2 {
+		t.Errorf("the array after a TTL change: %v, %v", a, err)
+	}
+	must(t, m.Update("arr", func([]byte, bool) ([]byte, bool, error) { return nil, false, nil })) // and it may go
+	if _, err := m.Retrieve("arr"); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("an array deleted by Update: %v", err)
 	}
 	if err := incr(m, ""); !errors.Is(err, tiermem.ErrInvalidKey) {
 		t.Errorf("Update of an empty key: %v", err)

@@ -18,9 +18,10 @@
 //
 //   - Keys are 1 to 65535 bytes: an empty key is "-ERR invalid key".
 //   - Every key holds a string: TYPE is "string" or "none", and SCAN's TYPE
-//     filter matches "string" alone. WRONGTYPE is replied only for a key
-//     that a Go program stored as an array or a Go value, where a command
-//     would change its bytes.
+//     filter matches "string" alone. A key that a Go program stored as an
+//     array or a Go value reads as its encoded bytes, and a command that
+//     would change them (APPEND, SETRANGE, SET with options, GETSET)
+//     replies WRONGTYPE; a plain SET replaces it.
 //   - An expiry past year 2262 (what an int64 of nanoseconds holds) is
 //     kept as that year's end.
 //   - INCRBYFLOAT computes with a 64-bit mantissa as Redis's long double

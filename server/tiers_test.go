@@ -73,10 +73,16 @@ func TestWrongTypeForArrays(t *testing.T) {
 	if got := string(c.do("STRLEN", "a")); got != ":16\r\n" {
 		t.Errorf("STRLEN = %q", got)
 	}
-	for _, args := range [][]string{{"APPEND", "a", "x"}, {"INCR", "a"}, {"GETSET", "a", "x"}} {
+	for _, args := range [][]string{{"APPEND", "a", "x"}, {"SETRANGE", "a", "0", "x"}, {"GETSET", "a", "x"}, {"SET", "a", "x", "GET"}} {
 		if got := string(c.do(args...)); got != "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n" {
 			t.Errorf("%q = %q", args, got)
 		}
+	}
+	if got := string(c.do("EXPIRE", "a", "100")); got != ":1\r\n" {
+		t.Errorf("EXPIRE of an array = %q", got)
+	}
+	if got := string(c.do("INCR", "a")); got != "-ERR value is not an integer or out of range\r\n" {
+		t.Errorf("INCR of an array = %q", got)
 	}
 	if got := string(c.do("SET", "", "v")); got != "-ERR invalid key: a tiermem key is 1 to 65535 bytes\r\n" {
 		t.Errorf("SET of an empty key = %q", got)

@@ -156,6 +156,11 @@ func (s *space) record(loc uint64) memory.Memory {
 	return h.Memory()
 }
 
+// slot returns the writable memory of the slab record of size bytes at loc.
+func (s *space) slot(loc uint64, size int64) memory.WritableMemory {
+	return s.mem.Region(slabOffset(loc), size)
+}
+
 // free releases the record of size bytes at loc and returns the bytes it occupied.
 func (s *space) free(loc uint64, size int64) int64 {
 	s.mu.Lock()

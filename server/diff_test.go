@@ -82,7 +82,8 @@ var diffCases = map[string][]step{
 	"del exists type strlen": {
 		s("MSET", "a", "1", "b", "2"), s("EXISTS", "a", "b", "a", "zz"), s("DEL", "a", "zz", "a"), s("UNLINK", "b", "b"),
 		s("EXISTS", "a", "b"), s("DEL"), s("EXISTS"), s("SET", "k", "hello"), s("TYPE", "k"), s("TYPE", "zz"), s("STRLEN", "k"),
-		s("STRLEN", "zz"), s("TYPE"),
+		s("STRLEN", "zz"), s("TYPE"), s("TOUCH", "k", "zz", "k"), s("TOUCH"), s("RANDOMKEY"), s("DEL", "k"), s("RANDOMKEY"),
+		s("RANDOMKEY", "x"),
 	},
 	"getrange setrange append": {
 		s("SET", "k", "Hello World"), s("GETRANGE", "k", "0", "4"), s("GETRANGE", "k", "-5", "-1"), s("GETRANGE", "k", "-1", "-5"),

@@ -33,6 +33,16 @@
 //   - SCAN's cursor is a position in the keys' hash order; DBSIZE and each
 //     SCAN call read every tier's index (O(keys)).
 //
+// The commands served: PING, ECHO, QUIT, SELECT (0), HELLO (2 and 3, with
+// AUTH and SETNAME), AUTH, TIME, COMMAND (COUNT, INFO, DOCS), MULTI, EXEC,
+// DISCARD; GET, SET (EX, PX, EXAT, PXAT, NX, XX, KEEPTTL, GET), SETNX,
+// SETEX, PSETEX, GETDEL, GETEX, GETSET, MGET, MSET, MSETNX, STRLEN,
+// GETRANGE, SETRANGE, APPEND, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT;
+// DEL, UNLINK, EXISTS, TOUCH, TYPE, RANDOMKEY, EXPIRE, PEXPIRE, EXPIREAT,
+// PEXPIREAT, EXPIRETIME, PEXPIRETIME, TTL, PTTL, PERSIST, SCAN (MATCH,
+// COUNT, TYPE), KEYS, DBSIZE, FLUSHDB, FLUSHALL. Any other command gets
+// Redis's unknown-command error.
+//
 // The commands beyond Redis's are namespaced: TIER.GET key, TIER.MOVE key
 // tier, TIER.COPY key tier, TIER.PIN key, TIER.UNPIN key, TIER.USAGE,
 // TIER.STATS, TIER.MIGRATE.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -16,6 +17,8 @@ func keyCommands() []*command {
 		{name: "del", arity: -2, flags: w, run: cmdDel, first: 1, last: -1, step: 1},
 		{name: "unlink", arity: -2, flags: w, run: cmdDel, first: 1, last: -1, step: 1},
 		{name: "exists", arity: -2, flags: r, run: cmdExists, first: 1, last: -1, step: 1},
+		{name: "touch", arity: -2, flags: r, run: cmdExists, first: 1, last: -1, step: 1},
+		{name: "randomkey", arity: 1, flags: r, run: cmdRandomKey},
 		{name: "type", arity: 2, flags: r, run: cmdType, first: 1, last: 1, step: 1},
 		{name: "expire", arity: -3, flags: w, run: cmdExpire, first: 1, last: 1, step: 1},
 		{name: "pexpire", arity: -3, flags: w, run: cmdPExpire, first: 1, last: 1, step: 1},
@@ -74,6 +77,23 @@ func cmdExists(c *conn, args [][]byte) {
 		}
 	}
 	c.out.int(n)
+}
+
+// cmdRandomKey replies the first key at or after a random point of the
+// hash order (wrapping around), or null when there is none.
+func cmdRandomKey(c *conn, _ [][]byte) {
+	for _, cursor := range []uint64{rand.Uint64(), 0} {
+		keys, _, err := c.s.m.Scan(cursor, "", 1)
+		if err != nil {
+			c.managerError(err)
+			return
+		}
+		if len(keys) > 0 {
+			c.out.bulkString(keys[0])
+			return
+		}
+	}
+	c.out.null()
 }
 
 func cmdType(c *conn, args [][]byte) {

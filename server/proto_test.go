@@ -166,3 +166,21 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestLargeValue stores and reads back an 8 MiB value, which comes in
+// many reads.
+func TestLargeValue(t *testing.T) {
+	addr, _, _ := startTiermem(t, nil)
+	c := dial(t, addr)
+	value := strings.Repeat("0123456789abcdef", 512<<10)
+	if got := c.do("SET", "big", value); string(got) != "+OK\r\n" {
+		t.Fatalf("SET = %q", got)
+	}
+	got := c.do("GET", "big")
+	if want := "$8388608\r\n" + value + "\r\n"; string(got) != want {
+		t.Fatalf("GET returned %d bytes, want %d", len(got), len(want))
+	}
+	if got := c.do("STRLEN", "big"); string(got) != ":8388608\r\n" {
+		t.Errorf("STRLEN = %q", got)
+	}
+}

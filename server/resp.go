@@ -63,7 +63,14 @@ func (p *reader) space() []byte {
 			p.buf = nil
 		}
 	}
-	want := max(p.need, p.w-p.r+readChunk)
+	// A partial argument's announced size is reached by doubling what
+	// came, not reserved at once: a client that announces 512 MiB and
+	// sends nothing costs nothing.
+	unread := p.w - p.r
+	want := unread + readChunk
+	if p.need > want {
+		want = min(p.need, max(2*unread, want))
+	}
 	if p.r > 0 && (len(p.buf)-p.w < readChunk || len(p.buf)-p.r < want) {
 		n := copy(p.buf, p.buf[p.r:p.w])
 		p.r, p.w = 0, n

@@ -100,3 +100,29 @@ func TestFrameInPiecesIsLinear(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 }
+
+// TestAnnouncedSizeIsNotReserved: a bulk length announced but not sent
+// does not make the reader allocate it.
+func TestAnnouncedSizeIsNotReserved(t *testing.T) {
+	p := reader{maxBulk: 512 << 20, maxArgs: 1 << 20}
+	frame := []byte("*2\r\n$4\r\nECHO\r\n$536870912\r\n")
+	p.w += copy(p.space(), frame)
+	if _, err := p.next(); !errors.Is(err, errIncomplete) {
+		t.Fatal(err)
+	}
+	if n := len(p.space()) + p.w; n > 1<<20 {
+		t.Errorf("the buffer grew to %d bytes for %d received", n, len(frame))
+	}
+	data := bytes.Repeat([]byte("y"), 3<<20)
+	for len(data) > 0 { // as the bytes come, it grows with them
+		k := copy(p.space(), data)
+		p.w += k
+		data = data[k:]
+		if _, err := p.next(); !errors.Is(err, errIncomplete) {
+			t.Fatal(err)
+		}
+		if cap(p.buf) > 2*p.w+(1<<20) {
+			t.Fatalf("the buffer is %d bytes for %d received", cap(p.buf), p.w)
+		}
+	}
+}

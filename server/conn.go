@@ -19,6 +19,7 @@ type conn struct {
 	out    replies
 	authed bool // AUTH succeeded, or no password is set
 	quit   bool // close once the replies are written
+	name   []byte // CLIENT SETNAME's; nil when none
 	lower  [32]byte
 
 	// holding says the connection holds s.exclusive's read side; isAlone,

@@ -20,6 +20,7 @@ func connectionCommands() []*command {
 		{name: "auth", arity: -2, flags: noAuth, run: cmdAuth},
 		{name: "time", arity: 1, run: cmdTime},
 		{name: "command", arity: -1, run: cmdCommand},
+		{name: "client", arity: -2, run: cmdClient},
 		{name: "multi", arity: 1, flags: notInTx, run: cmdMulti},
 		{name: "exec", arity: 1, flags: notInTx, run: cmdExec},
 		{name: "discard", arity: 1, flags: notInTx, run: cmdDiscard},
@@ -69,7 +70,7 @@ func cmdHello(c *conn, args [][]byte) {
 		}
 		ver, next = v, 2
 	}
-	var user, pass []byte
+	var user, pass, name []byte
 	for j := next; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
@@ -77,7 +78,8 @@ func cmdHello(c *conn, args [][]byte) {
 			user, pass = args[j+1], args[j+2]
 			j += 2
 		case equalFold(args[j], "setname") && more >= 1:
-			j++ // names are not kept: CLIENT is not served
+			name = args[j+1]
+			j++
 		default:
 			c.out.errorf(fmt.Sprintf("Syntax error in HELLO option '%s'", cString(args[j], len(args[j]))))
 			return
@@ -88,6 +90,9 @@ func cmdHello(c *conn, args [][]byte) {
 	}
 	if !c.authed {
 		c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if name != nil && !c.setName(name) {
 		return
 	}
 	if ver != 0 {

@@ -154,6 +154,13 @@ var diffCases = map[string][]step{
 		s("MULTI"), s("NOSUCH"), s("EXEC"), s("MULTI"), s("INCR", "k"), s("SET", "k", "y"), s("EXEC"), s("GET", "k"),
 		s("MULTI"), s("EXEC"), s("MULTI"), s("MSET", "a", "1", "b", "2"), s("MGET", "a", "b"), s("EXEC"),
 	},
+	"client": {
+		s("CLIENT", "GETNAME"), s("CLIENT", "SETNAME", "app-1"), s("CLIENT", "GETNAME"), s("CLIENT", "SETNAME", "a b"),
+		s("CLIENT", "SETNAME", "a\nb"), s("CLIENT", "GETNAME"), s("CLIENT", "SETNAME", ""), s("CLIENT", "GETNAME"),
+		s("CLIENT", "SETNAME"), s("CLIENT", "GETNAME", "x"), s("CLIENT", "NOSUCH"), s("CLIENT"), s("CLIENT", "ID", "x"),
+		s("HELLO", "2", "SETNAME", "bad name"), s("CLIENT", "GETNAME"),
+		{args: []string{"HELLO", "2", "SETNAME", "hello-name"}, how: hello}, s("CLIENT", "GETNAME"),
+	},
 	"resp3": {
 		{args: []string{"HELLO", "3", "SETNAME", "x"}, how: hello}, s("GET", "nokey"), s("MGET", "a", "b"), s("SET", "k", "v", "NX", "GET"), s("SET", "k", "w", "NX"),
 		s("GETDEL", "nokey"), s("INCRBYFLOAT", "f", "1.5"), {args: []string{"SCAN", "0"}, how: scanAll}, s("TIME", "x"),

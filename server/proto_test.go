@@ -127,6 +127,9 @@ func TestCommandTable(t *testing.T) {
 	if docs := c.do("COMMAND", "DOCS"); string(docs) != "*0\r\n" {
 		t.Errorf("COMMAND DOCS = %q", docs)
 	}
+	if id := string(c.do("CLIENT", "ID")); !strings.HasPrefix(id, ":") || !strings.Contains(string(c.do("HELLO")), "id\r\n"+strings.TrimSuffix(id, "\r\n")) {
+		t.Errorf("CLIENT ID = %q is not HELLO's id", id)
+	}
 	if got := c.do("TIME"); !bytes.HasPrefix(got, []byte("*2\r\n$10\r\n")) {
 		t.Errorf("TIME = %q", got)
 	}

@@ -17,8 +17,8 @@ type conn struct {
 	id     int64
 	in     reader
 	out    replies
-	authed bool // AUTH succeeded, or no password is set
-	quit   bool // close once the replies are written
+	authed bool   // AUTH succeeded, or no password is set
+	quit   bool   // close once the replies are written
 	name   []byte // CLIENT SETNAME's; nil when none
 	lower  [32]byte
 

@@ -21,6 +21,7 @@ func connectionCommands() []*command {
 		{name: "time", arity: 1, run: cmdTime},
 		{name: "command", arity: -1, run: cmdCommand},
 		{name: "client", arity: -2, run: cmdClient},
+		{name: "info", arity: -1, run: cmdInfo},
 		{name: "multi", arity: 1, flags: notInTx, run: cmdMulti},
 		{name: "exec", arity: 1, flags: notInTx, run: cmdExec},
 		{name: "discard", arity: 1, flags: notInTx, run: cmdDiscard},

@@ -44,7 +44,7 @@ var diffCases = map[string][]step{
 		s("AUTH", "pw"), s("AUTH", "default", "anything"), s("AUTH", "nobody", "pw"), s("AUTH", "a", "b", "c"),
 		s("HELLO", "4"), s("HELLO", "x"), s("HELLO", "2", "BOGUS"), s("HELLO", "2", "AUTH", "nobody", "x"),
 		s("NOSUCHCOMMAND"), s("nosuch", "a", "b"), s("NoSuch", strings.Repeat("a", 200), "b"), s("nosuch", "a\x00b", "c"),
-		s("GET"), s("SET", "k"), s("TIME", "x"), s("COMMAND", "NOSUCH"), s("COMMAND", "COUNT", "x"),
+		s("GET"), s("SET", "k"), s("TIME", "x"), s("INFO", "nosuch"), s("INFO", "nosuch", "other"), s("COMMAND", "NOSUCH"), s("COMMAND", "COUNT", "x"),
 	},
 	"get set": {
 		s("GET", "k"), s("SET", "k", "v"), s("GET", "k"), s("SET", "k", "v2", "NX"), s("SET", "k", "v3", "XX"), s("GET", "k"),

@@ -34,7 +34,8 @@
 //     SCAN call read every tier's index (O(keys)).
 //
 // The commands served: PING, ECHO, QUIT, SELECT (0), HELLO (2 and 3, with
-// AUTH and SETNAME), AUTH, CLIENT (ID, SETNAME, GETNAME), TIME, COMMAND
+// AUTH and SETNAME), AUTH, CLIENT (ID, SETNAME, GETNAME), INFO (server,
+// clients, memory, stats, keyspace, and tiermem's tiers), TIME, COMMAND
 // (COUNT, INFO, DOCS), MULTI, EXEC, DISCARD; GET, SET (EX, PX, EXAT, PXAT, NX, XX, KEEPTTL, GET), SETNX,
 // SETEX, PSETEX, GETDEL, GETEX, GETSET, MGET, MSET, MSETNX, STRLEN,
 // GETRANGE, SETRANGE, APPEND, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT;

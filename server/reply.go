@@ -133,3 +133,17 @@ func (w *replies) double(f float64) {
 	w.b = append(w.b, strings.ToLower(s)...)
 	w.b = append(w.b, '\r', '\n')
 }
+
+// verbatim writes text: a RESP3 verbatim string of format "txt", or a
+// bulk string in RESP2, as Redis's INFO does.
+func (w *replies) verbatim(text string) {
+	if !w.resp3 {
+		w.bulkString(text)
+		return
+	}
+	w.b = append(w.b, '=')
+	w.b = strconv.AppendInt(w.b, int64(len(text)+4), 10)
+	w.b = append(w.b, "\r\ntxt:"...)
+	w.b = append(w.b, text...)
+	w.b = append(w.b, '\r', '\n')
+}

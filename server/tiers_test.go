@@ -88,3 +88,29 @@ func TestWrongTypeForArrays(t *testing.T) {
 		t.Errorf("SET of an empty key = %q", got)
 	}
 }
+
+// TestInfo checks INFO's sections, the tiers one above all, in RESP2 and
+// RESP3.
+func TestInfo(t *testing.T) {
+	addr, _, _ := startTiermem(t, nil)
+	c := dial(t, addr)
+	c.do("SET", "k", "v")
+	all := string(c.do("INFO"))
+	for _, want := range []string{"# Server\r\nredis_version:7.0.15\r\n", "# Clients\r\nconnected_clients:1\r\n", "# Memory\r\nused_memory:",
+		"# Keyspace\r\ndb0:keys=1\r\n", "# Tiers\r\nhot:used=", "warm:used=0,capacity=16777216,percent=0.00,items=0,"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("INFO lacks %q:\n%s", want, all)
+		}
+	}
+	tiers := string(c.do("info", "TIERS"))
+	if !strings.HasPrefix(tiers, "$") || !strings.Contains(tiers, "\r\n# Tiers\r\n") || strings.Contains(tiers, "# Server") {
+		t.Errorf("INFO tiers = %q", tiers)
+	}
+	if got := string(c.do("INFO", "nosuch")); got != "$0\r\n\r\n" {
+		t.Errorf("INFO nosuch = %q", got)
+	}
+	c.do("HELLO", "3")
+	if got := string(c.do("INFO", "clients")); !strings.HasPrefix(got, "=") || !strings.Contains(got, "\r\ntxt:# Clients\r\n") {
+		t.Errorf("INFO in RESP3 = %q", got)
+	}
+}

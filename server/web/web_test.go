@@ -216,6 +216,20 @@ func TestPutTierTTLPin(t *testing.T) {
 	wantStatus(t, resp, body, 204, "")
 	resp, body = do(t, "PUT", keyURL(srv, "long")+"?ttl=3600&pin=true&tier=warm", strings.NewReader("y"))
 	wantStatus(t, resp, body, 204, "")
+	if exp, err := m.ExpireTime("long"); err != nil || time.Until(exp) < 59*time.Minute || time.Until(exp) > time.Hour {
+		t.Fatalf("?ttl=3600: expires %v, %v", exp, err)
+	}
+	if pinned, err := m.IsPinned("long"); err != nil || !pinned {
+		t.Fatalf("?pin=true: IsPinned %v, %v", pinned, err)
+	}
+	resp, body = do(t, "PUT", keyURL(srv, "short")+"?ttl=90m&pin=false", strings.NewReader("z"))
+	wantStatus(t, resp, body, 204, "")
+	if exp, err := m.ExpireTime("short"); err != nil || time.Until(exp) < 89*time.Minute || time.Until(exp) > 90*time.Minute {
+		t.Fatalf("?ttl=90m: expires %v, %v", exp, err)
+	}
+	if pinned, err := m.IsPinned("short"); err != nil || pinned {
+		t.Fatalf("?pin=false: IsPinned %v, %v", pinned, err)
+	}
 	resp, body = do(t, "GET", keyURL(srv, "long"), nil)
 	wantStatus(t, resp, body, 200, "")
 	time.Sleep(300 * time.Millisecond)

@@ -3,8 +3,10 @@ package server
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"time"
 )
 
@@ -46,6 +48,13 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) serve() {
 	defer c.nc.Close()
 	defer c.release()
+	defer func() {
+		// A bug in a command must cost its connection, not the server.
+		if r := recover(); r != nil {
+			c.s.log.Error("server: a command panicked; closing its connection", "client", c.nc.RemoteAddr().String(),
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
 	for {
 		if err := c.runBuffered(); err != nil {
 			var pe *protocolError

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/tiermem/tiermem"
 )
 
 // parseAll feeds data to a reader in chunks of n bytes, as reads would
@@ -124,5 +129,42 @@ func TestAnnouncedSizeIsNotReserved(t *testing.T) {
 		if cap(p.buf) > 2*p.w+(1<<20) {
 			t.Fatalf("the buffer is %d bytes for %d received", cap(p.buf), p.w)
 		}
+	}
+}
+
+// TestPanicCostsTheConnection: a command that panics closes its own
+// connection and leaves the server serving.
+func TestPanicCostsTheConnection(t *testing.T) {
+	commands["test.panic"] = &command{name: "test.panic", arity: 1, run: func(*conn, [][]byte) { panic("boom") }}
+	defer delete(commands, "test.panic")
+	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1,
+		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 16 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	srv := New(m, &Options{Logger: slog.New(slog.DiscardHandler)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for _, want := range []string{"", "+PONG\r\n"} {
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := "TEST.PANIC\r\n"
+		if want != "" {
+			cmd = "PING\r\n"
+		}
+		nc.Write([]byte(cmd))
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, _ := io.ReadAll(io.LimitReader(nc, int64(len(want))))
+		if string(got) != want {
+			t.Errorf("%q: %q, want %q", cmd, got, want)
+		}
+		nc.Close()
 	}
 }

@@ -160,6 +160,7 @@ func (c *conn) checkPassword(pass []byte) bool {
 		return true
 	}
 	c.s.log.Warn("server: AUTH failed", "client", c.nc.RemoteAddr().String())
+	c.release() // the pause must not hold up MSET or EXEC on other connections
 	time.Sleep(wrongPassPause)
 	return false
 }

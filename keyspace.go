@@ -12,9 +12,12 @@ import (
 // Scan returns a batch of keys for a cursor-based iteration of every key,
 // as Redis's SCAN does: start with cursor 0 and call again with the cursor
 // it returns until that is 0. Every key present (and not expired) for the
-// whole iteration is returned at least once, whatever stores, deletes or
-// migrations run meanwhile; a key stored or deleted during it may or may
-// not be. count (10 when not positive) is the work one call does: the
+// whole iteration is returned at least once while stores, deletes and
+// migrations run, provided it does not move between tiers twice within
+// the few microseconds one call reads the tiers' indexes (each tier is
+// read twice, fastest to slowest and back, which catches a key moving
+// once whenever it moves). A key stored or deleted during the iteration
+// may or may not be returned. count (10 when not positive) is the work one call does: the
 // number of keys it looks at, of which only those that match pattern are
 // returned, so a batch may be empty before the end. pattern is a Redis
 // glob ("*", "?", "[a-z]", "\x"); "" matches every key.

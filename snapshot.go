@@ -182,9 +182,10 @@ type snapshotCopy struct {
 	buf  []byte           // the value being copied, reused
 	meta []byte           // its record meta, reused
 	tot  SnapshotProgress // what the listing counted
-	// mapped counts the bytes read from mapped files since their pages
-	// were last released (releaseBehind).
-	mapped int64
+	// mapped counts the bytes read from mappedBy's files since their pages
+	// were last released (releaseIfDue).
+	mapped   int64
+	mappedBy mappedReader
 }
 
 // run lists the keys, copies them, adds the pre-images and the manifest,
@@ -350,6 +351,7 @@ func (c *snapshotCopy) copyKey(h uint64, key string) (int64, error) {
 	}
 	c.live.pass(h, key)
 	lock.RUnlock()
+	c.releaseIfDue()
 	if err != nil || !found {
 		return 0, err
 	}
@@ -364,7 +366,7 @@ func (c *snapshotCopy) readLocked(key string) (bool, error) {
 	return c.m.viewStateLocked(key, c.live.at, func(t *tierState, value, meta []byte) error {
 		c.buf = append(c.buf, value...)
 		c.meta = appendRecordMeta(c.meta, t.level, meta)
-		c.releaseBehind(t, len(value))
+		c.countMapped(t, len(value))
 		return nil
 	})
 }
@@ -377,18 +379,22 @@ type mappedReader interface{ ReleaseMapped() }
 // its files between two releases of its pages.
 const releaseEvery = 64 << 20
 
-// releaseBehind counts n bytes read from t and, every releaseEvery bytes
-// read from a store that maps its files, drops the pages read from the
-// process: the snapshot reads every cold value once, and would otherwise
-// leave all of cold resident in the process.
-func (c *snapshotCopy) releaseBehind(t *tierState, n int) {
-	r, ok := t.store.(mappedReader)
-	if !ok {
-		return
+// countMapped counts n bytes read from t if t's store maps its files.
+func (c *snapshotCopy) countMapped(t *tierState, n int) {
+	if r, ok := t.store.(mappedReader); ok {
+		c.mapped += int64(n)
+		c.mappedBy = r
 	}
-	if c.mapped += int64(n); c.mapped >= releaseEvery {
+}
+
+// releaseIfDue drops the pages read from mapped files from the process
+// every releaseEvery bytes, outside any key lock: the snapshot reads every
+// cold value once, and would otherwise leave all of cold resident in the
+// process.
+func (c *snapshotCopy) releaseIfDue() {
+	if c.mapped >= releaseEvery {
 		c.mapped = 0
-		r.ReleaseMapped()
+		c.mappedBy.ReleaseMapped()
 	}
 }
 

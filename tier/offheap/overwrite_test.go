@@ -74,6 +74,9 @@ func TestOverwriteOnlyWithinTheClass(t *testing.T) {
 	if st := s.Stats(); s.Used() != 0 || s.Len() != 0 || st.SlabReserved != 0 || st.LargeRecords != 0 {
 		t.Errorf("after the Delete: Used %d, Len %d, %+v", s.Used(), s.Len(), st)
 	}
+	if st := s.space.slab.Stats(); st.LiveBytes != 0 || st.LiveAllocation != 0 {
+		t.Errorf("after the Delete the slab counts %d live bytes in %d allocations", st.LiveBytes, st.LiveAllocation)
+	}
 }
 
 // TestWritersAndReadersOfTheSameKeys runs goroutines that Put (values whose

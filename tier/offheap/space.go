@@ -81,7 +81,7 @@ func (s *space) small(size int64) bool { return size <= s.slab.MaxSize() }
 func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) {
 	if s.small(size) {
 		s.mu.Lock()
-		off, err := s.slab.Alloc(size)
+		off, err := s.slab.Alloc(s.slab.ClassSize(size)) // the class size: see free
 		s.mu.Unlock()
 		if err != nil {
 			return 0, memory.WritableMemory{}, 0, fmt.Errorf("offheap: %d-byte record: %w: %w", size, tier.ErrNoSpace, err)
@@ -166,10 +166,14 @@ func (s *space) free(loc uint64, size int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if loc&largeFlag == 0 {
-		if err := s.slab.Free(slabOffset(loc), size); err != nil {
+		// The slab is told class sizes, not record sizes: a Put may write
+		// a record of another size over one of the same class (overwrite),
+		// and the slab's live bytes would drift from what it was given.
+		class := s.slab.ClassSize(size)
+		if err := s.slab.Free(slabOffset(loc), class); err != nil {
 			panic(fmt.Sprintf("offheap: freeing a record the store placed: %v", err)) // a bug of this package
 		}
-		return s.slab.ClassSize(size)
+		return class
 	}
 	id := loc &^ largeFlag
 	h := s.large[id]

@@ -67,7 +67,7 @@ func (c *conn) serve() {
 			return
 		}
 		c.release() // before a write that a slow client may block
-		if !c.flush() || c.quit {
+		if !c.flush() || c.quit || !c.readDeadline() {
 			return
 		}
 		n, err := c.nc.Read(c.in.space())
@@ -137,10 +137,24 @@ func (c *conn) alone(fn func()) {
 	fn()
 }
 
+// readDeadline sets the idle deadline of the next read, and reports
+// false when the server is stopping: Shutdown sets the stopping flag
+// before it moves every read deadline to now, so whichever of the two
+// deadlines is set last, a connection does not wait for its next command.
+func (c *conn) readDeadline() bool {
+	if d := c.s.opts.IdleTimeout; d > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	return !c.s.stopping.Load()
+}
+
 // flush writes the pending replies and reports whether it could.
 func (c *conn) flush() bool {
 	if len(c.out.b) == 0 {
 		return true
+	}
+	if d := c.s.opts.WriteTimeout; d > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	_, err := c.nc.Write(c.out.b)
 	if cap(c.out.b) > maxKeptBuffer {

@@ -187,3 +187,38 @@ func TestLargeValue(t *testing.T) {
 		t.Errorf("STRLEN = %q", got)
 	}
 }
+
+// TestTimeouts: an idle client is closed after IdleTimeout; one that
+// pipelines and never reads is closed after WriteTimeout.
+func TestTimeouts(t *testing.T) {
+	addr, _, _ := startTiermem(t, &server.Options{IdleTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond})
+	c := dial(t, addr)
+	if got := c.do("PING"); string(got) != "+PONG\r\n" {
+		t.Fatal(string(got))
+	}
+	c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("an idle client reads %v, want EOF", err)
+	}
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetReadBuffer(4 << 10)
+	big := strings.Repeat("x", 1<<20)
+	nc.Write(encode("SET", "big", big))
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { // GETs whose replies are never read, until the server hangs up
+		var err error
+		for err == nil && time.Since(start) < 10*time.Second {
+			nc.SetWriteDeadline(time.Now().Add(time.Second))
+			_, err = nc.Write(encode("GET", "big"))
+		}
+		done <- err
+	}()
+	if err := <-done; err == nil {
+		t.Errorf("a client that never reads was not closed within 10s")
+	}
+}

@@ -35,6 +35,15 @@ type Options struct {
 	// password): slog.Default() when nil.
 	Logger *slog.Logger
 
+	// IdleTimeout, when positive, closes a connection that sends nothing
+	// for that long (Redis's timeout). 0 keeps idle clients forever.
+	IdleTimeout time.Duration
+
+	// WriteTimeout, when positive, closes a connection that does not take
+	// its replies within that long: a client that pipelines and never
+	// reads then costs its goroutine that long, not until Shutdown.
+	WriteTimeout time.Duration
+
 	// Observer, when set, is told of every command served and of clients
 	// coming and going (package server/web's Metrics is one).
 	Observer Observer
@@ -67,6 +76,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	closing   bool
+	stopping  atomic.Bool    // closing, read without mu by connections about to block
 	served    sync.WaitGroup // connection goroutines; Added under mu while !closing
 }
 
@@ -232,6 +242,7 @@ func (s *Server) beginClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closing = true
+	s.stopping.Store(true)
 	for ln := range s.listeners {
 		ln.Close()
 	}

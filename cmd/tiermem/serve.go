@@ -32,11 +32,12 @@ type serveConfig struct {
 	maxBulk             string
 	logFormat, logLevel string
 	shutdownWait        time.Duration
+	idle, writeTimeout  time.Duration
 }
 
 func newServeCmd() *cobra.Command {
 	cfg := serveConfig{addr: "127.0.0.1:6380", http: "127.0.0.1:8080", dir: "./tiermem-data", durability: "none",
-		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second}
+		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second, writeTimeout: time.Minute}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a Manager over RESP (any Redis client, redis-cli, redis-benchmark) and HTTP",
@@ -69,6 +70,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.logFormat, "log-format", cfg.logFormat, "text or json")
 	f.StringVar(&cfg.logLevel, "log-level", cfg.logLevel, "debug, info, warn or error")
 	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients")
+	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long (0: never)")
+	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that does not read its replies this long (0: never)")
 	return cmd
 }
 
@@ -158,7 +161,7 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		return err
 	}
 	srv := server.New(m, &server.Options{RequirePass: cfg.requirePass, MaxClients: cfg.maxClients, MaxBulkLen: maxBulk,
-		Logger: log, Observer: observer})
+		IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, Logger: log, Observer: observer})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return cfg.stop(srv, hs, m, log, err)

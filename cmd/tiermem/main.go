@@ -1,6 +1,6 @@
 // Command tiermem is the one binary of the tiermem project: it runs the demo, the
-// trace simulator, the bundle tools, the cold-store repair and, in later
-// releases, the server.
+// trace simulator, the bundle tools, the cold-store repair and the server
+// (serve: RESP and HTTP).
 //
 // Each subcommand lives in a file named after it; commands, below, lists them
 // all in the order help shows them, so that the binary's surface is in one place.

@@ -59,7 +59,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.addr, "addr", cfg.addr, "RESP listen address")
 	f.StringVar(&cfg.http, "http", cfg.http, `HTTP listen address ("" for no HTTP)`)
 	f.StringVar(&cfg.dir, "dir", cfg.dir, "data directory (the cold tier, glacier by default)")
-	f.StringVar(&cfg.requirePass, "requirepass", "", "password clients must give (AUTH on RESP, bearer or basic auth on HTTP)")
+	f.StringVar(&cfg.requirePass, "requirepass", "", "password clients must give (AUTH on RESP, bearer or basic auth on HTTP); prefer TIERMEM_REQUIREPASS, which ps does not show")
 	f.StringVar(&cfg.hot, "hot", "", "hot tier budget, e.g. 8GiB (default: from the machine's RAM)")
 	f.StringVar(&cfg.warm, "warm", "", "warm tier budget (default: from the machine's RAM)")
 	f.StringVar(&cfg.cold, "cold", "", "cold tier budget (default: from the free disk)")

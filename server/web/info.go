@@ -57,6 +57,7 @@ type serverJSON struct {
 	HTTPRequests int64 `json:"http_requests"` // HTTP requests served
 	RESPCommands int64 `json:"resp_commands"` // commands the RESP server recorded
 	RESPClients  int64 `json:"resp_clients"`  // RESP clients connected now
+	HTTPClients  int64 `json:"http_clients"`  // HTTP connections open now, where the server reports them (Metrics.ConnState)
 }
 
 func (h *Handler) serveStats(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,7 @@ func (h *Handler) serveStats(w http.ResponseWriter, r *http.Request) {
 	mt := h.metrics
 	body := statsJSON{Time: time.Now().UTC(), Passes: s.Passes, FailedPasses: s.FailedPasses,
 		LastPassError: s.LastPassError, Server: serverJSON{HTTPRequests: mt.httpRequests.Load(),
-			RESPCommands: mt.respCommands.Load(), RESPClients: mt.clientsNow.Load()}}
+			RESPCommands: mt.respCommands.Load(), RESPClients: mt.clientsNow.Load(), HTTPClients: mt.httpClientsNow.Load()}}
 	for _, t := range h.tiers {
 		ts := s.Tiers[t]
 		body.Tiers = append(body.Tiers, tierStatsJSON{Tier: t.String(), Promotions: ts.Promotions,

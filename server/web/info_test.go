@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -162,8 +164,8 @@ func TestMetrics(t *testing.T) {
 		`tiermem_tier_hits_total{tier="hot"} 2`,
 		`tiermem_misses_total 1`,
 		`tiermem_migration_passes_total 0`,
-		`tiermem_connected_clients 1`,
-		`tiermem_client_connections_total 2`,
+		`tiermem_connected_clients{protocol="resp"} 1`,
+		`tiermem_client_connections_total{protocol="resp"} 2`,
 		`tiermem_request_duration_seconds_count{command="get",protocol="resp"} 1`,
 		`tiermem_request_duration_seconds_count{command="set",protocol="resp"} 1`,
 		`tiermem_request_duration_seconds_count{command="get",protocol="http"} 3`,
@@ -185,6 +187,49 @@ func TestMetrics(t *testing.T) {
 	problems, err = testutil.GatherAndLint(prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return parseText(body) }))
 	if err != nil || len(problems) != 0 {
 		t.Fatalf("lint of /metrics: %v %v", problems, err)
+	}
+}
+
+func TestMetricsHTTPConnections(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h, _ := web.New(m, web.Config{})
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = h.Metrics().ConnState
+	srv.Start()
+	defer srv.Close()
+	_, body := do(t, "GET", srv.URL+"/metrics", nil) // one keep-alive connection, open
+	for _, want := range []string{`tiermem_connected_clients{protocol="http"} 1`, `tiermem_client_connections_total{protocol="http"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	var s struct {
+		Server struct {
+			HTTPClients int64 `json:"http_clients"`
+		}
+	}
+	_, body = do(t, "GET", srv.URL+"/v1/stats", nil)
+	if jsonUnmarshal(body, &s); s.Server.HTTPClients != 1 {
+		t.Errorf("/v1/stats: %s", body)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, body = do(t, "GET", srv.URL+"/metrics", nil) // a new connection: 1 open again
+		// A second connection was counted, and the first one's close.
+		if !strings.Contains(string(body), "tiermem_client_connections_total{protocol=\"http\"} 1\n") &&
+			strings.Contains(string(body), `tiermem_connected_clients{protocol="http"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a closed connection:\n%s", body)
+		}
+		http.DefaultClient.CloseIdleConnections()
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

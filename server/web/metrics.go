@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -24,15 +25,17 @@ const maxCommands = 256
 // Its methods are safe for concurrent use and allocate nothing once a
 // command name has been seen.
 type Metrics struct {
-	reg         *prometheus.Registry
-	resp, http  observers
-	codes       cache[int, prometheus.Counter]
-	clients     prometheus.Gauge
-	connections prometheus.Counter
+	reg        *prometheus.Registry
+	resp, http observers
+	codes      cache[int, prometheus.Counter]
+	// Connections by protocol: RESP's from ClientConnected and
+	// ClientDisconnected, HTTP's from ConnState.
+	respClients, httpClients prometheus.Gauge
+	respConns, httpConns     prometheus.Counter
 
 	// Totals for /v1/stats, which the dashboard turns into rates.
 	respCommands, httpRequests atomic.Int64
-	clientsNow                 atomic.Int64
+	clientsNow, httpClientsNow atomic.Int64
 }
 
 // latencyBuckets are the request histograms' upper bounds in seconds:
@@ -53,19 +56,21 @@ func newMetrics(h *Handler, extra prometheus.Registerer) (*Metrics, error) {
 		reg:  prometheus.NewRegistry(),
 		resp: newObservers(requests, "resp"),
 		http: newObservers(requests, "http"),
-		clients: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tiermem_connected_clients",
-			Help: "RESP clients connected now.",
-		}),
-		connections: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tiermem_client_connections_total",
-			Help: "RESP client connections accepted.",
-		}),
 	}
+	clients := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tiermem_connected_clients",
+		Help: "Client connections open now, by protocol (resp, http).",
+	}, []string{"protocol"})
+	connections := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tiermem_client_connections_total",
+		Help: "Client connections accepted, by protocol (resp, http).",
+	}, []string{"protocol"})
+	m.respClients, m.httpClients = clients.WithLabelValues("resp"), clients.WithLabelValues("http")
+	m.respConns, m.httpConns = connections.WithLabelValues("resp"), connections.WithLabelValues("http")
 	m.codes = newCache(func(code int) prometheus.Counter {
 		return responses.WithLabelValues(strconv.Itoa(code))
 	})
-	own := []prometheus.Collector{requests, responses, m.clients, m.connections, newTierCollector(h)}
+	own := []prometheus.Collector{requests, responses, clients, connections, newTierCollector(h)}
 	for _, c := range own {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -89,15 +94,29 @@ func (m *Metrics) ObserveCommand(name string, d time.Duration) {
 
 // ClientConnected records a RESP client's connection.
 func (m *Metrics) ClientConnected() {
-	m.connections.Inc()
-	m.clients.Inc()
+	m.respConns.Inc()
+	m.respClients.Inc()
 	m.clientsNow.Add(1)
 }
 
 // ClientDisconnected records the end of a RESP client's connection.
 func (m *Metrics) ClientDisconnected() {
-	m.clients.Dec()
+	m.respClients.Dec()
 	m.clientsNow.Add(-1)
+}
+
+// ConnState counts an http.Server's connections: set it as the server's
+// ConnState (hs.ConnState = h.Metrics().ConnState).
+func (m *Metrics) ConnState(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		m.httpConns.Inc()
+		m.httpClients.Inc()
+		m.httpClientsNow.Add(1)
+	case http.StateHijacked, http.StateClosed:
+		m.httpClients.Dec()
+		m.httpClientsNow.Add(-1)
+	}
 }
 
 // observeHTTP records one HTTP request to the route called name.

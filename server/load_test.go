@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -194,4 +195,84 @@ func hostileSession(nc net.Conn, w, i int) {
 	if bytes.Contains(buf, []byte("panic")) {
 		panic("the server replied a panic")
 	}
+}
+
+// TestLoad200Clients runs 200 clients with a mix of commands for a
+// bounded time: every reply is of the expected kind, and once the server
+// is closed its goroutines and memory go back to what they were.
+func TestLoad200Clients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds of load")
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
+	func() {
+		addr, srv, _ := startTiermem(t, nil)
+		deadline := time.Now().Add(2 * time.Second)
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for w := range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := loadClient(addr, w, deadline); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		srv.Close()
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines+5 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines+5 {
+		t.Errorf("%d goroutines after the load, %d before", n, goroutines)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 32<<20 {
+		t.Errorf("the heap grew by %d MiB and stayed", grown>>20)
+	}
+}
+
+// loadClient sends batches of mixed commands until deadline and checks
+// the kind of every reply.
+func loadClient(addr string, w int, deadline time.Time) error {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	key := "k" + strconv.Itoa(w%20)
+	for i := 0; time.Now().Before(deadline); i++ {
+		batch := append(encode("SET", key, strconv.Itoa(i)), encode("GET", key)...)
+		batch = append(batch, encode("INCR", "n"+key)...)
+		batch = append(batch, encode("APPEND", "a"+key, "x")...)
+		batch = append(batch, encode("EXPIRE", key, "100")...)
+		batch = append(batch, encode("MGET", key, "missing")...)
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := nc.Write(batch); err != nil {
+			return err
+		}
+		for j, want := range []byte{'+', '$', ':', ':', ':', '*'} {
+			var buf bytes.Buffer
+			if err := readReply(br, &buf); err != nil {
+				return err
+			}
+			if buf.Bytes()[0] != want {
+				return fmt.Errorf("client %d reply %d: %q", w, j, buf.Bytes())
+			}
+		}
+	}
+	return nil
 }

@@ -146,7 +146,17 @@ func TestMetrics(t *testing.T) {
 	mt.ObserveCommand("set", 2*time.Millisecond)
 	time.Sleep(50 * time.Millisecond)
 
-	problems, err := testutil.GatherAndLint(reg)
+	problems, err := testutil.CollectAndLint(mt)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+	if n := testutil.CollectAndCount(mt, "tiermem_tier_used_bytes", "tiermem_tier_items"); n != 8 {
+		t.Fatalf("%d used and items series, want 8 (4 tiers)", n)
+	}
+	if n := testutil.CollectAndCount(mt, "tiermem_tier_capacity_bytes"); n != 3 {
+		t.Fatalf("%d capacity series, want 3: glacier has no budget", n)
+	}
+	problems, err = testutil.GatherAndLint(reg) // the Registerer got the same
 	if err != nil || len(problems) != 0 {
 		t.Fatalf("lint: %v %v", problems, err)
 	}

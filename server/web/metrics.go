@@ -33,6 +33,8 @@ type Metrics struct {
 	respClients, httpClients prometheus.Gauge
 	respConns, httpConns     prometheus.Counter
 
+	own []prometheus.Collector // the collectors above and the tiers', without Go's and the process's
+
 	// Totals for /v1/stats, which the dashboard turns into rates.
 	respCommands, httpRequests atomic.Int64
 	clientsNow, httpClientsNow atomic.Int64
@@ -70,8 +72,8 @@ func newMetrics(h *Handler, extra prometheus.Registerer) (*Metrics, error) {
 	m.codes = newCache(func(code int) prometheus.Counter {
 		return responses.WithLabelValues(strconv.Itoa(code))
 	})
-	own := []prometheus.Collector{requests, responses, clients, connections, newTierCollector(h)}
-	for _, c := range own {
+	m.own = []prometheus.Collector{requests, responses, clients, connections, newTierCollector(h)}
+	for _, c := range m.own {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
@@ -83,6 +85,22 @@ func newMetrics(h *Handler, extra prometheus.Registerer) (*Metrics, error) {
 	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m, nil
+}
+
+// Describe sends the descriptors of the handler's own metrics (not the Go
+// runtime's and the process's): Metrics is a prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.own {
+		c.Describe(ch)
+	}
+}
+
+// Collect sends the handler's own metrics, reading the Manager's Usage,
+// Stats and analytics now.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.own {
+		c.Collect(ch)
+	}
 }
 
 // ObserveCommand records that the RESP server served one command called

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,5 +147,68 @@ func TestServeBadFlags(t *testing.T) {
 		if err := root.Execute(); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+// TestServeKill9LosesNothingAcknowledged runs serve with --durability
+// always in a child process, increments counters from several clients,
+// kills the child with SIGKILL in the middle, and reopens its directory:
+// every counter is at least the last value a client saw acknowledged.
+func TestServeKill9LosesNothingAcknowledged(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
+		"TIERMEM_DURABILITY=always", "TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB", "TIERMEM_COLD=256MiB")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitListening(t, addr)
+	const clients = 4
+	acked := make([]int64, clients)
+	stop := make(chan struct{})
+	done := make(chan struct{}, clients)
+	for w := range clients {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+			defer rdb.Close()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n, err := rdb.Incr(context.Background(), fmt.Sprint("counter", w)).Result()
+				if err != nil {
+					return // the server is gone
+				}
+				acked[w] = n
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	close(stop)
+	for range clients {
+		<-done
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for w, want := range acked {
+		v, err := m.Retrieve(fmt.Sprint("counter", w))
+		got, _ := strconv.ParseInt(string(v), 10, 64)
+		if want > 0 && (err != nil || got < want) {
+			t.Errorf("counter%d = %q (%v) after kill -9, but %d was acknowledged", w, v, err, want)
+		}
+	}
+	if acked[0] == 0 {
+		t.Errorf("no increment was acknowledged before the kill")
 	}
 }

@@ -72,7 +72,8 @@ func BenchmarkGetSet(b *testing.B) {
 
 // benchPeers runs op in parallel on a pre-filled cache of each peer; op gets
 // the index of the trace entry to use, each goroutine starting at a random
-// place in the trace.
+// place in the trace. Besides wall time it reports the process's CPU time per
+// operation, the steadier figure on a loaded machine.
 func benchPeers(b *testing.B, op func(c client, i int)) {
 	for _, p := range peers {
 		b.Run(p.name, func(b *testing.B) {
@@ -80,12 +81,15 @@ func benchPeers(b *testing.B, op func(c client, i int)) {
 			defer c.Close()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for i := rand.IntN(traceSize); pb.Next(); i++ {
 					op(c, i&(traceSize-1))
 				}
 			})
+			cpu = processCPU() - cpu
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op") // every goroutine's, maintenance included
 		})
 	}
 }

@@ -56,11 +56,11 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if ok {
 		return true
 	}
-	msg := "this path needs the password: Authorization: Bearer <password>, or basic auth"
+	msg := ErrUnauthorized.Error() + ": this path needs the password: Authorization: Bearer <password>, or basic auth"
 	if given {
 		// Logged without the credentials; the delay slows guessing.
 		h.log.Warn("web: wrong password", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
-		msg = "wrong password"
+		msg = ErrUnauthorized.Error() + ": wrong password"
 		select {
 		case <-time.After(FailedAuthDelay):
 		case <-r.Context().Done():

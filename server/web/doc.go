@@ -31,8 +31,15 @@
 // tier, 503 once the Manager is closed, 507 when no tier has room
 // (tiermem.ErrNoSpace).
 //
+// Metrics, from Handler.Metrics, is where the servers in front of the
+// Manager record what they do: the RESP server calls ObserveCommand,
+// ClientConnected and ClientDisconnected (no allocation), an http.Server
+// takes its ConnState. /metrics exports them with the tiers' usage and
+// counters, read from the Manager at scrape time, and the Go runtime and
+// process collectors.
+//
 // A PUT with a Content-Length reads the body once into a buffer of that
 // size, which the Manager's Store then copies into its tier: a value costs
-// its size twice while it is stored, never more, and bodies without a
-// length grow as they come, up to the limit.
+// its size twice while it is stored. A body without a length is read into
+// a buffer that grows (doubling) as it comes, up to Config.MaxBodyBytes.
 package web

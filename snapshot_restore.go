@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
+
+	"github.com/tiermem/tiermem/bundle"
 )
 
 // RestoreMode says what Restore does with the keys the snapshot lacks.
@@ -153,9 +156,12 @@ func collectCleared(hot int64) {
 // collect them at once.
 const collectAfterClear = 64 << 20
 
-// restoreAll stores every record of f back.
+// restoreAll stores every record of f back: the calling goroutine reads
+// the file and hands batches of records (slices into the mapped file,
+// valid until it is closed) to restoreWorkers goroutines that store them,
+// so that the copies into the tiers use every core while the file is read.
+// The first error stops it; the report counts what was stored.
 func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, error) {
-	var r RestoreReport
 	p := SnapshotProgress{Phase: PhaseCopy, TotalKeys: f.info.Keys, TotalBytes: f.info.Bytes}
 	report := func() {
 		if o.Progress != nil {
@@ -163,15 +169,24 @@ func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, 
 		}
 	}
 	report()
+	w := newRestoreWorkers(m, restoreWorkers())
+	var batch []bundle.Record
+	var batchBytes int
 	for rec, err := range f.b.All() {
 		if err != nil {
-			return r, snapshotError(err)
+			w.stop(snapshotError(err))
+			break
 		}
 		if len(rec.Key) == 0 {
 			continue // the manifest
 		}
-		if err := m.restoreOne(&r, string(rec.Key), rec.Meta, rec.Value); err != nil {
-			return r, err
+		batch = append(batch, rec)
+		batchBytes += len(rec.Value)
+		if len(batch) == restoreBatch || batchBytes >= restoreBatchBytes {
+			if !w.send(batch) {
+				break
+			}
+			batch, batchBytes = nil, 0
 		}
 		p.Keys++
 		p.Bytes += int64(len(rec.Value))
@@ -179,9 +194,100 @@ func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, 
 			report()
 		}
 	}
-	p.Phase = PhaseDone
-	report()
-	return r, nil
+	if len(batch) > 0 {
+		w.send(batch)
+	}
+	r, err := w.wait()
+	if err == nil {
+		p.Phase = PhaseDone
+		report()
+	}
+	return r, err
+}
+
+// A restore hands its workers batches of up to restoreBatch records or
+// restoreBatchBytes of values.
+const (
+	restoreBatch      = 256
+	restoreBatchBytes = 8 << 20
+)
+
+// restoreWorkers is how many goroutines store a restore's records: one
+// per core, up to 4.
+func restoreWorkers() int { return min(runtime.GOMAXPROCS(0), 4) }
+
+// restorePool is the goroutines storing a restore's records.
+type restorePool struct {
+	m       *Manager
+	batches chan []bundle.Record
+	done    chan struct{} // closed by the first error
+	once    sync.Once
+	err     error
+	reports []RestoreReport
+	wg      sync.WaitGroup
+}
+
+func newRestoreWorkers(m *Manager, n int) *restorePool {
+	w := &restorePool{m: m, batches: make(chan []bundle.Record, n), done: make(chan struct{}), reports: make([]RestoreReport, n)}
+	for i := range n {
+		w.wg.Go(func() { w.work(&w.reports[i]) })
+	}
+	return w
+}
+
+// work stores the records of every batch it receives until the batches end
+// or another worker fails.
+func (w *restorePool) work(r *RestoreReport) {
+	for batch := range w.batches {
+		for _, rec := range batch {
+			select {
+			case <-w.done:
+				return
+			default:
+			}
+			if err := w.m.restoreOne(r, string(rec.Key), rec.Meta, rec.Value); err != nil {
+				w.stop(err)
+				return
+			}
+		}
+	}
+}
+
+// stop records the first error and tells every worker to stop.
+func (w *restorePool) stop(err error) {
+	w.once.Do(func() {
+		w.err = err
+		close(w.done)
+	})
+}
+
+// send hands batch to a worker; false once a worker has failed.
+func (w *restorePool) send(batch []bundle.Record) bool {
+	select {
+	case w.batches <- batch:
+		return true
+	case <-w.done:
+		return false
+	}
+}
+
+// wait ends the batches, waits for the workers and returns what they
+// stored, with the first error.
+func (w *restorePool) wait() (RestoreReport, error) {
+	close(w.batches)
+	w.wg.Wait()
+	var r RestoreReport
+	for _, x := range w.reports {
+		r.Keys += x.Keys
+		r.Bytes += x.Bytes
+		r.Expired += x.Expired
+		for t := range r.Tiers {
+			r.Tiers[t].Keys += x.Tiers[t].Keys
+			r.Tiers[t].Bytes += x.Tiers[t].Bytes
+			r.Demoted[t] += x.Demoted[t]
+		}
+	}
+	return r, w.err
 }
 
 // restoreOne stores one record back and counts it.

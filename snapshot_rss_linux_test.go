@@ -3,6 +3,8 @@
 package tiermem_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tmpfs"
 )
 
 // TestSnapshotAndRestoreKeepTheirPagesBounded checks the memory promise of
@@ -76,4 +79,61 @@ func filePagesDuring(t *testing.T, fn func() error) int64 {
 		t.Fatal(err)
 	}
 	return peak.Load()
+}
+
+// TestRestoreOntoAFullDisk restores a snapshot of 96 cold values of 64 KiB
+// into a Manager whose cold tier sits on a 4 MiB tmpfs (root only): the
+// restore's workers run out of disk part way. Restore must say so with
+// ErrNoSpace and how far it got, count in its report exactly the keys it
+// stored, and every key it counts must read back as the snapshot held it.
+func TestRestoreOntoAFullDisk(t *testing.T) {
+	src, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	value := func(i int) []byte {
+		v := make([]byte, 64<<10)
+		rand.NewChaCha8([32]byte{byte(i)}).Read(v)
+		return v
+	}
+	for i := range 96 {
+		if err := src.Store(fmt.Sprintf("k%02d", i), value(i), tiermem.InTier(tiermem.Cold)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "s.snapshot")
+	if _, err := src.Snapshot(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	mnt := tmpfs.Mount(t, "4m")
+	dst, err := tiermem.Open(filepath.Join(mnt, "data"), &tiermem.Options{MigrateInterval: -1,
+		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 1 << 20},
+		Cold: tiermem.TierOptions{Size: 1 << 30}, Glacier: tiermem.GlacierOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	r, err := dst.Restore(path, nil)
+	if !errors.Is(err, tiermem.ErrNoSpace) {
+		t.Fatalf("Restore of 6 MiB onto a 4 MiB disk = %+v, %v; want ErrNoSpace", r, err)
+	}
+	if r.Keys == 0 || r.Keys >= 96 {
+		t.Fatalf("the report counts %d keys, want some of the 96", r.Keys)
+	}
+	found := int64(0)
+	for i := range 96 {
+		got, err := dst.Retrieve(fmt.Sprintf("k%02d", i))
+		switch {
+		case err == nil && bytes.Equal(got, value(i)):
+			found++
+		case err == nil:
+			t.Fatalf("k%02d reads other bytes than the snapshot's", i)
+		case !errors.Is(err, tiermem.ErrNotFound):
+			t.Fatalf("k%02d: %v", i, err)
+		}
+	}
+	if found != r.Keys {
+		t.Fatalf("%d keys read back, the report counts %d", found, r.Keys)
+	}
 }

@@ -58,6 +58,10 @@ type Handler struct {
 	metrics *Metrics
 	mux     *http.ServeMux // everything but /v1/keys/ and /v1/arrays/
 	auth    *authenticator // nil without a password
+
+	// analyticsHead is the Manager's analytics document without its
+	// samples (format, version, tiers), for a ?since with nothing newer.
+	analyticsHead analyticsDoc
 }
 
 // New returns a Handler serving m. It returns an error wrapping ErrConfig
@@ -84,6 +88,11 @@ func New(m *tiermem.Manager, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.metrics = metrics
+	head, err := readAnalyticsDoc(m)
+	if err != nil {
+		return nil, fmt.Errorf("web: reading the Manager's analytics: %w", err)
+	}
+	h.analyticsHead, h.analyticsHead.Samples = *head, nil
 	h.mux = h.routes()
 	return h, nil
 }

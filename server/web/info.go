@@ -92,7 +92,7 @@ func (h *Handler) serveAnalytics(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: since %q: want an RFC 3339 time such as 2026-12-03T19:40:34.88Z", ErrBadParam, since))
 		return
 	}
-	doc, err := analyticsSince(h.m, t)
+	doc, err := h.analyticsSince(t)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -110,15 +110,19 @@ type analyticsDoc struct {
 }
 
 // analyticsSince returns m's analytics document with only the samples
-// taken after t.
-func analyticsSince(m *tiermem.Manager, t time.Time) (*analyticsDoc, error) {
-	var buf bytes.Buffer
-	if err := m.WriteAnalytics(&buf); err != nil {
-		return nil, err
+// taken after t. The document is the Manager's, cut: it costs a
+// WriteAnalytics of the whole ring, unless no sample is newer than t.
+func (h *Handler) analyticsSince(t time.Time) (*analyticsDoc, error) {
+	m := h.m
+	samples := m.Analytics()
+	if len(samples) == 0 || !samples[len(samples)-1].Time.After(t) {
+		doc := h.analyticsHead // the Manager's format, version and tiers, without samples
+		doc.Samples = []json.RawMessage{}
+		return &doc, nil
 	}
-	var doc analyticsDoc
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		return nil, fmt.Errorf("reading the Manager's analytics: %w", err)
+	doc, err := readAnalyticsDoc(m)
+	if err != nil {
+		return nil, err
 	}
 	kept := doc.Samples[:0]
 	for _, raw := range doc.Samples {
@@ -133,6 +137,19 @@ func analyticsSince(m *tiermem.Manager, t time.Time) (*analyticsDoc, error) {
 		}
 	}
 	doc.Samples = kept
+	return doc, nil
+}
+
+// readAnalyticsDoc returns the document m's WriteAnalytics writes.
+func readAnalyticsDoc(m *tiermem.Manager) (*analyticsDoc, error) {
+	var buf bytes.Buffer
+	if err := m.WriteAnalytics(&buf); err != nil {
+		return nil, err
+	}
+	var doc analyticsDoc
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		return nil, fmt.Errorf("reading the Manager's analytics: %w", err)
+	}
 	return &doc, nil
 }
 

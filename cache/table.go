@@ -74,19 +74,33 @@ func (b *bucketArray[K, V]) head(h uint64) *atomic.Pointer[entry[K, V]] {
 // while a growth relinks every entry into a new array: a reader that misses
 // while one runs, or ran since the reader started, looks again.
 func (s *shard[K, V]) find(h uint64, key K) *entry[K, V] {
-	for {
-		r := s.resizes.Load()
-		b := s.buckets.Load()
-		for e := b.head(h).Load(); e != nil; e = e.next.Load() {
-			if e.key == key {
-				return e
-			}
-		}
-		if r&1 == 0 && s.resizes.Load() == r {
-			return nil
-		}
-		runtime.Gosched()
+	r := s.resizes.Load()
+	if e := s.buckets.Load().find(h, key); e != nil || r&1 == 0 && s.resizes.Load() == r {
+		return e
 	}
+	return s.findAgain(h, key)
+}
+
+// findAgain is find after a miss that a growth may have caused: it looks
+// until it finds key or misses with no growth under way or in between.
+func (s *shard[K, V]) findAgain(h uint64, key K) *entry[K, V] {
+	for {
+		runtime.Gosched()
+		r := s.resizes.Load()
+		if e := s.buckets.Load().find(h, key); e != nil || r&1 == 0 && s.resizes.Load() == r {
+			return e
+		}
+	}
+}
+
+// find walks the chain of hash h for key.
+func (b *bucketArray[K, V]) find(h uint64, key K) *entry[K, V] {
+	for e := b.head(h).Load(); e != nil; e = e.next.Load() {
+		if e.key == key {
+			return e
+		}
+	}
+	return nil
 }
 
 // putLocked publishes e, of hash h, replacing and returning the entry of the

@@ -157,3 +157,49 @@ func TestScanAfterClose(t *testing.T) {
 		t.Errorf("Len after Close: %v", err)
 	}
 }
+
+// TestLenWhileKeysMove counts keys while moves and stores run on the same
+// tiers (an earlier Len looked into one store from inside another's Scan,
+// which a move between the two could deadlock), and counts right once
+// they stop.
+func TestLenWhileKeysMove(t *testing.T) {
+	m := open(t, &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 4 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
+	for i := range 200 {
+		must(t, m.Store(fmt.Sprint("k", i), []byte("v")))
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				key := fmt.Sprint("k", (i*13+w)%200)
+				m.Move(key, tiermem.Tier((i+w)%3))
+				m.Store(key, []byte("w"), tiermem.InTier(tiermem.Tier((i+w+1)%2)))
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			if _, err := m.Len(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Len did not return within 60s: deadlocked")
+	}
+	stop.Store(true)
+	wg.Wait()
+	must(t, m.Copy("k1", tiermem.Cold))
+	if n, err := m.Len(); n != 200 || err != nil {
+		t.Errorf("Len = %d, %v; want 200", n, err)
+	}
+}

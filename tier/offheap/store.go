@@ -38,7 +38,9 @@ type Options struct {
 const shardCount = 64
 
 // Store is the warm tier's storage. It is safe for concurrent use. A View
-// holds its shard's read lock while the callback runs.
+// holds its shard's read lock while the callback runs; a Put that replaces
+// a record of up to maxOverwrite bytes with one of the same size class
+// holds the shard's write lock while it copies the new record over the old.
 type Store struct {
 	space    *space
 	shards   [shardCount]shard
@@ -161,10 +163,10 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 }
 
 // maxOverwrite is the largest record Put writes over the one it replaces,
-// under the shard's write lock: about 150 ns of copying at 7 GB/s, no
-// longer than the probe and swap the write lock is held for anyway. Larger
-// records are written to a new slot outside the lock, so that readers of
-// the shard never wait for a long copy.
+// under the shard's write lock: at most about 150 ns of copying at 7 GB/s
+// (a 100-byte value: 15 ns), against an alloc and a free under the space's
+// one mutex saved. Larger records are written to a new slot outside the
+// lock, so that readers of the shard never wait for a long copy.
 const maxOverwrite = 1 << 10
 
 // overwritable reports whether a record of size bytes may be written over

@@ -175,9 +175,10 @@ func TestLenWhileKeysMove(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
-				key := fmt.Sprint("k", (i*13+w)%200)
-				m.Move(key, tiermem.Tier((i+w)%3))
-				m.Store(key, []byte("w"), tiermem.InTier(tiermem.Tier((i+w+1)%2)))
+				m.Move(fmt.Sprint("k", (i*13+w)%200), tiermem.Tier((i+w)%3))
+				churn := fmt.Sprint("churn", w, ":", i%20)
+				m.Store(churn, []byte("w"), tiermem.InTier(tiermem.Tier((i+w+1)%2)))
+				m.Delete(churn)
 			}
 		}()
 	}

@@ -74,15 +74,19 @@ func (m *Manager) endpoints(key string, t Tier) (to, src *tierState, err error) 
 // transfer moves (or, with keep, copies) key from src to to and counts it.
 func (m *Manager) transfer(key string, src, to *tierState, keep bool) error {
 	for try := 0; ; try++ {
-		ok, err := m.move(key, src, to, keep)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if !keep {
-				m.countMove(src, to)
+		// src is to when the key left to after Move looked and came back:
+		// a copy from a store into itself would deadlock on its lock.
+		if src != to {
+			ok, err := m.move(key, src, to, keep)
+			if err != nil {
+				return err
 			}
-			return nil
+			if ok {
+				if !keep {
+					m.countMove(src, to)
+				}
+				return nil
+			}
 		}
 		// The key left src meanwhile: deleted, or demoted to make the very
 		// room it was to move into. Follow it, a few times.

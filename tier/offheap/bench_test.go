@@ -84,3 +84,31 @@ func BenchmarkMixedParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeleteAbsentParallel runs Gets of present keys and Deletes of
+// absent ones, half and half, from every goroutine: what the Manager does
+// to the warm tier while it stores keys in another tier.
+func BenchmarkDeleteAbsentParallel(b *testing.B) {
+	s := loaded(b)
+	var seed atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := seed.Add(1) * 0x5851f42d4c957f2d
+		key, dst := make([]byte, 16), make([]byte, 0, 128)
+		for pb.Next() {
+			r = r*6364136223846793005 + 1442695040888963407
+			i := (r >> 33) % benchKeys
+			if r>>16&1 == 0 {
+				if _, err := s.Delete(benchKey(key, i+benchKeys)); err == nil {
+					b.Fatal("deleted a key never stored")
+				}
+				continue
+			}
+			var err error
+			if dst, err = s.Get(benchKey(key, i), dst[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -180,9 +180,7 @@ func (s *Store) overwritable(oldSize, size int64) bool {
 // look finds key under the shard's read lock and returns the size of its
 // record; it returns tier.ErrNotFound or tier.ErrClosed instead. Put calls
 // it for the cache lines key's slot and record sit on, so that it holds the
-// write lock only for probes that hit the cache; Delete, so that a key that
-// is not there costs no write lock (the Manager deletes every key it
-// stores from the tiers it does not store it in).
+// write lock only for probes that hit the cache.
 func (s *Store) look(sh *shard, key string, hash uint64) (int64, error) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -366,15 +364,10 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 	return key, pos >= 0
 }
 
-// Delete removes key and frees its record. It looks for the key under the
-// shard's read lock first, so that deleting a key the store does not hold
-// never makes the shard's readers wait.
+// Delete removes key and frees its record.
 func (s *Store) Delete(key string) (int64, error) {
 	hash := Hash(key)
 	sh := s.shardOf(hash)
-	if _, err := s.look(sh, key, hash); err != nil {
-		return 0, err
-	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if s.closed.Load() {

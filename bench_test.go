@@ -542,6 +542,25 @@ func BenchmarkWarmSmallStore(b *testing.B) {
 	}
 }
 
+// BenchmarkHotSmallStore replaces 100-byte values in the hot tier (its
+// default policy, Adaptive, whose bookkeeping a replacement pays).
+func BenchmarkHotSmallStore(b *testing.B) {
+	m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 256 << 20},
+		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key-%08d", i)
+	}
+	value := make([]byte, smallValue)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := m.Store(keys[i&(len(keys)-1)], value, tiermem.InTier(tiermem.Hot)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkColdRetrieveAppend4KParallel is BenchmarkColdRetrieveAppend4K
 // from every goroutine RunParallel starts (-cpu sets how many).
 func BenchmarkColdRetrieveAppend4KParallel(b *testing.B) {

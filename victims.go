@@ -48,6 +48,15 @@ type lastRead struct{ at time.Time }
 func (v *policyVictims) added(key string, size int64, pinned bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if r, ok := v.last[key]; ok && !pinned {
+		// A replaced value that stays choosable keeps its key's place and
+		// history, as a read would: no node, key copy or map slot is
+		// dropped and made again.
+		v.policy.Update(key, max(size, 1))
+		v.policy.Access(key)
+		r.at = v.now()
+		return
+	}
 	v.policy.Remove(key)
 	delete(v.last, key)
 	if !pinned {

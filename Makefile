@@ -8,8 +8,8 @@ PKGS        := ./...
 test: deps fmt-check vet cross staticcheck unit hitratio
 
 # deps installs and starts the services the tests need: redis-server,
-# redis-tools and chromium (Debian packages; chromium for server/web's
-# dashboard test; the cluster tests start their own Redis
+# redis-tools, chromium and python3-numpy (Debian packages; chromium for
+# server/web's dashboard test, numpy to read the .npy files it serves; the cluster tests start their own Redis
 # Cluster on 127.0.0.1:7000–7025 and stop it), and an S3-compatible
 # server (versitygw) on 127.0.0.1:7070 for the glacier tests, serving
 # VGW_DIR with the test credentials internal/s3test uses. It is started
@@ -22,9 +22,10 @@ VGW_BIN       = $$($(GO) env GOPATH | cut -d: -f1)/bin/versitygw
 deps: SHELL := /bin/bash
 deps:
 	@$(GO) version
-	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v chromium >/dev/null || \
-		{ apt-get update -q && apt-get install -y redis-server redis-tools chromium; } || \
-		{ echo "cannot install redis-server, redis-tools and chromium: the cluster and dashboard tests need them"; exit 1; }
+	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v chromium >/dev/null && \
+		python3 -c 'import numpy' 2>/dev/null || \
+		{ apt-get update -q && apt-get install -y redis-server redis-tools chromium python3-numpy; } || \
+		{ echo "cannot install redis-server, redis-tools, chromium and python3-numpy: the cluster, dashboard and .npy tests need them"; exit 1; }
 	@if ! (exec 3<>/dev/tcp/$(subst :,/,$(VGW_ADDR))) 2>/dev/null; then \
 		test -x "$(VGW_BIN)" || $(GO) install $(VERSITYGW) || exit 1; \
 		mkdir -p $(VGW_DIR); \

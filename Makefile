@@ -23,7 +23,7 @@ deps: SHELL := /bin/bash
 deps:
 	@$(GO) version
 	@command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v chromium >/dev/null && \
-		python3 -c 'import numpy' 2>/dev/null || \
+		/usr/bin/python3 -c 'import numpy' 2>/dev/null || \
 		{ apt-get update -q && apt-get install -y redis-server redis-tools chromium python3-numpy; } || \
 		{ echo "cannot install redis-server, redis-tools, chromium and python3-numpy: the cluster, dashboard and .npy tests need them"; exit 1; }
 	@if ! (exec 3<>/dev/tcp/$(subst :,/,$(VGW_ADDR))) 2>/dev/null; then \

@@ -525,28 +525,21 @@ func BenchmarkWarmSmallView(b *testing.B) {
 }
 
 // BenchmarkWarmSmallStore replaces 100-byte values in the warm tier.
-func BenchmarkWarmSmallStore(b *testing.B) {
-	m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20},
-		Warm: tiermem.TierOptions{Size: 256 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
-	keys := make([]string, 1<<16)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("key-%08d", i)
-	}
-	value := make([]byte, smallValue)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		if err := m.Store(keys[i&(len(keys)-1)], value, tiermem.InTier(tiermem.Warm)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkWarmSmallStore(b *testing.B) { benchSmallStore(b, tiermem.Warm) }
 
 // BenchmarkHotSmallStore replaces 100-byte values in the hot tier (its
 // default policy, Adaptive, whose bookkeeping a replacement pays).
-func BenchmarkHotSmallStore(b *testing.B) {
-	m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 256 << 20},
-		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+func BenchmarkHotSmallStore(b *testing.B) { benchSmallStore(b, tiermem.Hot) }
+
+// benchSmallStore replaces 100-byte values, 64 Ki keys in turn, in tier tr
+// (256 MiB; the other memory tier 1 MiB).
+func benchSmallStore(b *testing.B, tr tiermem.Tier) {
+	small, big := tiermem.TierOptions{Size: 1 << 20}, tiermem.TierOptions{Size: 256 << 20}
+	o := tiermem.Options{Hot: small, Warm: big, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	if tr == tiermem.Hot {
+		o.Hot, o.Warm = big, small
+	}
+	m := openBench(b, o)
 	keys := make([]string, 1<<16)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("key-%08d", i)
@@ -555,7 +548,7 @@ func BenchmarkHotSmallStore(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if err := m.Store(keys[i&(len(keys)-1)], value, tiermem.InTier(tiermem.Hot)); err != nil {
+		if err := m.Store(keys[i&(len(keys)-1)], value, tiermem.InTier(tr)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -255,7 +255,7 @@ func (b *Builder) Finish() (Info, error) {
 	b.progress(StageAdd, n, n)
 	b.progress(StageSort, 0, n)
 	if b.out != nil {
-		return b.finishStreamedBuild(n)
+		return b.finishStreamed(n)
 	}
 	dd, err := b.dedupTable()
 	if err != nil {
@@ -273,28 +273,12 @@ func (b *Builder) Finish() (Info, error) {
 		return Info{}, err
 	}
 	defer w.close()
-	if err := b.writeRecords(it, w, n); err != nil {
+	err = b.writeRecords(it, n, func(h uint64, r sortRecord) error { return w.add(h, r.key, r.meta, r.v, r.vhash) })
+	if err != nil {
 		return Info{}, err
 	}
 	b.progress(StageSync, 0, 1)
 	h, err := w.finish()
-	if err != nil {
-		return Info{}, err
-	}
-	b.progress(StageDone, n, n)
-	return h.info(), nil
-}
-
-// finishStreamedBuild sorts a streamed build's index and completes its file.
-func (b *Builder) finishStreamedBuild(n int64) (Info, error) {
-	if b.failed != nil {
-		return Info{}, b.failed
-	}
-	it, err := b.keys.Sort()
-	if err != nil {
-		return Info{}, err
-	}
-	h, err := b.finishStreamed(it, n)
 	if err != nil {
 		return Info{}, err
 	}

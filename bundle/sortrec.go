@@ -15,12 +15,15 @@ import (
 //
 //	keyLen  uvarint, key
 //	metaLen uvarint, meta
-//	where   byte: inlineValue or spooledValue
+//	where   byte: inlineValue, spooledValue or locatedValue
 //	inline:  the value's bytes, to the end
 //	spooled: offset uvarint, size uvarint, value hash uint64 (little-endian)
+//	located: (a streamed build, whose record is already in the output)
+//	         record offset uvarint, value size uvarint, meta size uvarint
 const (
 	inlineValue  = 0
 	spooledValue = 1
+	locatedValue = 2
 )
 
 func appendSortHead(b, key, meta []byte, where byte) []byte {
@@ -46,6 +49,8 @@ type sortRecord struct {
 	key, meta []byte
 	v         value
 	vhash     uint64 // for values of minDedup bytes or more
+	at        uint64 // a located record's offset in the data section
+	metaLen   uint64 // a located record's meta size (meta itself is in the output)
 }
 
 // decodeSortRecord decodes rec, which refers to the spool s for large values.
@@ -54,7 +59,14 @@ func decodeSortRecord(rec []byte, s *spool) sortRecord {
 	key, pos, _ := lenPrefixed(rec, 0)
 	meta, pos, _ := lenPrefixed(rec, pos)
 	r.key, r.meta = key, meta
-	if rec[pos] == inlineValue {
+	switch rec[pos] {
+	case locatedValue:
+		at, p, _ := uvarint(rec, pos+1)
+		size, p, _ := uvarint(rec, p)
+		r.metaLen, _, _ = uvarint(rec, p)
+		r.at, r.v.size = at, int64(size)
+		return r
+	case inlineValue:
 		r.v = value{b: rec[pos+1:], size: int64(len(rec)) - int64(pos) - 1}
 		if r.v.size >= minDedup {
 			r.vhash = xxhash.Sum64(r.v.b)
@@ -91,13 +103,12 @@ func (b *Builder) sorted(it *extsort.Iter, multi bool) iter.Seq2[uint64, []byte]
 	}
 }
 
-// writeRecords writes the sorted records into w, reporting progress over the
-// n records added.
-func (b *Builder) writeRecords(it *extsort.Iter, w *fileWriter, n int64) error {
+// writeRecords hands the sorted records to write, with their key hash,
+// reporting progress over the n records added.
+func (b *Builder) writeRecords(it *extsort.Iter, n int64, write func(h uint64, r sortRecord) error) error {
 	var done int64
 	for h, rec := range b.sorted(it, b.opts.Index == Multi) {
-		r := decodeSortRecord(rec, b.spool)
-		if err := w.add(h, r.key, r.meta, r.v, r.vhash); err != nil {
+		if err := write(h, decodeSortRecord(rec, b.spool)); err != nil {
 			return err
 		}
 		if done++; done%progressEvery == 0 {

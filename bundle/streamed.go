@@ -6,8 +6,6 @@ import (
 	"io"
 
 	"github.com/cespare/xxhash/v2"
-
-	"github.com/tiermem/tiermem/internal/extsort"
 )
 
 // A streamed build (Options.Streamed) writes each record into the data
@@ -20,12 +18,6 @@ import (
 // bundle a key added twice leaves its earlier record in the file, unindexed.
 // The file is an ordinary bundle: readers follow offsets and never assume
 // the data section is in index order.
-
-// locatedValue marks a sort record whose record is already in the output:
-//
-//	keyLen uvarint, key, metaLen uvarint (0), where byte (locatedValue),
-//	record offset uvarint, value size uvarint, meta size uvarint
-const locatedValue = 2
 
 // startStreamed creates the output of a streamed build.
 func (b *Builder) startStreamed() error {
@@ -106,34 +98,43 @@ func (v *inMemory) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// finishStreamed writes the index of a streamed build from its sorted
-// places, then the guide and the header.
-func (b *Builder) finishStreamed(it *extsort.Iter, n int64) (header, error) {
+// finishStreamed sorts a streamed build's index, writes it from the
+// records' places, then the guide and the header, and completes the file.
+func (b *Builder) finishStreamed(n int64) (Info, error) {
+	if b.failed != nil {
+		return Info{}, b.failed
+	}
+	it, err := b.keys.Sort()
+	if err != nil {
+		return Info{}, err
+	}
 	w := b.out
 	w.hdr.guideBits = guideBitsFor(n)
 	w.guide = newGuideBuilder(w.hdr.guideBits)
-	var done int64
-	for h, rec := range b.sorted(it, b.opts.Index == Multi) {
-		key, pos, _ := lenPrefixed(rec, 0)
-		_, pos, _ = lenPrefixed(rec, pos)
-		off, pos, _ := uvarint(rec, pos+1)
-		size, pos, _ := uvarint(rec, pos)
-		metaLen, _, _ := uvarint(rec, pos)
-		w.count(h, key)
-		w.hdr.valueBytes += size
-		w.hdr.stored += size
-		w.hdr.metaBytes += metaLen
-		w.writeEntry(h, off, key)
-		w.guide.add(h)
-		w.hdr.records++
-		if done++; done%progressEvery == 0 {
-			b.progress(StageWrite, done, n)
-		}
+	err = b.writeRecords(it, n, func(h uint64, r sortRecord) error {
+		w.addLocated(h, r)
+		return nil
+	})
+	if err != nil {
+		return Info{}, err
 	}
-	if err := it.Err(); err != nil {
-		return w.hdr, err
-	}
-	b.progress(StageWrite, n, n)
 	b.progress(StageSync, 0, 1)
-	return w.finish()
+	hdr, err := w.finish()
+	if err != nil {
+		return Info{}, err
+	}
+	b.progress(StageDone, n, n)
+	return hdr.info(), nil
+}
+
+// addLocated writes the index entry of a record already in the data
+// section and counts it.
+func (w *fileWriter) addLocated(h uint64, r sortRecord) {
+	w.count(h, r.key)
+	w.hdr.valueBytes += uint64(r.v.size)
+	w.hdr.stored += uint64(r.v.size)
+	w.hdr.metaBytes += r.metaLen
+	w.writeEntry(h, r.at, r.key)
+	w.guide.add(h)
+	w.hdr.records++
 }

@@ -140,13 +140,16 @@ func entryOf(r bundle.Record) (SnapshotEntry, error) {
 // against the manifest. It returns nil or an error wrapping
 // ErrSnapshotCorrupt that says where.
 func (f *SnapshotFile) Verify() error {
-	_, err := f.verify(nil)
+	_, err := f.verify(nil, nil)
 	return err
 }
 
 // verify is Verify, reporting the records it walked to progress; it
-// returns the value bytes of the records with each tier's share.
-func (f *SnapshotFile) verify(progress func(SnapshotProgress)) (SnapshotInfo, error) {
+// returns the value bytes of the records with each tier's share. If check
+// is set, it is called with every record that passes, and the walk stops
+// (with a nil error) at the first for which it returns false: Restore's
+// check that each value fits a tier, in the same pass over the file.
+func (f *SnapshotFile) verify(progress func(SnapshotProgress), check func(bundle.Record) bool) (SnapshotInfo, error) {
 	report := func(p SnapshotProgress) {
 		if progress != nil {
 			progress(p)
@@ -166,6 +169,9 @@ func (f *SnapshotFile) verify(progress func(SnapshotProgress)) (SnapshotInfo, er
 		}
 		if err := checkRecord(r); err != nil {
 			return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: key %q: %w", f.info.Path, r.Key, err)
+		}
+		if check != nil && !check(r) {
+			return got, nil
 		}
 		got.Keys++
 		got.Bytes += int64(len(r.Value))

@@ -119,11 +119,15 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 		return RestoreReport{}, err
 	}
 	defer f.Close()
-	if _, err := f.verify(o.Progress); err != nil {
+	var tooLarge error
+	if _, err := f.verify(o.Progress, func(rec bundle.Record) bool {
+		tooLarge = m.checkRestorable(rec)
+		return tooLarge == nil
+	}); err != nil {
 		return RestoreReport{}, err
 	}
-	if err := m.checkRestorable(f); err != nil {
-		return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: %w (nothing was changed)", path, err)
+	if tooLarge != nil {
+		return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: %w (nothing was changed)", path, tooLarge)
 	}
 	if o.Mode == RestoreReplace {
 		hot := m.tiers[0].used()
@@ -328,30 +332,22 @@ func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) *tierState
 	return m.tiers[len(m.tiers)-1]
 }
 
-// checkRestorable returns an error wrapping ErrTooLarge if a value of f
-// fits no tier from its own down, as a Store would find: it is checked
-// before anything changes.
-func (m *Manager) checkRestorable(f *SnapshotFile) error {
-	for rec, err := range f.b.All() {
-		if err != nil {
-			return snapshotError(err)
-		}
-		if len(rec.Key) == 0 {
-			continue // the manifest
-		}
-		level, meta, err := decodeRecordMeta(rec.Meta)
-		if err != nil {
-			return err
-		}
-		level = min(level, Tier(len(m.tiers)-1))
-		key := string(rec.Key)
-		if !slices.ContainsFunc(m.tiers[level:], func(t *tierState) bool {
-			return t.estimate(key, len(rec.Value), len(meta)) <= t.capacity
-		}) {
-			last := m.tiers[len(m.tiers)-1]
-			return fmt.Errorf("%w: %q, a value of %d bytes, fits no tier from %s down (the last, %s, has a budget of %d)",
-				ErrTooLarge, key, len(rec.Value), level, last.level, last.capacity)
-		}
+// checkRestorable returns an error wrapping ErrTooLarge if the value of
+// rec, a record that verify has checked, fits no tier from its own down, as
+// a Store would find: it is checked before anything changes.
+func (m *Manager) checkRestorable(rec bundle.Record) error {
+	level, meta, err := decodeRecordMeta(rec.Meta)
+	if err != nil {
+		return err
+	}
+	level = min(level, Tier(len(m.tiers)-1))
+	key := string(rec.Key)
+	if !slices.ContainsFunc(m.tiers[level:], func(t *tierState) bool {
+		return t.estimate(key, len(rec.Value), len(meta)) <= t.capacity
+	}) {
+		last := m.tiers[len(m.tiers)-1]
+		return fmt.Errorf("%w: %q, a value of %d bytes, fits no tier from %s down (the last, %s, has a budget of %d)",
+			ErrTooLarge, key, len(rec.Value), level, last.level, last.capacity)
 	}
 	return nil
 }

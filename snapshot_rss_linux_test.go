@@ -137,3 +137,52 @@ func TestRestoreOntoAFullDisk(t *testing.T) {
 		t.Fatalf("%d keys read back, the report counts %d", found, r.Keys)
 	}
 }
+
+// TestCloseDuringRestore closes the Manager while a parallel Restore runs:
+// Close waits for it (or Restore finds the Manager closed), nothing
+// crashes, and the reopened Manager holds either nothing of the snapshot
+// or each of its keys with the snapshot's bytes.
+func TestCloseDuringRestore(t *testing.T) {
+	value := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 32<<10) }
+	src, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers := []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold}
+	for i := range 300 {
+		if err := src.Store(fmt.Sprintf("k%03d", i), value(i), tiermem.InTier(tiers[i%3])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "s.snapshot")
+	if _, err := src.Snapshot(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	dir := t.TempDir()
+	o := &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{Disabled: true}}
+	m, err := tiermem.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := m.Restore(path, nil); done <- err }()
+	time.Sleep(time.Millisecond)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, tiermem.ErrClosed) {
+		t.Fatalf("Restore beside a Close = %v, want nil or ErrClosed", err)
+	}
+	m, err = tiermem.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i := range 300 {
+		got, err := m.Retrieve(fmt.Sprintf("k%03d", i))
+		if err == nil && !bytes.Equal(got, value(i)) || err != nil && !errors.Is(err, tiermem.ErrNotFound) {
+			t.Fatalf("k%03d after reopening: %d bytes, %v", i, len(got), err)
+		}
+	}
+}

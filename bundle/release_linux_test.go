@@ -4,10 +4,12 @@ package bundle_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tiermem/tiermem/bundle"
@@ -81,4 +83,57 @@ func TestReleaseBehindBoundsResidentMemory(t *testing.T) {
 		t.Fatalf("%d MiB of the file resident at the peak, want about 64", peak>>20)
 	}
 	t.Logf("peak file-backed RSS above the start: %d MiB of a 256 MiB file", peak>>20)
+}
+
+// TestReleaseBehindUnderConcurrentReads runs several All passes (each
+// releasing the mapping's pages as it goes) beside goroutines doing Gets,
+// and checks that every value read, before or after any release, is the
+// one added.
+func TestReleaseBehindUnderConcurrentReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.bundle")
+	b, err := bundle.NewBuilder(path, &bundle.Options{Streamed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	valueOf := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 256<<10) }
+	const n = 512 // 128 MiB: two releases a pass
+	for i := range n {
+		if err := b.Add([]byte(strconv.Itoa(i)), valueOf(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	bd := open(t, path)
+	bd.ReleaseBehind()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 2 {
+		wg.Go(func() {
+			for r, err := range bd.All() {
+				i, _ := strconv.Atoi(string(r.Key))
+				if err != nil || !bytes.Equal(r.Value, valueOf(i)) {
+					errs <- fmt.Errorf("All: key %q: %d bytes, %v", r.Key, len(r.Value), err)
+					return
+				}
+			}
+		})
+	}
+	for g := range 2 {
+		wg.Go(func() {
+			for i := g; i < n; i += 2 {
+				v, err := bd.Get([]byte(strconv.Itoa(i)))
+				if err != nil || !bytes.Equal(v, valueOf(i)) {
+					errs <- fmt.Errorf("Get(%d): %d bytes, %v", i, len(v), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# redisbench.sh: tiermem serve against redis-server, both started here the same way, measured
+# with redis-benchmark in one run, alternated. Issue 14's figures (BENCHMARKS.md, "The server").
+#
+#   benchmarks/serve/redisbench.sh throughput [rounds]   # -P 16 and -P 1, SET and GET, data in hot
+#   benchmarks/serve/redisbench.sh memory [keys]         # RSS for KEYS 100-byte values, then GETs
+#                                                        # with a memory budget a third of the data
+#
+# Run from the repository root. Needs redis-server, redis-cli and redis-benchmark (make deps).
+# Prints CSV lines: label,test,rps,avg_ms,min_ms,p50_ms,p95_ms,p99_ms,max_ms (redis-benchmark --csv),
+# and label,loaded,KEYS,rss_mib,MiB for the memory runs.
+set -euo pipefail
+
+mode=${1:-throughput}
+work=$(mktemp -d /tmp/redisbench.XXXXXX)
+bin=$work/tiermem
+TM_PORT=${TM_PORT:-6390}
+RD_PORT=${RD_PORT:-6391}
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$bin" ./cmd/tiermem
+
+wait_port() { # port
+	for _ in $(seq 1 200); do
+		redis-cli -p "$1" PING >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "redisbench: nothing answers on port $1" >&2
+	return 1
+}
+
+start_tiermem() { # extra serve flags...
+	rm -rf "$work/tm" && mkdir -p "$work/tm"
+	"$bin" serve --addr 127.0.0.1:$TM_PORT --http "" --dir "$work/tm" --no-glacier \
+		--log-level warn "$@" >"$work/tm.log" 2>&1 &
+	tm_pid=$!
+	pids+=("$tm_pid")
+	wait_port $TM_PORT
+}
+
+start_redis() {
+	rm -rf "$work/rd" && mkdir -p "$work/rd"
+	redis-server --port $RD_PORT --bind 127.0.0.1 --save '' --appendonly no --dir "$work/rd" \
+		--loglevel warning >"$work/rd.log" 2>&1 &
+	rd_pid=$!
+	pids+=("$rd_pid")
+	wait_port $RD_PORT
+}
+
+stop() { # pid
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+bench() { # name port redis-benchmark-args...
+	local name=$1 port=$2
+	shift 2
+	redis-benchmark -p "$port" --csv "$@" | tail -n +2 | tr -d '"' | sed "s/^/$name,/"
+}
+
+rss_mib() { # pid
+	awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$1/status"
+}
+
+# load KEYS sequential keys key:000000000000... (redis-benchmark's __rand_int__ form, 16 bytes)
+# with 100-byte values through redis-cli --pipe.
+load() { # port keys
+	awk -v n="$2" 'BEGIN {
+		v = sprintf("%0100d", 0)
+		for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$100\r\n%s\r\n", i, v
+	}' | redis-cli -p "$1" --pipe >/dev/null
+}
+
+# check asks for 2000 random loaded keys and fails unless every one answers its value.
+check() { # port keys
+	local got
+	got=$(awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < 2000; i++) printf "GET key:%012d\n", int(rand() * n) }' |
+		redis-cli -p "$1" | grep -c '^0\{100\}$' || true)
+	if [ "$got" != 2000 ]; then
+		echo "redisbench: only $got of 2000 GETs on port $1 answered the stored value" >&2
+		return 1
+	fi
+}
+
+case $mode in
+throughput)
+	rounds=${2:-3}
+	start_tiermem --hot 4GiB --warm 1GiB --cold 8GiB
+	start_redis
+	for r in $(seq 1 "$rounds"); do
+		for s in tiermem:$TM_PORT redis:$RD_PORT; do
+			bench "${s%%:*},P16,round$r" "${s##*:}" -t set,get -P 16 -c 50 -n 2000000 -d 100 -r 1000000
+		done
+		for s in redis:$RD_PORT tiermem:$TM_PORT; do
+			bench "${s%%:*},P1,round$r" "${s##*:}" -t set,get -P 1 -c 50 -n 200000 -d 100 -r 1000000
+		done
+	done
+	;;
+memory)
+	keys=${2:-10000000}
+	data_mib=$((keys * 116 / 1048576))
+	start_redis
+	load $RD_PORT "$keys"
+	echo "redis,loaded,$keys,rss_mib,$(rss_mib "$rd_pid")"
+	check $RD_PORT "$keys"
+	bench redis,get-all-in-memory $RD_PORT -t get -P 16 -c 50 -n 1000000 -r "$keys"
+	stop "$rd_pid"
+
+	start_tiermem --hot 64MiB --warm 4GiB --cold 16GiB
+	load $TM_PORT "$keys"
+	echo "tiermem,loaded,$keys,rss_mib,$(rss_mib "$tm_pid")"
+	check $TM_PORT "$keys"
+	bench tiermem,get-all-in-memory $TM_PORT -t get -P 16 -c 50 -n 1000000 -r "$keys"
+	stop "$tm_pid"
+
+	third=$((data_mib / 3))
+	start_tiermem --hot $((third / 4))MiB --warm $((third - third / 4))MiB --cold 16GiB
+	load $TM_PORT "$keys"
+	echo "tiermem-third,loaded,$keys,rss_mib,$(rss_mib "$tm_pid"),budget_mib,$third,data_mib,$data_mib"
+	check $TM_PORT "$keys"
+	bench tiermem-third,get-from-cold $TM_PORT -t get -P 16 -c 50 -n 1000000 -r "$keys"
+	bench tiermem-third,get-from-cold-P1 $TM_PORT -t get -P 1 -c 50 -n 100000 -r "$keys"
+	stop "$tm_pid"
+	;;
+*)
+	echo "usage: $0 throughput [rounds] | memory [keys]" >&2
+	exit 2
+	;;
+esac

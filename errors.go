@@ -64,6 +64,10 @@ var (
 	// ErrSnapshotVersion is returned by Restore and OpenSnapshot for a
 	// snapshot file written in a format newer than this reader's.
 	ErrSnapshotVersion = errors.New("tiermem: unsupported snapshot version")
+
+	// ErrExists is returned by Rename and CopyKey, without replace, for a
+	// destination key that holds a value.
+	ErrExists = errors.New("tiermem: key exists")
 )
 
 // storeError maps a tier's error to the Manager's sentinel, keeping both.

@@ -1,0 +1,190 @@
+package tiermem
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// Rename gives key old's value the name new, atomically: no other Store,
+// Update, Delete, move or Rename of either key comes between reading old
+// and removing it, and a reader sees the value under one name or the other
+// (for a moment, under both). The value keeps its kind (bytes, an array
+// with its dtype and shape, a Go value), expiry and pin, and stays in the
+// tier old was in. With replace, a value under new is replaced (in every
+// tier); without, Rename returns ErrExists and changes nothing. Renaming a
+// key to itself changes nothing (ErrExists without replace).
+//
+// A failure after new is written leaves the value under both names and
+// returns the error: it is never lost. Errors: ErrNotFound for no old,
+// ErrExists, ErrInvalidKey, and those of Store.
+func (m *Manager) Rename(old, new string, replace bool) error {
+	return m.rekey(old, new, replace, false)
+}
+
+// CopyKey stores a copy of key src's value under dst, atomically with
+// respect to the other operations on both keys: the copy keeps the value's
+// kind, expiry and pin, and goes to the tier src is in (Copy, by contrast,
+// copies a key to another tier under the same name). With replace, a value
+// under dst is replaced; without, CopyKey returns ErrExists. Copying a key
+// onto itself returns ErrExists without replace and does nothing with it.
+// Errors: those of Rename.
+func (m *Manager) CopyKey(src, dst string, replace bool) error {
+	return m.rekey(src, dst, replace, true)
+}
+
+// rekey is Rename, or with keep CopyKey.
+func (m *Manager) rekey(from, to string, replace, keep bool) error {
+	if err := checkKey(to); err != nil {
+		return err
+	}
+	tok, err := m.enterKey(from)
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	r := rekeying{u: updater{m: m, key: to}, from: from, replace: replace, keep: keep}
+	defer r.u.release()
+	for try := 0; ; try++ {
+		done, err := r.once(try < updateTries)
+		if done || err != nil {
+			return err
+		}
+		if try == updateTries {
+			return fmt.Errorf("%w: renaming %q to %q: room for the value could not be kept", ErrNoSpace, from, to)
+		}
+	}
+}
+
+// rekeying is one Rename or CopyKey: the updater of the new key holds the
+// room it reserved across tries.
+type rekeying struct {
+	u       updater // of the new key; its fn is unused
+	from    string
+	replace bool
+	keep    bool // CopyKey: the old key stays
+}
+
+// once reads the old key and writes it under the new name with both
+// keys' locks held, if the room it needs is there; otherwise it makes room
+// with no lock held and reports false, and the caller tries again.
+func (r *rekeying) once(mayRetry bool) (bool, error) {
+	m, to := r.u.m, r.u.key
+	unlock := m.lockPair(r.from, to)
+	w, err := r.readLocked()
+	if err != nil {
+		unlock()
+		return true, err
+	}
+	if r.from == to {
+		unlock()
+		if r.replace && !r.keep {
+			return true, nil
+		}
+		return true, fmt.Errorf("%w: %q", ErrExists, to)
+	}
+	if r.u.holdsLocked(w) || r.u.tryReserve(w) {
+		inGlacier, err := r.writeLocked(w)
+		unlock()
+		r.u.release()
+		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {
+			return false, nil
+		}
+		if err == nil && inGlacier && m.opts.Durability != None {
+			err = m.syncDelete(r.from)
+		}
+		return true, err
+	}
+	unlock()
+	r.u.release()
+	if r.u.room, err = m.reserveFor(w.t, to, len(w.value), len(w.meta), true); err != nil {
+		return true, fmt.Errorf("renaming %q to %q in the %s tier: %w", r.from, to, w.t.level, err)
+	}
+	if w.through {
+		if r.u.logRoom, err = m.reserveFor(m.tiers[Cold], to, len(w.value), len(w.meta), true); err != nil {
+			return true, fmt.Errorf("renaming %q to %q in the cold log: %w", r.from, to, err)
+		}
+	}
+	return false, nil
+}
+
+// readLocked reads the old key's value and header, and checks the new
+// key unless replace: what to write under the new name. Both locks are
+// held.
+func (r *rekeying) readLocked() (write, error) {
+	m, to := r.u.m, r.u.key
+	now := m.now().UnixNano()
+	var w write
+	found, err := m.viewStateLocked(r.from, now, func(t *tierState, value, meta []byte) error {
+		env, err := decodeHeader(meta)
+		w = write{t: t, value: bytes.Clone(value), meta: bytes.Clone(meta), env: env}
+		if w.value == nil {
+			w.value = []byte{}
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return write{}, err
+	case !found:
+		return write{}, fmt.Errorf("%w: %q", ErrNotFound, r.from)
+	}
+	if !r.replace && r.from != to {
+		taken, err := m.viewStateLocked(to, now, func(*tierState, []byte, []byte) error { return nil })
+		if err != nil {
+			return write{}, err
+		}
+		if taken {
+			return write{}, fmt.Errorf("%w: %q", ErrExists, to)
+		}
+	}
+	w.through = m.opts.Durability != None && w.t.level < Cold
+	return w, nil
+}
+
+// writeLocked writes the value under the new key (replacing it in every
+// tier) and, for a Rename, then removes the old key from every tier. It
+// reports whether glacier held the old key. Both locks are held.
+func (r *rekeying) writeLocked(w write) (inGlacier bool, err error) {
+	m, to := r.u.m, r.u.key
+	if err := m.putOnceLocked(to, w.value, w.meta, w.env, w.t, w.through); err != nil {
+		return false, err
+	}
+	if r.keep {
+		return false, nil
+	}
+	inGlacier, err = m.removeAllLocked(r.from)
+	if err != nil {
+		return inGlacier, fmt.Errorf("renaming %q to %q: the value is under both names: %w", r.from, to, err)
+	}
+	return inGlacier, nil
+}
+
+// lockPair takes the locks of two keys, in the stripes' order and once
+// when they share a stripe, and returns the function that releases them.
+// It is the one place a goroutine holds two key stripes: since every
+// other holds at most one and this takes them in address order, two
+// lockPairs cannot deadlock each other or anyone else.
+func (m *Manager) lockPair(a, b string) (unlock func()) {
+	la, lb := m.locks.Of(a), m.locks.Of(b)
+	if la == lb {
+		la.Lock()
+		return la.Unlock
+	}
+	if lockBefore(lb, la) {
+		la, lb = lb, la
+	}
+	la.Lock()
+	lb.Lock()
+	return func() {
+		lb.Unlock()
+		la.Unlock()
+	}
+}
+
+// lockBefore orders two stripes by address.
+func lockBefore(a, b *sync.RWMutex) bool {
+	return uintptr(unsafe.Pointer(a)) < uintptr(unsafe.Pointer(b))
+}

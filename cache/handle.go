@@ -1,0 +1,118 @@
+package cache
+
+import "unsafe"
+
+// Handle is one key's place in a HandlePolicy: the owner of the entries
+// embeds a Handle in each of them (or allocates one per entry) and hands it to
+// the policy, so that the policy needs no map from keys to records of its own
+// and a hit is recorded without looking the key up again. The tiers use it
+// this way: an entry of the hot tier holds its handle beside its value.
+//
+// The zero Handle is in no policy. A Handle belongs to the policy from Add
+// until Remove: the owner must not copy it, move it, or add it to a second
+// policy meanwhile. Handles are not safe for concurrent use; the policy's
+// owner serializes every call that touches one.
+type Handle[K comparable] struct {
+	n        node[K] // first: Victim finds the handle from its node
+	resident bool    // between Add and Remove
+}
+
+// Key returns the key the handle was added with.
+func (h *Handle[K]) Key() K { return h.n.key }
+
+// Weight returns the handle's weight in its policy.
+func (h *Handle[K]) Weight() int64 { return h.n.weight }
+
+// Resident reports whether the handle is in a policy (added and not yet
+// removed).
+func (h *Handle[K]) Resident() bool { return h.resident }
+
+// HandlePolicy is a Policy whose residents are Handles that the owner
+// allocates: the form to use when the owner keeps its own index of entries,
+// as a Cache or a tier does, so that no key is indexed twice. Its decisions are
+// those of the Policy of the same Kind fed the same calls (the handle's key
+// standing for the key): the same victims, the same admissions.
+//
+// Like a Policy it is pure and unsynchronized: not safe for concurrent use; one
+// owner serializes every call, typically under its own mutex. Calls on a
+// handle that is not resident in the policy are ignored, as a Policy ignores
+// unknown keys, so a late report after a removal does no harm. The zero value
+// is not usable; make one with NewHandlePolicy.
+type HandlePolicy[K comparable] struct {
+	core linked[K]
+}
+
+// NewHandlePolicy returns an empty handle policy of the given kind for a budget
+// of capacity weight units. It returns an error wrapping ErrPolicy for an
+// unknown kind and ErrCapacity for a capacity below 1.
+func NewHandlePolicy[K comparable](kind Kind, capacity int64) (*HandlePolicy[K], error) {
+	core, err := newLinked[K](kind, capacity)
+	if err != nil {
+		return nil, err
+	}
+	return &HandlePolicy[K]{core: core}, nil
+}
+
+// Add records h as a new resident of the given key and weight (a miss that is
+// now stored). Adding a handle that is resident is treated as Update followed
+// by Access, keeping its key. The owner must not have another resident handle
+// of the same key in the policy.
+func (p *HandlePolicy[K]) Add(h *Handle[K], key K, weight int64) {
+	if h.resident {
+		p.Update(h, weight)
+		p.Access(h)
+		return
+	}
+	h.n.key, h.n.weight, h.n.queue, h.n.uses = key, weight, 0, 0
+	h.resident = true
+	p.core.add(&h.n)
+}
+
+// Access records a hit on h.
+func (p *HandlePolicy[K]) Access(h *Handle[K]) {
+	if h.resident {
+		p.core.access(&h.n)
+	}
+}
+
+// Update records that h's weight changed.
+func (p *HandlePolicy[K]) Update(h *Handle[K], weight int64) {
+	if h.resident {
+		p.core.update(&h.n, weight)
+	}
+}
+
+// Remove records that h's entry left: deleted, evicted, moved elsewhere. The
+// handle may be added again afterwards, to this policy or another.
+func (p *HandlePolicy[K]) Remove(h *Handle[K]) {
+	if h.resident {
+		p.core.remove(&h.n)
+		h.resident = false
+	}
+}
+
+// Victim returns the resident handle that should leave next, or nil and false
+// when nothing is resident. Like Policy.Victim it does not remove it.
+func (p *HandlePolicy[K]) Victim() (*Handle[K], bool) {
+	n := p.core.victim()
+	if n == nil {
+		return nil, false
+	}
+	return handleOf(n), true
+}
+
+// Admit is Policy.Admit: whether candidate, a key that is not resident, is
+// worth more than victim, a resident one. It records one request of candidate.
+func (p *HandlePolicy[K]) Admit(candidate, victim K) bool { return p.core.admitKey(candidate, victim) }
+
+// Len returns the number of resident handles.
+func (p *HandlePolicy[K]) Len() int { return p.core.size() }
+
+// Weight returns the sum of the weights of the resident handles.
+func (p *HandlePolicy[K]) Weight() int64 { return p.core.total() }
+
+// handleOf returns the handle whose node n is: every node a HandlePolicy
+// holds is the first field of a Handle.
+func handleOf[K comparable](n *node[K]) *Handle[K] {
+	return (*Handle[K])(unsafe.Pointer(n))
+}

@@ -1,9 +1,9 @@
 package tiermem_test
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"crypto/rand"
 	"strings"
 	"sync"
 	"testing"

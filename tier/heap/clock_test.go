@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"unsafe"
 )
 
-// TestReferenceWordAlignedAndApart stores entries of every key, value and
-// meta length up to 100 bytes and checks that each entry's reference word
-// is 4-aligned, lies past the value and meta, and that setting and clearing
-// it leaves the value, the meta and the key as they were.
-func TestReferenceWordAlignedAndApart(t *testing.T) {
+// TestEntryLayoutAndRewrites stores entries of every key, value and meta
+// length up to 100 bytes over one another: each must read back whole, a
+// rewrite of about the same size must reuse the entry's data, and the key a
+// caller got before (from Scan, as the Manager keeps victims' keys) must
+// never change, nor the entry's word.
+func TestEntryLayoutAndRewrites(t *testing.T) {
 	s := New()
 	defer s.Close()
 	step := 1
@@ -22,58 +22,53 @@ func TestReferenceWordAlignedAndApart(t *testing.T) {
 	}
 	for kl := 1; kl <= 100; kl += step {
 		key := string(bytes.Repeat([]byte{'k'}, kl-1)) + fmt.Sprint(kl%10)
+		var kept string // a key string handed out earlier
 		for vl := 0; vl <= 100; vl += step {
 			value := bytes.Repeat([]byte{0xa5}, vl)
 			for ml := 0; ml <= 100; ml += step {
 				meta := bytes.Repeat([]byte{0x5a}, ml)
+				sh, h := s.shard(key)
+				before, had := sh.values.get(key, h)
+				var data *byte
+				var room int
+				if had {
+					data, room = unsafe.SliceData(before.data), cap(before.data)
+					before.word.Store(-7)
+				}
 				if _, err := s.Put(key, value, meta); err != nil {
 					t.Fatal(err)
 				}
-				sh, h := s.shard(key)
-				e, _ := sh.values.get(key, h)
-				ref := e.ref()
-				if uintptr(unsafe.Pointer(ref))%4 != 0 {
-					t.Fatalf("key %d, value %d, meta %d bytes: reference word at %p", kl, vl, ml, ref)
+				it, _ := sh.values.get(key, h)
+				if had && it != before {
+					t.Fatalf("key %d, value %d, meta %d: a replacing Put made a new entry", kl, vl, ml)
 				}
-				start := uintptr(unsafe.Pointer(unsafe.SliceData(e.buf)))
-				if off := uintptr(unsafe.Pointer(ref)) - start; off < uintptr(vl+ml) {
-					t.Fatalf("key %d, value %d, meta %d: reference word at offset %d, inside the value or meta", kl, vl, ml, off)
+				need := kl + vl + ml
+				if had && need <= room && need >= room-room/4 && unsafe.SliceData(it.data) != data {
+					t.Fatalf("key %d, value %d, meta %d: not written in place (room %d)", kl, vl, ml, room)
 				}
-				keyAt := uintptr(unsafe.Pointer(unsafe.StringData(keyIn(sh, key))))
-				if r := uintptr(unsafe.Pointer(ref)); keyAt != r+4 {
-					// The map must keep the key in the newest entry's allocation
-					// (a replace updates it), else it pins the old value.
-					t.Fatalf("key %d, value %d, meta %d: the map's key at %x, not right after the word at %x", kl, vl, ml, keyAt, r)
+				if had && it.word.Load() != -7 {
+					t.Fatalf("key %d, value %d, meta %d: the word changed to %d", kl, vl, ml, it.word.Load())
 				}
-				atomic.StoreUint32(ref, ^uint32(0))
-				atomic.SwapUint32(ref, 0)
-				atomic.StoreUint32(ref, ^uint32(0))
 				if err := s.ViewMeta(key, func(v, m []byte) error {
-					if !bytes.Equal(v, value) || !bytes.Equal(m, meta) {
-						return fmt.Errorf("value %x meta %x", v, m)
+					if !bytes.Equal(v, value) || !bytes.Equal(m, meta) || cap(v) != len(v) {
+						return fmt.Errorf("value %x (cap %d) meta %x", v, cap(v), m)
 					}
 					return nil
 				}); err != nil {
 					t.Fatalf("key %d, value %d, meta %d: %v", kl, vl, ml, err)
 				}
-				if got := keyIn(sh, key); got != key {
-					t.Fatalf("the map's key became %q", got)
+				if kept != "" && kept != key {
+					t.Fatalf("a key handed out earlier became %q", kept)
 				}
+				s.Scan(func(k string, _ []byte, _ int64) error {
+					if k == key {
+						kept = k
+					}
+					return nil
+				})
 			}
 		}
 	}
-}
-
-// keyIn returns the string the shard's table keeps as key.
-func keyIn(sh *shard, key string) string {
-	var found string
-	sh.values.each(func(k string, _ entry) bool {
-		if k == key {
-			found = k
-		}
-		return found == ""
-	})
-	return found
 }
 
 // TestClockWhileWriting sweeps (Victim and Idle) while writers put,
@@ -81,7 +76,12 @@ func keyIn(sh *shard, key string) string {
 // never change under the reader, and victims must be keys the store holds
 // or held a moment ago.
 func TestClockWhileWriting(t *testing.T) {
-	s := New()
+	whileWriting(t, New())
+}
+
+// whileWriting is TestClockWhileWriting's body for any store; readers also
+// Touch what they view.
+func whileWriting(t *testing.T, s *Store) {
 	defer s.Close()
 	const keys = 64
 	val := func(k, ver int) []byte { return bytes.Repeat([]byte{byte(k), byte(ver)}, 1+k%37) }
@@ -130,6 +130,7 @@ func TestClockWhileWriting(t *testing.T) {
 					}
 					return nil
 				})
+				s.Touch(fmt.Sprint("k", k))
 			}
 		}()
 	}
@@ -209,4 +210,13 @@ func TestClockSparesWhatWasReadUntilTheHandComesBack(t *testing.T) {
 		}
 		s.Delete(key)
 	}
+}
+
+// TestPolicyWhileWriting is TestClockWhileWriting on a store with a policy.
+func TestPolicyWhileWriting(t *testing.T) {
+	s, err := NewWithPolicy(PolicyOptions{Capacity: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whileWriting(t, s)
 }

@@ -1,5 +1,10 @@
 // Package heap is the hot tier without a GPU: values in live Go memory,
 // uncompressed, read in place.
+//
+// A store chooses its victims (tier.VictimChooser) by CLOCK, from one word
+// per entry (New), or by a replacement policy of package cache whose
+// handles the entries hold (NewWithPolicy): either way it keeps no map of
+// keys besides its own.
 package heap
 
 import (
@@ -8,6 +13,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/tiermem/tiermem/cache"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -19,49 +25,90 @@ const entryOverhead = 64
 const shards = 64
 
 // Store keeps values in Go maps. It is safe for concurrent use; a View holds
-// its shard's read lock while the callback runs.
+// its shard's read lock while the callback runs. Make one with New or
+// NewWithPolicy; the zero Store is not usable.
 type Store struct {
 	shards [shards]shard
 	closed sync.Once
 	used   atomic.Int64  // bytes of all entries, as Size counts them
 	count  atomic.Int64  // keys
 	hand   atomic.Uint64 // CLOCK's hand: its turn times shards, plus the shard it is in (clock.go)
+	policy *policy       // nil: victims by CLOCK (policy.go)
 }
 
 type shard struct {
-	mu     sync.RWMutex // protects values and closed
+	mu     sync.RWMutex // protects values, the items in it, and closed
 	values table
 	closed bool
 }
 
-// entry is a value (a private copy) followed by its meta. The same
-// allocation holds, past the meta, the entry's reference word (see clock.go)
-// and the key the map keeps.
-type entry struct {
-	buf    []byte // value and meta; its capacity runs on to the key's end
-	metaAt uint32 // where meta starts in buf
+// item is one key's entry. Its data is one allocation holding a private copy
+// of the key, then the value, then the meta; the key's bytes are written once
+// and never again (a replacing Put writes the value and meta in place, or
+// into a new allocation), so strings over them stay valid and unchanged for
+// as long as anyone holds them. The shard's lock protects data and metaAt;
+// word is read and written atomically.
+type item struct {
+	handle cache.Handle[string] // its place in the store's policy, if it has one (policy.go)
+	data   []byte
 	keyLen uint32 // the key's length (tier keys are far shorter than 4 GiB)
+	metaAt uint32 // where meta starts in data
+	// word is, under CLOCK, the reference word (clock.go); under a policy,
+	// when the entry was last read or stored, in Unix nanoseconds.
+	word atomic.Int64
 }
 
-func (e entry) value() []byte { return e.buf[:e.metaAt:e.metaAt] }
-func (e entry) meta() []byte {
-	if int(e.metaAt) == len(e.buf) {
+func (it *item) key() string { return unsafe.String(unsafe.SliceData(it.data), int(it.keyLen)) }
+func (it *item) value() []byte {
+	return it.data[it.keyLen:it.metaAt:it.metaAt]
+}
+func (it *item) meta() []byte {
+	if int(it.metaAt) == len(it.data) {
 		return nil
 	}
-	return e.buf[e.metaAt:]
+	return it.data[it.metaAt:]
 }
 
-// refAt returns where the reference word starts in an allocation for a
-// value and meta of n bytes: 4-aligned, for the atomic operations on it.
-func refAt(n int) int { return (n + 3) &^ 3 }
+// size returns the bytes the entry occupies, as Size counts them.
+func (it *item) size() int64 { return int64(len(it.data)) + entryOverhead }
 
-// ref returns the entry's reference word.
-func (e entry) ref() *uint32 {
-	at := refAt(len(e.buf))
-	return (*uint32)(unsafe.Pointer(&e.buf[:at+4][at]))
+// newItem returns an entry holding copies of key, value and meta (so that
+// callers may pass strings over memory they reuse), its word set by
+// fresh.
+func newItem(key string, value, meta []byte, fresh int64) *item {
+	it := &item{keyLen: uint32(len(key))}
+	it.data = make([]byte, len(key)+len(value)+len(meta))
+	copy(it.data, key)
+	it.fill(value, meta)
+	it.word.Store(fresh)
+	return it
 }
 
-// New returns an empty store.
+// rewrite replaces the entry's value and meta: in place when they fit its
+// allocation and fill at least three quarters of it (so that a value that
+// shrinks a lot gives its memory back), else in a new allocation that
+// copies the key. The shard's write lock is held.
+func (it *item) rewrite(value, meta []byte) {
+	need := int(it.keyLen) + len(value) + len(meta)
+	if c := cap(it.data); need <= c && need >= c-c/4 {
+		it.data = it.data[:need]
+	} else {
+		data := make([]byte, need)
+		copy(data, it.data[:it.keyLen])
+		it.data = data
+	}
+	it.fill(value, meta)
+}
+
+// fill copies value and meta after the key.
+func (it *item) fill(value, meta []byte) {
+	at := int(it.keyLen)
+	copy(it.data[at:], value)
+	it.metaAt = uint32(at + len(value))
+	copy(it.data[it.metaAt:], meta)
+}
+
+// New returns an empty store that chooses victims by CLOCK.
 func New() *Store {
 	s := &Store{}
 	s.hand.Store(shards) // turn 1, shard 0: no word reads as cleared in the current turn
@@ -96,42 +143,42 @@ func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
 	return int64(keyLen+valueLen+metaLen) + entryOverhead
 }
 
-// Put stores a copy of value and meta under key.
+// Put stores a copy of value and meta under key. A value that replaces one of
+// about its size is written over it, allocating nothing.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if key == "" {
 		return 0, tier.ErrInvalidKey
 	}
-	e := newEntry(key, value, meta)
-	n := len(e.buf)
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
-	if old, ok := sh.values.set(key, h, e); ok {
-		s.used.Add(-Size(key, len(old.buf)))
+	it, replaced := sh.values.get(key, h)
+	if replaced {
+		old := it.size()
+		it.rewrite(value, meta)
+		s.used.Add(it.size() - old)
 	} else {
+		it = newItem(key, value, meta, s.freshWord())
+		sh.values.insert(h, it)
 		s.count.Add(1)
+		s.used.Add(it.size())
 	}
-	s.used.Add(Size(key, n))
-	return Size(key, n), nil
+	if s.policy != nil {
+		s.policy.stored(it, replaced)
+	}
+	return it.size(), nil
 }
 
-// newEntry returns an entry holding copies of value and meta, and of key
-// (so that callers may pass strings over memory they reuse). One allocation
-// holds the value, the meta, the reference word and the key; its size is a
-// multiple of 8, so that the allocator aligns it (and the reference word)
-// for atomic access.
-func newEntry(key string, value, meta []byte) entry {
-	n := len(value) + len(meta)
-	at := refAt(n)
-	buf := make([]byte, (at+4+len(key)+7)&^7)
-	copy(buf, value)
-	copy(buf[len(value):], meta)
-	copy(buf[at+4:], key)
-	*(*uint32)(unsafe.Pointer(&buf[at])) = referencedWord // a fresh entry counts as referenced, as in the warm store
-	return entry{buf: buf[:n], metaAt: uint32(len(value)), keyLen: uint32(len(key))}
+// freshWord is the word of a new entry: referenced under CLOCK, as in the
+// warm store; under a policy, 0 until stored sets the time.
+func (s *Store) freshWord() int64 {
+	if s.policy != nil {
+		return 0
+	}
+	return referencedWord
 }
 
 // Get appends key's value to dst.
@@ -151,8 +198,10 @@ func (s *Store) View(key string, fn func(value []byte) error) error {
 
 // ViewMeta calls fn with the stored value and meta themselves, under the
 // shard's read lock: fn must not modify them, keep them, or call the store.
+// Under CLOCK it marks the entry read; a store with a policy learns of reads
+// from Touch only, so that its owner says which looks count.
 func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
-	return s.viewMeta(key, true, fn)
+	return s.viewMeta(key, s.policy == nil, fn)
 }
 
 // viewMeta is ViewMeta, marking the entry read for CLOCK only when touch is
@@ -164,14 +213,14 @@ func (s *Store) viewMeta(key string, touch bool, fn func(value, meta []byte) err
 	if sh.closed {
 		return tier.ErrClosed
 	}
-	e, ok := sh.values.get(key, h)
+	it, ok := sh.values.get(key, h)
 	if !ok {
 		return tier.ErrNotFound
 	}
 	if touch {
-		markRead(e.ref())
+		markRead(&it.word)
 	}
-	return fn(e.value(), e.meta())
+	return fn(it.value(), it.meta())
 }
 
 // Meta returns a copy of key's meta.
@@ -192,13 +241,16 @@ func (s *Store) Delete(key string) (int64, error) {
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
-	e, ok := sh.values.del(key, h)
+	it, ok := sh.values.del(key, h)
 	if !ok {
 		return 0, tier.ErrNotFound
 	}
-	s.used.Add(-Size(key, len(e.buf)))
+	if s.policy != nil {
+		s.policy.removed(it)
+	}
+	s.used.Add(-it.size())
 	s.count.Add(-1)
-	return Size(key, len(e.buf)), nil
+	return it.size(), nil
 }
 
 // Scan calls fn for every key with its meta and size, shard by shard; fn runs
@@ -219,8 +271,8 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 		return tier.ErrClosed
 	}
 	var err error
-	sh.values.each(func(key string, e entry) bool {
-		err = fn(key, e.meta(), Size(key, len(e.buf)))
+	sh.values.each(func(it *item) bool {
+		err = fn(it.key(), it.meta(), it.size())
 		return err == nil
 	})
 	return err
@@ -238,7 +290,7 @@ var (
 	_ tier.VictimChooser = (*Store)(nil)
 )
 
-// Close drops every value.
+// Close drops every value (and empties the policy).
 func (s *Store) Close() error {
 	err := tier.ErrClosed
 	s.closed.Do(func() {
@@ -248,6 +300,9 @@ func (s *Store) Close() error {
 			sh.mu.Lock()
 			sh.values, sh.closed = table{}, true
 			sh.mu.Unlock()
+		}
+		if s.policy != nil {
+			s.policy.reset()
 		}
 		s.used.Store(0)
 		s.count.Store(0)

@@ -22,10 +22,15 @@ func TestTableWithCollidingHashes(t *testing.T) {
 		switch r.IntN(3) {
 		case 0, 1:
 			v := fmt.Sprint("v", i)
-			old, had := tb.set(key, h, newEntry(key, []byte(v), nil))
+			it, had := tb.get(key, h)
 			want, wantHad := model[key]
-			if had != wantHad || had && string(old.value()) != want {
-				t.Fatalf("set %s: replaced %q (%v), want %q (%v)", key, old.value(), had, want, wantHad)
+			if had != wantHad || had && string(it.value()) != want {
+				t.Fatalf("set %s: found %v (%v), want %q (%v)", key, it, had, want, wantHad)
+			}
+			if had {
+				it.rewrite([]byte(v), nil)
+			} else {
+				tb.insert(h, newItem(key, []byte(v), nil, 0))
 			}
 			model[key] = v
 		case 2:
@@ -37,12 +42,12 @@ func TestTableWithCollidingHashes(t *testing.T) {
 			delete(model, key)
 		}
 		for k, v := range model {
-			if e, ok := tb.get(k, hashOf(k)); !ok || string(e.value()) != v || e.key() != k {
-				t.Fatalf("after step %d: get %s = %q, %v; want %q", i, k, e.value(), ok, v)
+			if it, ok := tb.get(k, hashOf(k)); !ok || string(it.value()) != v || it.key() != k {
+				t.Fatalf("after step %d: get %s = %v, %v; want %q", i, k, it, ok, v)
 			}
 		}
 		seen := map[string]int{}
-		tb.each(func(k string, e entry) bool { seen[k]++; return true })
+		tb.each(func(it *item) bool { seen[it.key()]++; return true })
 		if len(seen) != len(model) {
 			t.Fatalf("after step %d: each saw %d keys, the model holds %d", i, len(seen), len(model))
 		}

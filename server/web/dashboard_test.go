@@ -194,7 +194,8 @@ func TestDashboardBrowser(t *testing.T) {
 			m.Move(fmt.Sprintf("user:%d", i), tiermem.Warm)
 		}
 	}
-	put("<img src=x onerror=alert(1)>", "", 10)
+	hostile := "<img src=x onerror=alert(1)>"
+	put(hostile, "?tier=hot", 100000) // hot's biggest key
 	waitFor("the stored keys", `document.getElementById("hot-items").textContent === "31" && document.getElementById("cold-items").textContent === "12"`)
 	waitFor("a hit rate", `/%$/.test(document.getElementById("hitrate-now").textContent)`)
 	waitFor("a latency", `/^p99 /.test(document.getElementById("latency-now").textContent)`)
@@ -203,6 +204,16 @@ func TestDashboardBrowser(t *testing.T) {
 	}
 	if got := text("hot-used"); got == "0 B" || got == "–" {
 		t.Fatalf("hot used: %q", got)
+	}
+	// The biggest keys: the hostile name is in hot's table, as text (no
+	// element made of it), and cold's table lists its keys.
+	waitFor("the biggest keys", fmt.Sprintf(`[...document.querySelectorAll("#biggest td.key")].some((td) => td.textContent === %q)`, hostile))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#biggest img, #biggest script").length + document.images.length`)); err != nil || n != 0 {
+		t.Fatalf("the hostile key made %d elements (%v)", n, err)
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#biggest table")].map((t) => t.querySelector("caption").textContent + ": " + t.querySelector("tbody td").textContent)`))
+	if err != nil || len(first) != 4 || first[0] != "hot: "+hostile || !strings.HasPrefix(first[2], "cold: archive/") || first[3] != "glacier: no keys" {
+		t.Fatalf("the tables' first keys: %q (%v)", first, err)
 	}
 	time.Sleep(1500 * time.Millisecond) // a few more points on the charts
 

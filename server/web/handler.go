@@ -58,6 +58,7 @@ type Handler struct {
 	metrics *Metrics
 	mux     *http.ServeMux // everything but /v1/keys/ and /v1/arrays/
 	auth    *authenticator // nil without a password
+	biggest biggestCache
 
 	// analyticsHead is the Manager's analytics document without its
 	// samples (format, version, tiers), for a ?since with nothing newer.
@@ -116,6 +117,7 @@ func (h *Handler) routes() *http.ServeMux {
 	h.handle(mux, "GET /v1/usage", "usage", h.serveUsage)
 	h.handle(mux, "GET /v1/stats", "stats", h.serveStats)
 	h.handle(mux, "GET /v1/analytics", "analytics", h.serveAnalytics)
+	h.handle(mux, "GET /v1/biggest", "biggest", h.serveBiggest)
 	h.handle(mux, "GET /healthz", "healthz", h.serveHealth)
 	h.handle(mux, "GET /readyz", "readyz", h.serveReady)
 	mux.Handle("GET /metrics", h.instrument("metrics", promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{})))

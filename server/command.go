@@ -29,7 +29,9 @@ const (
 	noAuth   cmdFlag = 1 << iota // runs before AUTH (AUTH, HELLO)
 	write                        // changes data
 	readonly                     // reads data
-	notInTx                      // runs at once inside MULTI (EXEC, DISCARD, MULTI)
+	notInTx                      // runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, RESET)
+	noMulti                      // refused inside MULTI (SAVE, SHUTDOWN)
+	allKeys                      // writes every key (FLUSHDB, FLUSHALL): WATCH sees it on each
 )
 
 // commands is the table of every command, by lower-case name. It is
@@ -38,7 +40,8 @@ var commands map[string]*command
 
 func init() {
 	commands = map[string]*command{}
-	for _, list := range [][]*command{connectionCommands(), stringCommands(), keyCommands(), tierCommands()} {
+	for _, list := range [][]*command{connectionCommands(), transactionCommands(), serverCommands(),
+		stringCommands(), keyCommands(), tierCommands()} {
 		for _, cmd := range list {
 			if _, dup := commands[cmd.name]; dup {
 				panic("server: command " + cmd.name + " registered twice")
@@ -82,23 +85,50 @@ func (c *conn) run(args [][]byte) {
 		c.failTx()
 		return
 	}
-	if !c.authed && cmd.flags&noAuth == 0 {
+	if !c.authed && cmd.flags&noAuth == 0 && !c.passwordGone() {
 		c.out.error("NOAUTH Authentication required.")
+		c.failTx()
+		return
+	}
+	if c.tx != nil && cmd.flags&noMulti != 0 {
+		c.out.errorf("Command not allowed inside a transaction")
 		c.failTx()
 		return
 	}
 	if c.tx != nil && cmd.flags&notInTx == 0 {
 		c.tx.queue(cmd, args)
+		c.info.multi.Add(1)
 		c.out.status("QUEUED")
 		return
 	}
+	c.info.cmd.Store(&cmd.name)
 	if obs := c.s.opts.Observer; obs != nil {
 		start := time.Now()
-		cmd.run(c, args)
+		c.call(cmd, args)
 		obs.ObserveCommand(cmd.name, time.Since(start))
 		return
 	}
+	c.call(cmd, args)
+}
+
+// call runs a command and, for one that writes, tells WATCH of the keys
+// it names and counts the change.
+func (c *conn) call(cmd *command, args [][]byte) {
 	cmd.run(c, args)
+	if cmd.flags&write != 0 {
+		c.s.changes.Add(1)
+		c.s.watches.touch(cmd, args)
+	}
+}
+
+// passwordGone reports whether CONFIG SET cleared the password since the
+// connection came: it is then authenticated, as in Redis.
+func (c *conn) passwordGone() bool {
+	if c.s.password() != "" {
+		return false
+	}
+	c.authed, c.in.unauthed = true, false
+	return true
 }
 
 // unknownCommand is Redis 7.0's message for a command it does not know,

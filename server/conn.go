@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,22 +20,32 @@ type conn struct {
 	id     int64
 	in     reader
 	out    replies
-	authed bool   // AUTH succeeded, or no password is set
-	quit   bool   // close once the replies are written
-	name   []byte // CLIENT SETNAME's; nil when none
+	authed bool // AUTH succeeded, or no password was set when it came
+	quit   bool // close once the replies are written
 	lower  [32]byte
+
+	// info is what CLIENT LIST shows of the connection to the others.
+	info clientInfo
+
+	// watched are the keys WATCH named, in s.watches too; dirty is set
+	// (by any connection) when one of them is written.
+	watched []string
+	dirty   atomic.Bool
 
 	// holding says the connection holds s.exclusive's read side; isAlone,
 	// its write side.
 	holding, isAlone bool
-	// tx is the MULTI queue; nil outside a transaction.
-	tx *transaction
+	// tx is the MULTI queue; nil outside a transaction. inExec says EXEC
+	// runs the queue (CLIENT LIST then shows EXEC as the last command).
+	tx     *transaction
+	inExec bool
 
 	fromGet getReply // GET's View callback, bound once
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.opts.RequirePass == ""}
+	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.password() == ""}
+	c.info.init(nc)
 	c.in.maxBulk, c.in.maxArgs, c.in.unauthed = s.opts.MaxBulkLen, s.opts.MaxMultibulkLen, !c.authed
 	c.fromGet.c = c
 	c.fromGet.fn = c.fromGet.write
@@ -47,6 +58,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 // read.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.unwatch()
 	defer c.release()
 	defer func() {
 		// A bug in a command must cost its connection, not the server.
@@ -72,6 +84,7 @@ func (c *conn) serve() {
 		}
 		n, err := c.nc.Read(c.in.space())
 		c.in.w += n
+		c.info.active.Store(time.Now().UnixNano())
 		if err != nil && n == 0 {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
 				c.s.log.Debug("server: reading from a client", "client", c.nc.RemoteAddr().String(), "error", err)
@@ -142,7 +155,7 @@ func (c *conn) alone(fn func()) {
 // before it moves every read deadline to now, so whichever of the two
 // deadlines is set last, a connection does not wait for its next command.
 func (c *conn) readDeadline() bool {
-	if d := c.s.opts.IdleTimeout; d > 0 {
+	if d := time.Duration(c.s.idle.Load()); d > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(d))
 	}
 	return !c.s.stopping.Load()
@@ -168,7 +181,7 @@ func (c *conn) flush() bool {
 // checkPassword compares a password with RequirePass in constant time.
 // A wrong one is logged (without it) and answered after a pause.
 func (c *conn) checkPassword(pass []byte) bool {
-	want := c.s.opts.RequirePass
+	want := c.s.password()
 	if want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) == 1 {
 		c.authed, c.in.unauthed = true, false
 		return true

@@ -22,9 +22,6 @@ func connectionCommands() []*command {
 		{name: "command", arity: -1, run: cmdCommand},
 		{name: "client", arity: -2, run: cmdClient},
 		{name: "info", arity: -1, run: cmdInfo},
-		{name: "multi", arity: 1, flags: notInTx, run: cmdMulti},
-		{name: "exec", arity: 1, flags: notInTx, run: cmdExec},
-		{name: "discard", arity: 1, flags: notInTx, run: cmdDiscard},
 	}
 }
 
@@ -98,6 +95,7 @@ func cmdHello(c *conn, args [][]byte) {
 	}
 	if ver != 0 {
 		c.out.resp3 = ver == 3
+		c.info.resp.Store(int32(ver))
 	}
 	proto := int64(2)
 	if c.out.resp3 {
@@ -124,7 +122,7 @@ func cmdAuth(c *conn, args [][]byte) {
 	switch {
 	case len(args) > 3:
 		c.out.error(errSyntax)
-	case len(args) == 2 && c.s.opts.RequirePass == "":
+	case len(args) == 2 && c.s.password() == "":
 		c.out.errorf("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	case len(args) == 2:
 		if c.auth([]byte("default"), args[1]) {
@@ -140,7 +138,7 @@ func cmdAuth(c *conn, args [][]byte) {
 // auth checks a user and password as Redis's default user: any password
 // when none is set, else RequirePass. It replies WRONGPASS on a failure.
 func (c *conn) auth(user, pass []byte) bool {
-	if string(user) == "default" && (c.s.opts.RequirePass == "" || c.checkPassword(pass)) {
+	if string(user) == "default" && (c.s.password() == "" || c.checkPassword(pass)) {
 		return true
 	}
 	c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
@@ -236,67 +234,4 @@ func lowerString(b []byte) string {
 		}
 	}
 	return string(out)
-}
-
-// transaction is a MULTI's queue of commands, with copies of their
-// arguments (the read buffer they came in is reused).
-type transaction struct {
-	cmds  []*command
-	args  [][][]byte
-	dirty bool // a command was refused: EXEC aborts
-}
-
-func (t *transaction) queue(cmd *command, args [][]byte) {
-	cp := make([][]byte, len(args))
-	for i, a := range args {
-		cp[i] = slices.Clone(a)
-	}
-	t.cmds = append(t.cmds, cmd)
-	t.args = append(t.args, cp)
-}
-
-// failTx marks the transaction in progress, if any, to abort at EXEC.
-func (c *conn) failTx() {
-	if c.tx != nil {
-		c.tx.dirty = true
-	}
-}
-
-func cmdMulti(c *conn, _ [][]byte) {
-	if c.tx != nil {
-		c.out.errorf("MULTI calls can not be nested")
-		return
-	}
-	c.tx = &transaction{}
-	c.out.ok()
-}
-
-func cmdDiscard(c *conn, _ [][]byte) {
-	if c.tx == nil {
-		c.out.errorf("DISCARD without MULTI")
-		return
-	}
-	c.tx = nil
-	c.out.ok()
-}
-
-// cmdExec runs the queued commands with no other client's command
-// between them.
-func cmdExec(c *conn, _ [][]byte) {
-	tx := c.tx
-	c.tx = nil
-	switch {
-	case tx == nil:
-		c.out.errorf("EXEC without MULTI")
-		return
-	case tx.dirty:
-		c.out.error("EXECABORT Transaction discarded because of previous errors.")
-		return
-	}
-	c.alone(func() {
-		c.out.array(len(tx.cmds))
-		for i, cmd := range tx.cmds {
-			cmd.run(c, tx.args[i])
-		}
-	})
 }

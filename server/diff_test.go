@@ -3,11 +3,14 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tiermem/tiermem/server"
 )
 
 // A step is one command and how its replies are compared.
@@ -19,11 +22,12 @@ type step struct {
 type compare int
 
 const (
-	exact     compare = iota // byte for byte
-	unordered                // an array whose elements may come in any order
-	near                     // an integer within 1 (a TTL read a moment later)
-	scanAll                  // SCAN: the keys of a whole iteration from this cursor, in any order
-	hello                    // HELLO: all but the server's name and the client id
+	exact        compare = iota // byte for byte
+	unordered                   // an array whose elements may come in any order
+	near                        // an integer within 1 (a TTL read a moment later)
+	scanAll                     // SCAN: the keys of a whole iteration from this cursor, in any order
+	hello                       // HELLO: all but the server's name and the client id
+	clientFields                // CLIENT INFO: the fields' names and the values that do not depend on the server
 )
 
 func s(args ...string) step { return step{args: args} }
@@ -31,6 +35,8 @@ func s(args ...string) step { return step{args: args} }
 func sorted(args ...string) step { return step{args: args, how: unordered} }
 
 func approx(args ...string) step { return step{args: args, how: near} }
+
+func fields(args ...string) step { return step{args: args, how: clientFields} }
 
 // big is a value over 16 KiB, the most an argument may hold before AUTH.
 var big = strings.Repeat("x", 20000)
@@ -161,6 +167,70 @@ var diffCases = map[string][]step{
 		s("HELLO", "2", "SETNAME", "bad name"), s("CLIENT", "GETNAME"),
 		{args: []string{"HELLO", "2", "SETNAME", "hello-name"}, how: hello}, s("CLIENT", "GETNAME"),
 	},
+	"rename copy": {
+		s("RENAME", "a", "b"), s("SET", "a", "1"), s("RENAME", "a", "b"), s("GET", "a"), s("GET", "b"), s("RENAME", "b", "b"),
+		s("RENAMENX", "b", "b"), s("RENAME", "nosuch", "nosuch"), s("RENAMENX", "nosuch", "x"), s("SET", "c", "2"), s("RENAMENX", "b", "c"),
+		s("RENAMENX", "b", "d"), s("GET", "d"), s("EXISTS", "b"), s("SET", "t", "v", "EX", "100"), s("RENAME", "t", "u"), approx("TTL", "u"),
+		s("TTL", "t"), s("RENAME", "u", "d"), s("GET", "d"), approx("TTL", "d"), s("COPY", "d", "d"), s("COPY", "d", "e"), approx("TTL", "e"),
+		s("GET", "e"), s("COPY", "d", "e"), s("COPY", "d", "e", "REPLACE"), s("COPY", "d", "e", "DB", "0"),
+		s("COPY", "d", "f", "db", "0", "replace"), s("GET", "f"), s("COPY", "d", "e", "DB", "x"), s("COPY", "d", "e", "BOGUS"),
+		s("COPY", "d", "e", "DB"), s("COPY", "nosuch", "e"), s("COPY", "d"), s("RENAME", "d"), s("RENAMENX", "d", "e", "f"),
+		s("SET", "bin\x00", "v\r\n"), s("RENAME", "bin\x00", "bin\x00b"), s("GET", "bin\x00b"), s("PERSIST", "d"), s("RENAME", "d", "p"),
+		s("TTL", "p"), s("SET", "big", big), s("COPY", "big", "big2"), s("STRLEN", "big2"), s("RENAME", "big", "big2"), s("STRLEN", "big2"),
+		s("EXISTS", "big"), s("DBSIZE"),
+	},
+	"object": {
+		s("OBJECT", "ENCODING", "nosuch"), s("OBJECT", "REFCOUNT", "nosuch"), s("OBJECT", "FREQ", "nosuch"), s("OBJECT", "IDLETIME", "nosuch"),
+		s("SET", "i", "123"), s("OBJECT", "ENCODING", "i"), s("OBJECT", "REFCOUNT", "i"), s("SET", "j", "12345"), s("OBJECT", "ENCODING", "j"),
+		s("OBJECT", "REFCOUNT", "j"), s("SET", "n", "-42"), s("OBJECT", "ENCODING", "n"), s("OBJECT", "REFCOUNT", "n"),
+		s("SET", "e", "hello"), s("OBJECT", "ENCODING", "e"), s("OBJECT", "REFCOUNT", "e"), s("SET", "r", strings.Repeat("r", 45)),
+		s("OBJECT", "ENCODING", "r"), s("SET", "r", strings.Repeat("r", 44)), s("OBJECT", "ENCODING", "r"), s("SET", "z", "-0"),
+		s("OBJECT", "ENCODING", "z"), s("SET", "z", "01"), s("OBJECT", "ENCODING", "z"), s("SET", "z", "99999999999999999999"),
+		s("OBJECT", "ENCODING", "z"), s("SET", "z", "-9223372036854775808"), s("OBJECT", "ENCODING", "z"), s("SET", "z", ""),
+		s("OBJECT", "ENCODING", "z"), s("object", "encoding", "i"), s("OBJECT", "BOGUS", "x"), s("OBJECT"), s("OBJECT", "ENCODING"),
+		s("OBJECT", "ENCODING", "a", "b"), s("OBJECT", "HELP", "x"),
+	},
+	"watch": {
+		s("WATCH"), s("UNWATCH", "x"), s("WATCH", "a", "b"), s("UNWATCH"), s("WATCH", "a"), s("SET", "a", "1"), s("MULTI"), s("GET", "a"),
+		s("EXEC"), s("WATCH", "a"), s("MULTI"), s("SET", "b", "2"), s("EXEC"), s("MULTI"), s("WATCH", "a"), s("SET", "x", "1"), s("EXEC"),
+		s("WATCH", "a"), s("FLUSHALL"), s("MULTI"), s("EXEC"), s("SET", "k", "v"), s("WATCH", "k"), s("FLUSHDB"), s("MULTI"), s("EXEC"),
+		s("WATCH", "a"), s("DISCARD"), s("MULTI"), s("DISCARD"), s("SET", "a", "z"), s("MULTI"), s("EXEC"),
+		s("WATCH", "a"), s("RESET"), s("SET", "a", "q"), s("MULTI"), s("EXEC"), s("MULTI"), s("UNWATCH"), s("EXEC"),
+		s("WATCH", "m1", "m2"), s("MSET", "x", "1", "m2", "2"), s("MULTI"), s("EXEC"), s("WATCH", "r1"), s("SET", "r0", "v"),
+		s("RENAME", "r0", "r1"), s("MULTI"), s("GET", "r1"), s("EXEC"), s("WATCH", "a"), s("MULTI"), s("NOSUCH"), s("EXEC"),
+		s("WATCH", "w"), s("GET", "w"), s("MULTI"), s("INCR", "w"), s("EXEC"),
+	},
+	"reset": {
+		s("CLIENT", "SETNAME", "n"), {args: []string{"HELLO", "3"}, how: hello}, s("MULTI"), s("RESET"), s("CLIENT", "GETNAME"), s("EXEC"),
+		s("GET", "nokey"), s("RESET", "x"), s("reset"),
+	},
+	"save shutdown": {
+		s("SAVE", "x"), s("LASTSAVE", "x"), s("BGSAVE", "x"), s("BGSAVE", "SCHEDULE", "x"), s("SAVE"), approx("LASTSAVE"),
+		s("MULTI"), s("SAVE"), s("EXEC"), s("MULTI"), s("SHUTDOWN"), s("EXEC"), s("SHUTDOWN", "BOGUS"), s("SHUTDOWN", "SAVE", "NOSAVE"),
+		s("SHUTDOWN", "ABORT"), s("SHUTDOWN", "ABORT", "NOW"), s("SHUTDOWN", "NOW", "FORCE", "ABORT"), s("MULTI"), s("LASTSAVE"), s("EXEC"),
+	},
+	"config": {
+		s("CONFIG"), s("CONFIG", "BOGUS"), s("CONFIG", "GET"), s("CONFIG", "GET", "save"), s("CONFIG", "GET", "appendonly"),
+		s("CONFIG", "GET", "nosuch"), s("CONFIG", "GET", "maxclients"), s("CONFIG", "GET", "MAXCLIENTS"), s("CONFIG", "GET", "requirepass"),
+		s("CONFIG", "GET", "timeout"), s("CONFIG", "GET", "proto-max-bulk-len"), s("CONFIG", "GET", "maxmemory-policy"),
+		sorted("CONFIG", "GET", "maxclients", "timeout"), sorted("CONFIG", "GET", "maxclients", "max?lients"), s("CONFIG", "SET"),
+		s("CONFIG", "SET", "nosuch", "1"), s("CONFIG", "SET", "maxclients"), s("CONFIG", "SET", "maxclients", "abc"),
+		s("CONFIG", "SET", "maxclients", "100", "timeout"), s("CONFIG", "SET", "timeout", "-1"), s("CONFIG", "SET", "databases", "2"),
+		s("CONFIG", "SET", "maxclients", "500", "timeout", "x"), s("CONFIG", "GET", "maxclients"), s("CONFIG", "SET", "maxclients", "500", "timeout", "7"),
+		s("CONFIG", "GET", "timeout"), s("CONFIG", "GET", "maxclients"), s("CONFIG", "SET", "timeout", "0", "maxclients", "10000"),
+		s("CONFIG", "SET", "timeout", "1", "timeout", "2"), s("CONFIG", "RESETSTAT"), s("CONFIG", "RESETSTAT", "x"), s("CONFIG", "REWRITE"),
+		s("CONFIG", "SET", "save", ""), s("CONFIG", "SET", "appendonly", "no"), s("CONFIG", "SET", "requirepass", "pw"), s("CONFIG", "GET", "requirepass"),
+		s("AUTH", "wrong"), s("AUTH", "pw"), s("CONFIG", "SET", "requirepass", ""), s("AUTH", "pw"), s("MULTI"), s("CONFIG", "GET", "save"), s("EXEC"),
+	},
+	"client list kill info": {
+		fields("CLIENT", "INFO"), s("CLIENT", "SETNAME", "me"), fields("CLIENT", "INFO"), s("CLIENT", "INFO", "x"),
+		s("CLIENT", "LIST", "ID", "999999"), s("CLIENT", "LIST", "TYPE", "bogus"), s("CLIENT", "LIST", "ID", "abc"), s("CLIENT", "LIST", "ID", "0"),
+		s("CLIENT", "LIST", "BOGUS"), s("CLIENT", "LIST", "TYPE", "master"), s("CLIENT", "LIST", "TYPE", "pubsub"),
+		s("CLIENT", "KILL", "1.2.3.4:5"), s("CLIENT", "KILL", "ID", "999999"), s("CLIENT", "KILL", "ID", "abc"), s("CLIENT", "KILL", "BOGUS", "x"),
+		s("CLIENT", "KILL", "SKIPME", "maybe"), s("CLIENT", "KILL", "a", "b", "c"), s("CLIENT", "KILL", "TYPE", "bogus"),
+		s("CLIENT", "KILL", "USER", "nobody"), s("CLIENT", "KILL", "TYPE", "master"), s("CLIENT", "KILL", "ADDR", "1.2.3.4:5", "SKIPME", "no"),
+		s("CLIENT", "KILL"), s("MULTI"), fields("CLIENT", "INFO"), fields("EXEC"),
+	},
 	"resp3": {
 		{args: []string{"HELLO", "3", "SETNAME", "x"}, how: hello}, s("GET", "nokey"), s("MGET", "a", "b"), s("SET", "k", "v", "NX", "GET"), s("SET", "k", "w", "NX"),
 		s("GETDEL", "nokey"), s("INCRBYFLOAT", "f", "1.5"), {args: []string{"SCAN", "0"}, how: scanAll}, s("TIME", "x"),
@@ -172,7 +242,7 @@ var diffCases = map[string][]step{
 // tiermem's server and compares the replies.
 func TestSameRepliesAsRedis(t *testing.T) {
 	redisAddr := startRedis(t)
-	tmAddr, _, _ := startTiermem(t, nil)
+	tmAddr, _, _ := startTiermem(t, &server.Options{SnapshotPath: filepath.Join(t.TempDir(), "dump.tmsnap")})
 	names := make([]string, 0, len(diffCases))
 	for name := range diffCases {
 		names = append(names, name)
@@ -250,6 +320,8 @@ func same(how compare, want, got []byte) bool {
 		return max(w-g, g-w) <= 1 || w > 1000 && max(w-g, g-w) <= 50 // ms TTLs
 	case hello:
 		return bytes.Equal(maskHello(want), maskHello(got))
+	case clientFields:
+		return clientFieldsOf(want) == clientFieldsOf(got)
 	}
 	return bytes.Equal(want, got)
 }
@@ -273,4 +345,27 @@ func elements(r []byte) []string {
 	}
 	slices.Sort(elems)
 	return append([]string{lines[0]}, elems...)
+}
+
+// clientFieldsOf returns a CLIENT INFO reply's field names, and the
+// values of those that do not depend on the server or the moment.
+func clientFieldsOf(r []byte) string {
+	if r[0] == '*' { // EXEC's reply: the array of one
+		r = r[bytes.IndexByte(r, '\n')+1:]
+	}
+	if r[0] != '$' && r[0] != '=' {
+		return string(r)
+	}
+	line := strings.TrimSpace(string(r[bytes.IndexByte(r, '\n')+1:]))
+	var out []string
+	for _, f := range strings.Fields(line) {
+		name, _, _ := strings.Cut(f, "=")
+		switch name {
+		case "name", "db", "sub", "psub", "ssub", "flags", "multi", "events", "cmd", "user", "redir", "resp":
+			out = append(out, f)
+		default:
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -15,7 +15,7 @@ var infoSections = []struct {
 	write func(c *conn, b *strings.Builder)
 }{
 	{"server", infoServer}, {"clients", infoClients}, {"memory", infoMemory},
-	{"stats", infoStats}, {"keyspace", infoKeyspace}, {"tiers", infoTiers},
+	{"persistence", infoPersistence}, {"stats", infoStats}, {"keyspace", infoKeyspace}, {"tiers", infoTiers},
 }
 
 // cmdInfo serves INFO [section ...]: Redis's text format; "all",
@@ -53,7 +53,7 @@ func infoClients(c *conn, b *strings.Builder) {
 	c.s.mu.Lock()
 	n := len(c.s.conns)
 	c.s.mu.Unlock()
-	fmt.Fprintf(b, "connected_clients:%d\r\nmaxclients:%d\r\n", n, c.s.opts.MaxClients)
+	fmt.Fprintf(b, "connected_clients:%d\r\nmaxclients:%d\r\n", n, c.s.maxClients.Load())
 }
 
 func infoMemory(c *conn, b *strings.Builder) {
@@ -68,7 +68,7 @@ func infoMemory(c *conn, b *strings.Builder) {
 }
 
 func infoStats(c *conn, b *strings.Builder) {
-	fmt.Fprintf(b, "total_connections_received:%d\r\n", c.s.ids.Load())
+	fmt.Fprintf(b, "total_connections_received:%d\r\n", c.s.accepted.Load())
 }
 
 func infoKeyspace(c *conn, b *strings.Builder) {

@@ -32,8 +32,12 @@ func keyCommands() []*command {
 		{name: "scan", arity: -2, flags: r, run: cmdScan},
 		{name: "keys", arity: 2, flags: r, run: cmdKeys},
 		{name: "dbsize", arity: 1, flags: r, run: cmdDBSize},
-		{name: "flushdb", arity: -1, flags: w, run: cmdFlush},
-		{name: "flushall", arity: -1, flags: w, run: cmdFlush},
+		{name: "flushdb", arity: -1, flags: w | allKeys, run: cmdFlush},
+		{name: "flushall", arity: -1, flags: w | allKeys, run: cmdFlush},
+		{name: "rename", arity: 3, flags: w, run: cmdRename, first: 1, last: 2, step: 1},
+		{name: "renamenx", arity: 3, flags: w, run: cmdRenameNX, first: 1, last: 2, step: 1},
+		{name: "copy", arity: -3, flags: w, run: cmdCopy, first: 1, last: 2, step: 1},
+		{name: "object", arity: -2, flags: r, run: cmdObject},
 	}
 }
 

@@ -47,6 +47,18 @@ type Options struct {
 	// Observer, when set, is told of every command served and of clients
 	// coming and going (package server/web's Metrics is one).
 	Observer Observer
+
+	// SnapshotPath is the file SAVE, BGSAVE and SHUTDOWN SAVE write the
+	// Manager's snapshot to (written beside it and renamed: a reader never
+	// sees half a file). When "", they answer an error.
+	SnapshotPath string
+
+	// OnShutdown, when set, is called once, in a goroutine of its own,
+	// after a client's SHUTDOWN (and its SAVE, if asked) succeeded: the
+	// owner then stops the server (Shutdown) and closes the Manager. When
+	// nil, SHUTDOWN answers Redis's "-ERR Errors trying to SHUTDOWN" and
+	// the server goes on.
+	OnShutdown func()
 }
 
 // Observer receives what a Server does, for metrics. Its methods are
@@ -62,10 +74,21 @@ type Observer interface {
 // Server serves a Manager over RESP. Its methods are safe for concurrent use.
 type Server struct {
 	m       *tiermem.Manager
-	opts    Options
+	opts    Options // RequirePass, MaxClients and IdleTimeout are read from the fields below
 	log     *slog.Logger
 	started time.Time
 	ids     atomic.Int64 // the last client id given
+
+	// What CONFIG SET changes while clients run.
+	pass       atomic.Pointer[string] // RequirePass
+	maxClients atomic.Int64
+	idle       atomic.Int64 // IdleTimeout, ns
+
+	accepted atomic.Int64 // connections accepted since New or CONFIG RESETSTAT
+	changes  atomic.Int64 // write commands run, for INFO's rdb_changes_since_last_save
+	watches  watchList    // the keys WATCH watches
+	saves    saver        // SAVE and BGSAVE
+	down     atomic.Bool  // a SHUTDOWN called OnShutdown
 
 	// exclusive orders commands that must run alone (MSET, MSETNX, EXEC):
 	// every connection holds its read side while it runs a batch of
@@ -100,9 +123,18 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{m: m, opts: o, log: log, started: time.Now(),
+	s := &Server{m: m, opts: o, log: log, started: time.Now(),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+	s.pass.Store(&o.RequirePass)
+	s.maxClients.Store(int64(o.MaxClients))
+	s.idle.Store(int64(o.IdleTimeout))
+	s.watches.keys = map[string]map[*conn]struct{}{}
+	s.saves.last = s.started
+	return s
 }
+
+// password returns the password clients must give; "" for none.
+func (s *Server) password() string { return *s.pass.Load() }
 
 // Serve accepts connections on ln and serves each in its own goroutine
 // until Shutdown or Close, when it returns ErrServerClosed; it returns
@@ -176,7 +208,7 @@ func (s *Server) start(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if len(s.conns) >= s.opts.MaxClients {
+	if int64(len(s.conns)) >= s.maxClients.Load() {
 		s.mu.Unlock()
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -184,6 +216,7 @@ func (s *Server) start(nc net.Conn) {
 		return
 	}
 	s.conns[c] = struct{}{}
+	s.accepted.Add(1)
 	s.served.Add(1)
 	s.mu.Unlock()
 	if s.opts.Observer != nil {
@@ -209,13 +242,16 @@ func (s *Server) forget(c *conn) {
 // every connection finish the commands it has read (their replies are
 // written) and closes it, and waits for that or ctx, whichever is first;
 // then it closes what is left and returns ctx's error if ctx ended first.
-// Commands a client sent that the server had not read yet are not run.
+// Commands a client sent that the server had not read yet are not run. A
+// BGSAVE running is waited for in either case (a snapshot cannot stop
+// half way).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.beginClose()
 	s.eachConn(func(c *conn) { c.nc.SetReadDeadline(time.Now()) })
 	done := make(chan struct{})
 	go func() {
 		s.served.Wait()
+		s.saves.background.Wait()
 		close(done)
 	}()
 	select {
@@ -229,11 +265,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Close closes the listeners and every connection at once, and waits for
-// the commands running to return.
+// the commands running, and a BGSAVE, to return.
 func (s *Server) Close() error {
 	s.beginClose()
 	s.eachConn(func(c *conn) { c.nc.Close() })
 	s.served.Wait()
+	s.saves.background.Wait()
 	return nil
 }
 

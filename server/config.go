@@ -1,0 +1,219 @@
+package server
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/glob"
+)
+
+// A setting is one parameter CONFIG GET shows.
+type setting struct {
+	name string
+	get  func(c *conn) string
+	// set checks a new value and returns the function that applies it, or
+	// why it cannot; nil for a setting fixed while the server runs.
+	set func(s *Server, v string) (apply func(), why string)
+}
+
+// settings are CONFIG's parameters: the server's own, Redis's names for
+// what tiermem has (or a fixed answer where tiermem has no such thing),
+// and tiermem's, prefixed tiermem-.
+var settings = []setting{
+	{"requirepass", func(c *conn) string { return c.s.password() }, setPassword},
+	{"maxclients", func(c *conn) string { return strconv.FormatInt(c.s.maxClients.Load(), 10) }, setMaxClients},
+	{"timeout", func(c *conn) string { return strconv.FormatInt(c.s.idle.Load()/int64(time.Second), 10) }, setTimeout},
+	{"proto-max-bulk-len", func(c *conn) string { return strconv.FormatInt(c.s.opts.MaxBulkLen, 10) }, nil},
+	{"save", fixed(""), onlyValue("", "tiermem saves on SAVE, BGSAVE and SHUTDOWN SAVE alone")},
+	{"appendonly", fixed("no"), onlyValue("no", "tiermem writes no AOF: tiermem-durability makes writes durable")},
+	{"appendfsync", func(c *conn) string { return appendFsync(c.s.m.Durability()) }, nil},
+	{"databases", fixed("1"), nil},
+	{"maxmemory", func(c *conn) string { return strconv.FormatInt(memoryBudget(c.s.m), 10) }, nil},
+	{"maxmemory-policy", fixed("noeviction"), nil},
+	{"port", func(c *conn) string { return c.localPort() }, nil},
+	{"dir", func(c *conn) string { return snapshotPart(c.s.opts.SnapshotPath, filepath.Dir) }, nil},
+	{"dbfilename", func(c *conn) string { return snapshotPart(c.s.opts.SnapshotPath, filepath.Base) }, nil},
+	{"tiermem-hot-budget", budget(tiermem.Hot), nil},
+	{"tiermem-warm-budget", budget(tiermem.Warm), nil},
+	{"tiermem-cold-budget", budget(tiermem.Cold), nil},
+	{"tiermem-glacier-budget", budget(tiermem.Glacier), nil},
+	{"tiermem-durability", func(c *conn) string { return c.s.m.Durability().String() }, nil},
+}
+
+func fixed(v string) func(*conn) string { return func(*conn) string { return v } }
+
+// budget reads a tier's budget in bytes (0 for a tier the Manager has not).
+func budget(t tiermem.Tier) func(*conn) string {
+	return func(c *conn) string { return strconv.FormatInt(c.s.m.Usage()[t].Capacity, 10) }
+}
+
+// memoryBudget is what tiermem keeps in memory at most: hot's and warm's
+// budgets.
+func memoryBudget(m *tiermem.Manager) int64 {
+	u := m.Usage()
+	return u[tiermem.Hot].Capacity + u[tiermem.Warm].Capacity
+}
+
+// appendFsync is Redis's name for a Durability.
+func appendFsync(d tiermem.Durability) string {
+	switch d {
+	case tiermem.Always:
+		return "always"
+	case tiermem.EverySecond:
+		return "everysec"
+	}
+	return "no"
+}
+
+func snapshotPart(path string, part func(string) string) string {
+	if path == "" {
+		return ""
+	}
+	return part(path)
+}
+
+func setPassword(s *Server, v string) (func(), string) {
+	return func() { s.pass.Store(&v) }, ""
+}
+
+func setMaxClients(s *Server, v string) (func(), string) {
+	n, why := configInt(v, 1, math.MaxUint32)
+	return func() { s.maxClients.Store(n) }, why
+}
+
+func setTimeout(s *Server, v string) (func(), string) {
+	n, why := configInt(v, 0, math.MaxInt32)
+	return func() { s.idle.Store(n * int64(time.Second)) }, why
+}
+
+// onlyValue accepts the one value tiermem has, and refuses others with why.
+func onlyValue(want, why string) func(*Server, string) (func(), string) {
+	return func(_ *Server, v string) (func(), string) {
+		if !strings.EqualFold(v, want) {
+			return nil, why
+		}
+		return func() {}, ""
+	}
+}
+
+// configInt parses an integer setting as Redis does, within [lo, hi].
+func configInt(v string, lo, hi int64) (int64, string) {
+	n, ok := parseInt([]byte(v))
+	switch {
+	case !ok:
+		return 0, "argument couldn't be parsed into an integer"
+	case n < lo || n > hi:
+		return 0, fmt.Sprintf("argument must be between %d and %d inclusive", lo, hi)
+	}
+	return n, ""
+}
+
+var configSubcommands = map[string]int{"get": -3, "set": -4, "resetstat": 2, "rewrite": 2, "help": 2}
+
+// cmdConfig serves CONFIG GET, SET, RESETSTAT, REWRITE (an error: there
+// is no config file) and HELP.
+func cmdConfig(c *conn, args [][]byte) {
+	sub, ok := c.subcommand("config", configSubcommands, args)
+	if !ok {
+		return
+	}
+	switch sub {
+	case "get":
+		c.configGet(args[2:])
+	case "set":
+		c.configSet(args[2:])
+	case "resetstat":
+		c.s.accepted.Store(0)
+		c.out.ok()
+	case "rewrite":
+		c.out.errorf("The server is running without a config file")
+	default:
+		c.help("CONFIG", []string{
+			"GET <pattern>", "    Return the parameters matching the glob-like <pattern> and their values.",
+			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients and timeout change at runtime.",
+			"RESETSTAT", "    Reset the statistics INFO reports.",
+			"REWRITE", "    An error: tiermem serve takes its settings from flags and the environment.",
+		})
+	}
+}
+
+// configGet replies every setting some pattern matches, once, as a map,
+// in any case; a pattern with no wildcard names a setting, and the reply
+// spells it as the pattern does, as Redis's.
+func (c *conn) configGet(patterns [][]byte) {
+	var found []*setting
+	var names []string
+	for _, p := range patterns {
+		lower := strings.ToLower(string(p))
+		for i := range settings {
+			st := &settings[i]
+			if !slices.Contains(found, st) && glob.Match(lower, st.name) {
+				found = append(found, st)
+				names = append(names, st.name)
+				if !strings.ContainsAny(lower, `*?[\`) {
+					names[len(names)-1] = string(p)
+				}
+			}
+		}
+	}
+	c.out.mapOf(len(found))
+	for i, st := range found {
+		c.out.bulkString(names[i])
+		c.out.bulkString(st.get(c))
+	}
+}
+
+// configSet sets every pair, or none: all are checked before any is
+// applied.
+func (c *conn) configSet(pairs [][]byte) {
+	if len(pairs)%2 != 0 {
+		c.out.error(errSyntax)
+		return
+	}
+	var apply []func()
+	seen := map[string]bool{}
+	for i := 0; i < len(pairs); i += 2 {
+		name := lowerString(pairs[i])
+		st := lookupSetting(name)
+		if st == nil {
+			c.out.errorf(fmt.Sprintf("Unknown option or number of arguments for CONFIG SET - '%s'", cString(pairs[i], len(pairs[i]))))
+			return
+		}
+		why := ""
+		switch {
+		case st.set == nil:
+			why = "can't set immutable config"
+		case seen[name]:
+			why = "duplicate parameter"
+		}
+		seen[name] = true
+		if why == "" {
+			var fn func()
+			fn, why = st.set(c.s, string(pairs[i+1]))
+			apply = append(apply, fn)
+		}
+		if why != "" {
+			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", name, why))
+			return
+		}
+	}
+	for _, fn := range apply {
+		fn()
+	}
+	c.out.ok()
+}
+
+func lookupSetting(name string) *setting {
+	for i := range settings {
+		if settings[i].name == name {
+			return &settings[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/tiermem/tiermem"
+)
+
+var objectSubcommands = map[string]int{"encoding": 3, "refcount": 3, "freq": 3, "idletime": 3, "help": 2}
+
+// cmdObject serves OBJECT ENCODING, REFCOUNT, FREQ, IDLETIME and HELP;
+// each replies null for no key.
+func cmdObject(c *conn, args [][]byte) {
+	sub, ok := c.subcommand("object", objectSubcommands, args)
+	if !ok {
+		return
+	}
+	if sub == "help" {
+		c.help("OBJECT", []string{
+			"ENCODING <key>", "    Return the encoding Redis would give the key's string: int, embstr or raw.",
+			"FREQ <key>", "    Return the key's recent reads (0 to 15), as tiermem's promotion counts them.",
+			"IDLETIME <key>", "    Not tracked by tiermem: an error.",
+			"REFCOUNT <key>", "    Return 1, or Redis's shared-integer count for the integers 0 to 9999.",
+		})
+		return
+	}
+	key := keyString(args[2])
+	if sub == "freq" {
+		n, err := c.s.m.ReadCount(key)
+		c.objectReply(err, func() { c.out.int(int64(n)) })
+		return
+	}
+	var enc string
+	refs := int64(1)
+	err := c.s.m.View(key, func(v []byte) error {
+		enc = encodingOf(v)
+		if n, _ := parseInt(v); enc == "int" && n >= 0 && n < sharedIntegers {
+			refs = 1<<31 - 1 // Redis's OBJ_SHARED_REFCOUNT
+		}
+		return nil
+	})
+	c.objectReply(err, func() {
+		switch sub {
+		case "encoding":
+			c.out.bulkString(enc)
+		case "refcount":
+			c.out.int(refs)
+		default: // idletime
+			c.out.errorf("tiermem does not track a key's idle time; OBJECT FREQ gives its recent reads")
+		}
+	})
+}
+
+// objectReply replies null for no key, the error of another failure, or
+// calls ok.
+func (c *conn) objectReply(err error, ok func()) {
+	switch {
+	case errors.Is(err, tiermem.ErrNotFound):
+		c.out.null()
+	case err != nil:
+		c.managerError(err)
+	default:
+		ok()
+	}
+}
+
+// encodingOf is the encoding Redis 7.0 gives a string SET stores: "int"
+// for a decimal int64 of up to 20 bytes (as string2ll reads it), "embstr"
+// up to 44 bytes, else "raw".
+func encodingOf(v []byte) string {
+	if len(v) <= 20 {
+		if _, ok := parseInt(v); ok {
+			return "int"
+		}
+	}
+	if len(v) <= 44 {
+		return "embstr"
+	}
+	return "raw"
+}
+
+// sharedIntegers is how many small integers Redis keeps shared: OBJECT
+// REFCOUNT reports INT_MAX for those.
+const sharedIntegers = 10000

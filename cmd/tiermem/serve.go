@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -34,61 +35,116 @@ type serveConfig struct {
 	logFormat, logLevel string
 	shutdownWait        time.Duration
 	idle, writeTimeout  time.Duration
+	maxMultibulk        int64
+	maxBody             string
+	analytics           time.Duration // 0: off
+	tlsCert, tlsKey     string
+	configFile          string
 }
 
-func newServeCmd() *cobra.Command {
+func newServeCmd() *cobra.Command { return serveCommand(runServe) }
+
+// serveCommand returns the serve command, which calls run with the
+// settings resolved from flags, TIERMEM_* variables and the config file.
+func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobra.Command {
 	cfg := serveConfig{addr: "127.0.0.1:6380", http: "127.0.0.1:8080", dir: "./tiermem-data", durability: "none",
-		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second, writeTimeout: time.Minute}
+		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second, writeTimeout: time.Minute,
+		maxMultibulk: 1 << 20, maxBody: "1GiB", analytics: time.Second}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a Manager over RESP (any Redis client, redis-cli, redis-benchmark) and HTTP",
 		Long: "serve opens a Manager in --dir and serves it over RESP, the Redis protocol, on --addr\n" +
 			"(loopback only by default) and over HTTP (JSON API, /metrics, dashboard) on --http.\n" +
-			"Every flag can also be set by an environment variable: TIERMEM_ and the flag's name in\n" +
-			"upper case with - as _, e.g. TIERMEM_REQUIREPASS; a flag given on the command line wins.\n" +
+			"\n" +
+			"Every flag can also be set by an environment variable, TIERMEM_ and the flag's name in\n" +
+			"upper case with - as _ (e.g. TIERMEM_REQUIREPASS), and in the file --config names (or\n" +
+			"TIERMEM_CONFIG): one setting a line, the flag's name without dashes, blanks, the value\n" +
+			"(a double-quoted Go string when it starts with \"; \"\" for an empty one), # comments:\n" +
+			"\n" +
+			"    # tiermem.conf\n" +
+			"    addr 0.0.0.0:6380\n" +
+			"    hot 8GiB\n" +
+			"    requirepass \"correct horse battery staple\"\n" +
+			"\n" +
+			"A flag given on the command line wins over its variable, which wins over the file, which\n" +
+			"wins over the default. An unknown name or a bad value is an error naming file:line.\n" +
+			"\n" +
+			"With --tls-cert and --tls-key, both listeners serve TLS only (RESP on --addr, HTTPS on\n" +
+			"--http; redis-cli --tls, curl https://): there is no second, plain-text port.\n" +
+			"\n" +
 			"SIGTERM or SIGINT stops it gracefully: no new connections, the commands read are\n" +
 			"answered, the Manager is closed (hot and warm persisted to cold), exit status 0.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := resolveSettings(cmd.Flags(), &cfg); err != nil {
 				return err
 			}
-			return runServe(cmd.Context(), cfg, cmd.ErrOrStderr())
+			return run(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&cfg.configFile, "config", "", "config file of name value lines (see above)")
 	f.StringVar(&cfg.addr, "addr", cfg.addr, "RESP listen address")
 	f.StringVar(&cfg.http, "http", cfg.http, `HTTP listen address ("" for no HTTP)`)
 	f.StringVar(&cfg.dir, "dir", cfg.dir, "data directory (the cold tier, glacier by default)")
 	f.StringVar(&cfg.requirePass, "requirepass", "", "password clients must give (AUTH on RESP, bearer or basic auth on HTTP); prefer TIERMEM_REQUIREPASS, which ps does not show")
-	f.StringVar(&cfg.hot, "hot", "", "hot tier budget, e.g. 8GiB (default: from the machine's RAM)")
-	f.StringVar(&cfg.warm, "warm", "", "warm tier budget (default: from the machine's RAM)")
-	f.StringVar(&cfg.cold, "cold", "", "cold tier budget (default: from the free disk)")
-	f.StringVar(&cfg.durability, "durability", cfg.durability, "none, every-second or always")
+	f.Var(checked{&cfg.hot, byteCount(true), "bytes"}, "hot", "hot tier budget, e.g. 8GiB (default: from the machine's RAM)")
+	f.Var(checked{&cfg.warm, byteCount(true), "bytes"}, "warm", "warm tier budget (default: from the machine's RAM)")
+	f.Var(checked{&cfg.cold, byteCount(true), "bytes"}, "cold", "cold tier budget (default: from the free disk)")
+	f.Var(checked{&cfg.durability, oneOf("none", "every-second", "always"), "string"}, "durability", "none, every-second or always")
 	f.BoolVar(&cfg.noGlacier, "no-glacier", false, "run without the glacier tier")
 	f.IntVar(&cfg.maxClients, "max-clients", 10000, "most RESP connections at once")
-	f.StringVar(&cfg.maxBulk, "max-bulk-len", cfg.maxBulk, "longest RESP argument")
-	f.StringVar(&cfg.logFormat, "log-format", cfg.logFormat, "text or json")
-	f.StringVar(&cfg.logLevel, "log-level", cfg.logLevel, "debug, info, warn or error")
+	f.Var(checked{&cfg.maxBulk, byteCount(false), "bytes"}, "max-bulk-len", "longest RESP argument")
+	f.Int64Var(&cfg.maxMultibulk, "max-multibulk-len", cfg.maxMultibulk, "most arguments of one RESP command")
+	f.Var(checked{&cfg.maxBody, positiveBytes, "bytes"}, "max-body", "largest HTTP request body: a longer PUT gets 413")
+	f.DurationVar(&cfg.analytics, "analytics-interval", cfg.analytics, "sample hit rate, latency and moves this often, for the dashboard and /metrics (0: off)")
+	f.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve RESP and HTTP over TLS only; needs --tls-key")
+	f.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	f.Var(checked{&cfg.logFormat, oneOf("text", "json"), "string"}, "log-format", "text or json")
+	f.Var(checked{&cfg.logLevel, oneOf("debug", "info", "warn", "error"), "string"}, "log-level", "debug, info, warn or error")
 	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients")
 	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long (0: never)")
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that does not read its replies this long (0: never)")
 	return cmd
 }
 
+// resolveSettings applies, under the flags given on the command line, the
+// TIERMEM_* variables and then the config file, and checks what only
+// works in pairs.
+func resolveSettings(flags *pflag.FlagSet, cfg *serveConfig) error {
+	fromEnv, err := applyEnv(flags)
+	if err != nil {
+		return err
+	}
+	if cfg.configFile != "" {
+		if err := applyConfigFile(flags, cfg.configFile, fromEnv); err != nil {
+			return err
+		}
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if cfg.analytics < 0 {
+		return fmt.Errorf("--analytics-interval %v: want a positive interval, or 0 for off", cfg.analytics)
+	}
+	return nil
+}
+
 // applyEnv sets every flag not given on the command line from its
-// TIERMEM_* variable, if set.
-func applyEnv(flags *pflag.FlagSet) error {
+// TIERMEM_* variable, if set, and returns the names it set.
+func applyEnv(flags *pflag.FlagSet) (map[string]bool, error) {
 	var err error
+	set := map[string]bool{}
 	flags.VisitAll(func(f *pflag.Flag) {
 		name := "TIERMEM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok && !f.Changed && err == nil {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s: %w", name, e)
 			}
+			set[f.Name] = true
 		}
 	})
-	return err
+	return set, err
 }
 
 // serveOptions turns the flags into the Manager's options.
@@ -150,25 +206,38 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--max-bulk-len: %w", err)
 	}
+	tlsConf, err := cfg.tlsConfig()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	m, err := tiermem.Open(cfg.dir, opts)
 	if err != nil {
 		return err
 	}
-	hs, observer, err := cfg.startHTTP(m, log)
+	if cfg.analytics > 0 {
+		if err := m.EnableAnalytics(cfg.analytics); err != nil {
+			m.Close()
+			return fmt.Errorf("--analytics-interval: %w", err)
+		}
+	}
+	hs, observer, err := cfg.startHTTP(m, log, tlsConf)
 	if err != nil {
 		m.Close()
 		return err
 	}
 	srv := server.New(m, &server.Options{RequirePass: cfg.requirePass, MaxClients: cfg.maxClients, MaxBulkLen: maxBulk,
-		IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, Logger: log, Observer: observer,
+		MaxMultibulkLen: cfg.maxMultibulk, IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, Logger: log, Observer: observer,
 		SnapshotPath: filepath.Join(cfg.dir, "dump.tmsnap"), OnShutdown: stop}) // SAVE, BGSAVE; SHUTDOWN stops as a signal does
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return cfg.stop(srv, hs, m, log, err)
 	}
-	log.Info("tiermem serving", "resp", ln.Addr().String(), "http", cfg.http, "dir", cfg.dir)
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+	}
+	log.Info("tiermem serving", "resp", ln.Addr().String(), "http", cfg.http, "tls", tlsConf != nil, "dir", cfg.dir)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -199,11 +268,16 @@ func (cfg serveConfig) stop(srv *server.Server, hs *http.Server, m *tiermem.Mana
 // startHTTP serves package web's handler on --http, if set: the HTTP
 // API, /metrics and the dashboard, behind the same password. It returns
 // the handler's metrics, which the RESP server reports its commands to.
-func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger) (*http.Server, server.Observer, error) {
+// With tlsConf it serves HTTPS only.
+func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tls.Config) (*http.Server, server.Observer, error) {
 	if cfg.http == "" {
 		return nil, nil, nil
 	}
-	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log})
+	maxBody, err := parseBytes(cfg.maxBody)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--max-body: %w", err)
+	}
+	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,11 +285,30 @@ func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger) (*http.Se
 	if err != nil {
 		return nil, nil, err
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState: h.Metrics().ConnState, TLSConfig: tlsConf}
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if tlsConf != nil {
+			err = hs.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			err = hs.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("tiermem: serving HTTP", "error", err)
 		}
 	}()
 	return hs, h.Metrics(), nil
+}
+
+// tlsConfig loads --tls-cert and --tls-key: nil without them.
+func (cfg serveConfig) tlsConfig() (*tls.Config, error) {
+	if cfg.tlsCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }

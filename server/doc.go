@@ -29,20 +29,70 @@
 //     trimmed).
 //   - MSET, MSETNX and MULTI/EXEC are atomic with respect to the other
 //     clients of this server (they run alone), not to Go code using the
-//     same Manager directly.
+//     same Manager directly. RENAME, RENAMENX and COPY are atomic for
+//     everyone (Manager.Rename and CopyKey hold both keys' locks).
+//   - WATCH sees the writes of this server's clients, itself included:
+//     any write command naming a watched key (FLUSHDB and FLUSHALL name
+//     every key) makes the next EXEC reply null. It does not see writes
+//     made through the Go API, nor a key expiring; and a write that
+//     changed nothing (SET NX of a key that exists) still counts, so an
+//     EXEC may abort where Redis's would not, never the other way round.
 //   - SCAN's cursor is a position in the keys' hash order; DBSIZE and each
 //     SCAN call read every tier's index (O(keys)).
+//   - RENAME keeps the value's kind (an array stays an array), expiry,
+//     pin and tier; COPY copies them. COPY's DB option takes 0 alone
+//     ("-ERR DB index is out of range" for another).
+//   - OBJECT ENCODING answers what Redis would for a string SET stored
+//     with those bytes (int, embstr or raw: tiermem keeps bytes, whatever
+//     the command that wrote them), REFCOUNT likewise (Redis's shared
+//     integers 0 to 9999 report 2147483647). OBJECT FREQ is the key's
+//     recent reads, 0 to 15, as tiermem's promotion counts them
+//     (Manager.ReadCount), whatever the policy; tiermem keeps no per-key
+//     idle time, so OBJECT IDLETIME of a key is an error.
+//   - SAVE and BGSAVE write the Manager's Snapshot to Options.SnapshotPath
+//     (tiermem serve: dump.tmsnap in its --dir), beside it and renamed;
+//     Restore reads it back. SAVE serves the other clients while it runs.
+//     BGSAVE SCHEDULE is BGSAVE (there is no AOF rewrite to wait for).
+//     LASTSAVE is the Unix time of the last save that succeeded, the
+//     server's start before any. INFO persistence reports them in Redis's
+//     rdb_ fields; the aof_ fields are Redis's for appendonly no, since
+//     tiermem's durability is its cold tier's log (tiermem_durability).
+//   - SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] saves only with SAVE (closing
+//     the Manager persists hot and warm to cold anyway), then calls
+//     Options.OnShutdown and closes the connection without a reply; with
+//     no OnShutdown it answers Redis's "-ERR Errors trying to SHUTDOWN".
+//   - CLIENT LIST and CLIENT INFO print Redis's fields; tiermem keeps no
+//     per-client buffer counts, so qbuf, qbuf-free, argv-mem, multi-mem,
+//     rbs, rbp, obl, oll, omem and tot-mem are 0. Every client is of type
+//     normal and user default. CLIENT KILL takes ID, ADDR, LADDR, TYPE,
+//     USER and SKIPME.
+//   - CONFIG GET knows requirepass, maxclients, timeout, proto-max-bulk-len,
+//     tiermem's tiermem-hot-budget, tiermem-warm-budget,
+//     tiermem-cold-budget, tiermem-glacier-budget (bytes, 0 for a tier the
+//     Manager has not) and tiermem-durability, and answers Redis's names
+//     for what tiermem has: save "", appendonly "no", appendfsync (from the
+//     durability: no, everysec or always), databases "1", maxmemory (hot's
+//     and warm's budgets), maxmemory-policy "noeviction" (tiermem demotes,
+//     it never drops a key), port, dir and dbfilename (of SnapshotPath).
+//     CONFIG SET changes requirepass, maxclients and timeout at runtime;
+//     the tier budgets and the durability are the Manager's, fixed when it
+//     opens, and CONFIG SET answers Redis's "can't set immutable config"
+//     for them. CONFIG REWRITE is an error (no config file); RESETSTAT
+//     resets total_connections_received.
 //
 // The commands served: PING, ECHO, QUIT, SELECT (0), HELLO (2 and 3, with
-// AUTH and SETNAME), AUTH, CLIENT (ID, SETNAME, GETNAME), INFO (server,
-// clients, memory, stats, keyspace, and tiermem's tiers), TIME, COMMAND
-// (COUNT, INFO, DOCS), MULTI, EXEC, DISCARD; GET, SET (EX, PX, EXAT, PXAT, NX, XX, KEEPTTL, GET), SETNX,
-// SETEX, PSETEX, GETDEL, GETEX, GETSET, MGET, MSET, MSETNX, STRLEN,
-// GETRANGE, SETRANGE, APPEND, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT;
-// DEL, UNLINK, EXISTS, TOUCH, TYPE, RANDOMKEY, EXPIRE, PEXPIRE, EXPIREAT,
-// PEXPIREAT, EXPIRETIME, PEXPIRETIME, TTL, PTTL, PERSIST, SCAN (MATCH,
-// COUNT, TYPE), KEYS, DBSIZE, FLUSHDB, FLUSHALL. Any other command gets
-// Redis's unknown-command error.
+// AUTH and SETNAME), AUTH, CLIENT (ID, SETNAME, GETNAME, LIST, INFO, KILL,
+// HELP), INFO (server, clients, memory, persistence, stats, keyspace, and
+// tiermem's tiers), TIME, COMMAND (COUNT, INFO, DOCS), CONFIG (GET, SET,
+// RESETSTAT, REWRITE, HELP), MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET,
+// SAVE, BGSAVE, LASTSAVE, SHUTDOWN; GET, SET (EX, PX, EXAT, PXAT, NX, XX,
+// KEEPTTL, GET), SETNX, SETEX, PSETEX, GETDEL, GETEX, GETSET, MGET, MSET,
+// MSETNX, STRLEN, GETRANGE, SETRANGE, APPEND, INCR, DECR, INCRBY, DECRBY,
+// INCRBYFLOAT; DEL, UNLINK, EXISTS, TOUCH, TYPE, RANDOMKEY, RENAME,
+// RENAMENX, COPY, OBJECT (ENCODING, FREQ, IDLETIME, REFCOUNT, HELP),
+// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, EXPIRETIME, PEXPIRETIME, TTL, PTTL,
+// PERSIST, SCAN (MATCH, COUNT, TYPE), KEYS, DBSIZE, FLUSHDB, FLUSHALL. Any
+// other command gets Redis's unknown-command error.
 //
 // The commands beyond Redis's are namespaced: TIER.GET key, TIER.MOVE key
 // tier, TIER.COPY key tier, TIER.PIN key, TIER.UNPIN key, TIER.USAGE,

@@ -1,0 +1,235 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier"
+)
+
+// A streamed put writes a value of any size with bounded memory, in two
+// steps, so that a slow stream never holds the log:
+//
+//   - Stage reads the value from an io.Reader into a file of the store's
+//     directory (a *.tmp name, which Open removes after a crash), checksumming
+//     it as it comes, through one buffer of stageBuf bytes. It holds no lock
+//     and does not keep Close waiting while it reads.
+//   - PutStaged appends the staged value as a key's record under the log
+//     lock: the record header with the checksum, then the bytes copied from
+//     the file, checksummed again on the way (a staged file damaged in
+//     between fails the put and leaves the log as it was). The record is
+//     an ordinary put record, stored raw (not compressed), so reads,
+//     recovery, hints and compaction treat it as any other.
+//
+// Other writers wait while PutStaged copies (the log is one append stream):
+// for a 1 GiB value, the time the disk takes to copy 1 GiB.
+
+// stageBuf is the buffer a stage and a staged put copy through.
+const stageBuf = 1 << 20
+
+var stageBufs = sync.Pool{New: func() any { b := make([]byte, stageBuf); return &b }}
+
+// stageSeq numbers the staged files of this process.
+var stageSeq atomic.Uint64
+
+// Staged is a value read by Stage into a file of the store's directory,
+// not yet under a key. Its methods are safe for concurrent use with the
+// store's; one Staged is used by one goroutine. The zero value is not
+// usable: Stage makes one.
+type Staged struct {
+	fs   vfs.FS
+	name string
+	f    vfs.File
+	size int64
+	sum  uint64 // XXH3-64 of the bytes
+	mu   sync.Mutex
+	gone bool // Discard ran
+}
+
+// Size returns the staged value's length.
+func (st *Staged) Size() int64 { return st.size }
+
+// Stage reads exactly size bytes from r into a new file in the store's
+// directory, for PutStaged. It returns an error wrapping
+// io.ErrUnexpectedEOF when r ends before size bytes, r's own error when a
+// read fails, tier.ErrTooLarge for a negative or impossible size,
+// tier.ErrNoSpace when the disk is full, and tier.ErrClosed if the store
+// is closed when Stage begins; on any error nothing is left on disk. It
+// does not read past size bytes. The caller must Discard the result.
+func (s *Store) Stage(r io.Reader, size int64) (*Staged, error) {
+	if size < 0 || size > maxValueLen {
+		return nil, fmt.Errorf("disk: staging %d bytes: %w", size, tier.ErrTooLarge)
+	}
+	st, err := s.createStaged(size)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.fill(r); err != nil {
+		st.Discard()
+		return nil, err
+	}
+	return st, nil
+}
+
+// createStaged creates the staged file, inside the store's gate (so that
+// no file is made in the directory of a closed store).
+func (s *Store) createStaged(size int64) (*Staged, error) {
+	tok, ok := s.gate.Enter()
+	if !ok {
+		return nil, errClosed
+	}
+	defer s.gate.Leave(tok)
+	name := filepath.Join(s.dir, "stage-"+strconv.FormatUint(stageSeq.Add(1), 10)+tmpExt)
+	f, err := s.fs.Create(name)
+	if err != nil {
+		return nil, ioError(err, "creating %s", filepath.Base(name))
+	}
+	return &Staged{fs: s.fs, name: name, f: f, size: size}, nil
+}
+
+// fill copies the value from r into the file, checksumming it.
+func (st *Staged) fill(r io.Reader) error {
+	bp := stageBufs.Get().(*[]byte)
+	defer stageBufs.Put(bp)
+	d := newDigest()
+	var off int64
+	for off < st.size {
+		buf := (*bp)[:min(int64(len(*bp)), st.size-off)]
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			d.Write(buf[:n])
+			if _, werr := st.f.WriteAt(buf[:n], off); werr != nil {
+				return ioError(werr, "writing %s", filepath.Base(st.name))
+			}
+			off += int64(n)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("disk: staging a value: the stream ended after %d of %d bytes: %w", off, st.size, io.ErrUnexpectedEOF)
+		}
+		if err != nil {
+			return fmt.Errorf("disk: staging a value: reading after %d of %d bytes: %w", off, st.size, err)
+		}
+	}
+	st.sum = d.Sum64()
+	return nil
+}
+
+// Discard closes and removes the staged file. It may be called more than
+// once, and after PutStaged (which copies the bytes: the file is no longer
+// needed then).
+func (st *Staged) Discard() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.gone {
+		return nil
+	}
+	st.gone = true
+	return errors.Join(st.f.Close(), st.fs.Remove(st.name))
+}
+
+// PutStaged stores st's bytes under key with meta, as Put stores a value
+// (replacing any earlier one, durable as the sync mode says), and returns
+// the bytes the record occupies: exactly Cost of its sizes, the value being
+// stored raw. It fails with tier.ErrCorrupt, storing nothing, if the
+// staged file no longer matches the checksum Stage took, and with
+// tier.ErrClosed after Close. st stays the caller's to Discard.
+func (s *Store) PutStaged(key string, st *Staged, meta []byte) (int64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	if len(meta) > MaxMetaLen {
+		return 0, fmt.Errorf("disk: meta of %d bytes for %q: %w (at most %d)", len(meta), key, tier.ErrTooLarge, MaxMetaLen)
+	}
+	tok, ok := s.gate.Enter()
+	if !ok {
+		return 0, errClosed
+	}
+	defer s.gate.Leave(tok)
+	if err := s.payDebt(); err != nil {
+		return 0, err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.gone {
+		return 0, fmt.Errorf("disk: PutStaged of %q: the staged value was discarded", key)
+	}
+	w := &write{kind: kindPut, key: strings.Clone(key), raw: st.size, codec: codecRaw, sum: st.sum,
+		size: int64(recordHeaderSize+len(key)+len(meta)) + st.size}
+	if len(meta) > 0 {
+		w.meta = append([]byte(nil), meta...)
+	}
+	s.log.Lock()
+	defer s.log.Unlock()
+	if err := s.appendStagedLocked(w, st); err != nil {
+		return 0, err
+	}
+	return w.size, nil
+}
+
+// appendStagedLocked appends w, whose value is st's file, to the active
+// segment (a new one if it does not fit), syncs it under SyncAlways and
+// indexes it; on failure it cuts the segment back and indexes nothing.
+func (s *Store) appendStagedLocked(w *write, st *Staged) error {
+	if used := s.log.active.size.Load(); w.size > s.opts.SegmentSize-used && used > segmentHeaderSize {
+		if err := s.rotateLocked(); err != nil {
+			return err
+		}
+	}
+	g := s.log.active
+	start := g.size.Load()
+	w.seq, w.off = s.log.seq, s.log.app.end()
+	s.log.seq++
+	err := s.copyStagedLocked(w, st)
+	if err == nil && s.opts.Sync == SyncAlways {
+		err = s.writeAndSyncLocked(g)
+	}
+	if err != nil {
+		s.undoLocked(g, start)
+		if errors.Is(err, tier.ErrCorrupt) {
+			return err
+		}
+		return ioError(err, "appending a streamed record of %d bytes to segment %d at %d", w.size, g.id, start)
+	}
+	g.size.Store(s.log.app.end())
+	s.stats.commits.Add(1)
+	s.stats.writes.Add(1)
+	w.replaced, w.replacedLive = s.index.apply(w.key, w.entry(g))
+	return nil
+}
+
+// copyStagedLocked appends w's header, key and meta, then st's bytes,
+// verifying them against st's checksum.
+func (s *Store) copyStagedLocked(w *write, st *Staged) error {
+	a := &s.log.app
+	h := w.header()
+	h.stored = uint64(st.size) // w.value is the file's, not in memory
+	a.buf = appendHead(a.buf, h, w.key, w.meta)
+	if err := a.flushAligned(); err != nil {
+		return err
+	}
+	bp := stageBufs.Get().(*[]byte)
+	defer stageBufs.Put(bp)
+	d := newDigest()
+	for off := int64(0); off < st.size; {
+		buf := (*bp)[:min(int64(len(*bp)), st.size-off)]
+		if _, err := st.f.ReadAt(buf, off); err != nil {
+			return fmt.Errorf("reading %s: %w", filepath.Base(st.name), err)
+		}
+		d.Write(buf)
+		if err := a.write(buf); err != nil { // a.write keeps no reference to buf
+			return err
+		}
+		off += int64(len(buf))
+	}
+	if d.Sum64() != st.sum {
+		return fmt.Errorf("disk: the staged file %s no longer matches its checksum: %w", filepath.Base(st.name), tier.ErrCorrupt)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -243,6 +244,10 @@ func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.fail(w, r, err)
 		return
 	}
+	if r.ContentLength > smallBuf {
+		h.putStreamed(w, r, key, opts)
+		return
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	value, err := readBody(r, h.cfg.MaxBodyBytes, buf)
@@ -255,6 +260,44 @@ func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// putStreamed stores a body of known length over 64 KiB with
+// Manager.StoreFrom: a value bound for the cold tier goes from the
+// connection to the disk through a small buffer, whatever its size; one
+// bound for a memory tier is read once, into a buffer of its length. A
+// body shorter than its Content-Length, or one whose read fails, stores
+// nothing (400).
+func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string, opts []tiermem.StoreOption) {
+	if r.ContentLength > h.cfg.MaxBodyBytes {
+		h.fail(w, r, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, r.ContentLength, h.cfg.MaxBodyBytes))
+		return
+	}
+	body := &watchedBody{r: r.Body}
+	err := h.m.StoreFrom(key, body, r.ContentLength, opts...)
+	if err != nil && (body.err != nil || errors.Is(err, io.ErrUnexpectedEOF)) {
+		err = fmt.Errorf("%w: read %d-byte body: %w", ErrBadBody, r.ContentLength, err)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// watchedBody notes whether reading a request body failed, so that the
+// failure is answered as the client's (400), not the server's.
+type watchedBody struct {
+	r   io.Reader
+	err error // the first error other than io.EOF
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }
 
 func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request, escaped string) {

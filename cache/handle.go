@@ -82,6 +82,16 @@ func (p *HandlePolicy[K]) Update(h *Handle[K], weight int64) {
 	}
 }
 
+// Rekey makes the resident h hold key, which must equal (==) the key it
+// holds: for keys over memory the owner replaces (a string over a buffer
+// the owner reallocates), so that the policy does not keep the old memory.
+// A key that differs is ignored.
+func (p *HandlePolicy[K]) Rekey(h *Handle[K], key K) {
+	if h.resident && h.n.key == key {
+		h.n.key = key
+	}
+}
+
 // Remove records that h's entry left: deleted, evicted, moved elsewhere. The
 // handle may be added again afterwards, to this policy or another.
 func (p *HandlePolicy[K]) Remove(h *Handle[K]) {

@@ -65,21 +65,21 @@ func (sh *shard) sweep(mark int64, skip tier.Skip, second bool) (string, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	var victim string
-	sh.values.each(func(it *item) bool {
-		switch w := it.word.Load(); {
+	sh.values.each(func(e slot) bool {
+		switch w := e.word().Load(); {
 		case w == referencedWord:
 			// A second chance; a read racing the clear keeps the word set.
-			it.word.CompareAndSwap(w, mark)
+			e.word().CompareAndSwap(w, mark)
 			if !second {
 				return true
 			}
 		case w == mark && !second:
 			return true // cleared in this turn: the hand has not come back round
 		}
-		if skip != nil && skip(it.key(), it.meta()) {
+		if skip != nil && skip(e.key(), e.meta()) {
 			return true
 		}
-		victim = it.key()
+		victim = e.key()
 		return false
 	})
 	return victim, victim != ""
@@ -105,7 +105,7 @@ func (s *Store) Idle(fn func(key string, meta []byte) bool) {
 func (sh *shard) idle(fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	return sh.values.each(func(it *item) bool {
-		return it.word.CompareAndSwap(referencedWord, 0) || fn(it.key(), it.meta())
+	return sh.values.each(func(e slot) bool {
+		return e.word().CompareAndSwap(referencedWord, 0) || fn(e.key(), e.meta())
 	})
 }

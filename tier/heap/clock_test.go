@@ -29,25 +29,23 @@ func TestEntryLayoutAndRewrites(t *testing.T) {
 				meta := bytes.Repeat([]byte{0x5a}, ml)
 				sh, h := s.shard(key)
 				before, had := sh.values.get(key, h)
-				var data *byte
-				var room int
+				data, room := before.data, int(before.room)
 				if had {
-					data, room = unsafe.SliceData(before.data), cap(before.data)
-					before.word.Store(-7)
+					before.word().Store(-7)
 				}
 				if _, err := s.Put(key, value, meta); err != nil {
 					t.Fatal(err)
 				}
-				it, _ := sh.values.get(key, h)
-				if had && it != before {
-					t.Fatalf("key %d, value %d, meta %d: a replacing Put made a new entry", kl, vl, ml)
-				}
+				e, _ := sh.values.get(key, h)
 				need := kl + vl + ml
-				if had && need <= room && need >= room-room/4 && unsafe.SliceData(it.data) != data {
+				if had && need <= room && need >= room-room/4 && e.data != data {
 					t.Fatalf("key %d, value %d, meta %d: not written in place (room %d)", kl, vl, ml, room)
 				}
-				if had && it.word.Load() != -7 {
-					t.Fatalf("key %d, value %d, meta %d: the word changed to %d", kl, vl, ml, it.word.Load())
+				if had && e.word().Load() != -7 {
+					t.Fatalf("key %d, value %d, meta %d: the word changed to %d", kl, vl, ml, e.word().Load())
+				}
+				if uintptr(unsafe.Pointer(e.word()))%8 != 0 {
+					t.Fatalf("key %d, value %d, meta %d: the word at %p", kl, vl, ml, e.word())
 				}
 				if err := s.ViewMeta(key, func(v, m []byte) error {
 					if !bytes.Equal(v, value) || !bytes.Equal(m, meta) || cap(v) != len(v) {

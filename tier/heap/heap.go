@@ -9,6 +9,7 @@ package heap
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -42,70 +43,102 @@ type shard struct {
 	closed bool
 }
 
-// item is one key's entry. Its data is one allocation holding a private copy
-// of the key, then the value, then the meta; the key's bytes are written once
-// and never again (a replacing Put writes the value and meta in place, or
-// into a new allocation), so strings over them stay valid and unchanged for
-// as long as anyone holds them. The shard's lock protects data and metaAt;
-// word is read and written atomically.
-type item struct {
-	handle cache.Handle[string] // its place in the store's policy, if it has one (policy.go)
-	data   []byte
-	keyLen uint32 // the key's length (tier keys are far shorter than 4 GiB)
-	metaAt uint32 // where meta starts in data
-	// word is, under CLOCK, the reference word (clock.go); under a policy,
-	// when the entry was last read or stored, in Unix nanoseconds.
-	word atomic.Int64
+// slot is one key's entry, as its shard's map holds it. Its data is one
+// allocation holding the entry's word, then a private copy of the key, the
+// value and the meta. The key's bytes are written once and never again (a
+// replacing Put writes the value and meta in place, or into a new
+// allocation), so strings over them stay valid and unchanged for as long as
+// anyone holds them. A read finds the key, the value and the word in the
+// one allocation: one memory access past the map's slot. The shard's lock
+// protects the slot; the word is read and written atomically.
+type slot struct {
+	data   *byte                 // the word, key, value and meta
+	h      *cache.Handle[string] // its place in the store's policy; nil under CLOCK (policy.go)
+	n      uint32                // bytes after the word: key, value and meta
+	room   uint32                // bytes the allocation holds after the word
+	keyLen uint32                // the key's length (keys are far shorter than 4 GiB)
+	metaAt uint32                // where meta starts, counted after the word
 }
 
-func (it *item) key() string { return unsafe.String(unsafe.SliceData(it.data), int(it.keyLen)) }
-func (it *item) value() []byte {
-	return it.data[it.keyLen:it.metaAt:it.metaAt]
+// wordSize is the bytes of the word at the start of an entry's data:
+// under CLOCK the reference word (clock.go); under a policy, when the
+// entry was last read or stored, in Unix nanoseconds. Allocations of 8
+// bytes or more are 8-aligned, as atomic access wants.
+const wordSize = 8
+
+// maxEntry bounds key, value and meta together, as a slot counts them.
+const maxEntry = math.MaxUint32
+
+func (e slot) word() *atomic.Int64 { return (*atomic.Int64)(unsafe.Pointer(e.data)) }
+
+// bytes returns the key, value and meta.
+func (e slot) bytes() []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(e.data), wordSize)), e.room)[:e.n]
 }
-func (it *item) meta() []byte {
-	if int(it.metaAt) == len(it.data) {
+
+func (e slot) key() string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(e.data), wordSize)), int(e.keyLen))
+}
+
+func (e slot) value() []byte { return e.bytes()[e.keyLen:e.metaAt:e.metaAt] }
+
+func (e slot) meta() []byte {
+	if e.metaAt == e.n {
 		return nil
 	}
-	return it.data[it.metaAt:]
+	return e.bytes()[e.metaAt:]
 }
 
 // size returns the bytes the entry occupies, as Size counts them.
-func (it *item) size() int64 { return int64(len(it.data)) + entryOverhead }
+func (e slot) size() int64 { return int64(e.n) + entryOverhead }
 
-// newItem returns an entry holding copies of key, value and meta (so that
-// callers may pass strings over memory they reuse), its word set by
-// fresh.
-func newItem(key string, value, meta []byte, fresh int64) *item {
-	it := &item{keyLen: uint32(len(key))}
-	it.data = make([]byte, len(key)+len(value)+len(meta))
-	copy(it.data, key)
-	it.fill(value, meta)
-	it.word.Store(fresh)
-	return it
-}
-
-// rewrite replaces the entry's value and meta: in place when they fit its
-// allocation and fill at least three quarters of it (so that a value that
-// shrinks a lot gives its memory back), else in a new allocation that
-// copies the key. The shard's write lock is held.
-func (it *item) rewrite(value, meta []byte) {
-	need := int(it.keyLen) + len(value) + len(meta)
-	if c := cap(it.data); need <= c && need >= c-c/4 {
-		it.data = it.data[:need]
-	} else {
-		data := make([]byte, need)
-		copy(data, it.data[:it.keyLen])
-		it.data = data
+// newSlot returns an entry holding copies of key, value and meta (so that
+// callers may pass strings over memory they reuse), its word set to word,
+// and a policy handle when tracked.
+func newSlot(key string, value, meta []byte, word int64, tracked bool) slot {
+	n := len(key) + len(value) + len(meta)
+	buf := alloc(n)
+	e := slot{data: &buf[0], n: uint32(n), room: uint32(len(buf) - wordSize), keyLen: uint32(len(key))}
+	copy(buf[wordSize:], key)
+	e.fill(value, meta)
+	e.word().Store(word)
+	if tracked {
+		e.h = &cache.Handle[string]{}
 	}
-	it.fill(value, meta)
+	return e
 }
 
-// fill copies value and meta after the key.
-func (it *item) fill(value, meta []byte) {
-	at := int(it.keyLen)
-	copy(it.data[at:], value)
-	it.metaAt = uint32(at + len(value))
-	copy(it.data[it.metaAt:], meta)
+// rewrite replaces the entry's value and meta and reports whether its data
+// moved: it stays in place when they fit the allocation and fill at least
+// three quarters of it (so that a value that shrinks a lot gives its memory
+// back); else a new allocation takes the word and the key. The shard's
+// write lock is held, so no reader sees the bytes change.
+func (e *slot) rewrite(value, meta []byte) bool {
+	n := int(e.keyLen) + len(value) + len(meta)
+	if room := int(e.room); n <= room && n >= room-room/4 {
+		e.n = uint32(n)
+		e.fill(value, meta)
+		return false
+	}
+	buf := alloc(n)
+	copy(buf, unsafe.Slice(e.data, wordSize+int(e.keyLen)))
+	e.data, e.n, e.room = &buf[0], uint32(n), uint32(len(buf)-wordSize)
+	e.fill(value, meta)
+	return true
+}
+
+// alloc returns the data for n bytes after the word: a multiple of 8
+// bytes, so that the allocator aligns the word for atomic access (it packs
+// smaller odd sizes at any byte).
+func alloc(n int) []byte { return make([]byte, (wordSize+n+7)&^7) }
+
+// fill copies value and meta after the key; e.n counts them already.
+func (e *slot) fill(value, meta []byte) {
+	b := e.bytes()
+	at := int(e.keyLen)
+	copy(b[at:], value)
+	e.metaAt = uint32(at + len(value))
+	copy(b[e.metaAt:], meta)
 }
 
 // New returns an empty store that chooses victims by CLOCK.
@@ -155,21 +188,26 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
-	it, replaced := sh.values.get(key, h)
+	if int64(len(key))+int64(len(value))+int64(len(meta)) > maxEntry {
+		return 0, tier.ErrTooLarge
+	}
+	e, replaced := sh.values.get(key, h)
+	moved := false
 	if replaced {
-		old := it.size()
-		it.rewrite(value, meta)
-		s.used.Add(it.size() - old)
+		old := e.size()
+		moved = e.rewrite(value, meta)
+		sh.values.update(h, e, moved)
+		s.used.Add(e.size() - old)
 	} else {
-		it = newItem(key, value, meta, s.freshWord())
-		sh.values.insert(h, it)
+		e = newSlot(key, value, meta, s.freshWord(), s.policy != nil)
+		sh.values.insert(h, e)
 		s.count.Add(1)
-		s.used.Add(it.size())
+		s.used.Add(e.size())
 	}
 	if s.policy != nil {
-		s.policy.stored(it, replaced)
+		s.policy.stored(e, replaced, moved)
 	}
-	return it.size(), nil
+	return e.size(), nil
 }
 
 // freshWord is the word of a new entry: referenced under CLOCK, as in the
@@ -213,14 +251,14 @@ func (s *Store) viewMeta(key string, touch bool, fn func(value, meta []byte) err
 	if sh.closed {
 		return tier.ErrClosed
 	}
-	it, ok := sh.values.get(key, h)
+	e, ok := sh.values.get(key, h)
 	if !ok {
 		return tier.ErrNotFound
 	}
 	if touch {
-		markRead(&it.word)
+		markRead(e.word())
 	}
-	return fn(it.value(), it.meta())
+	return fn(e.value(), e.meta())
 }
 
 // Meta returns a copy of key's meta.
@@ -241,16 +279,16 @@ func (s *Store) Delete(key string) (int64, error) {
 	if sh.closed {
 		return 0, tier.ErrClosed
 	}
-	it, ok := sh.values.del(key, h)
+	e, ok := sh.values.del(key, h)
 	if !ok {
 		return 0, tier.ErrNotFound
 	}
 	if s.policy != nil {
-		s.policy.removed(it)
+		s.policy.removed(e)
 	}
-	s.used.Add(-it.size())
+	s.used.Add(-e.size())
 	s.count.Add(-1)
-	return it.size(), nil
+	return e.size(), nil
 }
 
 // Scan calls fn for every key with its meta and size, shard by shard; fn runs
@@ -271,8 +309,8 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 		return tier.ErrClosed
 	}
 	var err error
-	sh.values.each(func(it *item) bool {
-		err = fn(it.key(), it.meta(), it.size())
+	sh.values.each(func(e slot) bool {
+		err = fn(e.key(), e.meta(), e.size())
 		return err == nil
 	})
 	return err
@@ -302,7 +340,7 @@ func (s *Store) Close() error {
 			sh.mu.Unlock()
 		}
 		if s.policy != nil {
-			s.policy.reset()
+			s.policy.close()
 		}
 		s.used.Store(0)
 		s.count.Store(0)

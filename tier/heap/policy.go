@@ -28,111 +28,151 @@ type PolicyOptions struct {
 	Now func() time.Time
 }
 
-// policy is a store's replacement policy. Each entry holds its handle, so
-// a read is recorded with no lookup beyond the store's own, and the entry
-// holds its last read time in its word: no memory per key outside the
-// entries. The policy's lock is taken after a shard's, never before.
+// policy is a store's replacement policy. Each entry holds its handle and,
+// in its data's word, its last read time: no memory per key outside the
+// entries. Stores and deletes tell the policy at once, under its lock;
+// reads (Touch) only file the entry's handle in a lossy buffer that the
+// policy's goroutine hands to the policy in batches, so that a read never
+// waits for the policy's lock nor pays for its bookkeeping. The lock is
+// taken after a shard's, never before.
 type policy struct {
-	mu       sync.Mutex // protects p and the handles in it
-	p        *cache.HandlePolicy[string]
-	kind     cache.Kind
-	capacity int64
-	exempt   func(meta []byte) bool
-	now      func() time.Time
-	idled    atomic.Int64 // when Idle last ran, in Unix ns; 0 before the first
+	mu     sync.Mutex // protects p, closed and the handles in p
+	p      *cache.HandlePolicy[string]
+	closed bool
+	exempt func(meta []byte) bool
+	now    func() time.Time
+	idled  atomic.Int64 // when Idle last ran, in Unix ns; 0 before the first
+	hits   hitBuffer
+	wake   chan struct{} // a stripe of hits filled: drain
+	stop   chan struct{} // closed by close
+	done   chan struct{} // closed when the goroutine returns
 }
 
 // NewWithPolicy returns an empty store that chooses its victims by the
 // policy o names and keeps each entry's last read time, for IdleSince. Its
 // reads are recorded by Touch (ViewMeta does not record them), so that the
-// owner says which looks are reads. It returns an error wrapping
-// cache.ErrPolicy for an unknown kind and cache.ErrCapacity for a capacity
-// below 1.
+// owner says which looks are reads. It starts a goroutine that hands reads
+// to the policy, until Close. It returns an error wrapping cache.ErrPolicy
+// for an unknown kind and cache.ErrCapacity for a capacity below 1.
 func NewWithPolicy(o PolicyOptions) (*Store, error) {
 	hp, err := cache.NewHandlePolicy[string](o.Kind, o.Capacity)
 	if err != nil {
 		return nil, fmt.Errorf("heap: %w", err)
 	}
-	p := &policy{p: hp, kind: o.Kind, capacity: o.Capacity, exempt: o.Exempt, now: o.Now}
+	p := &policy{p: hp, exempt: o.Exempt, now: o.Now,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if p.now == nil {
 		p.now = time.Now
 	}
 	s := New()
 	s.policy = p
+	go p.run()
 	return s, nil
 }
 
-// isExempt reports whether an entry's meta keeps it out of the policy.
-func (p *policy) isExempt(it *item) bool { return p.exempt != nil && p.exempt(it.meta()) }
+// run hands buffered reads to the policy whenever a stripe fills, until
+// close.
+func (p *policy) run() {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.wake:
+		}
+		p.mu.Lock()
+		p.drainLocked()
+		p.mu.Unlock()
+	}
+}
 
-// stored records a Put of it, new or replacing a value (a replaced value
-// that stays choosable keeps its place and history, as a read would); the
-// shard's write lock is held.
-func (p *policy) stored(it *item, replaced bool) {
-	it.word.Store(p.now().UnixNano())
-	exempt := p.isExempt(it)
+// drainLocked hands the buffered reads to the policy; its lock is held. A
+// handle whose entry left meanwhile is not resident: the policy ignores it.
+func (p *policy) drainLocked() {
+	if p.closed {
+		return
+	}
+	p.hits.drain(p.p.Access)
+}
+
+// isExempt reports whether an entry's meta keeps it out of the policy.
+func (p *policy) isExempt(e slot) bool { return p.exempt != nil && p.exempt(e.meta()) }
+
+// stored records a Put of e, new or replacing a value (a replaced value
+// that stays choosable keeps its place and history, as a read would);
+// moved says its data moved. The shard's write lock is held.
+func (p *policy) stored(e slot, replaced, moved bool) {
+	e.word().Store(p.now().UnixNano())
+	exempt := p.isExempt(e)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
+	case p.closed:
 	case exempt:
-		p.p.Remove(&it.handle)
-	case replaced && it.handle.Resident():
-		p.p.Update(&it.handle, it.size())
-		p.p.Access(&it.handle)
+		p.p.Remove(e.h)
+	case replaced && e.h.Resident():
+		if moved {
+			p.p.Rekey(e.h, e.key()) // the old data's key would keep it alive
+		}
+		p.p.Update(e.h, e.size())
+		p.p.Access(e.h)
 	default:
-		p.p.Add(&it.handle, it.key(), it.size())
+		p.p.Add(e.h, e.key(), e.size())
 	}
 }
 
-// removed records that it left the store; the shard's write lock is held.
-func (p *policy) removed(it *item) {
+// removed records that e left the store; the shard's write lock is held.
+func (p *policy) removed(e slot) {
 	p.mu.Lock()
-	p.p.Remove(&it.handle)
-	p.mu.Unlock()
-}
-
-// reset empties the policy, at Close.
-func (p *policy) reset() {
-	hp, err := cache.NewHandlePolicy[string](p.kind, p.capacity)
-	if err != nil {
-		return // cannot happen: NewWithPolicy made one of the same kind and capacity
+	if !p.closed {
+		p.p.Remove(e.h)
 	}
-	p.mu.Lock()
-	p.p = hp
 	p.mu.Unlock()
 }
 
-// Touch records a read of key: under a policy, a hit for the policy and the
-// entry's last read time; under CLOCK, the entry's reference word (as
-// ViewMeta sets it). A key the store does not hold is ignored. The hit goes
-// unrecorded when another goroutine holds the policy's lock, rather than
-// making every read of the store wait on one lock, as in the caches that
-// drop reads when their buffers are full: a key read often is recorded
-// often enough. The read time is always recorded.
+// close stops the goroutine and the policy, at Close.
+func (p *policy) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	close(p.stop)
+	<-p.done
+}
+
+// Touch records a read of key: under a policy, the entry's last read time
+// and a hit for the policy; under CLOCK, the entry's reference word (as
+// ViewMeta sets it). A key the store does not hold is ignored. Hits reach
+// the policy through a lossy buffer: when it is full (the policy's
+// goroutine is behind) a hit is dropped, as in the caches that sample
+// reads under load; a key read often is recorded often enough. The read
+// time is always recorded.
 func (s *Store) Touch(key string) {
 	sh, h := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	it, ok := sh.values.get(key, h)
+	e, ok := sh.values.get(key, h)
 	if !ok {
 		return
 	}
 	if s.policy == nil {
-		markRead(&it.word)
+		markRead(e.word())
 		return
 	}
-	s.policy.touched(it)
+	s.policy.touched(e, h)
 }
 
-// touched records a read of it; its shard's read lock is held, so that it
-// stays in the store, and in the policy if it is there.
-func (p *policy) touched(it *item) {
-	it.word.Store(p.now().UnixNano())
-	if !p.mu.TryLock() {
-		return
+// touched records a read of e, whose key's hash is h; its shard's read
+// lock is held.
+func (p *policy) touched(e slot, h uint64) {
+	if now := p.now().UnixNano(); e.word().Load() != now {
+		e.word().Store(now)
 	}
-	p.p.Access(&it.handle)
-	p.mu.Unlock()
+	if p.hits.add(e.h, h) {
+		select {
+		case p.wake <- struct{}{}:
+		default: // a drain is due already
+		}
+	}
 }
 
 // IdleSince calls fn for every key that can be a victim (not exempt) and
@@ -162,20 +202,25 @@ func (s *Store) IdleSince(since time.Time, fn func(key string) bool) error {
 func (sh *shard) idleBefore(cut int64, p *policy, keys []string) []string {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	sh.values.each(func(it *item) bool {
-		if it.word.Load() < cut && !p.isExempt(it) {
-			keys = append(keys, it.key())
+	sh.values.each(func(e slot) bool {
+		if e.word().Load() < cut && !p.isExempt(e) {
+			keys = append(keys, e.key())
 		}
 		return true
 	})
 	return keys
 }
 
-// policyVictim is Victim under a policy.
+// policyVictim is Victim under a policy: the reads buffered so far count.
 func (s *Store) policyVictim(skip tier.Skip) (string, bool) {
 	p := s.policy
 	p.mu.Lock()
-	h, ok := p.p.Victim()
+	var h *cache.Handle[string]
+	ok := false
+	if !p.closed {
+		p.drainLocked()
+		h, ok = p.p.Victim()
+	}
 	var key string
 	if ok {
 		key = h.Key()
@@ -213,11 +258,11 @@ func (sh *shard) firstChoosable(p *policy, skip tier.Skip) (string, bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	var key string
-	sh.values.each(func(it *item) bool {
-		if p.isExempt(it) || skip(it.key(), it.meta()) {
+	sh.values.each(func(e slot) bool {
+		if p.isExempt(e) || skip(e.key(), e.meta()) {
 			return true
 		}
-		key = it.key()
+		key = e.key()
 		return false
 	})
 	return key, key != ""
@@ -237,7 +282,7 @@ func (s *Store) policyIdle(fn func(key string, meta []byte) bool) {
 func (sh *shard) idleFn(cut int64, p *policy, fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	return sh.values.each(func(it *item) bool {
-		return it.word.Load() >= cut || p.isExempt(it) || fn(it.key(), it.meta())
+	return sh.values.each(func(e slot) bool {
+		return e.word().Load() >= cut || p.isExempt(e) || fn(e.key(), e.meta())
 	})
 }

@@ -9,63 +9,77 @@ package heap
 // zero table is empty, and a table is not safe for concurrent use: its
 // shard's lock protects it.
 type table struct {
-	byHash map[uint64]*item
-	spill  map[string]*item
+	byHash map[uint64]slot
+	spill  map[string]slot
 }
 
 // get returns key's entry; h is its hash.
-func (t *table) get(key string, h uint64) (*item, bool) {
-	if it, ok := t.byHash[h]; ok && it.key() == key {
-		return it, true
+func (t *table) get(key string, h uint64) (slot, bool) {
+	if e, ok := t.byHash[h]; ok && e.key() == key {
+		return e, true
 	}
 	if len(t.spill) == 0 {
-		return nil, false
+		return slot{}, false
 	}
-	it, ok := t.spill[key]
-	return it, ok
+	e, ok := t.spill[key]
+	return e, ok
 }
 
-// insert makes it the entry of its key, whose hash is h and which the
+// update writes back e, the changed entry of a key the table holds, whose
+// hash is h; moved says its data moved (a spilled key is then filed under
+// the new copy of its key, so that the map does not keep the old data).
+func (t *table) update(h uint64, e slot, moved bool) {
+	if cur, ok := t.byHash[h]; ok && cur.key() == e.key() {
+		t.byHash[h] = e
+		return
+	}
+	if moved {
+		delete(t.spill, e.key())
+	}
+	t.spill[e.key()] = e
+}
+
+// insert makes e the entry of its key, whose hash is h and which the
 // table does not hold.
-func (t *table) insert(h uint64, it *item) {
+func (t *table) insert(h uint64, e slot) {
 	if t.byHash == nil {
-		t.byHash = map[uint64]*item{}
+		t.byHash = map[uint64]slot{}
 	}
 	if _, taken := t.byHash[h]; taken { // another key has this hash
 		if t.spill == nil {
-			t.spill = map[string]*item{}
+			t.spill = map[string]slot{}
 		}
-		t.spill[it.key()] = it
+		t.spill[e.key()] = e
 		return
 	}
-	t.byHash[h] = it
+	t.byHash[h] = e
 }
 
 // del removes key's entry and returns it. A spilled key whose hash the
 // deleted key held stays in spill, where get still finds it.
-func (t *table) del(key string, h uint64) (*item, bool) {
-	if it, ok := t.byHash[h]; ok && it.key() == key {
+func (t *table) del(key string, h uint64) (slot, bool) {
+	if e, ok := t.byHash[h]; ok && e.key() == key {
 		delete(t.byHash, h)
-		return it, true
+		return e, true
 	}
-	it, ok := t.spill[key]
+	e, ok := t.spill[key]
 	if ok {
 		delete(t.spill, key)
 	}
-	return it, ok
+	return e, ok
 }
 
 // each calls fn for every entry until fn returns false; it reports whether
 // it got to the end. The order is the maps', which starts at a random
 // place on every call.
-func (t *table) each(fn func(it *item) bool) bool {
-	for _, it := range t.byHash {
-		if !fn(it) {
+func (t *table) each(fn func(e slot) bool) bool {
+	for _, e := range t.byHash {
+		if !fn(e) {
 			return false
 		}
 	}
-	for _, it := range t.spill {
-		if !fn(it) {
+	for _, e := range t.spill {
+		if !fn(e) {
 			return false
 		}
 	}

@@ -28,9 +28,10 @@ func TestTableWithCollidingHashes(t *testing.T) {
 				t.Fatalf("set %s: found %v (%v), want %q (%v)", key, it, had, want, wantHad)
 			}
 			if had {
-				it.rewrite([]byte(v), nil)
+				moved := it.rewrite([]byte(v), nil)
+				tb.update(h, it, moved)
 			} else {
-				tb.insert(h, newItem(key, []byte(v), nil, 0))
+				tb.insert(h, newSlot(key, []byte(v), nil, 0, false))
 			}
 			model[key] = v
 		case 2:
@@ -47,7 +48,7 @@ func TestTableWithCollidingHashes(t *testing.T) {
 			}
 		}
 		seen := map[string]int{}
-		tb.each(func(it *item) bool { seen[it.key()]++; return true })
+		tb.each(func(e slot) bool { seen[e.key()]++; return true })
 		if len(seen) != len(model) {
 			t.Fatalf("after step %d: each saw %d keys, the model holds %d", i, len(seen), len(model))
 		}

@@ -3,6 +3,7 @@ package tiermem_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/tiermem/tiermem"
 )
@@ -19,6 +20,20 @@ func TestReadCountAndDurability(t *testing.T) {
 	}
 	if n, err := m.ReadCount("k"); err != nil || n < 3 {
 		t.Fatalf("ReadCount after 3 reads: %d, %v", n, err)
+	}
+	if n := m.Expiring(); n != 0 {
+		t.Fatalf("Expiring %d with no TTL set", n)
+	}
+	must(t, m.Store("t", []byte("v"), tiermem.WithTTL(time.Hour)))
+	must(t, m.Rename("t", "t2", false))
+	if n := m.Expiring(); n != 1 {
+		t.Fatalf("Expiring %d after a key with a TTL was renamed, want 1", n)
+	}
+	if _, err := m.Persist("t2"); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Expiring(); n != 0 {
+		t.Fatalf("Expiring %d after PERSIST, want 0", n)
 	}
 	if d := m.Durability(); d != tiermem.None {
 		t.Fatalf("Durability %v, want None", d)

@@ -73,7 +73,7 @@ func infoStats(c *conn, b *strings.Builder) {
 
 func infoKeyspace(c *conn, b *strings.Builder) {
 	if n, err := c.s.m.Len(); err == nil && n > 0 {
-		fmt.Fprintf(b, "db0:keys=%d\r\n", n)
+		fmt.Fprintf(b, "db0:keys=%d,expires=%d\r\n", n, c.s.m.Expiring())
 	}
 }
 

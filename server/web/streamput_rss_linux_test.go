@@ -1,0 +1,122 @@
+package web_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/server/web"
+)
+
+// rssChild names the variable under which the test binary runs
+// TestPutStreamedRSSChild for TestPutStreamedRSS.
+const rssChild = "TIERMEM_TEST_RSS_CHILD"
+
+// rssPutSize is the PUT the child measures.
+const rssPutSize = 512 << 20
+
+// vmHWM returns the process's peak resident set size, from
+// /proc/self/status.
+func vmHWM(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
+
+// TestPutStreamedRSSChild PUTs rssPutSize bytes through the handler into
+// the tier $TIERMEM_TEST_RSS_CHILD names and prints its peak RSS before
+// and after.
+func TestPutStreamedRSSChild(t *testing.T) {
+	if os.Getenv(rssChild) == "" {
+		t.Skip("run by TestPutStreamedRSS")
+	}
+	opts := testOptions()
+	opts.Cold.Size = 2 << 30
+	opts.Warm.Size = 1 << 30
+	m, err := tiermem.Open(t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h, err := web.New(m, web.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	before := vmHWM(t)
+	req, _ := http.NewRequest(http.MethodPut, keyURL(srv, "big")+"?tier="+os.Getenv(rssChild), &blockReader{block: randomBlock(), n: rssPutSize})
+	req.ContentLength = rssPutSize
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("PUT: %s", resp.Status)
+	}
+	fmt.Printf("HWM %d %d\n", before, vmHWM(t))
+}
+
+// TestPutStreamedRSS runs the child in a fresh process: a 512 MiB PUT
+// into cold raises the process's peak RSS by far less than 512 MiB (the
+// page cache that holds the written file is not the process's). The same
+// PUT into warm, logged as the baseline, costs the value's size in a
+// buffer beside the tier's copy.
+func TestPutStreamedRSS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 1 GiB to disk")
+	}
+	if grew := putRSS(t, "cold"); grew > 64<<20 {
+		t.Errorf("a %d MiB PUT into cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(grew)/(1<<20))
+	}
+	putRSS(t, "warm")
+}
+
+// putRSS runs the child for tier and returns how much its peak RSS grew.
+func putRSS(t *testing.T, tier string) int64 {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPutStreamedRSSChild$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), rssChild+"="+tier)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var before, after int64
+	for line := range strings.Lines(string(out)) {
+		if _, err := fmt.Sscanf(line, "HWM %d %d", &before, &after); err == nil {
+			break
+		}
+	}
+	if after == 0 {
+		t.Fatalf("no HWM line from the child:\n%s", out)
+	}
+	grew := after - before
+	t.Logf("peak RSS %.1f MiB before a %d MiB PUT into %s, %.1f MiB after (+%.1f MiB)",
+		float64(before)/(1<<20), rssPutSize>>20, tier, float64(after)/(1<<20), float64(grew)/(1<<20))
+	return grew
+}

@@ -16,6 +16,7 @@
 //	GET      /v1/usage          per tier: used and capacity bytes, percent, items
 //	GET      /v1/stats          per tier: promotions, demotions, evictions, expirations; passes; request counts
 //	GET      /v1/analytics      the Manager's analytics (docs/analytics.md); ?since=<RFC 3339> for newer samples only
+//	GET      /v1/biggest        the largest entries of each tier; ?n=1..100 (10)
 //	GET      /metrics           Prometheus exposition
 //	GET      /debug/pprof/      net/http/pprof
 //	GET      /healthz, /readyz  liveness, and readiness (503 once the Manager is closed)
@@ -38,8 +39,20 @@
 // counters, read from the Manager at scrape time, and the Go runtime and
 // process collectors.
 //
-// A PUT with a Content-Length reads the body once into a buffer of that
-// size, which the Manager's Store then copies into its tier: a value costs
-// its size twice while it is stored. A body without a length is read into
-// a buffer that grows (doubling) as it comes, up to Config.MaxBodyBytes.
+// A PUT with a Content-Length over 64 KiB goes through Manager.StoreFrom:
+// a value bound for the cold tier (?tier=cold, or larger than the memory
+// tiers' budgets) is streamed from the connection to the disk through a
+// 1 MiB buffer, whatever its size (a 512 MiB PUT raised the process's peak
+// RSS by 2 MiB); one bound for a memory tier is read once into a buffer of
+// its length, which the tier then copies, so it costs its size twice while
+// it is stored. A body shorter than its Content-Length stores nothing
+// (400). Smaller bodies are read into pooled buffers, and a body without a
+// length into a buffer that grows (doubling) as it comes, up to
+// Config.MaxBodyBytes.
+//
+// /v1/biggest and the dashboard's table list each tier's largest entries
+// by the bytes they occupy there (compressed, with their key and header),
+// from the tiers' indexes (Manager.ScanInfo): no value is read, no hit
+// counted, nothing promoted. A listing costs one pass over every index and
+// is shared by every request for 5 seconds.
 package web

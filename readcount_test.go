@@ -39,3 +39,20 @@ func TestReadCountAndDurability(t *testing.T) {
 		t.Fatalf("Durability %v, want None", d)
 	}
 }
+
+func TestTierPolicy(t *testing.T) {
+	o := tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20, Policy: tiermem.PolicyLRU}, Warm: tiermem.TierOptions{Size: 1 << 20},
+		Cold: tiermem.TierOptions{Size: 16 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1}
+	m := open(t, &o)
+	for tr, want := range map[tiermem.Tier]string{tiermem.Hot: "lru", tiermem.Warm: "auto", tiermem.Cold: "auto"} {
+		if p, err := m.TierPolicy(tr); err != nil || p.String() != want {
+			t.Errorf("TierPolicy(%v) = %v, %v; want %s", tr, p, err, want)
+		}
+	}
+	if _, err := m.TierPolicy(tiermem.Glacier); !errors.Is(err, tiermem.ErrUnknownTier) {
+		t.Errorf("TierPolicy(glacier) with no glacier: %v", err)
+	}
+	if s := tiermem.Policy(99).String(); s != "Policy(99)" {
+		t.Errorf("an unknown policy prints %q", s)
+	}
+}

@@ -152,7 +152,7 @@ func TestConfig(t *testing.T) {
 			t.Errorf("%s = %q, want %q", st.args, got, st.want)
 		}
 	}
-	if got := string(c.do("CONFIG", "GET", "tiermem-*")); strings.Count(got, "tiermem-") != 5 {
+	if got := string(c.do("CONFIG", "GET", "tiermem-*")); strings.Count(got, "tiermem-") != 8 || !strings.Contains(got, "tiermem-hot-policy\r\n$4\r\nauto\r\n") {
 		t.Errorf("CONFIG GET tiermem-* = %q", got)
 	}
 	d := dial(t, addr) // the second client: maxclients 2 lets it in, with a password to give

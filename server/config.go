@@ -43,6 +43,9 @@ var settings = []setting{
 	{"tiermem-warm-budget", budget(tiermem.Warm), nil},
 	{"tiermem-cold-budget", budget(tiermem.Cold), nil},
 	{"tiermem-glacier-budget", budget(tiermem.Glacier), nil},
+	{"tiermem-hot-policy", policy(tiermem.Hot), nil},
+	{"tiermem-warm-policy", policy(tiermem.Warm), nil},
+	{"tiermem-cold-policy", policy(tiermem.Cold), nil},
 	{"tiermem-durability", func(c *conn) string { return c.s.m.Durability().String() }, nil},
 }
 
@@ -51,6 +54,17 @@ func fixed(v string) func(*conn) string { return func(*conn) string { return v }
 // budget reads a tier's budget in bytes (0 for a tier the Manager has not).
 func budget(t tiermem.Tier) func(*conn) string {
 	return func(c *conn) string { return strconv.FormatInt(c.s.m.Usage()[t].Capacity, 10) }
+}
+
+// policy reads a tier's policy ("auto", "lru", ...; "" for a tier the
+// Manager has not).
+func policy(t tiermem.Tier) func(*conn) string {
+	return func(c *conn) string {
+		if p, err := c.s.m.TierPolicy(t); err == nil {
+			return p.String()
+		}
+		return ""
+	}
 }
 
 // memoryBudget is what tiermem keeps in memory at most: hot's and warm's

@@ -69,21 +69,24 @@
 //   - CONFIG GET knows requirepass, maxclients, timeout, proto-max-bulk-len,
 //     tiermem's tiermem-hot-budget, tiermem-warm-budget,
 //     tiermem-cold-budget, tiermem-glacier-budget (bytes, 0 for a tier the
-//     Manager has not) and tiermem-durability, and answers Redis's names
+//     Manager has not), tiermem-hot-policy, tiermem-warm-policy,
+//     tiermem-cold-policy (as opened: auto, adaptive, lru, lfu, fifo,
+//     clock or s3fifo) and tiermem-durability, and answers Redis's names
 //     for what tiermem has: save "", appendonly "no", appendfsync (from the
 //     durability: no, everysec or always), databases "1", maxmemory (hot's
 //     and warm's budgets), maxmemory-policy "noeviction" (tiermem demotes,
 //     it never drops a key), port, dir and dbfilename (of SnapshotPath).
 //     CONFIG SET changes requirepass, maxclients and timeout at runtime;
-//     the tier budgets and the durability are the Manager's, fixed when it
-//     opens, and CONFIG SET answers Redis's "can't set immutable config"
+//     the tier budgets, policies and durability are the Manager's, fixed
+//     when it opens (it has no setter: a budget's bytes are read without a
+//     lock on every Store's path), and CONFIG SET answers Redis's "can't set immutable config"
 //     for them. CONFIG REWRITE is an error (no config file); RESETSTAT
 //     resets total_connections_received.
 //
 // The commands served: PING, ECHO, QUIT, SELECT (0), HELLO (2 and 3, with
 // AUTH and SETNAME), AUTH, CLIENT (ID, SETNAME, GETNAME, LIST, INFO, KILL,
-// HELP), INFO (server, clients, memory, persistence, stats, keyspace, and
-// tiermem's tiers), TIME, COMMAND (COUNT, INFO, DOCS), CONFIG (GET, SET,
+// HELP), INFO (server, clients, memory, persistence, stats, keyspace with
+// keys and expires but no avg_ttl, and tiermem's tiers), TIME, COMMAND (COUNT, INFO, DOCS), CONFIG (GET, SET,
 // RESETSTAT, REWRITE, HELP), MULTI, EXEC, DISCARD, WATCH, UNWATCH, RESET,
 // SAVE, BGSAVE, LASTSAVE, SHUTDOWN; GET, SET (EX, PX, EXAT, PXAT, NX, XX,
 // KEEPTTL, GET), SETNX, SETEX, PSETEX, GETDEL, GETEX, GETSET, MGET, MSET,

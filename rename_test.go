@@ -110,8 +110,9 @@ func TestCopyKeyCopiesEveryTier(t *testing.T) {
 
 // TestRenameKeepsEveryToken moves tokens among a few keys with Rename
 // (never replacing), adds new ones with Store and a Rename, takes some
-// out with a Rename to a private key and a Delete, all at once, and
-// closes the Manager in the middle: after reopening, every token added
+// out with a Rename to a private key and a Delete, moves keys between
+// tiers and runs migration passes, all at once, and closes the Manager
+// in the middle: after reopening, every token added
 // and not taken out is under exactly one key.
 func TestRenameKeepsEveryToken(t *testing.T) {
 	for round := range 6 {
@@ -141,7 +142,11 @@ func TestRenameKeepsEveryToken(t *testing.T) {
 				own := fmt.Sprintf("own%d", g)
 				for i := 0; ; i++ {
 					var err error
-					switch rng.IntN(4) {
+					switch rng.IntN(5) {
+					case 4: // move a key to another tier, or run a migration pass
+						if err = m.Move(slot(rng.IntN(8)), tiers[rng.IntN(3)]); rng.IntN(4) == 0 {
+							err = m.Migrate()
+						}
 					case 0, 1: // move a token
 						err = m.Rename(slot(rng.IntN(8)), slot(rng.IntN(8)), false)
 					case 2: // add one

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/server"
 )
@@ -371,5 +373,65 @@ func TestShutdown(t *testing.T) {
 	addr3, _, _ := startTiermem(t, nil)
 	if r := string(dial(t, addr3).do("SHUTDOWN")); r != "-ERR Errors trying to SHUTDOWN. Check logs.\r\n" {
 		t.Fatalf("SHUTDOWN with no OnShutdown = %q", r)
+	}
+}
+
+// TestGoRedisWatch runs go-redis's optimistic transaction helper (Watch,
+// TxPipelined, retry on TxFailedErr) from several goroutines, and its
+// Rename, Copy, ConfigGet, ClientList and ObjectEncoding.
+func TestGoRedisWatch(t *testing.T) {
+	addr, _, _ := startTiermem(t, nil)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 8})
+	defer rdb.Close()
+	incr := func(key string) error {
+		for {
+			err := rdb.Watch(ctx, func(tx *redis.Tx) error {
+				n, err := tx.Get(ctx, key).Int()
+				if err != nil && !errors.Is(err, redis.Nil) {
+					return err
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					p.Set(ctx, key, n+1, 0)
+					return nil
+				})
+				return err
+			}, key)
+			if !errors.Is(err, redis.TxFailedErr) {
+				return err
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				if err := incr("counter"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n, err := rdb.Get(ctx, "counter").Int(); err != nil || n != 100 {
+		t.Fatalf("counter = %d, %v; want 100", n, err)
+	}
+	if err := rdb.Rename(ctx, "counter", "c2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := rdb.Copy(ctx, "c2", "c3", 0, false).Result(); err != nil || ok != 1 {
+		t.Fatalf("Copy = %d, %v", ok, err)
+	}
+	if enc, err := rdb.ObjectEncoding(ctx, "c3").Result(); err != nil || enc != "int" {
+		t.Fatalf("ObjectEncoding = %q, %v", enc, err)
+	}
+	if cfg, err := rdb.ConfigGet(ctx, "maxclients").Result(); err != nil || cfg["maxclients"] != "10000" {
+		t.Fatalf("ConfigGet = %v, %v", cfg, err)
+	}
+	if list, err := rdb.ClientList(ctx).Result(); err != nil || !strings.Contains(list, "cmd=client|list") {
+		t.Fatalf("ClientList = %q, %v", list, err)
 	}
 }

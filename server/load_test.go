@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -127,7 +128,7 @@ func TestGoRedisClient(t *testing.T) {
 // sees a reply or a closed connection, and the goroutines end.
 func TestHostileClientsAndClose(t *testing.T) {
 	before := runtime.NumGoroutine()
-	addr, srv, _ := startTiermem(t, nil)
+	addr, srv, _ := startTiermem(t, &server.Options{SnapshotPath: filepath.Join(t.TempDir(), "dump.tmsnap")})
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for w := range 32 {
@@ -169,7 +170,7 @@ func hostileSession(nc net.Conn, w, i int) {
 	nc.SetDeadline(time.Now().Add(2 * time.Second))
 	key := fmt.Sprint("k", w%4)
 	var out []byte
-	switch (w + i) % 5 {
+	switch (w + i) % 6 {
 	case 0: // a pipeline
 		for j := range 50 {
 			out = append(out, encode("SET", key, strconv.Itoa(j))...)
@@ -182,6 +183,19 @@ func hostileSession(nc net.Conn, w, i int) {
 		out = []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\nabc")
 	case 3: // a huge announced bulk
 		out = []byte("*2\r\n$4\r\nECHO\r\n$536870912\r\n")
+	case 5: // transactions, renames, other clients' state, snapshots
+		out = append(out, encode("WATCH", key, "n"+key)...)
+		out = append(out, encode("MULTI")...)
+		out = append(out, encode("RENAME", key, key+"r")...)
+		out = append(out, encode("COPY", key+"r", key, "REPLACE")...)
+		out = append(out, encode("EXEC")...)
+		out = append(out, encode("CLIENT", "LIST")...)
+		out = append(out, encode("CLIENT", "KILL", "ID", strconv.Itoa(1+i%40))...)
+		out = append(out, encode("CONFIG", "GET", "*")...)
+		out = append(out, encode("OBJECT", "FREQ", key)...)
+		out = append(out, encode("BGSAVE")...)
+		out = append(out, encode("INFO", "persistence")...)
+		out = append(out, encode("RESET")...)
 	default: // counters and TTLs
 		for range 20 {
 			out = append(out, encode("INCR", "n"+key)...)

@@ -11,7 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tiermem/tiermem/cache"
 	"github.com/tiermem/tiermem/internal/freq"
+	"github.com/tiermem/tiermem/internal/header"
 	"github.com/tiermem/tiermem/internal/keylock"
 	"github.com/tiermem/tiermem/internal/machine"
 
@@ -159,13 +161,38 @@ func (m *Manager) openStore(level Tier) (tier.Store, error) {
 	}
 	switch level {
 	case Hot:
-		return heap.New(), nil
+		return m.openHeap()
 	case Warm:
 		return offheap.New(&offheap.Options{Capacity: warmSpace(m.opts.Warm.Size), Compress: m.opts.Warm.Compress})
 	case Glacier:
 		return m.openGlacier()
 	}
 	return disk.Open(filepath.Join(m.dir, "cold"), &disk.Options{Sync: syncMode(m.opts.Durability), FS: m.opts.coldFS})
+}
+
+// openHeap opens the built-in hot store: with CLOCK's words for
+// PolicyClock, else keeping the tier's policy in its entries (see
+// heapVictims), pinned values out of it.
+func (m *Manager) openHeap() (tier.Store, error) {
+	if !m.heapKeepsPolicy() {
+		return heap.New(), nil
+	}
+	s, err := heap.NewWithPolicy(heap.PolicyOptions{
+		Kind:     m.policyKind(Hot),
+		Capacity: max(m.opts.Hot.Size, 1),
+		Exempt:   header.IsPinned,
+		Now:      m.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// heapKeepsPolicy reports whether the hot tier is the built-in store with
+// the tier's policy in it: any policy but CLOCK, and no store handed over.
+func (m *Manager) heapKeepsPolicy() bool {
+	return m.opts.Hot.Store == nil && m.policyOf(Hot) != PolicyClock
 }
 
 // warmSpace is the address space the warm store reserves for its slab:
@@ -204,11 +231,20 @@ func (m *Manager) newVictims(t *tierState) (victims, error) {
 	if sampler, ok := t.store.(ageSampler); ok && policy == PolicyAuto && t.level == Cold {
 		return newSampledVictims(sampler, m.now), nil
 	}
-	kind := policyKinds[policy]
-	if policy == PolicyAuto {
-		kind = policyKinds[PolicyAdaptive]
+	if hs, ok := t.store.(*heap.Store); ok && t.level == Hot && m.heapKeepsPolicy() {
+		t.toucher = hs // counted reads record themselves in the read's own lookup
+		return heapVictims{hs}, nil
 	}
-	return newPolicyVictims(kind, t.capacity, m.now)
+	return newPolicyVictims(m.policyKind(t.level), t.capacity, m.now)
+}
+
+// policyKind returns the cache policy a tier's Policy names (Adaptive for
+// PolicyAuto); not for PolicyClock.
+func (m *Manager) policyKind(level Tier) cache.Kind {
+	if policy := m.policyOf(level); policy != PolicyAuto {
+		return policyKinds[policy]
+	}
+	return policyKinds[PolicyAdaptive]
 }
 
 func (m *Manager) policyOf(level Tier) Policy { return m.tierOptions(level).Policy }

@@ -203,7 +203,12 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, 
 	}
 	r := tierReads.Get().(*tierRead)
 	r.m, r.t, r.key, r.mode, r.dst, r.fn = m, t, key, mode, dst, fn
-	err := t.store.ViewMeta(key, r.view)
+	var err error
+	if t.toucher != nil && mode != uncounted { // the read records itself (heapVictims)
+		err = t.toucher.ViewMetaTouch(key, r.view)
+	} else {
+		err = t.store.ViewMeta(key, r.view)
+	}
 	*r = tierRead{view: r.view}
 	tierReads.Put(r)
 	return err

@@ -20,6 +20,9 @@ type tierState struct {
 	capacity   int64
 	reserved   atomic.Int64 // room taken by writes in flight
 	victims    victims      // nil for the last tier: nothing below to demote to
+	// toucher is the store, when its counted reads go through it so that
+	// the read is recorded in the same lookup (heapVictims).
+	toucher viewToucher
 
 	promotions, demotions, evictions, expirations atomic.Int64
 
@@ -29,6 +32,12 @@ type tierState struct {
 	// during the current pass (0: none did): reads stop queueing keys for
 	// it until it uses less or the next pass begins.
 	fullAt atomic.Int64
+}
+
+// viewToucher reads a value and, when the callback succeeds, records the
+// read for the store's own victim choice (tier/heap's ViewMetaTouch).
+type viewToucher interface {
+	ViewMetaTouch(key string, fn func(value, meta []byte) error) error
 }
 
 func newTierState(level Tier, store tier.Store, capacity int64) *tierState {

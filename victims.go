@@ -9,6 +9,7 @@ import (
 
 	"github.com/tiermem/tiermem/cache"
 	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/heap"
 )
 
 // victims chooses which entries leave a tier: those to demote when it needs
@@ -109,6 +110,25 @@ func (v *policyVictims) idle(since time.Time, fn func(key string) bool) {
 			return
 		}
 	}
+}
+
+// heapVictims chooses with the policy the built-in hot store keeps in its
+// entries (heap.NewWithPolicy): each entry holds its policy handle and its
+// last read time, so that a read costs no lookup beyond the store's own and
+// the tier keeps no map of keys besides the store's. The store learns of
+// stores, replacements and deletes from its own Put and Delete (pinned
+// values, by their header, are never in the policy) and of counted reads
+// from the reads themselves: readTier reads the tier through
+// ViewMetaTouch (the tier's toucher), so accessed has nothing left to do.
+type heapVictims struct{ store *heap.Store }
+
+func (v heapVictims) added(string, int64, bool) {}
+func (v heapVictims) accessed(string)           {}
+func (v heapVictims) removed(string)            {}
+func (v heapVictims) next() (string, bool)      { return v.store.Victim(nil) }
+
+func (v heapVictims) idle(since time.Time, fn func(key string) bool) {
+	v.store.IdleSince(since, fn) // only ErrNoPolicy, which a store of heapVictims never returns
 }
 
 // clockVictims chooses with the warm store's own CLOCK reference bits: no

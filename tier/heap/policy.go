@@ -161,6 +161,30 @@ func (s *Store) Touch(key string) {
 	s.policy.touched(e, h)
 }
 
+// ViewMetaTouch is ViewMeta followed, when fn returns nil, by Touch, in
+// one lookup: the read of an owner that counts its reads as they succeed.
+func (s *Store) ViewMetaTouch(key string, fn func(value, meta []byte) error) error {
+	sh, h := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed {
+		return tier.ErrClosed
+	}
+	e, ok := sh.values.get(key, h)
+	if !ok {
+		return tier.ErrNotFound
+	}
+	if err := fn(e.value(), e.meta()); err != nil {
+		return err
+	}
+	if s.policy == nil {
+		markRead(e.word())
+	} else {
+		s.policy.touched(e, h)
+	}
+	return nil
+}
+
 // touched records a read of e, whose key's hash is h; its shard's read
 // lock is held.
 func (p *policy) touched(e slot, h uint64) {

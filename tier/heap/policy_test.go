@@ -274,3 +274,32 @@ func ExampleNewWithPolicy() {
 	fmt.Println(victim)
 	// Output: c
 }
+
+// TestViewMetaTouch: a view whose callback succeeds is a read (the key's
+// read time moves, and it is no longer idle); one whose callback fails is
+// not; a missing key is ErrNotFound.
+func TestViewMetaTouch(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	s := newPolicyStore(t, heap.PolicyOptions{Capacity: 1 << 20, Now: clock.Now})
+	defer s.Close()
+	s.Put("ok", []byte("v"), nil)
+	s.Put("failed", []byte("v"), nil)
+	clock.Add(time.Second)
+	mark := clock.Now()
+	clock.Add(time.Second)
+	if err := s.ViewMetaTouch("ok", func(v, _ []byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := s.ViewMetaTouch("failed", func(v, _ []byte) error { return boom }); err != boom {
+		t.Fatalf("the callback's error became %v", err)
+	}
+	if err := s.ViewMetaTouch("absent", func(v, _ []byte) error { return nil }); !errors.Is(err, tier.ErrNotFound) {
+		t.Fatalf("absent key: %v", err)
+	}
+	var idle []string
+	s.IdleSince(mark, func(key string) bool { idle = append(idle, key); return true })
+	if len(idle) != 1 || idle[0] != "failed" {
+		t.Fatalf("idle %v, want [failed]", idle)
+	}
+}

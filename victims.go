@@ -24,8 +24,11 @@ type victims interface {
 }
 
 // policyVictims chooses with a cache.Policy and keeps each key's last read
-// time for idleness: about 150 bytes of Go memory per key, fine for the hot
-// tier's few large entries.
+// time for idleness: about 150 bytes of Go memory per key, and two map
+// lookups a read. It serves the tiers whose store keeps no policy of its
+// own: a hot store handed over, a warm tier with a policy other than
+// CLOCK. The built-in hot store keeps its policy in its entries
+// (heapVictims).
 type policyVictims struct {
 	mu     sync.Mutex // protects policy and last
 	policy cache.Policy[string]

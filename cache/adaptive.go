@@ -17,7 +17,13 @@ package cache
 // forgetting what it learned of popularity on a copy of the leading simulation,
 // and forgets (clears its frequency sketch and unprotects its main space) when
 // such trials show that it pays: so a workload whose popular set shifts in
-// phases does not wait for aging to wear the old counts down.
+// phases does not wait for aging to wear the old counts down. The tuner also
+// counts the policy's own hits on the sampled requests: it changes the
+// admission rule only when a simulation with the other rule beats them by 5%
+// (a change of rule costs hits that the simulations do not see), and, when it
+// simulates every request, it unprotects the main space when the policy hits
+// less than 30% of what its simulation hits (keys protected by old reuse that
+// newcomers never duel).
 //
 // The price: 14 miniature caches. A policy that holds more than 8,192 keys
 // samples 1 key in 2^n so that each miniature holds 4,096 to 8,192 keys (about

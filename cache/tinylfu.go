@@ -72,7 +72,7 @@ func (p *tinyLFU[K]) add(n *node[K]) {
 	}
 	p.window.pushBack(n)
 	p.settle()
-	p.observe(h)
+	p.observe(h, false)
 }
 
 func (p *tinyLFU[K]) access(n *node[K]) {
@@ -87,7 +87,7 @@ func (p *tinyLFU[K]) access(n *node[K]) {
 		p.move(n, inProtected)
 		p.demoteProtected()
 	}
-	p.observe(h)
+	p.observe(h, true)
 }
 
 // observe shows one request to the tuner. At the end of each of its epochs the
@@ -95,17 +95,22 @@ func (p *tinyLFU[K]) access(n *node[K]) {
 // of the budget at a time: moving keys between the spaces costs hits, and a
 // noisy epoch should not undo what many epochs built. When the step stops the
 // window short of the best tuning's, the admission rule is the one that scores
-// best at the window the policy will have, not the best tuning's.
-func (p *tinyLFU[K]) observe(h uint64) {
+// best at the window the policy will have, not the best tuning's. hit tells
+// whether the request found its key (the tuner compares the policy's own hits
+// with its simulations'). When the tuner finds the main space stale, the
+// protected keys go to the front of probation, where newcomers duel them.
+func (p *tinyLFU[K]) observe(h uint64, hit bool) {
 	if !p.tuned {
 		return
 	}
 	if p.tuner == nil || (!p.full && p.total() >= p.capacity) {
 		p.startTuner()
 	}
-	t, ok, shifted := p.tuner.observe(h)
+	t, ok, shifted, stale := p.tuner.observe(h, hit)
 	if shifted {
 		p.forget()
+	} else if stale {
+		p.unprotect()
 	}
 	if ok {
 		cur := float64(p.maxWindow) / float64(p.capacity)
@@ -141,6 +146,12 @@ func (p *tinyLFU[K]) startTuner() {
 // in requests).
 func (p *tinyLFU[K]) forget() {
 	p.sketch.clear()
+	p.unprotect()
+}
+
+// unprotect moves the protected keys to the front of probation, in their
+// order: the next victims, each still dueling newcomers by its frequency.
+func (p *tinyLFU[K]) unprotect() {
 	p.probation.takeFront(&p.protected, inProbation)
 }
 

@@ -29,6 +29,12 @@ type tuner struct {
 	trial               *trial  // running, or nil
 	credit              float64 // decayed share of hits that forgetting gained in trials
 	late                bool    // a trial that did not forget found it should have
+	// own and ownScore are the policy's own hits on sampled requests, this
+	// epoch and decayed as the simulations' scores are; checkOwn counts them
+	// since the last look for a shift.
+	own, checkOwn int
+	ownScore      float64
+	staleWait     int // looks before the main space may be found stale again
 }
 
 const (
@@ -40,6 +46,8 @@ const (
 	shiftChecks   = 4    // looks for a shift per epoch
 	forgetCredit  = 0.02 // forgetting must have gained this share of hits in trials
 	shiftMinHits  = 64   // LRU's hits since the last look must be at least this to compare
+	flipMargin    = 0.05 // a simulation with the other admission rule must beat the policy's own hits by this share
+	staleShare    = 0.3  // the policy's main space is stale when it hits less than this share of its simulation
 )
 
 // candidateTunings are the tunings the tuner simulates; the first is in force
@@ -71,14 +79,20 @@ func (t *tuner) sampled(h uint64) bool {
 	return rehash(h^0x6a09e667f3bcc908)&(t.rate-1) == 0
 }
 
-// observe replays one request of the policy; at the end of an epoch it returns
-// the best tuning and true. It also reports whether the policy should forget
-// what it learned of the keys' popularity (see suspect); the simulations then
-// have. Shifts are looked for shiftChecks times per epoch, so that the policy
-// forgets soon after one, and when LRU takes the lead from other tunings.
-func (t *tuner) observe(h uint64) (best tuning, ok, shift bool) {
+// observe replays one request of the policy, hit telling whether the policy
+// held the key; at the end of an epoch it returns the best tuning and true. It
+// also reports whether the policy should forget what it learned of the keys'
+// popularity (see suspect); the simulations then have. Shifts are looked for
+// shiftChecks times per epoch, so that the policy forgets soon after one, and
+// when LRU takes the lead from other tunings. At the same looks it reports
+// whether the policy's main space is stale (see isStale).
+func (t *tuner) observe(h uint64, hit bool) (best tuning, ok, shift, stale bool) {
 	if !t.sampled(h) {
-		return tuning{}, false, false
+		return tuning{}, false, false, false
+	}
+	if hit {
+		t.own++
+		t.checkOwn++
 	}
 	t.replay(h)
 	if t.late {
@@ -91,17 +105,39 @@ func (t *tuner) observe(h uint64) (best tuning, ok, shift bool) {
 		if t.shifted() {
 			shift = t.suspect() || shift
 		}
-		t.lastBest, t.lastLRU, t.checkBest, t.checkLRU = t.checkBest, t.checkLRU, 0, 0
+		stale = t.isStale()
+		t.lastBest, t.lastLRU, t.checkBest, t.checkLRU, t.checkOwn = t.checkBest, t.checkLRU, 0, 0, 0
 	}
 	if t.seen < epoch {
-		return tuning{}, false, shift
+		return tuning{}, false, shift, stale
 	}
 	held := t.held
 	best, ok = t.endEpoch()
 	if !shift && held >= shiftHeld && t.best == t.lru {
 		shift = t.suspect()
 	}
-	return best, ok, shift
+	return best, ok, shift, stale
+}
+
+// isStale reports whether the policy, since the last look, hit less than
+// staleShare of what the simulation of its tuning hit. The policy's main space
+// then holds keys that the simulation has replaced: after a change of
+// workload (Mixed: a loop after a trace of keys seen once or twice) keys
+// protected by old reuse are never dueled while probation churns, and the
+// simulation, tuned so from the start or shifted earlier, does not have them.
+// Only a tuner that simulates every request compares: with sampling the
+// simulation models the policy only statistically (and on P3 acting on the
+// check cost 1.5 points). At most once an epoch.
+func (t *tuner) isStale() bool {
+	if t.staleWait > 0 {
+		t.staleWait--
+		return false
+	}
+	if t.rate != 1 || t.checkBest < shiftMinHits || float64(t.checkOwn) >= staleShare*float64(t.checkBest) {
+		return false
+	}
+	t.staleWait = shiftChecks - 1
+	return true
 }
 
 // suspect acts on a suspected shift and reports whether the policy should
@@ -255,10 +291,21 @@ func (t *tuner) endEpoch() (tuning, bool) {
 		t.score[i] = scoreDecay*t.score[i] + float64(t.hits[i])
 		t.hits[i] = 0
 	}
+	t.ownScore = scoreDecay*t.ownScore + float64(t.own)
+	t.own = 0
 	for i := range t.shadows {
 		if t.score[i] > t.score[best] {
 			best = i
 		}
+	}
+	if t.tunings[best].ties != t.tunings[t.best].ties && t.score[best] <= (1+flipMargin)*t.ownScore {
+		// A change of admission rule changes which keys the main space
+		// keeps, at a cost in hits that the simulation, which always had its
+		// rule, does not see: it must beat what the policy itself hits, by
+		// flipMargin. On loop the two rules' simulations trade the lead by a
+		// few hits, and each flip cost the policy about a tenth of its hits
+		// for several epochs.
+		best = t.best
 	}
 	t.seen = 0
 	if best != t.lru {

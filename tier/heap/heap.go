@@ -192,19 +192,29 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		return 0, tier.ErrTooLarge
 	}
 	e, replaced := sh.values.get(key, h)
-	moved := false
+	moved, same := false, false
 	if replaced {
 		old := e.size()
+		tracked := s.policy != nil && !s.policy.isExempt(e)
 		moved = e.rewrite(value, meta)
 		sh.values.update(h, e, moved)
 		s.used.Add(e.size() - old)
+		same = tracked && !moved && e.size() == old
 	} else {
 		e = newSlot(key, value, meta, s.freshWord(), s.policy != nil)
 		sh.values.insert(h, e)
 		s.count.Add(1)
 		s.used.Add(e.size())
 	}
-	if s.policy != nil {
+	switch {
+	case s.policy == nil:
+	case same && !s.policy.isExempt(e):
+		// Written over in place at the same size and choosable before and
+		// after: the policy's record stands as it is, and the replacement
+		// counts as a read, through the buffer (a write then never waits
+		// for the policy's lock).
+		s.policy.touched(e, h)
+	default:
 		s.policy.stored(e, replaced, moved)
 	}
 	return e.size(), nil

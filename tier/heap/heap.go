@@ -213,7 +213,7 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		// after: the policy's record stands as it is, and the replacement
 		// counts as a read, through the buffer (a write then never waits
 		// for the policy's lock).
-		s.policy.touched(e, h)
+		s.policy.touched(e)
 	default:
 		s.policy.stored(e, replaced, moved)
 	}

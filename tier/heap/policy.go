@@ -2,6 +2,7 @@ package heap
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,7 +159,7 @@ func (s *Store) Touch(key string) {
 		markRead(e.word())
 		return
 	}
-	s.policy.touched(e, h)
+	s.policy.touched(e)
 }
 
 // ViewMetaTouch is ViewMeta followed, when fn returns nil, by Touch, in
@@ -180,24 +181,32 @@ func (s *Store) ViewMetaTouch(key string, fn func(value, meta []byte) error) err
 	if s.policy == nil {
 		markRead(e.word())
 	} else {
-		s.policy.touched(e, h)
+		s.policy.touched(e)
 	}
 	return nil
 }
 
-// touched records a read of e, whose key's hash is h; its shard's read
-// lock is held.
-func (p *policy) touched(e slot, h uint64) {
-	if now := p.now().UnixNano(); e.word().Load() != now {
+// touched records a read of e; its shard's read lock is held. The read
+// goes to a stripe of the buffer picked at random, so that the readers of
+// one hot key do not all meet on one stripe.
+func (p *policy) touched(e slot) {
+	if now := p.now().UnixNano(); now-e.word().Load() >= int64(readTimeGrain) {
 		e.word().Store(now)
 	}
-	if p.hits.add(e.h, h) {
+	if p.hits.add(e.h, rand.Uint64()) {
 		select {
 		case p.wake <- struct{}{}:
 		default: // a drain is due already
 		}
 	}
 }
+
+// readTimeGrain is how far apart read times are recorded: a read within
+// it of the recorded one leaves the word as it is, so that a key read from
+// every core does not move its word's cache line between them at each
+// read. Idleness is measured in seconds and more; IdleSince may find a key
+// idle up to this much early.
+const readTimeGrain = time.Millisecond
 
 // IdleSince calls fn for every key that can be a victim (not exempt) and
 // was neither read (Touch) nor stored since since, until fn returns false.

@@ -99,9 +99,10 @@ func TestNoSpaceSaysWhy(t *testing.T) {
 func TestTooLargeIsTheWholeBudget(t *testing.T) {
 	m := open(t, tinyBudgets(-1))
 	budget := 256 << 10
-	// The hot tier charges the key, the value and 64 bytes (plain bytes
-	// without a TTL or pin have an empty header).
-	fits := budget - len("k") - 64
+	// The hot tier charges the key, the value and 128 bytes: 64 for the
+	// entry and 64 for its policy handle (Adaptive, the default, lives in
+	// the entries); plain bytes without a TTL or pin have an empty header.
+	fits := budget - len("k") - 128
 	must(t, m.Store("k", make([]byte, fits), tiermem.InTier(tiermem.Hot)))
 	if u := m.Usage()[tiermem.Hot]; u.Used != int64(budget) {
 		t.Fatalf("hot tier holding a value sized to its budget: %d of %d bytes used", u.Used, budget)

@@ -19,8 +19,13 @@ import (
 )
 
 // entryOverhead approximates the Go memory an entry costs beyond its key and
-// value (map slot, entry struct, slice headers), so that budgets count it.
-const entryOverhead = 64
+// value (its map slot with the map's spare room, the word, the allocation's
+// rounding), so that budgets count it; handleOverhead is what an entry of a
+// store with a policy costs on top (its cache.Handle, one 64-byte object).
+const (
+	entryOverhead  = 64
+	handleOverhead = 64
+)
 
 // shards spreads the keys over independently locked maps.
 const shards = 64
@@ -90,7 +95,12 @@ func (e slot) meta() []byte {
 }
 
 // size returns the bytes the entry occupies, as Size counts them.
-func (e slot) size() int64 { return int64(e.n) + entryOverhead }
+func (e slot) size() int64 {
+	if e.h != nil {
+		return int64(e.n) + entryOverhead + handleOverhead
+	}
+	return int64(e.n) + entryOverhead
+}
 
 // newSlot returns an entry holding copies of key, value and meta (so that
 // callers may pass strings over memory they reuse), its word set to word,
@@ -158,22 +168,32 @@ func (s *Store) shard(key string) (*shard, uint64) {
 // shardSeed seeds the shard hash, the same for every store of the process.
 var shardSeed = maphash.MakeSeed()
 
-// Size returns the bytes a value of n bytes under key occupies.
+// Size returns the bytes a value of n bytes (with its meta) under key
+// occupies in a store made by New; Store.Cost says it for any store.
 func Size(key string, n int) int64 { return int64(len(key)+n) + entryOverhead }
 
 // Size returns the bytes key's entry occupies.
 func (s *Store) Size(key string) (int64, error) {
-	var n int64
-	err := s.viewMeta(key, false, func(value, meta []byte) error {
-		n = Size(key, len(value)+len(meta))
-		return nil
-	})
-	return n, err
+	sh, h := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed {
+		return 0, tier.ErrClosed
+	}
+	e, ok := sh.values.get(key, h)
+	if !ok {
+		return 0, tier.ErrNotFound
+	}
+	return e.size(), nil
 }
 
 // Cost returns the bytes Put reports for such an entry.
 func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
-	return int64(keyLen+valueLen+metaLen) + entryOverhead
+	n := int64(keyLen+valueLen+metaLen) + entryOverhead
+	if s.policy != nil {
+		n += handleOverhead
+	}
+	return n
 }
 
 // Put stores a copy of value and meta under key. A value that replaces one of

@@ -113,7 +113,7 @@ func open(dir string, o Options) (*Manager, error) {
 	}
 	m.freq.Resize(m.keysHeld())
 	if !o.KeepMemoryLimit {
-		m.memLimit = applyMemoryLimit(m.tiers[Hot].capacity)
+		m.memLimit = applyMemoryLimit(m.tiers[Hot].capacity())
 	}
 	m.startLoop()
 	return m, nil
@@ -235,7 +235,7 @@ func (m *Manager) newVictims(t *tierState) (victims, error) {
 		t.toucher = hs // counted reads record themselves in the read's own lookup
 		return heapVictims{hs}, nil
 	}
-	return newPolicyVictims(m.policyKind(t.level), t.capacity, m.now)
+	return newPolicyVictims(m.policyKind(t.level), t.capacity(), m.now)
 }
 
 // policyKind returns the cache policy a tier's Policy names (Adaptive for

@@ -32,6 +32,7 @@ func memoryLimitFor(hotBudget, heapInUse int64) int64 {
 type memoryLimit struct {
 	set   bool  // this Manager set the limit
 	limit int64 // the limit it set
+	heap  int64 // the heap in use when it set it
 }
 
 // applyMemoryLimit sets the process's soft memory limit for the hot
@@ -39,12 +40,25 @@ type memoryLimit struct {
 // environment, SetMemoryLimit, another Manager): a limit someone chose is
 // never replaced.
 func applyMemoryLimit(hotBudget int64) memoryLimit {
-	want := memoryLimitFor(hotBudget, heapInUse())
+	heap := heapInUse()
+	want := memoryLimitFor(hotBudget, heap)
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 || want == math.MaxInt64 {
 		return memoryLimit{}
 	}
 	debug.SetMemoryLimit(want)
-	return memoryLimit{set: true, limit: want}
+	return memoryLimit{set: true, limit: want, heap: heap}
+}
+
+// retarget moves the limit this Manager set to a new hot budget, if nobody
+// changed it since, and returns what is then in force for undo.
+func (l memoryLimit) retarget(hotBudget int64) memoryLimit {
+	if !l.set || debug.SetMemoryLimit(-1) != l.limit {
+		return l
+	}
+	want := memoryLimitFor(hotBudget, l.heap)
+	debug.SetMemoryLimit(want)
+	l.limit = want
+	return l
 }
 
 // undo lifts the limit this Manager set, if nobody changed it since.

@@ -68,8 +68,9 @@ func (m *Manager) expireDue() {
 // keepWatermark demotes t's victims while t is above its high watermark,
 // down to its low watermark.
 func (m *Manager) keepWatermark(t *tierState) error {
-	high := int64(m.opts.HighWatermark * float64(t.capacity))
-	low := int64(m.opts.LowWatermark * float64(t.capacity))
+	capacity := float64(t.capacity())
+	high := int64(m.opts.HighWatermark * capacity)
+	low := int64(m.opts.LowWatermark * capacity)
 	if t.used() <= high {
 		return nil
 	}
@@ -167,7 +168,7 @@ func (m *Manager) promoteOne(key string) error {
 	if err != nil {
 		return nil
 	}
-	high := int64(m.opts.HighWatermark * float64(to.capacity))
+	high := int64(m.opts.HighWatermark * float64(to.capacity()))
 	if used := to.used(); used+to.estimate(key, size, metaLen) > high {
 		to.fullAt.Store(max(used, 1))
 		return nil

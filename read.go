@@ -276,7 +276,7 @@ func (m *Manager) hasRoomAbove(t *tierState) bool {
 
 // belowHigh reports whether t uses less than its high watermark.
 func (m *Manager) belowHigh(t *tierState) bool {
-	return float64(t.used()) < m.opts.HighWatermark*float64(t.capacity)
+	return float64(t.used()) < m.opts.HighWatermark*float64(t.capacity())
 }
 
 // expire deletes key if its TTL has run out.

@@ -325,7 +325,7 @@ func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte
 // the last.
 func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) *tierState {
 	for _, t := range m.tiers[level:] {
-		if t.used()+t.estimate(key, n, metaLen) <= t.capacity {
+		if t.used()+t.estimate(key, n, metaLen) <= t.capacity() {
 			return t
 		}
 	}
@@ -343,11 +343,11 @@ func (m *Manager) checkRestorable(rec bundle.Record) error {
 	level = min(level, Tier(len(m.tiers)-1))
 	key := string(rec.Key)
 	if !slices.ContainsFunc(m.tiers[level:], func(t *tierState) bool {
-		return t.estimate(key, len(rec.Value), len(meta)) <= t.capacity
+		return t.estimate(key, len(rec.Value), len(meta)) <= t.capacity()
 	}) {
 		last := m.tiers[len(m.tiers)-1]
 		return fmt.Errorf("%w: %q, a value of %d bytes, fits no tier from %s down (the last, %s, has a budget of %d)",
-			ErrTooLarge, key, len(rec.Value), level, last.level, last.capacity)
+			ErrTooLarge, key, len(rec.Value), level, last.level, last.capacity())
 	}
 	return nil
 }

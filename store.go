@@ -118,13 +118,13 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 		return m.tierOf(o.tier)
 	}
 	for _, t := range m.tiers {
-		if t.estimate(key, n, metaLen) <= t.capacity {
+		if t.estimate(key, n, metaLen) <= t.capacity() {
 			return t, nil
 		}
 	}
 	last := m.tiers[len(m.tiers)-1]
 	return nil, fmt.Errorf("%w: a value of %d bytes takes %d bytes with its key and header, more than the budget of any tier (the largest, %s, has %d)",
-		ErrTooLarge, n, last.estimate(key, n, metaLen), last.level, last.capacity)
+		ErrTooLarge, n, last.estimate(key, n, metaLen), last.level, last.capacity())
 }
 
 // put writes value to t (and, with a durable log, to the cold tier too),

@@ -17,9 +17,9 @@ type tierState struct {
 	persistent tier.Persistent // the store, if its data survives Close and crashes
 	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
 	sizer      tier.Sizer      // the store, if it reports one entry's size
-	capacity   int64
-	reserved   atomic.Int64 // room taken by writes in flight
-	victims    victims      // nil for the last tier: nothing below to demote to
+	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
+	reserved   atomic.Int64    // room taken by writes in flight
+	victims    victims         // nil for the last tier: nothing below to demote to
 	// toucher is the store, when its counted reads go through it so that
 	// the read is recorded in the same lookup (heapVictims).
 	toucher viewToucher
@@ -41,12 +41,16 @@ type viewToucher interface {
 }
 
 func newTierState(level Tier, store tier.Store, capacity int64) *tierState {
-	t := &tierState{level: level, store: store, capacity: capacity}
+	t := &tierState{level: level, store: store}
+	t.budget.Store(capacity)
 	t.persistent, _ = store.(tier.Persistent)
 	t.getter, _ = store.(tier.MetaGetter)
 	t.sizer, _ = store.(tier.Sizer)
 	return t
 }
+
+// capacity returns the tier's budget in bytes.
+func (t *tierState) capacity() int64 { return t.budget.Load() }
 
 // used returns the bytes the tier's entries occupy plus the room reserved.
 func (t *tierState) used() int64 { return t.store.Used() + t.reserved.Load() }
@@ -59,9 +63,9 @@ func (t *tierState) estimate(key string, value, meta int) int64 {
 // fits returns an error wrapping ErrTooLarge if an entry of n bytes, for a
 // value of size bytes, exceeds the tier's whole budget.
 func (t *tierState) fits(n int64, size int) error {
-	if n > t.capacity {
+	if n > t.capacity() {
 		return fmt.Errorf("%w: a value of %d bytes takes %d bytes in the %s tier with its key and header, more than the tier's whole budget of %d",
-			ErrTooLarge, size, n, t.level, t.capacity)
+			ErrTooLarge, size, n, t.level, t.capacity())
 	}
 	return nil
 }
@@ -70,7 +74,7 @@ func (t *tierState) fits(n int64, size int) error {
 func (t *tierState) tryReserve(n int64) bool {
 	for {
 		r := t.reserved.Load()
-		if t.store.Used()+r+n > t.capacity {
+		if t.store.Used()+r+n > t.capacity() {
 			return false
 		}
 		if t.reserved.CompareAndSwap(r, r+n) {
@@ -85,7 +89,7 @@ func (t *tierState) unreserve(n int64) { t.reserved.Add(-n) }
 
 // full describes the tier for an ErrNoSpace message.
 func (t *tierState) full() string {
-	return fmt.Sprintf("%s tier full (%d of %d bytes)", t.level, t.used(), t.capacity)
+	return fmt.Sprintf("%s tier full (%d of %d bytes)", t.level, t.used(), t.capacity())
 }
 
 // whyFull says why no room can be made in the tier, for an ErrNoSpace

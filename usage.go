@@ -16,12 +16,12 @@ type Usage [Glacier + 1]TierUsage
 func (m *Manager) Usage() Usage {
 	var u Usage
 	for _, t := range m.tiers {
-		used := t.store.Used()
-		u[t.level] = TierUsage{Used: used, Capacity: t.capacity, Items: t.store.Len()}
-		if t.capacity == unbounded {
+		used, capacity := t.store.Used(), t.capacity()
+		u[t.level] = TierUsage{Used: used, Capacity: capacity, Items: t.store.Len()}
+		if capacity == unbounded {
 			u[t.level].Capacity = 0
-		} else if t.capacity > 0 {
-			u[t.level].Percent = 100 * float64(used) / float64(t.capacity)
+		} else if capacity > 0 {
+			u[t.level].Percent = 100 * float64(used) / float64(capacity)
 		}
 	}
 	return u

@@ -1,0 +1,79 @@
+package tiermem
+
+import (
+	"fmt"
+)
+
+// SetBudget changes a tier's budget to bytes while the Manager works: the
+// size Options gave it at Open, which Usage reports as Capacity. A larger
+// budget lets Stores place more there at once. A smaller one takes effect
+// for every Store that begins after the call, and SetBudget then demotes
+// the tier's victims, as a migration pass would, until the tier is under
+// its low watermark of the new budget.
+//
+// For the hot tier, the GC memory limit that Open set follows the new
+// budget (a limit someone else chose is left alone). The built-in warm
+// tier reserved its address space at Open: its budget can go up to half of
+// that reservation (max(2 × Options.Warm.Size, 64 MiB)), no further. A
+// glacier budget of 0 means none, as in GlacierOptions; any other tier
+// needs at least 1 byte. The tier's policy keeps the proportions it was
+// opened with: its choice of victims stays the same kind of choice.
+//
+// Errors: ErrUnknownTier, ErrOptions for a budget out of range (nothing
+// changes), ErrNoSpace when the last tier holds more than the new budget
+// (nothing changes: nothing can be demoted out of it) or when pinned
+// values keep the tier over the new budget (the budget is set; the pinned
+// values stay where they are and no Store goes there until they leave),
+// and ErrClosed. Safe for concurrent use.
+func (m *Manager) SetBudget(level Tier, bytes int64) error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	t, err := m.tierOf(level)
+	if err != nil {
+		return err
+	}
+	if bytes, err = m.checkBudget(t, bytes); err != nil {
+		return err
+	}
+	m.migrateMu.Lock()
+	defer m.migrateMu.Unlock()
+	if t.victims == nil && t.used() > bytes {
+		return fmt.Errorf("%w: the %s tier holds %d bytes, more than the budget of %d asked for, and it is the last tier: nothing can be demoted out of it",
+			ErrNoSpace, t.level, t.used(), bytes)
+	}
+	t.budget.Store(bytes)
+	if level == Hot {
+		m.memLimit = m.memLimit.retarget(bytes)
+	}
+	if t.victims == nil {
+		return nil
+	}
+	if err := m.keepWatermark(t); err != nil {
+		return err
+	}
+	if used := t.used(); used > bytes {
+		return fmt.Errorf("%w: the %s tier's budget is now %d bytes, but it holds %d: what is left is pinned or being written",
+			ErrNoSpace, t.level, bytes, used)
+	}
+	return nil
+}
+
+// checkBudget returns the budget bytes asks for t (unbounded for a glacier
+// budget of 0), or an error wrapping ErrOptions.
+func (m *Manager) checkBudget(t *tierState, bytes int64) (int64, error) {
+	switch {
+	case t.level == Glacier && bytes == 0:
+		return unbounded, nil
+	case bytes < 1:
+		return 0, fmt.Errorf("%w: a budget of %d bytes for the %s tier: it needs at least 1", ErrOptions, bytes, t.level)
+	case bytes > unbounded:
+		return 0, fmt.Errorf("%w: a budget of %d bytes for the %s tier: at most %d", ErrOptions, bytes, t.level, int64(unbounded))
+	case t.level == Warm && m.opts.Warm.Store == nil && bytes > warmSpace(m.opts.Warm.Size)/2:
+		return 0, fmt.Errorf("%w: a budget of %d bytes for the warm tier: it reserved room for %d at Open (Options.Warm.Size %d); reopen with a larger Warm.Size",
+			ErrOptions, bytes, warmSpace(m.opts.Warm.Size)/2, m.opts.Warm.Size)
+	}
+	return bytes, nil
+}

@@ -2,17 +2,15 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/bytesize"
 	"github.com/tiermem/tiermem/internal/kvtext"
 )
 
@@ -168,7 +166,7 @@ func (f buildFlags) options() (bundle.Options, error) {
 	if err != nil {
 		return bundle.Options{}, err
 	}
-	mem, err := parseBytes(f.memory)
+	mem, err := bytesize.Parse(f.memory)
 	if err != nil {
 		return bundle.Options{}, fmt.Errorf("bundle build: --memory: %w", err)
 	}
@@ -347,29 +345,6 @@ func runBundleVerify(out io.Writer, path string) error {
 	in := b.Info()
 	fmt.Fprintf(out, "%s: ok (%d records, %s)\n", path, in.Records, formatBytes(in.FileSize))
 	return nil
-}
-
-// byteUnits are the suffixes parseBytes accepts, powers of 1024.
-var byteUnits = []struct {
-	suffix string
-	shift  uint
-}{{"kib", 10}, {"mib", 20}, {"gib", 30}, {"tib", 40}, {"k", 10}, {"m", 20}, {"g", 30}, {"t", 40}, {"b", 0}}
-
-// parseBytes parses a byte count such as "64MiB", "1g" or "4096".
-func parseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	shift := uint(0)
-	for _, u := range byteUnits {
-		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
-			t, shift = strings.TrimSpace(rest), u.shift
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)>>shift {
-		return 0, errors.New("want a byte count such as 64MiB, 1GiB or 4096, not " + strconv.Quote(s))
-	}
-	return n << shift, nil
 }
 
 // formatBytes writes a byte count with a binary unit.

@@ -135,23 +135,6 @@ func TestBundleInfoAndVerify(t *testing.T) {
 	}
 }
 
-func TestParseBytes(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"4096", 4096, true}, {"64MiB", 64 << 20, true}, {"1g", 1 << 30, true}, {"2 KiB", 2048, true},
-		{"10b", 10, true}, {"", 0, false}, {"-1", 0, false}, {"1.5g", 0, false}, {"9999999999T", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := parseBytes(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 5 << 30: "5.0 GiB"} {
 		if got := formatBytes(n); got != want {

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/spf13/pflag"
+	"github.com/tiermem/tiermem/internal/bytesize"
 )
 
 // A config file sets serve's flags, one per line, as redis.conf does:
@@ -148,14 +149,14 @@ func byteCount(empty bool) func(string) error {
 		if v == "" && empty {
 			return nil
 		}
-		_, err := parseBytes(v)
+		_, err := bytesize.Parse(v)
 		return err
 	}
 }
 
 // positiveBytes checks a byte count of at least one byte.
 func positiveBytes(v string) error {
-	n, err := parseBytes(v)
+	n, err := bytesize.Parse(v)
 	if err == nil && n == 0 {
 		err = errors.New("want at least one byte")
 	}

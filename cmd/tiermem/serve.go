@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/bytesize"
 	"github.com/tiermem/tiermem/server"
 	"github.com/tiermem/tiermem/server/web"
 )
@@ -157,7 +158,7 @@ func (cfg serveConfig) managerOptions() (*tiermem.Options, error) {
 		if size.s == "" {
 			continue
 		}
-		n, err := parseBytes(size.s)
+		n, err := bytesize.Parse(size.s)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +203,7 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	maxBulk, err := parseBytes(cfg.maxBulk)
+	maxBulk, err := bytesize.Parse(cfg.maxBulk)
 	if err != nil {
 		return fmt.Errorf("--max-bulk-len: %w", err)
 	}
@@ -273,7 +274,7 @@ func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *
 	if cfg.http == "" {
 		return nil, nil, nil
 	}
-	maxBody, err := parseBytes(cfg.maxBody)
+	maxBody, err := bytesize.Parse(cfg.maxBody)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--max-body: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/bytesize"
 )
 
 func newSnapshotCmd() *cobra.Command {
@@ -73,7 +74,7 @@ func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
 	if err != nil {
 		return fmt.Errorf("snapshot create: %w", err)
 	}
-	mem, err := parseBytes(f.memory)
+	mem, err := bytesize.Parse(f.memory)
 	if err != nil {
 		return fmt.Errorf("snapshot create: --memory: %w", err)
 	}

@@ -131,8 +131,8 @@ func TestClientListAndKill(t *testing.T) {
 	}
 }
 
-// TestConfig: tiermem's settings read back; requirepass and maxclients
-// change at runtime; budgets cannot.
+// TestConfig: tiermem's settings read back; requirepass, maxclients and
+// the budgets change at runtime; policies cannot.
 func TestConfig(t *testing.T) {
 	addr, _, _ := startTiermem(t, &server.Options{SnapshotPath: "/data/dump.tmsnap"})
 	c := dial(t, addr)
@@ -145,7 +145,12 @@ func TestConfig(t *testing.T) {
 		{"CONFIG GET appendfsync", "*2\r\n$11\r\nappendfsync\r\n$2\r\nno\r\n"},
 		{"CONFIG GET dir", "*2\r\n$3\r\ndir\r\n$5\r\n/data\r\n"},
 		{"CONFIG GET dbfilename", "*2\r\n$10\r\ndbfilename\r\n$11\r\ndump.tmsnap\r\n"},
-		{"CONFIG SET tiermem-hot-budget 1000", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - can't set immutable config\r\n"},
+		{"CONFIG SET tiermem-hot-policy lru", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-policy') - can't set immutable config\r\n"},
+		{"CONFIG SET tiermem-hot-budget 4MiB", "+OK\r\n"},
+		{"CONFIG GET tiermem-hot-budget", "*2\r\n$18\r\ntiermem-hot-budget\r\n$7\r\n4194304\r\n"},
+		{"CONFIG SET tiermem-hot-budget 8388608", "+OK\r\n"},
+		{"CONFIG SET tiermem-hot-budget lots", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - want a byte count such as 64MiB, 1GiB or 4096, not \"lots\"\r\n"},
+		{"CONFIG SET tiermem-hot-budget 0", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - tiermem: invalid options: a budget of 0 bytes for the hot tier: it needs at least 1\r\n"},
 		{"CONFIG SET appendonly yes", "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - tiermem writes no AOF: tiermem-durability makes writes durable\r\n"},
 		{"CONFIG SET maxclients 2 requirepass secret", "+OK\r\n"},
 		{"CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$1\r\n2\r\n"},

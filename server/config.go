@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/bytesize"
 	"github.com/tiermem/tiermem/internal/glob"
 )
 
@@ -18,8 +19,9 @@ type setting struct {
 	name string
 	get  func(c *conn) string
 	// set checks a new value and returns the function that applies it, or
-	// why it cannot; nil for a setting fixed while the server runs.
-	set func(s *Server, v string) (apply func(), why string)
+	// why it cannot; nil for a setting fixed while the server runs. Apply
+	// fails only where the Manager refuses (a budget pinned values exceed).
+	set func(s *Server, v string) (apply func() error, why string)
 }
 
 // settings are CONFIG's parameters: the server's own, Redis's names for
@@ -39,10 +41,10 @@ var settings = []setting{
 	{"port", func(c *conn) string { return c.localPort() }, nil},
 	{"dir", func(c *conn) string { return snapshotPart(c.s.opts.SnapshotPath, filepath.Dir) }, nil},
 	{"dbfilename", func(c *conn) string { return snapshotPart(c.s.opts.SnapshotPath, filepath.Base) }, nil},
-	{"tiermem-hot-budget", budget(tiermem.Hot), nil},
-	{"tiermem-warm-budget", budget(tiermem.Warm), nil},
-	{"tiermem-cold-budget", budget(tiermem.Cold), nil},
-	{"tiermem-glacier-budget", budget(tiermem.Glacier), nil},
+	{"tiermem-hot-budget", budget(tiermem.Hot), setBudget(tiermem.Hot)},
+	{"tiermem-warm-budget", budget(tiermem.Warm), setBudget(tiermem.Warm)},
+	{"tiermem-cold-budget", budget(tiermem.Cold), setBudget(tiermem.Cold)},
+	{"tiermem-glacier-budget", budget(tiermem.Glacier), setBudget(tiermem.Glacier)},
 	{"tiermem-hot-policy", policy(tiermem.Hot), nil},
 	{"tiermem-warm-policy", policy(tiermem.Warm), nil},
 	{"tiermem-cold-policy", policy(tiermem.Cold), nil},
@@ -92,27 +94,39 @@ func snapshotPart(path string, part func(string) string) string {
 	return part(path)
 }
 
-func setPassword(s *Server, v string) (func(), string) {
-	return func() { s.pass.Store(&v) }, ""
+func setPassword(s *Server, v string) (func() error, string) {
+	return func() error { s.pass.Store(&v); return nil }, ""
 }
 
-func setMaxClients(s *Server, v string) (func(), string) {
+func setMaxClients(s *Server, v string) (func() error, string) {
 	n, why := configInt(v, 1, math.MaxUint32)
-	return func() { s.maxClients.Store(n) }, why
+	return func() error { s.maxClients.Store(n); return nil }, why
 }
 
-func setTimeout(s *Server, v string) (func(), string) {
+func setTimeout(s *Server, v string) (func() error, string) {
 	n, why := configInt(v, 0, math.MaxInt32)
-	return func() { s.idle.Store(n * int64(time.Second)) }, why
+	return func() error { s.idle.Store(n * int64(time.Second)); return nil }, why
+}
+
+// setBudget sets a tier's budget (Manager.SetBudget), given in bytes or
+// with a unit (64MiB, 2gb, 1g: powers of 1024).
+func setBudget(t tiermem.Tier) func(*Server, string) (func() error, string) {
+	return func(s *Server, v string) (func() error, string) {
+		n, err := bytesize.Parse(v)
+		if err != nil {
+			return nil, err.Error()
+		}
+		return func() error { return s.m.SetBudget(t, n) }, ""
+	}
 }
 
 // onlyValue accepts the one value tiermem has, and refuses others with why.
-func onlyValue(want, why string) func(*Server, string) (func(), string) {
-	return func(_ *Server, v string) (func(), string) {
+func onlyValue(want, why string) func(*Server, string) (func() error, string) {
+	return func(_ *Server, v string) (func() error, string) {
 		if !strings.EqualFold(v, want) {
 			return nil, why
 		}
-		return func() {}, ""
+		return func() error { return nil }, ""
 	}
 }
 
@@ -150,7 +164,7 @@ func cmdConfig(c *conn, args [][]byte) {
 	default:
 		c.help("CONFIG", []string{
 			"GET <pattern>", "    Return the parameters matching the glob-like <pattern> and their values.",
-			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients and timeout change at runtime.",
+			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients, timeout and tiermem-*-budget change at runtime.",
 			"RESETSTAT", "    Reset the statistics INFO reports.",
 			"REWRITE", "    An error: tiermem serve takes its settings from flags and the environment.",
 		})
@@ -190,7 +204,8 @@ func (c *conn) configSet(pairs [][]byte) {
 		c.out.error(errSyntax)
 		return
 	}
-	var apply []func()
+	var apply []func() error
+	var names []string
 	seen := map[string]bool{}
 	for i := 0; i < len(pairs); i += 2 {
 		name := lowerString(pairs[i])
@@ -208,17 +223,20 @@ func (c *conn) configSet(pairs [][]byte) {
 		}
 		seen[name] = true
 		if why == "" {
-			var fn func()
+			var fn func() error
 			fn, why = st.set(c.s, string(pairs[i+1]))
-			apply = append(apply, fn)
+			apply, names = append(apply, fn), append(names, name)
 		}
 		if why != "" {
 			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", name, why))
 			return
 		}
 	}
-	for _, fn := range apply {
-		fn()
+	for i, fn := range apply {
+		if err := fn(); err != nil {
+			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", names[i], err.Error()))
+			return
+		}
 	}
 	c.out.ok()
 }

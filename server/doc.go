@@ -76,11 +76,14 @@
 //     durability: no, everysec or always), databases "1", maxmemory (hot's
 //     and warm's budgets), maxmemory-policy "noeviction" (tiermem demotes,
 //     it never drops a key), port, dir and dbfilename (of SnapshotPath).
-//     CONFIG SET changes requirepass, maxclients and timeout at runtime;
-//     the tier budgets, policies and durability are the Manager's, fixed
-//     when it opens (it has no setter: a budget's bytes are read without a
-//     lock on every Store's path), and CONFIG SET answers Redis's "can't set immutable config"
-//     for them. CONFIG REWRITE is an error (no config file); RESETSTAT
+//     CONFIG SET changes requirepass, maxclients, timeout and the tier
+//     budgets at runtime (a budget in bytes or with a unit, 64MiB, 2gb, 1g,
+//     all powers of 1024: Manager.SetBudget, which demotes until a smaller
+//     budget fits; its error, such as pinned values keeping a tier over the
+//     new budget, is the reply, after the parameters before it were set).
+//     The policies and durability are fixed when the Manager opens, and
+//     CONFIG SET answers Redis's "can't set immutable config" for them.
+//     CONFIG REWRITE is an error (no config file); RESETSTAT
 //     resets total_connections_received.
 //
 // The commands served: PING, ECHO, QUIT, SELECT (0), HELLO (2 and 3, with

@@ -7,6 +7,9 @@
 #                                                        # with a memory budget a third of the data
 #
 # Run from the repository root. Needs redis-server, redis-cli and redis-benchmark (make deps).
+# PIN=1 runs each server on CPU 1 and redis-benchmark on CPU 0 (taskset), so that neither server
+# takes CPU time from the client: on a 2-CPU machine redis-server uses one CPU, and tiermem's
+# runtime, given both, leaves redis-benchmark less than one.
 # Prints CSV lines: label,test,rps,avg_ms,min_ms,p50_ms,p95_ms,p99_ms,max_ms (redis-benchmark --csv),
 # and label,loaded,KEYS,rss_mib,MiB for the memory runs.
 set -euo pipefail
@@ -17,6 +20,10 @@ bin=$work/tiermem
 TM_PORT=${TM_PORT:-6390}
 RD_PORT=${RD_PORT:-6391}
 pids=()
+srv=() cli=()
+if [ "${PIN:-0}" = 1 ]; then
+	srv=(taskset -c 1) cli=(taskset -c 0)
+fi
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -37,7 +44,7 @@ wait_port() { # port
 
 start_tiermem() { # extra serve flags...
 	rm -rf "$work/tm" && mkdir -p "$work/tm"
-	"$bin" serve --addr 127.0.0.1:$TM_PORT --http "" --dir "$work/tm" --no-glacier \
+	"${srv[@]}" "$bin" serve --addr 127.0.0.1:$TM_PORT --http "" --dir "$work/tm" --no-glacier \
 		--log-level warn "$@" >"$work/tm.log" 2>&1 &
 	tm_pid=$!
 	pids+=("$tm_pid")
@@ -46,7 +53,7 @@ start_tiermem() { # extra serve flags...
 
 start_redis() {
 	rm -rf "$work/rd" && mkdir -p "$work/rd"
-	redis-server --port $RD_PORT --bind 127.0.0.1 --save '' --appendonly no --dir "$work/rd" \
+	"${srv[@]}" redis-server --port $RD_PORT --bind 127.0.0.1 --save '' --appendonly no --dir "$work/rd" \
 		--loglevel warning >"$work/rd.log" 2>&1 &
 	rd_pid=$!
 	pids+=("$rd_pid")
@@ -61,7 +68,7 @@ stop() { # pid
 bench() { # name port redis-benchmark-args...
 	local name=$1 port=$2
 	shift 2
-	redis-benchmark -p "$port" --csv "$@" | tail -n +2 | tr -d '"' | sed "s/^/$name,/"
+	"${cli[@]}" redis-benchmark -p "$port" --csv "$@" | tail -n +2 | tr -d '"' | sed "s/^/$name,/"
 }
 
 rss_mib() { # pid

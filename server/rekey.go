@@ -8,7 +8,12 @@ import (
 
 // cmdRename serves RENAME old new: +OK, "-ERR no such key".
 func cmdRename(c *conn, args [][]byte) {
-	err := c.s.m.Rename(keyString(args[1]), keyString(args[2]), true)
+	c.okOrNoSuchKey(c.s.m.Rename(keyString(args[1]), keyString(args[2]), true))
+}
+
+// okOrNoSuchKey replies +OK for a nil err, Redis's "-ERR no such key" for
+// ErrNotFound, and any other error as managerError does.
+func (c *conn) okOrNoSuchKey(err error) {
 	switch {
 	case errors.Is(err, tiermem.ErrNotFound):
 		c.out.errorf("no such key")

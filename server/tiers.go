@@ -49,15 +49,7 @@ func (c *conn) transfer(args [][]byte, op func(string, tiermem.Tier) error) {
 		c.out.errorf(fmt.Sprintf("unknown tier '%s' (want hot, warm, cold or glacier)", cString(args[2], 64)))
 		return
 	}
-	err = op(keyString(args[1]), t)
-	switch {
-	case errors.Is(err, tiermem.ErrNotFound):
-		c.out.errorf("no such key")
-	case err != nil:
-		c.managerError(err)
-	default:
-		c.out.ok()
-	}
+	c.okOrNoSuchKey(op(keyString(args[1]), t))
 }
 
 // TIER.PIN key and TIER.UNPIN key: 1, or 0 for no such key.

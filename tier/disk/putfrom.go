@@ -141,20 +141,11 @@ func (st *Staged) Discard() error {
 // staged file no longer matches the checksum Stage took, and with
 // tier.ErrClosed after Close. st stays the caller's to Discard.
 func (s *Store) PutStaged(key string, st *Staged, meta []byte) (int64, error) {
-	if err := checkKey(key); err != nil {
+	tok, err := s.beginPut(key, meta)
+	if err != nil {
 		return 0, err
-	}
-	if len(meta) > MaxMetaLen {
-		return 0, fmt.Errorf("disk: meta of %d bytes for %q: %w (at most %d)", len(meta), key, tier.ErrTooLarge, MaxMetaLen)
-	}
-	tok, ok := s.gate.Enter()
-	if !ok {
-		return 0, errClosed
 	}
 	defer s.gate.Leave(tok)
-	if err := s.payDebt(); err != nil {
-		return 0, err
-	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.gone {

@@ -127,6 +127,24 @@ func notFound(string) error {
 // MaxMetaLen is tier.ErrTooLarge. The caller may reuse value and meta once
 // Put returns.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
+	tok, err := s.beginPut(key, meta)
+	if err != nil {
+		return 0, err
+	}
+	defer s.gate.Leave(tok)
+	scratch := getBuf(0)
+	defer putBuf(scratch)
+	w := s.newPut(key, value, meta, scratch)
+	if err := s.commit(w); err != nil {
+		return 0, err
+	}
+	return w.size, nil
+}
+
+// beginPut checks a put's key and meta, admits it and pays the sync debt
+// of a failed background sync; the caller calls s.gate.Leave(tok) when the
+// put is done.
+func (s *Store) beginPut(key string, meta []byte) (gate.Token, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
@@ -137,17 +155,11 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if !ok {
 		return 0, errClosed
 	}
-	defer s.gate.Leave(tok)
 	if err := s.payDebt(); err != nil {
+		s.gate.Leave(tok)
 		return 0, err
 	}
-	scratch := getBuf(0)
-	defer putBuf(scratch)
-	w := s.newPut(key, value, meta, scratch)
-	if err := s.commit(w); err != nil {
-		return 0, err
-	}
-	return w.size, nil
+	return tok, nil
 }
 
 // newPut encodes a put: it compresses value into scratch when that pays.

@@ -2,6 +2,7 @@ package disk_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 
 	"github.com/tiermem/tiermem/tier/disk"
@@ -82,4 +83,32 @@ func ExampleStore_Compact() {
 	v, _ := s.Get("counter", nil)
 	fmt.Printf("dead bytes %d -> %d; counter = %s\n", before.DeadBytes, after.DeadBytes, v)
 	// Output: dead bytes 5633 -> 0; counter = 99
+}
+
+// ExampleStore_OpenRaw reads a large value in pieces, after verifying it,
+// without holding it in memory.
+func ExampleStore_OpenRaw() {
+	dir, _ := os.MkdirTemp("", "cold")
+	defer os.RemoveAll(dir)
+	s, err := disk.Open(dir, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	big := make([]byte, 4<<20)
+	rand.NewChaCha8([32]byte{}).Read(big) // incompressible: stored raw
+	s.Put("big", big, nil)
+	v, ok, err := s.OpenRaw("big")
+	if !ok || err != nil {
+		fmt.Println("not open:", ok, err)
+		return
+	}
+	defer v.Close()
+	if err := v.Verify(); err != nil {
+		panic(err)
+	}
+	piece := make([]byte, 8)
+	n, _ := v.ReadAt(piece, 1<<20)
+	fmt.Println(v.Size(), n, piece[0] == big[1<<20])
+	// Output: 4194304 8 true
 }

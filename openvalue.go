@@ -1,0 +1,171 @@
+package tiermem
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/disk"
+)
+
+// ValueReader is one value open for reading in pieces (OpenValue). A value
+// the cold tier stores raw, as large values are, is read from its segment
+// as the reader asks, never held in memory whole (Streamed reports true);
+// any other value was copied into memory when it was opened. Its bytes are
+// those of the value when it was opened, whatever Stores, Deletes, moves or
+// a Close happen meanwhile. Safe for concurrent use; Close it once done.
+type ValueReader struct {
+	tier   Tier
+	mem    []byte         // the value, unless raw is set
+	raw    *disk.RawValue // a cold value read from its segment
+	closed atomic.Bool
+}
+
+// rawOpener is a store that opens raw values for reading in pieces
+// (tier/disk).
+type rawOpener interface {
+	OpenRaw(key string) (*disk.RawValue, bool, error)
+}
+
+// OpenValue opens key's value for reading with ReadAt: what serves a large
+// value without holding it in memory. A cold value stored raw (values over
+// 256 MiB, incompressible ones, those stored with StoreFrom) has its
+// checksum verified by a first pass through a 1 MiB buffer and is then read
+// from disk as asked; other values are copied into memory, as Retrieve
+// does. The read counts as a Retrieve for the tier's policy, promotion and
+// analytics. The reader does not keep the Manager from closing. Errors: as
+// Retrieve's.
+func (m *Manager) OpenValue(key string) (*ValueReader, error) {
+	tok, err := m.enterKey(key)
+	if err != nil {
+		return nil, err
+	}
+	defer m.gate.Leave(tok)
+	v := &ValueReader{}
+	t, err := m.openLocked(key, v)
+	if err == nil && v.raw != nil {
+		if err = v.raw.Verify(); err != nil { // outside the key's lock: it reads the whole value
+			v.raw.Close()
+			err = fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
+		}
+	}
+	c := m.analytics.Load()
+	if err != nil {
+		err = m.readError(key, err)
+		if c != nil && errors.Is(err, ErrNotFound) {
+			s := &c.reads[tok%counterStripes]
+			count(&s.misses, &s.timeIt)
+		}
+		return nil, err
+	}
+	m.accessed(t, key)
+	if c != nil {
+		s := &c.reads[tok%counterStripes]
+		count(&s.hits[t.level], &s.timeIt)
+	}
+	return v, nil
+}
+
+// openLocked opens key from the first tier that holds it, under the key's
+// lock's read side, as readLocked reads.
+func (m *Manager) openLocked(key string, v *ValueReader) (*tierState, error) {
+	lock := m.locks.Of(key)
+	lock.RLock()
+	defer lock.RUnlock()
+	for _, t := range m.tiers {
+		if err := m.openIn(t, key, v); !errors.Is(err, tier.ErrNotFound) {
+			return t, err
+		}
+	}
+	return nil, tier.ErrNotFound
+}
+
+// openIn opens key in t: raw from its segment where the store can, else
+// copied into memory.
+func (m *Manager) openIn(t *tierState, key string, v *ValueReader) error {
+	if o, ok := t.store.(rawOpener); ok {
+		raw, opened, err := o.OpenRaw(key)
+		if err != nil {
+			return err
+		}
+		if opened {
+			if err := m.deliver(t, key, nil, raw.Meta(), v.set); err != nil {
+				raw.Close()
+				return err
+			}
+			v.raw = raw
+			return nil
+		}
+	}
+	return m.readTier(t, key, owned, nil, v.set)
+}
+
+func (v *ValueReader) set(t *tierState, value []byte, _ header.Header) error {
+	v.tier, v.mem = t.level, value
+	return nil
+}
+
+// Tier returns the tier the value was read from.
+func (v *ValueReader) Tier() Tier { return v.tier }
+
+// Size returns the value's length in bytes.
+func (v *ValueReader) Size() int64 {
+	if v.raw != nil {
+		return v.raw.Size()
+	}
+	return int64(len(v.mem))
+}
+
+// Streamed reports whether the value is read from disk as asked rather
+// than held in memory.
+func (v *ValueReader) Streamed() bool { return v.raw != nil }
+
+// Checksum returns the XXH3-64 of the value's bytes: the one the cold tier
+// stored and OpenValue verified for a streamed value, computed from the
+// bytes otherwise.
+func (v *ValueReader) Checksum() uint64 {
+	if v.raw != nil {
+		return v.raw.Sum()
+	}
+	return xxh3.Hash(v.mem)
+}
+
+// ReadAt reads len(p) bytes of the value at off, as io.ReaderAt does. A
+// streamed value whose segment was cut short since it was opened is
+// ErrCorrupt. ReadAt after Close is an error.
+func (v *ValueReader) ReadAt(p []byte, off int64) (int, error) {
+	if v.raw != nil {
+		n, err := v.raw.ReadAt(p, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			err = storeError(err)
+		}
+		return n, err
+	}
+	switch {
+	case v.closed.Load():
+		return 0, fmt.Errorf("tiermem: ReadAt after Close")
+	case off < 0:
+		return 0, fmt.Errorf("tiermem: ReadAt at offset %d", off)
+	case off >= int64(len(v.mem)):
+		return 0, io.EOF
+	}
+	n := copy(p, v.mem[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close releases the value. Later calls do nothing.
+func (v *ValueReader) Close() error {
+	v.closed.Store(true)
+	if v.raw != nil {
+		return v.raw.Close()
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+package tiermem_test
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+
+	"github.com/tiermem/tiermem"
+)
+
+// ExampleManager_OpenValue sends a large cold value to a writer in pieces:
+// it is read from disk as it goes, never held in memory whole.
+func ExampleManager_OpenValue() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	big := make([]byte, 8<<20)
+	rand.NewChaCha8([32]byte{}).Read(big) // incompressible: stored raw, streamed
+	m.Store("video", big, tiermem.InTier(tiermem.Cold))
+	v, err := m.OpenValue("video")
+	if err != nil {
+		panic(err)
+	}
+	defer v.Close()
+	n, err := io.Copy(io.Discard, io.NewSectionReader(v, 0, v.Size()))
+	fmt.Println(v.Tier(), v.Streamed(), v.Size(), n, err)
+	// Output: cold true 8388608 8388608 <nil>
+}

@@ -30,6 +30,40 @@ func serveContent(w http.ResponseWriter, r *http.Request, a, b []byte) {
 		}
 		return
 	}
+	serveRanges(w, r, &twoPart{a: a, b: b}, size)
+}
+
+// serveReader is serveContent for a value of size bytes read from rs as it
+// is sent, not held in memory. A read that fails once the reply has begun
+// aborts the connection (http.ErrAbortHandler), so that the client sees a
+// cut reply rather than a whole one with wrong bytes.
+func serveReader(w http.ResponseWriter, r *http.Request, rs io.ReaderAt, size int64) {
+	if plain(r.Header) {
+		hdr := w.Header()
+		hdr["Accept-Ranges"] = acceptBytes
+		hdr["Content-Length"] = []string{strconv.FormatInt(size, 10)}
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			buf := make([]byte, streamChunk)
+			if _, err := io.CopyBuffer(onlyWriter{w}, io.NewSectionReader(rs, 0, size), buf); err != nil {
+				panic(http.ErrAbortHandler)
+			}
+		}
+		return
+	}
+	serveRanges(w, r, io.NewSectionReader(rs, 0, size), size)
+}
+
+// streamChunk is how much of a streamed value one write sends.
+const streamChunk = 256 << 10
+
+// onlyWriter hides a writer's ReadFrom, so that io.CopyBuffer uses the
+// buffer it is given.
+type onlyWriter struct{ io.Writer }
+
+// serveRanges serves content's size bytes through http.ServeContent, for a
+// request with a Range or a precondition header.
+func serveRanges(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, size int64) {
 	if rng := r.Header.Get("Range"); rng != "" {
 		kept, ok := dropEmptySuffixes(rng)
 		if !ok {
@@ -43,7 +77,7 @@ func serveContent(w http.ResponseWriter, r *http.Request, a, b []byte) {
 	}
 	jw := jsonErrorsPool.Get().(*jsonErrors)
 	*jw = jsonErrors{ResponseWriter: w, size: size, rng: r.Header.Get("Range")}
-	http.ServeContent(jw, r, "", time.Time{}, &twoPart{a: a, b: b})
+	http.ServeContent(jw, r, "", time.Time{}, content)
 	jw.finish()
 	*jw = jsonErrors{}
 	jsonErrorsPool.Put(jw)

@@ -47,8 +47,8 @@ func vmHWM(t *testing.T) int64 {
 }
 
 // TestPutStreamedRSSChild PUTs rssPutSize bytes through the handler into
-// the tier $TIERMEM_TEST_RSS_CHILD names and prints its peak RSS before
-// and after.
+// the tier $TIERMEM_TEST_RSS_CHILD names, then GETs them, and prints its
+// peak RSS before and after each.
 func TestPutStreamedRSSChild(t *testing.T) {
 	if os.Getenv(rssChild) == "" {
 		t.Skip("run by TestPutStreamedRSS")
@@ -80,25 +80,41 @@ func TestPutStreamedRSSChild(t *testing.T) {
 		t.Fatalf("PUT: %s", resp.Status)
 	}
 	fmt.Printf("HWM %d %d\n", before, vmHWM(t))
+	before = vmHWM(t)
+	resp, err = srv.Client().Get(keyURL(srv, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || n != rssPutSize {
+		t.Fatalf("GET: %s, %d bytes, %v", resp.Status, n, err)
+	}
+	fmt.Printf("GETHWM %d %d\n", before, vmHWM(t))
 }
 
 // TestPutStreamedRSS runs the child in a fresh process: a 512 MiB PUT
-// into cold raises the process's peak RSS by far less than 512 MiB (the
-// page cache that holds the written file is not the process's). The same
-// PUT into warm, logged as the baseline, costs the value's size in a
+// into cold, and its GET, raise the process's peak RSS by far less than
+// 512 MiB (the page cache that holds the file is not the process's). The
+// same PUT into warm, logged as the baseline, costs the value's size in a
 // buffer beside the tier's copy.
 func TestPutStreamedRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1 GiB to disk")
 	}
-	if grew := putRSS(t, "cold"); grew > 64<<20 {
+	grew, getGrew := putRSS(t, "cold")
+	if grew > 64<<20 {
 		t.Errorf("a %d MiB PUT into cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(grew)/(1<<20))
+	}
+	if getGrew > 64<<20 {
+		t.Errorf("a %d MiB GET from cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(getGrew)/(1<<20))
 	}
 	putRSS(t, "warm")
 }
 
-// putRSS runs the child for tier and returns how much its peak RSS grew.
-func putRSS(t *testing.T, tier string) int64 {
+// putRSS runs the child for tier and returns how much its peak RSS grew
+// with the PUT, then with the GET of the value.
+func putRSS(t *testing.T, tier string) (int64, int64) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPutStreamedRSSChild$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), rssChild+"="+tier)
@@ -106,17 +122,16 @@ func putRSS(t *testing.T, tier string) int64 {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	var before, after int64
+	var before, after, getBefore, getAfter int64
 	for line := range strings.Lines(string(out)) {
-		if _, err := fmt.Sscanf(line, "HWM %d %d", &before, &after); err == nil {
-			break
-		}
+		fmt.Sscanf(line, "HWM %d %d", &before, &after)
+		fmt.Sscanf(line, "GETHWM %d %d", &getBefore, &getAfter)
 	}
-	if after == 0 {
-		t.Fatalf("no HWM line from the child:\n%s", out)
+	if after == 0 || getAfter == 0 {
+		t.Fatalf("no HWM and GETHWM lines from the child:\n%s", out)
 	}
-	grew := after - before
-	t.Logf("peak RSS %.1f MiB before a %d MiB PUT into %s, %.1f MiB after (+%.1f MiB)",
-		float64(before)/(1<<20), rssPutSize>>20, tier, float64(after)/(1<<20), float64(grew)/(1<<20))
-	return grew
+	grew, getGrew := after-before, getAfter-getBefore
+	t.Logf("peak RSS %.1f MiB before a %d MiB PUT into %s, %.1f MiB after (+%.1f MiB); its GET: +%.1f MiB",
+		float64(before)/(1<<20), rssPutSize>>20, tier, float64(after)/(1<<20), float64(grew)/(1<<20), float64(getGrew)/(1<<20))
+	return grew, getGrew
 }

@@ -14,8 +14,11 @@ import (
 const Stripes = 4096
 
 // Locks is a set of striped locks. The zero value is ready to use; it must
-// not be copied. A goroutine must never hold two stripes at once: two keys
-// may share one, and a second Lock on it would deadlock.
+// not be copied. A goroutine that holds a stripe may take another only in
+// the stripes' order (by address), and never the same one twice: two keys
+// may share a stripe, and a second Lock on it would deadlock. Holders of
+// several stripes (a pair of keys, every stripe in order) taken in that
+// order cannot deadlock one another.
 type Locks [Stripes]sync.RWMutex
 
 // Of returns the lock of key's stripe.

@@ -3,6 +3,7 @@ package observe
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Summary returns the report as text a person reads: memory, the GC with
@@ -20,7 +21,7 @@ func (r *Report) Summary() string {
 func (r *Report) summarizeMemory(b *strings.Builder) {
 	m := r.Memory
 	fmt.Fprintf(b, "memory report, %s to %s (%v, %d samples)\n", r.Start.Format("15:04:05"),
-		r.End.Format("15:04:05"), r.End.Sub(r.Start).Round(1e6), len(r.Samples))
+		r.End.Format("15:04:05"), wallSpan(r.Start, r.End).Round(1e6), len(r.Samples))
 	fmt.Fprintf(b, "  heap live %s (peak %s, goal %s), runtime %s, RSS %s (peak %s)\n",
 		bytesString(m.Now.HeapLive), bytesString(m.PeakHeapLive), bytesString(m.Now.HeapGoal),
 		bytesString(m.Now.Runtime), bytesString(m.Now.RSS), bytesString(m.PeakRSS))
@@ -112,3 +113,8 @@ func (r *Report) summarizeSources(b *strings.Builder) {
 			c.Name, percent(c.HitRate), c.HitLatency.Mean, c.MissLatency.Mean, c.EvictionsPerSecond)
 	}
 }
+
+// wallSpan returns end - start by the wall clock: a report read back from
+// JSON has no monotonic readings, so the span of one still holding them
+// would print differently from its copy's.
+func wallSpan(start, end time.Time) time.Duration { return end.Round(0).Sub(start.Round(0)) }

@@ -23,6 +23,18 @@ func seededNoise(n int, seed byte) []byte {
 	return v
 }
 
+// openUnclosed opens a Manager in dir with a hot budget of hot bytes, 4 MiB
+// of warm and 1 GiB of cold, which the test closes itself.
+func openUnclosed(t *testing.T, dir string, hot int64) *tiermem.Manager {
+	t.Helper()
+	m, err := tiermem.Open(dir, &tiermem.Options{Hot: tiermem.TierOptions{Size: hot},
+		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}, MigrateInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // readValue reads v whole through ReadAt in pieces of 64 KiB.
 func readValue(v *tiermem.ValueReader) ([]byte, error) {
 	out := make([]byte, 0, v.Size())
@@ -104,11 +116,7 @@ func TestOpenValueOfAnExpiredColdValue(t *testing.T) {
 // and closes the Manager while a streamed value is open: it still reads
 // what it opened.
 func TestOpenValueOutlivesTheKeyAndTheManager(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20},
-		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 256 << 20}, MigrateInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openUnclosed(t, t.TempDir(), 1<<20)
 	want := seededNoise(5<<20, 3)
 	if err := m.Store("k", want, tiermem.InTier(tiermem.Cold)); err != nil {
 		t.Fatal(err)
@@ -136,11 +144,7 @@ func TestOpenValueOutlivesTheKeyAndTheManager(t *testing.T) {
 // segment file: OpenValue must say ErrCorrupt.
 func TestOpenValueFindsAFlippedBit(t *testing.T) {
 	dir := t.TempDir()
-	m, err := tiermem.Open(dir, &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20},
-		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}, MigrateInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openUnclosed(t, dir, 1<<20)
 	defer m.Close()
 	want := seededNoise(3<<20, 5)
 	if err := m.Store("k", want, tiermem.InTier(tiermem.Cold)); err != nil {
@@ -182,11 +186,7 @@ func TestOpenValueFindsAFlippedBit(t *testing.T) {
 // move them, and the Manager closes in the middle: every read is one of
 // the versions stored, whole, or an error that says the Manager closed.
 func TestOpenValueUnderConcurrencyAndClose(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{Hot: tiermem.TierOptions{Size: 4 << 20},
-		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}, MigrateInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openUnclosed(t, t.TempDir(), 4<<20)
 	versions := map[uint64]bool{}
 	value := func(v int) []byte { return seededNoise(1<<20+v*4096, byte(v)) }
 	for v := range 16 {

@@ -20,11 +20,7 @@ import (
 func serveContent(w http.ResponseWriter, r *http.Request, a, b []byte) {
 	size := int64(len(a) + len(b))
 	if plain(r.Header) {
-		hdr := w.Header()
-		hdr["Accept-Ranges"] = acceptBytes
-		hdr["Content-Length"] = []string{strconv.FormatInt(size, 10)}
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
+		if writeOK(w, r, size) {
 			w.Write(a)
 			w.Write(b)
 		}
@@ -39,11 +35,7 @@ func serveContent(w http.ResponseWriter, r *http.Request, a, b []byte) {
 // cut reply rather than a whole one with wrong bytes.
 func serveReader(w http.ResponseWriter, r *http.Request, rs io.ReaderAt, size int64) {
 	if plain(r.Header) {
-		hdr := w.Header()
-		hdr["Accept-Ranges"] = acceptBytes
-		hdr["Content-Length"] = []string{strconv.FormatInt(size, 10)}
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
+		if writeOK(w, r, size) {
 			buf := make([]byte, streamChunk)
 			if _, err := io.CopyBuffer(onlyWriter{w}, io.NewSectionReader(rs, 0, size), buf); err != nil {
 				panic(http.ErrAbortHandler)
@@ -52,6 +44,16 @@ func serveReader(w http.ResponseWriter, r *http.Request, rs io.ReaderAt, size in
 		return
 	}
 	serveRanges(w, r, io.NewSectionReader(rs, 0, size), size)
+}
+
+// writeOK writes the 200 header of a whole reply of size bytes and reports
+// whether its body follows (not for HEAD).
+func writeOK(w http.ResponseWriter, r *http.Request, size int64) bool {
+	hdr := w.Header()
+	hdr["Accept-Ranges"] = acceptBytes
+	hdr["Content-Length"] = []string{strconv.FormatInt(size, 10)}
+	w.WriteHeader(http.StatusOK)
+	return r.Method != http.MethodHead
 }
 
 // streamChunk is how much of a streamed value one write sends.

@@ -7,9 +7,9 @@ import (
 // SetBudget changes a tier's budget to bytes while the Manager works: the
 // size Options gave it at Open, which Usage reports as Capacity. A larger
 // budget lets Stores place more there at once. A smaller one takes effect
-// for every Store that begins after the call, and SetBudget then demotes
-// the tier's victims, as a migration pass would, until the tier is under
-// its low watermark of the new budget.
+// for every Store that begins after the call, and SetBudget then does what
+// a migration pass would: if the tier is above its high watermark of the
+// new budget, it demotes the tier's victims until it is under the low one.
 //
 // For the hot tier, the GC memory limit that Open set follows the new
 // budget (a limit someone else chose is left alone). The built-in warm
@@ -40,11 +40,16 @@ func (m *Manager) SetBudget(level Tier, bytes int64) error {
 	}
 	m.migrateMu.Lock()
 	defer m.migrateMu.Unlock()
-	if t.victims == nil && t.used() > bytes {
-		return fmt.Errorf("%w: the %s tier holds %d bytes, more than the budget of %d asked for, and it is the last tier: nothing can be demoted out of it",
-			ErrNoSpace, t.level, t.used(), bytes)
+	if err := lastTierFits(t, bytes); err != nil {
+		return err
 	}
-	t.budget.Store(bytes)
+	old := t.budget.Swap(bytes)
+	if t.victims == nil {
+		if err := lastTierFits(t, bytes); err != nil { // a write that began under the old budget
+			t.budget.Store(old)
+			return err
+		}
+	}
 	if level == Hot {
 		m.memLimit = m.memLimit.retarget(bytes)
 	}
@@ -52,11 +57,40 @@ func (m *Manager) SetBudget(level Tier, bytes int64) error {
 		return nil
 	}
 	if err := m.keepWatermark(t); err != nil {
-		return err
+		return fmt.Errorf("the %s tier's budget is now %d bytes (it stays so): %w", t.level, bytes, err)
 	}
 	if used := t.used(); used > bytes {
-		return fmt.Errorf("%w: the %s tier's budget is now %d bytes, but it holds %d: what is left is pinned or being written",
+		return fmt.Errorf("%w: the %s tier's budget is now %d bytes (it stays so), but it holds %d: what is left is pinned or being written",
 			ErrNoSpace, t.level, bytes, used)
+	}
+	return nil
+}
+
+// CheckBudget reports the error SetBudget would return for a budget it
+// refuses outright, changing nothing: an unknown tier, a budget out of
+// range, or a last tier that holds more. Safe for concurrent use.
+func (m *Manager) CheckBudget(level Tier, bytes int64) error {
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	t, err := m.tierOf(level)
+	if err != nil {
+		return err
+	}
+	if bytes, err = m.checkBudget(t, bytes); err != nil {
+		return err
+	}
+	return lastTierFits(t, bytes)
+}
+
+// lastTierFits returns an error wrapping ErrNoSpace if t is the last tier
+// and holds more than bytes: nothing can be demoted out of it.
+func lastTierFits(t *tierState, bytes int64) error {
+	if used := t.used(); t.victims == nil && used > bytes {
+		return fmt.Errorf("%w: the %s tier holds %d bytes, more than the budget of %d asked for, and it is the last tier: nothing can be demoted out of it",
+			ErrNoSpace, t.level, used, bytes)
 	}
 	return nil
 }
@@ -69,8 +103,8 @@ func (m *Manager) checkBudget(t *tierState, bytes int64) (int64, error) {
 		return unbounded, nil
 	case bytes < 1:
 		return 0, fmt.Errorf("%w: a budget of %d bytes for the %s tier: it needs at least 1", ErrOptions, bytes, t.level)
-	case bytes > unbounded:
-		return 0, fmt.Errorf("%w: a budget of %d bytes for the %s tier: at most %d", ErrOptions, bytes, t.level, int64(unbounded))
+	case bytes >= unbounded:
+		return 0, fmt.Errorf("%w: a budget of %d bytes for the %s tier: at most %d", ErrOptions, bytes, t.level, int64(unbounded-1))
 	case t.level == Warm && m.opts.Warm.Store == nil && bytes > warmSpace(m.opts.Warm.Size)/2:
 		return 0, fmt.Errorf("%w: a budget of %d bytes for the warm tier: it reserved room for %d at Open (Options.Warm.Size %d); reopen with a larger Warm.Size",
 			ErrOptions, bytes, warmSpace(m.opts.Warm.Size)/2, m.opts.Warm.Size)

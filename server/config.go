@@ -113,6 +113,9 @@ func setTimeout(s *Server, v string) (func() error, string) {
 func setBudget(t tiermem.Tier) func(*Server, string) (func() error, string) {
 	return func(s *Server, v string) (func() error, string) {
 		n, err := bytesize.Parse(v)
+		if err == nil {
+			err = s.m.CheckBudget(t, n) // refused here, nothing is set
+		}
 		if err != nil {
 			return nil, err.Error()
 		}

@@ -148,9 +148,9 @@ func (v *ValueReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	switch {
 	case v.closed.Load():
-		return 0, fmt.Errorf("tiermem: ReadAt after Close")
+		return 0, fmt.Errorf("tiermem: ReadAt of a %s value after its ValueReader's Close", v.tier)
 	case off < 0:
-		return 0, fmt.Errorf("tiermem: ReadAt at offset %d", off)
+		return 0, fmt.Errorf("tiermem: ReadAt of a %s value at the negative offset %d", v.tier, off)
 	case off >= int64(len(v.mem)):
 		return 0, io.EOF
 	}

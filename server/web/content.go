@@ -30,20 +30,40 @@ func serveContent(w http.ResponseWriter, r *http.Request, a, b []byte) {
 }
 
 // serveReader is serveContent for a value of size bytes read from rs as it
-// is sent, not held in memory. A read that fails once the reply has begun
-// aborts the connection (http.ErrAbortHandler), so that the client sees a
-// cut reply rather than a whole one with wrong bytes.
-func serveReader(w http.ResponseWriter, r *http.Request, rs io.ReaderAt, size int64) {
+// is sent, not held in memory. It returns the error of a read that failed
+// once the reply had begun: the caller must then cut the connection
+// (panic(http.ErrAbortHandler)), so that the client sees a cut reply
+// rather than a whole one with wrong bytes. An error of the client's
+// connection is not returned: the reply is cut already.
+func serveReader(w http.ResponseWriter, r *http.Request, rs io.ReaderAt, size int64) error {
+	src := &readErrors{r: io.NewSectionReader(rs, 0, size)}
 	if plain(r.Header) {
 		if writeOK(w, r, size) {
-			buf := make([]byte, streamChunk)
-			if _, err := io.CopyBuffer(onlyWriter{w}, io.NewSectionReader(rs, 0, size), buf); err != nil {
-				panic(http.ErrAbortHandler)
-			}
+			io.CopyBuffer(onlyWriter{w}, src, make([]byte, streamChunk))
 		}
-		return
+		return src.err
 	}
-	serveRanges(w, r, io.NewSectionReader(rs, 0, size), size)
+	serveRanges(w, r, src, size)
+	return src.err
+}
+
+// readErrors keeps the first error, other than io.EOF, of the reader it
+// wraps: what http.ServeContent and a copy would drop.
+type readErrors struct {
+	r   *io.SectionReader
+	err error
+}
+
+func (e *readErrors) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+func (e *readErrors) Seek(offset int64, whence int) (int64, error) {
+	return e.r.Seek(offset, whence)
 }
 
 // writeOK writes the 200 header of a whole reply of size bytes and reports

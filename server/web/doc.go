@@ -55,12 +55,11 @@
 // Content-Length) is verified against its checksum by a first pass through
 // a 1 MiB buffer, then sent as it is read from disk, 256 KiB at a time (a
 // 512 MiB GET raised the process's peak RSS by 2 MiB), with Range and the
-// preconditions served from the file. Its ETag is the value's XXH3-64 (16
-// hex digits) where a value served from memory has its XXH3-128 (32): a
-// value that moves between cold and memory changes ETag, so a cache
-// revalidates it once. A read that fails after the reply began (the file
-// cut short meanwhile) aborts the connection, so the client sees a cut
-// body, never a whole one with wrong bytes. Other values, and compressed
+// preconditions served from the file. Every value's ETag is its XXH3-64
+// (16 hex digits): the checksum the cold tier keeps, so a value has one
+// ETag whichever tier serves it. A read that fails after the reply began
+// (the file cut short meanwhile) is logged and aborts the connection, so
+// the client sees a cut body, never a whole one with wrong bytes. Other values, and compressed
 // cold ones (at most 256 MiB decoded), are read into memory first.
 //
 // /v1/biggest and the dashboard's table list each tier's largest entries

@@ -160,16 +160,16 @@ func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
 	}
 }
 
-// etag returns a strong entity tag for the bytes of parts, in order.
+// etag returns a strong entity tag for the bytes of parts, in order: their
+// XXH3-64 as 16 hex digits, the checksum the cold tier keeps for a value,
+// so that a value has one ETag in whichever tier it is and however it is
+// served (sumTag).
 func etag(dst []byte, parts ...[]byte) []byte {
 	var h xxh3.Hasher
 	for _, p := range parts {
 		h.Write(p)
 	}
-	sum := h.Sum128().Bytes()
-	dst = append(dst, '"')
-	dst = hex.AppendEncode(dst, sum[:])
-	return append(dst, '"')
+	return sumTag(dst, h.Sum64())
 }
 
 // serveKey serves /v1/keys/<escaped>.
@@ -177,6 +177,8 @@ func (h *Handler) serveKey(w http.ResponseWriter, r *http.Request, escaped strin
 	start := time.Now()
 	rec := newRecorder(w)
 	var name string
+	// Deferred, so that a reply cut by http.ErrAbortHandler is counted too.
+	defer func() { h.metrics.finish(rec, name, start) }()
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		name = methodName(r.Method, "get", "head")
@@ -192,7 +194,6 @@ func (h *Handler) serveKey(w http.ResponseWriter, r *http.Request, escaped strin
 		rec.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
 		writeError(rec, http.StatusMethodNotAllowed, fmt.Sprintf("method %s: %s takes GET, HEAD, PUT and DELETE", r.Method, keysPrefix+"<key>"))
 	}
-	h.metrics.finish(rec, name, start)
 }
 
 func methodName(method, get, head string) string {
@@ -220,7 +221,7 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 		return
 	}
 	*buf = value
-	var tag [2 + 32]byte
+	var tag [2 + 16]byte
 	hdr := w.Header()
 	hdr["Etag"] = []string{string(etag(tag[:0], value))}
 	hdr["Content-Type"] = octetStream
@@ -233,6 +234,8 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 // sent when the tier stores it raw (large values), so that a GET of a value
 // of gigabytes holds 256 KiB of it in memory at a time. Its ETag is the
 // value's XXH3-64, which OpenValue verified before the first byte went out.
+// A read that fails once the reply has begun is logged, and the connection
+// is cut (http.ErrAbortHandler).
 func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) {
 	v, err := h.m.OpenValue(key)
 	if err != nil {
@@ -246,11 +249,13 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 	hdr["Content-Type"] = octetStream
 	hdr["X-Content-Type-Options"] = noSniff
 	hdr["Content-Security-Policy"] = sandbox
-	serveReader(w, r, v, v.Size())
+	if err := serveReader(w, r, v, v.Size()); err != nil {
+		h.log.Error("web: reply cut: the value could not be read to its end", "method", r.Method, "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }
 
-// sumTag returns a strong entity tag for a value's XXH3-64: 16 hex digits,
-// never equal to etag's 32.
+// sumTag returns a strong entity tag for a value's XXH3-64: 16 hex digits.
 func sumTag(dst []byte, sum uint64) []byte {
 	dst = append(dst, '"')
 	dst = hex.AppendEncode(dst, binary.BigEndian.AppendUint64(nil, sum))

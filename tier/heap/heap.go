@@ -313,11 +313,15 @@ func (s *Store) Delete(key string) (int64, error) {
 	if !ok {
 		return 0, tier.ErrNotFound
 	}
+	// The bytes go before the policy hears of it: an owner that finds no
+	// victim then never sees them still counted (it would call a tier
+	// holding nothing but these bytes full; a victim still named after the
+	// entry left is only a key that is gone when the owner looks).
+	s.used.Add(-e.size())
+	s.count.Add(-1)
 	if s.policy != nil {
 		s.policy.removed(e)
 	}
-	s.used.Add(-e.size())
-	s.count.Add(-1)
 	return e.size(), nil
 }
 

@@ -62,6 +62,18 @@ func count(c *atomic.Uint64, f *atomic.Bool) {
 	}
 }
 
+// countRead counts a read that ended with err (the error its caller gets)
+// as a hit of t, or, for ErrNotFound, a miss; another error is neither.
+func (c *collector) countRead(tok gate.Token, t *tierState, err error) {
+	s := &c.reads[tok%counterStripes]
+	switch {
+	case err == nil:
+		count(&s.hits[t.level], &s.timeIt)
+	case errors.Is(err, ErrNotFound):
+		count(&s.misses, &s.timeIt)
+	}
+}
+
 // readObserved is readAppend's body while analytics is on: the read,
 // counted as a hit of the tier that served it or as a miss, and timed when
 // its stripe's turn has come. A read that fails otherwise (a corrupt value,
@@ -76,13 +88,11 @@ func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode re
 	t, err := m.readLocked(key, mode, dst, fn)
 	if err != nil {
 		err = m.readError(key, err)
-		if errors.Is(err, ErrNotFound) {
-			count(&s.misses, &s.timeIt)
-		}
+		c.countRead(tok, nil, err)
 		return err
 	}
 	m.accessed(t, key)
-	count(&s.hits[t.level], &s.timeIt)
+	c.countRead(tok, t, nil)
 	if timed {
 		c.retrieve[t.level].record(c.clock() - start)
 	}

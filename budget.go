@@ -31,11 +31,8 @@ func (m *Manager) SetBudget(level Tier, bytes int64) error {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	t, err := m.tierOf(level)
+	t, bytes, err := m.budgetFor(level, bytes)
 	if err != nil {
-		return err
-	}
-	if bytes, err = m.checkBudget(t, bytes); err != nil {
 		return err
 	}
 	m.migrateMu.Lock()
@@ -75,14 +72,22 @@ func (m *Manager) CheckBudget(level Tier, bytes int64) error {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	t, err := m.tierOf(level)
+	t, bytes, err := m.budgetFor(level, bytes)
 	if err != nil {
 		return err
 	}
-	if bytes, err = m.checkBudget(t, bytes); err != nil {
-		return err
-	}
 	return lastTierFits(t, bytes)
+}
+
+// budgetFor returns the tier level names and the budget bytes asks for it
+// (see checkBudget), or an error wrapping ErrUnknownTier or ErrOptions.
+func (m *Manager) budgetFor(level Tier, bytes int64) (*tierState, int64, error) {
+	t, err := m.tierOf(level)
+	if err != nil {
+		return nil, 0, err
+	}
+	bytes, err = m.checkBudget(t, bytes)
+	return t, bytes, err
 }
 
 // lastTierFits returns an error wrapping ErrNoSpace if t is the last tier

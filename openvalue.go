@@ -54,19 +54,16 @@ func (m *Manager) OpenValue(key string) (*ValueReader, error) {
 			err = fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
 		}
 	}
-	c := m.analytics.Load()
 	if err != nil {
 		err = m.readError(key, err)
-		if c != nil && errors.Is(err, ErrNotFound) {
-			s := &c.reads[tok%counterStripes]
-			count(&s.misses, &s.timeIt)
-		}
-		return nil, err
+	} else {
+		m.accessed(t, key)
 	}
-	m.accessed(t, key)
-	if c != nil {
-		s := &c.reads[tok%counterStripes]
-		count(&s.hits[t.level], &s.timeIt)
+	if c := m.analytics.Load(); c != nil {
+		c.countRead(tok, t, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -14,6 +14,7 @@ import "unsafe"
 // owner serializes every call that touches one.
 type Handle[K comparable] struct {
 	n        node[K] // first: Victim finds the handle from its node
+	hash     uint64  // hashKey(n.key), for a policy that hashes keys (its reads then never touch the key's bytes)
 	resident bool    // between Add and Remove
 }
 
@@ -39,7 +40,8 @@ func (h *Handle[K]) Resident() bool { return h.resident }
 // unknown keys, so a late report after a removal does no harm. The zero value
 // is not usable; make one with NewHandlePolicy.
 type HandlePolicy[K comparable] struct {
-	core linked[K]
+	core   linked[K]
+	hashed hashing[K] // core, when it hashes keys: handles keep their key's hash for it
 }
 
 // NewHandlePolicy returns an empty handle policy of the given kind for a budget
@@ -50,7 +52,8 @@ func NewHandlePolicy[K comparable](kind Kind, capacity int64) (*HandlePolicy[K],
 	if err != nil {
 		return nil, err
 	}
-	return &HandlePolicy[K]{core: core}, nil
+	hashed, _ := core.(hashing[K])
+	return &HandlePolicy[K]{core: core, hashed: hashed}, nil
 }
 
 // Add records h as a new resident of the given key and weight (a miss that is
@@ -65,12 +68,21 @@ func (p *HandlePolicy[K]) Add(h *Handle[K], key K, weight int64) {
 	}
 	h.n.key, h.n.weight, h.n.queue, h.n.uses = key, weight, 0, 0
 	h.resident = true
+	if p.hashed != nil {
+		h.hash = hashKey(key)
+		p.hashed.addHash(&h.n, h.hash)
+		return
+	}
 	p.core.add(&h.n)
 }
 
 // Access records a hit on h.
 func (p *HandlePolicy[K]) Access(h *Handle[K]) {
-	if h.resident {
+	switch {
+	case !h.resident:
+	case p.hashed != nil:
+		p.hashed.accessHash(&h.n, h.hash)
+	default:
 		p.core.access(&h.n)
 	}
 }

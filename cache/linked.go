@@ -34,6 +34,16 @@ type linked[K comparable] interface {
 	total() int64
 }
 
+// hashing is a linked policy that hashes keys (hashKey) on every add and
+// access: an owner that keeps each key's hash passes it instead, and the
+// policy reads no key's bytes for them.
+type hashing[K comparable] interface {
+	addHash(n *node[K], h uint64)
+	accessHash(n *node[K], h uint64)
+}
+
+var _ hashing[string] = (*tinyLFU[string])(nil)
+
 // keyed is a linked policy keyed by K: the Policy that NewPolicy returns. It
 // owns its nodes, one per resident key, found through its map. It is not safe
 // for concurrent use. The zero value is not usable; see newKeyed.

@@ -62,8 +62,10 @@ func (p *tinyLFU[K]) queue(q uint8) *list[K] {
 	return &p.protected
 }
 
-func (p *tinyLFU[K]) add(n *node[K]) {
-	h := hashKey(n.key)
+func (p *tinyLFU[K]) add(n *node[K]) { p.addHash(n, hashKey(n.key)) }
+
+// addHash is add of a node whose key hashes to h (hashKey).
+func (p *tinyLFU[K]) addHash(n *node[K], h uint64) {
 	p.sketch.increment(h)
 	n.queue = inWindow
 	p.count++
@@ -75,8 +77,10 @@ func (p *tinyLFU[K]) add(n *node[K]) {
 	p.observe(h, false)
 }
 
-func (p *tinyLFU[K]) access(n *node[K]) {
-	h := hashKey(n.key)
+func (p *tinyLFU[K]) access(n *node[K]) { p.accessHash(n, hashKey(n.key)) }
+
+// accessHash is access of a node whose key hashes to h (hashKey).
+func (p *tinyLFU[K]) accessHash(n *node[K], h uint64) {
 	p.sketch.increment(h)
 	switch n.queue {
 	case inWindow:

@@ -217,7 +217,7 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		old := e.size()
 		tracked := s.policy != nil && !s.policy.isExempt(e)
 		moved = e.rewrite(value, meta)
-		sh.values.update(h, e, moved)
+		sh.values.update(h, e)
 		s.used.Add(e.size() - old)
 		same = tracked && !moved && e.size() == old
 	} else {

@@ -2,24 +2,47 @@ package heap
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"testing"
 )
 
-// TestTableWithCollidingHashes drives a table with random sets, deletes and
-// lookups of keys that share few hashes (so that most land in the spill
-// map, and keys move between the two maps as others leave), against a Go
-// map as the model: every key is found with its newest value, exactly once
-// by each, and nowhere after its delete.
-func TestTableWithCollidingHashes(t *testing.T) {
+// TestTable drives a table with random sets, deletes and lookups against a
+// Go map as the model: every key is found with its newest value, exactly
+// once by each, and nowhere after its delete. The hashes are the store's
+// own, or few for many keys (long runs of equal hashes, whose deletes move
+// entries back over each other), or equal in their top bits (one home for
+// every key: runs that wrap around the array's end), and the key count
+// swings so that the array grows and shrinks.
+func TestTable(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		hashOf func(key string) uint64
+	}{
+		{"maphash", func(key string) uint64 { return maphash.String(shardSeed, key) }},
+		{"three hashes", func(key string) uint64 { return uint64(len(key)) % 3 << 60 }},
+		{"one home", func(key string) uint64 { return maphash.String(shardSeed, key) >> 8 }},
+		{"last home", func(key string) uint64 { return ^uint64(0) - uint64(len(key)) }},
+	} {
+		t.Run(c.name, func(t *testing.T) { testTable(t, c.hashOf) })
+	}
+}
+
+func testTable(t *testing.T, hashOf func(string) uint64) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var tb table
 	model := map[string]string{}
-	hashOf := func(key string) uint64 { return uint64(len(key)) % 3 } // 3 hashes for all keys
+	grew, size, shrank := 0, 0, 0
 	for i := range 20000 {
+		op := r.IntN(3)
 		key := fmt.Sprint("k", r.IntN(40))
+		if i/2000%2 == 1 { // a phase of deletes and few keys: the array shrinks
+			if op = 2 - r.IntN(3)/2; op == 0 {
+				key = fmt.Sprint("k", r.IntN(3))
+			}
+		}
 		h := hashOf(key)
-		switch r.IntN(3) {
+		switch op {
 		case 0, 1:
 			v := fmt.Sprint("v", i)
 			it, had := tb.get(key, h)
@@ -28,8 +51,8 @@ func TestTableWithCollidingHashes(t *testing.T) {
 				t.Fatalf("set %s: found %v (%v), want %q (%v)", key, it, had, want, wantHad)
 			}
 			if had {
-				moved := it.rewrite([]byte(v), nil)
-				tb.update(h, it, moved)
+				it.rewrite([]byte(v), nil)
+				tb.update(h, it)
 			} else {
 				tb.insert(h, newSlot(key, []byte(v), nil, 0, false))
 			}
@@ -57,8 +80,16 @@ func TestTableWithCollidingHashes(t *testing.T) {
 				t.Fatalf("after step %d: each saw %s %d times (in the model: %v)", i, k, n, model[k] != "")
 			}
 		}
+		if tb.n != len(model) || tb.n > 0 && 4*tb.n > 3*len(tb.buckets) {
+			t.Fatalf("after step %d: %d entries in %d buckets, the model holds %d", i, tb.n, len(tb.buckets), len(model))
+		}
+		if len(tb.buckets) < size {
+			shrank++
+		}
+		size = len(tb.buckets)
+		grew = max(grew, size)
 	}
-	if len(tb.spill) == 0 {
-		t.Fatal("no key ever spilled: the test did not test collisions")
+	if grew < 64 || shrank == 0 {
+		t.Fatalf("the array grew to %d buckets and shrank %d times: growth or shrinking untested", grew, shrank)
 	}
 }

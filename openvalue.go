@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 
 	"github.com/zeebo/xxh3"
@@ -24,6 +25,14 @@ type ValueReader struct {
 	mem    []byte         // the value, unless raw is set
 	raw    *disk.RawValue // a cold value read from its segment
 	closed atomic.Bool
+
+	// A raw value opened by OpenValueDeferred is verified by the first
+	// ReadAt: check is set until then, checked runs it once, and bad keeps
+	// its error for every later ReadAt.
+	check   bool
+	checked sync.Once
+	bad     error
+	key     string
 }
 
 // rawOpener is a store that opens raw values for reading in pieces
@@ -41,6 +50,23 @@ type rawOpener interface {
 // analytics. The reader does not keep the Manager from closing. Errors: as
 // Retrieve's.
 func (m *Manager) OpenValue(key string) (*ValueReader, error) {
+	return m.openValue(key, false)
+}
+
+// OpenValueDeferred is OpenValue whose verifying pass over a streamed
+// value waits for the first ReadAt: Size, Checksum (the one the cold tier
+// stored with the value) and Tier are known without reading the value,
+// which is all a reply without a body needs (an HTTP HEAD, a 304). No
+// unverified byte ever leaves it: the first ReadAt reads the whole value
+// once, and when its checksum fails that ReadAt and every later one return
+// ErrCorrupt. A value in memory is as OpenValue gives it.
+func (m *Manager) OpenValueDeferred(key string) (*ValueReader, error) {
+	return m.openValue(key, true)
+}
+
+// openValue is OpenValue, verifying a streamed value at its first ReadAt
+// rather than now when deferred is set.
+func (m *Manager) openValue(key string, deferred bool) (*ValueReader, error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return nil, err
@@ -48,10 +74,13 @@ func (m *Manager) OpenValue(key string) (*ValueReader, error) {
 	defer m.gate.Leave(tok)
 	v := &ValueReader{}
 	t, err := m.openLocked(key, v)
-	if err == nil && v.raw != nil {
-		if err = v.raw.Verify(); err != nil { // outside the key's lock: it reads the whole value
+	switch {
+	case err != nil || v.raw == nil:
+	case deferred:
+		v.check, v.key = true, key
+	default:
+		if err = v.verify(key); err != nil { // outside the key's lock: it reads the whole value
 			v.raw.Close()
-			err = fmt.Errorf("reading %q from the %s tier: %w", key, t.level, err)
 		}
 	}
 	if err != nil {
@@ -132,11 +161,35 @@ func (v *ValueReader) Checksum() uint64 {
 	return xxh3.Hash(v.mem)
 }
 
+// verify checks a streamed value against its checksum, reading it whole.
+func (v *ValueReader) verify(key string) error {
+	if err := v.raw.Verify(); err != nil {
+		return fmt.Errorf("reading %q from the %s tier: %w", key, v.tier, storeError(err))
+	}
+	return nil
+}
+
+// Verify makes sure of a value opened by OpenValueDeferred before any of
+// it is sent: it runs the verifying pass now (once) and returns its error,
+// the one every ReadAt would return (ErrCorrupt when the checksum fails).
+// It returns nil at once for a value OpenValue opened or held in memory.
+func (v *ValueReader) Verify() error {
+	if !v.check {
+		return nil
+	}
+	v.checked.Do(func() { v.bad = v.verify(v.key) })
+	return v.bad
+}
+
 // ReadAt reads len(p) bytes of the value at off, as io.ReaderAt does. A
 // streamed value whose segment was cut short since it was opened is
-// ErrCorrupt. ReadAt after Close is an error.
+// ErrCorrupt, as is every read of one opened by OpenValueDeferred whose
+// checksum fails. ReadAt after Close is an error.
 func (v *ValueReader) ReadAt(p []byte, off int64) (int, error) {
 	if v.raw != nil {
+		if err := v.Verify(); err != nil {
+			return 0, err
+		}
 		n, err := v.raw.ReadAt(p, off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			err = storeError(err)

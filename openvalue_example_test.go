@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/tiermem/tiermem"
 )
 
@@ -30,4 +32,27 @@ func ExampleManager_OpenValue() {
 	n, err := io.Copy(io.Discard, io.NewSectionReader(v, 0, v.Size()))
 	fmt.Println(v.Tier(), v.Streamed(), v.Size(), n, err)
 	// Output: cold true 8388608 8388608 <nil>
+}
+
+// ExampleManager_OpenValueDeferred answers what a HEAD request needs — the
+// size and the checksum of a large cold value — without reading the
+// value; the first ReadAt would verify it whole before handing out a byte.
+func ExampleManager_OpenValueDeferred() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	big := make([]byte, 8<<20)
+	rand.NewChaCha8([32]byte{}).Read(big)
+	m.Store("video", big, tiermem.InTier(tiermem.Cold))
+	v, err := m.OpenValueDeferred("video")
+	if err != nil {
+		panic(err)
+	}
+	defer v.Close()
+	fmt.Println(v.Size(), v.Checksum() == xxh3.Hash(big), v.Verify())
+	// Output: 8388608 true <nil>
 }

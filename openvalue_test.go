@@ -179,12 +179,30 @@ func TestOpenValueFindsAFlippedBit(t *testing.T) {
 		}
 		t.Fatalf("OpenValue of a flipped value: %v, want ErrCorrupt", err)
 	}
+	// Deferred: the open reads nothing, and no byte comes out after.
+	v, err = m.OpenValueDeferred("k")
+	if err != nil {
+		t.Fatalf("OpenValueDeferred of a flipped value: %v", err)
+	}
+	defer v.Close()
+	if v.Size() != int64(len(want)) || v.Checksum() != xxh3.Hash(want) {
+		t.Errorf("OpenValueDeferred: size %d, checksum %x; want %d, %x (as stored)", v.Size(), v.Checksum(), len(want), xxh3.Hash(want))
+	}
+	for i := range 2 {
+		if n, err := v.ReadAt(make([]byte, 10), 0); n != 0 || !errors.Is(err, tiermem.ErrCorrupt) {
+			t.Errorf("ReadAt %d of a flipped value: %d bytes, %v; want none, ErrCorrupt", i, n, err)
+		}
+	}
+	if err := v.Verify(); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Errorf("Verify of a flipped value: %v, want ErrCorrupt", err)
+	}
 }
 
 // TestOpenValueUnderConcurrencyAndClose opens, reads and closes values
 // from 3 goroutines while 2 others replace them (in cold and in hot) and
 // move them, and the Manager closes in the middle: every read is one of
 // the versions stored, whole, or an error that says the Manager closed.
+// Every other open is deferred, its first reads racing from two goroutines.
 func TestOpenValueUnderConcurrencyAndClose(t *testing.T) {
 	m := openUnclosed(t, t.TempDir(), 4<<20)
 	versions := map[uint64]bool{}
@@ -233,7 +251,11 @@ func TestOpenValueUnderConcurrencyAndClose(t *testing.T) {
 					return
 				default:
 				}
-				v, err := m.OpenValue(keys[(i+g)%len(keys)])
+				open := m.OpenValue
+				if i%2 == 1 {
+					open = m.OpenValueDeferred
+				}
+				v, err := open(keys[(i+g)%len(keys)])
 				if errors.Is(err, tiermem.ErrClosed) {
 					continue
 				}
@@ -241,7 +263,12 @@ func TestOpenValueUnderConcurrencyAndClose(t *testing.T) {
 					t.Errorf("OpenValue: %v", err)
 					return
 				}
+				early := make(chan error, 1)
+				go func() { _, err := v.ReadAt(make([]byte, 1), v.Size()-1); early <- err }()
 				got, err := readValue(v)
+				if err := <-early; err != nil && !errors.Is(err, io.EOF) {
+					t.Errorf("a racing ReadAt of the last byte: %v", err)
+				}
 				v.Close()
 				if err != nil || !versions[xxh3.Hash(got)] || v.Checksum() != xxh3.Hash(got) {
 					t.Errorf("read %d bytes that are no version stored (streamed %v), %v", len(got), v.Streamed(), err)

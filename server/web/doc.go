@@ -50,12 +50,15 @@
 // length into a buffer that grows (doubling) as it comes, up to
 // Config.MaxBodyBytes.
 //
-// A GET or HEAD of a value in the cold tier goes through Manager.OpenValue:
-// a value the tier stores raw (over 256 MiB, incompressible, or PUT with a
-// Content-Length) is verified against its checksum by a first pass through
-// a 1 MiB buffer, then sent as it is read from disk, 256 KiB at a time (a
-// 512 MiB GET raised the process's peak RSS by 2 MiB), with Range and the
-// preconditions served from the file. Every value's ETag is its XXH3-64
+// A GET or HEAD of a value in the cold tier goes through
+// Manager.OpenValueDeferred: a value the tier stores raw (over 256 MiB,
+// incompressible, or PUT with a Content-Length) is verified against its
+// checksum by a first pass through a 1 MiB buffer, then sent as it is read
+// from disk, 256 KiB at a time (a 512 MiB GET raised the process's peak RSS
+// by 2 MiB), with Range and the preconditions served from the file. A
+// reply without a body (HEAD, or a GET whose If-None-Match names the
+// value's ETag) reads nothing of the value: its size and ETag are those
+// the cold tier keeps. Every value's ETag is its XXH3-64
 // (16 hex digits): the checksum the cold tier keeps, so a value has one
 // ETag whichever tier serves it. A read that fails after the reply began
 // (the file cut short meanwhile) is logged and aborts the connection, so

@@ -213,6 +213,10 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.getOpened(w, r, key)
 		return
 	}
+	if r.Method == http.MethodHead {
+		h.headInMemory(w, r, key)
+		return
+	}
 	buf := getBuf()
 	defer putBuf(buf)
 	value, err := h.m.RetrieveAppend((*buf)[:0], key)
@@ -230,22 +234,62 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 	serveContent(w, r, value, nil)
 }
 
+// headInMemory answers a HEAD of a value that is not in the cold tier
+// from the value where it lies (View), copying none of it: its size, and
+// its ETag hashed in place.
+func (h *Handler) headInMemory(w http.ResponseWriter, r *http.Request, key string) {
+	var size int64
+	var sum uint64
+	err := h.m.View(key, func(v []byte) error {
+		size, sum = int64(len(v)), xxh3.Hash(v)
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var tag [2 + 16]byte
+	hdr := w.Header()
+	hdr["Etag"] = []string{string(sumTag(tag[:0], sum))}
+	hdr["Content-Type"] = octetStream
+	hdr["X-Content-Type-Options"] = noSniff
+	hdr["Content-Security-Policy"] = sandbox
+	serveReader(w, r, emptyReader{}, size)
+}
+
+// emptyReader is the content of a reply that sends none: a HEAD's.
+type emptyReader struct{}
+
+func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
+
 // getOpened serves a cold value through OpenValue: read from disk as it is
 // sent when the tier stores it raw (large values), so that a GET of a value
 // of gigabytes holds 256 KiB of it in memory at a time. Its ETag is the
 // value's XXH3-64, which OpenValue verified before the first byte went out.
 // A read that fails once the reply has begun is logged, and the connection
 // is cut (http.ErrAbortHandler).
+//
+// A reply without a body — a HEAD, or a GET whose If-None-Match names the
+// value's tag (a 304, or a 412) — is answered from the size and checksum
+// the cold tier keeps, without reading the value; any other is verified
+// first, so that a corrupt value is an error reply, not a cut one.
 func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) {
-	v, err := h.m.OpenValue(key)
+	v, err := h.m.OpenValueDeferred(key)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	defer v.Close()
-	var tag [2 + 16]byte
+	var buf [2 + 16]byte
+	tag := sumTag(buf[:0], v.Checksum())
+	if r.Method != http.MethodHead && !namesTag(r.Header.Values("If-None-Match"), tag) {
+		if err := v.Verify(); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	hdr := w.Header()
-	hdr["Etag"] = []string{string(sumTag(tag[:0], v.Checksum()))}
+	hdr["Etag"] = []string{string(tag)}
 	hdr["Content-Type"] = octetStream
 	hdr["X-Content-Type-Options"] = noSniff
 	hdr["Content-Security-Policy"] = sandbox
@@ -253,6 +297,21 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 		h.log.Error("web: reply cut: the value could not be read to its end", "method", r.Method, "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// namesTag reports whether If-None-Match values name tag (strongly or
+// weakly) or are "*": a GET with such a header gets no body (a 304, or a
+// 412 for a failed If-Match). A value that does not parse names nothing.
+func namesTag(values []string, tag []byte) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == "*" || t == string(tag) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sumTag returns a strong entity tag for a value's XXH3-64: 16 hex digits.

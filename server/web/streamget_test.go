@@ -66,7 +66,11 @@ func TestGetStreamedFromCold(t *testing.T) {
 }
 
 // TestGetStreamedCorrupt flips a bit of a large cold value in its segment
-// file: the GET is a 500 that says the value is corrupt, never its bytes.
+// file: a GET is a 500 that says the value is corrupt, never its bytes,
+// whether it asks for all of it, a range, or names another tag. A HEAD and
+// a GET whose If-None-Match names the value's tag send no bytes and are
+// answered from the size and checksum the cold tier keeps, without reading
+// the value (so they cannot see the flip: a later GET does).
 func TestGetStreamedCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	m, err := tiermem.Open(dir, testOptions())
@@ -83,7 +87,8 @@ func TestGetStreamedCorrupt(t *testing.T) {
 	rand.Read(want)
 	resp, body := do(t, http.MethodPut, keyURL(srv, "big")+"?tier=cold", bytes.NewReader(want))
 	wantStatus(t, resp, body, http.StatusNoContent, "")
-	do(t, http.MethodHead, keyURL(srv, "big"), nil) // the value leaves the log's write buffer
+	resp, _ = do(t, http.MethodHead, keyURL(srv, "big"), nil) // the value leaves the log's write buffer
+	tag := resp.Header.Get("Etag")
 	files, _ := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
 	flipped := false
 	for _, f := range files {
@@ -100,6 +105,16 @@ func TestGetStreamedCorrupt(t *testing.T) {
 	if !flipped {
 		t.Fatal("the value is in no segment file")
 	}
-	resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil)
-	wantStatus(t, resp, body, http.StatusInternalServerError, "corrupt")
+	resp, body = do(t, http.MethodHead, keyURL(srv, "big"), nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Etag") != tag || resp.ContentLength != int64(len(want)) || len(body) != 0 {
+		t.Errorf("HEAD: %s, ETag %s (want %s), length %d, %d bytes of body", resp.Status, resp.Header.Get("Etag"), tag, resp.ContentLength, len(body))
+	}
+	resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil, "If-None-Match", `"0", W/`+tag)
+	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("GET naming its tag: %s, %d bytes", resp.Status, len(body))
+	}
+	for _, hdr := range [][]string{nil, {"Range", "bytes=0-9"}, {"If-None-Match", `"0000000000000000"`}} {
+		resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil, hdr...)
+		wantStatus(t, resp, body, http.StatusInternalServerError, "corrupt")
+	}
 }

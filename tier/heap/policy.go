@@ -2,6 +2,7 @@ package heap
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -43,10 +44,14 @@ type policy struct {
 	exempt func(meta []byte) bool
 	now    func() time.Time
 	idled  atomic.Int64 // when Idle last ran, in Unix ns; 0 before the first
-	hits   hitBuffer
-	wake   chan struct{} // a stripe of hits filled: drain
-	stop   chan struct{} // closed by close
-	done   chan struct{} // closed when the goroutine returns
+	// activeFrom is at or below the last read or store time of every
+	// choosable entry, in Unix ns (IdleSince): the lowest int64 until a full
+	// IdleSince.
+	activeFrom atomic.Int64
+	hits       hitBuffer
+	wake       chan struct{} // a stripe of hits filled: drain
+	stop       chan struct{} // closed by close
+	done       chan struct{} // closed when the goroutine returns
 }
 
 // NewWithPolicy returns an empty store that chooses its victims by the
@@ -65,6 +70,7 @@ func NewWithPolicy(o PolicyOptions) (*Store, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	p.activeFrom.Store(math.MinInt64)
 	s := New()
 	s.policy = p
 	go p.run()
@@ -213,35 +219,72 @@ const readTimeGrain = time.Millisecond
 // fn runs with no lock of the store held, so it may call the store; keys
 // are collected one shard at a time. A store made by New keeps no such
 // times: IdleSince returns ErrNoPolicy.
+//
+// A call that goes through every entry keeps a bound below every choosable
+// entry's last read or store (the oldest it saw, and no later than its
+// start, since the times of later stores and reads are later), and a later
+// call whose since is not past that bound returns at once, having nothing
+// to find: a tier scanned every second for keys idle ten minutes looks at
+// its entries only when one of them can be idle. The bound assumes the
+// store's clock (PolicyOptions.Now) never goes back; if it does, keys are
+// found idle later than they are, never earlier.
 func (s *Store) IdleSince(since time.Time, fn func(key string) bool) error {
-	if s.policy == nil {
+	p := s.policy
+	if p == nil {
 		return ErrNoPolicy
 	}
 	cut := since.UnixNano()
+	if cut <= p.activeFrom.Load() {
+		return nil
+	}
+	low := p.now().UnixNano()
 	var keys []string
 	for i := range s.shards {
-		keys = s.shards[i].idleBefore(cut, s.policy, keys[:0])
+		keys, low = s.shards[i].idleBefore(cut, p, keys[:0], low)
 		for _, key := range keys {
 			if !fn(key) {
-				return nil
+				return nil // the bound stays as it was: still a bound, as times only grow
+			}
+			if w, ok := s.readTime(key); ok { // still here (fn kept it): idle again next time
+				low = min(low, w)
 			}
 		}
 	}
+	p.activeFrom.Store(low)
 	return nil
 }
 
 // idleBefore appends to keys those of the shard's choosable entries last
-// read or stored before cut.
-func (sh *shard) idleBefore(cut int64, p *policy, keys []string) []string {
+// read or stored before cut, and returns low lowered to the oldest time of
+// those that are not.
+func (sh *shard) idleBefore(cut int64, p *policy, keys []string, low int64) ([]string, int64) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	sh.values.each(func(e slot) bool {
-		if e.word().Load() < cut && !p.isExempt(e) {
+		if p.isExempt(e) {
+			return true
+		}
+		if w := e.word().Load(); w < cut {
 			keys = append(keys, e.key())
+		} else {
+			low = min(low, w)
 		}
 		return true
 	})
-	return keys
+	return keys, low
+}
+
+// readTime returns when key's entry was last read or stored, if the store
+// holds it as a choosable entry.
+func (s *Store) readTime(key string) (int64, bool) {
+	sh, h := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, ok := sh.values.get(key, h)
+	if !ok || s.policy.isExempt(e) {
+		return 0, false
+	}
+	return e.word().Load(), true
 }
 
 // policyVictim is Victim under a policy: the reads buffered so far count.

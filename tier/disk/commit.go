@@ -44,8 +44,10 @@ func (w *write) header() header {
 }
 
 func (w *write) entry(g *segment) entry {
-	return entry{seg: g, off: w.off, size: w.size, seq: w.seq, sum: w.sum, raw: w.raw,
-		meta: w.meta, codec: w.codec, tomb: w.kind == kindDelete}
+	e := entry{seg: g, off: w.off, size: w.size, seq: w.seq, sum: w.sum, raw: w.raw,
+		codec: w.codec, tomb: w.kind == kindDelete}
+	e.setMeta(w.meta)
+	return e
 }
 
 // commit appends w and returns when it is done: written, synced as the

@@ -3,6 +3,7 @@ package disk
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -16,19 +17,41 @@ type entry struct {
 	seq   uint64 // the record's sequence number
 	sum   uint64 // XXH3-64 of the stored value
 	raw   int64  // decoded value length
-	meta  []byte // owned by the index, never modified
+	metaP *byte  // the record's meta, metaN bytes: owned by the index, never modified
+	metaN uint32
 	codec codec
 	tomb  bool // a tombstone: the key is deleted
 }
 
+// An entry is 64 bytes: the index holds one per key (a slice for the meta
+// would take 16 more, for every key of a tier of millions).
+var _ [64 - unsafe.Sizeof(entry{})]struct{}
+
+// meta returns the record's meta (nil for none): the index's own bytes,
+// which callers must not modify.
+func (e *entry) meta() []byte {
+	if e.metaN == 0 {
+		return nil
+	}
+	return unsafe.Slice(e.metaP, e.metaN)
+}
+
+// setMeta makes m, which the index then owns, e's meta.
+func (e *entry) setMeta(m []byte) {
+	e.metaP, e.metaN = nil, uint32(len(m))
+	if len(m) > 0 {
+		e.metaP = &m[0]
+	}
+}
+
 // valueOff returns where the stored value of key's record starts.
 func (e *entry) valueOff(key string) int64 {
-	return e.off + int64(recordHeaderSize+len(key)+len(e.meta))
+	return e.off + int64(recordHeaderSize+len(key)+int(e.metaN))
 }
 
 // stored returns the length of the stored value of key's record.
 func (e *entry) stored(key string) int64 {
-	return e.size - int64(recordHeaderSize+len(key)+len(e.meta))
+	return e.size - int64(recordHeaderSize+len(key)+int(e.metaN))
 }
 
 // entryOf returns the entry for rec found in g.
@@ -36,7 +59,7 @@ func entryOf(g *segment, rec *scanned) entry {
 	e := entry{seg: g, off: rec.off, size: rec.h.size(), seq: rec.h.seq, sum: rec.h.sum,
 		raw: int64(rec.h.raw), codec: rec.h.codec, tomb: rec.h.kind == kindDelete}
 	if m := rec.meta(); len(m) > 0 {
-		e.meta = append([]byte(nil), m...)
+		e.setMeta(append([]byte(nil), m...))
 	}
 	return e
 }
@@ -197,7 +220,7 @@ func (x *index) snapshot(i int, dst []liveItem) []liveItem {
 	defer sh.mu.RUnlock()
 	for k, e := range sh.m {
 		if !e.tomb {
-			dst = append(dst, liveItem{k, e.meta, e.size})
+			dst = append(dst, liveItem{k, e.meta(), e.size})
 		}
 	}
 	return dst

@@ -14,7 +14,7 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 		return err
 	}
 	defer s.endRead(e, tok)
-	return s.viewEntry(key, &e, func(value []byte) error { return fn(value, e.meta) })
+	return s.viewEntry(key, &e, func(value []byte) error { return fn(value, e.meta()) })
 }
 
 // Meta returns a copy of key's meta from the in-memory index, without
@@ -25,7 +25,7 @@ func (s *Store) Meta(key string) ([]byte, error) {
 		return nil, err
 	}
 	defer s.endRead(e, tok)
-	return append([]byte(nil), e.meta...), nil
+	return append([]byte(nil), e.meta()...), nil
 }
 
 // Size returns the bytes key's record occupies, as Put reported them.
@@ -63,5 +63,5 @@ func (s *Store) GetMeta(key string, dst []byte) (value, meta []byte, err error) 
 	}
 	defer s.endRead(e, tok)
 	value, err = s.getEntry(key, &e, dst)
-	return value, e.meta, err
+	return value, e.meta(), err
 }

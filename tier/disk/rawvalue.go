@@ -86,7 +86,7 @@ func (v *RawValue) Verify() error {
 func (v *RawValue) Size() int64 { return v.e.raw }
 
 // Meta returns the meta stored with the value; it must not be modified.
-func (v *RawValue) Meta() []byte { return v.e.meta }
+func (v *RawValue) Meta() []byte { return v.e.meta() }
 
 // Sum returns the value's XXH3-64 checksum, which Verify checks.
 func (v *RawValue) Sum() uint64 { return v.e.sum }

@@ -76,7 +76,7 @@ func (s *Store) ViewStored(key string, fn func(v tier.Stored) error) error {
 	if err != nil {
 		return err
 	}
-	return fn(tier.Stored{Value: stored, Zstd: e.codec == codecZstd, RawLen: e.raw, Meta: e.meta})
+	return fn(tier.Stored{Value: stored, Zstd: e.codec == codecZstd, RawLen: e.raw, Meta: e.meta()})
 }
 
 // viewEntry reads and verifies the value of key's entry e into a pooled

@@ -35,7 +35,7 @@ func (x *index) oldest(n int, skip tier.Skip) (string, bool) {
 		sh := &x.shards[(start+i)%shardCount]
 		sh.mu.RLock()
 		for k, e := range sh.m { // a map's range starts at a random place
-			if e.tomb || skip != nil && skip(k, e.meta) {
+			if e.tomb || skip != nil && skip(k, e.meta()) {
 				continue
 			}
 			if found == 0 || e.seq < bestSeq {
@@ -78,7 +78,7 @@ func (sh *shard) writtenBefore(seq uint64, fn func(key string, meta []byte) bool
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	for k, e := range sh.m {
-		if !e.tomb && e.seq < seq && !fn(k, e.meta) {
+		if !e.tomb && e.seq < seq && !fn(k, e.meta()) {
 			return false
 		}
 	}

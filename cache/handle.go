@@ -105,11 +105,14 @@ func (p *HandlePolicy[K]) Rekey(h *Handle[K], key K) {
 }
 
 // Remove records that h's entry left: deleted, evicted, moved elsewhere. The
-// handle may be added again afterwards, to this policy or another.
+// handle keeps no reference to its key afterwards (Key returns the zero
+// key), and may be added again, to this policy or another, for any key.
 func (p *HandlePolicy[K]) Remove(h *Handle[K]) {
 	if h.resident {
 		p.core.remove(&h.n)
 		h.resident = false
+		var zero K
+		h.n.key = zero
 	}
 }
 

@@ -43,9 +43,49 @@ type Store struct {
 }
 
 type shard struct {
-	mu     sync.RWMutex // protects values, the items in it, and closed
-	values table
-	closed bool
+	mu      sync.RWMutex // protects values, the items in it, handles and closed
+	values  table
+	handles handlePool
+	closed  bool
+}
+
+// handlePool hands out the policy handles of a shard's new entries, a
+// chunk of them allocated at a time, and takes back those of deleted
+// entries for the next: one allocation per handleChunk new keys instead of
+// one per key, and fewer objects for the collector. A handle taken back is
+// out of the policy (not resident, its key cleared), so a read of its old
+// entry still in the read buffer is ignored, or, once the handle is given
+// to a new entry, counts as a read of that one: a stray hit, never a wrong
+// list. The zero pool is empty; its shard's lock protects it.
+type handlePool struct {
+	chunk []cache.Handle[string]
+	free  []*cache.Handle[string]
+}
+
+// handleChunk is how many handles a pool allocates at a time.
+const handleChunk = 32
+
+func (p *handlePool) get() *cache.Handle[string] {
+	if n := len(p.free); n > 0 {
+		h := p.free[n-1]
+		p.free = p.free[:n-1]
+		return h
+	}
+	if len(p.chunk) == 0 {
+		p.chunk = make([]cache.Handle[string], handleChunk)
+	}
+	h := &p.chunk[0]
+	p.chunk = p.chunk[1:]
+	return h
+}
+
+// put takes back the handle of a deleted entry, which its policy has
+// removed, unless the pool keeps enough for a shard of live entries
+// already: a shard that shrinks lets the rest go to the collector.
+func (p *handlePool) put(h *cache.Handle[string], live int) {
+	if len(p.free) < max(live/8, handleChunk) {
+		p.free = append(p.free, h)
+	}
 }
 
 // slot is one key's entry, as its shard's map holds it. Its data is one
@@ -104,17 +144,15 @@ func (e slot) size() int64 {
 
 // newSlot returns an entry holding copies of key, value and meta (so that
 // callers may pass strings over memory they reuse), its word set to word,
-// and a policy handle when tracked.
-func newSlot(key string, value, meta []byte, word int64, tracked bool) slot {
+// and h, its policy handle (nil under CLOCK).
+func newSlot(key string, value, meta []byte, word int64, h *cache.Handle[string]) slot {
 	n := len(key) + len(value) + len(meta)
 	buf := alloc(n)
 	e := slot{data: &buf[0], n: uint32(n), room: uint32(len(buf) - wordSize), keyLen: uint32(len(key))}
 	copy(buf[wordSize:], key)
 	e.fill(value, meta)
 	e.word().Store(word)
-	if tracked {
-		e.h = &cache.Handle[string]{}
-	}
+	e.h = h
 	return e
 }
 
@@ -221,7 +259,11 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		s.used.Add(e.size() - old)
 		same = tracked && !moved && e.size() == old
 	} else {
-		e = newSlot(key, value, meta, s.freshWord(), s.policy != nil)
+		var hd *cache.Handle[string]
+		if s.policy != nil {
+			hd = sh.handles.get()
+		}
+		e = newSlot(key, value, meta, s.freshWord(), hd)
 		sh.values.insert(h, e)
 		s.count.Add(1)
 		s.used.Add(e.size())
@@ -321,6 +363,7 @@ func (s *Store) Delete(key string) (int64, error) {
 	s.count.Add(-1)
 	if s.policy != nil {
 		s.policy.removed(e)
+		sh.handles.put(e.h, sh.values.n)
 	}
 	return e.size(), nil
 }
@@ -370,7 +413,7 @@ func (s *Store) Close() error {
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()
-			sh.values, sh.closed = table{}, true
+			sh.values, sh.handles, sh.closed = table{}, handlePool{}, true
 			sh.mu.Unlock()
 		}
 		if s.policy != nil {

@@ -54,7 +54,7 @@ func testTable(t *testing.T, hashOf func(string) uint64) {
 				it.rewrite([]byte(v), nil)
 				tb.update(h, it)
 			} else {
-				tb.insert(h, newSlot(key, []byte(v), nil, 0, false))
+				tb.insert(h, newSlot(key, []byte(v), nil, 0, nil))
 			}
 			model[key] = v
 		case 2:

@@ -1,0 +1,77 @@
+package heap
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestDeletedEntryIsCollected: once deleted, an entry's data (key, value,
+// meta) is garbage, though its policy handle waits in the shard's pool for
+// the next new key: the handle must not keep its old key, a string over
+// that data.
+func TestDeletedEntryIsCollected(t *testing.T) {
+	s, err := NewWithPolicy(PolicyOptions{Capacity: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Put("k", make([]byte, 1<<20), nil)
+	sh, h := s.shard("k")
+	e, ok := sh.values.get("k", h)
+	if !ok {
+		t.Fatal("the entry is not in its shard")
+	}
+	collected := make(chan struct{})
+	runtime.SetFinalizer(e.data, func(*byte) { close(collected) })
+	e = slot{}
+	s.Touch("k") // a read waiting in the buffer holds the handle, not the data
+	if _, err := s.Delete("k"); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-collected:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("a deleted entry's data is still reachable")
+}
+
+// TestNewKeysReuseHandles: in a store whose keys come and go, a new key
+// takes the handle of a deleted one, so that storing it allocates its data
+// alone.
+func TestNewKeysReuseHandles(t *testing.T) {
+	s, err := NewWithPolicy(PolicyOptions{Capacity: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("key", i)
+		s.Put(keys[i], []byte("v"), nil)
+	}
+	const n = 3200
+	for _, k := range keys { // each shard's list of free handles, made once
+		s.Delete(k)
+		s.Put(k, []byte("v"), nil)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		k := keys[i%len(keys)]
+		s.Delete(k)
+		s.Put(k, []byte("v"), nil)
+	}
+	runtime.ReadMemStats(&after)
+	// A chunk of handles per handleChunk new keys would be n/handleChunk
+	// more: 100.
+	if allocs := after.Mallocs - before.Mallocs; allocs > n+n/handleChunk/4 {
+		t.Fatalf("%d Deletes and Puts of a new key allocated %d times, want at most %d (the data, and a few)", n, allocs, n+n/handleChunk/4)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/internal/npy"
@@ -121,6 +122,33 @@ func FuzzRange(f *testing.F) {
 			}
 		default:
 			t.Fatalf("Range %q: status %d", rng, w.Code)
+		}
+	})
+}
+
+// FuzzNamesTag checks namesTag, which decides that a GET of a cold value
+// will get no body and need not be verified, against what it predicts:
+// http.ServeContent, given the value's ETag and the request's
+// If-None-Match (any bytes, on one or two field lines), answers 304 exactly
+// when namesTag says the header names the tag.
+func FuzzNamesTag(f *testing.F) {
+	const tag = `"00112233aabbccdd"`
+	for _, s := range []string{tag, `W/` + tag, `"0", ` + tag, `garbage, ` + tag, `"0",` + "\u00a0" + tag,
+		"*", ` , ,` + tag, `"0"` + "\n" + tag, `W/"00112233aabbccdd`, `"a"b"`, ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, inm string) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		first, second, two := strings.Cut(inm, "\n")
+		req.Header["If-None-Match"] = []string{first}
+		if two {
+			req.Header["If-None-Match"] = append(req.Header["If-None-Match"], second)
+		}
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Etag", tag)
+		http.ServeContent(rec, req, "", time.Time{}, strings.NewReader("value"))
+		if got, want := namesTag(req.Header, []byte(tag)), rec.Code == http.StatusNotModified; got != want {
+			t.Fatalf("If-None-Match %q: namesTag says %v, ServeContent answered %d", inm, got, rec.Code)
 		}
 	})
 }

@@ -282,7 +282,7 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 	defer v.Close()
 	var buf [2 + 16]byte
 	tag := sumTag(buf[:0], v.Checksum())
-	if r.Method != http.MethodHead && !namesTag(r.Header.Values("If-None-Match"), tag) {
+	if r.Method != http.MethodHead && !namesTag(r.Header, tag) {
 		if err := v.Verify(); err != nil {
 			h.fail(w, r, err)
 			return
@@ -299,19 +299,56 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 	}
 }
 
-// namesTag reports whether If-None-Match values name tag (strongly or
-// weakly) or are "*": a GET with such a header gets no body (a 304, or a
-// 412 for a failed If-Match). A value that does not parse names nothing.
-func namesTag(values []string, tag []byte) bool {
-	for _, v := range values {
-		for _, t := range strings.Split(v, ",") {
-			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-			if t == "*" || t == string(tag) {
-				return true
-			}
+// namesTag reports whether a request's If-None-Match names tag (strongly
+// or weakly) or is "*", read exactly as http.ServeContent reads it (the
+// first field line only, up to the first token that is no entity tag): a
+// GET with such a header gets no body from it (a 304, or a 412 for a
+// failed If-Match), so its value need not be read. Any other header may
+// get a body, which must be verified before the reply begins.
+func namesTag(h http.Header, tag []byte) bool {
+	buf := h.Get("If-None-Match")
+	for {
+		buf = strings.TrimLeft(buf, " \t\r\n")
+		switch {
+		case buf == "":
+			return false
+		case buf[0] == ',':
+			buf = buf[1:]
+			continue
+		case buf[0] == '*':
+			return true
+		}
+		opaque, rest, ok := scanTag(buf)
+		if !ok {
+			return false
+		}
+		if opaque == string(tag) {
+			return true
+		}
+		buf = rest
+	}
+}
+
+// scanTag splits an entity tag (W/ and its quoted opaque part, as RFC 9110
+// spells it) off the front of s, returning the quoted part.
+func scanTag(s string) (opaque, rest string, ok bool) {
+	start := 0
+	if strings.HasPrefix(s, "W/") {
+		start = 2
+	}
+	if len(s)-start < 2 || s[start] != '"' {
+		return "", "", false
+	}
+	for i := start + 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			return s[start : i+1], s[i+1:], true
+		case c == 0x21 || c >= 0x23 && c <= 0x7E || c >= 0x80:
+		default:
+			return "", "", false
 		}
 	}
-	return false
+	return "", "", false
 }
 
 // sumTag returns a strong entity tag for a value's XXH3-64: 16 hex digits.

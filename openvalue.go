@@ -59,7 +59,10 @@ func (m *Manager) OpenValue(key string) (*ValueReader, error) {
 // which is all a reply without a body needs (an HTTP HEAD, a 304). No
 // unverified byte ever leaves it: the first ReadAt reads the whole value
 // once, and when its checksum fails that ReadAt and every later one return
-// ErrCorrupt. A value in memory is as OpenValue gives it.
+// ErrCorrupt. A value in memory is as OpenValue gives it. The open counts
+// as a read served by its tier (for the policy, promotion and analytics)
+// before the value is verified: a corrupt value found by the first ReadAt
+// is not counted again.
 func (m *Manager) OpenValueDeferred(key string) (*ValueReader, error) {
 	return m.openValue(key, true)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,12 +73,33 @@ func TestGetStreamedFromCold(t *testing.T) {
 // answered from the size and checksum the cold tier keeps, without reading
 // the value (so they cannot see the flip: a later GET does).
 func TestGetStreamedCorrupt(t *testing.T) {
+	srv, want, tag := corruptCold(t)
+	resp, body := do(t, http.MethodHead, keyURL(srv, "big"), nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Etag") != tag || resp.ContentLength != int64(len(want)) || len(body) != 0 {
+		t.Errorf("HEAD: %s, ETag %s (want %s), length %d, %d bytes of body", resp.Status, resp.Header.Get("Etag"), tag, resp.ContentLength, len(body))
+	}
+	resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil, "If-None-Match", `"0", W/`+tag)
+	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Errorf("GET naming its tag: %s, %d bytes", resp.Status, len(body))
+	}
+	for _, hdr := range [][]string{nil, {"Range", "bytes=0-9"}, {"If-None-Match", `"0000000000000000"`}} {
+		resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil, hdr...)
+		wantStatus(t, resp, body, http.StatusInternalServerError, "corrupt")
+	}
+}
+
+// corruptCold stores 3 MiB of random bytes under "big" in the cold tier of
+// a new server, raw (streamed), and flips a bit of the value's last byte in
+// its segment file. It returns the server, the value and its ETag, taken
+// before the flip.
+func corruptCold(t *testing.T) (*httptest.Server, []byte, string) {
+	t.Helper()
 	dir := t.TempDir()
 	m, err := tiermem.Open(dir, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	h, err := web.New(m, web.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -105,16 +127,5 @@ func TestGetStreamedCorrupt(t *testing.T) {
 	if !flipped {
 		t.Fatal("the value is in no segment file")
 	}
-	resp, body = do(t, http.MethodHead, keyURL(srv, "big"), nil)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Etag") != tag || resp.ContentLength != int64(len(want)) || len(body) != 0 {
-		t.Errorf("HEAD: %s, ETag %s (want %s), length %d, %d bytes of body", resp.Status, resp.Header.Get("Etag"), tag, resp.ContentLength, len(body))
-	}
-	resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil, "If-None-Match", `"0", W/`+tag)
-	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
-		t.Errorf("GET naming its tag: %s, %d bytes", resp.Status, len(body))
-	}
-	for _, hdr := range [][]string{nil, {"Range", "bytes=0-9"}, {"If-None-Match", `"0000000000000000"`}} {
-		resp, body = do(t, http.MethodGet, keyURL(srv, "big"), nil, hdr...)
-		wantStatus(t, resp, body, http.StatusInternalServerError, "corrupt")
-	}
+	return srv, want, tag
 }

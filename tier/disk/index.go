@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -87,16 +88,75 @@ type index struct {
 }
 
 type shard struct {
-	mu sync.RWMutex // protects m
-	m  map[string]entry
+	mu sync.RWMutex // protects m and the entries it points to
+	m  map[string]*entry
+}
+
+// The map of a shard points at each key's entry, which shares one
+// allocation with the key's bytes (the map's key string is over them) for
+// keys of up to 128 bytes: 80 bytes for a 16-byte key, and a map slot of
+// 24, where a slot holding the entry itself was 80 and the key another
+// allocation. An entry is created with its key and changed in place until
+// the key leaves the index, so the key's bytes never move or change;
+// readers copy the entry out under the shard's read lock.
+type (
+	keyed16 struct {
+		k [16]byte
+		e entry
+	}
+	keyed32 struct {
+		k [32]byte
+		e entry
+	}
+	keyed64 struct {
+		k [64]byte
+		e entry
+	}
+	keyed128 struct {
+		k [128]byte
+		e entry
+	}
+)
+
+// newEntry returns a new entry for key and the string the map keeps for
+// it: over bytes in the entry's own allocation for a key of up to 128
+// bytes, a copy of its own for a longer one.
+func newEntry(key string) (*entry, string) {
+	switch n := len(key); {
+	case n <= 16:
+		r := &keyed16{}
+		copy(r.k[:], key)
+		return &r.e, unsafe.String(&r.k[0], n)
+	case n <= 32:
+		r := &keyed32{}
+		copy(r.k[:], key)
+		return &r.e, unsafe.String(&r.k[0], n)
+	case n <= 64:
+		r := &keyed64{}
+		copy(r.k[:], key)
+		return &r.e, unsafe.String(&r.k[0], n)
+	case n <= 128:
+		r := &keyed128{}
+		copy(r.k[:], key)
+		return &r.e, unsafe.String(&r.k[0], n)
+	}
+	return &entry{}, strings.Clone(key)
 }
 
 func newIndex(onDead func(*segment)) *index {
 	x := &index{onDead: onDead}
 	for i := range x.shards {
-		x.shards[i].m = make(map[string]entry)
+		x.shards[i].m = make(map[string]*entry)
 	}
 	return x
+}
+
+// lookLocked returns key's entry; its shard's lock is held.
+func (sh *shard) lookLocked(key string) (entry, bool) {
+	if p, ok := sh.m[key]; ok {
+		return *p, true
+	}
+	return entry{}, false
 }
 
 func (x *index) shard(key string) *shard {
@@ -107,7 +167,7 @@ func (x *index) shard(key string) *shard {
 func (x *index) get(key string) (entry, bool) {
 	sh := x.shard(key)
 	sh.mu.RLock()
-	e, ok := sh.m[key]
+	e, ok := sh.lookLocked(key)
 	sh.mu.RUnlock()
 	return e, ok
 }
@@ -117,7 +177,7 @@ func (x *index) get(key string) (entry, bool) {
 func (x *index) acquire(key string) (entry, bool) {
 	sh := x.shard(key)
 	sh.mu.RLock()
-	e, ok := sh.m[key]
+	e, ok := sh.lookLocked(key)
 	if ok && !e.tomb {
 		e.seg.acquire()
 	}
@@ -133,12 +193,19 @@ func (x *index) apply(key string, e entry) (entry, bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	x.noteSeq(e.seq)
-	cur, had := sh.m[key]
-	if had && cur.seq >= e.seq {
-		x.diedLocked(e)
-		return entry{}, false
+	p, had := sh.m[key]
+	var cur entry
+	if had {
+		if cur = *p; cur.seq >= e.seq {
+			x.diedLocked(e)
+			return entry{}, false
+		}
+	} else {
+		var k string
+		p, k = newEntry(key)
+		sh.m[k] = p
 	}
-	sh.m[key] = e
+	*p = e
 	x.link(e)
 	if had {
 		x.unlink(cur)
@@ -182,15 +249,15 @@ func (x *index) relocate(key string, from *segment, fromOff int64, to *segment, 
 	sh := x.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.m[key]
-	if !ok || e.seg != from || e.off != fromOff {
+	p, ok := sh.m[key]
+	if !ok || p.seg != from || p.off != fromOff {
 		return false
 	}
-	old := e
+	old, e := *p, *p
 	e.seg, e.off = to, toOff
 	x.link(e) // counted before the old is uncounted: Len never dips below the keys held
 	x.unlink(old)
-	sh.m[key] = e
+	*p = e
 	return true
 }
 
@@ -199,9 +266,9 @@ func (x *index) dropTombstone(key string, g *segment, off int64) {
 	sh := x.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e, ok := sh.m[key]; ok && e.tomb && e.seg == g && e.off == off {
+	if p, ok := sh.m[key]; ok && p.tomb && p.seg == g && p.off == off {
 		delete(sh.m, key)
-		x.unlink(e)
+		x.unlink(*p)
 	}
 }
 
@@ -218,9 +285,9 @@ func (x *index) snapshot(i int, dst []liveItem) []liveItem {
 	sh := &x.shards[i]
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	for k, e := range sh.m {
-		if !e.tomb {
-			dst = append(dst, liveItem{k, e.meta(), e.size})
+	for k, p := range sh.m {
+		if !p.tomb {
+			dst = append(dst, liveItem{k, p.meta(), p.size})
 		}
 	}
 	return dst

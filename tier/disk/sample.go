@@ -34,7 +34,7 @@ func (x *index) oldest(n int, skip tier.Skip) (string, bool) {
 	for i := range shardCount {
 		sh := &x.shards[(start+i)%shardCount]
 		sh.mu.RLock()
-		for k, e := range sh.m { // a map's range starts at a random place
+		for k, e := range sh.m { // a map's range starts at a random place; e points at the entry
 			if e.tomb || skip != nil && skip(k, e.meta()) {
 				continue
 			}
@@ -77,7 +77,7 @@ func (s *Store) WrittenBefore(seq uint64, fn func(key string, meta []byte) bool)
 func (sh *shard) writtenBefore(seq uint64, fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	for k, e := range sh.m {
+	for k, e := range sh.m { // e points at the entry
 		if !e.tomb && e.seq < seq && !fn(k, e.meta()) {
 			return false
 		}

@@ -95,8 +95,8 @@ type TierOptions struct {
 	// glacier tier (Glacier.Disabled) the cold tier is the last and takes
 	// only PolicyAuto: Open rejects another. Above glacier, a cold policy
 	// other than PolicyAuto keeps about 220 bytes of Go memory per key
-	// (measured with 16-byte keys; the cold index itself takes about 100
-	// plus the key); PolicyAuto keeps none.
+	// (measured with 16-byte keys; the cold index itself takes about 135
+	// with the key); PolicyAuto keeps none.
 	Policy Policy
 	// Compress (warm tier) stores values s2-compressed when a sample shows
 	// it pays. The cold tier always compresses with zstd when that pays, so

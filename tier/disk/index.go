@@ -25,7 +25,8 @@ type entry struct {
 }
 
 // An entry is 64 bytes: the index holds one per key (a slice for the meta
-// would take 16 more, for every key of a tier of millions).
+// would take 16 more, for every key of a tier of millions), in one
+// allocation with the key's bytes (newEntry).
 var _ [64 - unsafe.Sizeof(entry{})]struct{}
 
 // meta returns the record's meta (nil for none): the index's own bytes,

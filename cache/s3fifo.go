@@ -19,9 +19,11 @@ type s3fifo[K comparable] struct {
 	ghost    ghost
 	smallCap int64
 	capacity int64
-	// last is the key victim named last, and whether it left the small
-	// queue: its removal then adds it to the ghost queue.
-	last      K
+	// last is the hash (hashKey) of the key victim named last, and
+	// lastSmall whether it left the small queue: its removal then adds it
+	// to the ghost queue. The hash, not the key: a key kept here would keep
+	// what it points into (a tier's whole entry) alive after it left.
+	last      uint64
 	lastSmall bool
 }
 
@@ -71,8 +73,10 @@ func (p *s3fifo[K]) replace(old, n *node[K]) {
 
 func (p *s3fifo[K]) remove(n *node[K]) {
 	p.queue(n.queue).remove(n)
-	if p.lastSmall && n.key == p.last && n.queue == inSmall {
-		p.ghost.add(hashKey(n.key), max(p.size(), 1)) // about as many keys as the cache holds
+	if p.lastSmall && n.queue == inSmall {
+		if h := hashKey(n.key); h == p.last {
+			p.ghost.add(h, max(p.size(), 1)) // about as many keys as the cache holds
+		}
 	}
 }
 
@@ -88,7 +92,7 @@ func (p *s3fifo[K]) victim() *node[K] {
 				p.main.pushBack(s)
 				continue
 			}
-			p.last, p.lastSmall = s.key, true
+			p.last, p.lastSmall = hashKey(s.key), true
 			return s
 		}
 		m := p.main.front()
@@ -100,7 +104,7 @@ func (p *s3fifo[K]) victim() *node[K] {
 			p.main.moveToBack(m)
 			continue
 		}
-		p.last, p.lastSmall = m.key, false
+		p.last, p.lastSmall = 0, false
 		return m
 	}
 }

@@ -20,7 +20,7 @@ import "fmt"
 // write is one Put or Delete on its way through the pipeline.
 type write struct {
 	kind  kind
-	key   string
+	key   string // the caller's, read only until commit returns (the index copies it)
 	meta  []byte // the index's own copy
 	value []byte // stored bytes: the caller's value or a compressed copy
 	raw   int64

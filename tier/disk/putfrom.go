@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -151,7 +150,7 @@ func (s *Store) PutStaged(key string, st *Staged, meta []byte) (int64, error) {
 	if st.gone {
 		return 0, fmt.Errorf("disk: PutStaged of %q: the staged value was discarded", key)
 	}
-	w := &write{kind: kindPut, key: strings.Clone(key), raw: st.size, codec: codecRaw, sum: st.sum,
+	w := &write{kind: kindPut, key: key, raw: st.size, codec: codecRaw, sum: st.sum,
 		size: int64(recordHeaderSize+len(key)+len(meta)) + st.size}
 	if len(meta) > 0 {
 		w.meta = append([]byte(nil), meta...)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -165,9 +164,9 @@ func (s *Store) beginPut(key string, meta []byte) (gate.Token, error) {
 // newPut encodes a put: it compresses value into scratch when that pays.
 func (s *Store) newPut(key string, value, meta []byte, scratch *[]byte) *write {
 	stored, c := s.opts.Compression.compress(value, scratch)
-	// The index keeps the key: a copy, so that callers may pass strings
-	// over memory they reuse.
-	w := &write{kind: kindPut, key: strings.Clone(key), value: stored, raw: int64(len(value)), codec: c, sum: valueSum(stored)}
+	// The key is read during the call only (the index copies it into a new
+	// entry), so callers may pass strings over memory they reuse.
+	w := &write{kind: kindPut, key: key, value: stored, raw: int64(len(value)), codec: c, sum: valueSum(stored)}
 	if len(meta) > 0 {
 		w.meta = append([]byte(nil), meta...)
 	}
@@ -193,7 +192,7 @@ func (s *Store) Delete(key string) (int64, error) {
 	if e, ok := s.index.get(key); !ok || e.tomb {
 		return 0, notFound(key)
 	}
-	w := &write{kind: kindDelete, key: strings.Clone(key), sum: valueSum(nil), size: int64(recordHeaderSize + len(key))}
+	w := &write{kind: kindDelete, key: key, sum: valueSum(nil), size: int64(recordHeaderSize + len(key))}
 	if err := s.commit(w); err != nil {
 		return 0, err
 	}

@@ -49,43 +49,42 @@ type shard struct {
 	closed  bool
 }
 
-// handlePool hands out the policy handles of a shard's new entries, a
-// chunk of them allocated at a time, and takes back those of deleted
-// entries for the next: one allocation per handleChunk new keys instead of
-// one per key, and fewer objects for the collector. A handle taken back is
-// out of the policy (not resident, its key cleared), so a read of its old
-// entry still in the read buffer is ignored, or, once the handle is given
-// to a new entry, counts as a read of that one: a stray hit, never a wrong
-// list. The zero pool is empty; its shard's lock protects it.
+// handlePool hands out the policy handles of a shard's new entries, the
+// handle of a deleted entry first: a store whose keys come and go
+// allocates a new key's data alone. A handle taken back is out of the
+// policy (not resident, its key cleared), so a read of its old entry still
+// in the read buffer is ignored, or, once the handle is given to a new
+// entry, counts as a read of that one: a stray hit, never a wrong list.
+// The pool keeps at most an eighth of the shard's live entries (or 32):
+// a shard that shrinks lets the rest go. Handles are allocated one by one,
+// not in chunks: a chunk stays whole while any of its handles lives, and
+// a tier that shrinks after a peak (a lower budget) would keep its peak's
+// memory. The zero pool is empty; its shard's lock protects it.
 type handlePool struct {
-	chunk []cache.Handle[string]
-	free  []*cache.Handle[string]
+	free []*cache.Handle[string]
 }
-
-// handleChunk is how many handles a pool allocates at a time.
-const handleChunk = 32
 
 func (p *handlePool) get() *cache.Handle[string] {
 	if n := len(p.free); n > 0 {
 		h := p.free[n-1]
+		p.free[n-1] = nil
 		p.free = p.free[:n-1]
 		return h
 	}
-	if len(p.chunk) == 0 {
-		p.chunk = make([]cache.Handle[string], handleChunk)
-	}
-	h := &p.chunk[0]
-	p.chunk = p.chunk[1:]
-	return h
+	return &cache.Handle[string]{}
 }
 
 // put takes back the handle of a deleted entry, which its policy has
-// removed, unless the pool keeps enough for a shard of live entries
-// already: a shard that shrinks lets the rest go to the collector.
+// removed, unless the pool holds enough for a shard of live entries
+// already; a pool larger than that (the shard shrank) lets the extra go.
 func (p *handlePool) put(h *cache.Handle[string], live int) {
-	if len(p.free) < max(live/8, handleChunk) {
+	limit := max(live/8, 32)
+	if len(p.free) < limit {
 		p.free = append(p.free, h)
+		return
 	}
+	clear(p.free[limit:])
+	p.free = p.free[:limit]
 }
 
 // slot is one key's entry, as its shard's map holds it. Its data is one

@@ -220,22 +220,13 @@ func TestVictimDataCollected(t *testing.T) {
 			}
 			defer s.Close()
 			s.Put("k", make([]byte, 1<<20), nil)
-			sh, h := s.shard("k")
-			e, _ := sh.values.get("k", h)
-			collected := make(chan struct{})
-			runtime.SetFinalizer(e.data, func(*byte) { close(collected) })
-			e = slot{}
+			collected := watchData(t, s, "k")
 			if v, ok := s.Victim(nil); !ok || v != "k" {
 				t.Fatalf("Victim = %q %v", v, ok)
 			}
 			s.Delete("k")
-			for range 20 {
-				runtime.GC()
-				select {
-				case <-collected:
-					return
-				case <-time.After(10 * time.Millisecond):
-				}
+			if waitCollected(collected) {
+				return
 			}
 			t.Fatal("the victim's data is still reachable after its Delete")
 		})

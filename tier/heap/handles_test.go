@@ -18,27 +18,41 @@ func TestDeletedEntryIsCollected(t *testing.T) {
 	}
 	defer s.Close()
 	s.Put("k", make([]byte, 1<<20), nil)
-	sh, h := s.shard("k")
-	e, ok := sh.values.get("k", h)
-	if !ok {
-		t.Fatal("the entry is not in its shard")
-	}
-	collected := make(chan struct{})
-	runtime.SetFinalizer(e.data, func(*byte) { close(collected) })
-	e = slot{}
+	collected := watchData(t, s, "k")
 	s.Touch("k") // a read waiting in the buffer holds the handle, not the data
 	if _, err := s.Delete("k"); err != nil {
 		t.Fatal(err)
 	}
+	if !waitCollected(collected) {
+		t.Fatal("a deleted entry's data is still reachable")
+	}
+}
+
+// watchData returns a channel closed once key's entry data is collected.
+func watchData(t *testing.T, s *Store, key string) <-chan struct{} {
+	t.Helper()
+	sh, h := s.shard(key)
+	e, ok := sh.values.get(key, h)
+	if !ok {
+		t.Fatalf("%q is not in its shard", key)
+	}
+	collected := make(chan struct{})
+	runtime.SetFinalizer(e.data, func(*byte) { close(collected) })
+	return collected
+}
+
+// waitCollected runs the collector until collected is closed, and reports
+// whether it was, within 20 collections.
+func waitCollected(collected <-chan struct{}) bool {
 	for range 20 {
 		runtime.GC()
 		select {
 		case <-collected:
-			return
+			return true
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	t.Fatal("a deleted entry's data is still reachable")
+	return false
 }
 
 // TestNewKeysReuseHandles: in a store whose keys come and go, a new key

@@ -19,7 +19,7 @@ import (
 )
 
 // entryOverhead approximates the Go memory an entry costs beyond its key and
-// value (its map slot with the map's spare room, the word, the allocation's
+// value (its table bucket with the table's spare room, the word, the allocation's
 // rounding), so that budgets count it; handleOverhead is what an entry of a
 // store with a policy costs on top (its cache.Handle, one 64-byte object).
 const (
@@ -27,10 +27,11 @@ const (
 	handleOverhead = 64
 )
 
-// shards spreads the keys over independently locked maps.
+// shards spreads the keys over independently locked tables.
 const shards = 64
 
-// Store keeps values in Go maps. It is safe for concurrent use; a View holds
+// Store keeps values in Go memory, found through open-addressed tables
+// of its own (table.go). It is safe for concurrent use; a View holds
 // its shard's read lock while the callback runs. Make one with New or
 // NewWithPolicy; the zero Store is not usable.
 type Store struct {
@@ -87,13 +88,13 @@ func (p *handlePool) put(h *cache.Handle[string], live int) {
 	p.free = p.free[:limit]
 }
 
-// slot is one key's entry, as its shard's map holds it. Its data is one
+// slot is one key's entry, as its shard's table holds it. Its data is one
 // allocation holding the entry's word, then a private copy of the key, the
 // value and the meta. The key's bytes are written once and never again (a
 // replacing Put writes the value and meta in place, or into a new
 // allocation), so strings over them stay valid and unchanged for as long as
 // anyone holds them. A read finds the key, the value and the word in the
-// one allocation: one memory access past the map's slot. The shard's lock
+// one allocation: one memory access past the table's bucket. The shard's lock
 // protects the slot; the word is read and written atomically.
 type slot struct {
 	data   *byte                 // the word, key, value and meta

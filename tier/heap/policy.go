@@ -196,8 +196,11 @@ func (s *Store) ViewMetaTouch(key string, fn func(value, meta []byte) error) err
 // goes to a stripe of the buffer picked at random, so that the readers of
 // one hot key do not all meet on one stripe.
 func (p *policy) touched(e slot) {
-	if now := p.now().UnixNano(); now-e.word().Load() >= int64(readTimeGrain) {
-		e.word().Store(now)
+	now, w := p.now().UnixNano(), e.word()
+	for old := w.Load(); now-old >= int64(readTimeGrain); old = w.Load() {
+		if w.CompareAndSwap(old, now) { // a racing read's later time is never put back
+			break
+		}
 	}
 	if p.hits.add(e.h, rand.Uint64()) {
 		select {

@@ -76,7 +76,7 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, before, after time.Du
 	defer func() { debug.SetGCPercent(prevGOGC); debug.SetMemoryLimit(prevLimit) }()
 	live := buildTree(liveBytes)
 	runtime.GC()
-	o, err := observe.Start(&observe.Options{Interval: 25 * time.Millisecond, GCCPUTarget: 0.02})
+	o, err := observe.Start(&observe.Options{Interval: 25 * time.Millisecond, GCCPUTarget: 0.005})
 	if err != nil {
 		t.Fatal(err)
 	}

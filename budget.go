@@ -26,15 +26,11 @@ import (
 // values stay where they are and no Store goes there until they leave),
 // and ErrClosed. Safe for concurrent use.
 func (m *Manager) SetBudget(level Tier, bytes int64) error {
-	tok, err := m.enter()
-	if err != nil {
-		return err
-	}
-	defer m.gate.Leave(tok)
-	t, bytes, err := m.budgetFor(level, bytes)
-	if err != nil {
-		return err
-	}
+	return m.withBudget(level, bytes, m.setBudget)
+}
+
+// setBudget is SetBudget for a tier and budget budgetFor checked.
+func (m *Manager) setBudget(t *tierState, bytes int64) error {
 	m.migrateMu.Lock()
 	defer m.migrateMu.Unlock()
 	if err := lastTierFits(t, bytes); err != nil {
@@ -47,7 +43,7 @@ func (m *Manager) SetBudget(level Tier, bytes int64) error {
 			return err
 		}
 	}
-	if level == Hot {
+	if t.level == Hot {
 		m.memLimit = m.memLimit.retarget(bytes)
 	}
 	if t.victims == nil {
@@ -67,6 +63,12 @@ func (m *Manager) SetBudget(level Tier, bytes int64) error {
 // refuses outright, changing nothing: an unknown tier, a budget out of
 // range, or a last tier that holds more. Safe for concurrent use.
 func (m *Manager) CheckBudget(level Tier, bytes int64) error {
+	return m.withBudget(level, bytes, lastTierFits)
+}
+
+// withBudget admits a call on level's budget and runs fn with the tier and
+// the budget, once budgetFor has checked them.
+func (m *Manager) withBudget(level Tier, bytes int64, fn func(t *tierState, bytes int64) error) error {
 	tok, err := m.enter()
 	if err != nil {
 		return err
@@ -76,7 +78,7 @@ func (m *Manager) CheckBudget(level Tier, bytes int64) error {
 	if err != nil {
 		return err
 	}
-	return lastTierFits(t, bytes)
+	return fn(t, bytes)
 }
 
 // budgetFor returns the tier level names and the budget bytes asks for it

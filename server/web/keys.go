@@ -226,11 +226,7 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 	}
 	*buf = value
 	var tag [2 + 16]byte
-	hdr := w.Header()
-	hdr["Etag"] = []string{string(etag(tag[:0], value))}
-	hdr["Content-Type"] = octetStream
-	hdr["X-Content-Type-Options"] = noSniff
-	hdr["Content-Security-Policy"] = sandbox
+	valueHeaders(w.Header(), etag(tag[:0], value))
 	serveContent(w, r, value, nil)
 }
 
@@ -249,11 +245,7 @@ func (h *Handler) headInMemory(w http.ResponseWriter, r *http.Request, key strin
 		return
 	}
 	var tag [2 + 16]byte
-	hdr := w.Header()
-	hdr["Etag"] = []string{string(sumTag(tag[:0], sum))}
-	hdr["Content-Type"] = octetStream
-	hdr["X-Content-Type-Options"] = noSniff
-	hdr["Content-Security-Policy"] = sandbox
+	valueHeaders(w.Header(), sumTag(tag[:0], sum))
 	serveReader(w, r, emptyReader{}, size)
 }
 
@@ -262,7 +254,7 @@ type emptyReader struct{}
 
 func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 
-// getOpened serves a cold value through OpenValue: read from disk as it is
+// getOpened serves a cold value through OpenValueDeferred: read from disk as it is
 // sent when the tier stores it raw (large values), so that a GET of a value
 // of gigabytes holds 256 KiB of it in memory at a time. Its ETag is the
 // value's XXH3-64, which OpenValue verified before the first byte went out.
@@ -288,11 +280,7 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 			return
 		}
 	}
-	hdr := w.Header()
-	hdr["Etag"] = []string{string(tag)}
-	hdr["Content-Type"] = octetStream
-	hdr["X-Content-Type-Options"] = noSniff
-	hdr["Content-Security-Policy"] = sandbox
+	valueHeaders(w.Header(), tag)
 	if err := serveReader(w, r, v, v.Size()); err != nil {
 		h.log.Error("web: reply cut: the value could not be read to its end", "method", r.Method, "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
@@ -356,6 +344,15 @@ func sumTag(dst []byte, sum uint64) []byte {
 	dst = append(dst, '"')
 	dst = hex.AppendEncode(dst, binary.BigEndian.AppendUint64(nil, sum))
 	return append(dst, '"')
+}
+
+// valueHeaders sets the headers of a value's reply: its ETag, and those
+// below.
+func valueHeaders(hdr http.Header, tag []byte) {
+	hdr["Etag"] = []string{string(tag)}
+	hdr["Content-Type"] = octetStream
+	hdr["X-Content-Type-Options"] = noSniff
+	hdr["Content-Security-Policy"] = sandbox
 }
 
 // The headers of every value served, shared by the replies: bytes that no

@@ -249,13 +249,14 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if int64(len(key))+int64(len(value))+int64(len(meta)) > maxEntry {
 		return 0, tier.ErrTooLarge
 	}
-	e, replaced := sh.values.get(key, h)
-	moved, same := false, false
+	var e slot
+	ref := sh.values.ref(key, h)
+	replaced, moved, same := ref != nil, false, false
 	if replaced {
-		old := e.size()
-		tracked := s.policy != nil && !s.policy.isExempt(e)
-		moved = e.rewrite(value, meta)
-		sh.values.update(h, e)
+		old := ref.size()
+		tracked := s.policy != nil && !s.policy.isExempt(*ref)
+		moved = ref.rewrite(value, meta)
+		e = *ref
 		s.used.Add(e.size() - old)
 		same = tracked && !moved && e.size() == old
 	} else {

@@ -60,12 +60,14 @@ func (t *table) get(key string, h uint64) (slot, bool) {
 	return slot{}, false
 }
 
-// update writes back e, the changed entry of a key the table holds, whose
-// hash is h.
-func (t *table) update(h uint64, e slot) {
-	if i := t.find(e.key(), h); i >= 0 {
-		t.buckets[i].e = e
+// ref returns key's entry in its bucket, for the caller to change in
+// place (its key aside), or nil; h is its hash. It is valid until the
+// table next changes.
+func (t *table) ref(key string, h uint64) *slot {
+	if i := t.find(key, h); i >= 0 {
+		return &t.buckets[i].e
 	}
+	return nil
 }
 
 // insert makes e the entry of its key, whose hash is h and which the

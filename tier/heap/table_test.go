@@ -51,8 +51,7 @@ func testTable(t *testing.T, hashOf func(string) uint64) {
 				t.Fatalf("set %s: found %v (%v), want %q (%v)", key, it, had, want, wantHad)
 			}
 			if had {
-				it.rewrite([]byte(v), nil)
-				tb.update(h, it)
+				tb.ref(key, h).rewrite([]byte(v), nil)
 			} else {
 				tb.insert(h, newSlot(key, []byte(v), nil, 0, nil))
 			}

@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// TestReviewIdleBoundHoldsUnderConcurrency stresses IdleSince against
+// TestIdleBoundHoldsUnderConcurrency stresses IdleSince against
 // concurrent Puts (new, same-size, resized, pinned, unpinned), Touches,
 // Deletes and other IdleSince calls whose fn deletes, keeps, pins or stops,
 // under a clock that moves a millisecond at every call. Once everything
 // has stopped, activeFrom must be at or below the word of every choosable
 // entry: otherwise an IdleSince whose cut lies between them skips a key a
 // scan would hand out.
-func TestReviewIdleBoundHoldsUnderConcurrency(t *testing.T) {
+func TestIdleBoundHoldsUnderConcurrency(t *testing.T) {
 	for round := range 20 {
 		var tick atomic.Int64
 		base := time.Unix(1e9, 0)

@@ -110,15 +110,25 @@ func runConcurrently(t *testing.T, s *disk.Store, d time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 		return s.Compact()
 	})
+	// Run for d at least, and on past it until compaction has run at least
+	// twice over many writes: a slow disk (fsyncs of 100 ms and more on a
+	// loaded CI machine) can leave d with a handful of writes.
+	exercised := func() bool {
+		st := s.Stats()
+		return st.Compactions >= 2 && st.Writes >= 100
+	}
 	time.Sleep(d)
+	for deadline := time.Now().Add(60 * time.Second); !exercised() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	stop.Store(true)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
-	if st := s.Stats(); st.Compactions == 0 || st.Writes == 0 {
-		t.Errorf("the run did not exercise compaction and writes: %+v", st)
+	if !exercised() {
+		t.Errorf("in a minute the run did not exercise compaction and writes: %+v", s.Stats())
 	}
 }
 

@@ -1,9 +1,11 @@
 // Package gate lets operations into an object until it closes, and lets the
 // closer wait for the operations in flight: Close is a gate, not a flag.
+// Quiesce waits for the operations in flight without stopping new ones: a
+// setting changed before it is seen by every operation after it.
 //
 // Entering and leaving cost one atomic add each on one of several counters
 // spread over cache lines, so that goroutines on different cores rarely
-// touch the same line. Closing is rare and may poll.
+// touch the same line. Closing and quiescing are rare and may poll.
 package gate
 
 import (
@@ -20,7 +22,10 @@ const stripes = 32
 // is safe for concurrent use and must not be copied after first use.
 type Gate struct {
 	closed atomic.Bool
-	count  [stripes]counter
+	// epoch is the counters' half new operations count themselves in;
+	// Quiesce flips it and waits for the other half to empty.
+	epoch atomic.Uint32
+	count [2][stripes]counter
 }
 
 // counter is one stripe's operations in flight, alone on its cache line.
@@ -29,19 +34,27 @@ type counter struct {
 	_ [56]byte
 }
 
-// Token is what Enter hands out and Leave takes back.
+// Token is what Enter hands out and Leave takes back: the counter the
+// operation counted itself in. Token%32 spreads goroutines as stripe does.
 type Token uint8
 
 // Enter admits an operation and returns its token, or reports false once
 // the gate is closed.
 func (g *Gate) Enter() (Token, bool) {
 	t := stripe()
-	g.count[t].n.Add(1)
-	if g.closed.Load() {
-		g.count[t].n.Add(-1)
-		return 0, false
+	for {
+		e := g.epoch.Load()
+		c := &g.count[e][t].n
+		c.Add(1)
+		if g.closed.Load() {
+			c.Add(-1)
+			return 0, false
+		}
+		if g.epoch.Load() == e {
+			return Token(e*stripes) + t, true
+		}
+		c.Add(-1) // a Quiesce flipped the epoch meanwhile: count in the new half
 	}
-	return t, true
 }
 
 // stripe picks a counter for the calling goroutine: from the address of a
@@ -53,7 +66,19 @@ func stripe() Token {
 }
 
 // Leave ends an operation that Enter admitted with token t.
-func (g *Gate) Leave(t Token) { g.count[t].n.Add(-1) }
+func (g *Gate) Leave(t Token) { g.count[t/stripes][t%stripes].n.Add(-1) }
+
+// Quiesce waits until every operation that entered before it was called
+// has left; operations that enter meanwhile neither wait nor are waited
+// for. So a setting stored before Quiesce is seen by every operation in
+// flight once it returns (an operation that read the old one has left).
+// Calls of Quiesce (and Close) must not overlap, and an operation inside
+// the gate must not call it: it would wait for itself.
+func (g *Gate) Quiesce() {
+	old := g.epoch.Load()
+	g.epoch.Store(1 - old)
+	g.wait(&g.count[old])
+}
 
 // Close shuts the gate and waits until the operations in flight have left;
 // it reports false if the gate was already closed. An operation must not
@@ -66,22 +91,29 @@ func (g *Gate) Close() bool {
 	return true
 }
 
-// drain waits until no operation is in flight, polling with a growing pause.
-// Since Enter counts itself before it looks at the flag and Close sets the
-// flag before it looks at the counts, every operation either sees the gate
-// closed or is seen here.
+// drain waits until no operation is in flight. Since Enter counts itself
+// before it looks at the flag and Close sets the flag before it looks at
+// the counts, every operation either sees the gate closed or is seen here.
+// (Quiesce relies on the same order for the epoch.)
 func (g *Gate) drain() {
+	g.wait(&g.count[0])
+	g.wait(&g.count[1])
+}
+
+// wait polls one half of the counters, with a growing pause, until its
+// operations have left.
+func (g *Gate) wait(half *[stripes]counter) {
 	pause := time.Microsecond
-	for g.inFlight() > 0 {
+	for inFlight(half) > 0 {
 		time.Sleep(pause)
 		pause = min(2*pause, time.Millisecond)
 	}
 }
 
-func (g *Gate) inFlight() int64 {
+func inFlight(half *[stripes]counter) int64 {
 	var n int64
-	for i := range g.count {
-		n += g.count[i].n.Load()
+	for i := range half {
+		n += half[i].n.Load()
 	}
 	return n
 }

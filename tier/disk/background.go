@@ -15,9 +15,10 @@ import (
 // and the periodic flush of the write buffer (with an fsync under
 // SyncEvery). One goroutine writes hints and compacts; another flushes.
 type background struct {
-	stop  chan struct{}  // closed by stopBackground; made anew by startBackground, while no operation runs
-	wg    sync.WaitGroup // the goroutines
-	nudge chan struct{}  // capacity 1: hints to write or compaction may be due
+	stop    chan struct{}  // closed by stopBackground; made anew by startBackground, while no operation runs
+	wg      sync.WaitGroup // the goroutines
+	nudge   chan struct{}  // capacity 1: hints to write or compaction may be due
+	newMode chan struct{}  // capacity 1: SetSync changed the mode the flusher follows
 
 	mu       sync.Mutex // protects the fields below
 	unhinted []*segment // sealed segments waiting for their hint file
@@ -30,6 +31,7 @@ const compactRetry = time.Second
 
 func (b *background) init() {
 	b.nudge = make(chan struct{}, 1)
+	b.newMode = make(chan struct{}, 1)
 }
 
 // poke wakes the maintenance goroutine without blocking.
@@ -45,12 +47,7 @@ func (b *background) poke() {
 func (s *Store) startBackground() {
 	s.bg.stop = make(chan struct{})
 	s.bg.wg.Go(s.maintain)
-	switch d := s.opts.Sync.interval(); {
-	case d > 0:
-		s.bg.wg.Go(func() { s.flushEvery(d, s.periodicSync) })
-	case s.opts.Sync == SyncNone:
-		s.bg.wg.Go(func() { s.flushEvery(noneFlushInterval, s.flushLog) })
-	}
+	s.bg.wg.Go(s.flusher)
 	s.bg.poke()
 }
 
@@ -89,16 +86,43 @@ func (s *Store) maintain() {
 // under SyncNone: what a killed process can lose.
 const noneFlushInterval = 100 * time.Millisecond
 
-// flushEvery calls flush every d until the store closes: flushLog under
-// SyncNone, syncAll under SyncEvery.
-func (s *Store) flushEvery(d time.Duration, flush func() error) {
-	t := time.NewTicker(d)
-	defer t.Stop()
+// flusher follows the sync mode until the store closes: under SyncNone it
+// writes the write buffer out every noneFlushInterval, under SyncEvery it
+// syncs every interval, under SyncAlways (commits sync themselves) it
+// waits for SetSync to change the mode.
+func (s *Store) flusher() {
+	for {
+		mode := s.syncMode()
+		var flush func() error
+		var d time.Duration
+		switch {
+		case mode == SyncNone:
+			flush, d = s.flushLog, noneFlushInterval
+		case mode > 0:
+			flush, d = s.periodicSync, mode.interval()
+		}
+		if !s.flushEvery(d, flush) {
+			return
+		}
+	}
+}
+
+// flushEvery calls flush every d (never for a nil flush) until the store
+// closes, when it reports false, or SetSync changes the mode.
+func (s *Store) flushEvery(d time.Duration, flush func() error) bool {
+	var tick <-chan time.Time
+	if flush != nil {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-s.bg.stop:
-			return
-		case <-t.C:
+			return false
+		case <-s.bg.newMode:
+			return true
+		case <-tick:
 			if flush() != nil {
 				s.stats.backgroundErrors.Add(1)
 			}
@@ -162,7 +186,7 @@ func (s *Store) writeQueuedHints() {
 		}
 		// A damaged segment gets no hint, now or on retry: one that
 		// left its bad records out would make the next Open skip them.
-		if err := s.hintSegment(g, s.opts.Sync != SyncNone); err != nil && !errors.Is(err, tier.ErrCorrupt) {
+		if err := s.hintSegment(g, s.syncMode() != SyncNone); err != nil && !errors.Is(err, tier.ErrCorrupt) {
 			failed = append(failed, g)
 		}
 	}

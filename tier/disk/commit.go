@@ -138,7 +138,7 @@ func (s *Store) appendRunLocked(run []*write) {
 	g := s.log.active
 	start := g.size.Load()
 	err := s.bufferRunLocked(run)
-	if err == nil && s.opts.Sync == SyncAlways {
+	if err == nil && s.syncMode() == SyncAlways {
 		err = s.writeAndSyncLocked(g)
 	}
 	if err != nil {

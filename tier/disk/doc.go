@@ -44,6 +44,9 @@
 //     Put returns, with an fsync shared by concurrent writers (group
 //     commit).
 //
+// The mode is Options.Sync until SetSync changes it while the store
+// serves; a stricter mode first syncs what was written under the old one.
+//
 // So with SyncNone a killed process loses the records of the last 100 ms
 // or so (still in the buffer); a machine crash also loses what the
 // operating system had not written back, and may leave holes that Open

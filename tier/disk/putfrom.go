@@ -177,7 +177,7 @@ func (s *Store) appendStagedLocked(w *write, st *Staged) error {
 	w.seq, w.off = s.log.seq, s.log.app.end()
 	s.log.seq++
 	err := s.copyStagedLocked(w, st)
-	if err == nil && s.opts.Sync == SyncAlways {
+	if err == nil && s.syncMode() == SyncAlways {
 		err = s.writeAndSyncLocked(g)
 	}
 	if err != nil {

@@ -30,6 +30,8 @@ type Store struct {
 	nextID   atomic.Uint64 // id of the next segment file
 	dirDirty atomic.Bool   // a file was created since the directory was last synced
 	syncDebt atomic.Bool   // SyncEvery: the last background sync failed, and none succeeded since
+	mode     atomic.Int64  // the SyncMode: opts.Sync until SetSync
+	modeMu   sync.Mutex    // serializes SetSync
 
 	dirSyncFailed atomic.Pointer[error] // the first directory fsync I/O error, returned by every later one
 
@@ -67,6 +69,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{dir: dir, opts: o, fs: o.FS}
+	s.mode.Store(int64(o.Sync))
 	s.index = newIndex(s.onDead)
 	s.segs.m = make(map[uint64]*segment)
 	s.bg.init()

@@ -21,7 +21,7 @@ func (m *Manager) Delete(key string) error {
 	if !found {
 		return fmt.Errorf("%w: %q", ErrNotFound, key)
 	}
-	if inGlacier && m.opts.Durability != None {
+	if inGlacier && m.durable() {
 		return m.syncDelete(key)
 	}
 	return nil
@@ -74,7 +74,7 @@ func (m *Manager) Clear() error {
 	}
 	m.promote.take()
 	m.freq.Reset()
-	if m.opts.Durability != None {
+	if m.durable() {
 		if err := m.syncGlacier(); err != nil { // once for every key, not once each
 			return fmt.Errorf("tiermem: Clear: every key reads as deleted, but glacier's record of it is not durable yet: %w", err)
 		}

@@ -39,6 +39,8 @@
 // a pack already durable in the object store, and leaves cold after; values
 // stored straight into glacier, and removals from it, are durable at the
 // next migration pass or Close (with Always, before the call returns).
+// SetDurability changes the Durability while the Manager serves: from None,
+// it first writes what hot and warm hold to the cold log.
 //
 // # Concurrency
 //

@@ -42,3 +42,22 @@ func PutRaw(m *Manager, t Tier, key string, value, meta []byte) error {
 	_, err := m.tiers[t].store.Put(key, value, meta)
 	return err
 }
+
+// MemoryKeysWithoutLogCopy returns the keys the hot and warm tiers hold
+// that the cold log has no copy of: none while a durable Manager is at rest.
+func MemoryKeysWithoutLogCopy(m *Manager) []string {
+	var missing []string
+	for _, t := range m.tiers[:Cold] {
+		keys, _ := m.keysOf(t)
+		for _, k := range keys {
+			if !m.tiers[Cold].has(k) {
+				missing = append(missing, k)
+			}
+		}
+	}
+	return missing
+}
+
+// SetSweepListed sets a function SetDurability calls after it has listed
+// a memory tier's keys, before it copies them to the log.
+func SetSweepListed(m *Manager, fn func(Tier)) { m.sweepListed = fn }

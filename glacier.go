@@ -164,7 +164,7 @@ func (m *Manager) stage(b *glacierBatch, key string) error {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
-	if m.opts.Durability != None && m.inTierAbove(key, b.from) {
+	if m.durable() && m.inTierAbove(key, b.from) {
 		return nil // demoted from the memory tier later, through dropCopy, which makes it a victim again
 	}
 	ok, err := m.copyLocked(key, b.from, m.glacier, est)
@@ -226,7 +226,7 @@ func (m *Manager) finishDemotion(from *tierState, key string) (bool, error) {
 	if !m.glacier.has(key) {
 		return false, nil // replaced or deleted since: its new copy is the one that counts
 	}
-	if m.opts.Durability != None && m.inTierAbove(key, from) {
+	if m.durable() && m.inTierAbove(key, from) {
 		return false, nil // copied up since (a Copy): the log keeps the copy of every value a memory tier holds
 	}
 	return m.removeFrom(from, key)

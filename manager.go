@@ -53,6 +53,12 @@ type Manager struct {
 	snap   atomic.Pointer[snapshotRun] // the Snapshot running, nil when none (snapshot.go)
 	snapMu sync.Mutex                  // one Snapshot at a time
 
+	durability atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
+	logSweep   atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
+	// sweepListed, set by tests, runs after the sweep of SetDurability has
+	// listed a memory tier's keys.
+	sweepListed func(Tier)
+
 	analytics atomic.Pointer[collector] // what reads and Stores count into; nil while analytics is off (analytics.go)
 	sampler   atomic.Pointer[sampler]   // the analytics sampler, nil before EnableAnalytics; changed under closeMu
 }
@@ -101,6 +107,7 @@ func open(dir string, o Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{dir: dir, opts: o, now: o.clock, promote: newPromotions()}
+	m.durability.Store(int32(o.Durability))
 	m.freq = freq.New(&freq.Options{Window: o.HitWindow, Now: m.now})
 	m.ttl = newExpiries()
 	if err := m.openTiers(); err != nil {

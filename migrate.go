@@ -237,7 +237,7 @@ func (m *Manager) recordPass(err error) {
 // data is never dropped to keep a budget. It stops at the first failure and
 // returns the keys it copied until then.
 func (m *Manager) persistMemory() (copied []string, err error) {
-	if m.opts.Durability != None {
+	if m.durable() {
 		return nil, nil
 	}
 	cold := m.tiers[Cold]

@@ -55,7 +55,11 @@ func TestCrashChild(t *testing.T) {
 	if os.Getenv(crashGlacierEnv) != "" {
 		cold, tiers = 1<<20, 4
 	}
-	m, err := tiermem.Open(dir, &tiermem.Options{Durability: tiermem.Always, Hot: tiermem.TierOptions{Size: 256 << 10},
+	durability, switched := tiermem.Always, os.Getenv(crashSwitchEnv) != ""
+	if switched {
+		durability = tiermem.None
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{Durability: durability, Hot: tiermem.TierOptions{Size: 256 << 10},
 		Warm: tiermem.TierOptions{Size: 512 << 10}, Cold: tiermem.TierOptions{Size: cold},
 		Glacier: tiermem.GlacierOptions{Object: &object.Options{PackSize: 256 << 10, Compression: object.ZstdFastest}}})
 	if err != nil {
@@ -64,7 +68,11 @@ func TestCrashChild(t *testing.T) {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	round := os.Getenv("TIERMEM_CRASH_ROUND")
-	for i := 0; ; i++ {
+	start := 0
+	if switched {
+		start = storeThenSwitch(m, out, round)
+	}
+	for i := start; ; i++ {
 		key := fmt.Sprintf("r%s-k%d", round, i)
 		fmt.Fprintln(out, "try", key)
 		out.Flush()
@@ -75,6 +83,48 @@ func TestCrashChild(t *testing.T) {
 		}
 		fmt.Fprintln(out, "ack", key)
 		out.Flush()
+	}
+}
+
+// crashSwitchEnv, set in the child's environment, makes it open with
+// Durability None, store keys in memory, and switch to Always with
+// SetDurability before it acknowledges them.
+const crashSwitchEnv = "TIERMEM_CRASH_SWITCH"
+
+// storeThenSwitch stores 40 keys in the hot and warm tiers with None, then
+// sets Always and acknowledges them: SetDurability has made them durable.
+// It returns the next key's number.
+func storeThenSwitch(m *tiermem.Manager, out *bufio.Writer, round string) int {
+	const n = 40
+	for i := range n {
+		key := fmt.Sprintf("r%s-k%d", round, i)
+		fmt.Fprintln(out, "try", key)
+		if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%2))); err != nil {
+			fmt.Fprintln(out, "error", err)
+			out.Flush()
+			os.Exit(3)
+		}
+	}
+	out.Flush()
+	if err := m.SetDurability(tiermem.Always); err != nil {
+		fmt.Fprintln(out, "error", err)
+		out.Flush()
+		os.Exit(3)
+	}
+	for i := range n {
+		fmt.Fprintf(out, "ack r%s-k%d\n", round, i)
+	}
+	out.Flush()
+	return n
+}
+
+// TestCrashAfterSetDurabilityLosesNothing kills the child after it stored
+// values in memory with None and switched to Always: every value it
+// acknowledged, those stored before the switch too, is back after the kill.
+func TestCrashAfterSetDurabilityLosesNothing(t *testing.T) {
+	_, acked := crashRounds(t, 15, crashSwitchEnv+"=1")
+	if acked < 15*40 {
+		t.Errorf("%d keys acknowledged over 15 rounds: the switch's keys were not all counted", acked)
 	}
 }
 

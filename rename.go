@@ -92,7 +92,7 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {
 			return false, nil
 		}
-		if err == nil && inGlacier && m.opts.Durability != None {
+		if err == nil && inGlacier && m.durable() {
 			err = m.syncDelete(r.from)
 		}
 		return true, err
@@ -140,7 +140,7 @@ func (r *rekeying) readLocked() (write, error) {
 			return write{}, fmt.Errorf("%w: %q", ErrExists, to)
 		}
 	}
-	w.through = m.opts.Durability != None && w.t.level < Cold
+	w.through = m.durable() && w.t.level < Cold
 	return w, nil
 }
 

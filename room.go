@@ -98,11 +98,7 @@ func (m *Manager) demote(key string, from *tierState) (bool, error) {
 	var err error
 	for _, to := range m.tiers[from.level+1:] {
 		var moved bool
-		if m.opts.Durability != None && to.level == Cold && from.level < Cold {
-			moved, err = m.dropCopy(key, from)
-		} else {
-			moved, err = m.move(key, from, to, false)
-		}
+		moved, err = m.demoteTo(key, from, to)
 		if moved {
 			from.demotions.Add(1)
 		}
@@ -111,6 +107,19 @@ func (m *Manager) demote(key string, from *tierState) (bool, error) {
 		}
 	}
 	return false, err
+}
+
+// demoteTo moves key from one tier to a lower one. With a durable cold log,
+// a value that leaves memory for cold is already there: only the memory
+// copy goes (unless SetDurability has not yet copied it to the log).
+func (m *Manager) demoteTo(key string, from, to *tierState) (bool, error) {
+	if m.durable() && to.level == Cold && from.level < Cold {
+		moved, err := m.dropCopy(key, from)
+		if !errors.Is(err, errNoLogCopy) {
+			return moved, err
+		}
+	}
+	return m.move(key, from, to, false)
 }
 
 // dropCopy removes key from a memory tier whose value the cold log holds too.
@@ -122,7 +131,7 @@ func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
 		return false, nil // gone meanwhile (deleted, replaced elsewhere): nothing to drop
 	}
 	if !m.tiers[Cold].has(key) {
-		return false, fmt.Errorf("tiermem: %q is in the %s tier but not in the cold log", key, from.level)
+		return false, fmt.Errorf("%w: %q is in the %s tier", errNoLogCopy, key, from.level)
 	}
 	removed, err := m.removeFrom(from, key)
 	if removed && !m.inTierAbove(key, m.tiers[Cold]) && m.tiers[Cold].victims != nil {

@@ -134,7 +134,7 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 // When t's store itself runs out of room before its budget does (a slab's
 // size classes fragment), it demotes a victim and tries again, a few times.
 func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
-	through := m.opts.Durability != None && t.level < Cold
+	through := m.durable() && t.level < Cold
 	for try := 0; ; try++ {
 		err := m.putReserved(key, value, meta, env, t, through, try < putTries)
 		switch {
@@ -251,7 +251,7 @@ func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Heade
 // (but the cold log's copy, when through). The key's lock is held.
 func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
 	var undo func()
-	if t == m.glacier && m.opts.Durability != None {
+	if t == m.glacier && m.durable() {
 		var err error
 		if undo, err = m.glacierUndo(key); err != nil {
 			return fmt.Errorf("storing %q in the glacier tier: %w", key, err)

@@ -15,7 +15,7 @@ import (
 // is reserved before the lock is taken, so that no key lock is held while
 // other keys are demoted to make it.
 func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error) {
-	if m.opts.Durability != None && from == m.glacier && to.level < Cold {
+	if m.durable() && from == m.glacier && to.level < Cold {
 		// A memory tier's values have a copy in the durable cold log: the
 		// value goes there first, then up.
 		cold := m.tiers[Cold]
@@ -43,6 +43,9 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 	lock.Lock()
 	defer lock.Unlock()
 	ok, err := m.copyLocked(key, from, to, est)
+	if ok && err == nil {
+		err = m.logCopyLocked(key, from, to)
+	}
 	if ok && to == m.glacier {
 		if err := m.settleGlacierCopy(key, from); err != nil {
 			return false, err
@@ -71,7 +74,7 @@ func (m *Manager) settleGlacierCopy(key string, from *tierState) error {
 // when it is durable and keep is a memory tier, whose values the log
 // holds too). The key's lock is held.
 func (m *Manager) dropOthersLocked(key string, keep *tierState) error {
-	return m.dropExceptLocked(key, keep, m.opts.Durability != None && keep.level < Cold)
+	return m.dropExceptLocked(key, keep, m.durable() && keep.level < Cold)
 }
 
 // dropExceptLocked removes key from every tier but keep and, with keepLog,

@@ -99,7 +99,7 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 	w, err := u.decideLocked()
 	if err != nil || w.remove {
 		lock.Unlock()
-		if err == nil && w.inGlacier && m.opts.Durability != None {
+		if err == nil && w.inGlacier && m.durable() {
 			err = m.syncDelete(u.key)
 		}
 		return true, err
@@ -190,7 +190,7 @@ func (u *updater) decideLocked() (write, error) {
 			return write{}, err
 		}
 	}
-	w.through = m.opts.Durability != None && w.t.level < Cold
+	w.through = m.durable() && w.t.level < Cold
 	return w, nil
 }
 

@@ -131,8 +131,8 @@ func TestClientListAndKill(t *testing.T) {
 	}
 }
 
-// TestConfig: tiermem's settings read back; requirepass, maxclients and
-// the budgets change at runtime; policies cannot.
+// TestConfig: tiermem's settings read back; requirepass, maxclients, the
+// budgets and the durability change at runtime; policies cannot.
 func TestConfig(t *testing.T) {
 	addr, _, _ := startTiermem(t, &server.Options{SnapshotPath: "/data/dump.tmsnap"})
 	c := dial(t, addr)
@@ -152,6 +152,16 @@ func TestConfig(t *testing.T) {
 		{"CONFIG SET tiermem-hot-budget lots", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - want a byte count such as 64MiB, 1GiB or 4096, not \"lots\"\r\n"},
 		{"CONFIG SET tiermem-hot-budget 0", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - tiermem: invalid options: a budget of 0 bytes for the hot tier: it needs at least 1\r\n"},
 		{"CONFIG SET appendonly yes", "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - tiermem writes no AOF: tiermem-durability makes writes durable\r\n"},
+		{"SET before-durable v", "+OK\r\n"},
+		{"CONFIG SET tiermem-durability always", "+OK\r\n"},
+		{"CONFIG GET appendfsync", "*2\r\n$11\r\nappendfsync\r\n$6\r\nalways\r\n"},
+		{"CONFIG SET appendfsync everysec", "+OK\r\n"},
+		{"CONFIG GET tiermem-durability", "*2\r\n$18\r\ntiermem-durability\r\n$12\r\nevery-second\r\n"},
+		{"CONFIG SET appendfsync no", "+OK\r\n"},
+		{"CONFIG GET tiermem-durability", "*2\r\n$18\r\ntiermem-durability\r\n$4\r\nnone\r\n"},
+		{"CONFIG SET tiermem-durability sometimes", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-durability') - argument must be one of the following: none, every-second, always\r\n"},
+		{"CONFIG SET appendfsync sometimes", "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no\r\n"},
+		{"GET before-durable", "$1\r\nv\r\n"},
 		{"CONFIG SET maxclients 2 requirepass secret", "+OK\r\n"},
 		{"CONFIG GET maxclients", "*2\r\n$10\r\nmaxclients\r\n$1\r\n2\r\n"},
 	} {

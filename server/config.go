@@ -34,7 +34,7 @@ var settings = []setting{
 	{"proto-max-bulk-len", func(c *conn) string { return strconv.FormatInt(c.s.opts.MaxBulkLen, 10) }, nil},
 	{"save", fixed(""), onlyValue("", "tiermem saves on SAVE, BGSAVE and SHUTDOWN SAVE alone")},
 	{"appendonly", fixed("no"), onlyValue("no", "tiermem writes no AOF: tiermem-durability makes writes durable")},
-	{"appendfsync", func(c *conn) string { return appendFsync(c.s.m.Durability()) }, nil},
+	{"appendfsync", func(c *conn) string { return appendFsync(c.s.m.Durability()) }, setAppendFsync},
 	{"databases", fixed("1"), nil},
 	{"maxmemory", func(c *conn) string { return strconv.FormatInt(memoryBudget(c.s.m), 10) }, nil},
 	{"maxmemory-policy", fixed("noeviction"), nil},
@@ -48,7 +48,7 @@ var settings = []setting{
 	{"tiermem-hot-policy", policy(tiermem.Hot), nil},
 	{"tiermem-warm-policy", policy(tiermem.Warm), nil},
 	{"tiermem-cold-policy", policy(tiermem.Cold), nil},
-	{"tiermem-durability", func(c *conn) string { return c.s.m.Durability().String() }, nil},
+	{"tiermem-durability", func(c *conn) string { return c.s.m.Durability().String() }, setDurability},
 }
 
 func fixed(v string) func(*conn) string { return func(*conn) string { return v } }
@@ -123,6 +123,27 @@ func setBudget(t tiermem.Tier) func(*Server, string) (func() error, string) {
 	}
 }
 
+// setDurability sets tiermem-durability (none, every-second, always:
+// Manager.SetDurability, which from none first writes what memory holds
+// to the cold log).
+func setDurability(s *Server, v string) (func() error, string) {
+	d, err := tiermem.ParseDurability(v)
+	if err != nil {
+		return nil, "argument must be one of the following: none, every-second, always"
+	}
+	return func() error { return s.m.SetDurability(d) }, ""
+}
+
+// setAppendFsync sets the durability by Redis's names for it: always,
+// everysec, and no (tiermem's none: Stores stay in memory until Close).
+func setAppendFsync(s *Server, v string) (func() error, string) {
+	d, ok := map[string]tiermem.Durability{"always": tiermem.Always, "everysec": tiermem.EverySecond, "no": tiermem.None}[strings.ToLower(v)]
+	if !ok {
+		return nil, "argument(s) must be one of the following: always, everysec, no"
+	}
+	return func() error { return s.m.SetDurability(d) }, ""
+}
+
 // onlyValue accepts the one value tiermem has, and refuses others with why.
 func onlyValue(want, why string) func(*Server, string) (func() error, string) {
 	return func(_ *Server, v string) (func() error, string) {
@@ -167,7 +188,7 @@ func cmdConfig(c *conn, args [][]byte) {
 	default:
 		c.help("CONFIG", []string{
 			"GET <pattern>", "    Return the parameters matching the glob-like <pattern> and their values.",
-			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients, timeout and tiermem-*-budget change at runtime.",
+			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients, timeout, tiermem-*-budget, tiermem-durability and appendfsync change at runtime.",
 			"RESETSTAT", "    Reset the statistics INFO reports.",
 			"REWRITE", "    An error: tiermem serve takes its settings from flags and the environment.",
 		})

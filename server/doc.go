@@ -80,9 +80,14 @@
 //     budgets at runtime (a budget in bytes or with a unit, 64MiB, 2gb, 1g,
 //     all powers of 1024: Manager.SetBudget, which demotes until a smaller
 //     budget fits; its error, such as pinned values keeping a tier over the
-//     new budget, is the reply, after the parameters before it were set).
-//     The policies and durability are fixed when the Manager opens, and
-//     CONFIG SET answers Redis's "can't set immutable config" for them.
+//     new budget, is the reply, after the parameters before it were set),
+//     and the durability: tiermem-durability (none, every-second, always)
+//     or appendfsync (no, everysec, always), through
+//     Manager.SetDurability, which from none first writes every value hot
+//     and warm hold to the cold log and syncs it, so the reply +OK means
+//     every value stored before is on disk. The policies are fixed when
+//     the Manager opens, and CONFIG SET answers Redis's "can't set
+//     immutable config" for them.
 //     CONFIG REWRITE is an error (no config file); RESETSTAT
 //     resets total_connections_received.
 //

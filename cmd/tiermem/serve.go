@@ -164,15 +164,11 @@ func (cfg serveConfig) managerOptions() (*tiermem.Options, error) {
 		}
 		*size.dst = n
 	}
-	switch cfg.durability {
-	case "none":
-	case "every-second":
-		o.Durability = tiermem.EverySecond
-	case "always":
-		o.Durability = tiermem.Always
-	default:
-		return nil, fmt.Errorf("--durability %q: want none, every-second or always", cfg.durability)
+	d, err := tiermem.ParseDurability(cfg.durability)
+	if err != nil {
+		return nil, fmt.Errorf("--durability: %w", err)
 	}
+	o.Durability = d
 	return o, nil
 }
 

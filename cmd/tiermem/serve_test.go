@@ -155,15 +155,54 @@ func TestServeBadFlags(t *testing.T) {
 // kills the child with SIGKILL in the middle, and reopens its directory:
 // every counter is at least the last value a client saw acknowledged.
 func TestServeKill9LosesNothingAcknowledged(t *testing.T) {
+	kill9(t, "always", nil)
+}
+
+// TestServeKill9AfterConfigSetDurability is the same with a server started
+// with --durability none, given keys, then CONFIG SET tiermem-durability
+// always: the keys stored before the switch survive the kill too.
+func TestServeKill9AfterConfigSetDurability(t *testing.T) {
+	const keys = 200
+	kill9(t, "none", func(rdb *redis.Client) func(*tiermem.Manager) {
+		ctx := context.Background()
+		for i := range keys {
+			if err := rdb.Set(ctx, fmt.Sprint("before", i), fmt.Sprint("value", i), 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rdb.ConfigSet(ctx, "tiermem-durability", "always").Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func(m *tiermem.Manager) {
+			for i := range keys {
+				if v, err := m.Retrieve(fmt.Sprint("before", i)); err != nil || string(v) != fmt.Sprint("value", i) {
+					t.Fatalf("before%d = %q (%v) after kill -9: stored before CONFIG SET tiermem-durability always", i, v, err)
+				}
+			}
+		}
+	})
+}
+
+// kill9 runs serve with the durability given in a child process, calls
+// before (if not nil) with a client, increments counters from several
+// clients, kills the child with SIGKILL in the middle, reopens its
+// directory and checks every counter, then calls what before returned.
+func kill9(t *testing.T, durability string, before func(*redis.Client) func(*tiermem.Manager)) {
 	dir, addr := t.TempDir(), freeAddr(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
-		"TIERMEM_DURABILITY=always", "TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB", "TIERMEM_COLD=256MiB")
+		"TIERMEM_DURABILITY="+durability, "TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB", "TIERMEM_COLD=256MiB")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
 	waitListening(t, addr)
+	var check func(*tiermem.Manager)
+	if before != nil {
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		check = before(rdb)
+		rdb.Close()
+	}
 	const clients = 4
 	acked := make([]int64, clients)
 	stop := make(chan struct{})
@@ -210,5 +249,8 @@ func TestServeKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	if acked[0] == 0 {
 		t.Errorf("no increment was acknowledged before the kill")
+	}
+	if check != nil {
+		check(m)
 	}
 }

@@ -149,7 +149,7 @@ func (r *rekeying) readLocked() (write, error) {
 // reports whether glacier held the old key. Both locks are held.
 func (r *rekeying) writeLocked(w write) (inGlacier bool, err error) {
 	m, to := r.u.m, r.u.key
-	if err := m.putOnceLocked(to, w.value, w.meta, w.env, w.t, w.through); err != nil {
+	if err := m.putOnceLocked(to, w.value, w.meta, w.env, w.t, w.through, nil); err != nil {
 		return false, err
 	}
 	if r.keep {

@@ -83,6 +83,20 @@ func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []
 	if o.invalid != nil {
 		return o.invalid
 	}
+	return m.storeWith(key, value, env, o, prepared{})
+}
+
+// prepared is a value read into memory the store of tier t prepared for
+// it (StoreFrom); the zero value is none.
+type prepared struct {
+	t    *tierState
+	pend tier.Pending
+}
+
+// storeWith stores value with a header env and the options o: in the tier
+// placement chooses, or, for a prepared value, in the tier that prepared it
+// (value is then its pend's Value).
+func (m *Manager) storeWith(key string, value []byte, env header.Header, o storeOptions, p prepared) error {
 	env.Pinned = o.pinned
 	if o.ttl > 0 {
 		env.Expires = m.now().Add(o.ttl).UnixNano()
@@ -93,14 +107,16 @@ func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []
 	}
 	defer m.gate.Leave(tok)
 	meta := env.Encode()
-	target, err := m.placement(key, len(value), len(meta), o)
-	if err != nil {
-		return err
+	target := p.t
+	if target == nil {
+		if target, err = m.placement(key, len(value), len(meta), o); err != nil {
+			return err
+		}
 	}
 	if c := m.analytics.Load(); c != nil { // analytics_counters.go
-		return m.storeObserved(c, tok, key, value, meta, env, target)
+		return m.storeObserved(c, tok, key, value, meta, env, target, p.pend)
 	}
-	return m.put(key, value, meta, env, target)
+	return m.put(key, value, meta, env, target, p.pend)
 }
 
 // checkKey returns an error wrapping ErrInvalidKey for an empty or too long key.
@@ -133,10 +149,13 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 // old entry changes before the key's lock is taken, put measures again.
 // When t's store itself runs out of room before its budget does (a slab's
 // size classes fragment), it demotes a victim and tries again, a few times.
-func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState) error {
+//
+// When pend is not nil, value is pend's Value, which t's store prepared:
+// t's store takes pend's memory (Commit) in place of a copy of value.
+func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState, pend tier.Pending) error {
 	through := m.durable() && t.level < Cold
 	for try := 0; ; try++ {
-		err := m.putReserved(key, value, meta, env, t, through, try < putTries)
+		err := m.putReserved(key, value, meta, env, t, through, try < putTries, pend)
 		switch {
 		case errors.Is(err, errReplaced) && try < putTries:
 		case errors.Is(err, errStoreFull) && try < putTries && m.evictOne(t) == nil:
@@ -160,7 +179,7 @@ var (
 // putReserved reserves the room the value needs in t (and in the cold log,
 // when through), less what the key's present entry there occupies when
 // discount is set, and stores it.
-func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool) error {
+func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool, pend tier.Pending) error {
 	room, err := m.reserveFor(t, key, len(value), len(meta), discount)
 	if err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
@@ -179,7 +198,7 @@ func (m *Manager) putReserved(key string, value, meta []byte, env header.Header,
 	if !room.holds() || through && !coldRoom.holds() {
 		return errReplaced
 	}
-	return m.putOnceLocked(key, value, meta, env, t, through)
+	return m.putOnceLocked(key, value, meta, env, t, through, pend)
 }
 
 // reservation is room taken in a tier for one entry, less the bytes of the
@@ -232,9 +251,9 @@ func (r reservation) release() {
 // second takes the first back: the log keeps the value it had, which is
 // what the key reads then, so a failed Store never changes what the next
 // Open finds.
-func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
+func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool, pend tier.Pending) error {
 	m.beforeChange(key)
-	if err := m.putLocked(key, value, meta, env, t, through); err != nil {
+	if err := m.putLocked(key, value, meta, env, t, through, pend); err != nil {
 		return err
 	}
 	if through {
@@ -249,7 +268,7 @@ func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Heade
 
 // putLocked writes the value to t and drops the key from the other tiers
 // (but the cold log's copy, when through). The key's lock is held.
-func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool) error {
+func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool, pend tier.Pending) error {
 	var undo func()
 	if t == m.glacier && m.durable() {
 		var err error
@@ -257,7 +276,7 @@ func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t
 			return fmt.Errorf("storing %q in the glacier tier: %w", key, err)
 		}
 	}
-	charged, err := t.store.Put(key, value, meta)
+	charged, err := putIn(t, key, value, meta, pend)
 	if err != nil {
 		if errors.Is(err, tier.ErrNoSpace) && t.victims != nil {
 			err = fmt.Errorf("%w: %w", errStoreFull, err)
@@ -278,4 +297,13 @@ func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
 	return nil
+}
+
+// putIn stores value in t's store: pend's memory when not nil (value is
+// its Value), else a copy.
+func putIn(t *tierState, key string, value, meta []byte, pend tier.Pending) (int64, error) {
+	if pend != nil {
+		return pend.Commit(meta)
+	}
+	return t.store.Put(key, value, meta)
 }

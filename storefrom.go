@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
 )
 
@@ -29,10 +30,14 @@ type stager interface {
 // a 1 MiB buffer into a staging file beside the cold tier's log, with its
 // checksum, then appended to the log (checksummed again) under the key's
 // lock. Memory stays bounded whatever the size; the disk writes the value
-// twice, and the log is stored uncompressed. Otherwise (a memory tier, the
-// glacier tier, a smaller value) StoreFrom reads the value into one buffer
-// of size bytes and stores it: the tier then holds its own copy, so for a
-// moment the value takes twice its size.
+// twice, and the log is stored uncompressed. When it goes to a tier whose
+// store can prepare memory for it (tier.Preparer: the built-in hot tier,
+// for a value of any size) it is read straight into the memory the tier
+// keeps: held once, never copied. Otherwise (the warm tier, whose off-heap
+// memory Close may unmap while a slow stream is still read; the glacier
+// tier; a smaller value bound for cold) StoreFrom reads the value into one
+// buffer of size bytes and stores it: the tier then holds its own copy, so
+// for a moment the value takes twice its size.
 //
 // StoreFrom reads exactly size bytes and never past them. A reader that
 // ends sooner fails it with an error wrapping io.ErrUnexpectedEOF, and a
@@ -56,9 +61,12 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	if size < 0 {
 		return fmt.Errorf("%w: StoreFrom(%q) of a negative size, %d", ErrOptions, key, size)
 	}
-	s, err := m.streamTo(key, size, o)
+	t, s, err := m.streamTo(key, size, o)
 	if err != nil {
 		return err
+	}
+	if p, ok := t.store.(tier.Preparer); ok && s == nil {
+		return m.storeFromPrepared(key, r, size, o, t, p)
 	}
 	if s == nil {
 		return m.storeFromBuffer(key, r, size, opts)
@@ -71,28 +79,29 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	return m.putStaged(key, st, o, s)
 }
 
-// streamTo returns the cold tier's store when a value of size bytes goes
-// there and is streamed, nil when it is stored from memory; ErrTooLarge
-// when the tier it goes to cannot hold it.
-func (m *Manager) streamTo(key string, size int64, o storeOptions) (stager, error) {
+// streamTo returns the tier a value of size bytes goes to and, when it
+// goes to the cold tier and is streamed there, the cold tier's store (nil
+// when it is stored from memory); ErrTooLarge when the tier it goes to
+// cannot hold it.
+func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, stager, error) {
 	tok, err := m.enter()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer m.gate.Leave(tok)
 	metaLen := len(storeMeta(o, 0))
 	t, err := m.placement(key, int(size), metaLen, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := t.fits(t.estimate(key, int(size), metaLen), int(size)); err != nil {
-		return nil, err // before a byte is read
+		return nil, nil, err // before a byte is read
 	}
 	s, ok := m.tiers[Cold].store.(stager)
 	if !ok || size < streamMin || t.level != Cold {
-		return nil, nil
+		return t, nil, nil
 	}
-	return s, nil
+	return t, s, nil
 }
 
 // storeMeta returns the header of a value stored with o at nowNano.
@@ -107,13 +116,35 @@ func storeMeta(o storeOptions, nowNano int64) []byte {
 // storeFromBuffer reads the value into memory and stores it.
 func (m *Manager) storeFromBuffer(key string, r io.Reader, size int64, opts []StoreOption) error {
 	buf := make([]byte, size)
-	if n, err := io.ReadFull(r, buf); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("tiermem: storing %q from a stream: it ended after %d of %d bytes: %w", key, n, size, io.ErrUnexpectedEOF)
-		}
-		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d of %d bytes: %w", key, n, size, err)
+	if err := readValue(key, buf, r); err != nil {
+		return err
 	}
 	return m.Store(key, buf, opts...)
+}
+
+// storeFromPrepared reads the value into the memory t's store prepared
+// for it, and stores it there: the value is never copied.
+func (m *Manager) storeFromPrepared(key string, r io.Reader, size int64, o storeOptions, t *tierState, p tier.Preparer) error {
+	pend, err := p.Prepare(key, int(size), len(storeMeta(o, 0)))
+	if err != nil {
+		return fmt.Errorf("tiermem: storing %q from a stream in the %s tier: %w", key, t.level, storeError(err))
+	}
+	defer pend.Discard()
+	if err := readValue(key, pend.Value(), r); err != nil {
+		return err
+	}
+	return m.storeWith(key, pend.Value(), header.Header{}, o, prepared{t: t, pend: pend})
+}
+
+// readValue fills buf from r, with an error naming key and how far it got.
+func readValue(key string, buf []byte, r io.Reader) error {
+	if n, err := io.ReadFull(r, buf); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("tiermem: storing %q from a stream: it ended after %d of %d bytes: %w", key, n, len(buf), io.ErrUnexpectedEOF)
+		}
+		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d of %d bytes: %w", key, n, len(buf), err)
+	}
+	return nil
 }
 
 // putStaged stores a staged value under key in the cold tier, with the

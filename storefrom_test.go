@@ -251,3 +251,74 @@ func TestStoreFromBoundedMemory(t *testing.T) {
 		t.Errorf("big: %d bytes, %v", len(v), err)
 	}
 }
+
+// TestStoreFromHotHoldsTheValueOnce: a value streamed into the hot tier
+// is read straight into the memory the tier keeps, so storing 48 MiB
+// allocates about 48 MiB, not twice that (a buffer, then the tier's copy);
+// with Durability Always its copy in the cold log is the same bytes.
+func TestStoreFromHotHoldsTheValueOnce(t *testing.T) {
+	for _, d := range []tiermem.Durability{tiermem.None, tiermem.Always} {
+		t.Run(d.String(), func(t *testing.T) {
+			m := open(t, &tiermem.Options{Durability: d, MigrateInterval: -1,
+				Hot: tiermem.TierOptions{Size: 128 << 20}, Warm: tiermem.TierOptions{Size: 4 << 20},
+				Cold: tiermem.TierOptions{Size: 256 << 20}})
+			const size = 48 << 20
+			value := noise(size)
+			must(t, m.Store("big", []byte("old"), tiermem.InTier(tiermem.Hot)))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			must(t, m.StoreFrom("big", bytes.NewReader(value), size))
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("a %d MiB value streamed into hot: %.2f MiB allocated", size>>20, float64(alloc)/(1<<20))
+			if alloc > size+size/4 {
+				t.Errorf("a %d MiB value streamed into hot allocated %.1f MiB: it was copied", size>>20, float64(alloc)/(1<<20))
+			}
+			if tierOf(t, m, "big") != tiermem.Hot {
+				t.Fatalf("big went to %v", tierOf(t, m, "big"))
+			}
+			if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, value) {
+				t.Fatalf("big: %d bytes, %v", len(got), err)
+			}
+			if d != tiermem.None {
+				must(t, m.Move("big", tiermem.Cold)) // drops the hot copy: the log's is read
+				if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, value) {
+					t.Fatalf("big from the cold log: %d bytes, %v", len(got), err)
+				}
+			}
+		})
+	}
+}
+
+// TestStoreFromHotConcurrent: values streamed into the hot tier while
+// Stores, Moves and Deletes of the same keys run (with -race): every read
+// is one of the values written, whole.
+func TestStoreFromHotConcurrent(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 2 << 20},
+		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+	values := [][]byte{noise(200 << 10), noise(80 << 10), []byte("short")}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 40 {
+				key := fmt.Sprint("k", i%3)
+				v := values[(w+i)%len(values)]
+				switch (w + i) % 4 {
+				case 0, 1:
+					must(t, m.StoreFrom(key, bytes.NewReader(v), int64(len(v)), tiermem.InTier(tiermem.Hot)))
+				case 2:
+					must(t, m.Store(key, v, tiermem.InTier(tiermem.Hot)))
+				case 3:
+					m.Move(key, tiermem.Warm)
+					if i%5 == 0 {
+						m.Delete(key)
+					}
+				}
+				if got, err := m.Retrieve(key); err == nil && !containsValue(values, got) {
+					t.Errorf("%s: %d bytes that were never written", key, len(got))
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -109,7 +109,7 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 		return true, nil
 	}
 	if u.holdsLocked(w) || u.tryReserve(w) {
-		err = m.putOnceLocked(u.key, w.value, w.meta, w.env, w.t, w.through)
+		err = m.putOnceLocked(u.key, w.value, w.meta, w.env, w.t, w.through, nil)
 		lock.Unlock()
 		u.release()
 		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {

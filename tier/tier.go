@@ -185,3 +185,28 @@ type StoredPutter interface {
 	// caller may reuse v's slices once it returns.
 	PutStored(key string, v Stored) (int64, error)
 }
+
+// Preparer is a memory Store into whose own memory a value can be read
+// before it is stored (tier/heap), so that a value from a stream is held
+// once, not read into a buffer and then copied.
+type Preparer interface {
+	// Prepare returns the memory for a value of size bytes under key, with
+	// room for metaLen bytes of meta; nothing is stored until its Commit.
+	// It fails with ErrInvalidKey and ErrTooLarge as Put would.
+	Prepare(key string, size, metaLen int) (Pending, error)
+}
+
+// Pending is a value being written into the memory a Preparer gave it.
+// It is not safe for concurrent use.
+type Pending interface {
+	// Value returns the value's bytes, to fill: valid until Commit
+	// succeeds or Discard, after which the caller must not write them.
+	Value() []byte
+	// Commit stores the value with meta (at most the metaLen prepared) as
+	// Put would store it, without copying it, and returns the bytes the
+	// entry occupies. After a failed Commit the Pending can be committed
+	// again or discarded.
+	Commit(meta []byte) (int64, error)
+	// Discard gives the memory back; after Commit it does nothing.
+	Discard()
+}

@@ -175,6 +175,13 @@ func (e *slot) rewrite(value, meta []byte) bool {
 	return true
 }
 
+// adopt makes a prepared entry's data the entry's, keeping its word and
+// handle. The shard's write lock is held.
+func (e *slot) adopt(p slot) {
+	p.word().Store(e.word().Load())
+	e.data, e.n, e.room, e.metaAt = p.data, p.n, p.room, p.metaAt
+}
+
 // alloc returns the data for n bytes after the word: a multiple of 8
 // bytes, so that the allocator aligns the word for atomic access (it packs
 // smaller odd sizes at any byte).
@@ -240,6 +247,12 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if key == "" {
 		return 0, tier.ErrInvalidKey
 	}
+	return s.put(key, value, meta, nil)
+}
+
+// put is Put, of a prepared entry's data in place of value when prepared
+// is not nil (its n and metaAt set).
+func (s *Store) put(key string, value, meta []byte, prepared *slot) (int64, error) {
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -255,7 +268,12 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	if replaced {
 		old := ref.size()
 		tracked := s.policy != nil && !s.policy.isExempt(*ref)
-		moved = ref.rewrite(value, meta)
+		if prepared != nil {
+			ref.adopt(*prepared)
+			moved = true
+		} else {
+			moved = ref.rewrite(value, meta)
+		}
 		e = *ref
 		s.used.Add(e.size() - old)
 		same = tracked && !moved && e.size() == old
@@ -264,7 +282,13 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		if s.policy != nil {
 			hd = sh.handles.get()
 		}
-		e = newSlot(key, value, meta, s.freshWord(), hd)
+		if prepared != nil {
+			e = *prepared
+			e.word().Store(s.freshWord())
+			e.h = hd
+		} else {
+			e = newSlot(key, value, meta, s.freshWord(), hd)
+		}
 		sh.values.insert(h, e)
 		s.count.Add(1)
 		s.used.Add(e.size())

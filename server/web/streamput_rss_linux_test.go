@@ -56,6 +56,7 @@ func TestPutStreamedRSSChild(t *testing.T) {
 	opts := testOptions()
 	opts.Cold.Size = 2 << 30
 	opts.Warm.Size = 1 << 30
+	opts.Hot.Size = 1 << 30
 	m, err := tiermem.Open(t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -95,9 +96,10 @@ func TestPutStreamedRSSChild(t *testing.T) {
 
 // TestPutStreamedRSS runs the child in a fresh process: a 512 MiB PUT
 // into cold, and its GET, raise the process's peak RSS by far less than
-// 512 MiB (the page cache that holds the file is not the process's). The
-// same PUT into warm, logged as the baseline, costs the value's size in a
-// buffer beside the tier's copy.
+// 512 MiB (the page cache that holds the file is not the process's). Into
+// hot, the PUT costs the value once: it is read into the tier's memory.
+// The same PUT into warm, logged as the baseline, costs the value's size
+// in a buffer beside the tier's copy.
 func TestPutStreamedRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1 GiB to disk")
@@ -108,6 +110,9 @@ func TestPutStreamedRSS(t *testing.T) {
 	}
 	if getGrew > 64<<20 {
 		t.Errorf("a %d MiB GET from cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(getGrew)/(1<<20))
+	}
+	if grew, _ := putRSS(t, "hot"); grew > rssPutSize+rssPutSize/4 {
+		t.Errorf("a %d MiB PUT into hot raised the peak RSS by %.1f MiB: the value was held twice", rssPutSize>>20, float64(grew)/(1<<20))
 	}
 	putRSS(t, "warm")
 }

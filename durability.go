@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/tier/disk"
 )
 
@@ -39,27 +40,32 @@ type syncSetter interface {
 //
 // From None to EverySecond or Always it first writes every value the hot
 // and warm tiers hold to the cold log, where the cold budget must hold them
-// (it makes room as a Store does, demoting to glacier), and syncs the log:
-// when it returns, every value stored before it is on disk. If that fails
-// (a full disk, a cold budget that cannot hold the memory tiers' values)
-// the Manager keeps None and SetDurability returns the error; the copies
-// it had written stay in the cold log, as Copy's do, and cost cold space
-// until their keys change. Between EverySecond and Always it changes how
-// the log syncs (to Always: syncing what was written before). To None,
-// Stores stop writing through; the log keeps the copies it has.
+// (it makes room as a Store does, demoting to glacier), then syncs the log
+// and glacier: when it returns, every value stored before it is on disk.
+// If that fails (a full disk, a cold budget that cannot hold the memory
+// tiers' values) the Manager keeps None, with every value as it was, and
+// SetDurability returns the error; it takes back the log's copies of the
+// values memory holds (Copy's among them). Between EverySecond and Always
+// it changes how the log syncs (to Always: syncing what was written
+// before). To None, Stores stop writing through; the log keeps the copies
+// it has, as Copy's.
 //
-// Errors: ErrOptions for an unknown Durability, or when the options handed
-// over the cold store (which syncs as it was opened with); ErrClosed after
-// Close. It waits for a Close in progress, and Close waits for it.
+// It runs as an operation: Close waits for it, and it waits for the
+// operations in flight, so it must not be called from a callback the
+// Manager runs (View's fn, Update's, a Snapshot's Progress). Errors:
+// ErrOptions for an unknown Durability, or when the options handed over
+// the cold store (which syncs as it was opened with); ErrClosed.
 func (m *Manager) SetDurability(d Durability) error {
 	if d < None || d > Always {
 		return fmt.Errorf("%w: durability %d is unknown", ErrOptions, int(d))
 	}
-	m.closeMu.Lock()
-	defer m.closeMu.Unlock()
-	if m.closed {
-		return ErrClosed
+	tok, err := m.enter()
+	if err != nil {
+		return err
 	}
+	defer m.gate.Leave(tok)
+	m.durabilityMu.Lock()
+	defer m.durabilityMu.Unlock()
 	old := m.Durability()
 	if d == old {
 		return nil
@@ -69,45 +75,83 @@ func (m *Manager) SetDurability(d Durability) error {
 		return fmt.Errorf("%w: durability %v: the cold tier is a store the options handed over, which syncs as it was opened with (durability stays %v)", ErrOptions, d, old)
 	}
 	if old == None {
-		return m.becomeDurable(d, log)
+		return m.becomeDurable(tok, d, log)
 	}
-	m.setDurability(d)
+	m.setDurability(tok, d)
 	if err := log.SetSync(syncMode(d)); err != nil {
-		m.setDurability(old)
+		m.setDurability(tok, old)
 		return fmt.Errorf("tiermem: durability stays %v: %w", old, storeError(err))
 	}
 	return nil
 }
 
-// setDurability stores d and returns once no operation that read the old
-// Durability is in flight.
-func (m *Manager) setDurability(d Durability) {
+// setDurability stores d and returns once no other operation that read
+// the old Durability is in flight; tok is the caller's.
+func (m *Manager) setDurability(tok gate.Token, d Durability) {
 	m.durability.Store(int32(d))
-	m.gate.Quiesce()
+	m.gate.QuiesceInside(tok)
 }
 
-// becomeDurable goes from None to d: the log syncs by d, Stores write
-// through, then every value only a memory tier holds gets its copy in the
-// log, which is synced. On failure it goes back to None.
-func (m *Manager) becomeDurable(d Durability, log syncSetter) error {
-	if err := log.SetSync(syncMode(d)); err != nil {
-		return fmt.Errorf("tiermem: durability stays none: %w", storeError(err))
-	}
-	m.logSweep.Store(true) // before the Quiesce: every move after it keeps the log whole (logCopyLocked)
-	m.setDurability(d)
+// becomeDurable goes from None to d: Stores write through, every value
+// only a memory tier holds gets its copy in the log (which meanwhile syncs
+// as under None, so that the copies share one sync), the log then syncs by
+// d, and glacier syncs. On failure it goes back to None.
+func (m *Manager) becomeDurable(tok gate.Token, d Durability, log syncSetter) error {
+	m.logSweep.Store(true) // before the Quiesce: every move and Store after it keeps the log whole
+	m.setDurability(tok, d)
 	err := m.copyMemoryToLog()
+	if err == nil {
+		err = m.logInBudget()
+	}
 	m.logSweep.Store(false)
 	if err == nil {
-		if err = m.tiers[Cold].persistent.Sync(); err != nil {
+		if err = log.SetSync(syncMode(d)); err != nil {
 			err = fmt.Errorf("syncing the cold log: %w", err)
 		}
 	}
+	if err == nil {
+		err = m.syncGlacier()
+	}
 	if err != nil {
-		m.setDurability(None)
+		m.setDurability(tok, None)
 		log.SetSync(disk.SyncNone) // cannot fail: SyncNone syncs nothing first
+		m.dropLogCopies()
 		return fmt.Errorf("tiermem: durability stays none: %w", storeError(err))
 	}
 	return nil
+}
+
+// logInBudget makes room in the cold tier if the copies of values that
+// moved during the sweep (logCopyLocked, ensureLogCopyLocked) took it over
+// its budget, as a Store would (demoting to glacier); ErrNoSpace when it
+// cannot.
+func (m *Manager) logInBudget() error {
+	cold := m.tiers[Cold]
+	if cold.used() <= cold.capacity() {
+		return nil
+	}
+	if err := m.reserve(cold, 0, 0); err != nil {
+		return fmt.Errorf("the cold tier cannot hold a copy of every memory value: %w", err)
+	}
+	return nil
+}
+
+// dropLogCopies takes back, under None, the log's copies of the values a
+// memory tier holds: those are the newer or the same, so no key reads
+// differently.
+func (m *Manager) dropLogCopies() {
+	cold := m.tiers[Cold]
+	for _, t := range m.tiers[:Cold] {
+		keys, _ := m.keysOf(t)
+		for _, key := range keys {
+			lock := m.locks.Of(key)
+			lock.Lock()
+			if t.has(key) && cold.has(key) {
+				m.removeFrom(cold, key) // a failure leaves a copy: more cold bytes, nothing lost
+			}
+			lock.Unlock()
+		}
+	}
 }
 
 // copyMemoryToLog copies to the cold log every value of the hot and warm
@@ -139,17 +183,43 @@ func (m *Manager) copyMemoryToLog() error {
 // logCopyLocked, while SetDurability gives the memory tiers' values their
 // copies in the log, copies key to the log if it has just moved from one
 // memory tier to the other without one, so that the sweep cannot miss it.
-// The key's lock is held.
+// The copy counts against the cold budget when the sweep ends
+// (logInBudget). The key's lock is held.
 func (m *Manager) logCopyLocked(key string, from, to *tierState) error {
 	if !m.logSweep.Load() || from.level >= Cold || to.level >= Cold {
 		return nil
 	}
+	return m.ensureLogCopyLocked(key, to)
+}
+
+// ensureLogCopyLocked copies key from memory tier t to the cold log unless
+// the log has it. The key's lock is held.
+func (m *Manager) ensureLogCopyLocked(key string, t *tierState) error {
 	cold := m.tiers[Cold]
 	if cold.has(key) {
 		return nil
 	}
-	_, err := m.copyLocked(key, to, cold, math.MaxInt64)
-	return err
+	if _, err := m.copyLocked(key, t, cold, math.MaxInt64); err != nil {
+		return fmt.Errorf("copying %q to the cold log as durability changes: %w", key, err)
+	}
+	return nil
+}
+
+// keepOldValueLocked, while SetDurability gives the memory tiers' values
+// their copies in the log, copies key's present value to the log before a
+// Store that writes through replaces it, if the log has none: the Store
+// drops the memory copies first and, when its write to the log fails,
+// leaves the key with what the log holds. The key's lock is held.
+func (m *Manager) keepOldValueLocked(key string) error {
+	if !m.logSweep.Load() {
+		return nil
+	}
+	for _, t := range m.tiers[:Cold] {
+		if t.has(key) {
+			return m.ensureLogCopyLocked(key, t)
+		}
+	}
+	return nil
 }
 
 // errNoLogCopy marks a demotion from memory to a durable log that found

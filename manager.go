@@ -55,6 +55,8 @@ type Manager struct {
 
 	durability atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
 	logSweep   atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
+	// durabilityMu serializes SetDurability.
+	durabilityMu sync.Mutex
 	// sweepListed, set by tests, runs after the sweep of SetDurability has
 	// listed a memory tier's keys.
 	sweepListed func(Tier)

@@ -253,6 +253,11 @@ func (r reservation) release() {
 // Open finds.
 func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool, pend tier.Pending) error {
 	m.beforeChange(key)
+	if through {
+		if err := m.keepOldValueLocked(key); err != nil {
+			return fmt.Errorf("storing %q: %w", key, err)
+		}
+	}
 	if err := m.putLocked(key, value, meta, env, t, through, pend); err != nil {
 		return err
 	}

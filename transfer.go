@@ -44,7 +44,10 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 	defer lock.Unlock()
 	ok, err := m.copyLocked(key, from, to, est)
 	if ok && err == nil {
-		err = m.logCopyLocked(key, from, to)
+		if err := m.logCopyLocked(key, from, to); err != nil {
+			m.removeFrom(to, key) // the key stays where it was, as it was
+			return false, err
+		}
 	}
 	if ok && to == m.glacier {
 		if err := m.settleGlacierCopy(key, from); err != nil {

@@ -144,6 +144,16 @@ func setAppendFsync(s *Server, v string) (func() error, string) {
 	return func() error { return s.m.SetDurability(d) }, ""
 }
 
+// sameAs returns the setting a parameter sets: appendfsync sets
+// tiermem-durability, so a CONFIG SET may not name both, as Redis refuses
+// a parameter and its alias together.
+func sameAs(name string) string {
+	if name == "appendfsync" {
+		return "tiermem-durability"
+	}
+	return name
+}
+
 // onlyValue accepts the one value tiermem has, and refuses others with why.
 func onlyValue(want, why string) func(*Server, string) (func() error, string) {
 	return func(_ *Server, v string) (func() error, string) {
@@ -242,10 +252,10 @@ func (c *conn) configSet(pairs [][]byte) {
 		switch {
 		case st.set == nil:
 			why = "can't set immutable config"
-		case seen[name]:
+		case seen[sameAs(name)]:
 			why = "duplicate parameter"
 		}
-		seen[name] = true
+		seen[sameAs(name)] = true
 		if why == "" {
 			var fn func() error
 			fn, why = st.set(c.s, string(pairs[i+1]))

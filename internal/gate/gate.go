@@ -73,11 +73,23 @@ func (g *Gate) Leave(t Token) { g.count[t/stripes][t%stripes].n.Add(-1) }
 // for. So a setting stored before Quiesce is seen by every operation in
 // flight once it returns (an operation that read the old one has left).
 // Calls of Quiesce (and Close) must not overlap, and an operation inside
-// the gate must not call it: it would wait for itself.
+// the gate must not call it, but QuiesceInside: it would wait for itself.
 func (g *Gate) Quiesce() {
 	old := g.epoch.Load()
 	g.epoch.Store(1 - old)
-	g.wait(&g.count[old])
+	g.wait(&g.count[old], 0)
+}
+
+// QuiesceInside is Quiesce for an operation inside the gate, which holds
+// t: it waits for every other operation that entered before it.
+func (g *Gate) QuiesceInside(t Token) {
+	old := g.epoch.Load()
+	g.epoch.Store(1 - old)
+	var self int64
+	if uint32(t/stripes) == old {
+		self = 1
+	}
+	g.wait(&g.count[old], self)
 }
 
 // Close shuts the gate and waits until the operations in flight have left;
@@ -96,15 +108,15 @@ func (g *Gate) Close() bool {
 // the counts, every operation either sees the gate closed or is seen here.
 // (Quiesce relies on the same order for the epoch.)
 func (g *Gate) drain() {
-	g.wait(&g.count[0])
-	g.wait(&g.count[1])
+	g.wait(&g.count[0], 0)
+	g.wait(&g.count[1], 0)
 }
 
-// wait polls one half of the counters, with a growing pause, until its
-// operations have left.
-func (g *Gate) wait(half *[stripes]counter) {
+// wait polls one half of the counters, with a growing pause, until only
+// the caller's own operations (self of them) are left in it.
+func (g *Gate) wait(half *[stripes]counter, self int64) {
 	pause := time.Microsecond
-	for inFlight(half) > 0 {
+	for inFlight(half) > self {
 		time.Sleep(pause)
 		pause = min(2*pause, time.Millisecond)
 	}

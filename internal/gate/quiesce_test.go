@@ -91,3 +91,33 @@ func TestQuiesceDoesNotBlockNewOperations(t *testing.T) {
 	<-closed
 	<-quiesced
 }
+
+// TestQuiesceInsideDoesNotWaitForItself: an operation inside the gate
+// quiesces it, waiting for the others that entered before, not for itself.
+func TestQuiesceInsideDoesNotWaitForItself(t *testing.T) {
+	for _, flips := range []int{0, 1} { // the caller's token in either half
+		var g gate.Gate
+		for range flips {
+			g.Quiesce()
+		}
+		other, _ := g.Enter()
+		self, _ := g.Enter()
+		done := make(chan struct{})
+		go func() { g.QuiesceInside(self); close(done) }()
+		select {
+		case <-done:
+			t.Fatal("QuiesceInside returned while another operation that entered before was inside")
+		case <-time.After(20 * time.Millisecond):
+		}
+		g.Leave(other)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("QuiesceInside waits for its own operation")
+		}
+		g.Leave(self)
+		if !g.Close() {
+			t.Fatal("Close after QuiesceInside")
+		}
+	}
+}

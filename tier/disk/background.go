@@ -134,7 +134,7 @@ func (s *Store) flushEvery(d time.Duration, flush func() error) bool {
 // that the next Put or Delete must pay before it is acknowledged.
 func (s *Store) periodicSync() error {
 	err := s.syncAll()
-	s.syncDebt.Store(err != nil)
+	s.syncDebt.Store(err != nil && s.syncMode() > 0) // no debt for a mode SetSync has left meanwhile
 	return err
 }
 
@@ -145,6 +145,10 @@ func (s *Store) periodicSync() error {
 // buffered since).
 func (s *Store) payDebt() error {
 	if !s.syncDebt.Load() {
+		return nil
+	}
+	if s.syncMode() <= 0 { // SetSync left SyncEvery: nothing is owed under SyncNone, SyncAlways syncs each write
+		s.syncDebt.Store(false)
 		return nil
 	}
 	if err := s.syncAll(); err != nil {

@@ -55,8 +55,8 @@ type Manager struct {
 
 	durability atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
 	logSweep   atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
-	// durabilityMu serializes SetDurability.
-	durabilityMu sync.Mutex
+	// durabilityMu serializes SetDurability, policyMu SetTierPolicy.
+	durabilityMu, policyMu sync.Mutex
 	// sweepListed, set by tests, runs after the sweep of SetDurability has
 	// listed a memory tier's keys.
 	sweepListed func(Tier)
@@ -152,11 +152,15 @@ func (m *Manager) openTiers() error {
 	if !m.opts.Glacier.Disabled {
 		m.glacier = m.tiers[Glacier]
 	}
+	for _, t := range m.tiers {
+		t.policy.Store(int32(m.policyOf(t.level)))
+	}
 	for _, t := range m.tiers[:len(m.tiers)-1] {
-		var err error
-		if t.victims, err = m.newVictims(t); err != nil {
+		v, err := m.newVictims(t, m.policyOf(t.level))
+		if err != nil {
 			return err
 		}
+		t.victims = newSwitchVictims(v)
 	}
 	return nil
 }
@@ -187,7 +191,7 @@ func (m *Manager) openHeap() (tier.Store, error) {
 		return heap.New(), nil
 	}
 	s, err := heap.NewWithPolicy(heap.PolicyOptions{
-		Kind:     m.policyKind(Hot),
+		Kind:     policyKind(m.policyOf(Hot)),
 		Capacity: max(m.opts.Hot.Size, 1),
 		Exempt:   header.IsPinned,
 		Now:      m.now,
@@ -223,12 +227,11 @@ func syncMode(d Durability) disk.SyncMode {
 	return disk.SyncNone
 }
 
-// newVictims returns what chooses t's victims: the store's own CLOCK for
-// PolicyClock and, on the warm tier, for PolicyAuto when the store keeps
-// one; on the cold tier, for PolicyAuto, write age sampled from the
-// built-in store's index; a cache.Policy otherwise.
-func (m *Manager) newVictims(t *tierState) (victims, error) {
-	policy := m.policyOf(t.level)
+// newVictims returns what chooses t's victims by policy: the store's own
+// CLOCK for PolicyClock and, on the warm tier, for PolicyAuto when the
+// store keeps one; on the cold tier, for PolicyAuto, write age sampled
+// from the built-in store's index; a cache.Policy otherwise.
+func (m *Manager) newVictims(t *tierState, policy Policy) (victims, error) {
 	chooser, hasClock := t.store.(tier.VictimChooser)
 	switch {
 	case policy == PolicyClock && !hasClock:
@@ -244,13 +247,13 @@ func (m *Manager) newVictims(t *tierState) (victims, error) {
 		t.toucher = hs // counted reads record themselves in the read's own lookup
 		return heapVictims{hs}, nil
 	}
-	return newPolicyVictims(m.policyKind(t.level), t.capacity(), m.now)
+	return newPolicyVictims(policyKind(policy), t.capacity(), m.now)
 }
 
-// policyKind returns the cache policy a tier's Policy names (Adaptive for
+// policyKind returns the cache policy a Policy names (Adaptive for
 // PolicyAuto); not for PolicyClock.
-func (m *Manager) policyKind(level Tier) cache.Kind {
-	if policy := m.policyOf(level); policy != PolicyAuto {
+func policyKind(policy Policy) cache.Kind {
+	if policy != PolicyAuto {
 		return policyKinds[policy]
 	}
 	return policyKinds[PolicyAdaptive]

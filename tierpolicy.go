@@ -1,6 +1,13 @@
 package tiermem
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/heap"
+)
 
 var policyNames = [...]string{PolicyAuto: "auto", PolicyAdaptive: "adaptive", PolicyLRU: "lru", PolicyLFU: "lfu",
 	PolicyFIFO: "fifo", PolicyClock: "clock", PolicyS3FIFO: "s3fifo"}
@@ -14,12 +21,129 @@ func (p Policy) String() string {
 	return fmt.Sprintf("Policy(%d)", int(p))
 }
 
-// TierPolicy returns the Policy tier t was opened with: PolicyAuto unless
-// its TierOptions named one. Errors: ErrUnknownTier for a tier this
-// Manager has not.
+// ParsePolicy returns the Policy named s ("auto", "adaptive", "lru",
+// "lfu", "fifo", "clock" or "s3fifo", case-insensitive), or an error
+// wrapping ErrOptions.
+func ParsePolicy(s string) (Policy, error) {
+	if i := slices.Index(policyNames[:], strings.ToLower(s)); i >= 0 {
+		return Policy(i), nil
+	}
+	return 0, fmt.Errorf("%w: policy %q (want auto, adaptive, lru, lfu, fifo, clock or s3fifo)", ErrOptions, s)
+}
+
+// TierPolicy returns the Policy tier t chooses its victims by: the one its
+// TierOptions named (PolicyAuto unless they named one), or the last one
+// SetTierPolicy set. Errors: ErrUnknownTier for a tier this Manager has
+// not.
 func (m *Manager) TierPolicy(t Tier) (Policy, error) {
-	if _, err := m.tierOf(t); err != nil {
+	ts, err := m.tierOf(t)
+	if err != nil {
 		return 0, err
 	}
-	return m.policyOf(t), nil
+	return Policy(ts.policy.Load()), nil
+}
+
+// SetTierPolicy changes the policy tier t chooses its victims by, while
+// the Manager serves. The new policy starts with every entry the tier
+// holds (the built-in hot tier's from the least recently read to the
+// most); what the old one learned besides (read frequencies, its queues'
+// split) is not carried over. It costs a pass over the tier's entries.
+//
+// Some changes need the tier's store to be opened anew and are refused
+// with ErrOptions: to or from PolicyClock on the built-in hot tier (CLOCK
+// keeps reference words in a store of its own kind), PolicyClock on the
+// cold tier (its store keeps no reference bits) or on a store that keeps
+// none, and any policy but PolicyAuto on the last tier, which never
+// chooses victims. Other errors: ErrOptions for an unknown Policy,
+// ErrUnknownTier, ErrClosed. It runs as an operation and waits for the
+// operations in flight, so it must not be called from a callback the
+// Manager runs.
+func (m *Manager) SetTierPolicy(t Tier, p Policy) error {
+	if p < PolicyAuto || p > PolicyS3FIFO {
+		return fmt.Errorf("%w: policy %d is unknown", ErrOptions, int(p))
+	}
+	ts, err := m.tierOf(t)
+	if err != nil {
+		return err
+	}
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	m.policyMu.Lock()
+	defer m.policyMu.Unlock()
+	old := Policy(ts.policy.Load())
+	if p == old {
+		return nil
+	}
+	if err := m.checkPolicyChange(ts, old, p); err != nil {
+		return err
+	}
+	if hs, ok := ts.toucher.(*heap.Store); ok { // the built-in hot tier: its policy is in its entries
+		if err := hs.SetPolicy(policyKind(p), max(ts.capacity(), 1)); err != nil {
+			return fmt.Errorf("tiermem: setting the hot tier's policy: %w", storeError(err))
+		}
+		ts.policy.Store(int32(p))
+		return nil
+	}
+	v, err := m.newVictims(ts, p)
+	if err == nil {
+		err = m.fillVictims(ts, v) // before the swap: a Store that needs room finds victims at once
+	}
+	if err != nil {
+		return err
+	}
+	ts.victims.set(v)
+	ts.policy.Store(int32(p))
+	m.gate.QuiesceInside(tok)   // every operation now tells v of its changes
+	return m.fillVictims(ts, v) // the entries stored meanwhile, which told the old victims only
+}
+
+// checkPolicyChange refuses the changes of SetTierPolicy that need the
+// tier's store opened anew.
+func (m *Manager) checkPolicyChange(t *tierState, old, p Policy) error {
+	_, heapPolicy := t.toucher.(*heap.Store)
+	switch {
+	case t.victims == nil:
+		return fmt.Errorf("%w: the %v tier is the last, which never chooses victims: its policy stays %v", ErrOptions, t.level, old)
+	case t.level == Cold && p == PolicyClock:
+		return fmt.Errorf("%w: PolicyClock on the cold tier: its store keeps no reference bits", ErrOptions)
+	case t.level == Hot && m.opts.Hot.Store == nil && (p == PolicyClock) != (old == PolicyClock):
+		return fmt.Errorf("%w: the hot tier from %v to %v: CLOCK keeps reference words in a store of its own kind, "+
+			"so the change needs the Manager opened again with Hot.Policy %v", ErrOptions, old, p, p)
+	case heapPolicy:
+		return nil
+	}
+	if _, ok := t.store.(tier.VictimChooser); p == PolicyClock && !ok {
+		return fmt.Errorf("%w: PolicyClock needs a store that keeps reference bits (a tier.VictimChooser), not the %v tier's %T", ErrOptions, t.level, t.store)
+	}
+	return nil
+}
+
+// fillVictims tells v of every entry t holds that it does not know of
+// (when v keeps keys: a policyVictims). One deleted meanwhile and then
+// offered by v is dropped when its move finds it gone.
+func (m *Manager) fillVictims(t *tierState, v victims) error {
+	pv, ok := v.(*policyVictims)
+	if !ok {
+		return nil // the store's own CLOCK bits or index: nothing to tell
+	}
+	type entry struct {
+		key    string
+		size   int64
+		pinned bool
+	}
+	var entries []entry
+	err := t.store.Scan(func(key string, meta []byte, size int64) error {
+		entries = append(entries, entry{strings.Clone(key), size, skipPinned(key, meta)})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("tiermem: listing the %s tier for its new policy: %w", t.level, storeError(err))
+	}
+	for _, e := range entries {
+		pv.include(e.key, e.size, e.pinned)
+	}
+	return nil
 }

@@ -19,7 +19,8 @@ type tierState struct {
 	sizer      tier.Sizer      // the store, if it reports one entry's size
 	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
 	reserved   atomic.Int64    // room taken by writes in flight
-	victims    victims         // nil for the last tier: nothing below to demote to
+	victims    *switchVictims  // nil for the last tier: nothing below to demote to
+	policy     atomic.Int32    // the tier's Policy: its TierOptions' until SetTierPolicy
 	// toucher is the store, when its counted reads go through it so that
 	// the read is recorded in the same lookup (heapVictims).
 	toucher viewToucher

@@ -3,6 +3,7 @@ package tiermem
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
@@ -22,6 +23,29 @@ type victims interface {
 	next() (string, bool)                      // the next victim, not removed
 	idle(since time.Time, fn func(key string) bool)
 }
+
+// switchVictims holds a tier's victims, which SetTierPolicy replaces while
+// the tier serves: each call goes to the ones it finds.
+type switchVictims struct{ cur atomic.Pointer[victimsRef] }
+
+// victimsRef boxes a victims for an atomic pointer.
+type victimsRef struct{ v victims }
+
+func newSwitchVictims(v victims) *switchVictims {
+	s := &switchVictims{}
+	s.set(v)
+	return s
+}
+
+func (s *switchVictims) set(v victims)        { s.cur.Store(&victimsRef{v}) }
+func (s *switchVictims) get() victims         { return s.cur.Load().v }
+func (s *switchVictims) accessed(k string)    { s.get().accessed(k) }
+func (s *switchVictims) removed(k string)     { s.get().removed(k) }
+func (s *switchVictims) next() (string, bool) { return s.get().next() }
+
+func (s *switchVictims) added(key string, size int64, pinned bool) { s.get().added(key, size, pinned) }
+
+func (s *switchVictims) idle(since time.Time, fn func(key string) bool) { s.get().idle(since, fn) }
 
 // policyVictims chooses with a cache.Policy and keeps each key's last read
 // time for idleness: about 150 bytes of Go memory per key, and two map
@@ -68,6 +92,18 @@ func (v *policyVictims) added(key string, size int64, pinned bool) {
 		v.policy.Add(key, max(size, 1))
 		v.last[key] = &lastRead{at: v.now()}
 	}
+}
+
+// include adds an entry the victims do not know of, as added would; it
+// leaves one they know as it is.
+func (v *policyVictims) include(key string, size int64, pinned bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.last[key]; ok || pinned {
+		return
+	}
+	v.policy.Add(key, max(size, 1))
+	v.last[key] = &lastRead{at: v.now()}
 }
 
 // accessed records a read, unless another goroutine holds the victims'

@@ -132,7 +132,7 @@ func TestClientListAndKill(t *testing.T) {
 }
 
 // TestConfig: tiermem's settings read back; requirepass, maxclients, the
-// budgets and the durability change at runtime; policies cannot.
+// budgets, the policies and the durability change at runtime.
 func TestConfig(t *testing.T) {
 	addr, _, _ := startTiermem(t, &server.Options{SnapshotPath: "/data/dump.tmsnap"})
 	c := dial(t, addr)
@@ -145,7 +145,14 @@ func TestConfig(t *testing.T) {
 		{"CONFIG GET appendfsync", "*2\r\n$11\r\nappendfsync\r\n$2\r\nno\r\n"},
 		{"CONFIG GET dir", "*2\r\n$3\r\ndir\r\n$5\r\n/data\r\n"},
 		{"CONFIG GET dbfilename", "*2\r\n$10\r\ndbfilename\r\n$11\r\ndump.tmsnap\r\n"},
-		{"CONFIG SET tiermem-hot-policy lru", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-policy') - can't set immutable config\r\n"},
+		{"CONFIG SET tiermem-hot-policy lru", "+OK\r\n"},
+		{"CONFIG GET tiermem-hot-policy", "*2\r\n$18\r\ntiermem-hot-policy\r\n$3\r\nlru\r\n"},
+		{"CONFIG SET tiermem-warm-policy s3fifo", "+OK\r\n"},
+		{"CONFIG SET tiermem-cold-policy lfu", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-cold-policy') - tiermem: invalid options: the cold tier is the last, which never chooses victims: its policy stays auto\r\n"},
+		{"CONFIG GET tiermem-warm-policy", "*2\r\n$19\r\ntiermem-warm-policy\r\n$6\r\ns3fifo\r\n"},
+		{"CONFIG SET tiermem-hot-policy clock", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-policy') - tiermem: invalid options: the hot tier from lru to clock: CLOCK keeps reference words in a store of its own kind, so the change needs the Manager opened again with Hot.Policy clock\r\n"},
+		{"CONFIG SET tiermem-cold-policy sometimes", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-cold-policy') - argument must be one of the following: auto, adaptive, lru, lfu, fifo, clock, s3fifo\r\n"},
+		{"CONFIG SET tiermem-hot-policy auto tiermem-warm-policy auto tiermem-cold-policy auto", "+OK\r\n"},
 		{"CONFIG SET tiermem-hot-budget 4MiB", "+OK\r\n"},
 		{"CONFIG GET tiermem-hot-budget", "*2\r\n$18\r\ntiermem-hot-budget\r\n$7\r\n4194304\r\n"},
 		{"CONFIG SET tiermem-hot-budget 8388608", "+OK\r\n"},

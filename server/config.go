@@ -45,9 +45,9 @@ var settings = []setting{
 	{"tiermem-warm-budget", budget(tiermem.Warm), setBudget(tiermem.Warm)},
 	{"tiermem-cold-budget", budget(tiermem.Cold), setBudget(tiermem.Cold)},
 	{"tiermem-glacier-budget", budget(tiermem.Glacier), setBudget(tiermem.Glacier)},
-	{"tiermem-hot-policy", policy(tiermem.Hot), nil},
-	{"tiermem-warm-policy", policy(tiermem.Warm), nil},
-	{"tiermem-cold-policy", policy(tiermem.Cold), nil},
+	{"tiermem-hot-policy", policy(tiermem.Hot), setPolicy(tiermem.Hot)},
+	{"tiermem-warm-policy", policy(tiermem.Warm), setPolicy(tiermem.Warm)},
+	{"tiermem-cold-policy", policy(tiermem.Cold), setPolicy(tiermem.Cold)},
 	{"tiermem-durability", func(c *conn) string { return c.s.m.Durability().String() }, setDurability},
 }
 
@@ -120,6 +120,18 @@ func setBudget(t tiermem.Tier) func(*Server, string) (func() error, string) {
 			return nil, err.Error()
 		}
 		return func() error { return s.m.SetBudget(t, n) }, ""
+	}
+}
+
+// setPolicy sets a tier's policy (Manager.SetTierPolicy): auto,
+// adaptive, lru, lfu, fifo, clock or s3fifo.
+func setPolicy(t tiermem.Tier) func(*Server, string) (func() error, string) {
+	return func(s *Server, v string) (func() error, string) {
+		p, err := tiermem.ParsePolicy(v)
+		if err != nil {
+			return nil, "argument must be one of the following: auto, adaptive, lru, lfu, fifo, clock, s3fifo"
+		}
+		return func() error { return s.m.SetTierPolicy(t, p) }, ""
 	}
 }
 
@@ -198,7 +210,7 @@ func cmdConfig(c *conn, args [][]byte) {
 	default:
 		c.help("CONFIG", []string{
 			"GET <pattern>", "    Return the parameters matching the glob-like <pattern> and their values.",
-			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients, timeout, tiermem-*-budget, tiermem-durability and appendfsync change at runtime.",
+			"SET <parameter> <value> [<parameter> <value> ...]", "    Set parameters: requirepass, maxclients, timeout, tiermem-*-budget, tiermem-*-policy, tiermem-durability and appendfsync change at runtime.",
 			"RESETSTAT", "    Reset the statistics INFO reports.",
 			"REWRITE", "    An error: tiermem serve takes its settings from flags and the environment.",
 		})

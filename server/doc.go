@@ -70,8 +70,8 @@
 //     tiermem's tiermem-hot-budget, tiermem-warm-budget,
 //     tiermem-cold-budget, tiermem-glacier-budget (bytes, 0 for a tier the
 //     Manager has not), tiermem-hot-policy, tiermem-warm-policy,
-//     tiermem-cold-policy (as opened: auto, adaptive, lru, lfu, fifo,
-//     clock or s3fifo) and tiermem-durability, and answers Redis's names
+//     tiermem-cold-policy (auto, adaptive, lru, lfu, fifo, clock or
+//     s3fifo) and tiermem-durability, and answers Redis's names
 //     for what tiermem has: save "", appendonly "no", appendfsync (from the
 //     durability: no, everysec or always), databases "1", maxmemory (hot's
 //     and warm's budgets), maxmemory-policy "noeviction" (tiermem demotes,
@@ -85,9 +85,10 @@
 //     or appendfsync (no, everysec, always), through
 //     Manager.SetDurability, which from none first writes every value hot
 //     and warm hold to the cold log and syncs it, so the reply +OK means
-//     every value stored before is on disk. The policies are fixed when
-//     the Manager opens, and CONFIG SET answers Redis's "can't set
-//     immutable config" for them.
+//     every value stored before is on disk; and the tier policies
+//     (tiermem-hot-policy and the others: Manager.SetTierPolicy, which
+//     refuses, as the reply says, what needs the store opened anew, such
+//     as CLOCK on the hot tier, or a policy on the last tier).
 //     CONFIG REWRITE is an error (no config file); RESETSTAT
 //     resets total_connections_received.
 //

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tiermem/tiermem"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -171,4 +173,25 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPolicyFlags: --hot-policy, --warm-policy and --cold-policy (and
+// their variables and config lines) become the tiers' Policy options.
+func TestPolicyFlags(t *testing.T) {
+	p := writeConfig(t, "cold-policy lfu\n")
+	t.Setenv("TIERMEM_WARM_POLICY", "s3fifo")
+	cfg, err := resolved(t, "--config", p, "--hot-policy", "lru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := cfg.managerOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Hot.Policy != tiermem.PolicyLRU || o.Warm.Policy != tiermem.PolicyS3FIFO || o.Cold.Policy != tiermem.PolicyLFU {
+		t.Errorf("policies %v %v %v, want lru s3fifo lfu", o.Hot.Policy, o.Warm.Policy, o.Cold.Policy)
+	}
+	if _, err := resolved(t, "--hot-policy", "random"); err == nil {
+		t.Error("--hot-policy random: no error")
+	}
 }

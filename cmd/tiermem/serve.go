@@ -30,6 +30,7 @@ type serveConfig struct {
 	requirePass         string
 	hot, warm, cold     string // byte counts; "" = the Manager's defaults
 	durability          string
+	policies            [3]string // hot, warm, cold; "" = auto
 	noGlacier           bool
 	maxClients          int
 	maxBulk             string
@@ -93,6 +94,10 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.Var(checked{&cfg.warm, byteCount(true), "bytes"}, "warm", "warm tier budget (default: from the machine's RAM)")
 	f.Var(checked{&cfg.cold, byteCount(true), "bytes"}, "cold", "cold tier budget (default: from the free disk)")
 	f.Var(checked{&cfg.durability, oneOf("none", "every-second", "always"), "string"}, "durability", "none, every-second or always")
+	for i, name := range []string{"hot", "warm", "cold"} {
+		f.Var(checked{&cfg.policies[i], oneOf(policyNames...), "string"}, name+"-policy",
+			"the "+name+" tier's replacement policy: "+strings.Join(policyNames, ", ")+" (default auto; CONFIG SET changes it)")
+	}
 	f.BoolVar(&cfg.noGlacier, "no-glacier", false, "run without the glacier tier")
 	f.IntVar(&cfg.maxClients, "max-clients", 10000, "most RESP connections at once")
 	f.Var(checked{&cfg.maxBulk, byteCount(false), "bytes"}, "max-bulk-len", "longest RESP argument")
@@ -108,6 +113,9 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that does not read its replies this long (0: never)")
 	return cmd
 }
+
+// policyNames are the values of the --*-policy flags.
+var policyNames = []string{"auto", "adaptive", "lru", "lfu", "fifo", "clock", "s3fifo"}
 
 // resolveSettings applies, under the flags given on the command line, the
 // TIERMEM_* variables and then the config file, and checks what only
@@ -163,6 +171,16 @@ func (cfg serveConfig) managerOptions() (*tiermem.Options, error) {
 			return nil, err
 		}
 		*size.dst = n
+	}
+	for i, dst := range []*tiermem.Policy{&o.Hot.Policy, &o.Warm.Policy, &o.Cold.Policy} {
+		if cfg.policies[i] == "" {
+			continue
+		}
+		p, err := tiermem.ParsePolicy(cfg.policies[i])
+		if err != nil {
+			return nil, err
+		}
+		*dst = p
 	}
 	d, err := tiermem.ParseDurability(cfg.durability)
 	if err != nil {

@@ -111,7 +111,9 @@ func TestPutStreamedRSS(t *testing.T) {
 	if getGrew > 64<<20 {
 		t.Errorf("a %d MiB GET from cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(getGrew)/(1<<20))
 	}
-	if grew, _ := putRSS(t, "hot"); grew > rssPutSize+rssPutSize/4 {
+	// Under the race detector the heap's pages cost their shadow memory too
+	// (measured: +1,540 MiB into hot, +2,055 into warm): the figure is logged.
+	if grew, _ := putRSS(t, "hot"); grew > rssPutSize+rssPutSize/4 && !raceEnabled {
 		t.Errorf("a %d MiB PUT into hot raised the peak RSS by %.1f MiB: the value was held twice", rssPutSize>>20, float64(grew)/(1<<20))
 	}
 	putRSS(t, "warm")

@@ -194,19 +194,30 @@ func TestStoreFromCloseInTheMiddle(t *testing.T) {
 // the same keys at once: every read is one of the values written, whole.
 func TestStoreFromConcurrent(t *testing.T) {
 	dir := t.TempDir()
-	m := openIn(t, dir)
+	storeFromConcurrently(t, openIn(t, dir), tiermem.Cold, 15)
+	noStaged(t, dir)
+}
+
+// storeFromConcurrently runs 4 goroutines of rounds each that StoreFrom
+// into tier (and Store with the placement it gives), Move to warm and
+// Delete 3 keys, reading each back: every read must be a value written.
+func storeFromConcurrently(t *testing.T, m *tiermem.Manager, tier tiermem.Tier, rounds int) {
 	values := [][]byte{noise(200 << 10), noise(80 << 10), []byte("short")}
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
-			for i := range 15 {
+			for i := range rounds {
 				key := fmt.Sprint("k", i%3)
 				v := values[(w+i)%len(values)]
 				switch (w + i) % 4 {
 				case 0, 1:
-					must(t, m.StoreFrom(key, bytes.NewReader(v), int64(len(v)), tiermem.InTier(tiermem.Cold)))
+					must(t, m.StoreFrom(key, bytes.NewReader(v), int64(len(v)), tiermem.InTier(tier)))
 				case 2:
-					must(t, m.Store(key, v))
+					if tier == tiermem.Cold {
+						must(t, m.Store(key, v))
+					} else {
+						must(t, m.Store(key, v, tiermem.InTier(tier)))
+					}
 				case 3:
 					m.Move(key, tiermem.Warm)
 					if i%5 == 0 {
@@ -220,7 +231,6 @@ func TestStoreFromConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	noStaged(t, dir)
 }
 
 func containsValue(vs [][]byte, b []byte) bool {
@@ -296,29 +306,5 @@ func TestStoreFromHotHoldsTheValueOnce(t *testing.T) {
 func TestStoreFromHotConcurrent(t *testing.T) {
 	m := open(t, &tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 2 << 20},
 		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
-	values := [][]byte{noise(200 << 10), noise(80 << 10), []byte("short")}
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := range 40 {
-				key := fmt.Sprint("k", i%3)
-				v := values[(w+i)%len(values)]
-				switch (w + i) % 4 {
-				case 0, 1:
-					must(t, m.StoreFrom(key, bytes.NewReader(v), int64(len(v)), tiermem.InTier(tiermem.Hot)))
-				case 2:
-					must(t, m.Store(key, v, tiermem.InTier(tiermem.Hot)))
-				case 3:
-					m.Move(key, tiermem.Warm)
-					if i%5 == 0 {
-						m.Delete(key)
-					}
-				}
-				if got, err := m.Retrieve(key); err == nil && !containsValue(values, got) {
-					t.Errorf("%s: %d bytes that were never written", key, len(got))
-				}
-			}
-		})
-	}
-	wg.Wait()
+	storeFromConcurrently(t, m, tiermem.Hot, 40)
 }

@@ -16,7 +16,9 @@
 // demoting the entries its policy picks, write before delete), demotes entries
 // that stay idle, promotes those that are read often, and keeps every value's
 // bytes exact: values that leave RAM carry a checksum that every read from disk
-// verifies, and a mismatch is ErrCorrupt, never wrong bytes.
+// verifies, and a mismatch is ErrCorrupt, never wrong bytes. Budgets
+// (SetBudget), policies (SetTierPolicy) and durability (SetDurability)
+// change while it serves.
 //
 //	m, err := tiermem.Open("./data", nil) // nil: defaults that fit the machine
 //	if err != nil { ... }

@@ -59,13 +59,13 @@ func (m *Manager) SetDurability(d Durability) error {
 	if d < None || d > Always {
 		return fmt.Errorf("%w: durability %d is unknown", ErrOptions, int(d))
 	}
+	m.settingsMu.Lock() // before the gate: a second caller waits outside, where Quiesce does not wait for it
+	defer m.settingsMu.Unlock()
 	tok, err := m.enter()
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	m.durabilityMu.Lock()
-	defer m.durabilityMu.Unlock()
 	old := m.Durability()
 	if d == old {
 		return nil

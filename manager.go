@@ -55,8 +55,9 @@ type Manager struct {
 
 	durability atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
 	logSweep   atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
-	// durabilityMu serializes SetDurability, policyMu SetTierPolicy.
-	durabilityMu, policyMu sync.Mutex
+	// settingsMu serializes SetDurability and SetTierPolicy, whose
+	// gate.QuiesceInside calls must not overlap.
+	settingsMu sync.Mutex
 	// sweepListed, set by tests, runs after the sweep of SetDurability has
 	// listed a memory tier's keys.
 	sweepListed func(Tier)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/tiermem/tiermem/internal/header"
 
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/heap"
@@ -66,13 +69,13 @@ func (m *Manager) SetTierPolicy(t Tier, p Policy) error {
 	if err != nil {
 		return err
 	}
+	m.settingsMu.Lock() // before the gate: a second caller waits outside, where Quiesce does not wait for it
+	defer m.settingsMu.Unlock()
 	tok, err := m.enter()
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	m.policyMu.Lock()
-	defer m.policyMu.Unlock()
 	old := Policy(ts.policy.Load())
 	if p == old {
 		return nil
@@ -88,16 +91,22 @@ func (m *Manager) SetTierPolicy(t Tier, p Policy) error {
 		return nil
 	}
 	v, err := m.newVictims(ts, p)
-	if err == nil {
-		err = m.fillVictims(ts, v) // before the swap: a Store that needs room finds victims at once
-	}
 	if err != nil {
 		return err
 	}
-	ts.victims.set(v)
+	if cv, ok := v.(*clockVictims); ok {
+		cv.swept = m.now() // the old CLOCK's last sweep cleared the bits: idleness counts from now
+	}
+	oldV := ts.victims.get()
+	ts.victims.set(oldV, v)   // what changes entries tells v too,
+	m.gate.QuiesceInside(tok) // once the operations that did not know of v have left
+	if err := m.fillVictims(ts, v, oldV); err != nil {
+		ts.victims.set(oldV, nil)
+		return err
+	}
+	ts.victims.set(v, nil)
 	ts.policy.Store(int32(p))
-	m.gate.QuiesceInside(tok)   // every operation now tells v of its changes
-	return m.fillVictims(ts, v) // the entries stored meanwhile, which told the old victims only
+	return nil
 }
 
 // checkPolicyChange refuses the changes of SetTierPolicy that need the
@@ -121,29 +130,34 @@ func (m *Manager) checkPolicyChange(t *tierState, old, p Policy) error {
 	return nil
 }
 
-// fillVictims tells v of every entry t holds that it does not know of
-// (when v keeps keys: a policyVictims). One deleted meanwhile and then
-// offered by v is dropped when its move finds it gone.
-func (m *Manager) fillVictims(t *tierState, v victims) error {
+// fillVictims tells v of every unpinned entry t holds that it does not
+// know of (when v keeps keys: a policyVictims), each under its key's lock,
+// so that it sees the entry as the last change told v of it; an entry the
+// old victims knew keeps its last read.
+func (m *Manager) fillVictims(t *tierState, v, old victims) error {
 	pv, ok := v.(*policyVictims)
 	if !ok {
 		return nil // the store's own CLOCK bits or index: nothing to tell
 	}
-	type entry struct {
-		key    string
-		size   int64
-		pinned bool
-	}
-	var entries []entry
-	err := t.store.Scan(func(key string, meta []byte, size int64) error {
-		entries = append(entries, entry{strings.Clone(key), size, skipPinned(key, meta)})
-		return nil
-	})
+	oldPV, _ := old.(*policyVictims)
+	keys, err := m.keysOf(t)
 	if err != nil {
 		return fmt.Errorf("tiermem: listing the %s tier for its new policy: %w", t.level, storeError(err))
 	}
-	for _, e := range entries {
-		pv.include(e.key, e.size, e.pinned)
+	for _, key := range keys {
+		lock := m.locks.Of(key)
+		lock.Lock()
+		if meta, err := t.store.Meta(key); err == nil && !header.IsPinned(meta) {
+			at, known := time.Time{}, false
+			if oldPV != nil {
+				at, known = oldPV.lastReadOf(key)
+			}
+			if !known {
+				at = m.now()
+			}
+			pv.include(key, t.sizeOf(key), at)
+		}
+		lock.Unlock()
 	}
 	return nil
 }

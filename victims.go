@@ -25,26 +25,41 @@ type victims interface {
 }
 
 // switchVictims holds a tier's victims, which SetTierPolicy replaces while
-// the tier serves: each call goes to the ones it finds.
+// the tier serves: each call goes to the ones it finds, and, while the new
+// ones are being filled, what changes entries goes to those too.
 type switchVictims struct{ cur atomic.Pointer[victimsRef] }
 
-// victimsRef boxes a victims for an atomic pointer.
-type victimsRef struct{ v victims }
+// victimsRef is the victims in force and, while a switch fills them, the
+// new ones (nil otherwise).
+type victimsRef struct{ v, next victims }
 
 func newSwitchVictims(v victims) *switchVictims {
 	s := &switchVictims{}
-	s.set(v)
+	s.set(v, nil)
 	return s
 }
 
-func (s *switchVictims) set(v victims)        { s.cur.Store(&victimsRef{v}) }
-func (s *switchVictims) get() victims         { return s.cur.Load().v }
-func (s *switchVictims) accessed(k string)    { s.get().accessed(k) }
-func (s *switchVictims) removed(k string)     { s.get().removed(k) }
-func (s *switchVictims) next() (string, bool) { return s.get().next() }
+func (s *switchVictims) set(v, next victims) { s.cur.Store(&victimsRef{v, next}) }
+func (s *switchVictims) get() victims        { return s.cur.Load().v }
 
-func (s *switchVictims) added(key string, size int64, pinned bool) { s.get().added(key, size, pinned) }
+func (s *switchVictims) added(key string, size int64, pinned bool) {
+	r := s.cur.Load()
+	r.v.added(key, size, pinned)
+	if r.next != nil {
+		r.next.added(key, size, pinned)
+	}
+}
 
+func (s *switchVictims) removed(key string) {
+	r := s.cur.Load()
+	r.v.removed(key)
+	if r.next != nil {
+		r.next.removed(key)
+	}
+}
+
+func (s *switchVictims) accessed(key string)                            { s.get().accessed(key) }
+func (s *switchVictims) next() (string, bool)                           { return s.get().next() }
 func (s *switchVictims) idle(since time.Time, fn func(key string) bool) { s.get().idle(since, fn) }
 
 // policyVictims chooses with a cache.Policy and keeps each key's last read
@@ -94,16 +109,26 @@ func (v *policyVictims) added(key string, size int64, pinned bool) {
 	}
 }
 
-// include adds an entry the victims do not know of, as added would; it
-// leaves one they know as it is.
-func (v *policyVictims) include(key string, size int64, pinned bool) {
+// include adds an unpinned entry the victims do not know of, as added
+// would, read last at at; it leaves one they know as it is.
+func (v *policyVictims) include(key string, size int64, at time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, ok := v.last[key]; ok || pinned {
+	if _, ok := v.last[key]; ok {
 		return
 	}
 	v.policy.Add(key, max(size, 1))
-	v.last[key] = &lastRead{at: v.now()}
+	v.last[key] = &lastRead{at: at}
+}
+
+// lastReadOf returns when key was last read, if the victims know it.
+func (v *policyVictims) lastReadOf(key string) (time.Time, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r, ok := v.last[key]; ok {
+		return r.at, true
+	}
+	return time.Time{}, false
 }
 
 // accessed records a read, unless another goroutine holds the victims'

@@ -51,3 +51,47 @@ func BenchmarkSetDurability(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSetTierPolicy times switching the policy of a tier holding
+// 100,000 values of 1 KiB: warm from CLOCK to LRU (new victims, filled
+// with every entry under its key's lock) and the hot tier from Adaptive to
+// LRU (its policy rebuilt in its entries), beside a pass over the same
+// entries (ScanInfo), the floor of any switch that must see each one.
+func BenchmarkSetTierPolicy(b *testing.B) {
+	const n, size = 100_000, 1 << 10
+	m, err := tiermem.Open(b.TempDir(), &tiermem.Options{MigrateInterval: -1,
+		Hot: tiermem.TierOptions{Size: 256 << 20}, Warm: tiermem.TierOptions{Size: 256 << 20},
+		Cold: tiermem.TierOptions{Size: 1 << 30}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	value := noise(size)
+	for i := range n {
+		if err := m.Store(fmt.Sprint("key", i), value, tiermem.InTier(tiermem.Tier(i%2))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		tier tiermem.Tier
+		a, z tiermem.Policy
+	}{{"warm", tiermem.Warm, tiermem.PolicyLRU, tiermem.PolicyAuto}, {"hot", tiermem.Hot, tiermem.PolicyLRU, tiermem.PolicyAdaptive}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := range b.N {
+				p := tc.a
+				if i%2 == 1 {
+					p = tc.z
+				}
+				if err := m.SetTierPolicy(tc.tier, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("ScanInfo", func(b *testing.B) {
+		for range b.N {
+			m.ScanInfo(func(tiermem.KeyInfo) bool { return true })
+		}
+	})
+}

@@ -278,13 +278,27 @@ func (c *conn) configSet(pairs [][]byte) {
 			return
 		}
 	}
+	olds := make([]string, len(names))
 	for i, fn := range apply {
+		olds[i] = lookupSetting(names[i]).get(c)
 		if err := fn(); err != nil {
+			c.setBack(names[:i], olds[:i])
 			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", names[i], err.Error()))
 			return
 		}
 	}
 	c.out.ok()
+}
+
+// setBack gives the settings named the values they had, the last first,
+// after a later one of the same CONFIG SET failed, as Redis does. What
+// fails here stays as set: the reply names the failure that began it.
+func (c *conn) setBack(names, olds []string) {
+	for i := len(names) - 1; i >= 0; i-- {
+		if fn, why := lookupSetting(names[i]).set(c.s, olds[i]); why == "" {
+			fn()
+		}
+	}
 }
 
 func lookupSetting(name string) *setting {

@@ -44,8 +44,8 @@ func TestSetDurabilityDuringASnapshotWhoseProgressCallsTheManager(t *testing.T) 
 			if err != nil {
 				t.Fatal(err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("deadlock: Snapshot (its Progress in DisableAnalytics) and SetDurability have not returned in 5 s")
+		case <-time.After(time.Minute):
+			t.Fatal("deadlock: Snapshot (its Progress in DisableAnalytics) and SetDurability have not returned in a minute")
 		}
 	}
 	must(t, m.Close())

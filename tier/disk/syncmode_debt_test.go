@@ -76,15 +76,15 @@ func TestSetSyncNoneLeavesNoDebt(t *testing.T) {
 	mustPut(t, s, "a", []byte("v"), nil) // dirty: the flusher's next tick syncs it
 	select {
 	case <-entered: // the flusher's periodic sync (of SyncEvery) is in its fsync
-	case <-time.After(5 * time.Second):
-		t.Fatal("no background fsync within 5 s")
+	case <-time.After(time.Minute):
+		t.Fatal("no background fsync within a minute")
 	}
 	hfs.fail.Store(true) // fsyncs now fail (a full disk, as some file systems report at fsync)
 	if err := s.SetSync(disk.SyncNone); err != nil {
 		t.Fatalf("SetSync(SyncNone) = %v", err)
 	}
 	release() // the old mode's sync fails after SetSync returned
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for s.Stats().BackgroundErrors == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}

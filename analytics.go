@@ -85,7 +85,7 @@ func AnalyticsCapacity(n int) AnalyticsOption {
 // Calling it while analytics is on starts over: the samples taken so far
 // are dropped and the options given apply. It returns an error wrapping
 // ErrOptions for an interval or capacity below 1, and ErrClosed once the
-// Manager is closed. It is safe to call concurrently with any method;
+// Manager is closed or while a Close waits for the operations in flight. It is safe to call concurrently with any method;
 // analytics stops at DisableAnalytics or Close.
 func (m *Manager) EnableAnalytics(interval time.Duration, opts ...AnalyticsOption) error {
 	o := analyticsOptions{capacity: DefaultAnalyticsCapacity}
@@ -98,7 +98,9 @@ func (m *Manager) EnableAnalytics(interval time.Duration, opts ...AnalyticsOptio
 	if o.capacity < 1 {
 		return fmt.Errorf("%w: AnalyticsCapacity(%d): the ring needs room for a sample", ErrOptions, o.capacity)
 	}
-	m.closeMu.Lock()
+	if !m.lockUnlessClosing() {
+		return ErrClosed
+	}
 	defer m.closeMu.Unlock()
 	if m.closed || m.gate.Closed() {
 		return ErrClosed
@@ -118,9 +120,25 @@ func (m *Manager) EnableAnalytics(interval time.Duration, opts ...AnalyticsOptio
 // next EnableAnalytics. It does nothing while analytics is off, and is
 // safe to call concurrently with any method.
 func (m *Manager) DisableAnalytics() {
-	m.closeMu.Lock()
+	if !m.lockUnlessClosing() {
+		return // Close stops analytics itself, once the operations in flight have left
+	}
 	defer m.closeMu.Unlock()
 	m.stopAnalyticsLocked(false)
+}
+
+// lockUnlessClosing takes closeMu, or reports false while a Close holds it
+// and waits for the operations in flight: one of those (a Snapshot's
+// Progress, a View's fn) may be the caller, which would wait for the Close
+// that waits for it.
+func (m *Manager) lockUnlessClosing() bool {
+	for !m.closeMu.TryLock() {
+		if m.gate.Closed() {
+			return false
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return true
 }
 
 // stopAnalyticsLocked stops the sampler, if one runs, after a last sample;

@@ -68,6 +68,11 @@ var (
 	// ErrExists is returned by Rename and CopyKey, without replace, for a
 	// destination key that holds a value.
 	ErrExists = errors.New("tiermem: key exists")
+
+	// ErrNoIdleTime is returned by IdleTime for a key in a tier whose policy
+	// keeps no time of each key's last use (CLOCK's reference bits, the cold
+	// tier's write age) or that keeps the key out of it (pinned).
+	ErrNoIdleTime = errors.New("tiermem: no idle time kept")
 )
 
 // storeError maps a tier's error to the Manager's sentinel, keeping both.

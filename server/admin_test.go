@@ -231,8 +231,9 @@ func TestRenameKeepsArraysAndTiers(t *testing.T) {
 	}
 }
 
-// TestObjectFreqAndIdletime: FREQ counts reads; IDLETIME is an error for
-// a key, null for none.
+// TestObjectFreqAndIdletime: FREQ counts reads; IDLETIME gives a hot
+// key's seconds since its last use, an error for a key whose tier keeps no
+// such time, null for none.
 func TestObjectFreqAndIdletime(t *testing.T) {
 	addr, _, _ := startTiermem(t, nil)
 	c := dial(t, addr)
@@ -245,8 +246,12 @@ func TestObjectFreqAndIdletime(t *testing.T) {
 	if n, err := strconv.Atoi(strings.TrimSpace(r[1:])); r[0] != ':' || err != nil || n < 3 {
 		t.Errorf("OBJECT FREQ after 3 reads = %q", r)
 	}
-	if r := string(c.do("OBJECT", "IDLETIME", "k")); !strings.HasPrefix(r, "-ERR tiermem does not track") {
-		t.Errorf("OBJECT IDLETIME = %q", r)
+	if r := string(c.do("OBJECT", "IDLETIME", "k")); !strings.HasPrefix(r, "-ERR tiermem keeps no idle time for this key") {
+		t.Errorf("OBJECT IDLETIME of a cold key = %q", r)
+	}
+	c.do("SET", "h", "v") // hot: its policy keeps each key's last use
+	if r := string(c.do("OBJECT", "IDLETIME", "h")); r != ":0\r\n" {
+		t.Errorf("OBJECT IDLETIME of a hot key just set = %q", r)
 	}
 	if r := string(c.do("OBJECT", "HELP")); !strings.HasPrefix(r, "*11\r\n+OBJECT <subcommand>") {
 		t.Errorf("OBJECT HELP = %q", r)

@@ -47,8 +47,11 @@
 //     the command that wrote them), REFCOUNT likewise (Redis's shared
 //     integers 0 to 9999 report 2147483647). OBJECT FREQ is the key's
 //     recent reads, 0 to 15, as tiermem's promotion counts them
-//     (Manager.ReadCount), whatever the policy; tiermem keeps no per-key
-//     idle time, so OBJECT IDLETIME of a key is an error.
+//     (Manager.ReadCount), whatever the policy. OBJECT IDLETIME is the
+//     seconds since the key's last read or write where its tier keeps that
+//     time (Manager.IdleTime: the hot tier, a tier with a cache policy),
+//     and an error saying so elsewhere (warm's CLOCK, cold's write age, a
+//     pinned key).
 //   - SAVE and BGSAVE write the Manager's Snapshot to Options.SnapshotPath
 //     (tiermem serve: dump.tmsnap in its --dir), beside it and renamed;
 //     Restore reads it back. SAVE serves the other clients while it runs.

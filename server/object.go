@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"time"
 
 	"github.com/tiermem/tiermem"
 )
@@ -19,15 +20,25 @@ func cmdObject(c *conn, args [][]byte) {
 		c.help("OBJECT", []string{
 			"ENCODING <key>", "    Return the encoding Redis would give the key's string: int, embstr or raw.",
 			"FREQ <key>", "    Return the key's recent reads (0 to 15), as tiermem's promotion counts them.",
-			"IDLETIME <key>", "    Not tracked by tiermem: an error.",
+			"IDLETIME <key>", "    Return the seconds since the key was last read or written, where its tier keeps that time (hot; a tier with a cache policy); else an error.",
 			"REFCOUNT <key>", "    Return 1, or Redis's shared-integer count for the integers 0 to 9999.",
 		})
 		return
 	}
 	key := keyString(args[2])
-	if sub == "freq" {
+	switch sub {
+	case "freq":
 		n, err := c.s.m.ReadCount(key)
 		c.objectReply(err, func() { c.out.int(int64(n)) })
+		return
+	case "idletime":
+		d, err := c.s.m.IdleTime(key)
+		if errors.Is(err, tiermem.ErrNoIdleTime) {
+			c.out.errorf("tiermem keeps no idle time for this key: its tier's policy keeps no time of a key's last use " +
+				"(warm's CLOCK, cold's write age, or a pinned key); OBJECT FREQ gives its recent reads")
+			return
+		}
+		c.objectReply(err, func() { c.out.int(int64(d / time.Second)) })
 		return
 	}
 	var enc string
@@ -43,10 +54,8 @@ func cmdObject(c *conn, args [][]byte) {
 		switch sub {
 		case "encoding":
 			c.out.bulkString(enc)
-		case "refcount":
+		default: // refcount
 			c.out.int(refs)
-		default: // idletime
-			c.out.errorf("tiermem does not track a key's idle time; OBJECT FREQ gives its recent reads")
 		}
 	})
 }

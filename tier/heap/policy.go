@@ -277,6 +277,23 @@ func (sh *shard) idleBefore(cut int64, p *policy, keys []string, low int64) ([]s
 	return keys, low
 }
 
+// LastUse returns when key's entry was last read (Touch) or stored, for a
+// store made by NewWithPolicy that holds it; false for a store made by New
+// (CLOCK keeps reference words, not times) or a key it does not hold.
+func (s *Store) LastUse(key string) (time.Time, bool) {
+	if s.policy == nil {
+		return time.Time{}, false
+	}
+	sh, h := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, ok := sh.values.get(key, h)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.word().Load()), true
+}
+
 // readTime returns when key's entry was last read or stored, if the store
 // holds it as a choosable entry.
 func (s *Store) readTime(key string) (int64, bool) {

@@ -135,3 +135,28 @@ func TestSetPolicyUnderLoad(t *testing.T) {
 		t.Fatalf("victim %q: only pinned entries are left", v)
 	}
 }
+
+// TestLastUse: a policy store gives an entry's last store or read time; a
+// CLOCK store, or a key it does not hold, none.
+func TestLastUse(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := newPolicyStore(t, heap.PolicyOptions{Capacity: 1 << 20, Now: func() time.Time { return now }})
+	defer s.Close()
+	s.Put("k", []byte("v"), nil)
+	if at, ok := s.LastUse("k"); !ok || !at.Equal(now) {
+		t.Fatalf("LastUse after Put = %v, %v; want %v", at, ok, now)
+	}
+	now = now.Add(time.Minute)
+	s.Touch("k")
+	if at, ok := s.LastUse("k"); !ok || !at.Equal(now) {
+		t.Fatalf("LastUse after Touch = %v, %v; want %v", at, ok, now)
+	}
+	if _, ok := s.LastUse("absent"); ok {
+		t.Fatal("LastUse of an absent key")
+	}
+	c := heap.New()
+	c.Put("k", []byte("v"), nil)
+	if _, ok := c.LastUse("k"); ok {
+		t.Fatal("LastUse on a CLOCK store")
+	}
+}

@@ -59,13 +59,11 @@ func (m *Manager) SetDurability(d Durability) error {
 	if d < None || d > Always {
 		return fmt.Errorf("%w: durability %d is unknown", ErrOptions, int(d))
 	}
-	m.settingsMu.Lock() // before the gate: a second caller waits outside, where Quiesce does not wait for it
-	defer m.settingsMu.Unlock()
-	tok, err := m.enter()
+	tok, leave, err := m.enterSetting()
 	if err != nil {
 		return err
 	}
-	defer m.gate.Leave(tok)
+	defer leave()
 	old := m.Durability()
 	if d == old {
 		return nil
@@ -83,6 +81,19 @@ func (m *Manager) SetDurability(d Durability) error {
 		return fmt.Errorf("tiermem: durability stays %v: %w", old, storeError(err))
 	}
 	return nil
+}
+
+// enterSetting admits a change of a runtime setting (SetDurability,
+// SetTierPolicy): one at a time, the mutex taken before the gate, so that
+// a second caller waits outside it, where gate.QuiesceInside does not wait
+// for it; then as an operation, which Close waits for. leave undoes both.
+func (m *Manager) enterSetting() (tok gate.Token, leave func(), err error) {
+	m.settingsMu.Lock()
+	if tok, err = m.enter(); err != nil {
+		m.settingsMu.Unlock()
+		return 0, nil, err
+	}
+	return tok, func() { m.gate.Leave(tok); m.settingsMu.Unlock() }, nil
 }
 
 // setDurability stores d and returns once no other operation that read

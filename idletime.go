@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,24 +26,19 @@ func (m *Manager) IdleTime(key string) (time.Duration, error) {
 	lock := m.locks.Of(key)
 	lock.RLock()
 	defer lock.RUnlock()
-	for _, t := range m.tiers {
-		meta, err := t.store.Meta(key)
-		if err != nil {
-			continue
-		}
-		if env, err := decodeHeader(meta); err != nil {
-			return 0, fmt.Errorf("reading %q in the %s tier: %w", key, t.level, err)
-		} else if env.Expired(m.now()) {
-			return 0, fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
-		}
-		at, ok := m.lastUse(t, key)
-		if !ok {
-			return 0, fmt.Errorf("%w: %q is in the %s tier, whose policy (%v) keeps no time of a key's last use (or not for a pinned key); ReadCount gives its recent reads",
-				ErrNoIdleTime, key, t.level, Policy(t.policy.Load()))
-		}
-		return max(m.now().Sub(at), 0), nil
+	t, err := m.holder(key)
+	if errors.Is(err, errNoHolder) {
+		return 0, fmt.Errorf("%w: %q", ErrNotFound, key)
 	}
-	return 0, fmt.Errorf("%w: %q", ErrNotFound, key)
+	if err != nil {
+		return 0, err
+	}
+	at, ok := m.lastUse(t, key)
+	if !ok {
+		return 0, fmt.Errorf("%w: %q is in the %s tier, whose policy (%v) keeps no time of a key's last use (or not for a pinned key); ReadCount gives its recent reads",
+			ErrNoIdleTime, key, t.level, Policy(t.policy.Load()))
+	}
+	return max(m.now().Sub(at), 0), nil
 }
 
 // lastUse returns when t's policy saw key last used, if it keeps that.

@@ -104,22 +104,38 @@ func (m *Manager) Tier(key string) (Tier, error) {
 			lock.RLock()
 			defer lock.RUnlock()
 		}
-		for _, t := range m.tiers {
-			meta, err := t.store.Meta(key)
-			if err != nil {
-				continue
-			}
-			env, err := decodeHeader(meta)
-			if err != nil {
-				return 0, fmt.Errorf("reading %q in the %s tier: %w", key, t.level, err)
-			}
-			if env.Expired(m.now()) {
-				return 0, fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
-			}
+		t, err := m.holder(key)
+		if t != nil {
 			return t.level, nil
+		}
+		if !errors.Is(err, errNoHolder) {
+			return 0, err
 		}
 	}
 	return 0, fmt.Errorf("%w: %q", ErrNotFound, key)
+}
+
+// errNoHolder is holder's answer when no tier holds the key.
+var errNoHolder = fmt.Errorf("%w: no tier holds the key", ErrNotFound)
+
+// holder returns the fastest tier that holds key, by the tiers' indexes:
+// errNoHolder when none does, ErrNotFound when its TTL ran out.
+func (m *Manager) holder(key string) (*tierState, error) {
+	for _, t := range m.tiers {
+		meta, err := t.store.Meta(key)
+		if err != nil {
+			continue
+		}
+		env, err := decodeHeader(meta)
+		if err != nil {
+			return nil, fmt.Errorf("reading %q in the %s tier: %w", key, t.level, err)
+		}
+		if env.Expired(m.now()) {
+			return nil, fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
+		}
+		return t, nil
+	}
+	return nil, errNoHolder
 }
 
 // errExpired stops a read of a value whose TTL ran out.

@@ -1,7 +1,10 @@
 package tiermem_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,4 +92,65 @@ func TestConcurrentSetDurability(t *testing.T) {
 // clients at once.
 func TestSetTierPolicyAndSetDurabilityTogether(t *testing.T) {
 	settingsAtOnce(t, 200, 200, switchWarmPolicy(0), switchDurability(0))
+}
+
+// TestCloseWhileSettingsChange closes a Manager while goroutines store
+// and others switch its durability and the warm tier's policy: Close
+// returns nil, every switch returns nil or ErrClosed, and the reopened
+// Manager holds every value whose Store returned nil.
+func TestCloseWhileSettingsChange(t *testing.T) {
+	dir := t.TempDir()
+	o := tiermem.Options{MigrateInterval: time.Millisecond, Hot: tiermem.TierOptions{Size: 32 << 10},
+		Warm: tiermem.TierOptions{Size: 64 << 10}, Cold: tiermem.TierOptions{Size: 64 << 20}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	acked := make([]map[string]int, 3)
+	var wg sync.WaitGroup
+	for w := range acked {
+		acked[w] = map[string]int{}
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				k := fmt.Sprintf("w%d-%d", w, i%50)
+				if err := m.Store(k, bytes.Repeat([]byte{byte(i)}, 300+i%700)); err != nil {
+					if !errors.Is(err, tiermem.ErrClosed) {
+						t.Error(err)
+					}
+					return
+				}
+				acked[w][k] = i
+			}
+		})
+	}
+	for _, loop := range []func(*tiermem.Manager, int) error{switchWarmPolicy(0), switchDurability(0)} {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if err := loop(m, i); err != nil {
+					if !errors.Is(err, tiermem.ErrClosed) {
+						t.Error(err)
+					}
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		must(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("Close has not returned in a minute while settings changed")
+	}
+	wg.Wait()
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer m.Close()
+	for _, kv := range acked {
+		for k, i := range kv {
+			if got, err := m.Retrieve(k); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, 300+i%700)) {
+				t.Fatalf("%s after Close and reopen: %d bytes, %v", k, len(got), err)
+			}
+		}
+	}
 }

@@ -72,13 +72,11 @@ func (m *Manager) SetTierPolicy(t Tier, p Policy) error {
 	if err != nil {
 		return err
 	}
-	m.settingsMu.Lock() // before the gate: a second caller waits outside, where Quiesce does not wait for it
-	defer m.settingsMu.Unlock()
-	tok, err := m.enter()
+	tok, leave, err := m.enterSetting()
 	if err != nil {
 		return err
 	}
-	defer m.gate.Leave(tok)
+	defer leave()
 	old := Policy(ts.policy.Load())
 	if p == old {
 		return nil

@@ -126,22 +126,25 @@ func newEntry(key string) (*entry, string) {
 	switch n := len(key); {
 	case n <= 16:
 		r := &keyed16{}
-		copy(r.k[:], key)
-		return &r.e, unsafe.String(&r.k[0], n)
+		return &r.e, keyOver(r.k[:], key)
 	case n <= 32:
 		r := &keyed32{}
-		copy(r.k[:], key)
-		return &r.e, unsafe.String(&r.k[0], n)
+		return &r.e, keyOver(r.k[:], key)
 	case n <= 64:
 		r := &keyed64{}
-		copy(r.k[:], key)
-		return &r.e, unsafe.String(&r.k[0], n)
+		return &r.e, keyOver(r.k[:], key)
 	case n <= 128:
 		r := &keyed128{}
-		copy(r.k[:], key)
-		return &r.e, unsafe.String(&r.k[0], n)
+		return &r.e, keyOver(r.k[:], key)
 	}
 	return &entry{}, strings.Clone(key)
+}
+
+// keyOver copies key into buf, as long as it or longer, and returns the
+// string over the copy.
+func keyOver(buf []byte, key string) string {
+	n := copy(buf, key)
+	return unsafe.String(&buf[0], n)
 }
 
 func newIndex(onDead func(*segment)) *index {

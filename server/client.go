@@ -305,7 +305,7 @@ func (c *conn) parseKill(opts [][]byte) (killFilter, bool) {
 func (c *conn) kill(f *killFilter) int64 {
 	n := int64(0)
 	for _, o := range c.s.clients() {
-		if !f.matches(o, c) {
+		if !f.matches(o, c) || !o.killed.CompareAndSwap(false, true) {
 			continue
 		}
 		n++

@@ -32,6 +32,11 @@ type conn struct {
 	watched []string
 	dirty   atomic.Bool
 
+	// killed is set by the CLIENT KILL that closes the connection: a later
+	// kill finds it gone, as Redis frees a killed client at once, while its
+	// goroutine has yet to leave the client list.
+	killed atomic.Bool
+
 	// holding says the connection holds s.exclusive's read side; isAlone,
 	// its write side.
 	holding, isAlone bool

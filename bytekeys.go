@@ -26,6 +26,11 @@ func (m *Manager) ViewBytes(key []byte, fn func(value []byte) error) error {
 	return m.View(keyString(key), fn)
 }
 
+// ViewBytesShared is ViewShared with the key as bytes.
+func (m *Manager) ViewBytesShared(key []byte, fn func(value []byte, shared bool) error) error {
+	return m.ViewShared(keyString(key), fn)
+}
+
 // DeleteBytes is Delete with the key as bytes.
 func (m *Manager) DeleteBytes(key []byte) error { return m.Delete(keyString(key)) }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -12,19 +13,30 @@ import (
 	"github.com/tiermem/tiermem/internal/header"
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
+	"github.com/tiermem/tiermem/tier/offheap"
 )
 
 // ValueReader is one value open for reading in pieces (OpenValue). A value
 // the cold tier stores raw, as large values are, is read from its segment
-// as the reader asks, never held in memory whole (Streamed reports true);
-// any other value was copied into memory when it was opened. Its bytes are
-// those of the value when it was opened, whatever Stores, Deletes, moves or
-// a Close happen meanwhile. Safe for concurrent use; Close it once done.
+// as the reader asks, never held in memory whole (Streamed reports true).
+// A large value in memory is read where its tier holds it, not copied: a
+// hot value of 64 KiB or more (the hot tier never writes it again once it
+// is stored), and a warm value in a mapping of its own, stored
+// uncompressed (about 64 KiB and more; the mapping stays until the last
+// reader of it closes). Any other value was copied into memory when it was
+// opened. Its bytes are those of the value when it was opened, whatever
+// Stores, Deletes, moves or a Close happen meanwhile. Safe for concurrent
+// use; Close it once done (a warm value's mapping is otherwise kept until
+// the garbage collector finds the reader unreachable).
 type ValueReader struct {
-	tier   Tier
-	mem    []byte         // the value, unless raw is set
-	raw    *disk.RawValue // a cold value read from its segment
-	closed atomic.Bool
+	tier  Tier
+	mem   []byte              // the value, unless raw is set
+	raw   *disk.RawValue      // a cold value read from its segment
+	large *offheap.LargeValue // a warm value read where it lies
+	// largeSum is large's XXH3-64, hashed at the open (outside the key's
+	// lock), so that Checksum answers after Close too.
+	largeSum uint64
+	closed   atomic.Bool
 
 	// A raw value opened by OpenValueDeferred is verified by the first
 	// ReadAt: check is set until then, checked runs it once, and bad keeps
@@ -35,6 +47,12 @@ type ValueReader struct {
 	key     string
 }
 
+// largeOpener is a store that opens large values for reading where they
+// lie (tier/offheap).
+type largeOpener interface {
+	OpenLarge(key string) (*offheap.LargeValue, bool, error)
+}
+
 // rawOpener is a store that opens raw values for reading in pieces
 // (tier/disk).
 type rawOpener interface {
@@ -42,13 +60,14 @@ type rawOpener interface {
 }
 
 // OpenValue opens key's value for reading with ReadAt: what serves a large
-// value without holding it in memory. A cold value stored raw (values over
-// 256 MiB, incompressible ones, those stored with StoreFrom) has its
-// checksum verified by a first pass through a 1 MiB buffer and is then read
-// from disk as asked; other values are copied into memory, as Retrieve
-// does. The read counts as a Retrieve for the tier's policy, promotion and
-// analytics. The reader does not keep the Manager from closing. Errors: as
-// Retrieve's.
+// value without holding it in memory twice. A cold value stored raw
+// (values over 256 MiB, incompressible ones, those stored with StoreFrom)
+// has its checksum verified by a first pass through a 1 MiB buffer and is
+// then read from disk as asked; a large hot or warm value is read where
+// the tier holds it (see ValueReader); other values are copied into
+// memory, as Retrieve does. The read counts as a Retrieve for the tier's
+// policy, promotion and analytics. The reader does not keep the Manager
+// from closing. Errors: as Retrieve's.
 func (m *Manager) OpenValue(key string) (*ValueReader, error) {
 	return m.openValue(key, false)
 }
@@ -77,6 +96,9 @@ func (m *Manager) openValue(key string, deferred bool) (*ValueReader, error) {
 	defer m.gate.Leave(tok)
 	v := &ValueReader{}
 	t, err := m.openLocked(key, v)
+	if v.large != nil {
+		v.large.View(func(value []byte) error { v.largeSum = xxh3.Hash(value); return nil })
+	}
 	switch {
 	case err != nil || v.raw == nil:
 	case deferred:
@@ -131,7 +153,23 @@ func (m *Manager) openIn(t *tierState, key string, v *ValueReader) error {
 			return nil
 		}
 	}
-	return m.readTier(t, key, owned, nil, v.set)
+	if o, ok := t.store.(largeOpener); ok {
+		large, opened, err := o.OpenLarge(key)
+		if err != nil {
+			return err
+		}
+		if opened {
+			if err := m.deliver(t, key, nil, large.Meta(), v.set); err != nil {
+				large.Close()
+				return err
+			}
+			v.large = large
+			// A reader dropped without Close must not keep the mapping forever.
+			runtime.AddCleanup(v, func(l *offheap.LargeValue) { l.Close() }, large)
+			return nil
+		}
+	}
+	return m.readTier(t, key, lent, nil, v.set)
 }
 
 func (v *ValueReader) set(t *tierState, value []byte, _ header.Header) error {
@@ -147,6 +185,9 @@ func (v *ValueReader) Size() int64 {
 	if v.raw != nil {
 		return v.raw.Size()
 	}
+	if v.large != nil {
+		return v.large.Size()
+	}
 	return int64(len(v.mem))
 }
 
@@ -160,6 +201,9 @@ func (v *ValueReader) Streamed() bool { return v.raw != nil }
 func (v *ValueReader) Checksum() uint64 {
 	if v.raw != nil {
 		return v.raw.Sum()
+	}
+	if v.large != nil {
+		return v.largeSum
 	}
 	return xxh3.Hash(v.mem)
 }
@@ -204,6 +248,12 @@ func (v *ValueReader) ReadAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("tiermem: ReadAt of a %s value after its ValueReader's Close", v.tier)
 	case off < 0:
 		return 0, fmt.Errorf("tiermem: ReadAt of a %s value at the negative offset %d", v.tier, off)
+	case v.large != nil:
+		n, err := v.large.ReadAt(p, off)
+		if errors.Is(err, tier.ErrClosed) {
+			err = fmt.Errorf("tiermem: ReadAt of a %s value after its ValueReader's Close", v.tier)
+		}
+		return n, err
 	case off >= int64(len(v.mem)):
 		return 0, io.EOF
 	}
@@ -219,6 +269,9 @@ func (v *ValueReader) Close() error {
 	v.closed.Store(true)
 	if v.raw != nil {
 		return v.raw.Close()
+	}
+	if v.large != nil {
+		return v.large.Close()
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (m *Manager) retrieveAppend(dst []byte, key string) ([]byte, error) {
 	r := appendReads.Get().(*appendRead)
 	err := m.readAppend(key, owned, dst, r.keep)
 	out := r.out
-	r.out = nil
+	r.out, r.shared = nil, false
 	appendReads.Put(r)
 	if err != nil {
 		return dst, err
@@ -36,15 +36,36 @@ func (m *Manager) retrieveAppend(dst []byte, key string) ([]byte, error) {
 	return out, nil
 }
 
+// RetrieveShared is RetrieveAppend that does not copy a value the tier
+// can share: a hot value of 64 KiB or more (with its key), whose memory
+// the hot tier never writes again once it is stored (a replacement gets
+// new memory; the garbage collector keeps the old for as long as it is
+// referenced). For such a value it returns the tier's memory itself and
+// shared true: the caller must not modify it, may keep it as long as it
+// likes, and must not append to it or reuse it as a buffer. Any other
+// value is appended to dst, as RetrieveAppend does, with shared false. A
+// large value is so served (an HTTP GET) without holding it twice.
+func (m *Manager) RetrieveShared(dst []byte, key string) (value []byte, shared bool, err error) {
+	r := appendReads.Get().(*appendRead)
+	err = m.readAppend(key, lent, dst, r.keep)
+	value, shared, r.out, r.shared = r.out, r.shared, nil, false
+	appendReads.Put(r)
+	if err != nil {
+		return dst, false, err
+	}
+	return value, shared, nil
+}
+
 // appendRead receives the result of an owned read: pooled, with its
 // callback bound once, so that the read allocates nothing of its own.
 type appendRead struct {
-	out  []byte
-	keep func(*tierState, []byte, header.Header) error // r.set
+	out    []byte
+	shared bool                                          // in lent mode: out is the tier's memory
+	keep   func(*tierState, []byte, header.Header) error // r.set
 }
 
-func (r *appendRead) set(_ *tierState, value []byte, _ header.Header) error {
-	r.out = value
+func (r *appendRead) set(t *tierState, value []byte, _ header.Header) error {
+	r.out, r.shared = value, t.lends(len(value))
 	return nil
 }
 
@@ -66,18 +87,41 @@ func (m *Manager) View(key string, fn func(value []byte) error) error {
 	return err
 }
 
-// viewRead adapts View's callback to a read's: pooled, with its method
+// ViewShared is View whose fn also learns whether it may keep value after
+// it returns: shared is true for a hot value of 64 KiB or more, whose
+// memory the hot tier never writes again once it is stored (see
+// RetrieveShared); the caller must still not modify it. When shared is
+// false the slice is valid only until fn returns. A server so queues a
+// large value for its connection without copying it.
+func (m *Manager) ViewShared(key string, fn func(value []byte, shared bool) error) error {
+	r := viewReads.Get().(*viewRead)
+	r.sharedFn = fn
+	err := m.read(key, borrowed, r.callShared)
+	r.sharedFn = nil
+	viewReads.Put(r)
+	return err
+}
+
+// viewRead adapts View's callback to a read's: pooled, with its methods
 // bound once, so that a View allocates nothing of its own.
 type viewRead struct {
-	fn   func(value []byte) error
-	call func(*tierState, []byte, header.Header) error // r.deliver
+	fn         func(value []byte) error
+	sharedFn   func(value []byte, shared bool) error
+	call       func(*tierState, []byte, header.Header) error // r.deliver
+	callShared func(*tierState, []byte, header.Header) error // r.deliverShared
 }
 
 func (r *viewRead) deliver(_ *tierState, value []byte, _ header.Header) error { return r.fn(value) }
 
+// deliverShared calls sharedFn: a borrowed read hands over the store's own
+// memory, which a lending tier lets the caller keep.
+func (r *viewRead) deliverShared(t *tierState, value []byte, _ header.Header) error {
+	return r.sharedFn(value, t.lends(len(value)))
+}
+
 var viewReads = sync.Pool{New: func() any {
 	r := &viewRead{}
-	r.call = r.deliver
+	r.call, r.callShared = r.deliver, r.deliverShared
 	return r
 }}
 
@@ -89,6 +133,7 @@ const (
 	borrowed  readMode = iota // valid during the callback only; counted
 	owned                     // appended to the caller's slice, the caller's to keep; counted
 	uncounted                 // borrowed, and not counted (SaveTo)
+	lent                      // the tier's memory where it lends it (tier.Lender), else owned; the caller's to keep
 )
 
 // Tier returns the fastest tier that holds key.
@@ -210,6 +255,9 @@ func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tier
 // readTier reads key from t: in place, or, when the caller keeps the value
 // and the store can, straight onto the end of dst.
 func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) error {
+	if mode == lent && t.lender == nil {
+		mode = owned
+	}
 	if t.getter != nil && mode == owned {
 		value, meta, err := t.getter.GetMeta(key, dst)
 		if err != nil {
@@ -255,7 +303,7 @@ type tierRead struct {
 }
 
 func (r *tierRead) viewMeta(value, meta []byte) error {
-	if r.mode == owned {
+	if r.mode == owned || r.mode == lent && !r.t.lends(len(value)) {
 		value = append(r.dst, value...) // unlike make, skips zeroing what it copies over
 	}
 	return r.m.deliver(r.t, r.key, value, meta, r.fn)

@@ -32,12 +32,15 @@ type stager interface {
 // lock. Memory stays bounded whatever the size; the disk writes the value
 // twice, and the log is stored uncompressed. When it goes to a tier whose
 // store can prepare memory for it (tier.Preparer: the built-in hot tier,
-// for a value of any size) it is read straight into the memory the tier
-// keeps: held once, never copied. Otherwise (the warm tier, whose off-heap
-// memory Close may unmap while a slow stream is still read; the glacier
-// tier; a smaller value bound for cold) StoreFrom reads the value into one
-// buffer of size bytes and stores it: the tier then holds its own copy, so
-// for a moment the value takes twice its size.
+// for a value of any size, and the warm tier) it is read straight into the
+// memory the tier keeps: held once, never copied. The warm tier gives a
+// value too big for its slab (64 KiB and more) a mapping of its own, which
+// stays the stream's until the value is stored, so that a Close during a
+// slow stream unmaps nothing the stream writes to; such a value is stored
+// uncompressed. Otherwise (a smaller value for warm; the glacier tier; a
+// smaller value bound for cold) StoreFrom reads the value into one buffer
+// of size bytes and stores it: the tier then holds its own copy, so for a
+// moment the value takes twice its size.
 //
 // StoreFrom reads exactly size bytes and never past them. A reader that
 // ends sooner fails it with an error wrapping io.ErrUnexpectedEOF, and a

@@ -17,6 +17,7 @@ type tierState struct {
 	persistent tier.Persistent // the store, if its data survives Close and crashes
 	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
 	sizer      tier.Sizer      // the store, if it reports one entry's size
+	lender     tier.Lender     // the store, if some values it hands out may be kept
 	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
 	reserved   atomic.Int64    // room taken by writes in flight
 	victims    *switchVictims  // nil for the last tier: nothing below to demote to
@@ -47,8 +48,13 @@ func newTierState(level Tier, store tier.Store, capacity int64) *tierState {
 	t.persistent, _ = store.(tier.Persistent)
 	t.getter, _ = store.(tier.MetaGetter)
 	t.sizer, _ = store.(tier.Sizer)
+	t.lender, _ = store.(tier.Lender)
 	return t
 }
+
+// lends reports whether a lent read of a value of n bytes gets the store's
+// own memory (tier.Lender) rather than a copy.
+func (t *tierState) lends(n int) bool { return t.lender != nil && t.lender.Lends(n) }
 
 // capacity returns the tier's budget in bytes.
 func (t *tierState) capacity() int64 { return t.budget.Load() }

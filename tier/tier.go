@@ -121,6 +121,19 @@ type MetaGetter interface {
 	GetMeta(key string, dst []byte) (value, meta []byte, err error)
 }
 
+// Lender is a memory Store whose ViewMeta hands out, for some entries,
+// memory that may be kept past the callback (tier/heap, whose memory the
+// garbage collector keeps alive): a value read without a copy however
+// large it is.
+type Lender interface {
+	// Lends reports whether a value of valueLen bytes that ViewMeta hands
+	// out stays valid and unchanged for as long as the caller keeps a
+	// reference to it, after the callback returns, and whatever happens to
+	// the entry or the store meanwhile (a replacement, a Delete, a Close).
+	// The caller must not modify it.
+	Lends(valueLen int) bool
+}
+
 // Sizer is a Store that reports what one entry occupies, so that a Store
 // replacing it reserves only the difference: without it, a tier full of
 // pinned values could not take a new value for one of its keys.
@@ -187,8 +200,10 @@ type StoredPutter interface {
 }
 
 // Preparer is a memory Store into whose own memory a value can be read
-// before it is stored (tier/heap), so that a value from a stream is held
-// once, not read into a buffer and then copied.
+// before it is stored (tier/heap, tier/offheap), so that a value from a
+// stream is held once, not read into a buffer and then copied. The memory
+// stays valid for the Pending's writes whatever the store does meanwhile,
+// a Close included, until Commit succeeds or Discard.
 type Preparer interface {
 	// Prepare returns the memory for a value of size bytes under key, with
 	// room for metaLen bytes of meta; nothing is stored until its Commit.
@@ -202,9 +217,11 @@ type Pending interface {
 	// Value returns the value's bytes, to fill: valid until Commit
 	// succeeds or Discard, after which the caller must not write them.
 	Value() []byte
-	// Commit stores the value with meta (at most the metaLen prepared) as
-	// Put would store it, without copying it, and returns the bytes the
-	// entry occupies. After a failed Commit the Pending can be committed
+	// Commit stores the value with meta (at most the metaLen prepared;
+	// exactly that many where the store's layout puts meta before the
+	// value, tier/offheap's large values) as Put would store it, without
+	// copying it, and returns the bytes the entry occupies. The value's
+	// bytes stay where Value showed them. After a failed Commit the Pending can be committed
 	// again or discarded.
 	Commit(meta []byte) (int64, error)
 	// Discard gives the memory back; after Commit it does nothing.

@@ -159,11 +159,12 @@ func newSlot(key string, value, meta []byte, word int64, h *cache.Handle[string]
 // rewrite replaces the entry's value and meta and reports whether its data
 // moved: it stays in place when they fit the allocation and fill at least
 // three quarters of it (so that a value that shrinks a lot gives its memory
-// back); else a new allocation takes the word and the key. The shard's
-// write lock is held, so no reader sees the bytes change.
+// back), and the allocation is smaller than lendMin; else a new allocation
+// takes the word and the key. The shard's write lock is held, so no reader
+// sees the bytes change.
 func (e *slot) rewrite(value, meta []byte) bool {
 	n := int(e.keyLen) + len(value) + len(meta)
-	if room := int(e.room); n <= room && n >= room-room/4 {
+	if room := int(e.room); n <= room && n >= room-room/4 && room < lendMin {
 		e.n = uint32(n)
 		e.fill(value, meta)
 		return false
@@ -174,6 +175,21 @@ func (e *slot) rewrite(value, meta []byte) bool {
 	e.fill(value, meta)
 	return true
 }
+
+// lendMin is the smallest entry (key, value and meta) whose bytes are never
+// written again once stored: rewrite puts a replacement in a new
+// allocation, so that a reader may keep the value without copying it
+// (Lends). Below it, writing over the old bytes saves an allocation on the
+// common rewrite of a small value; from it on, the allocation costs little
+// beside the copy.
+const lendMin = 64 << 10
+
+// Lends reports whether a value of valueLen bytes that ViewMeta hands out
+// may be kept after the callback returns: it may from 64 KiB on, since an
+// entry that large is never written again once stored (a replacement
+// takes a new allocation, and the garbage collector keeps the old one for
+// as long as it is referenced). The caller must not modify the value.
+func (s *Store) Lends(valueLen int) bool { return valueLen >= lendMin }
 
 // adopt makes a prepared entry's data the entry's, keeping its word and
 // handle. The shard's write lock is held.
@@ -428,6 +444,8 @@ var (
 	_ tier.Store         = (*Store)(nil)
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
+	_ tier.Lender        = (*Store)(nil)
+	_ tier.Preparer      = (*Store)(nil)
 )
 
 // Close drops every value (and empties the policy).

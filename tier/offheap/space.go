@@ -30,7 +30,7 @@ type space struct {
 	h      *memory.WritableHandle
 	mem    memory.WritableMemory
 	slab   *alloc.Slab
-	large  map[uint64]*memory.WritableHandle // id → mapping
+	large  map[uint64]*largeMapping // id → mapping
 	nextID uint64
 
 	// Mappings of freed large records, kept for the next large record: a
@@ -61,7 +61,7 @@ func newSpace(capacity, maxSmall int64) (*space, error) {
 	// multiple of what is stored (36 MiB for one record in each class;
 	// TestRSSFollowsWhatIsStored), and khugepaged may fill released spans
 	// back in.
-	s := &space{h: h, mem: h.Writable(), large: map[uint64]*memory.WritableHandle{}, maxSpare: min(capacity/4, 4<<30)}
+	s := &space{h: h, mem: h.Writable(), large: map[uint64]*largeMapping{}, maxSpare: min(capacity/4, 4<<30)}
 	s.slab, err = alloc.NewSlab(capacity, &alloc.SlabOptions{MaxSize: maxSmall, Released: s.discard})
 	if err != nil {
 		h.Close()
@@ -92,12 +92,7 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 	if err != nil {
 		return 0, memory.WritableMemory{}, 0, fmt.Errorf("offheap: %d-byte record: %w: %w", size, tier.ErrNoSpace, err)
 	}
-	s.mu.Lock()
-	id := s.nextID
-	s.nextID++
-	s.large[id] = h
-	s.mu.Unlock()
-	return id | largeFlag, h.Writable().Region(0, size), s.charge(size), nil
+	return s.adopt(h), h.Writable().Region(0, size), s.charge(size), nil
 }
 
 // charge returns the bytes a record of size bytes occupies: its slab slot,
@@ -138,6 +133,53 @@ func (s *space) mapping(size int64) (*memory.WritableHandle, error) {
 	return h, err
 }
 
+// adopt makes h, a mapping from mapping that a pending value filled, the
+// space's record and returns its location.
+func (s *space) adopt(h *memory.WritableHandle) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID
+	s.nextID++
+	s.large[id] = &largeMapping{h: h}
+	return id | largeFlag
+}
+
+// largeMapping is the mapping of one large record, and the LargeValues
+// reading it.
+type largeMapping struct {
+	h     *memory.WritableHandle
+	loans int  // LargeValues open on it; protected by space.mu
+	freed bool // the record is gone (freed, or the store closed): the last loan unmaps it
+}
+
+// lend counts one more LargeValue reading the large record at loc.
+func (s *space) lend(loc uint64) *largeMapping {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lm := s.large[loc&^largeFlag]
+	lm.loans++
+	return lm
+}
+
+// giveBack ends a loan of lm, unmapping it when it was the last and the
+// record is gone.
+func (s *space) giveBack(lm *largeMapping) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lm.loans--
+	if lm.loans == 0 && lm.freed {
+		lm.h.Close()
+	}
+}
+
+// disown takes back the mapping of the large record at loc without
+// unmapping it: adopt undone.
+func (s *space) disown(loc uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.large, loc&^largeFlag)
+}
+
 func pageRounded(n int64) int64 { return (n + 4095) &^ 4095 }
 
 // hugeRecord is the size from which a record's mapping asks for huge pages.
@@ -151,9 +193,9 @@ func (s *space) record(loc uint64) memory.Memory {
 		return s.mem.ReadOnly().Region(off, s.mem.Size()-off)
 	}
 	s.mu.Lock()
-	h := s.large[loc&^largeFlag]
+	lm := s.large[loc&^largeFlag]
 	s.mu.Unlock()
-	return h.Memory()
+	return lm.h.Memory()
 }
 
 // slot returns the writable memory of the slab record of size bytes at loc.
@@ -176,8 +218,13 @@ func (s *space) free(loc uint64, size int64) int64 {
 		return class
 	}
 	id := loc &^ largeFlag
-	h := s.large[id]
+	lm := s.large[id]
 	delete(s.large, id)
+	if lm.loans > 0 { // a LargeValue reads it still: the last to close unmaps it
+		lm.freed = true
+		return pageRounded(size)
+	}
+	h := lm.h
 	if s.spareBytes+h.Size() <= s.maxSpare {
 		s.spares = append(s.spares, spare{h: h, freed: time.Now()})
 		s.spareBytes += h.Size()
@@ -210,8 +257,8 @@ func (s *space) stats() (alloc.Stats, int, int64, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var bytes int64
-	for _, h := range s.large {
-		bytes += pageRounded(h.Size())
+	for _, lm := range s.large {
+		bytes += pageRounded(lm.h.Size())
 	}
 	return s.slab.Stats(), len(s.large), bytes, s.spareBytes
 }
@@ -219,8 +266,12 @@ func (s *space) stats() (alloc.Stats, int, int64, int64) {
 func (s *space) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, h := range s.large {
-		h.Close()
+	for id, lm := range s.large {
+		if lm.loans > 0 {
+			lm.freed = true // unmapped by the last LargeValue to close
+		} else {
+			lm.h.Close()
+		}
 		delete(s.large, id)
 	}
 	for _, sp := range s.spares {

@@ -327,6 +327,11 @@ func (s *Store) view(key string, fn func(record) error) error { return s.find(ke
 func (s *Store) peek(key string, fn func(record) error) error { return s.find(key, false, fn) }
 
 func (s *Store) find(key string, touch bool, fn func(record) error) error {
+	return s.findAt(key, touch, func(_ uint64, r record) error { return fn(r) })
+}
+
+// findAt is find whose fn gets the record's location too.
+func (s *Store) findAt(key string, touch bool, fn func(loc uint64, r record) error) error {
 	hash := Hash(key)
 	sh := s.shardOf(hash)
 	sh.mu.RLock()
@@ -334,14 +339,14 @@ func (s *Store) find(key string, touch bool, fn func(record) error) error {
 	if s.closed.Load() {
 		return tier.ErrClosed
 	}
-	pos, _, _, r := s.findLocked(sh, key, hash)
+	pos, _, loc, r := s.findLocked(sh, key, hash)
 	if pos < 0 {
 		return tier.ErrNotFound
 	}
 	if touch {
 		sh.idx.touch(pos)
 	}
-	return fn(r)
+	return fn(loc, r)
 }
 
 // KeyOf returns the key whose hash is hash, if the store holds one.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tiermem/tiermem"
 )
 
 // BenchmarkRedisBenchmark runs redis-benchmark (-P 16 -c 50, 3-byte
@@ -105,5 +107,28 @@ func drain(b *testing.B, br *bufio.Reader, n int) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkGetLarge GETs a 4 MiB value over one connection, from the hot
+// tier (sent where the tier holds it) and from warm (copied into the
+// connection's buffer): MB/s and the Go memory allocated per GET.
+func BenchmarkGetLarge(b *testing.B) {
+	addr, _, m := startTiermem(b, nil)
+	value := []byte(strings.Repeat("0123456789abcdef", 1<<18))
+	for _, tier := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+		b.Run(tier.String(), func(b *testing.B) {
+			if err := m.Store("big", value, tiermem.InTier(tier)); err != nil {
+				b.Fatal(err)
+			}
+			c := dial(b, addr)
+			get := encode("GET", "big")
+			b.ReportAllocs()
+			b.SetBytes(int64(len(value)))
+			for b.Loop() {
+				c.send(get)
+				drain(b, c.br, 1)
+			}
+		})
 	}
 }

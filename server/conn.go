@@ -45,7 +45,7 @@ type conn struct {
 	tx     *transaction
 	inExec bool
 
-	fromGet getReply // GET's View callback, bound once
+	fromGet getReply // GET's ViewShared callback, bound once
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -113,7 +113,7 @@ func (c *conn) runBuffered() error {
 			c.hold()
 			c.run(args)
 		}
-		if len(c.out.b) > 64<<10 {
+		if c.out.pending() > 64<<10 {
 			c.release()
 			if !c.flush() {
 				return io.ErrClosedPipe
@@ -168,18 +168,20 @@ func (c *conn) readDeadline() bool {
 
 // flush writes the pending replies and reports whether it could.
 func (c *conn) flush() bool {
-	if len(c.out.b) == 0 {
+	if c.out.pending() == 0 {
 		return true
 	}
 	if d := c.s.opts.WriteTimeout; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
-	_, err := c.nc.Write(c.out.b)
-	if cap(c.out.b) > maxKeptBuffer {
-		c.out.b = nil
+	var err error
+	if len(c.out.shared) == 0 {
+		_, err = c.nc.Write(c.out.b)
 	} else {
-		c.out.b = c.out.b[:0]
+		bufs := c.out.buffers()
+		_, err = bufs.WriteTo(c.nc) // writev: the shared values are not copied
 	}
+	c.out.reset(cap(c.out.b) <= maxKeptBuffer)
 	return err == nil
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"strconv"
 	"strings"
 )
@@ -11,6 +12,51 @@ import (
 type replies struct {
 	b     []byte
 	resp3 bool
+	// shared are values queued without a copy (bulkShared): each is sent
+	// where it lies, after b's bytes up to its at; sharedBytes sums them.
+	shared      []sharedValue
+	sharedBytes int
+}
+
+// sharedValue is a value a reply sends from the memory that holds it.
+type sharedValue struct {
+	at int // where in b it goes
+	v  []byte
+}
+
+// bulkShared writes v as a bulk string without copying it: v must stay
+// unchanged until the replies are written (a hot value the Manager shares).
+func (w *replies) bulkShared(v []byte) {
+	w.bulkHeader(len(v))
+	w.shared = append(w.shared, sharedValue{at: len(w.b), v: v})
+	w.sharedBytes += len(v)
+	w.bulkEnd()
+}
+
+// pending returns the bytes the replies hold, shared values included.
+func (w *replies) pending() int { return len(w.b) + w.sharedBytes }
+
+// buffers returns the replies as net.Buffers: b's bytes with the shared
+// values between them.
+func (w *replies) buffers() net.Buffers {
+	bufs := make(net.Buffers, 0, 2*len(w.shared)+1)
+	last := 0
+	for _, s := range w.shared {
+		bufs = append(bufs, w.b[last:s.at], s.v)
+		last = s.at
+	}
+	return append(bufs, w.b[last:])
+}
+
+// reset empties the replies, dropping the shared values.
+func (w *replies) reset(keep bool) {
+	if keep {
+		w.b = w.b[:0]
+	} else {
+		w.b = nil
+	}
+	clear(w.shared)
+	w.shared, w.sharedBytes = w.shared[:0], 0
 }
 
 func (w *replies) ok() { w.b = append(w.b, "+OK\r\n"...) }

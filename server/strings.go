@@ -36,21 +36,27 @@ func stringCommands() []*command {
 	}
 }
 
-// getReply writes the value a View shows as a bulk reply: bound once per
-// connection, so that a GET allocates nothing.
+// getReply writes the value a ViewShared shows as a bulk reply: bound once
+// per connection, so that a GET allocates nothing. A value the Manager
+// shares (a large hot one) is queued where it lies, not copied into the
+// connection's buffer.
 type getReply struct {
 	c  *conn
-	fn func(value []byte) error // write
+	fn func(value []byte, shared bool) error // write
 }
 
-func (g *getReply) write(value []byte) error {
-	g.c.out.bulk(value)
+func (g *getReply) write(value []byte, shared bool) error {
+	if shared {
+		g.c.out.bulkShared(value)
+	} else {
+		g.c.out.bulk(value)
+	}
 	return nil
 }
 
 // get replies key's value, or null.
 func (c *conn) get(key []byte) {
-	err := c.s.m.ViewBytes(key, c.fromGet.fn)
+	err := c.s.m.ViewBytesShared(key, c.fromGet.fn)
 	switch {
 	case err == nil:
 	case errors.Is(err, tiermem.ErrNotFound):

@@ -39,7 +39,9 @@ func serveReader(w http.ResponseWriter, r *http.Request, rs io.ReaderAt, size in
 	src := &readErrors{r: io.NewSectionReader(rs, 0, size)}
 	if plain(r.Header) {
 		if writeOK(w, r, size) {
-			io.CopyBuffer(onlyWriter{w}, src, make([]byte, streamChunk))
+			buf := chunks.Get().(*[]byte)
+			io.CopyBuffer(onlyWriter{w}, src, *buf)
+			chunks.Put(buf)
 		}
 		return src.err
 	}
@@ -78,6 +80,13 @@ func writeOK(w http.ResponseWriter, r *http.Request, size int64) bool {
 
 // streamChunk is how much of a streamed value one write sends.
 const streamChunk = 256 << 10
+
+// chunks holds the buffers of streamChunk bytes streamed values are sent
+// through, so that a GET allocates none.
+var chunks = sync.Pool{New: func() any {
+	b := make([]byte, streamChunk)
+	return &b
+}}
 
 // onlyWriter hides a writer's ReadFrom, so that io.CopyBuffer uses the
 // buffer it is given.

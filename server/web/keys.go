@@ -209,7 +209,7 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.fail(w, r, err)
 		return
 	}
-	if t, err := h.m.Tier(key); err == nil && t == tiermem.Cold {
+	if t, err := h.m.Tier(key); err == nil && (t == tiermem.Cold || t == tiermem.Warm && r.Method == http.MethodGet) {
 		h.getOpened(w, r, key)
 		return
 	}
@@ -219,12 +219,14 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	value, err := h.m.RetrieveAppend((*buf)[:0], key)
+	value, shared, err := h.m.RetrieveShared((*buf)[:0], key)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	*buf = value
+	if !shared {
+		*buf = value
+	}
 	var tag [2 + 16]byte
 	valueHeaders(w.Header(), etag(tag[:0], value))
 	serveContent(w, r, value, nil)
@@ -254,10 +256,14 @@ type emptyReader struct{}
 
 func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 
-// getOpened serves a cold value through OpenValueDeferred: read from disk as it is
-// sent when the tier stores it raw (large values), so that a GET of a value
-// of gigabytes holds 256 KiB of it in memory at a time. Its ETag is the
-// value's XXH3-64, which OpenValue verified before the first byte went out.
+// getOpened serves a cold value, or a GET of a warm one, through
+// OpenValueDeferred: a cold value is read from disk as it is sent when the
+// tier stores it raw (large values), so that a GET of a value of gigabytes
+// holds 256 KiB of it in memory at a time, and a large warm value is sent
+// from the mapping that holds it, never copied. (A large hot value needs
+// no reader: getKey sends the tier's memory itself, RetrieveShared.) Its
+// ETag is the value's XXH3-64, which OpenValue verified before the first
+// byte went out.
 // A read that fails once the reply has begun is logged, and the connection
 // is cut (http.ErrAbortHandler).
 //

@@ -97,26 +97,27 @@ func TestPutStreamedRSSChild(t *testing.T) {
 // TestPutStreamedRSS runs the child in a fresh process: a 512 MiB PUT
 // into cold, and its GET, raise the process's peak RSS by far less than
 // 512 MiB (the page cache that holds the file is not the process's). Into
-// hot, the PUT costs the value once: it is read into the tier's memory.
-// The same PUT into warm, logged as the baseline, costs the value's size
-// in a buffer beside the tier's copy.
+// hot and into warm, the PUT costs the value once (it is read into the
+// memory the tier keeps), and the GET next to nothing (it is sent from
+// that memory, not copied).
 func TestPutStreamedRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1 GiB to disk")
 	}
-	grew, getGrew := putRSS(t, "cold")
-	if grew > 64<<20 {
-		t.Errorf("a %d MiB PUT into cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(grew)/(1<<20))
+	for _, tier := range []string{"cold", "hot", "warm"} {
+		grew, getGrew := putRSS(t, tier)
+		// Under the race detector the heap's pages cost their shadow memory
+		// too (measured: +1,540 MiB for a PUT into hot; warm's off-heap
+		// mapping has none, +515): that figure is logged.
+		if tier != "hot" || !raceEnabled {
+			if limit := int64(64 << 20); tier == "cold" && grew > limit || grew > rssPutSize+limit {
+				t.Errorf("a %d MiB PUT into %s raised the peak RSS by %.1f MiB: the value was held twice", rssPutSize>>20, tier, float64(grew)/(1<<20))
+			}
+		}
+		if getGrew > 64<<20 {
+			t.Errorf("a %d MiB GET from %s raised the peak RSS by %.1f MiB: the value was copied", rssPutSize>>20, tier, float64(getGrew)/(1<<20))
+		}
 	}
-	if getGrew > 64<<20 {
-		t.Errorf("a %d MiB GET from cold raised the peak RSS by %.1f MiB", rssPutSize>>20, float64(getGrew)/(1<<20))
-	}
-	// Under the race detector the heap's pages cost their shadow memory too
-	// (measured: +1,540 MiB into hot, +2,055 into warm): the figure is logged.
-	if grew, _ := putRSS(t, "hot"); grew > rssPutSize+rssPutSize/4 && !raceEnabled {
-		t.Errorf("a %d MiB PUT into hot raised the peak RSS by %.1f MiB: the value was held twice", rssPutSize>>20, float64(grew)/(1<<20))
-	}
-	putRSS(t, "warm")
 }
 
 // putRSS runs the child for tier and returns how much its peak RSS grew

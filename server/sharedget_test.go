@@ -1,0 +1,119 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/tiermem/tiermem"
+)
+
+// TestGetOfLargeHotValuesIsNotCopied pipelines GETs of a 2 MiB value (a
+// hot one is sent where the hot tier holds it, a warm one is copied into
+// the connection's buffer), a small one and a missing one, with a SET
+// between them, and checks every reply byte for byte. The server's Go
+// allocations for the hot GETs are smaller than for the warm ones by at
+// least the copies (the client's reads allocate alike for both).
+func TestGetOfLargeHotValuesIsNotCopied(t *testing.T) {
+	addr, _, m := startTiermem(t, nil)
+	big := make([]byte, 2<<20)
+	rand.NewChaCha8([32]byte{1}).Read(big)
+	allocated := map[tiermem.Tier]uint64{}
+	for _, tier := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+		if err := m.Store("big", big, tiermem.InTier(tier)); err != nil {
+			t.Fatal(err)
+		}
+		allocated[tier] = pipelineBigGets(t, addr, big)
+	}
+	t.Logf("4 pipelined GETs of 2 MiB allocated %.1f MiB from hot, %.1f MiB from warm", float64(allocated[tiermem.Hot])/(1<<20), float64(allocated[tiermem.Warm])/(1<<20))
+	if allocated[tiermem.Hot]+6<<20 > allocated[tiermem.Warm] {
+		t.Errorf("GETs of a hot value allocated %d bytes, of the same value in warm %d: the hot one was copied", allocated[tiermem.Hot], allocated[tiermem.Warm])
+	}
+}
+
+// pipelineBigGets sends 4 rounds of GET big, SET small, GET small, GET
+// missing, checks the replies, and returns the bytes allocated meanwhile.
+func pipelineBigGets(t *testing.T, addr string, big []byte) uint64 {
+	c := dial(t, addr)
+	var req, want bytes.Buffer
+	for i := range 4 {
+		req.Write(encode("GET", "big"))
+		fmt.Fprintf(&want, "$%d\r\n%s\r\n", len(big), big)
+		req.Write(encode("SET", "small", strconv.Itoa(i)))
+		want.WriteString("+OK\r\n")
+		req.Write(encode("GET", "small"))
+		fmt.Fprintf(&want, "$1\r\n%d\r\n", i)
+		req.Write(encode("GET", "missing"))
+		want.WriteString("$-1\r\n")
+	}
+	got := bytes.NewBuffer(make([]byte, 0, want.Len()+4096))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c.send(req.Bytes())
+	for range 16 {
+		got.Write(c.reply())
+	}
+	runtime.ReadMemStats(&after)
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("replies differ: %d bytes, want %d", got.Len(), want.Len())
+	}
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestGetOfLargeHotValuesWhileTheyChange GETs a large hot value from
+// several connections while others replace it with values of the same
+// size (which a small entry would take in place) and delete it: every
+// reply is one whole value that was stored, or null.
+func TestGetOfLargeHotValuesWhileTheyChange(t *testing.T) {
+	addr, _, m := startTiermem(t, nil)
+	values := make([][]byte, 4)
+	for i := range values {
+		values[i] = bytes.Repeat([]byte{byte('a' + i)}, 256<<10)
+	}
+	if err := m.Store("k", values[0], tiermem.InTier(tiermem.Hot)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 200 {
+				var err error
+				if i%10 == 9 {
+					err = m.Delete("k")
+				} else {
+					err = m.Store("k", values[(w+i)%len(values)], tiermem.InTier(tiermem.Hot))
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 3 {
+		wg.Go(func() {
+			c := dial(t, addr)
+			for range 100 {
+				r := c.do("GET", "k")
+				if string(r) == "$-1\r\n" {
+					continue
+				}
+				head := fmt.Sprintf("$%d\r\n", 256<<10)
+				if !bytes.HasPrefix(r, []byte(head)) || !bytes.HasSuffix(r, []byte("\r\n")) {
+					t.Errorf("a reply of %d bytes starting %q", len(r), r[:min(len(r), 12)])
+					return
+				}
+				body := r[len(head) : len(r)-2]
+				if !bytes.Equal(body, bytes.Repeat(body[:1], len(body))) {
+					t.Error("a reply mixes two values")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

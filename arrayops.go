@@ -45,6 +45,28 @@ func (m *Manager) RetrieveArrayInto(buf []byte, key string) (Array, error) {
 	return a, err
 }
 
+// RetrieveArrayShared is RetrieveArray that does not copy an array the hot
+// tier can share: one whose data is 64 KiB or more, which the hot tier
+// never writes again once it is stored (see RetrieveShared). For such an
+// array Data is the tier's memory and shared is true: the caller must not
+// modify it, and may keep it as long as it likes. Any other array is a
+// copy the caller owns, as RetrieveArray returns it, with shared false.
+// A server so sends a large array without holding it twice.
+func (m *Manager) RetrieveArrayShared(key string) (a Array, shared bool, err error) {
+	err = m.readAppend(key, lent, nil, func(t *tierState, value []byte, env header.Header) error {
+		if env.Kind != header.Array {
+			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
+		}
+		shared = t.lends(len(value))
+		if !aligned(value, DType(env.DType)) {
+			value, shared = alignedCopy(value), false
+		}
+		a = Array{DType: DType(env.DType), Shape: env.Shape, Data: value}
+		return nil
+	})
+	return a, shared, err
+}
+
 // aligned reports whether data is aligned for elements of dtype.
 func aligned(data []byte, dtype DType) bool {
 	return len(data) == 0 || uintptr(unsafe.Pointer(unsafe.SliceData(data)))%uintptr(max(min(dtype.Size(), 8), 1)) == 0

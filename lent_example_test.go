@@ -92,3 +92,28 @@ func ExampleManager_ViewShared() {
 	// weights true
 	// weights-copy false
 }
+
+// ExampleManager_RetrieveArrayShared reads a large hot array without
+// copying it (its data must then be left unchanged), and a small one as a
+// copy of its own.
+func ExampleManager_RetrieveArrayShared() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	m.StoreArray("weights", tiermem.Float32Array(make([]float32, 64<<10), 256, 256), tiermem.InTier(tiermem.Hot))
+	m.StoreArray("bias", tiermem.Float32Array(make([]float32, 256)), tiermem.InTier(tiermem.Hot))
+	for _, key := range []string{"weights", "bias"} {
+		a, shared, err := m.RetrieveArrayShared(key)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(key, a, shared)
+	}
+	// Output:
+	// weights float32[256 256] true
+	// bias float32[256] false
+}

@@ -217,3 +217,69 @@ func TestStoreFromReadsIntoWarmMemory(t *testing.T) {
 		t.Fatalf("tier %v, %v", tr, err)
 	}
 }
+
+// TestRetrieveArraySharedKeepsItsBytes reads a 256 KiB hot array shared
+// and a warm one copied; the shared one allocates far less than its data
+// and keeps its bytes and shape after the key is replaced and deleted.
+func TestRetrieveArraySharedKeepsItsBytes(t *testing.T) {
+	m := openUnclosed(t, t.TempDir(), 64<<20)
+	defer m.Close()
+	xs := make([]float64, 32<<10)
+	for i := range xs {
+		xs[i] = float64(i)
+	}
+	for _, tier := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+		if err := m.StoreArray("a", tiermem.Float64Array(xs, 128, 256), tiermem.InTier(tier)); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		a, shared, err := m.RetrieveArrayShared("a")
+		runtime.ReadMemStats(&after)
+		if err != nil || shared != (tier == tiermem.Hot) {
+			t.Fatalf("%v: shared %v, %v", tier, shared, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; shared && grew > 64<<10 {
+			t.Errorf("a shared 256 KiB array allocated %d bytes", grew)
+		}
+		if err := m.StoreArray("a", tiermem.Float64Array(make([]float64, 32<<10), 256, 128), tiermem.InTier(tier)); err != nil {
+			t.Fatal(err)
+		}
+		must(t, m.Delete("a"))
+		got, err := a.Float64s()
+		if err != nil || len(got) != len(xs) || got[len(xs)-1] != float64(len(xs)-1) || a.Shape[0] != 128 || a.Shape[1] != 256 {
+			t.Fatalf("%v: the array read changed after its key was replaced: %v, %v", tier, a, err)
+		}
+	}
+	if err := m.Store("v", []byte("not an array")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.RetrieveArrayShared("v"); !errors.Is(err, tiermem.ErrType) {
+		t.Fatalf("a plain value: %v, want ErrType", err)
+	}
+}
+
+// TestViewArrayOfALargeHotArrayIsNotCopied views a 1 MiB float64 array in
+// the hot tier under a 1-byte key: its data is aligned where the tier
+// holds it, so the view allocates far less than the array.
+func TestViewArrayOfALargeHotArrayIsNotCopied(t *testing.T) {
+	m := openUnclosed(t, t.TempDir(), 64<<20)
+	defer m.Close()
+	must(t, m.StoreArray("a", tiermem.Float64Array(make([]float64, 128<<10)), tiermem.InTier(tiermem.Hot)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := m.ViewArray("a", func(a tiermem.Array) error {
+		xs, err := a.Float64s()
+		if len(xs) != 128<<10 {
+			t.Errorf("%d elements", len(xs))
+		}
+		return err
+	})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+		t.Errorf("viewing a 1 MiB hot array allocated %d bytes: its data was copied to align it", grew)
+	}
+}

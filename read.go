@@ -46,21 +46,30 @@ func (m *Manager) retrieveAppend(dst []byte, key string) ([]byte, error) {
 // value is appended to dst, as RetrieveAppend does, with shared false. A
 // large value is so served (an HTTP GET) without holding it twice.
 func (m *Manager) RetrieveShared(dst []byte, key string) (value []byte, shared bool, err error) {
+	// The read appends a copy to an empty slice over dst's spare capacity,
+	// so that the value it delivers has the length of the stored one, which
+	// decides whether the tier lends it.
+	tail := dst[len(dst):]
 	r := appendReads.Get().(*appendRead)
-	err = m.readAppend(key, lent, dst, r.keep)
+	err = m.readAppend(key, lent, tail, r.keep)
 	value, shared, r.out, r.shared = r.out, r.shared, nil, false
 	appendReads.Put(r)
-	if err != nil {
+	switch {
+	case err != nil:
 		return dst, false, err
+	case shared:
+		return value, true, nil
+	case cap(tail) >= len(value): // appended in dst's own memory
+		return dst[:len(dst)+len(value)], false, nil
 	}
-	return value, shared, nil
+	return append(dst, value...), false, nil
 }
 
 // appendRead receives the result of an owned read: pooled, with its
 // callback bound once, so that the read allocates nothing of its own.
 type appendRead struct {
 	out    []byte
-	shared bool                                          // in lent mode: out is the tier's memory
+	shared bool                                          // in lent mode with an empty dst: out is the tier's memory
 	keep   func(*tierState, []byte, header.Header) error // r.set
 }
 

@@ -36,7 +36,7 @@ func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped strin
 		h.fail(w, r, err)
 		return
 	}
-	a, err := h.m.RetrieveArray(key)
+	a, _, err := h.m.RetrieveArrayShared(key) // a large hot array is sent where it lies
 	if errors.Is(err, tiermem.ErrType) {
 		err = fmt.Errorf("%w: %q is not an array (GET it under %s)", err, key, keysPrefix)
 	}

@@ -70,8 +70,10 @@
 // while the key is replaced), a warm one in a mapping of its own through
 // Manager.OpenValue (the mapping stays until the reply is sent). A 512 MiB
 // GET raised the process's peak RSS by 0.2 MiB from hot, 0.3 MiB from
-// warm. Other values (smaller ones, compressed warm ones, compressed cold
-// ones of at most 256 MiB decoded) are copied into memory first.
+// warm. GET /v1/arrays/{key} sends a large hot array's data the same way
+// (Manager.RetrieveArrayShared). Other values (smaller ones, compressed
+// warm ones, compressed cold ones of at most 256 MiB decoded) are copied
+// into memory first.
 //
 // /v1/biggest and the dashboard's table list each tier's largest entries
 // by the bytes they occupy there (compressed, with their key and header),

@@ -90,10 +90,12 @@ func (p *handlePool) put(h *cache.Handle[string], live int) {
 
 // slot is one key's entry, as its shard's table holds it. Its data is one
 // allocation holding the entry's word, then a private copy of the key, the
-// value and the meta. The key's bytes are written once and never again (a
-// replacing Put writes the value and meta in place, or into a new
-// allocation), so strings over them stay valid and unchanged for as long as
-// anyone holds them. A read finds the key, the value and the word in the
+// value and the meta (in an allocation of lendMin bytes or more, the value
+// starts at the next multiple of 8 after the key: valueOffset). The key's
+// bytes are written once and never again (a replacing Put writes the value
+// and meta in place, or into a new allocation), so strings over them stay
+// valid and unchanged for as long as anyone holds them; so do the value's
+// bytes in an allocation of lendMin or more (Lends). A read finds the key, the value and the word in the
 // one allocation: one memory access past the table's bucket. The shard's lock
 // protects the slot; the word is read and written atomically.
 type slot struct {
@@ -112,7 +114,7 @@ type slot struct {
 const wordSize = 8
 
 // maxEntry bounds key, value and meta together, as a slot counts them.
-const maxEntry = math.MaxUint32
+const maxEntry = math.MaxUint32 - 8 // and up to 7 bytes of padding
 
 func (e slot) word() *atomic.Int64 { return (*atomic.Int64)(unsafe.Pointer(e.data)) }
 
@@ -125,7 +127,43 @@ func (e slot) key() string {
 	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(e.data), wordSize)), int(e.keyLen))
 }
 
-func (e slot) value() []byte { return e.bytes()[e.keyLen:e.metaAt:e.metaAt] }
+func (e slot) value() []byte { return e.bytes()[e.valueAt():e.metaAt:e.metaAt] }
+
+// valueAt returns where the value starts, counted after the word: right
+// after the key, or, in an allocation of lendMin bytes or more, at the next
+// multiple of 8 (see valueOffset).
+func (e slot) valueAt() int {
+	if e.room >= lendMin {
+		return align8(int(e.keyLen))
+	}
+	return int(e.keyLen)
+}
+
+// valueOffset returns where the value of an entry of these lengths starts
+// after the word: an entry whose allocation holds lendMin bytes or more
+// (the ones the store lends) starts it at a multiple of 8, so that a large
+// array's data is aligned for its elements and a view of it needs no copy;
+// a smaller one right after the key. An allocation's room decides, so that
+// a slot finds the same offset (valueAt): a padded entry's room is at
+// least lendMin, and an unpadded one's, no larger than its padded form's,
+// is below it.
+func valueOffset(keyLen, valueLen, metaLen int) int {
+	if padded := align8(keyLen); roomFor(padded+valueLen+metaLen) >= lendMin {
+		return padded
+	}
+	return keyLen
+}
+
+// entryBytes returns the bytes after the word an entry of these lengths
+// takes: its key, any padding, its value and its meta.
+func entryBytes(keyLen, valueLen, metaLen int) int {
+	return valueOffset(keyLen, valueLen, metaLen) + valueLen + metaLen
+}
+
+func align8(n int) int { return (n + 7) &^ 7 }
+
+// roomFor returns the bytes after the word that alloc(n) holds.
+func roomFor(n int) int { return align8(wordSize+n) - wordSize }
 
 func (e slot) meta() []byte {
 	if e.metaAt == e.n {
@@ -146,7 +184,7 @@ func (e slot) size() int64 {
 // callers may pass strings over memory they reuse), its word set to word,
 // and h, its policy handle (nil under CLOCK).
 func newSlot(key string, value, meta []byte, word int64, h *cache.Handle[string]) slot {
-	n := len(key) + len(value) + len(meta)
+	n := entryBytes(len(key), len(value), len(meta))
 	buf := alloc(n)
 	e := slot{data: &buf[0], n: uint32(n), room: uint32(len(buf) - wordSize), keyLen: uint32(len(key))}
 	copy(buf[wordSize:], key)
@@ -163,12 +201,12 @@ func newSlot(key string, value, meta []byte, word int64, h *cache.Handle[string]
 // takes the word and the key. The shard's write lock is held, so no reader
 // sees the bytes change.
 func (e *slot) rewrite(value, meta []byte) bool {
-	n := int(e.keyLen) + len(value) + len(meta)
-	if room := int(e.room); n <= room && n >= room-room/4 && room < lendMin {
-		e.n = uint32(n)
+	if n, room := int(e.keyLen)+len(value)+len(meta), int(e.room); n <= room && n >= room-room/4 && room < lendMin {
+		e.n = uint32(n) // unpadded: the room is below lendMin
 		e.fill(value, meta)
 		return false
 	}
+	n := entryBytes(int(e.keyLen), len(value), len(meta))
 	buf := alloc(n)
 	copy(buf, unsafe.Slice(e.data, wordSize+int(e.keyLen)))
 	e.data, e.n, e.room = &buf[0], uint32(n), uint32(len(buf)-wordSize)
@@ -203,10 +241,11 @@ func (e *slot) adopt(p slot) {
 // smaller odd sizes at any byte).
 func alloc(n int) []byte { return make([]byte, (wordSize+n+7)&^7) }
 
-// fill copies value and meta after the key; e.n counts them already.
+// fill copies value and meta after the key (and the padding valueAt
+// says); e.n counts them already.
 func (e *slot) fill(value, meta []byte) {
 	b := e.bytes()
-	at := int(e.keyLen)
+	at := e.valueAt()
 	copy(b[at:], value)
 	e.metaAt = uint32(at + len(value))
 	copy(b[e.metaAt:], meta)
@@ -231,7 +270,7 @@ var shardSeed = maphash.MakeSeed()
 
 // Size returns the bytes a value of n bytes (with its meta) under key
 // occupies in a store made by New; Store.Cost says it for any store.
-func Size(key string, n int) int64 { return int64(len(key)+n) + entryOverhead }
+func Size(key string, n int) int64 { return int64(entryBytes(len(key), n, 0)) + entryOverhead }
 
 // Size returns the bytes key's entry occupies.
 func (s *Store) Size(key string) (int64, error) {
@@ -250,7 +289,7 @@ func (s *Store) Size(key string) (int64, error) {
 
 // Cost returns the bytes Put reports for such an entry.
 func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
-	n := int64(keyLen+valueLen+metaLen) + entryOverhead
+	n := int64(entryBytes(keyLen, valueLen, metaLen)) + entryOverhead
 	if s.policy != nil {
 		n += handleOverhead
 	}

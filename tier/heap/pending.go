@@ -29,7 +29,7 @@ func (s *Store) Prepare(key string, size, metaLen int) (tier.Pending, error) {
 	if size < 0 || metaLen < 0 || int64(len(key))+int64(size)+int64(metaLen) > maxEntry {
 		return nil, tier.ErrTooLarge
 	}
-	buf := alloc(len(key) + size + metaLen)
+	buf := alloc(entryBytes(len(key), size, metaLen))
 	copy(buf[wordSize:], key)
 	e := slot{data: &buf[0], room: uint32(len(buf) - wordSize), keyLen: uint32(len(key))}
 	return &pending{s: s, e: e, size: size}, nil
@@ -39,7 +39,10 @@ func (p *pending) Value() []byte {
 	if p.done {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p.e.data), wordSize+int(p.e.keyLen))), p.size)
+	if p.size == 0 {
+		return []byte{} // a pointer at the value would point past an allocation the key fills
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p.e.data), wordSize+p.e.valueAt())), p.size)
 }
 
 // Commit stores the value as Put would, its allocation becoming the
@@ -49,7 +52,7 @@ func (p *pending) Commit(meta []byte) (int64, error) {
 		return 0, errSpent
 	}
 	e := p.e
-	e.metaAt = e.keyLen + uint32(p.size)
+	e.metaAt = uint32(e.valueAt() + p.size)
 	if int64(e.metaAt)+int64(len(meta)) > int64(e.room) {
 		return 0, tier.ErrTooLarge
 	}

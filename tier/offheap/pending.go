@@ -113,7 +113,7 @@ func (p *largePending) Commit(meta []byte) (int64, error) {
 	defer s.writers.Leave(tok)
 	l := layoutFor(largeHeader, int64(len(p.key)), p.metaLen, p.size)
 	writeRecord(p.h.Writable(), l, 0, p.key, meta, nil) // the value is in place already
-	loc := s.space.adopt(p.h)
+	loc := s.space.adopt(p.h, l.size())
 	hash := Hash(p.key)
 	old, oldSize, replaced, err := s.swapIn(s.shardOf(hash), p.key, hash, loc)
 	if err != nil {

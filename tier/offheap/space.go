@@ -92,7 +92,7 @@ func (s *space) alloc(size int64) (uint64, memory.WritableMemory, int64, error) 
 	if err != nil {
 		return 0, memory.WritableMemory{}, 0, fmt.Errorf("offheap: %d-byte record: %w: %w", size, tier.ErrNoSpace, err)
 	}
-	return s.adopt(h), h.Writable().Region(0, size), s.charge(size), nil
+	return s.adopt(h, size), h.Writable().Region(0, size), s.charge(size), nil
 }
 
 // charge returns the bytes a record of size bytes occupies: its slab slot,
@@ -133,23 +133,24 @@ func (s *space) mapping(size int64) (*memory.WritableHandle, error) {
 	return h, err
 }
 
-// adopt makes h, a mapping from mapping that a pending value filled, the
-// space's record and returns its location.
-func (s *space) adopt(h *memory.WritableHandle) uint64 {
+// adopt makes h, a mapping from mapping, the space's record of size bytes
+// and returns its location.
+func (s *space) adopt(h *memory.WritableHandle, size int64) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.nextID
 	s.nextID++
-	s.large[id] = &largeMapping{h: h}
+	s.large[id] = &largeMapping{h: h, charged: pageRounded(size)}
 	return id | largeFlag
 }
 
 // largeMapping is the mapping of one large record, and the LargeValues
 // reading it.
 type largeMapping struct {
-	h     *memory.WritableHandle
-	loans int  // LargeValues open on it; protected by space.mu
-	freed bool // the record is gone (freed, or the store closed): the last loan unmaps it
+	h       *memory.WritableHandle
+	charged int64 // the record's pages: a reused spare may be larger (its tail discarded)
+	loans   int   // LargeValues open on it; protected by space.mu
+	freed   bool  // the record is gone (freed, or the store closed): the last loan unmaps it
 }
 
 // lend counts one more LargeValue reading the large record at loc.
@@ -258,7 +259,7 @@ func (s *space) stats() (alloc.Stats, int, int64, int64) {
 	defer s.mu.Unlock()
 	var bytes int64
 	for _, lm := range s.large {
-		bytes += pageRounded(lm.h.Size())
+		bytes += lm.charged
 	}
 	return s.slab.Stats(), len(s.large), bytes, s.spareBytes
 }

@@ -434,7 +434,7 @@ type Stats struct {
 	Items        int   // keys held
 	SlabReserved int64 // bytes of slab slots in use
 	LargeRecords int   // records in mappings of their own
-	LargeBytes   int64 // bytes of those mappings
+	LargeBytes   int64 // bytes of those records' pages, as they are charged (a reused mapping's spare tail is discarded, not counted)
 	SpareBytes   int64 // bytes of freed large mappings kept for reuse (see Trim)
 	IndexBytes   int64 // bytes of the index tables
 }

@@ -23,15 +23,14 @@ func TestOpenValueLendsLargeHotValues(t *testing.T) {
 	if err := m.Store("k", want, tiermem.InTier(tiermem.Hot)); err != nil {
 		t.Fatal(err)
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	v, err := m.OpenValue("k")
-	runtime.ReadMemStats(&after)
+	var v *tiermem.ValueReader
+	var err error
+	grew := allocatedBy(func() { v, err = m.OpenValue("k") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+	if grew > 64<<10 {
 		t.Errorf("opening a 4 MiB hot value allocated %d bytes: it was copied", grew)
 	}
 	if v.Tier() != tiermem.Hot || v.Streamed() || v.Size() != int64(len(want)) {
@@ -117,14 +116,14 @@ func TestRetrieveSharedSharesOnlyLargeHotValues(t *testing.T) {
 			t.Errorf("%s: wrong bytes", key)
 		}
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	kept, shared, err := m.RetrieveShared(nil, "big")
-	runtime.ReadMemStats(&after)
+	var kept []byte
+	var shared bool
+	var err error
+	grew := allocatedBy(func() { kept, shared, err = m.RetrieveShared(nil, "big") })
 	if err != nil || !shared {
 		t.Fatalf("big: shared %v, %v", shared, err)
 	}
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+	if grew > 64<<10 {
 		t.Errorf("a shared 1 MiB value allocated %d bytes", grew)
 	}
 	if err := m.Store("big", seededNoise(1<<20, 15), tiermem.InTier(tiermem.Hot)); err != nil {
@@ -154,15 +153,13 @@ func TestOpenValueReadsLargeWarmValuesWhereTheyLie(t *testing.T) {
 	if err := m.Store("k", want, tiermem.InTier(tiermem.Warm)); err != nil {
 		t.Fatal(err)
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	v, err := m.OpenValue("k")
-	runtime.ReadMemStats(&after)
+	var v *tiermem.ValueReader
+	grew := allocatedBy(func() { v, err = m.OpenValue("k") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+	if grew > 64<<10 {
 		t.Errorf("opening a 4 MiB warm value allocated %d bytes: it was copied", grew)
 	}
 	if v.Tier() != tiermem.Warm || v.Size() != int64(len(want)) {
@@ -200,14 +197,11 @@ func TestStoreFromReadsIntoWarmMemory(t *testing.T) {
 	}
 	defer m.Close()
 	want := seededNoise(8<<20, 18)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	err = m.StoreFrom("k", bytes.NewReader(want), int64(len(want)), tiermem.InTier(tiermem.Warm))
-	runtime.ReadMemStats(&after)
+	grew := allocatedBy(func() { err = m.StoreFrom("k", bytes.NewReader(want), int64(len(want)), tiermem.InTier(tiermem.Warm)) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+	if grew > 1<<20 {
 		t.Errorf("streaming 8 MiB into warm allocated %d bytes: it was buffered", grew)
 	}
 	if got, err := m.Retrieve("k"); err != nil || !bytes.Equal(got, want) {
@@ -232,14 +226,14 @@ func TestRetrieveArraySharedKeepsItsBytes(t *testing.T) {
 		if err := m.StoreArray("a", tiermem.Float64Array(xs, 128, 256), tiermem.InTier(tier)); err != nil {
 			t.Fatal(err)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		a, shared, err := m.RetrieveArrayShared("a")
-		runtime.ReadMemStats(&after)
+		var a tiermem.Array
+		var shared bool
+		var err error
+		grew := allocatedBy(func() { a, shared, err = m.RetrieveArrayShared("a") })
 		if err != nil || shared != (tier == tiermem.Hot) {
 			t.Fatalf("%v: shared %v, %v", tier, shared, err)
 		}
-		if grew := after.TotalAlloc - before.TotalAlloc; shared && grew > 64<<10 {
+		if shared && grew > 64<<10 {
 			t.Errorf("a shared 256 KiB array allocated %d bytes", grew)
 		}
 		if err := m.StoreArray("a", tiermem.Float64Array(make([]float64, 32<<10), 256, 128), tiermem.InTier(tier)); err != nil {
@@ -266,20 +260,29 @@ func TestViewArrayOfALargeHotArrayIsNotCopied(t *testing.T) {
 	m := openUnclosed(t, t.TempDir(), 64<<20)
 	defer m.Close()
 	must(t, m.StoreArray("a", tiermem.Float64Array(make([]float64, 128<<10)), tiermem.InTier(tiermem.Hot)))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	err := m.ViewArray("a", func(a tiermem.Array) error {
-		xs, err := a.Float64s()
-		if len(xs) != 128<<10 {
-			t.Errorf("%d elements", len(xs))
-		}
-		return err
+	var err error
+	grew := allocatedBy(func() {
+		err = m.ViewArray("a", func(a tiermem.Array) error {
+			xs, err := a.Float64s()
+			if len(xs) != 128<<10 {
+				t.Errorf("%d elements", len(xs))
+			}
+			return err
+		})
 	})
-	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
+	if grew > 64<<10 {
 		t.Errorf("viewing a 1 MiB hot array allocated %d bytes: its data was copied to align it", grew)
 	}
+}
+
+// allocatedBy returns the bytes of Go memory allocated while fn ran.
+func allocatedBy(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

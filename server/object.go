@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"time"
 
 	"github.com/tiermem/tiermem"
@@ -41,15 +42,7 @@ func cmdObject(c *conn, args [][]byte) {
 		c.objectReply(err, func() { c.out.int(int64(d / time.Second)) })
 		return
 	}
-	var enc string
-	refs := int64(1)
-	err := c.s.m.View(key, func(v []byte) error {
-		enc = encodingOf(v)
-		if n, _ := parseInt(v); enc == "int" && n >= 0 && n < sharedIntegers {
-			refs = 1<<31 - 1 // Redis's OBJ_SHARED_REFCOUNT
-		}
-		return nil
-	})
+	enc, refs, err := c.encoding(key)
 	c.objectReply(err, func() {
 		switch sub {
 		case "encoding":
@@ -76,6 +69,30 @@ func (c *conn) objectReply(err error, ok func()) {
 // encodingOf is the encoding Redis 7.0 gives a string SET stores: "int"
 // for a decimal int64 of up to 20 bytes (as string2ll reads it), "embstr"
 // up to 44 bytes, else "raw".
+// encoding returns the encoding and refcount Redis would give key's
+// string. Only a value of at most 44 bytes is read (OpenValueDeferred): a
+// longer one is "raw" by its size, which a large cold value gives from the
+// cold tier's index without being loaded.
+func (c *conn) encoding(key string) (string, int64, error) {
+	v, err := c.s.m.OpenValueDeferred(key)
+	if err != nil {
+		return "", 0, err
+	}
+	defer v.Close()
+	if v.Size() > 44 {
+		return "raw", 1, nil
+	}
+	b := make([]byte, v.Size())
+	if _, err := v.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return "", 0, err
+	}
+	enc := encodingOf(b)
+	if n, _ := parseInt(b); enc == "int" && n >= 0 && n < sharedIntegers {
+		return enc, 1<<31 - 1, nil // Redis's OBJ_SHARED_REFCOUNT
+	}
+	return enc, 1, nil
+}
+
 func encodingOf(v []byte) string {
 	if len(v) <= 20 {
 		if _, ok := parseInt(v); ok {

@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -343,17 +345,24 @@ func cmdMSetNX(c *conn, args [][]byte) {
 	})
 }
 
+// STRLEN and GETRANGE open the value (OpenValueDeferred) rather than view
+// it: a large cold value stored raw answers STRLEN from the cold tier's
+// index and GETRANGE from the bytes asked for, after a verifying pass
+// through a small buffer, never loaded whole; a large hot or warm value is
+// read where it lies.
+
 func cmdStrlen(c *conn, args [][]byte) {
-	n := 0
-	err := c.s.m.ViewBytes(args[1], func(v []byte) error {
-		n = len(v)
-		return nil
-	})
+	n := int64(0)
+	v, err := c.s.m.OpenValueDeferred(keyString(args[1]))
+	if err == nil {
+		n = v.Size()
+		v.Close()
+	}
 	if err != nil && !errors.Is(err, tiermem.ErrNotFound) {
 		c.managerError(err)
 		return
 	}
-	c.out.int(int64(n))
+	c.out.int(n)
 }
 
 func cmdGetRange(c *conn, args [][]byte) {
@@ -363,23 +372,38 @@ func cmdGetRange(c *conn, args [][]byte) {
 		c.out.error(errNotInt)
 		return
 	}
-	err := c.s.m.ViewBytes(args[1], func(v []byte) error {
-		c.out.bulk(substr(v, start, end))
-		return nil
-	})
+	v, err := c.s.m.OpenValueDeferred(keyString(args[1]))
 	switch {
 	case errors.Is(err, tiermem.ErrNotFound):
 		c.out.bulk(nil)
+		return
 	case err != nil:
 		c.managerError(err)
+		return
 	}
+	defer v.Close()
+	from, to := substrRange(v.Size(), start, end)
+	n := int(to - from)
+	mark := len(c.out.b)
+	c.out.bulkHeader(n)
+	at := len(c.out.b)
+	c.out.b = slices.Grow(c.out.b, n)[:at+n] // read straight into the reply
+	if got, err := v.ReadAt(c.out.b[at:], from); got < n {
+		c.out.b = c.out.b[:mark] // no partial reply
+		if err == nil || errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: the value ended after %d of %d bytes", tiermem.ErrCorrupt, from+int64(got), to)
+		}
+		c.managerError(err)
+		return
+	}
+	c.out.bulkEnd()
 }
 
-// substr is GETRANGE's range of v, as Redis 7.0 computes it.
-func substr(v []byte, start, end int64) []byte {
-	n := int64(len(v))
+// substrRange returns GETRANGE's range [from, to) of a value of n bytes,
+// as Redis 7.0 computes it.
+func substrRange(n, start, end int64) (from, to int64) {
 	if start < 0 && end < 0 && start > end {
-		return nil
+		return 0, 0
 	}
 	if start < 0 {
 		start += n
@@ -392,9 +416,9 @@ func substr(v []byte, start, end int64) []byte {
 		end = n - 1
 	}
 	if start > end || n == 0 {
-		return nil
+		return 0, 0
 	}
-	return v[start : end+1]
+	return start, end + 1
 }
 
 func cmdSetRange(c *conn, args [][]byte) {

@@ -3,9 +3,7 @@ package server_test
 import (
 	"bytes"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,32 +11,7 @@ import (
 	"testing"
 
 	"github.com/tiermem/tiermem"
-	"github.com/tiermem/tiermem/server"
 )
-
-// serveIn serves a Manager opened in dir; both close when the test ends.
-func serveIn(t *testing.T, dir string) (string, *tiermem.Manager) {
-	t.Helper()
-	m, err := tiermem.Open(dir, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(m, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-		m.Close()
-	})
-	return ln.Addr().String(), m
-}
 
 // TestGetRangeOfALargeColdValue stores 24 MiB of random bytes in the cold
 // tier, raw (StoreFrom), and checks STRLEN, OBJECT ENCODING (by the size,
@@ -50,7 +23,7 @@ func serveIn(t *testing.T, dir string) (string, *tiermem.Manager) {
 // every GETRANGE is an error naming the corruption, never wrong bytes.
 func TestGetRangeOfALargeColdValue(t *testing.T) {
 	dir := t.TempDir()
-	addr, m := serveIn(t, dir)
+	addr, _, m := startTiermemIn(t, dir, nil)
 	want := make([]byte, 24<<20)
 	rand.Read(want)
 	if err := m.StoreFrom("big", bytes.NewReader(want), int64(len(want)), tiermem.InTier(tiermem.Cold)); err != nil {

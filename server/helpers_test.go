@@ -29,7 +29,13 @@ func testOptions() *tiermem.Options {
 // when the test ends.
 func startTiermem(t testing.TB, opts *server.Options) (string, *server.Server, *tiermem.Manager) {
 	t.Helper()
-	m, err := tiermem.Open(t.TempDir(), testOptions())
+	return startTiermemIn(t, t.TempDir(), opts)
+}
+
+// startTiermemIn is startTiermem with the Manager's directory.
+func startTiermemIn(t testing.TB, dir string, opts *server.Options) (string, *server.Server, *tiermem.Manager) {
+	t.Helper()
+	m, err := tiermem.Open(dir, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

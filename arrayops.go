@@ -33,14 +33,9 @@ func (m *Manager) RetrieveArray(key string) (Array, error) {
 func (m *Manager) RetrieveArrayInto(buf []byte, key string) (Array, error) {
 	var a Array
 	err := m.readAppend(key, owned, buf[:0], func(_ *tierState, value []byte, env header.Header) error {
-		if env.Kind != header.Array {
-			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
-		}
-		if !aligned(value, DType(env.DType)) {
-			value = alignedCopy(value)
-		}
-		a = Array{DType: DType(env.DType), Shape: env.Shape, Data: value}
-		return nil
+		var err error
+		a, _, err = arrayOf(key, value, env)
+		return err
 	})
 	return a, err
 }
@@ -54,17 +49,24 @@ func (m *Manager) RetrieveArrayInto(buf []byte, key string) (Array, error) {
 // A server so sends a large array without holding it twice.
 func (m *Manager) RetrieveArrayShared(key string) (a Array, shared bool, err error) {
 	err = m.readAppend(key, lent, nil, func(t *tierState, value []byte, env header.Header) error {
-		if env.Kind != header.Array {
-			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
-		}
-		shared = t.lends(len(value))
-		if !aligned(value, DType(env.DType)) {
-			value, shared = alignedCopy(value), false
-		}
-		a = Array{DType: DType(env.DType), Shape: env.Shape, Data: value}
-		return nil
+		got, copied, err := arrayOf(key, value, env)
+		a, shared = got, t.lends(len(value)) && !copied
+		return err
 	})
 	return a, shared, err
+}
+
+// arrayOf returns the array a value read under key holds, its data copied
+// only when it is not aligned for its element type (copied true), or an
+// error wrapping ErrType for a value that is no array.
+func arrayOf(key string, value []byte, env header.Header) (a Array, copied bool, err error) {
+	if env.Kind != header.Array {
+		return Array{}, false, fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
+	}
+	if copied = !aligned(value, DType(env.DType)); copied {
+		value = alignedCopy(value)
+	}
+	return Array{DType: DType(env.DType), Shape: env.Shape, Data: value}, copied, nil
 }
 
 // aligned reports whether data is aligned for elements of dtype.
@@ -79,12 +81,10 @@ func aligned(data []byte, dtype DType) bool {
 // tier) is copied so that the typed views work.
 func (m *Manager) ViewArray(key string, fn func(Array) error) error {
 	return m.read(key, borrowed, func(_ *tierState, value []byte, env header.Header) error {
-		if env.Kind != header.Array {
-			return fmt.Errorf("%w: %q holds %s, not an array", ErrType, key, env.Kind)
+		a, _, err := arrayOf(key, value, env)
+		if err != nil {
+			return err
 		}
-		if !aligned(value, DType(env.DType)) {
-			value = alignedCopy(value)
-		}
-		return fn(Array{DType: DType(env.DType), Shape: env.Shape, Data: value})
+		return fn(a)
 	})
 }

@@ -28,7 +28,7 @@ func (m *Manager) retrieveAppend(dst []byte, key string) ([]byte, error) {
 	r := appendReads.Get().(*appendRead)
 	err := m.readAppend(key, owned, dst, r.keep)
 	out := r.out
-	r.out, r.shared = nil, false
+	r.out = nil
 	appendReads.Put(r)
 	if err != nil {
 		return dst, err
@@ -51,7 +51,7 @@ func (m *Manager) RetrieveShared(dst []byte, key string) (value []byte, shared b
 	// decides whether the tier lends it.
 	tail := dst[len(dst):]
 	r := appendReads.Get().(*appendRead)
-	err = m.readAppend(key, lent, tail, r.keep)
+	err = m.readAppend(key, lent, tail, r.keepShared)
 	value, shared, r.out, r.shared = r.out, r.shared, nil, false
 	appendReads.Put(r)
 	switch {
@@ -68,19 +68,27 @@ func (m *Manager) RetrieveShared(dst []byte, key string) (value []byte, shared b
 // appendRead receives the result of an owned read: pooled, with its
 // callback bound once, so that the read allocates nothing of its own.
 type appendRead struct {
-	out    []byte
-	shared bool                                          // in lent mode with an empty dst: out is the tier's memory
-	keep   func(*tierState, []byte, header.Header) error // r.set
+	out        []byte
+	shared     bool                                          // set by setShared: out is the tier's memory
+	keep       func(*tierState, []byte, header.Header) error // r.set
+	keepShared func(*tierState, []byte, header.Header) error // r.setShared
 }
 
-func (r *appendRead) set(t *tierState, value []byte, _ header.Header) error {
+func (r *appendRead) set(_ *tierState, value []byte, _ header.Header) error {
+	r.out = value
+	return nil
+}
+
+// setShared is set for a lent read into an empty dst, whose value has the
+// stored value's length: the tier lends it or it is a copy.
+func (r *appendRead) setShared(t *tierState, value []byte, _ header.Header) error {
 	r.out, r.shared = value, t.lends(len(value))
 	return nil
 }
 
 var appendReads = sync.Pool{New: func() any {
 	r := &appendRead{}
-	r.keep = r.set
+	r.keep, r.keepShared = r.set, r.setShared
 	return r
 }}
 

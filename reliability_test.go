@@ -29,7 +29,11 @@ func valueFor(key string) []byte {
 		h = (h ^ uint64(key[i])) * 1099511628211
 	}
 	rng := rand.New(rand.NewPCG(h, 7))
-	v := make([]byte, 100+rng.IntN(20000))
+	n := 100 + rng.IntN(20000)
+	if strings.Contains(key, "-s") { // streamed (crashStreamEnv): large enough for a mapping of its own in warm, and staged in cold
+		n = 64<<10 + rng.IntN(150<<10)
+	}
+	v := make([]byte, n)
 	for i := range v {
 		v[i] = byte(rng.Uint32())
 	}
@@ -72,11 +76,20 @@ func TestCrashChild(t *testing.T) {
 	if switched {
 		start = storeThenSwitch(m, out, round)
 	}
+	streamed := os.Getenv(crashStreamEnv) != ""
 	for i := start; ; i++ {
 		key := fmt.Sprintf("r%s-k%d", round, i)
+		store := func() error { return m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%tiers))) }
+		if streamed {
+			key = fmt.Sprintf("r%s-s%d", round, i)
+			store = func() error {
+				v := valueFor(key)
+				return m.StoreFrom(key, bytes.NewReader(v), int64(len(v)), tiermem.InTier(tiermem.Tier(i%tiers)))
+			}
+		}
 		fmt.Fprintln(out, "try", key)
 		out.Flush()
-		if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%tiers))); err != nil {
+		if err := store(); err != nil {
 			fmt.Fprintln(out, "error", err)
 			out.Flush()
 			os.Exit(3)
@@ -85,6 +98,12 @@ func TestCrashChild(t *testing.T) {
 		out.Flush()
 	}
 }
+
+// crashStreamEnv, set in the child's environment, makes it store every
+// value with StoreFrom, values of 64 to 214 KiB: into hot and warm they are
+// read straight into the tier's memory (warm: a mapping of their own), into
+// cold staged beside the log.
+const crashStreamEnv = "TIERMEM_CRASH_STREAM"
 
 // crashSwitchEnv, set in the child's environment, makes it open with
 // Durability None, store keys in memory, and switch to Always with
@@ -126,6 +145,14 @@ func TestCrashAfterSetDurabilityLosesNothing(t *testing.T) {
 	if acked < 15*40 {
 		t.Errorf("%d keys acknowledged over 15 rounds: the switch's keys were not all counted", acked)
 	}
+}
+
+// TestCrashWhileStreamingLosesNothing kills a child streaming values
+// (StoreFrom) into the hot, warm and cold tiers with Durability Always, 15
+// times: every acknowledged value is back, and a cut-off one is absent or
+// whole.
+func TestCrashWhileStreamingLosesNothing(t *testing.T) {
+	crashRounds(t, 15, crashStreamEnv+"=1")
 }
 
 // TestCrashLosesNothingAcknowledged kills a child process storing with

@@ -66,9 +66,6 @@ func (c *conn) objectReply(err error, ok func()) {
 	}
 }
 
-// encodingOf is the encoding Redis 7.0 gives a string SET stores: "int"
-// for a decimal int64 of up to 20 bytes (as string2ll reads it), "embstr"
-// up to 44 bytes, else "raw".
 // encoding returns the encoding and refcount Redis would give key's
 // string. Only a value of at most 44 bytes is read (OpenValueDeferred): a
 // longer one is "raw" by its size, which a large cold value gives from the
@@ -93,6 +90,9 @@ func (c *conn) encoding(key string) (string, int64, error) {
 	return enc, 1, nil
 }
 
+// encodingOf is the encoding Redis 7.0 gives a string SET stores: "int"
+// for a decimal int64 of up to 20 bytes (as string2ll reads it), "embstr"
+// up to 44 bytes, else "raw".
 func encodingOf(v []byte) string {
 	if len(v) <= 20 {
 		if _, ok := parseInt(v); ok {

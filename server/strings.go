@@ -345,12 +345,11 @@ func cmdMSetNX(c *conn, args [][]byte) {
 	})
 }
 
-// STRLEN and GETRANGE open the value (OpenValueDeferred) rather than view
-// it: a large cold value stored raw answers STRLEN from the cold tier's
-// index and GETRANGE from the bytes asked for, after a verifying pass
-// through a small buffer, never loaded whole; a large hot or warm value is
-// read where it lies.
-
+// cmdStrlen and cmdGetRange open the value (OpenValueDeferred) rather
+// than view it: a large cold value stored raw answers STRLEN from the cold
+// tier's index and GETRANGE from the bytes asked for, after a verifying
+// pass through a small buffer, never loaded whole; a large hot or warm
+// value is read where it lies.
 func cmdStrlen(c *conn, args [][]byte) {
 	n := int64(0)
 	v, err := c.s.m.OpenValueDeferred(keyString(args[1]))

@@ -221,8 +221,8 @@ type Pending interface {
 	// exactly that many where the store's layout puts meta before the
 	// value, tier/offheap's large values) as Put would store it, without
 	// copying it, and returns the bytes the entry occupies. The value's
-	// bytes stay where Value showed them. After a failed Commit the Pending can be committed
-	// again or discarded.
+	// bytes stay where Value showed them. After a failed Commit the
+	// Pending can be committed again or discarded.
 	Commit(meta []byte) (int64, error)
 	// Discard gives the memory back; after Commit it does nothing.
 	Discard()

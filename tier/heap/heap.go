@@ -95,9 +95,10 @@ func (p *handlePool) put(h *cache.Handle[string], live int) {
 // bytes are written once and never again (a replacing Put writes the value
 // and meta in place, or into a new allocation), so strings over them stay
 // valid and unchanged for as long as anyone holds them; so do the value's
-// bytes in an allocation of lendMin or more (Lends). A read finds the key, the value and the word in the
-// one allocation: one memory access past the table's bucket. The shard's lock
-// protects the slot; the word is read and written atomically.
+// bytes in an allocation of lendMin or more (Lends). A read finds the key,
+// the value and the word in the one allocation: one memory access past the
+// table's bucket. The shard's lock protects the slot; the word is read and
+// written atomically.
 type slot struct {
 	data   *byte                 // the word, key, value and meta
 	h      *cache.Handle[string] // its place in the store's policy; nil under CLOCK (policy.go)
@@ -239,7 +240,7 @@ func (e *slot) adopt(p slot) {
 // alloc returns the data for n bytes after the word: a multiple of 8
 // bytes, so that the allocator aligns the word for atomic access (it packs
 // smaller odd sizes at any byte).
-func alloc(n int) []byte { return make([]byte, (wordSize+n+7)&^7) }
+func alloc(n int) []byte { return make([]byte, align8(wordSize+n)) }
 
 // fill copies value and meta after the key (and the padding valueAt
 // says); e.n counts them already.

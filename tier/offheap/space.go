@@ -221,18 +221,16 @@ func (s *space) free(loc uint64, size int64) int64 {
 	id := loc &^ largeFlag
 	lm := s.large[id]
 	delete(s.large, id)
-	if lm.loans > 0 { // a LargeValue reads it still: the last to close unmaps it
+	switch h := lm.h; {
+	case lm.loans > 0: // a LargeValue reads it still: the last to close unmaps it
 		lm.freed = true
-		return pageRounded(size)
-	}
-	h := lm.h
-	if s.spareBytes+h.Size() <= s.maxSpare {
+	case s.spareBytes+h.Size() <= s.maxSpare:
 		s.spares = append(s.spares, spare{h: h, freed: time.Now()})
 		s.spareBytes += h.Size()
-	} else {
+	default:
 		h.Close()
 	}
-	return pageRounded(size)
+	return lm.charged
 }
 
 // trim closes the spare mappings freed before cutoff.

@@ -342,25 +342,6 @@ func (m *Manager) Close() error {
 	return m.closeStores()
 }
 
-// persist makes every value durable in the cold tier: it writes the memory
-// tiers there (with Durability None), then syncs the cold log. Nothing is
-// removed from memory, so a failed persist can be retried.
-func (m *Manager) persist() error {
-	copied, err := m.persistMemory()
-	if err == nil {
-		if err = m.tiers[Cold].persistent.Sync(); err != nil {
-			err = fmt.Errorf("syncing the cold tier: %w", err)
-		}
-	}
-	if err == nil {
-		err = m.syncGlacier()
-	}
-	if err != nil && !errors.Is(err, tier.ErrSyncFailed) { // after which Close closes: keep the copies
-		m.unpersist(copied)
-	}
-	return err
-}
-
 // closeOpened closes the built-in stores Open opened before it failed; the
 // ones the options handed over are closed by Open.
 func (m *Manager) closeOpened() {

@@ -2,6 +2,7 @@ package tiermem_test
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -48,4 +49,44 @@ func TestOpenSetsTheMemoryLimitFromTheHotBudget(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 8<<30 {
 		t.Errorf("Close changed a limit it did not set: %d", got)
 	}
+}
+
+// TestMemoryLimitFollowsTheRestOfTheHeap: the limit Open set grows with the
+// live heap that is not the hot tier's (a cold index, the application's
+// own data) at the next migration pass, so that the collector does not run
+// back to back once that heap outgrows the hot budget, and comes down when
+// that heap is freed; a limit someone else set meanwhile is left alone.
+func TestMemoryLimitFollowsTheRestOfTheHeap(t *testing.T) {
+	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		t.Skip("a memory limit is in force (GOMEMLIMIT)")
+	}
+	const hot, rest = 64 << 20, 256 << 20
+	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{Hot: tiermem.TierOptions{Size: hot}, MigrateInterval: -1})
+	must(t, err)
+	defer m.Close()
+	before := debug.SetMemoryLimit(-1)
+	ballast := make([]byte, rest)
+	runtime.GC()
+	must(t, m.Migrate())
+	grown := debug.SetMemoryLimit(-1)
+	if grown < before+rest+rest/2 {
+		t.Errorf("with %d MiB more live heap the limit went from %d to %d MiB, want at least %d more", rest>>20, before>>20, grown>>20, (rest+rest/2)>>20)
+	}
+	runtime.KeepAlive(ballast)
+	ballast = nil
+	runtime.GC()
+	must(t, m.Migrate())
+	if after := debug.SetMemoryLimit(-1); after > grown-rest {
+		t.Errorf("once the %d MiB were freed the limit is %d MiB, want it back under %d", rest>>20, after>>20, (grown-rest)>>20)
+	}
+	debug.SetMemoryLimit(8 << 30)
+	must(t, m.Migrate())
+	if got := debug.SetMemoryLimit(-1); got != 8<<30 {
+		t.Errorf("a limit set after Open was replaced by %d MiB", got>>20)
+	}
+	must(t, m.Close())
+	if got := debug.SetMemoryLimit(-1); got != 8<<30 {
+		t.Errorf("Close changed a limit it did not set: %d MiB", got>>20)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
 }

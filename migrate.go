@@ -3,7 +3,6 @@ package tiermem
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/tiermem/tiermem/tier"
@@ -35,7 +34,15 @@ func (m *Manager) Migrate() error {
 		errs = append(errs, m.keepWatermark(t), m.demoteIdle(t))
 	}
 	errs = append(errs, m.promoteEarned(), m.syncGlacier(), m.compactGlacier())
+	m.followMemoryLimit()
 	return errors.Join(errs...)
+}
+
+// followMemoryLimit moves the GC memory limit Open set to the heap the rest
+// of the process holds now (memoryLimit.follow). The caller holds
+// migrateMu, or is Close with the gate closed.
+func (m *Manager) followMemoryLimit() {
+	m.memLimit = m.memLimit.follow(m.tiers[Hot].store.Used())
 }
 
 // keysHeld returns the keys the tiers hold, a key in two tiers counted
@@ -229,52 +236,4 @@ func (m *Manager) recordPass(err error) {
 		m.failedPasses.Add(1)
 		m.lastPassError.Store(err.Error())
 	}
-}
-
-// persistMemory writes every value of the memory tiers to the cold tier at
-// Close, so that the next Open finds them: with Durability None only, since
-// otherwise the cold log holds them already. It ignores the cold budget:
-// data is never dropped to keep a budget. It stops at the first failure and
-// returns the keys it copied until then.
-func (m *Manager) persistMemory() (copied []string, err error) {
-	if m.durable() {
-		return nil, nil
-	}
-	cold := m.tiers[Cold]
-	for _, t := range m.tiers[:Cold] {
-		keys, err := m.keysOf(t)
-		if err != nil {
-			return copied, err
-		}
-		for _, key := range keys {
-			if err := m.persistKey(key, t, cold); err != nil {
-				return copied, fmt.Errorf("tiermem: writing memory tiers to disk at Close: %w", err)
-			}
-			copied = append(copied, key)
-		}
-	}
-	return copied, nil
-}
-
-// unpersist takes back from the cold tier the copies a failed Close wrote
-// there, so that the Manager that stays open keeps its cold budget: the
-// values are still where they were.
-func (m *Manager) unpersist(keys []string) {
-	cold := m.tiers[Cold]
-	for _, key := range keys {
-		lock := m.locks.Of(key)
-		lock.Lock()
-		m.removeFrom(cold, key) // a failure leaves a copy: more cold bytes, nothing lost
-		lock.Unlock()
-	}
-}
-
-// persistKey copies key from a memory tier to the cold tier, whatever the
-// cold budget.
-func (m *Manager) persistKey(key string, from, cold *tierState) error {
-	lock := m.locks.Of(key)
-	lock.Lock()
-	defer lock.Unlock()
-	_, err := m.copyLocked(key, from, cold, math.MaxInt64)
-	return err
 }

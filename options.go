@@ -181,7 +181,11 @@ type Options struct {
 	// hot budget plus a quarter, plus the heap in use at Open and 64 MiB,
 	// when no limit is in force: the hot tier lives on the Go heap, and the
 	// limit makes the collector work harder as it fills instead of letting
-	// the heap grow to twice the live data. A limit already in force
+	// the heap grow to twice the live data. The rest of the heap (the cold
+	// tier's index, the application's data) keeps GOGC's headroom: every
+	// migration pass, and while Close writes memory to disk, the heap in use
+	// at Open is replaced by twice the live heap outside the hot tier when
+	// that is more. A limit already in force
 	// (GOMEMLIMIT, an earlier SetMemoryLimit, another Manager) is never
 	// replaced; Close lifts the limit this Manager set, unless it changed.
 	KeepMemoryLimit bool

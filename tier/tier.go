@@ -99,6 +99,17 @@ type Store interface {
 	Close() error
 }
 
+// ValueScanner is a memory Store that hands every entry's value to a scan,
+// so that the Manager writes what memory holds to disk at Close without
+// listing the keys first and looking each one up again.
+type ValueScanner interface {
+	// ScanValues calls fn for every key the store holds, with its value and
+	// meta, in no particular order; it stops at fn's first error and
+	// returns it. key, value and meta are valid only during fn and must not
+	// be modified. fn must not call the store; it may call other stores.
+	ScanValues(fn func(key string, value, meta []byte) error) error
+}
+
 // Persistent is a Store whose data survives Close and a crash.
 type Persistent interface {
 	Store

@@ -461,6 +461,12 @@ func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
 }
 
 func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error {
+	return sh.scanSlots(func(e slot) error { return fn(e.key(), e.meta(), e.size()) })
+}
+
+// scanSlots calls fn for every entry of the shard under its read lock, until
+// fn's first error.
+func (sh *shard) scanSlots(fn func(e slot) error) error {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if sh.closed {
@@ -468,10 +474,24 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 	}
 	var err error
 	sh.values.each(func(e slot) bool {
-		err = fn(e.key(), e.meta(), e.size())
+		err = fn(e)
 		return err == nil
 	})
 	return err
+}
+
+// ScanValues calls fn for every key with its value and meta, shard by
+// shard under the shard's read lock (tier.ValueScanner): fn must not call
+// the store, and must not keep key, value or meta past its return.
+func (s *Store) ScanValues(fn func(key string, value, meta []byte) error) error {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		err := sh.scanSlots(func(e slot) error { return fn(e.key(), e.value(), e.meta()) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Used returns the bytes all entries occupy.
@@ -482,6 +502,7 @@ func (s *Store) Len() int64 { return s.count.Load() }
 
 var (
 	_ tier.Store         = (*Store)(nil)
+	_ tier.ValueScanner  = (*Store)(nil)
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
 	_ tier.Lender        = (*Store)(nil)

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/tiermem/tiermem/internal/gate"
@@ -415,6 +416,40 @@ func (s *Store) Scan(fn func(key string, meta []byte, size int64) error) error {
 }
 
 func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64) error) error {
+	return s.scanRecords(sh, func(r record) error {
+		return fn(string(r.key), r.meta, s.space.charge(r.layout.size())+indexShare) // what Put charged
+	})
+}
+
+// ScanValues calls fn for every key with its value (decompressed) and meta,
+// shard by shard under the shard's read lock (tier.ValueScanner): fn must
+// not call the store, and must not keep key, value or meta past its return
+// (they lie in the store's memory, or in a buffer the next call reuses).
+func (s *Store) ScanValues(fn func(key string, value, meta []byte) error) error {
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	for i := range s.shards {
+		err := s.scanRecords(&s.shards[i], func(r record) error {
+			value := r.stored
+			if r.flags&flagCompressed != 0 {
+				var err error
+				if *buf, err = s.decodeAppend((*buf)[:0], r); err != nil {
+					return err
+				}
+				value = *buf
+			}
+			return fn(unsafe.String(unsafe.SliceData(r.key), len(r.key)), value, r.meta)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanRecords calls fn for every record of sh under its read lock, until
+// fn's first error.
+func (s *Store) scanRecords(sh *shard, fn func(r record) error) error {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if s.closed.Load() {
@@ -422,8 +457,7 @@ func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64
 	}
 	var err error
 	sh.idx.each(func(_ int, loc uint64) bool {
-		r := readRecord(s.space.record(loc))
-		err = fn(string(r.key), r.meta, s.space.charge(r.layout.size())+indexShare) // what Put charged
+		err = fn(readRecord(s.space.record(loc)))
 		return err == nil
 	})
 	return err
@@ -489,6 +523,7 @@ var (
 	_ tier.Trimmer       = (*Store)(nil)
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
+	_ tier.ValueScanner  = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -61,7 +61,8 @@ func BenchmarkCloseWarm(b *testing.B) {
 			b.StartTimer()
 			for i := range n {
 				buf = key(buf, i)
-				if _, err := s.Put(string(buf), value, nil) // a plain value's header is empty; err != nil {
+				// nil meta: a plain value's header is empty.
+				if _, err := s.Put(string(buf), value, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

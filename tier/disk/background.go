@@ -276,7 +276,7 @@ func (s *Store) retryAt() time.Time {
 // *CorruptError, so that nothing copies or hints a segment without them.
 func (s *Store) scanClean(g *segment) (scanResult, error) {
 	size := g.size.Load()
-	res, err := scanSegment(g.file, size)
+	res, err := scanSegment(g.file, size, g.appended.Load()) // a segment this store wrote: appended counts its records
 	if err != nil {
 		return res, ioError(err, "scanning segment %d", g.id)
 	}

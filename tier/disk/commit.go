@@ -1,6 +1,9 @@
 package disk
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // The commit pipeline appends records with group commit. A writer queues
 // its write; if no leader is at work it becomes the leader, otherwise it
@@ -28,7 +31,7 @@ type write struct {
 	sum   uint64
 	size  int64 // record bytes
 
-	ready chan struct{} // closed when done, or when this write is to lead
+	ready chan struct{} // one signal when done, or when this write is to lead; reused with the write
 
 	// Set by the leader before ready is closed.
 	seq          uint64
@@ -50,10 +53,27 @@ func (w *write) entry(g *segment) entry {
 	return e
 }
 
+// writes keeps writes for reuse: a put takes one and its ready channel,
+// and gives them back when it returns.
+var writes = sync.Pool{New: func() any { return &write{ready: make(chan struct{}, 1)} }}
+
+// newWrite returns a zero write with its ready channel.
+func newWrite() *write {
+	w := writes.Get().(*write)
+	*w = write{ready: w.ready}
+	return w
+}
+
+// free gives w back for reuse once its writer has read the outcome: no
+// one refers to it any longer (the leader signals a write last).
+func (w *write) free() {
+	*w = write{ready: w.ready}
+	writes.Put(w)
+}
+
 // commit appends w and returns when it is done: written, synced as the
 // sync mode asks, and in the index.
 func (s *Store) commit(w *write) error {
-	w.ready = make(chan struct{})
 	s.queue.Lock()
 	s.queue.writes = append(s.queue.writes, w)
 	lead := !s.queue.leading
@@ -78,13 +98,13 @@ func (s *Store) lead(w *write) {
 	s.log.Unlock()
 	for _, x := range batch {
 		if x != w {
-			close(x.ready)
+			x.ready <- struct{}{}
 		}
 	}
 	s.queue.Lock()
 	defer s.queue.Unlock()
 	if len(s.queue.writes) > 0 {
-		close(s.queue.writes[0].ready) // not done: it leads next
+		s.queue.writes[0].ready <- struct{}{} // not done: it leads next
 		return
 	}
 	s.queue.leading = false
@@ -147,6 +167,7 @@ func (s *Store) appendRunLocked(run []*write) {
 		return
 	}
 	g.size.Store(s.log.app.end())
+	g.appended.Add(int64(len(run)))
 	s.stats.commits.Add(1)
 	s.stats.writes.Add(int64(len(run)))
 	for _, w := range run {

@@ -32,7 +32,7 @@ func FuzzScanSegment(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		size := int64(len(data))
-		res, err := scanSegment(bytes.NewReader(data), size)
+		res, err := scanSegment(bytes.NewReader(data), size, 0)
 		if err != nil {
 			t.Fatalf("scan of an in-memory file: %v", err)
 		}
@@ -78,7 +78,7 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		}
 		seg := segmentHeader{version: formatVersion, minReader: minReaderVersion, id: 3}.encode()
 		seg = append(appendHead(seg, h, key, meta), value...)
-		res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)))
+		res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)), 0)
 		if err != nil || len(res.recs) != 1 {
 			t.Fatalf("scan found %d records: %v", len(res.recs), err)
 		}

@@ -188,6 +188,7 @@ func (s *Store) appendStagedLocked(w *write, st *Staged) error {
 		return ioError(err, "appending a streamed record of %d bytes to segment %d at %d", w.size, g.id, start)
 	}
 	g.size.Store(s.log.app.end())
+	g.appended.Add(1)
 	s.stats.commits.Add(1)
 	s.stats.writes.Add(1)
 	w.replaced, w.replacedLive = s.index.apply(w.key, w.entry(g))

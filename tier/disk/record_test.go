@@ -133,7 +133,7 @@ func buildSegment(keys ...string) ([]byte, []scanned) {
 
 func TestScanSegment(t *testing.T) {
 	seg, want := buildSegment("a", "bb", "ccc")
-	res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)))
+	res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)), 0)
 	if err != nil || len(res.recs) != 3 || !res.clean(int64(len(seg))) {
 		t.Fatalf("scan = %+v, %v", res, err)
 	}
@@ -147,7 +147,7 @@ func TestScanSegment(t *testing.T) {
 func TestScanSegmentStopsAtDamage(t *testing.T) {
 	seg, recs := buildSegment("a", "bb", "ccc")
 	seg[recs[1].off+10] ^= 0xff // the key length of "bb"
-	res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)))
+	res, err := scanSegment(bytes.NewReader(seg), int64(len(seg)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,14 +159,14 @@ func TestScanSegmentStopsAtDamage(t *testing.T) {
 func TestScanSegmentTornTail(t *testing.T) {
 	seg, recs := buildSegment("a", "bb", "ccc")
 	for cut := recs[2].off; cut < int64(len(seg)); cut++ {
-		res, err := scanSegment(bytes.NewReader(seg[:cut]), cut)
+		res, err := scanSegment(bytes.NewReader(seg[:cut]), cut, 0)
 		if err != nil || len(res.recs) != 2 || res.end != recs[2].off || !res.torn() {
 			t.Fatalf("cut at %d: %+v, %v", cut, res, err)
 		}
 	}
 	for _, fill := range []byte{0, 0xa5} {
 		garbage := append(bytes.Clone(seg), bytes.Repeat([]byte{fill}, 300)...)
-		res, _ := scanSegment(bytes.NewReader(garbage), int64(len(garbage)))
+		res, _ := scanSegment(bytes.NewReader(garbage), int64(len(garbage)), 0)
 		// Zeros are pages a crash never wrote; other bytes a crash
 		// does not leave, but damage to the last record does.
 		if len(res.recs) != 3 || res.end != int64(len(seg)) || res.torn() != (fill == 0) {
@@ -184,7 +184,7 @@ func TestScanSegmentFlippedLastRecord(t *testing.T) {
 	for bit := last.off * 8; bit < (last.off+int64(len(last.head)))*8; bit++ {
 		b := bytes.Clone(seg)
 		b[bit/8] ^= 1 << (bit % 8)
-		res, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		res, err := scanSegment(bytes.NewReader(b), int64(len(b)), 0)
 		if err != nil || res.clean(int64(len(b))) || res.torn() || res.end != last.off {
 			t.Fatalf("bit %d: %+v, %v", bit, res, err)
 		}

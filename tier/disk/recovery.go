@@ -195,7 +195,7 @@ func (s *Store) records(g *segment, hasHint, isTail bool) ([]scanned, error) {
 		}
 	}
 	size := g.size.Load()
-	res, err := scanSegment(g.file, size)
+	res, err := scanSegment(g.file, size, 0)
 	switch {
 	case err != nil:
 		return nil, ioError(err, "scanning segment %d", g.id)

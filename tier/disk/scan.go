@@ -45,11 +45,12 @@ func (r *scanResult) torn() bool { return r.next < 0 && !r.damaged }
 // just after the segment header, up to the first byte where no complete
 // record with a verifying header starts; it says what lies from there on.
 // It never reads values. Only I/O errors are returned: garbage is what it
-// reports.
-func scanSegment(r io.ReaderAt, size int64) (scanResult, error) {
+// reports. expect is how many records the caller thinks there are (0 if it
+// cannot tell): the room made for them at once.
+func scanSegment(r io.ReaderAt, size int64, expect int64) (scanResult, error) {
 	w := window{r: r, size: size}
 	res := scanResult{end: min(size, segmentHeaderSize), next: -1}
-	recs, end, err := w.records(res.end, nil)
+	recs, end, err := w.records(res.end, make([]scanned, 0, expect))
 	res.recs, res.end = recs, end
 	if err != nil || end >= size {
 		return res, err

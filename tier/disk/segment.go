@@ -100,6 +100,7 @@ type segment struct {
 	written    atomic.Int64          // bytes of it in the file; the rest is in the log's write buffer
 	live       atomic.Int64          // bytes of the records the index references
 	tombs      atomic.Int64          // tombstones the index references
+	appended   atomic.Int64          // records appended since Open: a capacity hint for a scan
 	minDeadSeq atomic.Uint64         // lowest sequence number of a dead put in the file; MaxUint64 if none
 	dirty      atomic.Bool           // written since it was last synced
 	syncFailed atomic.Pointer[error] // the first fsync I/O error, returned by every later sync

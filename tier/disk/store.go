@@ -137,6 +137,7 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	scratch := getBuf(0)
 	defer putBuf(scratch)
 	w := s.newPut(key, value, meta, scratch)
+	defer w.free()
 	if err := s.commit(w); err != nil {
 		return 0, err
 	}
@@ -169,7 +170,8 @@ func (s *Store) newPut(key string, value, meta []byte, scratch *[]byte) *write {
 	stored, c := s.opts.Compression.compress(value, scratch)
 	// The key is read during the call only (the index copies it into a new
 	// entry), so callers may pass strings over memory they reuse.
-	w := &write{kind: kindPut, key: key, value: stored, raw: int64(len(value)), codec: c, sum: valueSum(stored)}
+	w := newWrite()
+	w.kind, w.key, w.value, w.raw, w.codec, w.sum = kindPut, key, stored, int64(len(value)), c, valueSum(stored)
 	if len(meta) > 0 {
 		w.meta = append([]byte(nil), meta...)
 	}
@@ -195,7 +197,9 @@ func (s *Store) Delete(key string) (int64, error) {
 	if e, ok := s.index.get(key); !ok || e.tomb {
 		return 0, notFound(key)
 	}
-	w := &write{kind: kindDelete, key: key, sum: valueSum(nil), size: int64(recordHeaderSize + len(key))}
+	w := newWrite()
+	defer w.free()
+	w.kind, w.key, w.sum, w.size = kindDelete, key, valueSum(nil), int64(recordHeaderSize+len(key))
 	if err := s.commit(w); err != nil {
 		return 0, err
 	}

@@ -87,18 +87,21 @@ func (m *Manager) persistTier(t *tierState, p *persisted) error {
 // cold tier. key, value and meta are valid only during the call. The
 // Manager's gate is closed, so no operation changes the key meanwhile.
 func (m *Manager) persistValue(from *tierState, key string, value, meta []byte, p *persisted) error {
-	env, err := decodeHeader(meta)
-	if err != nil {
-		return fmt.Errorf("%q in the %s tier: %w", key, from.level, err)
+	// A header that does not decode is written as it is: the value stays
+	// ErrCorrupt after the next Open, neither lost nor altered, and does not
+	// keep Close failing (no retry could make it decode).
+	header, pinned := meta, false
+	if env, err := decodeHeader(meta); err == nil {
+		header, pinned = env.Encode(), env.Pinned
 	}
 	cold := m.tiers[Cold]
 	m.beforeChange(key)
-	charged, err := cold.store.Put(key, value, env.Encode())
+	charged, err := cold.store.Put(key, value, header)
 	if err != nil {
 		return fmt.Errorf("copying %q from the %s tier to the cold tier: %w", key, from.level, err)
 	}
 	if cold.victims != nil {
-		cold.victims.added(strings.Clone(key), charged, env.Pinned)
+		cold.victims.added(strings.Clone(key), charged, pinned)
 	}
 	if p.written++; p.written%4096 == 0 {
 		m.followMemoryLimit() // the cold index grows with every key

@@ -150,10 +150,15 @@ func TestBadStoreOptionsWrapASentinel(t *testing.T) {
 }
 
 // TestCorruptHeaderIsCorrupt: a value whose header cannot be decoded is
-// ErrCorrupt for every way of reaching it, never ErrNotFound.
+// ErrCorrupt for every way of reaching it, never ErrNotFound; Close writes
+// the memory tiers' damaged entries to disk as they are, without failing,
+// and after reopening they are still ErrCorrupt.
 func TestCorruptHeaderIsCorrupt(t *testing.T) {
-	m := open(t, nil)
-	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+	dir := t.TempDir()
+	m, err := tiermem.Open(dir, nil)
+	must(t, err)
+	tiers := []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold}
+	for _, tr := range tiers {
 		key := fmt.Sprint("bad-", tr)
 		must(t, tiermem.PutRaw(m, tr, key, []byte("v"), []byte{0xf0, 0}))
 		if _, err := m.Retrieve(key); !errors.Is(err, tiermem.ErrCorrupt) {
@@ -161,6 +166,15 @@ func TestCorruptHeaderIsCorrupt(t *testing.T) {
 		}
 		if _, err := m.Tier(key); !errors.Is(err, tiermem.ErrCorrupt) {
 			t.Errorf("Tier of a corrupt header in %v = %v, want ErrCorrupt", tr, err)
+		}
+	}
+	must(t, m.Close())
+	m, err = tiermem.Open(dir, nil)
+	must(t, err)
+	defer m.Close()
+	for _, tr := range tiers {
+		if _, err := m.Retrieve(fmt.Sprint("bad-", tr)); !errors.Is(err, tiermem.ErrCorrupt) {
+			t.Errorf("after reopening, Retrieve of the corrupt header stored in %v = %v, want ErrCorrupt", tr, err)
 		}
 	}
 }

@@ -5,6 +5,9 @@
 #   benchmarks/serve/redisbench.sh throughput [rounds]   # -P 16 and -P 1, SET and GET, data in hot
 #   benchmarks/serve/redisbench.sh memory [keys]         # RSS for KEYS 100-byte values, then GETs
 #                                                        # with a memory budget a third of the data
+#   benchmarks/serve/redisbench.sh restart [keys]        # tiermem only: KEYS values in warm, SIGTERM
+#                                                        # (time to exit, peak RSS), start again on
+#                                                        # the same directory (time to answer), GETs
 #
 # Run from the repository root. Needs redis-server, redis-cli and redis-benchmark (make deps).
 # PIN=1 runs each server on CPU 1 and redis-benchmark on CPU 0 (taskset), so that neither server
@@ -33,8 +36,8 @@ trap cleanup EXIT
 
 go build -o "$bin" ./cmd/tiermem
 
-wait_port() { # port
-	for _ in $(seq 1 200); do
+wait_port() { # port [tries of 50 ms]
+	for _ in $(seq 1 "${2:-200}"); do
 		redis-cli -p "$1" PING >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
@@ -44,11 +47,15 @@ wait_port() { # port
 
 start_tiermem() { # extra serve flags...
 	rm -rf "$work/tm" && mkdir -p "$work/tm"
+	restart_tiermem "$@"
+}
+
+restart_tiermem() { # extra serve flags...: on the directory as the last server left it
 	"${srv[@]}" "$bin" serve --addr 127.0.0.1:$TM_PORT --http "" --dir "$work/tm" --no-glacier \
 		--log-level warn "$@" >"$work/tm.log" 2>&1 &
 	tm_pid=$!
 	pids+=("$tm_pid")
-	wait_port $TM_PORT
+	wait_port $TM_PORT "${WAIT_TRIES:-200}"
 }
 
 start_redis() {
@@ -73,6 +80,21 @@ bench() { # name port redis-benchmark-args...
 
 rss_mib() { # pid
 	awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$1/status"
+}
+
+# stop_watched sends SIGTERM and prints how long the process took to exit and
+# its peak RSS meanwhile, sampled every 50 ms.
+stop_watched() { # label pid
+	local start peak=0 r
+	start=$(date +%s.%N)
+	kill "$2"
+	while kill -0 "$2" 2>/dev/null; do
+		r=$(rss_mib "$2" 2>/dev/null || echo 0)
+		[ -n "$r" ] && [ "$r" -gt "$peak" ] && peak=$r
+		sleep 0.05
+	done
+	wait "$2" 2>/dev/null || true
+	echo "$1,seconds,$(echo "$(date +%s.%N) - $start" | bc),peak_rss_mib,$peak"
 }
 
 # load KEYS sequential keys key:000000000000... (redis-benchmark's __rand_int__ form, 16 bytes)
@@ -135,8 +157,21 @@ memory)
 	bench tiermem-third,get-from-cold-P1 $TM_PORT -t get -P 1 -c 50 -n 100000 -r "$keys"
 	stop "$tm_pid"
 	;;
+restart)
+	keys=${2:-10000000}
+	start_tiermem --hot 64MiB --warm 4GiB --cold 16GiB
+	load $TM_PORT "$keys"
+	echo "tiermem,loaded,$keys,rss_mib,$(rss_mib "$tm_pid")"
+	check $TM_PORT "$keys"
+	stop_watched "tiermem,shutdown,$keys" "$tm_pid"
+	start=$(date +%s.%N)
+	WAIT_TRIES=12000 restart_tiermem --hot 64MiB --warm 4GiB --cold 16GiB
+	echo "tiermem,restart,$keys,seconds,$(echo "$(date +%s.%N) - $start" | bc),rss_mib,$(rss_mib "$tm_pid")"
+	check $TM_PORT "$keys"
+	stop_watched "tiermem,shutdown-after-restart,$keys" "$tm_pid"
+	;;
 *)
-	echo "usage: $0 throughput [rounds] | memory [keys]" >&2
+	echo "usage: $0 throughput [rounds] | memory [keys] | restart [keys]" >&2
 	exit 2
 	;;
 esac

@@ -29,6 +29,15 @@ func Mount(t testing.TB, size string) string {
 	return mnt
 }
 
+// Grow remounts the tmpfs at mnt with the larger size, making room on a
+// full disk without touching its files.
+func Grow(t testing.TB, mnt, size string) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-o", "remount,size="+size, mnt).CombinedOutput(); err != nil {
+		t.Fatalf("growing the tmpfs at %s to %s: %v: %s", mnt, size, err, out)
+	}
+}
+
 // Fill writes a file named filler in dir until the file system is full,
 // and returns its path: removing it frees the space.
 func Fill(t testing.TB, dir string) string {

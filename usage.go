@@ -1,11 +1,19 @@
 package tiermem
 
+import "github.com/tiermem/tiermem/tier"
+
 // TierUsage is what one tier holds.
 type TierUsage struct {
 	Used     int64   // bytes its entries occupy (compressed size, with per-entry overhead)
 	Capacity int64   // its byte budget; 0 for a glacier tier without one
 	Percent  float64 // 100 × Used / Capacity; 0 without a budget
 	Items    int64   // keys it holds
+	// Held is memory of values that left the tier (replaced, deleted,
+	// moved) that readers still hold: a large hot value RetrieveShared or
+	// ViewShared handed out (until the garbage collector reclaims it), a
+	// large warm value an open ValueReader reads (until it is closed).
+	// No budget counts it; the process uses it beside Used.
+	Held int64
 }
 
 // Usage is what each tier holds, indexed by Tier: u[tiermem.Hot].Percent.
@@ -18,6 +26,9 @@ func (m *Manager) Usage() Usage {
 	for _, t := range m.tiers {
 		used, capacity := t.store.Used(), t.capacity()
 		u[t.level] = TierUsage{Used: used, Capacity: capacity, Items: t.store.Len()}
+		if h, ok := t.store.(tier.Holder); ok {
+			u[t.level].Held = h.Held()
+		}
 		if capacity == unbounded {
 			u[t.level].Capacity = 0
 		} else if capacity > 0 {

@@ -72,13 +72,14 @@ func (c *conn) pin(op func(string) error, key []byte) {
 var tierNames = []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold, tiermem.Glacier}
 
 // TIER.USAGE: a map from each tier to a map of used, capacity (bytes),
-// percent and items.
+// percent, items and held (bytes of values that left the tier that
+// readers still hold).
 func cmdTierUsage(c *conn, _ [][]byte) {
 	u := c.s.m.Usage()
 	c.out.mapOf(len(tierNames))
 	for _, t := range tierNames {
 		c.out.bulkString(t.String())
-		c.out.mapOf(4)
+		c.out.mapOf(5)
 		c.out.bulkString("used")
 		c.out.int(u[t].Used)
 		c.out.bulkString("capacity")
@@ -87,6 +88,8 @@ func cmdTierUsage(c *conn, _ [][]byte) {
 		c.out.double(u[t].Percent)
 		c.out.bulkString("items")
 		c.out.int(u[t].Items)
+		c.out.bulkString("held")
+		c.out.int(u[t].Held)
 	}
 }
 

@@ -42,7 +42,7 @@ func TestTierCommands(t *testing.T) {
 		t.Errorf("after TIER.UNPIN: pinned %v, %v", p, err)
 	}
 	usage := string(c.do("TIER.USAGE"))
-	if !strings.HasPrefix(usage, "*8\r\n$3\r\nhot\r\n*8\r\n$4\r\nused\r\n:") || !strings.Contains(usage, "$7\r\nglacier\r\n") {
+	if !strings.HasPrefix(usage, "*8\r\n$3\r\nhot\r\n*10\r\n$4\r\nused\r\n:") || !strings.Contains(usage, "$7\r\nglacier\r\n") {
 		t.Errorf("TIER.USAGE in RESP2 = %q", usage)
 	}
 	stats := string(c.do("TIER.STATS"))
@@ -51,7 +51,7 @@ func TestTierCommands(t *testing.T) {
 	}
 	c.do("HELLO", "3")
 	usage = string(c.do("TIER.USAGE"))
-	if !strings.HasPrefix(usage, "%4\r\n$3\r\nhot\r\n%4\r\n") || !strings.Contains(usage, "$7\r\npercent\r\n,") {
+	if !strings.HasPrefix(usage, "%4\r\n$3\r\nhot\r\n%5\r\n") || !strings.Contains(usage, "$7\r\npercent\r\n,") {
 		t.Errorf("TIER.USAGE in RESP3 = %q", usage)
 	}
 	if tr, err := m.Tier("k"); err != nil || tr != tiermem.Warm {
@@ -99,7 +99,7 @@ func TestInfo(t *testing.T) {
 	all := string(c.do("INFO"))
 	for _, want := range []string{"# Server\r\nredis_version:7.0.15\r\n", "# Clients\r\nconnected_clients:1\r\n", "# Memory\r\nused_memory:",
 		"# Keyspace\r\ndb0:keys=2,expires=1\r\n",
-		"# Persistence\r\nloading:0\r\n", "rdb_bgsave_in_progress:0\r\n", "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n", "# Tiers\r\nhot:used=", "warm:used=0,capacity=16777216,percent=0.00,items=0,"} {
+		"# Persistence\r\nloading:0\r\n", "rdb_bgsave_in_progress:0\r\n", "rdb_last_bgsave_status:ok\r\n", "aof_enabled:0\r\n", "# Tiers\r\nhot:used=", "warm:used=0,capacity=16777216,percent=0.00,items=0,held=0,"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("INFO lacks %q:\n%s", want, all)
 		}

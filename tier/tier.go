@@ -110,6 +110,22 @@ type ValueScanner interface {
 	ScanValues(fn func(key string, value, meta []byte) error) error
 }
 
+// Holder is a memory Store whose readers may keep a value in memory after
+// it leaves the store (a Lender's values, the warm store's LargeValues).
+type Holder interface {
+	// Held returns the bytes of values replaced or deleted that readers
+	// may still hold: memory the process uses beyond Used, which no budget
+	// counts, given back as the readers let go.
+	Held() int64
+}
+
+// ValueLener is a Store that tells a value's length without reading it
+// (tier/disk, from its index, for a value it may have compressed).
+type ValueLener interface {
+	// ValueLen returns the length of key's value, or ErrNotFound.
+	ValueLen(key string) (int64, error)
+}
+
 // Persistent is a Store whose data survives Close and a crash.
 type Persistent interface {
 	Store

@@ -22,6 +22,7 @@ type tierUsageJSON struct {
 	CapacityBytes int64   `json:"capacity_bytes"` // 0: no budget
 	Percent       float64 `json:"percent"`        // 0 without a budget
 	Items         int64   `json:"items"`
+	HeldBytes     int64   `json:"held_bytes"` // values that left the tier that readers still hold
 }
 
 func (h *Handler) serveUsage(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +30,7 @@ func (h *Handler) serveUsage(w http.ResponseWriter, r *http.Request) {
 	body := usageJSON{Time: time.Now().UTC()}
 	for _, t := range h.tiers {
 		body.Tiers = append(body.Tiers, tierUsageJSON{Tier: t.String(), UsedBytes: u[t].Used,
-			CapacityBytes: u[t].Capacity, Percent: u[t].Percent, Items: u[t].Items})
+			CapacityBytes: u[t].Capacity, Percent: u[t].Percent, Items: u[t].Items, HeldBytes: u[t].Held})
 	}
 	writeJSON(w, body)
 }

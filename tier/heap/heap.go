@@ -10,6 +10,7 @@ package heap
 import (
 	"hash/maphash"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -41,6 +42,7 @@ type Store struct {
 	count  atomic.Int64  // keys
 	hand   atomic.Uint64 // CLOCK's hand: its turn times shards, plus the shard it is in (clock.go)
 	policy *policy       // nil: victims by CLOCK (policy.go)
+	held   atomic.Int64  // bytes of lendable allocations that left the store, not yet reclaimed (Held)
 }
 
 type shard struct {
@@ -322,13 +324,17 @@ func (s *Store) put(key string, value, meta []byte, prepared *slot) (int64, erro
 	ref := sh.values.ref(key, h)
 	replaced, moved, same := ref != nil, false, false
 	if replaced {
-		old := ref.size()
-		tracked := s.policy != nil && !s.policy.isExempt(*ref)
+		before := *ref
+		old := before.size()
+		tracked := s.policy != nil && !s.policy.isExempt(before)
 		if prepared != nil {
 			ref.adopt(*prepared)
 			moved = true
 		} else {
 			moved = ref.rewrite(value, meta)
+		}
+		if moved {
+			s.letGo(before)
 		}
 		e = *ref
 		s.used.Add(e.size() - old)
@@ -442,12 +448,39 @@ func (s *Store) Delete(key string) (int64, error) {
 	// entry left is only a key that is gone when the owner looks).
 	s.used.Add(-e.size())
 	s.count.Add(-1)
+	s.letGo(e)
 	if s.policy != nil {
 		s.policy.removed(e)
 		sh.handles.put(e.h, sh.values.n)
 	}
 	return e.size(), nil
 }
+
+// letGo counts the allocation of e, which left the store, as held until the
+// garbage collector reclaims it, if it is one the store lends (a reader may
+// keep it). Smaller allocations are never handed out past a callback.
+func (s *Store) letGo(e slot) {
+	if e.room < lendMin {
+		return
+	}
+	n := int64(wordSize) + int64(e.room)
+	s.held.Add(n)
+	runtime.AddCleanup(e.data, reclaimed, heldBytes{&s.held, n})
+}
+
+// heldBytes is what a reclaimed allocation takes off a store's held count.
+type heldBytes struct {
+	held *atomic.Int64
+	n    int64
+}
+
+func reclaimed(h heldBytes) { h.held.Add(-h.n) }
+
+// Held returns the bytes of entries of 64 KiB or more that were replaced
+// or deleted and that the garbage collector has not reclaimed yet
+// (tier.Holder): values readers keep (Lends), and garbage the next
+// collections free. Memory beyond Used.
+func (s *Store) Held() int64 { return s.held.Load() }
 
 // Scan calls fn for every key with its meta and size, shard by shard; fn runs
 // under the shard's read lock and must not call the store.
@@ -503,6 +536,7 @@ func (s *Store) Len() int64 { return s.count.Load() }
 var (
 	_ tier.Store         = (*Store)(nil)
 	_ tier.ValueScanner  = (*Store)(nil)
+	_ tier.Holder        = (*Store)(nil)
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
 	_ tier.Lender        = (*Store)(nil)

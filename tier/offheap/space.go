@@ -26,7 +26,7 @@ func slabOffset(loc uint64) int64 { return int64(loc * alloc.MinAlign) }
 // anonymous mapping (pages of spans the slab releases go back to the system),
 // large ones in a mapping each.
 type space struct {
-	mu     sync.Mutex // protects slab, large, nextID, spares and spareBytes
+	mu     sync.Mutex // protects slab, large, nextID, spares, spareBytes and heldBytes
 	h      *memory.WritableHandle
 	mem    memory.WritableMemory
 	slab   *alloc.Slab
@@ -40,6 +40,10 @@ type space struct {
 	spares     []spare
 	spareBytes int64
 	maxSpare   int64
+
+	// heldBytes are the bytes of mappings whose records are gone but that
+	// LargeValues still read: memory beyond what the records are charged.
+	heldBytes int64
 }
 
 // spare is a mapping kept for reuse, and when it was freed.
@@ -169,8 +173,16 @@ func (s *space) giveBack(lm *largeMapping) {
 	defer s.mu.Unlock()
 	lm.loans--
 	if lm.loans == 0 && lm.freed {
+		s.heldBytes -= lm.h.Size()
 		lm.h.Close()
 	}
+}
+
+// hold marks lm, whose record is gone, to be unmapped by its last loan.
+// s.mu is held.
+func (s *space) hold(lm *largeMapping) {
+	lm.freed = true
+	s.heldBytes += lm.h.Size()
 }
 
 // disown takes back the mapping of the large record at loc without
@@ -223,7 +235,7 @@ func (s *space) free(loc uint64, size int64) int64 {
 	delete(s.large, id)
 	switch h := lm.h; {
 	case lm.loans > 0: // a LargeValue reads it still: the last to close unmaps it
-		lm.freed = true
+		s.hold(lm)
 	case s.spareBytes+h.Size() <= s.maxSpare:
 		s.spares = append(s.spares, spare{h: h, freed: time.Now()})
 		s.spareBytes += h.Size()
@@ -251,15 +263,23 @@ func (s *space) trim(cutoff time.Time) {
 }
 
 // stats returns the slab's counters, the number and bytes of large records,
-// and the bytes of spare mappings.
-func (s *space) stats() (alloc.Stats, int, int64, int64) {
+// and the bytes of spare and held mappings.
+func (s *space) stats() (alloc.Stats, int, int64, int64, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var bytes int64
 	for _, lm := range s.large {
 		bytes += lm.charged
 	}
-	return s.slab.Stats(), len(s.large), bytes, s.spareBytes
+	return s.slab.Stats(), len(s.large), bytes, s.spareBytes, s.heldBytes
+}
+
+// held returns the bytes of mappings that LargeValues keep after their
+// records left.
+func (s *space) held() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heldBytes
 }
 
 func (s *space) close() error {
@@ -267,7 +287,7 @@ func (s *space) close() error {
 	defer s.mu.Unlock()
 	for id, lm := range s.large {
 		if lm.loans > 0 {
-			lm.freed = true // unmapped by the last LargeValue to close
+			s.hold(lm) // unmapped by the last LargeValue to close
 		} else {
 			lm.h.Close()
 		}

@@ -470,13 +470,14 @@ type Stats struct {
 	LargeRecords int   // records in mappings of their own
 	LargeBytes   int64 // bytes of those records' pages, as they are charged (a reused mapping's spare tail is discarded, not counted)
 	SpareBytes   int64 // bytes of freed large mappings kept for reuse (see Trim)
+	HeldBytes    int64 // bytes of mappings whose records left but that open LargeValues keep (see Held)
 	IndexBytes   int64 // bytes of the index tables
 }
 
 // Stats returns the store's counts.
 func (s *Store) Stats() Stats {
-	slab, n, bytes, spare := s.space.stats()
-	st := Stats{SlabReserved: slab.ReservedBytes, LargeRecords: n, LargeBytes: bytes, SpareBytes: spare}
+	slab, n, bytes, spare, held := s.space.stats()
+	st := Stats{SlabReserved: slab.ReservedBytes, LargeRecords: n, LargeBytes: bytes, SpareBytes: spare, HeldBytes: held}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
@@ -490,6 +491,12 @@ func (s *Store) Stats() Stats {
 	}
 	return st
 }
+
+// Held returns the bytes of mappings whose records were replaced or
+// deleted (or whose store was closed) while LargeValues read them: memory
+// beyond Used that the last of those LargeValues to close unmaps
+// (tier.Holder). Safe after Close.
+func (s *Store) Held() int64 { return s.space.held() }
 
 // Trim returns to the system the mappings of large records freed before
 // cutoff, which the store keeps (at most a quarter of its capacity, and 4
@@ -524,6 +531,7 @@ var (
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
 	_ tier.ValueScanner  = (*Store)(nil)
+	_ tier.Holder        = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

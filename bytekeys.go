@@ -31,6 +31,11 @@ func (m *Manager) ViewBytesShared(key []byte, fn func(value []byte, shared bool)
 	return m.ViewShared(keyString(key), fn)
 }
 
+// ViewBytesSharedSmall is ViewSharedSmall with the key as bytes.
+func (m *Manager) ViewBytesSharedSmall(key []byte, fn func(value []byte, shared bool) error) error {
+	return m.ViewSharedSmall(keyString(key), fn)
+}
+
 // DeleteBytes is Delete with the key as bytes.
 func (m *Manager) DeleteBytes(key []byte) error { return m.Delete(keyString(key)) }
 

@@ -119,6 +119,30 @@ func (m *Manager) ViewShared(key string, fn func(value []byte, shared bool) erro
 	return err
 }
 
+// SmallValueMax is the longest value ViewSharedSmall reads, unless its
+// tier shares it or has read it whole already (a glacier value).
+const SmallValueMax = 1 << 20
+
+// ViewSharedSmall is ViewShared for a caller that sends small values from
+// one buffer and large ones in pieces (a server): a value longer than
+// SmallValueMax that its tier does not share is not read, and it returns
+// an error wrapping ErrTooLarge. Open such a value with OpenValue, which
+// reads it where it lies or from disk as asked, never whole. A cold
+// value's length comes from the tier's index, so a large one costs no
+// read. The refused read counts for nothing (the OpenValue that follows
+// counts).
+func (m *Manager) ViewSharedSmall(key string, fn func(value []byte, shared bool) error) error {
+	r := viewReads.Get().(*viewRead)
+	r.sharedFn = fn
+	err := m.read(key, borrowedSmall, r.callShared)
+	r.sharedFn = nil
+	viewReads.Put(r)
+	return err
+}
+
+// errLargeValue refuses a ViewSharedSmall of a value over SmallValueMax.
+var errLargeValue = fmt.Errorf("%w: the value is over %d bytes: open it with OpenValue", ErrTooLarge, SmallValueMax)
+
 // viewRead adapts View's callback to a read's: pooled, with its methods
 // bound once, so that a View allocates nothing of its own.
 type viewRead struct {
@@ -151,6 +175,7 @@ const (
 	owned                     // appended to the caller's slice, the caller's to keep; counted
 	uncounted                 // borrowed, and not counted (SaveTo)
 	lent                      // the tier's memory where it lends it (tier.Lender), else owned; the caller's to keep
+	borrowedSmall             // borrowed, refusing a value over SmallValueMax its tier does not lend (errLargeValue)
 )
 
 // Tier returns the fastest tier that holds key.
@@ -275,6 +300,11 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, 
 	if mode == lent && t.lender == nil {
 		mode = owned
 	}
+	if mode == borrowedSmall && t.valueLener != nil {
+		if n, err := t.valueLener.ValueLen(key); err == nil && n > SmallValueMax {
+			return errLargeValue // not read: the store would read it whole first
+		}
+	}
 	if t.getter != nil && mode == owned {
 		value, meta, err := t.getter.GetMeta(key, dst)
 		if err != nil {
@@ -320,6 +350,9 @@ type tierRead struct {
 }
 
 func (r *tierRead) viewMeta(value, meta []byte) error {
+	if r.mode == borrowedSmall && len(value) > SmallValueMax && !r.t.lends(len(value)) && r.t.persistent == nil {
+		return errLargeValue // in place in memory: refused before any copy (a value read from disk is here already)
+	}
 	if r.mode == owned || r.mode == lent && !r.t.lends(len(value)) {
 		value = append(r.dst, value...) // unlike make, skips zeroing what it copies over
 	}

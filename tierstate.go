@@ -18,6 +18,7 @@ type tierState struct {
 	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
 	sizer      tier.Sizer      // the store, if it reports one entry's size
 	lender     tier.Lender     // the store, if some values it hands out may be kept
+	valueLener tier.ValueLener // the store, if it tells a value's length without reading it
 	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
 	reserved   atomic.Int64    // room taken by writes in flight
 	victims    *switchVictims  // nil for the last tier: nothing below to demote to
@@ -49,6 +50,7 @@ func newTierState(level Tier, store tier.Store, capacity int64) *tierState {
 	t.getter, _ = store.(tier.MetaGetter)
 	t.sizer, _ = store.(tier.Sizer)
 	t.lender, _ = store.(tier.Lender)
+	t.valueLener, _ = store.(tier.ValueLener)
 	return t
 }
 

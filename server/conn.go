@@ -63,6 +63,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 // read.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.out.reset(false) // closes the readers of replies never sent
 	defer c.unwatch()
 	defer c.release()
 	defer func() {
@@ -174,12 +175,9 @@ func (c *conn) flush() bool {
 	if d := c.s.opts.WriteTimeout; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
-	var err error
-	if len(c.out.shared) == 0 {
-		_, err = c.nc.Write(c.out.b)
-	} else {
-		bufs := c.out.buffers()
-		_, err = bufs.WriteTo(c.nc) // writev: the shared values are not copied
+	err := c.out.writeTo(c.nc)
+	if err != nil && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
+		c.s.log.Debug("server: writing to a client", "client", c.nc.RemoteAddr().String(), "error", err)
 	}
 	c.out.reset(cap(c.out.b) <= maxKeptBuffer)
 	return err == nil

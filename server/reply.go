@@ -1,9 +1,14 @@
 package server
 
 import (
+	"errors"
+	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/tiermem/tiermem"
 )
 
 // replies appends RESP replies to a buffer that the connection writes out
@@ -12,16 +17,19 @@ import (
 type replies struct {
 	b     []byte
 	resp3 bool
-	// shared are values queued without a copy (bulkShared): each is sent
-	// where it lies, after b's bytes up to its at; sharedBytes sums them.
+	// shared are values queued without a copy (bulkShared, bulkReader):
+	// each is sent where it lies, after b's bytes up to its at;
+	// sharedBytes sums them.
 	shared      []sharedValue
 	sharedBytes int
 }
 
-// sharedValue is a value a reply sends from the memory that holds it.
+// sharedValue is a value a reply sends from the memory that holds it, or
+// in pieces from a reader.
 type sharedValue struct {
 	at int // where in b it goes
 	v  []byte
+	r  *tiermem.ValueReader // when v is nil: read in pieces as it is sent, then closed
 }
 
 // bulkShared writes v as a bulk string without copying it: v must stay
@@ -33,27 +41,93 @@ func (w *replies) bulkShared(v []byte) {
 	w.bulkEnd()
 }
 
+// bulkReader writes r's value as a bulk string, read in pieces as it is
+// sent (through one pooled buffer), so that a large value is never held
+// whole; the replies own r and close it once it is sent or dropped.
+func (w *replies) bulkReader(r *tiermem.ValueReader) {
+	n := r.Size()
+	w.bulkHeader(int(n))
+	w.shared = append(w.shared, sharedValue{at: len(w.b), r: r})
+	w.sharedBytes += int(n)
+	w.bulkEnd()
+}
+
 // pending returns the bytes the replies hold, shared values included.
 func (w *replies) pending() int { return len(w.b) + w.sharedBytes }
 
-// buffers returns the replies as net.Buffers: b's bytes with the shared
-// values between them.
-func (w *replies) buffers() net.Buffers {
+// writeTo writes the replies to c: b's bytes with the shared values
+// between them, in one writev where no reader's value comes between.
+func (w *replies) writeTo(c net.Conn) error {
+	if len(w.shared) == 0 {
+		_, err := c.Write(w.b)
+		return err
+	}
 	bufs := make(net.Buffers, 0, 2*len(w.shared)+1)
 	last := 0
-	for _, s := range w.shared {
-		bufs = append(bufs, w.b[last:s.at], s.v)
+	for i := range w.shared {
+		s := &w.shared[i]
+		bufs = append(bufs, w.b[last:s.at])
 		last = s.at
+		if s.r == nil {
+			bufs = append(bufs, s.v) // writev: not copied
+			continue
+		}
+		if _, err := bufs.WriteTo(c); err != nil {
+			return err
+		}
+		bufs = bufs[:0]
+		err := sendValue(c, s.r)
+		s.r.Close()
+		s.r = nil
+		if err != nil {
+			return err
+		}
 	}
-	return append(bufs, w.b[last:])
+	bufs = append(bufs, w.b[last:])
+	_, err := bufs.WriteTo(c)
+	return err
 }
 
-// reset empties the replies, dropping the shared values.
+// sendChunk is the piece a reader's value is sent in.
+const sendChunk = 256 << 10
+
+var sendBufs = sync.Pool{New: func() any { b := make([]byte, sendChunk); return &b }}
+
+// sendValue writes r's whole value to c in pieces. A read that fails
+// midway (a segment cut short since the value was opened and verified)
+// leaves the bulk string unfinished: the caller closes the connection,
+// since no reply can follow it.
+func sendValue(c net.Conn, r *tiermem.ValueReader) error {
+	buf := sendBufs.Get().(*[]byte)
+	defer sendBufs.Put(buf)
+	size := r.Size()
+	for off := int64(0); off < size; {
+		n, err := r.ReadAt((*buf)[:min(int64(len(*buf)), size-off)], off)
+		if n > 0 {
+			if _, werr := c.Write((*buf)[:n]); werr != nil {
+				return werr
+			}
+			off += int64(n)
+		}
+		if err != nil && !(errors.Is(err, io.EOF) && off == size) {
+			return err
+		}
+	}
+	return nil
+}
+
+// reset empties the replies, dropping the shared values and closing the
+// readers not sent.
 func (w *replies) reset(keep bool) {
 	if keep {
 		w.b = w.b[:0]
 	} else {
 		w.b = nil
+	}
+	for _, s := range w.shared {
+		if s.r != nil {
+			s.r.Close()
+		}
 	}
 	clear(w.shared)
 	w.shared, w.sharedBytes = w.shared[:0], 0

@@ -56,12 +56,32 @@ func (g *getReply) write(value []byte, shared bool) error {
 	return nil
 }
 
-// get replies key's value, or null.
+// get replies key's value, or null. A value over tiermem.SmallValueMax
+// that its tier does not share is sent in pieces (getLarge).
 func (c *conn) get(key []byte) {
-	err := c.s.m.ViewBytesShared(key, c.fromGet.fn)
+	err := c.s.m.ViewBytesSharedSmall(key, c.fromGet.fn)
 	switch {
 	case err == nil:
 	case errors.Is(err, tiermem.ErrNotFound):
+		c.out.null()
+	case errors.Is(err, tiermem.ErrTooLarge):
+		c.getLarge(key)
+	default:
+		c.managerError(err)
+	}
+}
+
+// getLarge replies a large value through a ValueReader: a warm one read
+// where it lies, a cold one verified against its checksum now (so that a
+// corrupt value is an error reply, not a cut connection) and read from
+// disk as it is sent. It is never held whole, in the connection's buffer
+// or anywhere else.
+func (c *conn) getLarge(key []byte) {
+	v, err := c.s.m.OpenValue(string(key))
+	switch {
+	case err == nil:
+		c.out.bulkReader(v)
+	case errors.Is(err, tiermem.ErrNotFound): // deleted meanwhile
 		c.out.null()
 	default:
 		c.managerError(err)

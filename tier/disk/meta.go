@@ -38,6 +38,17 @@ func (s *Store) Size(key string) (int64, error) {
 	return e.size, nil
 }
 
+// ValueLen returns the length of key's value (before any compression),
+// from the in-memory index, without reading the disk (tier.ValueLener).
+func (s *Store) ValueLen(key string) (int64, error) {
+	e, tok, err := s.startRead(key)
+	if err != nil {
+		return 0, err
+	}
+	defer s.endRead(e, tok)
+	return e.raw, nil
+}
+
 // Used returns the record bytes of the live keys: the sum of what Put
 // reported for them.
 func (s *Store) Used() int64 { return s.index.bytes.Load() }
@@ -50,6 +61,7 @@ var (
 	_ tier.MetaGetter   = (*Store)(nil)
 	_ tier.Sizer        = (*Store)(nil)
 	_ tier.StoredViewer = (*Store)(nil)
+	_ tier.ValueLener   = (*Store)(nil)
 )
 
 // GetMeta appends key's value to dst, verified as Get verifies it, and

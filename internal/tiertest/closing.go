@@ -42,6 +42,9 @@ func closed(t *testing.T, s tier.Store) {
 	_, err = s.Meta("k")
 	wantClosed("Meta", err)
 	wantClosed("Scan", s.Scan(func(string, []byte, int64) error { called("Scan"); return nil }))
+	if vs, ok := s.(tier.ValueScanner); ok {
+		wantClosed("ScanValues", vs.ScanValues(func(string, []byte, []byte) error { called("ScanValues"); return nil }))
+	}
 	if p, ok := s.(tier.Persistent); ok {
 		wantClosed("Sync", p.Sync())
 	}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) tier.Store, opts *Options) {
 	c.run("Accounting", func(t *testing.T) { accounting(t, open(t)) })
 	c.run("ConcurrentAccounting", func(t *testing.T) { concurrentAccounting(t, open(t)) })
 	c.run("CostBound", func(t *testing.T) { costBound(t, open(t)) })
+	c.run("ScanValues", func(t *testing.T) { scanValues(t, open(t)) })
 	c.runClock(open)
 	if o.Reopen != nil {
 		c.run("Reopen", func(t *testing.T) { reopen(t, o.Reopen) })

@@ -171,11 +171,11 @@ var viewReads = sync.Pool{New: func() any {
 type readMode int
 
 const (
-	borrowed  readMode = iota // valid during the callback only; counted
-	owned                     // appended to the caller's slice, the caller's to keep; counted
-	uncounted                 // borrowed, and not counted (SaveTo)
-	lent                      // the tier's memory where it lends it (tier.Lender), else owned; the caller's to keep
-	borrowedSmall             // borrowed, refusing a value over SmallValueMax its tier does not lend (errLargeValue)
+	borrowed      readMode = iota // valid during the callback only; counted
+	owned                         // appended to the caller's slice, the caller's to keep; counted
+	uncounted                     // borrowed, and not counted (SaveTo)
+	lent                          // the tier's memory where it lends it (tier.Lender), else owned; the caller's to keep
+	borrowedSmall                 // borrowed, refusing a value over SmallValueMax its tier does not lend (errLargeValue)
 )
 
 // Tier returns the fastest tier that holds key.

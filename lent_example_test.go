@@ -2,6 +2,7 @@ package tiermem_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 
@@ -116,4 +117,37 @@ func ExampleManager_RetrieveArrayShared() {
 	// Output:
 	// weights float32[256 256] true
 	// bias float32[256] false
+}
+
+// ExampleManager_ViewSharedSmall sends small values from one buffer and
+// opens large ones to send them in pieces, as a server does: a 4 MiB cold
+// value is refused without being read (ErrTooLarge), and OpenValue then
+// reads it from disk as asked.
+func ExampleManager_ViewSharedSmall() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	m.Store("small", []byte("hello"), tiermem.InTier(tiermem.Cold))
+	m.StoreFrom("large", bytes.NewReader(make([]byte, 4<<20)), 4<<20, tiermem.InTier(tiermem.Cold))
+	for _, key := range []string{"small", "large"} {
+		err := m.ViewSharedSmall(key, func(value []byte, shared bool) error {
+			fmt.Println(key, "viewed:", len(value), "bytes")
+			return nil
+		})
+		if errors.Is(err, tiermem.ErrTooLarge) {
+			r, err := m.OpenValue(key)
+			if err != nil {
+				panic(err)
+			}
+			fmt.Println(key, "opened:", r.Size(), "bytes, streamed:", r.Streamed())
+			r.Close()
+		}
+	}
+	// Output:
+	// small viewed: 5 bytes
+	// large opened: 4194304 bytes, streamed: true
 }

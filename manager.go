@@ -143,7 +143,15 @@ func (m *Manager) openTiers() error {
 		if err != nil {
 			return fmt.Errorf("tiermem: opening the %v tier: %w", level, storeError(err))
 		}
-		m.tiers = append(m.tiers, newTierState(level, store, m.tierOptions(level).Size))
+		t := newTierState(level, store, m.tierOptions(level).Size)
+		if t.persistent == nil && !m.tierOptions(level).Compress {
+			// A memory store hands over its values in place: ViewSharedSmall
+			// refuses a large one in the callback at no cost, without the
+			// index lookup ValueLen takes. One that decompresses first must
+			// be asked.
+			t.valueLener = nil
+		}
+		m.tiers = append(m.tiers, t)
 	}
 	for _, t := range m.tiers[Cold:] {
 		if t.persistent == nil {

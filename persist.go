@@ -13,13 +13,16 @@ import (
 // light, since a service that is stopping has a deadline (a SIGKILL after
 // a grace period loses everything still in memory) and may have no memory
 // to spare: the values are written as a scan of each memory store finds
-// them (tier.ValueScanner), with no list of keys and no second lookup per
-// key, and the GC memory limit follows the cold index as it grows.
+// them (tier.ValueScanner), with no list of keys and no second read of
+// each value (a pass over the keys first looks each up in the cold index,
+// for the copies a failed Close must keep), and the GC memory limit
+// follows the cold index as it grows.
 
 // persisted is what persistMemory did to the cold tier, for unpersist.
 type persisted struct {
 	written int                 // values written
 	had     map[string]struct{} // keys of the memory tiers the cold tier held before
+	hotUsed int64               // the hot tier's bytes, which Close does not change: for the memory limit
 }
 
 // persist makes every value durable in the cold tier: it writes the memory
@@ -46,7 +49,7 @@ func (m *Manager) persist() error {
 // already. It ignores the cold budget: data is never dropped to keep a
 // budget. It stops at the first failure.
 func (m *Manager) persistMemory() (*persisted, error) {
-	p := &persisted{had: make(map[string]struct{})}
+	p := &persisted{had: make(map[string]struct{}), hotUsed: m.tiers[Hot].store.Used()}
 	if m.durable() {
 		return p, nil
 	}
@@ -104,7 +107,7 @@ func (m *Manager) persistValue(from *tierState, key string, value, meta []byte, 
 		cold.victims.added(strings.Clone(key), charged, pinned)
 	}
 	if p.written++; p.written%4096 == 0 {
-		m.followMemoryLimit() // the cold index grows with every key
+		m.memLimit = m.memLimit.follow(p.hotUsed) // the cold index grows with every key
 	}
 	return nil
 }
@@ -128,11 +131,11 @@ func (m *Manager) coldCopies(had map[string]struct{}) error {
 }
 
 // scanKeys calls fn with every key of t, valid only during fn, allocating
-// nothing per key where the store hands out values in a scan. fn must not
-// call t's store.
+// nothing per key where the store can (tier.KeyScanner). fn must not call
+// t's store.
 func (m *Manager) scanKeys(t *tierState, fn func(key string)) error {
-	if vs, ok := t.store.(tier.ValueScanner); ok {
-		return vs.ScanValues(func(key string, _, _ []byte) error { fn(key); return nil })
+	if ks, ok := t.store.(tier.KeyScanner); ok {
+		return ks.ScanKeys(func(key string) error { fn(key); return nil })
 	}
 	return t.store.Scan(func(key string, _ []byte, _ int64) error { fn(key); return nil })
 }

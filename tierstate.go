@@ -18,7 +18,7 @@ type tierState struct {
 	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
 	sizer      tier.Sizer      // the store, if it reports one entry's size
 	lender     tier.Lender     // the store, if some values it hands out may be kept
-	valueLener tier.ValueLener // the store, if it tells a value's length without reading it
+	valueLener tier.ValueLener // the store, if it tells a value's length cheaper than a read gives it (see openTiers)
 	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
 	reserved   atomic.Int64    // room taken by writes in flight
 	victims    *switchVictims  // nil for the last tier: nothing below to demote to

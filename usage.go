@@ -9,10 +9,11 @@ type TierUsage struct {
 	Percent  float64 // 100 × Used / Capacity; 0 without a budget
 	Items    int64   // keys it holds
 	// Held is memory of values that left the tier (replaced, deleted,
-	// moved) that readers still hold: a large hot value RetrieveShared or
-	// ViewShared handed out (until the garbage collector reclaims it), a
-	// large warm value an open ValueReader reads (until it is closed).
-	// No budget counts it; the process uses it beside Used.
+	// moved) that readers may still hold: a large warm value an open
+	// ValueReader reads (until it is closed), and every hot allocation of
+	// 64 KiB or more that left, whether RetrieveShared or ViewShared handed
+	// it out or not, until the garbage collector reclaims it. No budget
+	// counts it; the process uses it beside Used.
 	Held int64
 }
 

@@ -114,12 +114,15 @@
 // tier, TIER.COPY key tier, TIER.PIN key, TIER.UNPIN key, TIER.USAGE,
 // TIER.STATS, TIER.MIGRATE.
 //
-// A GET reply is sent from where the value lies: a hot value of 64 KiB or
-// more from the hot tier's memory (writev, no copy), a warm or cold value
-// over 1 MiB (tiermem.SmallValueMax) through a ValueReader in 256 KiB
-// pieces, a cold one verified against its checksum before its reply
-// starts (a corrupt value is an error reply). So a GET of a large value
-// holds 256 KiB of it at a time, however large it is. Other values, and
-// MGET, GETDEL, GETEX and GETSET, copy the value into the connection's
-// buffer.
+// A GET reply (and MGET's, and GETEX's without options) is sent from
+// where the value lies: a hot value of 64 KiB or more from the hot tier's
+// memory (writev, no copy), a warm or cold value over 1 MiB
+// (tiermem.SmallValueMax) through a ValueReader in 256 KiB pieces, a cold
+// one verified against its checksum before its reply starts (a corrupt
+// value is an error reply). A large value stored uncompressed (a warm one
+// in a mapping of its own, a raw cold one: values that do not compress,
+// and StoreFrom's) is so never held whole; a compressed one is
+// decompressed into memory once, and not copied again into the
+// connection's buffer. Smaller values, and GETDEL, GETSET and GETEX with
+// options, copy the value into the connection's buffer.
 package server

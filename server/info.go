@@ -82,9 +82,9 @@ func infoKeyspace(c *conn, b *strings.Builder) {
 func infoTiers(c *conn, b *strings.Builder) {
 	u, s := c.s.m.Usage(), c.s.m.Stats()
 	for _, t := range tierNames {
-		fmt.Fprintf(b, "%s:used=%d,capacity=%d,percent=%.2f,items=%d,held=%d,promotions=%d,demotions=%d,evictions=%d,expirations=%d\r\n",
-			t, u[t].Used, u[t].Capacity, u[t].Percent, u[t].Items, u[t].Held,
-			s.Tiers[t].Promotions, s.Tiers[t].Demotions, s.Tiers[t].Evictions, s.Tiers[t].Expirations)
+		fmt.Fprintf(b, "%s:used=%d,capacity=%d,percent=%.2f,items=%d,promotions=%d,demotions=%d,evictions=%d,expirations=%d,held=%d\r\n",
+			t, u[t].Used, u[t].Capacity, u[t].Percent, u[t].Items,
+			s.Tiers[t].Promotions, s.Tiers[t].Demotions, s.Tiers[t].Evictions, s.Tiers[t].Expirations, u[t].Held)
 	}
 	fmt.Fprintf(b, "migration_passes:%d\r\nmigration_failed_passes:%d\r\n", s.Passes, s.FailedPasses)
 }

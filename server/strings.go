@@ -71,14 +71,18 @@ func (c *conn) get(key []byte) {
 	}
 }
 
-// getLarge replies a large value through a ValueReader: a warm one read
-// where it lies, a cold one verified against its checksum now (so that a
-// corrupt value is an error reply, not a cut connection) and read from
-// disk as it is sent. It is never held whole, in the connection's buffer
-// or anywhere else.
+// getLarge replies a large value through a ValueReader: an uncompressed
+// warm one read where it lies, a raw cold one verified against its
+// checksum now (so that a corrupt value is an error reply, not a cut
+// connection) and read from disk as it is sent; a compressed one is
+// decompressed into memory once (see OpenValue). None is copied into the
+// connection's buffer.
 func (c *conn) getLarge(key []byte) {
 	v, err := c.s.m.OpenValue(string(key))
 	switch {
+	case err == nil && v.Size() > math.MaxInt: // a 32-bit platform
+		v.Close()
+		c.out.errorf(fmt.Sprintf("a value of %d bytes is more than this server's platform can send", v.Size()))
 	case err == nil:
 		c.out.bulkReader(v)
 	case errors.Is(err, tiermem.ErrNotFound): // deleted meanwhile

@@ -110,6 +110,15 @@ type ValueScanner interface {
 	ScanValues(fn func(key string, value, meta []byte) error) error
 }
 
+// KeyScanner is a Store that lists its keys without allocating a string
+// for each (Scan's keys are the caller's to keep).
+type KeyScanner interface {
+	// ScanKeys calls fn for every key the store holds, in no particular
+	// order, and stops at fn's first error, which it returns. key is valid
+	// only during fn; fn must not call the store.
+	ScanKeys(fn func(key string) error) error
+}
+
 // Holder is a memory Store whose readers may keep a value in memory after
 // it leaves the store (a Lender's values, the warm store's LargeValues).
 type Holder interface {

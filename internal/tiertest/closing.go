@@ -45,6 +45,9 @@ func closed(t *testing.T, s tier.Store) {
 	if vs, ok := s.(tier.ValueScanner); ok {
 		wantClosed("ScanValues", vs.ScanValues(func(string, []byte, []byte) error { called("ScanValues"); return nil }))
 	}
+	if ks, ok := s.(tier.KeyScanner); ok {
+		wantClosed("ScanKeys", ks.ScanKeys(func(string) error { called("ScanKeys"); return nil }))
+	}
 	if p, ok := s.(tier.Persistent); ok {
 		wantClosed("Sync", p.Sync())
 	}

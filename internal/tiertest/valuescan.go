@@ -12,8 +12,9 @@ import (
 // scanValues checks a tier.ValueScanner: ScanValues hands out every key
 // once with its value and meta as stored (small and large values,
 // compressible and not, replaced ones, none of those deleted), and stops
-// at fn's first error, which it returns. A store without ScanValues skips
-// it; after Close it is closed's to check.
+// at fn's first error, which it returns; and a tier.KeyScanner's ScanKeys
+// the same keys. A store without ScanValues skips it; after Close it is
+// closed's to check.
 func scanValues(t *testing.T, s tier.Store) {
 	defer s.Close()
 	vs, ok := s.(tier.ValueScanner)
@@ -59,5 +60,20 @@ func scanValues(t *testing.T, s tier.Store) {
 	n := 0
 	if err := vs.ScanValues(func(string, []byte, []byte) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("a scan whose fn fails: %v after %d calls, want fn's error after 1", err, n)
+	}
+	ks, ok := s.(tier.KeyScanner)
+	if !ok {
+		return
+	}
+	keys := map[string]bool{}
+	err = ks.ScanKeys(func(key string) error {
+		if _, ok := want[key]; !ok || keys[key] {
+			return fmt.Errorf("ScanKeys: key %q unknown or seen twice", key)
+		}
+		keys[string([]byte(key))] = true
+		return nil
+	})
+	if err != nil || len(keys) != len(want) {
+		t.Fatalf("ScanKeys = %v after %d of %d keys", err, len(keys), len(want))
 	}
 }

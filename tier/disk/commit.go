@@ -33,7 +33,7 @@ type write struct {
 
 	ready chan struct{} // one signal when done, or when this write is to lead; reused with the write
 
-	// Set by the leader before ready is closed.
+	// Set by the leader before it signals ready.
 	seq          uint64
 	off          int64
 	done         bool

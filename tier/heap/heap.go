@@ -527,6 +527,17 @@ func (s *Store) ScanValues(fn func(key string, value, meta []byte) error) error 
 	return nil
 }
 
+// ScanKeys calls fn for every key, shard by shard under the shard's read
+// lock (tier.KeyScanner): fn must not call the store.
+func (s *Store) ScanKeys(fn func(key string) error) error {
+	for i := range s.shards {
+		if err := s.shards[i].scanSlots(func(e slot) error { return fn(e.key()) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Used returns the bytes all entries occupy.
 func (s *Store) Used() int64 { return s.used.Load() }
 
@@ -537,6 +548,7 @@ var (
 	_ tier.Store         = (*Store)(nil)
 	_ tier.ValueScanner  = (*Store)(nil)
 	_ tier.Holder        = (*Store)(nil)
+	_ tier.KeyScanner    = (*Store)(nil)
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
 	_ tier.Lender        = (*Store)(nil)

@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/klauspost/compress/s2"
 	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/tier"
 )
@@ -447,6 +448,21 @@ func (s *Store) ScanValues(fn func(key string, value, meta []byte) error) error 
 	return nil
 }
 
+// ScanKeys calls fn for every key, shard by shard under the shard's read
+// lock (tier.KeyScanner), without decompressing any value: fn must not
+// call the store, nor keep key past its return.
+func (s *Store) ScanKeys(fn func(key string) error) error {
+	for i := range s.shards {
+		err := s.scanRecords(&s.shards[i], func(r record) error {
+			return fn(unsafe.String(unsafe.SliceData(r.key), len(r.key)))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scanRecords calls fn for every record of sh under its read lock, until
 // fn's first error.
 func (s *Store) scanRecords(sh *shard, fn func(r record) error) error {
@@ -492,6 +508,22 @@ func (s *Store) Stats() Stats {
 	return st
 }
 
+// ValueLen returns the length of key's value, decompressed, without
+// decompressing it (tier.ValueLener).
+func (s *Store) ValueLen(key string) (int64, error) {
+	var n int64
+	err := s.peek(key, func(r record) error {
+		if r.flags&flagCompressed == 0 {
+			n = int64(len(r.stored))
+			return nil
+		}
+		l, err := s2.DecodedLen(r.stored)
+		n = int64(l)
+		return err
+	})
+	return n, err
+}
+
 // Held returns the bytes of mappings whose records were replaced or
 // deleted (or whose store was closed) while LargeValues read them: memory
 // beyond Used that the last of those LargeValues to close unmaps
@@ -532,6 +564,8 @@ var (
 	_ tier.VictimChooser = (*Store)(nil)
 	_ tier.ValueScanner  = (*Store)(nil)
 	_ tier.Holder        = (*Store)(nil)
+	_ tier.ValueLener    = (*Store)(nil)
+	_ tier.KeyScanner    = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

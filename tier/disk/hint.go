@@ -66,7 +66,11 @@ func decodeHint(b []byte, id uint64, size int64) ([]scanned, error) {
 		return nil, err
 	}
 	count := binary.LittleEndian.Uint64(b[len(b)-hintTrailerSize:])
-	recs, err := decodeHintEntries(b[hintHeaderSize:len(b)-hintTrailerSize], size)
+	entries := b[hintHeaderSize : len(b)-hintTrailerSize]
+	// Room for the entries the trailer counts, but no more than the bytes
+	// can hold: a damaged count must not make a huge slice.
+	room := min(count, uint64(len(entries)/(hintEntryFixed+recordHeaderSize)))
+	recs, err := decodeHintEntries(entries, size, make([]scanned, 0, room))
 	if err == nil && uint64(len(recs)) != count {
 		err = fmt.Errorf("%w: %d entries, trailer says %d", errBadHint, len(recs), count)
 	}
@@ -94,9 +98,9 @@ func checkHintFrame(b []byte, id uint64, size int64) error {
 	return nil
 }
 
-// decodeHintEntries decodes the entries of a hint for a segment of size bytes.
-func decodeHintEntries(b []byte, size int64) ([]scanned, error) {
-	var recs []scanned
+// decodeHintEntries appends to recs the entries of a hint for a segment of
+// size bytes.
+func decodeHintEntries(b []byte, size int64, recs []scanned) ([]scanned, error) {
 	prevEnd := int64(segmentHeaderSize)
 	for len(b) > 0 {
 		rec, n, err := decodeHintEntry(b, prevEnd, size)
@@ -165,6 +169,26 @@ func writeFileAtomic(fs vfs.FS, name string, data []byte, durable bool) error {
 		fs.Remove(tmp)
 	}
 	return err
+}
+
+// hintCount returns how many entries the hint file of segment id says it
+// lists, bounded by what its bytes can hold; 0 if it cannot be read. A
+// capacity hint only: the file is checked when it is read.
+func hintCount(fs vfs.FS, dir string, id uint64) uint64 {
+	f, err := fs.Open(fileName(dir, id, hintExt))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n, err := f.Size()
+	if err != nil || n < hintHeaderSize+hintTrailerSize {
+		return 0
+	}
+	var b [8]byte
+	if _, err := f.ReadAt(b[:], n-hintTrailerSize); err != nil {
+		return 0
+	}
+	return min(binary.LittleEndian.Uint64(b[:]), uint64(n/(hintEntryFixed+recordHeaderSize)))
 }
 
 // readHint returns the records that the hint file of segment g lists, or an

@@ -155,6 +155,18 @@ func newIndex(onDead func(*segment)) *index {
 	return x
 }
 
+// reserve makes room for about n keys in an index that holds none yet
+// (Open, before recovery). Records of one key in several segments make n
+// more than the keys: at worst the maps are that much larger.
+func (x *index) reserve(n int) {
+	per := n / shardCount
+	for i := range x.shards {
+		if sh := &x.shards[i]; per > 0 && len(sh.m) == 0 {
+			sh.m = make(map[string]*entry, per+per/8)
+		}
+	}
+}
+
 // lookLocked returns key's entry; its shard's lock is held.
 func (sh *shard) lookLocked(key string) (entry, bool) {
 	if p, ok := sh.m[key]; ok {

@@ -67,6 +67,7 @@ func (s *Store) recover() error {
 			tail = r
 		}
 	}
+	s.reserveForHints(hints)
 	s.log.seq = 1
 	for _, r := range found {
 		if err := s.load(r, hints[r.g.id], r == tail); err != nil {
@@ -102,6 +103,17 @@ func (s *Store) sortFiles(names []string) ([]uint64, map[uint64]bool) {
 	}
 	slices.Sort(ids)
 	return ids, hints
+}
+
+// reserveForHints sizes the index for the records the hint files list
+// (their trailers' counts), so that loading them does not grow its maps
+// step by step: the keys of a store are mostly in hinted segments.
+func (s *Store) reserveForHints(hints map[uint64]bool) {
+	var n uint64
+	for id := range hints {
+		n += hintCount(s.fs, s.dir, id)
+	}
+	s.index.reserve(int(min(n, 1<<40)))
 }
 
 // openSegments opens the segment files and reads their headers. A header

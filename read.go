@@ -111,9 +111,14 @@ func (m *Manager) View(key string, fn func(value []byte) error) error {
 // false the slice is valid only until fn returns. A server so queues a
 // large value for its connection without copying it.
 func (m *Manager) ViewShared(key string, fn func(value []byte, shared bool) error) error {
+	return m.viewShared(key, borrowed, fn)
+}
+
+// viewShared is ViewShared in mode borrowed or borrowedSmall.
+func (m *Manager) viewShared(key string, mode readMode, fn func(value []byte, shared bool) error) error {
 	r := viewReads.Get().(*viewRead)
 	r.sharedFn = fn
-	err := m.read(key, borrowed, r.callShared)
+	err := m.read(key, mode, r.callShared)
 	r.sharedFn = nil
 	viewReads.Put(r)
 	return err
@@ -132,12 +137,7 @@ const SmallValueMax = 1 << 20
 // read. The refused read counts for nothing (the OpenValue that follows
 // counts).
 func (m *Manager) ViewSharedSmall(key string, fn func(value []byte, shared bool) error) error {
-	r := viewReads.Get().(*viewRead)
-	r.sharedFn = fn
-	err := m.read(key, borrowedSmall, r.callShared)
-	r.sharedFn = nil
-	viewReads.Put(r)
-	return err
+	return m.viewShared(key, borrowedSmall, fn)
 }
 
 // errLargeValue refuses a ViewSharedSmall of a value over SmallValueMax.

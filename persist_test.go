@@ -1,11 +1,15 @@
 package tiermem_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tmpfs"
 	"github.com/tiermem/tiermem/internal/vfs"
 )
 
@@ -67,4 +71,50 @@ func TestFailedCloseHalfwayTakesBackOnlyItsCopies(t *testing.T) {
 	if n, err := m.Len(); err != nil || n != int64(len(keys)) {
 		t.Errorf("after reopening: %d keys (%v), want %d", n, err, len(keys))
 	}
+}
+
+// TestFailedCloseHalfwayOnARealFullDisk is the same on a real file system:
+// a 4 MiB tmpfs (root only) under 8 MiB of memory values, so that Close
+// fills it halfway through. Close fails with ErrNoSpace and every value
+// reads back (copies Close could not take back, since a tombstone needs
+// room too, stay in cold with the same values); once the tmpfs grows,
+// Close succeeds and the next Open finds every value.
+func TestFailedCloseHalfwayOnARealFullDisk(t *testing.T) {
+	mnt := tmpfs.Mount(t, "4m")
+	dir := filepath.Join(mnt, "data")
+	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 4 << 20},
+		Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	var keys []string
+	for i := range 400 { // about 8 MiB of random bytes: nothing compresses them into 4 MiB
+		key := fmt.Sprintf("k%03d", i)
+		v := make([]byte, 20<<10)
+		rand.NewChaCha8([32]byte{byte(i), byte(i >> 8)}).Read(v)
+		must(t, m.Store(key, v, tiermem.InTier(tiermem.Tier(i%2))))
+		keys = append(keys, key)
+	}
+	coldBefore := m.Usage()[tiermem.Cold].Items
+	if err := m.Close(); !errors.Is(err, tiermem.ErrNoSpace) {
+		t.Fatalf("Close of 8 MiB onto a 4 MiB disk = %v, want ErrNoSpace", err)
+	}
+	check := func(m *tiermem.Manager) {
+		t.Helper()
+		for i, key := range keys {
+			v := make([]byte, 20<<10)
+			rand.NewChaCha8([32]byte{byte(i), byte(i >> 8)}).Read(v)
+			if got, err := m.Retrieve(key); err != nil || !bytes.Equal(got, v) {
+				t.Fatalf("%s: %d bytes, %v", key, len(got), err)
+			}
+		}
+	}
+	check(m)
+	t.Logf("after the failed Close the cold tier holds %d keys (%d before): the copies whose tombstones found no room stay, with the same values",
+		m.Usage()[tiermem.Cold].Items, coldBefore)
+	tmpfs.Grow(t, mnt, "64m")
+	must(t, m.Close())
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer m.Close()
+	check(m)
 }

@@ -132,9 +132,10 @@ const SmallValueMax = 1 << 20
 // one buffer and large ones in pieces (a server): a value longer than
 // SmallValueMax that its tier does not share is not read, and it returns
 // an error wrapping ErrTooLarge. Open such a value with OpenValue, which
-// reads it where it lies or from disk as asked, never whole. A cold
-// value's length comes from the tier's index, so a large one costs no
-// read. The refused read counts for nothing (the OpenValue that follows
+// reads one stored uncompressed where it lies or from disk as asked (a
+// compressed one it decompresses into memory once). A cold value's length
+// comes from the tier's index, a compressed warm one's from its header, so
+// a large one costs no read. The refused read counts for nothing (the OpenValue that follows
 // counts).
 func (m *Manager) ViewSharedSmall(key string, fn func(value []byte, shared bool) error) error {
 	return m.viewShared(key, borrowedSmall, fn)

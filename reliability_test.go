@@ -55,6 +55,9 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestCrashLosesNothingAcknowledged")
 	}
+	if os.Getenv(crashCloseEnv) != "" {
+		storeAndCloseForever(dir, os.Getenv("TIERMEM_CRASH_ROUND"))
+	}
 	cold, tiers := int64(1<<30), 3
 	if os.Getenv(crashGlacierEnv) != "" {
 		cold, tiers = 1<<20, 4
@@ -105,6 +108,47 @@ func TestCrashChild(t *testing.T) {
 // cold staged beside the log.
 const crashStreamEnv = "TIERMEM_CRASH_STREAM"
 
+// crashCloseEnv, set in the child's environment, makes it store values in
+// the hot and warm tiers with Durability None and Close, again and again,
+// acknowledging a batch once its Close returned (with None a value is
+// durable from the Close after it on): the kills land in the middle of
+// Closes writing memory to the cold log.
+const crashCloseEnv = "TIERMEM_CRASH_CLOSE"
+
+// storeAndCloseForever is the child's loop under crashCloseEnv.
+func storeAndCloseForever(dir, round string) {
+	out := bufio.NewWriter(os.Stdout)
+	fail := func(what string, err error) {
+		fmt.Fprintln(out, "error", what, err)
+		out.Flush()
+		os.Exit(3)
+	}
+	for batch := 0; ; batch++ {
+		m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 4 << 20},
+			Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+		if err != nil {
+			fail("open", err)
+		}
+		var keys []string
+		for i := range 300 {
+			key := fmt.Sprintf("r%s-c%d-%d", round, batch, i)
+			fmt.Fprintln(out, "try", key)
+			if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%2))); err != nil {
+				fail("store", err)
+			}
+			keys = append(keys, key)
+		}
+		out.Flush()
+		if err := m.Close(); err != nil {
+			fail("close", err)
+		}
+		for _, key := range keys {
+			fmt.Fprintln(out, "ack", key)
+		}
+		out.Flush()
+	}
+}
+
 // crashSwitchEnv, set in the child's environment, makes it open with
 // Durability None, store keys in memory, and switch to Always with
 // SetDurability before it acknowledges them.
@@ -153,6 +197,14 @@ func TestCrashAfterSetDurabilityLosesNothing(t *testing.T) {
 // whole.
 func TestCrashWhileStreamingLosesNothing(t *testing.T) {
 	crashRounds(t, 15, crashStreamEnv+"=1")
+}
+
+// TestCrashWhileClosingLosesNothingAcknowledged kills a child that stores
+// batches in hot and warm with Durability None and closes after each, 15
+// times: every value of a batch whose Close returned is back, and a value
+// of a batch whose Close was cut off is absent or whole, never torn.
+func TestCrashWhileClosingLosesNothingAcknowledged(t *testing.T) {
+	crashRounds(t, 15, crashCloseEnv+"=1")
 }
 
 // TestCrashLosesNothingAcknowledged kills a child process storing with

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -100,20 +99,12 @@ var sendBufs = sync.Pool{New: func() any { b := make([]byte, sendChunk); return 
 func sendValue(c net.Conn, r *tiermem.ValueReader) error {
 	buf := sendBufs.Get().(*[]byte)
 	defer sendBufs.Put(buf)
-	size := r.Size()
-	for off := int64(0); off < size; {
-		n, err := r.ReadAt((*buf)[:min(int64(len(*buf)), size-off)], off)
-		if n > 0 {
-			if _, werr := c.Write((*buf)[:n]); werr != nil {
-				return werr
-			}
-			off += int64(n)
-		}
-		if err != nil && !(errors.Is(err, io.EOF) && off == size) {
-			return err
-		}
+	// The struct hides c's ReadFrom, so that CopyBuffer uses buf.
+	n, err := io.CopyBuffer(struct{ io.Writer }{c}, io.NewSectionReader(r, 0, r.Size()), *buf)
+	if err == nil && n < r.Size() {
+		err = io.ErrUnexpectedEOF
 	}
-	return nil
+	return err
 }
 
 // reset empties the replies, dropping the shared values and closing the

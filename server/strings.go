@@ -369,17 +369,24 @@ func cmdMSetNX(c *conn, args [][]byte) {
 	})
 }
 
-// cmdStrlen and cmdGetRange open the value (OpenValueDeferred) rather
-// than view it: a large cold value stored raw answers STRLEN from the cold
+// cmdStrlen and cmdGetRange view a small value where it lies, as GET
+// does (ViewSharedSmall), and open a large one (OpenValueDeferred) rather
+// than load it: a large cold value stored raw answers STRLEN from the cold
 // tier's index and GETRANGE from the bytes asked for, after a verifying
 // pass through a small buffer, never loaded whole; a large hot or warm
 // value is read where it lies.
 func cmdStrlen(c *conn, args [][]byte) {
 	n := int64(0)
-	v, err := c.s.m.OpenValueDeferred(keyString(args[1]))
-	if err == nil {
-		n = v.Size()
-		v.Close()
+	err := c.s.m.ViewBytesSharedSmall(args[1], func(v []byte, _ bool) error {
+		n = int64(len(v))
+		return nil
+	})
+	if errors.Is(err, tiermem.ErrTooLarge) {
+		var v *tiermem.ValueReader
+		if v, err = c.s.m.OpenValueDeferred(keyString(args[1])); err == nil {
+			n = v.Size()
+			v.Close()
+		}
 	}
 	if err != nil && !errors.Is(err, tiermem.ErrNotFound) {
 		c.managerError(err)
@@ -395,9 +402,27 @@ func cmdGetRange(c *conn, args [][]byte) {
 		c.out.error(errNotInt)
 		return
 	}
-	v, err := c.s.m.OpenValueDeferred(keyString(args[1]))
+	err := c.s.m.ViewBytesSharedSmall(args[1], func(v []byte, _ bool) error {
+		from, to := substrRange(int64(len(v)), start, end)
+		c.out.bulk(v[from:to])
+		return nil
+	})
 	switch {
+	case errors.Is(err, tiermem.ErrTooLarge):
+		c.getRangeOpened(args[1], start, end)
 	case errors.Is(err, tiermem.ErrNotFound):
+		c.out.bulk(nil)
+	case err != nil:
+		c.managerError(err)
+	}
+}
+
+// getRangeOpened replies GETRANGE of a large value from the bytes asked
+// for, read straight into the reply.
+func (c *conn) getRangeOpened(key []byte, start, end int64) {
+	v, err := c.s.m.OpenValueDeferred(keyString(key))
+	switch {
+	case errors.Is(err, tiermem.ErrNotFound): // deleted meanwhile
 		c.out.bulk(nil)
 		return
 	case err != nil:

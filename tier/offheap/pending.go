@@ -122,12 +122,7 @@ func (p *largePending) Commit(meta []byte) (int64, error) {
 	}
 	p.h = nil
 	charged := s.space.charge(l.size()) + indexShare
-	s.used.Add(charged)
-	if replaced {
-		s.used.Add(-s.space.free(old, oldSize) - indexShare)
-	} else {
-		s.count.Add(1)
-	}
+	s.swapped(charged, replaced, old, oldSize)
 	return charged, nil
 }
 

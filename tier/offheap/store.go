@@ -155,13 +155,19 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 		s.space.free(loc, l.size())
 		return 0, err
 	}
+	s.swapped(charged, replaced, old, oldSize)
+	return charged, nil
+}
+
+// swapped counts a record swapIn put in the index, charged bytes, and
+// frees the record it replaced, if any.
+func (s *Store) swapped(charged int64, replaced bool, old uint64, oldSize int64) {
 	s.used.Add(charged)
 	if replaced {
 		s.used.Add(-s.space.free(old, oldSize) - indexShare)
 	} else {
 		s.count.Add(1)
 	}
-	return charged, nil
 }
 
 // maxOverwrite is the largest record Put writes over the one it replaces,

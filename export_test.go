@@ -1,10 +1,12 @@
 package tiermem
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/vfs"
+	"github.com/tiermem/tiermem/tier"
 )
 
 // FakeClock is a time source tests move by hand.
@@ -61,3 +63,43 @@ func MemoryKeysWithoutLogCopy(m *Manager) []string {
 // SetSweepListed sets a function SetDurability calls after it has listed
 // a memory tier's keys, before it copies them to the log.
 func SetSweepListed(m *Manager, fn func(Tier)) { m.sweepListed = fn }
+
+// BreakInWarm makes key's value in m's warm tier fail its check, as a
+// compressed value that no longer decodes does (tier/offheap's own tests
+// damage one for real): reads and scans of it report tier.ErrCorrupt. Fault
+// injection: the warm store is wrapped, and must not be in use meanwhile.
+// With scan false the wrapper hides the store's ScanValues, so that Close
+// takes its key-by-key path.
+func BreakInWarm(m *Manager, key string, scan bool) {
+	t := m.tiers[Warm]
+	b := &brokenValue{Store: t.store, key: key}
+	t.store, t.getter, t.sizer, t.valueLener = b, nil, nil, nil
+	if scan {
+		t.store = brokenScanner{b}
+	}
+}
+
+type brokenValue struct {
+	tier.Store
+	key string
+}
+
+func (b *brokenValue) err() error { return fmt.Errorf("warm: %q: %w", b.key, tier.ErrCorrupt) }
+
+func (b *brokenValue) ViewMeta(key string, fn func(value, meta []byte) error) error {
+	if key == b.key {
+		return b.err()
+	}
+	return b.Store.ViewMeta(key, fn)
+}
+
+type brokenScanner struct{ *brokenValue }
+
+func (b brokenScanner) ScanValues(fn func(key string, value, meta []byte, bad error) error) error {
+	return b.Store.(tier.ValueScanner).ScanValues(func(key string, value, meta []byte, bad error) error {
+		if key == b.key {
+			value, bad = nil, b.err()
+		}
+		return fn(key, value, meta, bad)
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tiermem/tiermem"
@@ -48,7 +49,7 @@ func TestFailedCloseHalfwayTakesBackOnlyItsCopies(t *testing.T) {
 	if coldBefore != 30 {
 		t.Fatalf("the cold tier holds %d keys before Close, want 30", coldBefore)
 	}
-	fault.SetSpace(256 << 10) // a few hundred of the 2000 values
+	fault.FillOnce(256 << 10) // a few hundred of the 2000 values; then room for the tombstones that take them back
 	if err := m.Close(); !errors.Is(err, tiermem.ErrNoSpace) {
 		t.Fatalf("Close on a disk that fills = %v, want ErrNoSpace", err)
 	}
@@ -117,4 +118,46 @@ func TestFailedCloseHalfwayOnARealFullDisk(t *testing.T) {
 	must(t, err)
 	defer m.Close()
 	check(m)
+}
+
+// TestCloseKeepsAValueCorruptInMemoryCorrupt: a warm value that fails its
+// check at Close (a compressed value that no longer decodes) does not stop
+// Close. Every other value is written, and after reopening the broken key
+// is ErrCorrupt: neither lost without a word nor answered by the older copy
+// the cold tier held. Without the warm store's scan (the key-by-key path)
+// the same holds.
+func TestCloseKeepsAValueCorruptInMemoryCorrupt(t *testing.T) {
+	for _, scan := range []bool{true, false} {
+		t.Run(fmt.Sprint("scan=", scan), func(t *testing.T) { closeWithValueBrokenInMemory(t, scan) })
+	}
+}
+
+func closeWithValueBrokenInMemory(t *testing.T, scan bool) {
+	dir := t.TempDir()
+	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 1 << 20},
+		Warm: tiermem.TierOptions{Size: 64 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	var keys []string
+	for i := range 200 {
+		key := fmt.Sprintf("k%04d", i)
+		must(t, m.Store(key, valueFor(key), tiermem.InTier(tiermem.Warm)))
+		if key != "k0042" {
+			keys = append(keys, key)
+		}
+	}
+	must(t, tiermem.PutRaw(m, tiermem.Cold, "k0042", []byte("an older value"), nil))
+	tiermem.BreakInWarm(m, "k0042", scan)
+	if _, err := m.Retrieve("k0042"); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Fatalf("Retrieve of the broken value before Close = %v, want ErrCorrupt", err)
+	}
+	must(t, m.Close())
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer func() { must(t, m.Close()) }()
+	checkKeys(t, m, keys)
+	_, err = m.Retrieve("k0042")
+	if !errors.Is(err, tiermem.ErrCorrupt) || !strings.Contains(err.Error(), "corrupt in memory") {
+		t.Fatalf("after reopening, Retrieve of the value broken in memory = %v, want ErrCorrupt saying so", err)
+	}
 }

@@ -107,16 +107,26 @@ type ValueScanner interface {
 	// meta, in no particular order; it stops at fn's first error and
 	// returns it. key, value and meta are valid only during fn and must not
 	// be modified. fn must not call the store; it may call other stores.
-	ScanValues(fn func(key string, value, meta []byte) error) error
+	// Two scans of a store that nothing changed in between hand out the
+	// keys in the same order (a failed Close finds what it wrote so).
+	// bad is nil, or, for an entry whose value fails its check (a
+	// compressed value that does not decode), an error wrapping ErrCorrupt
+	// and naming the key: value is then nil, and the scan goes on with the
+	// next entry unless fn returns an error.
+	ScanValues(fn func(key string, value, meta []byte, bad error) error) error
 }
 
-// KeyScanner is a Store that lists its keys without allocating a string
-// for each (Scan's keys are the caller's to keep).
-type KeyScanner interface {
-	// ScanKeys calls fn for every key the store holds, in no particular
-	// order, and stops at fn's first error, which it returns. key is valid
-	// only during fn; fn must not call the store.
-	ScanKeys(fn func(key string) error) error
+// Replacer is a Store whose put says whether it replaced a value, in the
+// lookup it makes anyway.
+type Replacer interface {
+	// PutReplacing is Put, and reports whether key held a value before.
+	PutReplacing(key string, value, meta []byte) (charged int64, replaced bool, err error)
+}
+
+// Reserver is a Store that can make room for many keys about to be put.
+type Reserver interface {
+	// Reserve makes room for about n more keys.
+	Reserve(n int)
 }
 
 // Holder is a memory Store whose readers may keep a value in memory after

@@ -15,6 +15,9 @@ func Decode(meta []byte) (Header, error) {
 	if len(meta) < 2 || meta[0]>>4 != version {
 		return h, fmt.Errorf("%w: %d bytes, version %d", ErrCorrupt, len(meta), meta[0]>>4)
 	}
+	if meta[1] == flagDamaged {
+		return h, fmt.Errorf("%w: the value was found corrupt in memory before it was written to this tier", ErrCorrupt)
+	}
 	if meta[1]&^(flagPinned|flagExpires) != 0 {
 		return h, fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, meta[1])
 	}

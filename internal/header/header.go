@@ -59,6 +59,7 @@ const (
 	version     = 1
 	flagPinned  = 1 << 0
 	flagExpires = 1 << 1
+	flagDamaged = 1 << 2 // Damaged's mark: the value was lost before it was written
 
 	// MaxRank and MaxDim bound an array's shape.
 	MaxRank = 64
@@ -95,6 +96,12 @@ func (h *Header) Encode() []byte {
 	}
 	return b
 }
+
+// Damaged returns the header of a value that was found corrupt in memory
+// when it had to be written out (a warm value that no longer decodes, at
+// Close): stored with an empty value, it keeps the key ErrCorrupt where it
+// is read next, instead of losing it or leaving an older copy to be found.
+func Damaged() []byte { return []byte{version<<4 | byte(Bytes), flagDamaged} }
 
 // Expired reports whether the value's TTL has run out at now.
 func (h *Header) Expired(now time.Time) bool {

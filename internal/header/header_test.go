@@ -53,6 +53,8 @@ func TestDecodeRejects(t *testing.T) {
 		"value no codec":   {0x12, 0},
 		"trailing bytes":   {0x10, 0x01, 0},
 		"trailing on dims": {0x11, 0, 1, 1, 5, 9},
+		"damaged":          header.Damaged(),
+		"damaged, pinned":  {0x10, 0x05},
 	} {
 		if _, err := header.Decode(b); !errors.Is(err, header.ErrCorrupt) {
 			t.Errorf("%s: Decode(%x) = %v, want ErrCorrupt", name, b, err)

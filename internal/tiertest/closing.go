@@ -43,10 +43,7 @@ func closed(t *testing.T, s tier.Store) {
 	wantClosed("Meta", err)
 	wantClosed("Scan", s.Scan(func(string, []byte, int64) error { called("Scan"); return nil }))
 	if vs, ok := s.(tier.ValueScanner); ok {
-		wantClosed("ScanValues", vs.ScanValues(func(string, []byte, []byte) error { called("ScanValues"); return nil }))
-	}
-	if ks, ok := s.(tier.KeyScanner); ok {
-		wantClosed("ScanKeys", ks.ScanKeys(func(string) error { called("ScanKeys"); return nil }))
+		wantClosed("ScanValues", vs.ScanValues(func(string, []byte, []byte, error) error { called("ScanValues"); return nil }))
 	}
 	if p, ok := s.(tier.Persistent); ok {
 		wantClosed("Sync", p.Sync())

@@ -12,8 +12,8 @@ import (
 // scanValues checks a tier.ValueScanner: ScanValues hands out every key
 // once with its value and meta as stored (small and large values,
 // compressible and not, replaced ones, none of those deleted), and stops
-// at fn's first error, which it returns; and a tier.KeyScanner's ScanKeys
-// the same keys. A store without ScanValues skips it; after Close it is
+// at fn's first error, which it returns; a second scan of the unchanged
+// store hands out the keys in the same order. A store without ScanValues skips it; after Close it is
 // closed's to check.
 func scanValues(t *testing.T, s tier.Store) {
 	defer s.Close()
@@ -42,9 +42,13 @@ func scanValues(t *testing.T, s tier.Store) {
 		delete(want, key)
 	}
 	seen := map[string]bool{}
-	err := vs.ScanValues(func(key string, value, meta []byte) error {
+	var order []string
+	err := vs.ScanValues(func(key string, value, meta []byte, bad error) error {
+		order = append(order, string([]byte(key)))
 		w, ok := want[key]
 		switch {
+		case bad != nil:
+			return fmt.Errorf("%q: %w", key, bad)
 		case !ok || seen[key]:
 			return fmt.Errorf("key %q unknown or seen twice", key)
 		case !bytes.Equal(value, w[0]) || !bytes.Equal(meta, w[1]):
@@ -56,24 +60,20 @@ func scanValues(t *testing.T, s tier.Store) {
 	if err != nil || len(seen) != len(want) {
 		t.Fatalf("ScanValues = %v after %d of %d keys", err, len(seen), len(want))
 	}
-	stop := errors.New("stop")
-	n := 0
-	if err := vs.ScanValues(func(string, []byte, []byte) error { n++; return stop }); err != stop || n != 1 {
-		t.Errorf("a scan whose fn fails: %v after %d calls, want fn's error after 1", err, n)
-	}
-	ks, ok := s.(tier.KeyScanner)
-	if !ok {
-		return
-	}
-	keys := map[string]bool{}
-	err = ks.ScanKeys(func(key string) error {
-		if _, ok := want[key]; !ok || keys[key] {
-			return fmt.Errorf("ScanKeys: key %q unknown or seen twice", key)
+	i := 0
+	err = vs.ScanValues(func(key string, _, _ []byte, _ error) error {
+		if i >= len(order) || key != order[i] {
+			return fmt.Errorf("the second scan's key %d is %q, the first's was not", i, key)
 		}
-		keys[string([]byte(key))] = true
+		i++
 		return nil
 	})
-	if err != nil || len(keys) != len(want) {
-		t.Fatalf("ScanKeys = %v after %d of %d keys", err, len(keys), len(want))
+	if err != nil || i != len(order) {
+		t.Fatalf("a second scan of the unchanged store: %v after %d of %d keys, want the same keys in the same order", err, i, len(order))
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := vs.ScanValues(func(string, []byte, []byte, error) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("a scan whose fn fails: %v after %d calls, want fn's error after 1", err, n)
 	}
 }

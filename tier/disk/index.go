@@ -308,3 +308,24 @@ func (x *index) snapshot(i int, dst []liveItem) []liveItem {
 	}
 	return dst
 }
+
+// grow makes room for about n more keys: each shard's map is remade with
+// room for its keys and its share of n, unless it has that room already
+// (a map's room is not visible: a map is remade when n is at least its
+// size, the point where growing it key by key would rehash each key it
+// holds about once anyway).
+func (x *index) grow(n int) {
+	per := n / shardCount
+	for i := range x.shards {
+		sh := &x.shards[i]
+		sh.mu.Lock()
+		if have := len(sh.m); per > 0 && per >= have {
+			m := make(map[string]*entry, have+per)
+			for k, p := range sh.m {
+				m[k] = p
+			}
+			sh.m = m
+		}
+		sh.mu.Unlock()
+	}
+}

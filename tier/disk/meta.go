@@ -62,6 +62,8 @@ var (
 	_ tier.Sizer        = (*Store)(nil)
 	_ tier.StoredViewer = (*Store)(nil)
 	_ tier.ValueLener   = (*Store)(nil)
+	_ tier.Replacer     = (*Store)(nil)
+	_ tier.Reserver     = (*Store)(nil)
 )
 
 // GetMeta appends key's value to dst, verified as Get verifies it, and

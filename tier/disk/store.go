@@ -129,9 +129,17 @@ func notFound(string) error {
 // MaxMetaLen is tier.ErrTooLarge. The caller may reuse value and meta once
 // Put returns.
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
+	charged, _, err := s.PutReplacing(key, value, meta)
+	return charged, err
+}
+
+// PutReplacing is Put that also reports whether key held a value the put
+// replaced (tier.Replacer): the index lookup the put makes anyway answers
+// it, where asking first (Size) costs a second one.
+func (s *Store) PutReplacing(key string, value, meta []byte) (charged int64, replaced bool, err error) {
 	tok, err := s.beginPut(key, meta)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer s.gate.Leave(tok)
 	scratch := getBuf(0)
@@ -139,9 +147,9 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	w := s.newPut(key, value, meta, scratch)
 	defer w.free()
 	if err := s.commit(w); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return w.size, nil
+	return w.size, w.replacedLive, nil
 }
 
 // beginPut checks a put's key and meta, admits it and pays the sync debt
@@ -336,4 +344,16 @@ func (s *Store) shutdownSegments() {
 		g.release()
 	}
 	releaseAll(gs)
+}
+
+// Reserve makes room in the index for about n more keys, so that a load of
+// that many new keys (the Manager's Close, writing memory to disk) does
+// not grow it step by step (tier.Reserver).
+func (s *Store) Reserve(n int) {
+	tok, ok := s.gate.Enter()
+	if !ok {
+		return
+	}
+	defer s.gate.Leave(tok)
+	s.index.grow(n)
 }

@@ -99,6 +99,61 @@ func TestOverwriteKeepsNewest(t *testing.T) {
 	}
 }
 
+// PutReplacing says whether the key held a value: not a new key, not one
+// deleted (its tombstone), a replaced one; across a reopen too.
+func TestPutReplacing(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	put := func(key string, want bool) {
+		t.Helper()
+		n, replaced, err := s.PutReplacing(key, []byte("v-"+key), nil)
+		if err != nil || n <= 0 || replaced != want {
+			t.Fatalf("PutReplacing(%q) = %d, %v, %v; want a size, %v, nil", key, n, replaced, err, want)
+		}
+	}
+	put("a", false)
+	put("a", true)
+	put("b", false)
+	if _, err := s.Delete("b"); err != nil {
+		t.Fatal(err)
+	}
+	put("b", false)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, nil)
+	put("a", true)
+	put("c", false)
+}
+
+// Reserve remakes the index's maps around the keys they hold: every key
+// and value stays, before and after the puts it made room for, and a
+// closed store ignores it.
+func TestReserveKeepsEveryKey(t *testing.T) {
+	s := openStore(t, "", nil)
+	for i := range 500 {
+		mustPut(t, s, fmt.Sprint("old", i), valueOf("old", i), nil)
+	}
+	s.Reserve(100_000)
+	for i := range 5000 {
+		mustPut(t, s, fmt.Sprint("new", i), valueOf("new", i), []byte{byte(i)})
+	}
+	s.Reserve(10) // less than the maps hold: nothing to do
+	for i := range 500 {
+		mustGet(t, s, fmt.Sprint("old", i), valueOf("old", i))
+	}
+	for i := range 5000 {
+		mustGet(t, s, fmt.Sprint("new", i), valueOf("new", i))
+	}
+	if st := s.Stats(); st.Keys != 5500 {
+		t.Fatalf("%d keys after Reserve, want 5500", st.Keys)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Reserve(1000)
+}
+
 func TestErrors(t *testing.T) {
 	s := openStore(t, "", nil)
 	for _, key := range []string{"", strings.Repeat("k", disk.MaxKeyLen+1)} {

@@ -498,7 +498,8 @@ func (sh *shard) scan(fn func(key string, meta []byte, size int64) error) error 
 }
 
 // scanSlots calls fn for every entry of the shard under its read lock, until
-// fn's first error.
+// fn's first error, in the table's order (the same for two scans of a shard
+// that did not change, as ScanValues promises).
 func (sh *shard) scanSlots(fn func(e slot) error) error {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -506,7 +507,7 @@ func (sh *shard) scanSlots(fn func(e slot) error) error {
 		return tier.ErrClosed
 	}
 	var err error
-	sh.values.each(func(e slot) bool {
+	sh.values.eachFrom(0, func(e slot) bool {
 		err = fn(e)
 		return err == nil
 	})
@@ -516,22 +517,11 @@ func (sh *shard) scanSlots(fn func(e slot) error) error {
 // ScanValues calls fn for every key with its value and meta, shard by
 // shard under the shard's read lock (tier.ValueScanner): fn must not call
 // the store, and must not keep key, value or meta past its return.
-func (s *Store) ScanValues(fn func(key string, value, meta []byte) error) error {
+func (s *Store) ScanValues(fn func(key string, value, meta []byte, bad error) error) error {
 	for i := range s.shards {
 		sh := &s.shards[i]
-		err := sh.scanSlots(func(e slot) error { return fn(e.key(), e.value(), e.meta()) })
+		err := sh.scanSlots(func(e slot) error { return fn(e.key(), e.value(), e.meta(), nil) })
 		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ScanKeys calls fn for every key, shard by shard under the shard's read
-// lock (tier.KeyScanner): fn must not call the store.
-func (s *Store) ScanKeys(fn func(key string) error) error {
-	for i := range s.shards {
-		if err := s.shards[i].scanSlots(func(e slot) error { return fn(e.key()) }); err != nil {
 			return err
 		}
 	}
@@ -548,7 +538,6 @@ var (
 	_ tier.Store         = (*Store)(nil)
 	_ tier.ValueScanner  = (*Store)(nil)
 	_ tier.Holder        = (*Store)(nil)
-	_ tier.KeyScanner    = (*Store)(nil)
 	_ tier.Sizer         = (*Store)(nil)
 	_ tier.VictimChooser = (*Store)(nil)
 	_ tier.Lender        = (*Store)(nil)

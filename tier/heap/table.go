@@ -133,11 +133,16 @@ func (t *table) del(key string, h uint64) (slot, bool) {
 // CLOCK's sweeps, which stop at the first victim, do not always favour the
 // same keys) and wraps around; fn must not change the table.
 func (t *table) each(fn func(e slot) bool) bool {
-	m := len(t.buckets)
 	if t.n == 0 {
 		return true
 	}
-	start := rand.IntN(m)
+	return t.eachFrom(rand.IntN(len(t.buckets)), fn)
+}
+
+// eachFrom is each starting at bucket start: from 0, two walks of a table
+// that did not change see its entries in the same order.
+func (t *table) eachFrom(start int, fn func(e slot) bool) bool {
+	m := len(t.buckets)
 	for k := range m {
 		if b := &t.buckets[(start+k)&(m-1)]; b.e.data != nil && !fn(b.e) {
 			return false

@@ -12,6 +12,7 @@ package offheap
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -431,36 +432,24 @@ func (s *Store) scanShard(sh *shard, fn func(key string, meta []byte, size int64
 // ScanValues calls fn for every key with its value (decompressed) and meta,
 // shard by shard under the shard's read lock (tier.ValueScanner): fn must
 // not call the store, and must not keep key, value or meta past its return
-// (they lie in the store's memory, or in a buffer the next call reuses).
-func (s *Store) ScanValues(fn func(key string, value, meta []byte) error) error {
+// (they lie in the store's memory, or in a buffer the next call reuses). A
+// compressed value that does not decode is handed to fn as bad (ErrCorrupt),
+// with a nil value.
+func (s *Store) ScanValues(fn func(key string, value, meta []byte, bad error) error) error {
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
+	var locs []uint64
 	for i := range s.shards {
-		err := s.scanRecords(&s.shards[i], func(r record) error {
-			value := r.stored
+		err := s.scanRecordsInOrder(&s.shards[i], &locs, func(r record) error {
+			key, value := unsafe.String(unsafe.SliceData(r.key), len(r.key)), r.stored
 			if r.flags&flagCompressed != 0 {
-				var err error
-				if *buf, err = s.decodeAppend((*buf)[:0], r); err != nil {
-					return err
+				var bad error
+				if *buf, bad = s.decodeAppend((*buf)[:0], r); bad != nil {
+					return fn(key, nil, r.meta, bad)
 				}
 				value = *buf
 			}
-			return fn(unsafe.String(unsafe.SliceData(r.key), len(r.key)), value, r.meta)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ScanKeys calls fn for every key, shard by shard under the shard's read
-// lock (tier.KeyScanner), without decompressing any value: fn must not
-// call the store, nor keep key past its return.
-func (s *Store) ScanKeys(fn func(key string) error) error {
-	for i := range s.shards {
-		err := s.scanRecords(&s.shards[i], func(r record) error {
-			return fn(unsafe.String(unsafe.SliceData(r.key), len(r.key)))
+			return fn(key, value, r.meta, nil)
 		})
 		if err != nil {
 			return err
@@ -483,6 +472,33 @@ func (s *Store) scanRecords(sh *shard, fn func(r record) error) error {
 		return err == nil
 	})
 	return err
+}
+
+// scanRecordsInOrder is scanRecords in the order of the records'
+// locations, which is their order in memory: a scan of a large store reads
+// its memory front to back (a shard's records are every 64th or so), where
+// the index's order would miss the cache at every record (a million
+// records: 2.9 s of Close, of which 0.6 s reading record headers, before;
+// sorting eight shards' records at once gained 3% more, not worth holding
+// eight locks). locs is scratch space, reused.
+func (s *Store) scanRecordsInOrder(sh *shard, locs *[]uint64, fn func(r record) error) error {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if s.closed.Load() {
+		return tier.ErrClosed
+	}
+	*locs = (*locs)[:0]
+	sh.idx.each(func(_ int, loc uint64) bool {
+		*locs = append(*locs, loc)
+		return true
+	})
+	slices.Sort(*locs)
+	for _, loc := range *locs {
+		if err := fn(readRecord(s.space.record(loc))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stats describes the store's memory.
@@ -571,7 +587,6 @@ var (
 	_ tier.ValueScanner  = (*Store)(nil)
 	_ tier.Holder        = (*Store)(nil)
 	_ tier.ValueLener    = (*Store)(nil)
-	_ tier.KeyScanner    = (*Store)(nil)
 )
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -45,6 +45,9 @@ func PutRaw(m *Manager, t Tier, key string, value, meta []byte) error {
 	return err
 }
 
+// HeldIn reports whether tier t's store holds key.
+func HeldIn(m *Manager, t Tier, key string) bool { return m.tiers[t].has(key) }
+
 // MemoryKeysWithoutLogCopy returns the keys the hot and warm tiers hold
 // that the cold log has no copy of: none while a durable Manager is at rest.
 func MemoryKeysWithoutLogCopy(m *Manager) []string {

@@ -18,9 +18,10 @@ import (
 // them (tier.ValueScanner), with no list of keys and no second read of
 // each value (the cold tier's put says whether it held the key before, for
 // the copies a failed Close must keep), and the GC memory limit follows
-// the cold index as it grows. A value found corrupt in memory is written
-// as header.Damaged: it stays ErrCorrupt after the next Open, and no older
-// copy of it can surface, while the other values are written.
+// the cold index as it grows. A value found corrupt in memory does not
+// stop Close: another tier's copy of it is kept, and without one it is
+// written as header.Damaged, to stay ErrCorrupt after the next Open
+// (persistDamaged).
 
 // persisted is what persistMemory did to the cold tier, for unpersist.
 type persisted struct {
@@ -84,7 +85,7 @@ func (m *Manager) persistMemory() (*persisted, error) {
 func (m *Manager) persistTier(t *tierState, p *persisted) error {
 	write := func(key string, value, meta []byte, bad error) error {
 		if bad != nil {
-			value, meta = nil, header.Damaged()
+			return m.persistDamaged(t, key, meta, p)
 		}
 		if err := m.persistValue(t, key, value, meta, p); err != nil {
 			return err
@@ -136,7 +137,7 @@ func (m *Manager) persistValue(from *tierState, key string, value, meta []byte, 
 	if err != nil {
 		return fmt.Errorf("copying %q from the %s tier to the cold tier: %w", key, from.level, err)
 	}
-	if replaced { // a copy (Copy): unpersist keeps it
+	if replaced && !m.heldAbove(key, from) { // a copy (Copy) cold held before: unpersist keeps it
 		p.had[strings.Clone(key)] = struct{}{}
 	}
 	if cold.victims != nil {
@@ -146,6 +147,47 @@ func (m *Manager) persistValue(from *tierState, key string, value, meta []byte, 
 		m.memLimit = m.memLimit.follow(p.hotUsed) // the cold index grows with every key
 	}
 	return nil
+}
+
+// persistDamaged is persistTier's part for a value of t that fails its
+// check (bad in ScanValues). Another tier's copy (Copy makes them, and a
+// Store drops them, so every copy holds the same value) is good: a faster
+// memory tier's was written already, a cold or glacier one stays for the
+// next Open to find. With none, header.Damaged is written, so that the key
+// stays ErrCorrupt instead of vanishing without a word. It keeps no TTL: an
+// expired value is let go (it reads as absent either way), and one that
+// has time left stays ErrCorrupt until it is deleted or replaced.
+func (m *Manager) persistDamaged(t *tierState, key string, meta []byte, p *persisted) error {
+	switch {
+	case m.heldAbove(key, t):
+	case m.tiers[Cold].has(key):
+		p.had[strings.Clone(key)] = struct{}{} // unpersist must keep it
+	case len(m.tiers) > int(Glacier) && m.tiers[Glacier].has(key):
+	case m.expiredMeta(meta):
+	default:
+		if err := m.persistValue(t, key, nil, header.Damaged(), p); err != nil {
+			return err
+		}
+	}
+	p.reached[t.level]++
+	return nil
+}
+
+// heldAbove reports whether a memory tier faster than t holds key: Close
+// wrote that tier's value to cold first.
+func (m *Manager) heldAbove(key string, t *tierState) bool {
+	for _, u := range m.tiers[:t.level] {
+		if u.has(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// expiredMeta reports whether meta is a header whose TTL has run out.
+func (m *Manager) expiredMeta(meta []byte) bool {
+	env, err := decodeHeader(meta)
+	return err == nil && env.Expired(m.now())
 }
 
 // putReplacing puts key in s and reports whether s held it before.

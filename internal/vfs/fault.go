@@ -25,7 +25,6 @@ type Fault struct {
 
 	mu       sync.Mutex // protects the fields below
 	space    int64      // bytes writes may still store; negative: unlimited
-	refill   bool       // space becomes unlimited after the write that crosses it
 	writeErr error      // returned by every write while non-nil
 	syncErr  error      // returned by every Sync and SyncDir while non-nil
 }
@@ -37,18 +36,7 @@ func NewFault(fs FS) *Fault { return &Fault{fs: fs, space: -1} }
 // n makes space unlimited again.
 func (f *Fault) SetSpace(n int64) {
 	f.mu.Lock()
-	f.space, f.refill = n, false
-	f.mu.Unlock()
-}
-
-// FillOnce lets writes store n more bytes and fails the write that crosses
-// them with ENOSPC, as SetSpace does, but then makes space unlimited again:
-// a disk that fills for a moment, until another process frees room. What a
-// store does after its failed write (taking back what it wrote) then
-// succeeds, whatever its buffers held.
-func (f *Fault) FillOnce(n int64) {
-	f.mu.Lock()
-	f.space, f.refill = n, true
+	f.space = n
 	f.mu.Unlock()
 }
 
@@ -84,9 +72,6 @@ func (f *Fault) allow(name string, n int) (int, error) {
 	}
 	fit := int(f.space)
 	f.space = 0
-	if f.refill {
-		f.space, f.refill = -1, false
-	}
 	return fit, &fs.PathError{Op: "write", Path: name, Err: syscall.ENOSPC}
 }
 

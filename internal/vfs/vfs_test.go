@@ -128,20 +128,6 @@ func TestFaultSpace(t *testing.T) {
 	}
 }
 
-// FillOnce fails the write that crosses the space left, then lets every
-// write through.
-func TestFaultFillOnce(t *testing.T) {
-	fault := vfs.NewFault(vfs.Default)
-	f := mustCreate(t, fault, filepath.Join(t.TempDir(), "a"))
-	fault.FillOnce(4)
-	if n, err := f.WriteAt([]byte("012345"), 0); n != 4 || !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("write across the limit = %d, %v; want 4, ENOSPC", n, err)
-	}
-	if _, err := f.WriteAt(make([]byte, 1<<20), 4); err != nil {
-		t.Fatalf("write after the one that failed = %v, want room again", err)
-	}
-}
-
 func TestFaultWritesAndSyncs(t *testing.T) {
 	fault := vfs.NewFault(vfs.Default)
 	dir := t.TempDir()

@@ -40,6 +40,22 @@ func (w *replies) bulkShared(v []byte) {
 	w.bulkEnd()
 }
 
+// ownedMin is the size from which bulkOwned sends a value where it lies:
+// below it, a copy into the buffer costs less than a write of its own.
+const ownedMin = 64 << 10
+
+// bulkOwned writes v as a bulk string. The caller gives v up (a copy the
+// Manager handed it: the old value of a GETDEL, GETSET or GETEX), so a
+// large one is sent where it lies, as bulkShared sends it, instead of
+// being copied into the buffer: it is held once, not twice.
+func (w *replies) bulkOwned(v []byte) {
+	if len(v) < ownedMin {
+		w.bulk(v)
+		return
+	}
+	w.bulkShared(v)
+}
+
 // bulkReader writes r's value as a bulk string, read in pieces as it is
 // sent (through one pooled buffer), so that a large value is never held
 // whole; the replies own r and close it once it is sent or dropped.

@@ -122,3 +122,48 @@ func TestGetOfLargeHotValuesWhileTheyChange(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestOldValueRepliesAreNotCopied: GETDEL, GETSET, GETEX and SET ... GET
+// of a 6 MiB value reply the copy the Manager hands them (Entry.Value)
+// where it lies. Each allocates within 3 MiB of the Manager's own (6 MiB
+// a copy: the old value's; for GETEX, 18 MiB, as the Manager rewrites the
+// value to change its TTL) plus what a GET of the same hot value allocates
+// (the client's reads): a copy into the connection's buffer would be 6 MiB
+// more.
+func TestOldValueRepliesAreNotCopied(t *testing.T) {
+	addr, _, m := startTiermem(t, nil)
+	big := make([]byte, 6<<20)
+	rand.NewChaCha8([32]byte{2}).Read(big)
+	want := fmt.Appendf(nil, "$%d\r\n%s\r\n", len(big), big)
+	c := dial(t, addr)
+	roundTrip := func(args ...string) uint64 {
+		t.Helper()
+		if err := m.Store("big", big, tiermem.InTier(tiermem.Hot)); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		grew := allocatedBy(func() {
+			c.send(encode(args...))
+			got = c.reply()
+		})
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%v replied %d bytes, want the %d of the value", args, len(got), len(want))
+		}
+		return grew
+	}
+	get := roundTrip("GET", "big")
+	for _, tc := range []struct {
+		args   []string
+		copies uint64 // the Manager's
+	}{
+		{[]string{"GETDEL", "big"}, 1},
+		{[]string{"GETSET", "big", "small"}, 1},
+		{[]string{"SET", "big", "small", "GET"}, 1},
+		{[]string{"GETEX", "big", "EX", "100"}, 3},
+	} {
+		if grew := roundTrip(tc.args...); grew > get+(tc.copies*6+3)<<20 {
+			t.Errorf("%v allocated %.1f MiB, a GET %.1f MiB: the old value was copied again",
+				tc.args, float64(grew)/(1<<20), float64(get)/(1<<20))
+		}
+	}
+}

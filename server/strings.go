@@ -197,7 +197,7 @@ func cmdSet(c *conn, args [][]byte) {
 	switch {
 	case !ok:
 	case flags&optGet != 0 && r.found:
-		c.out.bulk(r.old)
+		c.out.bulkOwned(r.old)
 	case flags&optGet != 0, r.aborted:
 		c.out.null()
 	default:
@@ -267,9 +267,11 @@ func cmdGetDel(c *conn, args [][]byte) {
 	}
 }
 
+// replyOld replies the value an update found (Entry.Value: a copy the
+// reply may keep), or null.
 func (c *conn) replyOld(old []byte, found bool) {
 	if found {
-		c.out.bulk(old)
+		c.out.bulkOwned(old)
 	} else {
 		c.out.null()
 	}

@@ -150,6 +150,8 @@ func (u *updater) decideLocked() (write, error) {
 	found, err := m.viewStateLocked(u.key, now.UnixNano(), func(t *tierState, value, meta []byte) error {
 		var err error
 		env, err = decodeHeader(meta)
+		// A copy fn owns and may keep: the server replies a GETDEL's or
+		// GETEX's old value from it, after the update returns.
 		e.Value, from = bytes.Clone(value), t
 		if e.Value == nil {
 			e.Value = []byte{}

@@ -126,10 +126,11 @@ func TestGetOfLargeHotValuesWhileTheyChange(t *testing.T) {
 // TestOldValueRepliesAreNotCopied: GETDEL, GETSET, GETEX and SET ... GET
 // of a 6 MiB value reply the copy the Manager hands them (Entry.Value)
 // where it lies. Each allocates within 3 MiB of the Manager's own (6 MiB
-// a copy: the old value's; for GETEX, 18 MiB, as the Manager rewrites the
-// value to change its TTL) plus what a GET of the same hot value allocates
-// (the client's reads): a copy into the connection's buffer would be 6 MiB
-// more.
+// a copy: the old value's; for GETEX, 18 MiB: the Manager rewrites the
+// value to change its TTL, and in this server's 8 MiB hot tier makes room
+// first and clones the old value again) plus what a GET of the same hot
+// value allocates (the client's reads): a copy into the connection's
+// buffer would be 6 MiB more.
 func TestOldValueRepliesAreNotCopied(t *testing.T) {
 	addr, _, m := startTiermem(t, nil)
 	big := make([]byte, 6<<20)

@@ -315,7 +315,10 @@ func (m *Manager) recover() error {
 // durable in the cold tier — with Durability None it first writes what hot
 // and warm hold there, ignoring the cold budget, since data is never dropped
 // to keep a budget — and closes the tiers. Operations that begin once Close
-// has begun return ErrClosed.
+// has begun return ErrClosed. A memory value that fails its check (a
+// compressed warm value that no longer decodes) does not fail Close: a good
+// copy another tier holds is kept, and without one the key is written as
+// corrupt, so that it reads ErrCorrupt after the next Open.
 //
 // If the values cannot be made durable (a full disk), Close returns the
 // error and the Manager stays open, holding everything it held: free space

@@ -254,3 +254,69 @@ func kill9(t *testing.T, durability string, before func(*redis.Client) func(*tie
 		check(m)
 	}
 }
+
+// TestSIGTERMUnderWriteLoadKeepsEveryAcknowledgedWrite sends SIGTERM to a
+// serve child (Durability None: Close writes memory to disk) while eight
+// clients write as fast as they can, values spread over hot, warm and
+// cold by a small hot budget. The child exits 0, and every SET a client saw
+// answered OK is in its directory with its value; the writes cut by the
+// shutdown are errors on the client's side, never a silent loss.
+func TestSIGTERMUnderWriteLoadKeepsEveryAcknowledgedWrite(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
+		"TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=1MiB", "TIERMEM_WARM=2MiB", "TIERMEM_COLD=256MiB")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitListening(t, addr)
+	const writers = 8
+	value := func(w, i int) string { return fmt.Sprintf("%d/%d:%s", w, i, strings.Repeat("v", 100+i%900)) }
+	acked := make([]int, writers) // writer w's SETs 0..acked[w]-1 were answered OK
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1})
+			defer rdb.Close()
+			for i := 0; ; i++ {
+				if err := rdb.Set(context.Background(), fmt.Sprintf("w%d-%d", w, i), value(w, i), 0).Err(); err != nil {
+					return // the shutdown closed the connection, or refused a new one
+				}
+				acked[w] = i + 1
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for range writers {
+		<-done
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM under load: %v\n%s", err, out.String())
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	total := 0
+	for w, n := range acked {
+		total += n
+		for i := range n {
+			key := fmt.Sprintf("w%d-%d", w, i)
+			if v, err := m.Retrieve(key); err != nil || string(v) != value(w, i) {
+				t.Fatalf("%s, acknowledged before the shutdown: %d bytes, %v", key, len(v), err)
+			}
+		}
+	}
+	if total < writers {
+		t.Fatalf("only %d writes were acknowledged before the shutdown: the load never ran", total)
+	}
+	t.Logf("%d acknowledged writes, all back after the restart", total)
+}

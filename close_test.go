@@ -162,13 +162,10 @@ func TestCloseWaitsForMovesAndMigration(t *testing.T) {
 // ErrNoSpace, the Manager keeps serving, and once space returns a second
 // Close succeeds and the next Open finds every value.
 func TestFailedCloseCanBeRetried(t *testing.T) {
-	fault := vfs.NewFault(vfs.Default)
 	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 1 << 20},
 		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}}
-	tiermem.SetColdFS(&o, fault)
 	dir := t.TempDir()
-	m, err := tiermem.Open(dir, &o)
-	must(t, err)
+	m, fault := openOnFault(t, dir, o)
 	keys := storeInEveryTier(t, m)
 	coldBefore := m.Usage()[tiermem.Cold]
 	fault.SetSpace(0)
@@ -184,8 +181,7 @@ func TestFailedCloseCanBeRetried(t *testing.T) {
 	if err := m.Close(); !errors.Is(err, tiermem.ErrClosed) {
 		t.Fatalf("Close after a successful Close = %v, want ErrClosed", err)
 	}
-	tiermem.SetColdFS(&o, vfs.Default)
-	m, err = tiermem.Open(dir, &o)
+	m, err := tiermem.Open(dir, &o)
 	must(t, err)
 	defer m.Close()
 	checkKeys(t, m, keys)
@@ -242,12 +238,8 @@ func TestFailedCloseOnARealFullDisk(t *testing.T) {
 // can succeed, so Close closes and says so, instead of leaving a Manager
 // that can never close; the next Open finds what reached the disk.
 func TestCloseAfterAnFsyncIOError(t *testing.T) {
-	fault := vfs.NewFault(vfs.Default)
-	o := tiermem.Options{MigrateInterval: -1}
-	tiermem.SetColdFS(&o, fault)
 	dir := t.TempDir()
-	m, err := tiermem.Open(dir, &o)
-	must(t, err)
+	m, fault := openOnFault(t, dir, tiermem.Options{MigrateInterval: -1})
 	keys := storeInEveryTier(t, m)
 	fault.FailSyncs(syscall.EIO)
 	if err := m.Close(); !errors.Is(err, syscall.EIO) {
@@ -256,8 +248,20 @@ func TestCloseAfterAnFsyncIOError(t *testing.T) {
 	if err := m.Close(); !errors.Is(err, tiermem.ErrClosed) {
 		t.Fatalf("a second Close = %v, want ErrClosed", err)
 	}
-	m, err = tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
 	must(t, err)
 	defer m.Close()
 	checkKeys(t, m, keys) // the page cache kept them here
+}
+
+// openOnFault opens a Manager in dir with o, its cold tier on a Fault over
+// the real file system, which it returns; o itself is left as it was, so
+// that a reopen with it uses the real file system alone.
+func openOnFault(t *testing.T, dir string, o tiermem.Options) (*tiermem.Manager, *vfs.Fault) {
+	t.Helper()
+	fault := vfs.NewFault(vfs.Default)
+	tiermem.SetColdFS(&o, fault)
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	return m, fault
 }

@@ -179,7 +179,7 @@ func (m *Manager) stage(b *glacierBatch, key string) error {
 }
 
 // inTierAbove reports whether a tier faster than t holds key. The key's
-// lock is held.
+// lock is held, or no operation runs (Close, its gate closed).
 func (m *Manager) inTierAbove(key string, t *tierState) bool {
 	for _, u := range m.tiers[:t.level] {
 		if u.has(key) {

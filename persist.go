@@ -137,7 +137,7 @@ func (m *Manager) persistValue(from *tierState, key string, value, meta []byte, 
 	if err != nil {
 		return fmt.Errorf("copying %q from the %s tier to the cold tier: %w", key, from.level, err)
 	}
-	if replaced && !m.heldAbove(key, from) { // a copy (Copy) cold held before: unpersist keeps it
+	if replaced && !m.inTierAbove(key, from) { // a copy (Copy) cold held before: unpersist keeps it
 		p.had[strings.Clone(key)] = struct{}{}
 	}
 	if cold.victims != nil {
@@ -159,7 +159,7 @@ func (m *Manager) persistValue(from *tierState, key string, value, meta []byte, 
 // has time left stays ErrCorrupt until it is deleted or replaced.
 func (m *Manager) persistDamaged(t *tierState, key string, meta []byte, p *persisted) error {
 	switch {
-	case m.heldAbove(key, t):
+	case m.inTierAbove(key, t):
 	case m.tiers[Cold].has(key):
 		p.had[strings.Clone(key)] = struct{}{} // unpersist must keep it
 	case len(m.tiers) > int(Glacier) && m.tiers[Glacier].has(key):
@@ -171,17 +171,6 @@ func (m *Manager) persistDamaged(t *tierState, key string, meta []byte, p *persi
 	}
 	p.reached[t.level]++
 	return nil
-}
-
-// heldAbove reports whether a memory tier faster than t holds key: Close
-// wrote that tier's value to cold first.
-func (m *Manager) heldAbove(key string, t *tierState) bool {
-	for _, u := range m.tiers[:t.level] {
-		if u.has(key) {
-			return true
-		}
-	}
-	return false
 }
 
 // expiredMeta reports whether meta is a header whose TTL has run out.

@@ -2,8 +2,10 @@ package tiermem_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/tiermem/tiermem"
@@ -15,10 +17,18 @@ import (
 // hot budget: Close writes them all to the cold tier. "disk" is the same
 // writes straight into a tier/disk store and its Sync: what Close cannot
 // beat. One iteration is one Close; run with -benchtime 1x.
+// TIERMEM_CLOSE_KEYS sets another count of values.
 //
 //	go test -run '^$' -bench CloseWarm -benchtime 1x -count 3 .
+//	TIERMEM_CLOSE_KEYS=10000000 go test -run '^$' -bench CloseWarm/manager -benchtime 1x .
 func BenchmarkCloseWarm(b *testing.B) {
-	const n = 1_000_000
+	n := 1_000_000
+	if s := os.Getenv("TIERMEM_CLOSE_KEYS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
+			b.Fatalf("TIERMEM_CLOSE_KEYS=%q: want a count of keys", s)
+		}
+	}
 	value := make([]byte, 100)
 	key := func(buf []byte, i int) []byte { return fmt.Appendf(buf[:0], "key:%012d", i) }
 	b.Run("manager", func(b *testing.B) {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/internal/tmpfs"
-	"github.com/tiermem/tiermem/internal/vfs"
 )
 
 // TestFailedCloseHalfwayTakesBackOnlyItsCopies fills the disk while Close
@@ -22,13 +21,10 @@ import (
 // (Copy) stays, every value reads back, and once space returns Close
 // succeeds and the next Open finds every value.
 func TestFailedCloseHalfwayTakesBackOnlyItsCopies(t *testing.T) {
-	fault := vfs.NewFault(vfs.Default)
 	o := tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 1 << 20},
 		Warm: tiermem.TierOptions{Size: 64 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}}
-	tiermem.SetColdFS(&o, fault)
 	dir := t.TempDir()
-	m, err := tiermem.Open(dir, &o)
-	must(t, err)
+	m, fault := openOnFault(t, dir, o)
 	var keys []string
 	for i := range 2000 {
 		tr := tiermem.Warm
@@ -74,8 +70,7 @@ func TestFailedCloseHalfwayTakesBackOnlyItsCopies(t *testing.T) {
 	}
 	fault.SetSpace(-1)
 	must(t, m.Close())
-	tiermem.SetColdFS(&o, vfs.Default)
-	m, err = tiermem.Open(dir, &o)
+	m, err := tiermem.Open(dir, &o)
 	must(t, err)
 	defer m.Close()
 	checkKeys(t, m, keys)
@@ -222,11 +217,7 @@ func TestCloseLetsGoAnExpiredValueCorruptInMemory(t *testing.T) {
 // first, which is no copy the cold tier held before: a failed Close takes
 // it back like any other, and keeps the copy cold did hold.
 func TestFailedCloseTakesBackAKeyBothMemoryTiersHold(t *testing.T) {
-	fault := vfs.NewFault(vfs.Default)
-	o := brokenOptions
-	tiermem.SetColdFS(&o, fault)
-	m, err := tiermem.Open(t.TempDir(), &o)
-	must(t, err)
+	m, fault := openOnFault(t, t.TempDir(), brokenOptions)
 	must(t, m.Store("both", valueFor("both"), tiermem.InTier(tiermem.Hot)))
 	must(t, m.Copy("both", tiermem.Warm))
 	must(t, m.Store("warm", valueFor("warm"), tiermem.InTier(tiermem.Warm)))

@@ -404,7 +404,7 @@ func (m *Manager) expire(key string) {
 		if err != nil {
 			continue
 		}
-		if env, err := decodeHeader(meta); err != nil || !env.Expired(m.now()) {
+		if !m.expiredMeta(meta) {
 			continue
 		}
 		if removed, _ := m.removeFrom(t, key); removed { // a failed delete leaves it for the next pass

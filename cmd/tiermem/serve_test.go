@@ -61,17 +61,7 @@ func TestServeChild(t *testing.T) {
 // RESP with a password, sends SIGTERM: the child exits 0 and the data is
 // in its directory.
 func TestServeStopsOnSIGTERM(t *testing.T) {
-	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
-		"TIERMEM_REQUIREPASS=pw", "TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB", "TIERMEM_COLD=256MiB")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	waitListening(t, addr)
+	cmd, dir, addr, out := startServeChild(t, "TIERMEM_REQUIREPASS=pw", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB")
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: addr, Password: "pw"})
 	defer rdb.Close()
@@ -100,6 +90,27 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	if v, err := m.Retrieve("key99"); err != nil || string(v) != "value99" {
 		t.Errorf("key99 after the restart: %q, %v", v, err)
 	}
+}
+
+// startServeChild runs serve in a child process (TestServeChild) on a
+// fresh directory and address, with no HTTP and no glacier, a 256 MiB cold
+// tier and the TIERMEM_* settings in env, and waits until it listens. The
+// child is killed at the end of the test unless it has exited; out
+// collects what it prints.
+func startServeChild(t *testing.T, env ...string) (cmd *exec.Cmd, dir, addr string, out *strings.Builder) {
+	t.Helper()
+	dir, addr, out = t.TempDir(), freeAddr(t), new(strings.Builder)
+	cmd = exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
+		"TIERMEM_NO_GLACIER=true", "TIERMEM_COLD=256MiB")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitListening(t, addr)
+	return cmd, dir, addr, out
 }
 
 // TestServeHTTP runs serve in process with HTTP on: both protocols
@@ -262,17 +273,7 @@ func kill9(t *testing.T, durability string, before func(*redis.Client) func(*tie
 // answered OK is in its directory with its value; the writes cut by the
 // shutdown are errors on the client's side, never a silent loss.
 func TestSIGTERMUnderWriteLoadKeepsEveryAcknowledgedWrite(t *testing.T) {
-	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
-		"TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=1MiB", "TIERMEM_WARM=2MiB", "TIERMEM_COLD=256MiB")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	waitListening(t, addr)
+	cmd, dir, addr, out := startServeChild(t, "TIERMEM_HOT=1MiB", "TIERMEM_WARM=2MiB")
 	const writers = 8
 	value := func(w, i int) string { return fmt.Sprintf("%d/%d:%s", w, i, strings.Repeat("v", 100+i%900)) }
 	acked := make([]int, writers) // writer w's SETs 0..acked[w]-1 were answered OK

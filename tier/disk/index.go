@@ -155,18 +155,6 @@ func newIndex(onDead func(*segment)) *index {
 	return x
 }
 
-// reserve makes room for about n keys in an index that holds none yet
-// (Open, before recovery). Records of one key in several segments make n
-// more than the keys: at worst the maps are that much larger.
-func (x *index) reserve(n int) {
-	per := n / shardCount
-	for i := range x.shards {
-		if sh := &x.shards[i]; per > 0 && len(sh.m) == 0 {
-			sh.m = make(map[string]*entry, per+per/8)
-		}
-	}
-}
-
 // lookLocked returns key's entry; its shard's lock is held.
 func (sh *shard) lookLocked(key string) (entry, bool) {
 	if p, ok := sh.m[key]; ok {
@@ -309,11 +297,12 @@ func (x *index) snapshot(i int, dst []liveItem) []liveItem {
 	return dst
 }
 
-// grow makes room for about n more keys: each shard's map is remade with
-// room for its keys and its share of n, unless it has that room already
-// (a map's room is not visible: a map is remade when n is at least its
-// size, the point where growing it key by key would rehash each key it
-// holds about once anyway).
+// grow makes room for about n more keys (Open's empty index, from the hint
+// files; the Manager's Close, for memory's keys): each shard's map is
+// remade with room for its keys and its share of n, unless it has that
+// room already (a map's room is not visible: a map is remade when n is at
+// least its size, the point where growing it key by key would rehash each
+// key it holds about once anyway).
 func (x *index) grow(n int) {
 	per := n / shardCount
 	for i := range x.shards {

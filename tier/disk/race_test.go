@@ -27,8 +27,8 @@ func checkVersioned(key string, value []byte) error {
 	return nil
 }
 
-// TestConcurrentOperations runs Put, Get, View, Delete, Scan and Compact
-// together with background compaction, under each sync mode (group commit
+// TestConcurrentOperations runs Put, Get, View, Delete, Scan, Compact and
+// Reserve together with background compaction, under each sync mode (group commit
 // with SyncAlways, reads from the write buffer with SyncNone); run it with
 // -race. Every read must return a value some Put stored under that key.
 func TestConcurrentOperations(t *testing.T) {
@@ -109,6 +109,11 @@ func runConcurrently(t *testing.T, s *disk.Store, d time.Duration) {
 	worker(14, func(r *rand.Rand) error {
 		time.Sleep(20 * time.Millisecond)
 		return s.Compact()
+	})
+	worker(15, func(r *rand.Rand) error { // the index's maps remade under the others
+		time.Sleep(time.Millisecond)
+		s.Reserve(r.IntN(1 << 12))
+		return nil
 	})
 	// Run for d at least, and on past it until compaction has run at least
 	// twice over many writes: a slow disk (fsyncs of 100 ms and more on a

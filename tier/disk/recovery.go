@@ -106,14 +106,17 @@ func (s *Store) sortFiles(names []string) ([]uint64, map[uint64]bool) {
 }
 
 // reserveForHints sizes the index for the records the hint files list
-// (their trailers' counts), so that loading them does not grow its maps
-// step by step: the keys of a store are mostly in hinted segments.
+// (their trailers' counts), and an eighth more, so that loading them does
+// not grow its maps step by step: the keys of a store are mostly in hinted
+// segments. Records of one key in several segments make the count more
+// than the keys: at worst the maps are that much larger.
 func (s *Store) reserveForHints(hints map[uint64]bool) {
 	var n uint64
 	for id := range hints {
 		n += hintCount(s.fs, s.dir, id)
 	}
-	s.index.reserve(int(min(n, 1<<40)))
+	n = min(n, 1<<40)
+	s.index.grow(int(n + n/8))
 }
 
 // openSegments opens the segment files and reads their headers. A header

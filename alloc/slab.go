@@ -96,7 +96,7 @@ func (s *Slab) initClasses(spanSize int64) {
 	if len(s.classes) > 255 {
 		panic("alloc: too many size classes") // unreachable with maxSlabSize
 	}
-	s.classOf = make([]uint8, s.maxSize/MinAlign+1)
+	s.classOf = make([]uint8, (s.maxSize+MinAlign-1)/MinAlign+1) // up to the index of maxSize, rounded up
 	c := 0
 	for i := range s.classOf {
 		for s.classes[c].size < int64(i)*MinAlign {

@@ -77,8 +77,13 @@ func newSpace(capacity, maxSmall int64) (*space, error) {
 // discard returns the pages of a released span to the system.
 func (s *space) discard(off, size int64) { s.h.Discard(off, size) }
 
-// small reports whether a record of size bytes goes in the slab.
-func (s *space) small(size int64) bool { return size <= s.slab.MaxSize() }
+// small reports whether a record of size bytes goes in the slab: whether
+// its size class does (for a MaxSmall that is no class size, the class of
+// a record a little smaller is larger than the slab takes).
+func (s *space) small(size int64) bool {
+	c := s.slab.ClassSize(size)
+	return c > 0 && c <= s.slab.MaxSize()
+}
 
 // alloc reserves a record of size bytes and returns its location, its memory
 // and the bytes it occupies.

@@ -123,6 +123,21 @@ type Replacer interface {
 	PutReplacing(key string, value, meta []byte) (charged int64, replaced bool, err error)
 }
 
+// MetaSetter is a Store that changes an entry's meta without being handed
+// its value again: a TTL or pin change costs no copy of a large value
+// through the caller, and none at all where the new meta fits where the
+// old one lay.
+type MetaSetter interface {
+	// SetMeta replaces key's meta with a copy of meta, keeping its value
+	// as it is stored (a compressed value is not decoded), and returns the
+	// bytes the entry now occupies. It is atomic with the store's other
+	// calls: a Put or Delete of key racing it is never lost. Errors:
+	// ErrNotFound; an error wrapping ErrNoSpace, with nothing changed, when
+	// the entry would occupy more than grow bytes more than it did (the
+	// caller reserves that much of its budget first).
+	SetMeta(key string, meta []byte, grow int64) (int64, error)
+}
+
 // Reserver is a Store that can make room for many keys about to be put.
 type Reserver interface {
 	// Reserve makes room for about n more keys.

@@ -48,6 +48,10 @@ func closed(t *testing.T, s tier.Store) {
 	if p, ok := s.(tier.Persistent); ok {
 		wantClosed("Sync", p.Sync())
 	}
+	if ms, ok := s.(tier.MetaSetter); ok {
+		_, err = ms.SetMeta("k", nil, 1<<30)
+		wantClosed("SetMeta", err)
+	}
 	wantClosed("a second Close", s.Close())
 }
 
@@ -132,6 +136,7 @@ func (rd *round) work(g int) {
 	c := caller{s: rd.s, rep: rd.rep, released: &rd.released,
 		rng: rand.New(rand.NewPCG(uint64(rd.r), uint64(g)+2)), version: uint32(g+1) << 24}
 	c.p, _ = rd.s.(tier.Persistent)
+	c.ms, _ = rd.s.(tier.MetaSetter)
 	for after := 0; after < callsAfter && !rd.rep.failed.Load(); {
 		wasClosed := rd.done.Load()
 		err := c.call(wasClosed)
@@ -182,6 +187,7 @@ func (r *reporter) fail(format string, args ...any) {
 type caller struct {
 	s        tier.Store
 	p        tier.Persistent
+	ms       tier.MetaSetter
 	rep      *reporter
 	released *atomic.Bool // set once the Close that succeeded returned
 	rng      *rand.Rand
@@ -233,6 +239,13 @@ func (c *caller) call(wasClosed bool) (err error) {
 	case op < 74 && c.p != nil:
 		method = "Sync"
 		err = c.p.Sync()
+	case op < 76 && c.ms != nil:
+		method = "SetMeta"
+		var n int64
+		n, err = c.ms.SetMeta(key, nil, 1<<30) // no meta: valid for any value
+		if err == nil && n <= 0 {
+			bad = fmt.Sprintf("SetMeta charged %d bytes", n)
+		}
 	default:
 		_, _ = c.s.Used(), c.s.Len() // no error to check; the race detector watches
 		return nil

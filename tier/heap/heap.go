@@ -97,7 +97,8 @@ func (p *handlePool) put(h *cache.Handle[string], live int) {
 // bytes are written once and never again (a replacing Put writes the value
 // and meta in place, or into a new allocation), so strings over them stay
 // valid and unchanged for as long as anyone holds them; so do the value's
-// bytes in an allocation of lendMin or more (Lends). A read finds the key,
+// bytes in an allocation of lendMin or more (Lends; SetMeta writes only the
+// meta after them in place). A read finds the key,
 // the value and the word in the one allocation: one memory access past the
 // table's bucket. The shard's lock protects the slot; the word is read and
 // written atomically.

@@ -84,8 +84,12 @@ func metaLenSize(header int64) int64 {
 func (l recordLayout) valueOffset() int64 { return l.header + l.keyLen + l.meta + l.pad }
 func (l recordLayout) size() int64        { return l.valueOffset() + l.stored }
 
-// writeRecord fills m (at least l.size() bytes) with a record.
+// writeRecord fills m (at least l.size() bytes) with a record. The stored
+// value is written first, as memmove would, so that stored may be the
+// value of a record m holds now (SetMeta writes a record over itself with
+// meta of another length, which moves the value).
 func writeRecord(m memory.WritableMemory, l recordLayout, flags uint8, key string, meta, stored []byte) {
+	m.PutBytes(l.valueOffset(), stored)
 	switch l.header {
 	case compactHeader:
 		flags |= flagCompact
@@ -112,7 +116,6 @@ func writeRecord(m memory.WritableMemory, l recordLayout, flags uint8, key strin
 	}
 	m.PutUint8(0, flags)
 	copy(m.Bytes(l.header, l.keyLen), key)
-	m.PutBytes(l.valueOffset(), stored)
 }
 
 // record is a decoded record: its slices share the off-heap memory.

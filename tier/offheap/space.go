@@ -216,6 +216,18 @@ func (s *space) record(loc uint64) memory.Memory {
 	return lm.h.Memory()
 }
 
+// writable returns the writable memory of the record of size bytes at loc,
+// in the slab or in a mapping of its own.
+func (s *space) writable(loc uint64, size int64) memory.WritableMemory {
+	if loc&largeFlag == 0 {
+		return s.slot(loc, size)
+	}
+	s.mu.Lock()
+	lm := s.large[loc&^largeFlag]
+	s.mu.Unlock()
+	return lm.h.Writable().Region(0, size)
+}
+
 // slot returns the writable memory of the slab record of size bytes at loc.
 func (s *space) slot(loc uint64, size int64) memory.WritableMemory {
 	return s.mem.Region(slabOffset(loc), size)

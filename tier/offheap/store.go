@@ -56,8 +56,9 @@ type Store struct {
 }
 
 type shard struct {
-	mu  sync.RWMutex // protects idx and the records it points to
-	idx *index
+	mu      sync.RWMutex // protects idx and the records it points to
+	idx     *index
+	changes uint64 // counts the changes to idx and its records, under mu: see SetMeta
 }
 
 // Hash is the hash the store indexes keys by, and KeyOf looks keys up by.
@@ -222,6 +223,7 @@ func (s *Store) overwrite(sh *shard, key string, hash uint64, l recordLayout, fl
 	}
 	writeRecord(s.space.slot(loc, l.size()), l, flags, key, meta, stored)
 	sh.idx.set(pos, hash, loc)
+	sh.changes++
 	return s.space.charge(l.size()) + indexShare, true, nil
 }
 
@@ -234,6 +236,7 @@ func (s *Store) swapIn(sh *shard, key string, hash, loc uint64) (old uint64, old
 		return 0, 0, false, tier.ErrClosed
 	}
 	pos, free, old, oldRec := s.findLocked(sh, key, hash)
+	sh.changes++
 	if pos >= 0 {
 		sh.idx.set(pos, hash, loc)
 		return old, oldRec.layout.size(), true, nil
@@ -392,6 +395,7 @@ func (s *Store) Delete(key string) (int64, error) {
 		return 0, tier.ErrNotFound
 	}
 	sh.idx.remove(pos)
+	sh.changes++
 	freed := s.space.free(loc, r.layout.size()) + indexShare
 	s.used.Add(-freed)
 	s.count.Add(-1)

@@ -21,9 +21,9 @@ func (m *Manager) ExpireTime(key string) (time.Time, error) {
 }
 
 // Expire makes key expire d from now, replacing any TTL it had; a d that
-// is not positive deletes it, as Redis's EXPIRE does. The value is written
-// again in its tier with its new header. Errors: ErrNotFound, and those of
-// Update.
+// is not positive deletes it, as Redis's EXPIRE does. The key stays in its
+// tier; a memory tier changes its header without copying its value (see
+// UpdateHeader). Errors: ErrNotFound, and those of Update.
 func (m *Manager) Expire(key string, d time.Duration) error {
 	return m.ExpireAt(key, m.now().Add(d))
 }
@@ -52,7 +52,7 @@ func (m *Manager) Persist(key string) (bool, error) {
 // change, or returns ErrNotFound.
 func (m *Manager) modifyFound(key string, change func(e *Entry)) error {
 	found := false
-	err := m.modify(key, func(e *Entry) (bool, error) {
+	err := m.UpdateHeader(key, func(e *Entry) (bool, error) {
 		if found = e.Found; !found {
 			return false, nil
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/tier"
 )
 
 // Entry is a key's state as UpdateEntry hands it to its function, which
@@ -108,6 +109,12 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 		lock.Unlock()
 		return true, nil
 	}
+	if w.header != nil {
+		if done, err := m.setHeaderLocked(u.key, *w.header); done {
+			lock.Unlock()
+			return true, err
+		}
+	}
 	if u.holdsLocked(w) || u.tryReserve(w) {
 		err = m.putOnceLocked(u.key, w.value, w.meta, w.env, w.t, w.through, nil)
 		lock.Unlock()
@@ -136,7 +143,8 @@ type write struct {
 	t                 *tierState
 	value, meta       []byte
 	env               header.Header
-	through           bool // the write goes to the cold log too
+	through           bool          // the write goes to the cold log too
+	header            *headerChange // the value is unchanged: only its header need change, if the tier has room
 }
 
 // decideLocked reads the key's entry, runs fn, and returns what to write,
@@ -146,10 +154,12 @@ func (u *updater) decideLocked() (write, error) {
 	now := m.now()
 	var env header.Header
 	var from *tierState
+	var oldMeta []byte
 	e := Entry{}
 	found, err := m.viewStateLocked(u.key, now.UnixNano(), func(t *tierState, value, meta []byte) error {
 		var err error
 		env, err = decodeHeader(meta)
+		oldMeta = bytes.Clone(meta)
 		// A copy fn owns and may keep: the server replies a GETDEL's or
 		// GETEX's old value from it, after the update returns.
 		e.Value, from = bytes.Clone(value), t
@@ -193,7 +203,36 @@ func (u *updater) decideLocked() (write, error) {
 		}
 	}
 	w.through = m.durable() && w.t.level < Cold
+	if found && !w.through && len(e.Value) >= headerOnlyMin {
+		w.header = sameValue(u.key, from, oldMeta, env, e.Value)
+	}
 	return w, nil
+}
+
+// headerOnlyMin is the smallest value an update that leaves it as it was
+// writes by its header alone (sameValue): below it, comparing the value
+// with the tier's and changing the header in place saves less than a
+// rewrite costs (a 100-byte GETEX took 1.2 µs by a rewrite, 3 µs so).
+const headerOnlyMin = 4 << 10
+
+// sameValue returns the change of header alone that stores value under
+// key in from, when from is a memory tier whose store sets meta and holds
+// value already (an update of the TTL or pin only, such as GETEX); nil
+// otherwise. The key's lock is held.
+func sameValue(key string, from *tierState, old []byte, env header.Header, value []byte) *headerChange {
+	ms, ok := from.store.(tier.MetaSetter)
+	if !ok || from.level >= Cold {
+		return nil
+	}
+	same := false
+	err := from.store.ViewMeta(key, func(v, _ []byte) error {
+		same = bytes.Equal(v, value)
+		return nil
+	})
+	if err != nil || !same {
+		return nil
+	}
+	return &headerChange{t: from, ms: ms, old: old, env: env}
 }
 
 // expiresNano returns an expiry as a header keeps it: Unix ns, 0 for none,

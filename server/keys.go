@@ -166,7 +166,7 @@ func (c *conn) expire(args [][]byte, name string, base, unit int64) {
 	}
 	when += base
 	changed := false
-	err := c.s.m.UpdateEntry(keyString(args[1]), func(e *tiermem.Entry) (bool, error) {
+	err := c.s.m.UpdateHeader(keyString(args[1]), func(e *tiermem.Entry) (bool, error) {
 		changed = false
 		if !e.Found {
 			return false, errUnchanged

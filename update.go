@@ -152,25 +152,31 @@ type write struct {
 func (u *updater) decideLocked() (write, error) {
 	m := u.m
 	now := m.now()
-	var env header.Header
-	var from *tierState
-	var oldMeta []byte
-	e := Entry{}
+	// What the read saw, in one allocation: the callback and fn capture it.
+	r := &struct {
+		env  header.Header
+		from *tierState
+		old  []byte // the meta, kept for sameValue
+		e    Entry
+	}{}
 	found, err := m.viewStateLocked(u.key, now.UnixNano(), func(t *tierState, value, meta []byte) error {
 		var err error
-		env, err = decodeHeader(meta)
-		oldMeta = bytes.Clone(meta)
+		r.env, err = decodeHeader(meta)
+		if len(value) >= headerOnlyMin {
+			r.old = bytes.Clone(meta)
+		}
 		// A copy fn owns and may keep: the server replies a GETDEL's or
 		// GETEX's old value from it, after the update returns.
-		e.Value, from = bytes.Clone(value), t
-		if e.Value == nil {
-			e.Value = []byte{}
+		r.e.Value, r.from = bytes.Clone(value), t
+		if r.e.Value == nil {
+			r.e.Value = []byte{}
 		}
 		return err
 	})
 	if err != nil {
 		return write{}, err
 	}
+	env, from, e := r.env, r.from, &r.e
 	var encoded []byte // an array's or a Go value's bytes, which fn must not change
 	if found && env.Kind != header.Bytes {
 		encoded = bytes.Clone(e.Value)
@@ -179,7 +185,7 @@ func (u *updater) decideLocked() (write, error) {
 	if env.Expires != 0 {
 		e.Expires = time.Unix(0, env.Expires)
 	}
-	keep, err := u.fn(&e)
+	keep, err := u.fn(e)
 	if err != nil {
 		return write{}, err
 	}
@@ -204,7 +210,7 @@ func (u *updater) decideLocked() (write, error) {
 	}
 	w.through = m.durable() && w.t.level < Cold
 	if found && !w.through && len(e.Value) >= headerOnlyMin {
-		w.header = sameValue(u.key, from, oldMeta, env, e.Value)
+		w.header = sameValue(u.key, from, r.old, env, e.Value)
 	}
 	return w, nil
 }

@@ -8,7 +8,10 @@
 #   benchmarks/serve/redisbench.sh restart [keys]        # tiermem only: KEYS values in warm, SIGTERM
 #                                                        # (time to exit, peak RSS), start again on
 #                                                        # the same directory (time to answer), GETs
+#   benchmarks/serve/redisbench.sh expire [rounds]       # EXPIRE of a 100-byte and a 1 MiB value in
+#                                                        # hot, and GETEX of the 1 MiB one
 #
+# TIERMEM_BIN=path runs that tiermem binary instead of one built from the tree (a before/after).
 # Run from the repository root. Needs redis-server, redis-cli and redis-benchmark (make deps).
 # PIN=1 runs each server on CPU 1 and redis-benchmark on CPU 0 (taskset), so that neither server
 # takes CPU time from the client: on a 2-CPU machine redis-server uses one CPU, and tiermem's
@@ -19,7 +22,7 @@ set -euo pipefail
 
 mode=${1:-throughput}
 work=$(mktemp -d /tmp/redisbench.XXXXXX)
-bin=$work/tiermem
+bin=${TIERMEM_BIN:-$work/tiermem}
 TM_PORT=${TM_PORT:-6390}
 RD_PORT=${RD_PORT:-6391}
 pids=()
@@ -34,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$bin" ./cmd/tiermem
+[ -n "${TIERMEM_BIN:-}" ] || go build -o "$bin" ./cmd/tiermem
 
 wait_port() { # port [tries of 50 ms]
 	for _ in $(seq 1 "${2:-200}"); do
@@ -170,8 +173,24 @@ restart)
 	check $TM_PORT "$keys"
 	stop_watched "tiermem,shutdown-after-restart,$keys" "$tm_pid"
 	;;
+expire)
+	rounds=${2:-3}
+	start_tiermem --hot 4GiB --warm 1GiB --cold 8GiB
+	start_redis
+	for port in $TM_PORT $RD_PORT; do
+		head -c 100 /dev/zero | tr '\0' x | redis-cli -p $port -x SET ttl:small >/dev/null
+		head -c 1048576 /dev/zero | tr '\0' x | redis-cli -p $port -x SET ttl:big >/dev/null
+	done
+	for r in $(seq 1 "$rounds"); do
+		for s in tiermem:$TM_PORT redis:$RD_PORT; do
+			bench "${s%%:*},round$r" "${s##*:}" -P 16 -c 50 -n 400000 EXPIRE ttl:small 3600
+			bench "${s%%:*},round$r" "${s##*:}" -P 16 -c 50 -n 20000 EXPIRE ttl:big 3600
+			bench "${s%%:*},round$r" "${s##*:}" -c 10 -n 2000 GETEX ttl:big EX 3600
+		done
+	done
+	;;
 *)
-	echo "usage: $0 throughput [rounds] | memory [keys] | restart [keys]" >&2
+	echo "usage: $0 throughput [rounds] | memory [keys] | restart [keys] | expire [rounds]" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,51 @@
+package tiermem_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// BenchmarkExpire changes the TTL of one key a memory tier holds, of 100
+// bytes and of 1 MiB, each way a caller does it: Expire (and the server's
+// EXPIRE, through UpdateHeader), and an UpdateEntry that leaves the value
+// as it was (the server's GETEX, which replies the value). Store of the
+// same value in the same tier is the baseline: what a TTL change cost
+// when it rewrote the value.
+func BenchmarkExpire(b *testing.B) {
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+		for _, size := range []int{100, 1 << 20} {
+			name := fmt.Sprintf("%s/%dB", tr, size)
+			m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 64 << 20}, Warm: tiermem.TierOptions{Size: 64 << 20},
+				Cold: tiermem.TierOptions{Size: 256 << 20}})
+			value := make([]byte, size)
+			for i := range value {
+				value[i] = byte(i * 7)
+			}
+			if err := m.Store("k", value, tiermem.InTier(tr), tiermem.WithTTL(time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+			run := func(sub string, op func(i int) error) {
+				b.Run(name+"/"+sub, func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(size))
+					for i := 0; b.Loop(); i++ {
+						if err := op(i); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+			run("Expire", func(i int) error { return m.Expire("k", time.Hour+time.Duration(i)) })
+			run("UpdateEntry", func(i int) error {
+				return m.UpdateEntry("k", func(e *tiermem.Entry) (bool, error) {
+					e.Expires = time.Now().Add(time.Hour + time.Duration(i))
+					return true, nil
+				})
+			})
+			run("Store", func(int) error { return m.Store("k", value, tiermem.InTier(tr), tiermem.WithTTL(time.Hour)) })
+		}
+	}
+}

@@ -49,6 +49,20 @@ func (c *contents) delete(t *testing.T, s tier.Store, key string) {
 	c.gone[key] = true
 }
 
+// setMeta changes the meta of key, if c holds it and s is a MetaSetter.
+func (c *contents) setMeta(t *testing.T, s tier.Store, key string, meta []byte) {
+	t.Helper()
+	ms, ok := s.(tier.MetaSetter)
+	e, live := c.live[key]
+	if !ok || !live {
+		return
+	}
+	n, err := ms.SetMeta(key, meta, 1<<30)
+	must(t, err)
+	e.meta, e.charged = meta, n
+	c.live[key] = e
+}
+
 func (c *contents) ledger() ledger {
 	l := ledger{}
 	for key, e := range c.live {
@@ -104,6 +118,9 @@ func reopen(t *testing.T, open func(t *testing.T, dir string) tier.Store) {
 			if i%9 == 8 {
 				c.delete(t, s, key)
 				c.put(t, s, key, []byte("back"), nil)
+			}
+			if i%6 == 5 {
+				c.setMeta(t, s, key, fmt.Appendf(nil, "meta %d set on %s", i, key))
 			}
 		}
 		c.check(t, s, fmt.Sprintf("pass %d, before Close", pass))

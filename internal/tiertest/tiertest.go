@@ -10,7 +10,7 @@
 // calls every method (optional interfaces included) after Close, checks the
 // byte accounting that the Manager's budgets are built on, and, for a store
 // that keeps its data (Options.Reopen), that every acknowledged write
-// survives Close and reopening. Optional abilities are found by type
+// survives Close and reopening (a SetMeta's too). Optional abilities are found by type
 // assertion on the interfaces of package tier, never on a
 // concrete type.
 //

@@ -29,7 +29,8 @@ type write struct {
 	raw   int64
 	codec codec
 	sum   uint64
-	size  int64 // record bytes
+	size  int64  // record bytes
+	ifSeq uint64 // SetMeta's: commit only if the key's record has this sequence number (0: always)
 
 	ready chan struct{} // one signal when done, or when this write is to lead; reused with the write
 
@@ -123,6 +124,7 @@ func (s *Store) takeQueue() []*write {
 // commitLocked appends batch, in runs that fit the active segment, rotating
 // between runs.
 func (s *Store) commitLocked(batch []*write) {
+	batch = s.staleLocked(batch)
 	for len(batch) > 0 {
 		n := s.fitLocked(batch)
 		if n == 0 {

@@ -106,3 +106,14 @@ func (b brokenScanner) ScanValues(fn func(key string, value, meta []byte, bad er
 		return fn(key, value, meta, bad)
 	})
 }
+
+// ExpiresIn returns the expiry in key's header in tier t's store (0 for
+// none), read from that tier alone.
+func ExpiresIn(m *Manager, t Tier, key string) (int64, error) {
+	meta, err := m.tiers[t].store.Meta(key)
+	if err != nil {
+		return 0, err
+	}
+	env, err := decodeHeader(meta)
+	return env.Expires, err
+}

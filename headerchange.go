@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
@@ -32,12 +33,12 @@ func (m *Manager) UpdateHeader(key string, fn func(e *Entry) (keep bool, err err
 	})
 }
 
-// changeHeader runs fn on the header of a key a memory tier holds and
-// writes the result in that tier's entry. It reports done false, having
-// changed nothing, where it cannot: the key is in no memory tier whose
-// store sets meta, it has expired, fn deletes it, the Manager is durable
-// (the cold log's copy must change too), or the tier has no room for the
-// new header; the caller then takes the general path.
+// changeHeader runs fn on the header of a key a memory tier or the cold
+// tier holds and writes the result in that tier's entry, and in the cold
+// log's copy when the Manager is durable. It reports done false, having
+// changed nothing, where it cannot: the key is in no tier whose store sets
+// meta, it has expired, fn deletes it, or a tier has no room for the new
+// header; the caller then takes the general path.
 func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (done bool, err error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
@@ -47,17 +48,18 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (don
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
-	if m.durable() {
-		return false, nil
-	}
-	t, ms, old := m.headerTierLocked(key)
-	if ms == nil {
+	t, old := m.headerTierLocked(key)
+	if t == nil {
 		return false, nil
 	}
 	env, err := decodeHeader(old)
 	now := m.now()
 	if err != nil || env.Expired(now) {
 		return false, nil // the general path reports the error, or the key as absent
+	}
+	c := m.headerChangeFor(t, old, env)
+	if c == nil {
+		return false, nil
 	}
 	e := Entry{Found: true, Pinned: env.Pinned}
 	if env.Expires != 0 {
@@ -70,47 +72,94 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (don
 	case !keep, !e.Expires.IsZero() && !e.Expires.After(now):
 		return false, nil // a deletion
 	}
-	env.Pinned, env.Expires = e.Pinned, expiresNano(e.Expires)
-	return m.setHeaderLocked(key, headerChange{t: t, ms: ms, old: old, env: env})
+	c.env.Pinned, c.env.Expires = e.Pinned, expiresNano(e.Expires)
+	return m.setHeaderLocked(key, *c)
 }
 
-// headerChange is a new header for a key's entry in a memory tier.
+// headerChange is a new header for a key's entry in a tier.
 type headerChange struct {
 	t   *tierState
 	ms  tier.MetaSetter // t's store
+	log tier.MetaSetter // the cold log's, when the Manager is durable and t is a memory tier
 	old []byte          // the entry's meta now
 	env header.Header   // the new header
 }
 
-// setHeaderLocked writes c's header in its tier's entry, after dropping the
-// key's copies in other tiers (as a Store drops them). It reports done
-// false when the tier has no room for it. The key's lock is held.
+// headerChangeFor returns the change of a header in key's entry in t, with
+// the cold log's copy when the Manager is durable and t is a memory tier;
+// nil where a store cannot set meta.
+func (m *Manager) headerChangeFor(t *tierState, old []byte, env header.Header) *headerChange {
+	ms, ok := t.store.(tier.MetaSetter)
+	if !ok || t.level > Cold {
+		return nil
+	}
+	c := &headerChange{t: t, ms: ms, old: old, env: env}
+	if t.level < Cold && m.durable() {
+		if c.log, ok = m.tiers[Cold].store.(tier.MetaSetter); !ok {
+			return nil
+		}
+	}
+	return c
+}
+
+// setHeaderLocked writes c's header in its tier's entry, and first in the
+// cold log's copy if c says so, after dropping the key's other copies (as a
+// Store drops them). It reports done false when a tier has no room for it,
+// or the log has no copy to change. The key's lock is held.
 func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err error) {
 	meta := c.env.Encode()
 	if bytes.Equal(meta, c.old) {
 		return true, nil // every copy holds this header already
 	}
 	m.beforeChange(key)
-	if err := m.dropExceptLocked(key, c.t, false); err != nil {
+	if err := m.dropExceptLocked(key, c.t, c.log != nil); err != nil {
 		return true, fmt.Errorf("tiermem: changing the header of %q: %w", key, err)
 	}
-	grow := max(int64(len(meta)-len(c.old)), 0) + headerSlack + c.t.sizeOf(key)/4
-	if !c.t.tryReserve(grow) {
-		return false, nil
+	if c.log != nil {
+		_, done, err := m.setMetaIn(m.tiers[Cold], c.log, key, meta, c.old)
+		if errors.Is(err, ErrCorrupt) {
+			return false, nil // the general path writes the log's copy anew from memory
+		}
+		if !done || err != nil {
+			return done, err
+		}
 	}
-	charged, err := c.ms.SetMeta(key, meta, grow)
-	c.t.unreserve(grow)
-	switch {
-	case errors.Is(err, tier.ErrNoSpace):
-		return false, nil
-	case err != nil:
-		return true, fmt.Errorf("tiermem: changing the header of %q in the %s tier: %w", key, c.t.level, storeError(err))
+	charged, done, err := m.setMetaIn(c.t, c.ms, key, meta, c.old)
+	if c.log != nil && (!done || err != nil) {
+		// The log's copy goes back to the header the memory tier keeps;
+		// the general path, if taken, writes both anew.
+		if _, undo := c.log.SetMeta(key, c.old, math.MaxInt64); undo != nil && err == nil {
+			return true, fmt.Errorf("tiermem: changing the header of %q in the cold log back: %w", key, storeError(undo))
+		}
+	}
+	if !done || err != nil {
+		return done, err
 	}
 	if c.t.victims != nil {
 		c.t.victims.added(key, charged, c.env.Pinned)
 	}
 	m.ttl.set(key, c.env.Expires)
 	return true, nil
+}
+
+// setMetaIn writes meta in key's entry in t, whose store is ms, with room
+// reserved in t's budget for its growth, and returns the bytes the entry
+// occupies. It reports done false when t has no room, or no entry for
+// key. The key's lock is held.
+func (m *Manager) setMetaIn(t *tierState, ms tier.MetaSetter, key string, meta, old []byte) (charged int64, done bool, err error) {
+	grow := max(int64(len(meta)-len(old)), 0) + headerSlack + t.sizeOf(key)/4
+	if !t.tryReserve(grow) {
+		return 0, false, nil
+	}
+	charged, err = ms.SetMeta(key, meta, grow)
+	t.unreserve(grow)
+	switch {
+	case errors.Is(err, tier.ErrNoSpace), errors.Is(err, tier.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, true, fmt.Errorf("tiermem: changing the header of %q in the %s tier: %w", key, t.level, storeError(err))
+	}
+	return charged, true, nil
 }
 
 // headerSlack, with a quarter of the entry's size, is the room
@@ -120,17 +169,14 @@ func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err er
 // and the general path makes room.
 const headerSlack = 64
 
-// headerTierLocked returns the memory tier that holds key first, its
-// store's MetaSetter (nil when it has none, or when no memory tier holds
-// key) and key's meta there. The key's lock is held.
-func (m *Manager) headerTierLocked(key string) (*tierState, tier.MetaSetter, []byte) {
-	for _, t := range m.tiers[:Cold] {
-		meta, err := t.store.Meta(key)
-		if err != nil {
-			continue
+// headerTierLocked returns the tier that holds key first, up to the cold
+// tier, and key's meta there; nil when none of them holds it. The key's
+// lock is held.
+func (m *Manager) headerTierLocked(key string) (*tierState, []byte) {
+	for _, t := range m.tiers[:Glacier] {
+		if meta, err := t.store.Meta(key); err == nil {
+			return t, meta
 		}
-		ms, _ := t.store.(tier.MetaSetter)
-		return t, ms, meta
 	}
-	return nil, nil, nil
+	return nil, nil
 }

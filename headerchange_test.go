@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -285,5 +286,98 @@ func TestUpdateHeader(t *testing.T) {
 	must(t, err)
 	if v, err := a.Float64s(); err != nil || len(v) != 3 || v[2] != 3 {
 		t.Errorf("array after UpdateHeader: %v, %v", v, err)
+	}
+}
+
+// A cold key's header changes in the cold tier's record: the key stays
+// cold, keeps its value, and its new header survives reopening; a value
+// whose stored bytes fail their check makes the change ErrCorrupt, never a
+// rewrite of what was read.
+func TestHeaderChangeOfAColdKey(t *testing.T) {
+	dir := t.TempDir()
+	storeColdAndClose(t, dir, 20)
+	o := tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	must(t, m.Expire("key3", time.Hour))
+	must(t, m.Pin("key4"))
+	must(t, m.UpdateEntry("key5", func(e *tiermem.Entry) (bool, error) { e.Expires = time.Now().Add(time.Hour); return true, nil }))
+	for _, key := range []string{"key3", "key4", "key5"} {
+		if got := tierOf(t, m, key); got != tiermem.Cold {
+			t.Errorf("%s moved to %v", key, got)
+		}
+	}
+	must(t, m.Close())
+
+	seg := segments(t, dir)[0]
+	data, err := os.ReadFile(seg)
+	must(t, err)
+	at := bytes.Index(data, valueFor("key7")[40:80])
+	if at < 0 {
+		t.Fatal("the value of key7 is not in the segment")
+	}
+	data[at+10] ^= 0x40
+	must(t, os.WriteFile(seg, data, 0o644))
+
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer m.Close()
+	for _, key := range []string{"key3", "key5"} {
+		if at, err := m.ExpireTime(key); err != nil || at.IsZero() {
+			t.Errorf("%s after reopening: ExpireTime %v, %v", key, at, err)
+		}
+	}
+	if p, err := m.IsPinned("key4"); err != nil || !p {
+		t.Errorf("key4 after reopening: IsPinned %v, %v", p, err)
+	}
+	for _, key := range []string{"key3", "key4", "key5"} {
+		if got, err := m.Retrieve(key); err != nil || !bytes.Equal(got, valueFor(key)) {
+			t.Errorf("%s after reopening: %d bytes, %v", key, len(got), err)
+		}
+	}
+	if err := m.Expire("key7", time.Hour); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Errorf("Expire of a value with a flipped bit: %v, want ErrCorrupt", err)
+	}
+	if _, err := m.Retrieve("key7"); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Errorf("after the Expire, the flipped value: %v, want ErrCorrupt", err)
+	}
+}
+
+// With Durability Always a header change of a memory key reaches the cold
+// log's copy before it returns, so a crash after it keeps the new header.
+func TestDurableHeaderChangeReachesTheLog(t *testing.T) {
+	o := tiermem.Options{Hot: tiermem.TierOptions{Size: 8 << 20}, Warm: tiermem.TierOptions{Size: 8 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, MigrateInterval: -1, Durability: tiermem.Always}
+	m := open(t, &o)
+	big := bytes.Repeat([]byte("durable "), 16<<10) // 128 KiB: the header path for UpdateEntry too
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm} {
+		key := "k-" + tr.String()
+		must(t, m.Store(key, big, tiermem.InTier(tr)))
+		must(t, m.Expire(key, time.Hour))
+		want, err := m.ExpireTime(key)
+		must(t, err)
+		for _, in := range []tiermem.Tier{tr, tiermem.Cold} {
+			if got, err := tiermem.ExpiresIn(m, in, key); err != nil || got != want.UnixNano() {
+				t.Errorf("%s after Expire: the %v tier's header expires at %d (%v), want %d", key, in, got, err, want.UnixNano())
+			}
+		}
+		must(t, m.UpdateEntry(key, func(e *tiermem.Entry) (bool, error) { e.Expires = time.Time{}; return true, nil }))
+		_, err = m.Persist(key)
+		must(t, err)
+		must(t, m.Pin(key))
+		for _, in := range []tiermem.Tier{tr, tiermem.Cold} {
+			if got, err := tiermem.ExpiresIn(m, in, key); err != nil || got != 0 {
+				t.Errorf("%s after UpdateEntry: the %v tier's header expires at %d (%v), want none", key, in, got, err)
+			}
+		}
+		if got, err := m.Retrieve(key); err != nil || !bytes.Equal(got, big) || tierOf(t, m, key) != tr {
+			t.Errorf("%s: %d bytes, %v, in %v", key, len(got), err, tierOf(t, m, key))
+		}
+		// The log's record is read into a pooled buffer and appended with
+		// the new header: no copy of the value through the Manager, no
+		// rewrite of the memory tier's entry.
+		if n := allocated(func() { must(t, m.Expire(key, 2*time.Hour)) }); n > uint64(len(big))/2 && !raceEnabled {
+			t.Errorf("%s: a durable Expire of a %d-byte value allocated %d bytes", key, len(big), n)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
-	"github.com/tiermem/tiermem/tier"
 )
 
 // Entry is a key's state as UpdateEntry hands it to its function, which
@@ -209,8 +208,8 @@ func (u *updater) decideLocked() (write, error) {
 		}
 	}
 	w.through = m.durable() && w.t.level < Cold
-	if found && !w.through && len(e.Value) >= headerOnlyMin {
-		w.header = sameValue(u.key, from, r.old, env, e.Value)
+	if found && len(e.Value) >= headerOnlyMin {
+		w.header = m.sameValue(u.key, from, r.old, env, e.Value)
 	}
 	return w, nil
 }
@@ -222,12 +221,12 @@ func (u *updater) decideLocked() (write, error) {
 const headerOnlyMin = 4 << 10
 
 // sameValue returns the change of header alone that stores value under
-// key in from, when from is a memory tier whose store sets meta and holds
-// value already (an update of the TTL or pin only, such as GETEX); nil
-// otherwise. The key's lock is held.
-func sameValue(key string, from *tierState, old []byte, env header.Header, value []byte) *headerChange {
-	ms, ok := from.store.(tier.MetaSetter)
-	if !ok || from.level >= Cold {
+// key in from, when from's store (and the cold log's, when the change must
+// reach it) sets meta and from holds value already (an update of the TTL
+// or pin only, such as GETEX); nil otherwise. The key's lock is held.
+func (m *Manager) sameValue(key string, from *tierState, old []byte, env header.Header, value []byte) *headerChange {
+	c := m.headerChangeFor(from, old, env)
+	if c == nil {
 		return nil
 	}
 	same := false
@@ -238,7 +237,7 @@ func sameValue(key string, from *tierState, old []byte, env header.Header, value
 	if err != nil || !same {
 		return nil
 	}
-	return &headerChange{t: from, ms: ms, old: old, env: env}
+	return c
 }
 
 // expiresNano returns an expiry as a header keeps it: Unix ns, 0 for none,

@@ -14,12 +14,16 @@ import (
 // UpdateHeader is UpdateEntry for a change of key's TTL or pin alone: fn
 // sees Found, Expires and Pinned, and Value nil; what it leaves in Value
 // is ignored, and the key keeps its value, of any kind. An absent key
-// stays absent, whatever fn returns. A key a memory
-// tier holds is changed in that tier's entry: its value is neither copied
-// out nor written again, so a TTL change of a large value costs no copy
-// where the new header fits where the old one lay, and one inside the
-// tier's store where it does not. fn may run more than once, as Update's.
-// Errors: fn's, and those of UpdateEntry.
+// stays absent, whatever fn returns.
+//
+// A key the hot, warm or cold tier holds is changed in that tier's entry
+// (and first in the cold log's copy, when the Manager is durable): its
+// value never passes through the Manager. A memory tier writes the new
+// header where the old one lay, or moves the entry once inside its store
+// when it does not fit; the cold tier appends the value's stored bytes,
+// undecoded, with the new header. A key only glacier holds is rewritten.
+// fn may run more than once, as Update's. Errors: fn's, and those of
+// UpdateEntry.
 func (m *Manager) UpdateHeader(key string, fn func(e *Entry) (keep bool, err error)) error {
 	if done, err := m.changeHeader(key, fn); done {
 		return err

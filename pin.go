@@ -4,8 +4,9 @@ import "github.com/tiermem/tiermem/internal/header"
 
 // Pin pins key where it is, as the Pinned option of Store does: no
 // migration pass and no need for room demotes it (Move still can). The
-// key stays in its tier; a memory tier changes its header without copying
-// its value (see UpdateHeader). Errors: ErrNotFound, and those of Update.
+// key stays in its tier, which changes its header without the value
+// passing through the Manager (see UpdateHeader). Errors: ErrNotFound,
+// and those of Update.
 func (m *Manager) Pin(key string) error {
 	return m.modifyFound(key, func(e *Entry) { e.Pinned = true })
 }

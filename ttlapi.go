@@ -22,8 +22,8 @@ func (m *Manager) ExpireTime(key string) (time.Time, error) {
 
 // Expire makes key expire d from now, replacing any TTL it had; a d that
 // is not positive deletes it, as Redis's EXPIRE does. The key stays in its
-// tier; a memory tier changes its header without copying its value (see
-// UpdateHeader). Errors: ErrNotFound, and those of Update.
+// tier, which changes its header without the value passing through the
+// Manager (see UpdateHeader). Errors: ErrNotFound, and those of Update.
 func (m *Manager) Expire(key string, d time.Duration) error {
 	return m.ExpireAt(key, m.now().Add(d))
 }

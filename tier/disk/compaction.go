@@ -110,7 +110,15 @@ func (s *Store) compactionInputs(due func(*segment) bool) []*segment {
 // compactLocked compacts inputs. The caller holds compactMu.
 func (s *Store) compactLocked(inputs []*segment) error {
 	c := &compaction{s: s, inputs: inputs}
-	if err := c.run(); err != nil {
+	err := c.run()
+	if err == nil {
+		// The records that made the inputs' records dead may not be durable
+		// yet (in the write buffer, under SyncNone or SyncEvery): retiring
+		// the inputs first, a crash would lose the key's value altogether,
+		// the old one and the new.
+		err = s.syncAll()
+	}
+	if err != nil {
 		c.abort()
 		return err
 	}

@@ -106,19 +106,19 @@ func (m *Manager) headerChangeFor(t *tierState, old []byte, env header.Header) *
 	return c
 }
 
-// setHeaderLocked writes c's header in its tier's entry, and first in the
-// cold log's copy if c says so, after dropping the key's other copies (as a
-// Store drops them). It reports done false when a tier has no room for it,
-// or the log has no copy to change. The key's lock is held.
+// setHeaderLocked writes c's header in the cold log's copy, if c says so,
+// then in its tier's entry, and then drops the key's other copies (as a
+// Store drops them). It reports done false, with every copy as it was, when
+// a tier has no room for it or the log has no copy to change. A failure
+// leaves the key as it was: the other copies are dropped only once the
+// header has changed, so a copy that could stand in for a value found
+// corrupt stays. The key's lock is held.
 func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err error) {
 	meta := c.env.Encode()
 	if bytes.Equal(meta, c.old) {
 		return true, nil // every copy holds this header already
 	}
 	m.beforeChange(key)
-	if err := m.dropExceptLocked(key, c.t, c.log != nil); err != nil {
-		return true, fmt.Errorf("tiermem: changing the header of %q: %w", key, err)
-	}
 	if c.log != nil {
 		_, done, err := m.setMetaIn(m.tiers[Cold], c.log, key, meta, c.old)
 		if errors.Is(err, ErrCorrupt) {
@@ -129,6 +129,12 @@ func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err er
 		}
 	}
 	charged, done, err := m.setMetaIn(c.t, c.ms, key, meta, c.old)
+	if done && err == nil {
+		if err = m.dropExceptLocked(key, c.t, c.log != nil); err != nil {
+			err = fmt.Errorf("tiermem: changing the header of %q: %w", key, err)
+			c.ms.SetMeta(key, c.old, math.MaxInt64) // back to the header the other copies keep
+		}
+	}
 	if c.log != nil && (!done || err != nil) {
 		// The log's copy goes back to the header the memory tier keeps;
 		// the general path, if taken, writes both anew.
@@ -151,7 +157,10 @@ func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err er
 // occupies. It reports done false when t has no room, or no entry for
 // key. The key's lock is held.
 func (m *Manager) setMetaIn(t *tierState, ms tier.MetaSetter, key string, meta, old []byte) (charged int64, done bool, err error) {
-	grow := max(int64(len(meta)-len(old)), 0) + headerSlack + t.sizeOf(key)/4
+	grow := max(int64(len(meta)-len(old)), 0) + headerSlack
+	if t.level < Cold { // a record on disk grows by the header's growth alone
+		grow += t.sizeOf(key) / 4
+	}
 	if !t.tryReserve(grow) {
 		return 0, false, nil
 	}
@@ -166,8 +175,8 @@ func (m *Manager) setMetaIn(t *tierState, ms tier.MetaSetter, key string, meta, 
 	return charged, true, nil
 }
 
-// headerSlack, with a quarter of the entry's size, is the room
-// setHeaderLocked reserves beyond the header's growth, for the store's
+// headerSlack, with a quarter of the entry's size in a memory tier, is the
+// room setMetaIn reserves beyond the header's growth, for the store's
 // rounding of an entry that moves (the hot tier's padding, the warm tier's
 // slab size classes and pages): a store that needs more says ErrNoSpace,
 // and the general path makes room.

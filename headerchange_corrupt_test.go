@@ -1,0 +1,145 @@
+package tiermem_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// flipIn flips one bit of the first copy of probe in dir's cold segments.
+func flipIn(t *testing.T, dir string, probe []byte) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
+	must(t, err)
+	for _, seg := range files {
+		data, err := os.ReadFile(seg)
+		must(t, err)
+		if at := bytes.Index(data, probe); at >= 0 {
+			f, err := os.OpenFile(seg, os.O_WRONLY, 0)
+			must(t, err)
+			_, err = f.WriteAt([]byte{data[at+10] ^ 0x40}, int64(at+10))
+			must(t, err)
+			must(t, f.Close())
+			return
+		}
+	}
+	t.Fatal("the value is in no cold segment")
+}
+
+// A cold key with an intact copy in glacier (Copy) whose cold bytes rot: an
+// Expire fails with ErrCorrupt and changes nothing, as the general path
+// does; the intact glacier copy survives, so that Move(key, Glacier) still
+// gets the value back. (Dropping the other copies before the change
+// dropped it.)
+func TestColdHeaderChangeKeepsGlacierCopyOnCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	o := glacierOptions(1 << 30)
+	m, err := tiermem.Open(dir, o)
+	must(t, err)
+	v := valueFor("key7")
+	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Cold)))
+	must(t, m.Copy("key7", tiermem.Glacier))
+	defer m.Close()
+	time.Sleep(300 * time.Millisecond) // the cold log's write buffer reaches the file (SyncNone: every 100 ms)
+	flipIn(t, dir, v[40:80])
+	if err := m.Expire("key7", time.Hour); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Fatalf("Expire of a corrupt cold value: %v, want ErrCorrupt", err)
+	}
+	if _, err := tiermem.ExpiresIn(m, tiermem.Glacier, "key7"); err != nil {
+		t.Errorf("after the failed Expire, the glacier copy: %v", err)
+	}
+	if err := m.Move("key7", tiermem.Glacier); err != nil {
+		t.Fatalf("after the failed Expire, Move to glacier (whose copy is intact): %v", err)
+	}
+	if got, err := m.Retrieve("key7"); err != nil || !bytes.Equal(got, v) {
+		t.Fatalf("after the failed Expire, from glacier: %d bytes, %v", len(got), err)
+	}
+}
+
+// With Durability Always, a memory key whose log copy rots: the header
+// change must heal the log copy from memory (the general path), so that
+// after Close and reopening the key reads back whole with its new TTL.
+func TestDurableCorruptLogCopyHealed(t *testing.T) {
+	dir := t.TempDir()
+	o := tiermem.Options{Hot: tiermem.TierOptions{Size: 8 << 20}, Warm: tiermem.TierOptions{Size: 8 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, MigrateInterval: -1, Durability: tiermem.Always}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	v := valueFor("key7")
+	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Hot)))
+	flipIn(t, dir, v[40:80])
+	must(t, m.Expire("key7", time.Hour))
+	hot, err1 := tiermem.ExpiresIn(m, tiermem.Hot, "key7")
+	cold, err2 := tiermem.ExpiresIn(m, tiermem.Cold, "key7")
+	if err1 != nil || err2 != nil || hot == 0 || hot != cold {
+		t.Errorf("after Expire: hot expires %d (%v), cold %d (%v)", hot, err1, cold, err2)
+	}
+	must(t, m.Close())
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer m.Close()
+	if got, err := m.Retrieve("key7"); err != nil || !bytes.Equal(got, v) {
+		t.Errorf("after reopening: %d bytes, %v", len(got), err)
+	}
+	if at, err := m.ExpireTime("key7"); err != nil || at.IsZero() {
+		t.Errorf("after reopening: ExpireTime %v, %v", at, err)
+	}
+}
+
+// With Durability Always and a hot tier too full for the header change in
+// place (the log changes first, then memory refuses, then the undo and the
+// general path): both copies must end with the new header.
+func TestDurableUndoWhenMemoryFull(t *testing.T) {
+	o := tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 8 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, MigrateInterval: -1, Durability: tiermem.Always}
+	m := open(t, &o)
+	big := bytes.Repeat([]byte("x1234567"), 110<<10) // 880 KiB of a 1 MiB hot tier
+	must(t, m.Store("k", big, tiermem.InTier(tiermem.Hot)))
+	for i, fn := range []func() error{
+		func() error { return m.Expire("k", time.Hour) },
+		func() error { return m.Pin("k") },
+		func() error {
+			return m.UpdateEntry("k", func(e *tiermem.Entry) (bool, error) { e.Expires = time.Now().Add(3 * time.Hour); return true, nil })
+		},
+	} {
+		must(t, fn())
+		want, err := m.ExpireTime("k")
+		must(t, err)
+		tr := tierOf(t, m, "k")
+		mem, err1 := tiermem.ExpiresIn(m, tr, "k")
+		cold, err2 := tiermem.ExpiresIn(m, tiermem.Cold, "k")
+		if err1 != nil || err2 != nil || mem != want.UnixNano() || cold != want.UnixNano() {
+			t.Errorf("step %d: %v tier expires %d (%v), cold %d (%v), want %d", i, tr, mem, err1, cold, err2, want.UnixNano())
+		}
+	}
+}
+
+// Beside TestColdHeaderChangeKeepsGlacierCopyOnCorrupt:
+// without the Expire, Move(key, Glacier) gets the intact copy back.
+func TestGlacierCopyOfACorruptColdValueRecovers(t *testing.T) {
+	dir := t.TempDir()
+	o := glacierOptions(1 << 30)
+	m, err := tiermem.Open(dir, o)
+	must(t, err)
+	v := valueFor("key7")
+	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Cold)))
+	must(t, m.Copy("key7", tiermem.Glacier))
+	defer m.Close()
+	time.Sleep(300 * time.Millisecond) // the cold log's write buffer reaches the file (SyncNone: every 100 ms)
+	flipIn(t, dir, v[40:80])
+	if _, err := m.Retrieve("key7"); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Fatalf("Retrieve: %v, want ErrCorrupt", err)
+	}
+	if err := m.UpdateEntry("key7", func(e *tiermem.Entry) (bool, error) { return true, nil }); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Fatalf("UpdateEntry (the general path): %v, want ErrCorrupt", err)
+	}
+	must(t, m.Move("key7", tiermem.Glacier))
+	if got, err := m.Retrieve("key7"); err != nil || !bytes.Equal(got, v) {
+		t.Fatalf("from glacier: %d bytes, %v", len(got), err)
+	}
+}

@@ -28,7 +28,7 @@ func TestColdHeaderChangeNearBudget(t *testing.T) {
 			}
 			u := m.Usage()
 			must(t, m.Expire("big", time.Hour)) // warms the pools
-			n := allocated(func() { must(t, m.Expire("big", 2*time.Hour)) })
+			n := allocatedBy(func() { must(t, m.Expire("big", 2*time.Hour)) })
 			t.Logf("cold %d of %d bytes: an Expire of a %d-byte cold value allocated %d bytes", u[tiermem.Cold].Used, u[tiermem.Cold].Capacity, size, n)
 			if n > size*3/2 && !raceEnabled {
 				t.Errorf("an Expire of a cold %d-byte value allocated %d bytes: the value went through the Manager", size, n)

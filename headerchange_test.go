@@ -5,22 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tiermem/tiermem"
 )
-
-// allocated returns the bytes of Go memory fn allocates.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // A TTL or pin change of a value a memory tier holds changes its header in
 // the tier's entry: no copy of the value passes through the Manager, and
@@ -61,7 +51,7 @@ func TestHeaderChangeDoesNotCopyTheValue(t *testing.T) {
 			}
 			for _, s := range steps {
 				var err error
-				n := allocated(func() { err = s.change() })
+				n := allocatedBy(func() { err = s.change() })
 				must(t, err)
 				if tr == tiermem.Warm && s.most < size {
 					s.most = size / 8
@@ -376,7 +366,7 @@ func TestDurableHeaderChangeReachesTheLog(t *testing.T) {
 		// The log's record is read into a pooled buffer and appended with
 		// the new header: no copy of the value through the Manager, no
 		// rewrite of the memory tier's entry.
-		if n := allocated(func() { must(t, m.Expire(key, 2*time.Hour)) }); n > uint64(len(big))/2 && !raceEnabled {
+		if n := allocatedBy(func() { must(t, m.Expire(key, 2*time.Hour)) }); n > uint64(len(big))/2 && !raceEnabled {
 			t.Errorf("%s: a durable Expire of a %d-byte value allocated %d bytes", key, len(big), n)
 		}
 	}

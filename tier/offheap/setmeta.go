@@ -18,12 +18,9 @@ import (
 // meanwhile; after setMetaTries such tries it is copied under the write
 // lock. The key counts as read, as after a Put.
 func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
-	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
-		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
-	}
-	tok, ok := s.writers.Enter()
-	if !ok {
-		return 0, tier.ErrClosed
+	tok, err := s.enterWrite(key, meta)
+	if err != nil {
+		return 0, err
 	}
 	defer s.writers.Leave(tok)
 	hash := Hash(key)

@@ -129,12 +129,9 @@ func (s *Store) findLocked(sh *shard, key string, hash uint64) (int, int, uint64
 // released (no reader can reach it any more: readers that found it held
 // the read lock the swap waited for).
 func (s *Store) Put(key string, value, meta []byte) (int64, error) {
-	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
-		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
-	}
-	tok, ok := s.writers.Enter()
-	if !ok {
-		return 0, tier.ErrClosed
+	tok, err := s.enterWrite(key, meta)
+	if err != nil {
+		return 0, err
 	}
 	defer s.writers.Leave(tok)
 	hash := Hash(key)
@@ -159,6 +156,19 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 	}
 	s.swapped(charged, replaced, old, oldSize)
 	return charged, nil
+}
+
+// enterWrite checks a write's key and meta and admits it through the
+// writers' gate; the caller calls s.writers.Leave(tok) when it is done.
+func (s *Store) enterWrite(key string, meta []byte) (gate.Token, error) {
+	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
+		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
+	}
+	tok, ok := s.writers.Enter()
+	if !ok {
+		return 0, tier.ErrClosed
+	}
+	return tok, nil
 }
 
 // swapped counts a record swapIn put in the index, charged bytes, and

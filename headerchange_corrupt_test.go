@@ -31,22 +31,30 @@ func flipIn(t *testing.T, dir string, probe []byte) {
 	t.Fatal("the value is in no cold segment")
 }
 
+// openCorruptColdWithGlacierCopy returns a Manager whose key7 is in cold
+// and, by Copy, in glacier, with a bit of its cold bytes flipped, and
+// key7's value; it closes the Manager when the test ends.
+func openCorruptColdWithGlacierCopy(t *testing.T) (*tiermem.Manager, []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	m, err := tiermem.Open(dir, glacierOptions(1<<30))
+	must(t, err)
+	t.Cleanup(func() { m.Close() })
+	v := valueFor("key7")
+	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Cold)))
+	must(t, m.Copy("key7", tiermem.Glacier))
+	time.Sleep(300 * time.Millisecond) // the cold log's write buffer reaches the file (SyncNone: every 100 ms)
+	flipIn(t, dir, v[40:80])
+	return m, v
+}
+
 // A cold key with an intact copy in glacier (Copy) whose cold bytes rot: an
 // Expire fails with ErrCorrupt and changes nothing, as the general path
 // does; the intact glacier copy survives, so that Move(key, Glacier) still
 // gets the value back. (Dropping the other copies before the change
 // dropped it.)
 func TestColdHeaderChangeKeepsGlacierCopyOnCorrupt(t *testing.T) {
-	dir := t.TempDir()
-	o := glacierOptions(1 << 30)
-	m, err := tiermem.Open(dir, o)
-	must(t, err)
-	v := valueFor("key7")
-	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Cold)))
-	must(t, m.Copy("key7", tiermem.Glacier))
-	defer m.Close()
-	time.Sleep(300 * time.Millisecond) // the cold log's write buffer reaches the file (SyncNone: every 100 ms)
-	flipIn(t, dir, v[40:80])
+	m, v := openCorruptColdWithGlacierCopy(t)
 	if err := m.Expire("key7", time.Hour); !errors.Is(err, tiermem.ErrCorrupt) {
 		t.Fatalf("Expire of a corrupt cold value: %v, want ErrCorrupt", err)
 	}
@@ -122,16 +130,7 @@ func TestDurableUndoWhenMemoryFull(t *testing.T) {
 // Beside TestColdHeaderChangeKeepsGlacierCopyOnCorrupt:
 // without the Expire, Move(key, Glacier) gets the intact copy back.
 func TestGlacierCopyOfACorruptColdValueRecovers(t *testing.T) {
-	dir := t.TempDir()
-	o := glacierOptions(1 << 30)
-	m, err := tiermem.Open(dir, o)
-	must(t, err)
-	v := valueFor("key7")
-	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Cold)))
-	must(t, m.Copy("key7", tiermem.Glacier))
-	defer m.Close()
-	time.Sleep(300 * time.Millisecond) // the cold log's write buffer reaches the file (SyncNone: every 100 ms)
-	flipIn(t, dir, v[40:80])
+	m, v := openCorruptColdWithGlacierCopy(t)
 	if _, err := m.Retrieve("key7"); !errors.Is(err, tiermem.ErrCorrupt) {
 		t.Fatalf("Retrieve: %v, want ErrCorrupt", err)
 	}

@@ -11,8 +11,22 @@ import (
 	"github.com/tiermem/tiermem"
 )
 
-// flipIn flips one bit of the first copy of probe in dir's cold segments.
+// flipIn flips one bit of the first copy of probe in dir's cold segments,
+// waiting up to 10 s for the cold log's write buffer to reach the file
+// (under SyncNone it is written every 100 ms).
 func flipIn(t *testing.T, dir string, probe []byte) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if flipFirst(t, dir, probe) {
+			return
+		}
+	}
+	t.Fatal("the value is in no cold segment")
+}
+
+// flipFirst flips one bit of the first copy of probe in dir's cold
+// segments and reports whether it found one.
+func flipFirst(t *testing.T, dir string, probe []byte) bool {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
 	must(t, err)
@@ -25,10 +39,10 @@ func flipIn(t *testing.T, dir string, probe []byte) {
 			_, err = f.WriteAt([]byte{data[at+10] ^ 0x40}, int64(at+10))
 			must(t, err)
 			must(t, f.Close())
-			return
+			return true
 		}
 	}
-	t.Fatal("the value is in no cold segment")
+	return false
 }
 
 // openCorruptColdWithGlacierCopy returns a Manager whose key7 is in cold
@@ -43,7 +57,6 @@ func openCorruptColdWithGlacierCopy(t *testing.T) (*tiermem.Manager, []byte) {
 	v := valueFor("key7")
 	must(t, m.Store("key7", v, tiermem.InTier(tiermem.Cold)))
 	must(t, m.Copy("key7", tiermem.Glacier))
-	time.Sleep(300 * time.Millisecond) // the cold log's write buffer reaches the file (SyncNone: every 100 ms)
 	flipIn(t, dir, v[40:80])
 	return m, v
 }

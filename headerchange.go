@@ -138,8 +138,9 @@ func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err er
 	if c.log != nil && (!done || err != nil) {
 		// The log's copy goes back to the header the memory tier keeps;
 		// the general path, if taken, writes both anew.
-		if _, undo := c.log.SetMeta(key, c.old, math.MaxInt64); undo != nil && err == nil {
-			return true, fmt.Errorf("tiermem: changing the header of %q in the cold log back: %w", key, storeError(undo))
+		if _, undo := c.log.SetMeta(key, c.old, math.MaxInt64); undo != nil {
+			undo = fmt.Errorf("tiermem: changing the header of %q in the cold log back (the log keeps the new one): %w", key, storeError(undo))
+			return true, errors.Join(err, undo)
 		}
 	}
 	if !done || err != nil {

@@ -242,8 +242,20 @@ func (e *slot) adopt(p slot) {
 
 // alloc returns the data for n bytes after the word: a multiple of 8
 // bytes, so that the allocator aligns the word for atomic access (it packs
-// smaller odd sizes at any byte).
-func alloc(n int) []byte { return make([]byte, align8(wordSize+n)) }
+// smaller odd sizes at any byte). An entry the store lends gets metaRoom
+// bytes more, so that SetMeta can give a value stored without a TTL one
+// where it lies: such an entry is never written again but for its meta,
+// and moving it would copy the value.
+func alloc(n int) []byte {
+	if roomFor(n) >= lendMin {
+		n += metaRoom
+	}
+	return make([]byte, align8(wordSize+n))
+}
+
+// metaRoom is the spare room after a lent entry's meta: a TTL (9 bytes of
+// header more) and a pin fit in it.
+const metaRoom = 16
 
 // fill copies value and meta after the key (and the padding valueAt
 // says); e.n counts them already.

@@ -3,8 +3,11 @@ package tiermem_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +156,36 @@ func TestGlacierCopyOfACorruptColdValueRecovers(t *testing.T) {
 	must(t, m.Move("key7", tiermem.Glacier))
 	if got, err := m.Retrieve("key7"); err != nil || !bytes.Equal(got, v) {
 		t.Fatalf("from glacier: %d bytes, %v", len(got), err)
+	}
+}
+
+// With Durability Always, a header change the memory tier has no room for
+// puts the cold log's copy back; when the disk fills in between, so that
+// the put-back fails too, the caller hears of both (the log keeps the new
+// header, memory the old), and the value itself is untouched.
+func TestDurableHeaderChangeReportsAFailedPutBack(t *testing.T) {
+	o := tiermem.Options{Hot: tiermem.TierOptions{Size: 64 << 10}, Warm: tiermem.TierOptions{Size: 4 << 20},
+		Cold: tiermem.TierOptions{Size: 64 << 20}, MigrateInterval: -1, Durability: tiermem.Always}
+	m, fault := openOnFault(t, t.TempDir(), o)
+	defer m.Close()
+	value := make([]byte, 4<<10)
+	rand.NewChaCha8([32]byte{7}).Read(value) // incompressible: stored as it is
+	must(t, m.Store("k", value, tiermem.InTier(tiermem.Hot), tiermem.Pinned()))
+	for i := 0; ; i++ { // fill the hot tier with pinned keys: no room is left, and none can be made
+		err := m.Store(fmt.Sprint("fill", i), make([]byte, 100), tiermem.InTier(tiermem.Hot), tiermem.Pinned())
+		if errors.Is(err, tiermem.ErrNoSpace) {
+			break
+		}
+		must(t, err)
+	}
+	record := int64(48 + len("k") + 10 + len(value)) // the log's record with the new header
+	fault.SetSpace(record + record/2)                // room for the change, not for its put-back
+	err := m.Expire("k", time.Hour)
+	if !errors.Is(err, tiermem.ErrNoSpace) || !strings.Contains(err.Error(), "back") {
+		t.Fatalf("Expire with no room in memory and the disk filling: %v; want ErrNoSpace naming the put-back", err)
+	}
+	fault.SetSpace(-1)
+	if got, err := m.Retrieve("k"); err != nil || !bytes.Equal(got, value) {
+		t.Errorf("after the failed change: %d bytes, %v", len(got), err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
 	"github.com/tiermem/tiermem/tier"
@@ -65,16 +64,14 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (don
 	if c == nil {
 		return false, nil
 	}
-	e := Entry{Found: true, Pinned: env.Pinned}
-	if env.Expires != 0 {
-		e.Expires = time.Unix(0, env.Expires)
-	}
+	var e Entry
+	e.setHeader(true, env)
 	keep, err := fn(&e)
 	switch {
 	case err != nil:
 		return true, err
-	case !keep, !e.Expires.IsZero() && !e.Expires.After(now):
-		return false, nil // a deletion
+	case e.deletes(keep, now):
+		return false, nil // the general path deletes
 	}
 	c.env.Pinned, c.env.Expires = e.Pinned, expiresNano(e.Expires)
 	return m.setHeaderLocked(key, *c)
@@ -135,22 +132,30 @@ func (m *Manager) setHeaderLocked(key string, c headerChange) (done bool, err er
 			c.ms.SetMeta(key, c.old, math.MaxInt64) // back to the header the other copies keep
 		}
 	}
-	if c.log != nil && (!done || err != nil) {
-		// The log's copy goes back to the header the memory tier keeps;
-		// the general path, if taken, writes both anew.
-		if _, undo := c.log.SetMeta(key, c.old, math.MaxInt64); undo != nil {
-			undo = fmt.Errorf("tiermem: changing the header of %q in the cold log back (the log keeps the new one): %w", key, storeError(undo))
-			return true, errors.Join(err, undo)
-		}
-	}
 	if !done || err != nil {
-		return done, err
+		return m.putLogBack(key, c, done, err)
 	}
 	if c.t.victims != nil {
 		c.t.victims.added(key, charged, c.env.Pinned)
 	}
 	m.ttl.set(key, c.env.Expires)
 	return true, nil
+}
+
+// putLogBack gives the cold log's copy, if c changed it, the header the
+// memory tier keeps after a change that was not done or failed with err,
+// and returns what the change returns: done and err, with the put-back's
+// error if it failed too (the log then keeps the new header). The general
+// path, if taken, writes both anew.
+func (m *Manager) putLogBack(key string, c headerChange, done bool, err error) (bool, error) {
+	if c.log == nil {
+		return done, err
+	}
+	if _, undo := c.log.SetMeta(key, c.old, math.MaxInt64); undo != nil {
+		undo = fmt.Errorf("tiermem: changing the header of %q in the cold log back (the log keeps the new one): %w", key, storeError(undo))
+		return true, errors.Join(err, undo)
+	}
+	return done, err
 }
 
 // setMetaIn writes meta in key's entry in t, whose store is ms, with room

@@ -77,7 +77,7 @@ func (m *metaChange) locked(always bool) (charged int64, done bool, err error) {
 	if pos < 0 {
 		return 0, true, tier.ErrNotFound
 	}
-	l := s.layout(r.layout.keyLen, int64(len(m.meta)), r.layout.stored)
+	l := m.layoutOf(r)
 	switch {
 	case l == r.layout: // the meta has the old one's length
 		if len(m.meta) > 0 {
@@ -95,7 +95,7 @@ func (m *metaChange) locked(always bool) (charged int64, done bool, err error) {
 		}
 		sh.idx.set(pos, m.hash, to)
 		sh.changes++
-		s.used.Add(charged - s.space.free(loc, r.layout.size()) - indexShare)
+		s.swapped(charged, true, loc, r.layout.size())
 		return charged, true, nil
 	default:
 		return 0, false, nil
@@ -103,6 +103,11 @@ func (m *metaChange) locked(always bool) (charged int64, done bool, err error) {
 	sh.idx.set(pos, m.hash, loc)
 	sh.changes++
 	return s.space.charge(l.size()) + indexShare, true, nil
+}
+
+// layoutOf returns the layout of r's record with the new meta.
+func (m *metaChange) layoutOf(r record) recordLayout {
+	return m.s.layout(r.layout.keyLen, int64(len(m.meta)), r.layout.stored)
 }
 
 // fits returns an error wrapping tier.ErrNoSpace if a record of layout l
@@ -127,7 +132,7 @@ func (m *metaChange) copy() (copied, error) {
 	if pos < 0 {
 		return copied{}, tier.ErrNotFound
 	}
-	l := s.layout(r.layout.keyLen, int64(len(m.meta)), r.layout.stored)
+	l := m.layoutOf(r)
 	if err := m.fits(l, r); err != nil {
 		return copied{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tmpfs"
 )
 
 // flipIn flips one bit of the first copy of probe in dir's cold segments,
@@ -187,5 +188,57 @@ func TestDurableHeaderChangeReportsAFailedPutBack(t *testing.T) {
 	fault.SetSpace(-1)
 	if got, err := m.Retrieve("k"); err != nil || !bytes.Equal(got, value) {
 		t.Errorf("after the failed change: %d bytes, %v", len(got), err)
+	}
+}
+
+// On a real disk that fills (a 4 MiB tmpfs, root only), with Durability
+// Always, a header change of a hot, a warm and a cold key fails with
+// ErrNoSpace and changes nothing; once there is room it lands, and it
+// survives reopening.
+func TestHeaderChangeOnARealFullDisk(t *testing.T) {
+	mnt := tmpfs.Mount(t, "4m")
+	dir := filepath.Join(mnt, "data")
+	o := tiermem.Options{MigrateInterval: -1, Durability: tiermem.Always, Hot: tiermem.TierOptions{Size: 1 << 20},
+		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	m, err := tiermem.Open(dir, &o)
+	must(t, err)
+	values := map[string][]byte{}
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		key := tr.String()
+		values[key] = make([]byte, 16<<10) // incompressible and past a page: its record needs new pages
+		rand.NewChaCha8([32]byte{byte(tr)}).Read(values[key])
+		must(t, m.Store(key, values[key], tiermem.InTier(tr)))
+	}
+	keys := []string{"hot", "warm", "cold"}
+	check := func(when string) {
+		for key, v := range values {
+			if got, err := m.Retrieve(key); err != nil || !bytes.Equal(got, v) {
+				t.Fatalf("%s: %q: %d bytes, %v", when, key, len(got), err)
+			}
+		}
+	}
+	filler := tmpfs.Fill(t, mnt)
+	for _, key := range keys {
+		if err := m.Expire(key, time.Hour); !errors.Is(err, tiermem.ErrNoSpace) {
+			t.Fatalf("Expire(%q) on a full disk = %v, want ErrNoSpace", key, err)
+		}
+		if at, err := m.ExpireTime(key); err != nil || !at.IsZero() {
+			t.Fatalf("%q after the failed Expire: ExpireTime %v, %v; want none", key, at, err)
+		}
+	}
+	check("after the failed Expires")
+	must(t, os.Remove(filler))
+	for _, key := range keys {
+		must(t, m.Expire(key, time.Hour))
+	}
+	must(t, m.Close())
+	m, err = tiermem.Open(dir, &o)
+	must(t, err)
+	defer m.Close()
+	check("after reopening")
+	for _, key := range keys {
+		if at, err := m.ExpireTime(key); err != nil || at.IsZero() {
+			t.Errorf("%q after reopening: ExpireTime %v, %v; want the TTL", key, at, err)
+		}
 	}
 }

@@ -79,10 +79,19 @@ func TestCrashChild(t *testing.T) {
 	if switched {
 		start = storeThenSwitch(m, out, round)
 	}
-	streamed := os.Getenv(crashStreamEnv) != ""
+	streamed, headers := os.Getenv(crashStreamEnv) != "", os.Getenv(crashHeaderEnv) != ""
 	for i := start; ; i++ {
 		key := fmt.Sprintf("r%s-k%d", round, i)
 		store := func() error { return m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%tiers))) }
+		if headers {
+			key = fmt.Sprintf("r%s-h%d", round, i)
+			store = func() error {
+				if err := m.Store(key, valueFor(key), tiermem.InTier(tiermem.Tier(i%tiers))); err != nil {
+					return err
+				}
+				return m.Expire(key, time.Hour)
+			}
+		}
 		if streamed {
 			key = fmt.Sprintf("r%s-s%d", round, i)
 			store = func() error {
@@ -107,6 +116,12 @@ func TestCrashChild(t *testing.T) {
 // read straight into the tier's memory (warm: a mapping of their own), into
 // cold staged beside the log.
 const crashStreamEnv = "TIERMEM_CRASH_STREAM"
+
+// crashHeaderEnv, set in the child's environment, makes it give every
+// value it stores a TTL (Expire) before it acknowledges it: the header
+// changes in the tier's entry, in the log's copy first for hot and warm.
+// Its keys are named r<round>-h<i>, which checkAfterCrash checks for a TTL.
+const crashHeaderEnv = "TIERMEM_CRASH_HEADER"
 
 // crashCloseEnv, set in the child's environment, makes it store values in
 // the hot and warm tiers with Durability None and Close, again and again,
@@ -205,6 +220,14 @@ func TestCrashWhileStreamingLosesNothing(t *testing.T) {
 // of a batch whose Close was cut off is absent or whole, never torn.
 func TestCrashWhileClosingLosesNothingAcknowledged(t *testing.T) {
 	crashRounds(t, 15, crashCloseEnv+"=1")
+}
+
+// TestCrashAfterHeaderChangesLosesNothing kills a child that stores values
+// in hot, warm and cold with Durability Always and gives each a TTL before
+// acknowledging it, 15 times: every acknowledged value is back with its
+// TTL.
+func TestCrashAfterHeaderChangesLosesNothing(t *testing.T) {
+	crashRounds(t, 15, crashHeaderEnv+"=1")
 }
 
 // TestCrashLosesNothingAcknowledged kills a child process storing with
@@ -319,6 +342,11 @@ func checkAfterCrash(t *testing.T, dir string, round int, acked map[string]bool,
 		got, err := m.Retrieve(key)
 		if err != nil || !bytes.Equal(got, valueFor(key)) {
 			t.Fatalf("round %d: acknowledged %s: %d bytes, %v", round, key, len(got), err)
+		}
+		if _, i, _ := strings.Cut(key, "-h"); i != "" {
+			if at, err := m.ExpireTime(key); err != nil || at.IsZero() {
+				t.Fatalf("round %d: acknowledged %s came back without the TTL it was given: %v", round, key, err)
+			}
 		}
 	}
 	for _, key := range tried {

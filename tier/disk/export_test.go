@@ -54,3 +54,11 @@ func SegmentHeaderChecksum(b []byte) []byte {
 	out[0], out[1], out[2], out[3] = byte(s), byte(s>>8), byte(s>>16), byte(s>>24)
 	return out[:]
 }
+
+// SetCopyBuffered makes SetMeta copy a value stored in more than n bytes
+// from segment to segment instead of reading it into memory, until the
+// returned function restores the default.
+func SetCopyBuffered(n int64) (restore func()) {
+	old := copyBuffered.Swap(n)
+	return func() { copyBuffered.Store(old) }
+}

@@ -157,16 +157,43 @@ func (s *Store) PutStaged(key string, st *Staged, meta []byte) (int64, error) {
 	}
 	s.log.Lock()
 	defer s.log.Unlock()
-	if err := s.appendStagedLocked(w, st); err != nil {
+	if err := s.appendCopiedLocked(w, stagedSource(st)); err != nil {
 		return 0, err
 	}
 	return w.size, nil
 }
 
-// appendStagedLocked appends w, whose value is st's file, to the active
+// copySource is where a record appended by appendCopiedLocked takes its
+// value from: size bytes read with readAt, whose XXH3-64 must be sum
+// (mismatch makes the error when it is not).
+type copySource struct {
+	size     int64
+	sum      uint64
+	readAt   func(p []byte, off int64) error
+	mismatch func() error
+}
+
+// stagedSource is the copySource of st's file.
+func stagedSource(st *Staged) copySource {
+	return copySource{
+		size: st.size,
+		sum:  st.sum,
+		readAt: func(p []byte, off int64) error {
+			if _, err := st.f.ReadAt(p, off); err != nil {
+				return fmt.Errorf("reading %s: %w", filepath.Base(st.name), err)
+			}
+			return nil
+		},
+		mismatch: func() error {
+			return fmt.Errorf("disk: the staged file %s no longer matches its checksum: %w", filepath.Base(st.name), tier.ErrCorrupt)
+		},
+	}
+}
+
+// appendCopiedLocked appends w, whose value is src's bytes, to the active
 // segment (a new one if it does not fit), syncs it under SyncAlways and
 // indexes it; on failure it cuts the segment back and indexes nothing.
-func (s *Store) appendStagedLocked(w *write, st *Staged) error {
+func (s *Store) appendCopiedLocked(w *write, src copySource) error {
 	if used := s.log.active.size.Load(); w.size > s.opts.SegmentSize-used && used > segmentHeaderSize {
 		if err := s.rotateLocked(); err != nil {
 			return err
@@ -176,7 +203,7 @@ func (s *Store) appendStagedLocked(w *write, st *Staged) error {
 	start := g.size.Load()
 	w.seq, w.off = s.log.seq, s.log.app.end()
 	s.log.seq++
-	err := s.copyStagedLocked(w, st)
+	err := s.copyLocked(w, src)
 	if err == nil && s.syncMode() == SyncAlways {
 		err = s.writeAndSyncLocked(g)
 	}
@@ -185,7 +212,7 @@ func (s *Store) appendStagedLocked(w *write, st *Staged) error {
 		if errors.Is(err, tier.ErrCorrupt) {
 			return err
 		}
-		return ioError(err, "appending a streamed record of %d bytes to segment %d at %d", w.size, g.id, start)
+		return ioError(err, "appending a copied record of %d bytes to segment %d at %d", w.size, g.id, start)
 	}
 	g.size.Store(s.log.app.end())
 	g.appended.Add(1)
@@ -195,12 +222,12 @@ func (s *Store) appendStagedLocked(w *write, st *Staged) error {
 	return nil
 }
 
-// copyStagedLocked appends w's header, key and meta, then st's bytes,
-// verifying them against st's checksum.
-func (s *Store) copyStagedLocked(w *write, st *Staged) error {
+// copyLocked appends w's header, key and meta, then src's bytes through one
+// buffer of stageBuf bytes, verifying them against src's checksum.
+func (s *Store) copyLocked(w *write, src copySource) error {
 	a := &s.log.app
 	h := w.header()
-	h.stored = uint64(st.size) // w.value is the file's, not in memory
+	h.stored = uint64(src.size) // w.value is src's, not in memory
 	a.buf = appendHead(a.buf, h, w.key, w.meta)
 	if err := a.flushAligned(); err != nil {
 		return err
@@ -208,10 +235,10 @@ func (s *Store) copyStagedLocked(w *write, st *Staged) error {
 	bp := stageBufs.Get().(*[]byte)
 	defer stageBufs.Put(bp)
 	d := newDigest()
-	for off := int64(0); off < st.size; {
-		buf := (*bp)[:min(int64(len(*bp)), st.size-off)]
-		if _, err := st.f.ReadAt(buf, off); err != nil {
-			return fmt.Errorf("reading %s: %w", filepath.Base(st.name), err)
+	for off := int64(0); off < src.size; {
+		buf := (*bp)[:min(int64(len(*bp)), src.size-off)]
+		if err := src.readAt(buf, off); err != nil {
+			return err
 		}
 		d.Write(buf)
 		if err := a.write(buf); err != nil { // a.write keeps no reference to buf
@@ -219,8 +246,8 @@ func (s *Store) copyStagedLocked(w *write, st *Staged) error {
 		}
 		off += int64(len(buf))
 	}
-	if d.Sum64() != st.sum {
-		return fmt.Errorf("disk: the staged file %s no longer matches its checksum: %w", filepath.Base(st.name), tier.ErrCorrupt)
+	if d.Sum64() != src.sum {
+		return src.mismatch()
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package disk
 import (
 	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -13,10 +15,13 @@ import (
 // decoded and encoded again), with the new meta, as durable as a Put. The
 // record is appended only if key's record is still the one read: a Put or
 // Delete of key that commits in between makes SetMeta read again, so that
-// it never brings back the value that Put replaced. Errors: those of Put
-// and of a read (tier.ErrCorrupt for stored bytes that fail their check),
-// tier.ErrNotFound, and tier.ErrNoSpace when the record would take more
-// than grow bytes more than the old one.
+// it never brings back the value that Put replaced. A value stored in
+// more than 1 MiB (copyBuffered) is copied from its segment under the log's
+// lock, through one buffer, so that SetMeta never holds it in memory
+// whole; other writers wait meanwhile, as they do for PutStaged. Errors:
+// those of Put and of a read (tier.ErrCorrupt for stored bytes that fail
+// their check), tier.ErrNotFound, and tier.ErrNoSpace when the record
+// would take more than grow bytes more than the old one.
 func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 	tok, err := s.beginPut(key, meta)
 	if err != nil {
@@ -31,41 +36,91 @@ func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 	}
 }
 
+// copyBuffered is the most stored bytes SetMeta reads into memory (stageBuf;
+// tests lower it): it copies a larger value from segment to segment
+// (copyLocked).
+var copyBuffered atomic.Int64
+
+func init() { copyBuffered.Store(stageBuf) }
+
 // errChanged fails a write of SetMeta's whose key another write changed
 // since SetMeta read it.
 var errChanged = errors.New("disk: the key changed since it was read")
 
-// setMetaOnce reads key's stored value and appends it with meta, if key's
-// record is still the one read when the write is committed (errChanged
-// otherwise).
+// setMetaOnce appends key's stored value with meta, if key's record is
+// still the one read when the write is committed (errChanged otherwise).
+// The caller is inside the store's gate.
 func (s *Store) setMetaOnce(key string, meta []byte, grow int64) (int64, error) {
-	e, rtok, err := s.startRead(key)
-	if err != nil {
-		return 0, err
+	e, ok := s.index.acquire(key)
+	if !ok {
+		return 0, notFound(key)
+	}
+	defer e.seg.release()
+	w := newWrite()
+	defer w.free()
+	w.kind, w.key, w.raw, w.codec, w.sum, w.ifSeq = kindPut, key, e.raw, e.codec, e.sum, e.seq
+	w.size = int64(recordHeaderSize+len(key)+len(meta)) + e.stored(key)
+	if more := w.size - e.size; more > grow {
+		return 0, fmt.Errorf("disk: %q with meta of %d bytes takes %d bytes more than the %d allowed: %w", key, len(meta), more, grow, tier.ErrNoSpace)
+	}
+	if len(meta) > 0 {
+		w.meta = append([]byte(nil), meta...)
+	}
+	if e.stored(key) > copyBuffered.Load() {
+		return s.setMetaCopied(key, &e, w)
 	}
 	buf := getBuf(0)
 	defer putBuf(buf)
 	stored, err := s.appendStored(key, &e, *buf)
-	s.endRead(e, rtok)
 	*buf = stored[:0]
 	if err != nil {
 		return 0, err
 	}
-	size := int64(recordHeaderSize + len(key) + len(meta) + len(stored))
-	if more := size - e.size; more > grow {
-		return 0, fmt.Errorf("disk: %q with meta of %d bytes takes %d bytes more than the %d allowed: %w", key, len(meta), more, grow, tier.ErrNoSpace)
-	}
-	w := newWrite()
-	defer w.free()
-	w.kind, w.key, w.value, w.raw, w.codec, w.sum, w.size = kindPut, key, stored, e.raw, e.codec, e.sum, size
-	w.ifSeq = e.seq
-	if len(meta) > 0 {
-		w.meta = append([]byte(nil), meta...)
-	}
+	w.value = stored
 	if err := s.commit(w); err != nil {
 		return 0, err
 	}
 	return w.size, nil
+}
+
+// setMetaCopied appends w, a record of e's stored value, copying the value
+// from e's segment under the log's lock, if key's record is still e
+// (errChanged otherwise).
+func (s *Store) setMetaCopied(key string, e *entry, w *write) (int64, error) {
+	s.log.Lock()
+	defer s.log.Unlock()
+	if now, ok := s.index.get(key); !ok || now.seq != e.seq {
+		return 0, errChanged
+	}
+	if err := s.appendCopiedLocked(w, s.recordSource(key, e)); err != nil {
+		return 0, err
+	}
+	return w.size, nil
+}
+
+// recordSource is the copySource of e's stored value, read from its
+// segment's file; the log's lock is held, so the bytes still in the write
+// buffer are flushed to the file first.
+func (s *Store) recordSource(key string, e *entry) copySource {
+	base := e.valueOff(key)
+	return copySource{
+		size: e.stored(key),
+		sum:  e.sum,
+		readAt: func(p []byte, off int64) error {
+			end := base + off + int64(len(p))
+			if a := &s.log.app; a.g == e.seg && end > a.off {
+				if err := a.flush(); err != nil {
+					return err
+				}
+			}
+			_, err := e.seg.file.ReadAt(p, base+off)
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return s.corrupt(key, e, "the segment ends inside the value")
+			}
+			return err
+		},
+		mismatch: func() error { return s.corrupt(key, e, "value checksum mismatch") },
+	}
 }
 
 // staleLocked returns batch without the conditional writes (SetMeta's)

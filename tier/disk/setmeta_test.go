@@ -78,6 +78,10 @@ func compactionCrash(t *testing.T, change func(s *disk.Store, val []byte) error)
 // always read back what it wrote last (never a value SetMeta read before),
 // under each sync mode.
 func TestSetMetaNeverResurrects(t *testing.T) {
+	setMetaNeverResurrects(t)
+}
+
+func setMetaNeverResurrects(t *testing.T) {
 	for _, mode := range []disk.SyncMode{disk.SyncNone, disk.SyncAlways} {
 		dir := t.TempDir()
 		s, err := disk.Open(dir, &disk.Options{Sync: mode, SegmentSize: 16 << 10, CompactThreshold: 0.2})

@@ -2,6 +2,7 @@ package tiermem_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -56,6 +57,39 @@ func BenchmarkExpire(b *testing.B) {
 				})
 			})
 			run("Store", func(int) error { return m.Store("k", value, tiermem.InTier(tr), tiermem.WithTTL(time.Hour)) })
+		}
+	}
+}
+
+// BenchmarkFirstTTL gives an incompressible value of 1 MiB and of 16 MiB,
+// stored without a TTL, one and takes it off again, alternately (Expire,
+// Persist): the meta changes length at every step, the case where a tier
+// may have to move the value to make room for its header.
+func BenchmarkFirstTTL(b *testing.B) {
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		for _, size := range []int{1 << 20, 16 << 20} {
+			m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 64 << 20}, Warm: tiermem.TierOptions{Size: 64 << 20},
+				Cold: tiermem.TierOptions{Size: 1 << 30}})
+			value := make([]byte, size)
+			rand.NewChaCha8([32]byte{1}).Read(value)
+			if err := m.Store("k", value, tiermem.InTier(tr)); err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%s/%dMiB", tr, size>>20), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(value)))
+				for i := 0; b.Loop(); i++ {
+					var err error
+					if i%2 == 0 {
+						err = m.Expire("k", time.Hour)
+					} else {
+						_, err = m.Persist("k")
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -111,7 +111,7 @@ func (p *largePending) Commit(meta []byte) (int64, error) {
 		return 0, tier.ErrClosed
 	}
 	defer s.writers.Leave(tok)
-	l := layoutFor(largeHeader, int64(len(p.key)), p.metaLen, p.size)
+	l := s.layout(int64(len(p.key)), p.metaLen, p.size) // Prepare's: in its own mapping
 	writeRecord(p.h.Writable(), l, 0, p.key, meta, nil) // the value is in place already
 	loc := s.space.adopt(p.h, l.size())
 	hash := Hash(p.key)

@@ -29,7 +29,9 @@ import (
 //	                                                   uint16 + n
 //
 // Records in a mapping of their own (values too big for the slab) have the
-// full form with a 16-byte header whose length is a uint64 at offset 8.
+// full form with a 16-byte header whose length is a uint64 at offset 8, and
+// metaSpare bytes more of padding: the room for a first TTL or a pin,
+// which SetMeta then writes without moving the value.
 const (
 	compactHeader = 4  // header of a compact record
 	smallHeader   = 8  // header of a full slab record
@@ -46,6 +48,11 @@ const (
 	maxCompactMeta  = 255
 	maxCompactValue = 255
 )
+
+// metaSpare is the padding a record in its own mapping has beyond the
+// alignment: a TTL (9 bytes more of header) and a pin fit in it, with the
+// meta length field of a value stored without meta.
+const metaSpare = 16
 
 // recordLayout says where the parts of a record lie.
 type recordLayout struct {
@@ -90,6 +97,12 @@ func (l recordLayout) size() int64        { return l.valueOffset() + l.stored }
 // meta of another length, which moves the value).
 func writeRecord(m memory.WritableMemory, l recordLayout, flags uint8, key string, meta, stored []byte) {
 	m.PutBytes(l.valueOffset(), stored)
+	writeHead(m, l, flags, key, meta)
+}
+
+// writeHead writes all of a record but its value: the header, the key and
+// the meta.
+func writeHead(m memory.WritableMemory, l recordLayout, flags uint8, key string, meta []byte) {
 	switch l.header {
 	case compactHeader:
 		flags |= flagCompact
@@ -146,6 +159,9 @@ func readRecord(m memory.Memory) record {
 		metaLen = int64(m.GetUint16(header + keyLen))
 	}
 	l := layoutFor(header, keyLen, metaLen, stored)
+	if header != compactHeader {
+		l.pad = int64(m.GetUint8(1)) // more than the alignment in a record with spare room
+	}
 	r := record{key: m.Bytes(header, keyLen), stored: m.Bytes(l.valueOffset(), stored), flags: flags, layout: l}
 	if metaLen > 0 {
 		r.meta = m.Bytes(header+keyLen+metaLenSize(header), metaLen)

@@ -2,6 +2,7 @@ package offheap
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -83,6 +84,8 @@ func (m *metaChange) locked(always bool) (charged int64, done bool, err error) {
 		if len(m.meta) > 0 {
 			s.space.writable(loc, l.size()).PutBytes(l.header+l.keyLen+metaLenSize(l.header), m.meta)
 		}
+	case loc&largeFlag != 0 && m.inPadding(r, &l):
+		writeHead(s.space.writable(loc, l.size()), l, r.flags&flagCompressed, m.key, m.meta)
 	case loc&largeFlag == 0 && s.overwritable(r.layout.size(), l.size()):
 		writeRecord(s.space.slot(loc, l.size()), l, r.flags&flagCompressed, m.key, m.meta, r.stored)
 	case always:
@@ -108,6 +111,17 @@ func (m *metaChange) locked(always bool) (charged int64, done bool, err error) {
 // layoutOf returns the layout of r's record with the new meta.
 func (m *metaChange) layoutOf(r record) recordLayout {
 	return m.s.layout(r.layout.keyLen, int64(len(m.meta)), r.layout.stored)
+}
+
+// inPadding reports whether the new meta fits where r's meta and padding
+// lie, so that r's value stays where it is; it then sets *l to that layout.
+func (m *metaChange) inPadding(r record, l *recordLayout) bool {
+	pad := r.layout.meta + r.layout.pad - l.meta
+	if l.header != r.layout.header || pad < 0 || pad > math.MaxUint8 {
+		return false
+	}
+	l.pad = pad
+	return true
 }
 
 // fits returns an error wrapping tier.ErrNoSpace if a record of layout l

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/offheap"
@@ -114,5 +115,54 @@ func TestSetMetaEmptyValueNoMeta(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A value in its own mapping keeps metaSpare bytes of padding before it, so
+// that a first TTL (a value stored without meta) and a pin are written where
+// the value lies, not copied with it; so is taking them off again. Meta
+// that outgrows the padding moves the value, which stays intact.
+func TestSetMetaOfALargeValueInItsPadding(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		s := open(t, &offheap.Options{Capacity: 256 << 20, Compress: compress})
+		for _, n := range []int{70000, 1 << 20, 16 << 20} {
+			val := make([]byte, n)
+			for i := range val {
+				val[i] = byte(rand.Uint32())
+			}
+			key := fmt.Sprint("big", n)
+			if _, err := s.Put(key, val, nil); err != nil {
+				t.Fatal(err)
+			}
+			at := func() (uintptr, []byte, []byte) {
+				t.Helper()
+				var p uintptr
+				var v, m []byte
+				err := s.ViewMeta(key, func(value, meta []byte) error {
+					p, v, m = uintptr(unsafe.Pointer(unsafe.SliceData(value))), bytes.Clone(value), bytes.Clone(meta)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p, v, m
+			}
+			first, _, _ := at()
+			for i, meta := range [][]byte{bytes.Repeat([]byte{1}, 11), bytes.Repeat([]byte{2}, 13), nil, bytes.Repeat([]byte{3}, 14), bytes.Repeat([]byte{4}, 300)} {
+				used := s.Used()
+				if _, err := s.SetMeta(key, meta, 1<<20); err != nil {
+					t.Fatal(err)
+				}
+				p, v, m := at()
+				if !bytes.Equal(v, val) || !bytes.Equal(m, meta) {
+					t.Fatalf("compress %v, %d bytes, meta %d: value equal %v, meta %d bytes", compress, n, len(meta), bytes.Equal(v, val), len(m))
+				}
+				inPadding := len(meta) < 300
+				if inPadding && (p != first || s.Used() != used) {
+					t.Errorf("compress %v, %d bytes, meta of %d (step %d): the value moved (%v) or Used changed (%d → %d); want it written in the padding", compress, n, len(meta), i, p != first, used, s.Used())
+				}
+			}
+		}
+		s.Close()
 	}
 }

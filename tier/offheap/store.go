@@ -274,6 +274,7 @@ func (s *Store) layout(keyLen, metaLen, storedLen int64) recordLayout {
 	l := layoutFor(headerFor(keyLen, metaLen, storedLen), keyLen, metaLen, storedLen)
 	if !s.space.small(l.size()) || storedLen > 1<<32-1 {
 		l = layoutFor(largeHeader, keyLen, metaLen, storedLen)
+		l.pad += metaSpare
 	}
 	return l
 }

@@ -55,6 +55,45 @@ func closed(t *testing.T, s tier.Store) {
 	wantClosed("a second Close", s.Close())
 }
 
+// deleteSeesPut reads a key while another goroutine Puts it into an empty
+// store, and deletes it as soon as a read finds it: the Delete must find it
+// too (a store that answers Deletes of an empty store without a lock must
+// count a key before a read can see it).
+func deleteSeesPut(t *testing.T, s tier.Store) {
+	defer s.Close()
+	for round := range 2000 {
+		key := fmt.Sprint("k", round%7)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Put(key, []byte("v"), nil)
+			done <- err
+		}()
+		for {
+			if _, err := get(s, key, nil); err == nil {
+				break
+			}
+			runtime.Gosched()
+		}
+		if _, err := s.Delete(key); err != nil {
+			t.Fatalf("round %d: Delete of a key a Get had just found = %v", round, err)
+		}
+		must(t, <-done)
+	}
+}
+
+// closedEmpty closes a store that holds no key: a Delete, which a store may
+// answer without a lock while it is empty, still says ErrClosed.
+func closedEmpty(t *testing.T, s tier.Store) {
+	_, err := s.Put("k", []byte("v"), nil)
+	must(t, err)
+	_, err = s.Delete("k")
+	must(t, err)
+	must(t, s.Close())
+	if _, err := s.Delete("k"); !errors.Is(err, tier.ErrClosed) {
+		t.Errorf("Delete after Close of an empty store = %v, want an error wrapping tier.ErrClosed", err)
+	}
+}
+
 // closeRacing closes stores while goroutines call every method the store
 // has, in a loop, and go on calling after Close returned. Every call returns
 // a valid result (a value checked byte for byte, with a meta that belongs

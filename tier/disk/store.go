@@ -189,7 +189,9 @@ func (s *Store) newPut(key string, value, meta []byte, scratch *[]byte) *write {
 
 // Delete removes key and returns the bytes its record occupied; it appends
 // a tombstone, durable as a Put is. A key the store does not hold is
-// tier.ErrNotFound, and nothing is written.
+// tier.ErrNotFound, and nothing is written; while the store holds no key
+// at all, that answer takes no lock (the Manager deletes every key it
+// stores in another tier from this one).
 func (s *Store) Delete(key string) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
@@ -201,6 +203,12 @@ func (s *Store) Delete(key string) (int64, error) {
 	defer s.gate.Leave(tok)
 	if err := s.payDebt(); err != nil {
 		return 0, err
+	}
+	// keys counts a key from its insertion into the index, under its
+	// shard's lock, and a moved record before its old place is uncounted:
+	// it reads 0 only when no key is live.
+	if s.index.keys.Load() == 0 {
+		return 0, notFound(key)
 	}
 	if e, ok := s.index.get(key); !ok || e.tomb {
 		return 0, notFound(key)

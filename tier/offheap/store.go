@@ -171,14 +171,12 @@ func (s *Store) enterWrite(key string, meta []byte) (gate.Token, error) {
 	return tok, nil
 }
 
-// swapped counts a record swapIn put in the index, charged bytes, and
-// frees the record it replaced, if any.
+// swapped counts the charged bytes of a record swapIn put in the index,
+// and frees the record it replaced, if any.
 func (s *Store) swapped(charged int64, replaced bool, old uint64, oldSize int64) {
 	s.used.Add(charged)
 	if replaced {
 		s.used.Add(-s.space.free(old, oldSize) - indexShare)
-	} else {
-		s.count.Add(1)
 	}
 }
 
@@ -254,6 +252,7 @@ func (s *Store) swapIn(sh *shard, key string, hash, loc uint64) (old uint64, old
 	if err := sh.idx.insert(free, hash, loc); err != nil {
 		return 0, 0, false, fmt.Errorf("offheap: growing the index: %w", err)
 	}
+	s.count.Add(1) // under the lock: Delete reads it without one
 	return 0, 0, false, nil
 }
 
@@ -392,8 +391,16 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 	return key, pos >= 0
 }
 
-// Delete removes key and frees its record.
+// Delete removes key and frees its record. While the store holds no key,
+// it answers tier.ErrNotFound without a lock (the Manager deletes every
+// key it stores in another tier from this one).
 func (s *Store) Delete(key string) (int64, error) {
+	if s.count.Load() == 0 { // counted under the shard's lock, as the key is indexed
+		if s.closed.Load() {
+			return 0, tier.ErrClosed
+		}
+		return 0, tier.ErrNotFound
+	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)
 	sh.mu.Lock()

@@ -60,8 +60,8 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (don
 	if err != nil || env.Expired(now) {
 		return false, nil // the general path reports the error, or the key as absent
 	}
-	c := m.headerChangeFor(t, old, env)
-	if c == nil {
+	c, ok := m.headerChangeFor(t, old, env)
+	if !ok {
 		return false, nil
 	}
 	var e Entry
@@ -74,7 +74,7 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (don
 		return false, nil // the general path deletes
 	}
 	c.env.Pinned, c.env.Expires = e.Pinned, expiresNano(e.Expires)
-	return m.setHeaderLocked(key, *c)
+	return m.setHeaderLocked(key, c)
 }
 
 // headerChange is a new header for a key's entry in a tier.
@@ -88,19 +88,19 @@ type headerChange struct {
 
 // headerChangeFor returns the change of a header in key's entry in t, with
 // the cold log's copy when the Manager is durable and t is a memory tier;
-// nil where a store cannot set meta.
-func (m *Manager) headerChangeFor(t *tierState, old []byte, env header.Header) *headerChange {
+// false where a store cannot set meta.
+func (m *Manager) headerChangeFor(t *tierState, old []byte, env header.Header) (headerChange, bool) {
 	ms, ok := t.store.(tier.MetaSetter)
 	if !ok || t.level > Cold {
-		return nil
+		return headerChange{}, false
 	}
-	c := &headerChange{t: t, ms: ms, old: old, env: env}
+	c := headerChange{t: t, ms: ms, old: old, env: env}
 	if t.level < Cold && m.durable() {
 		if c.log, ok = m.tiers[Cold].store.(tier.MetaSetter); !ok {
-			return nil
+			return headerChange{}, false
 		}
 	}
-	return c
+	return c, true
 }
 
 // setHeaderLocked writes c's header in the cold log's copy, if c says so,

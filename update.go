@@ -242,8 +242,8 @@ func (m *Manager) sameValue(key string, from *tierState, old []byte, env header.
 	if from.level >= Cold {
 		return nil
 	}
-	c := m.headerChangeFor(from, old, env)
-	if c == nil {
+	c, ok := m.headerChangeFor(from, old, env)
+	if !ok {
 		return nil
 	}
 	same := false
@@ -254,7 +254,7 @@ func (m *Manager) sameValue(key string, from *tierState, old []byte, env header.
 	if err != nil || !same {
 		return nil
 	}
-	return c
+	return &c
 }
 
 // expiresNano returns an expiry as a header keeps it: Unix ns, 0 for none,

@@ -76,7 +76,7 @@ func (h *Header) Encode() []byte {
 	if h.Plain() {
 		return nil
 	}
-	b := []byte{version<<4 | byte(h.Kind), 0}
+	b := append(make([]byte, 0, h.encodedCap()), version<<4|byte(h.Kind), 0)
 	if h.Pinned {
 		b[1] |= flagPinned
 	}
@@ -95,6 +95,16 @@ func (h *Header) Encode() []byte {
 		b = append(b, h.Codec)
 	}
 	return b
+}
+
+// encodedCap is room enough for the header's bytes, so that Encode
+// allocates once: the two leading bytes, the expiry, and the kind's own.
+func (h *Header) encodedCap() int {
+	n := 2 + 8 + 1
+	if h.Kind == Array {
+		n += binary.MaxVarintLen64 * (1 + len(h.Shape))
+	}
+	return n
 }
 
 // Damaged returns the header of a value that was found corrupt in memory

@@ -281,17 +281,18 @@ func (p *tinyLFU[K]) admit(cand, victim uint64) bool {
 // (at least 1 unit) and the rest goes to the main space, 80% of it protected.
 // Keys move at once so that both spaces are at their targets: the main space's
 // oldest keys into a grown window, a shrunk window's oldest keys to probation.
+// Staged keys are out of the window already and keep waiting for their duel:
+// the tuner applies a tuning after every epoch, usually the one in force, and
+// moving the staged newcomer to probation then let it in without a duel,
+// evicting a resident that had won its own (on loop 500 the policy hit about
+// 4% less than its simulation of the same tuning, which never retunes).
 func (p *tinyLFU[K]) tune(t tuning) {
 	p.ties = t.ties
 	p.maxWindow = min(max(int64(t.window*float64(p.capacity)), 1), p.capacity)
 	p.maxProtected = (p.capacity - p.maxWindow) * 8 / 10
 	p.demoteProtected()
-	for p.window.weight+p.staging.weight > p.maxWindow {
-		n := p.staging.front()
-		if n == nil {
-			n = p.window.front()
-		}
-		p.move(n, inProbation)
+	for p.window.weight > p.maxWindow {
+		p.move(p.window.front(), inProbation)
 	}
 	for p.window.weight < p.maxWindow {
 		n := p.mainVictim()

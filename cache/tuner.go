@@ -51,9 +51,11 @@ const (
 )
 
 // candidateTunings are the tunings the tuner simulates; the first is in force
-// until the first epoch ends.
+// until the first epoch ends: window TinyLFU's usual 1% window without ties,
+// which on P3 100000 hits more in that epoch than no window does (39.81 →
+// 40.02 over the trace) and moves no other row by more than 0.2.
 var candidateTunings = []tuning{
-	{0, false}, {0.01, false}, {0.05, false}, {0.15, false}, {0.30, false}, {0.50, false}, {0.80, false}, {1, false},
+	{0.01, false}, {0, false}, {0.05, false}, {0.15, false}, {0.30, false}, {0.50, false}, {0.80, false}, {1, false},
 	{0.01, true}, {0.05, true}, {0.15, true}, {0.30, true}, {0.50, true}, {0.80, true},
 }
 

@@ -82,3 +82,28 @@ func TestFlipNeedsOwnHits(t *testing.T) {
 		}
 	}
 }
+
+// TestRetuneKeepsStaged: applying a tuning, even the one in force (the policy
+// does at the end of every epoch), leaves a key pushed out of the window
+// waiting for its duel instead of letting it into the main space.
+func TestRetuneKeepsStaged(t *testing.T) {
+	s := newShadow(10, tuning{0, false})
+	for k := range uint64(10) {
+		s.request(k, 10)
+	}
+	n := &node[uint64]{key: 10, weight: 1}
+	s.nodes[10] = n
+	s.add(n) // the window's previous key, 9, is staged
+	staged := s.staging.front()
+	if staged == nil || staged.key != 9 {
+		t.Fatalf("staged %v, want key 9", staged)
+	}
+	s.tune(tuning{0, false})
+	if staged.queue != inStaging {
+		t.Fatalf("retuning moved the staged key to queue %d without a duel", staged.queue)
+	}
+	// Every key was seen once: the staged key ties its victim and loses.
+	if v := s.victim(); v != staged {
+		t.Fatalf("victim %d, want the staged key 9, which ties without ties admitted", v.key)
+	}
+}

@@ -18,7 +18,8 @@ import (
 // it never brings back the value that Put replaced. A value stored in
 // more than 1 MiB (copyBuffered) is copied from its segment under the log's
 // lock, through one buffer, so that SetMeta never holds it in memory
-// whole; other writers wait meanwhile, as they do for PutStaged. Errors:
+// whole; other writers wait meanwhile, as they do for PutStaged (readers
+// do not). Errors:
 // those of Put and of a read (tier.ErrCorrupt for stored bytes that fail
 // their check), tier.ErrNotFound, and tier.ErrNoSpace when the record
 // would take more than grow bytes more than the old one.
@@ -92,6 +93,14 @@ func (s *Store) setMetaCopied(key string, e *entry, w *write) (int64, error) {
 	if now, ok := s.index.get(key); !ok || now.seq != e.seq {
 		return 0, errChanged
 	}
+	// The records committed so far go to the file first: the source is then
+	// read from the file, and readers of the newest records do not wait for
+	// the copy (Store.readAt takes the log's lock for bytes in the buffer).
+	if a := &s.log.app; len(a.buf) > 0 {
+		if err := a.flush(); err != nil {
+			return 0, ioError(err, "writing the log's buffer to segment %d", a.g.id)
+		}
+	}
 	if err := s.appendCopiedLocked(w, s.recordSource(key, e)); err != nil {
 		return 0, err
 	}
@@ -99,20 +108,13 @@ func (s *Store) setMetaCopied(key string, e *entry, w *write) (int64, error) {
 }
 
 // recordSource is the copySource of e's stored value, read from its
-// segment's file; the log's lock is held, so the bytes still in the write
-// buffer are flushed to the file first.
+// segment's file (all of it there: setMetaCopied flushed the buffer).
 func (s *Store) recordSource(key string, e *entry) copySource {
 	base := e.valueOff(key)
 	return copySource{
 		size: e.stored(key),
 		sum:  e.sum,
 		readAt: func(p []byte, off int64) error {
-			end := base + off + int64(len(p))
-			if a := &s.log.app; a.g == e.seg && end > a.off {
-				if err := a.flush(); err != nil {
-					return err
-				}
-			}
 			_, err := e.seg.file.ReadAt(p, base+off)
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return s.corrupt(key, e, "the segment ends inside the value")

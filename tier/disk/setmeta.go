@@ -19,10 +19,10 @@ import (
 // more than 1 MiB (copyBuffered) is copied from its segment under the log's
 // lock, through one buffer, so that SetMeta never holds it in memory
 // whole; other writers wait meanwhile, as they do for PutStaged (readers
-// do not). Errors:
-// those of Put and of a read (tier.ErrCorrupt for stored bytes that fail
-// their check), tier.ErrNotFound, and tier.ErrNoSpace when the record
-// would take more than grow bytes more than the old one.
+// do not). Errors: those of Put and of a read (tier.ErrCorrupt for stored
+// bytes that fail their check), tier.ErrNotFound, and tier.ErrNoSpace when
+// the record would take more than grow bytes more than the old one (that
+// check comes first: a damaged value with too little grow is ErrNoSpace).
 func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 	tok, err := s.beginPut(key, meta)
 	if err != nil {

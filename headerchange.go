@@ -24,25 +24,44 @@ import (
 // fn may run more than once, as Update's. Errors: fn's, and those of
 // UpdateEntry.
 func (m *Manager) UpdateHeader(key string, fn func(e *Entry) (keep bool, err error)) error {
-	if done, err := m.changeHeader(key, fn); done {
+	return m.UpdateHeaderView(key, fn, nil)
+}
+
+// UpdateHeaderView is UpdateHeader that also hands view the key's value,
+// as it is when fn's change is made, atomically with it (a Redis GETEX):
+// view is called once, when fn found the key and returned no error, also
+// when fn's change deletes the key (view then sees the value it had). As
+// with ViewShared, shared says that view may keep value after it returns
+// (a hot value of 64 KiB or more, or a copy the change made); otherwise
+// value is valid only until view returns. view's error is returned; the
+// change stands. A nil view makes it UpdateHeader.
+func (m *Manager) UpdateHeaderView(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) error {
+	if done, err := m.changeHeader(key, fn, view); done {
 		return err
 	}
-	return m.modify(key, func(e *Entry) (bool, error) {
-		v, found := e.Value, e.Found
+	var v []byte
+	found := false
+	err := m.modify(key, func(e *Entry) (bool, error) {
+		v, found = e.Value, e.Found
 		e.Value = nil
 		keep, err := fn(e)
 		e.Value = v
 		return keep && found, err
 	})
+	if err == nil && found && view != nil {
+		return view(v, true) // the update's own copy
+	}
+	return err
 }
 
 // changeHeader runs fn on the header of a key a memory tier or the cold
 // tier holds and writes the result in that tier's entry, and in the cold
-// log's copy when the Manager is durable. It reports done false, having
+// log's copy when the Manager is durable; then it hands view, if not nil,
+// the value there. It reports done false, having
 // changed nothing, where it cannot: the key is in no tier whose store sets
 // meta, it has expired, fn deletes it, or a tier has no room for the new
 // header; the caller then takes the general path.
-func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (done bool, err error) {
+func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error), view func([]byte, bool) error) (done bool, err error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return true, err
@@ -74,7 +93,24 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error)) (don
 		return false, nil // the general path deletes
 	}
 	c.env.Pinned, c.env.Expires = e.Pinned, expiresNano(e.Expires)
-	return m.setHeaderLocked(key, c)
+	if done, err = m.setHeaderLocked(key, c); !done || err != nil || view == nil {
+		return done, err
+	}
+	return true, viewIn(t, key, view)
+}
+
+// viewIn calls view with key's value in t, shared where t lends it. The
+// key's lock is held.
+func viewIn(t *tierState, key string, view func([]byte, bool) error) error {
+	var viewErr error
+	err := t.store.ViewMeta(key, func(value, _ []byte) error {
+		viewErr = view(value, t.lends(len(value)))
+		return viewErr
+	})
+	if err != nil && (viewErr == nil || !errors.Is(err, viewErr)) {
+		return fmt.Errorf("tiermem: reading %q in the %s tier: %w", key, t.level, storeError(err))
+	}
+	return err
 }
 
 // headerChange is a new header for a key's entry in a tier.

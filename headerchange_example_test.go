@@ -1,6 +1,7 @@
 package tiermem_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"time"
@@ -38,4 +39,36 @@ func ExampleManager_UpdateHeader() {
 	at, _ := m.ExpireTime("session:42")
 	fmt.Println(time.Until(at) > 59*time.Minute)
 	// Output: true
+}
+
+// Redis's GETEX: the value is read and its TTL set in one step, and a
+// large hot value is handed over where the tier holds it, not copied.
+func ExampleManager_UpdateHeaderView() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, exampleOptions())
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close()
+	if err := m.Store("page:/", []byte("<html>…</html>")); err != nil {
+		panic(err)
+	}
+	var reply []byte
+	err = m.UpdateHeaderView("page:/", func(e *tiermem.Entry) (bool, error) {
+		e.Expires = time.Now().Add(time.Minute)
+		return e.Found, nil
+	}, func(value []byte, shared bool) error {
+		if !shared {
+			value = bytes.Clone(value) // valid only until view returns
+		}
+		reply = value
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	at, _ := m.ExpireTime("page:/")
+	fmt.Println(string(reply), time.Until(at) > 59*time.Second)
+	// Output: <html>…</html> true
 }

@@ -299,22 +299,25 @@ func cmdGetEX(c *conn, args [][]byte) {
 		c.get(args[1])
 		return
 	}
-	var old []byte
+	// The value is replied from where its tier holds it when the tier lends
+	// it (a large hot value), as GET does, else copied into the reply.
 	found := false
-	err := c.s.m.UpdateEntry(keyString(args[1]), func(e *tiermem.Entry) (bool, error) {
-		old, found = e.Value, e.Found
-		switch {
-		case !e.Found, flags&optPersist != 0 && e.Expires.IsZero():
-			return false, errUnchanged
-		case flags&optPersist != 0:
+	err := c.s.m.UpdateHeaderView(keyString(args[1]), func(e *tiermem.Entry) (bool, error) {
+		if found = e.Found; !found {
+			return false, nil
+		}
+		if flags&optPersist != 0 {
 			e.Expires = time.Time{}
-		default:
+		} else {
 			e.Expires = time.UnixMilli(at)
 		}
 		return true, nil
-	})
-	if c.updateError(err) {
-		c.replyOld(old, found)
+	}, c.fromGet.fn)
+	switch {
+	case err != nil:
+		c.updateError(err)
+	case !found:
+		c.out.null()
 	}
 }
 

@@ -1,7 +1,9 @@
 package tiermem_test
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 
@@ -46,6 +48,18 @@ func (g viewGuard) Delete(key string) (int64, error) {
 	return g.Store.Delete(key)
 }
 
+// warmGuard is a viewGuard over a real warm store that also opens large
+// values apart from their shard, as the built-in warm tier does: a Put
+// inside such a LargeValue's View is allowed (its lock is its own).
+type warmGuard struct {
+	viewGuard
+	s *offheap.Store
+}
+
+func (g warmGuard) OpenLarge(key string) (*offheap.LargeValue, bool, error) {
+	return g.s.OpenLarge(key)
+}
+
 // Moves and copies between hot and warm, both ways, of small and large
 // values, never call one memory store inside the other's view.
 func TestMovesBetweenMemoryTiersDoNotNestStores(t *testing.T) {
@@ -54,7 +68,7 @@ func TestMovesBetweenMemoryTiersDoNotNestStores(t *testing.T) {
 	must(t, err)
 	m := open(t, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{Disabled: true},
 		Hot:  tiermem.TierOptions{Size: 32 << 20, Store: viewGuard{heap.New(), &views, t}},
-		Warm: tiermem.TierOptions{Size: 32 << 20, Store: viewGuard{warm, &views, t}},
+		Warm: tiermem.TierOptions{Size: 32 << 20, Store: warmGuard{viewGuard{warm, &views, t}, warm}},
 		Cold: tiermem.TierOptions{Size: 64 << 20}})
 	for i, size := range []int{10, 100 << 10} {
 		key := fmt.Sprint("k", i)
@@ -66,5 +80,26 @@ func TestMovesBetweenMemoryTiersDoNotNestStores(t *testing.T) {
 		if got, err := m.Retrieve(key); err != nil || len(got) != size {
 			t.Fatalf("%s after the moves: %d bytes, %v", key, len(got), err)
 		}
+	}
+}
+
+// A large warm value moved to hot is put into hot from where warm holds it:
+// one copy, the hot tier's own (taking it out of warm first, to keep off
+// warm's shard lock, copied it twice).
+func TestMovingALargeWarmValueToHotCopiesItOnce(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{Disabled: true},
+		Hot: tiermem.TierOptions{Size: 64 << 20}, Warm: tiermem.TierOptions{Size: 64 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+	const size = 8 << 20
+	value := make([]byte, size)
+	rand.NewChaCha8([32]byte{3}).Read(value)
+	must(t, m.Store("big", value, tiermem.InTier(tiermem.Warm)))
+	var err error
+	n := allocatedBy(func() { err = m.Move("big", tiermem.Hot) })
+	must(t, err)
+	if n > size+size/2 {
+		t.Errorf("moving %d MiB from warm to hot allocated %.1f MiB; want the hot tier's one copy", size>>20, float64(n)/(1<<20))
+	}
+	if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, value) {
+		t.Fatalf("after the move: %d bytes, %v", len(got), err)
 	}
 }

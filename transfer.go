@@ -177,9 +177,15 @@ func (m *Manager) copyLocked(key string, from, to *tierState, limit int64) (bool
 // outside the source's view: each memory store holds a shard lock while a
 // view runs, so a Put into one inside the other's view, beside a copy the
 // other way, deadlocked (TestLenWhileKeysMove, under -race). The value is
-// taken as it lies where the source lends it (a large hot value), and
-// copied otherwise. The key's lock is held.
+// taken as it lies where the source lends it (a large hot value) or opens
+// it apart from its shard (a large uncompressed warm value, whose own lock
+// no other store takes), and copied otherwise. The key's lock is held.
 func copyBetweenMemory(key string, from, to *tierState, limit int64) (int64, header.Header, error) {
+	if lo, ok := from.store.(largeOpener); ok {
+		if charged, env, done, err := copyLarge(lo, key, to, limit); done {
+			return charged, env, err
+		}
+	}
 	var value, meta []byte
 	err := from.store.ViewMeta(key, func(v, mt []byte) error {
 		if int64(len(key)+len(v)+len(mt)) > limit {
@@ -200,6 +206,27 @@ func copyBetweenMemory(key string, from, to *tierState, limit int64) (int64, hea
 	}
 	charged, err := to.store.Put(key, value, env.Encode())
 	return charged, env, err
+}
+
+// copyLarge puts key's value into to from where from holds it, opened as
+// a LargeValue, and reports done false when from does not open it so.
+func copyLarge(lo largeOpener, key string, to *tierState, limit int64) (charged int64, env header.Header, done bool, err error) {
+	v, opened, err := lo.OpenLarge(key)
+	if err != nil || !opened {
+		return 0, env, err != nil, err
+	}
+	defer v.Close()
+	if int64(len(key)+len(v.Meta()))+v.Size() > limit {
+		return 0, env, true, errMoved
+	}
+	if env, err = decodeHeader(v.Meta()); err != nil {
+		return 0, env, true, err
+	}
+	err = v.View(func(value []byte) error {
+		charged, err = to.store.Put(key, value, env.Encode())
+		return err
+	})
+	return charged, env, true, err
 }
 
 // storedPair returns from's and to's stores when a value can go from one

@@ -57,10 +57,10 @@ func (m *Manager) UpdateHeaderView(key string, fn func(e *Entry) (keep bool, err
 // changeHeader runs fn on the header of a key a memory tier or the cold
 // tier holds and writes the result in that tier's entry, and in the cold
 // log's copy when the Manager is durable; then it hands view, if not nil,
-// the value there. It reports done false, having
-// changed nothing, where it cannot: the key is in no tier whose store sets
-// meta, it has expired, fn deletes it, or a tier has no room for the new
-// header; the caller then takes the general path.
+// the value there. It reports done false, having changed nothing, where it
+// cannot: the key is in no tier whose store sets meta, it has expired, fn
+// deletes it, or a tier has no room for the new header; the caller then
+// takes the general path.
 func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error), view func([]byte, bool) error) (done bool, err error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
@@ -107,10 +107,13 @@ func viewIn(t *tierState, key string, view func([]byte, bool) error) error {
 		viewErr = view(value, t.lends(len(value)))
 		return viewErr
 	})
-	if err != nil && (viewErr == nil || !errors.Is(err, viewErr)) {
+	switch {
+	case viewErr != nil:
+		return viewErr
+	case err != nil:
 		return fmt.Errorf("tiermem: reading %q in the %s tier: %w", key, t.level, storeError(err))
 	}
-	return err
+	return nil
 }
 
 // headerChange is a new header for a key's entry in a tier.

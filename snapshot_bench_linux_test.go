@@ -3,14 +3,11 @@
 package tiermem_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/procstatus"
 )
 
 // BenchmarkSnapshot measures Snapshot and Restore of data spread evenly over
@@ -204,28 +202,14 @@ func (w *rssWatch) report(b *testing.B) {
 	b.ReportMetric(float64(max(w.peak.Load()-w.base, 0))/1024, "extra-rss-MiB")
 }
 
-// rssKB returns VmRSS and RssAnon of /proc/self/status, in KiB.
+// rssKB returns VmRSS and RssAnon of /proc/self/status, in KiB; 0 where
+// they cannot be read.
 func rssKB() (all, anon int64) {
-	f, err := os.Open("/proc/self/status")
+	v, err := procstatus.Bytes("VmRSS", "RssAnon")
 	if err != nil {
 		return 0, 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		n, _ := strconv.ParseInt(fields[1], 10, 64)
-		switch fields[0] {
-		case "VmRSS:":
-			all = n
-		case "RssAnon:":
-			anon = n
-		}
-	}
-	return all, anon
+	return v[0] >> 10, v[1] >> 10
 }
 
 // storeLatencies stores 4 KiB values into hot, over 2,000 keys, and

@@ -5,34 +5,23 @@ package bundle_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/procstatus"
 )
 
 // rssFile returns the bytes of file-backed pages mapped in the process.
 func rssFile(t *testing.T) int64 {
 	t.Helper()
-	status, err := os.ReadFile("/proc/self/status")
+	v, err := procstatus.Bytes("RssFile")
 	if err != nil {
-		t.Skipf("no /proc/self/status: %v", err)
+		t.Skip(err)
 	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatalf("RssFile line %q: %v", line, err)
-			}
-			return kb << 10
-		}
-	}
-	t.Skip("no RssFile in /proc/self/status")
-	return 0
+	return v[0]
 }
 
 // TestReleaseBehindBoundsResidentMemory reads a 256 MiB bundle whole with

@@ -46,6 +46,10 @@ type conn struct {
 	inExec bool
 
 	fromGet getReply // GET's ViewShared callback, bound once
+
+	// value is the value of the plain SET running, while it is read from
+	// the connection (streamMin); nil otherwise.
+	value *valueStream
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -103,6 +107,7 @@ func (c *conn) serve() {
 // runBuffered runs every whole command in the buffer.
 func (c *conn) runBuffered() error {
 	for !c.quit {
+		c.in.stream = c.authed && c.tx == nil
 		args, err := c.in.next()
 		if errors.Is(err, errIncomplete) {
 			return nil
@@ -112,7 +117,9 @@ func (c *conn) runBuffered() error {
 		}
 		if len(args) > 0 {
 			c.hold()
-			c.run(args)
+			if err := c.runStreaming(args); err != nil {
+				return err
+			}
 		}
 		if c.out.pending() > 64<<10 {
 			c.release()
@@ -122,6 +129,21 @@ func (c *conn) runBuffered() error {
 		}
 	}
 	return nil
+}
+
+// runStreaming runs a command, with its value read from the connection
+// while it runs when the reader streams it (a large plain SET's), and
+// returns the connection's error if reading that value failed.
+func (c *conn) runStreaming(args [][]byte) error {
+	v := c.in.value
+	if v == nil {
+		c.run(args)
+		return nil
+	}
+	c.in.value, c.value, v.c = nil, v, c
+	defer func() { c.value = nil }()
+	c.run(args)
+	return v.finish()
 }
 
 // hold takes the server's shared lock for the commands of a batch.

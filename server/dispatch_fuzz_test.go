@@ -40,6 +40,7 @@ func FuzzDispatch(f *testing.F) {
 		"WATCH a b\r\nMULTI\r\nSET a 1\r\nRENAME a b\r\nEXEC\r\n", "CONFIG SET maxclients 10 timeout 0\r\nCONFIG GET *\r\n",
 		"SET k v\r\nCOPY k k2 DB 0 REPLACE\r\nOBJECT ENCODING k2\r\nOBJECT FREQ k\r\n", "CLIENT LIST\r\nCLIENT KILL ID 1\r\nRESET\r\n",
 		"BGSAVE\r\nSAVE\r\nLASTSAVE\r\nINFO persistence\r\nSHUTDOWN ABORT\r\n", "*3\r\n$6\r\nRENAME\r\n$0\r\n\r\n$1\r\nx\r\n",
+		"PING\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1048576\r\nthe start of a value that SET streams\r\nGET k\r\n", // cut short
 	} {
 		f.Add([]byte(seed))
 	}

@@ -125,4 +125,15 @@
 // decompressed into memory once, and not copied again into the
 // connection's buffer. Smaller values, and GETDEL, GETSET and GETEX with
 // options, copy the value into the connection's buffer.
+//
+// A plain SET (SET key value, without options) of a value of 1 MiB or more,
+// from an authenticated client outside MULTI, is read from the connection
+// straight into the memory the value's tier keeps, or into the cold tier's
+// staging file, through Manager.StoreFrom: the value is held once, not in
+// the connection's buffer and then again in the tier, and a value streamed
+// into cold is stored uncompressed, as a streamed HTTP PUT is. While such a
+// value arrives, commands that run alone (MSET, MSETNX, EXEC) on other
+// connections are not held up; the value is stored once its frame's CRLF
+// has come, and a client that leaves before stores nothing. A SET with
+// options, or in a transaction, is read whole first, as any other command.
 package server

@@ -35,7 +35,13 @@ func startTiermem(t testing.TB, opts *server.Options) (string, *server.Server, *
 // startTiermemIn is startTiermem with the Manager's directory.
 func startTiermemIn(t testing.TB, dir string, opts *server.Options) (string, *server.Server, *tiermem.Manager) {
 	t.Helper()
-	m, err := tiermem.Open(dir, testOptions())
+	return startManager(t, dir, testOptions(), opts)
+}
+
+// startManager is startTiermemIn with the Manager's options.
+func startManager(t testing.TB, dir string, mopts *tiermem.Options, opts *server.Options) (string, *server.Server, *tiermem.Manager) {
+	t.Helper()
+	m, err := tiermem.Open(dir, mopts)
 	if err != nil {
 		t.Fatal(err)
 	}

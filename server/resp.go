@@ -52,6 +52,11 @@ type reader struct {
 	maxBulk  int64 // the longest argument
 	maxArgs  int64 // the most arguments
 	unauthed bool  // AUTH is required and not done: the tighter limits apply
+
+	// stream lets next return a plain SET whose large value is not all
+	// read yet (streamMin), with the value's frame in value.
+	stream bool
+	value  *valueStream
 }
 
 // space returns room to read into, after moving the unread bytes to the
@@ -132,6 +137,9 @@ func (p *reader) multibulk(b []byte) ([][]byte, error) {
 			return nil, p.stop(protoErr("unauthenticated bulk length"))
 		}
 		if int64(len(b)-next) < size+2 {
+			if p.streamsValue(b, size) {
+				return p.streamValue(b, next, size), nil
+			}
 			p.need = next + int(size) + 2
 			return nil, errIncomplete
 		}

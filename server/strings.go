@@ -174,6 +174,10 @@ func (c *conn) expireMillis(name string, flags int, arg []byte) (int64, bool) {
 }
 
 func cmdSet(c *conn, args [][]byte) {
+	if c.value != nil {
+		c.setStreamed(args[1], c.value)
+		return
+	}
 	flags, expire, ok := parseStringOptions(args[3:], true)
 	if !ok {
 		c.out.error(errSyntax)

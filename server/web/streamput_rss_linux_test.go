@@ -1,18 +1,17 @@
 package web_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/procstatus"
 	"github.com/tiermem/tiermem/server/web"
 )
 
@@ -23,27 +22,14 @@ const rssChild = "TIERMEM_TEST_RSS_CHILD"
 // rssPutSize is the PUT the child measures.
 const rssPutSize = 512 << 20
 
-// vmHWM returns the process's peak resident set size, from
-// /proc/self/status.
+// vmHWM returns the process's peak resident set size.
 func vmHWM(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/status")
+	v, err := procstatus.Bytes("VmHWM")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	return v[0]
 }
 
 // TestPutStreamedRSSChild PUTs rssPutSize bytes through the handler into

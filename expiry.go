@@ -3,6 +3,7 @@ package tiermem
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tiermem/tiermem/internal/ttl"
 )
@@ -14,16 +15,24 @@ type expiries struct {
 	mu    sync.Mutex // protects queue and at
 	queue ttl.Heap[string]
 	at    map[string]int64 // key → its expiry in the queue
+	// keys is len(at), for set to forget a key without the lock while no
+	// key has a TTL: every Store of a key without one does.
+	keys atomic.Int64
 }
 
 func newExpiries() *expiries { return &expiries{at: map[string]int64{}} }
 
 // set records that key expires at (Unix nanoseconds); 0 forgets it. Items
 // left behind by keys stored again are dropped once they outnumber the
-// live ones.
+// live ones. Calls for one key are ordered by the caller (the key's
+// lock), so a key set before is seen in keys.
 func (e *expiries) set(key string, at int64) {
+	if at == 0 && e.keys.Load() == 0 {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer func() { e.keys.Store(int64(len(e.at))) }()
 	if at == 0 {
 		delete(e.at, key)
 		return
@@ -44,6 +53,7 @@ func (e *expiries) liveLocked(it ttl.Item[string]) bool { return e.at[it.Key] ==
 func (e *expiries) due(now int64) []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer func() { e.keys.Store(int64(len(e.at))) }()
 	var keys []string
 	for e.queue.Len() > 0 && e.queue.Peek().At <= now {
 		it := e.queue.Peek()

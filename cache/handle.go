@@ -41,7 +41,8 @@ func (h *Handle[K]) Resident() bool { return h.resident }
 // is not usable; make one with NewHandlePolicy.
 type HandlePolicy[K comparable] struct {
 	core   linked[K]
-	hashed hashing[K] // core, when it hashes keys: handles keep their key's hash for it
+	hashed hashing[K]  // core, when it hashes keys: handles keep their key's hash for it
+	lfu    *tinyLFU[K] // core, when it is Adaptive's (AccessAll reads ahead for it)
 }
 
 // NewHandlePolicy returns an empty handle policy of the given kind for a budget
@@ -53,7 +54,8 @@ func NewHandlePolicy[K comparable](kind Kind, capacity int64) (*HandlePolicy[K],
 		return nil, err
 	}
 	hashed, _ := core.(hashing[K])
-	return &HandlePolicy[K]{core: core, hashed: hashed}, nil
+	lfu, _ := core.(*tinyLFU[K])
+	return &HandlePolicy[K]{core: core, hashed: hashed, lfu: lfu}, nil
 }
 
 // Add records h as a new resident of the given key and weight (a miss that is
@@ -140,4 +142,24 @@ func (p *HandlePolicy[K]) Weight() int64 { return p.core.total() }
 // holds is the first field of a Handle.
 func handleOf[K comparable](n *node[K]) *Handle[K] {
 	return (*Handle[K])(unsafe.Pointer(n))
+}
+
+// AccessAll is Access of each handle of hs, in order. It first reads, for
+// all of them, the memory their accesses change (each handle, its
+// neighbours in their queue and its counters in the frequency sketch), so
+// that these cache misses overlap instead of coming one after another: an
+// owner that buffers hits hands them over in batches this way.
+func (p *HandlePolicy[K]) AccessAll(hs []*Handle[K]) {
+	if p.lfu != nil {
+		var sum uint64
+		for _, h := range hs {
+			if h.resident {
+				sum += p.lfu.touch(&h.n, h.hash)
+			}
+		}
+		p.lfu.touched = sum
+	}
+	for _, h := range hs {
+		p.Access(h)
+	}
 }

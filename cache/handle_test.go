@@ -10,7 +10,8 @@ import (
 )
 
 // TestHandlePolicyMatchesPolicy drives a HandlePolicy and the Policy of the
-// same kind through one random script of adds, hits, weight changes,
+// same kind through one random script of adds, hits (one at a time, and in
+// batches through AccessAll), weight changes,
 // removals, late reports on removed handles and admission questions; both
 // must name the same victims and agree on length and weight at every step.
 func TestHandlePolicyMatchesPolicy(t *testing.T) {
@@ -53,9 +54,24 @@ func handleScript(t *testing.T, kind cache.Kind, capacity int64, steps int) {
 		w := int64(1 + rng.IntN(3))
 		switch op := rng.IntN(12); {
 		case op < 6: // a request: a hit, or a miss that adds
-			if h, ok := handles[k]; ok {
+			if h, ok := handles[k]; ok && op < 4 {
 				keyed.Access(k)
 				hp.Access(h)
+				break
+			} else if ok { // hits handed over in a batch, with a late report among them
+				k2 := int(rng.ExpFloat64() * float64(capacity))
+				batch := []*cache.Handle[int]{h}
+				if len(gone) > 0 {
+					batch = append(batch, gone[rng.IntN(len(gone))])
+				}
+				keyed.Access(k)
+				if h2, ok := handles[k2]; ok {
+					batch = append(batch, h2)
+					keyed.Access(k2)
+				}
+				batch = append(batch, h)
+				keyed.Access(k)
+				hp.AccessAll(batch)
 				break
 			}
 			keyed.Add(k, w)

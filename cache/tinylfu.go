@@ -38,6 +38,7 @@ type tinyLFU[K comparable] struct {
 	tuner        *tuner // made at the first request
 	full         bool   // whether the policy has been full since the tuner started
 	rng          uint64
+	touched      uint64 // the sum of AccessAll's reads ahead (touch), kept so that they are made
 }
 
 func newTinyLFU[K comparable](capacity int64, t tuning) *tinyLFU[K] {
@@ -75,6 +76,21 @@ func (p *tinyLFU[K]) addHash(n *node[K], h uint64) {
 	p.window.pushBack(n)
 	p.settle()
 	p.observe(h, false)
+}
+
+// touch reads what an access of n, whose key hashes to h, will change (its
+// neighbours in its queue, its counters in the sketch), and returns a sum of
+// what it read, for the caller to keep so that the reads are made: reading
+// ahead for several nodes at once overlaps their cache misses.
+func (p *tinyLFU[K]) touch(n *node[K], h uint64) uint64 {
+	sum := p.sketch.table[(h&p.sketch.blockMask)*wordsPerBlk]
+	if n.prev != nil {
+		sum += uint64(n.prev.queue)
+	}
+	if n.next != nil {
+		sum += uint64(n.next.queue)
+	}
+	return sum
 }
 
 func (p *tinyLFU[K]) access(n *node[K]) { p.accessHash(n, hashKey(n.key)) }

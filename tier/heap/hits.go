@@ -44,18 +44,25 @@ func (b *hitBuffer) add(h *cache.Handle[string], r uint64) bool {
 	return t+1-s.head.Load() >= hitsInStripe
 }
 
-// drain passes every buffered read to fn and empties the buffer.
-func (b *hitBuffer) drain(fn func(*cache.Handle[string])) {
+// drain passes every buffered read to fn, a stripe's at a time (fn must
+// not keep the slice), and empties the buffer.
+func (b *hitBuffer) drain(fn func([]*cache.Handle[string])) {
+	var batch [hitsInStripe]*cache.Handle[string]
 	for i := range b.stripes {
 		s := &b.stripes[i]
 		h, t := s.head.Load(), s.tail.Load()
+		n := 0
 		for ; h < t; h++ {
 			x := s.slots[h%hitsInStripe].Swap(nil)
 			if x == nil {
 				break // claimed but not yet stored: the next drain takes it
 			}
-			fn(x)
+			batch[n] = x
+			n++
 		}
 		s.head.Store(h)
+		if n > 0 {
+			fn(batch[:n])
+		}
 	}
 }

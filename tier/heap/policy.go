@@ -99,7 +99,7 @@ func (p *policy) drainLocked() {
 	if p.closed {
 		return
 	}
-	p.hits.drain(p.p.Access)
+	p.hits.drain(p.p.AccessAll)
 }
 
 // isExempt reports whether an entry's meta keeps it out of the policy.

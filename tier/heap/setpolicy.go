@@ -36,7 +36,7 @@ func (s *Store) SetPolicy(kind cache.Kind, capacity int64) error {
 	if p.closed {
 		return tier.ErrClosed
 	}
-	p.hits.drain(func(*cache.Handle[string]) {}) // reads of the old policy's handles: dropped
+	p.hits.drain(func([]*cache.Handle[string]) {}) // reads of the old policy's handles: dropped
 	var choosable []slot
 	for i := range s.shards {
 		s.shards[i].values.each(func(e slot) bool {

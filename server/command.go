@@ -105,6 +105,14 @@ func (c *conn) run(args [][]byte) {
 	if obs := c.s.opts.Observer; obs != nil {
 		start := time.Now()
 		c.call(cmd, args)
+		if v := c.value; v != nil { // a streamed SET: its time runs from its value's arrival
+			if v.cut() {
+				return
+			}
+			if v.arrived.After(start) {
+				start = v.arrived
+			}
+		}
 		obs.ObserveCommand(cmd.name, time.Since(start))
 		return
 	}
@@ -112,10 +120,11 @@ func (c *conn) run(args [][]byte) {
 }
 
 // call runs a command and, for one that writes, tells WATCH of the keys
-// it names and counts the change.
+// it names and counts the change; a SET whose streamed value was cut short
+// by its client changed nothing.
 func (c *conn) call(cmd *command, args [][]byte) {
 	cmd.run(c, args)
-	if cmd.flags&write != 0 {
+	if cmd.flags&write != 0 && (c.value == nil || !c.value.cut()) {
 		c.s.changes.Add(1)
 		c.s.watches.touch(cmd, args)
 	}

@@ -129,11 +129,14 @@
 // A plain SET (SET key value, without options) of a value of 1 MiB or more,
 // from an authenticated client outside MULTI, is read from the connection
 // straight into the memory the value's tier keeps, or into the cold tier's
-// staging file, through Manager.StoreFrom: the value is held once, not in
-// the connection's buffer and then again in the tier, and a value streamed
-// into cold is stored uncompressed, as a streamed HTTP PUT is. While such a
-// value arrives, commands that run alone (MSET, MSETNX, EXEC) on other
-// connections are not held up; the value is stored once its frame's CRLF
-// has come, and a client that leaves before stores nothing. A SET with
+// staging file, through Manager.StoreFrom, once its first sixteenth has come
+// (so that a client that announces a large value and sends little of it
+// costs little): the rest of the value is held once, not in the
+// connection's buffer and then again in the tier, and a value streamed into
+// cold is stored uncompressed, as a streamed HTTP PUT is. The replies to the
+// commands before it are sent first. While the value arrives, commands that
+// run alone (MSET, MSETNX, EXEC) on other connections are not held up; it is
+// stored once its frame's CRLF has come, and a client that leaves before
+// stores nothing and changes nothing (a WATCH of the key holds). A SET with
 // options, or in a transaction, is read whole first, as any other command.
 package server

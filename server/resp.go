@@ -137,7 +137,7 @@ func (p *reader) multibulk(b []byte) ([][]byte, error) {
 			return nil, p.stop(protoErr("unauthenticated bulk length"))
 		}
 		if int64(len(b)-next) < size+2 {
-			if p.streamsValue(b, size) {
+			if p.streamsValue(b, next, size) {
 				return p.streamValue(b, next, size), nil
 			}
 			p.need = next + int(size) + 2

@@ -16,15 +16,26 @@ import (
 // read whole first, as any other command.
 const streamMin = tiermem.SmallValueMax
 
+// streamAfter: a value is streamed once 1/streamAfter of it has come. The
+// memory a tier prepares for the value is its whole size, so a client that
+// announces a large value and sends little of it costs at most streamAfter
+// times what it sent (the read buffer, grown by doubling, costs twice);
+// and the part read into the buffer first is held twice for a moment.
+const streamAfter = 16
+
 // errStopping ends the reading of a value when the server stops.
 var errStopping = errors.New("server: the server is stopping")
 
 // streamsValue reports whether the argument of size bytes, announced at
 // b[next:] and not all read yet, is the value of a plain SET that the
-// connection streams (see streamMin).
-func (p *reader) streamsValue(b []byte, size int64) bool {
+// connection streams (see streamMin), now that enough of it has come
+// (streamAfter).
+func (p *reader) streamsValue(b []byte, next int, size int64) bool {
 	if !p.stream || p.count != 3 || len(p.spans) != 2 || size < streamMin {
 		return false
+	}
+	if int64(len(b)-next) < size/streamAfter {
+		return false // an announced value costs what came, until enough of it has
 	}
 	name := p.spans[0]
 	return equalFold(b[name[0]:name[1]], "set")
@@ -54,12 +65,17 @@ func (p *reader) streamValue(b []byte, next int, size int64) [][]byte {
 // command runs. The value's last byte is handed out only once its frame's
 // CRLF has come: a value cut short is never stored.
 type valueStream struct {
-	c    *conn
-	pre  []byte // the frame's bytes already in the read buffer
-	left int64  // the value's bytes not handed out yet
-	err  error  // the connection's read error, once one came
-	done bool   // the frame was read whole, CRLF included
+	c       *conn
+	pre     []byte    // the frame's bytes already in the read buffer
+	left    int64     // the value's bytes not handed out yet
+	err     error     // the connection's read error, if any
+	done    bool      // the frame was read whole, CRLF included
+	arrived time.Time // when it was
 }
+
+// cut reports whether the connection failed before the value's frame
+// came whole: the command then did nothing.
+func (v *valueStream) cut() bool { return v.err != nil && !v.done }
 
 func (v *valueStream) Read(b []byte) (int, error) {
 	if v.left == 0 {
@@ -100,7 +116,7 @@ func (v *valueStream) end() bool {
 		return false
 	}
 	v.c.hold()
-	v.done = true
+	v.done, v.arrived = true, time.Now()
 	return true
 }
 
@@ -119,8 +135,13 @@ func (v *valueStream) finish() error {
 
 // readValue reads a streamed value's bytes from the connection, without
 // the server's shared lock, with the idle deadline of a command's read.
+// The replies of the commands before are sent first: a client waits for
+// none of them while it uploads.
 func (c *conn) readValue(b []byte) (int, error) {
 	c.release()
+	if c.out.pending() > 0 && !c.flush() {
+		return 0, io.ErrClosedPipe
+	}
 	if !c.readDeadline() {
 		return 0, errStopping
 	}
@@ -140,7 +161,7 @@ func (c *conn) setStreamed(key []byte, v *valueStream) {
 	switch {
 	case err == nil:
 		c.out.ok()
-	case v.err != nil && !v.done:
+	case v.cut():
 	default:
 		c.managerError(err)
 	}

@@ -81,8 +81,9 @@ func deleteSeesPut(t *testing.T, s tier.Store) {
 	}
 }
 
-// closedEmpty closes a store that holds no key: a Delete, which a store may
-// answer without a lock while it is empty, still says ErrClosed.
+// closedEmpty closes a store that holds no key: a Delete or a ViewMeta,
+// which a store may answer without a lock while it is empty, still says
+// ErrClosed.
 func closedEmpty(t *testing.T, s tier.Store) {
 	_, err := s.Put("k", []byte("v"), nil)
 	must(t, err)
@@ -91,6 +92,32 @@ func closedEmpty(t *testing.T, s tier.Store) {
 	must(t, s.Close())
 	if _, err := s.Delete("k"); !errors.Is(err, tier.ErrClosed) {
 		t.Errorf("Delete after Close of an empty store = %v, want an error wrapping tier.ErrClosed", err)
+	}
+	if err := s.ViewMeta("k", func(_, _ []byte) error { return nil }); !errors.Is(err, tier.ErrClosed) {
+		t.Errorf("ViewMeta after Close of an empty store = %v, want an error wrapping tier.ErrClosed", err)
+	}
+}
+
+// viewSeesPut puts a key into an empty store on one goroutine and looks it
+// up on another as soon as the Put returned: the look finds it (a store
+// may answer looks without a lock while it is empty, but not miss a key a
+// Put has returned for). The key is then deleted, and the store is empty
+// again for the next round.
+func viewSeesPut(t *testing.T, s tier.Store) {
+	defer s.Close()
+	for round := range rounds(2000) {
+		key := fmt.Sprint("k", round%7)
+		put := make(chan error)
+		go func() {
+			_, err := s.Put(key, []byte("v"), nil)
+			put <- err
+		}()
+		must(t, <-put)
+		if err := s.ViewMeta(key, func(_, _ []byte) error { return nil }); err != nil {
+			t.Fatalf("round %d: ViewMeta of a key whose Put returned = %v", round, err)
+		}
+		_, err := s.Delete(key)
+		must(t, err)
 	}
 }
 

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) tier.Store, opts *Options) {
 	c.run("Close", func(t *testing.T) { closed(t, open(t)) })
 	c.run("CloseEmpty", func(t *testing.T) { closedEmpty(t, open(t)) })
 	c.run("DeleteSeesPut", func(t *testing.T) { deleteSeesPut(t, open(t)) })
+	c.run("ViewSeesPut", func(t *testing.T) { viewSeesPut(t, open(t)) })
 	c.run("CloseRacing", func(t *testing.T) { closeRacing(t, open) })
 	c.run("Accounting", func(t *testing.T) { accounting(t, open(t)) })
 	c.run("ConcurrentAccounting", func(t *testing.T) { concurrentAccounting(t, open(t)) })

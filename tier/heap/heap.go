@@ -38,6 +38,7 @@ const shards = 64
 type Store struct {
 	shards [shards]shard
 	closed sync.Once
+	shut   atomic.Bool   // set when Close begins, before it empties the store
 	used   atomic.Int64  // bytes of all entries, as Size counts them
 	count  atomic.Int64  // keys
 	hand   atomic.Uint64 // CLOCK's hand: its turn times shards, plus the shard it is in (clock.go)
@@ -417,6 +418,9 @@ func (s *Store) ViewMeta(key string, fn func(value, meta []byte) error) error {
 // viewMeta is ViewMeta, marking the entry read for CLOCK only when touch is
 // set: the store's own looks (Meta, Size) leave the word as readers left it.
 func (s *Store) viewMeta(key string, touch bool, fn func(value, meta []byte) error) error {
+	if err := s.none(); err != nil {
+		return err
+	}
 	sh, h := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -557,11 +561,27 @@ var (
 	_ tier.Preparer      = (*Store)(nil)
 )
 
+// none answers a look for a key while the store holds no key, without a
+// lock, which would cost a write of a line the other cores share: nil
+// while the store holds keys; else tier.ErrNotFound, or tier.ErrClosed once
+// Close has begun. A key is counted under its shard's lock before its Put
+// returns, so a look after a Put sees it.
+func (s *Store) none() error {
+	switch {
+	case s.count.Load() != 0:
+		return nil
+	case s.shut.Load():
+		return tier.ErrClosed
+	}
+	return tier.ErrNotFound
+}
+
 // Close drops every value (and empties the policy).
 func (s *Store) Close() error {
 	err := tier.ErrClosed
 	s.closed.Do(func() {
 		err = nil
+		s.shut.Store(true) // before the count goes to 0: see none
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.mu.Lock()

@@ -171,6 +171,9 @@ func (s *Store) Touch(key string) {
 // ViewMetaTouch is ViewMeta followed, when fn returns nil, by Touch, in
 // one lookup: the read of an owner that counts its reads as they succeed.
 func (s *Store) ViewMetaTouch(key string, fn func(value, meta []byte) error) error {
+	if err := s.none(); err != nil {
+		return err
+	}
 	sh, h := s.shard(key)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()

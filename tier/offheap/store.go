@@ -354,6 +354,12 @@ func (s *Store) find(key string, touch bool, fn func(record) error) error {
 
 // findAt is find whose fn gets the record's location too.
 func (s *Store) findAt(key string, touch bool, fn func(loc uint64, r record) error) error {
+	if s.count.Load() == 0 { // no lock while the store holds no key: see Delete
+		if s.closed.Load() {
+			return tier.ErrClosed
+		}
+		return tier.ErrNotFound
+	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)
 	sh.mu.RLock()

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sync"
 	"unsafe"
+
+	"github.com/tiermem/tiermem/internal/keylock"
 )
 
 // Rename gives key old's value the name new, atomically: no other Store,
@@ -185,6 +186,6 @@ func (m *Manager) lockPair(a, b string) (unlock func()) {
 }
 
 // lockBefore orders two stripes by address.
-func lockBefore(a, b *sync.RWMutex) bool {
+func lockBefore(a, b *keylock.Stripe) bool {
 	return uintptr(unsafe.Pointer(a)) < uintptr(unsafe.Pointer(b))
 }

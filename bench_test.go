@@ -1,6 +1,7 @@
 package tiermem_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -665,4 +666,27 @@ func BenchmarkHotViewArray64MiB(b *testing.B) {
 		}
 	}
 	_ = sink
+}
+
+// BenchmarkRetrieveMiss reads keys that are absent, with hot and warm
+// holding others: what a cache's misses cost (an error the caller tests
+// with errors.Is).
+func BenchmarkRetrieveMiss(b *testing.B) {
+	m := openBench(b, tiermem.Options{Hot: tiermem.TierOptions{Size: 64 << 20},
+		Warm: tiermem.TierOptions{Size: 64 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	for i := range 1 << 10 {
+		if err := m.Store(fmt.Sprintf("key-%08d", i), make([]byte, smallValue), tiermem.InTier(tiermem.Tier(i%2))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key := []byte("absent-00000000")
+	b.ReportAllocs()
+	var dst []byte
+	for i := 0; b.Loop(); i++ {
+		key[len(key)-1] = byte('0' + i%10)
+		var err error
+		if dst, err = m.RetrieveAppendBytes(dst[:0], key); !errors.Is(err, tiermem.ErrNotFound) {
+			b.Fatal(err)
+		}
+	}
 }

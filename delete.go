@@ -19,7 +19,7 @@ func (m *Manager) Delete(key string) error {
 		return err
 	}
 	if !found {
-		return fmt.Errorf("%w: %q", ErrNotFound, key)
+		return notFound(key, "")
 	}
 	if inGlacier && m.durable() {
 		return m.syncDelete(key)

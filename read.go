@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/tiermem/tiermem/internal/freq"
@@ -266,12 +267,29 @@ func (m *Manager) readError(key string, err error) error {
 	switch {
 	case errors.Is(err, errExpired):
 		m.expire(key)
-		return fmt.Errorf("%w: %q (expired)", ErrNotFound, key)
+		return notFound(key, " (expired)")
 	case errors.Is(err, tier.ErrNotFound):
-		return fmt.Errorf("%w: %q", ErrNotFound, key)
+		return notFound(key, "")
 	}
 	return storeError(err)
 }
+
+// notFound returns ErrNotFound for key, with why after it in its message
+// ("%w: %q" and why, as fmt.Errorf would make it), the message made only
+// when asked for: a miss is common, and its caller mostly tests it with
+// errors.Is. key is copied, as callers may pass a string over memory they
+// reuse.
+func notFound(key, why string) error {
+	return &notFoundError{key: strings.Clone(key), why: why}
+}
+
+type notFoundError struct{ key, why string }
+
+func (e *notFoundError) Error() string {
+	return fmt.Sprintf("%v: %q%s", ErrNotFound, e.key, e.why)
+}
+
+func (e *notFoundError) Unwrap() error { return ErrNotFound }
 
 // readLocked reads key as if under its lock's read side, so that no Store
 // or Move of the key runs during the look. A look without it, through the

@@ -42,13 +42,18 @@ func (s *Store) GetMeta(key string, dst []byte) (value, meta []byte, err error) 
 	return append(dst, v...), bytes.Clone(m), nil
 }
 
+// errReadMissing is a read's error for a key the store does not hold: made
+// once, as errDeleteMissing is (the Manager looks in glacier for every key
+// the tiers above miss, and drops this error).
+var errReadMissing = fmt.Errorf("object: read: %w", tier.ErrNotFound)
+
 // read returns key's value and meta, verified. A frame compaction moved
 // away between the lookup and the GET is looked up again.
 func (s *Store) read(key string) (value, meta []byte, err error) {
 	for attempt := 0; ; attempt++ {
 		l, e, b, ok := s.lookup(key)
 		if !ok {
-			return nil, nil, fmt.Errorf("object: %q: %w", key, tier.ErrNotFound)
+			return nil, nil, errReadMissing
 		}
 		if b != nil {
 			value, err = s.verify(key, l.p.seq, &e, b)

@@ -19,6 +19,14 @@ import (
 	"github.com/tiermem/tiermem/server"
 )
 
+// eachServer runs fn against a real redis-server, then against tiermem,
+// each started for the test.
+func eachServer(t *testing.T, fn func(target, addr string)) {
+	fn("redis", startRedis(t))
+	addr, _, _ := startTiermem(t, nil)
+	fn("tiermem", addr)
+}
+
 // replyWithin reads one reply, giving up after d: nil when none came.
 func replyWithin(c *client, d time.Duration) []byte {
 	c.nc.SetReadDeadline(time.Now().Add(d))
@@ -29,18 +37,12 @@ func replyWithin(c *client, d time.Duration) []byte {
 	return buf.Bytes()
 }
 
-// TestReplyBeforeStreamedSetIsNotHeldBack: a command pipelined before a large SET whose value is still coming is
-// answered at once, as Redis answers it (a multiplexing client such as
-// Lettuce or rueidis waits for that reply with a timeout while another
-// thread uploads).
+// TestReplyBeforeStreamedSetIsNotHeldBack: a command pipelined before a
+// large SET whose value is still coming is answered at once, as Redis
+// answers it (a multiplexing client such as Lettuce or rueidis waits for
+// that reply with a timeout while another thread uploads).
 func TestReplyBeforeStreamedSetIsNotHeldBack(t *testing.T) {
-	for _, target := range []string{"redis", "tiermem"} {
-		var addr string
-		if target == "redis" {
-			addr = startRedis(t)
-		} else {
-			addr, _, _ = startTiermem(t, nil)
-		}
+	eachServer(t, func(target, addr string) {
 		c := dial(t, addr)
 		frame := setFrame("big", largeValue(4<<20, 1))
 		c.send(append(encode("PING"), frame[:len(frame)/2]...))
@@ -49,19 +51,14 @@ func TestReplyBeforeStreamedSetIsNotHeldBack(t *testing.T) {
 		if string(got) != "+PONG\r\n" {
 			t.Errorf("%s: the PING sent before half a large SET replied %q within 2s", target, got)
 		}
-	}
+	})
 }
 
-// TestCutShortSetDoesNotTouchWatch: a client that leaves half way through a large SET changes nothing: a
-// WATCH on the key does not fail, as in Redis, where the SET never ran.
+// TestCutShortSetDoesNotTouchWatch: a client that leaves half way through a
+// large SET changes nothing: a WATCH on the key does not fail, as in Redis,
+// where the SET never ran.
 func TestCutShortSetDoesNotTouchWatch(t *testing.T) {
-	for _, target := range []string{"redis", "tiermem"} {
-		var addr string
-		if target == "redis" {
-			addr = startRedis(t)
-		} else {
-			addr, _, _ = startTiermem(t, nil)
-		}
+	eachServer(t, func(target, addr string) {
 		b := dial(t, addr)
 		b.do("SET", "k", "old")
 		b.do("WATCH", "k")
@@ -79,19 +76,13 @@ func TestCutShortSetDoesNotTouchWatch(t *testing.T) {
 		info := string(b.do("INFO", "persistence"))
 		i := strings.Index(info, "rdb_changes_since_last_save:")
 		t.Logf("%s: %s", target, strings.SplitN(info[i:], "\r", 2)[0])
-	}
+	})
 }
 
-// TestSlowActiveSetIsNotCutByTheIdleTimeout: a slow but active client (a byte every 300 ms) is not cut by the idle
-// timeout, in Redis or tiermem.
+// TestSlowActiveSetIsNotCutByTheIdleTimeout: a slow but active client (a
+// byte every 300 ms) is not cut by the idle timeout, in Redis or tiermem.
 func TestSlowActiveSetIsNotCutByTheIdleTimeout(t *testing.T) {
-	for _, target := range []string{"redis", "tiermem"} {
-		var addr string
-		if target == "redis" {
-			addr = startRedis(t)
-		} else {
-			addr, _, _ = startTiermem(t, nil)
-		}
+	eachServer(t, func(target, addr string) {
 		c := dial(t, addr)
 		c.do("CONFIG", "SET", "timeout", "1")
 		value := largeValue(1<<20, 3)
@@ -114,12 +105,12 @@ func TestSlowActiveSetIsNotCutByTheIdleTimeout(t *testing.T) {
 			t.Errorf("%s: STRLEN %q", target, got)
 		}
 		d.do("CONFIG", "SET", "timeout", "0")
-	}
+	})
 }
 
-// TestStreamedSetEdges: sizes at the edge, mixed-case names, RESP3, a key with a TTL, and
-// refusals whose value must be read past: the next pipelined command is
-// parsed from the right byte.
+// TestStreamedSetEdges: sizes at the edge, mixed-case names, RESP3, a key
+// with a TTL, and refusals whose value must be read past: the next pipelined
+// command is parsed from the right byte.
 func TestStreamedSetEdges(t *testing.T) {
 	addr, _, m := startTiermem(t, nil)
 	c := dial(t, addr)
@@ -176,8 +167,9 @@ func TestStreamedSetEdges(t *testing.T) {
 	}
 }
 
-// TestStreamedSetAndExec: a streamed SET of a watched key fails the watcher's EXEC; and a streamed
-// SET never lands between two commands of an EXEC.
+// TestStreamedSetAndExec: a streamed SET of a watched key fails the
+// watcher's EXEC; and a streamed SET never lands between two commands of an
+// EXEC.
 func TestStreamedSetAndExec(t *testing.T) {
 	addr, _, _ := startTiermem(t, nil)
 	b := dial(t, addr)
@@ -235,8 +227,9 @@ func TestStreamedSetAndExec(t *testing.T) {
 	wg.Wait()
 }
 
-// TestManagerClosedDuringAStreamedSet: the Manager closed while a large SET streams into each tier: the SET
-// gets an error, nothing is stored, the connection goes on.
+// TestManagerClosedDuringAStreamedSet: the Manager closed while a large SET
+// streams into each tier: the SET gets an error, nothing is stored, the
+// connection goes on.
 func TestManagerClosedDuringAStreamedSet(t *testing.T) {
 	for _, tier := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
 		addr, _, m := startManager(t, t.TempDir(), optionsFor(tier), nil)
@@ -259,8 +252,8 @@ func TestManagerClosedDuringAStreamedSet(t *testing.T) {
 	}
 }
 
-// TestClientKillDuringAStreamedSet: CLIENT KILL of a client half way through a large SET: it is killed at
-// once and its value is not stored.
+// TestClientKillDuringAStreamedSet: CLIENT KILL of a client half way through
+// a large SET: it is killed at once and its value is not stored.
 func TestClientKillDuringAStreamedSet(t *testing.T) {
 	addr, _, m := startTiermem(t, nil)
 	a := dial(t, addr)
@@ -287,16 +280,11 @@ func TestClientKillDuringAStreamedSet(t *testing.T) {
 	}
 }
 
-// TestRequirepassDuringAStreamedSet: CONFIG SET requirepass while an authenticated (password-less) client
-// streams: its SET completes, as in Redis.
+// TestRequirepassDuringAStreamedSet: CONFIG SET requirepass while an
+// authenticated (password-less) client streams: its SET completes, as in
+// Redis.
 func TestRequirepassDuringAStreamedSet(t *testing.T) {
-	for _, target := range []string{"redis", "tiermem"} {
-		var addr string
-		if target == "redis" {
-			addr = startRedis(t)
-		} else {
-			addr, _, _ = startTiermem(t, nil)
-		}
+	eachServer(t, func(target, addr string) {
 		a := dial(t, addr)
 		a.do("PING")
 		value := largeValue(2<<20, 3)
@@ -313,13 +301,13 @@ func TestRequirepassDuringAStreamedSet(t *testing.T) {
 			t.Errorf("%s: SET %q, STRLEN %q", target, got, next)
 		}
 		a.do("CONFIG", "SET", "requirepass", "")
-	}
+	})
 }
 
-// TestAnnouncedSetValueCostsNothing: a client that announces a large SET value and sends nothing of it
-// costs nothing (reader.space's promise: "a client that announces 512 MiB
-// and sends nothing costs nothing"): here, several such clients, with a
-// hot tier that could hold each value.
+// TestAnnouncedSetValueCostsNothing: a client that announces a large SET
+// value and sends nothing of it costs nothing (reader.space's promise: "a
+// client that announces 512 MiB and sends nothing costs nothing"): here,
+// several such clients, with a hot tier that could hold each value.
 func TestAnnouncedSetValueCostsNothing(t *testing.T) {
 	o := testOptions()
 	o.Hot.Size = 4 << 30
@@ -374,8 +362,9 @@ func (o *setObserver) ObserveCommand(name string, d time.Duration) {
 func (o *setObserver) ClientConnected()    {}
 func (o *setObserver) ClientDisconnected() {}
 
-// TestObserverOfAStreamedSet: the Observer sees no SET the client never finished, and a streamed
-// SET's time leaves out the client's upload, as Redis's command stats do.
+// TestObserverOfAStreamedSet: the Observer sees no SET the client never
+// finished, and a streamed SET's time leaves out the client's upload, as
+// Redis's command stats do.
 func TestObserverOfAStreamedSet(t *testing.T) {
 	obs := &setObserver{}
 	addr, _, _ := startTiermem(t, &server.Options{Observer: obs})
@@ -401,9 +390,9 @@ func TestObserverOfAStreamedSet(t *testing.T) {
 	}
 }
 
-// TestPipelinedLargeSets: back-to-back large SETs (one refused as too large for the key, one
-// stored) in one pipeline, sent in random pieces while replies are read:
-// every reply in order, the values as sent.
+// TestPipelinedLargeSets: back-to-back large SETs (one refused as too large
+// for the key, one stored) in one pipeline, sent in random pieces while
+// replies are read: every reply in order, the values as sent.
 func TestPipelinedLargeSets(t *testing.T) {
 	addr, _, m := startTiermem(t, nil)
 	v1, v2 := largeValue(2<<20+3, 1), largeValue(1<<20, 2)

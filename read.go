@@ -8,6 +8,7 @@ import (
 
 	"github.com/tiermem/tiermem/internal/freq"
 	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/internal/keylock"
 
 	"github.com/tiermem/tiermem/tier"
 )
@@ -295,31 +296,74 @@ func (e *notFoundError) Unwrap() error { return ErrNotFound }
 // or Move of the key runs during the look. A look without it, through the
 // tiers in order, could read an older value after a newer one while the
 // key moved between tiers and was replaced (TestReadsWhileTheOnlyKeyMoves).
-// A read that copies the value out (owned: fn only keeps it, and may run
-// again) first reads without the lock and keeps what it read if no writer
-// took the lock meanwhile: taking the read side writes the lock's memory,
+// A read that copies the value out (owned) first looks in the memory tiers
+// without the lock, and keeps what it found if no writer took the lock
+// meanwhile (optimistic): taking the read side writes the lock's memory,
 // which the other cores then fetch back, and that was a tenth of a warm
 // read's time with two readers. Every write of a key's tiers is made under
 // its lock's write side.
 func (m *Manager) readLocked(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
 	lock := m.locks.Of(key)
 	if mode == owned {
-		if v, ok := lock.Begin(); ok {
-			t, err := m.readTiers(key, mode, dst, fn)
-			if lock.Unchanged(v) {
-				return t, err
-			}
+		if t, done, err := m.optimistic(lock, key, dst, fn); done {
+			return t, err
 		}
 	}
 	lock.RLock()
 	defer lock.RUnlock()
-	return m.readTiers(key, mode, dst, fn)
+	return m.readTiers(m.tiers, key, mode, dst, fn)
 }
 
-// readTiers looks for key in each tier, fastest first. The key's lock is
-// held.
-func (m *Manager) readTiers(key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
-	for _, t := range m.tiers {
+// optimistic is an owned read of key in the memory tiers without its lock.
+// It reports done false, having called nothing, when a writer held or took the
+// lock meanwhile, or no memory tier holds the key: a slower tier is read
+// under the lock, so that a write of another key of the stripe during a
+// slow read does not make it read twice. fn runs once, on a read that
+// stands, with the copy the read made.
+func (m *Manager) optimistic(lock *keylock.Stripe, key string, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, bool, error) {
+	v, ok := lock.Begin()
+	if !ok {
+		return nil, false, nil
+	}
+	h := heldReads.Get().(*heldRead)
+	t, err := m.readTiers(m.tiers[:Cold], key, owned, dst, h.keep)
+	held := *h
+	*h = heldRead{keep: h.keep}
+	heldReads.Put(h)
+	switch {
+	case errors.Is(err, tier.ErrNotFound) || !lock.Unchanged(v):
+		return nil, false, nil
+	case err != nil:
+		return t, true, err
+	}
+	return t, true, fn(held.t, held.value, held.env)
+}
+
+// heldRead keeps what an optimistic read found, for its function to get
+// once the read is known to stand. Pooled, with keep bound once, so that a
+// read allocates nothing.
+type heldRead struct {
+	t     *tierState
+	value []byte
+	env   header.Header
+	keep  func(*tierState, []byte, header.Header) error // hold
+}
+
+func (h *heldRead) hold(t *tierState, value []byte, env header.Header) error {
+	h.t, h.value, h.env = t, value, env
+	return nil
+}
+
+var heldReads = sync.Pool{New: func() any {
+	h := &heldRead{}
+	h.keep = h.hold
+	return h
+}}
+
+// readTiers looks for key in each of tiers, fastest first. The key's lock
+// is held, or the read is optimistic.
+func (m *Manager) readTiers(tiers []*tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) (*tierState, error) {
+	for _, t := range tiers {
 		if err := m.readTier(t, key, mode, dst, fn); !errors.Is(err, tier.ErrNotFound) {
 			return t, err
 		}

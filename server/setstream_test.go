@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tmpfs"
 	"github.com/tiermem/tiermem/server"
 )
 
@@ -282,4 +283,39 @@ func TestLargeSetsWhileOthersReadAndTheServerCloses(t *testing.T) {
 func isClosedErr(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "EOF") || strings.Contains(s, "reset") || strings.Contains(s, "refused") || strings.Contains(s, "broken pipe")
+}
+
+// TestSetOfALargeValueOnAFullDisk: a large SET streamed into a cold tier on
+// a full disk (a real 4 MiB tmpfs) gets an error reply; the value is read
+// past, the next pipelined command is answered, the key keeps its old
+// value, and once there is room the same SET succeeds.
+func TestSetOfALargeValueOnAFullDisk(t *testing.T) {
+	mnt := tmpfs.Mount(t, "4m")
+	o := optionsFor(tiermem.Cold)
+	o.Cold.Size = 64 << 20 // the budget would hold it: the disk does not
+	addr, _, m := startManager(t, mnt, o, nil)
+	old := []byte("the old value")
+	if err := m.Store("big", old, tiermem.InTier(tiermem.Cold)); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	value := largeValue(6<<20, 8)
+	c.send(append(setFrame("big", value), encode("PING")...))
+	if got := string(c.reply()); !strings.HasPrefix(got, "-") {
+		t.Fatalf("a 6 MiB SET onto a 4 MiB disk replied %q, want an error", got)
+	}
+	if got := string(c.reply()); got != "+PONG\r\n" {
+		t.Fatalf("the PING after it: %q", got)
+	}
+	if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, old) {
+		t.Fatalf("after the refused SET the key holds %d bytes (%v), want the old value", len(got), err)
+	}
+	tmpfs.Grow(t, mnt, "64m")
+	c.send(setFrame("big", value))
+	if got := string(c.reply()); got != "+OK\r\n" {
+		t.Fatalf("the SET once there is room: %q", got)
+	}
+	if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, value) {
+		t.Fatalf("the value stored once there is room: %d bytes, %v", len(got), err)
+	}
 }

@@ -354,11 +354,8 @@ func (s *Store) find(key string, touch bool, fn func(record) error) error {
 
 // findAt is find whose fn gets the record's location too.
 func (s *Store) findAt(key string, touch bool, fn func(loc uint64, r record) error) error {
-	if s.count.Load() == 0 { // no lock while the store holds no key: see Delete
-		if s.closed.Load() {
-			return tier.ErrClosed
-		}
-		return tier.ErrNotFound
+	if err := s.none(); err != nil {
+		return err
 	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)
@@ -397,15 +394,26 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 	return key, pos >= 0
 }
 
+// none answers a look for a key, or its Delete, while the store holds no
+// key, without a lock: nil while it holds keys; else tier.ErrNotFound, or
+// tier.ErrClosed after Close. A key is counted under its shard's lock, as
+// it is indexed, before its Put returns.
+func (s *Store) none() error {
+	switch {
+	case s.count.Load() != 0:
+		return nil
+	case s.closed.Load():
+		return tier.ErrClosed
+	}
+	return tier.ErrNotFound
+}
+
 // Delete removes key and frees its record. While the store holds no key,
 // it answers tier.ErrNotFound without a lock (the Manager deletes every
 // key it stores in another tier from this one).
 func (s *Store) Delete(key string) (int64, error) {
-	if s.count.Load() == 0 { // counted under the shard's lock, as the key is indexed
-		if s.closed.Load() {
-			return 0, tier.ErrClosed
-		}
-		return 0, tier.ErrNotFound
+	if err := s.none(); err != nil {
+		return 0, err
 	}
 	hash := Hash(key)
 	sh := s.shardOf(hash)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/internal/header"
-	"github.com/tiermem/tiermem/tier"
 )
 
 // counterStripes is the number of stripes the operation counters are spread
@@ -102,14 +101,14 @@ func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode re
 
 // storeObserved is the end of a Store while analytics is on: the put,
 // counted for the tier written and timed when its stripe's turn has come.
-func (m *Manager) storeObserved(c *collector, tok gate.Token, key string, value, meta []byte, env header.Header, t *tierState, pend tier.Pending) error {
+func (m *Manager) storeObserved(c *collector, tok gate.Token, key string, value, meta []byte, env header.Header, t *tierState, p prepared) error {
 	s := &c.stores[tok%counterStripes]
 	timed := timing(&s.timeIt)
 	var start time.Duration
 	if timed {
 		start = c.clock()
 	}
-	if err := m.put(key, value, meta, env, t, pend); err != nil {
+	if err := m.put(key, value, meta, env, t, p); err != nil {
 		return err
 	}
 	count(&s.stores[t.level], &s.timeIt)

@@ -10,7 +10,7 @@ import (
 // bytes, demoting t's victims to the next tier (write before delete) until
 // they fit. When t has no victim left while other writes or moves hold room
 // in it, it waits for them (they add victims or give room back), for at most
-// roomWait. It must be called without any key lock held: demotions take the
+// roomWait (streams included: StoreFrom holds its room while it reads). It must be called without any key lock held: demotions take the
 // victims' locks.
 func (m *Manager) reserve(t *tierState, n int64, size int) error {
 	if err := t.fits(n, size); err != nil {
@@ -31,12 +31,24 @@ func (m *Manager) reserve(t *tierState, n int64, size int) error {
 		case t.reserved.Load() == 0:
 			settled++ // what was in flight may have just finished: look again
 		case !wait.sleep():
+			if n := t.streaming.Load(); n > 0 {
+				return fmt.Errorf("%w: %s, and the writes in flight in it did not make room within %v: %w", ErrNoSpace, t.full(), roomWait, &streamsHoldError{n})
+			}
 			return fmt.Errorf("%w: %s, and the writes in flight in it did not make room within %v", ErrNoSpace, t.full(), roomWait)
 		default:
 			settled = 0
 		}
 	}
 	return nil
+}
+
+// streamsHoldError says that values being streamed into a tier held the
+// room a write needed there for longer than it waits: a write that names
+// no tier goes on to the next.
+type streamsHoldError struct{ n int64 }
+
+func (e *streamsHoldError) Error() string {
+	return fmt.Sprintf("%d bytes of it are held by values being streamed into it (StoreFrom)", e.n)
 }
 
 // errNoVictim says that a tier has no entry it can demote now.

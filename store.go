@@ -87,14 +87,17 @@ func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []
 }
 
 // prepared is a value read into memory the store of tier t prepared for
-// it (StoreFrom); the zero value is none.
+// it (StoreFrom), with the room reserved for it in t before its first byte
+// was read; the zero value is none.
 type prepared struct {
 	t    *tierState
 	pend tier.Pending
+	room *reservation // handed to the first put that can use it
 }
 
 // storeWith stores value with a header env and the options o: in the tier
-// placement chooses, or, for a prepared value, in the tier that prepared it
+// placement chooses (or the next, when streams in flight hold the room it
+// needs there), or, for a prepared value, in the tier that prepared it
 // (value is then its pend's Value).
 func (m *Manager) storeWith(key string, value []byte, env header.Header, o storeOptions, p prepared) error {
 	env.Pinned = o.pinned
@@ -113,10 +116,19 @@ func (m *Manager) storeWith(key string, value []byte, env header.Header, o store
 			return err
 		}
 	}
-	if c := m.analytics.Load(); c != nil { // analytics_counters.go
-		return m.storeObserved(c, tok, key, value, meta, env, target, p.pend)
+	for {
+		if c := m.analytics.Load(); c != nil { // analytics_counters.go
+			err = m.storeObserved(c, tok, key, value, meta, env, target, p)
+		} else {
+			err = m.put(key, value, meta, env, target, p)
+		}
+		if err == nil || o.named || p.t != nil {
+			return err
+		}
+		if target, err = m.nextTier(target, key, len(value), len(meta), err); err != nil {
+			return err // no tier below can hold it, or t was full for another reason
+		}
 	}
-	return m.put(key, value, meta, env, target, p.pend)
 }
 
 // checkKey returns an error wrapping ErrInvalidKey for an empty or too long key.
@@ -128,10 +140,17 @@ func checkKey(key string) error {
 }
 
 // placement returns the tier a value goes to: the one named, or the fastest
-// whose budget can hold it.
+// whose budget can hold it beside the streams in flight there (or, when
+// streams hold too much of every tier, whose budget can hold it at all:
+// the Store then makes room or says why not).
 func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierState, error) {
 	if o.named {
 		return m.tierOf(o.tier)
+	}
+	for _, t := range m.tiers {
+		if t.estimate(key, n, metaLen) <= t.free() {
+			return t, nil
+		}
 	}
 	for _, t := range m.tiers {
 		if t.estimate(key, n, metaLen) <= t.capacity() {
@@ -150,12 +169,13 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 // When t's store itself runs out of room before its budget does (a slab's
 // size classes fragment), it demotes a victim and tries again, a few times.
 //
-// When pend is not nil, value is pend's Value, which t's store prepared:
-// t's store takes pend's memory (Commit) in place of a copy of value.
-func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState, pend tier.Pending) error {
+// When p.pend is not nil, value is its Value, which t's store prepared:
+// t's store takes that memory (Commit) in place of a copy of value, and
+// the first try uses the room p holds in t.
+func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState, p prepared) error {
 	through := m.durable() && t.level < Cold
 	for try := 0; ; try++ {
-		err := m.putReserved(key, value, meta, env, t, through, try < putTries, pend)
+		err := m.putReserved(key, value, meta, env, t, through, try < putTries, p)
 		switch {
 		case errors.Is(err, errReplaced) && try < putTries:
 		case errors.Is(err, errStoreFull) && try < putTries && m.evictOne(t) == nil:
@@ -178,9 +198,14 @@ var (
 
 // putReserved reserves the room the value needs in t (and in the cold log,
 // when through), less what the key's present entry there occupies when
-// discount is set, and stores it.
-func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool, pend tier.Pending) error {
-	room, err := m.reserveFor(t, key, len(value), len(meta), discount)
+// discount is set, and stores it. A prepared value's room, taken before
+// it was read, is used instead once.
+func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool, p prepared) error {
+	room, ok := p.room.take(t)
+	var err error
+	if !ok {
+		room, err = m.reserveFor(t, key, len(value), len(meta), discount)
+	}
 	if err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
@@ -198,7 +223,7 @@ func (m *Manager) putReserved(key string, value, meta []byte, env header.Header,
 	if !room.holds() || through && !coldRoom.holds() {
 		return errReplaced
 	}
-	return m.putOnceLocked(key, value, meta, env, t, through, pend)
+	return m.putOnceLocked(key, value, meta, env, t, through, p.pend)
 }
 
 // reservation is room taken in a tier for one entry, less the bytes of the
@@ -208,6 +233,7 @@ type reservation struct {
 	key      string
 	n, old   int64
 	reserved bool
+	stream   bool // held by a stream (roomAhead): counted in t.streaming too
 }
 
 // reserveFor takes the room an entry of the given sizes needs in t; when
@@ -234,6 +260,17 @@ func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, di
 	return r, nil
 }
 
+// take hands over the room r holds in t to its caller, who then releases
+// it; false when r is nil, spent, or for another tier.
+func (r *reservation) take(t *tierState) (reservation, bool) {
+	if r == nil || !r.reserved || r.t != t {
+		return reservation{}, false
+	}
+	held := *r
+	r.reserved = false
+	return held, true
+}
+
 // holds reports whether the entry the reservation discounted is still
 // there, as large: the key's lock is held.
 func (r reservation) holds() bool { return r.old == 0 || r.t.sizeOf(r.key) == r.old }
@@ -241,9 +278,13 @@ func (r reservation) holds() bool { return r.old == 0 || r.t.sizeOf(r.key) == r.
 // release gives the room back once the write it was for is done (its bytes
 // are then counted by the store) or abandoned.
 func (r reservation) release() {
-	if r.reserved {
-		r.t.unreserve(r.n)
+	if !r.reserved {
+		return
 	}
+	if r.stream {
+		r.t.streaming.Add(-r.n)
+	}
+	r.t.unreserve(r.n)
 }
 
 // putOnceLocked writes the value under the key's lock. With a durable log

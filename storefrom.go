@@ -42,6 +42,19 @@ type stager interface {
 // of size bytes and stores it: the tier then holds its own copy, so for a
 // moment the value takes twice its size.
 //
+// Before it reads the first byte, StoreFrom reserves the room the value
+// will take in its tier, demoting other entries as a Store does: a stream
+// in flight, however slow, counts against the tier's budget as the value
+// it becomes will, so that many uploads at once never take a tier past
+// its budget; Usage reports that room as Streaming. A write that names
+// no tier goes to the fastest whose budget holds it beside the streams in
+// flight there. A write (Store or StoreFrom) that needs room streams hold,
+// with nothing left to demote, waits for them as for any write in flight,
+// at most 5 s; then it goes on to the next tier down when it names no
+// tier, and fails with ErrNoSpace saying so when it does. A value that replaces key's entry in the same
+// tier counts on that entry's room when the tier has not the whole
+// value's free, as Store does: until it is stored, the tier holds both.
+//
 // StoreFrom reads exactly size bytes and never past them. A reader that
 // ends sooner fails it with an error wrapping io.ErrUnexpectedEOF, and a
 // reader's error is returned wrapped; either way nothing is stored and the
@@ -64,12 +77,13 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	if size < 0 {
 		return fmt.Errorf("%w: StoreFrom(%q) of a negative size, %d", ErrOptions, key, size)
 	}
-	t, s, err := m.streamTo(key, size, o)
+	t, s, room, err := m.streamTo(key, size, o)
 	if err != nil {
 		return err
 	}
+	defer func() { room.release() }() // once: the put that takes the room releases it
 	if p, ok := t.store.(tier.Preparer); ok && s == nil {
-		return m.storeFromPrepared(key, r, size, o, t, p)
+		return m.storeFromPrepared(key, r, size, o, t, p, &room)
 	}
 	if s == nil {
 		return m.storeFromBuffer(key, r, size, opts)
@@ -79,32 +93,80 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 		return fmt.Errorf("storing %q from a stream: %w", key, storeError(err))
 	}
 	defer st.Discard()
-	return m.putStaged(key, st, o, s)
+	return m.putStaged(key, st, o, s, &room)
 }
 
 // streamTo returns the tier a value of size bytes goes to and, when it
 // goes to the cold tier and is streamed there, the cold tier's store (nil
 // when it is stored from memory); ErrTooLarge when the tier it goes to
-// cannot hold it.
-func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, stager, error) {
+// cannot hold it. When the value is read into memory its tier prepares, or
+// staged for cold, the room it will take there is reserved now, before its
+// first byte is read (roomAhead), and returned; the caller releases it.
+// Without a tier named, a tier whose room other streams hold is passed
+// over for the next.
+func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, stager, reservation, error) {
 	tok, err := m.enter()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, reservation{}, err
 	}
 	defer m.gate.Leave(tok)
 	metaLen := len(storeMeta(o, 0))
 	t, err := m.placement(key, int(size), metaLen, o)
-	if err != nil {
-		return nil, nil, err
+	for ; err == nil; t, err = m.nextTier(t, key, int(size), metaLen, err) {
+		if err := t.fits(t.estimate(key, int(size), metaLen), int(size)); err != nil {
+			return nil, nil, reservation{}, err // before a byte is read
+		}
+		s, ok := m.tiers[Cold].store.(stager)
+		streamed := ok && size >= streamMin && t.level == Cold
+		if _, prepares := t.store.(tier.Preparer); !streamed && !prepares {
+			return t, nil, reservation{}, nil
+		}
+		if !streamed {
+			s = nil
+		}
+		var room reservation
+		if room, err = m.roomAhead(t, key, int(size), metaLen); err == nil {
+			return t, s, room, nil
+		}
+		err = fmt.Errorf("tiermem: storing %q from a stream in the %s tier: %w", key, t.level, err)
+		if o.named {
+			break
+		}
 	}
-	if err := t.fits(t.estimate(key, int(size), metaLen), int(size)); err != nil {
-		return nil, nil, err // before a byte is read
+	return nil, nil, reservation{}, err
+}
+
+// nextTier returns the tier after t that a write which failed in t with
+// err tries next: the first whose budget can hold the entry, when err says
+// that streams in flight hold t's room; else err.
+func (m *Manager) nextTier(t *tierState, key string, n, metaLen int, err error) (*tierState, error) {
+	var held *streamsHoldError
+	if !errors.As(err, &held) {
+		return nil, err
 	}
-	s, ok := m.tiers[Cold].store.(stager)
-	if !ok || size < streamMin || t.level != Cold {
-		return t, nil, nil
+	for _, next := range m.tiers[t.level+1:] {
+		if next.estimate(key, n, metaLen) <= next.capacity() {
+			return next, nil
+		}
 	}
-	return t, s, nil
+	return nil, err
+}
+
+// roomAhead reserves the room a streamed entry will take in t before its
+// first byte is read, so that the memory or disk the stream fills is
+// counted in t's budget for as long as the stream lasts, however slow:
+// streams in flight never take a tier past its budget. Like a Store's, the
+// reservation counts on the room key's present entry in t occupies when t
+// has not the whole entry's free, so a value that replaces one of its size
+// does not demote it first; until the new value is stored, t then holds
+// both. The Manager's gate is held.
+func (m *Manager) roomAhead(t *tierState, key string, size, metaLen int) (reservation, error) {
+	r, err := m.reserveFor(t, key, size, metaLen, true)
+	if err == nil {
+		r.stream = true
+		t.streaming.Add(r.n)
+	}
+	return r, err
 }
 
 // storeMeta returns the header of a value stored with o at nowNano.
@@ -126,8 +188,9 @@ func (m *Manager) storeFromBuffer(key string, r io.Reader, size int64, opts []St
 }
 
 // storeFromPrepared reads the value into the memory t's store prepared
-// for it, and stores it there: the value is never copied.
-func (m *Manager) storeFromPrepared(key string, r io.Reader, size int64, o storeOptions, t *tierState, p tier.Preparer) error {
+// for it, and stores it there, in the room held for it: the value is
+// never copied.
+func (m *Manager) storeFromPrepared(key string, r io.Reader, size int64, o storeOptions, t *tierState, p tier.Preparer, room *reservation) error {
 	pend, err := p.Prepare(key, int(size), len(storeMeta(o, 0)))
 	if err != nil {
 		return fmt.Errorf("tiermem: storing %q from a stream in the %s tier: %w", key, t.level, storeError(err))
@@ -136,7 +199,7 @@ func (m *Manager) storeFromPrepared(key string, r io.Reader, size int64, o store
 	if err := readValue(key, pend.Value(), r); err != nil {
 		return err
 	}
-	return m.storeWith(key, pend.Value(), header.Header{}, o, prepared{t: t, pend: pend})
+	return m.storeWith(key, pend.Value(), header.Header{}, o, prepared{t: t, pend: pend, room: room})
 }
 
 // readValue fills buf from r, with an error naming key and how far it got.
@@ -151,8 +214,8 @@ func readValue(key string, buf []byte, r io.Reader) error {
 }
 
 // putStaged stores a staged value under key in the cold tier, with the
-// TTL counted from now.
-func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stager) error {
+// TTL counted from now; its first try uses the room held for it.
+func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stager, held *reservation) error {
 	tok, err := m.enter()
 	if err != nil {
 		return err
@@ -165,7 +228,7 @@ func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stage
 	meta := env.Encode()
 	t := m.tiers[Cold]
 	for try := 0; ; try++ {
-		err := m.putStagedReserved(key, st, meta, env, s, try < putTries)
+		err := m.putStagedReserved(key, st, meta, env, s, try < putTries, held)
 		if errors.Is(err, errReplaced) && try < putTries {
 			continue
 		}
@@ -178,12 +241,16 @@ func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stage
 }
 
 // putStagedReserved reserves the room the entry needs in the cold tier,
-// less what key's present entry there occupies when discount is set, and
-// stores it under the key's lock, dropping the key's copies in the other
-// tiers.
-func (m *Manager) putStagedReserved(key string, st *disk.Staged, meta []byte, env header.Header, s stager, discount bool) error {
+// less what key's present entry there occupies when discount is set (or
+// takes the room held for it), and stores it under the key's lock,
+// dropping the key's copies in the other tiers.
+func (m *Manager) putStagedReserved(key string, st *disk.Staged, meta []byte, env header.Header, s stager, discount bool, held *reservation) error {
 	t := m.tiers[Cold]
-	room, err := m.reserveFor(t, key, int(st.Size()), len(meta), discount)
+	room, ok := held.take(t)
+	var err error
+	if !ok {
+		room, err = m.reserveFor(t, key, int(st.Size()), len(meta), discount)
+	}
 	if err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}

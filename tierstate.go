@@ -21,6 +21,7 @@ type tierState struct {
 	valueLener tier.ValueLener // the store, if it tells a value's length cheaper than a read gives it (see openTiers)
 	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
 	reserved   atomic.Int64    // room taken by writes in flight
+	streaming  atomic.Int64    // the part of reserved that streams hold (StoreFrom), for as long as their readers take
 	victims    *switchVictims  // nil for the last tier: nothing below to demote to
 	policy     atomic.Int32    // the tier's Policy: its TierOptions' until SetTierPolicy
 	// toucher is the store, when its counted reads go through it so that
@@ -78,6 +79,10 @@ func (t *tierState) fits(n int64, size int) error {
 	}
 	return nil
 }
+
+// free returns the room in the tier's budget that streams in flight do
+// not hold: the most an entry placed there now could be given.
+func (t *tierState) free() int64 { return t.capacity() - t.streaming.Load() }
 
 // tryReserve takes n bytes of the budget if they fit.
 func (t *tierState) tryReserve(n int64) bool {

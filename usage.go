@@ -15,6 +15,11 @@ type TierUsage struct {
 	// it out or not, until the garbage collector reclaims it. No budget
 	// counts it; the process uses it beside Used.
 	Held int64
+	// Streaming is the room reserved in the tier for values being read
+	// from their streams (StoreFrom: a large SET over RESP, an HTTP PUT)
+	// and not yet stored: the tier's budget counts it beside Used, and the
+	// process holds the part already read.
+	Streaming int64
 }
 
 // Usage is what each tier holds, indexed by Tier: u[tiermem.Hot].Percent.
@@ -26,7 +31,7 @@ func (m *Manager) Usage() Usage {
 	var u Usage
 	for _, t := range m.tiers {
 		used, capacity := t.store.Used(), t.capacity()
-		u[t.level] = TierUsage{Used: used, Capacity: capacity, Items: t.store.Len()}
+		u[t.level] = TierUsage{Used: used, Capacity: capacity, Items: t.store.Len(), Streaming: t.streaming.Load()}
 		if h, ok := t.store.(tier.Holder); ok {
 			u[t.level].Held = h.Held()
 		}

@@ -50,10 +50,7 @@ func infoServer(c *conn, b *strings.Builder) {
 }
 
 func infoClients(c *conn, b *strings.Builder) {
-	c.s.mu.Lock()
-	n := len(c.s.conns)
-	c.s.mu.Unlock()
-	fmt.Fprintf(b, "connected_clients:%d\r\nmaxclients:%d\r\n", n, c.s.maxClients.Load())
+	fmt.Fprintf(b, "connected_clients:%d\r\nmaxclients:%d\r\n", len(c.s.clients()), c.s.maxClients.Load())
 }
 
 func infoMemory(c *conn, b *strings.Builder) {
@@ -82,9 +79,9 @@ func infoKeyspace(c *conn, b *strings.Builder) {
 func infoTiers(c *conn, b *strings.Builder) {
 	u, s := c.s.m.Usage(), c.s.m.Stats()
 	for _, t := range tierNames {
-		fmt.Fprintf(b, "%s:used=%d,capacity=%d,percent=%.2f,items=%d,promotions=%d,demotions=%d,evictions=%d,expirations=%d,held=%d\r\n",
+		fmt.Fprintf(b, "%s:used=%d,capacity=%d,percent=%.2f,items=%d,promotions=%d,demotions=%d,evictions=%d,expirations=%d,held=%d,streaming=%d\r\n",
 			t, u[t].Used, u[t].Capacity, u[t].Percent, u[t].Items,
-			s.Tiers[t].Promotions, s.Tiers[t].Demotions, s.Tiers[t].Evictions, s.Tiers[t].Expirations, u[t].Held)
+			s.Tiers[t].Promotions, s.Tiers[t].Demotions, s.Tiers[t].Evictions, s.Tiers[t].Expirations, u[t].Held, u[t].Streaming)
 	}
 	fmt.Fprintf(b, "migration_passes:%d\r\nmigration_failed_passes:%d\r\n", s.Passes, s.FailedPasses)
 }

@@ -72,14 +72,15 @@ func (c *conn) pin(op func(string) error, key []byte) {
 var tierNames = []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold, tiermem.Glacier}
 
 // TIER.USAGE: a map from each tier to a map of used, capacity (bytes),
-// percent, items and held (bytes of values that left the tier that
-// readers still hold).
+// percent, items, held (bytes of values that left the tier that readers
+// still hold) and streaming (bytes its budget holds for values being
+// streamed in).
 func cmdTierUsage(c *conn, _ [][]byte) {
 	u := c.s.m.Usage()
 	c.out.mapOf(len(tierNames))
 	for _, t := range tierNames {
 		c.out.bulkString(t.String())
-		c.out.mapOf(5)
+		c.out.mapOf(6)
 		c.out.bulkString("used")
 		c.out.int(u[t].Used)
 		c.out.bulkString("capacity")
@@ -90,6 +91,8 @@ func cmdTierUsage(c *conn, _ [][]byte) {
 		c.out.int(u[t].Items)
 		c.out.bulkString("held")
 		c.out.int(u[t].Held)
+		c.out.bulkString("streaming")
+		c.out.int(u[t].Streaming)
 	}
 }
 

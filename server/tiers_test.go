@@ -42,7 +42,7 @@ func TestTierCommands(t *testing.T) {
 		t.Errorf("after TIER.UNPIN: pinned %v, %v", p, err)
 	}
 	usage := string(c.do("TIER.USAGE"))
-	if !strings.HasPrefix(usage, "*8\r\n$3\r\nhot\r\n*10\r\n$4\r\nused\r\n:") || !strings.Contains(usage, "$7\r\nglacier\r\n") {
+	if !strings.HasPrefix(usage, "*8\r\n$3\r\nhot\r\n*12\r\n$4\r\nused\r\n:") || !strings.Contains(usage, "$7\r\nglacier\r\n") {
 		t.Errorf("TIER.USAGE in RESP2 = %q", usage)
 	}
 	stats := string(c.do("TIER.STATS"))
@@ -51,7 +51,7 @@ func TestTierCommands(t *testing.T) {
 	}
 	c.do("HELLO", "3")
 	usage = string(c.do("TIER.USAGE"))
-	if !strings.HasPrefix(usage, "%4\r\n$3\r\nhot\r\n%5\r\n") || !strings.Contains(usage, "$7\r\npercent\r\n,") {
+	if !strings.HasPrefix(usage, "%4\r\n$3\r\nhot\r\n%6\r\n") || !strings.Contains(usage, "$9\r\nstreaming\r\n:0\r\n") || !strings.Contains(usage, "$7\r\npercent\r\n,") {
 		t.Errorf("TIER.USAGE in RESP3 = %q", usage)
 	}
 	if tr, err := m.Tier("k"); err != nil || tr != tiermem.Warm {

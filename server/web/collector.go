@@ -14,7 +14,7 @@ import (
 type tierCollector struct {
 	h *Handler
 
-	used, capacity, items, held                  *prometheus.Desc
+	used, capacity, items, held, streaming       *prometheus.Desc
 	promotions, demotions, evictions, expiration *prometheus.Desc
 	hits, misses, passes, failedPasses           *prometheus.Desc
 
@@ -42,6 +42,7 @@ func newTierCollector(h *Handler) *tierCollector {
 		used:         d("tier_used_bytes", "Bytes the tier's entries occupy (compressed, with per-entry overhead).", tier),
 		capacity:     d("tier_capacity_bytes", "The tier's byte budget (absent for a tier without one).", tier),
 		items:        d("tier_items", "Keys the tier holds.", tier),
+		streaming:    d("tier_streaming_bytes", "Bytes the tier's budget holds for values being streamed in (a large SET, an HTTP PUT) and not yet stored: counted beside the used bytes.", tier),
 		held:         d("tier_held_bytes", "Bytes of values that left the tier (replaced, deleted, moved) that readers still hold: memory beside the used bytes that no budget counts.", tier),
 		promotions:   d("tier_promotions_total", "Entries moved up into the tier.", tier),
 		demotions:    d("tier_demotions_total", "Entries moved down out of the tier.", tier),
@@ -56,7 +57,7 @@ func newTierCollector(h *Handler) *tierCollector {
 
 // Describe sends the descriptors of every metric Collect may send.
 func (c *tierCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.used, c.capacity, c.items, c.held, c.promotions, c.demotions,
+	for _, d := range []*prometheus.Desc{c.used, c.capacity, c.items, c.held, c.streaming, c.promotions, c.demotions,
 		c.evictions, c.expiration, c.hits, c.misses, c.passes, c.failedPasses} {
 		ch <- d
 	}
@@ -74,6 +75,7 @@ func (c *tierCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.items, gauge, float64(u[t].Items), name)
 		ch <- prometheus.MustNewConstMetric(c.held, gauge, float64(u[t].Held), name)
+		ch <- prometheus.MustNewConstMetric(c.streaming, gauge, float64(u[t].Streaming), name)
 		ts := s.Tiers[t]
 		ch <- prometheus.MustNewConstMetric(c.promotions, counter, float64(ts.Promotions), name)
 		ch <- prometheus.MustNewConstMetric(c.demotions, counter, float64(ts.Demotions), name)

@@ -17,12 +17,13 @@ type usageJSON struct {
 }
 
 type tierUsageJSON struct {
-	Tier          string  `json:"tier"`
-	UsedBytes     int64   `json:"used_bytes"`
-	CapacityBytes int64   `json:"capacity_bytes"` // 0: no budget
-	Percent       float64 `json:"percent"`        // 0 without a budget
-	Items         int64   `json:"items"`
-	HeldBytes     int64   `json:"held_bytes"` // values that left the tier that readers still hold
+	Tier           string  `json:"tier"`
+	UsedBytes      int64   `json:"used_bytes"`
+	CapacityBytes  int64   `json:"capacity_bytes"` // 0: no budget
+	Percent        float64 `json:"percent"`        // 0 without a budget
+	Items          int64   `json:"items"`
+	HeldBytes      int64   `json:"held_bytes"`      // values that left the tier that readers still hold
+	StreamingBytes int64   `json:"streaming_bytes"` // room held for values being streamed in
 }
 
 func (h *Handler) serveUsage(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +31,7 @@ func (h *Handler) serveUsage(w http.ResponseWriter, r *http.Request) {
 	body := usageJSON{Time: time.Now().UTC()}
 	for _, t := range h.tiers {
 		body.Tiers = append(body.Tiers, tierUsageJSON{Tier: t.String(), UsedBytes: u[t].Used,
-			CapacityBytes: u[t].Capacity, Percent: u[t].Percent, Items: u[t].Items, HeldBytes: u[t].Held})
+			CapacityBytes: u[t].Capacity, Percent: u[t].Percent, Items: u[t].Items, HeldBytes: u[t].Held, StreamingBytes: u[t].Streaming})
 	}
 	writeJSON(w, body)
 }

@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -299,4 +302,77 @@ func TestObserveCommandAllocs(t *testing.T) {
 	if !strings.Contains(string(body), `tiermem_request_duration_seconds_count{command="get",protocol="resp"} 1002`) {
 		t.Fatalf("the get series after its name's bytes changed:\n%s", body)
 	}
+}
+
+// TestUsageShowsAStreamInFlight: while a large PUT's body is still coming,
+// its room is held in its tier: /v1/usage shows it as streaming_bytes and
+// /metrics as tiermem_tier_streaming_bytes; once the PUT ends, both are 0
+// and the value is stored whole.
+func TestUsageShowsAStreamInFlight(t *testing.T) {
+	m, srv := newServer(t, nil, web.Config{})
+	const size = 1 << 20
+	body, w := io.Pipe()
+	put := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequest("PUT", keyURL(srv, "big")+"?tier=hot", body)
+		if err == nil {
+			req.ContentLength = size
+			var resp *http.Response
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("PUT: %s", resp.Status)
+				}
+			}
+		}
+		put <- err
+	}()
+	if _, err := w.Write(make([]byte, 4096)); err != nil { // the server is reading the body
+		t.Fatal(err)
+	}
+	streaming := func() int64 {
+		var u struct {
+			Tiers []struct {
+				Streaming int64 `json:"streaming_bytes"`
+			}
+		}
+		resp, b := do(t, "GET", srv.URL+"/v1/usage", nil)
+		wantStatus(t, resp, b, 200, "")
+		if err := jsonUnmarshal(b, &u); err != nil || len(u.Tiers) != 4 {
+			t.Fatalf("usage: %s, %v", b, err)
+		}
+		return u.Tiers[tiermem.Hot].Streaming
+	}
+	for deadline := time.Now().Add(10 * time.Second); streaming() < size; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/v1/usage shows %d streaming bytes in hot during a %d-byte PUT", streaming(), size)
+		}
+	}
+	if _, metrics := do(t, "GET", srv.URL+"/metrics", nil); !regexp.MustCompile(`(?m)^tiermem_tier_streaming_bytes\{tier="hot"\} 1\.0\d*e\+06$`).Match(metrics) {
+		t.Errorf("/metrics during the PUT has no tiermem_tier_streaming_bytes for hot of about 1e6:\n%s", grepLines(metrics, "streaming"))
+	}
+	if _, err := w.Write(make([]byte, size-4096)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := <-put; err != nil {
+		t.Fatal(err)
+	}
+	if n := streaming(); n != 0 {
+		t.Errorf("/v1/usage shows %d streaming bytes after the PUT", n)
+	}
+	if got, err := m.Retrieve("big"); err != nil || len(got) != size {
+		t.Errorf("big: %d bytes, %v", len(got), err)
+	}
+}
+
+// grepLines returns the lines of b that contain s.
+func grepLines(b []byte, s string) string {
+	var out []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -84,3 +84,28 @@ func TestExpiringUnderRacingStores(t *testing.T) {
 		t.Errorf("Expiring = %d after the pass", got)
 	}
 }
+
+// TestReadThatExpiresForgets: a read that finds a key's TTL run out
+// deletes it from every tier it was in, and Expiring stops counting it
+// then, not at the next migration pass; a key stored again meanwhile
+// keeps its new value and TTL.
+func TestReadThatExpiresForgets(t *testing.T) {
+	m, clock := openClocked(t, tiermem.Options{MigrateInterval: -1, Durability: tiermem.Always})
+	for i, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		must(t, m.Store(fmt.Sprint("k", i), []byte("v"), tiermem.InTier(tr), tiermem.WithTTL(time.Minute)))
+	}
+	must(t, m.Store("later", []byte("v"), tiermem.WithTTL(time.Hour)))
+	clock.Advance(2 * time.Minute)
+	for i := range 3 {
+		key := fmt.Sprint("k", i)
+		if _, err := m.Retrieve(key); !errors.Is(err, tiermem.ErrNotFound) {
+			t.Fatalf("Retrieve(%s) after its TTL = %v, want ErrNotFound", key, err)
+		}
+		if got, want := m.Expiring(), 3-i; got != int64(want) {
+			t.Errorf("after reading %s expired: Expiring() = %d, want %d", key, got, want)
+		}
+	}
+	if n, err := m.Len(); err != nil || n != 1 {
+		t.Errorf("Len() = %d, %v; want 1, the key with an hour left", n, err)
+	}
+}

@@ -470,21 +470,32 @@ func (m *Manager) belowHigh(t *tierState) bool {
 	return float64(t.used()) < m.opts.HighWatermark*float64(t.capacity())
 }
 
-// expire deletes key if its TTL has run out.
+// expire deletes key's copies whose TTL has run out, and forgets its
+// expiry once no copy is left: Expiring no longer counts it.
 func (m *Manager) expire(key string) {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
+	gone := true
 	for _, t := range m.tiers {
 		meta, err := t.store.Meta(key)
 		if err != nil {
 			continue
 		}
 		if !m.expiredMeta(meta) {
+			gone = false // stored again meanwhile
 			continue
 		}
-		if removed, _ := m.removeFrom(t, key); removed { // a failed delete leaves it for the next pass
+		removed, err := m.removeFrom(t, key)
+		if err != nil {
+			gone = false // a failed delete leaves it, and its expiry, for the next pass
+			continue
+		}
+		if removed {
 			t.expirations.Add(1)
 		}
+	}
+	if gone {
+		m.ttl.set(key, 0)
 	}
 }

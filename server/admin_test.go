@@ -99,7 +99,8 @@ func TestWatchSeesOtherClients(t *testing.T) {
 }
 
 // TestClientListAndKill: CLIENT LIST shows every connection with its
-// name; CLIENT KILL closes the one it names and counts it.
+// name; CLIENT KILL closes the one it names and counts it, and it leaves
+// the list at once.
 func TestClientListAndKill(t *testing.T) {
 	addr, _, _ := startTiermem(t, nil)
 	a, b := dial(t, addr), dial(t, addr)
@@ -114,6 +115,14 @@ func TestClientListAndKill(t *testing.T) {
 	}
 	if r := string(a.do("CLIENT", "KILL", "ID", idB)); r != ":1\r\n" {
 		t.Fatalf("CLIENT KILL ID = %q", r)
+	}
+	// At once, as in Redis: the killed client is gone from the list and
+	// the count, however soon after the kill they are asked for.
+	if r := string(a.do("CLIENT", "LIST")); strings.Count(r, "id=") != 1 || strings.Contains(r, "id="+idB+" ") {
+		t.Errorf("CLIENT LIST right after the kill = %q", r)
+	}
+	if r := string(a.do("INFO", "clients")); !strings.Contains(r, "connected_clients:1\r\n") {
+		t.Errorf("INFO clients right after the kill = %q", r)
 	}
 	b.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := b.br.ReadByte(); !errors.Is(err, io.EOF) {

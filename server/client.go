@@ -166,12 +166,16 @@ func (c *conn) clientLine(now time.Time) string {
 		flags, i.multi.Load(), cmd, i.resp.Load())
 }
 
-// clients returns the server's connections in the order they came.
+// clients returns the server's connections in the order they came, but
+// those CLIENT KILL closed: Redis frees a killed client at once, while its
+// goroutine here may take a moment to leave s.conns.
 func (s *Server) clients() []*conn {
 	s.mu.Lock()
 	all := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
-		all = append(all, c)
+		if !c.killed.Load() {
+			all = append(all, c)
+		}
 	}
 	s.mu.Unlock()
 	slices.SortFunc(all, func(a, b *conn) int { return int(a.id - b.id) })
@@ -305,7 +309,7 @@ func (c *conn) parseKill(opts [][]byte) (killFilter, bool) {
 func (c *conn) kill(f *killFilter) int64 {
 	n := int64(0)
 	for _, o := range c.s.clients() {
-		if !f.matches(o, c) || !o.killed.CompareAndSwap(false, true) {
+		if !f.matches(o, c) || !o.killed.CompareAndSwap(false, true) { // another kill's meanwhile
 			continue
 		}
 		n++

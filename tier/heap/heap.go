@@ -447,8 +447,12 @@ func (s *Store) Meta(key string) ([]byte, error) {
 	return meta, err
 }
 
-// Delete removes key.
+// Delete removes key. A store that holds nothing answers without a lock,
+// as its reads do: every write to another tier deletes its key here.
 func (s *Store) Delete(key string) (int64, error) {
+	if err := s.none(); err != nil {
+		return 0, err
+	}
 	sh, h := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -101,14 +101,14 @@ func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode re
 
 // storeObserved is the end of a Store while analytics is on: the put,
 // counted for the tier written and timed when its stripe's turn has come.
-func (m *Manager) storeObserved(c *collector, tok gate.Token, key string, value, meta []byte, env header.Header, t *tierState, p prepared) error {
+func (m *Manager) storeObserved(c *collector, tok gate.Token, key string, value, meta []byte, env header.Header, t *tierState, p prepared, wait patience) error {
 	s := &c.stores[tok%counterStripes]
 	timed := timing(&s.timeIt)
 	var start time.Duration
 	if timed {
 		start = c.clock()
 	}
-	if err := m.put(key, value, meta, env, t, p); err != nil {
+	if err := m.put(key, value, meta, env, t, p, wait); err != nil {
 		return err
 	}
 	count(&s.stores[t.level], &s.timeIt)

@@ -141,7 +141,7 @@ func (m *Manager) logInBudget() error {
 	if cold.used() <= cold.capacity() {
 		return nil
 	}
-	if err := m.reserve(cold, 0, 0); err != nil {
+	if err := m.reserve(cold, 0, 0, waitStreams); err != nil {
 		return fmt.Errorf("the cold tier cannot hold a copy of every memory value: %w", err)
 	}
 	return nil
@@ -183,7 +183,7 @@ func (m *Manager) copyMemoryToLog() error {
 			if cold.has(key) {
 				continue
 			}
-			if _, err := m.move(key, t, cold, true); err != nil {
+			if _, err := m.move(key, t, cold, true, waitStreams); err != nil {
 				return fmt.Errorf("copying the %s tier's values to the cold log: %w", t.level, err)
 			}
 		}

@@ -109,3 +109,38 @@ func TestReadThatExpiresForgets(t *testing.T) {
 		t.Errorf("Len() = %d, %v; want 1, the key with an hour left", n, err)
 	}
 }
+
+// TestReadExpiryRacingAStoreKeepsTheNewTTL: a read that expires a key races with a
+// Store that writes it again with a new TTL, in each tier. Whatever order they take, a key that exists afterwards is
+// counted by Expiring and deleted by the migration pass after its new TTL.
+func TestReadExpiryRacingAStoreKeepsTheNewTTL(t *testing.T) {
+	m, clock := openClocked(t, tiermem.Options{})
+	tiers := []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold}
+	for i := range 300 {
+		key := fmt.Sprint("e", i%7)
+		tr := tiers[i%3]
+		must(t, m.Store(key, []byte("old"), tiermem.InTier(tr), tiermem.WithTTL(time.Second)))
+		clock.Advance(2 * time.Second)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := m.Retrieve(key); err != nil && !errors.Is(err, tiermem.ErrNotFound) {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			must(t, m.Store(key, []byte("new"), tiermem.InTier(tiers[(i+1)%3]), tiermem.WithTTL(time.Minute)))
+		}()
+		wg.Wait()
+		if got := m.Expiring(); got != 1 {
+			t.Fatalf("round %d: Expiring = %d with %s stored again with a TTL", i, got, key)
+		}
+		clock.Advance(2 * time.Minute)
+		must(t, m.Migrate())
+		if _, err := m.Tier(key); !errors.Is(err, tiermem.ErrNotFound) {
+			t.Fatalf("round %d: %s outlived its TTL past a migration pass: %v", i, key, err)
+		}
+	}
+}

@@ -157,7 +157,7 @@ func (m *Manager) stage(b *glacierBatch, key string) error {
 		return storeError(err)
 	}
 	est := m.glacier.estimate(key, size, metaLen)
-	if err := m.reserve(m.glacier, est, size); err != nil {
+	if err := m.reserve(m.glacier, est, size, waitStreams); err != nil {
 		return fmt.Errorf("demoting %q from %s to glacier: %w", key, b.from.level, err)
 	}
 	defer m.glacier.unreserve(est)

@@ -100,11 +100,11 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 	}
 	unlock()
 	r.u.release()
-	if r.u.room, err = m.reserveFor(w.t, to, len(w.value), len(w.meta), true); err != nil {
+	if r.u.room, err = m.reserveFor(w.t, to, len(w.value), len(w.meta), true, waitStreams); err != nil {
 		return true, fmt.Errorf("renaming %q to %q in the %s tier: %w", r.from, to, w.t.level, err)
 	}
 	if w.through {
-		if r.u.logRoom, err = m.reserveFor(m.tiers[Cold], to, len(w.value), len(w.meta), true); err != nil {
+		if r.u.logRoom, err = m.reserveFor(m.tiers[Cold], to, len(w.value), len(w.meta), true, waitStreams); err != nil {
 			return true, fmt.Errorf("renaming %q to %q in the cold log: %w", r.from, to, err)
 		}
 	}

@@ -10,19 +10,22 @@ import (
 // bytes, demoting t's victims to the next tier (write before delete) until
 // they fit. When t has no victim left while other writes or moves hold room
 // in it, it waits for them (they add victims or give room back), for at most
-// roomWait (streams included: StoreFrom holds its room while it reads). It must be called without any key lock held: demotions take the
-// victims' locks.
-func (m *Manager) reserve(t *tierState, n int64, size int) error {
+// roomWait. Streams (StoreFrom) hold their room for as long as their
+// readers take: a write that can go elsewhere (passStreams) does not wait
+// for them, and fails at once with a *streamsHoldError when only streams
+// hold the room it needs. A Close ends the wait with ErrClosed. It must be
+// called without any key lock held: demotions take the victims' locks.
+func (m *Manager) reserve(t *tierState, n int64, size int, wait patience) error {
 	if err := t.fits(n, size); err != nil {
 		return err
 	}
-	var wait backoff
+	pause := backoff{deadline: time.Now().Add(roomWait)}
 	settled := 0 // consecutive looks that found no victim and nothing in flight
 	for !t.tryReserve(n) {
 		err := m.evictOne(t)
 		switch {
 		case err == nil:
-			wait.reset()
+			pause.reset()
 			settled = 0
 		case !errors.Is(err, errNoVictim):
 			return err
@@ -30,9 +33,13 @@ func (m *Manager) reserve(t *tierState, n int64, size int) error {
 			return fmt.Errorf("%w: %s", ErrNoSpace, t.whyFull())
 		case t.reserved.Load() == 0:
 			settled++ // what was in flight may have just finished: look again
-		case !wait.sleep():
+		case wait == passStreams && t.reserved.Load() <= t.streaming.Load():
+			return fmt.Errorf("%w: %s: %w", ErrNoSpace, t.full(), &streamsHoldError{t.level, t.streaming.Load()})
+		case m.gate.Closed():
+			return ErrClosed
+		case !pause.sleep():
 			if n := t.streaming.Load(); n > 0 {
-				return fmt.Errorf("%w: %s, and the writes in flight in it did not make room within %v: %w", ErrNoSpace, t.full(), roomWait, &streamsHoldError{n})
+				return fmt.Errorf("%w: %s, and the writes in flight in it did not make room within %v: %w", ErrNoSpace, t.full(), roomWait, &streamsHoldError{t.level, n})
 			}
 			return fmt.Errorf("%w: %s, and the writes in flight in it did not make room within %v", ErrNoSpace, t.full(), roomWait)
 		default:
@@ -42,10 +49,27 @@ func (m *Manager) reserve(t *tierState, n int64, size int) error {
 	return nil
 }
 
-// streamsHoldError says that values being streamed into a tier held the
-// room a write needed there for longer than it waits: a write that names
-// no tier goes on to the next.
-type streamsHoldError struct{ n int64 }
+// patience says whether a write that needs room that streams hold waits
+// for them.
+type patience bool
+
+const (
+	// waitStreams: the write has nowhere else to go (a tier named, the
+	// cold log's copy): it waits for streams as for any write in flight.
+	waitStreams patience = true
+	// passStreams: the write can go elsewhere (a demotion to the tier
+	// after, a promotion, a tier chosen for an unnamed write): it does
+	// not wait for streams, which may hold their room for minutes.
+	passStreams patience = false
+)
+
+// streamsHoldError says that values being streamed into a tier hold the
+// room a write needs there: a write that names no tier goes on to the
+// next tier.
+type streamsHoldError struct {
+	level Tier
+	n     int64
+}
 
 func (e *streamsHoldError) Error() string {
 	return fmt.Sprintf("%d bytes of it are held by values being streamed into it (StoreFrom)", e.n)
@@ -57,24 +81,26 @@ var errNoVictim = errors.New("tiermem: no entry to demote")
 // roomWait bounds how long a Store waits for writes in flight to make room.
 const roomWait = 5 * time.Second
 
-// backoff sleeps with a growing pause, up to roomWait in all.
+// backoff sleeps with a growing pause, until its deadline.
 type backoff struct {
-	pause, slept time.Duration
+	pause    time.Duration
+	deadline time.Time
 }
 
-// reset starts the pauses short again after progress; the time slept in
-// all still counts, so that a Store that keeps losing the room it made to
-// others gives up after roomWait too.
+// reset starts the pauses short again after progress; the deadline stays,
+// so that a Store that keeps losing the room it made to others gives up
+// after roomWait too.
 func (b *backoff) reset() { b.pause = 0 }
 
-// sleep pauses and reports whether the time allowed was not yet used up.
+// sleep pauses and reports whether the deadline had not yet passed: the
+// clock, not the sum of the pauses asked for, which a loaded machine
+// stretches.
 func (b *backoff) sleep() bool {
-	if b.slept >= roomWait {
+	if !time.Now().Before(b.deadline) {
 		return false
 	}
 	b.pause = min(max(2*b.pause, 20*time.Microsecond), time.Millisecond)
 	time.Sleep(b.pause)
-	b.slept += b.pause
 	return true
 }
 
@@ -131,7 +157,7 @@ func (m *Manager) demoteTo(key string, from, to *tierState) (bool, error) {
 			return moved, err
 		}
 	}
-	return m.move(key, from, to, false)
+	return m.move(key, from, to, false, passStreams)
 }
 
 // dropCopy removes key from a memory tier whose value the cold log holds too.

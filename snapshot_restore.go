@@ -310,7 +310,7 @@ func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte
 	if t.level != level {
 		r.Demoted[level]++
 	}
-	if err := m.put(key, value, meta, env, t, prepared{}); err != nil {
+	if err := m.put(key, value, meta, env, t, prepared{}, waitStreams); err != nil {
 		return err
 	}
 	r.Keys++

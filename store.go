@@ -116,11 +116,12 @@ func (m *Manager) storeWith(key string, value []byte, env header.Header, o store
 			return err
 		}
 	}
+	wait := patience(o.named || p.t != nil) // else it goes on to the next tier
 	for {
 		if c := m.analytics.Load(); c != nil { // analytics_counters.go
-			err = m.storeObserved(c, tok, key, value, meta, env, target, p)
+			err = m.storeObserved(c, tok, key, value, meta, env, target, p, wait)
 		} else {
-			err = m.put(key, value, meta, env, target, p)
+			err = m.put(key, value, meta, env, target, p, wait)
 		}
 		if err == nil || o.named || p.t != nil {
 			return err
@@ -171,11 +172,12 @@ func (m *Manager) placement(key string, n, metaLen int, o storeOptions) (*tierSt
 //
 // When p.pend is not nil, value is its Value, which t's store prepared:
 // t's store takes that memory (Commit) in place of a copy of value, and
-// the first try uses the room p holds in t.
-func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState, p prepared) error {
+// the first try uses the room p holds in t. wait says whether it waits for
+// streams that hold the room it needs in t.
+func (m *Manager) put(key string, value, meta []byte, env header.Header, t *tierState, p prepared, wait patience) error {
 	through := m.durable() && t.level < Cold
 	for try := 0; ; try++ {
-		err := m.putReserved(key, value, meta, env, t, through, try < putTries, p)
+		err := m.putReserved(key, value, meta, env, t, through, try < putTries, p, wait)
 		switch {
 		case errors.Is(err, errReplaced) && try < putTries:
 		case errors.Is(err, errStoreFull) && try < putTries && m.evictOne(t) == nil:
@@ -200,11 +202,11 @@ var (
 // when through), less what the key's present entry there occupies when
 // discount is set, and stores it. A prepared value's room, taken before
 // it was read, is used instead once.
-func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool, p prepared) error {
+func (m *Manager) putReserved(key string, value, meta []byte, env header.Header, t *tierState, through, discount bool, p prepared, wait patience) error {
 	room, ok := p.room.take(t)
 	var err error
 	if !ok {
-		room, err = m.reserveFor(t, key, len(value), len(meta), discount)
+		room, err = m.reserveFor(t, key, len(value), len(meta), discount, wait)
 	}
 	if err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
@@ -212,7 +214,7 @@ func (m *Manager) putReserved(key string, value, meta []byte, env header.Header,
 	defer room.release()
 	var coldRoom reservation
 	if through {
-		if coldRoom, err = m.reserveFor(m.tiers[Cold], key, len(value), len(meta), discount); err != nil {
+		if coldRoom, err = m.reserveFor(m.tiers[Cold], key, len(value), len(meta), discount, waitStreams); err != nil {
 			return fmt.Errorf("storing %q in the cold log: %w", key, err)
 		}
 		defer coldRoom.release()
@@ -238,8 +240,9 @@ type reservation struct {
 
 // reserveFor takes the room an entry of the given sizes needs in t; when
 // the tier has not that much free, less the bytes key's present entry
-// occupies there if discount is set.
-func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, discount bool) (reservation, error) {
+// occupies there if discount is set. wait says whether it waits for
+// streams that hold the room (see reserve).
+func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, discount bool, wait patience) (reservation, error) {
 	r := reservation{t: t, key: key}
 	est := t.estimate(key, valueLen, metaLen)
 	if err := t.fits(est, valueLen); err != nil {
@@ -253,7 +256,7 @@ func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, di
 		r.old = t.sizeOf(key)
 	}
 	r.n = max(est-r.old, 0)
-	if err := m.reserve(t, r.n, valueLen); err != nil {
+	if err := m.reserve(t, r.n, valueLen, wait); err != nil {
 		return r, err
 	}
 	r.reserved = true

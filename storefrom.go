@@ -46,14 +46,15 @@ type stager interface {
 // will take in its tier, demoting other entries as a Store does: a stream
 // in flight, however slow, counts against the tier's budget as the value
 // it becomes will, so that many uploads at once never take a tier past
-// its budget; Usage reports that room as Streaming. A write that names
-// no tier goes to the fastest whose budget holds it beside the streams in
-// flight there. A write (Store or StoreFrom) that needs room streams hold,
-// with nothing left to demote, waits for them as for any write in flight,
-// at most 5 s; then it goes on to the next tier down when it names no
-// tier, and fails with ErrNoSpace saying so when it does. A value that replaces key's entry in the same
-// tier counts on that entry's room when the tier has not the whole
-// value's free, as Store does: until it is stored, the tier holds both.
+// its budget; Usage reports that room as Streaming. The room is the whole
+// value's, even when it replaces key's entry in the same tier (that entry
+// may be demoted first to make it). A write that names no tier goes to
+// the fastest whose budget holds it beside the streams in flight there,
+// and when only streams hold the room it needs there, on to the next tier
+// at once; so do demotions. A write that names a tier (Store or
+// StoreFrom with InTier) waits for the streams as for any write in
+// flight, at most 5 s, then fails with ErrNoSpace saying that streams
+// hold the room. A Close ends such a wait with ErrClosed.
 //
 // StoreFrom reads exactly size bytes and never past them. A reader that
 // ends sooner fails it with an error wrapping io.ErrUnexpectedEOF, and a
@@ -125,7 +126,7 @@ func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, 
 			s = nil
 		}
 		var room reservation
-		if room, err = m.roomAhead(t, key, int(size), metaLen); err == nil {
+		if room, err = m.roomAhead(t, key, int(size), metaLen, patience(o.named)); err == nil {
 			return t, s, room, nil
 		}
 		err = fmt.Errorf("tiermem: storing %q from a stream in the %s tier: %w", key, t.level, err)
@@ -138,10 +139,11 @@ func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, 
 
 // nextTier returns the tier after t that a write which failed in t with
 // err tries next: the first whose budget can hold the entry, when err says
-// that streams in flight hold t's room; else err.
+// that streams in flight hold t's own room (not the cold log's, which a
+// durable write reserves too); else err.
 func (m *Manager) nextTier(t *tierState, key string, n, metaLen int, err error) (*tierState, error) {
 	var held *streamsHoldError
-	if !errors.As(err, &held) {
+	if !errors.As(err, &held) || held.level != t.level {
 		return nil, err
 	}
 	for _, next := range m.tiers[t.level+1:] {
@@ -155,13 +157,13 @@ func (m *Manager) nextTier(t *tierState, key string, n, metaLen int, err error) 
 // roomAhead reserves the room a streamed entry will take in t before its
 // first byte is read, so that the memory or disk the stream fills is
 // counted in t's budget for as long as the stream lasts, however slow:
-// streams in flight never take a tier past its budget. Like a Store's, the
-// reservation counts on the room key's present entry in t occupies when t
-// has not the whole entry's free, so a value that replaces one of its size
-// does not demote it first; until the new value is stored, t then holds
-// both. The Manager's gate is held.
-func (m *Manager) roomAhead(t *tierState, key string, size, metaLen int) (reservation, error) {
-	r, err := m.reserveFor(t, key, size, metaLen, true)
+// streams in flight never take a tier past its budget. Unlike a Store's,
+// the reservation never counts on the room key's present entry occupies:
+// that entry may be demoted or deleted while the stream is read (its own
+// reservation may demote it), and the stream would then hold memory its
+// tier does not count. The Manager's gate is held.
+func (m *Manager) roomAhead(t *tierState, key string, size, metaLen int, wait patience) (reservation, error) {
+	r, err := m.reserveFor(t, key, size, metaLen, false, wait)
 	if err == nil {
 		r.stream = true
 		t.streaming.Add(r.n)
@@ -249,7 +251,7 @@ func (m *Manager) putStagedReserved(key string, st *disk.Staged, meta []byte, en
 	room, ok := held.take(t)
 	var err error
 	if !ok {
-		room, err = m.reserveFor(t, key, int(st.Size()), len(meta), discount)
+		room, err = m.reserveFor(t, key, int(st.Size()), len(meta), discount, waitStreams)
 	}
 	if err != nil {
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)

@@ -299,3 +299,166 @@ func load(t *testing.T, m *tiermem.Manager, watch *streamWatch, stored *sync.Map
 		wg.Wait()
 	}
 }
+
+// TestStreamReplacingAnEntryHoldsItsWholeRoom: a stream that replaces a
+// key's entry in hot holds the whole value's room, not the difference: the
+// old entry stays an ordinary victim, and when later Stores demote it and
+// fill hot, what hot uses plus the value being read still fits its budget.
+func TestStreamReplacingAnEntryHoldsItsWholeRoom(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1,
+		Hot:  tiermem.TierOptions{Size: 1 << 20, Policy: tiermem.PolicyLRU},
+		Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+	const size = 400 << 10
+	must(t, m.Store("k", bytes.Repeat([]byte{'o'}, size), tiermem.InTier(tiermem.Hot)))
+	for i := range 6 {
+		must(t, m.Store(fmt.Sprint("f", i), make([]byte, 100<<10), tiermem.InTier(tiermem.Hot)))
+	}
+	if tierOf(t, m, "k") != tiermem.Hot {
+		t.Fatal("k left hot before the test began")
+	}
+	value := bytes.Repeat([]byte{'n'}, size)
+	r := newHeldReader(value, 1024)
+	began := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() { errs <- m.StoreFrom("k", &signalReader{r: r, began: began}, size, tiermem.InTier(tiermem.Hot)) }()
+	// Wait until the stream has its room and began reading.
+	select {
+	case <-began:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream never began")
+	}
+	t.Logf("while streaming k: hot %+v", m.Usage()[tiermem.Hot])
+	// Stores that need hot's room: the old k is the oldest victim.
+	for i := range 8 {
+		must(t, m.Store(fmt.Sprint("g", i), make([]byte, 100<<10), tiermem.InTier(tiermem.Hot)))
+	}
+	u := m.Usage()[tiermem.Hot]
+	oldInHot := tierOf(t, m, "k") == tiermem.Hot
+	t.Logf("after the Stores: hot %+v, old k in hot: %v", u, oldInHot)
+	if !oldInHot && u.Used+size > u.Capacity {
+		t.Errorf("hot uses %d bytes while %d more are being read into it (its old entry for the key demoted, Streaming %d): %d over its budget of %d",
+			u.Used, size, u.Streaming, u.Used+size-u.Capacity, u.Capacity)
+	}
+	close(r.release)
+	must(t, <-errs)
+	if got, err := m.Retrieve("k"); err != nil || !bytes.Equal(got, value) {
+		t.Errorf("k: %d bytes, %v", len(got), err)
+	}
+	if u := m.Usage()[tiermem.Hot]; u.Streaming != 0 || u.Used > u.Capacity {
+		t.Errorf("after the stream: hot %+v", u)
+	}
+}
+
+// TestStreamDoesNotCountOnTheEntryItReplaces: replacing k (400 KiB, hot's
+// oldest entry) with a 600 KiB stream demotes hot's victims, k first, until
+// the whole 600 KiB fits: the stream never reads more into hot than hot's
+// budget holds for it.
+func TestStreamDoesNotCountOnTheEntryItReplaces(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1,
+		Hot:  tiermem.TierOptions{Size: 1 << 20, Policy: tiermem.PolicyLRU},
+		Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+	must(t, m.Store("k", make([]byte, 400<<10), tiermem.InTier(tiermem.Hot)))
+	for i := range 6 {
+		must(t, m.Store(fmt.Sprint("f", i), make([]byte, 100<<10), tiermem.InTier(tiermem.Hot)))
+	}
+	const size = 600 << 10
+	value := bytes.Repeat([]byte{'n'}, size)
+	r := newHeldReader(value, 1024)
+	began := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() { errs <- m.StoreFrom("k", &signalReader{r: r, began: began}, size, tiermem.InTier(tiermem.Hot)) }()
+	select {
+	case <-began:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream never began")
+	}
+	u := m.Usage()[tiermem.Hot]
+	t.Logf("while streaming: hot %+v, k in %v", u, tierOf(t, m, "k"))
+	if tierOf(t, m, "k") != tiermem.Hot && u.Used+size > u.Capacity {
+		t.Errorf("hot uses %d bytes while a %d-byte value is read into it (Streaming %d), its old entry demoted: %d over its budget of %d",
+			u.Used, size, u.Streaming, u.Used+size-u.Capacity, u.Capacity)
+	}
+	close(r.release)
+	must(t, <-errs)
+	if got, err := m.Retrieve("k"); err != nil || !bytes.Equal(got, value) {
+		t.Errorf("k: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestDemotionPassesATierStreamsHold: warm's room is held by a slow
+// stream. A Store into hot that must demote one hot entry to make room
+// finds warm with no victim and only the stream in flight: the demotion
+// goes on to cold at once, rather than wait for a stream that may last
+// minutes.
+func TestDemotionPassesATierStreamsHold(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1,
+		Hot:  tiermem.TierOptions{Size: 1 << 20, Policy: tiermem.PolicyLRU},
+		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+	for i := range 9 {
+		must(t, m.Store(fmt.Sprint("h", i), make([]byte, 100<<10), tiermem.InTier(tiermem.Hot)))
+	}
+	const size = 1<<20 - 16<<10
+	r := newHeldReader(make([]byte, size), 1024)
+	errs := make(chan error, 1)
+	go func() { errs <- m.StoreFrom("s", r, size, tiermem.InTier(tiermem.Warm)) }()
+	defer func() {
+		close(r.release)
+		must(t, <-errs)
+	}()
+	waitStreaming(t, m, tiermem.Warm, size)
+	start := time.Now()
+	must(t, m.Store("x", make([]byte, 150<<10), tiermem.InTier(tiermem.Hot)))
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a Store into hot that demotes one entry took %v: the demotion waited for the stream holding warm's room", d)
+	}
+}
+
+// TestDurableStoreWaitsForTheColdLogsRoom: with Durability Always, a
+// Store into an empty hot tier also needs room in the cold log, which a
+// slow stream holds: the Store waits for it (the log copy has nowhere else
+// to go) and, when the stream fails and gives its room back, lands in hot,
+// where it was placed; the streams' hold on the log is not taken for hot's.
+func TestDurableStoreWaitsForTheColdLogsRoom(t *testing.T) {
+	m := open(t, &tiermem.Options{MigrateInterval: -1, Durability: tiermem.Always,
+		Glacier: tiermem.GlacierOptions{Disabled: true},
+		Hot:     tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 4 << 20},
+		Cold: tiermem.TierOptions{Size: 4 << 20}})
+	const size = 4<<20 - 4<<10
+	r := newHeldReader(make([]byte, size), 64<<10)
+	errs := make(chan error, 1)
+	go func() { errs <- m.StoreFrom("big", &failAfterRelease{r}, size, tiermem.InTier(tiermem.Cold)) }()
+	waitStreaming(t, m, tiermem.Cold, size)
+	time.AfterFunc(100*time.Millisecond, func() { close(r.release) }) // the upload's client goes away
+	must(t, m.Store("x", make([]byte, 16<<10)))
+	if e := <-errs; !errors.Is(e, errGone) {
+		t.Errorf("the failed upload: %v", e)
+	}
+	if got := tierOf(t, m, "x"); got != tiermem.Hot {
+		t.Errorf("an unnamed 16 KiB Store into an empty 1 MiB hot tier went to %v", got)
+	}
+}
+
+// signalReader closes began at its first Read.
+type signalReader struct {
+	r     io.Reader
+	began chan struct{}
+	once  sync.Once
+}
+
+func (s *signalReader) Read(p []byte) (int, error) {
+	s.once.Do(func() { close(s.began) })
+	return s.r.Read(p)
+}
+
+var errGone = errors.New("the client went away")
+
+// failAfterRelease is a held reader whose rest, once released, is an error.
+type failAfterRelease struct{ h *heldReader }
+
+func (f *failAfterRelease) Read(p []byte) (int, error) {
+	if f.h.read >= f.h.first {
+		<-f.h.release
+		return 0, errGone
+	}
+	return f.h.Read(p)
+}

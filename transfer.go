@@ -14,13 +14,14 @@ import (
 // (unless keep is set) removes every other copy, but the cold log's when it
 // is durable; it reports whether the key was there to move. The room in to
 // is reserved before the lock is taken, so that no key lock is held while
-// other keys are demoted to make it.
-func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error) {
+// other keys are demoted to make it; wait says whether it waits for
+// streams that hold the room it needs.
+func (m *Manager) move(key string, from, to *tierState, keep bool, wait patience) (bool, error) {
 	if m.durable() && from == m.glacier && to.level < Cold {
 		// A memory tier's values have a copy in the durable cold log: the
 		// value goes there first, then up.
 		cold := m.tiers[Cold]
-		if ok, err := m.move(key, from, cold, keep); !ok || err != nil {
+		if ok, err := m.move(key, from, cold, keep, wait); !ok || err != nil {
 			return ok, err
 		}
 		from, keep = cold, true
@@ -36,7 +37,7 @@ func (m *Manager) move(key string, from, to *tierState, keep bool) (bool, error)
 		return false, storeError(err)
 	}
 	est := to.estimate(key, size, metaLen)
-	if err := m.reserve(to, est, size); err != nil {
+	if err := m.reserve(to, est, size, wait); err != nil {
 		return false, fmt.Errorf("moving %q from %s to %s: %w", key, from.level, to.level, err)
 	}
 	defer to.unreserve(est)

@@ -125,11 +125,11 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 	}
 	lock.Unlock()
 	u.release()
-	if u.room, err = m.reserveFor(w.t, u.key, len(w.value), len(w.meta), true); err != nil {
+	if u.room, err = m.reserveFor(w.t, u.key, len(w.value), len(w.meta), true, waitStreams); err != nil {
 		return true, fmt.Errorf("updating %q in the %s tier: %w", u.key, w.t.level, err)
 	}
 	if w.through {
-		if u.logRoom, err = m.reserveFor(m.tiers[Cold], u.key, len(w.value), len(w.meta), true); err != nil {
+		if u.logRoom, err = m.reserveFor(m.tiers[Cold], u.key, len(w.value), len(w.meta), true, waitStreams); err != nil {
 			return true, fmt.Errorf("updating %q in the cold log: %w", u.key, err)
 		}
 	}

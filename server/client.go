@@ -317,6 +317,7 @@ func (c *conn) kill(f *killFilter) int64 {
 			c.quit = true // after this reply
 		} else {
 			o.nc.Close()
+			c.s.disconnected(o) // gone at once, as in Redis, though its goroutine may be finishing a command
 		}
 	}
 	return n

@@ -36,6 +36,9 @@ type conn struct {
 	// kill finds it gone, as Redis frees a killed client at once, while its
 	// goroutine has yet to leave the client list.
 	killed atomic.Bool
+	// counted says that the server counts the connection as a client
+	// (Server.clientCount); guarded by the server's mu.
+	counted bool
 
 	// holding says the connection holds s.exclusive's read side; isAlone,
 	// its write side.

@@ -50,7 +50,10 @@ func infoServer(c *conn, b *strings.Builder) {
 }
 
 func infoClients(c *conn, b *strings.Builder) {
-	fmt.Fprintf(b, "connected_clients:%d\r\nmaxclients:%d\r\n", len(c.s.clients()), c.s.maxClients.Load())
+	c.s.mu.Lock()
+	n := c.s.clientCount
+	c.s.mu.Unlock()
+	fmt.Fprintf(b, "connected_clients:%d\r\nmaxclients:%d\r\n", n, c.s.maxClients.Load())
 }
 
 func infoMemory(c *conn, b *strings.Builder) {

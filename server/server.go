@@ -98,9 +98,12 @@ type Server struct {
 	mu        sync.Mutex // protects the fields below
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
-	closing   bool
-	stopping  atomic.Bool    // closing, read without mu by connections about to block
-	served    sync.WaitGroup // connection goroutines; Added under mu while !closing
+	// clientCount is the connections counted as clients: those in conns
+	// but the ones CLIENT KILL closed (see disconnected).
+	clientCount int64
+	closing     bool
+	stopping    atomic.Bool    // closing, read without mu by connections about to block
+	served      sync.WaitGroup // connection goroutines; Added under mu while !closing
 }
 
 // New returns a Server for m; opts may be nil. The Server does not own m:
@@ -208,7 +211,7 @@ func (s *Server) start(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if int64(len(s.conns)) >= s.maxClients.Load() {
+	if s.clientCount >= s.maxClients.Load() {
 		s.mu.Unlock()
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -216,6 +219,8 @@ func (s *Server) start(nc net.Conn) {
 		return
 	}
 	s.conns[c] = struct{}{}
+	c.counted = true
+	s.clientCount++
 	s.accepted.Add(1)
 	s.served.Add(1)
 	s.mu.Unlock()
@@ -229,11 +234,27 @@ func (s *Server) start(nc net.Conn) {
 	}()
 }
 
+// forget drops c, whose goroutine ends, from the server's connections.
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
-	if s.opts.Observer != nil {
+	s.disconnected(c)
+}
+
+// disconnected stops counting c as a client, once: when CLIENT KILL closes
+// it (Redis frees a killed client at once, while c's goroutine may still
+// be finishing a command) or when its goroutine ends, whichever is first.
+// maxclients, INFO and the Observer count clients so.
+func (s *Server) disconnected(c *conn) {
+	s.mu.Lock()
+	was := c.counted
+	c.counted = false
+	if was {
+		s.clientCount--
+	}
+	s.mu.Unlock()
+	if was && s.opts.Observer != nil {
 		s.opts.Observer.ClientDisconnected()
 	}
 }

@@ -76,3 +76,16 @@ func ExampleNewPool() {
 	fmt.Println(len(*buffers.Get()))
 	// Output: 0
 }
+
+func ExampleSlab_SpanSize() {
+	s, err := alloc.NewSlab(64<<20, nil)
+	if err != nil {
+		panic(err)
+	}
+	// A slot never crosses a span: the pages of one span can be faulted in
+	// or given back together.
+	off, _ := s.Alloc(100)
+	span := s.SpanSize()
+	fmt.Println(span, off/span == (off+s.ClassSize(100)-1)/span)
+	// Output: 524288 true
+}

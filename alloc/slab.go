@@ -112,6 +112,10 @@ func (s *Slab) Capacity() int64 { return s.capacity }
 // MaxSize returns the largest size Alloc accepts.
 func (s *Slab) MaxSize() int64 { return s.maxSize }
 
+// SpanSize returns the size of a span: slots of one class never cross a
+// span's bounds, which are multiples of it.
+func (s *Slab) SpanSize() int64 { return 1 << s.spanShift }
+
 // ClassSize returns the bytes an allocation of size occupies, or 0 if size
 // is out of range.
 func (s *Slab) ClassSize(size int64) int64 {

@@ -135,3 +135,22 @@ func ExampleHandle_Load() {
 	fmt.Println(loaded)
 	// Output: true
 }
+
+func ExampleWritableHandle_Populate() {
+	h, err := memory.Reserve(64 << 20) // RAM only as pages are touched
+	if err != nil {
+		panic(err)
+	}
+	defer h.Close()
+	// About to fill the first MiB: fault its pages in with one call
+	// rather than one fault a page.
+	if err := h.Populate(0, 1<<20); err != nil {
+		panic(err)
+	}
+	w := h.Writable()
+	for off := int64(0); off < 1<<20; off += 8 {
+		w.PutUint64(off, uint64(off))
+	}
+	fmt.Println(w.GetUint64(8 << 10))
+	// Output: 8192
+}

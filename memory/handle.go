@@ -125,6 +125,30 @@ func (h *Handle) discard(off, n int64) error {
 	return discard(h.b.mapping[first:last], h.b.kind)
 }
 
+// Populate faults in the whole pages of the n bytes at off, writable, in
+// one system call, for a caller about to write them: where the system
+// takes a fault a page otherwise (a trap, then zeroed memory), it does the
+// work of many at once (MADV_POPULATE_WRITE, Linux 5.14 and later; in a
+// virtual machine a fault costs several microseconds). The pages are
+// charged to the process as if written. It is advice: where the system
+// has no such call, it does nothing and returns nil. Errors: ErrClosed,
+// ErrInvalidSize for a range outside the memory.
+func (h *WritableHandle) Populate(off, n int64) error {
+	if !h.b.isOpen() {
+		return ErrClosed
+	}
+	if off < 0 || n < 0 || off > h.b.size-n {
+		return fmt.Errorf("%w: populating %d bytes at offset %d of %d", ErrInvalidSize, n, off, h.b.size)
+	}
+	start := h.b.mappingOffset() + off
+	first := start &^ (pageSize - 1)
+	last := min((start+n+pageSize-1)&^(pageSize-1), int64(len(h.b.mapping)))
+	if n == 0 || last <= first {
+		return nil
+	}
+	return populate(h.b.mapping[first:last])
+}
+
 // HugePages asks the system to back the memory with huge pages (2 MiB on
 // x86-64) where it can (madvise HUGEPAGE): far fewer page faults and TLB
 // misses when gigabytes are written. It is advice: where the system has

@@ -46,3 +46,5 @@ func discard(b []byte, kind blockKind) error {
 // ordinary mappings, and FreeBSD promotes large anonymous mappings to
 // superpages on its own, without being asked.
 func adviseHuge([]byte) error { return nil }
+
+func populate([]byte) error { return nil } // no such advice: pages fault in as written

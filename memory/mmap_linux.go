@@ -30,6 +30,15 @@ func discard(b []byte, _ blockKind) error {
 	return nil
 }
 
+// populate faults in b's pages for writing (madvise POPULATE_WRITE); a
+// kernel older than 5.14 does not know the advice, and nothing happens.
+func populate(b []byte) error {
+	if err := unix.Madvise(b, unix.MADV_POPULATE_WRITE); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("memory: madvise POPULATE_WRITE: %w", err)
+	}
+	return nil
+}
+
 // adviseHuge asks for transparent huge pages over b.
 func adviseHuge(b []byte) error {
 	if err := unix.Madvise(b, unix.MADV_HUGEPAGE); err != nil && err != unix.EINVAL {

@@ -17,3 +17,4 @@ func adviseWillNeed([]byte) error                          { return ErrUnsupport
 func syncMapping([]byte) error                             { return ErrUnsupported }
 func discard([]byte, blockKind) error                      { return ErrUnsupported }
 func adviseHuge([]byte) error                              { return nil }
+func populate([]byte) error                                { return nil }

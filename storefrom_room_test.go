@@ -317,16 +317,7 @@ func TestStreamReplacingAnEntryHoldsItsWholeRoom(t *testing.T) {
 		t.Fatal("k left hot before the test began")
 	}
 	value := bytes.Repeat([]byte{'n'}, size)
-	r := newHeldReader(value, 1024)
-	began := make(chan struct{})
-	errs := make(chan error, 1)
-	go func() { errs <- m.StoreFrom("k", &signalReader{r: r, began: began}, size, tiermem.InTier(tiermem.Hot)) }()
-	// Wait until the stream has its room and began reading.
-	select {
-	case <-began:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the stream never began")
-	}
+	r, errs := streamBegun(t, m, "k", value, tiermem.InTier(tiermem.Hot))
 	t.Logf("while streaming k: hot %+v", m.Usage()[tiermem.Hot])
 	// Stores that need hot's room: the old k is the oldest victim.
 	for i := range 8 {
@@ -363,15 +354,7 @@ func TestStreamDoesNotCountOnTheEntryItReplaces(t *testing.T) {
 	}
 	const size = 600 << 10
 	value := bytes.Repeat([]byte{'n'}, size)
-	r := newHeldReader(value, 1024)
-	began := make(chan struct{})
-	errs := make(chan error, 1)
-	go func() { errs <- m.StoreFrom("k", &signalReader{r: r, began: began}, size, tiermem.InTier(tiermem.Hot)) }()
-	select {
-	case <-began:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the stream never began")
-	}
+	r, errs := streamBegun(t, m, "k", value, tiermem.InTier(tiermem.Hot))
 	u := m.Usage()[tiermem.Hot]
 	t.Logf("while streaming: hot %+v, k in %v", u, tierOf(t, m, "k"))
 	if tierOf(t, m, "k") != tiermem.Hot && u.Used+size > u.Capacity {
@@ -436,6 +419,23 @@ func TestDurableStoreWaitsForTheColdLogsRoom(t *testing.T) {
 	if got := tierOf(t, m, "x"); got != tiermem.Hot {
 		t.Errorf("an unnamed 16 KiB Store into an empty 1 MiB hot tier went to %v", got)
 	}
+}
+
+// streamBegun starts a StoreFrom of value under key that reads its first
+// KiB, then waits for the returned reader's release, and returns once the
+// stream has its room and began reading; its error comes on the channel.
+func streamBegun(t *testing.T, m *tiermem.Manager, key string, value []byte, opts ...tiermem.StoreOption) (*heldReader, <-chan error) {
+	t.Helper()
+	r := newHeldReader(value, 1024)
+	began := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() { errs <- m.StoreFrom(key, &signalReader{r: r, began: began}, int64(len(value)), opts...) }()
+	select {
+	case <-began:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream never began")
+	}
+	return r, errs
 }
 
 // signalReader closes began at its first Read.

@@ -110,19 +110,34 @@ func (h *Handle) Release(off, n int64) error {
 
 // discard drops the whole pages of the n bytes at off (madvise DONTNEED).
 func (h *Handle) discard(off, n int64) error {
+	pages, err := h.pages("discarding", off, n, true)
+	if err != nil || len(pages) == 0 {
+		return err
+	}
+	return discard(pages, h.b.kind)
+}
+
+// pages returns the part of the mapping that holds the n bytes at off,
+// in whole pages: the pages inside the range when inner is set, else
+// every page it touches; empty when there is none. doing names the caller
+// in its error: ErrClosed, or ErrInvalidSize for a range outside the
+// memory.
+func (h *Handle) pages(doing string, off, n int64, inner bool) ([]byte, error) {
 	if !h.b.isOpen() {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if off < 0 || n < 0 || off > h.b.size-n {
-		return fmt.Errorf("%w: discarding %d bytes at offset %d of %d", ErrInvalidSize, n, off, h.b.size)
+		return nil, fmt.Errorf("%w: %s %d bytes at offset %d of %d", ErrInvalidSize, doing, n, off, h.b.size)
 	}
 	start := h.b.mappingOffset() + off
-	first := (start + pageSize - 1) &^ (pageSize - 1)
-	last := (start + n) &^ (pageSize - 1)
-	if last <= first {
-		return nil
+	first, last := start&^(pageSize-1), min((start+n+pageSize-1)&^(pageSize-1), int64(len(h.b.mapping)))
+	if inner {
+		first, last = (start+pageSize-1)&^(pageSize-1), (start+n)&^(pageSize-1)
 	}
-	return discard(h.b.mapping[first:last], h.b.kind)
+	if n == 0 || last <= first {
+		return nil, nil
+	}
+	return h.b.mapping[first:last], nil
 }
 
 // Populate faults in the whole pages of the n bytes at off, writable, in
@@ -134,19 +149,11 @@ func (h *Handle) discard(off, n int64) error {
 // has no such call, it does nothing and returns nil. Errors: ErrClosed,
 // ErrInvalidSize for a range outside the memory.
 func (h *WritableHandle) Populate(off, n int64) error {
-	if !h.b.isOpen() {
-		return ErrClosed
+	pages, err := h.pages("populating", off, n, false)
+	if err != nil || len(pages) == 0 {
+		return err
 	}
-	if off < 0 || n < 0 || off > h.b.size-n {
-		return fmt.Errorf("%w: populating %d bytes at offset %d of %d", ErrInvalidSize, n, off, h.b.size)
-	}
-	start := h.b.mappingOffset() + off
-	first := start &^ (pageSize - 1)
-	last := min((start+n+pageSize-1)&^(pageSize-1), int64(len(h.b.mapping)))
-	if n == 0 || last <= first {
-		return nil
-	}
-	return populate(h.b.mapping[first:last])
+	return populate(pages)
 }
 
 // HugePages asks the system to back the memory with huge pages (2 MiB on

@@ -1,7 +1,7 @@
 package server_test
 
 import (
-	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -9,25 +9,6 @@ import (
 
 	"github.com/tiermem/tiermem"
 )
-
-// heldReader gives its first bytes, then waits for release.
-type heldReader struct {
-	r       io.Reader
-	first   int
-	read    int
-	release chan struct{}
-}
-
-func (h *heldReader) Read(p []byte) (int, error) {
-	if h.read >= h.first {
-		<-h.release
-	} else {
-		p = p[:min(len(p), h.first-h.read)]
-	}
-	n, err := h.r.Read(p)
-	h.read += n
-	return n, err
-}
 
 // TestKilledClientFreesItsSlotAtOnce: a client killed while its command
 // runs (here a TIER.MOVE into hot waiting for room a slow stream holds)
@@ -41,10 +22,10 @@ func TestKilledClientFreesItsSlotAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	const size = 900 << 10
-	h := &heldReader{r: bytes.NewReader(make([]byte, size)), first: 1024, release: make(chan struct{})}
+	upload, client := io.Pipe() // a slow upload: its room is held before a byte comes
 	done := make(chan error, 1)
-	go func() { done <- m.StoreFrom("slow", h, size, tiermem.InTier(tiermem.Hot)) }()
-	defer func() { close(h.release); <-done }()
+	go func() { done <- m.StoreFrom("slow", upload, size, tiermem.InTier(tiermem.Hot)) }()
+	defer func() { client.CloseWithError(errors.New("the uploader left")); <-done }()
 	for deadline := time.Now().Add(5 * time.Second); m.Usage()[tiermem.Hot].Streaming < size; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the stream never took its room")

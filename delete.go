@@ -42,6 +42,11 @@ func (m *Manager) deleteKey(key string) (found, inGlacier bool, err error) {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
+	return m.deleteLocked(key)
+}
+
+// deleteLocked is deleteKey with the key's lock held.
+func (m *Manager) deleteLocked(key string) (found, inGlacier bool, err error) {
 	for i := len(m.tiers) - 1; i >= 0; i-- { // the slowest first: a failure leaves the key as it was
 		removed, err := m.removeFrom(m.tiers[i], key)
 		if err != nil {

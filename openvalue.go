@@ -128,6 +128,12 @@ func (m *Manager) openLocked(key string, v *ValueReader) (*tierState, error) {
 	lock := m.locks.Of(key)
 	lock.RLock()
 	defer lock.RUnlock()
+	return m.openFirst(key, v)
+}
+
+// openFirst opens key from the first tier that holds it. The key's lock
+// is held.
+func (m *Manager) openFirst(key string, v *ValueReader) (*tierState, error) {
 	for _, t := range m.tiers {
 		if err := m.openIn(t, key, v); !errors.Is(err, tier.ErrNotFound) {
 			return t, err

@@ -123,8 +123,13 @@
 // in a mapping of its own, a raw cold one: values that do not compress,
 // and StoreFrom's) is so never held whole; a compressed one is
 // decompressed into memory once, and not copied again into the
-// connection's buffer. Smaller values, and GETDEL, GETSET and GETEX with
-// options, copy the value into the connection's buffer.
+// connection's buffer. GETDEL takes the value where it lies
+// (Manager.TakeValue) and sends it as GET does; GETEX with options sends
+// a hot or warm value from where it lies too, but reads a cold one whole
+// and copies it.
+// Smaller values, and GETSET and SET ... GET, copy the value into the
+// connection's buffer (a large old value of theirs is sent from the copy
+// the Manager hands them, not copied again).
 //
 // A plain SET (SET key value, without options) of a value of 1 MiB or more,
 // from an authenticated client outside MULTI, is read from the connection

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +67,30 @@ func (w *replies) bulkReader(r *tiermem.ValueReader) {
 	w.shared = append(w.shared, sharedValue{at: len(w.b), r: r})
 	w.sharedBytes += int(n)
 	w.bulkEnd()
+}
+
+// bulkValue writes r's value as a bulk string and gives r to the replies:
+// a large one as bulkReader does, a smaller one copied into the buffer now
+// (a write of its own would cost more), r then closed. A copy that fails
+// (a value whose segment was cut short since it was opened) leaves the
+// buffer as it was and is returned.
+func (w *replies) bulkValue(r *tiermem.ValueReader) error {
+	n := r.Size()
+	if n >= ownedMin {
+		w.bulkReader(r)
+		return nil
+	}
+	defer r.Close()
+	before := len(w.b)
+	w.bulkHeader(int(n))
+	at := len(w.b)
+	w.b = slices.Grow(w.b, int(n))[:at+int(n)]
+	if _, err := r.ReadAt(w.b[at:], 0); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		w.b = w.b[:before]
+		return err
+	}
+	w.bulkEnd()
+	return nil
 }
 
 // pending returns the bytes the replies hold, shared values included.

@@ -123,24 +123,31 @@ func TestGetOfLargeHotValuesWhileTheyChange(t *testing.T) {
 	wg.Wait()
 }
 
-// TestOldValueRepliesAreNotCopied: GETDEL, GETSET and SET ... GET of a
-// 6 MiB value reply the copy the Manager hands them (Entry.Value) where it
-// lies. Each allocates within 3 MiB of the Manager's own (6 MiB a copy: the
-// old value's) plus what a GET of the same hot value allocates (the
-// client's reads): a copy into the connection's buffer would be 6 MiB
-// more. GETEX makes no copy at all: the TTL goes where the value lies, and
-// the reply is sent from there, as a GET's (UpdateHeaderView). It allocated
-// 18 MiB when a TTL change rewrote the value, and 6 MiB when it replied
-// UpdateEntry's copy.
+// TestOldValueRepliesAreNotCopied: GETSET and SET ... GET of a 6 MiB
+// value reply the copy the Manager hands them (Entry.Value) where it lies.
+// Each allocates within 3 MiB of the Manager's own (6 MiB a copy: the old
+// value's) plus what a GET of the same hot value allocates (the client's
+// reads): a copy into the connection's buffer would be 6 MiB more. GETEX
+// and GETDEL make no copy at all: GETEX's TTL goes where the value lies,
+// and the reply is sent from there, as a GET's (UpdateHeaderView); GETDEL
+// takes the value where it lies (TakeValue) from hot, warm and cold. GETEX
+// allocated 18 MiB when a TTL change rewrote the value, and 6 MiB when it
+// replied UpdateEntry's copy; GETDEL allocated 6 MiB, and read a cold
+// value whole.
 func TestOldValueRepliesAreNotCopied(t *testing.T) {
 	addr, _, m := startTiermem(t, nil)
 	big := make([]byte, 6<<20)
 	rand.NewChaCha8([32]byte{2}).Read(big)
 	want := fmt.Appendf(nil, "$%d\r\n%s\r\n", len(big), big)
 	c := dial(t, addr)
+	var roundTripIn func(tr tiermem.Tier, args ...string) uint64
 	roundTrip := func(args ...string) uint64 {
 		t.Helper()
-		if err := m.Store("big", big, tiermem.InTier(tiermem.Hot)); err != nil {
+		return roundTripIn(tiermem.Hot, args...)
+	}
+	roundTripIn = func(tr tiermem.Tier, args ...string) uint64 {
+		t.Helper()
+		if err := m.Store("big", big, tiermem.InTier(tr)); err != nil {
 			t.Fatal(err)
 		}
 		var got []byte
@@ -158,7 +165,6 @@ func TestOldValueRepliesAreNotCopied(t *testing.T) {
 		args   []string
 		copies uint64 // the Manager's
 	}{
-		{[]string{"GETDEL", "big"}, 1},
 		{[]string{"GETSET", "big", "small"}, 1},
 		{[]string{"SET", "big", "small", "GET"}, 1},
 		{[]string{"GETEX", "big", "EX", "100"}, 0},
@@ -167,6 +173,15 @@ func TestOldValueRepliesAreNotCopied(t *testing.T) {
 		if grew := roundTrip(tc.args...); grew > get+(tc.copies*6+3)<<20 {
 			t.Errorf("%v allocated %.1f MiB, a GET %.1f MiB: the old value was copied again",
 				tc.args, float64(grew)/(1<<20), float64(get)/(1<<20))
+		}
+	}
+	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		if grew := roundTripIn(tr, "GETDEL", "big"); grew > get+3<<20 {
+			t.Errorf("GETDEL of a %v value allocated %.1f MiB, a GET of a hot one %.1f MiB: the value was copied",
+				tr, float64(grew)/(1<<20), float64(get)/(1<<20))
+		}
+		if _, err := m.Tier("big"); !errors.Is(err, tiermem.ErrNotFound) {
+			t.Errorf("after GETDEL of a %v value: %v, want ErrNotFound", tr, err)
 		}
 	}
 }

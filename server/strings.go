@@ -259,15 +259,20 @@ func (c *conn) setExpiring(args [][]byte, name string, unit int) {
 	}
 }
 
+// cmdGetDel takes the value and deletes the key in one step
+// (Manager.TakeValue): a large value is sent from where it lay, in pieces,
+// never copied into the connection's buffer.
 func cmdGetDel(c *conn, args [][]byte) {
-	var old []byte
-	found := false
-	err := c.s.m.Update(keyString(args[1]), func(v []byte, f bool) ([]byte, bool, error) {
-		old, found = v, f
-		return nil, false, nil
-	})
-	if c.updateError(err) {
-		c.replyOld(old, found)
+	v, err := c.s.m.TakeValue(keyString(args[1]))
+	switch {
+	case errors.Is(err, tiermem.ErrNotFound):
+		c.out.null()
+	case err != nil:
+		c.managerError(err)
+	default:
+		if err := c.out.bulkValue(v); err != nil {
+			c.managerError(err)
+		}
 	}
 }
 

@@ -1,0 +1,34 @@
+package server_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tiermem/tiermem"
+)
+
+// BenchmarkGetDelLarge GETDELs a 4 MiB value from each tier over one
+// connection, the value stored again before each (not timed): MB/s and
+// the Go memory allocated per GETDEL, client and server together.
+func BenchmarkGetDelLarge(b *testing.B) {
+	value := make([]byte, 4<<20) // random: it does not compress, and cold keeps it raw
+	rand.NewChaCha8([32]byte{6}).Read(value)
+	getdel := encode("GETDEL", "big")
+	for _, tier := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		b.Run(tier.String(), func(b *testing.B) {
+			addr, _, m := startManager(b, b.TempDir(), optionsFor(tier), nil)
+			c := dial(b, addr)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(value)))
+			for b.Loop() {
+				b.StopTimer()
+				if err := m.Store("big", value, tiermem.InTier(tier)); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				c.send(getdel)
+				drain(b, c.br, 1)
+			}
+		})
+	}
+}

@@ -38,7 +38,8 @@ func noRoomLeft(t *testing.T, m *tiermem.Manager, what string) {
 }
 
 // fillCheck deletes keys and stores one value of nearly the tier's whole
-// free room in it, at once: no reserved room leaked.
+// free room in it: with room leaked (reserved and never given back) that
+// Store would wait for it and fail with ErrNoSpace.
 func fillCheck(t *testing.T, m *tiermem.Manager, tr tiermem.Tier, keys []string, what string) {
 	t.Helper()
 	for _, k := range keys {
@@ -48,11 +49,8 @@ func fillCheck(t *testing.T, m *tiermem.Manager, tr tiermem.Tier, keys []string,
 	}
 	u := m.Usage()[tr]
 	n := int(u.Capacity - u.Used - 8<<10)
-	start := time.Now()
 	if err := m.Store("fill-check", make([]byte, n), tiermem.InTier(tr)); err != nil {
 		t.Errorf("%s: a value of %d bytes into the %v tier (%+v) afterwards: %v", what, n, tr, u, err)
-	} else if d := time.Since(start); d > time.Second {
-		t.Errorf("%s: filling the %v tier took %v: room stayed reserved", what, tr, d)
 	}
 	must(t, m.Delete("fill-check"))
 }

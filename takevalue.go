@@ -13,11 +13,17 @@ import (
 // (the memory or segment stays until the reader is closed); close it once
 // done. A raw cold value's checksum is verified after the key is gone,
 // outside its lock: a value found corrupt then is ErrCorrupt, and the key
-// stays deleted (it held no value to give back). With a durable Manager,
-// the delete of a glacier copy is made durable before TakeValue returns,
-// as Delete makes it. Errors: ErrNotFound for an absent or expired key
-// (nothing is deleted), and those of OpenValue and Delete; on any error
-// but ErrCorrupt the key keeps its value. Safe for concurrent use.
+// stays deleted (it held no value to give back). The read counts as
+// OpenValue's does for analytics.
+//
+// With a durable Manager, the delete of a glacier copy is made durable
+// before TakeValue returns, as Delete makes it; when that fails, the key
+// reads as deleted all the same, and TakeValue returns the reader together
+// with the error saying so (the next pass retries; a crash before then
+// brings the glacier copy back): the value is never lost between the two.
+// Errors: ErrNotFound for an absent or expired key (nothing is deleted),
+// and those of OpenValue and Delete; on any other error, but ErrCorrupt,
+// the key keeps its value. Safe for concurrent use.
 func (m *Manager) TakeValue(key string) (*ValueReader, error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
@@ -26,28 +32,39 @@ func (m *Manager) TakeValue(key string) (*ValueReader, error) {
 	defer m.gate.Leave(tok)
 	v := &ValueReader{}
 	t, inGlacier, err := m.takeLocked(key, v)
+	if err != nil {
+		err = m.readError(key, err) // after the lock: an expired key is deleted under it
+	} else {
+		err = v.ready(key)
+	}
 	if c := m.analytics.Load(); c != nil {
 		c.countRead(tok, t, err)
 	}
 	if err != nil {
-		return nil, m.readError(key, err) // after the lock: an expired key is deleted under it
+		return nil, err
 	}
 	if inGlacier && m.durable() {
 		if err := m.syncDelete(key); err != nil {
-			v.Close()
-			return nil, err
+			return v, err // the key is gone: the value goes to the caller all the same
 		}
 	}
+	return v, nil
+}
+
+// ready finishes a value taken under the key's lock, outside it: a large
+// warm value's checksum, a raw cold value's verifying pass (it reads the
+// whole value), which closes v when it fails.
+func (v *ValueReader) ready(key string) error {
 	if v.large != nil {
 		v.large.View(func(value []byte) error { v.largeSum = xxh3.Hash(value); return nil })
 	}
 	if v.raw != nil {
-		if err := v.verify(key); err != nil { // outside the key's lock: it reads the whole value
+		if err := v.verify(key); err != nil {
 			v.Close()
-			return nil, err
+			return err
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // takeLocked opens key's value into v and deletes the key from every tier,

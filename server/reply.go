@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -73,9 +75,14 @@ func (w *replies) bulkReader(r *tiermem.ValueReader) {
 // a large one as bulkReader does, a smaller one copied into the buffer now
 // (a write of its own would cost more), r then closed. A copy that fails
 // (a value whose segment was cut short since it was opened) leaves the
-// buffer as it was and is returned.
+// buffer as it was and is returned, as is a value too large for the
+// platform's int (r is then closed).
 func (w *replies) bulkValue(r *tiermem.ValueReader) error {
 	n := r.Size()
+	if n > math.MaxInt { // a 32-bit platform
+		r.Close()
+		return fmt.Errorf("a value of %d bytes is more than this server's platform can send", n)
+	}
 	if n >= ownedMin {
 		w.bulkReader(r)
 		return nil

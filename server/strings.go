@@ -262,17 +262,23 @@ func (c *conn) setExpiring(args [][]byte, name string, unit int) {
 // cmdGetDel takes the value and deletes the key in one step
 // (Manager.TakeValue): a large value is sent from where it lay, in pieces,
 // never copied into the connection's buffer.
+// A value taken whose delete could not be made durable (a glacier copy,
+// with durability on) is sent all the same, as the key reads as deleted,
+// and the error logged.
 func cmdGetDel(c *conn, args [][]byte) {
 	v, err := c.s.m.TakeValue(keyString(args[1]))
 	switch {
-	case errors.Is(err, tiermem.ErrNotFound):
-		c.out.null()
-	case err != nil:
-		c.managerError(err)
-	default:
+	case v != nil:
+		if err != nil {
+			c.s.log.Warn("server: GETDEL", "error", err)
+		}
 		if err := c.out.bulkValue(v); err != nil {
 			c.managerError(err)
 		}
+	case errors.Is(err, tiermem.ErrNotFound):
+		c.out.null()
+	default:
+		c.managerError(err)
 	}
 }
 

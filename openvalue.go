@@ -96,17 +96,12 @@ func (m *Manager) openValue(key string, deferred bool) (*ValueReader, error) {
 	defer m.gate.Leave(tok)
 	v := &ValueReader{}
 	t, err := m.openLocked(key, v)
-	if v.large != nil {
-		v.large.View(func(value []byte) error { v.largeSum = xxh3.Hash(value); return nil })
-	}
 	switch {
-	case err != nil || v.raw == nil:
-	case deferred:
+	case err != nil:
+	case deferred && v.raw != nil:
 		v.check, v.key = true, key
 	default:
-		if err = v.verify(key); err != nil { // outside the key's lock: it reads the whole value
-			v.raw.Close()
-		}
+		err = v.ready(key) // outside the key's lock: it may read the whole value
 	}
 	if err != nil {
 		err = m.readError(key, err)
@@ -212,6 +207,22 @@ func (v *ValueReader) Checksum() uint64 {
 		return v.largeSum
 	}
 	return xxh3.Hash(v.mem)
+}
+
+// ready finishes a value opened under the key's lock, outside it: a large
+// warm value's checksum, a raw cold value's verifying pass (it reads the
+// whole value), which closes v when it fails.
+func (v *ValueReader) ready(key string) error {
+	if v.large != nil {
+		v.large.View(func(value []byte) error { v.largeSum = xxh3.Hash(value); return nil })
+	}
+	if v.raw != nil {
+		if err := v.verify(key); err != nil {
+			v.Close()
+			return err
+		}
+	}
+	return nil
 }
 
 // verify checks a streamed value against its checksum, reading it whole.

@@ -1,9 +1,5 @@
 package tiermem
 
-import (
-	"github.com/zeebo/xxh3"
-)
-
 // TakeValue opens key's value for reading, as OpenValue does, and deletes
 // the key, in one step under the key's lock (a Redis GETDEL): no write of
 // key lands between the two, and the value is not copied to be handed
@@ -49,22 +45,6 @@ func (m *Manager) TakeValue(key string) (*ValueReader, error) {
 		}
 	}
 	return v, nil
-}
-
-// ready finishes a value taken under the key's lock, outside it: a large
-// warm value's checksum, a raw cold value's verifying pass (it reads the
-// whole value), which closes v when it fails.
-func (v *ValueReader) ready(key string) error {
-	if v.large != nil {
-		v.large.View(func(value []byte) error { v.largeSum = xxh3.Hash(value); return nil })
-	}
-	if v.raw != nil {
-		if err := v.verify(key); err != nil {
-			v.Close()
-			return err
-		}
-	}
-	return nil
 }
 
 // takeLocked opens key's value into v and deletes the key from every tier,

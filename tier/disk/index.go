@@ -259,10 +259,21 @@ func (x *index) relocate(key string, from *segment, fromOff int64, to *segment, 
 	}
 	old, e := *p, *p
 	e.seg, e.off = to, toOff
-	x.link(e) // counted before the old is uncounted: Len never dips below the keys held
-	x.unlink(old)
+	x.moveCount(old, e)
 	*p = e
 	return true
+}
+
+// moveCount moves a record's count from old's segment to e's, the same
+// record's copy: the totals (keys, bytes, tombstones) do not change, so
+// that Used and Len never count the record twice while it moves.
+func (x *index) moveCount(old, e entry) {
+	e.seg.live.Add(e.size) // the new segment first: the record is always counted in one of the two
+	old.seg.live.Add(-old.size)
+	if e.tomb {
+		e.seg.tombs.Add(1)
+		old.seg.tombs.Add(-1)
+	}
 }
 
 // dropTombstone removes key's entry if it is still the tombstone at off in g.

@@ -23,6 +23,29 @@ func seededNoise(n int, seed byte) []byte {
 	return v
 }
 
+// flipInSegments flips the bits of mask at offset at of every copy of want
+// in dir's cold segment files, and returns how many copies it flipped.
+func flipInSegments(t *testing.T, dir string, want []byte, at int, mask byte) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
+	flipped := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		must(t, err)
+		for from := 0; ; {
+			i := bytes.Index(b[from:], want[:64])
+			if i < 0 || from+i+len(want) > len(b) {
+				break
+			}
+			b[from+i+at] ^= mask
+			flipped++
+			from += i + len(want)
+		}
+		must(t, os.WriteFile(f, b, 0o644))
+	}
+	return flipped
+}
+
 // openUnclosed opens a Manager in dir with a hot budget of hot bytes, 4 MiB
 // of warm and 1 GiB of cold, which the test closes itself.
 func openUnclosed(t *testing.T, dir string, hot int64) *tiermem.Manager {
@@ -155,22 +178,7 @@ func TestOpenValueFindsAFlippedBit(t *testing.T) {
 		t.Fatalf("OpenValue before the flip: %v", err)
 	}
 	v.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
-	flipped := false
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := bytes.Index(b, want[:64]); i >= 0 && i+len(want) <= len(b) {
-			b[i+2<<20] ^= 1
-			if err := os.WriteFile(f, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			flipped = true
-		}
-	}
-	if !flipped {
+	if flipInSegments(t, dir, want, 2<<20, 1) == 0 {
 		t.Fatal("the value is in no segment file")
 	}
 	if v, err := m.OpenValue("k"); !errors.Is(err, tiermem.ErrCorrupt) {

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,23 +143,7 @@ func TestTakeValueOfACorruptValueIsNoHit(t *testing.T) {
 		must(t, err)
 		v.Close()
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
-	flipped := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		must(t, err)
-		for from := 0; ; {
-			i := bytes.Index(b[from:], want[:64])
-			if i < 0 || from+i+len(want) > len(b) {
-				break
-			}
-			b[from+i+1<<20] ^= 0x10
-			flipped++
-			from += i + len(want)
-		}
-		must(t, os.WriteFile(f, b, 0o644))
-	}
-	if flipped != 2 {
+	if flipped := flipInSegments(t, dir, want, 1<<20, 0x10); flipped != 2 {
 		t.Fatalf("flipped %d values, want 2", flipped)
 	}
 	for _, take := range []bool{false, true} {
@@ -222,28 +203,7 @@ func TestTakeValueWhileKeysMove(t *testing.T) {
 		}
 	})
 	for range 3 {
-		wg.Go(func() {
-			for i := range 3000 {
-				v, err := m.TakeValue(fmt.Sprint("k", i%keys))
-				if errors.Is(err, tiermem.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					t.Errorf("TakeValue: %v", err)
-					return
-				}
-				got, err := readValue(v)
-				v.Close()
-				id, _, ok := bytes.Cut(got, []byte(";"))
-				if err != nil || !ok || !bytes.Equal(got, bytes.Repeat(append(id, ';'), len(got)/(len(id)+1))) {
-					t.Errorf("a torn value taken: %d bytes, %v", len(got), err)
-					return
-				}
-				if n, _ := taken.LoadOrStore(string(id), new(atomic.Int64)); n.(*atomic.Int64).Add(1) > 1 {
-					t.Errorf("value %s taken twice", id)
-				}
-			}
-		})
+		wg.Go(func() { takeEach(t, m, keys, 3000, &taken) })
 	}
 	wg.Wait()
 	close(stop)

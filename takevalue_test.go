@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tmpfs"
 )
 
 // TestTakeValueFromEveryTier: TakeValue hands over each tier's value, small
@@ -114,28 +115,7 @@ func TestTakeValueIsOneStep(t *testing.T) {
 		})
 	}
 	for range 3 {
-		wg.Go(func() {
-			for i := range rounds * 2 {
-				v, err := m.TakeValue(fmt.Sprint("k", i%keys))
-				if errors.Is(err, tiermem.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					t.Errorf("TakeValue: %v", err)
-					return
-				}
-				got, err := readValue(v)
-				v.Close()
-				id, _, ok := bytes.Cut(got, []byte(";"))
-				if err != nil || !ok || !bytes.Equal(got, bytes.Repeat(append(id, ';'), len(got)/(len(id)+1))) {
-					t.Errorf("a torn value taken: %d bytes, %v", len(got), err)
-					return
-				}
-				if n, _ := taken.LoadOrStore(string(id), new(atomic.Int64)); n.(*atomic.Int64).Add(1) > 1 {
-					t.Errorf("value %s taken twice", id)
-				}
-			}
-		})
+		wg.Go(func() { takeEach(t, m, keys, rounds*2, &taken) })
 	}
 	wg.Wait()
 	n := 0
@@ -144,6 +124,32 @@ func TestTakeValueIsOneStep(t *testing.T) {
 	must(t, err)
 	if int64(n) > stored.Load() || left > keys {
 		t.Errorf("%d values taken, %d stored, %d keys left", n, stored.Load(), left)
+	}
+}
+
+// takeEach takes keys k0 to k(keys-1) in turn, n times in all, whose
+// values repeat their id and ";": each taken value must be whole, and no
+// id taken twice (taken counts them, by id).
+func takeEach(t *testing.T, m *tiermem.Manager, keys, n int, taken *sync.Map) {
+	for i := range n {
+		v, err := m.TakeValue(fmt.Sprint("k", i%keys))
+		if errors.Is(err, tiermem.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Errorf("TakeValue: %v", err)
+			return
+		}
+		got, err := readValue(v)
+		v.Close()
+		id, _, ok := bytes.Cut(got, []byte(";"))
+		if err != nil || !ok || !bytes.Equal(got, bytes.Repeat(append(id, ';'), len(got)/(len(id)+1))) {
+			t.Errorf("a torn value taken: %d bytes, %v", len(got), err)
+			return
+		}
+		if c, _ := taken.LoadOrStore(string(id), new(atomic.Int64)); c.(*atomic.Int64).Add(1) > 1 {
+			t.Errorf("value %s taken twice", id)
+		}
 	}
 }
 
@@ -161,18 +167,7 @@ func TestTakeValueOfAFlippedBit(t *testing.T) {
 		t.Fatalf("OpenValue before the flip: %v", err)
 	}
 	v.Close()
-	files, _ := filepath.Glob(filepath.Join(dir, "cold", "*.seg"))
-	flipped := false
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		must(t, err)
-		if i := bytes.Index(b, want[:64]); i >= 0 && i+len(want) <= len(b) {
-			b[i+1<<20] ^= 0x10
-			must(t, os.WriteFile(f, b, 0o644))
-			flipped = true
-		}
-	}
-	if !flipped {
+	if flipInSegments(t, dir, want, 1<<20, 0x10) == 0 {
 		t.Fatal("the value is in no segment file")
 	}
 	if v, err := m.TakeValue("k"); !errors.Is(err, tiermem.ErrCorrupt) {
@@ -208,4 +203,44 @@ func ExampleManager_TakeValue() {
 	_, err = m.TakeValue("job:1")
 	fmt.Printf("%s; again: %v\n", payload, errors.Is(err, tiermem.ErrNotFound))
 	// Output: resize image 42; again: true
+}
+
+// TestTakeValueOnAFullDisk: with Durability Always, on a real disk that
+// is full (a 4 MiB tmpfs, root only), a TakeValue of a cold key cannot
+// make its delete durable: it fails, hands over nothing, and the key keeps
+// its value; once there is room it takes the value whole.
+func TestTakeValueOnAFullDisk(t *testing.T) {
+	mnt := tmpfs.Mount(t, "4m")
+	m, err := tiermem.Open(filepath.Join(mnt, "data"), &tiermem.Options{MigrateInterval: -1, Durability: tiermem.Always,
+		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	must(t, err)
+	defer m.Close()
+	want := seededNoise(64<<10, 3)
+	must(t, m.Store("k", want, tiermem.InTier(tiermem.Cold)))
+	filler := tmpfs.Fill(t, mnt)
+	for i := 0; ; i++ { // use up the segment's last page: records of the size of k's delete
+		if err := m.Store("x", nil, tiermem.InTier(tiermem.Cold)); err != nil {
+			break
+		}
+		if i > 1<<16 {
+			t.Fatal("the full disk took 65536 records")
+		}
+	}
+	if v, err := m.TakeValue("k"); err == nil {
+		v.Close()
+		t.Fatal("TakeValue on a full disk succeeded: its delete was written nowhere")
+	}
+	if got, err := m.Retrieve("k"); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("after the failed take: %d bytes, %v; want the value", len(got), err)
+	}
+	must(t, os.Remove(filler))
+	v, err := m.TakeValue("k")
+	must(t, err)
+	defer v.Close()
+	if got, err := readValue(v); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("the take once there is room: %d bytes, %v", len(got), err)
+	}
+	if _, err := m.Retrieve("k"); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("Retrieve after the take = %v, want ErrNotFound", err)
+	}
 }

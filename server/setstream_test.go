@@ -310,6 +310,9 @@ func TestSetOfALargeValueOnAFullDisk(t *testing.T) {
 	if got, err := m.Retrieve("big"); err != nil || !bytes.Equal(got, old) {
 		t.Fatalf("after the refused SET the key holds %d bytes (%v), want the old value", len(got), err)
 	}
+	if n := m.Usage()[tiermem.Cold].Streaming; n != 0 {
+		t.Errorf("the SET the full disk refused still holds %d bytes of cold's room", n)
+	}
 	tmpfs.Grow(t, mnt, "64m")
 	c.send(setFrame("big", value))
 	if got := string(c.reply()); got != "+OK\r\n" {

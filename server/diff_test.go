@@ -207,7 +207,7 @@ var diffCases = map[string][]step{
 	"save shutdown": {
 		s("SAVE", "x"), s("LASTSAVE", "x"), s("BGSAVE", "x"), s("BGSAVE", "SCHEDULE", "x"), s("SAVE"), approx("LASTSAVE"),
 		s("MULTI"), s("SAVE"), s("EXEC"), s("MULTI"), s("SHUTDOWN"), s("EXEC"), s("SHUTDOWN", "BOGUS"), s("SHUTDOWN", "SAVE", "NOSAVE"),
-		s("SHUTDOWN", "ABORT"), s("SHUTDOWN", "ABORT", "NOW"), s("SHUTDOWN", "NOW", "FORCE", "ABORT"), s("MULTI"), s("LASTSAVE"), s("EXEC"),
+		s("SHUTDOWN", "ABORT"), s("SHUTDOWN", "ABORT", "NOW"), s("SHUTDOWN", "NOW", "FORCE", "ABORT"), s("MULTI"), s("LASTSAVE"), approx("EXEC"),
 	},
 	"config": {
 		s("CONFIG"), s("CONFIG", "BOGUS"), s("CONFIG", "GET"), s("CONFIG", "GET", "save"), s("CONFIG", "GET", "appendonly"),
@@ -312,6 +312,8 @@ func same(how compare, want, got []byte) bool {
 	case unordered:
 		return slices.Equal(elements(want), elements(got))
 	case near:
+		// A transaction's one reply is compared as the reply itself.
+		want, got = bytes.TrimPrefix(want, []byte("*1\r\n")), bytes.TrimPrefix(got, []byte("*1\r\n"))
 		if want[0] != ':' || got[0] != ':' {
 			return bytes.Equal(want, got)
 		}

@@ -56,6 +56,17 @@ func WithTTL(d time.Duration) StoreOption {
 	}
 }
 
+// header returns the header of a value stored with o at now: a TTL that
+// would end past what a time in nanoseconds holds (the year 2262) ends
+// then, as a Redis EXPIRE that far does.
+func (o storeOptions) header(now time.Time) header.Header {
+	env := header.Header{Pinned: o.pinned}
+	if o.ttl > 0 {
+		env.Expires = expiresNano(now.Add(o.ttl))
+	}
+	return env
+}
+
 // Pinned keeps the value in the tier it is stored in: no migration pass and
 // no need for room ever demotes it (Move still can).
 func Pinned() StoreOption { return pinned }
@@ -100,10 +111,7 @@ type prepared struct {
 // needs there), or, for a prepared value, in the tier that prepared it
 // (value is then its pend's Value).
 func (m *Manager) storeWith(key string, value []byte, env header.Header, o storeOptions, p prepared) error {
-	env.Pinned = o.pinned
-	if o.ttl > 0 {
-		env.Expires = m.now().Add(o.ttl).UnixNano()
-	}
+	env.Pinned, env.Expires = o.pinned, o.header(m.now()).Expires
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
 	"github.com/tiermem/tiermem/tier"
@@ -111,7 +112,7 @@ func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, 
 		return nil, nil, reservation{}, err
 	}
 	defer m.gate.Leave(tok)
-	metaLen := len(storeMeta(o, 0))
+	metaLen := len(storeMeta(o))
 	t, err := m.placement(key, int(size), metaLen, o)
 	for ; err == nil; t, err = m.nextTier(t, key, int(size), metaLen, err) {
 		if err := t.fits(t.estimate(key, int(size), metaLen), int(size)); err != nil {
@@ -171,12 +172,10 @@ func (m *Manager) roomAhead(t *tierState, key string, size, metaLen int, wait pa
 	return r, err
 }
 
-// storeMeta returns the header of a value stored with o at nowNano.
-func storeMeta(o storeOptions, nowNano int64) []byte {
-	env := header.Header{Pinned: o.pinned}
-	if o.ttl > 0 {
-		env.Expires = nowNano + int64(o.ttl)
-	}
+// storeMeta returns the header of a value stored with o, as encoded: its
+// length is that of the header stored, whenever the store.
+func storeMeta(o storeOptions) []byte {
+	env := o.header(time.Unix(0, 0))
 	return env.Encode()
 }
 
@@ -193,7 +192,7 @@ func (m *Manager) storeFromBuffer(key string, r io.Reader, size int64, opts []St
 // for it, and stores it there, in the room held for it: the value is
 // never copied.
 func (m *Manager) storeFromPrepared(key string, r io.Reader, size int64, o storeOptions, t *tierState, p tier.Preparer, room *reservation) error {
-	pend, err := p.Prepare(key, int(size), len(storeMeta(o, 0)))
+	pend, err := p.Prepare(key, int(size), len(storeMeta(o)))
 	if err != nil {
 		return fmt.Errorf("tiermem: storing %q from a stream in the %s tier: %w", key, t.level, storeError(err))
 	}
@@ -223,10 +222,7 @@ func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stage
 		return err
 	}
 	defer m.gate.Leave(tok)
-	env := header.Header{Pinned: o.pinned}
-	if o.ttl > 0 {
-		env.Expires = m.now().Add(o.ttl).UnixNano()
-	}
+	env := o.header(m.now())
 	meta := env.Encode()
 	t := m.tiers[Cold]
 	for try := 0; ; try++ {

@@ -1,7 +1,10 @@
 package tiermem_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -93,5 +96,33 @@ func TestPinKeepsAKeyInItsTier(t *testing.T) {
 	}
 	if err := m.Pin("nope"); !errors.Is(err, tiermem.ErrNotFound) {
 		t.Errorf("Pin of an absent key: %v", err)
+	}
+}
+
+// TestWithTTLPast2262 stores with a TTL that ends after the last time a
+// nanosecond clock holds: the value is kept, with its expiry at that
+// time, by Store and StoreFrom into every tier (it used to overflow into
+// the past, and the acknowledged value, and the one it replaced, read as
+// expired).
+func TestWithTTLPast2262(t *testing.T) {
+	m := open(t, nil)
+	const ttl = time.Duration(math.MaxInt64) // about 292 years
+	for _, level := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold} {
+		for _, from := range []bool{false, true} {
+			key := fmt.Sprintf("%v-%v", level, from)
+			value := bytes.Repeat([]byte{'v'}, 200<<10)
+			must(t, m.Store(key, []byte("old")))
+			if from {
+				must(t, m.StoreFrom(key, bytes.NewReader(value), int64(len(value)), tiermem.WithTTL(ttl), tiermem.InTier(level)))
+			} else {
+				must(t, m.Store(key, value, tiermem.WithTTL(ttl), tiermem.InTier(level)))
+			}
+			if got, err := m.Retrieve(key); err != nil || !bytes.Equal(got, value) {
+				t.Fatalf("%s: Retrieve after a Store with a TTL of %v: %d bytes, %v", key, ttl, len(got), err)
+			}
+			if at, err := m.ExpireTime(key); err != nil || at.Year() < 2262 {
+				t.Errorf("%s: ExpireTime = %v, %v; want 2262's", key, at, err)
+			}
+		}
 	}
 }

@@ -7,14 +7,22 @@ import (
 	"github.com/tiermem/tiermem/tier"
 )
 
-// Delete removes key from every tier. It returns ErrNotFound if no tier held it.
-func (m *Manager) Delete(key string) error {
+// Delete removes key from every tier. It returns ErrNotFound if no tier held
+// it, or its TTL had run out (it is removed all the same).
+func (m *Manager) Delete(key string) error { return m.DeleteIf(key, nil) }
+
+// DeleteIf is Delete made conditional (an HTTP DELETE with If-Match):
+// cond runs under the key's lock, on what the key holds then, also when it
+// holds nothing, and the key is deleted only when cond returns nil; cond's
+// error is returned otherwise, with the key as it was. cond must not call
+// the Manager. A nil cond makes it Delete.
+func (m *Manager) DeleteIf(key string, cond func(c *Current) error) error {
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	found, inGlacier, err := m.deleteKey(key)
+	found, inGlacier, err := m.deleteKey(key, cond)
 	if err != nil {
 		return err
 	}
@@ -36,13 +44,19 @@ func (m *Manager) syncDelete(key string) error {
 	return nil
 }
 
-// deleteKey removes key from every tier under its lock and reports
-// whether a tier held it, and whether glacier did.
-func (m *Manager) deleteKey(key string) (found, inGlacier bool, err error) {
+// deleteKey removes key from every tier under its lock, when cond (if not
+// nil) lets it, and reports whether a tier held it with its TTL not run
+// out, and whether glacier held it.
+func (m *Manager) deleteKey(key string, cond func(*Current) error) (found, inGlacier bool, err error) {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
-	return m.deleteLocked(key)
+	if err := m.checkLocked(key, cond); err != nil {
+		return false, false, err
+	}
+	expired := m.ttl.expired(key, m.now().UnixNano())
+	found, inGlacier, err = m.deleteLocked(key)
+	return found && !expired, inGlacier, err // an expired key is removed, and was not there
 }
 
 // deleteLocked is deleteKey with the key's lock held.
@@ -72,7 +86,7 @@ func (m *Manager) Clear() error {
 			return fmt.Errorf("tiermem: listing the %s tier: %w", t.level, err)
 		}
 		for _, key := range keys {
-			if _, _, err := m.deleteKey(key); err != nil {
+			if _, _, err := m.deleteKey(key, nil); err != nil {
 				return err
 			}
 		}

@@ -30,6 +30,7 @@ import (
 // the garbage collector finds the reader unreachable).
 type ValueReader struct {
 	tier  Tier
+	env   header.Header       // the value's header (a conditional change's Current reads it)
 	mem   []byte              // the value, unless raw is set
 	raw   *disk.RawValue      // a cold value read from its segment
 	large *offheap.LargeValue // a warm value read where it lies
@@ -173,8 +174,8 @@ func (m *Manager) openIn(t *tierState, key string, v *ValueReader) error {
 	return m.readTier(t, key, lent, nil, v.set)
 }
 
-func (v *ValueReader) set(t *tierState, value []byte, _ header.Header) error {
-	v.tier, v.mem = t.level, value
+func (v *ValueReader) set(t *tierState, value []byte, env header.Header) error {
+	v.tier, v.mem, v.env = t.level, value, env
 	return nil
 }
 

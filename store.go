@@ -17,6 +17,7 @@ type storeOptions struct {
 	named   bool // a tier was named
 	ttl     time.Duration
 	pinned  bool
+	cond    func(*Current) error // OnlyIf's
 	invalid error
 }
 
@@ -99,11 +100,12 @@ func (m *Manager) storeKind(key string, value []byte, env header.Header, opts []
 
 // prepared is a value read into memory the store of tier t prepared for
 // it (StoreFrom), with the room reserved for it in t before its first byte
-// was read; the zero value is none.
+// was read; the zero value is none. cond, OnlyIf's, goes with any put.
 type prepared struct {
 	t    *tierState
 	pend tier.Pending
 	room *reservation // handed to the first put that can use it
+	cond func(*Current) error
 }
 
 // storeWith stores value with a header env and the options o: in the tier
@@ -112,6 +114,7 @@ type prepared struct {
 // (value is then its pend's Value).
 func (m *Manager) storeWith(key string, value []byte, env header.Header, o storeOptions, p prepared) error {
 	env.Pinned, env.Expires = o.pinned, o.header(m.now()).Expires
+	p.cond = o.cond
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return err
@@ -232,6 +235,9 @@ func (m *Manager) putReserved(key string, value, meta []byte, env header.Header,
 	defer lock.Unlock()
 	if !room.holds() || through && !coldRoom.holds() {
 		return errReplaced
+	}
+	if err := m.checkLocked(key, p.cond); err != nil {
+		return err
 	}
 	return m.putOnceLocked(key, value, meta, env, t, through, p.pend)
 }

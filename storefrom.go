@@ -19,6 +19,7 @@ const streamMin = 64 << 10
 // (tier/disk, the cold tier).
 type stager interface {
 	Stage(r io.Reader, size int64) (*disk.Staged, error)
+	StageAll(r io.Reader) (*disk.Staged, error)
 	PutStaged(key string, st *disk.Staged, meta []byte) (int64, error)
 }
 
@@ -62,9 +63,18 @@ type stager interface {
 // reader's error is returned wrapped; either way nothing is stored and the
 // key keeps the value it had. The stream is read before the Manager admits
 // the write: Close does not wait for a slow reader, and a StoreFrom whose
-// stream ends after Close returns ErrClosed, storing nothing. A negative
-// size is an error wrapping ErrOptions. It is safe for concurrent use; the
-// last write of a key to finish wins.
+// stream ends after Close returns ErrClosed, storing nothing.
+//
+// A negative size says that the stream's length is not known ahead (an
+// HTTP body sent in chunks): StoreFrom then reads r to its end into a
+// staging file beside the cold tier's log, as above, and stores the value
+// from there once its length is known: appended to the log from that
+// file when it goes to the cold tier, else read back into its tier as a
+// stream of that length. Memory stays bounded as for a known length, but
+// the staging file is not counted in the cold tier's budget while the
+// stream is read (its room is reserved once it has ended).
+//
+// It is safe for concurrent use; the last write of a key to finish wins.
 func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOption) error {
 	var o storeOptions
 	for _, opt := range opts {
@@ -76,9 +86,24 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if size < 0 {
-		return fmt.Errorf("%w: StoreFrom(%q) of a negative size, %d", ErrOptions, key, size)
+	if size >= 0 {
+		return m.storeFromSized(key, r, size, o, opts, nil)
 	}
+	s, ok := m.tiers[Cold].store.(stager)
+	if !ok {
+		return fmt.Errorf("%w: StoreFrom(%q) of a stream of unknown length: the cold tier cannot stage it", ErrOptions, key)
+	}
+	st, err := s.StageAll(r)
+	if err != nil {
+		return fmt.Errorf("storing %q from a stream: %w", key, storeError(err))
+	}
+	defer st.Discard()
+	return m.storeFromSized(key, st.Reader(), st.Size(), o, opts, st)
+}
+
+// storeFromSized is StoreFrom of a stream of size bytes; st, when not nil,
+// is the stream staged already, which r reads.
+func (m *Manager) storeFromSized(key string, r io.Reader, size int64, o storeOptions, opts []StoreOption, st *disk.Staged) error {
 	t, s, room, err := m.streamTo(key, size, o)
 	if err != nil {
 		return err
@@ -90,11 +115,12 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	if s == nil {
 		return m.storeFromBuffer(key, r, size, opts)
 	}
-	st, err := s.Stage(r, size)
-	if err != nil {
-		return fmt.Errorf("storing %q from a stream: %w", key, storeError(err))
+	if st == nil {
+		if st, err = s.Stage(r, size); err != nil {
+			return fmt.Errorf("storing %q from a stream: %w", key, storeError(err))
+		}
+		defer st.Discard()
 	}
-	defer st.Discard()
 	return m.putStaged(key, st, o, s, &room)
 }
 
@@ -226,7 +252,7 @@ func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stage
 	meta := env.Encode()
 	t := m.tiers[Cold]
 	for try := 0; ; try++ {
-		err := m.putStagedReserved(key, st, meta, env, s, try < putTries, held)
+		err := m.putStagedReserved(key, st, meta, env, s, o.cond, try < putTries, held)
 		if errors.Is(err, errReplaced) && try < putTries {
 			continue
 		}
@@ -242,7 +268,7 @@ func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stage
 // less what key's present entry there occupies when discount is set (or
 // takes the room held for it), and stores it under the key's lock,
 // dropping the key's copies in the other tiers.
-func (m *Manager) putStagedReserved(key string, st *disk.Staged, meta []byte, env header.Header, s stager, discount bool, held *reservation) error {
+func (m *Manager) putStagedReserved(key string, st *disk.Staged, meta []byte, env header.Header, s stager, cond func(*Current) error, discount bool, held *reservation) error {
 	t := m.tiers[Cold]
 	room, ok := held.take(t)
 	var err error
@@ -258,6 +284,9 @@ func (m *Manager) putStagedReserved(key string, st *disk.Staged, meta []byte, en
 	defer lock.Unlock()
 	if !room.holds() {
 		return errReplaced
+	}
+	if err := m.checkLocked(key, cond); err != nil {
+		return err
 	}
 	m.beforeChange(key)
 	charged, err := s.PutStaged(key, st, meta)

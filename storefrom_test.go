@@ -94,9 +94,6 @@ func TestStoreFrom(t *testing.T) {
 			t.Errorf("a value over %v's budget: %v", tr, err)
 		}
 	}
-	if err := m.StoreFrom("neg", bytes.NewReader(nil), -1); !errors.Is(err, tiermem.ErrOptions) {
-		t.Errorf("a negative size: %v", err)
-	}
 	if err := m.StoreFrom("", bytes.NewReader(nil), 0); !errors.Is(err, tiermem.ErrInvalidKey) {
 		t.Errorf("an empty key: %v", err)
 	}

@@ -77,6 +77,25 @@ func (s *Store) Stage(r io.Reader, size int64) (*Staged, error) {
 	return st, nil
 }
 
+// StageAll is Stage for a stream whose length is not known ahead: it reads
+// r to its end, and the Staged's Size is what it read. A stream longer
+// than the longest value a record holds fails with an error wrapping
+// tier.ErrTooLarge; its other errors are Stage's.
+func (s *Store) StageAll(r io.Reader) (*Staged, error) {
+	st, err := s.createStaged(-1)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.fill(r); err != nil {
+		st.Discard()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Reader returns a reader of the staged value's bytes, from the first.
+func (st *Staged) Reader() io.Reader { return io.NewSectionReader(st.f, 0, st.size) }
+
 // createStaged creates the staged file, inside the store's gate (so that
 // no file is made in the directory of a closed store).
 func (s *Store) createStaged(size int64) (*Staged, error) {
@@ -93,15 +112,24 @@ func (s *Store) createStaged(size int64) (*Staged, error) {
 	return &Staged{fs: s.fs, name: name, f: f, size: size}, nil
 }
 
-// fill copies the value from r into the file, checksumming it.
+// fill copies the value from r into the file, checksumming it: st.size
+// bytes, or, when st.size is negative, r to its end (st.size is then what
+// it read).
 func (st *Staged) fill(r io.Reader) error {
 	bp := stageBufs.Get().(*[]byte)
 	defer stageBufs.Put(bp)
 	d := newDigest()
+	unsized := st.size < 0
 	var off int64
-	for off < st.size {
-		buf := (*bp)[:min(int64(len(*bp)), st.size-off)]
+	for unsized || off < st.size {
+		buf := *bp
+		if !unsized {
+			buf = buf[:min(int64(len(buf)), st.size-off)]
+		}
 		n, err := io.ReadFull(r, buf)
+		if unsized && int64(n) > maxValueLen-off {
+			return fmt.Errorf("disk: staging a value: over %d bytes: %w", int64(maxValueLen), tier.ErrTooLarge)
+		}
 		if n > 0 {
 			d.Write(buf[:n])
 			if _, werr := st.f.WriteAt(buf[:n], off); werr != nil {
@@ -109,11 +137,13 @@ func (st *Staged) fill(r io.Reader) error {
 			}
 			off += int64(n)
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		switch {
+		case unsized && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+			st.size, unsized = off, false
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			return fmt.Errorf("disk: staging a value: the stream ended after %d of %d bytes: %w", off, st.size, io.ErrUnexpectedEOF)
-		}
-		if err != nil {
-			return fmt.Errorf("disk: staging a value: reading after %d of %d bytes: %w", off, st.size, err)
+		case err != nil:
+			return fmt.Errorf("disk: staging a value: reading after %d bytes: %w", off, err)
 		}
 	}
 	st.sum = d.Sum64()

@@ -199,16 +199,25 @@ func (u *updater) decideLocked() (write, error) {
 	env.Pinned, env.Expires = e.Pinned, expiresNano(e.Expires)
 	w := write{value: e.Value, env: env, t: from}
 	w.meta = env.Encode()
-	if !found {
+	if !found || m.outgrows(u.key, from, &w) {
 		if w.t, err = m.placement(u.key, len(w.value), len(w.meta), storeOptions{}); err != nil {
 			return write{}, err
 		}
 	}
 	w.through = m.durable() && w.t.level < Cold
-	if found && len(e.Value) >= headerOnlyMin {
+	if found && w.t == from && len(e.Value) >= headerOnlyMin {
 		w.header = m.sameValue(u.key, from, r.old, env, e.Value)
 	}
 	return w, nil
+}
+
+// outgrows reports whether w, an update of key's entry in from, no longer
+// fits from's whole budget (an APPEND past it): unless the key is pinned
+// there, it is then placed as a Store of its value would be, as Redis
+// takes any value its memory holds. A pinned key stays, and its update
+// fails with ErrTooLarge.
+func (m *Manager) outgrows(key string, from *tierState, w *write) bool {
+	return !w.env.Pinned && from.estimate(key, len(w.value), len(w.meta)) > from.capacity()
 }
 
 // setHeader sets e's Found, Pinned and Expires from a key's header.

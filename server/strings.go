@@ -500,15 +500,16 @@ func cmdSetRange(c *conn, args [][]byte) {
 		return
 	}
 	value := args[3]
+	switch {
+	case len(value) == 0: // nothing to write: the value's length, read as STRLEN reads it
+		cmdStrlen(c, args[:2])
+		return
+	case offset > c.s.opts.MaxBulkLen-int64(len(value)): // refused before the value is read
+		c.out.error(errStringSize)
+		return
+	}
 	var n int
 	err := c.s.m.Update(keyString(args[1]), func(old []byte, found bool) ([]byte, bool, error) {
-		if len(value) == 0 {
-			n = len(old)
-			return nil, false, errUnchanged
-		}
-		if offset > c.s.opts.MaxBulkLen-int64(len(value)) {
-			return nil, false, &replyError{errStringSize}
-		}
 		end := int(offset) + len(value)
 		if end > len(old) {
 			old = append(old, make([]byte, end-len(old))...)

@@ -63,6 +63,31 @@ func (h Heap[K]) down(i int) {
 	}
 }
 
+// CountDue returns how many items at or before now live counts: those a
+// loop of Peek and Pop up to now would find. It visits only them and their
+// children, not the whole heap.
+func (h Heap[K]) CountDue(now int64, live func(Item[K]) bool) int {
+	n := 0
+	var stack []int
+	if len(h) > 0 {
+		stack = append(stack, 0)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if h[i].At > now {
+			continue // and so are its children
+		}
+		if live(h[i]) {
+			n++
+		}
+		for c := 2*i + 1; c <= 2*i+2 && c < len(h); c++ {
+			stack = append(stack, c)
+		}
+	}
+	return n
+}
+
 // Filter keeps the items for which live returns true and restores the order.
 func (h *Heap[K]) Filter(live func(Item[K]) bool) {
 	s := (*h)[:0]

@@ -36,6 +36,29 @@ func TestPopsInOrder(t *testing.T) {
 	}
 }
 
+// TestCountDue counts the live items due by each instant against a scan.
+func TestCountDue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 17, 1000} {
+		var h ttl.Heap[int]
+		for i := range n {
+			h.Push(ttl.Item[int]{At: rng.Int64N(100), Key: i})
+		}
+		live := func(it ttl.Item[int]) bool { return it.Key%4 != 0 }
+		for now := int64(-1); now <= 100; now += 7 {
+			want := 0
+			for _, it := range h {
+				if it.At <= now && live(it) {
+					want++
+				}
+			}
+			if got := h.CountDue(now, live); got != want {
+				t.Fatalf("n=%d, now=%d: CountDue = %d, want %d", n, now, got, want)
+			}
+		}
+	}
+}
+
 func ExampleHeap() {
 	var h ttl.Heap[string]
 	h.Push(ttl.Item[string]{At: 30, Key: "c"})

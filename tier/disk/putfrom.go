@@ -126,7 +126,7 @@ func (st *Staged) fill(r io.Reader) error {
 		if !unsized {
 			buf = buf[:min(int64(len(buf)), st.size-off)]
 		}
-		n, err := io.ReadFull(r, buf)
+		n, err := readFull(r, buf)
 		if unsized && int64(n) > maxValueLen-off {
 			return fmt.Errorf("disk: staging a value: over %d bytes: %w", int64(maxValueLen), tier.ErrTooLarge)
 		}
@@ -138,7 +138,8 @@ func (st *Staged) fill(r io.Reader) error {
 			off += int64(n)
 		}
 		switch {
-		case unsized && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		case err == nil, !unsized && off == st.size: // every byte read: what r says after them does not matter
+		case unsized && err == io.EOF: // only the stream's own end: a reader's io.ErrUnexpectedEOF is its failure
 			st.size, unsized = off, false
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			return fmt.Errorf("disk: staging a value: the stream ended after %d of %d bytes: %w", off, st.size, io.ErrUnexpectedEOF)
@@ -148,6 +149,23 @@ func (st *Staged) fill(r io.Reader) error {
 	}
 	st.sum = d.Sum64()
 	return nil
+}
+
+// readFull reads into buf until it is full, r ends (io.EOF) or r fails; it
+// returns r's error as r returned it, unlike io.ReadFull, which turns an
+// end after some bytes into io.ErrUnexpectedEOF: a stream of unknown
+// length must tell its end from a reader's io.ErrUnexpectedEOF (an HTTP
+// body cut in the middle of a chunk).
+func readFull(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Discard closes and removes the staged file. It may be called more than

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/internal/npy"
+	"github.com/zeebo/xxh3"
 )
 
 // serveArray serves /v1/arrays/<escaped>: arrays as NumPy .npy files.
@@ -50,7 +51,7 @@ func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped strin
 		return
 	}
 	hdr := npy.AppendHeader(nil, descr, a.Shape)
-	w.Header().Set("ETag", string(etag(nil, hdr, a.Data)))
+	w.Header().Set("ETag", string(npyTag(hdr, xxh3.Hash(a.Data))))
 	w.Header()["Content-Type"] = octetStream
 	w.Header()["X-Content-Type-Options"] = noSniff
 	w.Header()["Content-Security-Policy"] = sandbox
@@ -69,6 +70,11 @@ func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped strin
 		h.fail(w, r, err)
 		return
 	}
+	cond := newWriteCond(r, arrayTag)
+	if err := h.precheck(key, cond); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	var buf []byte
 	body, err := readBody(r, h.cfg.MaxBodyBytes, &buf)
 	if err != nil {
@@ -80,9 +86,9 @@ func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped strin
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.m.StoreArray(key, a, opts...); err != nil {
+	if err := h.m.StoreArray(key, a, append(opts, tiermem.OnlyIf(cond.check))...); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(cond.writeStatus())
 }

@@ -93,28 +93,72 @@ var chunks = sync.Pool{New: func() any {
 type onlyWriter struct{ io.Writer }
 
 // serveRanges serves content's size bytes through http.ServeContent, for a
-// request with a Range or a precondition header.
+// request with a Range or a precondition header. The preconditions are
+// evaluated before the Range (RFC 9110 §13.2.2), also for a Range that no
+// byte satisfies, and a Range in a unit other than bytes is ignored
+// (§14.2).
 func serveRanges(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, size int64) {
-	if rng := r.Header.Get("Range"); rng != "" {
-		kept, ok := dropEmptySuffixes(rng)
-		if !ok {
-			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			writeError(w, http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("range %q: no part of it is within the %d bytes", rng, size))
-			return
-		}
-		if kept != rng {
+	rng := r.Header.Get("Range")
+	unsatisfiable := false
+	if rng != "" {
+		kept, empty := byteRanges(rng)
+		switch {
+		case kept == "":
+			r.Header.Del("Range")
+		case kept != rng:
 			r.Header.Set("Range", kept)
 		}
+		unsatisfiable = empty && ifRangeHolds(r.Header.Get("If-Range"), w.Header()["Etag"])
 	}
 	jw := jsonErrorsPool.Get().(*jsonErrors)
-	*jw = jsonErrors{ResponseWriter: w, size: size, rng: r.Header.Get("Range")}
-	http.ServeContent(jw, r, "", time.Time{}, content)
+	*jw = jsonErrors{ResponseWriter: w, size: size, rng: rng, unsatisfiable: unsatisfiable}
+	g := &guarded{r: content}
+	http.ServeContent(jw, r, "", time.Time{}, g)
+	g.close()
 	jw.finish()
 	*jw = jsonErrors{}
 	jsonErrorsPool.Put(jw)
 }
 
 var acceptBytes = []string{"bytes"}
+
+// guarded is content handed to http.ServeContent, which may go on reading
+// it after it returns: for several ranges, a goroutine of its own writes
+// the parts into a pipe, and stops only at its next write once the reply
+// is cut. close waits for a read in progress and ends all later ones, so
+// that nothing reads the content (a pooled buffer, a value's memory) once
+// serveRanges returns.
+type guarded struct {
+	mu     sync.Mutex
+	r      io.ReadSeeker
+	closed bool
+}
+
+var errServed = errors.New("web: the reply is over")
+
+func (g *guarded) Read(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return 0, errServed
+	}
+	return g.r.Read(p)
+}
+
+func (g *guarded) Seek(offset int64, whence int) (int64, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return 0, errServed
+	}
+	return g.r.Seek(offset, whence)
+}
+
+func (g *guarded) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
 
 // plain reports whether a request's header has none of the fields that
 // make its reply depend on more than the bytes: ranges and preconditions.
@@ -127,14 +171,20 @@ func plain(h http.Header) bool {
 	return true
 }
 
-// dropEmptySuffixes returns a Range header without its "-0" ranges (the
-// last zero bytes: nothing), which http.ServeContent would answer with a
-// 206 of nothing; ok is false when nothing is left of a bytes range set.
-// Other headers, well formed or not, are left to ServeContent.
-func dropEmptySuffixes(h string) (kept string, ok bool) {
+// byteRanges returns the Range header http.ServeContent is to serve:
+// its unit spelled "bytes" (a unit's name is case-insensitive) and
+// without its "-0" ranges (the last zero bytes: nothing), which
+// ServeContent would answer with a 206 of nothing. It returns "" for a
+// header to ignore: one in another unit, or one whose ranges were all
+// "-0" (empty is then true: no byte satisfies it). A header without a
+// unit is left to ServeContent.
+func byteRanges(h string) (kept string, empty bool) {
 	unit, set, found := strings.Cut(h, "=")
-	if !found || strings.TrimSpace(unit) != "bytes" || !strings.Contains(set, "-0") {
-		return h, true
+	switch {
+	case !found:
+		return h, false
+	case !strings.EqualFold(strings.TrimSpace(unit), "bytes"):
+		return "", false
 	}
 	var specs []string
 	for spec := range strings.SplitSeq(set, ",") {
@@ -145,9 +195,19 @@ func dropEmptySuffixes(h string) (kept string, ok bool) {
 		specs = append(specs, spec)
 	}
 	if len(specs) == 0 {
-		return "", false
+		return "", true
 	}
-	return unit + "=" + strings.Join(specs, ","), true
+	return "bytes=" + strings.Join(specs, ","), false
+}
+
+// ifRangeHolds reports whether a request's If-Range lets its Range apply
+// (RFC 9110 §13.1.5): it is absent, or it names the value's strong ETag.
+// A date never holds: a value has no Last-Modified.
+func ifRangeHolds(ifRange string, etag []string) bool {
+	if ifRange == "" {
+		return true
+	}
+	return len(etag) == 1 && strings.TrimSpace(ifRange) == etag[0] && !strings.HasPrefix(etag[0], "W/")
 }
 
 // jsonErrors turns the error replies of http.ServeContent (412, 416, and
@@ -158,9 +218,18 @@ type jsonErrors struct {
 	rng     string       // the request's Range header
 	status  int          // the error status written, or 0
 	message bytes.Buffer // the text ServeContent wrote with it
+	// unsatisfiable turns the 200 of a request whose Range no byte
+	// satisfies (ServeContent, which served it without its Range, found
+	// its preconditions held) into a 416.
+	unsatisfiable bool
 }
 
 func (j *jsonErrors) WriteHeader(code int) {
+	if code == http.StatusOK && j.unsatisfiable {
+		j.status = http.StatusRequestedRangeNotSatisfiable
+		j.message.WriteString("no part of it is within them")
+		return
+	}
 	if code < 400 {
 		j.ResponseWriter.WriteHeader(code)
 		return

@@ -8,8 +8,8 @@
 //
 // The paths:
 //
-//	GET|HEAD /v1/keys/{key}     the value: ETag, If-None-Match (304), Range (206, 416)
-//	PUT      /v1/keys/{key}     store the body; ?tier=hot|warm|cold|glacier, ?ttl=10s, ?pin=true
+//	GET|HEAD /v1/keys/{key}     the value: ETag, If-None-Match (304), If-Match (412), Range (206, 416)
+//	PUT      /v1/keys/{key}     store the body (201 created, 204 replaced); ?tier=hot|warm|cold|glacier, ?ttl=10s, ?pin=true
 //	DELETE   /v1/keys/{key}     204, or 404 when no tier held it
 //	GET|HEAD /v1/arrays/{key}   an array as a NumPy .npy file (numpy.load reads it)
 //	PUT      /v1/arrays/{key}   store a .npy body (dtype and shape kept); same query
@@ -28,9 +28,22 @@
 // a JSON object {"error": "...", "status": N} that says what was wrong:
 // 400 for a bad key, tier, TTL or .npy file, 401 without the password,
 // 404 for a missing key, 409 for an array read of a value that is not
-// one, 413 for a body over Config.MaxBodyBytes or a value larger than its
-// tier, 503 once the Manager is closed, 507 when no tier has room
-// (tiermem.ErrNoSpace).
+// one, 412 for a failed precondition, 413 for a body over
+// Config.MaxBodyBytes or a value larger than its tier, 503 once the
+// Manager is closed, 507 when no tier has room (tiermem.ErrNoSpace).
+//
+// A PUT or DELETE with If-Match or If-None-Match (RFC 9110 §13.1) is
+// conditional: the preconditions are checked against the key's ETag under
+// the key's lock at the moment of the write (tiermem.OnlyIf,
+// Manager.DeleteIf), so no other write comes between the check and the
+// write, and a failed one is a 412 that changes nothing. "If-None-Match:
+// *" creates only; "If-Match: <the ETag a GET gave>" is a compare-and-set.
+// They are also checked before a body is read, so that a failed one is
+// answered before a large body is sent. An array's ETag (under
+// /v1/arrays) is that of its .npy file, which its data and its shape make;
+// it differs from the ETag of the same key under /v1/keys, another
+// representation. A Range is served after the preconditions (RFC 9110
+// §13.2.2); one in a unit other than bytes is ignored (§14.2).
 //
 // Metrics, from Handler.Metrics, is where the servers in front of the
 // Manager record what they do: the RESP server calls ObserveCommand,
@@ -46,8 +59,12 @@
 // RSS by 2 MiB); one bound for the hot or the warm tier is read straight
 // into the memory the tier keeps, so it costs its size once (a 512 MiB PUT:
 // +516 MiB into hot, +513 MiB into warm). A body shorter than its Content-Length stores nothing
-// (400). Smaller bodies are read into pooled buffers, and a body without a
-// length into a buffer that grows (doubling) as it comes, up to
+// (400). Smaller bodies are read into pooled buffers. A body without a
+// length (sent in chunks) is read into a pooled buffer while it fits
+// one (64 KiB); a longer one is streamed on into a staging file on the
+// cold tier's disk (Manager.StoreFrom with an unknown size), up to
+// Config.MaxBodyBytes, then stored from there as one of known length:
+// bounded memory whatever its size. An array PUT is read whole, up to
 // Config.MaxBodyBytes.
 //
 // A GET or HEAD of a value in the cold tier goes through

@@ -30,6 +30,11 @@ var (
 	// for, Fortran order, or data whose length does not match the shape.
 	ErrNPY = errors.New("web: not a readable .npy file")
 
+	// ErrPrecondition is returned (as a 412 reply) for a PUT or DELETE
+	// whose If-Match or If-None-Match does not hold for what the key holds
+	// when it would be written: nothing is changed.
+	ErrPrecondition = errors.New("web: precondition failed")
+
 	// ErrConfig is returned by New for a Config that cannot work (a
 	// negative MaxBodyBytes, a nil Manager) or metrics that cannot be
 	// registered with Config.Registerer.

@@ -55,7 +55,7 @@ func Example() {
 	fmt.Println("tier:", t)
 	send("PUT", "/v1/keys/x?tier=lukewarm", "")
 	// Output:
-	// PUT /v1/keys/user%2F42?tier=warm&ttl=1h: 204
+	// PUT /v1/keys/user%2F42?tier=warm&ttl=1h: 201
 	// GET /v1/keys/user%2F42: 206 Ada
 	// tier: warm
 	// PUT /v1/keys/x?tier=lukewarm: 400 {"error":"web: bad parameter: tier \"lukewarm\": want hot, warm, cold or glacier","status":400}

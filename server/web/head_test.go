@@ -23,7 +23,7 @@ func TestHeadInEveryTier(t *testing.T) {
 		t.Run(tier, func(t *testing.T) {
 			url := keyURL(srv, "v-"+tier)
 			resp, body := do(t, http.MethodPut, url+"?tier="+tier, bytes.NewReader(want))
-			wantStatus(t, resp, body, http.StatusNoContent, "")
+			wantStatus(t, resp, body, http.StatusCreated, "")
 			get, body := do(t, http.MethodGet, url, nil)
 			wantStatus(t, get, body, http.StatusOK, "")
 			tag := get.Header.Get("Etag")

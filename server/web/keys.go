@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,12 +123,21 @@ func putBuf(b *[]byte) {
 }
 
 // readBody reads r's whole body, at most limit bytes, into *buf (growing
-// it): with a Content-Length it reads into a slice of exactly that size,
-// once; without one it grows as the body comes.
+// it): with a Content-Length of up to aheadMax it reads into a slice of
+// exactly that size, once; otherwise it grows as the body comes, so that
+// a client that announces a large body and sends nothing holds no more
+// than aheadMax.
 func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
 	n := r.ContentLength
 	if n > limit {
 		return nil, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, n, limit)
+	}
+	if n > aheadMax && int64(cap(*buf)) < n {
+		b, err := readGrowing(r, n, buf)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read %d-byte body: %v", ErrBadBody, n, err)
+		}
+		return b, nil
 	}
 	if n >= 0 {
 		b := *buf
@@ -158,6 +169,58 @@ func readBody(r *http.Request, limit int64, buf *[]byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: read body: %v", ErrBadBody, err)
 		}
 	}
+}
+
+// aheadMax is the most memory readBody allocates for a body before its
+// bytes come.
+const aheadMax = 8 << 20
+
+// readGrowing reads a body of n bytes into *buf, growing it (doubling) as
+// the bytes come.
+func readGrowing(r *http.Request, n int64, buf *[]byte) ([]byte, error) {
+	b := make([]byte, 0, aheadMax)
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(int64(cap(b)), n-int64(len(b)))))
+		}
+		m, err := r.Body.Read(b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+m]
+		*buf = b
+		if err == io.EOF && int64(len(b)) < n {
+			return nil, io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// readSmall reads a body of at most smallBuf bytes into *buf (one of
+// getBuf's), as readBody does; whole is false, with the first smallBuf
+// bytes, for a body of unknown length that goes on past them.
+func readSmall(r *http.Request, limit int64, buf *[]byte) (value []byte, whole bool, err error) {
+	if r.ContentLength >= 0 {
+		value, err = readBody(r, limit, buf)
+		return value, true, err
+	}
+	b := (*buf)[:smallBuf]
+	n := 0
+	for n < len(b) && err == nil {
+		var m int
+		m, err = r.Body.Read(b[n:])
+		n += m
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == io.EOF: // the body's end; a body cut short is io.ErrUnexpectedEOF, a failure
+		return b[:n], true, nil
+	case errors.As(err, &tooLarge):
+		return nil, false, fmt.Errorf("%w: body is over the limit of %d bytes", ErrBodyTooLarge, limit)
+	case err != nil:
+		return nil, false, fmt.Errorf("%w: read body: %v", ErrBadBody, err)
+	}
+	return b, false, nil
 }
 
 // etag returns a strong entity tag for the bytes of parts, in order: their
@@ -381,45 +444,66 @@ func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.fail(w, r, err)
 		return
 	}
-	if r.ContentLength > smallBuf {
-		h.putStreamed(w, r, key, opts)
+	cond := newWriteCond(r, keyTag)
+	if err := h.precheck(key, cond); err != nil {
+		h.fail(w, r, err)
 		return
+	}
+	opts = append(opts, tiermem.OnlyIf(cond.check))
+	if r.ContentLength > smallBuf {
+		h.putStreamed(w, r, key, opts, cond, r.Body, r.ContentLength)
+		return
+	}
+	if r.ContentLength < 0 {
+		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	value, err := readBody(r, h.cfg.MaxBodyBytes, buf)
+	value, whole, err := readSmall(r, h.cfg.MaxBodyBytes, buf)
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if !whole { // sent in chunks, and longer than a buffer: streamed on from what came
+		h.putStreamed(w, r, key, opts, cond, io.MultiReader(bytes.NewReader(value), r.Body), -1)
 		return
 	}
 	if err := h.m.Store(key, value, opts...); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(cond.writeStatus())
 }
 
-// putStreamed stores a body of known length over 64 KiB with
+// putStreamed stores a body over 64 KiB, of size bytes, with
 // Manager.StoreFrom: a value bound for the cold tier goes from the
 // connection to the disk through a small buffer, whatever its size; one
-// bound for a memory tier is read once, into a buffer of its length. A
+// bound for a memory tier is read once, into memory of its length. A body
+// of unknown length (size -1: sent in chunks) is staged on the cold
+// tier's disk first, then stored from there as one of known length. A
 // body shorter than its Content-Length, or one whose read fails, stores
-// nothing (400).
-func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string, opts []tiermem.StoreOption) {
-	if r.ContentLength > h.cfg.MaxBodyBytes {
-		h.fail(w, r, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, r.ContentLength, h.cfg.MaxBodyBytes))
+// nothing (400); one over the limit, nothing either (413).
+func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string, opts []tiermem.StoreOption, cond *writeCond, src io.Reader, size int64) {
+	if size > h.cfg.MaxBodyBytes {
+		h.fail(w, r, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, size, h.cfg.MaxBodyBytes))
 		return
 	}
-	body := &watchedBody{r: r.Body}
-	err := h.m.StoreFrom(key, body, r.ContentLength, opts...)
-	if err != nil && (body.err != nil || errors.Is(err, io.ErrUnexpectedEOF)) {
-		err = fmt.Errorf("%w: read %d-byte body: %w", ErrBadBody, r.ContentLength, err)
+	body := &watchedBody{r: src}
+	err := h.m.StoreFrom(key, body, size, opts...)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		err = fmt.Errorf("%w: body is over the limit of %d bytes", ErrBodyTooLarge, h.cfg.MaxBodyBytes)
+	case err != nil && size < 0 && body.err != nil:
+		err = fmt.Errorf("%w: read body: %w", ErrBadBody, err)
+	case err != nil && (body.err != nil || errors.Is(err, io.ErrUnexpectedEOF)):
+		err = fmt.Errorf("%w: read %d-byte body: %w", ErrBadBody, size, err)
 	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(cond.writeStatus())
 }
 
 // watchedBody notes whether reading a request body failed, so that the
@@ -443,7 +527,12 @@ func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request, escaped stri
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.m.Delete(key); err != nil {
+	if cond := newWriteCond(r, keyTag); cond.any() {
+		err = h.m.DeleteIf(key, cond.check)
+	} else {
+		err = h.m.Delete(key)
+	}
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -69,6 +69,9 @@ func parseNPY(b []byte) (tiermem.Array, error) {
 	}
 	major := b[6]
 	var hlen, start int
+	if b[7] != 0 { // no minor version but 0 exists: NumPy refuses 1.5 as it refuses 4.0
+		return tiermem.Array{}, fmt.Errorf("%w: version %d.%d (want 1.0, 2.0 or 3.0)", ErrNPY, major, b[7])
+	}
 	switch major {
 	case 1:
 		hlen, start = int(binary.LittleEndian.Uint16(b[8:])), 10
@@ -113,7 +116,21 @@ func parseNPY(b []byte) (tiermem.Array, error) {
 	if bigEndian {
 		swap(data, dt)
 	}
+	if dt == tiermem.Bool {
+		canonicalBools(data)
+	}
 	return tiermem.Array{DType: dt, Shape: hdr.shape, Data: data}, nil
+}
+
+// canonicalBools writes 1 for every non-zero byte of a bool array's data:
+// NumPy reads any of them as True, and Go's bools, which Elements and
+// Bools give over the data, must be 0 or 1.
+func canonicalBools(data []byte) {
+	for i, c := range data {
+		if c > 1 {
+			data[i] = 1
+		}
+	}
 }
 
 // swap reverses the bytes of each element of data (each half of a complex).

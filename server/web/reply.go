@@ -40,6 +40,8 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, tiermem.ErrType):
 		return http.StatusConflict
+	case errors.Is(err, ErrPrecondition):
+		return http.StatusPreconditionFailed
 	case errors.Is(err, ErrBadKey), errors.Is(err, ErrBadParam), errors.Is(err, ErrBadBody),
 		errors.Is(err, ErrNPY), errors.Is(err, tiermem.ErrInvalidKey),
 		errors.Is(err, tiermem.ErrUnknownTier), errors.Is(err, tiermem.ErrOptions):

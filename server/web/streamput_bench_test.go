@@ -35,7 +35,7 @@ func BenchmarkPutCold64MiB(b *testing.B) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusNoContent {
+				if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
 					b.Fatalf("PUT: %s", resp.Status)
 				}
 			}
@@ -84,7 +84,7 @@ func putBig(b *testing.B, c *http.Client, url string, block []byte, n int64) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
 		b.Fatalf("PUT: %s", resp.Status)
 	}
 }

@@ -69,6 +69,15 @@ func do(t testing.TB, method, url string, body io.Reader, header ...string) (*ht
 
 // wantStatus fails the test unless resp has status want; for an error
 // status it also checks the JSON body and that its message contains msg.
+// wantWritten fails the test unless a PUT succeeded: 201 when it created
+// the key's value, 204 when it replaced one.
+func wantWritten(t testing.TB, resp *http.Response, body []byte) {
+	t.Helper()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("%s %s: status %d, want 201 or 204; body %q", resp.Request.Method, resp.Request.URL, resp.StatusCode, body)
+	}
+}
+
 func wantStatus(t testing.TB, resp *http.Response, body []byte, want int, msg string) {
 	t.Helper()
 	if resp.StatusCode != want {
@@ -100,7 +109,7 @@ func TestKeyPutGetDelete(t *testing.T) {
 	wantStatus(t, resp, body, 404, "not found")
 
 	resp, body = do(t, "PUT", u, strings.NewReader("hello, tiers"))
-	wantStatus(t, resp, body, 204, "")
+	wantStatus(t, resp, body, http.StatusCreated, "")
 	if v, err := m.Retrieve("greeting"); err != nil || string(v) != "hello, tiers" {
 		t.Fatalf("Retrieve after PUT: %q, %v", v, err)
 	}
@@ -141,7 +150,7 @@ func TestKeyNames(t *testing.T) {
 		"<img src=x onerror=alert(1)>", strings.Repeat("k", 65535)} {
 		value := "value of " + key
 		resp, body := do(t, "PUT", keyURL(srv, key), strings.NewReader(value))
-		wantStatus(t, resp, body, 204, "")
+		wantStatus(t, resp, body, http.StatusCreated, "")
 		if v, err := m.Retrieve(key); err != nil || string(v) != value {
 			t.Fatalf("key %q: Retrieve %q, %v", key, v, err)
 		}
@@ -202,7 +211,7 @@ func TestPutTierTTLPin(t *testing.T) {
 	for _, tr := range []tiermem.Tier{tiermem.Hot, tiermem.Warm, tiermem.Cold, tiermem.Glacier} {
 		key := "in-" + tr.String()
 		resp, body := do(t, "PUT", keyURL(srv, key)+"?tier="+strings.ToUpper(tr.String()), strings.NewReader(key))
-		wantStatus(t, resp, body, 204, "")
+		wantStatus(t, resp, body, http.StatusCreated, "")
 		if got, err := m.Tier(key); err != nil || got != tr {
 			t.Fatalf("PUT ?tier=%s: Tier %v, %v", tr, got, err)
 		}
@@ -213,9 +222,9 @@ func TestPutTierTTLPin(t *testing.T) {
 		}
 	}
 	resp, body := do(t, "PUT", keyURL(srv, "brief")+"?ttl=150ms", strings.NewReader("x"))
-	wantStatus(t, resp, body, 204, "")
+	wantStatus(t, resp, body, http.StatusCreated, "")
 	resp, body = do(t, "PUT", keyURL(srv, "long")+"?ttl=3600&pin=true&tier=warm", strings.NewReader("y"))
-	wantStatus(t, resp, body, 204, "")
+	wantStatus(t, resp, body, http.StatusCreated, "")
 	if exp, err := m.ExpireTime("long"); err != nil || time.Until(exp) < 59*time.Minute || time.Until(exp) > time.Hour {
 		t.Fatalf("?ttl=3600: expires %v, %v", exp, err)
 	}
@@ -223,7 +232,7 @@ func TestPutTierTTLPin(t *testing.T) {
 		t.Fatalf("?pin=true: IsPinned %v, %v", pinned, err)
 	}
 	resp, body = do(t, "PUT", keyURL(srv, "short")+"?ttl=90m&pin=false", strings.NewReader("z"))
-	wantStatus(t, resp, body, 204, "")
+	wantStatus(t, resp, body, http.StatusCreated, "")
 	if exp, err := m.ExpireTime("short"); err != nil || time.Until(exp) < 89*time.Minute || time.Until(exp) > 90*time.Minute {
 		t.Fatalf("?ttl=90m: expires %v, %v", exp, err)
 	}

@@ -29,11 +29,19 @@ func OnlyIf(cond func(c *Current) error) StoreOption {
 }
 
 // Current is what a conditional change (OnlyIf, DeleteIf) finds under its
-// key: whether the key holds a value, and the value's checksum and, for an
-// array, its element type and shape. It is valid only during the
-// condition's call; its methods are not safe for concurrent use.
+// key: whether the key holds a value, and the value's checksum, size and,
+// for an array, its element type and shape. Found and Array answer from
+// the key's header; Checksum and Size open the value, once, at their first
+// call, so a condition that asks only Found reads no value. It is valid
+// only during the condition's call; its methods are not safe for
+// concurrent use.
 type Current struct {
+	m      *Manager
+	key    string
 	found  bool
+	env    header.Header // the key's header, when found and readable
+	opened bool          // open ran
+	err    error         // open's error
 	v      ValueReader
 	sum    uint64
 	summed bool
@@ -42,13 +50,14 @@ type Current struct {
 // Found reports whether the key holds a value (not expired).
 func (c *Current) Found() bool { return c.found }
 
-// Checksum returns the XXH3-64 of the value's bytes (of an array's data):
-// what ValueReader.Checksum returns for it, the checksum the cold tier
-// stored for a value it reads from disk, else hashed from the bytes at
-// the first call. 0 when the key holds no value.
+// Checksum returns the XXH3-64 of the value's bytes (of an array's, of its
+// data): what ValueReader.Checksum returns for it, the checksum the cold
+// tier stored for a value it reads from disk, else hashed from the bytes.
+// It returns 0 when the key holds no value, or one that cannot be read (a
+// corrupt one): a condition that wants a checksum then sees none match.
 func (c *Current) Checksum() uint64 {
 	switch {
-	case !c.found:
+	case !c.open():
 		return 0
 	case c.summed:
 	case c.v.raw != nil:
@@ -62,9 +71,10 @@ func (c *Current) Checksum() uint64 {
 	return c.sum
 }
 
-// Size returns the value's length in bytes; 0 when the key holds none.
+// Size returns the value's length in bytes; 0 when the key holds none, or
+// one that cannot be read.
 func (c *Current) Size() int64 {
-	if !c.found {
+	if !c.open() {
 		return 0
 	}
 	return c.v.Size()
@@ -74,10 +84,22 @@ func (c *Current) Size() int64 {
 // (StoreArray); ok is false when it holds none. shape is valid only during
 // the condition's call.
 func (c *Current) Array() (dtype DType, shape []int, ok bool) {
-	if !c.found || c.v.env.Kind != header.Array {
+	if !c.found || c.env.Kind != header.Array {
 		return 0, nil, false
 	}
-	return DType(c.v.env.DType), c.v.env.Shape, true
+	return DType(c.env.DType), c.env.Shape, true
+}
+
+// open opens the value, once, and reports whether it could.
+func (c *Current) open() bool {
+	if !c.found {
+		return false
+	}
+	if !c.opened {
+		c.opened = true
+		_, c.err = c.m.openFirst(c.key, &c.v)
+	}
+	return c.err == nil
 }
 
 // checkLocked runs cond, if not nil, on what key holds; the key's lock is
@@ -86,15 +108,54 @@ func (m *Manager) checkLocked(key string, cond func(*Current) error) error {
 	if cond == nil {
 		return nil
 	}
-	c := &Current{}
-	_, err := m.openFirst(key, &c.v)
-	switch {
-	case err == nil:
-		c.found = true
-		defer c.v.Close()
-	case errors.Is(err, tier.ErrNotFound), errors.Is(err, errExpired):
-	default:
-		return fmt.Errorf("tiermem: reading %q for a condition: %w", key, storeError(err))
+	c := &Current{m: m, key: key}
+	var err error
+	if c.found, c.env, err = m.presentLocked(key); err != nil {
+		return fmt.Errorf("tiermem: reading %q for a condition: %w", key, err)
 	}
+	defer func() {
+		if c.opened && c.err == nil {
+			c.v.Close()
+		}
+	}()
 	return cond(c)
+}
+
+// presentLocked reports whether a tier holds key, unexpired, from its
+// header alone, and returns the header; a header that cannot be decoded
+// counts as a value held. The key's lock is held.
+func (m *Manager) presentLocked(key string) (bool, header.Header, error) {
+	for _, t := range m.tiers {
+		meta, err := t.store.Meta(key)
+		switch {
+		case errors.Is(err, tier.ErrNotFound):
+			continue
+		case err != nil:
+			return false, header.Header{}, fmt.Errorf("the %s tier: %w", t.level, storeError(err))
+		}
+		env, err := decodeHeader(meta)
+		if err != nil {
+			return true, header.Header{}, nil
+		}
+		return !env.Expired(m.now()), env, nil
+	}
+	return false, header.Header{}, nil
+}
+
+// precheck runs cond, if not nil, on what key holds now, under its lock,
+// before a write reserves room: a write its condition refuses demotes
+// nothing. The write checks again when it lands (checkLocked).
+func (m *Manager) precheck(key string, cond func(*Current) error) error {
+	if cond == nil {
+		return nil
+	}
+	tok, err := m.enterKey(key)
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	lock := m.locks.Of(key)
+	lock.Lock()
+	defer lock.Unlock()
+	return m.checkLocked(key, cond)
 }

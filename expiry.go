@@ -37,6 +37,9 @@ func (e *expiries) set(key string, at int64) {
 		delete(e.at, key)
 		return
 	}
+	if e.at[key] == at {
+		return // its item is in the queue already: one per key and expiry
+	}
 	key = strings.Clone(key) // kept: callers may pass strings over memory they reuse
 	e.at[key] = at
 	e.queue.Push(ttl.Item[string]{At: at, Key: key})

@@ -120,6 +120,11 @@ func (m *Manager) storeWith(key string, value []byte, env header.Header, o store
 		return err
 	}
 	defer m.gate.Leave(tok)
+	if p.t == nil { // a stream was checked before it was read
+		if err := m.precheck(key, o.cond); err != nil {
+			return err
+		}
+	}
 	meta := env.Encode()
 	target := p.t
 	if target == nil {

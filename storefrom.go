@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
@@ -86,19 +87,45 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	if err := m.precheck(key, o.cond); err != nil {
+		return err
+	}
 	if size >= 0 {
 		return m.storeFromSized(key, r, size, o, opts, nil)
 	}
 	s, ok := m.tiers[Cold].store.(stager)
 	if !ok {
-		return fmt.Errorf("%w: StoreFrom(%q) of a stream of unknown length: the cold tier cannot stage it", ErrOptions, key)
+		return m.storeFromMemory(key, r, opts)
 	}
 	st, err := s.StageAll(r)
 	if err != nil {
-		return fmt.Errorf("storing %q from a stream: %w", key, storeError(err))
+		return fmt.Errorf("tiermem: storing %q from a stream: %w", key, storeError(err))
 	}
 	defer st.Discard()
 	return m.storeFromSized(key, st.Reader(), st.Size(), o, opts, st)
+}
+
+// storeFromMemory is StoreFrom of a stream of unknown length when the cold
+// tier cannot stage it (a store of the caller's): the stream is read into
+// memory, up to the largest budget of the hot, warm and cold tiers (the
+// most any of them could take), and stored.
+func (m *Manager) storeFromMemory(key string, r io.Reader, opts []StoreOption) error {
+	limit := int64(0)
+	for _, t := range m.tiers[:Cold+1] {
+		limit = max(limit, t.capacity())
+	}
+	if limit < math.MaxInt64 {
+		r = io.LimitReader(r, limit+1)
+	}
+	value, err := io.ReadAll(r)
+	switch {
+	case err != nil:
+		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d bytes: %w", key, len(value), err)
+	case int64(len(value)) > limit:
+		return fmt.Errorf("%w: storing %q from a stream of unknown length: over %d bytes, the largest budget of a tier that can hold it "+
+			"(the cold tier's store cannot stage it)", ErrTooLarge, key, limit)
+	}
+	return m.Store(key, value, opts...)
 }
 
 // storeFromSized is StoreFrom of a stream of size bytes; st, when not nil,
@@ -117,7 +144,7 @@ func (m *Manager) storeFromSized(key string, r io.Reader, size int64, o storeOpt
 	}
 	if st == nil {
 		if st, err = s.Stage(r, size); err != nil {
-			return fmt.Errorf("storing %q from a stream: %w", key, storeError(err))
+			return fmt.Errorf("tiermem: storing %q from a stream: %w", key, storeError(err))
 		}
 		defer st.Discard()
 	}

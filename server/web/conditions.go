@@ -67,6 +67,17 @@ func (c *writeCond) check(cur *tiermem.Current) error {
 	return nil
 }
 
+// checkDelete is check for a DELETE: of a key that holds nothing it is
+// ErrNotFound, the 404 the DELETE would get without preconditions, which
+// are then ignored (RFC 9110 §13.2.1): a DELETE retried after it landed
+// is told the key is gone, not that someone changed it.
+func (c *writeCond) checkDelete(cur *tiermem.Current) error {
+	if !cur.Found() {
+		return fmt.Errorf("%w (the preconditions are not evaluated)", tiermem.ErrNotFound)
+	}
+	return c.check(cur)
+}
+
 func describe(found bool, tag []byte) string {
 	switch {
 	case !found:

@@ -238,6 +238,9 @@ func (j *jsonErrors) WriteHeader(code int) {
 }
 
 func (j *jsonErrors) Write(p []byte) (int, error) {
+	if j.status != 0 && j.unsatisfiable {
+		return 0, errServed // the body of the 200 it stands for: not sent, and not read further
+	}
 	if j.status != 0 {
 		return j.message.Write(p)
 	}
@@ -265,6 +268,9 @@ func (j *jsonErrors) Unwrap() http.ResponseWriter { return j.ResponseWriter }
 
 // ReadFrom keeps the ResponseWriter's own ReadFrom within io.Copy's reach.
 func (j *jsonErrors) ReadFrom(src io.Reader) (int64, error) {
+	if j.status != 0 && j.unsatisfiable {
+		return 0, errServed
+	}
 	if j.status != 0 {
 		return j.message.ReadFrom(src)
 	}

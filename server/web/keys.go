@@ -528,7 +528,7 @@ func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request, escaped stri
 		return
 	}
 	if cond := newWriteCond(r, keyTag); cond.any() {
-		err = h.m.DeleteIf(key, cond.check)
+		err = h.m.DeleteIf(key, cond.checkDelete)
 	} else {
 		err = h.m.Delete(key)
 	}

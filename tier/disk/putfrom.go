@@ -141,6 +141,8 @@ func (st *Staged) fill(r io.Reader) error {
 		case err == nil, !unsized && off == st.size: // every byte read: what r says after them does not matter
 		case unsized && err == io.EOF: // only the stream's own end: a reader's io.ErrUnexpectedEOF is its failure
 			st.size, unsized = off, false
+		case unsized && errors.Is(err, io.ErrUnexpectedEOF):
+			return fmt.Errorf("disk: staging a value: the stream was cut after %d bytes: %w", off, err)
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			return fmt.Errorf("disk: staging a value: the stream ended after %d of %d bytes: %w", off, st.size, io.ErrUnexpectedEOF)
 		case err != nil:

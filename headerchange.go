@@ -36,9 +36,15 @@ func (m *Manager) UpdateHeader(key string, fn func(e *Entry) (keep bool, err err
 // value is valid only until view returns. view's error is returned; the
 // change stands. A nil view makes it UpdateHeader.
 func (m *Manager) UpdateHeaderView(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) error {
-	if done, err := m.changeHeader(key, fn, view); done {
+	if done, err := m.changeHeader(key, fn, view, nil); done {
 		return err
 	}
+	return m.updateHeaderCopy(key, fn, view)
+}
+
+// updateHeaderCopy is UpdateHeaderView's general path: an update that
+// copies the value, for what changeHeader cannot change in place.
+func (m *Manager) updateHeaderCopy(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) error {
 	var v []byte
 	found := false
 	err := m.modify(key, func(e *Entry) (bool, error) {
@@ -54,14 +60,83 @@ func (m *Manager) UpdateHeaderView(key string, fn func(e *Entry) (keep bool, err
 	return err
 }
 
+// UpdateHeaderViewLarge is UpdateHeaderView for values of any size (a
+// Redis GETEX): view gets a value of up to SmallValueMax, or a larger one
+// the hot tier lends, as UpdateHeaderView gives it; a larger value in the
+// warm tier's own mapping or stored raw in cold is instead opened where it
+// lies and returned, as UpdateHeaderOpen returns it (view is then not
+// called), so it is never copied whole. A nil reader and error: view got
+// the value, or the key holds none.
+func (m *Manager) UpdateHeaderViewLarge(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) (*ValueReader, error) {
+	v := &ValueReader{}
+	done, err := m.changeHeader(key, fn, view, v)
+	switch {
+	case done && err == nil && v.opened():
+		if err := v.ready(key); err != nil {
+			return nil, err
+		}
+		return v, nil
+	case done:
+		return nil, err
+	}
+	return nil, m.updateHeaderCopy(key, fn, view)
+}
+
+// UpdateHeaderOpen is UpdateHeader that also opens the key's value, as it
+// is when fn's change is made, atomically with it: a Redis GETEX of a value
+// too large to hold twice. The reader is OpenValue's (close it once done):
+// a cold value stored raw is read from its segment, and verified against
+// its checksum before UpdateHeaderOpen returns (a corrupt one is
+// ErrCorrupt, the change made), a large hot or warm value where it lies;
+// a value only glacier holds, or one fn's change deletes, is handed over
+// as a copy. It returns a nil reader, and no error, when the key holds no
+// value. Errors: those of UpdateHeader and OpenValue.
+func (m *Manager) UpdateHeaderOpen(key string, fn func(e *Entry) (keep bool, err error)) (*ValueReader, error) {
+	v := &ValueReader{}
+	done, err := m.changeHeader(key, fn, nil, v)
+	switch {
+	case done && err == nil && v.opened():
+		if err := v.ready(key); err != nil {
+			return nil, err
+		}
+		return v, nil
+	case done:
+		v.Close()
+		return nil, err
+	}
+	var value []byte
+	found := false
+	at, err := m.modifyIn(key, func(e *Entry) (bool, error) {
+		value, found = e.Value, e.Found
+		e.Value = nil
+		keep, err := fn(e)
+		e.Value = value
+		return keep && found, err
+	})
+	if err != nil || !found {
+		return nil, err
+	}
+	return &ValueReader{tier: at, mem: value}, nil // the update's own copy
+}
+
+// openError is the error of opening key's value in t, nil for none.
+func openError(key string, t *tierState, err error) error {
+	if err != nil {
+		return fmt.Errorf("tiermem: opening %q in the %s tier: %w", key, t.level, storeError(err))
+	}
+	return nil
+}
+
 // changeHeader runs fn on the header of a key a memory tier or the cold
 // tier holds and writes the result in that tier's entry, and in the cold
 // log's copy when the Manager is durable; then it hands view, if not nil,
-// the value there. It reports done false, having changed nothing, where it
+// the value there, or opens it into open, if not nil; with both, it opens
+// a value over SmallValueMax that lies where it can be read in place, and
+// views any other. It reports done false, having changed nothing, where it
 // cannot: the key is in no tier whose store sets meta, it has expired, fn
 // deletes it, or a tier has no room for the new header; the caller then
 // takes the general path.
-func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error), view func([]byte, bool) error) (done bool, err error) {
+func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error), view func([]byte, bool) error, open *ValueReader) (done bool, err error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return true, err
@@ -93,10 +168,22 @@ func (m *Manager) changeHeader(key string, fn func(e *Entry) (bool, error), view
 		return false, nil // the general path deletes
 	}
 	c.env.Pinned, c.env.Expires = e.Pinned, expiresNano(e.Expires)
-	if done, err = m.setHeaderLocked(key, c); !done || err != nil || view == nil {
+	if done, err = m.setHeaderLocked(key, c); !done || err != nil {
 		return done, err
 	}
-	return true, viewIn(t, key, view)
+	switch {
+	case open != nil && view != nil: // a large value opened where it lies, a smaller one viewed
+		opened, err := m.openWhere(t, key, open, SmallValueMax+1)
+		if opened || err != nil {
+			return true, openError(key, t, err)
+		}
+		return true, viewIn(t, key, view)
+	case open != nil:
+		return true, openError(key, t, m.openIn(t, key, open))
+	case view != nil:
+		return true, viewIn(t, key, view)
+	}
+	return true, nil
 }
 
 // viewIn calls view with key's value in t, shared where t lends it. The

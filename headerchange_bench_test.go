@@ -23,9 +23,10 @@ func BenchmarkExpire(b *testing.B) {
 		name       string
 		tier       tiermem.Tier
 		durability tiermem.Durability
+		noise      bool // incompressible: stored raw in cold
 	}
-	for _, p := range []place{{"hot", tiermem.Hot, tiermem.None}, {"warm", tiermem.Warm, tiermem.None},
-		{"cold", tiermem.Cold, tiermem.None}, {"hot-durable", tiermem.Hot, tiermem.Always}} {
+	for _, p := range []place{{"hot", tiermem.Hot, tiermem.None, false}, {"warm", tiermem.Warm, tiermem.None, false},
+		{"cold", tiermem.Cold, tiermem.None, false}, {"cold-raw", tiermem.Cold, tiermem.None, true}, {"hot-durable", tiermem.Hot, tiermem.Always, false}} {
 		tr := p.tier
 		for _, size := range []int{100, 1 << 20} {
 			name := fmt.Sprintf("%s/%dB", p.name, size)
@@ -34,6 +35,9 @@ func BenchmarkExpire(b *testing.B) {
 			value := make([]byte, size)
 			for i := range value {
 				value[i] = byte(i * 7)
+			}
+			if p.noise {
+				rand.NewChaCha8([32]byte{7}).Read(value)
 			}
 			if err := m.Store("k", value, tiermem.InTier(tr), tiermem.WithTTL(time.Hour)); err != nil {
 				b.Fatal(err)
@@ -71,6 +75,31 @@ func BenchmarkExpire(b *testing.B) {
 					return true, nil
 				}, view)
 			})
+			// The same GETEX with the value opened as its TTL changes and
+			// read as the server sends it, 256 KiB at a time (Open), or only
+			// when it is over SmallValueMax and lies where it can be read in
+			// place (ViewLarge: the server's GETEX).
+			chunk := make([]byte, 256<<10)
+			readAll := func(v *tiermem.ValueReader, err error) error {
+				if v == nil || err != nil {
+					return err
+				}
+				defer v.Close()
+				for off := int64(0); off < v.Size(); off += int64(len(chunk)) {
+					if _, err := v.ReadAt(chunk[:min(int64(len(chunk)), v.Size()-off)], off); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			expire := func(i int) func(e *tiermem.Entry) (bool, error) {
+				return func(e *tiermem.Entry) (bool, error) {
+					e.Expires = time.Now().Add(time.Hour + time.Duration(i))
+					return true, nil
+				}
+			}
+			run("UpdateHeaderOpen", func(i int) error { return readAll(m.UpdateHeaderOpen("k", expire(i))) })
+			run("UpdateHeaderViewLarge", func(i int) error { return readAll(m.UpdateHeaderViewLarge("k", expire(i), view)) })
 			run("Store", func(int) error { return m.Store("k", value, tiermem.InTier(tr), tiermem.WithTTL(time.Hour)) })
 		}
 	}

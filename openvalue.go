@@ -141,43 +141,62 @@ func (m *Manager) openFirst(key string, v *ValueReader) (*tierState, error) {
 // openIn opens key in t: raw from its segment where the store can, else
 // copied into memory.
 func (m *Manager) openIn(t *tierState, key string, v *ValueReader) error {
+	if opened, err := m.openWhere(t, key, v, 0); opened || err != nil {
+		return err
+	}
+	return m.readTier(t, key, lent, nil, v.set)
+}
+
+// openWhere opens key in t where it lies, when it is at least min bytes
+// and t's store reads it there (a raw cold value from its segment, a
+// large warm one from its mapping), and reports whether it did.
+func (m *Manager) openWhere(t *tierState, key string, v *ValueReader, min int64) (bool, error) {
 	if o, ok := t.store.(rawOpener); ok {
 		raw, opened, err := o.OpenRaw(key)
-		if err != nil {
-			return err
-		}
-		if opened {
+		switch {
+		case err != nil:
+			return false, err
+		case opened && raw.Size() < min:
+			raw.Close()
+			return false, nil
+		case opened:
 			if err := m.deliver(t, key, nil, raw.Meta(), v.set); err != nil {
 				raw.Close()
-				return err
+				return false, err
 			}
 			v.raw = raw
-			return nil
+			return true, nil
 		}
 	}
 	if o, ok := t.store.(largeOpener); ok {
 		large, opened, err := o.OpenLarge(key)
-		if err != nil {
-			return err
-		}
-		if opened {
+		switch {
+		case err != nil:
+			return false, err
+		case opened && large.Size() < min:
+			large.Close()
+			return false, nil
+		case opened:
 			if err := m.deliver(t, key, nil, large.Meta(), v.set); err != nil {
 				large.Close()
-				return err
+				return false, err
 			}
 			v.large = large
 			// A reader dropped without Close must not keep the mapping forever.
 			runtime.AddCleanup(v, func(l *offheap.LargeValue) { l.Close() }, large)
-			return nil
+			return true, nil
 		}
 	}
-	return m.readTier(t, key, lent, nil, v.set)
+	return false, nil
 }
 
 func (v *ValueReader) set(t *tierState, value []byte, env header.Header) error {
 	v.tier, v.mem, v.env = t.level, value, env
 	return nil
 }
+
+// opened reports whether v holds a value.
+func (v *ValueReader) opened() bool { return v.raw != nil || v.large != nil || v.mem != nil }
 
 // Tier returns the tier the value was read from.
 func (v *ValueReader) Tier() Tier { return v.tier }

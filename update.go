@@ -55,9 +55,16 @@ const updateTries = 8
 // modify runs fn on key's entry and writes the result under the key's
 // lock.
 func (m *Manager) modify(key string, fn func(e *Entry) (bool, error)) error {
+	_, err := m.modifyIn(key, fn)
+	return err
+}
+
+// modifyIn is modify that also reports the tier the key's value was
+// written in (Hot when none was).
+func (m *Manager) modifyIn(key string, fn func(e *Entry) (bool, error)) (Tier, error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
-		return err
+		return Hot, err
 	}
 	defer m.gate.Leave(tok)
 	u := updater{m: m, key: key, fn: fn}
@@ -65,10 +72,10 @@ func (m *Manager) modify(key string, fn func(e *Entry) (bool, error)) error {
 	for try := 0; ; try++ {
 		done, err := u.once(try < updateTries)
 		if done || err != nil {
-			return err
+			return u.wrote, err
 		}
 		if try == updateTries {
-			return fmt.Errorf("%w: updating %q: room for the new value could not be kept", ErrNoSpace, key)
+			return Hot, fmt.Errorf("%w: updating %q: room for the new value could not be kept", ErrNoSpace, key)
 		}
 	}
 }
@@ -80,6 +87,7 @@ type updater struct {
 	fn      func(e *Entry) (bool, error)
 	room    reservation // in the target tier
 	logRoom reservation // in the cold log, when the write goes through to it
+	wrote   Tier        // the tier the value was written in
 }
 
 // release gives back the room reserved.
@@ -108,6 +116,7 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 		lock.Unlock()
 		return true, nil
 	}
+	u.wrote = w.t.level
 	if w.header != nil {
 		if done, err := m.setHeaderLocked(u.key, *w.header); done {
 			lock.Unlock()

@@ -124,9 +124,10 @@
 // and StoreFrom's) is so never held whole; a compressed one is
 // decompressed into memory once, and not copied again into the
 // connection's buffer. GETDEL takes the value where it lies
-// (Manager.TakeValue) and sends it as GET does; GETEX with options sends
-// a hot or warm value from where it lies too, but reads a cold one whole
-// and copies it.
+// (Manager.TakeValue) and sends it as GET does; so does GETEX with
+// options (Manager.UpdateHeaderViewLarge): a value over 1 MiB in warm's own
+// mapping or raw in cold is opened where it lies as its TTL changes and
+// sent in pieces, a hot one sent where it lies.
 // Smaller values, and GETSET and SET ... GET, copy the value into the
 // connection's buffer (a large old value of theirs is sent from the copy
 // the Manager hands them, not copied again).

@@ -184,4 +184,10 @@ func TestOldValueRepliesAreNotCopied(t *testing.T) {
 			t.Errorf("after GETDEL of a %v value: %v, want ErrNotFound", tr, err)
 		}
 	}
+	for _, tr := range []tiermem.Tier{tiermem.Warm, tiermem.Cold} {
+		if grew := roundTripIn(tr, "GETEX", "big", "EX", "100"); grew > get+3<<20 {
+			t.Errorf("GETEX EX of a %v value allocated %.1f MiB, a GET of a hot one %.1f MiB: the value was copied",
+				tr, float64(grew)/(1<<20), float64(get)/(1<<20))
+		}
+	}
 }

@@ -314,10 +314,8 @@ func cmdGetEX(c *conn, args [][]byte) {
 		c.get(args[1])
 		return
 	}
-	// The value is replied from where its tier holds it when the tier lends
-	// it (a large hot value), as GET does, else copied into the reply.
 	found := false
-	err := c.s.m.UpdateHeaderView(keyString(args[1]), func(e *tiermem.Entry) (bool, error) {
+	change := func(e *tiermem.Entry) (bool, error) {
 		if found = e.Found; !found {
 			return false, nil
 		}
@@ -327,10 +325,19 @@ func cmdGetEX(c *conn, args [][]byte) {
 			e.Expires = time.UnixMilli(at)
 		}
 		return true, nil
-	}, c.fromGet.fn)
+	}
+	// A value of up to 1 MiB, or a hot one the tier lends, is replied as
+	// GET replies it; a larger one in warm's own mapping or raw in cold is
+	// opened where it lies as its TTL changes and sent in pieces, as GET
+	// sends it: never copied whole.
+	v, err := c.s.m.UpdateHeaderViewLarge(keyString(args[1]), change, c.fromGet.fn)
 	switch {
 	case err != nil:
 		c.updateError(err)
+	case v != nil:
+		if err := c.out.bulkValue(v); err != nil {
+			c.managerError(err)
+		}
 	case !found:
 		c.out.null()
 	}

@@ -25,9 +25,11 @@ type SnapshotOptions struct {
 	// TempDir holds the sort runs and the pre-images writers save; "" means
 	// the directory of the snapshot file.
 	TempDir string
-	// Progress, if set, is called from the goroutine that called Snapshot:
-	// at the start and end of each phase and every 4096 keys within one
-	// (every 65536 records while writing).
+	// Progress, if set, is called from the goroutine that called Snapshot,
+	// holding no lock of the Manager's (it may call the Manager): at the
+	// start and end of each phase and every 4096 keys within one (every
+	// 65536 records while writing), but after each tier while the tiers
+	// are listed.
 	Progress func(SnapshotProgress)
 }
 
@@ -284,15 +286,13 @@ func (c *snapshotCopy) list() (*extsort.Sorter, error) {
 		err := t.store.Scan(func(key string, _ []byte, size int64) error {
 			c.tot.Keys++
 			c.tot.Bytes += size
-			if c.tot.Keys%progressKeys == 0 {
-				c.o.report(c.tot)
-			}
 			return keys.Add(xxhash.Sum64String(key), []byte(key))
 		})
 		if err != nil {
 			keys.Close()
 			return nil, fmt.Errorf("listing the %s tier: %w", t.level, storeError(err))
 		}
+		c.o.report(c.tot) // after each tier's scan, not in it: the scan holds the tier's locks, which Progress may need
 	}
 	c.o.report(c.tot)
 	return keys, nil

@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tiermem/tiermem/bundle"
@@ -20,6 +21,9 @@ import (
 type SnapshotFile struct {
 	b    *bundle.Bundle
 	info SnapshotInfo
+
+	checked  sync.Once // the bundle's checksums, verified at the first Lookup
+	checkErr error
 }
 
 // SnapshotEntry is one key of a snapshot: its state at the snapshot's
@@ -74,12 +78,17 @@ func (f *SnapshotFile) readManifest() (SnapshotInfo, error) {
 	}
 	r, err := f.b.GetRecord(manifestKey)
 	if errors.Is(err, bundle.ErrNotFound) {
-		return SnapshotInfo{}, fmt.Errorf("%w: no manifest (a bundle, but not a snapshot)", ErrSnapshotCorrupt)
+		err = fmt.Errorf("%w: no manifest (a bundle, but not a snapshot)", ErrSnapshotCorrupt)
+	} else if err == nil {
+		var info SnapshotInfo
+		if info, err = decodeManifest(r.Value); err == nil {
+			return info, nil
+		}
 	}
-	if err != nil {
-		return SnapshotInfo{}, snapshotError(err)
+	if verr := f.b.Verify(); verr != nil { // a damaged file, rather than a bundle of another kind
+		return SnapshotInfo{}, snapshotError(verr)
 	}
-	return decodeManifest(r.Value)
+	return SnapshotInfo{}, snapshotError(err)
 }
 
 // snapshotError maps the bundle's errors to the snapshot sentinels,
@@ -98,11 +107,23 @@ func snapshotError(err error) error {
 func (f *SnapshotFile) Info() SnapshotInfo { return f.info }
 
 // Lookup returns key's entry, or an error wrapping ErrNotFound. Its slices
-// point into the mapping: valid until Close, and read-only. Lookup reads the
-// key's record only; a damaged record is ErrSnapshotCorrupt.
+// point into the mapping: valid until Close, and read-only. A record's
+// bytes are covered by the checksums of the file's sections, not by one of
+// their own, so the first Lookup of a SnapshotFile checks the whole file
+// against them (it reads the file once; later Lookups read only their
+// record): a damaged file is ErrSnapshotCorrupt, for every key, never an
+// altered value or a key reported missing. Safe for concurrent use.
 func (f *SnapshotFile) Lookup(key string) (SnapshotEntry, error) {
 	if err := checkKey(key); err != nil {
 		return SnapshotEntry{}, err
+	}
+	f.checked.Do(func() {
+		if err := f.b.Verify(); err != nil {
+			f.checkErr = fmt.Errorf("tiermem: snapshot %s: %w", f.info.Path, snapshotError(err))
+		}
+	})
+	if f.checkErr != nil {
+		return SnapshotEntry{}, f.checkErr
 	}
 	r, err := f.b.GetRecord([]byte(key))
 	if errors.Is(err, bundle.ErrNotFound) {
@@ -188,13 +209,24 @@ func (f *SnapshotFile) verify(progress func(SnapshotProgress), check func(bundle
 	return got, nil
 }
 
-// checkRecord checks that a record is one a Manager can take back.
+// checkRecord checks that a record is one a Manager can take back: its
+// key, its header, and, for an array, that its shape fits its data, as
+// StoreArray would check.
 func checkRecord(r bundle.Record) error {
 	if err := checkKey(string(r.Key)); err != nil {
 		return fmt.Errorf("%w: %w", ErrSnapshotCorrupt, err)
 	}
-	_, _, err := decodeRecordMeta(r.Meta)
-	return err
+	_, meta, err := decodeRecordMeta(r.Meta)
+	if err != nil {
+		return err
+	}
+	if env, _ := decodeHeader(meta); env.Kind == header.Array {
+		a := Array{DType: DType(env.DType), Shape: env.Shape, Data: r.Value}
+		if err := a.check(); err != nil {
+			return fmt.Errorf("%w: the array %q: %w", ErrSnapshotCorrupt, r.Key, err)
+		}
+	}
+	return nil
 }
 
 // Close unmaps the file; every slice it returned becomes invalid.

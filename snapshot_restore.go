@@ -321,15 +321,26 @@ func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte
 }
 
 // restoreTier returns the tier a restored value goes to: the first from
-// level down whose budget holds it beside what the tier holds now, else
-// the last.
+// level down whose budget holds it beside what the tier holds now (less
+// the key's own entry there, which it replaces), else the last.
 func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) *tierState {
 	for _, t := range m.tiers[level:] {
-		if t.used()+t.estimate(key, n, metaLen) <= t.capacity() {
+		if m.canHold(t, key, n, metaLen) && t.used()-t.sizeOf(key)+t.estimate(key, n, metaLen) <= t.capacity() {
 			return t
 		}
 	}
 	return m.tiers[len(m.tiers)-1]
+}
+
+// canHold reports whether t's budget can take a value of n bytes whole:
+// and, when the Manager is durable and t is a memory tier, the cold log's
+// too, where its copy goes.
+func (m *Manager) canHold(t *tierState, key string, n, metaLen int) bool {
+	if t.estimate(key, n, metaLen) > t.capacity() {
+		return false
+	}
+	cold := m.tiers[Cold]
+	return t.level >= Cold || !m.durable() || cold.estimate(key, n, metaLen) <= cold.capacity()
 }
 
 // checkRestorable returns an error wrapping ErrTooLarge if the value of
@@ -343,7 +354,7 @@ func (m *Manager) checkRestorable(rec bundle.Record) error {
 	level = min(level, Tier(len(m.tiers)-1))
 	key := string(rec.Key)
 	if !slices.ContainsFunc(m.tiers[level:], func(t *tierState) bool {
-		return t.estimate(key, len(rec.Value), len(meta)) <= t.capacity()
+		return m.canHold(t, key, len(rec.Value), len(meta))
 	}) {
 		last := m.tiers[len(m.tiers)-1]
 		return fmt.Errorf("%w: %q, a value of %d bytes, fits no tier from %s down (the last, %s, has a budget of %d)",

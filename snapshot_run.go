@@ -138,6 +138,7 @@ func newPreImages(dir string) (*preImages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the pre-image file: %w", err)
 	}
+	os.Remove(f.Name()) // used through its descriptor only: a crash leaves nothing behind
 	return &preImages{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 

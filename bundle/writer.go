@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -52,6 +53,7 @@ func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, inlin
 		os.Remove(out.Name())
 		return nil, fmt.Errorf("bundle: creating index file: %w", err)
 	}
+	os.Remove(idxFile.Name()) // used through its descriptor only: a crash leaves nothing behind
 	w := &fileWriter{path: path, out: out, idxFile: idxFile, dd: dd, scratch: make([]byte, 64<<10)}
 	w.hdr = header{version: formatVersion, kind: o.Index, inlineKey: inline,
 		alignLog: uint8(bits.TrailingZeros(uint(o.Align))), guideBits: guideBitsFor(maxRecords)}
@@ -73,8 +75,18 @@ const outputMode = 0o644
 
 // createOutput creates the temporary file a bundle at path is written to:
 // beside path, so that the final rename is atomic, with outputMode less the
-// umask, as os.Create does (os.CreateTemp would make it 0600).
+// umask, as os.Create does (os.CreateTemp would make it 0600). It first
+// removes the temporary files of earlier writes to path that a crash left
+// (path.tmp-*): one write to a path at a time.
 func createOutput(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	if entries, err := os.ReadDir(filepath.Clean(dir + ".")); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), base+".tmp-") {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 	for range 100 {
 		name := path + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, outputMode)

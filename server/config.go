@@ -278,6 +278,10 @@ func (c *conn) configSet(pairs [][]byte) {
 			return
 		}
 	}
+	// A change may wait (a durability change, for a snapshot in flight; a
+	// budget, for demotions): the other clients are served meanwhile, and
+	// an MSET waiting to run alone does not stop them all behind it.
+	c.release()
 	olds := make([]string, len(names))
 	for i, fn := range apply {
 		olds[i] = lookupSetting(names[i]).get(c)

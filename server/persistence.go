@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tiermem/tiermem"
 )
 
 func serverCommands() []*command {
@@ -51,10 +53,21 @@ func (s *Server) beginSave(bg bool) (int64, error) {
 	return s.changes.Load(), nil
 }
 
-// snapshot writes the snapshot and records how it went.
-func (s *Server) snapshot(changesAt int64) error {
+// snapshot writes the snapshot and records how it went. Its instant is
+// taken with no other command running (the server's exclusive lock, held
+// until the first progress report, which follows the instant), so that it
+// falls between two commands, never inside an MSET or an EXEC; alone says
+// the caller runs alone already (a SAVE in an EXEC).
+func (s *Server) snapshot(changesAt int64, alone bool) error {
 	start := time.Now()
-	_, err := s.m.Snapshot(s.opts.SnapshotPath, nil)
+	var unlock sync.Once
+	opts := &tiermem.SnapshotOptions{}
+	if !alone {
+		s.exclusive.Lock()
+		defer unlock.Do(s.exclusive.Unlock)
+		opts.Progress = func(tiermem.SnapshotProgress) { unlock.Do(s.exclusive.Unlock) }
+	}
+	_, err := s.m.Snapshot(s.opts.SnapshotPath, opts)
 	s.saves.mu.Lock()
 	defer s.saves.mu.Unlock()
 	s.saves.running, s.saves.bg = false, false
@@ -68,20 +81,21 @@ func (s *Server) snapshot(changesAt int64) error {
 	return nil
 }
 
-// save runs a save now, in the caller's goroutine.
-func (s *Server) save() error {
+// save runs a save now, in the caller's goroutine, which holds no lock of
+// the server's, or runs alone (alone).
+func (s *Server) save(alone bool) error {
 	at, err := s.beginSave(false)
 	if err != nil {
 		return err
 	}
-	return s.snapshot(at)
+	return s.snapshot(at, alone)
 }
 
 // cmdSave serves SAVE: +OK once the snapshot is on disk. Other clients
 // are served meanwhile.
 func cmdSave(c *conn, _ [][]byte) {
 	c.release()
-	if err := c.s.save(); err != nil {
+	if err := c.s.save(c.isAlone); err != nil {
 		c.saveError(err)
 		return
 	}
@@ -104,7 +118,7 @@ func cmdBGSave(c *conn, args [][]byte) {
 	c.s.saves.background.Add(1)
 	go func() {
 		defer c.s.saves.background.Done()
-		c.s.snapshot(at)
+		c.s.snapshot(at, false)
 	}()
 	c.out.status("Background saving started")
 }
@@ -180,7 +194,7 @@ func cmdShutdown(c *conn, args [][]byte) {
 func (c *conn) shutdownSave() bool {
 	c.release()
 	for {
-		err := c.s.save()
+		err := c.s.save(c.isAlone)
 		if !errors.Is(err, errSaving) {
 			return err == nil
 		}

@@ -31,11 +31,7 @@ func ifSum(found bool, sum uint64) func(*tiermem.Current) error {
 // tier (its checksum, the XXH3-64 of its bytes; its size), and a Store,
 // StoreFrom or DeleteIf whose condition fails changes nothing.
 func TestOnlyIfInEveryTier(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1,
-		Hot: tiermem.TierOptions{Size: 16 << 20}, Warm: tiermem.TierOptions{Size: 16 << 20},
-		Cold: tiermem.TierOptions{Size: 256 << 20}})
-	must(t, err)
-	t.Cleanup(func() { m.Close() })
+	m := openRoomy(t)
 	cases := []struct {
 		name   string
 		tier   tiermem.Tier

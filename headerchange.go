@@ -68,18 +68,29 @@ func (m *Manager) updateHeaderCopy(key string, fn func(e *Entry) (keep bool, err
 // called), so it is never copied whole. A nil reader and error: view got
 // the value, or the key holds none.
 func (m *Manager) UpdateHeaderViewLarge(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) (*ValueReader, error) {
+	if v, done, err := m.changeOpening(key, fn, view); done {
+		return v, err
+	}
+	return nil, m.updateHeaderCopy(key, fn, view)
+}
+
+// changeOpening is changeHeader with a reader to open the value into: it
+// returns the reader, ready, when the value was opened, else nil (view got
+// it, or the key holds none), and done as changeHeader's.
+func (m *Manager) changeOpening(key string, fn func(e *Entry) (bool, error), view func([]byte, bool) error) (*ValueReader, bool, error) {
 	v := &ValueReader{}
 	done, err := m.changeHeader(key, fn, view, v)
 	switch {
-	case done && err == nil && v.opened():
+	case !done:
+		return nil, false, nil
+	case err == nil && v.opened():
 		if err := v.ready(key); err != nil {
-			return nil, err
+			return nil, true, err
 		}
-		return v, nil
-	case done:
-		return nil, err
+		return v, true, nil
 	}
-	return nil, m.updateHeaderCopy(key, fn, view)
+	v.Close()
+	return nil, true, err
 }
 
 // UpdateHeaderOpen is UpdateHeader that also opens the key's value, as it
@@ -92,17 +103,8 @@ func (m *Manager) UpdateHeaderViewLarge(key string, fn func(e *Entry) (keep bool
 // as a copy. It returns a nil reader, and no error, when the key holds no
 // value. Errors: those of UpdateHeader and OpenValue.
 func (m *Manager) UpdateHeaderOpen(key string, fn func(e *Entry) (keep bool, err error)) (*ValueReader, error) {
-	v := &ValueReader{}
-	done, err := m.changeHeader(key, fn, nil, v)
-	switch {
-	case done && err == nil && v.opened():
-		if err := v.ready(key); err != nil {
-			return nil, err
-		}
-		return v, nil
-	case done:
-		v.Close()
-		return nil, err
+	if v, done, err := m.changeOpening(key, fn, nil); done {
+		return v, err
 	}
 	var value []byte
 	found := false

@@ -12,6 +12,14 @@ import (
 	"github.com/tiermem/tiermem"
 )
 
+// openRoomy opens a Manager whose memory tiers hold 16 MiB each and cold
+// 256 MiB, with no background loop: room for a value of a few MiB in any
+// tier.
+func openRoomy(t *testing.T) *tiermem.Manager {
+	return open(t, &tiermem.Options{MigrateInterval: -1,
+		Hot: tiermem.TierOptions{Size: 16 << 20}, Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 256 << 20}})
+}
+
 // expireIn is an UpdateHeader function that gives a present key a TTL of d.
 func expireIn(d time.Duration) func(e *tiermem.Entry) (bool, error) {
 	return func(e *tiermem.Entry) (bool, error) {
@@ -24,10 +32,7 @@ func expireIn(d time.Duration) func(e *tiermem.Entry) (bool, error) {
 // when its TTL changed, in every tier, and keeps it after the key is
 // stored again; the TTL is set, and the key stays in its tier.
 func TestUpdateHeaderOpenInEveryTier(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1,
-		Hot: tiermem.TierOptions{Size: 16 << 20}, Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 256 << 20}})
-	must(t, err)
-	defer m.Close()
+	m := openRoomy(t)
 	for i, c := range []struct {
 		name string
 		tier tiermem.Tier
@@ -151,10 +156,7 @@ func ExampleManager_UpdateHeaderOpen() {
 // ones, go to view; a larger one in warm's own mapping or raw in cold
 // comes back opened, view not called; each with its TTL changed.
 func TestUpdateHeaderViewLarge(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1,
-		Hot: tiermem.TierOptions{Size: 16 << 20}, Warm: tiermem.TierOptions{Size: 16 << 20}, Cold: tiermem.TierOptions{Size: 256 << 20}})
-	must(t, err)
-	defer m.Close()
+	m := openRoomy(t)
 	for i, c := range []struct {
 		name   string
 		tier   tiermem.Tier

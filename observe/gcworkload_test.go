@@ -87,6 +87,12 @@ func gcTuningRun(t testing.TB, liveBytes int, limit int64, before, after time.Du
 	}
 	if len(applied) == 0 {
 		r, _ := o.Stop()
+		if r.GC.CPUFraction < 0.005+0.01 {
+			// Below the target plus the least benefit a proposal must win
+			// back, nothing can be proposed: the machine is too loaded for
+			// the churn to keep the GC busy (2-6% on a quiet one).
+			t.Skipf("the GC took %.1f%% of the CPU, too little to tune on this loaded machine:\n%s", 100*r.GC.CPUFraction, r.Summary())
+		}
 		t.Fatalf("nothing applied:\n%s", r.Summary())
 	}
 	churnCycles(after, 4, 20*time.Second)

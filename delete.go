@@ -29,7 +29,7 @@ func (m *Manager) DeleteIf(key string, cond func(c *Current) error) error {
 	if !found {
 		return notFound(key, "")
 	}
-	if inGlacier && m.durable() {
+	if m.syncsRemoval(key, inGlacier) {
 		return m.syncDelete(key)
 	}
 	return nil

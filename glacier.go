@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -333,8 +334,12 @@ func (m *Manager) syncGlacier() error {
 	if m.glacier == nil {
 		return nil
 	}
-	if p, ok := m.glacier.store.(pender); ok && !p.Pending() {
-		return nil // nothing to upload: no need to fsync cold first, as every pass would
+	if p, ok := m.glacier.store.(pender); ok {
+		dropped := m.glacierSync.takeDropped() // before the look: a removal noted after it stays noted
+		if !p.Pending() {
+			return nil // nothing to upload (every removal noted is): no need to fsync cold first, as every pass would
+		}
+		m.glacierSync.putBack(dropped)
 	}
 	ticket := m.glacierSync.asked.Add(1) // after the caller's writes
 	m.glacierSync.mu.Lock()
@@ -343,11 +348,15 @@ func (m *Manager) syncGlacier() error {
 		return m.glacierSync.err
 	}
 	start := m.glacierSync.asked.Load()
+	dropped := m.glacierSync.takeDropped() // before the sync: what it makes durable
 	err := m.tiers[Cold].persistent.Sync()
 	if err != nil {
 		err = fmt.Errorf("tiermem: syncing the cold tier before glacier: %w", storeError(err))
 	} else if err = m.glacier.persistent.Sync(); err != nil {
 		err = fmt.Errorf("tiermem: syncing the glacier tier: %w", storeError(err))
+	}
+	if err != nil {
+		m.glacierSync.putBack(dropped)
 	}
 	m.glacierSync.covered, m.glacierSync.err = start, err
 	return err
@@ -363,6 +372,55 @@ type groupSync struct {
 	mu      sync.Mutex   // one sync at a time; protects covered and err
 	covered int64        // the last ticket the latest sync covers
 	err     error        // that sync's result
+
+	// dropped holds the keys whose glacier copy was removed since the last
+	// sync that succeeded (a Store or Move to another tier drops it): until
+	// glacier's record of that removal is synced, a crash brings the copy
+	// back, so a durable removal of such a key must sync glacier too, or
+	// the older value returns once the newer one's removal is durable.
+	droppedMu sync.Mutex
+	dropped   map[string]struct{}
+}
+
+// noteDropped records that key's glacier copy was removed, unsynced.
+func (g *groupSync) noteDropped(key string) {
+	g.droppedMu.Lock()
+	defer g.droppedMu.Unlock()
+	if g.dropped == nil {
+		g.dropped = map[string]struct{}{}
+	}
+	g.dropped[strings.Clone(key)] = struct{}{}
+}
+
+// wasDropped reports whether key's glacier copy was removed since the last
+// sync that succeeded.
+func (g *groupSync) wasDropped(key string) bool {
+	g.droppedMu.Lock()
+	defer g.droppedMu.Unlock()
+	_, ok := g.dropped[key]
+	return ok
+}
+
+// takeDropped returns the keys noted so far and forgets them; putBack
+// notes them again, after a sync that failed.
+func (g *groupSync) takeDropped() map[string]struct{} {
+	g.droppedMu.Lock()
+	defer g.droppedMu.Unlock()
+	d := g.dropped
+	g.dropped = nil
+	return d
+}
+
+func (g *groupSync) putBack(keys map[string]struct{}) {
+	for key := range keys {
+		g.noteDropped(key)
+	}
+}
+
+// syncsRemoval reports whether a durable removal of key must sync glacier:
+// glacier held it (inGlacier), or its copy there was dropped unsynced.
+func (m *Manager) syncsRemoval(key string, inGlacier bool) bool {
+	return m.durable() && (inGlacier || m.glacierSync.wasDropped(key))
 }
 
 // compactGlacier rewrites the glacier packs whose live share fell low,

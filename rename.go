@@ -93,7 +93,7 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {
 			return false, nil
 		}
-		if err == nil && inGlacier && m.durable() {
+		if err == nil && m.syncsRemoval(r.from, inGlacier) {
 			err = m.syncDelete(r.from)
 		}
 		return true, err

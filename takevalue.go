@@ -39,7 +39,7 @@ func (m *Manager) TakeValue(key string) (*ValueReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if inGlacier && m.durable() {
+	if m.syncsRemoval(key, inGlacier) {
 		if err := m.syncDelete(key); err != nil {
 			return v, err // the key is gone: the value goes to the caller all the same
 		}

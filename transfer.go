@@ -257,5 +257,8 @@ func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
 	if t.victims != nil {
 		t.victims.removed(key)
 	}
+	if err == nil && t == m.glacier && m.durable() {
+		m.glacierSync.noteDropped(key)
+	}
 	return err == nil, nil
 }

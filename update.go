@@ -107,7 +107,7 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 	w, err := u.decideLocked()
 	if err != nil || w.remove {
 		lock.Unlock()
-		if err == nil && w.inGlacier && m.durable() {
+		if err == nil && m.syncsRemoval(u.key, w.inGlacier) {
 			err = m.syncDelete(u.key)
 		}
 		return true, err

@@ -1,7 +1,10 @@
 package object
 
 import (
+	"errors"
 	"fmt"
+
+	"github.com/tiermem/tiermem/tier"
 )
 
 // retiredPack is a pack compaction copied: deleted from the bucket once
@@ -25,15 +28,16 @@ func (s *Store) Compact() error {
 		return errClosed
 	}
 	defer s.gate.Leave(t)
+	var errs []error
 	for _, seq := range s.sparsePacks() {
 		if err := s.compactPack(seq); err != nil {
-			return err
+			errs = append(errs, err) // that pack stays as it is; the others are compacted all the same
 		}
 	}
 	if err := s.flush(); err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
-	return s.deleteRetired()
+	return errors.Join(append(errs, s.deleteRetired())...)
 }
 
 // sparsePacks returns the durable packs below the live share whose
@@ -110,15 +114,53 @@ func (s *Store) compactPack(seq uint64) error {
 	if live > 0 {
 		var scanned []entry
 		var err error
-		if b, scanned, err = s.readPack(seq, size); err != nil {
+		b, scanned, err = s.readPack(seq, size)
+		switch {
+		case errors.Is(err, tier.ErrCorrupt):
+			// A damaged frame no read reaches (a deleted value's) must not
+			// keep the live ones from being copied: each is verified alone.
+			if b, err = s.liveFrames(p, size); err != nil {
+				return fmt.Errorf("object: compacting: %w", err)
+			}
+		case err != nil:
 			return fmt.Errorf("object: compacting: %w", err)
-		}
-		if err := s.compareEntries(seq, scanned, p.entries); err != nil {
-			return err // the frames are not where the index says: copy nothing
+		default:
+			if err := s.compareEntries(seq, scanned, p.entries); err != nil {
+				return err // the frames are not where the index says: copy nothing
+			}
 		}
 	}
 	s.startUploads(s.copyLive(p, b))
 	return nil
+}
+
+// liveFrames returns pack p's bytes, size of them, once every frame the
+// catalog points at in it verified by its own entry: what compaction
+// copies of a pack that does not verify whole. A live frame that does not
+// verify is an error, and nothing is copied.
+func (s *Store) liveFrames(p *pack, size int64) ([]byte, error) {
+	b, err := s.bucket.get(packName(p.seq), 0, size)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var live []int
+	for i := range p.entries {
+		if p.entries[i].kind == kindValue && s.pointsAt(p.entries[i].key, p, i) {
+			live = append(live, i)
+		}
+	}
+	s.mu.RUnlock()
+	for _, i := range live {
+		e := p.entries[i]
+		if e.off+int64(e.frameLen) > int64(len(b)) {
+			return nil, corruptIn(s.bucket.b, packName(p.seq), e.off, badFormat(0, "frame of key %q past the pack's end", e.key))
+		}
+		if _, err := s.verify(e.key, p.seq, &e, b[e.off:e.off+int64(e.frameLen)]); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // copyLive appends p's live frames, taken from b (p's bytes, verified),

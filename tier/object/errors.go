@@ -13,6 +13,11 @@ var (
 	// retrying layer never retries it.
 	ErrNotExist = errors.New("object: no such object")
 
+	// ErrShortObject is returned, wrapped, by a read of a range that runs
+	// past an object's end (HTTP 416, or a short body): the object is not
+	// what its index says. The retrying layer never retries it.
+	ErrShortObject = errors.New("object: the object is shorter than the range read")
+
 	// ErrNoBucket is returned by a Bucket for a bucket (or directory) that
 	// does not exist, or no longer does. It is not retried: a bucket
 	// deleted under the store stays deleted.
@@ -47,6 +52,20 @@ type CorruptError struct {
 
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("object: %s/%s at byte %d: %s: %v", e.Bucket, e.Object, e.Off, e.Reason, tier.ErrCorrupt)
+}
+
+// damagedPack is the error of a read of pack seq that the bucket does not
+// hold, though the index names it (deleted behind the store's back), or
+// holds shorter than the index says (cut): the store is damaged, not
+// unreachable. Other errors are returned as they are.
+func (s *Store) damagedPack(seq uint64, err error) error {
+	switch {
+	case errors.Is(err, ErrNotExist):
+		return &CorruptError{Bucket: s.String(), Object: packName(seq), Reason: fmt.Sprintf("the pack is gone from the bucket (%v)", err)}
+	case errors.Is(err, ErrShortObject):
+		return &CorruptError{Bucket: s.String(), Object: packName(seq), Reason: fmt.Sprintf("the pack is shorter than its index says (%v)", err)}
+	}
+	return err
 }
 
 // Unwrap returns tier.ErrCorrupt.

@@ -99,10 +99,52 @@ func (s *Store) verifyPack(seq uint64) error {
 		return nil // compacted meanwhile
 	}
 	_, got, err := s.readPack(seq, size)
+	if errors.Is(err, ErrNotExist) {
+		s.mu.RLock()
+		retired := s.packs[seq] != p
+		s.mu.RUnlock()
+		if retired {
+			return nil // compacted while it was read
+		}
+	}
 	if err != nil {
+		return s.damagedPack(seq, err)
+	}
+	if err := s.verifyIndex(seq, size, got); err != nil {
 		return err
 	}
 	return s.compareEntries(seq, got, want)
+}
+
+// verifyIndex reads pack seq's index object, when the bucket holds one
+// (Open scans a pack without one), and checks it against the pack: its
+// checksum, the pack's length, and its entries against those scanned.
+func (s *Store) verifyIndex(seq uint64, size int64, scanned []entry) error {
+	name, idxSize := indexName(seq), int64(-1)
+	err := s.bucket.list(name, func(listed string, n int64) error {
+		if listed == name {
+			idxSize = n
+		}
+		return nil
+	})
+	if err != nil || idxSize < 0 {
+		return err
+	}
+	b, err := s.bucket.get(name, 0, idxSize)
+	if err != nil {
+		return err
+	}
+	entries, packLen, err := decodeIndex(b, seq)
+	switch {
+	case err != nil:
+		return corruptIn(s.bucket.b, name, 0, err)
+	case packLen != size:
+		return &CorruptError{Bucket: s.String(), Object: name, Reason: fmt.Sprintf("the index is of a pack of %d bytes, the pack holds %d", packLen, size)}
+	}
+	if err := s.compareEntries(seq, scanned, entries); err != nil {
+		return fmt.Errorf("object: %s does not match its pack: %w", name, err)
+	}
+	return nil
 }
 
 // compareEntries reports where a pack's scanned entries differ from the

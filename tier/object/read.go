@@ -63,6 +63,9 @@ func (s *Store) read(key string) (value, meta []byte, err error) {
 		if attempt == 0 && errors.Is(err, ErrNotExist) && s.moved(key, l) {
 			continue
 		}
+		if errors.Is(err, ErrNotExist) && !s.moved(key, l) || errors.Is(err, ErrShortObject) {
+			err = s.damagedPack(l.p.seq, err)
+		}
 		return value, e.meta, err
 	}
 }

@@ -30,7 +30,7 @@ func newRetrying(b Bucket, o *Options) *retrying {
 
 // transient reports whether a failed request may succeed if repeated.
 func transient(err error) bool {
-	return !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNoBucket) && !errors.Is(err, context.Canceled)
+	return !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNoBucket) && !errors.Is(err, ErrShortObject) && !errors.Is(err, context.Canceled)
 }
 
 // do runs op, once per attempt, each under its own deadline and holding a
@@ -81,7 +81,7 @@ func (r *retrying) get(name string, off, n int64) ([]byte, error) {
 		b, err := r.b.Get(ctx, name, off, n)
 		r.counters.bytesDown.Add(int64(len(b)))
 		if err == nil && int64(len(b)) != n {
-			err = fmt.Errorf("bytes %d-%d: short body, %d bytes", off, off+n, len(b))
+			err = fmt.Errorf("bytes %d-%d: short body, %d bytes", off, off+n, len(b)) // a cut reply, retried; a Bucket says ErrShortObject for an object that is short
 		}
 		out = b
 		return err

@@ -127,6 +127,11 @@ func (b *Bucket) Get(ctx context.Context, name string, off, n int64) ([]byte, er
 		return nil, b.wrap("get", name, err)
 	}
 	defer out.Body.Close()
+	if l := aws.ToInt64(out.ContentLength); out.ContentLength != nil && l < n {
+		// The range ran past the object's end: the server sends what there
+		// is, a whole reply, not a cut one.
+		return nil, b.wrap("get", name, fmt.Errorf("bytes %d-%d: the object holds %d of them: %w", off, off+n, l, object.ErrShortObject))
+	}
 	buf := make([]byte, n)
 	got, err := io.ReadFull(out.Body, buf)
 	if err != nil {
@@ -174,6 +179,8 @@ func (b *Bucket) wrap(op, name string, err error) error {
 		err = fmt.Errorf("%w: %w", object.ErrNoBucket, err)
 	case code == "NoSuchKey" || code == "NotFound" || httpStatus(err) == http.StatusNotFound:
 		err = fmt.Errorf("%w: %w", object.ErrNotExist, err)
+	case code == "InvalidRange" || httpStatus(err) == http.StatusRequestedRangeNotSatisfiable:
+		err = fmt.Errorf("%w: %w", object.ErrShortObject, err)
 	}
 	return fmt.Errorf("s3: %s %s/%s: %w", op, b, name, err)
 }

@@ -81,7 +81,14 @@ func (c *conn) run(args [][]byte) {
 		return
 	}
 	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
-		c.out.errorf(fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name))
+		msg := fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name)
+		if c.tx != nil && cmd.name == "exec" { // as Redis: the transaction ends, discarded
+			c.endTx()
+			c.unwatch()
+			c.out.error("EXECABORT Transaction discarded because of: " + msg)
+			return
+		}
+		c.out.errorf(msg)
 		c.failTx()
 		return
 	}

@@ -43,6 +43,8 @@ type conn struct {
 	// holding says the connection holds s.exclusive's read side; isAlone,
 	// its write side.
 	holding, isAlone bool
+	// idleSet says the connection's reads have an idle deadline set.
+	idleSet bool
 	// tx is the MULTI queue; nil outside a transaction. inExec says EXEC
 	// runs the queue (CLIENT LIST then shows EXEC as the last command).
 	tx     *transaction
@@ -188,6 +190,10 @@ func (c *conn) alone(fn func()) {
 func (c *conn) readDeadline() bool {
 	if d := time.Duration(c.s.idle.Load()); d > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(d))
+		c.idleSet = true
+	} else if c.idleSet { // CONFIG SET timeout 0: the deadline of an earlier timeout goes
+		c.nc.SetReadDeadline(time.Time{})
+		c.idleSet = false
 	}
 	return !c.s.stopping.Load()
 }
@@ -217,6 +223,9 @@ func (c *conn) checkPassword(pass []byte) bool {
 		return true
 	}
 	c.s.log.Warn("server: AUTH failed", "client", c.nc.RemoteAddr().String())
+	if c.isAlone {
+		return false // in an EXEC, which runs alone: a pause would stop every client
+	}
 	c.release() // the pause must not hold up MSET or EXEC on other connections
 	time.Sleep(wrongPassPause)
 	return false

@@ -33,10 +33,12 @@
 //     everyone (Manager.Rename and CopyKey hold both keys' locks).
 //   - WATCH sees the writes of this server's clients, itself included:
 //     any write command naming a watched key (FLUSHDB and FLUSHALL name
-//     every key) makes the next EXEC reply null. It does not see writes
-//     made through the Go API, nor a key expiring; and a write that
-//     changed nothing (SET NX of a key that exists) still counts, so an
-//     EXEC may abort where Redis's would not, never the other way round.
+//     every key) makes the next EXEC reply null. A write that changed
+//     nothing (SET NX of a key that exists) still counts, so an EXEC may
+//     abort where Redis's would not. The other way round, it does not see
+//     writes made through the Go API, nor a watched key expiring: there an
+//     EXEC runs where Redis's would abort (a lock key with a TTL that ran
+//     out between WATCH and EXEC).
 //   - SCAN's cursor is a position in the keys' hash order; DBSIZE and each
 //     SCAN call read every tier's index (O(keys)).
 //   - RENAME keeps the value's kind (an array stays an array), expiry,

@@ -13,6 +13,7 @@ const (
 	unauthBulk      = 16 << 10  // the bytes of an argument before AUTH
 	readChunk       = 16 << 10  // what one read asks for, at least
 	maxKeptBuffer   = 256 << 10 // a buffer grown past this is dropped once empty
+	maxKeptArgs     = 4096      // argument lists grown past this many are dropped at the next command
 )
 
 // errIncomplete says the buffer holds no whole command yet.
@@ -118,6 +119,9 @@ func (p *reader) multibulk(b []byte) ([][]byte, error) {
 		case count > p.maxArgs:
 			return nil, protoErr("invalid multibulk length")
 		}
+		if cap(p.spans) > maxKeptArgs { // a large command's: not kept for the ones after it
+			p.spans = nil
+		}
 		p.partial, p.count, p.pos, p.spans = true, count, pos, p.spans[:0]
 	}
 	for int64(len(p.spans)) < p.count {
@@ -145,6 +149,9 @@ func (p *reader) multibulk(b []byte) ([][]byte, error) {
 		}
 		p.spans = append(p.spans, [2]int{next, next + int(size)})
 		p.pos = next + int(size) + 2 // Redis skips the CRLF unchecked, and so do we
+	}
+	if cap(p.args) > maxKeptArgs {
+		p.args = nil
 	}
 	p.args = p.args[:0]
 	for _, sp := range p.spans {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tiermem/tiermem"
@@ -156,7 +157,9 @@ func (s *Server) Serve(ln net.Listener) error {
 				return ErrServerClosed
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			var errno syscall.Errno
+			if errors.As(err, &ne) && ne.Timeout() || errors.As(err, &errno) && errno.Temporary() { // EMFILE, ECONNABORTED: the listener works
+				s.log.Warn("server: accepting a client", "error", err)
 				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
 				time.Sleep(pause)
 				continue
@@ -213,9 +216,7 @@ func (s *Server) start(nc net.Conn) {
 	}
 	if s.clientCount >= s.maxClients.Load() {
 		s.mu.Unlock()
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write([]byte("-ERR max number of clients reached\r\n"))
-		nc.Close()
+		go refuse(nc)
 		return
 	}
 	s.conns[c] = struct{}{}
@@ -232,6 +233,15 @@ func (s *Server) start(nc net.Conn) {
 		defer s.forget(c)
 		c.serve()
 	}()
+}
+
+// refuse answers a client past maxclients and closes it, in a goroutine of
+// its own, under one deadline for the whole exchange: a TLS client's
+// handshake, which the write starts, must not hold up the accept loop.
+func refuse(nc net.Conn) {
+	nc.SetDeadline(time.Now().Add(time.Second))
+	nc.Write([]byte("-ERR max number of clients reached\r\n"))
+	nc.Close()
 }
 
 // forget drops c, whose goroutine ends, from the server's connections.

@@ -49,6 +49,7 @@ func (c *conn) transfer(args [][]byte, op func(string, tiermem.Tier) error) {
 		c.out.errorf(fmt.Sprintf("unknown tier '%s' (want hot, warm, cold or glacier)", cString(args[2], 64)))
 		return
 	}
+	c.release() // a move may wait for room that streams hold: the other clients run meanwhile
 	c.okOrNoSuchKey(op(keyString(args[1]), t))
 }
 

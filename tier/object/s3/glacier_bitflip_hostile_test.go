@@ -40,6 +40,27 @@ func hostileS3Manager(t *testing.T) (*tiermem.Manager, object.Bucket, string) {
 
 // packObjects lists the pack objects of the bucket with their sizes,
 // oldest first.
+// onePack stores n keys prefix0.. into glacier, uploads them with a pass,
+// and returns the one pack they make (its name and size, in slices as
+// packObjects returns them).
+func onePack(t *testing.T, m *tiermem.Manager, bk object.Bucket, prefix string, n int) ([]string, []int64) {
+	t.Helper()
+	for i := range n {
+		key := fmt.Sprint(prefix, i)
+		if err := m.Store(key, hostileValue(key), tiermem.InTier(tiermem.Glacier)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Migrate(); err != nil {
+		t.Fatal(err)
+	}
+	names, sizes := packObjects(t, bk)
+	if len(names) != 1 {
+		t.Fatalf("packs: %v", names)
+	}
+	return names, sizes
+}
+
 func packObjects(t *testing.T, bk object.Bucket) (names []string, sizes []int64) {
 	t.Helper()
 	err := bk.List(context.Background(), "pack/", func(name string, size int64) error {

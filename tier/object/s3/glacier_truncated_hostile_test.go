@@ -3,7 +3,6 @@ package s3_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -16,24 +15,12 @@ import (
 // pack (as Open does for the same bucket: the index's pack length
 // disagrees with the listing, the scan fails). A short or out-of-range
 // ranged GET is taken for a transient failure instead, retried, and
-// reported as ErrUnavailable, "store unavailable after 2 attempts": the
-// user is told to wait for a store that is up, and VerifyGlacier stops at
-// the first such pack without naming any damage.
+// reported as ErrUnavailable, "store unavailable after 2 attempts" (before
+// the fix): the user was told to wait for a store that is up, and
+// VerifyGlacier stopped at the first such pack without naming any damage.
 func TestGlacierHostileTruncatedPackIsCorrupt(t *testing.T) {
 	m, bk, _ := hostileS3Manager(t)
-	for i := range 20 {
-		key := fmt.Sprint("t", i)
-		if err := m.Store(key, hostileValue(key), tiermem.InTier(tiermem.Glacier)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := m.Migrate(); err != nil {
-		t.Fatal(err)
-	}
-	names, sizes := packObjects(t, bk)
-	if len(names) != 1 {
-		t.Fatalf("packs: %v", names)
-	}
+	names, sizes := onePack(t, m, bk, "t", 20)
 	ctx := context.Background()
 	b, err := bk.Get(ctx, names[0], 0, sizes[0])
 	if err != nil {

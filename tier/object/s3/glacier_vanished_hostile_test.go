@@ -3,7 +3,6 @@ package s3_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -15,25 +14,13 @@ import (
 // calls "an index that names a pack the bucket does not hold", a
 // *CorruptError) makes the reads of its values fail with ErrCorrupt naming
 // the key and the pack, and VerifyGlacier report ErrCorrupt naming the
-// pack. Both returned an error wrapping none of the Manager's sentinels
+// pack. Both returned (before the fix) an error wrapping none of the Manager's sentinels
 // (neither ErrCorrupt, nor ErrNotFound, nor ErrUnavailable): a caller that
 // sorts errors by errors.Is cannot tell a value lost from any other
 // failure, and `glacier verify` does not call the loss damage.
 func TestGlacierHostileVanishedPackIsCorrupt(t *testing.T) {
 	m, bk, _ := hostileS3Manager(t)
-	for i := range 10 {
-		key := fmt.Sprint("g", i)
-		if err := m.Store(key, hostileValue(key), tiermem.InTier(tiermem.Glacier)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := m.Migrate(); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := packObjects(t, bk)
-	if len(names) != 1 {
-		t.Fatalf("packs: %v", names)
-	}
+	names, _ := onePack(t, m, bk, "g", 10)
 	if err := bk.Delete(context.Background(), names[0]); err != nil {
 		t.Fatal(err)
 	}

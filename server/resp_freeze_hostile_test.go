@@ -11,7 +11,7 @@ import (
 // and stays so while it streams). Client B asks TIER.MOVE of another key to
 // hot, which needs that room; client C sends an MSET. An unrelated client D
 // must still get its PING answered at once: one client's command waiting
-// for room must not stop every other client. Today B's TIER.MOVE waits up
+// for room must not stop every other client. Before the fix, B's TIER.MOVE waited up
 // to 5 s for the stream while its connection holds the server's shared
 // lock; C's MSET queues for the exclusive side, and Go's RWMutex then
 // blocks every new reader, so D (and every client) waits the whole 5 s,

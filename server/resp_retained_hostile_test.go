@@ -12,7 +12,7 @@ import (
 // frame within the default --max-multibulk-len) and then idles. The
 // connection must not go on holding memory sized by that command: Redis
 // frees a command's argv once it ran, and tiermem drops a read buffer or
-// reply buffer over 256 KiB once it is empty. Today the reader keeps its
+// reply buffer over 256 KiB once it is empty. Before the fix, the reader kept its
 // per-argument slices (resp.go: p.spans and p.args are reused with their
 // capacity), about 10 MiB for this one command, for as long as the
 // connection lives: a few hundred idle pooled connections that once sent a

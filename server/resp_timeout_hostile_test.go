@@ -9,10 +9,10 @@ import (
 
 // TestRespHostileConfigSetTimeoutZeroKeepsClients: CONFIG SET timeout 0
 // turns the idle timeout off, as in Redis: no client is closed for being
-// idle after it, let alone one that keeps sending commands. Today each
-// connection's read deadline, set under the old timeout, is never cleared
+// idle after it, let alone one that keeps sending commands. Before the fix, each
+// connection's read deadline, set under the old timeout, was never cleared
 // (conn.go readDeadline sets one only when the timeout is positive), so
-// every client connected before the change is closed one old timeout
+// every client connected before the change was closed one old timeout
 // after its last read, even while it keeps sending PINGs.
 func TestRespHostileConfigSetTimeoutZeroKeepsClients(t *testing.T) {
 	addr, _, _ := startTiermem(t, &server.Options{IdleTimeout: time.Second})

@@ -185,7 +185,9 @@ func TestOldValueRepliesAreNotCopied(t *testing.T) {
 		}
 	}
 	for _, tr := range []tiermem.Tier{tiermem.Warm, tiermem.Cold} {
-		if grew := roundTripIn(tr, "GETEX", "big", "EX", "100"); grew > get+3<<20 {
+		// A copy would be 6 MiB more; under -race, sync.Pool drops some of
+		// the verifying pass's 1 MiB buffers, so 4 MiB of slack, not 3.
+		if grew := roundTripIn(tr, "GETEX", "big", "EX", "100"); grew > get+4<<20 {
 			t.Errorf("GETEX EX of a %v value allocated %.1f MiB, a GET of a hot one %.1f MiB: the value was copied",
 				tr, float64(grew)/(1<<20), float64(get)/(1<<20))
 		}

@@ -382,7 +382,13 @@ func (c *conn) msetLocked(args [][]byte) bool {
 // an empty or too long key, a value larger than every tier's budget.
 func (c *conn) msetCheck(args [][]byte) error {
 	largest := int64(0)
-	for _, u := range c.s.m.Usage() {
+	for level, u := range c.s.m.Usage() {
+		if _, err := c.s.m.TierPolicy(tiermem.Tier(level)); err != nil {
+			continue // a tier this Manager has not (glacier, disabled)
+		}
+		if u.Capacity == 0 { // a glacier tier without a budget takes any value
+			largest = math.MaxInt64
+		}
 		largest = max(largest, u.Capacity)
 	}
 	for i := 1; i < len(args); i += 2 {

@@ -40,10 +40,9 @@ func hostileS3Manager(t *testing.T) (*tiermem.Manager, object.Bucket, string) {
 
 // packObjects lists the pack objects of the bucket with their sizes,
 // oldest first.
-// onePack stores n keys prefix0.. into glacier, uploads them with a pass,
-// and returns the one pack they make (its name and size, in slices as
-// packObjects returns them).
-func onePack(t *testing.T, m *tiermem.Manager, bk object.Bucket, prefix string, n int) ([]string, []int64) {
+// uploadToGlacier stores n keys prefix0.. into glacier and uploads them
+// with a pass.
+func uploadToGlacier(t *testing.T, m *tiermem.Manager, prefix string, n int) {
 	t.Helper()
 	for i := range n {
 		key := fmt.Sprint(prefix, i)
@@ -54,6 +53,14 @@ func onePack(t *testing.T, m *tiermem.Manager, bk object.Bucket, prefix string, 
 	if err := m.Migrate(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// onePack stores n keys prefix0.. into glacier, uploads them with a pass,
+// and returns the one pack they make (its name and size, in slices as
+// packObjects returns them).
+func onePack(t *testing.T, m *tiermem.Manager, bk object.Bucket, prefix string, n int) ([]string, []int64) {
+	t.Helper()
+	uploadToGlacier(t, m, prefix, n)
 	names, sizes := packObjects(t, bk)
 	if len(names) != 1 {
 		t.Fatalf("packs: %v", names)

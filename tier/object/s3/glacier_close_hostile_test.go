@@ -18,22 +18,14 @@ import (
 // ends (a value or an error, no hang, no panic), and once the store is
 // back Close succeeds and every acknowledged value reads back after a reopen.
 func TestGlacierHostileCloseWhileOperationsInFlight(t *testing.T) {
-	p := newReviewProxy(t)
+	p := newHostileProxy(t)
 	direct := s3test.URL(t)
 	dir := t.TempDir()
-	m, err := tiermem.Open(dir, reviewProxyOptions(p.url(direct)))
+	m, err := tiermem.Open(dir, hostileProxyOptions(p.url(direct)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 20 {
-		key := fmt.Sprint("g", i)
-		if err := m.Store(key, hostileValue(key), tiermem.InTier(tiermem.Glacier)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := m.Migrate(); err != nil {
-		t.Fatal(err)
-	}
+	uploadToGlacier(t, m, "g", 20)
 	var mu sync.Mutex
 	acked := map[string][]byte{}
 	for i := range 20 {
@@ -88,7 +80,7 @@ func TestGlacierHostileCloseWhileOperationsInFlight(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	m2, err := tiermem.Open(dir, reviewProxyOptions(direct)) // promotions moved some values back to cold
+	m2, err := tiermem.Open(dir, hostileProxyOptions(direct)) // promotions moved some values back to cold
 	if err != nil {
 		t.Fatal(err)
 	}

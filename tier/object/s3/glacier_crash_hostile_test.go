@@ -15,14 +15,14 @@ import (
 )
 
 const (
-	reviewCrashDirEnv      = "TIERMEM_REVIEW_CRASH_DIR"
-	reviewCrashURLEnv      = "TIERMEM_REVIEW_CRASH_URL"
-	reviewCrashScenarioEnv = "TIERMEM_REVIEW_CRASH_SCENARIO"
+	hostileCrashDirEnv      = "TIERMEM_HOSTILE_CRASH_DIR"
+	hostileCrashURLEnv      = "TIERMEM_HOSTILE_CRASH_URL"
+	hostileCrashScenarioEnv = "TIERMEM_HOSTILE_CRASH_SCENARIO"
 )
 
-// reviewCrashOptions open a Manager over the S3 prefix url, with small
+// hostileCrashOptions open a Manager over the S3 prefix url, with small
 // budgets, small packs, no loop and Durability d.
-func reviewCrashOptions(url string, d tiermem.Durability) *tiermem.Options {
+func hostileCrashOptions(url string, d tiermem.Durability) *tiermem.Options {
 	return &tiermem.Options{
 		Hot: tiermem.TierOptions{Size: 64 << 10}, Warm: tiermem.TierOptions{Size: 128 << 10},
 		Cold: tiermem.TierOptions{Size: 1 << 20}, MigrateInterval: -1, Durability: d,
@@ -35,7 +35,7 @@ func reviewCrashOptions(url string, d tiermem.Durability) *tiermem.Options {
 // this file run it in a child process, which plays one scenario against
 // the S3 server and exits without Close, as a crash would.
 func TestGlacierHostileCrashChild(t *testing.T) {
-	dir, url := os.Getenv(reviewCrashDirEnv), os.Getenv(reviewCrashURLEnv)
+	dir, url := os.Getenv(hostileCrashDirEnv), os.Getenv(hostileCrashURLEnv)
 	if dir == "" || url == "" {
 		t.Skip("run by the crash tests of this file")
 	}
@@ -44,12 +44,12 @@ func TestGlacierHostileCrashChild(t *testing.T) {
 		fmt.Printf("child error: "+format+"\n", args...)
 		os.Exit(3)
 	}
-	m, err := tiermem.Open(dir, reviewCrashOptions(url, tiermem.Always))
+	m, err := tiermem.Open(dir, hostileCrashOptions(url, tiermem.Always))
 	if err != nil {
 		fail("open: %v", err)
 	}
 	v1, v2 := []byte("version one, long gone"), []byte("version two, then deleted")
-	switch s := os.Getenv(reviewCrashScenarioEnv); s {
+	switch s := os.Getenv(hostileCrashScenarioEnv); s {
 	case "store-cold-then-delete":
 		if err := m.Store("k", v1, tiermem.InTier(tiermem.Glacier)); err != nil { // durable in the bucket
 			fail("%v", err)
@@ -80,15 +80,15 @@ func TestGlacierHostileCrashChild(t *testing.T) {
 	os.Exit(0) // a crash: no Close
 }
 
-// reviewCrash runs a scenario in a child process against a fresh S3
+// hostileCrash runs a scenario in a child process against a fresh S3
 // prefix and returns the directory and the URL it left.
-func reviewCrash(t *testing.T, scenario string) (dir, url string) {
+func hostileCrash(t *testing.T, scenario string) (dir, url string) {
 	t.Helper()
 	ep := s3test.Endpoint(t)
 	dir, url = t.TempDir(), s3test.URL(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestGlacierHostileCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), reviewCrashDirEnv+"="+dir, reviewCrashURLEnv+"="+url,
-		reviewCrashScenarioEnv+"="+scenario, "TIERMEM_S3_ENDPOINT="+ep)
+	cmd.Env = append(os.Environ(), hostileCrashDirEnv+"="+dir, hostileCrashURLEnv+"="+url,
+		hostileCrashScenarioEnv+"="+scenario, "TIERMEM_S3_ENDPOINT="+ep)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ack") {
 		t.Fatalf("child %s: %v\n%s", scenario, err, out)
@@ -99,7 +99,7 @@ func reviewCrash(t *testing.T, scenario string) (dir, url string) {
 // checkDeletedAfterCrash reopens dir over url and wants k absent.
 func checkDeletedAfterCrash(t *testing.T, dir, url, what string) {
 	t.Helper()
-	m, err := tiermem.Open(dir, reviewCrashOptions(url, tiermem.Always))
+	m, err := tiermem.Open(dir, hostileCrashOptions(url, tiermem.Always))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,13 +119,13 @@ func checkDeletedAfterCrash(t *testing.T, dir, url, what string) {
 // records the delete durably. After a crash the old glacier frame is the
 // only record of k, and k comes back with the first value.
 func TestGlacierHostileDeleteAfterStoreOverGlacierKeySurvivesCrash(t *testing.T) {
-	dir, url := reviewCrash(t, "store-cold-then-delete")
+	dir, url := hostileCrash(t, "store-cold-then-delete")
 	checkDeletedAfterCrash(t, dir, url, "Store k into glacier, Store k into cold, Delete k")
 }
 
 // TestGlacierHostileDeleteAfterMoveFromGlacierSurvivesCrash: the same with
 // a Move from glacier to cold in place of the second Store.
 func TestGlacierHostileDeleteAfterMoveFromGlacierSurvivesCrash(t *testing.T) {
-	dir, url := reviewCrash(t, "move-to-cold-then-delete")
+	dir, url := hostileCrash(t, "move-to-cold-then-delete")
 	checkDeletedAfterCrash(t, dir, url, "Store k into glacier, Move k to cold, Delete k")
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/tiermem/tiermem/internal/s3test"
 )
 
-// reviewProxy is a TCP proxy in front of the S3 server. While stalled it
+// hostileProxy is a TCP proxy in front of the S3 server. While stalled it
 // accepts connections and forwards nothing, in either direction, on new
 // connections and old ones (a server that stopped answering); while
 // dropping it closes every connection, old and new (a server gone).
-type reviewProxy struct {
+type hostileProxy struct {
 	ln       net.Listener
 	upstream string
 
@@ -27,9 +27,9 @@ type reviewProxy struct {
 	wg      sync.WaitGroup
 }
 
-// newReviewProxy starts a proxy in front of the test server; it stops when
+// newHostileProxy starts a proxy in front of the test server; it stops when
 // the test ends.
-func newReviewProxy(t *testing.T) *reviewProxy {
+func newHostileProxy(t *testing.T) *hostileProxy {
 	t.Helper()
 	ep := s3test.Endpoint(t)
 	u, err := url.Parse(ep)
@@ -40,7 +40,7 @@ func newReviewProxy(t *testing.T) *reviewProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &reviewProxy{ln: ln, upstream: u.Host, conns: map[net.Conn]struct{}{}}
+	p := &hostileProxy{ln: ln, upstream: u.Host, conns: map[net.Conn]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
 	p.wg.Go(p.serve)
 	t.Cleanup(p.close)
@@ -48,16 +48,16 @@ func newReviewProxy(t *testing.T) *reviewProxy {
 }
 
 // endpoint returns the proxy's endpoint URL.
-func (p *reviewProxy) endpoint() string { return "http://" + p.ln.Addr().String() }
+func (p *hostileProxy) endpoint() string { return "http://" + p.ln.Addr().String() }
 
 // url returns s3URL (a URL of the test server) with the proxy as endpoint.
-func (p *reviewProxy) url(s3URL string) string {
+func (p *hostileProxy) url(s3URL string) string {
 	i := strings.Index(s3URL, "endpoint=")
 	j := strings.IndexByte(s3URL[i:], '&')
 	return s3URL[:i] + "endpoint=" + p.endpoint() + s3URL[i+j:]
 }
 
-func (p *reviewProxy) setStalled(v bool) {
+func (p *hostileProxy) setStalled(v bool) {
 	p.mu.Lock()
 	p.stalled = v
 	p.cond.Broadcast()
@@ -65,7 +65,7 @@ func (p *reviewProxy) setStalled(v bool) {
 }
 
 // setDropping closes every connection now, and every new one while v.
-func (p *reviewProxy) setDropping(v bool) {
+func (p *hostileProxy) setDropping(v bool) {
 	p.mu.Lock()
 	p.drop = v
 	if v {
@@ -76,7 +76,7 @@ func (p *reviewProxy) setDropping(v bool) {
 	p.mu.Unlock()
 }
 
-func (p *reviewProxy) close() {
+func (p *hostileProxy) close() {
 	p.mu.Lock()
 	p.closed, p.stalled = true, false
 	p.cond.Broadcast()
@@ -88,7 +88,7 @@ func (p *reviewProxy) close() {
 	p.wg.Wait()
 }
 
-func (p *reviewProxy) track(c net.Conn) bool {
+func (p *hostileProxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || p.drop {
@@ -99,7 +99,7 @@ func (p *reviewProxy) track(c net.Conn) bool {
 	return true
 }
 
-func (p *reviewProxy) untrack(c net.Conn) {
+func (p *hostileProxy) untrack(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
 	p.mu.Unlock()
@@ -107,7 +107,7 @@ func (p *reviewProxy) untrack(c net.Conn) {
 }
 
 // pass waits while the proxy is stalled; false once it is closed.
-func (p *reviewProxy) pass() bool {
+func (p *hostileProxy) pass() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.stalled && !p.closed {
@@ -116,7 +116,7 @@ func (p *reviewProxy) pass() bool {
 	return !p.closed
 }
 
-func (p *reviewProxy) serve() {
+func (p *hostileProxy) serve() {
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
@@ -142,7 +142,7 @@ func (p *reviewProxy) serve() {
 
 // copy forwards src to dst, chunk by chunk, each chunk waiting while the
 // proxy is stalled.
-func (p *reviewProxy) copy(dst, src net.Conn) {
+func (p *hostileProxy) copy(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)

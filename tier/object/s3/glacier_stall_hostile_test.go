@@ -12,9 +12,9 @@ import (
 	"github.com/tiermem/tiermem/tier/object"
 )
 
-// reviewProxyOptions are a Manager's options over a glacier tier reached
+// hostileProxyOptions are a Manager's options over a glacier tier reached
 // through url, giving up after two requests of 500 ms each.
-func reviewProxyOptions(url string) *tiermem.Options {
+func hostileProxyOptions(url string) *tiermem.Options {
 	return &tiermem.Options{
 		Hot: tiermem.TierOptions{Size: 64 << 10}, Warm: tiermem.TierOptions{Size: 128 << 10},
 		Cold: tiermem.TierOptions{Size: 1 << 20}, MigrateInterval: -1,
@@ -37,29 +37,21 @@ func within(t *testing.T, d time.Duration, what string, fn func() error) error {
 	}
 }
 
-// reviewFaultScenario: a Manager whose glacier values are in the bucket,
+// hostileFaultScenario: a Manager whose glacier values are in the bucket,
 // then the store stops answering (stall) or goes away (drop). Reads of
 // glacier values fail with ErrUnavailable in bounded time, a Store into
 // glacier is kept and Close refuses to drop it (the Manager stays open),
 // and once the store is back Close succeeds and a new Manager over the
 // bucket finds every value.
-func reviewFaultScenario(t *testing.T, fault func(p *reviewProxy, on bool)) {
-	p := newReviewProxy(t)
+func hostileFaultScenario(t *testing.T, fault func(p *hostileProxy, on bool)) {
+	p := newHostileProxy(t)
 	direct := s3test.URL(t)
 	dir := t.TempDir()
-	m, err := tiermem.Open(dir, reviewProxyOptions(p.url(direct)))
+	m, err := tiermem.Open(dir, hostileProxyOptions(p.url(direct)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 10 {
-		key := fmt.Sprint("g", i)
-		if err := m.Store(key, hostileValue(key), tiermem.InTier(tiermem.Glacier)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := m.Migrate(); err != nil {
-		t.Fatal(err)
-	}
+	uploadToGlacier(t, m, "g", 10)
 	fault(p, true)
 	err = within(t, 20*time.Second, "Retrieve of a glacier value", func() error { _, err := m.Retrieve("g3"); return err })
 	if !errors.Is(err, tiermem.ErrUnavailable) {
@@ -81,7 +73,7 @@ func reviewFaultScenario(t *testing.T, fault func(p *reviewProxy, on bool)) {
 		t.Fatalf("Close once the store is back: %v", err)
 	}
 
-	m, err = tiermem.Open(t.TempDir(), reviewProxyOptions(direct)) // the bucket alone
+	m, err = tiermem.Open(t.TempDir(), hostileProxyOptions(direct)) // the bucket alone
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,10 +89,10 @@ func reviewFaultScenario(t *testing.T, fault func(p *reviewProxy, on bool)) {
 // TestGlacierHostileStalledStore: the store accepts connections and never
 // answers.
 func TestGlacierHostileStalledStore(t *testing.T) {
-	reviewFaultScenario(t, (*reviewProxy).setStalled)
+	hostileFaultScenario(t, (*hostileProxy).setStalled)
 }
 
 // TestGlacierHostileDroppedConnections: the store closes every connection.
 func TestGlacierHostileDroppedConnections(t *testing.T) {
-	reviewFaultScenario(t, (*reviewProxy).setDropping)
+	hostileFaultScenario(t, (*hostileProxy).setDropping)
 }

@@ -37,7 +37,9 @@ type ValueReader struct {
 	// largeSum is large's XXH3-64, hashed at the open (outside the key's
 	// lock), so that Checksum answers after Close too.
 	largeSum uint64
-	closed   atomic.Bool
+	// copied says mem is a copy made at the open, not the tier's own bytes.
+	copied bool
+	closed atomic.Bool
 
 	// A raw value opened by OpenValueDeferred is verified by the first
 	// ReadAt: check is set until then, checked runs it once, and bad keeps
@@ -192,6 +194,7 @@ func (m *Manager) openWhere(t *tierState, key string, v *ValueReader, min int64)
 
 func (v *ValueReader) set(t *tierState, value []byte, env header.Header) error {
 	v.tier, v.mem, v.env = t.level, value, env
+	v.copied = value != nil && !t.lends(len(value)) // as readTier delivers a lent read
 	return nil
 }
 
@@ -215,6 +218,13 @@ func (v *ValueReader) Size() int64 {
 // Streamed reports whether the value is read from disk as asked rather
 // than held in memory.
 func (v *ValueReader) Streamed() bool { return v.raw != nil }
+
+// Copied reports whether the reader holds a copy of the value, made when
+// it was opened and kept in memory until Close: a value neither read from
+// disk as asked (Streamed) nor where its tier holds it (a compressed one,
+// a small one, one from glacier). What a server counts against a client's
+// output limit.
+func (v *ValueReader) Copied() bool { return v.copied }
 
 // Checksum returns the XXH3-64 of the value's bytes: the one the cold tier
 // stored and OpenValue verified for a streamed value, computed from the

@@ -51,7 +51,7 @@ var clientSubcommands = map[string]int{"id": 2, "getname": 2, "setname": 3, "lis
 
 // cmdClient serves CLIENT ID, SETNAME, GETNAME, LIST, INFO, KILL and HELP.
 func cmdClient(c *conn, args [][]byte) {
-	sub, ok := c.subcommand("client", clientSubcommands, args)
+	sub, ok := c.subcommand(commands["client"], args)
 	if !ok {
 		return
 	}
@@ -88,25 +88,39 @@ func cmdClient(c *conn, args [][]byte) {
 	}
 }
 
-// subcommand checks a command's subcommand and its arity, as Redis does,
-// records it as the connection's last command, and returns it in lower
-// case; it replies the error and reports false when they are wrong.
-func (c *conn) subcommand(name string, subs map[string]int, args [][]byte) (string, bool) {
-	sub := lowerString(args[1])
-	arity, known := subs[sub]
-	if !known {
-		c.out.errorf(fmt.Sprintf("unknown subcommand '%s'. Try %s HELP.", cString(args[1], 128), strings.ToUpper(name)))
-		return "", false
-	}
-	if arity > 0 && len(args) != arity || arity < 0 && len(args) < -arity {
-		c.out.errorf(fmt.Sprintf("wrong number of arguments for '%s|%s' command", name, sub))
+// subcommand checks a container command's subcommand and its arity, as
+// Redis does, records it as the connection's last command, and returns it
+// in lower case; it replies the error and reports false when they are
+// wrong.
+func (c *conn) subcommand(cmd *command, args [][]byte) (string, bool) {
+	sub, msg := checkSubcommand(cmd, args)
+	if msg != "" {
+		c.out.errorf(msg)
 		return "", false
 	}
 	if !c.inExec {
-		full := name + "|" + sub
+		full := cmd.name + "|" + sub
 		c.info.cmd.Store(&full)
 	}
 	return sub, true
+}
+
+// checkSubcommand returns a container command's subcommand in lower case,
+// or Redis's error for an unknown one or its wrong arity; "" and "" for a
+// command without subcommands or without arguments.
+func checkSubcommand(cmd *command, args [][]byte) (sub, msg string) {
+	if cmd.subs == nil || len(args) < 2 {
+		return "", ""
+	}
+	sub = lowerString(args[1])
+	arity, known := cmd.subs[sub]
+	switch {
+	case !known:
+		return "", fmt.Sprintf("unknown subcommand '%s'. Try %s HELP.", cString(args[1], 128), strings.ToUpper(cmd.name))
+	case arity > 0 && len(args) != arity || arity < 0 && len(args) < -arity:
+		return "", fmt.Sprintf("wrong number of arguments for '%s|%s' command", cmd.name, sub)
+	}
+	return sub, ""
 }
 
 // help replies a HELP subcommand's lines, as Redis's addReplyHelp.

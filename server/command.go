@@ -19,6 +19,9 @@ type command struct {
 	arity int
 	flags cmdFlag
 	run   func(c *conn, args [][]byte)
+	// subs are a container command's subcommands (CLIENT's, CONFIG's,
+	// ...) and their arities, checked before it runs or is queued.
+	subs map[string]int
 
 	first, last, step int // the keys it names, as COMMAND reports them
 }
@@ -103,6 +106,11 @@ func (c *conn) run(args [][]byte) {
 		return
 	}
 	if c.tx != nil && cmd.flags&notInTx == 0 {
+		if _, msg := checkSubcommand(cmd, args); msg != "" { // as Redis: the transaction will abort
+			c.out.errorf(msg)
+			c.failTx()
+			return
+		}
 		c.tx.queue(cmd, args)
 		c.info.multi.Add(1)
 		c.out.status("QUEUED")
@@ -135,6 +143,29 @@ func (c *conn) call(cmd *command, args [][]byte) {
 		c.s.changes.Add(1)
 		c.s.watches.touch(cmd, args)
 	}
+	c.limitOutput()
+}
+
+// limitOutput closes a connection whose replies keep more than the
+// server's MaxOutput, as Redis's client-output-buffer-limit does: its
+// replies are dropped (and those of the commands an EXEC still runs after
+// it), the connection closes once the command ends. It reports whether
+// the connection is closing for that, so a command building a long reply
+// can stop.
+func (c *conn) limitOutput() bool {
+	if c.overLimit {
+		c.out.reset(false)
+		return true
+	}
+	limit := c.s.maxOutput.Load()
+	if limit <= 0 || int64(c.out.owned()) <= limit {
+		return false
+	}
+	c.s.log.Warn("server: closing a client whose replies passed the output limit (client-output-buffer-limit)",
+		"client", c.nc.RemoteAddr().String(), "bytes", c.out.owned(), "limit", limit)
+	c.overLimit, c.quit = true, true
+	c.out.reset(false)
+	return true
 }
 
 // passwordGone reports whether CONFIG SET cleared the password since the

@@ -31,6 +31,7 @@ var settings = []setting{
 	{"requirepass", func(c *conn) string { return c.s.password() }, setPassword},
 	{"maxclients", func(c *conn) string { return strconv.FormatInt(c.s.maxClients.Load(), 10) }, setMaxClients},
 	{"timeout", func(c *conn) string { return strconv.FormatInt(c.s.idle.Load()/int64(time.Second), 10) }, setTimeout},
+	{"client-output-buffer-limit", func(c *conn) string { return fmt.Sprintf("normal %d 0 0", c.s.maxOutput.Load()) }, setOutputLimit},
 	{"proto-max-bulk-len", func(c *conn) string { return strconv.FormatInt(c.s.opts.MaxBulkLen, 10) }, nil},
 	{"save", fixed(""), onlyValue("", "tiermem saves on SAVE, BGSAVE and SHUTDOWN SAVE alone")},
 	{"appendonly", fixed("no"), onlyValue("no", "tiermem writes no AOF: tiermem-durability makes writes durable")},
@@ -105,7 +106,25 @@ func setMaxClients(s *Server, v string) (func() error, string) {
 
 func setTimeout(s *Server, v string) (func() error, string) {
 	n, why := configInt(v, 0, math.MaxInt32)
-	return func() error { s.idle.Store(n * int64(time.Second)); return nil }, why
+	return func() error { s.setIdle(n * int64(time.Second)); return nil }, why
+}
+
+// setOutputLimit sets MaxOutput from Redis's form of the setting, "normal
+// <hard> <soft> <seconds>" (hard in bytes or with a unit; 0 for none):
+// tiermem has the hard limit of normal clients only.
+func setOutputLimit(s *Server, v string) (func() error, string) {
+	f := strings.Fields(v)
+	if len(f) != 4 || !strings.EqualFold(f[0], "normal") {
+		return nil, "tiermem has normal clients only: give normal <hard limit> 0 0"
+	}
+	hard, err := bytesize.Parse(f[1])
+	if err != nil {
+		return nil, err.Error()
+	}
+	if f[2] != "0" || f[3] != "0" {
+		return nil, "tiermem has no soft output limit: give 0 0 after the hard limit"
+	}
+	return func() error { s.maxOutput.Store(hard); return nil }, ""
 }
 
 // setBudget sets a tier's budget (Manager.SetBudget), given in bytes or
@@ -193,7 +212,7 @@ var configSubcommands = map[string]int{"get": -3, "set": -4, "resetstat": 2, "re
 // cmdConfig serves CONFIG GET, SET, RESETSTAT, REWRITE (an error: there
 // is no config file) and HELP.
 func cmdConfig(c *conn, args [][]byte) {
-	sub, ok := c.subcommand("config", configSubcommands, args)
+	sub, ok := c.subcommand(commands["config"], args)
 	if !ok {
 		return
 	}

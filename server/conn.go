@@ -22,7 +22,10 @@ type conn struct {
 	out    replies
 	authed bool // AUTH succeeded, or no password was set when it came
 	quit   bool // close once the replies are written
-	lower  [32]byte
+	// overLimit says the replies passed the output limit: they are dropped
+	// and the connection closes (limitOutput).
+	overLimit bool
+	lower     [32]byte
 
 	// info is what CLIENT LIST shows of the connection to the others.
 	info clientInfo
@@ -45,6 +48,9 @@ type conn struct {
 	holding, isAlone bool
 	// idleSet says the connection's reads have an idle deadline set.
 	idleSet bool
+	// waitingSince is when the connection began to wait for its client
+	// (Unix ns), 0 while it runs a command; read by CONFIG SET timeout.
+	waitingSince atomic.Int64
 	// tx is the MULTI queue; nil outside a transaction. inExec says EXEC
 	// runs the queue (CLIENT LIST then shows EXEC as the last command).
 	tx     *transaction
@@ -98,6 +104,7 @@ func (c *conn) serve() {
 			return
 		}
 		n, err := c.nc.Read(c.in.space())
+		c.waitingSince.Store(0)
 		c.in.w += n
 		c.info.active.Store(time.Now().UnixNano())
 		if err != nil && n == 0 {
@@ -183,19 +190,44 @@ func (c *conn) alone(fn func()) {
 	fn()
 }
 
-// readDeadline sets the idle deadline of the next read, and reports
-// false when the server is stopping: Shutdown sets the stopping flag
-// before it moves every read deadline to now, so whichever of the two
-// deadlines is set last, a connection does not wait for its next command.
+// readDeadline sets the idle deadline of the next read and marks the
+// connection as waiting for its client from now (CONFIG SET timeout then
+// moves the deadline: Server.setIdle), and reports false when the server
+// is stopping: Shutdown sets the stopping flag before it moves every read
+// deadline to now, so whichever of the two deadlines is set last, a
+// connection does not wait for its next command. The caller clears
+// waitingSince once its read returns.
 func (c *conn) readDeadline() bool {
-	if d := time.Duration(c.s.idle.Load()); d > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(d))
-		c.idleSet = true
-	} else if c.idleSet { // CONFIG SET timeout 0: the deadline of an earlier timeout goes
-		c.nc.SetReadDeadline(time.Time{})
-		c.idleSet = false
+	now := time.Now()
+	c.waitingSince.Store(now.UnixNano())
+	for {
+		d := c.s.idle.Load()
+		if d > 0 {
+			c.nc.SetReadDeadline(now.Add(time.Duration(d)))
+			c.idleSet = true
+		} else if c.idleSet { // CONFIG SET timeout 0: the deadline of an earlier timeout goes
+			c.nc.SetReadDeadline(time.Time{})
+			c.idleSet = false
+		}
+		if c.s.idle.Load() == d { // else a CONFIG SET came between: its value wins
+			break
+		}
 	}
 	return !c.s.stopping.Load()
+}
+
+// applyIdle moves the read deadline of a connection waiting for its client
+// to the idle timeout d (ns; 0 for none) counted from when it began to
+// wait. Called by another connection's CONFIG SET, under the server's mu.
+func (c *conn) applyIdle(d int64) {
+	since := c.waitingSince.Load()
+	switch {
+	case since == 0: // running a command: its next wait reads the new timeout
+	case d > 0:
+		c.nc.SetReadDeadline(time.Unix(0, since).Add(time.Duration(d)))
+	default:
+		c.nc.SetReadDeadline(time.Time{})
+	}
 }
 
 // flush writes the pending replies and reports whether it could.
@@ -203,10 +235,7 @@ func (c *conn) flush() bool {
 	if c.out.pending() == 0 {
 		return true
 	}
-	if d := c.s.opts.WriteTimeout; d > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(d))
-	}
-	err := c.out.writeTo(c.nc)
+	err := c.out.writeTo(c.nc, c.s.opts.WriteTimeout)
 	if err != nil && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
 		c.s.log.Debug("server: writing to a client", "client", c.nc.RemoteAddr().String(), "error", err)
 	}

@@ -19,8 +19,8 @@ func connectionCommands() []*command {
 		{name: "hello", arity: -1, flags: noAuth, run: cmdHello},
 		{name: "auth", arity: -2, flags: noAuth, run: cmdAuth},
 		{name: "time", arity: 1, run: cmdTime},
-		{name: "command", arity: -1, run: cmdCommand},
-		{name: "client", arity: -2, run: cmdClient},
+		{name: "command", arity: -1, run: cmdCommand, subs: commandSubcommands},
+		{name: "client", arity: -2, run: cmdClient, subs: clientSubcommands},
 		{name: "info", arity: -1, run: cmdInfo},
 	}
 }
@@ -152,6 +152,9 @@ func cmdTime(c *conn, _ [][]byte) {
 	c.out.bulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
 
+// commandSubcommands are COMMAND's subcommands and their arities.
+var commandSubcommands = map[string]int{"count": 2, "info": -2, "docs": -2}
+
 // cmdCommand serves COMMAND, COMMAND COUNT, COMMAND INFO and COMMAND DOCS
 // (an empty map: redis-cli then uses its own hints).
 func cmdCommand(c *conn, args [][]byte) {
@@ -167,24 +170,14 @@ func cmdCommand(c *conn, args [][]byte) {
 		}
 		return
 	}
-	sub, arity := args[1], 0
-	switch {
-	case equalFold(sub, "count"):
-		arity = 2
-	case equalFold(sub, "info"), equalFold(sub, "docs"):
-		arity = -2
-	default:
-		c.out.errorf(fmt.Sprintf("unknown subcommand '%s'. Try COMMAND HELP.", cString(sub, 128)))
+	sub, ok := c.subcommand(commands["command"], args)
+	if !ok {
 		return
 	}
-	if arity > 0 && len(args) != arity {
-		c.out.errorf(fmt.Sprintf("wrong number of arguments for 'command|%s' command", lowerString(sub)))
-		return
-	}
-	switch {
-	case equalFold(sub, "count"):
+	switch sub {
+	case "count":
 		c.out.int(int64(len(commands)))
-	case equalFold(sub, "docs"):
+	case "docs":
 		c.out.mapOf(0)
 	default:
 		c.out.array(len(args) - 2)

@@ -160,6 +160,12 @@ var diffCases = map[string][]step{
 		s("MULTI"), s("NOSUCH"), s("EXEC"), s("MULTI"), s("INCR", "k"), s("SET", "k", "y"), s("EXEC"), s("GET", "k"),
 		s("MULTI"), s("EXEC"), s("MULTI"), s("MSET", "a", "1", "b", "2"), s("MGET", "a", "b"), s("EXEC"),
 	},
+	"multi subcommands": { // a container's unknown subcommand, or its wrong arity, aborts the transaction
+		s("MULTI"), s("CONFIG", "BOGUS"), s("SET", "k", "q"), s("EXEC"), s("GET", "k"),
+		s("MULTI"), s("CLIENT", "SETNAME"), s("EXEC"), s("MULTI"), s("OBJECT", "NOSUCH", "k"), s("EXEC"),
+		s("MULTI"), s("COMMAND", "COUNT", "x"), s("EXEC"), s("MULTI"), s("CONFIG", "GET"), s("EXEC"),
+		s("SET", "k", "v"), s("MULTI"), s("CONFIG", "GET", "timeout"), s("OBJECT", "ENCODING", "k"), s("CLIENT", "GETNAME"), s("EXEC"),
+	},
 	"client": {
 		s("CLIENT", "GETNAME"), s("CLIENT", "SETNAME", "app-1"), s("CLIENT", "GETNAME"), s("CLIENT", "SETNAME", "a b"),
 		s("CLIENT", "SETNAME", "a\nb"), s("CLIENT", "GETNAME"), s("CLIENT", "SETNAME", ""), s("CLIENT", "GETNAME"),

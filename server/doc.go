@@ -132,7 +132,21 @@
 // sent in pieces, a hot one sent where it lies.
 // Smaller values, and GETSET and SET ... GET, copy the value into the
 // connection's buffer (a large old value of theirs is sent from the copy
-// the Manager hands them, not copied again).
+// the Manager hands them, not copied again). GETRANGE of 64 KiB or more of
+// a large value sends the range from a ValueReader as GET does.
+//
+// Output is bounded. The replies of a pipeline are written every 64 KiB,
+// each write blocking only the client's own goroutine (no lock is held),
+// so a client that never reads costs one buffer. One command's reply is
+// held whole until it is written (an MGET stays atomic against MSET and
+// EXEC): the memory it keeps, the copies of values in the connection's
+// buffer, is bounded by Options.MaxOutput (1 GiB, CONFIG SET
+// client-output-buffer-limit "normal <hard> 0 0"), past which the client
+// is closed, as Redis closes one past its hard client-output-buffer-limit.
+// Values sent from where they lie do not count: an MGET naming the same
+// 100 MiB hot value a thousand times keeps one value. WriteTimeout closes a
+// client that takes less than 256 KiB of its replies in that long; one
+// that keeps reading, however slowly, is served to the end.
 //
 // A plain SET (SET key value, without options) of a value of 1 MiB or more,
 // from an authenticated client outside MULTI, is read from the connection

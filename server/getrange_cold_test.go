@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/zeebo/xxh3"
 )
 
 // TestGetRangeOfALargeColdValue stores 24 MiB of random bytes in the cold
@@ -57,6 +61,18 @@ func TestGetRangeOfALargeColdValue(t *testing.T) {
 			t.Errorf("GETRANGE %v of a 24 MiB cold value allocated %d MiB", r, grew>>20)
 		}
 	}
+	// The whole value, and a range of 3 MiB: sent from the value as the
+	// reply is written, not copied into the connection's buffer first.
+	for _, r := range [][2]int64{{0, n - 1}, {1 << 20, 4<<20 - 1}} {
+		var sum uint64
+		grew := allocatedBy(func() { sum = replyChecksum(t, c, "GETRANGE", "big", fmt.Sprint(r[0]), fmt.Sprint(r[1])) })
+		if want := xxh3.Hash(want[r[0] : r[1]+1]); sum != want {
+			t.Errorf("GETRANGE %v: not the value's bytes", r)
+		}
+		if grew > 4<<20 {
+			t.Errorf("GETRANGE %v of a 24 MiB cold value allocated %d MiB", r, grew>>20)
+		}
+	}
 	var enc []byte
 	if grew := allocatedBy(func() { enc = c.do("OBJECT", "ENCODING", "big") }); string(enc) != "$3\r\nraw\r\n" || grew > 4<<20 {
 		t.Errorf("OBJECT ENCODING: %q, %d MiB allocated", enc, grew>>20)
@@ -65,7 +81,7 @@ func TestGetRangeOfALargeColdValue(t *testing.T) {
 	if got := string(c.do("STRLEN", "big")); got != fmt.Sprintf(":%d\r\n", len(want)) {
 		t.Fatalf("STRLEN of the corrupt value: %q", got)
 	}
-	for _, r := range [][2]string{{"0", "9"}, {"-1", "-1"}} {
+	for _, r := range [][2]string{{"0", "9"}, {"-1", "-1"}, {"0", "-1"}, {"1048576", "4194303"}} {
 		if got := string(c.do("GETRANGE", "big", r[0], r[1])); !strings.HasPrefix(got, "-") || !strings.Contains(got, "corrupt") {
 			t.Errorf("GETRANGE %v of a corrupt value: %q, want an error naming the corruption", r, got)
 		}
@@ -91,6 +107,27 @@ func flipLastByte(t *testing.T, dir string, want []byte) {
 		}
 	}
 	t.Fatal("the value is in no segment file")
+}
+
+// replyChecksum sends a command whose reply is one bulk string and returns
+// the XXH3-64 of its bytes, read through a small buffer.
+func replyChecksum(t *testing.T, c *client, args ...string) uint64 {
+	t.Helper()
+	c.send(encode(args...))
+	c.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := c.br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "$") {
+		t.Fatalf("%v: reply %q, %v", args, line, err)
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(line[1:]), 10, 64)
+	h := xxh3.New()
+	if _, err := io.CopyN(h, c.br, n); err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	if _, err := c.br.Discard(2); err != nil {
+		t.Fatal(err)
+	}
+	return h.Sum64()
 }
 
 // allocatedBy returns the bytes of Go memory allocated while fn ran.

@@ -37,7 +37,7 @@ func keyCommands() []*command {
 		{name: "rename", arity: 3, flags: w, run: cmdRename, first: 1, last: 2, step: 1},
 		{name: "renamenx", arity: 3, flags: w, run: cmdRenameNX, first: 1, last: 2, step: 1},
 		{name: "copy", arity: -3, flags: w, run: cmdCopy, first: 1, last: 2, step: 1},
-		{name: "object", arity: -2, flags: r, run: cmdObject},
+		{name: "object", arity: -2, flags: r, run: cmdObject, subs: objectSubcommands},
 	}
 }
 

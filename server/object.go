@@ -13,7 +13,7 @@ var objectSubcommands = map[string]int{"encoding": 3, "refcount": 3, "freq": 3, 
 // cmdObject serves OBJECT ENCODING, REFCOUNT, FREQ, IDLETIME and HELP;
 // each replies null for no key.
 func cmdObject(c *conn, args [][]byte) {
-	sub, ok := c.subcommand("object", objectSubcommands, args)
+	sub, ok := c.subcommand(commands["object"], args)
 	if !ok {
 		return
 	}

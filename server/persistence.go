@@ -16,7 +16,7 @@ func serverCommands() []*command {
 		{name: "bgsave", arity: -1, run: cmdBGSave},
 		{name: "lastsave", arity: 1, run: cmdLastSave},
 		{name: "shutdown", arity: -1, flags: noMulti, run: cmdShutdown},
-		{name: "config", arity: -2, run: cmdConfig},
+		{name: "config", arity: -2, run: cmdConfig, subs: configSubcommands},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tiermem/tiermem"
 )
@@ -25,6 +26,10 @@ type replies struct {
 	// sharedBytes sums them.
 	shared      []sharedValue
 	sharedBytes int
+	// copied sums the values of readers in shared that hold a copy of
+	// their value (tiermem.ValueReader.Copied): memory the replies keep,
+	// as they keep b.
+	copied int
 }
 
 // sharedValue is a value a reply sends from the memory that holds it, or
@@ -33,6 +38,8 @@ type sharedValue struct {
 	at int // where in b it goes
 	v  []byte
 	r  *tiermem.ValueReader // when v is nil: read in pieces as it is sent, then closed
+	// off and n are the part of r's value sent.
+	off, n int64
 }
 
 // bulkShared writes v as a bulk string without copying it: v must stay
@@ -63,11 +70,17 @@ func (w *replies) bulkOwned(v []byte) {
 // bulkReader writes r's value as a bulk string, read in pieces as it is
 // sent (through one pooled buffer), so that a large value is never held
 // whole; the replies own r and close it once it is sent or dropped.
-func (w *replies) bulkReader(r *tiermem.ValueReader) {
-	n := r.Size()
+func (w *replies) bulkReader(r *tiermem.ValueReader) { w.bulkRange(r, 0, r.Size()) }
+
+// bulkRange writes n bytes of r's value from off as a bulk string, as
+// bulkReader writes the whole value; off and n lie within it.
+func (w *replies) bulkRange(r *tiermem.ValueReader, off, n int64) {
 	w.bulkHeader(int(n))
-	w.shared = append(w.shared, sharedValue{at: len(w.b), r: r})
+	w.shared = append(w.shared, sharedValue{at: len(w.b), r: r, off: off, n: n})
 	w.sharedBytes += int(n)
+	if r.Copied() {
+		w.copied += int(r.Size())
+	}
 	w.bulkEnd()
 }
 
@@ -103,11 +116,18 @@ func (w *replies) bulkValue(r *tiermem.ValueReader) error {
 // pending returns the bytes the replies hold, shared values included.
 func (w *replies) pending() int { return len(w.b) + w.sharedBytes }
 
+// owned returns the memory the replies keep for themselves: their buffer
+// and the copies their readers hold, not the values sent where they lie.
+func (w *replies) owned() int { return cap(w.b) + w.copied }
+
 // writeTo writes the replies to c: b's bytes with the shared values
-// between them, in one writev where no reader's value comes between.
-func (w *replies) writeTo(c net.Conn) error {
+// between them, in one writev where no reader's value comes between. With
+// d positive, each piece of writePiece bytes gets d to be written from its
+// start (see paced).
+func (w *replies) writeTo(c net.Conn, d time.Duration) error {
+	p := paced{c, d}
 	if len(w.shared) == 0 {
-		_, err := c.Write(w.b)
+		_, err := p.Write(w.b)
 		return err
 	}
 	bufs := make(net.Buffers, 0, 2*len(w.shared)+1)
@@ -120,11 +140,11 @@ func (w *replies) writeTo(c net.Conn) error {
 			bufs = append(bufs, s.v) // writev: not copied
 			continue
 		}
-		if _, err := bufs.WriteTo(c); err != nil {
+		if err := p.writeBuffers(bufs); err != nil {
 			return err
 		}
 		bufs = bufs[:0]
-		err := sendValue(c, s.r)
+		err := sendValue(p, s.r, s.off, s.n)
 		s.r.Close()
 		s.r = nil
 		if err != nil {
@@ -132,8 +152,84 @@ func (w *replies) writeTo(c net.Conn) error {
 		}
 	}
 	bufs = append(bufs, w.b[last:])
-	_, err := bufs.WriteTo(c)
-	return err
+	return p.writeBuffers(bufs)
+}
+
+// writePiece is the most a write gets its write deadline for.
+const writePiece = 256 << 10
+
+// paced writes to a connection in pieces of at most writePiece bytes,
+// each with a deadline d after its start when d is positive: a client
+// that takes less than a piece in d is cut, one that reads, however
+// slowly, is not. (A deadline cannot be renewed after a partial write
+// instead: a TLS connection's writes all fail once one timed out.)
+type paced struct {
+	c net.Conn
+	d time.Duration
+}
+
+func (p paced) arm() {
+	if p.d > 0 {
+		p.c.SetWriteDeadline(time.Now().Add(p.d))
+	}
+}
+
+// Write writes b whole, a piece at a time.
+func (p paced) Write(b []byte) (int, error) {
+	n := 0
+	for {
+		piece := b[n:]
+		if p.d > 0 && len(piece) > writePiece {
+			piece = piece[:writePiece]
+		}
+		p.arm()
+		k, err := p.c.Write(piece)
+		n += k
+		if err != nil || n == len(b) {
+			return n, err
+		}
+	}
+}
+
+// writeBuffers writes bufs whole with writev, a piece at a time. It
+// consumes bufs's copy, not the caller's slice.
+func (p paced) writeBuffers(bufs net.Buffers) error {
+	size := 0
+	for _, b := range bufs {
+		size += len(b)
+	}
+	if p.d <= 0 || size <= writePiece {
+		p.arm()
+		_, err := bufs.WriteTo(p.c)
+		return err
+	}
+	piece := make(net.Buffers, 0, len(bufs))
+	for len(bufs) > 0 {
+		piece = nextPiece(&bufs, piece[:0])
+		p.arm()
+		if _, err := piece.WriteTo(p.c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextPiece moves the first writePiece bytes of *bufs (or all, when they
+// are fewer) onto piece, cutting a buffer where the piece ends, and
+// returns piece.
+func nextPiece(bufs *net.Buffers, piece net.Buffers) net.Buffers {
+	size := 0
+	for len(*bufs) > 0 && size < writePiece {
+		b := (*bufs)[0]
+		if room := writePiece - size; len(b) > room {
+			(*bufs)[0] = b[room:]
+			return append(piece, b[:room])
+		}
+		piece = append(piece, b)
+		size += len(b)
+		*bufs = (*bufs)[1:]
+	}
+	return piece
 }
 
 // sendChunk is the piece a reader's value is sent in.
@@ -141,16 +237,16 @@ const sendChunk = 256 << 10
 
 var sendBufs = sync.Pool{New: func() any { b := make([]byte, sendChunk); return &b }}
 
-// sendValue writes r's whole value to c in pieces. A read that fails
-// midway (a segment cut short since the value was opened and verified)
-// leaves the bulk string unfinished: the caller closes the connection,
-// since no reply can follow it.
-func sendValue(c net.Conn, r *tiermem.ValueReader) error {
+// sendValue writes n bytes of r's value from off to w in pieces. A read
+// that fails midway (a segment cut short since the value was opened and
+// verified) leaves the bulk string unfinished: the caller closes the
+// connection, since no reply can follow it.
+func sendValue(w io.Writer, r *tiermem.ValueReader, off, n int64) error {
 	buf := sendBufs.Get().(*[]byte)
 	defer sendBufs.Put(buf)
-	// The struct hides c's ReadFrom, so that CopyBuffer uses buf.
-	n, err := io.CopyBuffer(struct{ io.Writer }{c}, io.NewSectionReader(r, 0, r.Size()), *buf)
-	if err == nil && n < r.Size() {
+	// The struct hides any ReadFrom of w's, so that CopyBuffer uses buf.
+	sent, err := io.CopyBuffer(struct{ io.Writer }{w}, io.NewSectionReader(r, off, n), *buf)
+	if err == nil && sent < n {
 		err = io.ErrUnexpectedEOF
 	}
 	return err
@@ -170,7 +266,7 @@ func (w *replies) reset(keep bool) {
 		}
 	}
 	clear(w.shared)
-	w.shared, w.sharedBytes = w.shared[:0], 0
+	w.shared, w.sharedBytes, w.copied = w.shared[:0], 0, 0
 }
 
 func (w *replies) ok() { w.b = append(w.b, "+OK\r\n"...) }

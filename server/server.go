@@ -38,12 +38,29 @@ type Options struct {
 
 	// IdleTimeout, when positive, closes a connection that sends nothing
 	// for that long (Redis's timeout). 0 keeps idle clients forever.
+	// CONFIG SET timeout changes it for every client, those waiting for
+	// their next command included.
 	IdleTimeout time.Duration
 
-	// WriteTimeout, when positive, closes a connection that does not take
-	// its replies within that long: a client that pipelines and never
-	// reads then costs its goroutine that long, not until Shutdown.
+	// WriteTimeout, when positive, closes a connection that takes less
+	// than 256 KiB of its replies in that long: a client that pipelines
+	// and never reads then costs its goroutine that long, not until
+	// Shutdown, while one that reads a large reply slowly is served to the
+	// end (the deadline is renewed every 256 KiB).
 	WriteTimeout time.Duration
+
+	// MaxOutput bounds the memory one connection's replies keep before
+	// they are written (Redis's client-output-buffer-limit for normal
+	// clients, its hard limit): the copies of values in its buffer, not
+	// the values sent from where their tier holds them (a hot value, a
+	// large warm one in its own mapping, a raw cold one read from disk).
+	// A pipeline is written every 64 KiB, so what passes it is one
+	// command's reply: an MGET or an EXEC of many values, a KEYS. The
+	// connection is then closed, its replies dropped, and a warning
+	// logged; the commands of an EXEC still all run. 1 GiB when 0;
+	// negative for no limit. CONFIG SET client-output-buffer-limit
+	// changes it.
+	MaxOutput int64
 
 	// Observer, when set, is told of every command served and of clients
 	// coming and going (package server/web's Metrics is one).
@@ -75,7 +92,7 @@ type Observer interface {
 // Server serves a Manager over RESP. Its methods are safe for concurrent use.
 type Server struct {
 	m       *tiermem.Manager
-	opts    Options // RequirePass, MaxClients and IdleTimeout are read from the fields below
+	opts    Options // RequirePass, MaxClients, IdleTimeout and MaxOutput are read from the fields below
 	log     *slog.Logger
 	started time.Time
 	ids     atomic.Int64 // the last client id given
@@ -84,6 +101,7 @@ type Server struct {
 	pass       atomic.Pointer[string] // RequirePass
 	maxClients atomic.Int64
 	idle       atomic.Int64 // IdleTimeout, ns
+	maxOutput  atomic.Int64 // MaxOutput; 0 for no limit
 
 	accepted atomic.Int64 // connections accepted since New or CONFIG RESETSTAT
 	changes  atomic.Int64 // write commands run, for INFO's rdb_changes_since_last_save
@@ -123,6 +141,9 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 	if o.MaxClients <= 0 {
 		o.MaxClients = 10000
 	}
+	if o.MaxOutput == 0 {
+		o.MaxOutput = 1 << 30
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
@@ -132,6 +153,7 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 	s.pass.Store(&o.RequirePass)
 	s.maxClients.Store(int64(o.MaxClients))
 	s.idle.Store(int64(o.IdleTimeout))
+	s.maxOutput.Store(max(o.MaxOutput, 0))
 	s.watches.keys = map[string]map[*conn]struct{}{}
 	s.saves.last = s.started
 	return s
@@ -313,6 +335,23 @@ func (s *Server) beginClose() {
 	s.stopping.Store(true)
 	for ln := range s.listeners {
 		ln.Close()
+	}
+}
+
+// setIdle sets the idle timeout (ns; 0 for none), for the connections
+// waiting for their client too, as Redis measures every client's idle time
+// against the timeout in force: a client idle longer than a new timeout
+// is closed at once. Once Shutdown began, it leaves the deadlines Shutdown
+// moved to now alone.
+func (s *Server) setIdle(d int64) {
+	s.idle.Store(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	for c := range s.conns {
+		c.applyIdle(d)
 	}
 }
 

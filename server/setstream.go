@@ -146,6 +146,7 @@ func (c *conn) readValue(b []byte) (int, error) {
 		return 0, errStopping
 	}
 	n, err := c.nc.Read(b)
+	c.waitingSince.Store(0)
 	c.info.active.Store(time.Now().UnixNano())
 	if n > 0 {
 		err = nil // the next read gives it again

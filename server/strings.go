@@ -347,6 +347,9 @@ func cmdMGet(c *conn, args [][]byte) {
 	c.out.array(len(args) - 1)
 	for _, key := range args[1:] {
 		c.get(key)
+		if c.limitOutput() {
+			return
+		}
 	}
 }
 
@@ -474,7 +477,9 @@ func cmdGetRange(c *conn, args [][]byte) {
 }
 
 // getRangeOpened replies GETRANGE of a large value from the bytes asked
-// for, read straight into the reply.
+// for: a range of ownedMin or more sent from the reader as the reply is
+// written (after the value is verified, so that a corrupt one is an error
+// reply), a shorter one read straight into the reply.
 func (c *conn) getRangeOpened(key []byte, start, end int64) {
 	v, err := c.s.m.OpenValueDeferred(keyString(key))
 	switch {
@@ -485,8 +490,17 @@ func (c *conn) getRangeOpened(key []byte, start, end int64) {
 		c.managerError(err)
 		return
 	}
-	defer v.Close()
 	from, to := substrRange(v.Size(), start, end)
+	if to-from >= ownedMin && to-from <= math.MaxInt {
+		if err := v.Verify(); err != nil {
+			v.Close()
+			c.managerError(err)
+			return
+		}
+		c.out.bulkRange(v, from, to-from)
+		return
+	}
+	defer v.Close()
 	n := int(to - from)
 	mark := len(c.out.b)
 	c.out.bulkHeader(n)

@@ -39,6 +39,7 @@ type serveConfig struct {
 	idle, writeTimeout  time.Duration
 	maxMultibulk        int64
 	maxBody             string
+	maxOutput           string
 	analytics           time.Duration // 0: off
 	tlsCert, tlsKey     string
 	configFile          string
@@ -51,7 +52,7 @@ func newServeCmd() *cobra.Command { return serveCommand(runServe) }
 func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobra.Command {
 	cfg := serveConfig{addr: "127.0.0.1:6380", http: "127.0.0.1:8080", dir: "./tiermem-data", durability: "none",
 		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second, writeTimeout: time.Minute,
-		maxMultibulk: 1 << 20, maxBody: "1GiB", analytics: time.Second}
+		maxMultibulk: 1 << 20, maxBody: "1GiB", maxOutput: "1GiB", analytics: time.Second}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve a Manager over RESP (any Redis client, redis-cli, redis-benchmark) and HTTP",
@@ -102,6 +103,8 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.IntVar(&cfg.maxClients, "max-clients", 10000, "most RESP connections at once")
 	f.Var(checked{&cfg.maxBulk, byteCount(false), "bytes"}, "max-bulk-len", "longest RESP argument")
 	f.Int64Var(&cfg.maxMultibulk, "max-multibulk-len", cfg.maxMultibulk, "most arguments of one RESP command")
+	f.Var(checked{&cfg.maxOutput, byteCount(false), "bytes"}, "max-output",
+		"most memory one RESP client's unsent replies may keep (an MGET of many values): past it the client is closed (0: no limit)")
 	f.Var(checked{&cfg.maxBody, positiveBytes, "bytes"}, "max-body", "largest HTTP request body: a longer PUT gets 413")
 	f.DurationVar(&cfg.analytics, "analytics-interval", cfg.analytics, "sample hit rate, latency and moves this often, for the dashboard and /metrics (0: off)")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve RESP and HTTP over TLS only; needs --tls-key")
@@ -110,7 +113,7 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.Var(checked{&cfg.logLevel, oneOf("debug", "info", "warn", "error"), "string"}, "log-level", "debug, info, warn or error")
 	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients")
 	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long (0: never)")
-	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that does not read its replies this long (0: never)")
+	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that takes less than 256 KiB of its replies in this long (0: never)")
 	return cmd
 }
 
@@ -221,6 +224,13 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--max-bulk-len: %w", err)
 	}
+	maxOutput, err := bytesize.Parse(cfg.maxOutput)
+	if err != nil {
+		return fmt.Errorf("--max-output: %w", err)
+	}
+	if maxOutput == 0 {
+		maxOutput = -1 // no limit, as server.Options spells it
+	}
 	tlsConf, err := cfg.tlsConfig()
 	if err != nil {
 		return err
@@ -243,7 +253,7 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		return err
 	}
 	srv := server.New(m, &server.Options{RequirePass: cfg.requirePass, MaxClients: cfg.maxClients, MaxBulkLen: maxBulk,
-		MaxMultibulkLen: cfg.maxMultibulk, IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, Logger: log, Observer: observer,
+		MaxMultibulkLen: cfg.maxMultibulk, IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, MaxOutput: maxOutput, Logger: log, Observer: observer,
 		SnapshotPath: filepath.Join(cfg.dir, "dump.tmsnap"), OnShutdown: stop}) // SAVE, BGSAVE; SHUTDOWN stops as a signal does
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -45,8 +45,14 @@ func parseConfig(r io.Reader, file string) ([]configSetting, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxConfigLine)
 	var out []configSetting
-	for n := 1; sc.Scan(); n++ {
-		s, ok, err := parseConfigLine(sc.Text())
+	n := 0
+	for sc.Scan() {
+		n++
+		text := sc.Text()
+		if n == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // the byte order mark some editors write
+		}
+		s, ok, err := parseConfigLine(text)
 		if err != nil {
 			return nil, fmt.Errorf("%w %s:%d: %v", errConfigFile, file, n, err)
 		}
@@ -57,7 +63,7 @@ func parseConfig(r io.Reader, file string) ([]configSetting, error) {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("%w %s:%d: a line longer than %d bytes", errConfigFile, file, len(out)+1, maxConfigLine)
+			return nil, fmt.Errorf("%w %s:%d: a line longer than %d bytes", errConfigFile, file, n+1, maxConfigLine)
 		}
 		return nil, fmt.Errorf("%w %s: %w", errConfigFile, file, err)
 	}

@@ -78,7 +78,7 @@ func newDemoCmd() *cobra.Command {
 }
 
 func runDemo(cfg demoConfig) error {
-	if cfg.scale <= 0 || cfg.scale > 1 {
+	if !(cfg.scale > 0 && cfg.scale <= 1) { // NaN too
 		return fmt.Errorf("--scale %v: want a fraction in (0, 1]", cfg.scale)
 	}
 	if cfg.wait < 0 {

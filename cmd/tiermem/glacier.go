@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -52,6 +55,31 @@ VerifyGlacier and CompactGlacier.`,
 // its glacier tier at url, runs fn, and closes it: the commands that work
 // on a data directory (glacier, snapshot) share it.
 func withGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
+	if err := existingDir(dir); err != nil {
+		return err
+	}
+	return openGlacier(dir, url, fn)
+}
+
+// existingDir refuses a --dir that does not exist, or is not a directory,
+// that Open would otherwise create: a mistyped path is an error, not an
+// empty Manager.
+func existingDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--dir %s: no such directory (a Manager's directory, as tiermem serve --dir gives it)", dir)
+	case err != nil:
+		return fmt.Errorf("--dir: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("--dir %s: not a directory", dir)
+	}
+	return nil
+}
+
+// openGlacier is withGlacier, creating dir when it does not exist (a
+// restore into a new directory).
+func openGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
 	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{URL: url}})
 	if err != nil {
 		return err

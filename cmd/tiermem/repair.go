@@ -45,10 +45,32 @@ holds it. The exit status is non-zero when the store could not be repaired.`,
 
 func runRepair(out io.Writer, dir string, dryRun bool) error {
 	cold := coldDir(dir)
+	if err := holdsSegments(cold); err != nil {
+		return err
+	}
 	r, err := disk.Repair(cold, &disk.RepairOptions{DryRun: dryRun})
 	printRepair(out, &r)
 	if err != nil {
 		return fmt.Errorf("repair of %s failed: %w", cold, err)
+	}
+	return nil
+}
+
+// holdsSegments refuses a directory that does not exist or holds no
+// segment file: a mistyped path is not a sound store, and is left as it
+// was (Repair would create its LOCK file).
+func holdsSegments(cold string) error {
+	if fi, err := os.Stat(cold); err != nil {
+		return fmt.Errorf("repair: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("repair: %s is not a directory", cold)
+	}
+	segs, err := filepath.Glob(filepath.Join(cold, "*.seg"))
+	if err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	if len(segs) == 0 {
+		return fmt.Errorf("repair: %s holds no segment file (*.seg): not a cold store, or one never written", cold)
 	}
 	return nil
 }

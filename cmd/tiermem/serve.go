@@ -139,6 +139,30 @@ func resolveSettings(flags *pflag.FlagSet, cfg *serveConfig) error {
 	if cfg.analytics < 0 {
 		return fmt.Errorf("--analytics-interval %v: want a positive interval, or 0 for off", cfg.analytics)
 	}
+	return cfg.checkLimits()
+}
+
+// checkLimits refuses an empty RESP address (net.Listen would take every
+// interface) and limits or durations below what they can mean, naming the
+// flag.
+func (cfg *serveConfig) checkLimits() error {
+	if cfg.addr == "" {
+		return errors.New(`--addr "": want host:port, e.g. 127.0.0.1:6380 (the default), or 0.0.0.0:6380 for every interface`)
+	}
+	if cfg.maxClients < 1 {
+		return fmt.Errorf("--max-clients %d: want at least 1", cfg.maxClients)
+	}
+	if cfg.maxMultibulk < 1 {
+		return fmt.Errorf("--max-multibulk-len %d: want at least 1", cfg.maxMultibulk)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--shutdown-wait", cfg.shutdownWait}, {"--idle-timeout", cfg.idle}, {"--write-timeout", cfg.writeTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s %v: want a positive duration, or 0", d.flag, d.v)
+		}
+	}
 	return nil
 }
 
@@ -257,7 +281,7 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		SnapshotPath: filepath.Join(cfg.dir, "dump.tmsnap"), OnShutdown: stop}) // SAVE, BGSAVE; SHUTDOWN stops as a signal does
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return cfg.stop(srv, hs, m, log, err)
+		return cfg.stop(srv, hs, m, log, fmt.Errorf("--addr: %w", err))
 	}
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
@@ -308,7 +332,7 @@ func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *
 	}
 	ln, err := net.Listen("tcp", cfg.http)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("--http: %w", err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: h.Metrics().ConnState, TLSConfig: tlsConf}

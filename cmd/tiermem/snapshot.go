@@ -78,7 +78,7 @@ func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
 	if err != nil {
 		return fmt.Errorf("snapshot create: --memory: %w", err)
 	}
-	return withManager(f, func(m *tiermem.Manager) error {
+	return withGlacier(f.dir, f.url, func(m *tiermem.Manager) error {
 		bars := &phaseBars{errOut: errOut, show: show}
 		defer bars.finish()
 		info, err := m.Snapshot(f.file, &tiermem.SnapshotOptions{MemoryLimit: mem, Progress: bars.update})
@@ -90,12 +90,6 @@ func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
 			formatBytes(info.Bytes), tierCounts(info.Tiers), formatBytes(info.FileSize), info.Created.UTC().Format(time.RFC3339))
 		return nil
 	})
-}
-
-// withManager opens the Manager in f.dir, without a migration loop, runs
-// fn, and closes it.
-func withManager(f snapshotFlags, fn func(*tiermem.Manager) error) error {
-	return withGlacier(f.dir, f.url, fn)
 }
 
 // tierCounts writes the keys of each tier that has any.
@@ -184,7 +178,7 @@ func runSnapshotRestore(out, errOut io.Writer, f snapshotFlags) error {
 	if err != nil {
 		return fmt.Errorf("snapshot restore: --mode: %w", err)
 	}
-	return withManager(f, func(m *tiermem.Manager) error {
+	return openGlacier(f.dir, f.url, func(m *tiermem.Manager) error { // a new directory is made
 		bars := &phaseBars{errOut: errOut, show: show}
 		defer bars.finish()
 		r, err := m.Restore(f.file, &tiermem.RestoreOptions{Mode: mode, Progress: bars.update})

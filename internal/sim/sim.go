@@ -88,10 +88,13 @@ func Run(keys []uint64, sizes []int, policies []string, progress func(int)) ([]R
 	return RunTrace(Slice(keys), sizes, policies, &Options{Progress: progress, MaxRequests: math.MaxInt64})
 }
 
-// Check returns the error RunTrace would return for sizes and policies: a
-// size below 1, an unknown policy. Callers check their flags with it before
-// reading a trace.
+// Check returns the error RunTrace would return for sizes and policies:
+// none of either, a size below 1, an unknown policy. Callers check their
+// flags with it before reading a trace.
 func Check(sizes []int, policies []string) error {
+	if len(sizes) == 0 || len(policies) == 0 {
+		return fmt.Errorf("sim: %d sizes and %d policies: want at least one of each", len(sizes), len(policies))
+	}
 	for _, size := range sizes {
 		if size < 1 {
 			return fmt.Errorf("sim: size %d: %w", size, cache.ErrCapacity)

@@ -29,8 +29,7 @@ import (
 type dedup struct {
 	h     *memory.WritableHandle
 	w     memory.WritableMemory
-	e     entries // read view of the slots: hash, place+1 (0: not written yet), size
-	path  string
+	e     entries           // read view of the slots: hash, place+1 (0: not written yet), size
 	cache map[uint64][]byte // recent small values by place, to compare without I/O
 	bytes int               // bytes held by cache
 }
@@ -90,18 +89,17 @@ func writeRepeated(f *os.File, it *extsort.Iter) (int64, error) {
 
 func mapDedup(path string, n int64) (*dedup, error) {
 	h, err := memory.MapWritable(path, 0, 0)
+	os.Remove(path) // used through its mapping only: a crash or a signal leaves nothing behind
 	if err != nil {
-		os.Remove(path)
 		return nil, err
 	}
 	words, err := memory.Slice[uint64](h.Memory().WithOrder(hostOrder), 0, n*dedupSlot/8)
 	if err != nil {
 		h.Close()
-		os.Remove(path)
 		return nil, err
 	}
 	e := entries{w: words, shift: 2}
-	return &dedup{h: h, w: h.Writable(), e: e, path: path, cache: map[uint64][]byte{}}, nil
+	return &dedup{h: h, w: h.Writable(), e: e, cache: map[uint64][]byte{}}, nil
 }
 
 // find returns the slot of hash h, if h repeats.
@@ -134,8 +132,5 @@ func (d *dedup) setPlace(i int, off uint64, v value) {
 	d.bytes += len(v.b)
 }
 
-// close unmaps and removes the table.
-func (d *dedup) close() {
-	d.h.Close()
-	os.Remove(d.path)
-}
+// close unmaps the table, whose file has no name left.
+func (d *dedup) close() { d.h.Close() }

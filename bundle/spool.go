@@ -62,6 +62,7 @@ func newSpool(dir string) (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle: creating spool: %w", err)
 	}
+	os.Remove(f.Name()) // used through its descriptor only: a crash or a signal leaves nothing behind
 	return &spool{f: f}, nil
 }
 
@@ -85,8 +86,5 @@ func (s *spool) add(r io.Reader, size int64) (off int64, hash uint64, err error)
 	return off, d.Sum64(), nil
 }
 
-// close removes the spool.
-func (s *spool) close() {
-	s.f.Close()
-	os.Remove(s.f.Name())
-}
+// close closes the spool, whose file has no name left.
+func (s *spool) close() { s.f.Close() }

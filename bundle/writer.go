@@ -16,6 +16,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/tiermem/tiermem/internal/tempfile"
 	"github.com/tiermem/tiermem/internal/vfs"
 )
 
@@ -50,7 +51,7 @@ func newFileWriter(path string, o Options, hasMeta bool, maxRecords int64, inlin
 	idxFile, err := os.CreateTemp(o.TempDir, "bundle-index-*")
 	if err != nil {
 		out.Close()
-		os.Remove(out.Name())
+		tempfile.Remove(out.Name())
 		return nil, fmt.Errorf("bundle: creating index file: %w", err)
 	}
 	os.Remove(idxFile.Name()) // used through its descriptor only: a crash leaves nothing behind
@@ -89,7 +90,7 @@ func createOutput(path string) (*os.File, error) {
 	}
 	for range 100 {
 		name := path + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, outputMode)
+		f, err := tempfile.CreateNamed(name, outputMode) // removed if a signal stops the command
 		if !errors.Is(err, fs.ErrExist) {
 			return f, err
 		}
@@ -311,10 +312,11 @@ func (w *fileWriter) commit() error {
 		err = os.Rename(tmp, w.path)
 	}
 	if err == nil {
+		tempfile.Forget(tmp)
 		err = vfs.Default.SyncDir(filepath.Dir(w.path))
 	}
 	if err != nil {
-		os.Remove(tmp)
+		tempfile.Remove(tmp)
 		return fmt.Errorf("bundle: committing %s: %w", w.path, err)
 	}
 	w.out = nil
@@ -328,6 +330,6 @@ func (w *fileWriter) close() {
 	os.Remove(w.idxFile.Name())
 	if w.out != nil {
 		w.out.Close()
-		os.Remove(w.out.Name())
+		tempfile.Remove(w.out.Name())
 	}
 }

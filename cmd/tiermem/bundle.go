@@ -64,7 +64,8 @@ Records may come in any order and any number: memory stays within --memory
 (sort runs spill beside the output). A key given twice keeps its last value,
 unless --index multi keeps them all. The bundle appears at BUNDLE only when
 complete, readable by all (mode 0644 less the umask); BUNDLE may not be the
-input file, and its directory must exist.`,
+input file, and its directory must exist. SIGINT or SIGTERM stops it and
+removes its sort runs and unfinished output (exit status 130 or 143).`,
 		Example: `  tiermem bundle build --in users.jsonl --out users.bundle
   zcat dump.tsv.gz | tiermem bundle build --in - --format tsv --out dump.bundle --index approx`,
 		Args: cobra.NoArgs,
@@ -86,6 +87,7 @@ input file, and its directory must exist.`,
 }
 
 func runBundleBuild(out, errOut io.Writer, stdin io.Reader, f buildFlags) error {
+	defer removeTempsOnSignal(errOut)()
 	opts, err := f.options()
 	if err != nil {
 		return err

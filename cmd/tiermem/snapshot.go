@@ -28,7 +28,8 @@ A Manager opened on a directory finds its keys in the cold and glacier tiers
 those tiers; restore puts every key back in the tier the snapshot recorded,
 within the budgets, and the Close that ends the command writes the memory
 tiers to cold again. In a program, Manager.Snapshot and Manager.Restore keep
-the tiers of a running Manager.`,
+the tiers of a running Manager. SIGINT or SIGTERM stops a create and removes
+its sort runs and unfinished file (exit status 130 or 143).`,
 		Example: `  tiermem snapshot create --dir /var/lib/app/tiermem --out app.snapshot
   tiermem snapshot info app.snapshot
   tiermem snapshot get app.snapshot matrix_0
@@ -70,6 +71,7 @@ func newSnapshotCreateCmd() *cobra.Command {
 }
 
 func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
+	defer removeTempsOnSignal(errOut)()
 	show, err := showProgress(f.progress, errOut)
 	if err != nil {
 		return fmt.Errorf("snapshot create: %w", err)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 // A run file is a sequence of records in sorted order, each written as
@@ -26,7 +28,7 @@ type runWriter struct {
 }
 
 func newRunWriter(dir string, bufSize int) (*runWriter, error) {
-	f, err := os.CreateTemp(dir, "extsort-run-*")
+	f, err := tempfile.Create(dir, "extsort-run-*")
 	if err != nil {
 		return nil, fmt.Errorf("extsort: creating run: %w", err)
 	}
@@ -49,7 +51,7 @@ func (w *runWriter) finish() (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(w.f.Name())
+		tempfile.Remove(w.f.Name())
 		return "", fmt.Errorf("extsort: writing run: %w", err)
 	}
 	return w.f.Name(), nil
@@ -58,7 +60,7 @@ func (w *runWriter) finish() (string, error) {
 // abort closes and removes the run.
 func (w *runWriter) abort() {
 	w.f.Close()
-	os.Remove(w.f.Name())
+	tempfile.Remove(w.f.Name())
 }
 
 // writeRun writes the sorted buffer b to a new run file in dir.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 // Options configure a Sorter. The zero value is usable: runs go to
@@ -189,7 +191,7 @@ func (s *Sorter) reduceRuns() error {
 			return err
 		}
 		for _, p := range group {
-			os.Remove(p)
+			tempfile.Remove(p)
 		}
 		s.runs = append([]string{path}, s.runs[s.opts.FanIn:]...)
 	}
@@ -254,7 +256,7 @@ func (s *Sorter) Close() error {
 		errs = append(errs, s.iter.src.close())
 	}
 	for _, p := range s.runs {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := tempfile.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("extsort: removing run: %w", err))
 		}
 	}

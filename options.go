@@ -234,7 +234,7 @@ func (o Options) checkUnsupported() error {
 	case o.Hot.Compress:
 		return fmt.Errorf("%w: Hot.Compress: hot values are live Go memory, read in place, never compressed (compress the warm tier)", ErrOptions)
 	case o.Glacier.Disabled && o.Cold.Policy != PolicyAuto:
-		return fmt.Errorf("%w: Cold.Policy %d with Glacier.Disabled: the cold tier is then the last and never chooses victims", ErrOptions, o.Cold.Policy)
+		return fmt.Errorf("%w: Cold.Policy %v with Glacier.Disabled: the cold tier is then the last and never chooses victims", ErrOptions, o.Cold.Policy)
 	case o.Cold.Policy == PolicyClock:
 		return fmt.Errorf("%w: Cold.Policy PolicyClock: the cold store keeps no reference bits", ErrOptions)
 	case o.Warm.Store != nil && o.Warm.Compress:

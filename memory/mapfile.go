@@ -65,6 +65,9 @@ func fitFile(f *os.File, off, size int64, writable bool) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("memory: mapping file: %w", err)
 	}
+	if st.IsDir() {
+		return 0, fmt.Errorf("memory: mapping %s: it is a directory, not a file", f.Name())
+	}
 	end := st.Size()
 	switch {
 	case size == 0 && off > end:

@@ -664,3 +664,58 @@ func TestHostileSnapshotCreateSIGTERMRemovesTemps(t *testing.T) {
 		t.Errorf("left beside --out after SIGTERM: %v; stderr: %s", left, stderr.String())
 	}
 }
+
+// TestHostileBundleGetOfAFlippedBit: bundle get of a bundle whose value has
+// one bit flipped is an error naming the damage, exit 1, never the flipped
+// value (a program's Get reads the mapping unchecked; the command checks
+// the file first).
+func TestHostileBundleGetOfAFlippedBit(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.tsv", []byte("k1\tthe-first-value-0123456789\nk2\tanother-value\n"))
+	out := filepath.Join(dir, "b.bundle")
+	if r := hostileExec(t, nil, "bundle", "build", "--in", in, "--out", out, "--progress", "never"); r.code != 0 {
+		t.Fatalf("bundle build: %d %s", r.code, r.stderr)
+	}
+	if r := hostileExec(t, nil, "bundle", "get", out, "k1"); r.code != 0 || r.stdout != "the-first-value-0123456789\n" {
+		t.Fatalf("bundle get of the intact bundle: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(b, []byte("the-first-value"))
+	if at < 0 {
+		t.Fatal("the value is not in the file")
+	}
+	b[at+4] ^= 0x01 // "the-" then 'f' becomes 'g'
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileExec(t, nil, "bundle", "get", out, "k1")
+	if r.code == 0 || strings.Contains(r.stdout, "value") || !strings.Contains(r.stderr, "corrupt") {
+		t.Errorf("bundle get of a flipped bit: exit %d, stdout %q, stderr %s", r.code, r.stdout, strings.TrimSpace(r.stderr))
+	}
+}
+
+// TestHostileErrorsSpeakFlags: errors name the flag or the file as the user
+// gave it, once: a directory given as a snapshot, a cold policy with no
+// glacier, a TIERMEM_HELP left in the environment (help is asked for on the
+// command line only), and no "tiermem: tiermem:".
+func TestHostileErrorsSpeakFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{nil, []string{"snapshot", "info", dir}, "is a directory"},
+		{nil, []string{"bundle", "get", dir, "k"}, "is a directory"},
+		{nil, []string{"serve", "--no-glacier", "--cold-policy", "lru", "--dir", filepath.Join(dir, "d"), "--http", ""}, "--cold-policy lru with --no-glacier"},
+		{[]string{"TIERMEM_HELP=yes"}, []string{"serve", "--max-clients", "0", "--dir", filepath.Join(dir, "d")}, "--max-clients 0"},
+	} {
+		r := hostileExec(t, c.env, c.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "tiermem: tiermem:") {
+			t.Errorf("%v %q: exit %d, stderr %q; want exit 1 and %q once prefixed", c.env, c.args, r.code, strings.TrimSpace(r.stderr), c.want)
+		}
+	}
+}

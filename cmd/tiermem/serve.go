@@ -136,6 +136,9 @@ func resolveSettings(flags *pflag.FlagSet, cfg *serveConfig) error {
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both or neither")
 	}
+	if cfg.noGlacier && cfg.policies[2] != "" && cfg.policies[2] != "auto" {
+		return fmt.Errorf("--cold-policy %s with --no-glacier: the cold tier is then the last tier and never evicts; leave --cold-policy out", cfg.policies[2])
+	}
 	if cfg.analytics < 0 {
 		return fmt.Errorf("--analytics-interval %v: want a positive interval, or 0 for off", cfg.analytics)
 	}
@@ -173,6 +176,9 @@ func applyEnv(flags *pflag.FlagSet) (map[string]bool, error) {
 	set := map[string]bool{}
 	flags.VisitAll(func(f *pflag.Flag) {
 		name := "TIERMEM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if f.Name == "help" {
+			return // asked for on the command line only
+		}
 		if v, ok := os.LookupEnv(name); ok && !f.Changed && err == nil {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s: %w", name, e)

@@ -139,6 +139,10 @@ type GlacierOptions struct {
 	// for any S3-compatible store, with credentials from the usual AWS
 	// environment variables and files. An s3 URL needs the S3 client
 	// linked in: import _ "github.com/tiermem/tiermem/tier/object/s3".
+	// Each Manager needs a URL of its own: a second Manager writing under
+	// the same one fails its uploads with object.ErrExists, naming the
+	// sharing, rather than overwrite the first's packs (where the store
+	// supports If-None-Match: *, as S3, MinIO and versitygw do).
 	URL string
 	// Size is the tier's byte budget (compressed bytes, with each value's
 	// frame and index entry); zero means no budget.

@@ -36,3 +36,17 @@ type Bucket interface {
 	// "s3://bucket/prefix" or "file:///path".
 	String() string
 }
+
+// ObjectCreator is a Bucket that stores an object only where none is. A
+// Store writes its packs and indexes with CreateObject when its Bucket has
+// it, so that a second Store given the same bucket and prefix by mistake
+// fails with ErrExists instead of overwriting the first one's packs; over
+// a Bucket without it, the two silently damage each other. Dir, Mem and
+// package s3's Bucket (If-None-Match: *) implement it.
+type ObjectCreator interface {
+	// CreateObject stores data under name as Put does, only if no object
+	// is there; one that is makes it return an error wrapping ErrExists
+	// and leaves that object as it was. Of two CreateObjects of one name
+	// at once, one succeeds.
+	CreateObject(ctx context.Context, name string, data []byte) error
+}

@@ -26,7 +26,10 @@ type Dir struct {
 	root string
 }
 
-var _ Bucket = (*Dir)(nil)
+var (
+	_ Bucket        = (*Dir)(nil)
+	_ ObjectCreator = (*Dir)(nil)
+)
 
 // OpenDir returns the Bucket in directory path, creating it if needed,
 // and removes the temporary files of writes a crash interrupted.
@@ -96,6 +99,30 @@ func (d *Dir) Put(ctx context.Context, name string, data []byte) error {
 	return nil
 }
 
+// CreateObject writes data to name atomically and durably, unless a file of
+// that name exists: the data is written beside it and linked in, which
+// fails if the name is taken.
+func (d *Dir) CreateObject(ctx context.Context, name string, data []byte) error {
+	path, err := d.path(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := d.mkdirs(filepath.Dir(path)); err != nil {
+		return d.gone(fmt.Errorf("object: create %s/%s: %w", d, name, err))
+	}
+	err = writeNew(path, data)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("object: create %s/%s: %w", d, name, ErrExists)
+	}
+	if err != nil {
+		return d.gone(fmt.Errorf("object: create %s/%s: %w", d, name, err))
+	}
+	return nil
+}
+
 // mkdirs creates dir and the missing directories above it inside the
 // root, fsyncing each parent so that the new entries are durable.
 func (d *Dir) mkdirs(dir string) error {
@@ -121,6 +148,22 @@ func (d *Dir) mkdirs(dir string) error {
 // writeAtomic writes data to a temporary file beside path, fsyncs it,
 // renames it to path and fsyncs the directory.
 func writeAtomic(path string, data []byte) error {
+	return writeBeside(path, data, os.Rename)
+}
+
+// writeNew is writeAtomic that links the file in, so that it fails with
+// fs.ErrExist where a file of that name is (rename would replace it).
+func writeNew(path string, data []byte) error {
+	return writeBeside(path, data, func(tmp, path string) error {
+		err := os.Link(tmp, path)
+		os.Remove(tmp)
+		return err
+	})
+}
+
+// writeBeside writes data to a temporary file beside path, fsyncs it,
+// moves it to path with place, and fsyncs the directory.
+func writeBeside(path string, data []byte, place func(tmp, path string) error) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, tmpPrefix+randomSuffix())
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -135,7 +178,7 @@ func writeAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = place(tmp, path)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)

@@ -31,6 +31,13 @@ var (
 	// URL that names no store.
 	ErrInvalidURL = errors.New("object: invalid store URL")
 
+	// ErrExists is returned, wrapped, by an ObjectCreator's CreateObject
+	// of a name an object holds already, and by a Store whose pack or
+	// index name another writer took: two Stores share a bucket and
+	// prefix, which a Store does not support (each needs a prefix of its
+	// own). It is not retried.
+	ErrExists = errors.New("object: an object of that name exists")
+
 	// ErrUnavailable is returned, wrapping the last error, by a request
 	// that still failed after every retry the Options allow: the store is
 	// unreachable, slow past the deadline, or failing. Nothing is lost: a

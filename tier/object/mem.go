@@ -16,7 +16,10 @@ type Mem struct {
 	objects map[string][]byte // name → bytes, never modified once stored
 }
 
-var _ Bucket = (*Mem)(nil)
+var (
+	_ Bucket        = (*Mem)(nil)
+	_ ObjectCreator = (*Mem)(nil)
+)
 
 // NewMem returns an empty Mem.
 func NewMem() *Mem { return &Mem{objects: map[string][]byte{}} }
@@ -31,6 +34,20 @@ func (m *Mem) Put(ctx context.Context, name string, data []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.objects[name] = bytes.Clone(data)
+	return nil
+}
+
+// CreateObject stores a copy of data under name unless an object is there.
+func (m *Mem) CreateObject(ctx context.Context, name string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.objects[name]; ok {
+		return fmt.Errorf("object: create %s/%s: %w", m, name, ErrExists)
+	}
 	m.objects[name] = bytes.Clone(data)
 	return nil
 }

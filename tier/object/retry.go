@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,8 @@ func newRetrying(b Bucket, o *Options) *retrying {
 
 // transient reports whether a failed request may succeed if repeated.
 func transient(err error) bool {
-	return !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNoBucket) && !errors.Is(err, ErrShortObject) && !errors.Is(err, context.Canceled)
+	return !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNoBucket) && !errors.Is(err, ErrShortObject) &&
+		!errors.Is(err, ErrExists) && !errors.Is(err, context.Canceled)
 }
 
 // do runs op, once per attempt, each under its own deadline and holding a
@@ -72,6 +74,51 @@ func (r *retrying) put(name string, data []byte) error {
 		r.counters.bytesUp.Add(int64(len(data)))
 	}
 	return err
+}
+
+// create stores data under name only where no object is, when the
+// Bucket is an ObjectCreator (put otherwise). An object found there holding data
+// already is this store's own (an earlier attempt whose reply was lost, an
+// upload retried by a later Sync after its index failed): that is
+// success. One holding other bytes is another writer's: ErrExists.
+func (r *retrying) create(name string, data []byte) error {
+	c, ok := r.b.(ObjectCreator)
+	if !ok {
+		return r.put(name, data)
+	}
+	err := r.do("create", name, func(ctx context.Context) error { return c.CreateObject(ctx, name, data) })
+	if errors.Is(err, ErrExists) {
+		same, cerr := r.holds(name, data)
+		switch {
+		case cerr != nil:
+			return fmt.Errorf("object: create %s/%s: an object is there, and reading it back failed: %w", r.b, name, cerr)
+		case same:
+			err = nil
+		default:
+			return fmt.Errorf("object: create %s/%s: another writer stored other bytes under the name: "+
+				"two stores share this bucket and prefix, and each needs one of its own: %w", r.b, name, ErrExists)
+		}
+	}
+	if err == nil {
+		r.counters.bytesUp.Add(int64(len(data)))
+	}
+	return err
+}
+
+// holds reports whether the object name is data, byte for byte.
+func (r *retrying) holds(name string, data []byte) (bool, error) {
+	size := int64(-1)
+	err := r.list(name, func(n string, sz int64) error {
+		if n == name {
+			size = sz
+		}
+		return nil
+	})
+	if err != nil || size != int64(len(data)) {
+		return false, err
+	}
+	b, err := r.get(name, 0, size)
+	return err == nil && bytes.Equal(b, data), err
 }
 
 // get returns exactly n bytes of name from off.

@@ -97,9 +97,9 @@ func (s *Store) upload(p *pack) error {
 	if durable {
 		return nil
 	}
-	err := s.bucket.put(packName(p.seq), buf)
+	err := s.bucket.create(packName(p.seq), buf) // never over another writer's pack
 	if err == nil {
-		err = s.bucket.put(indexName(p.seq), index)
+		err = s.bucket.create(indexName(p.seq), index)
 	}
 	if err != nil {
 		s.opts.Logger.Warn("glacier: pack upload failed; kept in memory for the next Sync", "pack", packName(p.seq), "err", err)

@@ -35,7 +35,10 @@ type Bucket struct {
 	loc    object.Location
 }
 
-var _ object.Bucket = (*Bucket)(nil)
+var (
+	_ object.Bucket        = (*Bucket)(nil)
+	_ object.ObjectCreator = (*Bucket)(nil)
+)
 
 // New returns the Bucket at loc (Scheme "s3"), loading credentials and
 // defaults from the AWS environment and files. It makes no request: a
@@ -116,6 +119,15 @@ func (b *Bucket) Put(ctx context.Context, name string, data []byte) error {
 	return b.wrap("put", name, err)
 }
 
+// CreateObject uploads data under name with one PutObject sent with
+// If-None-Match: *, which the server refuses (412) where an object is:
+// ErrExists. A 409 (a conflicting upload in flight) is transient.
+func (b *Bucket) CreateObject(ctx context.Context, name string, data []byte) error {
+	_, err := b.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.loc.Bucket), Key: b.key(name),
+		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))), IfNoneMatch: aws.String("*")})
+	return b.wrap("create", name, err)
+}
+
 // Get reads n bytes of name from off with one ranged GetObject.
 func (b *Bucket) Get(ctx context.Context, name string, off, n int64) ([]byte, error) {
 	if n == 0 {
@@ -181,6 +193,8 @@ func (b *Bucket) wrap(op, name string, err error) error {
 		err = fmt.Errorf("%w: %w", object.ErrNotExist, err)
 	case code == "InvalidRange" || httpStatus(err) == http.StatusRequestedRangeNotSatisfiable:
 		err = fmt.Errorf("%w: %w", object.ErrShortObject, err)
+	case op == "create" && (code == "PreconditionFailed" || httpStatus(err) == http.StatusPreconditionFailed):
+		err = fmt.Errorf("%w: %w", object.ErrExists, err)
 	}
 	return fmt.Errorf("s3: %s %s/%s: %w", op, b, name, err)
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) object.Bucket) {
 	t.Run("Delete", func(t *testing.T) { deleting(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { concurrent(t, open(t)) })
 	t.Run("Canceled", func(t *testing.T) { canceled(t, open(t)) })
+	t.Run("CreateObject", func(t *testing.T) { creating(t, open(t)) })
 }
 
 var ctx = context.Background()
@@ -161,5 +162,44 @@ func canceled(t *testing.T, b object.Bucket) {
 	}
 	if _, err := b.Get(c, "x", 0, 1); err == nil {
 		t.Error("Get under a canceled context succeeded")
+	}
+}
+
+// creating: a Bucket that is an ObjectCreator stores a new name, refuses
+// a taken one with ErrExists and keeps the object there, and of eight
+// CreateObjects of one name at once exactly one succeeds (its bytes are
+// what reads back).
+func creating(t *testing.T, b object.Bucket) {
+	c, ok := b.(object.ObjectCreator)
+	if !ok {
+		t.Skip("not an ObjectCreator")
+	}
+	must(t, c.CreateObject(ctx, "pack/new.pack", []byte("first")))
+	wantGet(t, b, "pack/new.pack", 0, 5, []byte("first"))
+	if err := c.CreateObject(ctx, "pack/new.pack", []byte("second")); !errors.Is(err, object.ErrExists) {
+		t.Errorf("CreateObject of a taken name: %v, want ErrExists", err)
+	}
+	wantGet(t, b, "pack/new.pack", 0, 5, []byte("first"))
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { errs[i] = c.CreateObject(ctx, "pack/race.pack", []byte(fmt.Sprintf("writer-%d", i))) })
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Errorf("writers %d and %d both created the object", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, object.ErrExists):
+			t.Errorf("writer %d: %v, want nil or ErrExists", i, err)
+		}
+	}
+	if won >= 0 {
+		wantGet(t, b, "pack/race.pack", 0, 8, []byte(fmt.Sprintf("writer-%d", won)))
+	} else {
+		t.Error("no writer created the object")
 	}
 }

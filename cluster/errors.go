@@ -9,8 +9,9 @@ var (
 	// the key has no value.
 	ErrNotFound = errors.New("cluster: key not found")
 	// ErrCorrupt is returned when a chunk fails its checksum or length, a chunk
-	// of the current generation is missing, or a manifest does not parse: the
-	// read returns no bytes at all rather than wrong ones.
+	// of the current generation is missing, a manifest does not parse, or a
+	// manifest or chunk key holds another Redis type (WRONGTYPE): the read
+	// returns no bytes at all rather than wrong ones.
 	ErrCorrupt = errors.New("cluster: corrupt value")
 	// ErrNotReplicated is returned by a Store or Delete that did not get
 	// ReplicationFactor-1 replica acknowledgements (WAIT) in time. The

@@ -164,7 +164,8 @@ func parseManifest(b []byte) (*manifest, error) {
 	return m, nil
 }
 
-// checkChunks checks that count chunks of chunkSize hold exactly length bytes.
+// checkChunks checks that count chunks of chunkSize hold exactly length
+// bytes, and that chunkSize is one Options.ChunkSize allows.
 func (m *manifest) checkChunks(count uint64) error {
 	if m.isInline {
 		if count != 0 {
@@ -172,8 +173,9 @@ func (m *manifest) checkChunks(count uint64) error {
 		}
 		return nil
 	}
-	if m.chunkSize == 0 {
-		return fmt.Errorf("%w: manifest with chunk size 0", ErrCorrupt)
+	if m.chunkSize < minChunkSize || m.chunkSize > maxChunkSize {
+		// Not one this package writes: a reader must not trust its length.
+		return fmt.Errorf("%w: manifest with chunk size %d", ErrCorrupt, m.chunkSize)
 	}
 	want := (m.length + uint64(m.chunkSize) - 1) / uint64(m.chunkSize)
 	if count != want {

@@ -20,7 +20,9 @@ type Options struct {
 	// and ReplicationFactor-1 replicas' (WAIT). Default 1: no waiting. Open
 	// refuses one above 1 + the fewest replicas any master has.
 	ReplicationFactor int
-	// WaitTimeout bounds each WAIT for replica acknowledgements. Default 2 s.
+	// WaitTimeout bounds each WAIT for replica acknowledgements. Default 2 s;
+	// at least 1 ms (WAIT counts whole milliseconds) and, with
+	// ReplicationFactor > 1, less than IOTimeout.
 	WaitTimeout time.Duration
 	// RetryTimeout is how long an operation keeps retrying through a failover
 	// (connection refused, MOVED, CLUSTERDOWN, too few acknowledgements)
@@ -108,6 +110,11 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: ChunkSize %d, want %d to %d", ErrOptions, o.ChunkSize, minChunkSize, maxChunkSize)
 	case o.WaitTimeout < 0 || o.RetryTimeout < 0 || o.DialTimeout < 0 || o.IOTimeout < 0:
 		return o, fmt.Errorf("%w: negative timeout", ErrOptions)
+	case o.WaitTimeout < time.Millisecond:
+		// WAIT counts whole milliseconds, and WAIT n 0 blocks forever.
+		return o, fmt.Errorf("%w: WaitTimeout %v, want at least 1ms", ErrOptions, o.WaitTimeout)
+	case o.ReplicationFactor > 1 && o.WaitTimeout >= o.IOTimeout:
+		return o, fmt.Errorf("%w: WaitTimeout %v, want less than IOTimeout %v, which bounds the wait for its reply", ErrOptions, o.WaitTimeout, o.IOTimeout)
 	case o.Streams < 1 || o.Streams > 64:
 		return o, fmt.Errorf("%w: Streams %d, want 1 to 64", ErrOptions, o.Streams)
 	}

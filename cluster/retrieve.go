@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -92,13 +93,14 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 		if data, ok := nearMatch(near, m.gen); ok {
 			return m, data, nil
 		}
-		data := make([]byte, m.length)
+		buf := &buffer{n: m.length}
 		if m.spilled {
-			err = c.readSpilled(ctx, key, m, data)
+			err = c.readSpilled(ctx, key, m, buf)
 		} else {
-			err = c.readChunks(ctx, c.chunkKeys(key, m), m, data)
+			err = c.readChunks(ctx, c.chunkKeys(key, m), m, buf)
 		}
 		if err == nil {
+			data := buf.bytes()
 			c.nearPut(key, m.gen, data)
 			return m, data, nil
 		}
@@ -150,21 +152,36 @@ func (c *Cluster) readManifest(ctx context.Context, key string) (*manifest, erro
 	return m, nil
 }
 
-// readChunks reads every chunk into its place in data and checks it.
-func (c *Cluster) readChunks(ctx context.Context, keys []string, m *manifest, data []byte) error {
+// buffer holds a value being read. Its bytes are allocated once a chunk has
+// passed its check: a manifest that claims a length but names no chunk that
+// exists (damaged, or forged) costs no allocation of that length.
+type buffer struct {
+	once sync.Once
+	n    uint64 // the length
+	b    []byte
+}
+
+// bytes returns the buffer's bytes, allocating them on the first call.
+func (b *buffer) bytes() []byte {
+	b.once.Do(func() { b.b = make([]byte, b.n) })
+	return b.b
+}
+
+// readChunks checks every chunk and copies it into its place in buf.
+func (c *Cluster) readChunks(ctx context.Context, keys []string, m *manifest, buf *buffer) error {
 	batches, owners, err := c.plan(ctx, keys)
 	if err != nil {
 		return err
 	}
 	return c.run(ctx, batches, countDistinct(owners), func(ctx context.Context, batch []int) error {
-		return c.readBatch(ctx, keys, m, data, batch)
+		return c.readBatch(ctx, keys, m, buf, batch)
 	})
 }
 
 // readBatch reads the chunks of batch in one pipeline, through the replicas
 // too with ReadFromReplicas; a chunk a replica lacks or holds damaged is
 // read again from its master.
-func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, data []byte, batch []int) error {
+func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, buf *buffer, batch []int) error {
 	var cmds []redis.Cmder
 	err := c.retry(ctx, "reading chunks", func() error {
 		var err error
@@ -203,7 +220,7 @@ func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, dat
 		if err != nil {
 			return err
 		}
-		copy(m.chunk(data, i), v)
+		copy(m.chunk(buf.bytes(), i), v)
 	}
 	progress(ctx, m.batchBytes(batch))
 	return nil

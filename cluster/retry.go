@@ -53,7 +53,8 @@ func isOOM(err error) bool { return err != nil && strings.HasPrefix(err.Error(),
 // retry runs op until it succeeds, fails with an error that is not
 // transient, or RetryTimeout has passed since the first attempt; between
 // attempts it reloads the cluster's slot map. The error it returns wraps
-// ErrNotReplicated for too few acknowledgements and ErrNoSpace for OOM.
+// ErrNotReplicated for too few acknowledgements, ErrNoSpace for OOM and
+// ErrCorrupt for WRONGTYPE.
 func (c *Cluster) retry(ctx context.Context, what string, op func() error) error {
 	deadline := time.Now().Add(c.opt.RetryTimeout)
 	pause := 50 * time.Millisecond
@@ -82,6 +83,9 @@ func (c *Cluster) classify(what string, err error) error {
 		return fmt.Errorf("%w: %s: %v (ReplicationFactor %d, WaitTimeout %v)", ErrNotReplicated, what, err, c.opt.ReplicationFactor, c.opt.WaitTimeout)
 	case isOOM(err):
 		return fmt.Errorf("%w: %s: %v", ErrNoSpace, what, err)
+	case strings.HasPrefix(err.Error(), "WRONGTYPE "):
+		// A manifest or chunk key holding another Redis type: not ours.
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
 	}
 	return fmt.Errorf("cluster: %s: %w", what, err)
 }

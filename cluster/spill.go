@@ -48,8 +48,9 @@ func (c *Cluster) parseObjectName(name string) (chunkID, bool) {
 }
 
 // spill writes value to the glacier bucket as m's object and marks m
-// spilled.
-func (c *Cluster) spill(ctx context.Context, key string, m *manifest, value []byte) error {
+// spilled. It reports the bytes of value progress was not yet told of: all
+// but reported.
+func (c *Cluster) spill(ctx context.Context, key string, m *manifest, value []byte, reported int64) error {
 	for i := range m.sums {
 		m.sums[i] = xxh3.Hash(m.chunk(value, i))
 	}
@@ -57,7 +58,9 @@ func (c *Cluster) spill(ctx context.Context, key string, m *manifest, value []by
 		return fmt.Errorf("cluster: spilling to %s: %w", c.opt.Glacier, err)
 	}
 	m.spilled = true
-	progress(ctx, int64(len(value)))
+	if rest := int64(len(value)) - reported; rest > 0 {
+		progress(ctx, rest)
+	}
 	return nil
 }
 
@@ -82,8 +85,8 @@ func (c *Cluster) dropValue(key string, m *manifest) {
 }
 
 // readSpilled reads m's chunks as ranges of its object, Streams at a time,
-// and checks each.
-func (c *Cluster) readSpilled(ctx context.Context, key string, m *manifest, data []byte) error {
+// checks each and copies it into its place in buf.
+func (c *Cluster) readSpilled(ctx context.Context, key string, m *manifest, buf *buffer) error {
 	if c.opt.Glacier == nil {
 		return fmt.Errorf("%w: %q was spilled to glacier, and Options.Glacier is not set", ErrOptions, key)
 	}
@@ -99,7 +102,7 @@ func (c *Cluster) readSpilled(ctx context.Context, key string, m *manifest, data
 	for range min(m.chunks(), 2*c.opt.Streams) {
 		wg.Go(func() {
 			for i := range next {
-				if err := c.readObjectChunk(ctx, name, m, data, i); err != nil {
+				if err := c.readObjectChunk(ctx, name, m, buf, i); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 				}
 			}
@@ -121,7 +124,7 @@ feed:
 	return firstErr
 }
 
-func (c *Cluster) readObjectChunk(ctx context.Context, name string, m *manifest, data []byte, i int) error {
+func (c *Cluster) readObjectChunk(ctx context.Context, name string, m *manifest, buf *buffer, i int) error {
 	off := int64(i) * int64(m.chunkSize)
 	b, err := c.opt.Glacier.Get(ctx, name, off, int64(m.chunkLen(i)))
 	if errors.Is(err, object.ErrNotExist) {
@@ -133,21 +136,23 @@ func (c *Cluster) readObjectChunk(ctx context.Context, name string, m *manifest,
 	if err := m.check(i, string(b)); err != nil {
 		return err
 	}
-	copy(m.chunk(data, i), b)
+	copy(m.chunk(buf.bytes(), i), b)
 	progress(ctx, int64(len(b)))
 	return nil
 }
 
 // sweepGlacier deletes the objects of the glacier bucket begun before the
 // unix second limit that no manifest names, and returns how many it saw
-// and deleted.
+// and deleted. It keeps the objects of a key whose manifest is damaged.
 func (c *Cluster) sweepGlacier(ctx context.Context, limit int64) (seen, orphans int, err error) {
 	var names []string
 	err = c.opt.Glacier.List(ctx, c.opt.GlacierPrefix, func(name string, _ int64) error {
 		seen++
 		if id, ok := c.parseObjectName(name); ok && id.started < limit {
 			m, err := c.manifestOrNil(ctx, id.key)
-			if err != nil {
+			if errors.Is(err, ErrCorrupt) {
+				return nil // damaged: keep what it may name, for inspection
+			} else if err != nil {
 				return err
 			}
 			if m == nil || !m.spilled || m.gen != id.gen {

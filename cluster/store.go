@@ -6,6 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"net"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -13,13 +17,15 @@ import (
 	"github.com/zeebo/xxh3"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/header"
 )
 
 // Store stores value under key. The value is split into chunks of ChunkSize
 // spread over the cluster's masters (a value up to 64 KiB stays inside its
 // manifest), written in parallel, then the manifest, which names a new
 // generation, replaces the previous one; the previous value's chunks are
-// deleted after that, in the background (Close waits for it).
+// deleted after that, in the background (Close waits for it), or left to
+// Sweep when the reply that named them was lost.
 //
 // Store returns nil only when every chunk and the manifest are on their
 // master and, with ReplicationFactor > 1, acknowledged by
@@ -33,7 +39,8 @@ func (c *Cluster) Store(ctx context.Context, key string, value []byte) error {
 }
 
 // StoreArray stores an array under key, with its element type and shape.
-// It is Store otherwise.
+// A shape with a dimension outside 0 to 2^48, or whose byte count is not
+// len(a.Data), is ErrType. It is Store otherwise.
 func (c *Cluster) StoreArray(ctx context.Context, key string, a tiermem.Array) error {
 	size := a.DType.Size()
 	if size == 0 {
@@ -43,15 +50,25 @@ func (c *Cluster) StoreArray(ctx context.Context, key string, a tiermem.Array) e
 		return fmt.Errorf("%w: storing %q: %d dimensions, at most %d", ErrType, key, len(a.Shape), maxNDim)
 	}
 	shape := make([]uint64, len(a.Shape))
-	n := uint64(1)
 	for i, d := range a.Shape {
-		if d < 0 {
-			return fmt.Errorf("%w: storing %q: shape %v", ErrType, key, a.Shape)
+		if d < 0 || d > header.MaxDim {
+			return fmt.Errorf("%w: storing %q: shape %v, a dimension of %d (want 0 to 2^48)", ErrType, key, a.Shape, d)
 		}
-		shape[i], n = uint64(d), n*uint64(d)
+		shape[i] = uint64(d)
 	}
-	if n*uint64(size) != uint64(len(a.Data)) {
-		return fmt.Errorf("%w: storing %q: shape %v of %v needs %d bytes, has %d", ErrType, key, a.Shape, a.DType, n*uint64(size), len(a.Data))
+	n, fits := uint64(size), true // the bytes the shape needs
+	if slices.Contains(shape, 0) {
+		n = 0
+	}
+	for _, d := range shape {
+		hi, lo := bits.Mul64(n, d)
+		n, fits = lo, fits && hi == 0
+	}
+	if !fits {
+		return fmt.Errorf("%w: storing %q: shape %v of %v needs more than 2^64 bytes, has %d", ErrType, key, a.Shape, a.DType, len(a.Data))
+	}
+	if n != uint64(len(a.Data)) {
+		return fmt.Errorf("%w: storing %q: shape %v of %v needs %d bytes, has %d", ErrType, key, a.Shape, a.DType, n, len(a.Data))
 	}
 	return c.store(ctx, key, a.Data, kindArray, uint8(a.DType), shape)
 }
@@ -72,12 +89,13 @@ func (c *Cluster) store(ctx context.Context, key string, value []byte, k kind, a
 	} else {
 		m.sums = make([]uint64, (len(value)+c.opt.ChunkSize-1)/c.opt.ChunkSize)
 		keys = c.chunkKeys(key, m)
-		if err := c.writeChunks(ctx, keys, m, value); err != nil {
+		var reported atomic.Int64 // the bytes WithProgress's function was told of
+		if err := c.writeChunks(countProgress(ctx, &reported), keys, m, value); err != nil {
 			c.unlink(keys)
 			if !errors.Is(err, ErrNoSpace) || c.opt.Glacier == nil {
 				return fmt.Errorf("storing %q: %w", key, err)
 			}
-			if serr := c.spill(ctx, key, m, value); serr != nil {
+			if serr := c.spill(ctx, key, m, value, reported.Load()); serr != nil {
 				return fmt.Errorf("storing %q: %w (%w)", key, err, serr)
 			}
 		}
@@ -295,59 +313,140 @@ func (c *Cluster) checkWait(cmds []redis.Cmder) error {
 // the acknowledgements it asked for: its chunks must stay.
 var errMayBeVisible = errors.New("the new value may be visible")
 
-// rollback puts the previous manifest back if the new one is still in place.
+// The replies of the scripts below about what the manifest key holds.
+const (
+	keyOther  = 0  // another manifest (or value) than this writer's
+	keyMine   = 1  // this writer's manifest
+	keySetNow = 2  // the manifest it expected before its SET: it is set now
+	keyAbsent = -1 // nothing
+)
+
+// settle makes sure a writer's manifest (ARGV[1]) is in place, without ever
+// replacing another writer's: if it is there, it is set again, so that the
+// connection's next WAIT covers it; if the key still holds the manifest
+// read before the writer's first SET (ARGV[2], when ARGV[3] is '1'), that
+// SET did not land and the manifest is set now. Otherwise it says what the
+// key holds.
+var settle = `
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+if ARGV[3] == '1' and v == ARGV[2] then redis.call('SET', KEYS[1], ARGV[1]) return 2 end
+if v then return 0 end
+return -1`
+
+// rollback puts the previous manifest back if the new one is still in
+// place (compare-and-set), else says what the key holds.
 var rollback = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
   if ARGV[3] == '1' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('DEL', KEYS[1]) end
   return 1
 end
-return 0`)
+if v then return 0 end
+return -1`)
+
+// How far swapManifest's SET got.
+const (
+	unsent = iota // no SET can have landed
+	unsure        // a SET was sent and its reply lost: it may have landed
+	landed        // the SET landed
+)
 
 // swapManifest writes m as key's manifest with SET … GET and WAIT, and
-// returns the manifest it replaced, if one parses. If it cannot get the
-// acknowledgements, it puts the previous manifest back.
+// returns the manifest it replaced, if one parses and is known for sure.
+// The SET is sent again only while no earlier one can have landed; once one
+// has, only the WAIT is retried, after settle checks that the key still
+// holds m. If it cannot get the acknowledgements, it puts the previous
+// manifest back, only if the key still holds m; when it cannot be sure m is
+// gone for good (another writer replaced it and may put it back, or the
+// manifest m replaced is not known), the error wraps errMayBeVisible.
 func (c *Cluster) swapManifest(ctx context.Context, key string, m *manifest) (*manifest, error) {
 	mk := manifestKey(key)
 	enc := appendManifest(nil, m)
-	// The manifest before, read first in case a SET lands but its reply is
-	// lost; the SET's own reply replaces it when there is one.
-	prev, prevErr := c.rc.Get(ctx, mk).Result()
-	hasPrev, replied := prevErr == nil, false
-	if prevErr != nil && prevErr != redis.Nil {
-		return nil, c.classify("reading the manifest", prevErr)
+	// The manifest before, read first: if a SET's reply is lost and the key
+	// still holds it, that SET did not land.
+	var before string
+	err := c.retry(ctx, "reading the manifest", func() (err error) {
+		before, err = c.rc.Get(ctx, mk).Result()
+		if err == redis.Nil {
+			before, err = "", nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	err := c.retry(ctx, "writing the manifest", func() error {
+	hadBefore := "0"
+	if before != "" {
+		hadBefore = "1"
+	}
+	var (
+		state     = unsent
+		prev      string // the manifest the SET replaced, when state is landed
+		hasPrev   bool   // there was one
+		prevKnown bool   // prev and hasPrev are known for sure
+		holds     = keyMine
+		lastErr   error
+	)
+	err = c.retry(ctx, "writing the manifest", func() error {
 		node, err := c.rc.MasterForKey(ctx, mk)
 		if err != nil {
 			return err
 		}
 		cmds, _ := node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.SetArgs(ctx, mk, enc, redis.SetArgs{Get: true})
+			if state == unsent {
+				p.SetArgs(ctx, mk, enc, redis.SetArgs{Get: true})
+			} else {
+				expect := "0"
+				if state == unsure {
+					expect = hadBefore
+				}
+				p.Eval(ctx, settle, []string{mk}, enc, before, expect)
+			}
 			c.pipeWait(ctx, p)
 			return nil
 		})
-		set := cmds[0].(*redis.StatusCmd)
-		switch v, err := set.Result(); {
-		case err == redis.Nil: // nothing was there; after a reply, a retry's own
-			if !replied {
-				hasPrev = false
+		if state == unsent {
+			switch v, err := cmds[0].(*redis.StatusCmd).Result(); {
+			case err == nil || err == redis.Nil:
+				state, prev, hasPrev, prevKnown = landed, v, err == nil, true
+			case mayHaveRun(err):
+				state, lastErr = unsure, err
+				return err
+			default:
+				lastErr = err
+				return err
 			}
-		case err != nil:
-			return err
-		case v != string(enc): // not a retry that finds its own SET
-			prev, hasPrev = v, true
+		} else {
+			r, err := cmds[0].(*redis.Cmd).Int64()
+			if err != nil {
+				lastErr = err
+				return err
+			}
+			switch holds = int(r); holds {
+			case keyMine:
+				if state == unsure {
+					state = landed // prev stays unknown
+				}
+			case keySetNow:
+				state, prev, hasPrev, prevKnown = landed, before, true, true
+				holds = keyMine
+			default:
+				return errReplaced
+			}
 		}
-		replied = true
 		for _, cmd := range cmds[1:] {
 			if cmd.Err() != nil {
-				return cmd.Err()
+				lastErr = cmd.Err()
+				return lastErr
 			}
 		}
-		return c.checkWait(cmds)
+		lastErr = c.checkWait(cmds)
+		return lastErr
 	})
 	if err == nil {
-		if !hasPrev {
-			return nil, nil
+		if !prevKnown || !hasPrev {
+			return nil, nil // an unknown previous value's chunks are left to Sweep
 		}
 		old, perr := parseManifest([]byte(prev))
 		if perr != nil {
@@ -355,16 +454,62 @@ func (c *Cluster) swapManifest(ctx context.Context, key string, m *manifest) (*m
 		}
 		return old, nil
 	}
-	if isOOM(err) || !c.putBack(mk, enc, prev, hasPrev) {
-		if isOOM(err) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w (%w: the previous manifest could not be put back)", err, errMayBeVisible)
+	if holds != keyMine && lastErr != nil {
+		err = c.classify("writing the manifest", lastErr) // the error before errReplaced
 	}
-	return nil, err
+	switch {
+	case state == unsent:
+		return nil, err // nothing landed
+	case holds == keyAbsent:
+		return nil, err // deleted, or never there: it cannot come back
+	case state == unsure && c.neverLanded(mk, before):
+		return nil, err
+	case holds == keyMine && state == landed && prevKnown && c.putBack(mk, enc, prev, hasPrev):
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w (%w: the previous manifest could not be put back)", err, errMayBeVisible)
 }
 
-// putBack runs rollback, and reports whether the new manifest is surely gone.
+// neverLanded reports whether the key holds nothing, or still the manifest
+// read before a SET whose reply was lost: that SET did not land, or was
+// deleted since.
+func (c *Cluster) neverLanded(mk, before string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opt.RetryTimeout)
+	defer cancel()
+	var v string
+	err := c.retry(ctx, "reading the manifest", func() (err error) {
+		v, err = c.rc.Get(ctx, mk).Result()
+		if err == redis.Nil {
+			v, err = "", nil
+		}
+		return err
+	})
+	return err == nil && (v == "" || v == before)
+}
+
+// errReplaced stops swapManifest's retries: the key no longer holds the
+// writer's manifest.
+var errReplaced = errors.New("the manifest was replaced meanwhile")
+
+// mayHaveRun reports whether a command that failed with err may have run
+// on its node all the same: its reply was lost, not refused.
+func mayHaveRun(err error) bool {
+	var (
+		re redis.Error
+		oe *net.OpError
+	)
+	switch {
+	case errors.As(err, &re): // the node's error reply
+		return false
+	case errors.As(err, &oe) && oe.Op == "dial", errors.Is(err, redis.ErrClosed),
+		strings.Contains(err.Error(), "pool timeout"): // never sent
+		return false
+	}
+	return true
+}
+
+// putBack runs rollback, and reports whether the new manifest is surely
+// gone: the previous one is back, or the key was deleted since.
 func (c *Cluster) putBack(mk string, enc []byte, prev string, hasPrev bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opt.RetryTimeout)
 	defer cancel()
@@ -372,10 +517,12 @@ func (c *Cluster) putBack(mk string, enc []byte, prev string, hasPrev bool) bool
 	if hasPrev {
 		flag = "1"
 	}
-	err := c.retry(ctx, "putting the manifest back", func() error {
-		return rollback.Run(ctx, c.rc, []string{mk}, enc, prev, flag).Err()
+	var r int64
+	err := c.retry(ctx, "putting the manifest back", func() (err error) {
+		r, err = rollback.Run(ctx, c.rc, []string{mk}, enc, prev, flag).Int64()
+		return err
 	})
-	return err == nil
+	return err == nil && (r == keyMine || r == keyAbsent)
 }
 
 // unlink deletes keys, best effort: what it misses, Sweep finds.

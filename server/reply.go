@@ -26,6 +26,7 @@ type replies struct {
 	// sharedBytes sums them.
 	shared      []sharedValue
 	sharedBytes int
+	pace        paced // the writer of writeTo, kept here so that it does not escape per call
 	// copied sums the values of readers in shared that hold a copy of
 	// their value (tiermem.ValueReader.Copied): memory the replies keep,
 	// as they keep b.
@@ -125,7 +126,8 @@ func (w *replies) owned() int { return cap(w.b) + w.copied }
 // d positive, each piece of writePiece bytes gets d to be written from its
 // start (see paced).
 func (w *replies) writeTo(c net.Conn, d time.Duration) error {
-	p := paced{c, d}
+	w.pace = paced{c, d}
+	p := &w.pace
 	if len(w.shared) == 0 {
 		_, err := p.Write(w.b)
 		return err
@@ -168,14 +170,14 @@ type paced struct {
 	d time.Duration
 }
 
-func (p paced) arm() {
+func (p *paced) arm() {
 	if p.d > 0 {
 		p.c.SetWriteDeadline(time.Now().Add(p.d))
 	}
 }
 
 // Write writes b whole, a piece at a time.
-func (p paced) Write(b []byte) (int, error) {
+func (p *paced) Write(b []byte) (int, error) {
 	n := 0
 	for {
 		piece := b[n:]
@@ -193,7 +195,7 @@ func (p paced) Write(b []byte) (int, error) {
 
 // writeBuffers writes bufs whole with writev, a piece at a time. It
 // consumes bufs's copy, not the caller's slice.
-func (p paced) writeBuffers(bufs net.Buffers) error {
+func (p *paced) writeBuffers(bufs net.Buffers) error {
 	size := 0
 	for _, b := range bufs {
 		size += len(b)
@@ -241,11 +243,10 @@ var sendBufs = sync.Pool{New: func() any { b := make([]byte, sendChunk); return 
 // that fails midway (a segment cut short since the value was opened and
 // verified) leaves the bulk string unfinished: the caller closes the
 // connection, since no reply can follow it.
-func sendValue(w io.Writer, r *tiermem.ValueReader, off, n int64) error {
+func sendValue(w *paced, r *tiermem.ValueReader, off, n int64) error {
 	buf := sendBufs.Get().(*[]byte)
 	defer sendBufs.Put(buf)
-	// The struct hides any ReadFrom of w's, so that CopyBuffer uses buf.
-	sent, err := io.CopyBuffer(struct{ io.Writer }{w}, io.NewSectionReader(r, off, n), *buf)
+	sent, err := io.CopyBuffer(w, io.NewSectionReader(r, off, n), *buf) // w has no ReadFrom: buf is used
 	if err == nil && sent < n {
 		err = io.ErrUnexpectedEOF
 	}

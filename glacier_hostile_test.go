@@ -515,8 +515,8 @@ func TestGlacierCloseWhileUnreachableCanBeRetried(t *testing.T) {
 	must(t, m.Store("g", []byte("in glacier"), tiermem.InTier(tiermem.Glacier)))
 	must(t, m.Store("h", []byte("in hot"), tiermem.InTier(tiermem.Hot)))
 	bucket.down.Store(true)
-	if err := m.Close(); !errors.Is(err, tiermem.ErrUnavailable) {
-		t.Fatalf("Close while glacier is down: %v, want ErrUnavailable", err)
+	if err := m.Close(); !errors.Is(err, tiermem.ErrUnavailable) || !strings.Contains(err.Error(), "glacier store answers again") {
+		t.Fatalf("Close while glacier is down: %v, want ErrUnavailable advising to wait for the store", err)
 	}
 	for _, key := range []string{"g", "h"} {
 		if _, err := m.Retrieve(key); err != nil {

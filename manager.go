@@ -21,6 +21,7 @@ import (
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
 	"github.com/tiermem/tiermem/tier/heap"
+	"github.com/tiermem/tiermem/tier/object"
 	"github.com/tiermem/tiermem/tier/offheap"
 )
 
@@ -346,11 +347,22 @@ func (m *Manager) Close() error {
 		m.startLoop()
 		m.resumeAnalyticsLocked()
 		return fmt.Errorf("tiermem: Close failed and the Manager stays open with every value it held; "+
-			"make room and call Close again: %w", storeError(err))
+			"%s, and call Close again: %w", closeAdvice(err), storeError(err))
 	}
 	m.closed = true
 	m.memLimit.undo()
 	return m.closeStores()
+}
+
+// closeAdvice says what lets a failed Close succeed on a second call.
+func closeAdvice(err error) string {
+	switch {
+	case errors.Is(err, object.ErrExists):
+		return "another Manager writes under this glacier URL: give each its own"
+	case errors.Is(err, object.ErrUnavailable), errors.Is(err, object.ErrNoBucket):
+		return "wait until the glacier store answers again"
+	}
+	return "make room"
 }
 
 // closeOpened closes the built-in stores Open opened before it failed; the

@@ -58,8 +58,9 @@ var (
 
 	// ErrSnapshotCorrupt is returned by Restore, OpenSnapshot and
 	// SnapshotFile.Verify for a snapshot file that is truncated, fails a
-	// checksum, or is not a snapshot: Restore then changes nothing.
-	ErrSnapshotCorrupt = errors.New("tiermem: corrupt snapshot")
+	// checksum, or is not a snapshot: Restore then changes nothing. It is
+	// an ErrCorrupt too: errors.Is(err, ErrCorrupt) holds.
+	ErrSnapshotCorrupt error = &corruptKind{"tiermem: corrupt snapshot"}
 
 	// ErrSnapshotVersion is returned by Restore and OpenSnapshot for a
 	// snapshot file written in a format newer than this reader's.
@@ -88,3 +89,11 @@ func storeError(err error) error {
 	}
 	return err
 }
+
+// corruptKind is a sentinel error that is a kind of ErrCorrupt.
+type corruptKind struct{ msg string }
+
+func (e *corruptKind) Error() string { return e.msg }
+
+// Unwrap returns ErrCorrupt.
+func (e *corruptKind) Unwrap() error { return ErrCorrupt }

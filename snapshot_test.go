@@ -391,6 +391,9 @@ func restoreBad(t *testing.T, m *tiermem.Manager, b []byte, want map[string]stri
 	if !errors.Is(err, tiermem.ErrSnapshotCorrupt) && !errors.Is(err, tiermem.ErrSnapshotVersion) {
 		t.Fatalf("%s: Restore = %v; want ErrSnapshotCorrupt or ErrSnapshotVersion", what, err)
 	}
+	if errors.Is(err, tiermem.ErrSnapshotCorrupt) && !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Errorf("%s: Restore = %v, an ErrSnapshotCorrupt that is not an ErrCorrupt", what, err)
+	}
 	if got := contents(t, m); !mapsEqual(got, want) {
 		t.Fatalf("%s: the failed Restore changed the contents to %v", what, got)
 	}

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -30,6 +31,9 @@ type block struct {
 	server   RequestServer // the server that handed this block out, if any
 	writable bool          // false for read-only file mappings
 	closed   atomic.Bool   // set once by close
+	// mu is held for reading by a Handle's methods while they use mapping
+	// (withMapping), for writing by close while it unmaps it.
+	mu sync.RWMutex
 }
 
 // newHeapBlock makes a block over b without copying it.
@@ -48,6 +52,8 @@ func (b *block) close() (bool, error) {
 	if !b.closed.CompareAndSwap(false, true) {
 		return false, nil
 	}
+	b.mu.Lock() // a Handle method using the mapping finishes first
+	defer b.mu.Unlock()
 	b.base = nil
 	b.heap = nil
 	if b.mapping == nil {
@@ -57,6 +63,17 @@ func (b *block) close() (bool, error) {
 	b.mapping = nil
 	accountMap(b, -1)
 	return true, unmap(m, b.kind)
+}
+
+// withMapping runs fn on the block's mapping, which close does not unmap
+// meanwhile; ErrClosed once the block is closed.
+func (b *block) withMapping(fn func(mapping []byte) error) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if !b.isOpen() {
+		return ErrClosed
+	}
+	return fn(b.mapping)
 }
 
 // mappingOffset returns where the block's first usable byte lies in its mapping.

@@ -30,6 +30,12 @@ var (
 	// mapping, whose bytes releasing would lose.
 	ErrNotFile = errors.New("memory: not a file mapping")
 
+	// ErrFault is returned by Handle.Load for a page of a file mapping that
+	// cannot be read: its file was truncated by another process, or the
+	// device failed. (An access through a view to such a page is a
+	// SIGBUS: a mapped file must be replaced by rename, never truncated.)
+	ErrFault = errors.New("memory: a page of the mapping cannot be read")
+
 	// ErrUnsupported is returned by every call that maps memory on systems
 	// other than Linux, macOS and FreeBSD (Windows is refused at compile
 	// time; see the package doc).

@@ -3,13 +3,15 @@ package memory
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 )
 
 // Handle owns memory outside the Go heap (an anonymous allocation or a file
 // mapping) and is the only thing that can free it. Views of it come from
 // Memory (and, for a WritableHandle, Writable); they stay usable until Close.
-// A Handle is safe for concurrent use, but Close must not run concurrently
-// with accesses through its views.
+// A Handle is safe for concurrent use, Close included (Close waits for
+// its methods), but Close must not run concurrently with accesses through
+// its views.
 type Handle struct {
 	b       *block
 	leak    *leakRecord
@@ -48,28 +50,45 @@ func (h *Handle) Close() error {
 
 // Load asks the kernel to bring all of the memory into RAM (madvise
 // WILLNEED) and then touches every page, so that later reads do not fault.
-// It works for mappings of any size, past 2 GiB included.
+// It works for mappings of any size, past 2 GiB included. A page that
+// cannot be read (its file truncated by another process, a failing
+// device) is ErrFault, not a crash.
 func (h *Handle) Load() error {
-	if !h.b.isOpen() {
-		return ErrClosed
-	}
-	if err := adviseWillNeed(h.b.mapping); err != nil {
-		return err
-	}
+	return h.b.withMapping(func(m []byte) error {
+		if len(m) == 0 {
+			return nil
+		}
+		if err := adviseWillNeed(m); err != nil {
+			return err
+		}
+		return touchPages(m)
+	})
+}
+
+// touchPages reads one byte of every page of m, turning a fault into
+// ErrFault.
+func touchPages(m []byte) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrFault, r)
+		}
+	}()
 	var sink byte
-	for off := 0; off < len(h.b.mapping); off += int(pageSize) {
-		sink ^= h.b.mapping[off]
+	for off := 0; off < len(m); off += int(pageSize) {
+		sink ^= m[off]
 	}
 	runtime.KeepAlive(sink)
 	return nil
 }
 
 // IsLoaded reports whether every page of the memory is resident in RAM.
-func (h *Handle) IsLoaded() (bool, error) {
-	if !h.b.isOpen() {
-		return false, ErrClosed
-	}
-	return resident(h.b.mapping)
+func (h *Handle) IsLoaded() (loaded bool, err error) {
+	err = h.b.withMapping(func(m []byte) (err error) {
+		loaded, err = resident(m)
+		return err
+	})
+	return loaded, err
 }
 
 // Writable returns a writable little-endian view of the whole memory.
@@ -79,13 +98,12 @@ func (h *WritableHandle) Writable() WritableMemory { return WritableMemory{view:
 // until they are on the device (msync). For anonymous memory there is nothing
 // to write and Force returns nil.
 func (h *WritableHandle) Force() error {
-	if !h.b.isOpen() {
-		return ErrClosed
-	}
-	if h.b.kind != fileBlock {
-		return nil
-	}
-	return syncMapping(h.b.mapping)
+	return h.b.withMapping(func(m []byte) error {
+		if h.b.kind != fileBlock {
+			return nil
+		}
+		return syncMapping(m)
+	})
 }
 
 // Discard tells the system that the n bytes at off are no longer needed: for
@@ -110,34 +128,29 @@ func (h *Handle) Release(off, n int64) error {
 
 // discard drops the whole pages of the n bytes at off (madvise DONTNEED).
 func (h *Handle) discard(off, n int64) error {
-	pages, err := h.pages("discarding", off, n, true)
-	if err != nil || len(pages) == 0 {
-		return err
-	}
-	return discard(pages, h.b.kind)
+	return h.withPages("discarding", off, n, true, func(pages []byte) error { return discard(pages, h.b.kind) })
 }
 
-// pages returns the part of the mapping that holds the n bytes at off,
-// in whole pages: the pages inside the range when inner is set, else
-// every page it touches; empty when there is none. doing names the caller
-// in its error: ErrClosed, or ErrInvalidSize for a range outside the
-// memory.
-func (h *Handle) pages(doing string, off, n int64, inner bool) ([]byte, error) {
-	if !h.b.isOpen() {
-		return nil, ErrClosed
-	}
-	if off < 0 || n < 0 || off > h.b.size-n {
-		return nil, fmt.Errorf("%w: %s %d bytes at offset %d of %d", ErrInvalidSize, doing, n, off, h.b.size)
-	}
-	start := h.b.mappingOffset() + off
-	first, last := start&^(pageSize-1), min((start+n+pageSize-1)&^(pageSize-1), int64(len(h.b.mapping)))
-	if inner {
-		first, last = (start+pageSize-1)&^(pageSize-1), (start+n)&^(pageSize-1)
-	}
-	if n == 0 || last <= first {
-		return nil, nil
-	}
-	return h.b.mapping[first:last], nil
+// withPages runs fn on the part of the mapping that holds the n bytes at
+// off, in whole pages: the pages inside the range when inner is set, else
+// every page it touches; fn is not called when there is none. Close waits
+// for fn. doing names the caller in its error: ErrClosed, or
+// ErrInvalidSize for a range outside the memory.
+func (h *Handle) withPages(doing string, off, n int64, inner bool, fn func(pages []byte) error) error {
+	return h.b.withMapping(func(m []byte) error {
+		if off < 0 || n < 0 || off > h.b.size-n {
+			return fmt.Errorf("%w: %s %d bytes at offset %d of %d", ErrInvalidSize, doing, n, off, h.b.size)
+		}
+		start := h.b.mappingOffset() + off
+		first, last := start&^(pageSize-1), min((start+n+pageSize-1)&^(pageSize-1), int64(len(m)))
+		if inner {
+			first, last = (start+pageSize-1)&^(pageSize-1), (start+n)&^(pageSize-1)
+		}
+		if n == 0 || last <= first {
+			return nil
+		}
+		return fn(m[first:last])
+	})
 }
 
 // Populate faults in the whole pages of the n bytes at off, writable, in
@@ -149,11 +162,7 @@ func (h *Handle) pages(doing string, off, n int64, inner bool) ([]byte, error) {
 // has no such call, it does nothing and returns nil. Errors: ErrClosed,
 // ErrInvalidSize for a range outside the memory.
 func (h *WritableHandle) Populate(off, n int64) error {
-	pages, err := h.pages("populating", off, n, false)
-	if err != nil || len(pages) == 0 {
-		return err
-	}
-	return populate(pages)
+	return h.withPages("populating", off, n, false, populate)
 }
 
 // HugePages asks the system to back the memory with huge pages (2 MiB on
@@ -163,12 +172,7 @@ func (h *WritableHandle) Populate(off, n int64) error {
 // returns an error only where the request itself is refused. On macOS and
 // FreeBSD it does nothing and returns nil (FreeBSD uses superpages for large
 // anonymous memory unasked; macOS has no such advice).
-func (h *WritableHandle) HugePages() error {
-	if !h.b.isOpen() {
-		return ErrClosed
-	}
-	return adviseHuge(h.b.mapping)
-}
+func (h *WritableHandle) HugePages() error { return h.b.withMapping(adviseHuge) }
 
 // Allocate returns size bytes of zeroed memory outside the Go heap
 // (anonymous mmap): the garbage collector never scans it, and pages use RAM

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"unsafe"
 )
@@ -10,7 +11,10 @@ import (
 // shared: every process that maps the file shares the same pages of RAM.
 // off need not be page-aligned. A size of 0 maps from off to the end of the
 // file. The caller owns the mapping and must Close the handle; the file may be
-// closed or removed meanwhile.
+// closed or removed (or replaced by a rename) meanwhile, but not truncated:
+// an access through a view to a page past its new end is a SIGBUS, as with
+// any mapping (Handle.Load returns ErrFault). A path that is not a regular
+// file (a directory, a FIFO) is an error.
 func Map(path string, off, size int64) (*Handle, error) {
 	b, err := mapPath(path, off, size, false)
 	if err != nil {
@@ -25,7 +29,9 @@ func Map(path string, off, size int64) (*Handle, error) {
 // MapWritable maps size bytes of the file at path, starting at byte off, for
 // reading and writing; writes reach the file (Force waits until they are on
 // the device) and every process that maps it. The file is created if missing
-// and extended with zeros if it ends before off+size. off need not be
+// and extended with zeros if it ends before off+size, the disk space of the
+// extension allocated on Linux (fallocate), so that a full file system is an
+// error here rather than a SIGBUS at the first write. off need not be
 // page-aligned. A size of 0 maps from off to the end of an existing file.
 func MapWritable(path string, off, size int64) (*WritableHandle, error) {
 	b, err := mapPath(path, off, size, true)
@@ -42,9 +48,12 @@ func mapPath(path string, off, size int64, writable bool) (*block, error) {
 	if off < 0 || size < 0 {
 		return nil, fmt.Errorf("%w: mapping %s at offset %d, size %d", ErrInvalidSize, path, off, size)
 	}
-	flag := os.O_RDONLY
+	if size > math.MaxInt64-off {
+		return nil, fmt.Errorf("%w: mapping %s at offset %d, size %d: past the largest file", ErrInvalidSize, path, off, size)
+	}
+	flag := os.O_RDONLY | openNonblock // a FIFO opens at once, and is refused below
 	if writable {
-		flag = os.O_RDWR | os.O_CREATE
+		flag = os.O_RDWR | os.O_CREATE | openNonblock
 	}
 	f, err := os.OpenFile(path, flag, 0o644)
 	if err != nil {
@@ -68,6 +77,9 @@ func fitFile(f *os.File, off, size int64, writable bool) (int64, error) {
 	if st.IsDir() {
 		return 0, fmt.Errorf("memory: mapping %s: it is a directory, not a file", f.Name())
 	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("memory: mapping %s: not a regular file (%v)", f.Name(), st.Mode().Type())
+	}
 	end := st.Size()
 	switch {
 	case size == 0 && off > end:
@@ -79,7 +91,7 @@ func fitFile(f *os.File, off, size int64, writable bool) (int64, error) {
 	case !writable:
 		return 0, fmt.Errorf("%w: %s has %d bytes, fewer than offset %d + size %d", ErrInvalidSize, f.Name(), end, off, size)
 	}
-	if err := f.Truncate(off + size); err != nil {
+	if err := extendFile(f, end, off+size); err != nil {
 		return 0, fmt.Errorf("memory: extending %s to %d bytes: %w", f.Name(), off+size, err)
 	}
 	return size, nil

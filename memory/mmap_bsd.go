@@ -4,6 +4,7 @@ package memory
 
 import (
 	"fmt"
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -48,3 +49,11 @@ func discard(b []byte, kind blockKind) error {
 func adviseHuge([]byte) error { return nil }
 
 func populate([]byte) error { return nil } // no such advice: pages fault in as written
+
+// openNonblock opens a FIFO without waiting for a writer, so that Map can
+// refuse it; a regular file ignores it.
+const openNonblock = unix.O_NONBLOCK
+
+// extendFile makes f hold size bytes, sparse: on these systems a full file
+// system shows at the first write through the mapping (SIGBUS).
+func extendFile(f *os.File, _, size int64) error { return f.Truncate(size) }

@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,4 +47,20 @@ func adviseHuge(b []byte) error {
 		return fmt.Errorf("memory: madvise HUGEPAGE: %w", err)
 	}
 	return nil
+}
+
+// openNonblock opens a FIFO without waiting for a writer, so that Map can
+// refuse it; a regular file ignores it.
+const openNonblock = unix.O_NONBLOCK
+
+// extendFile makes f, which holds end bytes, hold size bytes, with their
+// disk blocks allocated (fallocate): a full file system is an error here,
+// not a SIGBUS at the first write through the mapping. A file system
+// without fallocate gets a sparse extension, as Truncate makes.
+func extendFile(f *os.File, end, size int64) error {
+	err := unix.Fallocate(int(f.Fd()), 0, end, size-end)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		return f.Truncate(size)
+	}
+	return err
 }

@@ -18,3 +18,9 @@ func syncMapping([]byte) error                             { return ErrUnsupport
 func discard([]byte, blockKind) error                      { return ErrUnsupported }
 func adviseHuge([]byte) error                              { return nil }
 func populate([]byte) error                                { return nil }
+
+// openNonblock is 0 where nothing is mapped.
+const openNonblock = 0
+
+// extendFile makes f hold size bytes.
+func extendFile(f *os.File, _, size int64) error { return f.Truncate(size) }

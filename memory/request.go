@@ -54,13 +54,17 @@ func (s *blockServer) Request(cur WritableMemory, size int64) (WritableMemory, e
 	if size <= 0 {
 		return WritableMemory{}, fmt.Errorf("%w: requesting %d bytes", ErrInvalidSize, size)
 	}
+	n := min(cur.Size(), size)
+	if n > 0 && !cur.IsValid() {
+		return WritableMemory{}, fmt.Errorf("%w: requesting memory to copy %d bytes of memory closed or released", ErrClosed, n)
+	}
 	b, err := s.newBlock(size)
 	if err != nil {
 		return WritableMemory{}, err
 	}
 	b.server = s.self
 	next := WritableMemory{view: newView(b).withOrder(cur.Order())}
-	if n := min(cur.Size(), size); n > 0 {
+	if n > 0 {
 		Copy(next, 0, cur.ReadOnly(), 0, n)
 	}
 	s.mu.Lock()
@@ -112,9 +116,18 @@ type HeapServer struct{ blockServer }
 func NewHeapServer() *HeapServer {
 	s := &HeapServer{blockServer{live: map[*block]struct{}{}}}
 	s.self = s
-	s.newBlock = func(size int64) (*block, error) { return newHeapBlock(make([]byte, size)), nil }
+	s.newBlock = func(size int64) (*block, error) {
+		if size > maxHeapRequest {
+			return nil, fmt.Errorf("%w: requesting %d bytes of Go heap, more than %d (use an OffHeapServer)", ErrInvalidSize, size, int64(maxHeapRequest))
+		}
+		return newHeapBlock(make([]byte, size)), nil
+	}
 	return s
 }
+
+// maxHeapRequest bounds a HeapServer's Request: one Go slice larger than
+// the machine could hold is a crash (out of memory), not an error.
+const maxHeapRequest = 1 << 40
 
 // OffHeapServer hands out anonymous memory outside the Go heap; Release
 // unmaps it. Close releases whatever is still out. Safe for concurrent use;

@@ -155,8 +155,12 @@ func (b *Builder) AddRecord(r Record) error {
 
 // AddStream adds a key and meta area with a value of size bytes read from r,
 // which is copied to a temporary file rather than held in memory: for values
-// of any size. It returns ErrShortValue if r ends early.
+// of any size. It returns ErrShortValue if r ends early, ErrInvalidSize for
+// a negative size.
 func (b *Builder) AddStream(key, meta []byte, r io.Reader, size int64) error {
+	if size < 0 {
+		return fmt.Errorf("%w: a value of %d bytes", ErrInvalidSize, size)
+	}
 	if err := b.check(key, meta); err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ var ErrIsDir = errors.New("bundle: output path is a directory")
 // have no limit but the file system's).
 var ErrTooLarge = errors.New("bundle: key or meta too large")
 
+// ErrInvalidSize is returned by AddStream for a negative size.
+var ErrInvalidSize = errors.New("bundle: invalid value size")
+
 // ErrShortValue is returned by AddStream when the reader ends before size bytes.
 var ErrShortValue = errors.New("bundle: value shorter than its size")
 

@@ -36,7 +36,10 @@ type Bundle struct {
 
 // Open maps the bundle at path. It reads and checks only the header and the
 // section table, so it takes the same time whatever the size of the file; the
-// sections' checksums are checked by Verify.
+// sections' checksums are checked by Verify. The file may be replaced by a
+// rename while open (the Builder replaces it so), but never truncated or
+// rewritten in place: a read of a value past a truncated file's new end is a
+// SIGBUS, as with any mapping (Verify reports it as ErrCorrupt).
 func Open(path string) (*Bundle, error) {
 	h, err := memory.Map(path, 0, 0)
 	if err != nil {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"cmp"
+	"runtime/debug"
 	"slices"
 
 	"github.com/cespare/xxhash/v2"
@@ -16,11 +17,19 @@ import (
 // guide matching the entries, and the header's counts matching the records.
 // It returns nil or an error wrapping ErrCorrupt that names the section and
 // the place. Open checks only the header; Verify is the whole-file check, on
-// demand.
-func (b *Bundle) Verify() error {
+// demand. A file truncated since it was opened (by another process: bundles
+// are replaced by rename, never rewritten) is ErrCorrupt too, not the
+// SIGBUS that Get's or All's caller would get reading a value from it.
+func (b *Bundle) Verify() (err error) {
 	if b.closed.Load() {
 		return ErrClosed
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = corrupt("a page of the file cannot be read (truncated since it was opened?): %v", r)
+		}
+	}()
 	for _, s := range b.hdr.sections {
 		if b.sectionSum(s) != s.sum {
 			return corrupt("section %s: checksum mismatch", sectionName(s.kind))

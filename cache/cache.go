@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -87,6 +88,7 @@ type Cache[K comparable, V any] struct {
 	drainPending atomic.Bool   // a drain was requested and has not started
 	words        int           // valueWords of V, or -1: values are not rewritten in place
 	closed       atomic.Bool
+	maintainer   atomic.Uint64 // the maintenance goroutine's id (goid), once it runs
 	stop         chan struct{} // closed by Close
 	done         chan struct{} // closed when the maintenance goroutine returns
 }
@@ -196,7 +198,8 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 
 // Set stores value under key with the cache's default TTL. It returns an error
 // wrapping ErrTooLarge if the entry weighs more than the whole budget (any
-// entry of the key is then removed), ErrWeight for a negative weight and
+// entry of the key then leaves, Evicted, and OnEvict sees the value
+// Rejected), ErrWeight for a negative weight and
 // ErrClosed after Close. The policy may turn a new entry away at once (an
 // admission filter at work): that is not an error; OnEvict sees Rejected and
 // Stats counts it.
@@ -214,14 +217,15 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 	if w < 0 {
 		return errorf(ErrWeight, "%d", w)
 	}
-	if w > c.maxWeight {
-		c.Delete(key)
+	if w > c.maxWeight { // the newcomer is Rejected; the key's entry leaves with it, Evicted
+		c.removeKey(key, Evicted, &removal[K, V]{key, value, Rejected})
 		return errorf(ErrTooLarge, "weight %d, budget %d", w, c.maxWeight)
 	}
 	h := c.hash(key)
 	var expire int64
 	if ttl > 0 {
-		expire = c.now() + int64(ttl)
+		now := c.now()
+		expire = now + min(int64(ttl), math.MaxInt64-now) // a TTL past the clock's end is forever
 	}
 	if expire == 0 && c.replaceSame(key, value, h, w) {
 		return nil
@@ -283,17 +287,19 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 	c.drainLocked()
 	var out []removal[K, V]
 	old := s.find(h, e.key) // stable: the table changes under c.mu only
+	// total is the weight while victims leave: in uint64, since two
+	// weights up to a budget near MaxInt64 overflow an int64.
+	total := uint64(c.weight) + uint64(e.weight)
 	if old != nil {
 		c.policy.replace(&old.node, &e.node)
 		c.policy.access(&e.node)
-		c.weight += e.weight - old.weight
+		total -= uint64(old.weight)
 	} else {
 		c.policy.add(&e.node)
-		c.weight += e.weight
 		c.analyzer.record(h)
 	}
 	rejected := false
-	for c.weight > c.maxWeight {
+	for total > uint64(c.maxWeight) {
 		n := c.policy.victim()
 		if n == nil {
 			break
@@ -302,7 +308,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 		v := entryOf[K, V](n)
 		if v == e {
 			rejected = true
-			c.weight -= e.weight
+			total -= uint64(e.weight)
 			out = append(out, c.gone(e, Rejected))
 			if old != nil { // the key's current entry leaves with the newcomer
 				s.mu.Lock()
@@ -313,7 +319,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 			continue
 		}
 		c.unpublishLocked(v)
-		c.weight -= v.weight
+		total -= uint64(v.weight)
 		out = append(out, c.gone(v, Evicted))
 	}
 	if !rejected {
@@ -332,6 +338,7 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 	for _, r := range out {
 		c.removals[r.reason]++
 	}
+	c.weight = int64(total) // at most maxWeight now
 	c.published.Store(c.weight)
 	return out
 }
@@ -365,18 +372,27 @@ func (c *Cache[K, V]) removeLocked(h uint64, key K) *entry[K, V] {
 }
 
 // Delete removes key and reports whether it was present (expired or not).
-func (c *Cache[K, V]) Delete(key K) bool {
+func (c *Cache[K, V]) Delete(key K) bool { return c.removeKey(key, Deleted, nil) }
+
+// removeKey removes key's entry, which leaves for reason, and reports
+// whether there was one; rejected, when set, is a newcomer turned away
+// with it, notified after it as Rejected.
+func (c *Cache[K, V]) removeKey(key K, reason Reason, rejected *removal[K, V]) bool {
 	h := c.hash(key)
 	c.mu.Lock()
 	e := c.removeLocked(h, key)
+	var out []removal[K, V]
 	if e != nil {
-		c.removals[Deleted]++
+		c.removals[reason]++
 		c.published.Store(c.weight)
+		out = append(out, c.gone(e, reason))
+	}
+	if rejected != nil {
+		c.removals[Rejected]++
+		out = append(out, *rejected)
 	}
 	c.mu.Unlock()
-	if e != nil {
-		c.notify([]removal[K, V]{c.gone(e, Deleted)})
-	}
+	c.notify(out)
 	return e != nil
 }
 
@@ -461,10 +477,15 @@ func (c *Cache[K, V]) Stats() Stats {
 }
 
 // Close stops the maintenance goroutine and waits for it. Afterwards Get and
-// Delete still work and Set returns ErrClosed. Close is idempotent.
+// Delete still work and Set returns ErrClosed. Close is idempotent. Called
+// from an OnEvict that the maintenance goroutine runs (an expiry), it does
+// not wait for that goroutine, which ends once the callback returns.
 func (c *Cache[K, V]) Close() {
 	if c.closed.CompareAndSwap(false, true) {
 		close(c.stop)
+	}
+	if c.maintainer.Load() == goid() {
+		return // an OnEvict of the maintenance goroutine: it ends once the callback returns
 	}
 	<-c.done
 }

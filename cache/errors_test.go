@@ -39,8 +39,8 @@ func TestSetErrors(t *testing.T) {
 	if err := c.Set("c", make([]byte, 1)); !errors.Is(err, cache.ErrClosed) {
 		t.Fatalf("Set after Close: %v", err)
 	}
-	if len(gone) != 1 || gone[0] != cache.Deleted {
-		t.Fatalf("removals %v, want [deleted]", gone)
+	if len(gone) != 2 || gone[0] != cache.Evicted || gone[1] != cache.Rejected { // the old entry, then the oversized value
+		t.Fatalf("removals %v, want [evicted rejected]", gone)
 	}
 	if _, err := cache.New(&cache.Options[int, int]{MaxWeight: -1}); !errors.Is(err, cache.ErrCapacity) {
 		t.Fatalf("negative budget: %v", err)

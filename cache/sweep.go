@@ -1,6 +1,9 @@
 package cache
 
 import (
+	"bytes"
+	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/ttl"
@@ -10,6 +13,7 @@ import (
 // and removes expired entries every interval, until Close.
 func (c *Cache[K, V]) maintain(interval time.Duration) {
 	defer close(c.done)
+	c.maintainer.Store(goid())
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -59,4 +63,18 @@ func (c *Cache[K, V]) liveLocked(it ttl.Item[K]) *entry[K, V] {
 		return e
 	}
 	return nil
+}
+
+// goid returns the calling goroutine's id, read from its stack trace's
+// first line ("goroutine 7 [running]:"): what lets Close tell the
+// maintenance goroutine, running an OnEvict that calls Close, from others.
+func goid() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line, _ = bytes.CutPrefix(line, []byte("goroutine "))
+	if i := bytes.IndexByte(line, ' '); i > 0 {
+		line = line[:i]
+	}
+	id, _ := strconv.ParseUint(string(line), 10, 64)
+	return id
 }

@@ -18,8 +18,12 @@ type Allocator interface {
 	AllocAligned(size, align int64) (int64, error)
 
 	// Free releases the size bytes at off, which Alloc or AllocAligned
-	// returned for that size. It returns ErrDoubleFree or ErrNotAllocated,
-	// leaving the allocator unchanged, for anything else.
+	// returned for that size. It returns ErrDoubleFree, or ErrNotAllocated
+	// for an offset never returned or a size its block or slot cannot
+	// hold, leaving the allocator unchanged. A wrong size that the same
+	// block holds is not detected (Slab and Buddy keep no sizes, only
+	// blocks): the allocation is freed, and the live-bytes statistics
+	// drift by the difference.
 	Free(off, size int64) error
 
 	// Reset frees every allocation at once.

@@ -34,6 +34,10 @@ func NewBuddy(capacity, minBlock int64) (*Buddy, error) {
 	if minBlock < MinAlign || minBlock&(minBlock-1) != 0 || capacity < minBlock {
 		return nil, fmt.Errorf("%w: buddy of %d bytes with %d-byte blocks", ErrInvalidSize, capacity, minBlock)
 	}
+	if blocks := capacity / minBlock; blocks > maxBuddyBlocks {
+		return nil, fmt.Errorf("%w: buddy of %d bytes in %d blocks of %d bytes, more than %d: larger blocks, or a smaller buddy",
+			ErrInvalidSize, capacity, blocks, minBlock, int64(maxBuddyBlocks))
+	}
 	b := &Buddy{capacity: capacity, minShift: uint(bits.TrailingZeros64(uint64(minBlock)))}
 	b.maxOrder = 63 - bits.LeadingZeros64(uint64(capacity>>b.minShift))
 	for k := 0; k <= b.maxOrder; k++ {
@@ -46,6 +50,10 @@ func NewBuddy(capacity, minBlock int64) (*Buddy, error) {
 	b.Reset()
 	return b, nil
 }
+
+// maxBuddyBlocks bounds a buddy's smallest blocks, whose bitmaps (about
+// half a byte each) are allocated up front: 2^32, 64 TiB of 16 KiB blocks.
+const maxBuddyBlocks = 1 << 32
 
 // Capacity returns the size of the offset space.
 func (b *Buddy) Capacity() int64 { return b.capacity }
@@ -107,6 +115,7 @@ func (b *Buddy) Free(off, size int64) error {
 		off>>(b.minShift+uint(k)) >= b.taken[k].n {
 		return fmt.Errorf("%w: %d bytes at offset %d", ErrNotAllocated, size, off)
 	}
+	k = b.takenOrder(off, k) // AllocAligned may have taken a larger block
 	i := off >> (b.minShift + uint(k))
 	if !b.taken[k].get(i) {
 		return b.freeError(k, i, off, size)
@@ -121,6 +130,19 @@ func (b *Buddy) Free(off, size int64) error {
 	}
 	b.pushFree(k, i)
 	return nil
+}
+
+// takenOrder returns the order of the block taken at off, searching up
+// from k, the order of the size freed, while off stays aligned to the
+// order: an AllocAligned with an alignment larger than its size took a
+// block of its alignment's order. It returns k when none is taken.
+func (b *Buddy) takenOrder(off int64, k int) int {
+	for j := k; j <= b.maxOrder && off&(int64(1)<<(b.minShift+uint(j))-1) == 0; j++ {
+		if i := off >> (b.minShift + uint(j)); i < b.taken[j].n && b.taken[j].get(i) {
+			return j
+		}
+	}
+	return k
 }
 
 // freeError tells a double free (the block, or a block that holds it, is

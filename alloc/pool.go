@@ -10,9 +10,12 @@ type Pool[T any] struct {
 	reset func(*T)
 }
 
-// NewPool returns a pool that makes values with newValue and clears them
-// with reset (nil: values are put back as they are).
+// NewPool returns a pool that makes values with newValue (nil: new(T)) and
+// clears them with reset (nil: values are put back as they are).
 func NewPool[T any](newValue func() *T, reset func(*T)) *Pool[T] {
+	if newValue == nil {
+		newValue = func() *T { return new(T) }
+	}
 	return &Pool[T]{p: sync.Pool{New: func() any { return newValue() }}, reset: reset}
 }
 

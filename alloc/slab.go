@@ -77,6 +77,10 @@ func NewSlab(capacity int64, opts *SlabOptions) (*Slab, error) {
 		return nil, fmt.Errorf("%w: slab of %d bytes with %d-byte spans and %d-byte max size",
 			ErrInvalidSize, capacity, o.SpanSize, o.MaxSize)
 	}
+	if spans := capacity / o.SpanSize; spans > maxSpans {
+		return nil, fmt.Errorf("%w: slab of %d bytes in %d spans of %d bytes, more than %d: larger spans, or a smaller slab",
+			ErrInvalidSize, capacity, spans, o.SpanSize, maxSpans)
+	}
 	s := &Slab{capacity: capacity, spanShift: uint(bits.TrailingZeros64(uint64(o.SpanSize))), maxSize: o.MaxSize, released: o.Released}
 	s.initClasses(o.SpanSize)
 	s.spans = make([]span, capacity>>s.spanShift)
@@ -84,6 +88,10 @@ func NewSlab(capacity int64, opts *SlabOptions) (*Slab, error) {
 	s.Reset()
 	return s, nil
 }
+
+// maxSpans bounds a slab's spans, whose bookkeeping (about 100 bytes
+// each) is allocated up front: 4 Mi spans, 4 TiB with 1 MiB spans.
+const maxSpans = 1 << 22
 
 // maxSlabSize bounds MaxSize: its classes (at most 16 + 137 for 1 MiB) fit
 // the uint8 class index, and classOf has at most 64 Ki entries.
@@ -231,8 +239,10 @@ func (s *Slab) assignSpan(c int) bool {
 }
 
 // Free releases the size bytes at off in O(1). It returns ErrNotAllocated
-// for an offset that is not the start of a slot, or a size that belongs to
-// another class, and ErrDoubleFree for a slot that is already free.
+// for an offset that is not the start of a slot, or a size larger than the
+// slot, and ErrDoubleFree for a slot that is already free. A smaller size
+// than allocated is not detected (an AllocAligned may have put a small
+// allocation in a larger class): see Allocator.Free.
 func (s *Slab) Free(off, size int64) error {
 	if off < 0 || off>>s.spanShift >= int64(len(s.spans)) {
 		return s.notAllocated(off, size)

@@ -145,6 +145,9 @@ func (o *Optimizer) stateNowLocked() state {
 
 // Stop ends sampling, takes a last sample and profiles, and returns the
 // final report. A second Stop returns ErrStopped (and the same report).
+// The GC settings Apply made stay: they are the tuning asked for, which
+// outlives the sampling (each Applied's Previous holds what it replaced,
+// for a caller that wants it back).
 func (o *Optimizer) Stop() (Report, error) {
 	o.mu.Lock()
 	if o.stopped {

@@ -105,8 +105,33 @@ func (o *Options) check() error {
 		return fmt.Errorf("%w: Samples %d, want at least 2", ErrOptions, o.Samples)
 	case o.Profiles != 0 && o.Profiles < minProfiles:
 		return fmt.Errorf("%w: Profiles %d, want at least %d", ErrOptions, o.Profiles, minProfiles)
-	case o.GCCPUTarget < 0 || o.GCCPUTarget >= 1:
+	case o.Samples > maxRing || o.Profiles > maxRing:
+		return fmt.Errorf("%w: Samples %d, Profiles %d: want at most %d", ErrOptions, o.Samples, o.Profiles, maxRing)
+	case !(o.GCCPUTarget >= 0 && o.GCCPUTarget < 1): // NaN too
 		return fmt.Errorf("%w: GCCPUTarget %v, want a share in [0, 1)", ErrOptions, o.GCCPUTarget)
+	}
+	return o.checkSources()
+}
+
+// maxRing bounds Samples and Profiles, whose rings are allocated at Start.
+const maxRing = 1 << 20
+
+// checkSources refuses a source without its Stats function.
+func (o *Options) checkSources() error {
+	for _, a := range o.Allocators {
+		if a.Stats == nil {
+			return fmt.Errorf("%w: allocator source %q has no Stats function", ErrOptions, a.Name)
+		}
+	}
+	for _, p := range o.Pools {
+		if p.Stats == nil {
+			return fmt.Errorf("%w: pool source %q has no Stats function", ErrOptions, p.Name)
+		}
+	}
+	for _, c := range o.Caches {
+		if c.Stats == nil {
+			return fmt.Errorf("%w: cache source %q has no Stats function", ErrOptions, c.Name)
+		}
 	}
 	return nil
 }

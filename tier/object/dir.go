@@ -83,26 +83,23 @@ func (d *Dir) gone(err error) error {
 
 // Put writes data to name atomically and durably.
 func (d *Dir) Put(ctx context.Context, name string, data []byte) error {
-	path, err := d.path(name)
-	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := d.mkdirs(filepath.Dir(path)); err != nil {
-		return d.gone(fmt.Errorf("object: put %s/%s: %w", d, name, err))
-	}
-	if err := writeAtomic(path, data); err != nil {
-		return d.gone(fmt.Errorf("object: put %s/%s: %w", d, name, err))
-	}
-	return nil
+	return d.write(ctx, "put", name, data, writeAtomic)
 }
 
 // CreateObject writes data to name atomically and durably, unless a file of
 // that name exists: the data is written beside it and linked in, which
 // fails if the name is taken.
 func (d *Dir) CreateObject(ctx context.Context, name string, data []byte) error {
+	err := d.write(ctx, "create", name, data, writeNew)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("object: create %s/%s: %w", d, name, ErrExists)
+	}
+	return err
+}
+
+// write writes data to name's path with place (writeAtomic, writeNew),
+// making the directories above it first; op names the call in errors.
+func (d *Dir) write(ctx context.Context, op, name string, data []byte, place func(path string, data []byte) error) error {
 	path, err := d.path(name)
 	if err != nil {
 		return err
@@ -111,14 +108,13 @@ func (d *Dir) CreateObject(ctx context.Context, name string, data []byte) error 
 		return err
 	}
 	if err := d.mkdirs(filepath.Dir(path)); err != nil {
-		return d.gone(fmt.Errorf("object: create %s/%s: %w", d, name, err))
+		return d.gone(fmt.Errorf("object: %s %s/%s: %w", op, d, name, err))
 	}
-	err = writeNew(path, data)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("object: create %s/%s: %w", d, name, ErrExists)
-	}
-	if err != nil {
-		return d.gone(fmt.Errorf("object: create %s/%s: %w", d, name, err))
+	if err := place(path, data); err != nil {
+		if errors.Is(err, fs.ErrExist) && op == "create" {
+			return err // CreateObject says ErrExists
+		}
+		return d.gone(fmt.Errorf("object: %s %s/%s: %w", op, d, name, err))
 	}
 	return nil
 }

@@ -205,13 +205,20 @@ func (b *Bundle) compareCounts(c counts) error {
 
 // verifyGuide rebuilds the guide from the entries and compares.
 func (b *Bundle) verifyGuide() error {
-	g := newGuideBuilder(b.ix.bits)
-	for i := range b.ix.e.len() {
-		g.add(b.ix.e.hash(i))
+	// Bucket i starts at the number of entries whose bucket is below i
+	// (what guideBuilder writes), counted as the buckets go, in place: a
+	// guide claimed huge costs no memory of its size.
+	n, buckets := b.ix.e.len(), len(b.ix.guide)
+	if uint64(buckets) != 1<<b.ix.bits+1 {
+		return corrupt("section guide: %d buckets for %d guide bits", buckets, b.ix.bits)
 	}
-	for i, w := range g.finish() {
-		if le64(b.ix.guide[i]) != w {
-			return corrupt("section guide: bucket %d starts at entry %d, the guide says %d", i, w, le64(b.ix.guide[i]))
+	j := 0
+	for i := range buckets {
+		for j < n && bucket(b.ix.e.hash(j), b.ix.bits) < uint64(i) {
+			j++
+		}
+		if got := le64(b.ix.guide[i]); got != uint64(j) {
+			return corrupt("section guide: bucket %d starts at entry %d, the guide says %d", i, j, got)
 		}
 	}
 	return nil

@@ -124,6 +124,9 @@ func setOutputLimit(s *Server, v string) (func() error, string) {
 	if f[2] != "0" || f[3] != "0" {
 		return nil, "tiermem has no soft output limit: give 0 0 after the hard limit"
 	}
+	if hard != 0 && hard < minOutputLimit {
+		return nil, "the hard limit must be at least 1mb (0 for none): a pipeline's replies are written 64 KiB at a time"
+	}
 	return func() error { s.maxOutput.Store(hard); return nil }, ""
 }
 

@@ -166,7 +166,7 @@ func TestRespConfigClientOutputBufferLimit(t *testing.T) {
 	if got := string(c.do("CONFIG", "GET", "client-output-buffer-limit")); got != "*2\r\n$26\r\nclient-output-buffer-limit\r\n$21\r\nnormal 1073741824 0 0\r\n" {
 		t.Errorf("CONFIG GET of the default: %q", got)
 	}
-	for _, bad := range []string{"pubsub 32mb 8mb 60", "normal 1mb 512kb 60", "normal lots 0 0", "normal 1mb 0"} {
+	for _, bad := range []string{"pubsub 32mb 8mb 60", "normal 1mb 512kb 60", "normal lots 0 0", "normal 1mb 0", "normal 1000 0 0"} {
 		if got := string(c.do("CONFIG", "SET", "client-output-buffer-limit", bad)); !strings.HasPrefix(got, "-ERR CONFIG SET failed") {
 			t.Errorf("CONFIG SET client-output-buffer-limit %q: %q", bad, got)
 		}

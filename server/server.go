@@ -58,8 +58,8 @@ type Options struct {
 	// command's reply: an MGET or an EXEC of many values, a KEYS. The
 	// connection is then closed, its replies dropped, and a warning
 	// logged; the commands of an EXEC still all run. 1 GiB when 0;
-	// negative for no limit. CONFIG SET client-output-buffer-limit
-	// changes it.
+	// negative for no limit; at least 1 MiB (a smaller one is taken as
+	// 1 MiB). CONFIG SET client-output-buffer-limit changes it.
 	MaxOutput int64
 
 	// Observer, when set, is told of every command served and of clients
@@ -78,6 +78,10 @@ type Options struct {
 	// the server goes on.
 	OnShutdown func()
 }
+
+// minOutputLimit is the smallest MaxOutput: the replies of a pipeline are
+// written 64 KiB at a time, and a connection's buffer keeps its capacity.
+const minOutputLimit = 1 << 20
 
 // Observer receives what a Server does, for metrics. Its methods are
 // called from every connection's goroutine at once.
@@ -143,6 +147,8 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 	}
 	if o.MaxOutput == 0 {
 		o.MaxOutput = 1 << 30
+	} else if o.MaxOutput > 0 {
+		o.MaxOutput = max(o.MaxOutput, minOutputLimit)
 	}
 	log := o.Logger
 	if log == nil {

@@ -29,8 +29,8 @@ type replies struct {
 	pace        paced // the writer of writeTo, kept here so that it does not escape per call
 	// copied sums the values of readers in shared that hold a copy of
 	// their value (tiermem.ValueReader.Copied): memory the replies keep,
-	// as they keep b.
-	copied int
+	// as they keep b. copiedMax is the largest of them.
+	copied, copiedMax int
 }
 
 // sharedValue is a value a reply sends from the memory that holds it, or
@@ -81,6 +81,7 @@ func (w *replies) bulkRange(r *tiermem.ValueReader, off, n int64) {
 	w.sharedBytes += int(n)
 	if r.Copied() {
 		w.copied += int(r.Size())
+		w.copiedMax = max(w.copiedMax, int(r.Size()))
 	}
 	w.bulkEnd()
 }
@@ -118,8 +119,11 @@ func (w *replies) bulkValue(r *tiermem.ValueReader) error {
 func (w *replies) pending() int { return len(w.b) + w.sharedBytes }
 
 // owned returns the memory the replies keep for themselves: their buffer
-// and the copies their readers hold, not the values sent where they lie.
-func (w *replies) owned() int { return cap(w.b) + w.copied }
+// and the copies their readers hold, not the values sent where they lie,
+// nor the largest copy: a reply of one value is always served (a GET of a
+// value from glacier, copied whatever its size), what the limit bounds is
+// many values in one reply.
+func (w *replies) owned() int { return cap(w.b) + w.copied - w.copiedMax }
 
 // writeTo writes the replies to c: b's bytes with the shared values
 // between them, in one writev where no reader's value comes between. With
@@ -267,7 +271,7 @@ func (w *replies) reset(keep bool) {
 		}
 	}
 	clear(w.shared)
-	w.shared, w.sharedBytes, w.copied = w.shared[:0], 0, 0
+	w.shared, w.sharedBytes, w.copied, w.copiedMax = w.shared[:0], 0, 0, 0
 }
 
 func (w *replies) ok() { w.b = append(w.b, "+OK\r\n"...) }

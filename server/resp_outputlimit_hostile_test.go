@@ -258,3 +258,24 @@ func TestRespSlowSteadyReaderIsServed(t *testing.T) {
 		t.Errorf("a client that read nothing for 4 s with a 1 s WriteTimeout got its whole 32 MiB reply")
 	}
 }
+
+// TestRespHostileOneLargeCopiedValueIsServed: the limit bounds many values
+// in one reply, not one: a GET of a 4 MiB compressible cold value (read
+// into memory whole, decompressed) under a 1 MiB limit is answered, while
+// an MGET naming it three times is cut.
+func TestRespHostileOneLargeCopiedValueIsServed(t *testing.T) {
+	addr, _, m := startTiermem(t, &server.Options{MaxOutput: 1 << 20, Logger: slog.New(slog.DiscardHandler)})
+	value := bytes.Repeat([]byte("compressible "), 4<<20/13)
+	if err := m.Store("v", value, tiermem.InTier(tiermem.Cold)); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	c.send(encode("GET", "v"))
+	if got := bigReply(t, c); !bytes.Equal(got, fmt.Appendf(nil, "$%d\r\n%s\r\n", len(value), value)) {
+		t.Fatalf("GET of one 4 MiB copied value under a 1 MiB limit: %d bytes", len(got))
+	}
+	c.send(repeatedKey("MGET", "v", 3))
+	if !closedWithoutReply(t, c) {
+		t.Error("an MGET of three copies of a 4 MiB value under a 1 MiB limit was answered")
+	}
+}

@@ -53,7 +53,9 @@ type Options struct {
 	// they are written (Redis's client-output-buffer-limit for normal
 	// clients, its hard limit): the copies of values in its buffer, not
 	// the values sent from where their tier holds them (a hot value, a
-	// large warm one in its own mapping, a raw cold one read from disk).
+	// large warm one in its own mapping, a raw cold one read from disk),
+	// nor the largest copy of the reply: one value is always served,
+	// however large (a GET of a 2 GB glacier value, copied).
 	// A pipeline is written every 64 KiB, so what passes it is one
 	// command's reply: an MGET or an EXEC of many values, a KEYS. The
 	// connection is then closed, its replies dropped, and a warning

@@ -69,6 +69,10 @@ type analyticsOptions struct {
 // AnalyticsCapacity says otherwise: 1024, about 0.7 MB with four tiers.
 const DefaultAnalyticsCapacity = 1024
 
+// maxAnalyticsCapacity bounds AnalyticsCapacity: the ring is allocated
+// whole, about 700 bytes a sample (16 Mi samples: 11 GB).
+const maxAnalyticsCapacity = 1 << 24
+
 // AnalyticsCapacity makes the ring keep the latest n samples (n ≥ 1): its
 // memory, about 700 bytes a sample with four tiers, is taken once, by
 // EnableAnalytics, and does not grow.
@@ -95,8 +99,8 @@ func (m *Manager) EnableAnalytics(interval time.Duration, opts ...AnalyticsOptio
 	if interval <= 0 {
 		return fmt.Errorf("%w: EnableAnalytics(%v): the interval must be positive", ErrOptions, interval)
 	}
-	if o.capacity < 1 {
-		return fmt.Errorf("%w: AnalyticsCapacity(%d): the ring needs room for a sample", ErrOptions, o.capacity)
+	if o.capacity < 1 || o.capacity > maxAnalyticsCapacity {
+		return fmt.Errorf("%w: AnalyticsCapacity(%d): want 1 to %d samples", ErrOptions, o.capacity, maxAnalyticsCapacity)
 	}
 	if !m.lockUnlessClosing() {
 		return ErrClosed

@@ -127,6 +127,9 @@ func ReadAnalytics(r io.Reader) ([]AnalyticsSample, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAnalyticsFormat, err)
 	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: more after the document (%v)", ErrAnalyticsFormat, err)
+	}
 	if f.Format != analyticsFormat || f.Version != analyticsVersion {
 		return nil, fmt.Errorf("%w: format %q version %d (want %q version %d)", ErrAnalyticsFormat, f.Format, f.Version, analyticsFormat, analyticsVersion)
 	}
@@ -163,6 +166,10 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 	if err := nonNegative(j.IntervalNS, j.Hits, j.Misses); err != nil {
 		return s, err
 	}
+	if err := checkRate(s.HitRate, j.Hits, j.Misses); err != nil {
+		return s, err
+	}
+	tierHits := int64(0)
 	for t, tj := range j.Tiers {
 		if tj.Tier != Tier(t).String() {
 			return s, fmt.Errorf("tier %d is %q (want %q)", t, tj.Tier, Tier(t))
@@ -172,9 +179,15 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 			tj.StoreNS.Samples, tj.StoreNS.P50, tj.StoreNS.P99, tj.StoreNS.P999); err != nil {
 			return s, fmt.Errorf("the %s tier: %w", tj.Tier, err)
 		}
-		if tj.Percent < 0 {
-			return s, fmt.Errorf("the %s tier: percent %v", tj.Tier, tj.Percent)
+		if tj.Percent < 0 || tj.Percent > maxPercent {
+			return s, fmt.Errorf("the %s tier: percent %v (want 0 to %v)", tj.Tier, tj.Percent, maxPercent)
 		}
+		for _, l := range []latencyJSON{tj.RetrieveNS, tj.StoreNS} {
+			if l.Samples == 0 && (l.P50 != 0 || l.P99 != 0 || l.P999 != 0) {
+				return s, fmt.Errorf("the %s tier: latency percentiles of no sample", tj.Tier)
+			}
+		}
+		tierHits += tj.Hits
 		ts := &tiers[t]
 		*ts = TierSample{
 			TierUsage: TierUsage{Used: tj.UsedBytes, Capacity: tj.CapacityBytes, Percent: tj.Percent, Items: tj.Items},
@@ -186,7 +199,27 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 			return s, fmt.Errorf("the %s tier: %w", tj.Tier, err)
 		}
 	}
+	if tierHits > j.Hits {
+		return s, fmt.Errorf("the tiers' hits add up to %d, more than the sample's %d", tierHits, j.Hits)
+	}
 	return s, nil
+}
+
+// maxPercent bounds a tier's usage percent: above 100 while a budget cut
+// demotes, never ten thousand times it.
+const maxPercent = 1e6
+
+// checkRate checks a sample's hit rate against its hits and misses: NaN
+// (null) exactly when there was no read, their ratio otherwise.
+func checkRate(rate float64, hits, misses int64) error {
+	reads := hits + misses
+	switch {
+	case reads == 0 && !math.IsNaN(rate):
+		return fmt.Errorf("hit rate %v without a read", rate)
+	case reads > 0 && (math.IsNaN(rate) || math.Abs(rate-float64(hits)/float64(reads)) > 1e-9):
+		return fmt.Errorf("hit rate %v for %d hits and %d misses", rate, hits, misses)
+	}
+	return nil
 }
 
 func rateOf(r *float64) (float64, error) {

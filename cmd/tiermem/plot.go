@@ -243,10 +243,13 @@ func (cleanTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// percentTicks mark every 10%, labelled every 20%.
+// percentTicks mark every 10%, labelled every 20%, up to 400% of a span.
 type percentTicks struct{}
 
 func (percentTicks) Ticks(lo, hi float64) []plot.Tick {
+	if hi-lo > 400 { // a tier far over its budget: ticks every 10% would be thousands, or never end
+		return cleanTicks{}.Ticks(lo, hi)
+	}
 	var ticks []plot.Tick
 	for v := math.Ceil(lo/10) * 10; v <= hi; v += 10 {
 		t := plot.Tick{Value: v}

@@ -167,6 +167,14 @@ func entryBytes(keyLen, valueLen, metaLen int) int {
 
 func align8(n int) int { return (n + 7) &^ 7 }
 
+// fitsEntry reports whether an entry of these lengths can be stored: none
+// negative, together at most maxEntry (checked part by part, so that no
+// sum wraps).
+func fitsEntry(keyLen, valueLen, metaLen int) bool {
+	return keyLen >= 0 && valueLen >= 0 && metaLen >= 0 &&
+		valueLen <= maxEntry && metaLen <= maxEntry-valueLen && keyLen <= maxEntry-valueLen-metaLen
+}
+
 // roomFor returns the bytes after the word that alloc(n) holds.
 func roomFor(n int) int { return align8(wordSize+n) - wordSize }
 
@@ -306,6 +314,9 @@ func (s *Store) Size(key string) (int64, error) {
 
 // Cost returns the bytes Put reports for such an entry.
 func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
+	if !fitsEntry(keyLen, valueLen, metaLen) {
+		return math.MaxInt64 // never fits: a sum that would wrap must not look small
+	}
 	n := int64(entryBytes(keyLen, valueLen, metaLen)) + entryOverhead
 	if s.policy != nil {
 		n += handleOverhead

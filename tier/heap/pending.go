@@ -26,8 +26,11 @@ func (s *Store) Prepare(key string, size, metaLen int) (tier.Pending, error) {
 	if key == "" {
 		return nil, tier.ErrInvalidKey
 	}
-	if size < 0 || metaLen < 0 || int64(len(key))+int64(size)+int64(metaLen) > maxEntry {
+	if !fitsEntry(len(key), size, metaLen) {
 		return nil, tier.ErrTooLarge
+	}
+	if s.shut.Load() {
+		return nil, tier.ErrClosed
 	}
 	buf := alloc(entryBytes(len(key), size, metaLen))
 	copy(buf[wordSize:], key)

@@ -239,6 +239,9 @@ func (s *Store) IdleSince(since time.Time, fn func(key string) bool) error {
 	if p == nil {
 		return ErrNoPolicy
 	}
+	if s.shut.Load() {
+		return tier.ErrClosed
+	}
 	cut := since.UnixNano()
 	if cut <= p.activeFrom.Load() {
 		return nil

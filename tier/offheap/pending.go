@@ -34,6 +34,9 @@ func (s *Store) Prepare(key string, size, metaLen int) (tier.Pending, error) {
 	if s.closed.Load() {
 		return nil, tier.ErrClosed
 	}
+	if size > maxRecordValue {
+		return nil, fmt.Errorf("offheap: a value of %d bytes: %w", size, tier.ErrTooLarge)
+	}
 	l := s.layout(int64(len(key)), int64(metaLen), int64(size))
 	if l.header != largeHeader {
 		return &smallPending{s: s, key: key, value: make([]byte, size)}, nil

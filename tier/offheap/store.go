@@ -12,6 +12,7 @@ package offheap
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -292,7 +293,20 @@ func (s *Store) Size(key string) (int64, error) {
 // slot (or page-rounded mapping) and its share of the index. A compressed
 // entry costs at most that.
 func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
+	if !holdable(keyLen, valueLen, metaLen) {
+		return math.MaxInt64 // never fits: a sum that would wrap must not look small
+	}
 	return s.space.charge(s.layout(int64(keyLen), int64(metaLen), int64(valueLen)).size()) + indexShare
+}
+
+// maxRecordValue bounds a value the store can hold: no mapping is larger
+// (2^48 bytes, the address space), and record sizes stay far from int64's
+// end.
+const maxRecordValue = 1 << 48
+
+// holdable reports whether lengths are ones a record can have.
+func holdable(keyLen, valueLen, metaLen int) bool {
+	return keyLen >= 0 && keyLen <= maxKeyLen && metaLen >= 0 && metaLen <= maxMetaLen && valueLen >= 0 && valueLen <= maxRecordValue
 }
 
 // Get appends key's value to dst.

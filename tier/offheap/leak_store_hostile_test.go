@@ -11,14 +11,6 @@ import (
 	"github.com/tiermem/tiermem/tier/offheap"
 )
 
-func rvMaps(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Skip(err)
-	}
-	return strings.Count(string(b), "\n")
-}
-
 func rvMapped(t *testing.T) int64 {
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {

@@ -33,8 +33,11 @@ type Options struct {
 	// means none.
 	Retries int
 
-	// RequestTimeout is the deadline of one request, retries apart.
-	// Default 2 minutes (a 32 MiB pack at 0.3 MB/s).
+	// RequestTimeout is the deadline of one request, retries apart. By
+	// default it grows with the request: 10 s plus 1 s per 256 KiB sent
+	// or read, at most 2 minutes (a 32 MiB pack at 0.3 MB/s), so that a
+	// store that stopped answering fails a small read in seconds, not
+	// minutes. A RequestTimeout set here is every request's.
 	RequestTimeout time.Duration
 
 	// Backoff is the pause before the first retry. Default 100 ms.
@@ -47,6 +50,10 @@ type Options struct {
 	// Logger receives one line per pack uploaded, failed upload, rebuilt
 	// index and compaction. Default: none.
 	Logger *slog.Logger
+
+	// scaledTimeout says RequestTimeout was left to its default: a
+	// request's deadline grows with its size (requestDeadline).
+	scaledTimeout bool
 }
 
 const (
@@ -56,6 +63,8 @@ const (
 	defaultConcurrency    = 8
 	defaultRetries        = 4
 	defaultRequestTimeout = 2 * time.Minute
+	requestBase           = 10 * time.Second // a default deadline's part for any request
+	requestRate           = 256 << 10        // bytes a second a default deadline allows for
 	defaultBackoff        = 100 * time.Millisecond
 	defaultMinLiveShare   = 0.5
 )
@@ -72,6 +81,7 @@ func (o *Options) resolve() (Options, error) {
 	r.Concurrency = orDefault(r.Concurrency, defaultConcurrency)
 	r.Retries = orDefault(r.Retries, defaultRetries)
 	r.Retries = max(r.Retries, 0)
+	r.scaledTimeout = r.RequestTimeout == 0
 	r.RequestTimeout = orDefault(r.RequestTimeout, defaultRequestTimeout)
 	r.Backoff = orDefault(r.Backoff, defaultBackoff)
 	r.MinLiveShare = orDefault(r.MinLiveShare, defaultMinLiveShare)

@@ -16,7 +16,8 @@ import (
 type retrying struct {
 	b        Bucket
 	attempts int           // requests per call, the first included
-	timeout  time.Duration // deadline of one request
+	timeout  time.Duration // deadline of one request (the largest, when scaled)
+	scaled   bool          // the deadline grows with the request's size (deadline)
 	backoff  time.Duration // pause before the first retry; doubles, to maxBackoff
 	slots    chan struct{} // one per request in flight
 	counters counters
@@ -25,8 +26,18 @@ type retrying struct {
 const maxBackoff = 2 * time.Second
 
 func newRetrying(b Bucket, o *Options) *retrying {
-	return &retrying{b: b, attempts: o.Retries + 1, timeout: o.RequestTimeout,
+	return &retrying{b: b, attempts: o.Retries + 1, timeout: o.RequestTimeout, scaled: o.scaledTimeout,
 		backoff: o.Backoff, slots: make(chan struct{}, o.Concurrency)}
+}
+
+// deadline returns the deadline of a request of size bytes: timeout, or,
+// when it was left to its default (scaled), requestBase plus the time
+// size takes at requestRate, at most timeout.
+func (r *retrying) deadline(size int64) time.Duration {
+	if !r.scaled {
+		return r.timeout
+	}
+	return min(r.timeout, requestBase+time.Duration(size/requestRate)*time.Second)
 }
 
 // transient reports whether a failed request may succeed if repeated.
@@ -35,14 +46,14 @@ func transient(err error) bool {
 		!errors.Is(err, ErrExists) && !errors.Is(err, context.Canceled)
 }
 
-// do runs op, once per attempt, each under its own deadline and holding a
-// slot, until it succeeds or fails permanently.
-func (r *retrying) do(what, name string, op func(ctx context.Context) error) error {
+// do runs op, a request of size bytes, once per attempt, each under its
+// own deadline and holding a slot, until it succeeds or fails permanently.
+func (r *retrying) do(what, name string, size int64, op func(ctx context.Context) error) error {
 	var err error
 	pause := r.backoff
 	for attempt := 1; ; attempt++ {
 		r.counters.requests.Add(1)
-		if err = r.once(op); err == nil || !transient(err) {
+		if err = r.once(op, r.deadline(size)); err == nil || !transient(err) {
 			break
 		}
 		if attempt >= r.attempts {
@@ -60,16 +71,16 @@ func (r *retrying) do(what, name string, op func(ctx context.Context) error) err
 	return nil
 }
 
-func (r *retrying) once(op func(ctx context.Context) error) error {
+func (r *retrying) once(op func(ctx context.Context) error, deadline time.Duration) error {
 	r.slots <- struct{}{}
 	defer func() { <-r.slots }()
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	return op(ctx)
 }
 
 func (r *retrying) put(name string, data []byte) error {
-	err := r.do("put", name, func(ctx context.Context) error { return r.b.Put(ctx, name, data) })
+	err := r.do("put", name, int64(len(data)), func(ctx context.Context) error { return r.b.Put(ctx, name, data) })
 	if err == nil {
 		r.counters.bytesUp.Add(int64(len(data)))
 	}
@@ -86,7 +97,7 @@ func (r *retrying) create(name string, data []byte) error {
 	if !ok {
 		return r.put(name, data)
 	}
-	err := r.do("create", name, func(ctx context.Context) error { return c.CreateObject(ctx, name, data) })
+	err := r.do("create", name, int64(len(data)), func(ctx context.Context) error { return c.CreateObject(ctx, name, data) })
 	if errors.Is(err, ErrExists) {
 		same, cerr := r.holds(name, data)
 		switch {
@@ -124,7 +135,7 @@ func (r *retrying) holds(name string, data []byte) (bool, error) {
 // get returns exactly n bytes of name from off.
 func (r *retrying) get(name string, off, n int64) ([]byte, error) {
 	var out []byte
-	err := r.do("get", name, func(ctx context.Context) error {
+	err := r.do("get", name, n, func(ctx context.Context) error {
 		b, err := r.b.Get(ctx, name, off, n)
 		r.counters.bytesDown.Add(int64(len(b)))
 		if err == nil && int64(len(b)) != n {
@@ -140,7 +151,7 @@ func (r *retrying) get(name string, off, n int64) ([]byte, error) {
 // the listing starts over, so fn may see a name twice.
 func (r *retrying) list(prefix string, fn func(name string, size int64) error) error {
 	var fnErr error
-	err := r.do("list", prefix+"*", func(ctx context.Context) error {
+	err := r.do("list", prefix+"*", 0, func(ctx context.Context) error {
 		fnErr = nil
 		err := r.b.List(ctx, prefix, func(name string, size int64) error {
 			fnErr = fn(name, size)
@@ -158,5 +169,5 @@ func (r *retrying) list(prefix string, fn func(name string, size int64) error) e
 }
 
 func (r *retrying) delete(name string) error {
-	return r.do("delete", name, func(ctx context.Context) error { return r.b.Delete(ctx, name) })
+	return r.do("delete", name, 0, func(ctx context.Context) error { return r.b.Delete(ctx, name) })
 }

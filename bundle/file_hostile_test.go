@@ -13,17 +13,10 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem/bundle"
+	"github.com/tiermem/tiermem/internal/childtest"
 )
 
 const hostileChildEnv = "BUNDLE_HOSTILE_CHILD"
-
-func hostileChild(t *testing.T, name, arg string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), hostileChildEnv+"="+arg)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
 
 func head(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -63,7 +56,7 @@ func TestHostileTruncatedWhileMapped(t *testing.T) {
 		t.Skip("child of another test")
 	}
 	for _, mode := range []string{"trunc-verify"} {
-		out, err := hostileChild(t, "TestHostileTruncatedWhileMapped", mode)
+		out, err := childtest.Run("TestHostileTruncatedWhileMapped", hostileChildEnv, mode)
 		if err != nil {
 			t.Errorf("%s: the reader process died (%v):\n%s", mode, err, head(out, 5))
 		}

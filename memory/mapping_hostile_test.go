@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/memory"
 )
 
@@ -18,16 +19,6 @@ import (
 // child half (in a process of its own, so that a crash is observed, not
 // suffered).
 const hostileChild = "MEMORY_HOSTILE_CHILD"
-
-// runHostileChild re-runs the test binary on the test named name with
-// hostileChild set to arg and returns its output and error.
-func runHostileChild(t *testing.T, name, arg string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), hostileChild+"="+arg)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
 
 // Offsets and lengths near the ends of int64 must panic with an
 // *AccessError wrapping ErrOutOfRange, for every kind of access.
@@ -183,7 +174,7 @@ func TestHostileHandleMethodsConcurrentWithClose(t *testing.T) {
 	if os.Getenv(hostileChild) != "" {
 		t.Skip("child of another test")
 	}
-	out, err := runHostileChild(t, "TestHostileHandleMethodsConcurrentWithClose", "handle-close")
+	out, err := childtest.Run("TestHostileHandleMethodsConcurrentWithClose", hostileChild, "handle-close")
 	if err != nil {
 		t.Fatalf("child failed (%v):\n%s", err, tail(out, 40))
 	}
@@ -245,7 +236,7 @@ func TestHostileMappedFileTruncated(t *testing.T) {
 		t.Skip("child of another test")
 	}
 	for _, mode := range []string{"truncate-load"} {
-		out, err := runHostileChild(t, "TestHostileMappedFileTruncated", mode)
+		out, err := childtest.Run("TestHostileMappedFileTruncated", hostileChild, mode)
 		if err != nil {
 			t.Errorf("%s: the process died (%v):\n%s", mode, err, tail(out, 6))
 		}
@@ -319,7 +310,7 @@ func TestHostileMapWritableFullDisk(t *testing.T) {
 		t.Skipf("mount tmpfs: %v", err)
 	}
 	defer exec.Command("umount", dir).Run()
-	out, err := runHostileChild(t, "TestHostileMapWritableFullDisk", "fulldisk:"+dir)
+	out, err := childtest.Run("TestHostileMapWritableFullDisk", hostileChild, "fulldisk:"+dir)
 	if err != nil {
 		t.Errorf("the process died (%v):\n%s", err, tail(out, 5))
 	}
@@ -360,7 +351,7 @@ func TestHostileHugeRequest(t *testing.T) {
 		t.Skip("child of another test")
 	}
 	for _, mode := range []string{"huge-heap-62", "huge-heap-44", "huge-offheap", "huge-allocate"} {
-		out, err := runHostileChild(t, "TestHostileHugeRequest", mode)
+		out, err := childtest.Run("TestHostileHugeRequest", hostileChild, mode)
 		if err != nil {
 			t.Errorf("%s: child failed (%v):\n%s", mode, err, tail(out, 6))
 		}

@@ -2,18 +2,13 @@ package server_test
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	mathbig "math/big"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tlstest"
 	"github.com/tiermem/tiermem/server"
 )
 
@@ -21,28 +16,7 @@ import (
 // for 127.0.0.1, and a client config that trusts it.
 func hostileTLSConfig(t *testing.T) (srv, cli *tls.Config) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: mathbig.NewInt(1), Subject: pkix.Name{CommonName: "tiermem review"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	srv = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
-	return srv, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	return tlstest.SelfSigned(t).Configs(t)
 }
 
 // TestRespHostileTLSClientPastMaxClientsDoesNotStopAccepting: tiermem serve

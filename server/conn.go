@@ -31,9 +31,11 @@ type conn struct {
 	info clientInfo
 
 	// watched are the keys WATCH named, in s.watches too; dirty is set
-	// (by any connection) when one of them is written.
-	watched []string
-	dirty   atomic.Bool
+	// (by any connection) when one of them is written. expiring are those
+	// of them that had a TTL when watched: EXEC aborts if one has expired.
+	watched  []string
+	expiring []string
+	dirty    atomic.Bool
 
 	// killed is set by the CLIENT KILL that closes the connection: a later
 	// kill finds it gone, as Redis frees a killed client at once, while its

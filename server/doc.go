@@ -35,10 +35,11 @@
 //     any write command naming a watched key (FLUSHDB and FLUSHALL name
 //     every key) makes the next EXEC reply null. A write that changed
 //     nothing (SET NX of a key that exists) still counts, so an EXEC may
-//     abort where Redis's would not. The other way round, it does not see
-//     writes made through the Go API, nor a watched key expiring: there an
-//     EXEC runs where Redis's would abort (a lock key with a TTL that ran
-//     out between WATCH and EXEC).
+//     abort where Redis's would not. A watched key that had a TTL when
+//     WATCH named it and is gone at EXEC (it expired, as a lock key's TTL
+//     runs out, or Go code deleted it) aborts the EXEC too, as in Redis.
+//     Other writes made through the Go API are not seen: there an EXEC
+//     runs where Redis's would abort.
 //   - SCAN's cursor is a position in the keys' hash order; DBSIZE and each
 //     SCAN call read every tier's index (O(keys)).
 //   - RENAME keeps the value's kind (an array stays an array), expiry,

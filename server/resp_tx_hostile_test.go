@@ -73,3 +73,31 @@ func TestRespHostileTransactionEdgesLikeRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestRespHostileWatchedKeyExpiring: a lock key with a TTL that runs out
+// between WATCH and EXEC aborts the EXEC, as Redis's (since 6.0.9) does;
+// a key that had no TTL, or had expired already when watched, does not.
+func TestRespHostileWatchedKeyExpiring(t *testing.T) {
+	redisAddr := startRedis(t)
+	tmAddr, _, _ := startTiermem(t, nil)
+	want, got := dial(t, redisAddr), dial(t, tmAddr)
+	steps := [][]string{
+		{"SET", "lock", "me", "PX", "150"}, {"SET", "plain", "1"}, {"SET", "gone", "1", "PX", "1"},
+		{"WATCH", "plain", "gone", "lock"}, {"SLEEP"}, {"MULTI"}, {"SET", "r", "1"}, {"EXEC"}, {"GET", "r"},
+		{"SET", "lock", "me", "PX", "150"}, {"WATCH", "plain", "gone"}, {"SLEEP"}, {"MULTI"}, {"SET", "r", "2"}, {"EXEC"}, {"GET", "r"},
+		{"SET", "lock", "me", "PX", "150"}, {"WATCH", "lock"}, {"UNWATCH"}, {"SLEEP"}, {"MULTI"}, {"SET", "r", "3"}, {"EXEC"}, {"GET", "r"},
+	}
+	for _, c := range []*client{want, got} {
+		c.do("FLUSHALL")
+	}
+	for i, st := range steps {
+		if st[0] == "SLEEP" {
+			time.Sleep(300 * time.Millisecond)
+			continue
+		}
+		w, g := want.do(st...), got.do(st...)
+		if !bytes.Equal(w, g) {
+			t.Errorf("step %d %q:\n redis:   %q\n tiermem: %q", i, st, w, g)
+		}
+	}
+}

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tiermem/tiermem"
 )
 
 func transactionCommands() []*command {
@@ -69,7 +72,7 @@ func cmdDiscard(c *conn, _ [][]byte) {
 
 // cmdExec runs the queued commands with no other client's command
 // between them; it aborts with a null reply if a key WATCH named was
-// written since.
+// written since, or has expired since, as Redis's does.
 func cmdExec(c *conn, _ [][]byte) {
 	tx := c.tx
 	switch {
@@ -87,7 +90,7 @@ func cmdExec(c *conn, _ [][]byte) {
 	c.alone(func() {
 		// Alone, no write of another client can come between this look and
 		// the commands: each marks the watchers before it lets go.
-		changed := c.dirty.Load()
+		changed := c.dirty.Load() || c.watchedExpired()
 		c.unwatch()
 		if changed {
 			c.out.nullArray()
@@ -103,16 +106,34 @@ func cmdExec(c *conn, _ [][]byte) {
 }
 
 // cmdWatch serves WATCH key [key ...]: EXEC aborts if any of them is
-// written (by any client of this server) before it.
+// written (by any client of this server) before it, or expires.
 func cmdWatch(c *conn, args [][]byte) {
 	if c.tx != nil {
 		c.out.errorf("WATCH inside MULTI is not allowed")
 		return
 	}
 	for _, key := range args[1:] {
-		c.s.watches.watch(c, string(key))
+		k := string(key)
+		if !c.s.watches.watch(c, k) {
+			continue
+		}
+		if at, err := c.s.m.ExpireTime(k); err == nil && !at.IsZero() {
+			c.expiring = append(c.expiring, k)
+		}
 	}
 	c.out.ok()
+}
+
+// watchedExpired reports whether a watched key that had a TTL when WATCH
+// named it is gone: it expired (or Go code deleted it, which is a write
+// too). A key written by a client since is dirty already.
+func (c *conn) watchedExpired() bool {
+	for _, k := range c.expiring {
+		if _, err := c.s.m.ExpireTime(k); errors.Is(err, tiermem.ErrNotFound) {
+			return true
+		}
+	}
+	return false
 }
 
 func cmdUnwatch(c *conn, _ [][]byte) {
@@ -139,6 +160,7 @@ func (c *conn) unwatch() {
 	if len(c.watched) > 0 {
 		c.s.watches.forget(c)
 	}
+	c.expiring = nil
 	c.dirty.Store(false)
 }
 
@@ -151,8 +173,8 @@ type watchList struct {
 	keys map[string]map[*conn]struct{}
 }
 
-// watch adds key to c's watched keys.
-func (w *watchList) watch(c *conn, key string) {
+// watch adds key to c's watched keys and reports whether it was new.
+func (w *watchList) watch(c *conn, key string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	by := w.keys[key]
@@ -161,11 +183,12 @@ func (w *watchList) watch(c *conn, key string) {
 		w.keys[key] = by
 	}
 	if _, dup := by[c]; dup {
-		return
+		return false
 	}
 	by[c] = struct{}{}
 	c.watched = append(c.watched, key)
 	w.n.Store(int64(len(w.keys)))
+	return true
 }
 
 // forget removes every key c watches.

@@ -71,9 +71,13 @@ type stager interface {
 // staging file beside the cold tier's log, as above, and stores the value
 // from there once its length is known: appended to the log from that
 // file when it goes to the cold tier, else read back into its tier as a
-// stream of that length. Memory stays bounded as for a known length, but
-// the staging file is not counted in the cold tier's budget while the
-// stream is read (its room is reserved once it has ended).
+// stream of that length. Memory stays bounded as for a known length. The
+// staging file counts against the cold tier's budget as it grows (Usage
+// reports it as Streaming), demoting the cold tier's entries to make room
+// as a Store would: a stream larger than the cold tier's whole budget
+// fails with ErrTooLarge, and one the cold tier has no room left for
+// (it is the last tier and full) with ErrNoSpace, even when the value
+// would have gone to a memory tier; send its length to avoid staging.
 //
 // It is safe for concurrent use; the last write of a key to finish wins.
 func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOption) error {
@@ -97,7 +101,9 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	if !ok {
 		return m.storeFromMemory(key, r, opts)
 	}
-	st, err := s.StageAll(r)
+	room := &stagingRoom{m: m, t: m.tiers[Cold], r: r}
+	st, err := s.StageAll(room)
+	room.release() // the value's own room is reserved where it goes
 	if err != nil {
 		return fmt.Errorf("tiermem: storing %q from a stream: %w", key, storeError(err))
 	}

@@ -124,3 +124,43 @@ func TestUnsizedCutStreamSaysWhat(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsizedStoreFromStagingCountsInTheColdBudget: a stream of unknown
+// length is staged on the cold tier's disk, and that file counts against
+// the cold tier's budget while it grows (Usage shows it as Streaming):
+// a stream larger than the whole budget fails with ErrTooLarge and
+// stores nothing, however much room the hot tier it would go to has;
+// one that fits is stored, and its room is given back.
+func TestUnsizedStoreFromStagingCountsInTheColdBudget(t *testing.T) {
+	dir := t.TempDir()
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 64 << 20},
+		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 4 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}})
+	must(t, err)
+	defer m.Close()
+	err = m.StoreFrom("big", bytes.NewReader(seededNoise(8<<20, 4)), -1)
+	if !errors.Is(err, tiermem.ErrTooLarge) || !strings.Contains(err.Error(), "stag") {
+		t.Errorf("StoreFrom(-1) of 8 MiB with a 4 MiB cold budget: %v, want ErrTooLarge saying it was staging", err)
+	}
+	if _, err := m.Tier("big"); !errors.Is(err, tiermem.ErrNotFound) {
+		t.Errorf("a failed stream left key big: %v", err)
+	}
+	g := &s32Gated{first: seededNoise(1<<20, 5), rest: seededNoise(1<<20, 6),
+		reached: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- m.StoreFrom("k", g, -1) }()
+	<-g.reached
+	if u := m.Usage()[tiermem.Cold]; u.Streaming < 1<<20 {
+		t.Errorf("while 1 MiB of a stream was staged the cold tier held %d bytes for streams, want at least 1 MiB", u.Streaming)
+	}
+	close(g.release)
+	must(t, <-done)
+	if v, err := m.Retrieve("k"); err != nil || len(v) != 2<<20 {
+		t.Errorf("Retrieve(k) = %d bytes, %v; want the 2 MiB streamed", len(v), err)
+	}
+	for level, u := range m.Usage() {
+		if u.Streaming != 0 {
+			t.Errorf("%v: %d bytes still held for streams", level, u.Streaming)
+		}
+	}
+	noStagingFiles(t, dir)
+}

@@ -30,7 +30,13 @@
 //   - MSET, MSETNX and MULTI/EXEC are atomic with respect to the other
 //     clients of this server (they run alone), not to Go code using the
 //     same Manager directly. RENAME, RENAMENX and COPY are atomic for
-//     everyone (Manager.Rename and CopyKey hold both keys' locks).
+//     everyone (Manager.Rename and CopyKey hold both keys' locks). An MSET
+//     or MSETNX refuses a pair no tier could ever hold (an empty or too
+//     long key, a value over every tier's budget) before it stores any;
+//     but one that runs out of room midway (the last tier full, a full
+//     disk: an -OOM reply) keeps the pairs stored before the failing one,
+//     as an EXEC keeps what ran before a failing command. Redis refuses
+//     such a write whole, up front, by its memory limit alone.
 //   - WATCH sees the writes of this server's clients, itself included:
 //     any write command naming a watched key (FLUSHDB and FLUSHALL name
 //     every key) makes the next EXEC reply null. A write that changed

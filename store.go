@@ -105,7 +105,10 @@ type prepared struct {
 	t    *tierState
 	pend tier.Pending
 	room *reservation // handed to the first put that can use it
-	cond func(*Current) error
+	// coldRoom, when not nil, is room held in the cold tier for the cold
+	// log's copy of a durable write (StoreMany), handed on as room is.
+	coldRoom *reservation
+	cond     func(*Current) error
 }
 
 // storeWith stores value with a header env and the options o: in the tier
@@ -230,7 +233,10 @@ func (m *Manager) putReserved(key string, value, meta []byte, env header.Header,
 	defer room.release()
 	var coldRoom reservation
 	if through {
-		if coldRoom, err = m.reserveFor(m.tiers[Cold], key, len(value), len(meta), discount, waitStreams); err != nil {
+		if coldRoom, ok = p.coldRoom.take(m.tiers[Cold]); !ok {
+			coldRoom, err = m.reserveFor(m.tiers[Cold], key, len(value), len(meta), discount, waitStreams)
+		}
+		if err != nil {
 			return fmt.Errorf("storing %q in the cold log: %w", key, err)
 		}
 		defer coldRoom.release()

@@ -30,13 +30,15 @@
 //   - MSET, MSETNX and MULTI/EXEC are atomic with respect to the other
 //     clients of this server (they run alone), not to Go code using the
 //     same Manager directly. RENAME, RENAMENX and COPY are atomic for
-//     everyone (Manager.Rename and CopyKey hold both keys' locks). An MSET
-//     or MSETNX refuses a pair no tier could ever hold (an empty or too
-//     long key, a value over every tier's budget) before it stores any;
-//     but one that runs out of room midway (the last tier full, a full
-//     disk: an -OOM reply) keeps the pairs stored before the failing one,
-//     as an EXEC keeps what ran before a failing command. Redis refuses
-//     such a write whole, up front, by its memory limit alone.
+//     everyone (Manager.Rename and CopyKey hold both keys' locks). MSET
+//     and MSETNX set every pair or none (Manager.StoreMany): a key that is
+//     empty or too long, a value over every tier's budget, or values the
+//     tiers have no room for together (the last tier full: -OOM) set
+//     nothing, as Redis refuses a write past its memory limit. The room
+//     is reckoned before compression, so near a full last tier an MSET of
+//     compressible values may be refused where SETs one by one would fit.
+//     Only a disk that fails a write once the room is held can leave the
+//     pairs before the failing one set.
 //   - WATCH sees the writes of this server's clients, itself included:
 //     any write command naming a watched key (FLUSHDB and FLUSHALL name
 //     every key) makes the next EXEC reply null. A write that changed

@@ -365,44 +365,20 @@ func cmdMSet(c *conn, args [][]byte) {
 	})
 }
 
-// msetLocked stores every pair, with no other command running.
+// msetLocked stores every pair or none (Manager.StoreMany), with no other
+// command running.
 func (c *conn) msetLocked(args [][]byte) bool {
-	if err := c.msetCheck(args); err != nil {
+	n := len(args) / 2
+	kv := make([][]byte, 2*n)
+	keys, values := kv[:n], kv[n:]
+	for i := range n {
+		keys[i], values[i] = args[1+2*i], args[2+2*i]
+	}
+	if err := c.s.m.StoreMany(keys, values); err != nil {
 		c.managerError(err)
 		return false
 	}
-	for i := 1; i < len(args); i += 2 {
-		if err := c.s.m.StoreBytes(args[i], args[i+1]); err != nil {
-			c.managerError(err)
-			return false
-		}
-	}
 	return true
-}
-
-// msetCheck returns the error of a pair no Store could take, before any
-// pair is stored, so that such an MSET or MSETNX sets nothing, as Redis's:
-// an empty or too long key, a value larger than every tier's budget.
-func (c *conn) msetCheck(args [][]byte) error {
-	largest := int64(0)
-	for level, u := range c.s.m.Usage() {
-		if _, err := c.s.m.TierPolicy(tiermem.Tier(level)); err != nil {
-			continue // a tier this Manager has not (glacier, disabled)
-		}
-		if u.Capacity == 0 { // a glacier tier without a budget takes any value
-			largest = math.MaxInt64
-		}
-		largest = max(largest, u.Capacity)
-	}
-	for i := 1; i < len(args); i += 2 {
-		switch key, value := args[i], args[i+1]; {
-		case len(key) == 0 || len(key) > 1<<16-1:
-			return fmt.Errorf("%w: a key of %d bytes (want 1 to 65535)", tiermem.ErrInvalidKey, len(key))
-		case int64(len(value)) > largest:
-			return fmt.Errorf("%w: a value of %d bytes, more than the largest tier's budget of %d", tiermem.ErrTooLarge, len(value), largest)
-		}
-	}
-	return nil
 }
 
 func cmdMSetNX(c *conn, args [][]byte) {

@@ -1,0 +1,179 @@
+package tiermem
+
+import (
+	"fmt"
+
+	"github.com/tiermem/tiermem/internal/gate"
+	"github.com/tiermem/tiermem/internal/header"
+)
+
+// StoreMany stores values[i] under keys[i], for every i, as Store does with
+// opts (OnlyIf aside), and stores all of them or none: it checks every key
+// and size, and reserves the room every value needs in its tier (and, with
+// Durability, in the cold log), demoting other entries as a Store does,
+// before it stores the first. A pair that cannot be placed (ErrInvalidKey,
+// ErrTooLarge, ErrNoSpace) fails the whole call and nothing is stored. A
+// key named twice takes its last value. The room is reckoned as a Store
+// reserves it, before compression, but held for every value at once: when
+// the last tier is nearly full, a batch of values the warm or cold tier
+// would compress may be refused where Stores one by one would fit. The
+// Manager keeps no reference to the keys or values past the call.
+//
+// It is not atomic for readers: a concurrent Retrieve may find some of the
+// pairs stored and not yet others, and a concurrent Store of one of the
+// keys may land before or after it. A Close waits for it to finish. Only a
+// failure of the store itself once the room is held (a disk that fails a
+// write, a cold log a full disk refuses past its budget) can leave the
+// pairs before the one that failed stored: the error says which.
+//
+// Errors: ErrOptions for keys and values of different lengths or OnlyIf,
+// and those of Store.
+func (m *Manager) StoreMany(keys, values [][]byte, opts ...StoreOption) error {
+	var o storeOptions
+	for _, opt := range opts {
+		o = opt(o)
+	}
+	switch {
+	case o.invalid != nil:
+		return o.invalid
+	case o.cond != nil:
+		return fmt.Errorf("%w: OnlyIf with StoreMany", ErrOptions)
+	case len(keys) != len(values):
+		return fmt.Errorf("%w: StoreMany of %d keys and %d values", ErrOptions, len(keys), len(values))
+	}
+	tok, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.gate.Leave(tok)
+	b := batch{m: m, o: o}
+	b.env = o.header(m.now())
+	b.meta = b.env.Encode()
+	defer b.release()
+	if err := b.place(keys, values); err != nil {
+		return err
+	}
+	return b.store(tok)
+}
+
+// batch is one StoreMany: its pairs, each with the room held for it.
+type batch struct {
+	m     *Manager
+	o     storeOptions
+	env   header.Header
+	meta  []byte
+	pairs []batchPair
+	held  map[*tierState]int64 // room the batch holds in each tier
+}
+
+type batchPair struct {
+	key      string
+	value    []byte
+	t        *tierState
+	room     reservation
+	coldRoom reservation // the cold log's copy, for a durable write
+}
+
+// place checks every pair and reserves its room, the last value of a key
+// named twice only.
+func (b *batch) place(keys, values [][]byte) error {
+	last := make(map[string]int, len(keys))
+	for i, k := range keys {
+		key := keyString(k)
+		if err := checkKey(key); err != nil {
+			return err
+		}
+		last[key] = i
+	}
+	b.held = make(map[*tierState]int64, 2)
+	b.pairs = make([]batchPair, 0, len(last))
+	for i, k := range keys {
+		if key := keyString(k); last[key] == i {
+			if err := b.reserve(key, values[i]); err != nil {
+				return fmt.Errorf("storing %d pairs, none stored: %w", len(last), err)
+			}
+		}
+	}
+	return nil
+}
+
+// reserve places one pair: in the tier named, or in the fastest whose
+// budget holds it beside the room the batch holds there already, and
+// when room cannot be made there, the next.
+func (b *batch) reserve(key string, value []byte) error {
+	m := b.m
+	metaLen := len(b.meta)
+	t, err := m.placement(key, len(value), metaLen, b.o)
+	if err != nil {
+		return err
+	}
+	for ; ; t = m.tiers[t.level+1] {
+		if !b.o.named && int(t.level)+1 < len(m.tiers) &&
+			b.held[t]+t.estimate(key, len(value), metaLen) > t.free() {
+			continue // the batch's own values fill this tier: on to the next, as a Store would be
+		}
+		p := batchPair{key: key, value: value, t: t}
+		if err = b.hopeless(t, key, len(value)); err == nil {
+			p.room, err = m.reserveFor(t, key, len(value), metaLen, false, patience(b.o.named))
+		}
+		if err != nil {
+			if !b.o.named && int(t.level)+1 < len(m.tiers) {
+				continue
+			}
+			return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
+		}
+		b.held[t] += p.room.n
+		if m.durable() && t.level < Cold {
+			cold := m.tiers[Cold]
+			if err = b.hopeless(cold, key, len(value)); err == nil {
+				p.coldRoom, err = m.reserveFor(cold, key, len(value), metaLen, false, waitStreams)
+			}
+			if err != nil {
+				p.room.release()
+				b.held[t] -= p.room.n
+				return fmt.Errorf("storing %q in the cold log: %w", key, err)
+			}
+			b.held[cold] += p.coldRoom.n
+		}
+		b.pairs = append(b.pairs, p)
+		return nil
+	}
+}
+
+// hopeless returns an error wrapping ErrNoSpace when t is the last tier
+// (nothing can be demoted out of it) and what it holds with the room the
+// batch holds there leaves none for a value of n bytes under key: no wait
+// can make room that the batch holds itself.
+func (b *batch) hopeless(t *tierState, key string, n int) error {
+	if t.victims != nil || t.store.Used()+b.held[t]+t.estimate(key, n, len(b.meta)) <= t.capacity() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrNoSpace, t.whyFull())
+}
+
+// store writes every pair, each in the room held for it.
+func (b *batch) store(tok gate.Token) error {
+	m := b.m
+	for i := range b.pairs {
+		p := &b.pairs[i]
+		pr := prepared{room: &p.room, coldRoom: &p.coldRoom}
+		var err error
+		if c := m.analytics.Load(); c != nil { // analytics_counters.go
+			err = m.storeObserved(c, tok, p.key, p.value, b.meta, b.env, p.t, pr, waitStreams)
+		} else {
+			err = m.put(p.key, p.value, b.meta, b.env, p.t, pr, waitStreams)
+		}
+		if err != nil {
+			return fmt.Errorf("storing %d pairs: %d stored, then: %w", len(b.pairs), i, err)
+		}
+	}
+	return nil
+}
+
+// release gives back the room of the pairs not stored.
+func (b *batch) release() {
+	for i := range b.pairs {
+		b.pairs[i].room.release()
+		b.pairs[i].coldRoom.release()
+	}
+}

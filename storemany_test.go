@@ -1,0 +1,198 @@
+package tiermem_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+func byteSlices(ss ...string) [][]byte {
+	b := make([][]byte, len(ss))
+	for i, s := range ss {
+		b[i] = []byte(s)
+	}
+	return b
+}
+
+// smallNoGlacier is a Manager whose tiers hold 1, 1 and 2 MiB, with no
+// glacier: a full cold tier is full.
+func smallNoGlacier(t *testing.T, dir string, d tiermem.Durability) *tiermem.Manager {
+	t.Helper()
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Durability: d,
+		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 1 << 20},
+		Cold: tiermem.TierOptions{Size: 2 << 20}, Glacier: tiermem.GlacierOptions{Disabled: true}})
+	must(t, err)
+	return m
+}
+
+// TestStoreManyAllOrNothing: a StoreMany whose values do not all fit
+// stores none of them and leaves the value a key had; one that needs
+// room made (the hot tier holds one of its values at a time) stores
+// them all, each where a Store would have put it; a key named twice
+// takes its last value.
+func TestStoreManyAllOrNothing(t *testing.T) {
+	for _, d := range []tiermem.Durability{tiermem.None, tiermem.Always} {
+		t.Run(d.String(), func(t *testing.T) {
+			m := smallNoGlacier(t, t.TempDir(), d)
+			defer m.Close()
+			old := seededNoise(300<<10, 1)
+			must(t, m.Store("old", old, tiermem.InTier(tiermem.Cold)))
+			v := [][]byte{seededNoise(700<<10, 2), seededNoise(700<<10, 3), seededNoise(700<<10, 4), seededNoise(700<<10, 5), seededNoise(700<<10, 6)}
+			err := m.StoreMany(byteSlices("n1", "n2", "old", "n3", "n4"), v)
+			if !errors.Is(err, tiermem.ErrNoSpace) || !strings.Contains(err.Error(), "none stored") {
+				t.Fatalf("StoreMany of 3.5 MiB into 3.7 MiB of tiers holding 300 KiB: %v, want ErrNoSpace saying none was stored", err)
+			}
+			for _, k := range []string{"n1", "n2", "n3", "n4"} {
+				if _, err := m.Tier(k); !errors.Is(err, tiermem.ErrNotFound) {
+					t.Errorf("a failed StoreMany left %s: %v", k, err)
+				}
+			}
+			if got, err := m.Retrieve("old"); err != nil || !bytes.Equal(got, old) {
+				t.Errorf("a failed StoreMany changed old: %d bytes, %v", len(got), err)
+			}
+			for level, u := range m.Usage() {
+				if u.Used > u.Capacity {
+					t.Errorf("%v: %d bytes used of %d", tiermem.Tier(level), u.Used, u.Capacity)
+				}
+			}
+			// With Durability Always the cold log holds a copy of every
+			// value: 3 × 500 KiB and old's 300 KiB fit its 2 MiB.
+			w := [][]byte{seededNoise(500<<10, 7), seededNoise(500<<10, 8), seededNoise(500<<10, 9), seededNoise(500<<10, 10)}
+			must(t, m.StoreMany(byteSlices("a", "b", "a", "c"), w))
+			for k, want := range map[string][]byte{"a": w[2], "b": w[1], "c": w[3], "old": old} {
+				if got, err := m.Retrieve(k); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("after StoreMany, %s: %d bytes, %v", k, len(got), err)
+				}
+			}
+		})
+	}
+}
+
+// TestStoreManyRefusesBeforeStoring: an invalid key, a value no tier
+// holds, mismatched lengths and OnlyIf are refused with nothing stored.
+func TestStoreManyRefusesBeforeStoring(t *testing.T) {
+	m := smallNoGlacier(t, t.TempDir(), tiermem.None)
+	defer m.Close()
+	for _, c := range []struct {
+		keys, values [][]byte
+		opts         []tiermem.StoreOption
+		want         error
+	}{
+		{byteSlices("k1", ""), byteSlices("1", "2"), nil, tiermem.ErrInvalidKey},
+		{byteSlices("k1", strings.Repeat("x", 1<<16)), byteSlices("1", "2"), nil, tiermem.ErrInvalidKey},
+		{byteSlices("k1", "k2"), [][]byte{[]byte("1"), make([]byte, 3<<20)}, nil, tiermem.ErrTooLarge},
+		{byteSlices("k1", "k2"), [][]byte{[]byte("1"), make([]byte, 2<<20)}, []tiermem.StoreOption{tiermem.InTier(tiermem.Hot)}, tiermem.ErrTooLarge},
+		{byteSlices("k1", "k2"), byteSlices("1"), nil, tiermem.ErrOptions},
+		{byteSlices("k1"), byteSlices("1"), []tiermem.StoreOption{tiermem.OnlyIf(func(*tiermem.Current) error { return nil })}, tiermem.ErrOptions},
+		{byteSlices("k1"), byteSlices("1"), []tiermem.StoreOption{tiermem.InTier(9)}, tiermem.ErrUnknownTier},
+	} {
+		if err := m.StoreMany(c.keys, c.values, c.opts...); !errors.Is(err, c.want) {
+			t.Errorf("StoreMany(%d keys, %d values): %v, want %v", len(c.keys), len(c.values), err, c.want)
+		}
+		if _, err := m.Tier("k1"); !errors.Is(err, tiermem.ErrNotFound) {
+			t.Errorf("a refused StoreMany stored k1: %v", err)
+		}
+	}
+}
+
+// TestStoreManyCloseInTheMiddle: many goroutines store batches while the
+// Manager closes; each batch is either stored whole (and found whole
+// after a reopen, with Durability Always) or, refused with ErrClosed,
+// not at all.
+func TestStoreManyCloseInTheMiddle(t *testing.T) {
+	dir := t.TempDir()
+	o := &tiermem.Options{MigrateInterval: -1, Durability: tiermem.Always,
+		Hot: tiermem.TierOptions{Size: 256 << 10}, Warm: tiermem.TierOptions{Size: 256 << 10}, Cold: tiermem.TierOptions{Size: 64 << 20}}
+	m, err := tiermem.Open(dir, o)
+	must(t, err)
+	var mu sync.Mutex
+	stored, refused := map[int]bool{}, map[int]bool{}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				id := g*100000 + i
+				keys := byteSlices(fmt.Sprint(id, "/a"), fmt.Sprint(id, "/b"), fmt.Sprint(id, "/c"))
+				err := m.StoreMany(keys, [][]byte{seededNoise(5000, byte(id)), seededNoise(40000, byte(id)), seededNoise(100, byte(id))})
+				mu.Lock()
+				switch {
+				case err == nil:
+					stored[id] = true
+				case errors.Is(err, tiermem.ErrClosed):
+					refused[id] = true
+				default:
+					t.Errorf("batch %d: %v", id, err)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for {
+		mu.Lock()
+		n := len(stored)
+		mu.Unlock()
+		if n >= 40 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	must(t, m.Close())
+	wg.Wait()
+	m, err = tiermem.Open(dir, o)
+	must(t, err)
+	defer m.Close()
+	for id := range stored {
+		for i, sfx := range []string{"/a", "/b", "/c"} {
+			want := seededNoise([]int{5000, 40000, 100}[i], byte(id))
+			if got, err := m.Retrieve(fmt.Sprint(id, sfx)); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("batch %d acknowledged, after reopen %s: %d bytes, %v", id, sfx, len(got), err)
+			}
+		}
+	}
+	for id := range refused {
+		for _, sfx := range []string{"/a", "/b", "/c"} {
+			if _, err := m.Tier(fmt.Sprint(id, sfx)); !errors.Is(err, tiermem.ErrNotFound) {
+				t.Errorf("batch %d refused with ErrClosed, yet %s is there: %v", id, sfx, err)
+			}
+		}
+	}
+}
+
+// ExampleManager_StoreMany stores several values together: all of them,
+// or, when the tiers have no room for them all, none.
+func ExampleManager_StoreMany() {
+	dir, _ := os.MkdirTemp("", "storemany")
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, &tiermem.Options{Hot: tiermem.TierOptions{Size: 1 << 20},
+		Warm: tiermem.TierOptions{Size: 1 << 20}, Cold: tiermem.TierOptions{Size: 1 << 20},
+		Glacier: tiermem.GlacierOptions{Disabled: true}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+
+	keys := [][]byte{[]byte("user:1"), []byte("user:2")}
+	err = m.StoreMany(keys, [][]byte{[]byte("ada"), []byte("grace")})
+	fmt.Println("stored:", err)
+
+	huge := make([]byte, 2<<20) // more than any tier's budget
+	err = m.StoreMany([][]byte{[]byte("user:3"), []byte("blob")}, [][]byte{[]byte("alan"), huge})
+	_, missing := m.Tier("user:3")
+	fmt.Println("refused whole:", errors.Is(err, tiermem.ErrTooLarge), errors.Is(missing, tiermem.ErrNotFound))
+	// Output:
+	// stored: <nil>
+	// refused whole: true true
+}

@@ -32,6 +32,7 @@ type Manager struct {
 	tiers       []*tierState // hot, warm, cold and, unless disabled, glacier
 	glacier     *tierState   // the glacier tier, nil when Glacier.Disabled
 	glacierMu   sync.Mutex   // one batch of demotions into glacier at a time
+	batchMu     sync.Mutex   // one StoreMany reserves its room at a time (storemany.go)
 	glacierSync groupSync    // what syncGlacier's callers share
 	memLimit    memoryLimit  // the GC memory limit Open set, to lift at Close
 	locks       keylock.Locks

@@ -75,7 +75,10 @@ type batchPair struct {
 }
 
 // place checks every pair and reserves its room, the last value of a key
-// named twice only.
+// named twice only. One batch reserves at a time: two that each held part
+// of a tier's room and waited for the other to give some back would wait
+// out the room wait (a Store holds one reservation, and waits for none
+// while it holds it).
 func (b *batch) place(keys, values [][]byte) error {
 	last := make(map[string]int, len(keys))
 	for i, k := range keys {
@@ -85,6 +88,8 @@ func (b *batch) place(keys, values [][]byte) error {
 		}
 		last[key] = i
 	}
+	b.m.batchMu.Lock()
+	defer b.m.batchMu.Unlock()
 	b.held = make(map[*tierState]int64, 2)
 	b.pairs = make([]batchPair, 0, len(last))
 	for i, k := range keys {

@@ -196,3 +196,58 @@ func ExampleManager_StoreMany() {
 	// stored: <nil>
 	// refused whole: true true
 }
+
+// TestStoreManyBudgetsUnderConcurrency: batches and single Stores racing
+// over tiny tiers never take a tier past its budget, and each batch that
+// returns nil is readable whole (no later write names its keys).
+func TestStoreManyBudgetsUnderConcurrency(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1,
+		Hot: tiermem.TierOptions{Size: 200 << 10}, Warm: tiermem.TierOptions{Size: 300 << 10},
+		Cold: tiermem.TierOptions{Size: 8 << 20}})
+	must(t, err)
+	defer m.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprint(g, "/", i)
+				if g == 0 { // single Stores of shared keys, to be demoted around the batches
+					if err := m.Store(fmt.Sprint("shared", i%50), seededNoise(20000, byte(i))); err != nil {
+						t.Error(err)
+					}
+					continue
+				}
+				keys := byteSlices(id+"a", id+"b", id+"c", id+"d")
+				values := [][]byte{seededNoise(30000, byte(i)), seededNoise(60000, byte(i+1)), seededNoise(100, byte(i+2)), seededNoise(90000, byte(i+3))}
+				if err := m.StoreMany(keys, values); err != nil {
+					t.Errorf("batch %s: %v", id, err)
+					continue
+				}
+				for j, k := range keys {
+					if got, err := m.Retrieve(string(k)); err != nil || !bytes.Equal(got, values[j]) {
+						t.Errorf("batch %s, key %s: %d bytes, %v", id, k, len(got), err)
+					}
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		for level, u := range m.Usage() {
+			if u.Capacity > 0 && u.Used > u.Capacity {
+				t.Errorf("%v: %d bytes used of %d", tiermem.Tier(level), u.Used, u.Capacity)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -1,7 +1,9 @@
 package tiermem
 
 import (
+	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/internal/header"
@@ -46,14 +48,34 @@ func (m *Manager) StoreMany(keys, values [][]byte, opts ...StoreOption) error {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	b := batch{m: m, o: o}
+	b := batches.Get().(*batch)
+	*b = batch{m: m, o: o, pairs: b.pairs[:0]}
 	b.env = o.header(m.now())
 	b.meta = b.env.Encode()
-	defer b.release()
+	defer b.done()
 	if err := b.place(keys, values); err != nil {
 		return err
 	}
 	return b.store(tok)
+}
+
+// batches keeps batches for reuse, so that an MSET allocates no room for
+// its pairs.
+var batches = sync.Pool{New: func() any { return new(batch) }}
+
+// done gives back the room of the pairs not stored, and the batch to
+// batches, with no reference to the caller's keys and values.
+func (b *batch) done() {
+	for i := range b.pairs {
+		b.pairs[i].room.release()
+		b.pairs[i].coldRoom.release()
+	}
+	if cap(b.pairs) > 1024 {
+		return // a rare large batch: let it go
+	}
+	clear(b.pairs)
+	*b = batch{pairs: b.pairs[:0]}
+	batches.Put(b)
 }
 
 // batch is one StoreMany: its pairs, each with the room held for it.
@@ -63,7 +85,7 @@ type batch struct {
 	env   header.Header
 	meta  []byte
 	pairs []batchPair
-	held  map[*tierState]int64 // room the batch holds in each tier
+	held  [Glacier + 1]int64 // room the batch holds in each tier, by level
 }
 
 type batchPair struct {
@@ -80,26 +102,43 @@ type batchPair struct {
 // out the room wait (a Store holds one reservation, and waits for none
 // while it holds it).
 func (b *batch) place(keys, values [][]byte) error {
-	last := make(map[string]int, len(keys))
-	for i, k := range keys {
-		key := keyString(k)
-		if err := checkKey(key); err != nil {
+	for _, k := range keys {
+		if err := checkKey(keyString(k)); err != nil {
 			return err
 		}
-		last[key] = i
 	}
+	later := namedLater(keys)
 	b.m.batchMu.Lock()
 	defer b.m.batchMu.Unlock()
-	b.held = make(map[*tierState]int64, 2)
-	b.pairs = make([]batchPair, 0, len(last))
 	for i, k := range keys {
-		if key := keyString(k); last[key] == i {
-			if err := b.reserve(key, values[i]); err != nil {
-				return fmt.Errorf("storing %d pairs, none stored: %w", len(last), err)
-			}
+		if later(i) {
+			continue
+		}
+		if err := b.reserve(keyString(k), values[i]); err != nil {
+			return fmt.Errorf("storing %d pairs, none stored: %w", len(keys), err)
 		}
 	}
 	return nil
+}
+
+// namedLater returns a function that reports whether keys[i] is named
+// again after i: a few keys are compared, many go through a map.
+func namedLater(keys [][]byte) func(i int) bool {
+	if len(keys) <= 32 {
+		return func(i int) bool {
+			for _, k := range keys[i+1:] {
+				if bytes.Equal(k, keys[i]) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	last := make(map[string]int, len(keys))
+	for i, k := range keys {
+		last[keyString(k)] = i
+	}
+	return func(i int) bool { return last[keyString(keys[i])] != i }
 }
 
 // reserve places one pair: in the tier named, or in the fastest whose
@@ -114,7 +153,7 @@ func (b *batch) reserve(key string, value []byte) error {
 	}
 	for ; ; t = m.tiers[t.level+1] {
 		if !b.o.named && int(t.level)+1 < len(m.tiers) &&
-			b.held[t]+t.estimate(key, len(value), metaLen) > t.free() {
+			b.held[t.level]+t.estimate(key, len(value), metaLen) > t.free() {
 			continue // the batch's own values fill this tier: on to the next, as a Store would be
 		}
 		p := batchPair{key: key, value: value, t: t}
@@ -127,7 +166,7 @@ func (b *batch) reserve(key string, value []byte) error {
 			}
 			return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 		}
-		b.held[t] += p.room.n
+		b.held[t.level] += p.room.n
 		if m.durable() && t.level < Cold {
 			cold := m.tiers[Cold]
 			if err = b.hopeless(cold, key, len(value)); err == nil {
@@ -135,10 +174,10 @@ func (b *batch) reserve(key string, value []byte) error {
 			}
 			if err != nil {
 				p.room.release()
-				b.held[t] -= p.room.n
+				b.held[t.level] -= p.room.n
 				return fmt.Errorf("storing %q in the cold log: %w", key, err)
 			}
-			b.held[cold] += p.coldRoom.n
+			b.held[cold.level] += p.coldRoom.n
 		}
 		b.pairs = append(b.pairs, p)
 		return nil
@@ -150,7 +189,7 @@ func (b *batch) reserve(key string, value []byte) error {
 // batch holds there leaves none for a value of n bytes under key: no wait
 // can make room that the batch holds itself.
 func (b *batch) hopeless(t *tierState, key string, n int) error {
-	if t.victims != nil || t.store.Used()+b.held[t]+t.estimate(key, n, len(b.meta)) <= t.capacity() {
+	if t.victims != nil || t.store.Used()+b.held[t.level]+t.estimate(key, n, len(b.meta)) <= t.capacity() {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrNoSpace, t.whyFull())
@@ -173,12 +212,4 @@ func (b *batch) store(tok gate.Token) error {
 		}
 	}
 	return nil
-}
-
-// release gives back the room of the pairs not stored.
-func (b *batch) release() {
-	for i := range b.pairs {
-		b.pairs[i].room.release()
-		b.pairs[i].coldRoom.release()
-	}
 }

@@ -251,3 +251,37 @@ func TestStoreManyBudgetsUnderConcurrency(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// BenchmarkMSet10 stores 10 pairs of 100 bytes in the hot tier, as one
+// StoreMany (an MSET) and as 10 Stores, for the cost of all-or-none.
+func BenchmarkMSet10(b *testing.B) {
+	m, err := tiermem.Open(b.TempDir(), &tiermem.Options{MigrateInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	keys, values := make([][]byte, 10), make([][]byte, 10)
+	for i := range keys {
+		keys[i], values[i] = []byte(fmt.Sprintf("key:%012d", i)), seededNoise(100, byte(i))
+	}
+	b.Run("StoreMany", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(1000)
+		for b.Loop() {
+			if err := m.StoreMany(keys, values); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Stores", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(1000)
+		for b.Loop() {
+			for i := range keys {
+				if err := m.StoreBytes(keys[i], values[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -37,6 +37,9 @@ type conn struct {
 	expiring []string
 	dirty    atomic.Bool
 
+	// pairs is MSET's keys then values, kept for the next MSET.
+	pairs [][]byte
+
 	// killed is set by the CLIENT KILL that closes the connection: a later
 	// kill finds it gone, as Redis frees a killed client at once, while its
 	// goroutine has yet to leave the client list.

@@ -369,12 +369,14 @@ func cmdMSet(c *conn, args [][]byte) {
 // command running.
 func (c *conn) msetLocked(args [][]byte) bool {
 	n := len(args) / 2
-	kv := make([][]byte, 2*n)
-	keys, values := kv[:n], kv[n:]
+	c.pairs = slices.Grow(c.pairs[:0], 2*n)[:2*n]
+	keys, values := c.pairs[:n], c.pairs[n:]
 	for i := range n {
 		keys[i], values[i] = args[1+2*i], args[2+2*i]
 	}
-	if err := c.s.m.StoreMany(keys, values); err != nil {
+	err := c.s.m.StoreMany(keys, values)
+	clear(c.pairs) // no reference to the read buffer past the command
+	if err != nil {
 		c.managerError(err)
 		return false
 	}

@@ -78,7 +78,9 @@ func (m *Manager) OpenValue(key string) (*ValueReader, error) {
 // OpenValueDeferred is OpenValue whose verifying pass over a streamed
 // value waits for the first ReadAt: Size, Checksum (the one the cold tier
 // stored with the value) and Tier are known without reading the value,
-// which is all a reply without a body needs (an HTTP HEAD, a 304). No
+// which is all a reply without a body needs (an HTTP HEAD, a 304); that
+// holds for a cold value stored raw, while one stored compressed is
+// decoded whole at the open, as OpenValue does, for its Checksum. No
 // unverified byte ever leaves it: the first ReadAt reads the whole value
 // once, and when its checksum fails that ReadAt and every later one return
 // ErrCorrupt. A value in memory is as OpenValue gives it. The open counts

@@ -78,6 +78,9 @@ type stager interface {
 // fails with ErrTooLarge, and one the cold tier has no room left for
 // (it is the last tier and full) with ErrNoSpace, even when the value
 // would have gone to a memory tier; send its length to avoid staging.
+// A stream bound for a memory tier named (InTier(Hot), InTier(Warm)) is
+// not staged: it is read into memory, up to that tier's budget (past it,
+// ErrTooLarge), and stored from there.
 //
 // It is safe for concurrent use; the last write of a key to finish wins.
 func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOption) error {
@@ -98,8 +101,15 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 		return m.storeFromSized(key, r, size, o, opts, nil)
 	}
 	s, ok := m.tiers[Cold].store.(stager)
-	if !ok {
-		return m.storeFromMemory(key, r, opts)
+	switch {
+	case !ok:
+		return m.storeFromMemory(key, r, m.tiers[:Cold+1], opts)
+	case o.named && o.tier < Cold:
+		t, err := m.tierOf(o.tier)
+		if err != nil {
+			return err
+		}
+		return m.storeFromMemory(key, r, []*tierState{t}, opts)
 	}
 	room := &stagingRoom{m: m, t: m.tiers[Cold], r: r}
 	st, err := s.StageAll(room)
@@ -111,13 +121,13 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	return m.storeFromSized(key, st.Reader(), st.Size(), o, opts, st)
 }
 
-// storeFromMemory is StoreFrom of a stream of unknown length when the cold
-// tier cannot stage it (a store of the caller's): the stream is read into
-// memory, up to the largest budget of the hot, warm and cold tiers (the
-// most any of them could take), and stored.
-func (m *Manager) storeFromMemory(key string, r io.Reader, opts []StoreOption) error {
+// storeFromMemory is StoreFrom of a stream of unknown length read into
+// memory, up to the largest budget of the tiers that could take it, and
+// stored: when the cold tier cannot stage it (a store of the caller's),
+// or when the value is bound for a memory tier named (no disk is needed).
+func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, opts []StoreOption) error {
 	limit := int64(0)
-	for _, t := range m.tiers[:Cold+1] {
+	for _, t := range tiers {
 		limit = max(limit, t.capacity())
 	}
 	if limit < math.MaxInt64 {
@@ -128,8 +138,8 @@ func (m *Manager) storeFromMemory(key string, r io.Reader, opts []StoreOption) e
 	case err != nil:
 		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d bytes: %w", key, len(value), err)
 	case int64(len(value)) > limit:
-		return fmt.Errorf("%w: storing %q from a stream of unknown length: over %d bytes, the largest budget of a tier that can hold it "+
-			"(the cold tier's store cannot stage it)", ErrTooLarge, key, limit)
+		return fmt.Errorf("%w: storing %q from a stream of unknown length: over %d bytes, the largest budget of a tier that can hold it",
+			ErrTooLarge, key, limit)
 	}
 	return m.Store(key, value, opts...)
 }

@@ -66,7 +66,7 @@ func (h *Handler) serveBiggest(w http.ResponseWriter, r *http.Request) {
 	for _, t := range h.tiers {
 		tb := tierBiggestJSON{Tier: t.String(), Keys: []keyInfoJSON{}}
 		for _, k := range tops[t][:min(n, len(tops[t]))] {
-			kj := keyInfoJSON{Key: k.Key, Path: keysPrefix + url.PathEscape(k.Key), SizeBytes: k.Size, Pinned: k.Pinned}
+			kj := keyInfoJSON{Key: k.Key, Path: keysPrefix + escapeKey(k.Key), SizeBytes: k.Size, Pinned: k.Pinned}
 			if !k.Expires.IsZero() {
 				e := k.Expires.UTC()
 				kj.Expires = &e
@@ -165,4 +165,15 @@ func (h *infoHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// escapeKey returns key escaped as one segment of a path: the keys "." and
+// ".." with their dots escaped too, so that a client resolving the path
+// as a URL reference (RFC 3986 §5.2.4) does not take them for dot
+// segments and ask for another path.
+func escapeKey(key string) string {
+	if key == "." || key == ".." {
+		return strings.Repeat("%2E", len(key))
+	}
+	return url.PathEscape(key)
 }

@@ -58,11 +58,13 @@ func (c *writeCond) check(cur *tiermem.Current) error {
 		}
 		return tag
 	}
+	// The message names the value's ETag only when the check needed it:
+	// a failed "If-None-Match: *" reads nothing of the value.
 	switch {
 	case c.hasMatch && !matches(c.ifMatch, c.found, tagNow, true):
-		return fmt.Errorf("%w: If-Match %s: the key holds %s", ErrPrecondition, c.ifMatch, describe(c.found, tagNow()))
+		return fmt.Errorf("%w: If-Match %s: the key holds %s", ErrPrecondition, c.ifMatch, describe(c.found, tagged, tag))
 	case c.hasNone && matches(c.ifNoneMatch, c.found, tagNow, false):
-		return fmt.Errorf("%w: If-None-Match %s: the key holds %s", ErrPrecondition, c.ifNoneMatch, describe(c.found, tagNow()))
+		return fmt.Errorf("%w: If-None-Match %s: the key holds %s", ErrPrecondition, c.ifNoneMatch, describe(c.found, tagged, tag))
 	}
 	return nil
 }
@@ -78,10 +80,14 @@ func (c *writeCond) checkDelete(cur *tiermem.Current) error {
 	return c.check(cur)
 }
 
-func describe(found bool, tag []byte) string {
+// describe says what a key holds for a failed precondition's message:
+// with its ETag when tagged (the check computed it).
+func describe(found, tagged bool, tag []byte) string {
 	switch {
 	case !found:
 		return "no value"
+	case !tagged:
+		return "a value"
 	case tag == nil:
 		return "a value of another kind"
 	}

@@ -100,6 +100,13 @@ type onlyWriter struct{ io.Writer }
 func serveRanges(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, size int64) {
 	rng := r.Header.Get("Range")
 	unsatisfiable := false
+	if size == 0 && rng != "" {
+		// No range of an empty value holds a byte: the whole (empty)
+		// value is the answer, 200, as for any Range on it. ServeContent
+		// would answer a suffix range with "Content-Range: bytes 0--1/0".
+		r.Header.Del("Range")
+		rng = ""
+	}
 	if rng != "" {
 		kept, empty := byteRanges(rng)
 		switch {

@@ -74,8 +74,12 @@
 // from disk, 256 KiB at a time (a 512 MiB GET raised the process's peak RSS
 // by 2 MiB), with Range and the preconditions served from the file. A
 // reply without a body (HEAD, or a GET whose If-None-Match names the
-// value's ETag) reads nothing of the value: its size and ETag are those
-// the cold tier keeps. Every value's ETag is its XXH3-64
+// value's ETag) of such a value reads nothing of it: its size and ETag
+// are those the cold tier keeps. A value the cold tier stores compressed
+// (compressible and at most 256 MiB) is decoded into memory whole for
+// any GET or HEAD, as its ETag is the checksum of the decoded bytes: a
+// client can make the server hold that much per request in flight.
+// Every value's ETag is its XXH3-64
 // (16 hex digits): the checksum the cold tier keeps, so a value has one
 // ETag whichever tier serves it. A read that fails after the reply began
 // (the file cut short meanwhile) is logged and aborts the connection, so

@@ -370,3 +370,27 @@ func TestOpenErrorsWrapSentinels(t *testing.T) {
 		t.Errorf("Put of a func = %v, want ErrType", err)
 	}
 }
+
+// TestArrayShapesNumPyCannotLoadAreRefused: a shape whose dimensions
+// other than 0 multiply (with the element size) past 2^63-1 is ErrType,
+// even when a 0 dimension makes it empty: NumPy refuses to load such a
+// .npy ("array is too big"), so the array could not leave as one.
+func TestArrayShapesNumPyCannotLoadAreRefused(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1})
+	must(t, err)
+	defer m.Close()
+	for _, c := range []struct {
+		shape []int
+		ok    bool
+	}{
+		{[]int{0, 1 << 48, 1 << 48}, false},
+		{[]int{1 << 40, 0, 1 << 20}, false}, // 2^60 × 8 bytes
+		{[]int{0, 1 << 30, 1 << 29}, true},  // 2^59 × 8 bytes
+		{[]int{0}, true},
+	} {
+		err := m.StoreArray("a", tiermem.Array{DType: tiermem.Float64, Shape: c.shape})
+		if c.ok && err != nil || !c.ok && !errors.Is(err, tiermem.ErrType) {
+			t.Errorf("StoreArray of an empty Float64 array of shape %v: %v", c.shape, err)
+		}
+	}
+}

@@ -2,9 +2,9 @@ package tiermem
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"reflect"
-	"slices"
 	"strings"
 	"unsafe"
 
@@ -108,18 +108,24 @@ func (a Array) check() error {
 	return nil
 }
 
-// bytes returns the bytes the shape needs, and false if that overflows 64
-// bits. Dimensions must be in range.
+// bytes returns the bytes the shape needs, and false if the element size
+// times the dimensions that are not 0 is over 2^63-1: NumPy refuses such a
+// shape ("array is too big") even when another dimension is 0, so a
+// .npy file of it could not be loaded. Dimensions must be in range.
 func (a Array) bytes() (uint64, bool) {
-	if slices.Contains(a.Shape, 0) {
-		return 0, true
-	}
-	n := uint64(a.DType.Size())
+	n, empty := uint64(a.DType.Size()), false
 	for _, d := range a.Shape {
+		if d == 0 {
+			empty = true
+			continue
+		}
 		var ok bool
-		if n, ok = mulNoOverflow(n, uint64(d)); !ok {
+		if n, ok = mulNoOverflow(n, uint64(d)); !ok || n > math.MaxInt64 {
 			return 0, false
 		}
+	}
+	if empty {
+		return 0, true
 	}
 	return n, true
 }
@@ -129,7 +135,7 @@ func (a Array) bytesText() string {
 	if n, ok := a.bytes(); ok {
 		return fmt.Sprint(n)
 	}
-	return "more than 2^64"
+	return "more than 2^63-1 (counting the dimensions that are not 0)"
 }
 
 // maxRank and maxDim bound an array's shape, as its header records it.

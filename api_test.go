@@ -394,3 +394,15 @@ func TestArrayShapesNumPyCannotLoadAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// ExampleArray_Validate checks an array before it is stored or sent: its
+// shape must account for its data exactly.
+func ExampleArray_Validate() {
+	good := tiermem.Float32Array([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	bad := tiermem.Array{DType: tiermem.Float32, Shape: []int{2, 4}, Data: good.Data}
+	fmt.Println(good, good.Validate())
+	fmt.Println(bad, errors.Is(bad.Validate(), tiermem.ErrType))
+	// Output:
+	// float32[2 3] <nil>
+	// float32[2 4] true
+}

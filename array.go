@@ -88,8 +88,11 @@ func (a Array) String() string {
 	return fmt.Sprintf("%s[%s]", a.DType, strings.Join(dims, " "))
 }
 
-// check returns an error wrapping ErrType unless the shape matches the data.
-func (a Array) check() error {
+// Validate returns an error wrapping ErrType unless a is an array every
+// Store takes and NumPy loads: a known DType, at most 64 dimensions of 0
+// to 2^48 each, a byte count that fits in an int64 (counting the
+// dimensions that are not 0), and exactly that many bytes of Data.
+func (a Array) Validate() error {
 	if !a.DType.valid() {
 		return fmt.Errorf("%w: unknown dtype %d", ErrType, a.DType)
 	}

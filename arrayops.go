@@ -11,7 +11,7 @@ import (
 // through every tier. It returns an error wrapping ErrType if the shape does
 // not match the data, and Store's errors otherwise.
 func (m *Manager) StoreArray(key string, a Array, opts ...StoreOption) error {
-	if err := a.check(); err != nil {
+	if err := a.Validate(); err != nil {
 		return err
 	}
 	return m.storeKind(key, a.Data, header.Header{Kind: header.Array, DType: uint8(a.DType), Shape: a.Shape}, opts)

@@ -222,7 +222,7 @@ func checkRecord(r bundle.Record) error {
 	}
 	if env, _ := decodeHeader(meta); env.Kind == header.Array {
 		a := Array{DType: DType(env.DType), Shape: env.Shape, Data: r.Value}
-		if err := a.check(); err != nil {
+		if err := a.Validate(); err != nil {
 			return fmt.Errorf("%w: the array %q: %w", ErrSnapshotCorrupt, r.Key, err)
 		}
 	}

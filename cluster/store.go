@@ -6,9 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"net"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -17,7 +15,6 @@ import (
 	"github.com/zeebo/xxh3"
 
 	"github.com/tiermem/tiermem"
-	"github.com/tiermem/tiermem/internal/header"
 )
 
 // Store stores value under key. The value is split into chunks of ChunkSize
@@ -39,36 +36,15 @@ func (c *Cluster) Store(ctx context.Context, key string, value []byte) error {
 }
 
 // StoreArray stores an array under key, with its element type and shape.
-// A shape with a dimension outside 0 to 2^48, or whose byte count is not
-// len(a.Data), is ErrType. It is Store otherwise.
+// An array tiermem.Array.Validate refuses is ErrType (wrapping
+// tiermem.ErrType too). It is Store otherwise.
 func (c *Cluster) StoreArray(ctx context.Context, key string, a tiermem.Array) error {
-	size := a.DType.Size()
-	if size == 0 {
-		return fmt.Errorf("%w: storing %q: unknown %v", ErrType, key, a.DType)
-	}
-	if len(a.Shape) > maxNDim {
-		return fmt.Errorf("%w: storing %q: %d dimensions, at most %d", ErrType, key, len(a.Shape), maxNDim)
+	if err := a.Validate(); err != nil {
+		return fmt.Errorf("%w: storing %q: %w", ErrType, key, err)
 	}
 	shape := make([]uint64, len(a.Shape))
 	for i, d := range a.Shape {
-		if d < 0 || d > header.MaxDim {
-			return fmt.Errorf("%w: storing %q: shape %v, a dimension of %d (want 0 to 2^48)", ErrType, key, a.Shape, d)
-		}
 		shape[i] = uint64(d)
-	}
-	n, fits := uint64(size), true // the bytes the shape needs
-	if slices.Contains(shape, 0) {
-		n = 0
-	}
-	for _, d := range shape {
-		hi, lo := bits.Mul64(n, d)
-		n, fits = lo, fits && hi == 0
-	}
-	if !fits {
-		return fmt.Errorf("%w: storing %q: shape %v of %v needs more than 2^64 bytes, has %d", ErrType, key, a.Shape, a.DType, len(a.Data))
-	}
-	if n != uint64(len(a.Data)) {
-		return fmt.Errorf("%w: storing %q: shape %v of %v needs %d bytes, has %d", ErrType, key, a.Shape, a.DType, n, len(a.Data))
 	}
 	return c.store(ctx, key, a.Data, kindArray, uint8(a.DType), shape)
 }

@@ -92,11 +92,28 @@ func checkHintFrame(b []byte, id uint64, size int64) error {
 		return fmt.Errorf("%w: needs reader version %d", ErrVersion, minReader)
 	}
 	gotID, gotSize := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
-	if gotID != id || gotSize != uint64(size) {
+	switch {
+	case gotID != id:
 		return fmt.Errorf("%w: for segment %d of %d bytes, not %d of %d", errBadHint, gotID, gotSize, id, size)
+	case gotSize != uint64(size):
+		return &hintSizeError{hinted: gotSize, size: size}
 	}
 	return nil
 }
+
+// hintSizeError is a hint file, sound in itself, written for its segment
+// when the segment held another size: the segment changed after it was
+// sealed (cut short by a lost size update, or by hand).
+type hintSizeError struct {
+	hinted uint64 // the size the hint was written for
+	size   int64  // the segment's size now
+}
+
+func (e *hintSizeError) Error() string {
+	return fmt.Sprintf("the segment's hint file was written when it held %d bytes; it holds %d", e.hinted, e.size)
+}
+
+func (e *hintSizeError) Unwrap() error { return errBadHint }
 
 // decodeHintEntries appends to recs the entries of a hint for a segment of
 // size bytes.

@@ -94,8 +94,11 @@ func (s *Store) sortFiles(names []string) ([]uint64, map[uint64]bool) {
 		if !ok {
 			continue
 		}
-		s.nextID.Store(max(s.nextID.Load(), id+1))
 		if ext == segmentExt {
+			// Only segments number the next: a stray hint file with a
+			// huge id (removed as an orphan) must not send the ids
+			// round past 2^64 onto the names of live segments.
+			s.nextID.Store(max(s.nextID.Load(), id+1))
 			ids = append(ids, id)
 		} else {
 			hints[id] = true
@@ -207,6 +210,15 @@ func (s *Store) records(g *segment, hasHint, isTail bool) ([]scanned, error) {
 		}
 		if errors.Is(err, ErrVersion) {
 			return nil, fmt.Errorf("disk: hint file of segment %d: %w", g.id, err)
+		}
+		// A sealed segment whose records end before its sound hint says
+		// was cut: its last records (a newer value, a delete) are gone,
+		// and a scan that ends on a record boundary would take the older
+		// ones for the truth. Only the tail's torn end may be dropped.
+		var cut *hintSizeError
+		if errors.As(err, &cut) && !isTail && cut.hinted > uint64(cut.size) {
+			return nil, &CorruptError{Dir: s.dir, File: filepath.Base(fileName(s.dir, g.id, segmentExt)), Off: cut.size,
+				Reason: cut.Error() + ": its end was cut"}
 		}
 	}
 	size := g.size.Load()

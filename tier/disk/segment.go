@@ -103,6 +103,7 @@ type segment struct {
 	appended   atomic.Int64          // records appended since Open: a capacity hint for a scan
 	minDeadSeq atomic.Uint64         // lowest sequence number of a dead put in the file; MaxUint64 if none
 	dirty      atomic.Bool           // written since it was last synced
+	syncMu     sync.Mutex            // held across a sync's look at dirty and its fsync
 	syncFailed atomic.Pointer[error] // the first fsync I/O error, returned by every later sync
 	sealed     atomic.Bool           // takes no more appends
 	hinted     atomic.Bool           // its hint file is written
@@ -188,8 +189,14 @@ func (g *segment) noteDeadPut(seq uint64) {
 	}
 }
 
-// sync makes g's data durable if it was written since its last sync.
+// sync makes g's data durable if it was written since its last sync. A
+// sync that finds another's fsync in flight waits for it: dirty is cleared
+// before an fsync begins, so that writes during it mark the segment again,
+// and a sync that saw it clear while the fsync was still running would
+// return before the data it was asked to cover was durable.
 func (g *segment) sync(fsyncs *atomic.Int64) error {
+	g.syncMu.Lock()
+	defer g.syncMu.Unlock()
 	if failed := g.syncFailed.Load(); failed != nil {
 		return *failed
 	}

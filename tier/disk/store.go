@@ -29,6 +29,7 @@ type Store struct {
 
 	nextID   atomic.Uint64 // id of the next segment file
 	dirDirty atomic.Bool   // a file was created since the directory was last synced
+	dirSync  sync.Mutex    // held across syncDir's look at dirDirty and its fsync (see segment.sync)
 	syncDebt atomic.Bool   // SyncEvery: the last background sync failed, and none succeeded since
 	mode     atomic.Int64  // the SyncMode: opts.Sync until SetSync
 	modeMu   sync.Mutex    // serializes SetSync
@@ -282,6 +283,8 @@ func (s *Store) syncAll() error {
 // syncDir syncs the directory if a segment was created since it was last
 // synced.
 func (s *Store) syncDir() error {
+	s.dirSync.Lock()
+	defer s.dirSync.Unlock()
 	if failed := s.dirSyncFailed.Load(); failed != nil {
 		return *failed
 	}

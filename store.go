@@ -316,33 +316,39 @@ func (r reservation) release() {
 }
 
 // putOnceLocked writes the value under the key's lock. With a durable log
-// the value goes to t first and then to the cold log, and a failure of the
-// second takes the first back: the log keeps the value it had, which is
-// what the key reads then, so a failed Store never changes what the next
-// Open finds.
+// the value goes to t first and then to the cold log, before any older
+// copy is dropped from another tier, and a failure of the log's write
+// takes the first back: the key keeps the value it had, wherever it was
+// (the log's, or glacier's), so a failed Store never changes what the
+// next Open finds.
 func (m *Manager) putOnceLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool, pend tier.Pending) error {
 	m.beforeChange(key)
+	var logged func() error
 	if through {
 		if err := m.keepOldValueLocked(key); err != nil {
 			return fmt.Errorf("storing %q: %w", key, err)
 		}
-	}
-	if err := m.putLocked(key, value, meta, env, t, through, pend); err != nil {
-		return err
-	}
-	if through {
-		if _, err := m.tiers[Cold].store.Put(key, value, meta); err != nil {
-			m.removeFrom(t, key)
-			return fmt.Errorf("storing %q in the cold log: %w", key, storeError(err))
+		logged = func() error {
+			if _, err := m.tiers[Cold].store.Put(key, value, meta); err != nil {
+				return fmt.Errorf("storing %q in the cold log: %w", key, storeError(err))
+			}
+			return nil
 		}
+	}
+	if err := m.putLocked(key, value, meta, env, t, logged, pend); err != nil {
+		return err
 	}
 	m.ttl.set(key, env.Expires)
 	return nil
 }
 
-// putLocked writes the value to t and drops the key from the other tiers
-// (but the cold log's copy, when through). The key's lock is held.
-func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, through bool, pend tier.Pending) error {
+// putLocked writes the value to t and drops the key from the other tiers.
+// With logged (a durable write) it calls logged, which writes the cold
+// log's copy, once the value is in t and before any other copy is dropped
+// (the log's is then kept); when logged fails, the value leaves t and
+// the Store fails with the older value where it was. The key's lock is
+// held.
+func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t *tierState, logged func() error, pend tier.Pending) error {
 	var undo func()
 	if t == m.glacier && m.durable() {
 		var err error
@@ -366,8 +372,22 @@ func (m *Manager) putLocked(key string, value, meta []byte, env header.Header, t
 	if t.victims != nil {
 		t.victims.added(key, charged, env.Pinned)
 	}
+	through := logged != nil
+	if through {
+		if err := logged(); err != nil {
+			m.removeFrom(t, key)
+			return err
+		}
+	}
 	if err := m.dropExceptLocked(key, t, through); err != nil {
-		m.removeFrom(t, key) // the older value stays where it is, whole, and the Store fails
+		// The older value stays where it is, whole, and the Store fails;
+		// with a durable write the log holds the new value already, and a
+		// read may find it there before the older copy (a failed Store
+		// whose outcome the error does not decide, never a lost value).
+		m.removeFrom(t, key)
+		if through {
+			return fmt.Errorf("storing %q in the %s tier: %w (the new value may be read from the cold log)", key, t.level, err)
+		}
 		return fmt.Errorf("storing %q in the %s tier: %w", key, t.level, err)
 	}
 	return nil

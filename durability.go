@@ -183,7 +183,7 @@ func (m *Manager) copyMemoryToLog() error {
 			if cold.has(key) {
 				continue
 			}
-			if _, err := m.move(key, t, cold, true, waitStreams); err != nil {
+			if _, err := m.move(key, t, cold, true, false, waitStreams); err != nil {
 				return fmt.Errorf("copying the %s tier's values to the cold log: %w", t.level, err)
 			}
 		}

@@ -168,6 +168,9 @@ func (m *Manager) stage(b *glacierBatch, key string) error {
 	if m.durable() && m.inTierAbove(key, b.from) {
 		return nil // demoted from the memory tier later, through dropCopy, which makes it a victim again
 	}
+	if m.pinnedLocked(b.from, key) {
+		return nil // pinned since it was chosen: it stays
+	}
 	ok, err := m.copyLocked(key, b.from, m.glacier, est)
 	if ok {
 		b.keys = append(b.keys, key)

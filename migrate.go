@@ -180,7 +180,7 @@ func (m *Manager) promoteOne(key string) error {
 		to.fullAt.Store(max(used, 1))
 		return nil
 	}
-	moved, err := m.move(key, from, to, false, passStreams) // a promotion waits for nothing
+	moved, err := m.move(key, from, to, false, true, passStreams) // a promotion waits for nothing
 	if moved {
 		to.promotions.Add(1)
 	}

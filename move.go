@@ -77,7 +77,7 @@ func (m *Manager) transfer(key string, src, to *tierState, keep bool) error {
 		// src is to when the key left to after Move looked and came back:
 		// a copy from a store into itself would deadlock on its lock.
 		if src != to {
-			ok, err := m.move(key, src, to, keep, waitStreams)
+			ok, err := m.move(key, src, to, keep, false, waitStreams)
 			if err != nil {
 				return err
 			}

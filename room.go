@@ -157,7 +157,7 @@ func (m *Manager) demoteTo(key string, from, to *tierState) (bool, error) {
 			return moved, err
 		}
 	}
-	return m.move(key, from, to, false, passStreams)
+	return m.move(key, from, to, false, true, passStreams)
 }
 
 // dropCopy removes key from a memory tier whose value the cold log holds too.
@@ -167,6 +167,9 @@ func (m *Manager) dropCopy(key string, from *tierState) (bool, error) {
 	defer lock.Unlock()
 	if !from.has(key) {
 		return false, nil // gone meanwhile (deleted, replaced elsewhere): nothing to drop
+	}
+	if m.pinnedLocked(from, key) {
+		return false, nil // pinned since it was chosen: it stays
 	}
 	if !m.tiers[Cold].has(key) {
 		return false, fmt.Errorf("%w: %q is in the %s tier", errNoLogCopy, key, from.level)

@@ -15,13 +15,15 @@ import (
 // is durable; it reports whether the key was there to move. The room in to
 // is reserved before the lock is taken, so that no key lock is held while
 // other keys are demoted to make it; wait says whether it waits for
-// streams that hold the room it needs.
-func (m *Manager) move(key string, from, to *tierState, keep bool, wait patience) (bool, error) {
+// streams that hold the room it needs. A move the Manager chose (chosen:
+// a demotion or a promotion, not Move) leaves a key pinned by the time it
+// holds the key's lock where it is, and reports false.
+func (m *Manager) move(key string, from, to *tierState, keep, chosen bool, wait patience) (bool, error) {
 	if m.durable() && from == m.glacier && to.level < Cold {
 		// A memory tier's values have a copy in the durable cold log: the
 		// value goes there first, then up.
 		cold := m.tiers[Cold]
-		if ok, err := m.move(key, from, cold, keep, wait); !ok || err != nil {
+		if ok, err := m.move(key, from, cold, keep, chosen, wait); !ok || err != nil {
 			return ok, err
 		}
 		from, keep = cold, true
@@ -44,6 +46,9 @@ func (m *Manager) move(key string, from, to *tierState, keep bool, wait patience
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
+	if chosen && m.pinnedLocked(from, key) {
+		return false, nil // pinned since it was chosen: it stays
+	}
 	ok, err := m.copyLocked(key, from, to, est)
 	if ok && err == nil {
 		if err := m.logCopyLocked(key, from, to); err != nil {
@@ -100,6 +105,19 @@ func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) er
 		}
 	}
 	return nil
+}
+
+// pinnedLocked reports whether key's entry in t is pinned: a key the
+// Manager chose to move (a victim, a promotion) before it was pinned stays
+// where it is. The key's lock is held.
+func (m *Manager) pinnedLocked(t *tierState, key string) bool {
+	pinned := false
+	t.store.ViewMeta(key, func(_, meta []byte) error {
+		env, err := decodeHeader(meta)
+		pinned = err == nil && env.Pinned
+		return nil
+	})
+	return pinned
 }
 
 // sizeIn returns the sizes of key's value and meta in t.

@@ -73,22 +73,23 @@ func (m *Manager) deleteLocked(key string) (found, inGlacier bool, err error) {
 	return found, inGlacier, nil
 }
 
-// Clear deletes every key from every tier.
+// Clear deletes every key from every tier: every key stored before it
+// began, even one that moves between tiers meanwhile.
 func (m *Manager) Clear() error {
 	tok, err := m.enter()
 	if err != nil {
 		return err
 	}
 	defer m.gate.Leave(tok)
-	for _, t := range m.tiers {
-		keys, err := m.keysOf(t)
-		if err != nil {
+	keys := make(map[string]struct{})
+	for _, t := range m.listingOrder() { // a key that moves during the listing is seen
+		if err := m.eachKeyOf(t, func(key string) { keys[key] = struct{}{} }); err != nil {
 			return fmt.Errorf("tiermem: listing the %s tier: %w", t.level, err)
 		}
-		for _, key := range keys {
-			if _, _, err := m.deleteKey(key, nil); err != nil {
-				return err
-			}
+	}
+	for key := range keys {
+		if _, _, err := m.deleteKey(key, nil); err != nil {
+			return err
 		}
 	}
 	m.promote.take()
@@ -104,12 +105,18 @@ func (m *Manager) Clear() error {
 // keysOf lists the keys of tier t.
 func (m *Manager) keysOf(t *tierState) ([]string, error) {
 	var keys []string
+	err := m.eachKeyOf(t, func(key string) { keys = append(keys, key) })
+	return keys, err
+}
+
+// eachKeyOf calls fn with each key of tier t.
+func (m *Manager) eachKeyOf(t *tierState, fn func(key string)) error {
 	err := t.store.Scan(func(key string, _ []byte, _ int64) error {
-		keys = append(keys, key)
+		fn(key)
 		return nil
 	})
 	if errors.Is(err, tier.ErrClosed) {
 		err = ErrClosed
 	}
-	return keys, err
+	return err
 }

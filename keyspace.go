@@ -36,15 +36,8 @@ func (m *Manager) Scan(cursor uint64, pattern string, count int) (keys []string,
 		count = 10
 	}
 	b := newScanBatch(cursor, count)
-	// Each tier twice, in palindromic order (hot…glacier…hot): a key that
-	// moves once during the listing (written to its new tier, then
-	// deleted from its old one) is seen in one of the two.
-	order := slices.Clone(m.tiers)
-	for i := len(m.tiers) - 1; i >= 0; i-- {
-		order = append(order, m.tiers[i])
-	}
 	now := m.now()
-	for _, t := range order {
+	for _, t := range m.listingOrder() {
 		err := t.store.Scan(func(key string, meta []byte, _ int64) error {
 			if env, err := decodeHeader(meta); err == nil && env.Expired(now) {
 				return nil
@@ -57,6 +50,18 @@ func (m *Manager) Scan(cursor uint64, pattern string, count int) (keys []string,
 		}
 	}
 	return b.result(pattern)
+}
+
+// listingOrder returns each tier twice, in palindromic order
+// (hot…glacier…hot): a listing of them in this order sees, in one of the
+// two, every key that moves once during it (written to its new tier, then
+// deleted from its old one).
+func (m *Manager) listingOrder() []*tierState {
+	order := slices.Clone(m.tiers)
+	for i := len(m.tiers) - 1; i >= 0; i-- {
+		order = append(order, m.tiers[i])
+	}
+	return order
 }
 
 // scanBatch keeps the count smallest distinct key hashes at or after a

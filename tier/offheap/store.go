@@ -173,12 +173,15 @@ func (s *Store) enterWrite(key string, meta []byte) (gate.Token, error) {
 }
 
 // swapped counts the charged bytes of a record swapIn put in the index,
-// and frees the record it replaced, if any.
+// and frees the record it replaced, if any, in one change of the count:
+// Used never shows the two records at once (a replacement's room is
+// reserved as the difference), so a tier full to its budget never reads
+// as over it.
 func (s *Store) swapped(charged int64, replaced bool, old uint64, oldSize int64) {
-	s.used.Add(charged)
 	if replaced {
-		s.used.Add(-s.space.free(old, oldSize) - indexShare)
+		charged -= s.space.free(old, oldSize) + indexShare
 	}
+	s.used.Add(charged)
 }
 
 // maxOverwrite is the largest record Put writes over the one it replaces,

@@ -3,7 +3,9 @@ package tiermem
 import "github.com/tiermem/tiermem/internal/header"
 
 // Pin pins key where it is, as the Pinned option of Store does: no
-// migration pass and no need for room demotes it (Move still can). The
+// migration pass and no need for room demotes or promotes it (Move still
+// can); a move the Manager chose before Pin and had not begun by then
+// leaves the key where it is. The
 // key stays in its tier, which changes its header without the value
 // passing through the Manager (see UpdateHeader). Errors: ErrNotFound,
 // and those of Update.

@@ -69,7 +69,7 @@ func (o storeOptions) header(now time.Time) header.Header {
 }
 
 // Pinned keeps the value in the tier it is stored in: no migration pass and
-// no need for room ever demotes it (Move still can).
+// no need for room ever demotes or promotes it (Move still can).
 func Pinned() StoreOption { return pinned }
 
 var pinned StoreOption = func(o storeOptions) storeOptions {

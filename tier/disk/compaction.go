@@ -299,7 +299,13 @@ func (c *compaction) install() {
 		before += in.size.Load()
 		s.retire(in)
 		if s.fs.SyncDir(s.dir) != nil {
+			// The removal may not be durable: removing a later input,
+			// which may hold the tombstone that shadowed a put in this
+			// one, could outlive it in a crash and bring the put back.
+			// The rest stay, dead, for the next compaction, whose first
+			// directory sync (in run) makes this removal durable.
 			s.stats.backgroundErrors.Add(1)
+			break
 		}
 	}
 	s.stats.compactions.Add(1)

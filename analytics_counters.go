@@ -234,3 +234,29 @@ func rank(q float64, n uint64) uint64 {
 	}
 	return max(r, 1)
 }
+
+// Counts are the reads and Stores analytics counted since it was last
+// enabled: running totals, unlike a sample's counts of one interval, so
+// that a reader polling less often than the ring turns over (a Prometheus
+// scrape) misses none.
+type Counts struct {
+	Since  time.Time           // when counting began: the EnableAnalytics that started it
+	Hits   [Glacier + 1]uint64 // reads served from each tier
+	Misses uint64              // reads that found no value (absent or expired)
+	Stores [Glacier + 1]uint64 // Stores that placed a value in each tier
+}
+
+// Counts returns the running totals of the reads and Stores counted since
+// EnableAnalytics was last called, and false before it ever was. After
+// DisableAnalytics they stay as they were; a later EnableAnalytics starts
+// them again from zero, with a new Since. Operations running meanwhile
+// may or may not be in them; each is in the next call's if not in this
+// one's. It is safe to call concurrently with any method, and after Close.
+func (m *Manager) Counts() (Counts, bool) {
+	s := m.sampler.Load()
+	if s == nil {
+		return Counts{}, false
+	}
+	t := s.c.sum()
+	return Counts{Since: s.c.epoch, Hits: t.hits, Misses: t.misses, Stores: t.stores}, true
+}

@@ -69,3 +69,30 @@ func ExampleManager_EnableAnalytics() {
 	// hot tier: 20 items, 2.4% of its budget
 	// Analytics saved to memory_analytics.json: tiermem plot --from memory_analytics.json --out memory_analytics.png
 }
+
+// ExampleManager_Counts reads the running totals of hits and misses, as a
+// metrics exporter does at each scrape: nothing is lost however long
+// between two looks.
+func ExampleManager_Counts() {
+	dir := exampleDir()
+	defer os.RemoveAll(dir)
+	m, err := tiermem.Open(dir, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	if err := m.EnableAnalytics(time.Hour); err != nil {
+		fmt.Println(err)
+		return
+	}
+	m.Store("k", []byte("v"), tiermem.InTier(tiermem.Hot))
+	for range 3 {
+		m.Retrieve("k")
+	}
+	m.Retrieve("absent")
+	c, _ := m.Counts()
+	fmt.Println("hot hits:", c.Hits[tiermem.Hot], "misses:", c.Misses, "stores in hot:", c.Stores[tiermem.Hot])
+	// Output:
+	// hot hits: 3 misses: 1 stores in hot: 1
+}

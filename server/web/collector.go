@@ -22,14 +22,13 @@ type tierCollector struct {
 	reads readTotals
 }
 
-// readTotals adds up the hits and misses of the analytics samples, which
-// count per interval, into totals. A sample is added once: those after
-// last.
+// readTotals keeps the hit and miss counters monotonic across analytics'
+// restarts: Manager.Counts counts from the last EnableAnalytics, so the
+// totals of the runs before it are kept in base.
 type readTotals struct {
-	last   time.Time
-	any    bool // a sample was seen: analytics is or was on
-	hits   [tiermem.Glacier + 1]float64
-	misses float64
+	any       bool           // analytics is or was on
+	since     time.Time      // the run last seen
+	base, now tiermem.Counts // the earlier runs' totals; the last run's counts as last seen
 }
 
 func newTierCollector(h *Handler) *tierCollector {
@@ -87,28 +86,25 @@ func (c *tierCollector) Collect(ch chan<- prometheus.Metric) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.reads.add(c.h.m.Analytics())
-	if !c.reads.any {
+	counts, ok := c.h.m.Counts()
+	if !ok {
 		return // analytics never ran: no counts to report, rather than zeros
 	}
+	c.reads.add(counts)
 	for _, t := range c.h.tiers {
-		ch <- prometheus.MustNewConstMetric(c.hits, counter, c.reads.hits[t], t.String())
+		ch <- prometheus.MustNewConstMetric(c.hits, counter, float64(c.reads.base.Hits[t]+c.reads.now.Hits[t]), t.String())
 	}
-	ch <- prometheus.MustNewConstMetric(c.misses, counter, c.reads.misses)
+	ch <- prometheus.MustNewConstMetric(c.misses, counter, float64(c.reads.base.Misses+c.reads.now.Misses))
 }
 
-// add adds the samples taken after the last one added.
-func (r *readTotals) add(samples []tiermem.AnalyticsSample) {
-	for _, s := range samples {
-		if !s.Time.After(r.last) {
-			continue
+// add takes the counts of the analytics run now: when a new run began
+// since the last look, the last one's counts join base.
+func (r *readTotals) add(counts tiermem.Counts) {
+	if r.any && !counts.Since.Equal(r.since) {
+		for t := range r.base.Hits {
+			r.base.Hits[t] += r.now.Hits[t]
 		}
-		r.last, r.any = s.Time, true
-		r.misses += float64(s.Misses)
-		for t, ts := range s.Tiers {
-			if t < len(r.hits) {
-				r.hits[t] += float64(ts.Hits)
-			}
-		}
+		r.base.Misses += r.now.Misses
 	}
+	r.any, r.since, r.now = true, counts.Since, counts
 }

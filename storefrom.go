@@ -72,15 +72,17 @@ type stager interface {
 // from there once its length is known: appended to the log from that
 // file when it goes to the cold tier, else read back into its tier as a
 // stream of that length. Memory stays bounded as for a known length. The
-// staging file counts against the cold tier's budget as it grows (Usage
-// reports it as Streaming), demoting the cold tier's entries to make room
-// as a Store would: a stream larger than the cold tier's whole budget
-// fails with ErrTooLarge, and one the cold tier has no room left for
-// (it is the last tier and full) with ErrNoSpace, even when the value
-// would have gone to a memory tier; send its length to avoid staging.
-// A stream bound for a memory tier named (InTier(Hot), InTier(Warm)) is
-// not staged: it is read into memory, up to that tier's budget (past it,
-// ErrTooLarge), and stored from there.
+// staging file counts against the cold tier's budget as it grows, byte for
+// byte read (Usage reports it as Streaming), demoting the cold tier's
+// entries to make room as a Store would: a stream larger than the cold
+// tier's whole budget fails with ErrTooLarge, and one the cold tier has no
+// room left for (it is the last tier and full, or streams hold the room)
+// with ErrNoSpace, even when the value would have gone to a memory tier;
+// send its length to avoid staging. A stream bound for a memory tier
+// named (InTier(Hot), InTier(Warm)) is not staged: it is read into memory,
+// its bytes counted against that tier's budget as they come, the same
+// way, and stored from there; it may take up to twice its size in memory
+// while it is read.
 //
 // It is safe for concurrent use; the last write of a key to finish wins.
 func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOption) error {
@@ -109,9 +111,11 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 		if err != nil {
 			return err
 		}
-		return m.storeFromMemory(key, r, []*tierState{t}, opts)
+		room := &streamRoom{m: m, t: t, r: r}
+		defer room.release()
+		return m.storeFromMemory(key, room, []*tierState{t}, opts)
 	}
-	room := &stagingRoom{m: m, t: m.tiers[Cold], r: r}
+	room := &streamRoom{m: m, t: m.tiers[Cold], r: r}
 	st, err := s.StageAll(room)
 	room.release() // the value's own room is reserved where it goes
 	if err != nil {

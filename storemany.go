@@ -2,6 +2,7 @@ package tiermem
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -157,10 +158,7 @@ func (b *batch) reserve(key string, value []byte) error {
 			continue // the batch's own values fill this tier: on to the next, as a Store would be
 		}
 		p := batchPair{key: key, value: value, t: t}
-		if err = b.hopeless(t, key, len(value)); err == nil {
-			p.room, err = m.reserveFor(t, key, len(value), metaLen, false, patience(b.o.named))
-		}
-		if err != nil {
+		if p.room, err = b.take(t, key, len(value), patience(b.o.named)); err != nil {
 			if !b.o.named && int(t.level)+1 < len(m.tiers) {
 				continue
 			}
@@ -169,10 +167,7 @@ func (b *batch) reserve(key string, value []byte) error {
 		b.held[t.level] += p.room.n
 		if m.durable() && t.level < Cold {
 			cold := m.tiers[Cold]
-			if err = b.hopeless(cold, key, len(value)); err == nil {
-				p.coldRoom, err = m.reserveFor(cold, key, len(value), metaLen, false, waitStreams)
-			}
-			if err != nil {
+			if p.coldRoom, err = b.take(cold, key, len(value), waitStreams); err != nil {
 				p.room.release()
 				b.held[t.level] -= p.room.n
 				return fmt.Errorf("storing %q in the cold log: %w", key, err)
@@ -184,15 +179,34 @@ func (b *batch) reserve(key string, value []byte) error {
 	}
 }
 
-// hopeless returns an error wrapping ErrNoSpace when t is the last tier
-// (nothing can be demoted out of it) and what it holds with the room the
-// batch holds there leaves none for a value of n bytes under key: no wait
-// can make room that the batch holds itself.
-func (b *batch) hopeless(t *tierState, key string, n int) error {
-	if t.victims != nil || t.store.Used()+b.held[t.level]+t.estimate(key, n, len(b.meta)) <= t.capacity() {
-		return nil
+// take reserves the room a value of n bytes under key needs in t, less
+// what key's entry there occupies, as a Store reserves it. Where the batch
+// holds room in t already it waits for no one, since the room held in
+// flight that a wait would be for may be its own: it demotes t's victims
+// until the value fits, and with none left fails with ErrNoSpace.
+func (b *batch) take(t *tierState, key string, n int, wait patience) (reservation, error) {
+	m := b.m
+	if b.held[t.level] == 0 {
+		return m.reserveFor(t, key, n, len(b.meta), true, wait)
 	}
-	return fmt.Errorf("%w: %s", ErrNoSpace, t.whyFull())
+	r := reservation{t: t, key: key}
+	est := t.estimate(key, n, len(b.meta))
+	if err := t.fits(est, n); err != nil {
+		return r, err
+	}
+	r.old = t.sizeOf(key)
+	r.n = max(est-r.old, 0)
+	for !t.tryReserve(r.n) {
+		err := m.evictOne(t)
+		switch {
+		case errors.Is(err, errNoVictim):
+			return r, fmt.Errorf("%w: %s, with the room this batch holds there", ErrNoSpace, t.whyFull())
+		case err != nil:
+			return r, err
+		}
+	}
+	r.reserved = true
+	return r, nil
 }
 
 // store writes every pair, each in the room held for it.

@@ -376,6 +376,9 @@ func (c *conn) msetLocked(args [][]byte) bool {
 	}
 	err := c.s.m.StoreMany(keys, values)
 	clear(c.pairs) // no reference to the read buffer past the command
+	if cap(c.pairs) > 1024 {
+		c.pairs = nil // a rare huge MSET's slice is not kept for the connection's life
+	}
 	if err != nil {
 		c.managerError(err)
 		return false

@@ -114,23 +114,38 @@ func (h *Handler) Metrics() *Metrics { return h.metrics }
 
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	h.handle(mux, "GET /v1/usage", "usage", h.serveUsage)
-	h.handle(mux, "GET /v1/stats", "stats", h.serveStats)
-	h.handle(mux, "GET /v1/analytics", "analytics", h.serveAnalytics)
-	h.handle(mux, "GET /v1/biggest", "biggest", h.serveBiggest)
+	h.handle(mux, "GET /v1/usage", "usage", h.whileOpen(h.serveUsage))
+	h.handle(mux, "GET /v1/stats", "stats", h.whileOpen(h.serveStats))
+	h.handle(mux, "GET /v1/analytics", "analytics", h.whileOpen(h.serveAnalytics))
+	h.handle(mux, "GET /v1/biggest", "biggest", h.whileOpen(h.serveBiggest))
 	h.handle(mux, "GET /healthz", "healthz", h.serveHealth)
 	h.handle(mux, "GET /readyz", "readyz", h.serveReady)
 	mux.Handle("GET /metrics", h.instrument("metrics", promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{})))
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	h.handle(mux, "/debug/pprof/", "pprof", pprof.Index)
+	h.handle(mux, "/debug/pprof/cmdline", "pprof", pprof.Cmdline)
+	h.handle(mux, "/debug/pprof/profile", "pprof", pprof.Profile)
+	h.handle(mux, "/debug/pprof/symbol", "pprof", pprof.Symbol)
+	h.handle(mux, "/debug/pprof/trace", "pprof", pprof.Trace)
 	h.handle(mux, "GET /{$}", "dashboard", serveDashboard)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path: %s %s", r.Method, r.URL.Path))
-	})
+	h.handle(mux, "/", "other", serveOther)
 	return mux
+}
+
+// getPaths are the paths served to GET (and HEAD) alone, outside the
+// keys and arrays.
+var getPaths = map[string]bool{"/": true, "/v1/usage": true, "/v1/stats": true, "/v1/analytics": true,
+	"/v1/biggest": true, "/healthz": true, "/readyz": true, "/metrics": true}
+
+// serveOther answers what no route took: another method on a path served
+// to GET is a 405 naming the methods it takes (RFC 9110 §15.5.6), any
+// other path a 404. Both are counted, as "other".
+func serveOther(w http.ResponseWriter, r *http.Request) {
+	if getPaths[r.URL.Path] {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s: it takes GET and HEAD", r.Method, r.URL.Path))
+		return
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no such path: %s %s", r.Method, r.URL.Path))
 }
 
 func (h *Handler) handle(mux *http.ServeMux, pattern, name string, fn http.HandlerFunc) {

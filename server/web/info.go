@@ -161,10 +161,32 @@ func (h *Handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // serveReady answers 200 while the Manager serves, 503 once it is closed.
 func (h *Handler) serveReady(w http.ResponseWriter, r *http.Request) {
-	// Tier is no read (it counts nowhere) and fails with ErrClosed first.
-	if _, err := h.m.Tier("\x00tiermem-readyz"); err != nil && statusOf(err) != http.StatusNotFound {
+	if err := h.open(); err != nil {
 		h.fail(w, r, fmt.Errorf("not ready: %w", err))
 		return
 	}
 	writeJSON(w, map[string]string{"status": "ready"})
+}
+
+// open returns an error wrapping tiermem.ErrClosed once the Manager is
+// closed: a Tier of a key no one stores, which is no read (it counts
+// nowhere) and fails with ErrClosed first.
+func (h *Handler) open() error {
+	if _, err := h.m.Tier("\x00tiermem-readyz"); err != nil && statusOf(err) != http.StatusNotFound {
+		return err
+	}
+	return nil
+}
+
+// whileOpen serves fn while the Manager is open, and a 503 once it is
+// closed: what a closed Manager's Usage or a kept listing would say is
+// no longer true (a dashboard would go on showing it as live).
+func (h *Handler) whileOpen(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h.open(); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		fn(w, r)
+	}
 }

@@ -22,13 +22,15 @@ type holdFS struct {
 	fail    atomic.Bool
 }
 
-// arm makes the next file Sync close entered and wait for release.
+// arm makes the next file Sync close entered and wait for release, which
+// may be called more than once.
 func (f *holdFS) arm() (entered chan struct{}, release func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hold, f.entered = make(chan struct{}), make(chan struct{})
 	h := f.hold
-	return f.entered, func() { close(h) }
+	var once sync.Once
+	return f.entered, func() { once.Do(func() { close(h) }) }
 }
 
 func (f *holdFS) wrap(file vfs.File, err error) (vfs.File, error) {

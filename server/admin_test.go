@@ -180,7 +180,7 @@ func TestConfig(t *testing.T) {
 		{"CONFIG SET appendfsync no", "+OK\r\n"},
 		{"CONFIG GET tiermem-durability", "*2\r\n$18\r\ntiermem-durability\r\n$4\r\nnone\r\n"},
 		{"CONFIG SET tiermem-durability sometimes", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-durability') - argument must be one of the following: none, every-second, always\r\n"},
-		{"CONFIG SET appendfsync sometimes", "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no\r\n"},
+		{"CONFIG SET appendfsync sometimes", "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: everysec, always, no\r\n"},
 		{"CONFIG SET appendfsync always tiermem-durability none", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-durability') - duplicate parameter\r\n"},
 		{"GET before-durable", "$1\r\nv\r\n"},
 		{"CONFIG SET maxclients 2 requirepass secret", "+OK\r\n"},

@@ -84,20 +84,11 @@ func (c *conn) run(args [][]byte) {
 		return
 	}
 	if cmd.arity > 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
-		msg := fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name)
-		if c.tx != nil && cmd.name == "exec" { // as Redis: the transaction ends, discarded
-			c.endTx()
-			c.unwatch()
-			c.out.error("EXECABORT Transaction discarded because of: " + msg)
-			return
-		}
-		c.out.errorf(msg)
-		c.failTx()
+		c.reject(cmd, "ERR ", fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name))
 		return
 	}
 	if !c.authed && cmd.flags&noAuth == 0 && !c.passwordGone() {
-		c.out.error("NOAUTH Authentication required.")
-		c.failTx()
+		c.reject(cmd, "", "NOAUTH Authentication required.")
 		return
 	}
 	if c.tx != nil && cmd.flags&noMulti != 0 {
@@ -132,6 +123,22 @@ func (c *conn) run(args [][]byte) {
 		return
 	}
 	c.call(cmd, args)
+}
+
+// reject answers a command refused before it runs with prefix+msg, and
+// marks a transaction being queued as failed. An EXEC refused so ends the
+// transaction and the WATCH, inside MULTI or not, as Redis's
+// execCommandAbort does: "EXECABORT Transaction discarded because of: "
+// and msg.
+func (c *conn) reject(cmd *command, prefix, msg string) {
+	if cmd.name == "exec" {
+		c.endTx()
+		c.unwatch()
+		c.out.error("EXECABORT Transaction discarded because of: " + msg)
+		return
+	}
+	c.out.error(prefix + msg)
+	c.failTx()
 }
 
 // call runs a command and, for one that writes, tells WATCH of the keys

@@ -173,7 +173,7 @@ func setDurability(s *Server, v string) (func() error, string) {
 func setAppendFsync(s *Server, v string) (func() error, string) {
 	d, ok := map[string]tiermem.Durability{"always": tiermem.Always, "everysec": tiermem.EverySecond, "no": tiermem.None}[strings.ToLower(v)]
 	if !ok {
-		return nil, "argument(s) must be one of the following: always, everysec, no"
+		return nil, "argument(s) must be one of the following: everysec, always, no"
 	}
 	return func() error { return s.m.SetDurability(d) }, ""
 }

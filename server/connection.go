@@ -185,7 +185,7 @@ func cmdCommand(c *conn, args [][]byte) {
 			if cmd := c.lookup(name); cmd != nil {
 				c.commandInfo(cmd)
 			} else {
-				c.out.nullArray()
+				c.out.null() // Redis's null: a bulk string's in RESP2
 			}
 		}
 	}

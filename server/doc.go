@@ -75,6 +75,17 @@
 //     the Manager persists hot and warm to cold anyway), then calls
 //     Options.OnShutdown and closes the connection without a reply; with
 //     no OnShutdown it answers Redis's "-ERR Errors trying to SHUTDOWN".
+//   - COMMAND and COMMAND INFO give each command's name, arity, its
+//     write, readonly or no_auth flag and its first, last and step key
+//     positions, in Redis 7's shape, but none of Redis's other flags
+//     (fast, denyoom, ...), ACL categories, tips, key specifications or
+//     subcommands; COMMAND DOCS is an empty map, and redis-cli then uses
+//     its own hints. A client that routes by key specifications rather
+//     than key positions sees none.
+//   - KEYS and SCAN's MATCH compare bytes as unsigned in a class range
+//     ([a-z]): "[b-\x80]" matches "c", as Redis does where C's char is
+//     unsigned (arm64), not as on x86-64, where it reads the range as
+//     -128 to 98.
 //   - CLIENT LIST and CLIENT INFO print Redis's fields; tiermem keeps no
 //     per-client buffer counts, so qbuf, qbuf-free, argv-mem, multi-mem,
 //     rbs, rbp, obl, oll, omem and tot-mem are 0. Every client is of type

@@ -259,6 +259,7 @@ func cmdScan(c *conn, args [][]byte) {
 		return
 	}
 	count, pattern, typ := int64(10), "", []byte(nil)
+	none := false // MATCH "": no key is empty, so none matches, as in Redis
 	for i := 2; i < len(args); i += 2 {
 		if len(args)-i < 2 {
 			c.out.error(errSyntax)
@@ -275,7 +276,7 @@ func cmdScan(c *conn, args [][]byte) {
 				return
 			}
 		case equalFold(opt, "match"):
-			pattern = string(args[i+1])
+			pattern, none = string(args[i+1]), len(args[i+1]) == 0
 		case equalFold(opt, "type"):
 			typ = args[i+1]
 		default:
@@ -291,7 +292,7 @@ func cmdScan(c *conn, args [][]byte) {
 		c.managerError(err)
 		return
 	}
-	if typ != nil && !equalFold(typ, "string") {
+	if none || typ != nil && !equalFold(typ, "string") {
 		keys = nil // every key holds a string
 	}
 	c.out.array(2)
@@ -304,6 +305,10 @@ func cmdScan(c *conn, args [][]byte) {
 
 func cmdKeys(c *conn, args [][]byte) {
 	pattern := string(args[1])
+	if pattern == "" { // no key is empty: none matches, as in Redis
+		c.out.array(0)
+		return
+	}
 	if pattern == "*" {
 		pattern = ""
 	}

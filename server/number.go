@@ -89,11 +89,20 @@ func parseLongDouble(b []byte) *big.Float {
 	if err != nil {
 		return nil
 	}
-	if f.IsInf() || new(big.Float).Abs(f).Cmp(maxLongDouble) > 0 {
+	abs := new(big.Float).Abs(f)
+	if f.IsInf() || abs.Cmp(maxLongDouble) > 0 {
 		return nil // strtold's ERANGE to HUGE_VAL
+	}
+	if abs.Sign() != 0 && abs.Cmp(halfMinLongDouble) <= 0 {
+		return nil // strtold's ERANGE to zero, which string2ld refuses too
 	}
 	return f
 }
+
+// halfMinLongDouble is half the smallest long double above zero (a
+// subnormal, 2^-16445, about 3.6e-4951): a number no larger rounds to
+// zero.
+var halfMinLongDouble = new(big.Float).SetPrec(longDoublePrec).SetMantExp(big.NewFloat(1), -16446)
 
 // formatLongDouble prints f as Redis's INCRBYFLOAT does: "%.17Lf" with the
 // trailing zeros (and a trailing point) removed, and "-0" as "0".

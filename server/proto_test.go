@@ -121,7 +121,7 @@ func TestCommandTable(t *testing.T) {
 		t.Errorf("COMMAND COUNT %q does not match COMMAND's %.20q", count, all)
 	}
 	info := c.do("COMMAND", "INFO", "get", "nosuch")
-	if want := "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*1\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n*-1\r\n"; string(info) != want {
+	if want := "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*1\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n*0\r\n*0\r\n*0\r\n*0\r\n$-1\r\n"; string(info) != want {
 		t.Errorf("COMMAND INFO get nosuch = %q, want %q", info, want)
 	}
 	if docs := c.do("COMMAND", "DOCS"); string(docs) != "*0\r\n" {

@@ -306,6 +306,12 @@ func cmdGetEX(c *conn, args [][]byte) {
 	}
 	var at int64
 	if expire != nil {
+		// Redis looks the key up before it reads the expiry: a missing
+		// key is a null reply, whatever the expiry says.
+		if _, err := c.s.m.Tier(keyString(args[1])); errors.Is(err, tiermem.ErrNotFound) {
+			c.out.null()
+			return
+		}
 		if at, ok = c.expireMillis("getex", flags, expire); !ok {
 			return
 		}

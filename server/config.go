@@ -226,6 +226,7 @@ func cmdConfig(c *conn, args [][]byte) {
 		c.configSet(args[2:])
 	case "resetstat":
 		c.s.accepted.Store(0)
+		c.s.rejected.Store(0)
 		c.out.ok()
 	case "rewrite":
 		c.out.errorf("The server is running without a config file")

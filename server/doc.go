@@ -116,7 +116,7 @@
 //     refuses, as the reply says, what needs the store opened anew, such
 //     as CLOCK on the hot tier, or a policy on the last tier).
 //     CONFIG REWRITE is an error (no config file); RESETSTAT
-//     resets total_connections_received.
+//     resets total_connections_received and rejected_connections.
 //
 // The commands served: PING, ECHO, QUIT, SELECT (0), HELLO (2 and 3, with
 // AUTH and SETNAME), AUTH, CLIENT (ID, SETNAME, GETNAME, LIST, INFO, KILL,

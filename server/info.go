@@ -68,7 +68,7 @@ func infoMemory(c *conn, b *strings.Builder) {
 }
 
 func infoStats(c *conn, b *strings.Builder) {
-	fmt.Fprintf(b, "total_connections_received:%d\r\n", c.s.accepted.Load())
+	fmt.Fprintf(b, "total_connections_received:%d\r\nrejected_connections:%d\r\n", c.s.accepted.Load(), c.s.rejected.Load())
 }
 
 func infoKeyspace(c *conn, b *strings.Builder) {

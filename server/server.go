@@ -95,6 +95,13 @@ type Observer interface {
 	ClientDisconnected()
 }
 
+// RefusalObserver is an Observer that also counts the clients refused
+// past MaxClients (Redis's rejected_connections); the Server calls it when
+// its Observer implements it.
+type RefusalObserver interface {
+	ClientRefused()
+}
+
 // Server serves a Manager over RESP. Its methods are safe for concurrent use.
 type Server struct {
 	m       *tiermem.Manager
@@ -110,6 +117,7 @@ type Server struct {
 	maxOutput  atomic.Int64 // MaxOutput; 0 for no limit
 
 	accepted atomic.Int64 // connections accepted since New or CONFIG RESETSTAT
+	rejected atomic.Int64 // connections refused past maxclients, since the same
 	changes  atomic.Int64 // write commands run, for INFO's rdb_changes_since_last_save
 	watches  watchList    // the keys WATCH watches
 	saves    saver        // SAVE and BGSAVE
@@ -246,6 +254,10 @@ func (s *Server) start(nc net.Conn) {
 	}
 	if s.clientCount >= s.maxClients.Load() {
 		s.mu.Unlock()
+		s.rejected.Add(1)
+		if r, ok := s.opts.Observer.(RefusalObserver); ok {
+			r.ClientRefused()
+		}
 		go refuse(nc)
 		return
 	}

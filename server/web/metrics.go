@@ -32,6 +32,7 @@ type Metrics struct {
 	// ClientDisconnected, HTTP's from ConnState.
 	respClients, httpClients prometheus.Gauge
 	respConns, httpConns     prometheus.Counter
+	respRefused              prometheus.Counter // RESP clients past the server's MaxClients
 
 	own []prometheus.Collector // the collectors above and the tiers', without Go's and the process's
 
@@ -67,12 +68,17 @@ func newMetrics(h *Handler, extra prometheus.Registerer) (*Metrics, error) {
 		Name: "tiermem_client_connections_total",
 		Help: "Client connections accepted, by protocol (resp, http).",
 	}, []string{"protocol"})
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tiermem_client_connections_refused_total",
+		Help: "Client connections refused past the client limit, by protocol (resp).",
+	}, []string{"protocol"})
+	m.respRefused = refused.WithLabelValues("resp")
 	m.respClients, m.httpClients = clients.WithLabelValues("resp"), clients.WithLabelValues("http")
 	m.respConns, m.httpConns = connections.WithLabelValues("resp"), connections.WithLabelValues("http")
 	m.codes = newCache(func(code int) prometheus.Counter {
 		return responses.WithLabelValues(strconv.Itoa(code))
 	})
-	m.own = []prometheus.Collector{requests, responses, clients, connections, newTierCollector(h)}
+	m.own = []prometheus.Collector{requests, responses, clients, connections, refused, newTierCollector(h)}
 	for _, c := range m.own {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -116,6 +122,10 @@ func (m *Metrics) ClientConnected() {
 	m.respClients.Inc()
 	m.clientsNow.Add(1)
 }
+
+// ClientRefused records a RESP client refused past the server's client
+// limit (server.RefusalObserver).
+func (m *Metrics) ClientRefused() { m.respRefused.Inc() }
 
 // ClientDisconnected records the end of a RESP client's connection.
 func (m *Metrics) ClientDisconnected() {

@@ -111,13 +111,12 @@ func (m *Manager) dropExceptLocked(key string, keep *tierState, keepLog bool) er
 // Manager chose to move (a victim, a promotion) before it was pinned stays
 // where it is. The key's lock is held.
 func (m *Manager) pinnedLocked(t *tierState, key string) bool {
-	pinned := false
-	t.store.ViewMeta(key, func(_, meta []byte) error {
-		env, err := decodeHeader(meta)
-		pinned = err == nil && env.Pinned
-		return nil
-	})
-	return pinned
+	meta, err := t.store.Meta(key) // without reading the value
+	if err != nil {
+		return false
+	}
+	env, err := decodeHeader(meta)
+	return err == nil && env.Pinned
 }
 
 // sizeIn returns the sizes of key's value and meta in t.

@@ -139,7 +139,7 @@ func TestStoreManyCloseInTheMiddle(t *testing.T) {
 			}
 		}()
 	}
-	for {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		mu.Lock()
 		n := len(stored)
 		mu.Unlock()

@@ -105,15 +105,15 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	s, ok := m.tiers[Cold].store.(stager)
 	switch {
 	case !ok:
-		return m.storeFromMemory(key, r, m.tiers[:Cold+1], opts)
+		return m.storeFromMemory(key, r, m.tiers[:Cold+1], nil, opts)
 	case o.named && o.tier < Cold:
 		t, err := m.tierOf(o.tier)
 		if err != nil {
 			return err
 		}
 		room := &streamRoom{m: m, t: t, r: r}
-		defer room.release()
-		return m.storeFromMemory(key, room, []*tierState{t}, opts)
+		defer room.release() // on an early return; at once when the stream has ended
+		return m.storeFromMemory(key, room, []*tierState{t}, room, opts)
 	}
 	room := &streamRoom{m: m, t: m.tiers[Cold], r: r}
 	st, err := s.StageAll(room)
@@ -129,7 +129,10 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 // memory, up to the largest budget of the tiers that could take it, and
 // stored: when the cold tier cannot stage it (a store of the caller's),
 // or when the value is bound for a memory tier named (no disk is needed).
-func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, opts []StoreOption) error {
+// room, when not nil, is the room the stream holds as it is read: it is
+// given back once the stream has ended, before the value's own room is
+// reserved.
+func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, room *streamRoom, opts []StoreOption) error {
 	limit := int64(0)
 	for _, t := range tiers {
 		limit = max(limit, t.capacity())
@@ -138,6 +141,9 @@ func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, o
 		r = io.LimitReader(r, limit+1)
 	}
 	value, err := io.ReadAll(r)
+	if room != nil {
+		room.release()
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d bytes: %w", key, len(value), err)

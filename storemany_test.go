@@ -208,36 +208,26 @@ func TestStoreManyBudgetsUnderConcurrency(t *testing.T) {
 	defer m.Close()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprint(g, "/", i)
-				if g == 0 { // single Stores of shared keys, to be demoted around the batches
-					if err := m.Store(fmt.Sprint("shared", i%50), seededNoise(20000, byte(i))); err != nil {
-						t.Error(err)
-					}
-					continue
-				}
-				keys := byteSlices(id+"a", id+"b", id+"c", id+"d")
-				values := [][]byte{seededNoise(30000, byte(i)), seededNoise(60000, byte(i+1)), seededNoise(100, byte(i+2)), seededNoise(90000, byte(i+3))}
-				if err := m.StoreMany(keys, values); err != nil {
-					t.Errorf("batch %s: %v", id, err)
-					continue
-				}
-				for j, k := range keys {
-					if got, err := m.Retrieve(string(k)); err != nil || !bytes.Equal(got, values[j]) {
-						t.Errorf("batch %s, key %s: %d bytes, %v", id, k, len(got), err)
-					}
+	hostileLoop(&wg, stop, func(i int) { // single Stores of shared keys, to be demoted around the batches
+		if err := m.Store(fmt.Sprint("shared", i%50), seededNoise(20000, byte(i))); err != nil {
+			t.Error(err)
+		}
+	})
+	for g := 1; g < 4; g++ {
+		hostileLoop(&wg, stop, func(i int) {
+			id := fmt.Sprint(g, "/", i)
+			keys := byteSlices(id+"a", id+"b", id+"c", id+"d")
+			values := [][]byte{seededNoise(30000, byte(i)), seededNoise(60000, byte(i+1)), seededNoise(100, byte(i+2)), seededNoise(90000, byte(i+3))}
+			if err := m.StoreMany(keys, values); err != nil {
+				t.Errorf("batch %s: %v", id, err)
+				return
+			}
+			for j, k := range keys {
+				if got, err := m.Retrieve(string(k)); err != nil || !bytes.Equal(got, values[j]) {
+					t.Errorf("batch %s, key %s: %d bytes, %v", id, k, len(got), err)
 				}
 			}
-		}()
+		})
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {

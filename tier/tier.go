@@ -288,3 +288,13 @@ type Pending interface {
 	// Discard gives the memory back; after Commit it does nothing.
 	Discard()
 }
+
+// LookupPreparer is a memory Store that can start loading the entries of
+// keys about to be looked up into the CPU's cache, all at once, so that a
+// batch of lookups does not wait for memory one key after another.
+type LookupPreparer interface {
+	// PrepareLookups reads the index entries of keys, and the entries they
+	// point to, without changing anything: a hint whose only effect is on
+	// speed. It keeps no reference to keys.
+	PrepareLookups(keys [][]byte)
+}

@@ -243,6 +243,7 @@ func TestHostileHeapCloseRacing(t *testing.T) {
 							s.Victim(nil)
 							s.Idle(func(string, []byte) bool { return true })
 							s.Touch(key)
+							s.PrepareLookups([][]byte{[]byte(key), []byte("c1"), nil})
 						}
 						if was && !errors.Is(err, tier.ErrClosed) {
 							t.Errorf("%s round %d: op %d after Close returned %v", name, round, op, err)

@@ -56,6 +56,7 @@ func TestHostileEverythingAfterClose(t *testing.T) {
 		t.Error("KeyOf after Close")
 	}
 	s.Trim(time.Now())
+	s.PrepareLookups([][]byte{[]byte("a"), []byte("b")})
 	_ = s.Stats()
 	_ = s.Held()
 	_ = s.Used()

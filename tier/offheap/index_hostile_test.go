@@ -297,6 +297,7 @@ func TestReadersDuringGrowth(t *testing.T) {
 				}
 				if i%64 == 0 {
 					s.Victim(func(key string, _ []byte) bool { return key[0] == 's' })
+					s.PrepareLookups([][]byte{[]byte(fmt.Sprint("stable", k)), []byte(fmt.Sprint("churn", i))})
 				}
 			}
 		}()

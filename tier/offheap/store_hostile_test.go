@@ -368,6 +368,7 @@ func TestHostileCloseRacing(t *testing.T) {
 						}
 					case 6:
 						err = s.Scan(func(string, []byte, int64) error { return nil })
+						s.PrepareLookups([][]byte{[]byte(key), []byte("c1"), nil})
 					}
 					if was && !errors.Is(err, tier.ErrClosed) {
 						t.Errorf("round %d: op after Close returned %v", round, err)

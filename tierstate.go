@@ -14,16 +14,17 @@ import (
 type tierState struct {
 	level      Tier
 	store      tier.Store
-	persistent tier.Persistent // the store, if its data survives Close and crashes
-	getter     tier.MetaGetter // the store, if it reads into a caller's buffer
-	sizer      tier.Sizer      // the store, if it reports one entry's size
-	lender     tier.Lender     // the store, if some values it hands out may be kept
-	valueLener tier.ValueLener // the store, if it tells a value's length cheaper than a read gives it (see openTiers)
-	budget     atomic.Int64    // the tier's budget in bytes: SetBudget changes it
-	reserved   atomic.Int64    // room taken by writes in flight
-	streaming  atomic.Int64    // the part of reserved that streams hold (StoreFrom), for as long as their readers take
-	victims    *switchVictims  // nil for the last tier: nothing below to demote to
-	policy     atomic.Int32    // the tier's Policy: its TierOptions' until SetTierPolicy
+	persistent tier.Persistent     // the store, if its data survives Close and crashes
+	getter     tier.MetaGetter     // the store, if it reads into a caller's buffer
+	sizer      tier.Sizer          // the store, if it reports one entry's size
+	lender     tier.Lender         // the store, if some values it hands out may be kept
+	valueLener tier.ValueLener     // the store, if it tells a value's length cheaper than a read gives it (see openTiers)
+	preparer   tier.LookupPreparer // the store, if it can prepare a batch of lookups (PrepareLookups)
+	budget     atomic.Int64        // the tier's budget in bytes: SetBudget changes it
+	reserved   atomic.Int64        // room taken by writes in flight
+	streaming  atomic.Int64        // the part of reserved that streams hold (StoreFrom), for as long as their readers take
+	victims    *switchVictims      // nil for the last tier: nothing below to demote to
+	policy     atomic.Int32        // the tier's Policy: its TierOptions' until SetTierPolicy
 	// toucher is the store, when its counted reads go through it so that
 	// the read is recorded in the same lookup (heapVictims).
 	toucher viewToucher
@@ -52,6 +53,7 @@ func newTierState(level Tier, store tier.Store, capacity int64) *tierState {
 	t.sizer, _ = store.(tier.Sizer)
 	t.lender, _ = store.(tier.Lender)
 	t.valueLener, _ = store.(tier.ValueLener)
+	t.preparer, _ = store.(tier.LookupPreparer)
 	return t
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unsafe"
 
 	"github.com/tiermem/tiermem"
@@ -109,17 +108,16 @@ func (c *conn) run(args [][]byte) {
 	}
 	c.info.cmd.Store(&cmd.name)
 	if obs := c.s.opts.Observer; obs != nil {
-		start := time.Now()
+		start := c.clock.mark()
 		c.call(cmd, args)
+		end := c.clock.lap()
 		if v := c.value; v != nil { // a streamed SET: its time runs from its value's arrival
 			if v.cut() {
 				return
 			}
-			if v.arrived.After(start) {
-				start = v.arrived
-			}
+			start = max(start, c.clock.at(v.arrived))
 		}
-		obs.ObserveCommand(cmd.name, time.Since(start))
+		obs.ObserveCommand(cmd.name, end-start)
 		return
 	}
 	c.call(cmd, args)

@@ -63,6 +63,15 @@ type conn struct {
 
 	fromGet getReply // GET's ViewShared callback, bound once
 
+	// ahead holds the keys prepareAhead hands the Manager (empty between
+	// calls); prepared counts the commands after the running one whose keys
+	// it handed already.
+	ahead    [][]byte
+	prepared int
+
+	// clock times the commands for the Observer.
+	clock cmdClock
+
 	// value is the value of the plain SET running, while it is read from
 	// the connection (streamMin); nil otherwise.
 	value *valueStream
@@ -105,6 +114,7 @@ func (c *conn) serve() {
 			return
 		}
 		c.release() // before a write that a slow client may block
+		c.clock.pause()
 		if !c.flush() || c.quit || !c.readDeadline() {
 			return
 		}
@@ -133,6 +143,7 @@ func (c *conn) runBuffered() error {
 			return err
 		}
 		if len(args) > 0 {
+			c.prepareAhead(args)
 			c.hold()
 			if err := c.runStreaming(args); err != nil {
 				return err
@@ -140,6 +151,7 @@ func (c *conn) runBuffered() error {
 		}
 		if c.out.pending() > 64<<10 {
 			c.release()
+			c.clock.pause()
 			if !c.flush() {
 				return io.ErrClosedPipe
 			}

@@ -155,6 +155,12 @@
 // the Manager hands them, not copied again). GETRANGE of 64 KiB or more of
 // a large value sends the range from a ValueReader as GET does.
 //
+// A pipeline's keys are looked up together: before the first of up to 16
+// whole commands buffered from a client runs, the Manager is handed their
+// keys (each command's second argument) to prepare (Manager.PrepareLookups),
+// and an MGET's keys 16 at a time, so that lookups that miss the CPU's
+// cache wait for memory at once rather than one after another.
+//
 // Output is bounded. The replies of a pipeline are written every 64 KiB,
 // each write blocking only the client's own goroutine (no lock is held),
 // so a client that never reads costs one buffer. One command's reply is

@@ -350,8 +350,12 @@ func cmdGetEX(c *conn, args [][]byte) {
 }
 
 func cmdMGet(c *conn, args [][]byte) {
-	c.out.array(len(args) - 1)
-	for _, key := range args[1:] {
+	keys := args[1:]
+	c.out.array(len(keys))
+	for i, key := range keys {
+		if i%prepareWindow == 0 && len(keys) > 1 {
+			c.s.m.PrepareLookups(keys[i:min(i+prepareWindow, len(keys))])
+		}
 		c.get(key)
 		if c.limitOutput() {
 			return

@@ -57,13 +57,14 @@ func WithTTL(d time.Duration) StoreOption {
 	}
 }
 
-// header returns the header of a value stored with o at now: a TTL that
+// header returns the header of a value stored with o at the time now
+// tells (asked only for a TTL): a TTL that
 // would end past what a time in nanoseconds holds (the year 2262) ends
 // then, as a Redis EXPIRE that far does.
-func (o storeOptions) header(now time.Time) header.Header {
+func (o storeOptions) header(now func() time.Time) header.Header {
 	env := header.Header{Pinned: o.pinned}
-	if o.ttl > 0 {
-		env.Expires = expiresNano(now.Add(o.ttl))
+	if o.ttl > 0 { // the clock only then: most Stores have no TTL
+		env.Expires = expiresNano(now().Add(o.ttl))
 	}
 	return env
 }
@@ -116,7 +117,7 @@ type prepared struct {
 // needs there), or, for a prepared value, in the tier that prepared it
 // (value is then its pend's Value).
 func (m *Manager) storeWith(key string, value []byte, env header.Header, o storeOptions, p prepared) error {
-	env.Pinned, env.Expires = o.pinned, o.header(m.now()).Expires
+	env.Pinned, env.Expires = o.pinned, o.header(m.now).Expires
 	p.cond = o.cond
 	tok, err := m.enterKey(key)
 	if err != nil {

@@ -254,7 +254,7 @@ func (m *Manager) roomAhead(t *tierState, key string, size, metaLen int, wait pa
 // storeMeta returns the header of a value stored with o, as encoded: its
 // length is that of the header stored, whenever the store.
 func storeMeta(o storeOptions) []byte {
-	env := o.header(time.Unix(0, 0))
+	env := o.header(func() time.Time { return time.Unix(0, 0) })
 	return env.Encode()
 }
 
@@ -301,7 +301,7 @@ func (m *Manager) putStaged(key string, st *disk.Staged, o storeOptions, s stage
 		return err
 	}
 	defer m.gate.Leave(tok)
-	env := o.header(m.now())
+	env := o.header(m.now)
 	meta := env.Encode()
 	t := m.tiers[Cold]
 	for try := 0; ; try++ {

@@ -51,7 +51,7 @@ func (m *Manager) StoreMany(keys, values [][]byte, opts ...StoreOption) error {
 	defer m.gate.Leave(tok)
 	b := batches.Get().(*batch)
 	*b = batch{m: m, o: o, pairs: b.pairs[:0]}
-	b.env = o.header(m.now())
+	b.env = o.header(m.now)
 	b.meta = b.env.Encode()
 	defer b.done()
 	if err := b.place(keys, values); err != nil {

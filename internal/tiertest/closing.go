@@ -203,6 +203,7 @@ func (rd *round) work(g int) {
 		rng: rand.New(rand.NewPCG(uint64(rd.r), uint64(g)+2)), version: uint32(g+1) << 24}
 	c.p, _ = rd.s.(tier.Persistent)
 	c.ms, _ = rd.s.(tier.MetaSetter)
+	c.lp, _ = rd.s.(tier.LookupPreparer)
 	for after := 0; after < callsAfter && !rd.rep.failed.Load(); {
 		wasClosed := rd.done.Load()
 		err := c.call(wasClosed)
@@ -254,6 +255,7 @@ type caller struct {
 	s        tier.Store
 	p        tier.Persistent
 	ms       tier.MetaSetter
+	lp       tier.LookupPreparer
 	rep      *reporter
 	released *atomic.Bool // set once the Close that succeeded returned
 	rng      *rand.Rand
@@ -312,6 +314,10 @@ func (c *caller) call(wasClosed bool) (err error) {
 		if err == nil && n <= 0 {
 			bad = fmt.Sprintf("SetMeta charged %d bytes", n)
 		}
+	case op < 78 && c.lp != nil:
+		method = "PrepareLookups" // no error to check; the race detector and the fault handler watch
+		c.lp.PrepareLookups([][]byte{[]byte(key), []byte(sampleKey(c.rng.IntN(raceKeys))), nil})
+		return nil
 	default:
 		_, _ = c.s.Used(), c.s.Len() // no error to check; the race detector watches
 		return nil

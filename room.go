@@ -31,6 +31,8 @@ func (m *Manager) reserve(t *tierState, n int64, size int, wait patience) error 
 			return err
 		case t.reserved.Load() == 0 && settled >= 2:
 			return fmt.Errorf("%w: %s", ErrNoSpace, t.whyFull())
+		case wait == waitNoOne:
+			return fmt.Errorf("%w: %s, with the room this call holds there", ErrNoSpace, t.whyFull())
 		case t.reserved.Load() == 0:
 			settled++ // what was in flight may have just finished: look again
 		case wait == passStreams && t.reserved.Load() <= t.streaming.Load():
@@ -49,19 +51,31 @@ func (m *Manager) reserve(t *tierState, n int64, size int, wait patience) error 
 	return nil
 }
 
-// patience says whether a write that needs room that streams hold waits
-// for them.
-type patience bool
+// patience says whom a write that needs room held by writes in flight
+// waits for.
+type patience int
 
 const (
-	// waitStreams: the write has nowhere else to go (a tier named, the
-	// cold log's copy): it waits for streams as for any write in flight.
-	waitStreams patience = true
 	// passStreams: the write can go elsewhere (a demotion to the tier
 	// after, a promotion, a tier chosen for an unnamed write): it does
 	// not wait for streams, which may hold their room for minutes.
-	passStreams patience = false
+	passStreams patience = iota
+	// waitStreams: the write has nowhere else to go (a tier named, the
+	// cold log's copy): it waits for streams as for any write in flight.
+	waitStreams
+	// waitNoOne: the room in flight is the caller's own (a batch's
+	// earlier pairs, StoreMany), which no wait would give back.
+	waitNoOne
 )
+
+// waitFor returns the patience of a write that can go elsewhere unless
+// named says it cannot.
+func waitFor(named bool) patience {
+	if named {
+		return waitStreams
+	}
+	return passStreams
+}
 
 // streamsHoldError says that values being streamed into a tier hold the
 // room a write needs there: a write that names no tier goes on to the

@@ -136,7 +136,7 @@ func (m *Manager) storeWith(key string, value []byte, env header.Header, o store
 			return err
 		}
 	}
-	wait := patience(o.named || p.t != nil) // else it goes on to the next tier
+	wait := waitFor(o.named || p.t != nil) // else it goes on to the next tier
 	for {
 		if c := m.analytics.Load(); c != nil { // analytics_counters.go
 			err = m.storeObserved(c, tok, key, value, meta, env, target, p, wait)

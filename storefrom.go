@@ -206,7 +206,7 @@ func (m *Manager) streamTo(key string, size int64, o storeOptions) (*tierState, 
 			s = nil
 		}
 		var room reservation
-		if room, err = m.roomAhead(t, key, int(size), metaLen, patience(o.named)); err == nil {
+		if room, err = m.roomAhead(t, key, int(size), metaLen, waitFor(o.named)); err == nil {
 			return t, s, room, nil
 		}
 		err = fmt.Errorf("tiermem: storing %q from a stream in the %s tier: %w", key, t.level, err)

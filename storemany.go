@@ -2,7 +2,6 @@ package tiermem
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -158,7 +157,7 @@ func (b *batch) reserve(key string, value []byte) error {
 			continue // the batch's own values fill this tier: on to the next, as a Store would be
 		}
 		p := batchPair{key: key, value: value, t: t}
-		if p.room, err = b.take(t, key, len(value), patience(b.o.named)); err != nil {
+		if p.room, err = b.take(t, key, len(value), waitFor(b.o.named)); err != nil {
 			if !b.o.named && int(t.level)+1 < len(m.tiers) {
 				continue
 			}
@@ -185,28 +184,10 @@ func (b *batch) reserve(key string, value []byte) error {
 // flight that a wait would be for may be its own: it demotes t's victims
 // until the value fits, and with none left fails with ErrNoSpace.
 func (b *batch) take(t *tierState, key string, n int, wait patience) (reservation, error) {
-	m := b.m
-	if b.held[t.level] == 0 {
-		return m.reserveFor(t, key, n, len(b.meta), true, wait)
+	if b.held[t.level] != 0 {
+		wait = waitNoOne
 	}
-	r := reservation{t: t, key: key}
-	est := t.estimate(key, n, len(b.meta))
-	if err := t.fits(est, n); err != nil {
-		return r, err
-	}
-	r.old = t.sizeOf(key)
-	r.n = max(est-r.old, 0)
-	for !t.tryReserve(r.n) {
-		err := m.evictOne(t)
-		switch {
-		case errors.Is(err, errNoVictim):
-			return r, fmt.Errorf("%w: %s, with the room this batch holds there", ErrNoSpace, t.whyFull())
-		case err != nil:
-			return r, err
-		}
-	}
-	r.reserved = true
-	return r, nil
+	return b.m.reserveFor(t, key, n, len(b.meta), true, wait)
 }
 
 // store writes every pair, each in the room held for it.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier/object"
 )
@@ -252,8 +252,7 @@ func TestGlacierCrashScenarioChild(t *testing.T) {
 func crashScenario(t *testing.T, scenario string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGlacierCrashScenarioChild$")
-	cmd.Env = append(os.Environ(), hostileDirEnv+"="+dir, hostileScenarioEnv+"="+scenario)
+	cmd := childtest.Command("TestGlacierCrashScenarioChild", hostileDirEnv+"="+dir, hostileScenarioEnv+"="+scenario)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ack") {
 		t.Fatalf("child %s: %v\n%s", scenario, err, out)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/internal/vfs"
 	"github.com/tiermem/tiermem/tier/disk"
 	"github.com/tiermem/tiermem/tier/object"
@@ -276,8 +276,7 @@ func crashRounds(t *testing.T, rounds int, env ...string) (dir string, acks int)
 // the keys it tried and those it acknowledged.
 func crashOnce(t *testing.T, dir string, round int, d time.Duration, env ...string) (tried, acked []string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprint("TIERMEM_CRASH_ROUND=", round))
+	cmd := childtest.Command("TestCrashChild", crashDirEnv+"="+dir, fmt.Sprint("TIERMEM_CRASH_ROUND=", round))
 	cmd.Env = append(cmd.Env, env...)
 	stdout, err := cmd.StdoutPipe()
 	must(t, err)

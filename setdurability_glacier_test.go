@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 )
 
 const (
@@ -64,8 +64,7 @@ func TestSetDurabilityChild(t *testing.T) {
 func switchCrash(t *testing.T, scenario string) *tiermem.Manager {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSetDurabilityChild$")
-	cmd.Env = append(os.Environ(), switchCrashDirEnv+"="+dir, switchCrashScenarioEnv+"="+scenario)
+	cmd := childtest.Command("TestSetDurabilityChild", switchCrashDirEnv+"="+dir, switchCrashScenarioEnv+"="+scenario)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ack") {
 		t.Fatalf("child %s: %v\n%s", scenario, err, out)

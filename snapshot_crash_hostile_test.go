@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 )
 
 const snapRevDirEnv = "TIERMEM_REVIEW_SNAP_DIR"
@@ -92,8 +92,7 @@ func TestSnapshotHostileSnapshotCrashChild(t *testing.T) {
 // Open or the next Snapshot to the same path removes them.
 func TestSnapshotHostileCrashDuringSnapshot(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotHostileSnapshotCrashChild$")
-	cmd.Env = append(os.Environ(), snapRevDirEnv+"="+dir)
+	cmd := childtest.Command("TestSnapshotHostileSnapshotCrashChild", snapRevDirEnv+"="+dir)
 	stdout, err := cmd.StdoutPipe()
 	must(t, err)
 	must(t, cmd.Start())

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/tier/object"
 )
 
@@ -209,8 +209,7 @@ func TestSnapshotHostileRestoreSurvivesCrash(t *testing.T) {
 	for _, mode := range []tiermem.RestoreMode{tiermem.RestoreReplace, tiermem.RestoreMerge} {
 		t.Run(mode.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSnapshotHostileCrashChild$")
-			cmd.Env = append(os.Environ(), snapRevCrashEnv+"="+dir+"|"+mode.String()+"|"+path)
+			cmd := childtest.Command("TestSnapshotHostileCrashChild", snapRevCrashEnv+"="+dir+"|"+mode.String()+"|"+path)
 			stdout, err := cmd.StdoutPipe()
 			must(t, err)
 			must(t, cmd.Start())

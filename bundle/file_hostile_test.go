@@ -179,8 +179,7 @@ func TestHostileReplacedWhileOpenInOtherProcess(t *testing.T) {
 	var cmds []*exec.Cmd
 	var outs []*strings.Builder
 	for range 2 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHostileReplacedWhileOpenInOtherProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), hostileChildEnv+"=replace:"+path)
+		cmd := childtest.Command("TestHostileReplacedWhileOpenInOtherProcess", hostileChildEnv+"=replace:"+path)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/tiermem/tiermem/internal/childtest"
 )
 
 // readerEnv names the bundle a child test process reads.
@@ -18,8 +20,7 @@ func TestManyProcessesRead(t *testing.T) {
 	var cmds []*exec.Cmd
 	var outs []*strings.Builder
 	for range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestReaderProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), readerEnv+"="+path)
+		cmd := childtest.Command("TestReaderProcess", readerEnv+"="+path)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {

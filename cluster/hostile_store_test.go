@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/cluster"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/tier/object"
 )
 
@@ -282,8 +282,8 @@ func TestHostileForgedManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Del(context.Background(), cluster.ManifestKey(key)) })
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHostileForgedChild$", "-test.v")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(rc.Addrs(), ","), hostileForgedEnv+"="+key)
+	cmd := childtest.Command("TestHostileForgedChild", childEnv+"="+strings.Join(rc.Addrs(), ","), hostileForgedEnv+"="+key)
+	cmd.Args = append(cmd.Args, "-test.v")
 	out, err := cmd.CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	head := lines

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tiermem/tiermem/cluster"
+	"github.com/tiermem/tiermem/internal/childtest"
 )
 
 // manifestOf returns the raw manifest of key, read behind the package's back.
@@ -104,8 +104,8 @@ func TestWriterKilled(t *testing.T) {
 	ctx := context.Background()
 	vals := killedValues()
 	for round := 0; ; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestWriterChild$", "-test.v")
-		cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(rc.Addrs(), ","))
+		cmd := childtest.Command("TestWriterChild", childEnv+"="+strings.Join(rc.Addrs(), ","))
+		cmd.Args = append(cmd.Args, "-test.v")
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

@@ -3,12 +3,12 @@ package server_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/internal/procstatus"
 )
 
@@ -70,8 +70,8 @@ func TestSetStreamedRSS(t *testing.T) {
 		t.Skip("writes 384 MiB to disk")
 	}
 	for _, tier := range []tiermem.Tier{tiermem.Warm, tiermem.Cold} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSetStreamedRSSChild$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), setRSSChild+"="+tier.String())
+		cmd := childtest.Command("TestSetStreamedRSSChild", setRSSChild+"="+tier.String())
+		cmd.Args = append(cmd.Args, "-test.v")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("child: %v\n%s", err, out)

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tiermem/tiermem/cluster"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/internal/redistest"
 )
 
@@ -43,8 +43,7 @@ const clusterCmdChild = "TIERMEM_CLUSTER_CMD_CHILD"
 // own at the fork, so this process must not grow.
 func TestClusterCmd(t *testing.T) {
 	if os.Getenv(clusterCmdChild) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestClusterCmd$", "-test.count=1")
-		cmd.Env = append(os.Environ(), clusterCmdChild+"=1")
+		cmd := childtest.Command("TestClusterCmd", clusterCmdChild+"=1")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}

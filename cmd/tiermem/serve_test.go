@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 )
 
 // serveChild names the variable under which the test binary runs serve
@@ -100,8 +101,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 func startServeChild(t *testing.T, env ...string) (cmd *exec.Cmd, dir, addr string, out *strings.Builder) {
 	t.Helper()
 	dir, addr, out = t.TempDir(), freeAddr(t), new(strings.Builder)
-	cmd = exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
+	cmd = childtest.Command("TestServeChild", serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
 		"TIERMEM_NO_GLACIER=true", "TIERMEM_COLD=256MiB")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -200,8 +200,7 @@ func TestServeKill9AfterConfigSetDurability(t *testing.T) {
 // directory and checks every counter, then calls what before returned.
 func kill9(t *testing.T, durability string, before func(*redis.Client) func(*tiermem.Manager)) {
 	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
+	cmd := childtest.Command("TestServeChild", serveChild+"=1", "TIERMEM_ADDR="+addr, "TIERMEM_HTTP=", "TIERMEM_DIR="+dir,
 		"TIERMEM_DURABILITY="+durability, "TIERMEM_NO_GLACIER=true", "TIERMEM_HOT=16MiB", "TIERMEM_WARM=32MiB", "TIERMEM_COLD=256MiB")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/internal/procstatus"
 	"github.com/tiermem/tiermem/server/web"
 )
@@ -110,8 +110,8 @@ func TestPutStreamedRSS(t *testing.T) {
 // with the PUT, then with the GET of the value.
 func putRSS(t *testing.T, tier string) (int64, int64) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPutStreamedRSSChild$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), rssChild+"="+tier)
+	cmd := childtest.Command("TestPutStreamedRSSChild", rssChild+"="+tier)
+	cmd.Args = append(cmd.Args, "-test.v")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)

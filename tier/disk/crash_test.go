@@ -8,12 +8,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/tier/disk"
 )
 
@@ -91,8 +91,7 @@ func TestCrashKill(t *testing.T) {
 // runAndKill starts the child, kills it after d of writing and returns the
 // keys it acknowledged.
 func runAndKill(dir string, round int, d time.Duration) ([]string, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprintf("%s=%d", crashRoundEnv, round))
+	cmd := childtest.Command("TestCrashChild", crashDirEnv+"="+dir, fmt.Sprintf("%s=%d", crashRoundEnv, round))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -8,12 +8,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/disk"
 )
@@ -195,8 +195,7 @@ func TestHostileColdKillDuringCompaction(t *testing.T) {
 // killRun runs the child for round r, kills it after d and returns the
 // last op each goroutine had acknowledged (-1 for none).
 func killRun(dir string, r int, d time.Duration) ([]int, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHostileColdKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), killDirEnv+"="+dir, fmt.Sprintf("%s=%d", killRoundEnv, r))
+	cmd := childtest.Command("TestHostileColdKillChild", killDirEnv+"="+dir, fmt.Sprintf("%s=%d", killRoundEnv, r))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

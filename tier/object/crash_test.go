@@ -9,12 +9,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/tier"
 	"github.com/tiermem/tiermem/tier/object"
 )
@@ -137,8 +137,7 @@ func TestCrashKill(t *testing.T) {
 // runAndKill starts the child, kills it after d of writing and records
 // what it acknowledged.
 func runAndKill(dir string, round int, d time.Duration, acked, deleted map[string]bool) error {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprintf("%s=%d", crashRoundEnv, round))
+	cmd := childtest.Command("TestCrashChild", crashDirEnv+"="+dir, fmt.Sprintf("%s=%d", crashRoundEnv, round))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/childtest"
 	"github.com/tiermem/tiermem/internal/s3test"
 	"github.com/tiermem/tiermem/tier/object"
 )
@@ -86,8 +86,7 @@ func hostileCrash(t *testing.T, scenario string) (dir, url string) {
 	t.Helper()
 	ep := s3test.Endpoint(t)
 	dir, url = t.TempDir(), s3test.URL(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGlacierHostileCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), hostileCrashDirEnv+"="+dir, hostileCrashURLEnv+"="+url,
+	cmd := childtest.Command("TestGlacierHostileCrashChild", hostileCrashDirEnv+"="+dir, hostileCrashURLEnv+"="+url,
 		hostileCrashScenarioEnv+"="+scenario, "TIERMEM_S3_ENDPOINT="+ep)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ack") {

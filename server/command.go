@@ -117,7 +117,7 @@ func (c *conn) run(args [][]byte) {
 			}
 			start = max(start, c.clock.at(v.arrived))
 		}
-		obs.ObserveCommand(cmd.name, end-start)
+		c.clock.record(obs, cmd.name, end-start)
 		return
 	}
 	c.call(cmd, args)

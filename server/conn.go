@@ -92,6 +92,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 // read.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.pauseClock()     // the last batch's times
 	defer c.out.reset(false) // closes the readers of replies never sent
 	defer c.unwatch()
 	defer c.release()
@@ -114,7 +115,7 @@ func (c *conn) serve() {
 			return
 		}
 		c.release() // before a write that a slow client may block
-		c.clock.pause()
+		c.pauseClock()
 		if !c.flush() || c.quit || !c.readDeadline() {
 			return
 		}
@@ -151,7 +152,7 @@ func (c *conn) runBuffered() error {
 		}
 		if c.out.pending() > 64<<10 {
 			c.release()
-			c.clock.pause()
+			c.pauseClock()
 			if !c.flush() {
 				return io.ErrClosedPipe
 			}
@@ -175,9 +176,11 @@ func (c *conn) runStreaming(args [][]byte) error {
 	return v.finish()
 }
 
-// hold takes the server's shared lock for the commands of a batch.
+// hold takes the server's shared lock for the commands of a batch; the
+// wait for it is no command's time.
 func (c *conn) hold() {
 	if !c.holding {
+		c.pauseClock()
 		c.s.exclusive.RLock()
 		c.holding = true
 	}
@@ -188,6 +191,14 @@ func (c *conn) release() {
 	if c.holding {
 		c.s.exclusive.RUnlock()
 		c.holding = false
+	}
+}
+
+// pauseClock hands the commands' times to the Observer, if any, and
+// restarts their chain (cmdClock).
+func (c *conn) pauseClock() {
+	if obs := c.s.opts.Observer; obs != nil {
+		c.clock.pause(obs)
 	}
 }
 

@@ -14,7 +14,7 @@ test: deps fmt-check vet cross staticcheck unit hitratio
 # server (versitygw) on 127.0.0.1:7070 for the glacier tests, serving
 # VGW_DIR with the test credentials internal/s3test uses. It is started
 # only if nothing listens there yet, and keeps running after make returns;
-# the test bucket's prefixes older than an hour are removed.
+# the test bucket's prefixes older than two hours are removed.
 VERSITYGW     := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 VGW_ADDR      := 127.0.0.1:7070
 VGW_DIR       ?= $(or $(TMPDIR),/tmp)/tiermem-versitygw
@@ -37,8 +37,8 @@ deps:
 	fi
 	@echo "versitygw listening on $(VGW_ADDR)"
 	@# Each glacier test writes under a prefix of its own and leaves it; a
-	@# machine that runs the suite again and again keeps only the last hour's.
-	@find $(VGW_DIR)/tiermem-test -mindepth 1 -maxdepth 1 -mmin +60 -exec rm -rf {} + 2>/dev/null || true
+	@# machine that runs the suite again and again keeps only the last two hours of them (a run takes 20 minutes).
+	@find $(VGW_DIR)/tiermem-test -mindepth 1 -maxdepth 1 -mmin +120 -exec rm -rf {} + 2>/dev/null || true
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) tier.Store, opts *Options) {
 	c.run("SetMeta", func(t *testing.T) { setMeta(t, open(t)) })
 	c.run("SetMetaRacing", func(t *testing.T) { setMetaRacing(t, open(t)) })
 	c.run("PrepareLookups", func(t *testing.T) { prepareLookups(t, open(t)) })
+	c.run("PrepareLookupsRacing", func(t *testing.T) { prepareLookupsRacing(t, open(t)) })
 	c.runClock(open)
 	if o.Reopen != nil {
 		c.run("Reopen", func(t *testing.T) { reopen(t, o.Reopen) })

@@ -1,12 +1,11 @@
 package tiermem
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/tiermem/tiermem/internal/header"
+	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 // SaveTo writes key's value to the file at path (replaced atomically: a
@@ -28,19 +27,7 @@ func (m *Manager) SaveTo(key, path string) error {
 // writeFileAtomic creates path with the bytes write puts in a temporary file
 // beside it, synced before the rename.
 func writeFileAtomic(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := tempfile.WriteFile(path, write); err != nil {
 		return fmt.Errorf("tiermem: saving to %s: %w", path, err)
 	}
 	return nil

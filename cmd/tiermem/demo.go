@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 // demoConfig is what the demo's flags set.
@@ -90,11 +91,12 @@ func runDemo(cfg demoConfig) error {
 	pngDir := cfg.dir // where the analytics example saves its plot
 	if cfg.dir == "" {
 		pngDir = "."
-		dir, err := os.MkdirTemp("", "tiermem-demo")
+		dir, err := tempfile.MkdirTemp("", "tiermem-demo")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		defer tempfile.Remove(dir)
+		defer removeTempsOnSignal(cfg.err)() // a SIGINT or SIGTERM removes it too
 		cfg.dir = dir
 	}
 	if err := basicUsage(cfg); err != nil {

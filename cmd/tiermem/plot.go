@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 func newPlotCmd() *cobra.Command {
@@ -449,15 +450,14 @@ func savePanels(plots []*plot.Plot, out, format string) error {
 	for i, p := range plots {
 		drawPanel(p, tiles.At(dc, i%cols, i/cols))
 	}
-	f, err := os.Create(out)
-	if err != nil {
+	err = tempfile.WriteFile(out, func(f *os.File) error { // a failed write leaves the previous picture
+		_, err := c.WriteTo(f)
 		return err
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
+	})
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
-	return f.Close()
+	return os.Chmod(out, 0o644) // a picture is for anyone to look at
 }
 
 // drawPanel draws p in cell, its legend beside the data area, at its top.

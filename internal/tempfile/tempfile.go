@@ -1,20 +1,22 @@
-// Package tempfile records the temporary files the process made and has
-// not removed yet, so that a command stopped by a signal removes them
-// before it exits: its deferred removals do not run then. The sort runs of
-// internal/extsort and the unfinished output of a bundle or snapshot are
-// recorded. Its functions are safe for concurrent use.
+// Package tempfile records the temporary files (and directories) the
+// process made and has not removed yet, so that a command stopped by a
+// signal removes them before it exits: its deferred removals do not run
+// then. The sort runs of internal/extsort, the unfinished output of a
+// bundle or snapshot and the demo's directory are recorded. Its functions
+// are safe for concurrent use.
 package tempfile
 
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
 var (
 	mu      sync.Mutex
-	names   = map[string]struct{}{}
-	removed bool // RemoveAll ran: no file is made after it
+	names   = map[string]bool{} // true for a directory
+	removed bool                // RemoveAll ran: no file is made after it
 )
 
 // errStopping is the error of a file asked for after RemoveAll.
@@ -29,7 +31,7 @@ func Create(dir, pattern string) (*os.File, error) {
 	}
 	f, err := os.CreateTemp(dir, pattern)
 	if err == nil {
-		names[f.Name()] = struct{}{}
+		names[f.Name()] = false
 	}
 	return f, err
 }
@@ -44,9 +46,24 @@ func CreateNamed(name string, perm os.FileMode) (*os.File, error) {
 	}
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
 	if err == nil {
-		names[name] = struct{}{}
+		names[name] = false
 	}
 	return f, err
+}
+
+// MkdirTemp makes a temporary directory as os.MkdirTemp does and records
+// it: RemoveAll removes it with everything in it.
+func MkdirTemp(dir, pattern string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if removed {
+		return "", errStopping
+	}
+	name, err := os.MkdirTemp(dir, pattern)
+	if err == nil {
+		names[name] = true
+	}
+	return name, err
 }
 
 // Forget drops name from the record: it was removed, or renamed to where
@@ -57,9 +74,17 @@ func Forget(name string) {
 	delete(names, name)
 }
 
-// Remove removes the file name and forgets it.
+// Remove removes the file name (a directory recorded by MkdirTemp with
+// everything in it) and forgets it.
 func Remove(name string) error {
-	err := os.Remove(name)
+	mu.Lock()
+	dir := names[name]
+	mu.Unlock()
+	remove := os.Remove
+	if dir {
+		remove = os.RemoveAll
+	}
+	err := remove(name)
 	Forget(name)
 	return err
 }
@@ -73,11 +98,36 @@ func RemoveAll() int {
 	defer mu.Unlock()
 	removed = true
 	n := 0
-	for name := range names {
-		if os.Remove(name) == nil {
+	for name, dir := range names {
+		remove := os.Remove
+		if dir {
+			remove = os.RemoveAll
+		}
+		if remove(name) == nil {
 			n++
 		}
 	}
 	clear(names)
 	return n
+}
+
+// WriteFile creates or replaces the file at path with what write puts in a
+// temporary file beside it, recorded until it is synced and renamed over
+// path: a reader of path sees the old file or the whole new one, never a
+// part, and a write that fails (a full disk) or a signal leaves the old
+// file as it was. The new file has the temporary file's mode (0600).
+func WriteFile(path string, write func(*os.File) error) error {
+	tmp, err := Create(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer Remove(tmp.Name()) // once renamed, it names nothing
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestRemoveAllRemovesWhatIsStillRecorded: RemoveAll removes the files made
-// and not yet removed or forgotten (renamed away), and nothing else.
+// TestRemoveAllRemovesWhatIsStillRecorded: RemoveAll removes the files
+// and directories (with what they hold) made and not yet removed or
+// forgotten (renamed away), and nothing else.
 func TestRemoveAllRemovesWhatIsStillRecorded(t *testing.T) {
 	dir := t.TempDir()
 	var made []string
@@ -27,8 +28,23 @@ func TestRemoveAllRemovesWhatIsStillRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	Forget(made[1])
-	if n := RemoveAll(); n != 2 {
-		t.Errorf("RemoveAll removed %d files, want the 2 still recorded", n)
+	sub, err := MkdirTemp(dir, "demo-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "segment"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := MkdirTemp(dir, "done-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(gone, "f"), nil, 0o600)
+	if err := Remove(gone); err != nil {
+		t.Fatalf("Remove of a directory made by MkdirTemp: %v", err)
+	}
+	if n := RemoveAll(); n != 3 {
+		t.Errorf("RemoveAll removed %d files and directories, want the 3 still recorded", n)
 	}
 	left, _ := os.ReadDir(dir)
 	if len(left) != 1 || left[0].Name() != "output" {

@@ -58,7 +58,34 @@ func withGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
 	if err := existingDir(dir); err != nil {
 		return err
 	}
+	if err := existingPacks(url); err != nil {
+		return err
+	}
 	return openGlacier(dir, url, fn)
+}
+
+// existingPacks refuses a --url naming a local directory that does not
+// exist, which the glacier store would otherwise create: a mistyped path
+// is an error, not a glacier with no packs. An empty --url (the packs in
+// --dir) and object stores pass.
+func existingPacks(url string) error {
+	if url == "" {
+		return nil
+	}
+	loc, err := object.ParseURL(url, "")
+	if err != nil || loc.Scheme != "file" {
+		return nil // Open says what is wrong with it
+	}
+	fi, err := os.Stat(loc.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--url %s: no such directory (where the glacier tier's packs are)", url)
+	case err != nil:
+		return fmt.Errorf("--url: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("--url %s: not a directory", url)
+	}
+	return nil
 }
 
 // existingDir refuses a --dir that does not exist, or is not a directory,

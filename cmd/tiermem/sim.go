@@ -85,6 +85,9 @@ func runSim(out, errOut io.Writer, f simFlags) error {
 	if err != nil {
 		return err
 	}
+	if t.Len() == 0 {
+		return fmt.Errorf("sim: %s holds no request (in format %s): nothing to replay", strings.Join(f.traces, ", "), strings.Join(f.formats, ", "))
+	}
 	jobs := int64(len(f.sizes) * len(f.policies))
 	total := int64(-1) // unknown where it would overflow
 	if jobs > 0 && t.Len() <= math.MaxInt64/jobs {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -79,6 +80,9 @@ func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
 	mem, err := bytesize.Parse(f.memory)
 	if err != nil {
 		return fmt.Errorf("snapshot create: --memory: %w", err)
+	}
+	if store, ok := storeHolding(f.dir, f.file); ok {
+		return fmt.Errorf("snapshot create: --out %s lies in %s, which the Manager in --dir keeps its %s tier in: the snapshot would overwrite its own data", f.file, store, filepath.Base(store))
 	}
 	return withGlacier(f.dir, f.url, func(m *tiermem.Manager) error {
 		bars := &phaseBars{errOut: errOut, show: show}
@@ -183,7 +187,12 @@ func runSnapshotRestore(out, errOut io.Writer, f snapshotFlags) error {
 	return openGlacier(f.dir, f.url, func(m *tiermem.Manager) error { // a new directory is made
 		bars := &phaseBars{errOut: errOut, show: show}
 		defer bars.finish()
+		stop := finishOnSignal(errOut, "the restore goes on to its end, since stopping it half-way would leave part of the snapshot in place of the keys it replaces",
+			"the directory holds part of the snapshot; run the restore again")
 		r, err := m.Restore(f.file, &tiermem.RestoreOptions{Mode: mode, Progress: bars.update})
+		if sig := stop(); sig != nil && err == nil {
+			defer fmt.Fprintf(errOut, "tiermem: the restore finished after %v\n", sig)
+		}
 		bars.finish()
 		if err != nil {
 			return err
@@ -301,4 +310,28 @@ func runSnapshotVerify(out io.Writer, path string) error {
 	in := f.Info()
 	fmt.Fprintf(out, "%s: ok (%d keys, %s of values, %s)\n", path, in.Keys, formatBytes(in.Bytes), formatBytes(in.FileSize))
 	return nil
+}
+
+// storeHolding returns the directory of the Manager in dir (its cold or
+// glacier store) that the path out lies in, symbolic links resolved, and
+// whether there is one.
+func storeHolding(dir, out string) (string, bool) {
+	resolve := func(p string) string {
+		p, _ = filepath.Abs(p)
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		if r, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil { // out need not exist yet
+			return filepath.Join(r, filepath.Base(p))
+		}
+		return p
+	}
+	o := resolve(out)
+	for _, sub := range []string{"cold", "glacier"} {
+		store := resolve(filepath.Join(dir, sub))
+		if rel, err := filepath.Rel(store, o); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.Join(dir, sub), true
+		}
+	}
+	return "", false
 }

@@ -111,7 +111,7 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	f.Var(checked{&cfg.logFormat, oneOf("text", "json"), "string"}, "log-format", "text or json")
 	f.Var(checked{&cfg.logLevel, oneOf("debug", "info", "warn", "error"), "string"}, "log-level", "debug, info, warn or error")
-	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients")
+	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients to finish their commands before it disconnects them (0: at once)")
 	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long (0: never)")
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that takes less than 256 KiB of its replies in this long (0: never)")
 	return cmd
@@ -139,18 +139,26 @@ func resolveSettings(flags *pflag.FlagSet, cfg *serveConfig) error {
 	if cfg.noGlacier && cfg.policies[2] != "" && cfg.policies[2] != "auto" {
 		return fmt.Errorf("--cold-policy %s with --no-glacier: the cold tier is then the last tier and never evicts; leave --cold-policy out", cfg.policies[2])
 	}
-	if cfg.analytics < 0 {
-		return fmt.Errorf("--analytics-interval %v: want a positive interval, or 0 for off", cfg.analytics)
+	if cfg.analytics < 0 || cfg.analytics > 0 && cfg.analytics < minAnalyticsInterval {
+		return fmt.Errorf("--analytics-interval %v: want %v or more, or 0 for off (each sample takes a look at every tier)", cfg.analytics, minAnalyticsInterval)
 	}
 	return cfg.checkLimits()
 }
 
+// minAnalyticsInterval is the shortest --analytics-interval: the dashboard
+// refreshes once a second, and a sample every few nanoseconds would keep a
+// core busy.
+const minAnalyticsInterval = 10 * time.Millisecond
+
 // checkLimits refuses an empty RESP address (net.Listen would take every
-// interface) and limits or durations below what they can mean, naming the
+// interface) or data directory, and limits or durations below what they can mean, naming the
 // flag.
 func (cfg *serveConfig) checkLimits() error {
 	if cfg.addr == "" {
 		return errors.New(`--addr "": want host:port, e.g. 127.0.0.1:6380 (the default), or 0.0.0.0:6380 for every interface`)
+	}
+	if cfg.dir == "" {
+		return errors.New(`--dir "" (or TIERMEM_DIR=): want the directory to keep the data in, e.g. ./tiermem-data (the default)`)
 	}
 	if cfg.maxClients < 1 {
 		return fmt.Errorf("--max-clients %d: want at least 1", cfg.maxClients)
@@ -304,13 +312,26 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	return cfg.stop(srv, hs, m, log, err)
 }
 
-// stop shuts the servers down gracefully, then closes the Manager.
+// stop shuts the servers down gracefully, then closes the Manager. Clients
+// still running commands after --shutdown-wait are disconnected, with a
+// warning: the stop itself goes on (0 disconnects them at once).
 func (cfg serveConfig) stop(srv *server.Server, hs *http.Server, m *tiermem.Manager, log *slog.Logger, failed error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait)
 	defer cancel()
-	errs := []error{failed, srv.Shutdown(ctx)}
+	cut := func(protocol string, err error) error {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		log.Warn("tiermem: disconnected the clients still busy after --shutdown-wait", "protocol", protocol, "shutdown-wait", cfg.shutdownWait)
+		return nil
+	}
+	errs := []error{failed, cut("resp", srv.Shutdown(ctx))}
 	if hs != nil {
-		errs = append(errs, hs.Shutdown(ctx))
+		err := hs.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			hs.Close() // Shutdown leaves the busy connections open
+		}
+		errs = append(errs, cut("http", err))
 	}
 	errs = append(errs, m.Close())
 	err := errors.Join(errs...)

@@ -62,6 +62,13 @@ var (
 	// an ErrCorrupt too: errors.Is(err, ErrCorrupt) holds.
 	ErrSnapshotCorrupt error = &corruptKind{"tiermem: corrupt snapshot"}
 
+	// ErrRestoreIncomplete is returned by Open for a directory a Restore
+	// began changing and did not finish (a crash, a kill, an error half
+	// way): it holds part of a snapshot where other keys were. Restore
+	// again (Options.OpenIncompleteRestore opens it for that), or remove
+	// the marker file the error names to use what is there.
+	ErrRestoreIncomplete = errors.New("tiermem: a snapshot restore into the directory did not finish")
+
 	// ErrSnapshotVersion is returned by Restore and OpenSnapshot for a
 	// snapshot file written in a format newer than this reader's.
 	ErrSnapshotVersion = errors.New("tiermem: unsupported snapshot version")

@@ -55,8 +55,9 @@ type Manager struct {
 	snap   atomic.Pointer[snapshotRun] // the Snapshot running, nil when none (snapshot.go)
 	snapMu sync.Mutex                  // one Snapshot at a time
 
-	durability atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
-	logSweep   atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
+	restorePending atomic.Bool  // a Restore finished with Durability None: Close removes its marker (restoremark.go)
+	durability     atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
+	logSweep       atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
 	// settingsMu serializes SetDurability and SetTierPolicy, whose
 	// gate.QuiesceInside calls must not overlap.
 	settingsMu sync.Mutex
@@ -105,6 +106,9 @@ func open(dir string, o Options) (*Manager, error) {
 		return nil, fmt.Errorf("tiermem: creating %s: %w", dir, err)
 	}
 	if err := o.checkUnsupported(); err != nil {
+		return nil, err
+	}
+	if err := checkRestoreMarker(dir, o); err != nil {
 		return nil, err
 	}
 	o = o.withDefaults(machine.AvailableRAM(), machine.FreeDisk(dir))
@@ -352,7 +356,13 @@ func (m *Manager) Close() error {
 	}
 	m.closed = true
 	m.memLimit.undo()
-	return m.closeStores()
+	if err := m.closeStores(); err != nil {
+		return err
+	}
+	if m.restorePending.Load() { // what a Restore put in memory is on disk now
+		return m.unmarkRestoring()
+	}
+	return nil
 }
 
 // closeAdvice says what lets a failed Close succeed on a second call.

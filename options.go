@@ -197,6 +197,13 @@ type Options struct {
 	// Durability says when a Store is safe from a crash; the default is None.
 	Durability Durability
 
+	// OpenIncompleteRestore opens a directory whose last Restore did not
+	// finish, as it is, for a Restore to start again (tiermem snapshot
+	// restore does) or to salvage what it holds; without it Open returns
+	// ErrRestoreIncomplete. The directory stays marked until a Restore
+	// completes.
+	OpenIncompleteRestore bool
+
 	// MigrateInterval is how often the background loop runs a migration
 	// pass. Zero means one second; a negative value runs no loop (call
 	// Migrate yourself).

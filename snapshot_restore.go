@@ -95,12 +95,20 @@ func (r RestoreReport) DemotedKeys() int64 {
 // failure while storing (ErrNoSpace, a full disk) stops it: the keys stored
 // so far stay, the error says how many, and the report counts them.
 //
+// Before it changes anything it marks the directory (a file RESTORING in
+// it) until what it restored is durable: when it returns with a Durability
+// that writes through, at Close with None. A directory a Restore did not
+// finish (an error, a crash, a kill) stays marked, and Open refuses it
+// with ErrRestoreIncomplete rather than open part of a snapshot as a
+// sound Manager; Options.OpenIncompleteRestore opens it to restore again.
+//
 // Restore is safe for concurrent use, but not isolated: a Store, Delete or
 // move of a key of the snapshot that runs beside it may come before or
 // after the key's restore, and with RestoreReplace a key stored while the
 // Manager is cleared may be cleared too. Glacier values come back by value
 // into the glacier tier. Errors: ErrSnapshotCorrupt, ErrSnapshotVersion,
-// ErrTooLarge, ErrNoSpace, ErrOptions, ErrClosed, or the file system's.
+// ErrTooLarge, ErrNoSpace (with ErrRestoreIncomplete), ErrOptions,
+// ErrClosed, or the file system's.
 func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, error) {
 	var o RestoreOptions
 	if opts != nil {
@@ -129,6 +137,9 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 	if tooLarge != nil {
 		return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: %w (nothing was changed)", path, tooLarge)
 	}
+	if err := m.markRestoring(path); err != nil {
+		return RestoreReport{}, err
+	}
 	if o.Mode == RestoreReplace {
 		hot := m.tiers[0].used()
 		if err := m.Clear(); err != nil {
@@ -138,9 +149,10 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 	}
 	r, err := m.restoreAll(f, o)
 	if err != nil {
-		return r, fmt.Errorf("tiermem: restoring %s: stopped after %d of %d keys: %w", path, r.Keys, f.info.Keys, err)
+		return r, fmt.Errorf("tiermem: restoring %s: stopped after %d of %d keys (the directory stays marked as being restored: %w): %w",
+			path, r.Keys, f.info.Keys, ErrRestoreIncomplete, err)
 	}
-	return r, nil
+	return r, m.restored()
 }
 
 // collectCleared runs a garbage collection after a Clear that dropped

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -75,14 +76,12 @@ func TestHostileDemoSIGTERMRemovesTempDir(t *testing.T) {
 	}
 }
 
-// TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager: snapshot restore
-// --mode replace clears the Manager, then stores the snapshot's keys. A
-// SIGTERM (or Ctrl-C, or a deploy's timeout) in between must not leave a
-// directory that the next command opens as a sound Manager holding
-// neither the old keys nor the snapshot's: the restore goes on to its end
-// (a second signal stops it, saying what it leaves).
-func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
-	const n = 16000
+// restoreSetup writes a snapshot of n keys of 4 KiB (incompressible, so
+// that the cold tier writes all of it) and a target directory holding ten
+// other keys, for a restore to replace them.
+func restoreSetup(t *testing.T) (file, target string, n int) {
+	t.Helper()
+	n = 16000
 	src := t.TempDir()
 	m, err := tiermem.Open(src, &tiermem.Options{MigrateInterval: -1})
 	if err != nil {
@@ -104,11 +103,11 @@ func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "s.snap")
+	file = filepath.Join(t.TempDir(), "s.snap")
 	if r := hostileExec(t, nil, "snapshot", "create", "--dir", src, "--out", file, "--progress", "never"); r.code != 0 {
 		t.Fatalf("create: %s", r.stderr)
 	}
-	target := t.TempDir()
+	target = t.TempDir()
 	m, err = tiermem.Open(target, &tiermem.Options{MigrateInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +120,17 @@ func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return file, target, n
+}
+
+// TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager: snapshot restore
+// --mode replace clears the Manager, then stores the snapshot's keys. A
+// SIGTERM (or Ctrl-C, or a deploy's timeout) in between must not leave a
+// directory that the next command opens as a sound Manager holding
+// neither the old keys nor the snapshot's: the restore goes on to its end
+// (a second signal stops it, saying what it leaves).
+func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
+	file, target, n := restoreSetup(t)
 	before := dirBytes(target)
 
 	cmd := exec.Command(hostileBin(t), "snapshot", "restore", "--dir", target, "--from", file, "--progress", "never")
@@ -143,7 +153,7 @@ func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	<-exited
 
-	m, err = tiermem.Open(target, &tiermem.Options{MigrateInterval: -1})
+	m, err := tiermem.Open(target, &tiermem.Options{MigrateInterval: -1})
 	if err != nil {
 		return // the half-restored directory is refused: good
 	}
@@ -394,5 +404,55 @@ func TestHostileSimEmptyTrace(t *testing.T) {
 	r := hostileExec(t, nil, "sim", "--trace", tr, "--format", "lirs", "--progress", "never")
 	if r.code == 0 {
 		t.Errorf("sim of an empty trace: exit 0, stdout:\n%s", r.stdout)
+	}
+}
+
+// TestHostileSnapshotRestoreKilledIsRefused: a restore SIGKILLed half way
+// (no signal to catch) leaves part of the snapshot where the old keys were,
+// and the directory says so: Open (serve's, snapshot create's) refuses it
+// with ErrRestoreIncomplete, and the restore run again finishes it.
+func TestHostileSnapshotRestoreKilledIsRefused(t *testing.T) {
+	file, target, n := restoreSetup(t)
+	before := dirBytes(target)
+	cmd := exec.Command(hostileBin(t), "snapshot", "restore", "--dir", target, "--from", file, "--progress", "never")
+	cmd.Env = cleanEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for dirBytes(target) < before+8<<20 {
+		select {
+		case <-exited:
+			t.Skip("the restore was done before it had written 8 MiB")
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	cmd.Process.Kill()
+	<-exited
+	o := &tiermem.Options{MigrateInterval: -1}
+	if m, err := tiermem.Open(target, o); !errors.Is(err, tiermem.ErrRestoreIncomplete) {
+		if err == nil {
+			m.Close()
+		}
+		t.Fatalf("Open of a directory whose restore was killed half way = %v, want ErrRestoreIncomplete", err)
+	}
+	if r := hostileExec(t, nil, "serve", "--dir", target, "--addr", freeAddr(t), "--http", "", "--no-glacier"); r.code != 1 ||
+		!strings.Contains(r.stderr, "did not finish") {
+		t.Errorf("serve on it: exit %d, stderr %q; want exit 1 saying the restore did not finish", r.code, strings.TrimSpace(r.stderr))
+	}
+	if r := hostileExec(t, nil, "snapshot", "restore", "--dir", target, "--from", file, "--progress", "never"); r.code != 0 {
+		t.Fatalf("the restore run again: exit %d: %s", r.code, r.stderr)
+	}
+	m, err := tiermem.Open(target, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, key := range []string{"snap0000000", fmt.Sprintf("snap%07d", n-1)} {
+		if _, err := m.Retrieve(key); err != nil {
+			t.Errorf("%s after the restore ran again: %v", key, err)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func withGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
 	if err := existingPacks(url); err != nil {
 		return err
 	}
-	return openGlacier(dir, url, fn)
+	return openGlacier(dir, url, false, fn)
 }
 
 // existingPacks refuses a --url naming a local directory that does not
@@ -105,9 +105,11 @@ func existingDir(dir string) error {
 }
 
 // openGlacier is withGlacier, creating dir when it does not exist (a
-// restore into a new directory).
-func openGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
-	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{URL: url}})
+// restore into a new directory); restoring opens a directory whose last
+// restore did not finish, for this one to finish it.
+func openGlacier(dir, url string, restoring bool, fn func(*tiermem.Manager) error) (err error) {
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Glacier: tiermem.GlacierOptions{URL: url},
+		OpenIncompleteRestore: restoring})
 	if err != nil {
 		return err
 	}

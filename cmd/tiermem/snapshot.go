@@ -184,7 +184,7 @@ func runSnapshotRestore(out, errOut io.Writer, f snapshotFlags) error {
 	if err != nil {
 		return fmt.Errorf("snapshot restore: --mode: %w", err)
 	}
-	return openGlacier(f.dir, f.url, func(m *tiermem.Manager) error { // a new directory is made
+	return openGlacier(f.dir, f.url, true, func(m *tiermem.Manager) error { // a new directory is made
 		bars := &phaseBars{errOut: errOut, show: show}
 		defer bars.finish()
 		stop := finishOnSignal(errOut, "the restore goes on to its end, since stopping it half-way would leave part of the snapshot in place of the keys it replaces",

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -279,7 +278,7 @@ func TestHostilePipelinePreparedRepliesUnchanged(t *testing.T) {
 // panic (a panic closes only its connection: the server's log is checked
 // for one).
 func TestHostilePipelinesRaceFlushAndClose(t *testing.T) {
-	var logged safeBuffer
+	var logged syncBuffer
 	s, nc, br := hostileServe(t, &Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	addr := nc.RemoteAddr().String()
 	var pipe []byte
@@ -339,22 +338,4 @@ func TestHostilePipelinesRaceFlushAndClose(t *testing.T) {
 	if strings.Contains(logged.String(), "panicked") {
 		t.Errorf("a command panicked: %s", logged.String())
 	}
-}
-
-// safeBuffer is a bytes.Buffer for a logger written from many goroutines.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -123,24 +123,20 @@ func restoreSetup(t *testing.T) (file, target string, n int) {
 	return file, target, n
 }
 
-// TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager: snapshot restore
-// --mode replace clears the Manager, then stores the snapshot's keys. A
-// SIGTERM (or Ctrl-C, or a deploy's timeout) in between must not leave a
-// directory that the next command opens as a sound Manager holding
-// neither the old keys nor the snapshot's: the restore goes on to its end
-// (a second signal stops it, saying what it leaves).
-func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
-	file, target, n := restoreSetup(t)
+// restoreHalfWay starts tiermem snapshot restore of file into target and
+// returns once it has written 8 MiB there (the test is skipped if it was
+// done before): the process, its exit and its standard error.
+func restoreHalfWay(t *testing.T, file, target string) (*exec.Cmd, <-chan error, *bytes.Buffer) {
+	t.Helper()
 	before := dirBytes(target)
-
 	cmd := exec.Command(hostileBin(t), "snapshot", "restore", "--dir", target, "--from", file, "--progress", "never")
 	cmd.Env = cleanEnv()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { cmd.Process.Kill() })
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	for dirBytes(target) < before+8<<20 { // the restore is writing the snapshot's keys
@@ -150,6 +146,18 @@ func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+	return cmd, exited, stderr
+}
+
+// TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager: snapshot restore
+// --mode replace clears the Manager, then stores the snapshot's keys. A
+// SIGTERM (or Ctrl-C, or a deploy's timeout) in between must not leave a
+// directory that the next command opens as a sound Manager holding
+// neither the old keys nor the snapshot's: the restore goes on to its end
+// (a second signal stops it, saying what it leaves).
+func TestHostileSnapshotRestoreSIGTERMLeavesNoHalfManager(t *testing.T) {
+	file, target, n := restoreSetup(t)
+	cmd, exited, stderr := restoreHalfWay(t, file, target)
 	cmd.Process.Signal(syscall.SIGTERM)
 	<-exited
 
@@ -413,22 +421,7 @@ func TestHostileSimEmptyTrace(t *testing.T) {
 // with ErrRestoreIncomplete, and the restore run again finishes it.
 func TestHostileSnapshotRestoreKilledIsRefused(t *testing.T) {
 	file, target, n := restoreSetup(t)
-	before := dirBytes(target)
-	cmd := exec.Command(hostileBin(t), "snapshot", "restore", "--dir", target, "--from", file, "--progress", "never")
-	cmd.Env = cleanEnv()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	for dirBytes(target) < before+8<<20 {
-		select {
-		case <-exited:
-			t.Skip("the restore was done before it had written 8 MiB")
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+	cmd, exited, _ := restoreHalfWay(t, file, target)
 	cmd.Process.Kill()
 	<-exited
 	o := &tiermem.Options{MigrateInterval: -1}

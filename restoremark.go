@@ -46,9 +46,6 @@ func (m *Manager) markRestoring(path string) error {
 		_, err := fmt.Fprintf(f, "a restore of %s began at %s\n", path, m.now().UTC().Format(time.RFC3339))
 		return err
 	})
-	if err == nil {
-		err = syncDir(m.dir)
-	}
 	if err != nil {
 		return fmt.Errorf("tiermem: marking %s as being restored: %w", m.dir, err)
 	}
@@ -77,19 +74,10 @@ func (m *Manager) unmarkRestoring() error {
 	m.restorePending.Store(false)
 	err := os.Remove(filepath.Join(m.dir, restoreMarker))
 	if err == nil {
-		err = syncDir(m.dir)
+		err = tempfile.SyncDir(m.dir)
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("tiermem: removing the mark of a finished restore from %s: %w", m.dir, err)
 	}
 	return nil
-}
-
-// syncDir makes the entries created in and removed from dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }

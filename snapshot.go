@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -128,6 +129,10 @@ func (m *Manager) Snapshot(path string, opts *SnapshotOptions) (SnapshotInfo, er
 		return SnapshotInfo{}, err
 	}
 	defer m.gate.Leave(tok)
+	if store, ok := storeHolding(m.dir, path); ok {
+		return SnapshotInfo{}, fmt.Errorf("%w: snapshot %s lies in %s, where this Manager keeps its %s tier: it would overwrite the Manager's own data",
+			ErrOptions, path, store, filepath.Base(store))
+	}
 	o := resolveSnapshotOptions(path, opts)
 	b, err := bundle.NewBuilder(path, &bundle.Options{MemoryLimit: o.MemoryLimit * 3 / 4, TempDir: o.TempDir,
 		Streamed: true, Progress: o.bundleProgress})
@@ -467,4 +472,28 @@ func (c *snapshotCopy) write() error {
 func removeTemp(f *os.File) {
 	f.Close()
 	os.Remove(f.Name())
+}
+
+// storeHolding returns the directory of the Manager in dir (its cold or
+// glacier store) that the path p lies in, symbolic links resolved, and
+// whether there is one.
+func storeHolding(dir, p string) (string, bool) {
+	resolve := func(p string) string {
+		p, _ = filepath.Abs(p)
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		if r, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil { // p need not exist yet
+			return filepath.Join(r, filepath.Base(p))
+		}
+		return p
+	}
+	target := resolve(p)
+	for _, sub := range []string{"cold", "glacier"} {
+		store := resolve(filepath.Join(dir, sub))
+		if rel, err := filepath.Rel(store, target); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.Join(dir, sub), true
+		}
+	}
+	return "", false
 }

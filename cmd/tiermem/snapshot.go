@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -80,9 +79,6 @@ func runSnapshotCreate(out, errOut io.Writer, f snapshotFlags) error {
 	mem, err := bytesize.Parse(f.memory)
 	if err != nil {
 		return fmt.Errorf("snapshot create: --memory: %w", err)
-	}
-	if store, ok := storeHolding(f.dir, f.file); ok {
-		return fmt.Errorf("snapshot create: --out %s lies in %s, which the Manager in --dir keeps its %s tier in: the snapshot would overwrite its own data", f.file, store, filepath.Base(store))
 	}
 	return withGlacier(f.dir, f.url, func(m *tiermem.Manager) error {
 		bars := &phaseBars{errOut: errOut, show: show}
@@ -310,28 +306,4 @@ func runSnapshotVerify(out io.Writer, path string) error {
 	in := f.Info()
 	fmt.Fprintf(out, "%s: ok (%d keys, %s of values, %s)\n", path, in.Keys, formatBytes(in.Bytes), formatBytes(in.FileSize))
 	return nil
-}
-
-// storeHolding returns the directory of the Manager in dir (its cold or
-// glacier store) that the path out lies in, symbolic links resolved, and
-// whether there is one.
-func storeHolding(dir, out string) (string, bool) {
-	resolve := func(p string) string {
-		p, _ = filepath.Abs(p)
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			return r
-		}
-		if r, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil { // out need not exist yet
-			return filepath.Join(r, filepath.Base(p))
-		}
-		return p
-	}
-	o := resolve(out)
-	for _, sub := range []string{"cold", "glacier"} {
-		store := resolve(filepath.Join(dir, sub))
-		if rel, err := filepath.Rel(store, o); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return filepath.Join(dir, sub), true
-		}
-	}
-	return "", false
 }

@@ -113,9 +113,10 @@ func RemoveAll() int {
 
 // WriteFile creates or replaces the file at path with what write puts in a
 // temporary file beside it, recorded until it is synced and renamed over
-// path: a reader of path sees the old file or the whole new one, never a
-// part, and a write that fails (a full disk) or a signal leaves the old
-// file as it was. The new file has the temporary file's mode (0600).
+// path, its directory synced after: a reader of path sees the old file or
+// the whole new one, never a part, a write that fails (a full disk) or a
+// signal leaves the old file as it was, and once it returns the new one
+// survives a crash. The new file has the temporary file's mode (0600).
 func WriteFile(path string, write func(*os.File) error) error {
 	tmp, err := Create(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -129,5 +130,18 @@ func WriteFile(path string, write func(*os.File) error) error {
 	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir fsyncs the directory dir, making the entries created in it,
+// renamed into it and removed from it durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
 }

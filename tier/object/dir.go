@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 // tmpPrefix begins the name of a file Dir is writing; List skips them and
@@ -138,7 +140,7 @@ func (d *Dir) mkdirs(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return syncDir(parent)
+	return tempfile.SyncDir(parent)
 }
 
 // writeAtomic writes data to a temporary file beside path, fsyncs it,
@@ -180,26 +182,13 @@ func writeBeside(path string, data []byte, place func(tmp, path string) error) e
 		_ = os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
+	return tempfile.SyncDir(dir)
 }
 
 func randomSuffix() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// syncDir fsyncs a directory, making the entries created in it durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Get reads n bytes of name from off.
@@ -294,7 +283,7 @@ func (d *Dir) Delete(ctx context.Context, name string) error {
 		return d.gone(nil)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = tempfile.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		return fmt.Errorf("object: delete %s/%s: %w", d, name, err)

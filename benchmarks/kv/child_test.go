@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"testing"
 )
@@ -132,7 +133,16 @@ func profiled(name string, fn func() (phase, error)) (phase, error) {
 	if err := pprof.StartCPUProfile(cpu); err != nil {
 		return phase{}, err
 	}
+	tr, err := os.Create(filepath.Join(*profileDir, "trace.out"))
+	if err != nil {
+		return phase{}, err
+	}
+	defer tr.Close()
+	if err := trace.Start(tr); err != nil {
+		return phase{}, err
+	}
 	p, err := fn()
+	trace.Stop()
 	pprof.StopCPUProfile()
 	runtime.SetMutexProfileFraction(0)
 	runtime.SetBlockProfileRate(0)

@@ -4,10 +4,10 @@
 package keylock
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/internal/spin"
 )
 
 // Stripes is the number of locks: 4096, so that a long operation on one key
@@ -34,7 +34,7 @@ func (l *Locks) Of(key string) *Stripe {
 // other cores then have to fetch back; checking only reads it. The zero
 // value is unlocked.
 type Stripe struct {
-	mu  sync.RWMutex
+	mu  spin.RWMutex
 	seq atomic.Uint64 // writers' turns, twice each: odd while a writer holds the lock
 }
 

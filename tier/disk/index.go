@@ -2,11 +2,11 @@ package disk
 
 import (
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/tiermem/tiermem/internal/spin"
 )
 
 // entry is where the newest record of a key lives, and what a read needs to
@@ -89,7 +89,7 @@ type index struct {
 }
 
 type shard struct {
-	mu sync.RWMutex // protects m and the entries it points to
+	mu spin.RWMutex // protects m and the entries it points to
 	m  map[string]*entry
 }
 

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/tiermem/tiermem/cache"
+	"github.com/tiermem/tiermem/internal/spin"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -47,7 +48,7 @@ type Store struct {
 }
 
 type shard struct {
-	mu      sync.RWMutex // protects values, the items in it, handles and closed
+	mu      spin.RWMutex // protects values, the items in it, handles and closed
 	values  table
 	handles handlePool
 	closed  bool

@@ -22,6 +22,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/s2"
 	"github.com/tiermem/tiermem/internal/gate"
+	"github.com/tiermem/tiermem/internal/spin"
 	"github.com/tiermem/tiermem/tier"
 )
 
@@ -57,7 +58,7 @@ type Store struct {
 }
 
 type shard struct {
-	mu      sync.RWMutex // protects idx and the records it points to
+	mu      spin.RWMutex // protects idx and the records it points to
 	idx     *index
 	changes uint64 // counts the changes to idx and its records, under mu: see SetMeta
 }

@@ -23,7 +23,8 @@ import (
 // to a temporary file beside it, synced, then renamed).
 //
 // A Builder is not safe for concurrent use. Call Finish to write the bundle or
-// Abort to give up; either removes every temporary file.
+// Abort to give up; either removes every temporary file. The temporary files
+// of a build a crash stopped are removed by the next build of the same path.
 type Builder struct {
 	path    string
 	opts    Options
@@ -36,6 +37,7 @@ type Builder struct {
 	short   int64           // records that fit a direct entry with an inline key
 	out     *fileWriter     // a streamed build's output, open from the start
 	failed  error           // what failed a streamed build
+	work    *workDir        // the build's temporary files (leftover.go)
 	hasMeta bool
 	done    bool
 }
@@ -67,7 +69,12 @@ func NewBuilder(path string, opts *Options) (*Builder, error) {
 	if err := checkOutput(path); err != nil {
 		return nil, err
 	}
-	b := &Builder{path: path, opts: o, large: o.MemoryLimit / 64}
+	work, err := newWorkDir(o.TempDir, path)
+	if err != nil {
+		return nil, err
+	}
+	o.TempDir = work.path // every temporary file of the build goes there
+	b := &Builder{path: path, opts: o, large: o.MemoryLimit / 64, work: work}
 	// A fan-in of 128 merges about 5 GiB of records in one pass at the
 	// default memory (runs of 40 MiB).
 	b.keys = extsort.New(extsort.Options{Dir: o.TempDir, MemoryLimit: o.MemoryLimit * 5 / 8, Compare: compareKeys, FanIn: 128})
@@ -316,5 +323,5 @@ func (b *Builder) Abort() error {
 	if b.out != nil {
 		b.out.close()
 	}
-	return err
+	return errors.Join(err, b.work.remove())
 }

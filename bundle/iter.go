@@ -30,7 +30,8 @@ func (b *Bundle) All() iter.Seq2[Record, error] {
 
 // Values yields every value of key in the order they were added (one for an
 // exact or approximate bundle, none if the key is missing). Values are valid
-// until Close. On a corrupt record it yields the error and stops.
+// until Close. On a corrupt record it yields the error and stops; after a
+// Close (in the loop's body, say) it yields ErrClosed and stops.
 func (b *Bundle) Values(key []byte) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		if b.closed.Load() {
@@ -43,7 +44,14 @@ func (b *Bundle) Values(key []byte) iter.Seq2[[]byte, error] {
 			yield(nil, err)
 			return
 		}
-		for n := b.ix.e.len(); i < n && b.ix.e.hash(i) == h; i++ {
+		for n := b.ix.e.len(); i < n; i++ {
+			if b.closed.Load() {
+				yield(nil, ErrClosed)
+				return
+			}
+			if b.ix.e.hash(i) != h {
+				return
+			}
 			r, err := b.record(i)
 			if err != nil {
 				yield(nil, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -27,10 +28,11 @@ type Layered struct {
 	opts    Options
 	mergeMu sync.Mutex // serializes Merge
 
-	mu     sync.RWMutex      // protects live, cur and closed
-	live   map[string]change // the delta: changes since the last Merge began
-	cur    *generation
-	closed bool
+	mu      sync.RWMutex      // protects live, cur and closed
+	live    map[string]change // the delta: changes since the last Merge began
+	cur     *generation
+	closed  bool
+	closing atomic.Bool // closed, for a Merge to stop at without the lock
 }
 
 // change is one entry of the delta.
@@ -45,6 +47,7 @@ type change struct {
 type generation struct {
 	b      *Bundle           // nil while the store has no bundle yet
 	frozen map[string]change // the delta being merged into the next bundle; set under Layered.mu and never modified after
+	next   *generation       // the generation its Merge made, once made; set under Layered.mu
 	refs   atomic.Int64
 }
 
@@ -135,13 +138,15 @@ func (l *Layered) Get(dst, key []byte) ([]byte, error) {
 	return append(dst, r.Value...), nil
 }
 
-// lookupLocked finds key in the delta, then in g's frozen delta and bundle.
-// l.mu is held for reading.
+// lookupLocked finds key in the delta, then in the frozen deltas of the
+// Merges since g (newest first), then in g's bundle: a View's generation
+// may be several Merges old, and what they folded in is newer than its
+// bundle. l.mu is held for reading.
 func (l *Layered) lookupLocked(g *generation, key []byte) (Record, error) {
 	if c, ok := l.live[string(key)]; ok {
 		return c.record(key)
 	}
-	if c, ok := g.frozen[string(key)]; ok {
+	if c, ok := frozenSince(g, key); ok {
 		return c.record(key)
 	}
 	if g.b == nil {
@@ -150,23 +155,56 @@ func (l *Layered) lookupLocked(g *generation, key []byte) (Record, error) {
 	return g.b.GetRecord(key)
 }
 
+// frozenSince finds key in the frozen deltas of g and the generations after
+// it, newest first.
+func frozenSince(g *generation, key []byte) (change, bool) {
+	if g.next != nil {
+		if c, ok := frozenSince(g.next, key); ok {
+			return c, true
+		}
+	}
+	c, ok := g.frozen[string(key)]
+	return c, ok
+}
+
+// deltasSince returns the live delta and the frozen deltas of g and the
+// generations after it, newest first; l.mu is held.
+func (l *Layered) deltasSince(g *generation) []map[string]change {
+	var chain []map[string]change
+	for ; g != nil; g = g.next {
+		chain = append(chain, g.frozen)
+	}
+	chain = append(chain, l.live)
+	slices.Reverse(chain)
+	return chain
+}
+
+// record returns the change as a record of key; its slices are clipped, so
+// that a reader's append never writes into the delta's memory.
 func (c change) record(key []byte) (Record, error) {
 	if c.deleted {
 		return Record{}, ErrNotFound
 	}
-	return Record{Key: key, Value: c.value, Meta: c.meta}, nil
+	return Record{Key: key, Value: slices.Clip(c.value), Meta: slices.Clip(c.meta)}, nil
 }
 
 // DeltaLen returns the number of keys changed since the last Merge finished.
 func (l *Layered) DeltaLen() int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return len(l.live) + len(l.cur.frozen)
+	n := len(l.cur.frozen)
+	for k := range l.live {
+		if _, merging := l.cur.frozen[k]; !merging {
+			n++
+		}
+	}
+	return n
 }
 
 // Close releases the store's bundle; Views still open keep theirs until they
-// are released. The delta is dropped: Merge first to keep it. Close of a
-// closed store returns ErrClosed.
+// are released. The delta is dropped: Merge first to keep it. A Merge in
+// progress stops and returns ErrClosed, leaving the old bundle in place.
+// Close of a closed store returns ErrClosed.
 func (l *Layered) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -174,6 +212,7 @@ func (l *Layered) Close() error {
 		return ErrClosed
 	}
 	l.closed = true
+	l.closing.Store(true)
 	l.cur.release()
 	return nil
 }
@@ -218,15 +257,23 @@ func (v *View) GetRecord(key []byte) (Record, error) {
 }
 
 // All yields every record of the store, the delta applied, in key-hash order.
-// The delta is read once when the iteration starts.
+// The delta is read once, when the iteration starts. An iteration that goes
+// on after Release yields ErrClosed and stops.
 func (v *View) All() iter.Seq2[Record, error] {
-	if v.released.Load() {
-		return func(yield func(Record, error) bool) { yield(Record{}, ErrClosed) }
+	return func(yield func(Record, error) bool) {
+		if v.released.Load() {
+			yield(Record{}, ErrClosed)
+			return
+		}
+		v.l.mu.RLock()
+		changes := sortChanges(v.l.deltasSince(v.g)...)
+		v.l.mu.RUnlock()
+		for r, err := range mergeChanges(v.g.b, changes, v.released.Load) {
+			if !yield(r, err) {
+				return
+			}
+		}
 	}
-	v.l.mu.RLock()
-	changes := sortChanges(v.l.live, v.g.frozen)
-	v.l.mu.RUnlock()
-	return mergeChanges(v.g.b, changes)
 }
 
 // Release unpins the View's bundle. The View and every slice it returned

@@ -3,10 +3,15 @@ package bundle
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"iter"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/tiermem/tiermem/internal/vfs"
 )
 
 // Merge writes a new bundle at the store's path with the delta folded in,
@@ -15,6 +20,10 @@ import (
 // mapped the old file keep it too (the rename leaves their mapping intact).
 // Changes made during the Merge stay in the delta. On error the delta is kept
 // and the old bundle stays in place. Merges run one at a time.
+//
+// The old bundle is verified first (Verify, a read of the whole file): a
+// damaged one is never copied into a new bundle whose fresh checksums would
+// hide the damage for good. Merge then fails with ErrCorrupt.
 func (l *Layered) Merge() (Info, error) {
 	l.mergeMu.Lock()
 	defer l.mergeMu.Unlock()
@@ -23,9 +32,16 @@ func (l *Layered) Merge() (Info, error) {
 		return Info{}, err
 	}
 	defer g.release() // the pin taken by freeze
-	info, err := BuildRecords(l.path, mergeChanges(g.b, sortChanges(g.frozen)), &l.opts)
+	if g.b != nil {
+		if err := g.b.Verify(); err != nil {
+			l.thaw(g)
+			return Info{}, fmt.Errorf("merging into %s: %w", l.path, err)
+		}
+	}
+	next := l.path + mergingSuffix
+	info, err := BuildRecords(next, mergeChanges(g.b, sortChanges(g.frozen), l.closing.Load), &l.opts)
 	if err == nil {
-		err = l.swap(g)
+		err = l.swap(g, next)
 	}
 	if err != nil {
 		l.thaw(g)
@@ -48,20 +64,35 @@ func (l *Layered) freeze() (*generation, error) {
 	return g, nil
 }
 
-// swap opens the merged bundle and makes it current.
-func (l *Layered) swap(old *generation) error {
+// mergingSuffix names the file a Merge builds beside the store's path. It
+// is renamed over the path only if the store is still open then, so that a
+// Close during a Merge leaves the old bundle in place. A crash may leave it:
+// the next Merge builds over it.
+const mergingSuffix = ".merging"
+
+// swap renames the merged bundle at next over the store's path, unless the
+// store was closed meanwhile, and makes it current.
+func (l *Layered) swap(old *generation, next string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		os.Remove(next)
+		return ErrClosed
+	}
+	if err := os.Rename(next, l.path); err != nil {
+		os.Remove(next)
+		return fmt.Errorf("bundle: merging into %s: %w", l.path, err)
+	}
+	if err := vfs.Default.SyncDir(filepath.Dir(l.path)); err != nil {
+		return fmt.Errorf("bundle: merging into %s: %w", l.path, err)
+	}
 	b, err := Open(l.path)
 	if err != nil {
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		b.Close()
-		return ErrClosed
-	}
 	l.cur = newGeneration(b)
-	old.release() // its reference as the current generation
+	old.next = l.cur // Views of old read what its Merge folded in
+	old.release()    // its reference as the current generation
 	return nil
 }
 
@@ -112,8 +143,9 @@ func compareEntry(ha uint64, ka []byte, hb uint64, kb []byte) int {
 
 // mergeChanges yields the records of b (nil for none) with changes applied,
 // in index order: a changed key's records are replaced by its new value, or
-// dropped if it was deleted.
-func mergeChanges(b *Bundle, changes []keyedChange) iter.Seq2[Record, error] {
+// dropped if it was deleted. It yields ErrClosed and stops if b is closed,
+// or released (nil for never) reports true, before a record is read.
+func mergeChanges(b *Bundle, changes []keyedChange, released func() bool) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		j := 0
 		// emitUntil yields the changes ordered before (h, key).
@@ -128,6 +160,10 @@ func mergeChanges(b *Bundle, changes []keyedChange) iter.Seq2[Record, error] {
 		}
 		if b != nil {
 			for i := range b.ix.e.len() {
+				if b.closed.Load() || released != nil && released() {
+					yield(Record{}, ErrClosed)
+					return
+				}
 				h := b.ix.e.hash(i)
 				r, err := b.record(i)
 				if err != nil {

@@ -64,9 +64,11 @@ type Options struct {
 	// value-hash sort, I/O buffers). 0 means 128 MiB. Values larger than
 	// 1/64 of it are spooled to a temporary file instead of being buffered.
 	MemoryLimit int64
-	// TempDir holds the sort runs and spooled values; "" means the directory
-	// of the output file. The output's own temporary file is always beside it,
-	// so that the final rename is atomic.
+	// TempDir holds the sort runs and spooled values, in a directory of
+	// the build's own (output.work-*, removed when the build ends, or by the
+	// next build of the same output if a crash stopped this one); "" means
+	// the directory of the output file. The output's own temporary file is
+	// always beside it, so that the final rename is atomic.
 	TempDir string
 	// Streamed writes each record into the file as it is added and sorts
 	// only the index: every value is written once, which makes a build of

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -76,24 +75,33 @@ const outputMode = 0o644
 
 // createOutput creates the temporary file a bundle at path is written to:
 // beside path, so that the final rename is atomic, with outputMode less the
-// umask, as os.Create does (os.CreateTemp would make it 0600). It first
-// removes the temporary files of earlier writes to path that a crash left
-// (path.tmp-*): one write to a path at a time.
+// umask, as os.Create does (os.CreateTemp would make it 0600), and locked
+// while the build lives (leftover.go). It first removes the temporary files
+// that stopped builds of path left (path.tmp-*, unlocked); another live
+// build's is left alone.
 func createOutput(path string) (*os.File, error) {
 	dir, base := filepath.Split(path)
-	if entries, err := os.ReadDir(filepath.Clean(dir + ".")); err == nil {
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), base+".tmp-") {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-	}
+	sweepLeftovers(filepath.Clean(dir+"."), base+".tmp-")
 	for range 100 {
 		name := path + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
 		f, err := tempfile.CreateNamed(name, outputMode) // removed if a signal stops the command
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		kept, err := lockOutput(f)
+		if kept && err == nil {
+			return f, nil
+		}
+		f.Close()
+		tempfile.Forget(name)
+		if err != nil {
+			tempfile.Remove(name)
+			return nil, err
+		}
+		// Swept by another build before it was locked: make another.
 	}
 	return nil, fmt.Errorf("no unused temporary name beside %s", path)
 }

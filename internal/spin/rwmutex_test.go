@@ -93,7 +93,11 @@ func TestRWMutexWriterNotStarved(t *testing.T) {
 	defer func() { stop.Store(true); wg.Wait() }()
 	time.Sleep(10 * time.Millisecond)
 	done := make(chan struct{})
-	go func() { mu.Lock(); mu.Unlock(); close(done) }()
+	go func() {
+		mu.Lock()
+		close(done) // the writer got in
+		mu.Unlock()
+	}()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -571,7 +572,8 @@ func TestHostileServeListenErrorsNameTheFlag(t *testing.T) {
 
 // TestHostileBundleBuildSIGTERMRemovesTemps: SIGTERM while bundle build
 // sorts (its input still open, so the stop comes mid-build) removes the
-// sort runs it spilled beside --out and its unfinished output, and exits
+// sort runs it spilled beside --out (in its work directory) and its
+// unfinished output, and exits
 // 143. Before, about 40 run files (75 MB) were left per stopped build.
 func TestHostileBundleBuildSIGTERMRemovesTemps(t *testing.T) {
 	dir := t.TempDir()
@@ -618,16 +620,17 @@ func TestHostileBundleBuildSIGTERMRemovesTemps(t *testing.T) {
 	}
 }
 
-// runFiles returns the names in dir of the sort runs and unfinished outputs.
+// runFiles returns the names under dir of the sort runs (beside --out, or
+// in a bundle build's work directory there) and unfinished outputs.
 func runFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, _ := os.ReadDir(dir)
 	var names []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "extsort-run-") || strings.Contains(e.Name(), ".tmp-") {
+	filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && (strings.HasPrefix(e.Name(), "extsort-run-") || strings.Contains(e.Name(), ".tmp-")) {
 			names = append(names, e.Name())
 		}
-	}
+		return nil
+	})
 	return names
 }
 

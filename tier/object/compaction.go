@@ -30,6 +30,11 @@ func (s *Store) Compact() error {
 	defer s.gate.Leave(t)
 	var errs []error
 	for _, seq := range s.sparsePacks() {
+		// The copies fill packs that must upload: while uploads fail,
+		// copying more would hold every sparse pack in memory.
+		if err := s.retryFailed(); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("object: compaction stopped: %w", err))...)
+		}
 		if err := s.compactPack(seq); err != nil {
 			errs = append(errs, err) // that pack stays as it is; the others are compacted all the same
 		}
@@ -48,7 +53,7 @@ func (s *Store) sparsePacks() []uint64 {
 	oldest := s.oldestValuesLocked()
 	var seqs []uint64
 	for seq, p := range s.packs {
-		frames := p.size - packHeader
+		frames := p.framesLen()
 		if !p.durable || frames <= 0 {
 			continue
 		}
@@ -116,6 +121,8 @@ func (s *Store) compactPack(seq uint64) error {
 		var err error
 		b, scanned, err = s.readPack(seq, size)
 		switch {
+		case errors.Is(err, ErrNotExist) && s.retiredOrGone(seq):
+			return nil // another Compact copied it meanwhile and deleted it
 		case errors.Is(err, tier.ErrCorrupt):
 			// A damaged frame no read reaches (a deleted value's) must not
 			// keep the live ones from being copied: each is verified alone.
@@ -251,4 +258,20 @@ func (s *Store) durableUpToLocked(seq uint64) bool {
 		}
 	}
 	return true
+}
+
+// retiredOrGone reports whether pack seq was compacted: retired, awaiting
+// deletion, or no longer a pack of the store.
+func (s *Store) retiredOrGone(seq uint64) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.packs[seq]; !ok {
+		return true
+	}
+	for _, r := range s.retired {
+		if r.seq == seq {
+			return true
+		}
+	}
+	return false
 }

@@ -213,6 +213,9 @@ func (d *Dir) Get(ctx context.Context, name string, off, n int64) ([]byte, error
 	if err == io.EOF && int64(got) == n {
 		err = nil
 	}
+	if err == io.EOF {
+		return buf[:got], fmt.Errorf("object: get %s/%s bytes %d-%d: %w (%d bytes there)", d, name, off, off+n, ErrShortObject, got)
+	}
 	if err != nil {
 		return buf[:got], fmt.Errorf("object: get %s/%s bytes %d-%d: %w", d, name, off, off+n, err)
 	}

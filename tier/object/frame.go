@@ -27,7 +27,11 @@ const (
 	frameTrailer = 8                          // the checksum
 	frameFixed   = frameHeader + frameTrailer // bytes of a frame besides key, meta and value
 	maxKeyLen    = math.MaxUint16
-	maxValueLen  = math.MaxUint32 - frameFixed
+	// maxFrameLen bounds a whole frame (so its offsets and lengths fit an
+	// int32), and maxValueLen a value with its meta: Put checks the frame
+	// it would write against the one limit frameLen reads back with.
+	maxFrameLen = math.MaxInt32
+	maxValueLen = maxFrameLen - frameFixed
 )
 
 // Frame kinds.
@@ -85,7 +89,7 @@ func frameLen(b []byte) (int, error) {
 	metaLen := int64(binary.LittleEndian.Uint32(b[8:]))
 	storedLen := int64(binary.LittleEndian.Uint32(b[16:]))
 	n := frameFixed + keyLen + metaLen + storedLen
-	if n > math.MaxInt32 {
+	if n > maxFrameLen {
 		return 0, badFormat(0, "frame of %d bytes", n)
 	}
 	return int(n), nil

@@ -48,8 +48,20 @@ func seedPack() ([]byte, []entry) {
 		entries = append(entries, e)
 		b = append(b, fb...)
 	}
-	return b, entries
+	return appendPackEnd(b, len(entries)), entries
 }
+
+// seedPackV1 returns the seed pack as version 1 wrote it: no end record.
+func seedPackV1() []byte {
+	pack, _ := seedPack()
+	v1 := bytes.Clone(pack[:len(pack)-packEnd])
+	v1[4] = 1
+	return v1
+}
+
+// emptyPack returns a pack of no frames, as sealing never writes one but a
+// scan may meet.
+func emptyPack() []byte { return appendPackEnd(appendPackHeader(nil, 7), 0) }
 
 // fixSum returns b with its trailing checksum recomputed, so that the
 // fuzzer's mutations reach the field checks behind it.
@@ -109,12 +121,13 @@ func FuzzIndex(f *testing.F) {
 	})
 }
 
-// FuzzPack: any bytes scan to frames that tile the pack exactly, or to an
-// error; never a panic.
+// FuzzPack: any bytes scan to frames that tile the pack exactly (up to its
+// end record, in a version 2 pack), or to an error; never a panic.
 func FuzzPack(f *testing.F) {
 	pack, _ := seedPack()
 	f.Add(pack)
-	f.Add(appendPackHeader(nil, 7))
+	f.Add(emptyPack())
+	f.Add(seedPackV1())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		entries, err := scanPack(b, 7)
 		if err != nil {
@@ -127,8 +140,11 @@ func FuzzPack(f *testing.F) {
 			}
 			end += int64(e.frameLen)
 		}
+		if b[4] != 1 {
+			end += packEnd
+		}
 		if end != int64(len(b)) {
-			t.Fatalf("frames end at %d of a %d-byte pack", end, len(b))
+			t.Fatalf("frames and end record end at %d of a %d-byte pack (version %d)", end, len(b), b[4])
 		}
 	})
 }
@@ -162,7 +178,7 @@ func TestWriteSeeds(t *testing.T) {
 	seeds := map[string]map[string][]byte{
 		"FuzzFrame": seedFrames(),
 		"FuzzIndex": {"pack": encodeIndex(7, int64(len(pack)), entries), "empty": encodeIndex(7, packHeader, nil)},
-		"FuzzPack":  {"pack": pack, "empty": appendPackHeader(nil, 7)},
+		"FuzzPack":  {"pack": pack, "empty": emptyPack(), "v1": seedPackV1()},
 	}
 	for target, files := range seeds {
 		dir := filepath.Join("testdata", "fuzz", target)
@@ -175,5 +191,31 @@ func TestWriteSeeds(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestPackEndRecord: a version 2 pack cut at any frame boundary, or with
+// its end record damaged, does not scan; a version 1 pack, which has none,
+// scans to the same frames.
+func TestPackEndRecord(t *testing.T) {
+	pack, entries := seedPack()
+	for _, e := range entries {
+		if _, err := scanPack(pack[:e.off], 7); err == nil {
+			t.Errorf("a pack cut at byte %d (a frame boundary) scanned as sound", e.off)
+		}
+	}
+	if _, err := scanPack(pack[:len(pack)-packEnd], 7); err == nil {
+		t.Error("a pack without its end record scanned as sound")
+	}
+	for i := len(pack) - packEnd; i < len(pack); i++ {
+		bad := bytes.Clone(pack)
+		bad[i] ^= 1
+		if _, err := scanPack(bad, 7); err == nil {
+			t.Errorf("a pack with byte %d of its end record flipped scanned as sound", i)
+		}
+	}
+	got, err := scanPack(seedPackV1(), 7)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(entries) {
+		t.Errorf("the version 1 pack scans to %+v, %v; want %+v", got, err, entries)
 	}
 }

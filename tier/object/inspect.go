@@ -37,7 +37,7 @@ func (s *Store) Packs() ([]PackInfo, error) {
 
 // info describes p. Store.mu must be held.
 func (p *pack) info() PackInfo {
-	frames := p.size - packHeader
+	frames := p.framesLen()
 	share := 1.0
 	if frames > 0 {
 		share = float64(p.live) / float64(frames)

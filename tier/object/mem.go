@@ -63,8 +63,10 @@ func (m *Mem) Get(ctx context.Context, name string, off, n int64) ([]byte, error
 	switch {
 	case !ok:
 		return nil, fmt.Errorf("object: get %s/%s: %w", m, name, ErrNotExist)
-	case off < 0 || n < 0 || off+n > int64(len(b)):
-		return nil, fmt.Errorf("object: get %s/%s: bytes %d-%d of a %d-byte object", m, name, off, off+n, len(b))
+	case off < 0 || n < 0:
+		return nil, fmt.Errorf("object: get %s/%s: bytes %d-%d: a negative range", m, name, off, off+n)
+	case off+n > int64(len(b)):
+		return nil, fmt.Errorf("object: get %s/%s: bytes %d-%d of a %d-byte object: %w", m, name, off, off+n, len(b), ErrShortObject)
 	}
 	return bytes.Clone(b[off : off+n]), nil
 }

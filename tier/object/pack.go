@@ -4,22 +4,33 @@ import (
 	"bytes"
 	"encoding/binary"
 	"sync"
+
+	"github.com/zeebo/xxh3"
 )
 
 // A pack is one object holding the frames of many values, written whole
 // once it reaches Options.PackSize. It begins with a header; frames follow
 // back to back, in the order they were appended, so that within a pack a
-// later frame of a key replaces an earlier one:
+// later frame of a key replaces an earlier one; an end record closes it:
 //
 //	0   magic "TMGP"
-//	4   version u8 (1)
+//	4   version u8 (2; 1 for packs without an end record)
 //	5   reserved, 3 zero bytes
 //	8   seq u64: the sequence number in the pack's name
 //	16  frames
+//	end magic "TMGE", frames u32, the pack's length u64, XXH3-64 of the
+//	    16 bytes before it
+//
+// The end record lets a scan (a pack whose index is lost) tell a whole pack
+// from one cut at a frame boundary, whose missing frames could be newer
+// values of keys that earlier packs hold too. Version 1 packs, written
+// before it, are read as they were.
 const (
-	packMagic   = "TMGP"
-	packVersion = 1
-	packHeader  = 16 // magic 4 + version 1 + reserved 3 + seq 8
+	packMagic    = "TMGP"
+	packVersion  = 2
+	packHeader   = 16 // magic 4 + version 1 + reserved 3 + seq 8
+	packEndMagic = "TMGE"
+	packEnd      = 24 // magic 4 + frames 4 + length 8 + checksum 8
 )
 
 // entry describes one frame of a pack: what its index lists, and what the
@@ -47,6 +58,32 @@ func appendPackHeader(dst []byte, seq uint64) []byte {
 	return binary.LittleEndian.AppendUint64(dst, seq)
 }
 
+// appendPackEnd appends the end record of a pack of frames frames to dst,
+// the pack's bytes so far.
+func appendPackEnd(dst []byte, frames int) []byte {
+	start := len(dst)
+	dst = append(dst, packEndMagic...)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(frames))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(start+packEnd))
+	return binary.LittleEndian.AppendUint64(dst, xxh3.Hash(dst[start:]))
+}
+
+// checkPackEnd verifies that the end record b begins with closes a pack of
+// length n holding frames frames.
+func checkPackEnd(b []byte, n, frames int) error {
+	switch {
+	case len(b) != packEnd:
+		return badFormat(0, "pack end record of %d bytes, not %d (the pack was cut or grown)", len(b), packEnd)
+	case xxh3.Hash(b[:16]) != binary.LittleEndian.Uint64(b[16:]):
+		return badFormat(16, "pack end record checksum does not match")
+	case int(binary.LittleEndian.Uint64(b[8:])) != n:
+		return badFormat(8, "pack end record says %d bytes, the pack is %d", binary.LittleEndian.Uint64(b[8:]), n)
+	case int(binary.LittleEndian.Uint32(b[4:])) != frames:
+		return badFormat(4, "pack end record says %d frames, the pack holds %d", binary.LittleEndian.Uint32(b[4:]), frames)
+	}
+	return nil
+}
+
 // checkPackHeader verifies that b begins with the header of pack seq.
 func checkPackHeader(b []byte, seq uint64) error {
 	switch {
@@ -54,8 +91,8 @@ func checkPackHeader(b []byte, seq uint64) error {
 		return badFormat(0, "pack header cut at %d of %d bytes", len(b), packHeader)
 	case !bytes.Equal(b[:4], []byte(packMagic)):
 		return badFormat(0, "no pack magic")
-	case b[4] != packVersion:
-		return badFormat(4, "pack version %d, this package reads %d", b[4], packVersion)
+	case b[4] != packVersion && b[4] != 1:
+		return badFormat(4, "pack version %d, this package reads 1 and %d", b[4], packVersion)
 	case b[5]|b[6]|b[7] != 0:
 		return badFormat(5, "pack header reserved bytes are not zero")
 	case binary.LittleEndian.Uint64(b[8:]) != seq:
@@ -71,8 +108,16 @@ func scanPack(b []byte, seq uint64) ([]entry, error) {
 	if err := checkPackHeader(b, seq); err != nil {
 		return nil, err
 	}
+	ended := b[4] == 1 // a version 1 pack has no end record
 	var entries []entry
 	for off := packHeader; off < len(b); {
+		if !ended && bytes.HasPrefix(b[off:], []byte(packEndMagic)) {
+			if err := checkPackEnd(b[off:], len(b), len(entries)); err != nil {
+				return nil, atOffset(err, int64(off))
+			}
+			ended = true
+			break
+		}
 		e, err := scanFrame(b[off:])
 		if err != nil {
 			return nil, atOffset(err, int64(off))
@@ -80,6 +125,9 @@ func scanPack(b []byte, seq uint64) ([]entry, error) {
 		e.off = int64(off)
 		entries = append(entries, e)
 		off += int(e.frameLen)
+	}
+	if !ended {
+		return nil, badFormat(int64(len(b)), "pack cut: no end record after its last whole frame")
 	}
 	return entries, nil
 }
@@ -136,6 +184,16 @@ type pack struct {
 	index   []byte  // the encoded index, from sealing until durable
 
 	uploadMu sync.Mutex // held by the one goroutine uploading the pack
+}
+
+// framesLen returns the bytes of the pack's frames: its size less its
+// header and end record (frames lie back to back from the header on).
+func (p *pack) framesLen() int64 {
+	if len(p.entries) == 0 {
+		return 0
+	}
+	last := &p.entries[len(p.entries)-1]
+	return last.off + int64(last.frameLen) - packHeader
 }
 
 // frameBytes returns the bytes of frame i, or nil if the pack is only in

@@ -47,8 +47,14 @@ func (s *Store) GetMeta(key string, dst []byte) (value, meta []byte, err error) 
 // the tiers above miss, and drops this error).
 var errReadMissing = fmt.Errorf("object: read: %w", tier.ErrNotFound)
 
+// maxMoves bounds how many times a read looks a frame up again after
+// compaction moved it away between the lookup and the GET: each time, a
+// Compact ran to its end meanwhile, and a read that lost that race this
+// often reports the pack missing.
+const maxMoves = 16
+
 // read returns key's value and meta, verified. A frame compaction moved
-// away between the lookup and the GET is looked up again.
+// away between the lookup and the GET is looked up again (maxMoves).
 func (s *Store) read(key string) (value, meta []byte, err error) {
 	for attempt := 0; ; attempt++ {
 		l, e, b, ok := s.lookup(key)
@@ -60,7 +66,7 @@ func (s *Store) read(key string) (value, meta []byte, err error) {
 			return value, e.meta, err
 		}
 		value, err = s.fetch(key, l.p.seq, &e)
-		if attempt == 0 && errors.Is(err, ErrNotExist) && s.moved(key, l) {
+		if attempt < maxMoves && errors.Is(err, ErrNotExist) && s.moved(key, l) {
 			continue
 		}
 		if errors.Is(err, ErrNotExist) && !s.moved(key, l) || errors.Is(err, ErrShortObject) {

@@ -3,6 +3,7 @@ package object
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -119,7 +120,12 @@ func (s *Store) readIndex(ls listing) ([]entry, error) {
 	}
 	entries, packLen, err := decodeIndex(b, ls.seq)
 	if err == nil && packLen != ls.packSize {
-		err = badFormat(24, "index says the pack holds %d bytes, the bucket lists %d", packLen, ls.packSize)
+		// The index verifies, so the pack changed size since both were
+		// written: a pack cut at a frame boundary would scan as sound and
+		// serve older values from earlier packs. The index is kept as it is,
+		// the evidence of the pack's length.
+		return nil, &CorruptError{Bucket: s.String(), Object: packName(ls.seq), Off: min(packLen, ls.packSize),
+			Reason: fmt.Sprintf("the pack is %d bytes, its index (which verifies) says %d", ls.packSize, packLen)}
 	}
 	return entries, err
 }

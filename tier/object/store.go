@@ -80,8 +80,9 @@ func checkPut(key string, value, meta []byte) error {
 	switch {
 	case key == "" || len(key) > maxKeyLen:
 		return fmt.Errorf("object: key of %d bytes: %w", len(key), tier.ErrInvalidKey)
-	case int64(len(value)) > maxValueLen || int64(len(meta)) > maxValueLen-int64(len(value)):
-		return fmt.Errorf("object: value of %d bytes with meta of %d: %w", len(value), len(meta), tier.ErrTooLarge)
+	case int64(len(value))+int64(len(meta))+int64(len(key)) > maxValueLen:
+		return fmt.Errorf("object: value of %d bytes with meta of %d and key of %d: over a frame's %d bytes: %w",
+			len(value), len(meta), len(key), maxFrameLen, tier.ErrTooLarge)
 	}
 	return nil
 }

@@ -67,6 +67,8 @@ func (s *Store) sealLocked() *pack {
 	}
 	s.open = nil
 	p.sealed = true
+	p.buf = appendPackEnd(p.buf, len(p.entries))
+	p.size = int64(len(p.buf))
 	p.index = encodeIndex(p.seq, p.size, p.entries)
 	return p
 }

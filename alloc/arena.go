@@ -82,7 +82,10 @@ func (a *Arena) Used() int64 { return a.top }
 // external fragmentation is 0.
 func (a *Arena) Stats() Stats {
 	free := a.capacity - a.top
-	st := a.counters.stats(a.capacity, int64(unsafe.Sizeof(*a)), free, free, free)
+	// The next Alloc starts at the next multiple of MinAlign: what it can
+	// get whole is what lies after that.
+	largest := max(a.capacity-(a.top+MinAlign-1)/MinAlign*MinAlign, 0)
+	st := a.counters.stats(a.capacity, int64(unsafe.Sizeof(*a)), free, free, largest)
 	st.ReservedBytes = a.top
 	if a.top > 0 {
 		st.InternalFragmentation = 1 - float64(a.live)/float64(a.top)

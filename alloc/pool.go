@@ -23,7 +23,11 @@ func NewPool[T any](newValue func() *T, reset func(*T)) *Pool[T] {
 func (p *Pool[T]) Get() *T { return p.p.Get().(*T) }
 
 // Put resets x and keeps it for a later Get. x must not be used after Put.
+// Put(nil) does nothing, so that Get never returns nil.
 func (p *Pool[T]) Put(x *T) {
+	if x == nil {
+		return
+	}
 	if p.reset != nil {
 		p.reset(x)
 	}

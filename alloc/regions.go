@@ -33,6 +33,9 @@ func (r *Regions) Alloc(size int64) (memory.WritableMemory, error) {
 // AllocAligned returns a region of size bytes whose offset in the memory is
 // a multiple of align.
 func (r *Regions) AllocAligned(size, align int64) (memory.WritableMemory, error) {
+	if !r.mem.IsValid() {
+		return memory.WritableMemory{}, fmt.Errorf("alloc: allocating a region of %d bytes: %w", size, memory.ErrClosed)
+	}
 	off, err := r.a.AllocAligned(size, align)
 	if err != nil {
 		return memory.WritableMemory{}, err

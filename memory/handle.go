@@ -99,8 +99,8 @@ func (h *WritableHandle) Writable() WritableMemory { return WritableMemory{view:
 // to write and Force returns nil.
 func (h *WritableHandle) Force() error {
 	return h.b.withMapping(func(m []byte) error {
-		if h.b.kind != fileBlock {
-			return nil
+		if h.b.kind != fileBlock || len(m) == 0 {
+			return nil // nothing mapped from a file: nothing to write
 		}
 		return syncMapping(m)
 	})
@@ -160,7 +160,8 @@ func (h *Handle) withPages(doing string, off, n int64, inner bool, fn func(pages
 // virtual machine a fault costs several microseconds). The pages are
 // charged to the process as if written. It is advice: where the system
 // has no such call, it does nothing and returns nil. Errors: ErrClosed,
-// ErrInvalidSize for a range outside the memory.
+// ErrInvalidSize for a range outside the memory, ErrFault for pages of a
+// file mapping past the file's end (the file was cut since it was mapped).
 func (h *WritableHandle) Populate(off, n int64) error {
 	return h.withPages("populating", off, n, false, populate)
 }

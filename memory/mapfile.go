@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"unsafe"
@@ -32,7 +34,8 @@ func Map(path string, off, size int64) (*Handle, error) {
 // and extended with zeros if it ends before off+size, the disk space of the
 // extension allocated on Linux (fallocate), so that a full file system is an
 // error here rather than a SIGBUS at the first write. off need not be
-// page-aligned. A size of 0 maps from off to the end of an existing file.
+// page-aligned. A size of 0 maps from off to the end of the file (a missing
+// file is created empty). A call that fails leaves no file it created.
 func MapWritable(path string, off, size int64) (*WritableHandle, error) {
 	b, err := mapPath(path, off, size, true)
 	if err != nil {
@@ -51,20 +54,44 @@ func mapPath(path string, off, size int64, writable bool) (*block, error) {
 	if size > math.MaxInt64-off {
 		return nil, fmt.Errorf("%w: mapping %s at offset %d, size %d: past the largest file", ErrInvalidSize, path, off, size)
 	}
-	flag := os.O_RDONLY | openNonblock // a FIFO opens at once, and is refused below
-	if writable {
-		flag = os.O_RDWR | os.O_CREATE | openNonblock
-	}
-	f, err := os.OpenFile(path, flag, 0o644)
+	f, created, err := openForMapping(path, writable)
 	if err != nil {
 		return nil, fmt.Errorf("memory: mapping file: %w", err)
 	}
 	defer f.Close()
-	size, err = fitFile(f, off, size, writable)
+	b, err := fitAndMap(f, off, size, writable)
+	if err != nil && created {
+		os.Remove(path) // a failed call leaves no file it made
+	}
+	return b, err
+}
+
+// fitAndMap sizes the file for [off, off+size) and maps it.
+func fitAndMap(f *os.File, off, size int64, writable bool) (*block, error) {
+	size, err := fitFile(f, off, size, writable)
 	if err != nil {
 		return nil, err
 	}
 	return mapRange(f, off, size, writable)
+}
+
+// openForMapping opens path to map it; a writable mapping creates the file
+// if it is missing, and reports that it did, so that a failure after it
+// removes the file again.
+func openForMapping(path string, writable bool) (f *os.File, created bool, err error) {
+	if !writable {
+		f, err = os.OpenFile(path, os.O_RDONLY|openNonblock, 0) // a FIFO opens at once, and is refused later
+		return f, false, err
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|openNonblock, 0o644)
+	if err == nil {
+		return f, true, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, false, err
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|openNonblock, 0)
+	return f, false, err
 }
 
 // fitFile returns the size to map and, for a writable mapping, extends the

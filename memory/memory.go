@@ -78,7 +78,7 @@ func (v view) Order() Order {
 }
 
 // IsValid reports whether the memory is still open. The zero view is valid.
-func (v view) IsValid() bool { return v.b == nil || v.b.base != nil }
+func (v view) IsValid() bool { return v.b == nil || !v.b.closed.Load() }
 
 // IsWritable reports whether the underlying memory accepts writes: false for
 // views of read-only file mappings, whatever the view's type.

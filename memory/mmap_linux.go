@@ -35,7 +35,10 @@ func discard(b []byte, _ blockKind) error {
 // populate faults in b's pages for writing (madvise POPULATE_WRITE); a
 // kernel older than 5.14 does not know the advice, and nothing happens.
 func populate(b []byte) error {
-	if err := unix.Madvise(b, unix.MADV_POPULATE_WRITE); err != nil && err != unix.EINVAL {
+	switch err := unix.Madvise(b, unix.MADV_POPULATE_WRITE); {
+	case err == unix.EFAULT: // a file mapping's pages past the file's end (cut since it was mapped)
+		return fmt.Errorf("%w: madvise POPULATE_WRITE: the file behind the mapping is shorter than it (truncated since it was mapped?)", ErrFault)
+	case err != nil && err != unix.EINVAL:
 		return fmt.Errorf("memory: madvise POPULATE_WRITE: %w", err)
 	}
 	return nil

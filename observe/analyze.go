@@ -58,7 +58,7 @@ func (s state) report() Report {
 		Memory: memoryOf(s.samples), Samples: s.samples}
 	r.HotSpots = s.hotSpots()
 	r.GC = measureGC(s.from, last, s.pauses, s.sched)
-	tune(&r.GC, tuningInput{hot: r.HotSpots, hotBytes: s.hotBytes, ram: s.ram,
+	tune(&r.GC, tuningInput{hot: r.HotSpots, hotBytes: s.hotBytes, ram: s.ram, outside: last.OffHeap + last.Mapped,
 		cpuTarget: s.opts.GCCPUTarget, pauseTarget: s.opts.PauseTarget.Seconds()})
 	r.Leaks = s.suspects(last.Time)
 	r.Allocators, r.Pools, r.Caches = s.sourceMetrics(last.Time)

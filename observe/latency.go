@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -15,7 +16,9 @@ type Latency struct {
 // Record adds one duration.
 func (l *Latency) Record(d time.Duration) {
 	l.count.Add(1)
-	l.total.Add(int64(d))
+	if t := l.total.Add(int64(d)); t < 0 && d > 0 {
+		l.total.Store(math.MaxInt64) // saturated: the mean stays huge, never negative
+	}
 	for {
 		m := l.max.Load()
 		if int64(d) <= m || l.max.CompareAndSwap(m, int64(d)) {

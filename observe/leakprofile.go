@@ -41,10 +41,16 @@ func readLeakProfile() (map[[32]uintptr]int64, bool) {
 func parseLeakProfile(text []byte) (map[[32]uintptr]int64, error) {
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(nil, 1<<20)
-	if !sc.Scan() || !strings.Contains(sc.Text(), " profile: total ") {
+	if !sc.Scan() {
 		return nil, fmt.Errorf("%w: no profile header", ErrFormat)
 	}
+	_, totalText, ok := strings.Cut(sc.Text(), " profile: total ")
+	total, err := strconv.ParseInt(strings.TrimSpace(totalText), 10, 64)
+	if !ok || err != nil || total < 0 {
+		return nil, fmt.Errorf("%w: no profile header with a total (%q)", ErrFormat, sc.Text())
+	}
 	stacks := make(map[[32]uintptr]int64)
+	var sum int64
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -54,10 +60,17 @@ func parseLeakProfile(text []byte) (map[[32]uintptr]int64, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n > total-sum {
+			return nil, fmt.Errorf("%w: the stacks count more than the header's total of %d", ErrFormat, total)
+		}
+		sum += n
 		stacks[stack] += n
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if sum != total {
+		return nil, fmt.Errorf("%w: the stacks count %d of the header's total of %d (cut?)", ErrFormat, sum, total)
 	}
 	return stacks, nil
 }

@@ -55,7 +55,11 @@ func TestParseLeakProfileRefuses(t *testing.T) {
 // formatLeakProfile writes stacks in the text form parseLeakProfile reads.
 func formatLeakProfile(stacks map[[32]uintptr]int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "goroutineleak profile: total %d\n", len(stacks))
+	var total int64
+	for _, n := range stacks {
+		total += n
+	}
+	fmt.Fprintf(&b, "goroutineleak profile: total %d\n", total)
 	for stack, n := range stacks {
 		fmt.Fprintf(&b, "%d @", n)
 		for _, pc := range trimStack(stack[:]) {

@@ -15,10 +15,11 @@ import (
 // Optimizer runs, this package owns memory.SetLeakReporter (the default,
 // logging reporter comes back when the last one stops).
 type Optimizer struct {
-	opts Options
-	ram  int64
-	stop chan struct{} // closed by Stop
-	done chan struct{} // closed when the loop has returned
+	opts  Options
+	ram   int64
+	stop  chan struct{} // closed by Stop
+	done  chan struct{} // closed when the loop has returned
+	ended chan struct{} // closed by Stop once final is set: Snapshot and a second Stop wait for it
 
 	mu      sync.Mutex // protects the fields below
 	stopped bool
@@ -57,7 +58,7 @@ func Start(opts *Options) (*Optimizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Optimizer{opts: c, ram: physicalMemory(), stop: make(chan struct{}), done: make(chan struct{}),
+	o := &Optimizer{opts: c, ram: physicalMemory(), stop: make(chan struct{}), done: make(chan struct{}), ended: make(chan struct{}),
 		reader: newReader(), prof: newProfiler(), samples: newRing[Sample](c.Samples),
 		heaps: newRing[heapProfile](c.Profiles), gors: newRing[goroutineProfile](c.Profiles)}
 	o.mu.Lock()
@@ -125,8 +126,8 @@ func (o *Optimizer) Sample() error {
 func (o *Optimizer) Snapshot() Report {
 	o.mu.Lock()
 	if o.stopped {
-		defer o.mu.Unlock()
-		return o.final
+		o.mu.Unlock()
+		return o.finalReport()
 	}
 	st := o.stateNowLocked()
 	o.mu.Unlock()
@@ -151,8 +152,8 @@ func (o *Optimizer) stateNowLocked() state {
 func (o *Optimizer) Stop() (Report, error) {
 	o.mu.Lock()
 	if o.stopped {
-		defer o.mu.Unlock()
-		return o.final, ErrStopped
+		o.mu.Unlock()
+		return o.finalReport(), ErrStopped
 	}
 	o.stopped = true
 	close(o.stop)
@@ -163,7 +164,17 @@ func (o *Optimizer) Stop() (Report, error) {
 	defer o.mu.Unlock()
 	o.takeLocked(true)
 	o.final = o.stateLocked().report()
+	close(o.ended)
 	return o.final, nil
+}
+
+// finalReport waits until the Stop under way has built its report, and
+// returns it.
+func (o *Optimizer) finalReport() Report {
+	<-o.ended
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.final
 }
 
 // recordLeak keeps one report of memory's leak reporter.

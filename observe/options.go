@@ -113,8 +113,10 @@ func (o *Options) check() error {
 	return o.checkSources()
 }
 
-// maxRing bounds Samples and Profiles, whose rings are allocated at Start.
-const maxRing = 1 << 20
+// maxRing bounds Samples and Profiles, whose rings are allocated at Start,
+// so that a report of a full ring (about 320 bytes of JSON a sample) stays
+// under what ReadReport reads (maxReportBytes).
+const maxRing = 1 << 17
 
 // checkSources refuses a source without its Stats function.
 func (o *Options) checkSources() error {

@@ -1,13 +1,15 @@
 package observe
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 )
 
 // maxReportBytes bounds what ReadReport reads: a report of 600 samples and
-// a full set of suspects is well under 1 MiB.
+// a full set of suspects is well under 1 MiB, one of the largest ring
+// (maxRing samples) about 42 MiB.
 const maxReportBytes = 64 << 20
 
 // ReadReport reads a report that encoding/json wrote from a Report (for
@@ -22,6 +24,9 @@ func ReadReport(r io.Reader) (Report, error) {
 	if len(data) > maxReportBytes {
 		return Report{}, fmt.Errorf("%w: larger than %d bytes", ErrFormat, maxReportBytes)
 	}
+	if err := checkSampleCount(data); err != nil {
+		return Report{}, err
+	}
 	var rep Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return Report{}, fmt.Errorf("%w: %v", ErrFormat, err)
@@ -35,4 +40,42 @@ func ReadReport(r io.Reader) (Report, error) {
 		return Report{}, fmt.Errorf("%w: no samples", ErrFormat)
 	}
 	return rep, nil
+}
+
+// checkSampleCount refuses a report whose top-level samples array holds
+// more samples than a ring can (maxRing), before decoding it builds them
+// all: three bytes of JSON ("{},") would otherwise become a Sample of
+// hundreds. It walks the document's tokens, keeping none.
+func checkSampleCount(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil // not an object: Unmarshal says what is wrong
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if key != "samples" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return nil
+			}
+			continue
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return nil
+		}
+		for n := 0; dec.More(); n++ {
+			if n == maxRing {
+				return fmt.Errorf("%w: more than %d samples, more than a ring holds", ErrFormat, maxRing)
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return nil
+			}
+		}
+		return nil
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ func parseMemTotal(b []byte) int64 {
 		f := bytes.Fields(line)
 		if len(f) >= 2 && string(f[0]) == "MemTotal:" {
 			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
-			if err != nil || kb < 0 || kb > 1<<53 {
+			if err != nil || kb < 0 || kb >= 1<<53 {
 				return 0
 			}
 			return kb << 10

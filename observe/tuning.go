@@ -60,6 +60,7 @@ type tuningInput struct {
 	hot         HotSpots
 	hotBytes    int64 // bytes the hot tier holds on the heap; -1 unknown
 	ram         int64 // physical memory; 0 unknown
+	outside     int64 // bytes held outside the heap (off-heap and mapped memory): RAM the heap cannot have
 	cpuTarget   float64
 	pauseTarget float64 // seconds
 }
@@ -134,7 +135,7 @@ func raiseGOGC(g *GC, in tuningInput) (Opportunity, bool) {
 		return Opportunity{}, false
 	}
 	want := float64(g.GOGC) * g.CPUFraction / (in.cpuTarget / 2)
-	gogc := min(int64(math.Ceil(want/50))*50, maxGOGC)
+	gogc := int64(min(math.Ceil(want/50)*50, maxGOGC)) // capped as a float: a tiny target would overflow int64
 	if gogc <= g.GOGC {
 		return Opportunity{}, false
 	}
@@ -143,17 +144,18 @@ func raiseGOGC(g *GC, in tuningInput) (Opportunity, bool) {
 		return Opportunity{}, false
 	}
 	heap := g.HeapLive + int64(g.headroom(gogc))
-	risk := heapRisk(g, heap, in.ram)
+	risk := heapRisk(g, heap, in.ram-in.outside)
 	return Opportunity{Action: SetGCPercent, Value: gogc, ExpectedGCCPU: expected,
 		ExpectedBenefit: g.CPUFraction - expected, ExpectedHeap: heap, Risk: risk, Auto: risk == LowRisk,
 		Description: fmt.Sprintf("raise GOGC from %d to %d: fewer collections, a heap of about %s", g.GOGC, gogc, bytesString(heap))}, true
 }
 
 // heapRisk rates a heap size against the memory limit, or the machine's
-// memory when there is none.
+// memory the heap can have (ram: physical memory less what off-heap and
+// mapped memory hold) when there is none, or the limit is past it.
 func heapRisk(g *GC, heap, ram int64) Risk {
 	ceiling := ram
-	if g.limited() {
+	if g.limited() && (ram <= 0 || g.MemoryLimit <= ram) {
 		// The limit holds the heap down; what is at risk is the live heap
 		// coming close to it, where the GC would run continuously.
 		if float64(g.HeapLive+g.GCRoots) <= 0.5*float64(g.MemoryLimit) {

@@ -28,11 +28,18 @@ func (b *readBuffer[K, V]) init(n int) {
 	b.mask = uint32(n - 1)
 }
 
-// add records a hit on e in the stripe picked by r; it reports whether the
-// stripe is full, the moment to drain.
+// add records a hit on e in the stripe picked by r, counting it; it reports
+// whether the stripe is full, the moment to drain.
 func (b *readBuffer[K, V]) add(e *entry[K, V], r uint32) bool {
+	b.stripes[r&b.mask].hits.Add(1)
+	return b.record(e, r)
+}
+
+// record files an access of e for the policy, as add does, without counting
+// a hit: a Set that rewrites a value in place is a use of the key, not a Get
+// that found it.
+func (b *readBuffer[K, V]) record(e *entry[K, V], r uint32) bool {
 	s := &b.stripes[r&b.mask]
-	s.hits.Add(1)
 	t := s.tail.Load()
 	if t-s.head.Load() >= stripeSize {
 		return true

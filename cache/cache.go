@@ -225,7 +225,14 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 	var expire int64
 	if ttl > 0 {
 		now := c.now()
-		expire = now + min(int64(ttl), math.MaxInt64-now) // a TTL past the clock's end is forever
+		room := int64(math.MaxInt64) // a clock set back before New reads negative: no overflow
+		if now > 0 {
+			room -= now
+		}
+		expire = now + min(int64(ttl), room) // a TTL past the clock's end is forever
+		if expire == 0 {
+			expire = 1 // 0 means no TTL: a nanosecond late, never never
+		}
 	}
 	if expire == 0 && c.replaceSame(key, value, h, w) {
 		return nil
@@ -258,7 +265,7 @@ func (c *Cache[K, V]) replaceSame(key K, value V, h uint64, w int64) bool {
 	s.mu.Unlock()
 	r := stripeHint()
 	c.replaced.add(r)
-	if c.reads.add(e, r) {
+	if c.reads.record(e, r) {
 		c.scheduleDrain()
 	}
 	c.notify([]removal[K, V]{{key, old, Replaced}})
@@ -333,6 +340,9 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 		}
 		if e.expire != 0 {
 			c.expiries.Push(ttl.Item[K]{At: e.expire, Key: e.key})
+			if c.drainReq == nil {
+				c.trimExpiriesLocked() // no maintenance goroutine (SweepInterval < 0): no sweep trims it
+			}
 		}
 	}
 	for _, r := range out {
@@ -391,6 +401,9 @@ func (c *Cache[K, V]) removeKey(key K, reason Reason, rejected *removal[K, V]) b
 		c.removals[Rejected]++
 		out = append(out, *rejected)
 	}
+	if e != nil {
+		c.drainLocked() // the buffered hits may hold e: let its value go now
+	}
 	c.mu.Unlock()
 	c.notify(out)
 	return e != nil
@@ -405,6 +418,7 @@ func (c *Cache[K, V]) expire(e *entry[K, V]) {
 		c.weight -= e.weight
 		c.removals[Expired]++
 		c.published.Store(c.weight)
+		c.drainLocked() // the buffered hits may hold e: let its value go now
 	}
 	c.mu.Unlock()
 	if gone {
@@ -488,4 +502,7 @@ func (c *Cache[K, V]) Close() {
 		return // an OnEvict of the maintenance goroutine: it ends once the callback returns
 	}
 	<-c.done
+	c.mu.Lock()
+	c.drainLocked() // nothing drains after Close: the buffered hits would keep their entries
+	c.mu.Unlock()
 }

@@ -13,9 +13,9 @@ import "unsafe"
 // policy meanwhile. Handles are not safe for concurrent use; the policy's
 // owner serializes every call that touches one.
 type Handle[K comparable] struct {
-	n        node[K] // first: Victim finds the handle from its node
-	hash     uint64  // hashKey(n.key), for a policy that hashes keys (its reads then never touch the key's bytes)
-	resident bool    // between Add and Remove
+	n     node[K]          // first: Victim finds the handle from its node
+	hash  uint64           // hashKey(n.key), for a policy that hashes keys (its reads then never touch the key's bytes)
+	owner *HandlePolicy[K] // the policy it is resident in, between Add and Remove; nil in none
 }
 
 // Key returns the key the handle was added with.
@@ -26,7 +26,7 @@ func (h *Handle[K]) Weight() int64 { return h.n.weight }
 
 // Resident reports whether the handle is in a policy (added and not yet
 // removed).
-func (h *Handle[K]) Resident() bool { return h.resident }
+func (h *Handle[K]) Resident() bool { return h.owner != nil }
 
 // HandlePolicy is a Policy whose residents are Handles that the owner
 // allocates: the form to use when the owner keeps its own index of entries,
@@ -36,8 +36,9 @@ func (h *Handle[K]) Resident() bool { return h.resident }
 //
 // Like a Policy it is pure and unsynchronized: not safe for concurrent use; one
 // owner serializes every call, typically under its own mutex. Calls on a
-// handle that is not resident in the policy are ignored, as a Policy ignores
-// unknown keys, so a late report after a removal does no harm. The zero value
+// handle that is not resident in the policy (in none, or in another) are
+// ignored, as a Policy ignores unknown keys, so a late report after a
+// removal does no harm and a handle of another policy changes neither. The zero value
 // is not usable; make one with NewHandlePolicy.
 type HandlePolicy[K comparable] struct {
 	core   linked[K]
@@ -60,16 +61,21 @@ func NewHandlePolicy[K comparable](kind Kind, capacity int64) (*HandlePolicy[K],
 
 // Add records h as a new resident of the given key and weight (a miss that is
 // now stored). Adding a handle that is resident is treated as Update followed
-// by Access, keeping its key. The owner must not have another resident handle
-// of the same key in the policy.
+// by Access, keeping its key; adding a handle resident in another policy is
+// ignored. The owner must not have another resident handle of the same key
+// in the policy.
 func (p *HandlePolicy[K]) Add(h *Handle[K], key K, weight int64) {
-	if h.resident {
+	switch h.owner {
+	case p:
 		p.Update(h, weight)
 		p.Access(h)
 		return
+	case nil:
+	default:
+		return
 	}
 	h.n.key, h.n.weight, h.n.queue, h.n.uses = key, weight, 0, 0
-	h.resident = true
+	h.owner = p
 	if p.hashed != nil {
 		h.hash = hashKey(key)
 		p.hashed.addHash(&h.n, h.hash)
@@ -81,7 +87,7 @@ func (p *HandlePolicy[K]) Add(h *Handle[K], key K, weight int64) {
 // Access records a hit on h.
 func (p *HandlePolicy[K]) Access(h *Handle[K]) {
 	switch {
-	case !h.resident:
+	case h.owner != p:
 	case p.hashed != nil:
 		p.hashed.accessHash(&h.n, h.hash)
 	default:
@@ -91,7 +97,7 @@ func (p *HandlePolicy[K]) Access(h *Handle[K]) {
 
 // Update records that h's weight changed.
 func (p *HandlePolicy[K]) Update(h *Handle[K], weight int64) {
-	if h.resident {
+	if h.owner == p {
 		p.core.update(&h.n, weight)
 	}
 }
@@ -101,18 +107,27 @@ func (p *HandlePolicy[K]) Update(h *Handle[K], weight int64) {
 // the owner reallocates), so that the policy does not keep the old memory.
 // A key that differs is ignored.
 func (p *HandlePolicy[K]) Rekey(h *Handle[K], key K) {
-	if h.resident && h.n.key == key {
+	if h.owner == p && h.n.key == key {
 		h.n.key = key
+		if r, ok := p.core.(rekeying[K]); ok {
+			r.rekey(&h.n, key) // a core that keeps the key in maps of its own (LFU's)
+		}
 	}
+}
+
+// rekeying is a linked core that keeps a resident's key besides its node,
+// and replaces it with an equal one on Rekey.
+type rekeying[K comparable] interface {
+	rekey(n *node[K], key K)
 }
 
 // Remove records that h's entry left: deleted, evicted, moved elsewhere. The
 // handle keeps no reference to its key afterwards (Key returns the zero
 // key), and may be added again, to this policy or another, for any key.
 func (p *HandlePolicy[K]) Remove(h *Handle[K]) {
-	if h.resident {
+	if h.owner == p {
 		p.core.remove(&h.n)
-		h.resident = false
+		h.owner = nil
 		var zero K
 		h.n.key = zero
 	}
@@ -153,7 +168,7 @@ func (p *HandlePolicy[K]) AccessAll(hs []*Handle[K]) {
 	if p.lfu != nil {
 		var sum uint64
 		for _, h := range hs {
-			if h.resident {
+			if h.owner == p {
 				sum += p.lfu.touch(&h.n, h.hash)
 			}
 		}

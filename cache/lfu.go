@@ -46,6 +46,15 @@ func (p *lfuPolicy[K]) Add(key K, weight int64) {
 	p.place(n, &p.buckets, 1)
 }
 
+// rekey replaces the key of key's resident, and the map's copy of it, with
+// key, an equal value over other memory.
+func (p *lfuPolicy[K]) rekey(key K) {
+	if n, ok := p.nodes[key]; ok {
+		n.key = key
+		p.nodes[key] = n
+	}
+}
+
 // place puts n in the bucket of count, creating it after the bucket at if needed.
 func (p *lfuPolicy[K]) place(n *lfuNode[K], at *freqBucket[K], count uint64) {
 	b := at.next

@@ -121,7 +121,17 @@ func (b *byKey[K]) add(n *node[K]) {
 	b.p.Add(n.key, n.weight)
 }
 
-func (b *byKey[K]) access(n *node[K])               { b.p.Access(n.key) }
+func (b *byKey[K]) access(n *node[K]) { b.p.Access(n.key) }
+
+// rekey stores key, equal to n's, in place of the one the map holds (an
+// assignment to a present string key replaces the key), and in the keyed
+// policy's records, so that neither keeps the old key's memory.
+func (b *byKey[K]) rekey(n *node[K], key K) {
+	b.nodes[key] = n
+	if r, ok := b.p.(interface{ rekey(K) }); ok {
+		r.rekey(key)
+	}
+}
 func (b *byKey[K]) update(n *node[K], weight int64) { n.weight = weight; b.p.Update(n.key, weight) }
 func (b *byKey[K]) admitKey(c, v K) bool            { return b.p.Admit(c, v) }
 func (b *byKey[K]) size() int                       { return b.p.Len() }

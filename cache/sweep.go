@@ -48,9 +48,7 @@ func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
 			out = append(out, c.gone(e, Expired))
 		}
 	}
-	if c.expiries.Len() > 2*c.policy.size()+1024 {
-		c.expiries.Filter(func(it ttl.Item[K]) bool { return c.liveLocked(it) != nil })
-	}
+	c.trimExpiriesLocked()
 	c.published.Store(c.weight)
 	return out
 }
@@ -77,4 +75,13 @@ func goid() uint64 {
 	}
 	id, _ := strconv.ParseUint(string(line), 10, 64)
 	return id
+}
+
+// trimExpiriesLocked drops the expiry items of entries gone or given
+// another expiry once they outnumber the live entries twice over (and 1024):
+// each trim is paid for by the pushes since the last. c.mu must be held.
+func (c *Cache[K, V]) trimExpiriesLocked() {
+	if c.expiries.Len() > 2*c.policy.size()+1024 {
+		c.expiries.Filter(func(it ttl.Item[K]) bool { return c.liveLocked(it) != nil })
+	}
 }

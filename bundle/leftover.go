@@ -68,13 +68,13 @@ func lockedAt(name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := lock(f); err != nil {
+	kept, err := lockKept(f)
+	if err == nil && !kept {
+		err = fs.ErrNotExist
+	}
+	if err != nil {
 		f.Close()
 		return nil, err
-	}
-	if !sameFile(f, name) {
-		f.Close()
-		return nil, fs.ErrNotExist
 	}
 	return f, nil
 }
@@ -89,23 +89,19 @@ func lock(f *os.File) error {
 	}
 }
 
-// lockOutput locks the temporary file a build writes its bundle to, so that
-// another build's sweep leaves it; false if that sweep removed it first.
-func lockOutput(f *os.File) (bool, error) {
+// lockKept takes f's lock, waiting for a build that is sweeping it, so that
+// later sweeps leave it, and reports whether f is still at its name: false
+// if a sweep removed it before the lock was taken.
+func lockKept(f *os.File) (bool, error) {
 	if err := lock(f); err != nil {
-		return false, fmt.Errorf("bundle: locking %s: %w", f.Name(), err)
+		return false, err
 	}
-	return sameFile(f, f.Name()), nil
-}
-
-// sameFile reports whether name is still the file f has open.
-func sameFile(f *os.File, name string) bool {
 	a, err := f.Stat()
 	if err != nil {
-		return false
+		return false, nil
 	}
-	b, err := os.Lstat(name)
-	return err == nil && os.SameFile(a, b)
+	b, err := os.Lstat(f.Name())
+	return err == nil && os.SameFile(a, b), nil
 }
 
 // sweepLeftovers removes the entries of dir whose names start with prefix

@@ -32,14 +32,8 @@ func (l *Layered) Merge() (Info, error) {
 		return Info{}, err
 	}
 	defer g.release() // the pin taken by freeze
-	if g.b != nil {
-		if err := g.b.Verify(); err != nil {
-			l.thaw(g)
-			return Info{}, fmt.Errorf("merging into %s: %w", l.path, err)
-		}
-	}
 	next := l.path + mergingSuffix
-	info, err := BuildRecords(next, mergeChanges(g.b, sortChanges(g.frozen), l.closing.Load), &l.opts)
+	info, err := l.build(g, next)
 	if err == nil {
 		err = l.swap(g, next)
 	}
@@ -48,6 +42,17 @@ func (l *Layered) Merge() (Info, error) {
 		return Info{}, err
 	}
 	return info, nil
+}
+
+// build verifies g's bundle and writes it, with g's frozen delta folded in,
+// at next.
+func (l *Layered) build(g *generation, next string) (Info, error) {
+	if g.b != nil {
+		if err := g.b.Verify(); err != nil {
+			return Info{}, fmt.Errorf("merging into %s: %w", l.path, err)
+		}
+	}
+	return BuildRecords(next, mergeChanges(g.b, sortChanges(g.frozen), l.closing.Load), &l.opts)
 }
 
 // freeze moves the live delta into the current generation's frozen delta

@@ -91,7 +91,7 @@ func createOutput(path string) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		kept, err := lockOutput(f)
+		kept, err := lockKept(f)
 		if kept && err == nil {
 			return f, nil
 		}
@@ -99,7 +99,7 @@ func createOutput(path string) (*os.File, error) {
 		tempfile.Forget(name)
 		if err != nil {
 			tempfile.Remove(name)
-			return nil, err
+			return nil, fmt.Errorf("bundle: locking %s: %w", name, err)
 		}
 		// Swept by another build before it was locked: make another.
 	}

@@ -234,11 +234,22 @@ func (s *Store) hintSegment(g *segment, durable bool) error {
 	return err
 }
 
-// writeHintScanning scans g and writes its hint file.
+// writeHintScanning scans g, seals its header with its record count (see
+// flagSealed) and writes its hint file. If durable, the seal is synced
+// before the hint is written: a hint never outlives its seal, and the
+// caller synced the records before the seal.
 func (s *Store) writeHintScanning(g *segment, durable bool) error {
 	res, err := s.scanClean(g)
 	if err != nil {
 		return err
+	}
+	if err := g.writeHeader(len(res.recs)); err != nil {
+		return err
+	}
+	if durable {
+		if err := g.sync(&s.stats.fsyncs); err != nil {
+			return err
+		}
 	}
 	if err := writeHint(s.fs, s.dir, g, res.recs, durable); err != nil {
 		return err

@@ -256,7 +256,7 @@ func (s *Store) rotateLocked() error {
 		return err
 	}
 	id := s.nextID.Add(1) - 1
-	g, err := s.createSegment(id, 0, fileName(s.dir, id, segmentExt))
+	g, err := s.createSegment(id, false, fileName(s.dir, id, segmentExt))
 	if err != nil {
 		return err
 	}
@@ -268,20 +268,20 @@ func (s *Store) rotateLocked() error {
 	return nil
 }
 
-// createSegment creates segment file name with a header for id and flags.
-func (s *Store) createSegment(id uint64, flags uint32, name string) (*segment, error) {
+// createSegment creates segment file name with an unsealed header for id,
+// flagged compacted if compacted.
+func (s *Store) createSegment(id uint64, compacted bool, name string) (*segment, error) {
 	f, err := s.fs.Create(name)
 	if err != nil {
 		return nil, ioError(err, "creating segment %d", id)
 	}
-	h := segmentHeader{version: formatVersion, minReader: minReaderVersion, flags: flags, id: id}
-	if _, err := f.WriteAt(h.encode(), 0); err != nil {
+	if _, err := f.WriteAt(headerFor(id, compacted, -1).encode(), 0); err != nil {
 		f.Close()
 		s.fs.Remove(name)
 		return nil, ioError(err, "writing the header of segment %d", id)
 	}
 	s.dirDirty.Store(true)
-	g := newSegment(id, f, segmentHeaderSize, flags&flagCompacted != 0)
+	g := newSegment(id, f, segmentHeaderSize, compacted)
 	g.dirty.Store(true)
 	return g, nil
 }

@@ -218,7 +218,7 @@ func (c *compaction) outputFor(size int64) (*output, error) {
 	}
 	id := c.s.nextID.Add(1) - 1
 	tmp := fileName(c.s.dir, id, segmentExt) + tmpExt
-	g, err := c.s.createSegment(id, flagCompacted, tmp)
+	g, err := c.s.createSegment(id, true, tmp)
 	if err != nil {
 		return nil, fmt.Errorf("compacting: %w", err)
 	}
@@ -233,8 +233,8 @@ func (o *output) full(size, segmentSize int64) bool {
 	return end > segmentHeaderSize && end+size > segmentSize
 }
 
-// finishOutput makes the current output durable, writes its hint and gives
-// it its name.
+// finishOutput seals the current output, makes it durable, writes its hint
+// and gives it its name.
 func (c *compaction) finishOutput() error {
 	out := c.cur
 	if out == nil {
@@ -245,6 +245,9 @@ func (c *compaction) finishOutput() error {
 		return ioError(err, "compacting: writing segment %d", g.id)
 	}
 	g.size.Store(out.app.end())
+	if err := g.writeHeader(len(out.recs)); err != nil {
+		return fmt.Errorf("compacting: %w", err)
+	}
 	if err := g.sync(&c.s.stats.fsyncs); err != nil {
 		return fmt.Errorf("compacting: %w", err)
 	}

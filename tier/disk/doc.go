@@ -16,7 +16,8 @@
 // Every record has a sequence number, so the newest record of a key wins
 // however segments were rewritten. Each sealed segment gets a hint file
 // (its record headers, keys and metas) so that Open indexes it without
-// reading it.
+// reading it, and its header gets its record count, so that a segment cut
+// after it was whole is damage even when the cut falls between records.
 // docs/cold-format.md draws the formats.
 //
 // The index lives in memory: per key about 135 bytes of Go heap with a

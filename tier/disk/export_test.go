@@ -27,6 +27,7 @@ type Location struct {
 	SegmentID     uint64
 	Compressed    bool
 	SegmentSealed bool
+	Compacted     bool // the segment was written by compaction
 }
 
 // Locate returns where key's newest record is, tombstones included.
@@ -38,7 +39,7 @@ func (s *Store) Locate(key string) (Location, bool) {
 	return Location{
 		File: fileName(s.dir, e.seg.id, segmentExt), Off: e.off, Size: e.size,
 		ValueOff: e.valueOff(key), Stored: e.stored(key), SegmentID: e.seg.id,
-		Compressed: e.codec == codecZstd, SegmentSealed: e.seg.sealed.Load(),
+		Compressed: e.codec == codecZstd, SegmentSealed: e.seg.sealed.Load(), Compacted: e.seg.compacted,
 	}, true
 }
 

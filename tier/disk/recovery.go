@@ -34,6 +34,10 @@ import (
 //     it), or zeros. A complete head that fails its checksum, or a header
 //     that does not decode over bytes that are not all zero, is damage. A
 //     torn tail is truncated, silently but for Stats.TruncatedBytes.
+//   - A segment whose header is sealed (flagSealed) has no torn tail and
+//     must hold the record count of its seal: fewer means its end was cut,
+//     on a record boundary, after it was whole; the records lost may have
+//     been any key's newest.
 //   - A record whose head verifies but whose value does not is indexed, so
 //     reading its key is tier.ErrCorrupt, never an older value.
 //   - Records from all segments are resolved by sequence number: the newest
@@ -45,8 +49,9 @@ import (
 // recovered is a segment file Open found.
 type recovered struct {
 	g        *segment
-	headerOK bool // its header verified and names its file's id
-	records  int  // records indexed from it
+	headerOK bool  // its header verified and names its file's id
+	sealed   int64 // the record count its header was sealed with, or -1 (see flagSealed)
+	records  int   // records indexed from it
 }
 
 // recover rebuilds the index from the files in s.dir and opens the active
@@ -160,7 +165,11 @@ func (s *Store) openSegment(id uint64) (*recovered, error) {
 	}
 	ok := herr == nil && h.id == id
 	g := newSegment(id, f, size, ok && h.flags&flagCompacted != 0)
-	return &recovered{g: g, headerOK: ok}, nil
+	r := &recovered{g: g, headerOK: ok, sealed: -1}
+	if ok {
+		r.sealed = h.sealedRecords()
+	}
+	return r, nil
 }
 
 // load indexes the records of r.
@@ -168,7 +177,7 @@ func (s *Store) load(r *recovered, hasHint, isTail bool) error {
 	if !r.headerOK {
 		return s.checkTornCreation(r.g, isTail)
 	}
-	recs, err := s.records(r.g, hasHint, isTail)
+	recs, err := s.records(r.g, hasHint, isTail, r.sealed)
 	if err != nil {
 		return err
 	}
@@ -199,14 +208,15 @@ func (s *Store) checkTornCreation(g *segment, isTail bool) error {
 }
 
 // records returns the records of g: from its hint file if that checks out,
-// from a scan otherwise.
-func (s *Store) records(g *segment, hasHint, isTail bool) ([]scanned, error) {
+// from a scan otherwise. sealed is the record count g's header was sealed
+// with, or -1: a sealed segment has no torn tail, and holds that many.
+func (s *Store) records(g *segment, hasHint, isTail bool, sealed int64) ([]scanned, error) {
 	if hasHint {
 		recs, err := readHint(s.fs, s.dir, g)
 		if err == nil {
 			g.hinted.Store(true)
 			s.stats.hinted.Add(1)
-			return recs, nil
+			return recs, s.checkSealed(g, len(recs), sealed)
 		}
 		if errors.Is(err, ErrVersion) {
 			return nil, fmt.Errorf("disk: hint file of segment %d: %w", g.id, err)
@@ -227,11 +237,23 @@ func (s *Store) records(g *segment, hasHint, isTail bool) ([]scanned, error) {
 	case err != nil:
 		return nil, ioError(err, "scanning segment %d", g.id)
 	case res.clean(size):
-		return res.recs, nil
-	case isTail && res.torn():
+		return res.recs, s.checkSealed(g, len(res.recs), sealed)
+	case isTail && res.torn() && sealed < 0:
 		return res.recs, s.cutTornTail(g, res.end)
 	}
 	return nil, res.corruptAt(s.dir, filepath.Base(fileName(s.dir, g.id, segmentExt)))
+}
+
+// checkSealed fails unless g, whose header was sealed with sealed records
+// (-1: not sealed), holds n of them. Fewer means its end was cut, on a
+// record boundary (a cut elsewhere does not scan clean): the older records
+// of the lost ones' keys would stand for them.
+func (s *Store) checkSealed(g *segment, n int, sealed int64) error {
+	if sealed < 0 || int64(n) == sealed {
+		return nil
+	}
+	return &CorruptError{Dir: s.dir, File: filepath.Base(fileName(s.dir, g.id, segmentExt)), Off: g.size.Load(),
+		Reason: fmt.Sprintf("the segment holds %d records, and was sealed with %d: its end was cut", n, sealed)}
 }
 
 // cutTornTail truncates tail segment g at cut, the end of its last record.
@@ -262,7 +284,7 @@ func (s *Store) removeOrphanHints(found []*recovered, hints map[uint64]bool) {
 // room, a new one otherwise. It seals the others, queues the hint files
 // they lack, and removes segments that hold no record.
 func (s *Store) resume(found []*recovered, tail *recovered) error {
-	reuse := tail != nil && tail.headerOK && tail.g.size.Load() < s.opts.SegmentSize
+	reuse := tail != nil && tail.headerOK && tail.g.size.Load() < s.opts.SegmentSize && s.reopenTail(tail) == nil
 	for _, r := range found {
 		switch {
 		case reuse && r == tail:
@@ -276,13 +298,12 @@ func (s *Store) resume(found []*recovered, tail *recovered) error {
 		}
 	}
 	if reuse {
-		s.reopenTail(tail.g)
 		return nil
 	}
 	s.log.Lock()
 	defer s.log.Unlock()
 	id := s.nextID.Add(1) - 1
-	g, err := s.createSegment(id, 0, fileName(s.dir, id, segmentExt))
+	g, err := s.createSegment(id, false, fileName(s.dir, id, segmentExt))
 	if err != nil {
 		return err
 	}
@@ -291,11 +312,24 @@ func (s *Store) resume(found []*recovered, tail *recovered) error {
 	return nil
 }
 
-// reopenTail makes g, sealed by a clean Close, the active segment again. Its
-// hint file goes, since appends will outdate it.
-func (s *Store) reopenTail(g *segment) {
+// reopenTail makes r's segment, sealed by a clean Close, the active segment
+// again. Its hint file goes, since appends will outdate it, and so does the
+// seal in its header, durably before any append: a seal that outlived a
+// crash would make the records after it damage. If that fails, r's
+// segment stays sealed and the caller starts a new one.
+func (s *Store) reopenTail(r *recovered) error {
+	g := r.g
+	if r.sealed >= 0 {
+		if err := g.writeHeader(-1); err != nil {
+			return err
+		}
+		if err := g.sync(&s.stats.fsyncs); err != nil {
+			return err
+		}
+	}
 	if g.hinted.Swap(false) {
 		s.fs.Remove(fileName(s.dir, g.id, hintExt))
 	}
 	s.setActiveLocked(g)
+	return nil
 }

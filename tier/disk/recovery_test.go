@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,8 +241,10 @@ func mustGlob(t *testing.T, pattern string) []string {
 }
 
 // TestTruncatedSegment cuts the segment at every offset inside its last
-// records: recovery keeps every complete record, with or without a hint
-// file (a hint for another size is ignored).
+// records. Unsealed, as a crash leaves the tail, recovery keeps every
+// complete record, with or without a hint file (a hint for another size is
+// ignored). Sealed, as a clean Close leaves it, the cut is damage, even on
+// a record boundary: Open fails with ErrCorrupt, with or without the hint.
 func TestTruncatedSegment(t *testing.T) {
 	dir := t.TempDir()
 	opts := &disk.Options{SegmentSize: 1 << 20}
@@ -252,31 +255,52 @@ func TestTruncatedSegment(t *testing.T) {
 	for i, k := range tail {
 		locs[i] = locate(t, s, k)
 	}
+	f, err := os.Open(locs[0].File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsealed := make([]byte, disk.SegmentHeaderSize) // the header as appends left it
+	if _, err := f.ReadAt(unsealed, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 	s.Close()
 	seg, err := os.ReadFile(locs[0].File)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hint, _ := os.ReadFile(disk.HintFile(dir, locs[0].SegmentID))
-	for cut := locs[0].Off; cut < int64(len(seg)); cut++ {
-		for _, withHint := range []bool{false, true} {
-			d := t.TempDir()
-			os.WriteFile(filepath.Join(d, filepath.Base(locs[0].File)), seg[:cut], 0o644)
-			if withHint {
-				os.WriteFile(disk.HintFile(d, locs[0].SegmentID), hint, 0o644)
-			}
-			s, err := disk.Open(d, opts)
-			if err != nil {
-				t.Fatalf("Open after a cut at %d: %v", cut, err)
-			}
-			var missing []string
-			for i, k := range tail {
-				if locs[i].Off+locs[i].Size > cut {
-					missing = append(missing, k)
+	for _, sealed := range []bool{false, true} {
+		file := slices.Clone(seg)
+		if !sealed {
+			copy(file, unsealed)
+		}
+		for cut := locs[0].Off; cut < int64(len(seg)); cut++ {
+			for _, withHint := range []bool{false, true} {
+				d := t.TempDir()
+				os.WriteFile(filepath.Join(d, filepath.Base(locs[0].File)), file[:cut], 0o644)
+				if withHint {
+					os.WriteFile(disk.HintFile(d, locs[0].SegmentID), hint, 0o644)
 				}
+				s, err := disk.Open(d, opts)
+				if sealed {
+					if !errors.Is(err, tier.ErrCorrupt) {
+						t.Fatalf("Open of the sealed segment cut at %d (hint %v): %v, want ErrCorrupt", cut, withHint, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("Open after a cut at %d: %v", cut, err)
+				}
+				var missing []string
+				for i, k := range tail {
+					if locs[i].Off+locs[i].Size > cut {
+						missing = append(missing, k)
+					}
+				}
+				checkAll(t, s, keys, missing...)
+				s.Close()
 			}
-			checkAll(t, s, keys, missing...)
-			s.Close()
 		}
 	}
 }

@@ -16,8 +16,9 @@ type salvage struct {
 	name      string   // base name
 	file      vfs.File // open for reading until Repair is done
 	size      int64
-	headerOK  bool // its header verifies and names its id
-	compacted bool // its header verifies and says compacted
+	headerOK  bool  // its header verifies and names its id
+	compacted bool  // its header verifies and says compacted
+	sealed    int64 // the record count its verifying header was sealed with, or -1
 
 	items  []item
 	damage []Damage
@@ -73,11 +74,18 @@ func (sv *salvage) readHeader() error {
 	sv.size = size
 	sv.headerOK = herr == nil && h.id == sv.id
 	sv.compacted = sv.headerOK && h.flags&flagCompacted != 0
+	sv.sealed = -1
+	if sv.headerOK {
+		sv.sealed = h.sealedRecords()
+	}
 	return nil
 }
 
-// examine reads every record of the segment, values included.
+// examine reads every record of the segment, values included. A sealed
+// segment has no torn tail, and one that holds fewer records than it was
+// sealed with lost them.
 func (sv *salvage) examine(isTail bool) error {
+	isTail = isTail && sv.sealed < 0
 	if !sv.headerOK {
 		torn, err := tornCreation(sv.file, sv.size)
 		if err != nil {
@@ -106,7 +114,19 @@ func (sv *salvage) examine(isTail bool) error {
 			return err
 		}
 	}
+	sv.checkSealed()
 	return nil
+}
+
+// checkSealed records, as unreadable damage at the end of the segment, the
+// records a segment sealed with more lost: a cut on a record boundary that
+// only its header's count tells (other damage explains a shortfall itself).
+func (sv *salvage) checkSealed() {
+	if sv.sealed < 0 || int64(len(sv.items)) == sv.sealed || len(sv.damage) > 0 {
+		return
+	}
+	sv.damage = append(sv.damage, Damage{File: sv.name, Start: sv.size, End: sv.size, Unreadable: true,
+		Reason: fmt.Sprintf("the segment holds %d records and was sealed with %d: its end was cut", len(sv.items), sv.sealed)})
 }
 
 // addRecord adds rec, whose head verifies, checking its value.
@@ -189,13 +209,12 @@ func (sv *salvage) kept() int {
 	return n
 }
 
-// writeTo writes the salvaged segment to f: a header flagged compacted,
-// then every record but the dropped ones.
+// writeTo writes the salvaged segment to f: a header flagged compacted and
+// sealed, then every record but the dropped ones.
 func (sv *salvage) writeTo(f vfs.File) error {
 	var a appender
 	a.reset(newSegment(sv.id, f, 0, true), 0)
-	h := segmentHeader{version: formatVersion, minReader: minReaderVersion, flags: flagCompacted, id: sv.id}
-	if err := a.write(h.encode()); err != nil {
+	if err := a.write(headerFor(sv.id, true, sv.kept()).encode()); err != nil {
 		return err
 	}
 	buf := make([]byte, 1<<20)

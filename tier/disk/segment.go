@@ -19,20 +19,30 @@ import (
 //	  0    8 magic "\x89TMCOLD\n"
 //	  8    2 format version: formatVersion
 //	 10    2 minimum reader version: a reader older than this refuses the file
-//	 12    4 flags: flagCompacted
+//	 12    4 flags: flagCompacted, flagSealed
 //	 16    8 segment id, the number in the file name
-//	 24    4 reserved, zero
+//	 24    4 records: the segment's record count if flagSealed, else zero
 //	 28    4 checksum: low 32 bits of XXH3-64(bytes 0..28)
 const (
 	segmentHeaderSize = 32 // four 8-byte words
 
-	formatVersion    = 1 // what this package writes
+	formatVersion    = 2 // what this package writes: 1 and flagSealed
 	minReaderVersion = 1 // the oldest reader that can read what this package writes
-	readerVersion    = 1 // the newest format this package reads
+	readerVersion    = 2 // the newest format this package reads
 
 	// flagCompacted marks a segment written by compaction: it was synced
 	// before it got its name, so it has no torn tail and never takes appends.
 	flagCompacted = 1 << 0
+
+	// flagSealed marks a segment whose header holds its record count,
+	// written once the segment was whole (and, but under SyncNone,
+	// synced): when it got its hint file, or, for compaction's and
+	// Repair's segments, before it got its name. Such a segment that holds
+	// fewer records was cut, even on a record boundary, which nothing else
+	// tells once its hint file is gone: Open fails with a *CorruptError
+	// rather than let older records stand for the lost ones. A format 1
+	// reader ignores it.
+	flagSealed = 1 << 1
 )
 
 const segmentMagic = "\x89TMCOLD\n"
@@ -46,6 +56,15 @@ type segmentHeader struct {
 	version, minReader uint16
 	flags              uint32
 	id                 uint64
+	records            uint32 // if flags has flagSealed
+}
+
+// sealedRecords returns the record count h was sealed with, or -1.
+func (h segmentHeader) sealedRecords() int64 {
+	if h.flags&flagSealed == 0 {
+		return -1
+	}
+	return int64(h.records)
 }
 
 func (h segmentHeader) encode() []byte {
@@ -55,6 +74,7 @@ func (h segmentHeader) encode() []byte {
 	binary.LittleEndian.PutUint16(b[10:], h.minReader)
 	binary.LittleEndian.PutUint32(b[12:], h.flags)
 	binary.LittleEndian.PutUint64(b[16:], h.id)
+	binary.LittleEndian.PutUint32(b[24:], h.records)
 	binary.LittleEndian.PutUint32(b[28:], uint32(sum64(b[:28])))
 	return b
 }
@@ -74,6 +94,7 @@ func decodeSegmentHeader(b []byte) (segmentHeader, error) {
 		minReader: binary.LittleEndian.Uint16(b[10:]),
 		flags:     binary.LittleEndian.Uint32(b[12:]),
 		id:        binary.LittleEndian.Uint64(b[16:]),
+		records:   binary.LittleEndian.Uint32(b[24:]),
 	}
 	if h.minReader > readerVersion {
 		return h, fmt.Errorf("%w: format %d needs reader version %d, this is %d",
@@ -187,6 +208,32 @@ func (g *segment) noteDeadPut(seq uint64) {
 			return
 		}
 	}
+}
+
+// headerFor returns the header of segment id, sealed with records if that
+// is not negative and fits the header's 32 bits.
+func headerFor(id uint64, compacted bool, records int) segmentHeader {
+	h := segmentHeader{version: formatVersion, minReader: minReaderVersion, id: id}
+	if compacted {
+		h.flags |= flagCompacted
+	}
+	if records >= 0 && records <= math.MaxUint32 {
+		h.flags |= flagSealed
+		h.records = uint32(records)
+	}
+	return h
+}
+
+// writeHeader writes g's header again, sealed with its record count if
+// records is not negative (see flagSealed), unsealed otherwise. A count
+// past the header's 32 bits leaves it unsealed. g must take no append
+// while it is sealed; the caller syncs it.
+func (g *segment) writeHeader(records int) error {
+	g.dirty.Store(true)
+	if _, err := g.file.WriteAt(headerFor(g.id, g.compacted, records).encode(), 0); err != nil {
+		return ioError(err, "writing the header of segment %d", g.id)
+	}
+	return nil
 }
 
 // sync makes g's data durable if it was written since its last sync. A

@@ -11,11 +11,15 @@ type merger struct {
 	top     *runReader // the reader whose record is current; re-sifted on next
 }
 
+// newMerger reads the first record of each run. It owns the runs: on error it
+// closes every one of them.
 func newMerger(runs []*runReader, compare func(a, b []byte) int) (*merger, error) {
 	m := &merger{compare: compare}
-	for _, r := range runs {
+	for i, r := range runs {
 		ok, err := r.next()
 		if err != nil {
+			closeRuns(m.heap)
+			closeRuns(runs[i:])
 			return nil, err
 		}
 		if ok {
@@ -91,10 +95,16 @@ func (m *merger) key() uint64    { return m.top.k }
 func (m *merger) record() []byte { return m.top.rec }
 
 func (m *merger) close() error {
+	err := closeRuns(m.heap)
+	m.heap = nil
+	return err
+}
+
+// closeRuns closes every reader in runs.
+func closeRuns(runs []*runReader) error {
 	var errs []error
-	for _, r := range m.heap {
+	for _, r := range runs {
 		errs = append(errs, r.close())
 	}
-	m.heap = nil
 	return errors.Join(errs...)
 }

@@ -75,10 +75,13 @@ func writeRun(dir string, b *buffer, bufSize int) (string, error) {
 	return w.finish()
 }
 
-// runReader reads a run file back, one record at a time.
+// runReader reads a run file back, one record at a time. It never trusts a
+// record's length beyond the bytes left in the file, so a corrupt length
+// costs no more memory than the run holds.
 type runReader struct {
 	f    *os.File
 	r    *bufio.Reader
+	left int64 // bytes of the file not yet read by next
 	k    uint64
 	rec  []byte // the current record; reused
 	idx  int    // position of the run in insertion order, for stability
@@ -90,7 +93,12 @@ func openRun(path string, idx, bufSize int) (*runReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("extsort: opening run: %w", err)
 	}
-	return &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), idx: idx}, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("extsort: opening run: %w", err)
+	}
+	return &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), left: st.Size(), idx: idx}, nil
 }
 
 // next reads the next record; it returns false at the end of the run.
@@ -102,13 +110,15 @@ func (r *runReader) next() (bool, error) {
 		return false, runError(err)
 	}
 	r.k = binary.LittleEndian.Uint64(r.head[:])
-	n, err := binary.ReadUvarint(r.r)
+	r.left -= int64(len(r.head))
+	n, err := binary.ReadUvarint(r)
 	if err != nil {
 		return false, runError(err)
 	}
-	if n > maxArena {
-		return false, fmt.Errorf("%w: record of %d bytes", ErrCorruptRun, n)
+	if n > maxArena || int64(n) > r.left {
+		return false, fmt.Errorf("%w: record of %d bytes, %d bytes left in the run", ErrCorruptRun, n, max(r.left, 0))
 	}
+	r.left -= int64(n)
 	if uint64(cap(r.rec)) < n {
 		r.rec = make([]byte, n)
 	}
@@ -117,6 +127,12 @@ func (r *runReader) next() (bool, error) {
 		return false, runError(err)
 	}
 	return true, nil
+}
+
+// ReadByte reads one byte of a record's length and counts it in r.left.
+func (r *runReader) ReadByte() (byte, error) {
+	r.left--
+	return r.r.ReadByte()
 }
 
 // runError keeps errors of the file system and turns everything else (a

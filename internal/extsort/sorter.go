@@ -13,21 +13,24 @@ import (
 type Options struct {
 	// Dir is the directory of the run files; "" means os.TempDir().
 	Dir string
-	// MemoryLimit bounds the bytes of buffered records (their bytes plus 16
+	// MemoryLimit bounds the bytes of buffered records (their bytes plus 32
 	// per record), split between the buffer being filled and the one being
-	// spilled. 0 means 64 MiB.
+	// spilled. The merge holds its run readers' buffers within about half of
+	// it (but never less than two buffers of 4 KiB). 0 means 64 MiB.
 	MemoryLimit int64
 	// Compare orders records with equal keys; nil keeps insertion order.
 	Compare func(a, b []byte) int
 	// FanIn is the most runs merged at once; more runs are first merged in
-	// groups into longer runs. 0 means 64; the least is 2.
+	// groups into longer runs. 0 means 64; the least is 2. A small
+	// MemoryLimit lowers it to MemoryLimit / 8 KiB (at least 2), so that
+	// the merge's read buffers of 4 KiB or more fit in half the limit.
 	FanIn int
 }
 
 const (
 	defaultMemory = 64 << 20
 	defaultFanIn  = 64
-	minIOBuffer   = 64 << 10
+	minIOBuffer   = 4 << 10 // a page: smaller reads cost more syscalls than they save
 	maxIOBuffer   = 1 << 20
 )
 
@@ -40,6 +43,7 @@ type Sorter struct {
 	pending chan result // the spill in flight, if any
 	runs    []string    // run files in insertion order
 	n       int64
+	err     error // the first failed spill; it sticks, since its records are lost
 	sorted  bool
 	closed  bool
 	iter    *Iter
@@ -60,7 +64,7 @@ func New(opts Options) *Sorter {
 	if opts.FanIn == 0 {
 		opts.FanIn = defaultFanIn
 	}
-	opts.FanIn = max(opts.FanIn, 2)
+	opts.FanIn = fanIn(opts.FanIn, opts.MemoryLimit)
 	if opts.Dir == "" {
 		opts.Dir = os.TempDir()
 	}
@@ -68,11 +72,27 @@ func New(opts Options) *Sorter {
 	return &Sorter{opts: opts, fill: &buffer{limit: half}, spare: &buffer{limit: half}}
 }
 
-// Add copies rec into the sorter under key. It returns an error from an
-// earlier background spill, ErrSorted after Sort, or ErrClosed after Close.
+// fanIn returns want, lowered so that that many read buffers of minIOBuffer
+// fit in half of memory, and at least 2.
+func fanIn(want int, memory int64) int {
+	if fit := memory / (2 * minIOBuffer); fit < int64(want) {
+		want = int(fit)
+	}
+	return max(want, 2)
+}
+
+// Add copies rec into the sorter under key. It returns ErrTooLarge, and
+// keeps nothing, for a record of more than 4 GiB - 1. Once a background
+// spill has failed, Add and Sort return that spill's error from then on:
+// the records of the failed spill are lost, so the Sorter can no longer
+// produce a complete sort. Add returns ErrSorted after Sort, and ErrClosed
+// after Close.
 func (s *Sorter) Add(key uint64, rec []byte) error {
 	if err := s.usable(); err != nil {
 		return err
+	}
+	if int64(len(rec)) > maxArena {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, len(rec))
 	}
 	if !s.fill.fits(len(rec)) {
 		if err := s.spillAsync(); err != nil {
@@ -90,10 +110,13 @@ func (s *Sorter) Len() int64 { return s.n }
 // Runs returns the number of run files spilled so far.
 func (s *Sorter) Runs() int { return len(s.runs) }
 
+// usable returns why the Sorter cannot take Add or Sort, if it cannot.
 func (s *Sorter) usable() error {
 	switch {
 	case s.closed:
 		return ErrClosed
+	case s.err != nil:
+		return s.err
 	case s.sorted:
 		return ErrSorted
 	}
@@ -116,7 +139,8 @@ func (s *Sorter) spillAsync() error {
 	return nil
 }
 
-// wait collects the spill in flight, if any.
+// wait collects the spill in flight, if any. A failed spill's error is kept
+// in s.err, which makes the Sorter unusable.
 func (s *Sorter) wait() error {
 	if s.pending == nil {
 		return nil
@@ -126,6 +150,7 @@ func (s *Sorter) wait() error {
 	r.buf.reset()
 	s.spare = r.buf
 	if r.err != nil {
+		s.err = r.err
 		return r.err
 	}
 	s.runs = append(s.runs, r.path)
@@ -140,7 +165,8 @@ func (s *Sorter) spill(b *buffer) (string, error) {
 }
 
 // ioBuffer is the buffer size of each run reader and writer: the merge holds
-// FanIn readers within about half the memory limit.
+// FanIn readers within about half the memory limit. New lowers FanIn so that
+// the floor of minIOBuffer keeps this true for any limit of 8 KiB or more.
 func (s *Sorter) ioBuffer() int {
 	n := s.opts.MemoryLimit / int64(2*s.opts.FanIn)
 	return int(min(max(n, minIOBuffer), maxIOBuffer))
@@ -148,7 +174,9 @@ func (s *Sorter) ioBuffer() int {
 
 // Sort ends the adding and returns an iterator over every record in order.
 // When nothing was spilled the records never touch the disk. The Iter is
-// valid until Close of the Sorter.
+// valid until Close of the Sorter. Sort returns the error of a failed spill
+// rather than a sort with records missing; on any error it leaves no run
+// file open.
 func (s *Sorter) Sort() (*Iter, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
@@ -165,6 +193,7 @@ func (s *Sorter) Sort() (*Iter, error) {
 	if len(s.fill.refs) > 0 {
 		path, err := s.spill(s.fill)
 		if err != nil {
+			s.err = err
 			return nil, err
 		}
 		s.runs = append(s.runs, path)
@@ -227,9 +256,7 @@ func (s *Sorter) openMerger(paths []string) (*merger, error) {
 	for i, p := range paths {
 		r, err := openRun(p, i, s.ioBuffer())
 		if err != nil {
-			for _, r := range readers {
-				r.close()
-			}
+			closeRuns(readers)
 			return nil, err
 		}
 		readers = append(readers, r)

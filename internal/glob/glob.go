@@ -2,7 +2,11 @@
 // and SCAN's MATCH do: * (any run of bytes), ? (any one byte), [abc],
 // [^abc], [a-z] and \x (x literally). It is a port of Redis 7's
 // stringmatchlen, byte for byte, so a pattern matches here exactly what it
-// matches in Redis.
+// matches in Redis built for x86-64 (or any platform where C's char is
+// signed): the ends of a range and the byte tested against it compare as
+// signed bytes, so a byte of 0x80 or more sorts below 0x00 and "[a-\xff]"
+// is the range \xff-a, which does not hold "b". Redis on arm64, whose char
+// is unsigned, differs from Match in such ranges only.
 package glob
 
 // Match reports whether s matches pattern.
@@ -96,14 +100,10 @@ func matchClass(p string, c byte) (string, bool) {
 		case p[0] == ']':
 			return p, found != not
 		case len(p) >= 3 && p[1] == '-':
-			lo, hi := p[0], p[2]
-			if lo > hi {
-				lo, hi = hi, lo
-			}
-			p = p[2:]
-			if c >= lo && c <= hi {
+			if inRange(p[0], p[2], c) {
 				found = true
 			}
+			p = p[2:]
 		default:
 			if p[0] == c {
 				found = true
@@ -114,4 +114,15 @@ func matchClass(p string, c byte) (string, bool) {
 		}
 		p = p[1:]
 	}
+}
+
+// inRange reports whether c lies in the range of a class from a to b, in
+// either order, comparing the bytes as signed, as Redis does where C's char is
+// signed (x86-64).
+func inRange(a, b, c byte) bool {
+	lo, hi := int8(a), int8(b)
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	return int8(c) >= lo && int8(c) <= hi
 }

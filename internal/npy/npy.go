@@ -15,7 +15,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"strconv"
 	"strings"
 )
 
@@ -55,9 +54,13 @@ func appendDict(dst []byte, dict string, pad int) []byte {
 }
 
 // Write writes the header and then data, the elements' bytes. It returns
-// ErrInvalid for a negative dimension, a descr with a quote or backslash,
-// or data whose length is not the shape's elements times the size descr
-// ends with ("<f8": 8).
+// ErrInvalid for a negative dimension, a descr with a quote or backslash, a
+// descr whose item size it does not know, or data whose length is not the
+// shape's elements times that item size ("<f8": 8 bytes, "<U2": 8). It knows
+// a byte order ('<', '>', '=' or '|') followed by b1, i1 … i8, u1 … u8,
+// f2 … f16, c8 … c32, SN and VN (N bytes), UN (N UCS-4 code points, 4N
+// bytes), or M8 and m8 with an optional [unit] (datetime64 and timedelta64,
+// 8 bytes); not objects or structured types.
 func Write(w io.Writer, descr string, shape []int, data []byte) error {
 	if err := check(descr, shape, len(data)); err != nil {
 		return err
@@ -85,9 +88,9 @@ func check(descr string, shape []int, n int) error {
 		}
 		elems = lo
 	}
-	size, err := strconv.Atoi(strings.TrimLeft(descr, "<>|=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-	if err != nil || size < 1 {
-		return nil // a descr without an item size: the data is not checked
+	size, err := itemSize(descr)
+	if err != nil {
+		return err
 	}
 	if hi, lo := bits.Mul64(elems, uint64(size)); hi != 0 || lo != uint64(n) {
 		return fmt.Errorf("%w: %d bytes of data for shape %v of %s", ErrInvalid, n, shape, descr)

@@ -76,3 +76,29 @@ func TestHostileWriteRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileItemSizeOfEveryDescr: Write checks data against NumPy's item
+// size for every descr it accepts, which is not always the number the descr
+// ends with: "<U2" is 2 UCS-4 code points, 8 bytes, and "<M8[ns]" is 8
+// bytes. A descr whose item size Write does not know is refused.
+func TestHostileItemSizeOfEveryDescr(t *testing.T) {
+	for _, c := range []struct {
+		descr string
+		size  int // NumPy's dtype(descr).itemsize; 0: Write refuses the descr
+	}{
+		{"<f8", 8}, {"<f2", 2}, {"<f16", 16}, {"<i2", 2}, {"|i1", 1}, {"<u8", 8}, {"|b1", 1},
+		{"<c8", 8}, {"<c16", 16}, {"<c32", 32},
+		{"<U2", 8}, {">U10", 40}, {"|S5", 5}, {"|V16", 16},
+		{"<M8", 8}, {"<M8[ns]", 8}, {">m8[10s]", 8}, {"<M8[D]", 8},
+		{"|O", 0}, {"<f3", 0}, {"<i16", 0}, {"<U0", 0}, {"<U", 0}, {"<f+8", 0}, {"f8", 0},
+		{"<M8[xs]", 0}, {"<M8[ns", 0}, {"<M4", 0},
+	} {
+		var b bytes.Buffer
+		for _, n := range []int{2*c.size - 1, 2*c.size + 1, 2 * c.size} {
+			err := npy.Write(&b, c.descr, []int{2}, make([]byte, max(n, 0)))
+			if ok := c.size > 0 && n == 2*c.size; (err == nil) != ok {
+				t.Errorf("Write(%q, shape (2,), %d bytes) = %v; NumPy's item size is %d (0: refused)", c.descr, n, err, c.size)
+			}
+		}
+	}
+}

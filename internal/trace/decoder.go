@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -21,7 +22,7 @@ type Request struct {
 type Decoder struct {
 	format Format
 	r      *bufio.Reader
-	line   int   // lines read so far (text formats)
+	line   int   // lines read so far, the last perhaps in part (text formats)
 	offset int64 // bytes read so far (binary formats)
 	// next and left hold the rest of an ARC run being expanded.
 	next uint64
@@ -36,7 +37,9 @@ func NewDecoder(r io.Reader, f Format) *Decoder {
 }
 
 // Next returns the next request. At the end of the trace it returns io.EOF; on
-// malformed input an error wrapping ErrSyntax that names the line or byte offset.
+// malformed input (a truncated compressed stream included) an error wrapping
+// ErrSyntax that names the line or byte offset. Any other error of the
+// underlying reader is returned wrapped, with the line or byte offset.
 func (d *Decoder) Next() (Request, error) {
 	switch d.format {
 	case ARC:
@@ -52,16 +55,29 @@ func (d *Decoder) Next() (Request, error) {
 }
 
 // readLine returns the next line without its end, or io.EOF after the last one.
+// A line counts from its first byte, so an error met within it names it.
 func (d *Decoder) readLine() ([]byte, error) {
 	line, err := d.r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		return nil, d.syntax("line longer than %d bytes", d.r.Size())
-	}
-	if err != nil && (err != io.EOF || len(line) == 0) {
-		return nil, err
+	if err == io.EOF && len(line) == 0 {
+		return nil, io.EOF
 	}
 	d.line++
+	switch {
+	case err == bufio.ErrBufferFull:
+		return nil, d.syntax("line longer than %d bytes", d.r.Size())
+	case err != nil && err != io.EOF:
+		return nil, d.readError(err)
+	}
 	return bytes.TrimRight(line, "\r\n"), nil
+}
+
+// readError wraps an error of the underlying reader with the place it was met.
+// Input that ends too soon (a truncated compressed stream) is also ErrSyntax.
+func (d *Decoder) readError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %s: input ends too soon: %w", ErrSyntax, d.where(), err)
+	}
+	return fmt.Errorf("%s: %w", d.where(), err)
 }
 
 func (d *Decoder) syntax(format string, args ...any) error {
@@ -175,11 +191,13 @@ func (d *Decoder) nextOracle() (Request, error) {
 // readRecord fills p with the next fixed-size record.
 func (d *Decoder) readRecord(p []byte) error {
 	n, err := io.ReadFull(d.r, p)
-	if err == io.ErrUnexpectedEOF {
+	switch {
+	case err == io.EOF:
+		return io.EOF
+	case err == io.ErrUnexpectedEOF && n > 0:
 		return d.syntax("truncated record: %d of %d bytes", n, len(p))
-	}
-	if err != nil {
-		return err
+	case err != nil:
+		return d.readError(err)
 	}
 	d.offset += int64(n)
 	return nil

@@ -3,8 +3,9 @@
 // oracleGeneral records.
 //
 // A Decoder turns one trace into a stream of Requests; Open adds the file and its
-// decompression (zstd, gzip or xz, recognised by their magic bytes). Malformed input
-// is an error that names the line or byte offset, never a panic. An ARC line stands
+// decompression (zstd, gzip or xz, recognised by the file's extension, else by
+// their whole magic bytes and a valid header). Malformed input is an error that
+// names the line or byte offset, never a panic. An ARC line stands
 // for a run of keys; its keys are produced one by one as they are read, never
 // expanded whole.
 //

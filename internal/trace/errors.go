@@ -6,8 +6,8 @@ import "errors"
 var ErrFormat = errors.New("trace: unknown format")
 
 // ErrSyntax is returned by Decoder.Next, wrapped with the line or byte offset, when
-// the trace does not follow its format: a bad number, a missing field, a truncated
-// binary record.
+// the trace does not follow its format: a bad number, a missing field, a line
+// longer than 64 KiB, a truncated binary record or compressed stream.
 var ErrSyntax = errors.New("trace: malformed trace")
 
 // ErrTooLong is returned, wrapped with the file and the line or byte offset,

@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
 
-// File is a trace file being read: a Decoder over the file, decompressed when the
-// file starts with the magic bytes of zstd, gzip or xz. Close it when done.
+// File is a trace file being read: a Decoder over the file, decompressed when
+// it is zstd, gzip or xz (see Open). Close it when done.
 type File struct {
 	*Decoder
 	f       *os.File
@@ -23,7 +24,12 @@ type File struct {
 	closer  func()
 }
 
-// Open opens path and reads it as format f.
+// Open opens path and reads it as format f. A path ending in .zst, .gz or .xz
+// is decompressed with that codec, and is an error if the codec rejects its
+// header. Any other file is decompressed when it starts with the whole magic
+// of zstd, gzip or xz and that codec accepts the header that follows (within
+// the first 64 KiB); else it is read as it is: an uncompressed binary trace
+// whose first bytes look like a magic is not taken for a compressed one.
 func Open(path string, f Format) (*File, error) {
 	osf, err := os.Open(path)
 	if err != nil {
@@ -35,7 +41,7 @@ func Open(path string, f Format) (*File, error) {
 		return nil, err
 	}
 	counter := &countingReader{r: osf}
-	r, closer, err := decompress(bufio.NewReaderSize(counter, 1<<16))
+	r, closer, err := decompress(bufio.NewReaderSize(counter, 1<<16), path)
 	if err != nil {
 		osf.Close()
 		return nil, fmt.Errorf("trace: %s: %w", path, err)
@@ -55,37 +61,85 @@ func (f *File) Close() error {
 	return f.f.Close()
 }
 
-var (
-	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
-	magicGzip = []byte{0x1f, 0x8b}
-	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
-)
+// codec is a compression Open recognises.
+type codec struct {
+	ext   string                  // the file name extension that names it
+	magic []byte                  // the bytes its streams start with, whole
+	check func(head []byte) error // validates the stream header at the start of head
+	open  func(r io.Reader) (io.Reader, func(), error)
+}
 
-// decompress returns a reader of r's decompressed bytes, recognising the
-// compression by its magic bytes; other input is returned unchanged.
-func decompress(r *bufio.Reader) (io.Reader, func(), error) {
-	head, _ := r.Peek(len(magicXz))
-	switch {
-	case bytes.HasPrefix(head, magicZstd):
-		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, nil, err
+var codecs = []codec{
+	{".zst", []byte{0x28, 0xb5, 0x2f, 0xfd}, checkZstd, openZstd},
+	{".gz", []byte{0x1f, 0x8b, 0x08}, checkGzip, openGzip}, // 8 is deflate, gzip's only method
+	{".xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}, checkXz, openXz},
+}
+
+// decompress returns a reader of r's decompressed bytes, choosing the codec
+// by the file's name and by the first 64 KiB of r (its buffer), by the rules
+// of Open. Uncompressed input is returned unchanged.
+func decompress(r *bufio.Reader, name string) (io.Reader, func(), error) {
+	head, _ := r.Peek(r.Size()) // a short head is the whole file, or an error the decoder meets next
+	for _, c := range codecs {
+		if strings.HasSuffix(name, c.ext) {
+			if err := c.check(head); err != nil {
+				return nil, nil, fmt.Errorf("named %s but not a valid stream: %w", c.ext, err)
+			}
+			return c.open(r)
 		}
-		return z, z.Close, nil
-	case bytes.HasPrefix(head, magicGzip):
-		z, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, nil, err
+	}
+	for _, c := range codecs {
+		if bytes.HasPrefix(head, c.magic) && c.check(head) == nil {
+			return c.open(r)
 		}
-		return z, func() { z.Close() }, nil
-	case bytes.HasPrefix(head, magicXz):
-		z, err := xz.NewReader(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		return z, func() {}, nil
 	}
 	return r, func() {}, nil
+}
+
+// gzipReserved are the bits of a gzip header's flags that RFC 1952 reserves;
+// a decompressor must reject a header that sets them.
+const gzipReserved = 0xe0
+
+func checkGzip(head []byte) error {
+	if len(head) > 3 && head[3]&gzipReserved != 0 {
+		return gzip.ErrHeader
+	}
+	_, err := gzip.NewReader(bytes.NewReader(head))
+	return err
+}
+
+func openGzip(r io.Reader) (io.Reader, func(), error) {
+	z, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return z, func() { z.Close() }, nil
+}
+
+func checkZstd(head []byte) error {
+	var h zstd.Header
+	return h.Decode(head)
+}
+
+func openZstd(r io.Reader) (io.Reader, func(), error) {
+	z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, nil, err
+	}
+	return z, z.Close, nil
+}
+
+func checkXz(head []byte) error {
+	_, err := xz.NewReader(bytes.NewReader(head))
+	return err
+}
+
+func openXz(r io.Reader) (io.Reader, func(), error) {
+	z, err := xz.NewReader(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return z, func() {}, nil
 }
 
 // countingReader counts the bytes read through it; the count may be read from

@@ -27,7 +27,7 @@ func ReadAll(path string, f Format, progress func(done, total int64)) ([]Request
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err == nil && uint64(len(reqs))+1+file.left > DefaultMaxRequests {
+		if err == nil && file.left >= DefaultMaxRequests-uint64(len(reqs)) {
 			err = fmt.Errorf("%w: %s: more than %d requests", ErrTooLong, file.where(), DefaultMaxRequests)
 		}
 		if err != nil {

@@ -131,7 +131,7 @@ func setOutputLimit(s *Server, v string) (func() error, string) {
 }
 
 // setBudget sets a tier's budget (Manager.SetBudget), given in bytes or
-// with a unit (64MiB, 2gb, 1g: powers of 1024).
+// with a unit, as Redis reads them (64MiB, 2gb: powers of 1024; 1g: 10^9).
 func setBudget(t tiermem.Tier) func(*Server, string) (func() error, string) {
 	return func(s *Server, v string) (func() error, string) {
 		n, err := bytesize.Parse(v)

@@ -102,11 +102,12 @@
 //     and warm's budgets), maxmemory-policy "noeviction" (tiermem demotes,
 //     it never drops a key), port, dir and dbfilename (of SnapshotPath).
 //     CONFIG SET changes requirepass, maxclients, timeout and the tier
-//     budgets at runtime (a budget in bytes or with a unit, 64MiB, 2gb, 1g,
-//     all powers of 1024: Manager.SetBudget, which demotes until a smaller
-//     budget fits; its error, such as pinned values keeping a tier over the
-//     new budget, is the reply, and the parameters before it in the same
-//     CONFIG SET are set back to what they were, as Redis does),
+//     budgets at runtime (a budget in bytes or with a unit as Redis reads
+//     it: 64MiB and 2gb powers of 1024, 1g 10^9; Manager.SetBudget, which
+//     demotes until a smaller budget fits; its error, such as pinned values
+//     keeping a tier over the new budget, is the reply, and the parameters
+//     before it in the same CONFIG SET are set back to what they were, as
+//     Redis does),
 //     and the durability: tiermem-durability (none, every-second, always)
 //     or appendfsync (no, everysec, always), through
 //     Manager.SetDurability, which from none first writes every value hot

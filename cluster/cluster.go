@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -24,6 +25,11 @@ type Cluster struct {
 	// cleanup counts the background deletions of replaced values' chunks,
 	// started under mu held shared; Close waits for them.
 	cleanup sync.WaitGroup
+
+	// deletes counts the Deletes that removed a manifest, so that a
+	// Retrieve that read a value before one does not leave its copy in the
+	// near cache after it (near.go).
+	deletes atomic.Uint64
 }
 
 // quiet drops go-redis's log lines (a dead seed node logs on every dial).

@@ -53,6 +53,8 @@ func (c *Cluster) Delete(ctx context.Context, key string) error {
 	if !found {
 		return fmt.Errorf("%w: %q", ErrNotFound, key)
 	}
+	c.deletes.Add(1) // then a Retrieve's nearPut of what it read before skips, or undoes, its copy
+	c.nearDelete(key)
 	if m, err := parseManifest([]byte(raw)); err == nil {
 		c.dropValue(key, m)
 	}

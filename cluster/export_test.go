@@ -15,10 +15,11 @@ func ChunkKeyOf(key string, raw []byte, i int) (string, error) {
 // ManifestKey is manifestKey.
 var ManifestKey = manifestKey
 
-// ParseChunkKey returns the user key of a chunk key.
-func ParseChunkKey(k string) (key string, ok bool) {
+// IsChunkOf reports whether k is a chunk key of key, named as a Store of
+// key names it.
+func IsChunkOf(k, key string) bool {
 	id, ok := parseChunkKey(k)
-	return id.key, ok
+	return ok && id.name == keyName(key, usesDigest(key))
 }
 
 // WaitCleanup waits for the background deletions of replaced values, for

@@ -33,7 +33,7 @@ func chunkKeys(tb testing.TB, key string) []string {
 		var mine []string
 		iter := n.Scan(ctx, 0, "tm:c:*", 1000).Iterator()
 		for iter.Next(ctx) {
-			if k, ok := cluster.ParseChunkKey(iter.Val()); ok && k == key {
+			if cluster.IsChunkOf(iter.Val(), key) {
 				mine = append(mine, iter.Val())
 			}
 		}

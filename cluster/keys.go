@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/zeebo/xxh3"
 )
 
 // MaxKeyLen is the longest key a Cluster accepts, in bytes.
@@ -21,12 +23,36 @@ const slots = 16384
 const slotStride = 10125
 
 // Keys in Redis: the manifest of key K is "tm:m:K"; chunk i of generation G,
-// begun at unix second T, is "tm:c:{TAG}:HEX(K):G:T:i", where TAG is a short
-// hash tag chosen to put the chunk on a given slot.
+// begun at unix second T, is "tm:c:{TAG}:NAME:G:T:i", where TAG is a short
+// hash tag chosen to put the chunk on a given slot and NAME is K's name (see
+// keyName).
 const (
 	manifestPrefix = "tm:m:"
 	chunkPrefix    = "tm:c:{"
 )
+
+// hexNameMax is the longest key whose chunks and object are named by the
+// key itself, in hex. A longer key's are named by a digest of it (its
+// manifest says so, flagDigest), so that a key of up to MaxKeyLen costs each
+// chunk tens of bytes of name rather than twice its length, and an object
+// name stays inside a file system's 255 bytes and S3's 1024.
+const hexNameMax = 64
+
+// digestMark starts a digest name; hex never holds it.
+const digestMark = "~"
+
+// keyName returns the name of key in its chunk keys and object name: its
+// hex, or with digest "~" and the hex of its XXH3-128.
+func keyName(key string, digest bool) string {
+	if !digest {
+		return hex.EncodeToString([]byte(key))
+	}
+	sum := xxh3.HashString128(key).Bytes()
+	return digestMark + hex.EncodeToString(sum[:])
+}
+
+// usesDigest reports whether a Store of key names its chunks by digest.
+func usesDigest(key string) bool { return len(key) > hexNameMax }
 
 func manifestKey(key string) string { return manifestPrefix + key }
 
@@ -37,16 +63,16 @@ func checkKey(key string) error {
 	return nil
 }
 
-// chunkKey returns the key of chunk i of generation gen of key, which hashes
-// to slot (base + i×slotStride) mod 16384.
-func chunkKey(key string, gen uint64, started int64, base uint32, i int) string {
+// chunkKey returns the key of chunk i of generation gen of the key named
+// name (keyName), which hashes to slot (base + i×slotStride) mod 16384.
+func chunkKey(name string, gen uint64, started int64, base uint32, i int) string {
 	slot := (uint64(base) + uint64(i)*slotStride) % slots
 	var b strings.Builder
-	b.Grow(len(chunkPrefix) + 8 + 2*len(key) + 48)
+	b.Grow(len(chunkPrefix) + 8 + len(name) + 48)
 	b.WriteString(chunkPrefix)
 	b.WriteString(slotTags()[slot])
 	b.WriteString("}:")
-	b.WriteString(hex.EncodeToString([]byte(key)))
+	b.WriteString(name)
 	b.WriteByte(':')
 	b.WriteString(strconv.FormatUint(gen, 16))
 	b.WriteByte(':')
@@ -56,12 +82,31 @@ func chunkKey(key string, gen uint64, started int64, base uint32, i int) string 
 	return b.String()
 }
 
-// chunkID is what a chunk's key says about it.
+// chunkID is what a chunk's key (or an object's name) says about it.
 type chunkID struct {
-	key     string
+	name    string // the key's name: its hex, or a digest (keyName)
 	gen     uint64
 	started int64 // unix seconds
 	index   int
+}
+
+// key returns the key id names, and false if id names it by digest.
+func (id chunkID) key() (string, bool) {
+	if strings.HasPrefix(id.name, digestMark) {
+		return "", false
+	}
+	k, _ := hex.DecodeString(id.name) // checked by parseName
+	return string(k), true
+}
+
+// parseName reports whether name is one keyName makes.
+func parseName(name string) bool {
+	if d, ok := strings.CutPrefix(name, digestMark); ok {
+		_, err := hex.DecodeString(d)
+		return err == nil && len(d) == 32
+	}
+	_, err := hex.DecodeString(name)
+	return err == nil && name != ""
 }
 
 // parseChunkKey parses a key made by chunkKey.
@@ -78,14 +123,13 @@ func parseChunkKey(k string) (chunkID, bool) {
 	if len(parts) != 4 {
 		return chunkID{}, false
 	}
-	key, err1 := hex.DecodeString(parts[0])
 	gen, err2 := strconv.ParseUint(parts[1], 16, 64)
 	started, err3 := strconv.ParseInt(parts[2], 16, 64)
 	index, err4 := strconv.Atoi(parts[3])
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+	if !parseName(parts[0]) || err2 != nil || err3 != nil || err4 != nil {
 		return chunkID{}, false
 	}
-	return chunkID{string(key), gen, started, index}, true
+	return chunkID{parts[0], gen, started, index}, true
 }
 
 // slotTags returns, for every slot, a short string whose CRC16 puts a key

@@ -18,7 +18,9 @@ import (
 //	5    1     kind: 0 bytes, 1 array, 2 Go value
 //	6    1     aux: the DType of an array, the codec ID of a value, else 0
 //	7    1     flags: bit 0 set when the value is inline (no chunks),
-//	                  bit 1 when it was spilled to the glacier bucket
+//	                  bit 1 when it was spilled to the glacier bucket,
+//	                  bit 2 when its chunks and object are named by a
+//	                  digest of the key (keyName)
 //	8    8     generation: random, new for every Store
 //	16   8     unix nanoseconds when the Store began
 //	24   8     length of the value in bytes
@@ -36,6 +38,7 @@ const (
 	manifestTrailer = 8  // the checksum of the whole manifest
 	flagInline      = 1
 	flagSpilled     = 2
+	flagDigest      = 4
 	maxNDim         = 64 // more dimensions than any array needs
 )
 
@@ -74,6 +77,7 @@ type manifest struct {
 	inline    []byte // the value, when it is inline
 	isInline  bool
 	spilled   bool // the chunks are ranges of one object in the glacier bucket
+	digest    bool // the chunks and object are named by a digest of the key
 }
 
 // chunks returns the chunk count.
@@ -95,6 +99,9 @@ func appendManifest(dst []byte, m *manifest) []byte {
 	}
 	if m.spilled {
 		flags |= flagSpilled
+	}
+	if m.digest {
+		flags |= flagDigest
 	}
 	dst = append(dst, manifestVersion, uint8(m.kind), m.aux, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, m.gen)
@@ -128,8 +135,9 @@ func parseManifest(b []byte) (*manifest, error) {
 	if b[4] != manifestVersion {
 		return nil, fmt.Errorf("%w: manifest version %d, want %d", ErrCorrupt, b[4], manifestVersion)
 	}
-	m := &manifest{kind: kind(b[5]), aux: b[6], isInline: b[7]&flagInline != 0, spilled: b[7]&flagSpilled != 0}
-	if m.kind > kindValue || b[7]&^(flagInline|flagSpilled) != 0 || m.isInline && m.spilled {
+	m := &manifest{kind: kind(b[5]), aux: b[6], isInline: b[7]&flagInline != 0, spilled: b[7]&flagSpilled != 0,
+		digest: b[7]&flagDigest != 0}
+	if m.kind > kindValue || b[7]&^(flagInline|flagSpilled|flagDigest) != 0 || m.isInline && m.spilled {
 		return nil, fmt.Errorf("%w: manifest kind %d, flags %#x", ErrCorrupt, b[5], b[7])
 	}
 	le := binary.LittleEndian

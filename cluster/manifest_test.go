@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -74,7 +75,8 @@ func TestChunkKeys(t *testing.T) {
 	seen := map[uint16]bool{}
 	for i, k := range keys {
 		id, ok := parseChunkKey(k)
-		if !ok || id.key != "a:b{c}" || id.gen != 0xabc || id.index != i || id.started != 1_700_000_000 {
+		key, named := id.key()
+		if !ok || !named || key != "a:b{c}" || id.gen != 0xabc || id.index != i || id.started != 1_700_000_000 {
 			t.Fatalf("chunk key %q parses as %+v, %v", k, id, ok)
 		}
 		seen[slotOf(k)] = true
@@ -90,6 +92,36 @@ func TestChunkKeys(t *testing.T) {
 	}
 	if crc16("123456789") != 0x31c3 { // the CRC-16/XMODEM check value
 		t.Fatal("crc16 is not XMODEM")
+	}
+}
+
+// TestKeyNames: a key up to hexNameMax bytes names its chunks and object by
+// its hex, a longer one by a 33-byte digest, whatever its length; a manifest
+// keeps which (flagDigest), and chunk keys and names parse back.
+func TestKeyNames(t *testing.T) {
+	for _, key := range []string{"k", strings.Repeat("a", hexNameMax), strings.Repeat("b", hexNameMax+1), strings.Repeat("c", MaxKeyLen)} {
+		m := &manifest{gen: 7, started: 1e9, length: 1 << 20, chunkSize: 1 << 20, sums: make([]uint64, 1), digest: usesDigest(key)}
+		back, err := parseManifest(appendManifest(nil, m))
+		if err != nil || back.digest != m.digest {
+			t.Fatalf("%d-byte key: manifest digest %v reads back as %v, %v", len(key), m.digest, back, err)
+		}
+		name := keyName(key, m.digest)
+		id, ok := parseChunkKey((&Cluster{}).chunkKeys(key, back)[0])
+		if !ok || id.name != name {
+			t.Fatalf("%d-byte key: chunk key parses as %+v, %v; want name %q", len(key), id, ok, name)
+		}
+		k, named := id.key()
+		switch {
+		case len(key) <= hexNameMax && (!named || k != key):
+			t.Errorf("%d-byte key: named %q, which reads as %q, %v", len(key), name, k, named)
+		case len(key) > hexNameMax && (named || len(name) != 33):
+			t.Errorf("%d-byte key: named %q (%d bytes), want a 33-byte digest", len(key), name, len(name))
+		}
+	}
+	for _, bad := range []string{"", "~", "~12", "zz", "~" + strings.Repeat("g", 32)} {
+		if parseName(bad) {
+			t.Errorf("parseName(%q) accepted it", bad)
+		}
 	}
 }
 

@@ -38,15 +38,20 @@ func nearMatch(near []byte, gen uint64) ([]byte, bool) {
 	return near[genBytes:], true
 }
 
-func (c *Cluster) nearPut(key string, gen uint64, value []byte) {
-	if c.opt.NearCache == nil {
+// nearPut keeps value, of generation gen, as key's near copy, unless a
+// Delete of this Cluster removed a manifest since deletes was read (before
+// the manifest the value came from): that may have been key's, and its
+// Delete's nearDelete may have run before this put. A Delete that counts
+// after the check below deletes the copy itself, after counting.
+func (c *Cluster) nearPut(key string, gen uint64, value []byte, deletes uint64) {
+	if c.opt.NearCache == nil || c.deletes.Load() != deletes {
 		return
 	}
 	b := make([]byte, genBytes+len(value))
 	binary.LittleEndian.PutUint64(b, gen)
 	copy(b[genBytes:], value)
-	if c.opt.NearCache.Store(c.opt.NearPrefix+key, b) != nil {
-		c.nearDelete(key) // do not leave an older copy to miss on every read
+	if c.opt.NearCache.Store(c.opt.NearPrefix+key, b) != nil || c.deletes.Load() != deletes {
+		c.nearDelete(key) // do not leave an older copy to miss on every read, nor a deleted one
 	}
 }
 

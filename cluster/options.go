@@ -47,7 +47,9 @@ type Options struct {
 	// S3 bucket) that values spill to when the cluster refuses their chunks
 	// for lack of memory: the value becomes one object there, its manifest
 	// stays in the cluster. Every client that may read such a value needs
-	// the same bucket. Without it, such a Store fails with ErrNoSpace.
+	// the same bucket. Without it, such a Store fails with ErrNoSpace, and
+	// a Store or Delete that replaces a spilled value leaves its object to
+	// the Sweep of a client that has the bucket.
 	Glacier object.Bucket
 	// GlacierPrefix is put before the names of the objects in Glacier.
 	// Default "tiermem-cluster/".
@@ -59,9 +61,11 @@ type Options struct {
 	// machine.
 	IOTimeout time.Duration
 	// Streams is the number of pipelines a transfer keeps in flight to each
-	// master, each of at most 16 MiB of chunks: a Retrieve holds at most
-	// masters × Streams × 16 MiB of replies beside its result. Default 4
-	// (fewer left round-trip gaps on a local cluster).
+	// master, each of at most 16 MiB of chunks (one chunk, when the value's
+	// chunks are larger): a Retrieve holds at most masters × Streams ×
+	// max(16 MiB, chunk size) of replies beside its result, and a Retrieve of
+	// a spilled value 2 × Streams chunks. Default 4 (fewer left round-trip
+	// gaps on a local cluster).
 	Streams int
 }
 

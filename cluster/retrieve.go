@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -31,7 +32,10 @@ func (c *Cluster) Retrieve(ctx context.Context, key string) ([]byte, error) {
 
 // RetrieveArray returns the array stored under key, with its element type
 // and shape; its Data is a new slice the caller owns. It is Retrieve
-// otherwise; a key holding bytes is ErrType.
+// otherwise; a key holding bytes is ErrType. An array its manifest
+// describes wrongly (a dtype or shape that does not fit its bytes, which
+// checksums cannot rule out: a foreign writer, a forged manifest) is
+// ErrCorrupt, never an Array that Validate refuses.
 func (c *Cluster) RetrieveArray(ctx context.Context, key string) (tiermem.Array, error) {
 	m, data, err := c.retrieve(ctx, key, kindArray)
 	if err != nil {
@@ -39,9 +43,13 @@ func (c *Cluster) RetrieveArray(ctx context.Context, key string) (tiermem.Array,
 	}
 	shape := make([]int, len(m.shape))
 	for i, d := range m.shape {
-		shape[i] = int(d)
+		shape[i] = int(min(d, math.MaxInt)) // past int: Validate refuses it as out of range, not negative
 	}
-	return tiermem.Array{DType: tiermem.DType(m.aux), Shape: shape, Data: data}, nil
+	a := tiermem.Array{DType: tiermem.DType(m.aux), Shape: shape, Data: data}
+	if err := a.Validate(); err != nil {
+		return tiermem.Array{}, fmt.Errorf("%w: %q: its manifest describes another array: %v", ErrCorrupt, key, err)
+	}
+	return a, nil
 }
 
 // Exists reports whether key has a value.
@@ -70,6 +78,7 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 	}
 	defer c.mu.RUnlock()
 	start := time.Now()
+	deletes := c.deletes.Load() // before the manifest: see nearPut
 	for attempt := 0; ; attempt++ {
 		var (
 			m    *manifest
@@ -82,12 +91,18 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 			m, err = c.readManifest(ctx, key)
 		}
 		if err != nil {
+			if near != nil && errors.Is(err, ErrNotFound) {
+				c.nearDelete(key) // deleted by another client: its copy would only take room
+			}
 			return nil, nil, err
 		}
 		if m.kind != want {
 			return nil, nil, fmt.Errorf("%w: %q holds %v, not %v", ErrType, key, m.kind, want)
 		}
 		if m.isInline {
+			if near != nil {
+				c.nearDelete(key) // replaced by an inline value, which is never kept near
+			}
 			return m, append([]byte(nil), m.inline...), nil
 		}
 		if data, ok := nearMatch(near, m.gen); ok {
@@ -101,7 +116,7 @@ func (c *Cluster) retrieve(ctx context.Context, key string, want kind) (*manifes
 		}
 		if err == nil {
 			data := buf.bytes()
-			c.nearPut(key, m.gen, data)
+			c.nearPut(key, m.gen, data, deletes)
 			return m, data, nil
 		}
 		if !errors.Is(err, errGone) {
@@ -169,7 +184,7 @@ func (b *buffer) bytes() []byte {
 
 // readChunks checks every chunk and copies it into its place in buf.
 func (c *Cluster) readChunks(ctx context.Context, keys []string, m *manifest, buf *buffer) error {
-	batches, owners, err := c.plan(ctx, keys)
+	batches, owners, err := c.plan(ctx, keys, int(m.chunkSize))
 	if err != nil {
 		return err
 	}

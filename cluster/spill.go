@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,14 +18,14 @@ import (
 // is written as one object to that bucket, shared by every client, and its
 // manifest — still in the cluster — says so (flagSpilled): the same chunk
 // size and checksums, the chunks being ranges of the object. The object's
-// name carries the key and generation, so that replaced and orphaned objects
-// are found and deleted like chunks:
+// name carries the key's name and the generation, so that replaced and
+// orphaned objects are found and deleted like chunks:
 //
-//	PREFIX HEX(KEY) / GEN - T       GEN, T: hex, as in chunk keys
+//	PREFIX NAME / GEN - T       NAME: keyName; GEN, T: hex, as in chunk keys
 
 // objectName returns the name of m's object in the glacier bucket.
 func (c *Cluster) objectName(key string, m *manifest) string {
-	return c.opt.GlacierPrefix + hex.EncodeToString([]byte(key)) + "/" +
+	return c.opt.GlacierPrefix + keyName(key, m.digest) + "/" +
 		strconv.FormatUint(m.gen, 16) + "-" + strconv.FormatInt(m.started/1e9, 16)
 }
 
@@ -36,15 +35,14 @@ func (c *Cluster) parseObjectName(name string) (chunkID, bool) {
 	if !ok {
 		return chunkID{}, false
 	}
-	hk, rest, ok1 := strings.Cut(rest, "/")
+	name, rest, ok1 := strings.Cut(rest, "/")
 	g, t, ok2 := strings.Cut(rest, "-")
-	key, err1 := hex.DecodeString(hk)
 	gen, err2 := strconv.ParseUint(g, 16, 64)
 	started, err3 := strconv.ParseInt(t, 16, 64)
-	if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil {
+	if !ok1 || !ok2 || !parseName(name) || err2 != nil || err3 != nil {
 		return chunkID{}, false
 	}
-	return chunkID{key: string(key), gen: gen, started: started}, true
+	return chunkID{name: name, gen: gen, started: started}, true
 }
 
 // spill writes value to the glacier bucket as m's object and marks m
@@ -130,6 +128,9 @@ func (c *Cluster) readObjectChunk(ctx context.Context, name string, m *manifest,
 	if errors.Is(err, object.ErrNotExist) {
 		return fmt.Errorf("%w: object %s", errGone, name)
 	}
+	if errors.Is(err, object.ErrShortObject) { // a chunk cut short, as one in Redis would be
+		return fmt.Errorf("%w: chunk %d of object %s: %v", ErrCorrupt, i, name, err)
+	}
 	if err != nil {
 		return fmt.Errorf("cluster: reading %s from %s: %w", name, c.opt.Glacier, err)
 	}
@@ -141,19 +142,22 @@ func (c *Cluster) readObjectChunk(ctx context.Context, name string, m *manifest,
 	return nil
 }
 
-// sweepGlacier deletes the objects of the glacier bucket begun before the
-// unix second limit that no manifest names, and returns how many it saw
-// and deleted. It keeps the objects of a key whose manifest is damaged.
-func (c *Cluster) sweepGlacier(ctx context.Context, limit int64) (seen, orphans int, err error) {
+// sweepGlacier deletes the objects of the glacier bucket begun before limit
+// that no manifest names, and returns how many it saw and deleted. It keeps
+// the objects of a key whose manifest is damaged.
+func (w *sweeper) sweepGlacier(ctx context.Context) (seen, orphans int, err error) {
+	c := w.c
 	var names []string
+	gens := make(map[string]*manifest)
 	err = c.opt.Glacier.List(ctx, c.opt.GlacierPrefix, func(name string, _ int64) error {
 		seen++
-		if id, ok := c.parseObjectName(name); ok && id.started < limit {
-			m, err := c.manifestOrNil(ctx, id.key)
-			if errors.Is(err, ErrCorrupt) {
-				return nil // damaged: keep what it may name, for inspection
-			} else if err != nil {
+		if id, ok := c.parseObjectName(name); ok && id.started < w.limit {
+			m, skip, err := w.manifestOf(ctx, id, gens)
+			if err != nil {
 				return err
+			}
+			if skip || m != nil && m.recent(w.limit) {
+				return nil
 			}
 			if m == nil || !m.spilled || m.gen != id.gen {
 				names = append(names, name)

@@ -57,7 +57,8 @@ func (c *Cluster) store(ctx context.Context, key string, value []byte, k kind, a
 		return err
 	}
 	defer c.mu.RUnlock()
-	m := &manifest{kind: k, aux: aux, gen: newGen(), started: time.Now().UnixNano(),
+	deletes := c.deletes.Load() // before the manifest: see nearPut
+	m := &manifest{kind: k, aux: aux, gen: newGen(), started: time.Now().UnixNano(), digest: usesDigest(key),
 		length: uint64(len(value)), chunkSize: uint32(c.opt.ChunkSize), shape: shape}
 	var keys []string
 	if len(value) <= inlineMax {
@@ -88,7 +89,7 @@ func (c *Cluster) store(ctx context.Context, key string, value []byte, k kind, a
 		// much as writing it (measured), and no reader needs it any more.
 		c.cleanup.Go(func() { c.dropValue(key, old) })
 	}
-	c.nearPut(key, m.gen, value)
+	c.nearPut(key, m.gen, value, deletes)
 	return nil
 }
 
@@ -102,9 +103,10 @@ func newGen() uint64 {
 // chunkKeys returns the keys of m's chunks.
 func (c *Cluster) chunkKeys(key string, m *manifest) []string {
 	base := uint32((xxh3.HashString(key) ^ m.gen) % slots)
+	name := keyName(key, m.digest)
 	keys := make([]string, m.chunks())
 	for i := range keys {
-		keys[i] = chunkKey(key, m.gen, m.started, base, i)
+		keys[i] = chunkKey(name, m.gen, m.started, base, i)
 	}
 	return keys
 }
@@ -134,7 +136,7 @@ func (m *manifest) batchBytes(batch []int) int64 {
 // again, or a chunk's master changed meanwhile (a failover), every chunk is
 // written again with a WAIT per batch.
 func (c *Cluster) writeChunks(ctx context.Context, keys []string, m *manifest, value []byte) error {
-	batches, owners, err := c.plan(ctx, keys)
+	batches, owners, err := c.plan(ctx, keys, int(m.chunkSize))
 	if err != nil {
 		return err
 	}

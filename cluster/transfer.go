@@ -5,12 +5,13 @@ import (
 	"sync"
 )
 
-// plan splits the chunks named by keys into batches for pipelines: each batch
-// holds chunks whose master was the same when planned, at most batchBytes of
-// them, and batches of different masters alternate, so that workers taking
+// plan splits the chunks named by keys, of chunkSize bytes (the manifest's,
+// which a reader's Options need not share), into batches for pipelines: each
+// batch holds chunks whose master was the same when planned, at most
+// batchBytes of them (or one chunk, when a chunk is larger), and batches of different masters alternate, so that workers taking
 // them in order keep every master busy. owners[b] is the address of batch
 // b's master.
-func (c *Cluster) plan(ctx context.Context, keys []string) (batches [][]int, owners []string, err error) {
+func (c *Cluster) plan(ctx context.Context, keys []string, chunkSize int) (batches [][]int, owners []string, err error) {
 	byNode := make(map[string][]int)
 	var order []string
 	for i, k := range keys {
@@ -24,7 +25,7 @@ func (c *Cluster) plan(ctx context.Context, keys []string) (batches [][]int, own
 		}
 		byNode[addr] = append(byNode[addr], i)
 	}
-	per := max(1, batchBytes/c.opt.ChunkSize)
+	per := max(1, batchBytes/chunkSize)
 	for more := true; more; {
 		more = false
 		for _, addr := range order {

@@ -3,6 +3,7 @@ package tiermem_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/internal/childtest"
@@ -415,6 +418,10 @@ func TestFlippedByteIsCorruptForThatKeyOnly(t *testing.T) {
 	}
 }
 
+// TestTruncatedSegmentKeepsCompleteRecords: the tail segment cut short as
+// a crash leaves it (unsealed, no hint file) keeps its complete records and
+// drops the cut one; cut after a clean Close sealed it, the same cut is
+// damage, ErrCorrupt at Open (its lost records may have been newer values).
 func TestTruncatedSegmentKeepsCompleteRecords(t *testing.T) {
 	dir := t.TempDir()
 	storeColdAndClose(t, dir, 20)
@@ -426,7 +433,12 @@ func TestTruncatedSegmentKeepsCompleteRecords(t *testing.T) {
 	for _, hint := range must2(filepath.Glob(filepath.Join(dir, "cold", "*.hint"))) {
 		os.Remove(hint) // a crash before the hint was written
 	}
-	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}})
+	opts := &tiermem.Options{MigrateInterval: -1, Cold: tiermem.TierOptions{Size: 1 << 30}}
+	if _, err := tiermem.Open(dir, opts); !errors.Is(err, tiermem.ErrCorrupt) {
+		t.Fatalf("Open with the sealed tail segment cut: %v, want ErrCorrupt", err)
+	}
+	unsealSegment(t, last) // as a crash leaves it: sealing comes with the hint file
+	m, err := tiermem.Open(dir, opts)
 	must(t, err)
 	defer m.Close()
 	for i := range 19 {
@@ -439,6 +451,24 @@ func TestTruncatedSegmentKeepsCompleteRecords(t *testing.T) {
 	if _, err := m.Retrieve("key19"); !errors.Is(err, tiermem.ErrNotFound) {
 		t.Errorf("the cut record: %v, want ErrNotFound", err)
 	}
+}
+
+// unsealSegment clears the seal from the header of cold segment file path
+// (docs/cold-format.md: flags bit 1, the record count at byte 24), as a
+// segment is before it gets its hint file.
+func unsealSegment(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	must(t, err)
+	defer f.Close()
+	h := make([]byte, 32)
+	_, err = f.ReadAt(h, 0)
+	must(t, err)
+	h[12] &^= 1 << 1
+	clear(h[24:28])
+	binary.LittleEndian.PutUint32(h[28:], uint32(xxh3.Hash(h[:28])))
+	_, err = f.WriteAt(h, 0)
+	must(t, err)
 }
 
 func must2[T any](v T, err error) T {

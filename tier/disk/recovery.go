@@ -240,6 +240,9 @@ func (s *Store) records(g *segment, hasHint, isTail bool, sealed int64) ([]scann
 		return res.recs, s.checkSealed(g, len(res.recs), sealed)
 	case isTail && res.torn() && sealed < 0:
 		return res.recs, s.cutTornTail(g, res.end)
+	case sealed >= 0 && res.torn():
+		return nil, &CorruptError{Dir: s.dir, File: filepath.Base(fileName(s.dir, g.id, segmentExt)), Off: res.end,
+			Reason: fmt.Sprintf("the segment was sealed whole with %d records, and its end was cut", sealed)}
 	}
 	return nil, res.corruptAt(s.dir, filepath.Base(fileName(s.dir, g.id, segmentExt)))
 }

@@ -77,7 +77,8 @@ func (c *collector) countRead(tok gate.Token, t *tierState, err error) {
 // readObserved is readAppend's body while analytics is on: the read,
 // counted as a hit of the tier that served it or as a miss, and timed when
 // its stripe's turn has come. A read that fails otherwise (a corrupt value,
-// an I/O error) is neither.
+// an I/O error, an error of fn's own, even one wrapping ErrNotFound) is
+// neither.
 func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) error {
 	s := &c.reads[tok%counterStripes]
 	timed := timing(&s.timeIt)
@@ -85,10 +86,16 @@ func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode re
 	if timed {
 		start = c.clock()
 	}
-	t, err := m.readLocked(key, mode, dst, fn)
+	var fnErr error // fn's own error: the value was found
+	t, err := m.readLocked(key, mode, dst, func(t *tierState, v []byte, h header.Header) error {
+		fnErr = fn(t, v, h)
+		return fnErr
+	})
 	if err != nil {
 		err = m.readError(key, err)
-		c.countRead(tok, nil, err)
+		if fnErr == nil {
+			c.countRead(tok, nil, err)
+		}
 		return err
 	}
 	m.accessed(t, key)

@@ -179,8 +179,8 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 			tj.StoreNS.Samples, tj.StoreNS.P50, tj.StoreNS.P99, tj.StoreNS.P999); err != nil {
 			return s, fmt.Errorf("the %s tier: %w", tj.Tier, err)
 		}
-		if tj.Percent < 0 || tj.Percent > maxPercent {
-			return s, fmt.Errorf("the %s tier: percent %v (want 0 to %v)", tj.Tier, tj.Percent, maxPercent)
+		if want := percentOf(tj.UsedBytes, tj.CapacityBytes); math.Abs(tj.Percent-want) > 1e-9*max(1, want) {
+			return s, fmt.Errorf("the %s tier: percent %v for %d of %d bytes (want %v)", tj.Tier, tj.Percent, tj.UsedBytes, tj.CapacityBytes, want)
 		}
 		for _, l := range []latencyJSON{tj.RetrieveNS, tj.StoreNS} {
 			if l.Samples == 0 && (l.P50 != 0 || l.P99 != 0 || l.P999 != 0) {
@@ -205,9 +205,15 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 	return s, nil
 }
 
-// maxPercent bounds a tier's usage percent: above 100 while a budget cut
-// demotes, never ten thousand times it.
-const maxPercent = 1e6
+// percentOf is Usage's percent of used bytes in a budget of capacity:
+// above 100 while a budget cut demotes, or when pinned values hold more
+// than a budget cut to less.
+func percentOf(used, capacity int64) float64 {
+	if capacity <= 0 {
+		return 0
+	}
+	return 100 * float64(used) / float64(capacity)
+}
 
 // checkRate checks a sample's hit rate against its hits and misses: NaN
 // (null) exactly when there was no read, their ratio otherwise.

@@ -55,9 +55,9 @@ type Manager struct {
 	snap   atomic.Pointer[snapshotRun] // the Snapshot running, nil when none (snapshot.go)
 	snapMu sync.Mutex                  // one Snapshot at a time
 
-	restorePending atomic.Bool  // a Restore finished with Durability None: Close removes its marker (restoremark.go)
-	durability     atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
-	logSweep       atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
+	restores   restoreMarks // the Restores that hold the directory marked (restoremark.go)
+	durability atomic.Int32 // the Durability now: opts.Durability until SetDurability (durability.go)
+	logSweep   atomic.Bool  // SetDurability is giving every memory value a copy in the cold log
 	// settingsMu serializes SetDurability and SetTierPolicy, whose
 	// gate.QuiesceInside calls must not overlap.
 	settingsMu sync.Mutex
@@ -359,10 +359,7 @@ func (m *Manager) Close() error {
 	if err := m.closeStores(); err != nil {
 		return err
 	}
-	if m.restorePending.Load() { // what a Restore put in memory is on disk now
-		return m.unmarkRestoring()
-	}
-	return nil
+	return m.unmarkAtClose() // what Restores put in memory is on disk now
 }
 
 // closeAdvice says what lets a failed Close succeed on a second call.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/tempfile"
@@ -37,28 +38,70 @@ func checkRestoreMarker(dir string, o Options) error {
 		ErrRestoreIncomplete, name, strings.TrimSpace(string(said)), name)
 }
 
+// restoreMarks tracks the Restores of one Manager for its marker: a
+// Restore that finishes removes it only if no other is running and none
+// stopped half way since (another's partial keys stay in the Manager). Its
+// zero value has no Restore. It is safe for concurrent use.
+type restoreMarks struct {
+	mu      sync.Mutex
+	running int    // Restores between their mark and their end
+	begun   uint64 // Restores ever marked
+	failed  string // the snapshot of a Restore that stopped half way, "" when none since one cleared it
+	atClose bool   // the mark goes at Close: the last Restore finished with Durability None
+}
+
+// restoreTicket is one Restore's place among the others.
+type restoreTicket struct {
+	path   string
+	number uint64 // its place in begun
+	alone  bool   // no other Restore was running when it began
+}
+
 // markRestoring writes the marker, durably, before a Restore of path
 // changes anything.
-func (m *Manager) markRestoring(path string) error {
-	m.restorePending.Store(false) // an earlier Restore's: this one decides
+func (m *Manager) markRestoring(path string) (restoreTicket, error) {
+	rm := &m.restores
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
 	name := filepath.Join(m.dir, restoreMarker)
 	err := tempfile.WriteFile(name, func(f *os.File) error {
 		_, err := fmt.Fprintf(f, "a restore of %s began at %s\n", path, m.now().UTC().Format(time.RFC3339))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("tiermem: marking %s as being restored: %w", m.dir, err)
+		return restoreTicket{}, fmt.Errorf("tiermem: marking %s as being restored: %w", m.dir, err)
 	}
-	return nil
+	rm.begun++
+	rm.running++
+	rm.atClose = false // this one decides
+	return restoreTicket{path: path, number: rm.begun, alone: rm.running == 1}, nil
 }
 
-// restored records that a Restore finished: the marker goes once what it
-// restored is durable. With Durability None the memory tiers reach the disk
-// at Close, which removes it then; otherwise their values are in the cold
-// log already, which is synced first.
-func (m *Manager) restored() error {
+// finishRestore records the end of t's Restore, which failed if err is not
+// nil, and removes the marker if that leaves the directory holding no part
+// of a snapshot: once what was restored is durable (with Durability None
+// the memory tiers reach the disk at Close, which removes it then;
+// otherwise their values are in the cold log already, synced first). A
+// Restore that stopped half way keeps the directory marked until one that
+// ran alone restores the same snapshot again, or replaces everything.
+func (m *Manager) finishRestore(t restoreTicket, mode RestoreMode, err error) error {
+	rm := &m.restores
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	rm.running--
+	if err != nil {
+		rm.failed, rm.atClose = t.path, false
+		return err
+	}
+	ranAlone := t.alone && rm.begun == t.number
+	if rm.failed != "" && ranAlone && (mode == RestoreReplace || rm.failed == t.path) {
+		rm.failed = ""
+	}
+	if rm.running > 0 || rm.failed != "" {
+		return nil // the mark stays: another Restore is changing the Manager, or one stopped half way
+	}
 	if m.Durability() == None {
-		m.restorePending.Store(true)
+		rm.atClose = true
 		return nil
 	}
 	if p := m.tiers[Cold].persistent; p != nil {
@@ -69,9 +112,20 @@ func (m *Manager) restored() error {
 	return m.unmarkRestoring()
 }
 
+// unmarkAtClose removes the marker if the last Restore left it for Close.
+func (m *Manager) unmarkAtClose() error {
+	rm := &m.restores
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !rm.atClose {
+		return nil
+	}
+	rm.atClose = false
+	return m.unmarkRestoring()
+}
+
 // unmarkRestoring removes the marker, durably.
 func (m *Manager) unmarkRestoring() error {
-	m.restorePending.Store(false)
 	err := os.Remove(filepath.Join(m.dir, restoreMarker))
 	if err == nil {
 		err = tempfile.SyncDir(m.dir)

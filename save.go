@@ -11,8 +11,13 @@ import (
 // SaveTo writes key's value to the file at path (replaced atomically: a
 // temporary file, synced, then renamed), without changing where the value
 // lives or counting a read. Arrays are written in NumPy's .npy format, so
-// that numpy.load reads them; other values as their bytes.
+// that numpy.load reads them; other values as their bytes. A path in the
+// Manager's own cold or glacier store is ErrOptions: it would overwrite
+// the Manager's data.
 func (m *Manager) SaveTo(key, path string) error {
+	if err := m.notOwnStore("SaveTo", path); err != nil {
+		return err
+	}
 	return m.read(key, uncounted, func(_ *tierState, value []byte, env header.Header) error {
 		return writeFileAtomic(path, func(f *os.File) error {
 			if env.Kind == header.Array {

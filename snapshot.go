@@ -14,6 +14,7 @@ import (
 	"github.com/tiermem/tiermem/bundle"
 	"github.com/tiermem/tiermem/internal/extsort"
 	"github.com/tiermem/tiermem/tier"
+	"github.com/tiermem/tiermem/tier/object"
 )
 
 // SnapshotOptions configure Snapshot. A nil *SnapshotOptions means the
@@ -129,11 +130,13 @@ func (m *Manager) Snapshot(path string, opts *SnapshotOptions) (SnapshotInfo, er
 		return SnapshotInfo{}, err
 	}
 	defer m.gate.Leave(tok)
-	if store, ok := storeHolding(m.dir, path); ok {
-		return SnapshotInfo{}, fmt.Errorf("%w: snapshot %s lies in %s, where this Manager keeps its %s tier: it would overwrite the Manager's own data",
-			ErrOptions, path, store, filepath.Base(store))
+	if err := m.notOwnStore("snapshot", path); err != nil {
+		return SnapshotInfo{}, err
 	}
 	o := resolveSnapshotOptions(path, opts)
+	if err := m.notOwnStore("snapshot temporary directory", o.TempDir); err != nil {
+		return SnapshotInfo{}, err
+	}
 	b, err := bundle.NewBuilder(path, &bundle.Options{MemoryLimit: o.MemoryLimit * 3 / 4, TempDir: o.TempDir,
 		Streamed: true, Progress: o.bundleProgress})
 	if err != nil {
@@ -474,10 +477,38 @@ func removeTemp(f *os.File) {
 	os.Remove(f.Name())
 }
 
-// storeHolding returns the directory of the Manager in dir (its cold or
-// glacier store) that the path p lies in, symbolic links resolved, and
-// whether there is one.
-func storeHolding(dir, p string) (string, bool) {
+// notOwnStore returns an error wrapping ErrOptions if path, which the
+// Manager is about to write as what, lies in one of its own stores: it
+// would overwrite the Manager's data (a cold segment taken for a torn
+// tail, a glacier pack).
+func (m *Manager) notOwnStore(what, path string) error {
+	if path == "" {
+		return nil
+	}
+	if store, tierName, ok := storeHolding(m.ownStores(), path); ok {
+		return fmt.Errorf("%w: %s %s lies in %s, where this Manager keeps its %s tier: it would overwrite the Manager's own data",
+			ErrOptions, what, path, store, tierName)
+	}
+	return nil
+}
+
+// ownStores returns the directories of the Manager's stores, by tier name:
+// its cold store, and its glacier store's directory (<dir>/glacier, or the
+// one its Glacier.URL names, when that is a directory).
+func (m *Manager) ownStores() map[string]string {
+	stores := map[string]string{"cold": filepath.Join(m.dir, "cold")}
+	glacier := filepath.Join(m.dir, "glacier")
+	if loc, err := object.ParseURL(m.opts.Glacier.URL, glacier); err == nil && loc.Scheme == "file" && m.opts.Glacier.Store == nil {
+		glacier = loc.Path
+	}
+	stores["glacier"] = glacier
+	return stores
+}
+
+// storeHolding returns the store directory (of stores, by tier name) that
+// the path p lies in, symbolic links resolved, its tier's name, and whether
+// there is one.
+func storeHolding(stores map[string]string, p string) (dir, tierName string, ok bool) {
 	resolve := func(p string) string {
 		p, _ = filepath.Abs(p)
 		if r, err := filepath.EvalSymlinks(p); err == nil {
@@ -489,11 +520,11 @@ func storeHolding(dir, p string) (string, bool) {
 		return p
 	}
 	target := resolve(p)
-	for _, sub := range []string{"cold", "glacier"} {
-		store := resolve(filepath.Join(dir, sub))
+	for name, dir := range stores {
+		store := resolve(dir)
 		if rel, err := filepath.Rel(store, target); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return filepath.Join(dir, sub), true
+			return dir, name, true
 		}
 	}
-	return "", false
+	return "", "", false
 }

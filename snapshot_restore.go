@@ -101,6 +101,9 @@ func (r RestoreReport) DemotedKeys() int64 {
 // finish (an error, a crash, a kill) stays marked, and Open refuses it
 // with ErrRestoreIncomplete rather than open part of a snapshot as a
 // sound Manager; Options.OpenIncompleteRestore opens it to restore again.
+// With Restores running at once, the mark goes when the last ends, and only
+// if none stopped half way: that one's keys stay until a Restore that runs
+// alone restores its snapshot again, or replaces everything.
 //
 // Restore is safe for concurrent use, but not isolated: a Store, Delete or
 // move of a key of the snapshot that runs beside it may come before or
@@ -137,13 +140,21 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 	if tooLarge != nil {
 		return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: %w (nothing was changed)", path, tooLarge)
 	}
-	if err := m.markRestoring(path); err != nil {
+	ticket, err := m.markRestoring(path)
+	if err != nil {
 		return RestoreReport{}, err
 	}
+	r, err := m.restoreMarked(f, path, o)
+	return r, m.finishRestore(ticket, o.Mode, err)
+}
+
+// restoreMarked is Restore once the directory is marked.
+func (m *Manager) restoreMarked(f *SnapshotFile, path string, o RestoreOptions) (RestoreReport, error) {
 	if o.Mode == RestoreReplace {
 		hot := m.tiers[0].used()
 		if err := m.Clear(); err != nil {
-			return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: clearing the Manager: %w", path, err)
+			return RestoreReport{}, fmt.Errorf("tiermem: restoring %s: clearing the Manager (the directory stays marked as being restored: %w): %w",
+				path, ErrRestoreIncomplete, err)
 		}
 		collectCleared(hot)
 	}
@@ -152,7 +163,7 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 		return r, fmt.Errorf("tiermem: restoring %s: stopped after %d of %d keys (the directory stays marked as being restored: %w): %w",
 			path, r.Keys, f.info.Keys, ErrRestoreIncomplete, err)
 	}
-	return r, m.restored()
+	return r, nil
 }
 
 // collectCleared runs a garbage collection after a Clear that dropped
@@ -318,11 +329,12 @@ func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte
 		return nil
 	}
 	level = min(level, Tier(len(m.tiers)-1)) // glacier, in a Manager without one: cold
-	t := m.restoreTier(key, len(value), len(meta), level)
+	t, room := m.restoreTier(key, len(value), len(meta), level)
+	defer func() { room.release() }() // if put did not take it (take clears it: read it at return)
 	if t.level != level {
 		r.Demoted[level]++
 	}
-	if err := m.put(key, value, meta, env, t, prepared{}, waitStreams); err != nil {
+	if err := m.put(key, value, meta, env, t, prepared{room: &room}, waitStreams); err != nil {
 		return err
 	}
 	r.Keys++
@@ -332,16 +344,28 @@ func (m *Manager) restoreOne(r *RestoreReport, key string, recMeta, value []byte
 	return nil
 }
 
-// restoreTier returns the tier a restored value goes to: the first from
-// level down whose budget holds it beside what the tier holds now (less
-// the key's own entry there, which it replaces), else the last.
-func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) *tierState {
+// restoreTier returns the tier a restored value goes to, with the room it
+// reserved there for it: the first from level down whose budget holds it
+// beside what the tier holds and others reserved (Restore's workers run at
+// once: choosing by what a tier holds, they all took its last room, and
+// then made room by evicting what they had just restored, or failed when
+// that was pinned), else, without a reservation, the first whose budget
+// holds it once the key's own entry there, which it replaces, is gone, else
+// the last.
+func (m *Manager) restoreTier(key string, n, metaLen int, level Tier) (*tierState, reservation) {
 	for _, t := range m.tiers[level:] {
-		if m.canHold(t, key, n, metaLen) && t.used()-t.sizeOf(key)+t.estimate(key, n, metaLen) <= t.capacity() {
-			return t
+		if !m.canHold(t, key, n, metaLen) {
+			continue
+		}
+		est := t.estimate(key, n, metaLen)
+		if t.tryReserve(est) {
+			return t, reservation{t: t, key: key, n: est, reserved: true}
+		}
+		if old := t.sizeOf(key); old > 0 && t.used()-old+est <= t.capacity() {
+			return t, reservation{}
 		}
 	}
-	return m.tiers[len(m.tiers)-1]
+	return m.tiers[len(m.tiers)-1], reservation{}
 }
 
 // canHold reports whether t's budget can take a value of n bytes whole:

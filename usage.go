@@ -37,9 +37,8 @@ func (m *Manager) Usage() Usage {
 		}
 		if capacity == unbounded {
 			u[t.level].Capacity = 0
-		} else if capacity > 0 {
-			u[t.level].Percent = 100 * float64(used) / float64(capacity)
 		}
+		u[t.level].Percent = percentOf(used, u[t.level].Capacity)
 	}
 	return u
 }

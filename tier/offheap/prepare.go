@@ -10,8 +10,9 @@ import (
 // cache: reading a batch's slots in one pass and their records in a second
 // lets the processor wait for all of them at once instead of one after
 // another (see tier.LookupPreparer). It changes nothing, sets no reference
-// bit, and keeps no reference to keys. It is safe for concurrent use, and
-// does nothing on a closed or empty store.
+// bit, and keeps no reference to keys. It never waits: a key whose shard is
+// being written is skipped. It is safe for concurrent use, and does nothing
+// on a closed or empty store.
 func (s *Store) PrepareLookups(keys [][]byte) {
 	if s.count.Load() == 0 {
 		return
@@ -20,7 +21,9 @@ func (s *Store) PrepareLookups(keys [][]byte) {
 	for _, k := range keys {
 		hash := Hash(keyString(k))
 		sh := s.shardOf(hash)
-		sh.mu.RLock()
+		if !sh.mu.TryRLock() { // being written: skipped (see above)
+			continue
+		}
 		if !s.closed.Load() {
 			sum += sh.idx.load(sh.idx.home(hash))
 		}
@@ -30,7 +33,9 @@ func (s *Store) PrepareLookups(keys [][]byte) {
 		key := keyString(k)
 		hash := Hash(key)
 		sh := s.shardOf(hash)
-		sh.mu.RLock()
+		if !sh.mu.TryRLock() { // being written: skipped (see above)
+			continue
+		}
 		if !s.closed.Load() {
 			if pos, _, loc, _ := s.findLocked(sh, key, hash); pos >= 0 {
 				sum += loc

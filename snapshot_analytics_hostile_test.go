@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -87,10 +86,13 @@ func hostileID(t *testing.T, v []byte) uint64 {
 	return binary.LittleEndian.Uint64(v)
 }
 
-// hostileOp is one change of a key: the clock before it began and after it
-// returned, and the id it left (0: absent).
-type hostileOp struct {
-	start, end, id uint64
+// hostileSeq is the sequence number of a history (snapshot_test.go) for a
+// value's unique id: -1 for 0, absent.
+func hostileSeq(id uint64) int64 {
+	if id == 0 {
+		return -1
+	}
+	return int64(id)
 }
 
 // hostileWriter changes the keys i with i%writers == w, with every kind of
@@ -98,20 +100,20 @@ type hostileOp struct {
 // TakeValue, Rename, CopyKey, and Move, Pin and Expire, which change no
 // value), recording each change of a value in hist, until stop or
 // ErrClosed.
-func hostileWriter(t *testing.T, m *tiermem.Manager, w, writers int, hist [][]hostileOp, ids, clock *atomic.Uint64, stop <-chan struct{}) {
+func hostileWriter(t *testing.T, m *tiermem.Manager, w, writers int, hist []history, ids, clock *atomic.Uint64, stop <-chan struct{}) {
 	rng := rand.New(rand.NewPCG(uint64(w), 11))
 	keys := len(hist) / writers
 	cur := map[int]uint64{}
 	for i := w; i < len(hist); i += writers {
-		cur[i] = hist[i][0].id
+		cur[i] = uint64(hist[i][0].seq)
 	}
 	pick := func() int { return rng.IntN(keys)*writers + w }
 	record := func(i int, start, end, id uint64) {
-		hist[i] = append(hist[i], hostileOp{start, end, id})
+		hist[i] = append(hist[i], op{start, end, hostileSeq(id)})
 		cur[i] = id
 	}
 	seen := func(i int, id uint64) bool {
-		return slices.ContainsFunc(hist[i], func(o hostileOp) bool { return o.id == id })
+		return slices.ContainsFunc(hist[i], func(o op) bool { return o.seq == hostileSeq(id) })
 	}
 	for {
 		select {
@@ -197,53 +199,6 @@ func hostileWriter(t *testing.T, m *tiermem.Manager, w, writers int, hist [][]ho
 	}
 }
 
-// hostileCheckInstant checks that the snapshot at path holds every key as
-// it was at one instant between start and end.
-func hostileCheckInstant(t *testing.T, path string, hist [][]hostileOp, start, end uint64) {
-	t.Helper()
-	f, err := tiermem.OpenSnapshot(path)
-	must(t, err)
-	defer f.Close()
-	must(t, f.Verify())
-	lo, hi := start, end
-	var absent []int
-	for i, h := range hist {
-		e, err := f.Lookup(key(i))
-		if errors.Is(err, tiermem.ErrNotFound) {
-			absent = append(absent, i)
-			continue
-		}
-		must(t, err)
-		id := hostileID(t, e.Value)
-		j := slices.IndexFunc(h, func(o hostileOp) bool { return o.id == id })
-		if j < 0 {
-			t.Fatalf("%s holds value %d, which it never held", key(i), id)
-		}
-		lo = max(lo, h[j].start)
-		if j+1 < len(h) {
-			hi = min(hi, h[j+1].end)
-		}
-	}
-	if lo >= hi {
-		t.Fatalf("%s is a mix of moments: no instant lies after every change it holds began (%d) and before the next ones returned (%d)", path, lo, hi)
-	}
-	for _, i := range absent {
-		h, ok := hist[i], false
-		for j, o := range h {
-			next := uint64(math.MaxUint64)
-			if j+1 < len(h) {
-				next = h[j+1].end
-			}
-			if o.id == 0 && o.start < hi && next > lo {
-				ok = true
-			}
-		}
-		if !ok {
-			t.Fatalf("%s lacks %s, which nothing left absent between %d and %d", path, key(i), lo, hi)
-		}
-	}
-}
-
 // TestHostileSnapshotOneInstantUnderEveryChangeAndClose: snapshots taken
 // while writers use every way of changing a key (StoreMany, StoreFrom,
 // Update, TakeValue, Rename, CopyKey besides Store and Delete) and
@@ -257,11 +212,11 @@ func TestHostileSnapshotOneInstantUnderEveryChangeAndClose(t *testing.T) {
 		Cold: tiermem.TierOptions{Size: 4 << 20}, MigrateInterval: -1,
 	})
 	var clock, ids atomic.Uint64
-	hist := make([][]hostileOp, keys)
+	hist := make([]history, keys)
 	for i := range keys {
 		id := ids.Add(1)
 		must(t, m.Store(key(i), hostileVal(id), tiermem.InTier(tiermem.Tier(i%4))))
-		hist[i] = []hostileOp{{id: id}}
+		hist[i] = history{{seq: int64(id)}}
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -319,7 +274,7 @@ func TestHostileSnapshotOneInstantUnderEveryChangeAndClose(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	for _, s := range shots {
-		hostileCheckInstant(t, s.path, hist, s.start, s.end)
+		checkInstant(t, s.path, hist, s.start, s.end, func(_ int, v []byte) int64 { return int64(hostileID(t, v)) })
 	}
 }
 

@@ -101,7 +101,13 @@ func TestSnapshotIsOneInstant(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	for _, s := range shots {
-		checkInstant(t, s.path, hist, s.start, s.end)
+		checkInstant(t, s.path, hist, s.start, s.end, func(i int, v []byte) int64 {
+			ki, seq := decodeSeq(t, v)
+			if ki != i {
+				t.Fatalf("%s holds key %d's value", key(i), ki)
+			}
+			return seq
+		})
 	}
 }
 
@@ -147,8 +153,9 @@ func write(t *testing.T, m *tiermem.Manager, w, writers int, hist []history, clo
 }
 
 // checkInstant checks that the snapshot at path holds the state of every
-// key at one instant between start and end.
-func checkInstant(t *testing.T, path string, hist []history, start, end uint64) {
+// key at one instant between start and end; seqOf returns the sequence
+// number of key i's value v, or fails.
+func checkInstant(t *testing.T, path string, hist []history, start, end uint64, seqOf func(i int, v []byte) int64) {
 	t.Helper()
 	f, err := tiermem.OpenSnapshot(path)
 	must(t, err)
@@ -163,10 +170,7 @@ func checkInstant(t *testing.T, path string, hist []history, start, end uint64) 
 			continue
 		}
 		must(t, err)
-		ki, seq := decodeSeq(t, e.Value)
-		if ki != i {
-			t.Fatalf("%s holds key %d's value", key(i), ki)
-		}
+		seq := seqOf(i, e.Value)
 		j := slices.IndexFunc(h, func(o op) bool { return o.seq == seq })
 		if j < 0 {
 			t.Fatalf("%s: sequence number %d was never stored", key(i), seq)

@@ -147,14 +147,8 @@ func TestHostileSweepDuringFailedStoreKeepsPrevious(t *testing.T) {
 // beside a Delete never puts the deleted value back into the near cache,
 // where it would hold the value's bytes in the local Manager for ever.
 func TestHostileNearCopyOutlivesDelete(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	ctx := context.Background()
-	near := open(t, cluster.Options{ChunkSize: 64 << 10, NearCache: m, NearPrefix: "hostile/"})
-	other := open(t, cluster.Options{ChunkSize: 64 << 10})
+	m, near, other := openNear(t, "hostile/")
 	key := "hostile/near-delete"
 	val := pattern(2<<20, 31)
 	for try := range 200 {
@@ -388,14 +382,8 @@ func TestHostileSpillLongKey(t *testing.T) {
 // one, the near copy goes: it would otherwise hold the whole value in the
 // local Manager for ever unless the key were stored again.
 func TestHostileNearCopyKeptAfterSeenDeleted(t *testing.T) {
-	m, err := tiermem.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	ctx := context.Background()
-	near := open(t, cluster.Options{ChunkSize: 64 << 10, NearCache: m, NearPrefix: "hostile/"})
-	other := open(t, cluster.Options{ChunkSize: 64 << 10})
+	m, near, other := openNear(t, "hostile/")
 	key := "hostile/near-seen-deleted"
 	if err := near.Store(ctx, key, pattern(2<<20, 101)); err != nil {
 		t.Fatal(err)

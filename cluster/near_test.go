@@ -9,17 +9,26 @@ import (
 	"github.com/tiermem/tiermem/cluster"
 )
 
-// TestNearCache checks that a near cache serves reads without the chunks,
-// and never serves a value another client has replaced.
-func TestNearCache(t *testing.T) {
+// openNear opens a Manager (closed at the test's end) and two clients of
+// 64 KiB chunks: near, with the Manager as its near cache under prefix, and
+// other, without one.
+func openNear(t *testing.T, prefix string) (m *tiermem.Manager, near, other *cluster.Cluster) {
+	t.Helper()
 	m, err := tiermem.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
+	near = open(t, cluster.Options{ChunkSize: 64 << 10, NearCache: m, NearPrefix: prefix})
+	other = open(t, cluster.Options{ChunkSize: 64 << 10})
+	return m, near, other
+}
+
+// TestNearCache checks that a near cache serves reads without the chunks,
+// and never serves a value another client has replaced.
+func TestNearCache(t *testing.T) {
 	ctx := context.Background()
-	near := open(t, cluster.Options{ChunkSize: 64 << 10, NearCache: m, NearPrefix: "near/"})
-	other := open(t, cluster.Options{ChunkSize: 64 << 10})
+	m, near, other := openNear(t, "near/")
 	v1 := pattern(1<<20, 1)
 	if err := near.Store(ctx, "cached", v1); err != nil {
 		t.Fatal(err)

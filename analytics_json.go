@@ -179,8 +179,8 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 			tj.StoreNS.Samples, tj.StoreNS.P50, tj.StoreNS.P99, tj.StoreNS.P999); err != nil {
 			return s, fmt.Errorf("the %s tier: %w", tj.Tier, err)
 		}
-		if want := percentOf(tj.UsedBytes, tj.CapacityBytes); math.Abs(tj.Percent-want) > 1e-9*max(1, want) {
-			return s, fmt.Errorf("the %s tier: percent %v for %d of %d bytes (want %v)", tj.Tier, tj.Percent, tj.UsedBytes, tj.CapacityBytes, want)
+		if top := max(maxPercent, percentOf(tj.UsedBytes, tj.CapacityBytes)*(1+1e-9)); tj.Percent < 0 || tj.Percent > top {
+			return s, fmt.Errorf("the %s tier: percent %v for %d of %d bytes (want 0 to %v)", tj.Tier, tj.Percent, tj.UsedBytes, tj.CapacityBytes, top)
 		}
 		for _, l := range []latencyJSON{tj.RetrieveNS, tj.StoreNS} {
 			if l.Samples == 0 && (l.P50 != 0 || l.P99 != 0 || l.P999 != 0) {
@@ -204,6 +204,11 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 	}
 	return s, nil
 }
+
+// maxPercent bounds a tier's usage percent beyond what its used bytes and
+// budget give: above 100 while a budget cut demotes, never ten thousand
+// times it.
+const maxPercent = 1e6
 
 // percentOf is Usage's percent of used bytes in a budget of capacity:
 // above 100 while a budget cut demotes, or when pinned values hold more

@@ -164,8 +164,11 @@ func TestConfig(t *testing.T) {
 		{"CONFIG SET tiermem-hot-policy auto tiermem-warm-policy auto tiermem-cold-policy auto", "+OK\r\n"},
 		{"CONFIG SET tiermem-hot-budget 4MiB", "+OK\r\n"},
 		{"CONFIG GET tiermem-hot-budget", "*2\r\n$18\r\ntiermem-hot-budget\r\n$7\r\n4194304\r\n"},
-		{"CONFIG SET tiermem-hot-budget 8388608", "+OK\r\n"},
-		{"CONFIG SET tiermem-hot-budget lots", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - want a byte count such as 64MiB, 1GiB or 4096, not \"lots\"\r\n"},
+		{"CONFIG SET tiermem-hot-budget 5m", "+OK\r\n"}, // Redis's units: m is 10^6, mb 2^20
+		{"CONFIG GET tiermem-hot-budget", "*2\r\n$18\r\ntiermem-hot-budget\r\n$7\r\n5000000\r\n"},
+		{"CONFIG SET tiermem-hot-budget 8mb", "+OK\r\n"},
+		{"CONFIG GET tiermem-hot-budget", "*2\r\n$18\r\ntiermem-hot-budget\r\n$7\r\n8388608\r\n"},
+		{"CONFIG SET tiermem-hot-budget lots", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - want a byte count such as 64MiB, 1gb or 4096, not \"lots\"\r\n"},
 		{"CONFIG SET tiermem-hot-budget 0", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - tiermem: invalid options: a budget of 0 bytes for the hot tier: it needs at least 1\r\n"},
 		{"CONFIG SET maxclients 7 tiermem-warm-policy lru tiermem-hot-budget 0", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-budget') - tiermem: invalid options: a budget of 0 bytes for the hot tier: it needs at least 1\r\n"},
 		{"CONFIG SET maxclients 7 tiermem-warm-policy lru tiermem-hot-policy clock", "-ERR CONFIG SET failed (possibly related to argument 'tiermem-hot-policy') - tiermem: invalid options: the hot tier from auto to clock: CLOCK keeps reference words in a store of its own kind, so the change needs the Manager opened again with Hot.Policy clock\r\n"},

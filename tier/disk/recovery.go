@@ -37,7 +37,8 @@ import (
 //   - A segment whose header is sealed (flagSealed) has no torn tail and
 //     must hold the record count of its seal: fewer means its end was cut,
 //     on a record boundary, after it was whole; the records lost may have
-//     been any key's newest.
+//     been any key's newest. Bytes past its records (whole ones or a torn
+//     append) are a format 1 writer's appends: it is then as unsealed.
 //   - A record whose head verifies but whose value does not is indexed, so
 //     reading its key is tier.ErrCorrupt, never an older value.
 //   - Records from all segments are resolved by sequence number: the newest
@@ -233,6 +234,9 @@ func (s *Store) records(g *segment, hasHint, isTail bool, sealed int64) ([]scann
 	}
 	size := g.size.Load()
 	res, err := scanSegment(g.file, size, 0)
+	if sealed >= 0 && err == nil && appendedPastSeal(res, size, sealed) {
+		sealed = -1
+	}
 	switch {
 	case err != nil:
 		return nil, ioError(err, "scanning segment %d", g.id)
@@ -247,12 +251,22 @@ func (s *Store) records(g *segment, hasHint, isTail bool, sealed int64) ([]scann
 	return nil, res.corruptAt(s.dir, filepath.Base(fileName(s.dir, g.id, segmentExt)))
 }
 
+// appendedPastSeal reports whether a segment sealed with sealed records
+// holds bytes past them, whole records or a torn append: only a format 1
+// writer, which ignores the seal, appends to a sealed segment.
+func appendedPastSeal(res scanResult, size, sealed int64) bool {
+	n := int64(len(res.recs))
+	return n > sealed || n == sealed && !res.clean(size)
+}
+
 // checkSealed fails unless g, whose header was sealed with sealed records
-// (-1: not sealed), holds n of them. Fewer means its end was cut, on a
-// record boundary (a cut elsewhere does not scan clean): the older records
-// of the lost ones' keys would stand for them.
+// (-1: not sealed), holds at least that many. Fewer means its end was cut,
+// on a record boundary (a cut elsewhere does not scan clean): the older
+// records of the lost ones' keys would stand for them. More were appended
+// past the seal by a format 1 writer (which ignores it): g is then as a
+// format 1 segment.
 func (s *Store) checkSealed(g *segment, n int, sealed int64) error {
-	if sealed < 0 || int64(n) == sealed {
+	if sealed < 0 || int64(n) >= sealed {
 		return nil
 	}
 	return &CorruptError{Dir: s.dir, File: filepath.Base(fileName(s.dir, g.id, segmentExt)), Off: g.size.Load(),

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/tiermem/tiermem/internal/vfs"
 )
@@ -120,9 +121,13 @@ func (sv *salvage) examine(isTail bool) error {
 
 // checkSealed records, as unreadable damage at the end of the segment, the
 // records a segment sealed with more lost: a cut on a record boundary that
-// only its header's count tells (other damage explains a shortfall itself).
+// only its header's count tells. Unreadable damage explains a shortfall
+// itself; a damaged value or a corrected head is still a record, and
+// explains none of it. More records than the seal were appended past it
+// by a format 1 writer.
 func (sv *salvage) checkSealed() {
-	if sv.sealed < 0 || int64(len(sv.items)) == sv.sealed || len(sv.damage) > 0 {
+	unreadable := slices.ContainsFunc(sv.damage, func(d Damage) bool { return d.Unreadable })
+	if sv.sealed < 0 || int64(len(sv.items)) >= sv.sealed || unreadable {
 		return
 	}
 	sv.damage = append(sv.damage, Damage{File: sv.name, Start: sv.size, End: sv.size, Unreadable: true,

@@ -108,7 +108,8 @@ func open(dir string, o Options) (*Manager, error) {
 	if err := o.checkUnsupported(); err != nil {
 		return nil, err
 	}
-	if err := checkRestoreMarker(dir, o); err != nil {
+	unfinished, err := checkRestoreMarker(dir, o)
+	if err != nil {
 		return nil, err
 	}
 	o = o.withDefaults(machine.AvailableRAM(), machine.FreeDisk(dir))
@@ -116,6 +117,7 @@ func open(dir string, o Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{dir: dir, opts: o, now: o.clock, promote: newPromotions()}
+	m.restores.failed = unfinished
 	m.durability.Store(int32(o.Durability))
 	m.freq = freq.New(&freq.Options{Window: o.HitWindow, Now: m.now})
 	m.ttl = newExpiries()

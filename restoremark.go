@@ -23,19 +23,35 @@ import (
 const restoreMarker = "RESTORING"
 
 // checkRestoreMarker returns ErrRestoreIncomplete, with what the marker
-// says, for a directory a Restore did not finish.
-func checkRestoreMarker(dir string, o Options) error {
+// says, for a directory a Restore did not finish. Opened anyway
+// (Options.OpenIncompleteRestore), it returns the snapshot the marker names
+// (restoreMarks.failed: the mark stays until that snapshot is restored
+// again, or everything replaced), or "" when the directory has no marker.
+func checkRestoreMarker(dir string, o Options) (string, error) {
 	name := filepath.Join(dir, restoreMarker)
 	said, err := os.ReadFile(name)
 	switch {
-	case errors.Is(err, fs.ErrNotExist), err == nil && o.OpenIncompleteRestore:
-		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
 	case err != nil:
-		return fmt.Errorf("tiermem: reading %s: %w", name, err)
+		return "", fmt.Errorf("tiermem: reading %s: %w", name, err)
+	case o.OpenIncompleteRestore:
+		return markedSnapshot(string(said)), nil
 	}
-	return fmt.Errorf("%w: %s says %q (it may still be running). Restore the snapshot again (tiermem snapshot restore, "+
+	return "", fmt.Errorf("%w: %s says %q (it may still be running). Restore the snapshot again (tiermem snapshot restore, "+
 		"or Open with Options.OpenIncompleteRestore and Restore), or remove %s to use what the directory holds",
 		ErrRestoreIncomplete, name, strings.TrimSpace(string(said)), name)
+}
+
+// markedSnapshot returns the snapshot a marker's text names (markRestoring
+// writes "a restore of PATH began at TIME"), or the whole text if it names
+// none: never "", which would read as no unfinished Restore.
+func markedSnapshot(said string) string {
+	rest, ok := strings.CutPrefix(said, "a restore of ")
+	if path, _, found := strings.Cut(rest, " began at "); ok && found && path != "" {
+		return path
+	}
+	return "(" + strings.TrimSpace(said) + ")"
 }
 
 // restoreMarks tracks the Restores of one Manager for its marker: a
@@ -60,6 +76,9 @@ type restoreTicket struct {
 // markRestoring writes the marker, durably, before a Restore of path
 // changes anything.
 func (m *Manager) markRestoring(path string) (restoreTicket, error) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // one spelling, to be recognised when it is restored again
+	}
 	rm := &m.restores
 	rm.mu.Lock()
 	defer rm.mu.Unlock()

@@ -89,7 +89,11 @@ func (c *Cluster) store(ctx context.Context, key string, value []byte, k kind, a
 		// much as writing it (measured), and no reader needs it any more.
 		c.cleanup.Go(func() { c.dropValue(key, old) })
 	}
-	c.nearPut(key, m.gen, value, deletes)
+	if m.isInline {
+		c.nearDelete(key) // an inline value is read from its manifest: a copy would only take room
+	} else {
+		c.nearPut(key, m.gen, value, deletes)
+	}
 	return nil
 }
 

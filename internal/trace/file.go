@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,11 +90,24 @@ func decompress(r *bufio.Reader, name string) (io.Reader, func(), error) {
 		}
 	}
 	for _, c := range codecs {
-		if bytes.HasPrefix(head, c.magic) && c.check(head) == nil {
+		if bytes.HasPrefix(head, c.magic) && c.check(head) == nil && c.decodes(head) {
 			return c.open(r)
 		}
 	}
 	return r, func() {}, nil
+}
+
+// decodes reports whether head, the start of a file, decompresses with c
+// without an error (a stream cut short at head's end is fine): a raw trace
+// whose first bytes happen to make a valid header fails here.
+func (c codec) decodes(head []byte) bool {
+	z, closer, err := c.open(bytes.NewReader(head))
+	if err != nil {
+		return false
+	}
+	defer closer()
+	_, err = io.Copy(io.Discard, io.LimitReader(z, 4<<20)) // enough to tell; a bomb stops there
+	return err == nil || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // gzipReserved are the bits of a gzip header's flags that RFC 1952 reserves;

@@ -232,7 +232,7 @@ func eachUnpinned(scan func(func(key string, meta []byte) bool), fn func(key str
 	var keys []string
 	scan(func(key string, meta []byte) bool {
 		if !skipPinned(key, meta) {
-			keys = append(keys, key)
+			keys = append(keys, strings.Clone(key)) // valid only in scan's callback: it may be the entry's memory
 		}
 		return true
 	})

@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/tiermem/tiermem/tier"
@@ -79,7 +80,7 @@ func (sh *shard) sweep(mark int64, skip tier.Skip, second bool) (string, bool) {
 		if skip != nil && skip(e.key(), e.meta()) {
 			return true
 		}
-		victim = e.key()
+		victim = strings.Clone(e.key()) // not the entry's memory, which it would keep alive
 		return false
 	})
 	return victim, victim != ""

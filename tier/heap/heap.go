@@ -120,7 +120,11 @@ type slot struct {
 const wordSize = 8
 
 // maxEntry bounds key, value and meta together, as a slot counts them.
-const maxEntry = math.MaxUint32 - 8 // and up to 7 bytes of padding
+// With up to 7 bytes of padding (entryBytes), metaRoom and the rounding of
+// an allocation to 8 bytes (alloc), an entry's room still fits the uint32
+// of a slot (a room that wrapped made a Put just under the old limit, of
+// MaxUint32 − 8, panic).
+const maxEntry = math.MaxUint32 - 7 - metaRoom - 7 - 8
 
 func (e slot) word() *atomic.Int64 { return (*atomic.Int64)(unsafe.Pointer(e.data)) }
 
@@ -209,13 +213,14 @@ func newSlot(key string, value, meta []byte, word int64, h *cache.Handle[string]
 }
 
 // rewrite replaces the entry's value and meta and reports whether its data
-// moved: it stays in place when they fit the allocation and fill at least
-// three quarters of it (so that a value that shrinks a lot gives its memory
-// back), and the allocation is smaller than lendMin; else a new allocation
-// takes the word and the key. The shard's write lock is held, so no reader
-// sees the bytes change.
+// moved: it stays in place when the new entry rounds to the allocation's
+// size (so that the entry's size, which Used counts, is still what it
+// holds: one that kept a larger allocation held memory counted nowhere),
+// and the allocation is smaller than lendMin; else a new allocation takes
+// the word and the key. The shard's write lock is held, so no reader sees
+// the bytes change.
 func (e *slot) rewrite(value, meta []byte) bool {
-	if n, room := int(e.keyLen)+len(value)+len(meta), int(e.room); n <= room && n >= room-room/4 && room < lendMin {
+	if n, room := int(e.keyLen)+len(value)+len(meta), int(e.room); roomFor(n) == room && room < lendMin {
 		e.n = uint32(n) // unpadded: the room is below lendMin
 		e.fill(value, meta)
 		return false
@@ -383,6 +388,7 @@ func (s *Store) put(key string, value, meta []byte, prepared *slot) (int64, erro
 	}
 	switch {
 	case s.policy == nil:
+		markRead(e.word()) // stored: a second chance under CLOCK, and not idle (a replacement kept the old word)
 	case same && !s.policy.isExempt(e):
 		// Written over in place at the same size and choosable before and
 		// after: the policy's record stands as it is, and the replacement

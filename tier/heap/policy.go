@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -274,7 +275,7 @@ func (sh *shard) idleBefore(cut int64, p *policy, keys []string, low int64) ([]s
 			return true
 		}
 		if w := e.word().Load(); w < cut {
-			keys = append(keys, e.key())
+			keys = append(keys, strings.Clone(e.key())) // not the entry's memory, which it would keep alive
 		} else {
 			low = min(low, w)
 		}
@@ -325,7 +326,7 @@ func (s *Store) policyVictim(skip tier.Skip) (string, bool) {
 	}
 	var key string
 	if ok {
-		key = h.Key()
+		key = strings.Clone(h.Key()) // not the entry's memory, which it would keep alive
 	}
 	p.mu.Unlock()
 	if !ok {

@@ -44,6 +44,7 @@ func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 	s.used.Add(e.size() - old)
 	switch {
 	case s.policy == nil:
+		markRead(e.word()) // the key counts as read, as after a Put
 	case tracked && inPlace && e.size() == old && !s.policy.isExempt(e):
 		s.policy.touched(e) // as a Put written over in place at the same size: the record stands
 	default:

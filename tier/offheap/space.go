@@ -2,6 +2,7 @@ package offheap
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -53,6 +54,12 @@ type spare struct {
 }
 
 func newSpace(capacity, maxSmall int64) (*space, error) {
+	switch {
+	case maxSmall > maxSmallLimit:
+		return nil, fmt.Errorf("%w: MaxSmall %d is more than %d bytes", ErrOptions, maxSmall, maxSmallLimit)
+	case capacity < minSpan:
+		return nil, fmt.Errorf("%w: a Capacity of %d bytes is less than one slab span of %d", ErrOptions, capacity, minSpan)
+	}
 	if capacity > maxSlab {
 		return nil, fmt.Errorf("a capacity of %d bytes is more than the %d bytes the index can address: %w", capacity, int64(maxSlab), tier.ErrTooLarge)
 	}
@@ -66,12 +73,31 @@ func newSpace(capacity, maxSmall int64) (*space, error) {
 	// TestRSSFollowsWhatIsStored), and khugepaged may fill released spans
 	// back in.
 	s := &space{h: h, mem: h.Writable(), large: map[uint64]*largeMapping{}, maxSpare: min(capacity/4, 4<<30)}
-	s.slab, err = alloc.NewSlab(capacity, &alloc.SlabOptions{MaxSize: maxSmall, Released: s.discard})
+	span := spanFor(capacity, maxSmall)
+	s.slab, err = alloc.NewSlab(capacity, &alloc.SlabOptions{SpanSize: span, MaxSize: min(maxSmall, span), Released: s.discard})
 	if err != nil {
 		h.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// maxSmallLimit is the largest MaxSmall: the slab's largest size class.
+// minSpan is the smallest slab span, and so the smallest Capacity.
+const maxSmallLimit, minSpan = 1 << 20, 4096
+
+// spanFor returns the slab's span size: a 128th of capacity (a power of two
+// from 4 KiB to 1 MiB), or more, to hold a record of maxSmall bytes (the
+// slab takes records of at most a span), but never more than capacity: a
+// smaller span takes records of up to its size, and larger ones get
+// mappings of their own.
+func spanFor(capacity, maxSmall int64) int64 {
+	floor := func(n int64) int64 { return int64(1) << (63 - bits.LeadingZeros64(uint64(max(n, 1)))) }
+	span := max(minSpan, min(maxSmallLimit, floor(capacity/128)))
+	if maxSmall > span {
+		span = floor(2*maxSmall - 1) // the power of two at or above it
+	}
+	return min(span, floor(capacity))
 }
 
 // discard returns the pages of a released span to the system.

@@ -30,10 +30,12 @@ import (
 type Options struct {
 	// Capacity is the size of the mapping that holds records of up to
 	// MaxSmall bytes: address space reserved at Open, RAM only as it is used.
-	// Default 1 GiB.
+	// Default 1 GiB, at least 4 KiB (ErrOptions).
 	Capacity int64
 	// MaxSmall is the largest record kept in the slab; larger ones get a
-	// mapping of their own. Default 64 KiB, at most 1 MiB.
+	// mapping of their own. Default 64 KiB, at most 1 MiB (ErrOptions); a
+	// Capacity under MaxSmall lowers it to the largest power of two the
+	// Capacity holds.
 	MaxSmall int64
 	// Compress stores values in s2 form when a sample of them compresses to
 	// at most 7/8 of its size and the whole value then to at most 7/8.
@@ -594,8 +596,11 @@ func (s *Store) ValueLen(key string) (int64, error) {
 			return nil
 		}
 		l, err := s2.DecodedLen(r.stored)
+		if err != nil {
+			return fmt.Errorf("offheap: %q: %w: %w", r.key, tier.ErrCorrupt, err)
+		}
 		n = int64(l)
-		return err
+		return nil
 	})
 	return n, err
 }

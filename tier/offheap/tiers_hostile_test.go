@@ -1,0 +1,54 @@
+package offheap
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/tiermem/tiermem/tier"
+)
+
+// TestHostileValueLenOfADamagedValueIsErrCorrupt: a compressed value that no
+// longer decodes is ErrCorrupt for Get and ScanValues; ValueLen, which
+// reads the length from the same damaged bytes, must say ErrCorrupt too,
+// naming the key, not hand back the codec's bare error.
+func TestHostileValueLenOfADamagedValueIsErrCorrupt(t *testing.T) {
+	s, err := New(&Options{Capacity: 16 << 20, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Put("k", bytes.Repeat([]byte("compressible "), 200), nil); err != nil {
+		t.Fatal(err)
+	}
+	damage(t, s, "k")
+	if _, err := s.Get("k", nil); !errors.Is(err, tier.ErrCorrupt) {
+		t.Fatalf("Get of the damaged value = %v, want ErrCorrupt", err)
+	}
+	if n, err := s.ValueLen("k"); !errors.Is(err, tier.ErrCorrupt) {
+		t.Errorf("ValueLen of the damaged value = %d, %v; want an error wrapping ErrCorrupt", n, err)
+	}
+}
+
+// TestHostileOptionsWithinTheirDocumentedRanges: a store of a few MiB with
+// the default MaxSmall, or one of 64 MiB (what the Manager makes for a small
+// warm budget) with the largest MaxSmall allowed, opens and holds a value:
+// the slab's span follows MaxSmall as well as the capacity (New failed with
+// the slab's bare "invalid size or alignment").
+func TestHostileOptionsWithinTheirDocumentedRanges(t *testing.T) {
+	for _, o := range []Options{
+		{Capacity: 4 << 20},                     // default MaxSmall, 64 KiB
+		{Capacity: 1 << 20},                     // default MaxSmall
+		{Capacity: 64 << 20, MaxSmall: 1 << 20}, // the largest MaxSmall documented
+	} {
+		s, err := New(&o)
+		if err != nil {
+			t.Errorf("New(Capacity %d, MaxSmall %d): %v", o.Capacity, o.MaxSmall, err)
+			continue
+		}
+		if _, err := s.Put("k", make([]byte, 30<<10), nil); err != nil {
+			t.Errorf("Capacity %d, MaxSmall %d: Put of 30 KiB: %v", o.Capacity, o.MaxSmall, err)
+		}
+		s.Close()
+	}
+}

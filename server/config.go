@@ -283,12 +283,14 @@ func (c *conn) configSet(pairs [][]byte) {
 			c.out.errorf(fmt.Sprintf("Unknown option or number of arguments for CONFIG SET - '%s'", cString(pairs[i], len(pairs[i]))))
 			return
 		}
-		why := ""
+		// Redis names a bad value's parameter in lower case, the others as
+		// the client typed them.
+		why, shown := "", name
 		switch {
 		case st.set == nil:
-			why = "can't set immutable config"
+			why, shown = "can't set immutable config", string(pairs[i])
 		case seen[sameAs(name)]:
-			why = "duplicate parameter"
+			why, shown = "duplicate parameter", string(pairs[i])
 		}
 		seen[sameAs(name)] = true
 		if why == "" {
@@ -297,7 +299,7 @@ func (c *conn) configSet(pairs [][]byte) {
 			apply, names = append(apply, fn), append(names, name)
 		}
 		if why != "" {
-			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", name, why))
+			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", shown, why))
 			return
 		}
 	}

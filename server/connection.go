@@ -159,15 +159,7 @@ var commandSubcommands = map[string]int{"count": 2, "info": -2, "docs": -2}
 // (an empty map: redis-cli then uses its own hints).
 func cmdCommand(c *conn, args [][]byte) {
 	if len(args) == 1 {
-		names := make([]string, 0, len(commands))
-		for name := range commands {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		c.out.array(len(names))
-		for _, name := range names {
-			c.commandInfo(commands[name])
-		}
+		c.allCommandInfo()
 		return
 	}
 	sub, ok := c.subcommand(commands["command"], args)
@@ -180,6 +172,10 @@ func cmdCommand(c *conn, args [][]byte) {
 	case "docs":
 		c.out.mapOf(0)
 	default:
+		if len(args) == 2 { // COMMAND INFO without names: every command, as Redis 7 answers
+			c.allCommandInfo()
+			return
+		}
 		c.out.array(len(args) - 2)
 		for _, name := range args[2:] {
 			if cmd := c.lookup(name); cmd != nil {
@@ -188,6 +184,19 @@ func cmdCommand(c *conn, args [][]byte) {
 				c.out.null() // Redis's null: a bulk string's in RESP2
 			}
 		}
+	}
+}
+
+// allCommandInfo writes every command's COMMAND entry, by name.
+func (c *conn) allCommandInfo() {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	c.out.array(len(names))
+	for _, name := range names {
+		c.commandInfo(commands[name])
 	}
 }
 

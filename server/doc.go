@@ -82,10 +82,10 @@
 //     subcommands; COMMAND DOCS is an empty map, and redis-cli then uses
 //     its own hints. A client that routes by key specifications rather
 //     than key positions sees none.
-//   - KEYS and SCAN's MATCH compare bytes as unsigned in a class range
-//     ([a-z]): "[b-\x80]" matches "c", as Redis does where C's char is
-//     unsigned (arm64), not as on x86-64, where it reads the range as
-//     -128 to 98.
+//   - KEYS and SCAN's MATCH compare bytes in a class range ([a-z]) as
+//     signed, as Redis does on x86-64, where C's char is signed:
+//     "[b-\x80]" reads as 98 to -128 and matches no byte (Redis on arm64,
+//     where char is unsigned, matches "c").
 //   - CLIENT LIST and CLIENT INFO print Redis's fields; tiermem keeps no
 //     per-client buffer counts, so qbuf, qbuf-free, argv-mem, multi-mem,
 //     rbs, rbp, obl, oll, omem and tot-mem are 0. Every client is of type
@@ -174,6 +174,15 @@
 // 100 MiB hot value a thousand times keeps one value. WriteTimeout closes a
 // client that takes less than 256 KiB of its replies in that long; one
 // that keeps reading, however slowly, is served to the end.
+//
+// Where that differs from Redis: a client that writes a whole pipeline
+// before it reads any reply (as client libraries' pipelines do) and whose
+// replies outgrow what the connection's socket buffers hold (a few MiB:
+// 4,000 ECHOs of 16 KiB, 64 MiB, do) stalls until WriteTimeout, if set,
+// closes it, since tiermem stops reading while a reply write waits, where
+// Redis reads on and buffers the replies up to its
+// client-output-buffer-limit. Send such a pipeline in batches, or read
+// while writing.
 //
 // A plain SET (SET key value, without options) of a value of 1 MiB or more,
 // from an authenticated client outside MULTI, is read from the connection

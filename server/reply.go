@@ -284,8 +284,10 @@ func (w *replies) status(s string) {
 }
 
 // error writes an error reply; msg starts with its code ("ERR ...",
-// "WRONGTYPE ...") and has its CRs and LFs turned into spaces, as Redis does.
+// "WRONGTYPE ...") and, as Redis does, loses the CRs and LFs at its ends
+// and has those within turned into spaces.
 func (w *replies) error(msg string) {
+	msg = strings.Trim(msg, "\r\n")
 	w.b = append(w.b, '-')
 	start := len(w.b)
 	w.b = append(w.b, msg...)

@@ -18,23 +18,27 @@ import (
 // TestHostileUncompressedBinaryTraceLooksLikeGzip: an uncompressed binary
 // trace whose first bytes look like a compression magic reads as it is. An
 // oracleGeneral trace whose first timestamp is 35615 (0x8b1f, stored
-// little-endian as 1f 8b 00 00) starts like gzip but is not: it reads as
-// its 3 requests.
+// little-endian as 1f 8b 00 00) starts like gzip but is not; one whose first
+// timestamp is 559903 (0x00088b1f: 1f 8b 08 00, gzip's whole magic, then
+// flags 0) even makes a valid gzip header, but does not decompress. Each
+// reads as its 3 requests.
 func TestHostileUncompressedBinaryTraceLooksLikeGzip(t *testing.T) {
-	var rec []byte
-	for i := range 3 {
-		rec = binary.LittleEndian.AppendUint32(rec, 0x8b1f+uint32(i)) // timestamp
-		rec = binary.LittleEndian.AppendUint64(rec, uint64(100+i))    // id
-		rec = binary.LittleEndian.AppendUint32(rec, 4096)             // size
-		rec = binary.LittleEndian.AppendUint64(rec, ^uint64(0))       // next access
-	}
-	path := filepath.Join(t.TempDir(), "trace.oracleGeneral.bin")
-	if err := os.WriteFile(path, rec, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := trace.ReadAll(path, trace.Oracle, nil)
-	if err != nil || len(reqs) != 3 || reqs[0].Key != 100 || reqs[0].Size != 4096 {
-		t.Errorf("ReadAll of an uncompressed oracle trace = %v, %v; want its 3 requests", reqs, err)
+	for _, first := range []uint32{0x8b1f, 0x00088b1f} {
+		var rec []byte
+		for i := range 3 {
+			rec = binary.LittleEndian.AppendUint32(rec, first+uint32(i)) // timestamp
+			rec = binary.LittleEndian.AppendUint64(rec, uint64(100+i))   // id
+			rec = binary.LittleEndian.AppendUint32(rec, 4096)            // size
+			rec = binary.LittleEndian.AppendUint64(rec, ^uint64(0))      // next access
+		}
+		path := filepath.Join(t.TempDir(), "trace.oracleGeneral.bin")
+		if err := os.WriteFile(path, rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reqs, err := trace.ReadAll(path, trace.Oracle, nil)
+		if err != nil || len(reqs) != 3 || reqs[0].Key != 100 || reqs[2].Key != 102 || reqs[0].Size != 4096 {
+			t.Errorf("ReadAll of an uncompressed oracle trace starting at second %d = %v, %v; want its 3 requests", first, reqs, err)
+		}
 	}
 }
 

@@ -139,11 +139,18 @@ func (x *index) set(pos int, hash, loc uint64) {
 	atomic.StoreUint64(&x.slots[pos], slotOf(hash, loc)|referenced)
 }
 
-// remove turns position pos into a tombstone.
+// remove turns position pos into a tombstone. A table left holding fewer
+// than a sixteenth of its size in live keys is rebuilt smaller (at a
+// quarter full at most, so that it does not grow again soon): deletes give
+// its memory back, which Used no longer counts, and sweeps walk less. A
+// rebuild that fails (no memory to map a table) leaves it as it is.
 func (x *index) remove(pos int) {
 	atomic.StoreUint64(&x.slots[pos], tombstone)
 	x.live--
 	x.dead++
+	if len(x.slots) > minIndexSlots && x.live*16 < len(x.slots) {
+		_ = x.rebuild() // best effort, as the doc says
+	}
 }
 
 // insert adds a location for hash at free, where find said the key would
@@ -167,7 +174,8 @@ func (x *index) insert(free int, hash, loc uint64) error {
 }
 
 // rebuild copies the live slots into a table sized for twice as many (or the
-// same size when tombstones were the problem), dropping the tombstones. A slot
+// same size when tombstones were the problem, or smaller when few are
+// live), dropping the tombstones. A slot
 // is placed again from its tag (see index), or, in a table too large for
 // the tag alone, from hashOf(location), which the store computes from the
 // record's key.
@@ -175,6 +183,9 @@ func (x *index) rebuild() error {
 	size := len(x.slots)
 	if x.live*2 >= size/2 {
 		size *= 2
+	}
+	for size > minIndexSlots && x.live*8 < size { // under an eighth full: from an eighth to a quarter
+		size /= 2
 	}
 	next, err := newIndex(size, x.hashOf)
 	if err != nil {

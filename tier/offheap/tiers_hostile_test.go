@@ -3,6 +3,7 @@ package offheap
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/tiermem/tiermem/tier"
@@ -50,5 +51,49 @@ func TestHostileOptionsWithinTheirDocumentedRanges(t *testing.T) {
 			t.Errorf("Capacity %d, MaxSmall %d: Put of 30 KiB: %v", o.Capacity, o.MaxSmall, err)
 		}
 		s.Close()
+	}
+}
+
+// TestHostileIndexShrinksAfterDeletes: the process's resident memory
+// follows what is stored, deletes included: a store that held many keys and
+// lost them (a warm tier drained by demotion) gives its index back, which
+// Used no longer charges once the keys are gone (it stayed at its peak:
+// 3.8 MiB for 100 keys after 200,000 came and went).
+func TestHostileIndexShrinksAfterDeletes(t *testing.T) {
+	s, err := New(&Options{Capacity: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	atNew := s.Stats().IndexBytes
+	const peak = 200_000
+	for i := range peak {
+		if _, err := s.Put(fmt.Sprint("k", i), []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	high := s.Stats().IndexBytes
+	for i := range peak {
+		if _, err := s.Delete(fmt.Sprint("k", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20_000 { // used again, with about 100 keys live
+		if _, err := s.Put(fmt.Sprint("j", i), []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if i >= 100 {
+			if _, err := s.Delete(fmt.Sprint("j", i-100)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if now := s.Stats().IndexBytes; now > 2*atNew {
+		t.Errorf("index: %d bytes at New, %d at the peak of %d keys, %d with 100 keys left", atNew, high, peak, now)
+	}
+	for i := 19_900; i < 20_000; i++ {
+		if v, err := s.Get(fmt.Sprint("j", i), nil); err != nil || string(v) != "v" {
+			t.Fatalf("j%d after the index shrank: %q, %v", i, v, err)
+		}
 	}
 }

@@ -13,15 +13,23 @@ import (
 // sweep, so the hand moves from shard to shard, and within a shard it takes
 // the map's iteration order, which starts at a random place on every sweep.
 //
-// The word is 1 while the entry is referenced (read, or stored, since the
-// hand or Idle last cleared it). The hand clears it to the number of the
-// turn it is in, doubled: the hand then passes over the entry for the rest
-// of that turn, as a hand over a ring of slots would, however often it
-// sweeps the shard again in another order. Turns start at 1, so a word
-// Idle cleared to 0 never reads as cleared in the current turn.
+// The word's low bit is set while the entry is referenced (read, or
+// stored, since the hand last cleared it), and its second bit while it was
+// read or stored since Idle last cleared that: two marks, so that the
+// hand's sweeps, which clear the first, never make a key read since the
+// last Idle look idle. The hand clears the first by setting the word to the
+// number of the turn it is in, times four, keeping the second bit: the hand
+// then passes over the entry for the rest of that turn, as a hand over a
+// ring of slots would, however often it sweeps the shard again in another
+// order. Turns start at 1, so a word of 0 (or 2) never reads as cleared in
+// the current turn.
+const (
+	referencedBit = 1 // read or stored since the hand last cleared it
+	readSinceIdle = 2 // read or stored since Idle last cleared it
 
-// referencedWord is the word of an entry read since it was last cleared.
-const referencedWord = 1
+	// referencedWord is the word of an entry just read or stored.
+	referencedWord = referencedBit | readSinceIdle
+)
 
 // markRead marks an entry read; readers call it under a shard's read lock.
 func markRead(word *atomic.Int64) {
@@ -50,7 +58,7 @@ func (s *Store) Victim(skip tier.Skip) (string, bool) {
 	}
 	for step := 0; step <= 2*shards; step++ {
 		h := s.hand.Load() // turn*shards + shard
-		if key, ok := s.shards[h%shards].sweep(int64(h/shards)<<1, skip, step > shards); ok {
+		if key, ok := s.shards[h%shards].sweep(int64(h/shards)<<2, skip, step > shards); ok {
 			return key, true
 		}
 		s.hand.CompareAndSwap(h, h+1) // the next shard; past the last, the next turn
@@ -68,13 +76,13 @@ func (sh *shard) sweep(mark int64, skip tier.Skip, second bool) (string, bool) {
 	var victim string
 	sh.values.each(func(e slot) bool {
 		switch w := e.word().Load(); {
-		case w == referencedWord:
+		case w&referencedBit != 0:
 			// A second chance; a read racing the clear keeps the word set.
-			e.word().CompareAndSwap(w, mark)
+			e.word().CompareAndSwap(w, mark|w&readSinceIdle)
 			if !second {
 				return true
 			}
-		case w == mark && !second:
+		case w&^readSinceIdle == mark && !second:
 			return true // cleared in this turn: the hand has not come back round
 		}
 		if skip != nil && skip(e.key(), e.meta()) {
@@ -88,9 +96,10 @@ func (sh *shard) sweep(mark int64, skip tier.Skip, second bool) (string, bool) {
 
 // Idle calls fn for every key not read since the previous call to Idle (or
 // since it was stored), until fn returns false: calling Idle every d finds
-// the keys idle for at least d. Under CLOCK it then clears every reference
-// word; with a policy, reads are what Touch records. fn runs under a
-// shard's read lock and must not call the store.
+// the keys idle for at least d. Under CLOCK it then clears every entry's
+// read-since-Idle mark (not the hand's reference bit); with a policy, reads
+// are what Touch records. fn runs under a shard's read lock and must not
+// call the store.
 func (s *Store) Idle(fn func(key string, meta []byte) bool) {
 	if s.policy != nil {
 		s.policyIdle(fn)
@@ -107,6 +116,20 @@ func (sh *shard) idle(fn func(key string, meta []byte) bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	return sh.values.each(func(e slot) bool {
-		return e.word().CompareAndSwap(referencedWord, 0) || fn(e.key(), e.meta())
+		return clearReadSinceIdle(e.word()) || fn(e.key(), e.meta())
 	})
+}
+
+// clearReadSinceIdle clears word's read-since-Idle mark and reports whether
+// it was set; a read racing it sets it again.
+func clearReadSinceIdle(word *atomic.Int64) bool {
+	for {
+		w := word.Load()
+		if w&readSinceIdle == 0 {
+			return false
+		}
+		if word.CompareAndSwap(w, w&^readSinceIdle) {
+			return true
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -130,4 +131,36 @@ func TestHostileVictimKeyDoesNotPinTheEntry(t *testing.T) {
 		t.Errorf("the victim's key %q keeps %d bytes of its deleted entry alive", key, h)
 	}
 	runtime.KeepAlive(key)
+}
+
+// TestHostileClockIdleAfterASweepReportsNoReadKey: Idle reports only the
+// keys not read since the previous Idle, whatever Victim's sweeps did in
+// between: a sweep clears the hand's reference bit, not Idle's mark (one
+// bit served both, and a key read since the last Idle and then passed over
+// by a sweep was reported idle, for the Manager to demote).
+func TestHostileClockIdleAfterASweepReportsNoReadKey(t *testing.T) {
+	s := New()
+	defer s.Close()
+	for _, k := range []string{"read", "unread"} {
+		if _, err := s.Put(k, []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idle := func() []string {
+		var keys []string
+		s.Idle(func(key string, _ []byte) bool { keys = append(keys, key); return true })
+		slices.Sort(keys)
+		return keys
+	}
+	idle() // both were stored since: none idle, marks cleared
+	if got := idle(); !slices.Equal(got, []string{"read", "unread"}) {
+		t.Fatalf("Idle = %q, want both", got)
+	}
+	if _, err := s.Get("read", nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Victim(func(string, []byte) bool { return true }) // a sweep over every key, taking none
+	if got := idle(); !slices.Equal(got, []string{"unread"}) {
+		t.Errorf("Idle after a read of %q and a sweep = %q, want only the unread key", "read", got)
+	}
 }

@@ -61,9 +61,10 @@ func (s *Store) sweepShard(sh *shard, pos int, skip tier.Skip, second bool) (key
 }
 
 // Idle calls fn for every key not read since the previous call to Idle (or
-// since it was stored), and then clears every reference bit: calling Idle
-// every d finds the keys idle for at least d. fn runs under a shard's read
-// lock and must not call the store.
+// since it was stored), and then clears every key's Idle reference bit (not
+// the hand's: Victim's sweeps leave Idle's alone): calling Idle every d
+// finds the keys idle for at least d. fn runs under a shard's read lock and
+// must not call the store.
 func (s *Store) Idle(fn func(key string, meta []byte) bool) {
 	for i := range s.shards {
 		if !s.idleShard(&s.shards[i], fn) {
@@ -80,7 +81,7 @@ func (s *Store) idleShard(sh *shard, fn func(key string, meta []byte) bool) bool
 	}
 	goOn := true
 	sh.idx.each(func(pos int, loc uint64) bool {
-		if sh.idx.clearReference(pos) {
+		if sh.idx.clearIdleRef(pos) {
 			return true
 		}
 		r := readRecord(s.space.record(loc))

@@ -9,10 +9,12 @@ import (
 
 // index maps key hashes to record locations in an open-addressing table that
 // lives outside the Go heap, so the garbage collector never scans it and it
-// costs 8 bytes a slot. A slot holds 24 bits of the key's hash (its tag: the
-// bits below the six that pick the store's shard), a reference bit (set when
-// the key is read, for the CLOCK policy) and 39 bits of location plus two.
-// A key's home slot is the top bits of its tag, so for tables of up to 2^24
+// costs 8 bytes a slot. A slot holds 23 bits of the key's hash (its tag: the
+// bits below the six that pick the store's shard), two reference bits (set
+// when the key is read or stored: one for the CLOCK hand, one for Idle, so
+// that a sweep never makes a key read since the last Idle look idle) and
+// 39 bits of location plus two.
+// A key's home slot is the top bits of its tag, so for tables of up to 2^23
 // slots the tag alone says where a slot belongs: growing the table moves
 // slots without reading a single record, and a lookup compares the tag's
 // remaining bits before it reads one. Lookups probe linearly from the home
@@ -37,8 +39,10 @@ const (
 	tombstone     = 1 // never a valid slot: locations are stored plus 2
 	locationBits  = 39
 	locationMask  = 1<<locationBits - 1
-	referenced    = 1 << locationBits // the key was read since the bit was last cleared
-	tagShift      = locationBits + 1
+	referenced    = 1 << locationBits // the key was read or stored since the hand last cleared this
+	idleRef       = referenced << 1   // the key was read or stored since Idle last cleared this
+	readMarks     = referenced | idleRef
+	tagShift      = locationBits + 2
 	tagBits       = 64 - tagShift
 	shardBits     = 6 // the hash's top bits, which pick the shard: the same in every slot of a table
 	minIndexSlots = 1 << 10
@@ -97,17 +101,23 @@ func slotMatches(slot, hash uint64) bool {
 
 func (x *index) load(i uint64) uint64 { return atomic.LoadUint64(&x.slots[i]) }
 
-// touch sets the reference bit of position pos; readers may call it.
+// touch sets the reference bits of position pos; readers may call it.
 func (x *index) touch(pos int) {
-	if atomic.LoadUint64(&x.slots[pos])&referenced == 0 {
-		atomic.OrUint64(&x.slots[pos], referenced)
+	if atomic.LoadUint64(&x.slots[pos])&readMarks != readMarks {
+		atomic.OrUint64(&x.slots[pos], readMarks)
 	}
 }
 
-// clearReference clears the reference bit of position pos and reports
-// whether it was set.
+// clearReference clears the hand's reference bit of position pos and
+// reports whether it was set.
 func (x *index) clearReference(pos int) bool {
 	return atomic.AndUint64(&x.slots[pos], ^uint64(referenced))&referenced != 0
+}
+
+// clearIdleRef clears Idle's reference bit of position pos and reports
+// whether it was set.
+func (x *index) clearIdleRef(pos int) bool {
+	return atomic.AndUint64(&x.slots[pos], ^uint64(idleRef))&idleRef != 0
 }
 
 // find calls match for each location whose tag matches hash, in probe order,
@@ -136,7 +146,7 @@ func (x *index) find(hash uint64, match func(loc uint64) bool) (pos, free int) {
 
 // set stores loc at position pos, found by find; the key counts as referenced.
 func (x *index) set(pos int, hash, loc uint64) {
-	atomic.StoreUint64(&x.slots[pos], slotOf(hash, loc)|referenced)
+	atomic.StoreUint64(&x.slots[pos], slotOf(hash, loc)|readMarks)
 }
 
 // remove turns position pos into a tombstone. A table left holding fewer
@@ -168,7 +178,7 @@ func (x *index) insert(free int, hash, loc uint64) error {
 	if x.slots[free] == tombstone {
 		x.dead--
 	}
-	atomic.StoreUint64(&x.slots[free], slotOf(hash, loc)|referenced)
+	atomic.StoreUint64(&x.slots[free], slotOf(hash, loc)|readMarks)
 	x.live++
 	return nil
 }

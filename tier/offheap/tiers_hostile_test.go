@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/tiermem/tiermem/tier"
@@ -95,5 +96,40 @@ func TestHostileIndexShrinksAfterDeletes(t *testing.T) {
 		if v, err := s.Get(fmt.Sprint("j", i), nil); err != nil || string(v) != "v" {
 			t.Fatalf("j%d after the index shrank: %q, %v", i, v, err)
 		}
+	}
+}
+
+// TestHostileIdleAfterASweepReportsNoReadKey: Idle reports only the keys
+// not read since the previous Idle, whatever Victim's sweeps did in
+// between: a sweep clears the hand's reference bit, not Idle's (one bit
+// served both, and a key read since the last Idle and then passed over by a
+// sweep was reported idle, for the Manager to demote to disk).
+func TestHostileIdleAfterASweepReportsNoReadKey(t *testing.T) {
+	s, err := New(&Options{Capacity: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, k := range []string{"read", "unread"} {
+		if _, err := s.Put(k, []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idle := func() []string {
+		var keys []string
+		s.Idle(func(key string, _ []byte) bool { keys = append(keys, key); return true })
+		slices.Sort(keys)
+		return keys
+	}
+	idle() // both were stored since: none idle, bits cleared
+	if got := idle(); !slices.Equal(got, []string{"read", "unread"}) {
+		t.Fatalf("Idle = %q, want both", got)
+	}
+	if _, err := s.Get("read", nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Victim(func(string, []byte) bool { return true }) // a sweep over every key, taking none
+	if got := idle(); !slices.Equal(got, []string{"unread"}) {
+		t.Errorf("Idle after a read of %q and a sweep = %q, want only the unread key", "read", got)
 	}
 }

@@ -86,6 +86,10 @@
 //     signed, as Redis does on x86-64, where C's char is signed:
 //     "[b-\x80]" reads as 98 to -128 and matches no byte (Redis on arm64,
 //     where char is unsigned, matches "c").
+//   - HELLO's server field is "tiermem" (its version field is the Redis
+//     version tiermem answers as, and its role master), and INFO has no
+//     replication section, tiermem having no replicas: a client that reads
+//     the role from INFO finds none there.
 //   - CLIENT LIST and CLIENT INFO print Redis's fields; tiermem keeps no
 //     per-client buffer counts, so qbuf, qbuf-free, argv-mem, multi-mem,
 //     rbs, rbp, obl, oll, omem and tot-mem are 0. Every client is of type

@@ -267,20 +267,29 @@ func TestHostileRetrieveBatchesByReaderChunkSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { writer.Delete(context.Background(), key) })
-	var mu sync.Mutex
-	largest := int64(0)
-	pctx := cluster.WithProgress(ctx, func(n int64) {
-		mu.Lock()
-		largest = max(largest, n)
-		mu.Unlock()
-	})
-	got, err := reader.Retrieve(pctx, key)
+	got, largest, err := retrieveLargestPipeline(ctx, reader, key)
 	if err != nil || !bytes.Equal(got, val) {
 		t.Fatalf("Retrieve: %v", err)
 	}
 	if largest > 16<<20 {
 		t.Fatalf("one pipeline carried %d MiB of chunks, over the documented 16 MiB", largest>>20)
 	}
+}
+
+// retrieveLargestPipeline retrieves key through c and returns, with the
+// value, the most bytes one pipeline carried (WithProgress reports each
+// pipeline's bytes).
+func retrieveLargestPipeline(ctx context.Context, c *cluster.Cluster, key string) ([]byte, int64, error) {
+	var mu sync.Mutex
+	largest := int64(0)
+	got, err := c.Retrieve(cluster.WithProgress(ctx, func(n int64) {
+		mu.Lock()
+		largest = max(largest, n)
+		mu.Unlock()
+	}), key)
+	mu.Lock()
+	defer mu.Unlock()
+	return got, largest, err
 }
 
 // TestHostileBigChunkPipelines: with chunks over 16 MiB (ChunkSize may be up
@@ -295,14 +304,8 @@ func TestHostileBigChunkPipelines(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Delete(context.Background(), key) })
-	var mu sync.Mutex
-	largest := int64(0)
-	pctx := cluster.WithProgress(ctx, func(n int64) {
-		mu.Lock()
-		largest = max(largest, n)
-		mu.Unlock()
-	})
-	if _, err := c.Retrieve(pctx, key); err != nil {
+	_, largest, err := retrieveLargestPipeline(ctx, c, key)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if largest > 32<<20 {

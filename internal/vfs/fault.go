@@ -3,6 +3,7 @@ package vfs
 import (
 	"io"
 	"io/fs"
+	"os"
 	"sync"
 	"syscall"
 )
@@ -95,6 +96,31 @@ func (f *Fault) wrap(name string, file File, err error) (File, error) {
 func (f *Fault) Create(name string) (File, error) {
 	file, err := f.fs.Create(name)
 	return f.wrap(name, file, err)
+}
+
+// CreateNew creates name in the underlying FS only if nothing is named
+// name (O_EXCL), where the underlying FS can; else it checks the name
+// first (Lstat) and creates it.
+func (f *Fault) CreateNew(name string) (File, error) {
+	if c, ok := f.fs.(interface{ CreateNew(string) (File, error) }); ok {
+		file, err := c.CreateNew(name)
+		return f.wrap(name, file, err)
+	}
+	if _, err := f.Lstat(name); err == nil {
+		return nil, &fs.PathError{Op: "create", Path: name, Err: fs.ErrExist}
+	}
+	return f.Create(name)
+}
+
+// Lstat describes name in the underlying FS, without following a symbolic
+// link, where it can, else in the operating system's.
+func (f *Fault) Lstat(name string) (fs.FileInfo, error) {
+	if l, ok := f.fs.(interface {
+		Lstat(string) (fs.FileInfo, error)
+	}); ok {
+		return l.Lstat(name)
+	}
+	return os.Lstat(name)
 }
 
 // Open opens name for reading in the underlying FS.

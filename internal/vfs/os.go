@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -13,6 +14,15 @@ type osFS struct{}
 func (osFS) Create(name string) (File, error) {
 	return wrapOS(os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644))
 }
+
+// CreateNew creates name, failing with an error wrapping fs.ErrExist when
+// something is named name already (O_EXCL): nothing is ever truncated.
+func (osFS) CreateNew(name string) (File, error) {
+	return wrapOS(os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644))
+}
+
+// Lstat describes name without following a symbolic link or opening it.
+func (osFS) Lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
 
 func (osFS) Open(name string) (File, error) {
 	return wrapOS(os.Open(name))

@@ -1,8 +1,12 @@
 package disk
 
 import (
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"sync"
+
+	"github.com/tiermem/tiermem/internal/vfs"
 )
 
 // The commit pipeline appends records with group commit. A writer queues
@@ -271,9 +275,9 @@ func (s *Store) rotateLocked() error {
 // createSegment creates segment file name with an unsealed header for id,
 // flagged compacted if compacted.
 func (s *Store) createSegment(id uint64, compacted bool, name string) (*segment, error) {
-	f, err := s.fs.Create(name)
+	f, err := s.createSegmentFile(id, name)
 	if err != nil {
-		return nil, ioError(err, "creating segment %d", id)
+		return nil, err
 	}
 	if _, err := f.WriteAt(headerFor(id, compacted, -1).encode(), 0); err != nil {
 		f.Close()
@@ -284,6 +288,31 @@ func (s *Store) createSegment(id uint64, compacted bool, name string) (*segment,
 	g := newSegment(id, f, segmentHeaderSize, compacted)
 	g.dirty.Store(true)
 	return g, nil
+}
+
+// createSegmentFile creates name, the file of new segment id (its own
+// name or a temporary one). It fails, wrapping ErrNoSegmentID, if id is past
+// maxSegmentID or if name or the segment's name is taken: a new segment
+// never overwrites a file.
+func (s *Store) createSegmentFile(id uint64, name string) (vfs.File, error) {
+	if id > maxSegmentID {
+		return nil, fmt.Errorf("disk: creating segment %d: %w: ids are used up", id, ErrNoSegmentID)
+	}
+	var err error
+	if final := fileName(s.dir, id, segmentExt); name != final {
+		err = checkFree(s.fs, final)
+	}
+	var f vfs.File
+	if err == nil {
+		f, err = createNew(s.fs, name)
+	}
+	if errors.Is(err, iofs.ErrExist) {
+		return nil, fmt.Errorf("disk: creating segment %d: %w: %w", id, ErrNoSegmentID, err)
+	}
+	if err != nil {
+		return nil, ioError(err, "creating segment %d", id)
+	}
+	return f, nil
 }
 
 // setActiveLocked makes g the segment appends go to.

@@ -18,7 +18,10 @@
 // (its record headers, keys and metas) so that Open indexes it without
 // reading it, and its header gets its record count, so that a segment cut
 // after it was whole is damage even when the cut falls between records.
-// docs/cold-format.md draws the formats.
+// docs/cold-format.md draws the formats. Anything else in the directory
+// (another name, upper-case hex, an id of 2^63 or more, a FIFO or a
+// directory with a store file's name) is litter: the store never opens it
+// or numbers segments from it, and never creates a segment over a file.
 //
 // The index lives in memory: per key about 135 bytes of Go heap with a
 // 16-byte key (the key's bytes and its 64-byte entry in one allocation,

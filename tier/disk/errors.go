@@ -26,6 +26,13 @@ var (
 	// It wraps tier.ErrSyncFailed.
 	ErrSyncFailed = fmt.Errorf("disk: an earlier fsync failed, records written before it may be lost: %w", tier.ErrSyncFailed)
 
+	// ErrNoSegmentID is returned, wrapped with the file's name, when the
+	// store would create a segment file whose name is taken (a file put in
+	// the directory behind the store's back) or has used every segment id
+	// (2^63): nothing is overwritten, and the write that needed the new
+	// segment fails.
+	ErrNoSegmentID = errors.New("disk: no free segment id")
+
 	// ErrInvalidOptions is returned by Open, wrapped with the field at fault,
 	// for Options that cannot describe a store.
 	ErrInvalidOptions = errors.New("disk: invalid options")

@@ -27,7 +27,8 @@ import (
 //	  8    8 XXH3-64 of every byte before it
 //
 // A hint that fails any check (checksum, ids, sizes, an entry out of order
-// or outside the segment) is ignored and its segment scanned instead.
+// or outside the segment, a file larger than a hint of its segment can be)
+// is ignored and its segment scanned instead.
 const (
 	hintHeaderSize  = 32
 	hintTrailerSize = 16
@@ -85,6 +86,11 @@ func checkHintFrame(b []byte, id uint64, size int64) error {
 	if sum64(b[:len(b)-8]) != binary.LittleEndian.Uint64(b[len(b)-8:]) {
 		return fmt.Errorf("%w: checksum", errBadHint)
 	}
+	return checkHintHeader(b[:hintHeaderSize], id, size)
+}
+
+// checkHintHeader checks the header of a hint file whose checksum verified.
+func checkHintHeader(b []byte, id uint64, size int64) error {
 	if string(b[:8]) != hintMagic {
 		return fmt.Errorf("%w: magic", errBadHint)
 	}
@@ -99,6 +105,22 @@ func checkHintFrame(b []byte, id uint64, size int64) error {
 		return &hintSizeError{hinted: gotSize, size: size}
 	}
 	return nil
+}
+
+// maxHintSize returns the most bytes a sound hint for a segment of size
+// bytes can hold: its header and trailer, and an entry per record of at
+// most the record's size (its head) plus the offset, with records of at
+// least recordHeaderSize bytes. A larger file is a bad hint, never read
+// into memory.
+func maxHintSize(size uint64) uint64 {
+	size = min(size, 1<<60)
+	body := size - min(size, segmentHeaderSize)
+	return hintHeaderSize + hintTrailerSize + body + hintEntryFixed*(body/recordHeaderSize)
+}
+
+// maxHintEntries returns the most records a segment of size bytes holds.
+func maxHintEntries(size int64) uint64 {
+	return uint64(max(size-segmentHeaderSize, 0)) / recordHeaderSize
 }
 
 // hintSizeError is a hint file, sound in itself, written for its segment
@@ -188,24 +210,25 @@ func writeFileAtomic(fs vfs.FS, name string, data []byte, durable bool) error {
 	return err
 }
 
-// hintCount returns how many entries the hint file of segment id says it
-// lists, bounded by what its bytes can hold; 0 if it cannot be read. A
+// hintCount returns how many entries the hint file of segment id, of size
+// bytes, says it lists, bounded by what the segment can hold; 0 if it
+// cannot be read or is larger than a hint of the segment can be. A
 // capacity hint only: the file is checked when it is read.
-func hintCount(fs vfs.FS, dir string, id uint64) uint64 {
+func hintCount(fs vfs.FS, dir string, id uint64, size int64) uint64 {
 	f, err := fs.Open(fileName(dir, id, hintExt))
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
 	n, err := f.Size()
-	if err != nil || n < hintHeaderSize+hintTrailerSize {
+	if err != nil || n < hintHeaderSize+hintTrailerSize || uint64(n) > maxHintSize(uint64(size)) {
 		return 0
 	}
 	var b [8]byte
 	if _, err := f.ReadAt(b[:], n-hintTrailerSize); err != nil {
 		return 0
 	}
-	return min(binary.LittleEndian.Uint64(b[:]), uint64(n/(hintEntryFixed+recordHeaderSize)))
+	return min(binary.LittleEndian.Uint64(b[:]), maxHintEntries(size))
 }
 
 // readHint returns the records that the hint file of segment g lists, or an
@@ -216,13 +239,115 @@ func readHint(fs vfs.FS, dir string, g *segment) ([]scanned, error) {
 		return nil, err
 	}
 	defer f.Close()
-	n, err := f.Size()
+	return readHintFrom(f, g.id, g.size.Load())
+}
+
+// hintCut returns the *hintSizeError of hint file name, for segment id of
+// size bytes, if the hint's checksum, magic and id verify and it names a
+// larger size: its segment was cut (Open refuses the segment for it, if
+// it is not the tail). It returns nil if the hint says nothing of the
+// kind or cannot be read (Open ignores it then), and an error only for a
+// hint from a newer format.
+func hintCut(fs vfs.FS, name string, id uint64, size int64) (*hintSizeError, error) {
+	if !isRegular(fs, name) {
+		return nil, nil
+	}
+	f, err := fs.Open(name)
+	if err != nil {
+		return nil, nil
+	}
+	defer f.Close()
+	n, hinted, err := readHintSize(f)
+	if err != nil || hinted <= uint64(size) {
+		return nil, nil
+	}
+	err = checkHintFile(f, n, id, size, hinted)
+	var cut *hintSizeError
+	if errors.As(err, &cut) {
+		return cut, nil
+	}
+	if errors.Is(err, ErrVersion) {
+		return nil, fmt.Errorf("disk: hint file of segment %d: %w", id, err)
+	}
+	return nil, nil
+}
+
+// readHintFrom returns the records that hint file f lists for segment id
+// of size bytes. A hint that names a larger size (its segment may have
+// been cut) is only checked, reading it a piece at a time: the error is
+// then a *hintSizeError if it verifies. No more is allocated than a hint
+// of the segment can hold.
+func readHintFrom(f vfs.File, id uint64, size int64) ([]scanned, error) {
+	n, hinted, err := readHintSize(f)
 	if err != nil {
 		return nil, err
+	}
+	if hinted > uint64(size) {
+		return nil, checkHintFile(f, n, id, size, hinted)
+	}
+	if uint64(n) > maxHintSize(uint64(size)) {
+		return nil, fmt.Errorf("%w: %d bytes, more than a hint of a segment of %d bytes holds", errBadHint, n, size)
 	}
 	b := make([]byte, n)
 	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	return decodeHint(b, g.id, g.size.Load())
+	return decodeHint(b, id, size)
+}
+
+// readHintSize returns the size of hint file f and the segment size its
+// header names (not yet verified).
+func readHintSize(f vfs.File) (n int64, hinted uint64, err error) {
+	n, err = f.Size()
+	if err != nil {
+		return 0, 0, err
+	}
+	if n < hintHeaderSize+hintTrailerSize {
+		return 0, 0, fmt.Errorf("%w: %d bytes", errBadHint, n)
+	}
+	var b [8]byte
+	if _, err := f.ReadAt(b[:], 24); err != nil {
+		return 0, 0, err
+	}
+	return n, binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// checkHintFile checks the checksum and header of hint file f, of n bytes,
+// whose header names segment size hinted, streaming it through the
+// checksum so that a damaged size costs no memory.
+func checkHintFile(f vfs.File, n int64, id uint64, size int64, hinted uint64) error {
+	if uint64(n) > maxHintSize(hinted) {
+		return fmt.Errorf("%w: %d bytes, more than a hint of a segment of %d bytes holds", errBadHint, n, hinted)
+	}
+	sum, err := sumPrefix(f, n-8)
+	if err != nil {
+		return err
+	}
+	var b [hintHeaderSize]byte
+	if _, err := f.ReadAt(b[:8], n-8); err != nil {
+		return err
+	}
+	if sum != binary.LittleEndian.Uint64(b[:8]) {
+		return fmt.Errorf("%w: checksum", errBadHint)
+	}
+	if _, err := f.ReadAt(b[:], 0); err != nil {
+		return err
+	}
+	return checkHintHeader(b[:], id, size)
+}
+
+// sumPrefix returns the XXH3-64 of the first n bytes of f, read a piece at
+// a time.
+func sumPrefix(f vfs.File, n int64) (uint64, error) {
+	d := newDigest()
+	buf := make([]byte, min(n, 1<<16))
+	for off := int64(0); off < n; {
+		p := buf[:min(int64(len(buf)), n-off)]
+		if _, err := f.ReadAt(p, off); err != nil {
+			return 0, err
+		}
+		d.Write(p)
+		off += int64(len(p))
+	}
+	return d.Sum64(), nil
 }

@@ -274,6 +274,8 @@ func TestDecodeHintRejects(t *testing.T) {
 	}
 }
 
+// TestParseName: only the names fileName writes are the store's: 16
+// lower-case hex digits of an id below 2^63, and ".seg" or ".hint".
 func TestParseName(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -282,7 +284,11 @@ func TestParseName(t *testing.T) {
 		ok   bool
 	}{
 		{"000000000000002a.seg", 42, segmentExt, true},
-		{"ffffffffffffffff.hint", 1<<64 - 1, hintExt, true},
+		{"7fffffffffffffff.hint", 1<<63 - 1, hintExt, true},
+		{"8000000000000000.seg", 0, "", false},
+		{"ffffffffffffffff.hint", 0, "", false},
+		{"000000000000002A.seg", 0, "", false},
+		{"000000000000002a.SEG", 0, "", false},
 		{"000000000000002a.seg.tmp", 0, "", false},
 		{"2a.seg", 0, "", false},
 		{"zzzzzzzzzzzzzzzz.seg", 0, "", false},

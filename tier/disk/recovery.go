@@ -20,7 +20,9 @@ import (
 //     and is removed.
 //   - A sealed segment with a hint file whose checksum, segment id and
 //     segment size check out is indexed from the hint; its data is not read.
-//     A hint that fails any check is ignored and its segment scanned.
+//     A hint that fails any check, or is larger than a hint of its segment
+//     can be (maxHintSize), is ignored and its segment scanned; a larger
+//     one is never read into memory.
 //   - Any other segment is scanned: record headers only. Every byte after
 //     the segment header must be in a record whose header (with its key and
 //     meta) verifies, except in a torn tail.
@@ -45,7 +47,8 @@ import (
 //     put or tombstone of each key wins, wherever it lies.
 //
 // Recovery never panics on garbage: every length is checked against the
-// file before it is used.
+// file before it is used. Nor does it open litter: only regular files with
+// the names the store writes (lower-case hex ids below 2^63) are read.
 
 // recovered is a segment file Open found.
 type recovered struct {
@@ -73,7 +76,7 @@ func (s *Store) recover() error {
 			tail = r
 		}
 	}
-	s.reserveForHints(hints)
+	s.reserveForHints(found, hints)
 	s.log.seq = 1
 	for _, r := range found {
 		if err := s.load(r, hints[r.g.id], r == tail); err != nil {
@@ -86,27 +89,19 @@ func (s *Store) recover() error {
 }
 
 // sortFiles returns the segment ids in dir, sorted, and the ids that have a
-// hint file. It removes temporary files, which no complete write leaves.
+// hint file, and sets the next segment id. Only the store's files count
+// (see storeFile); anything else is litter and left alone.
 func (s *Store) sortFiles(names []string) ([]uint64, map[uint64]bool) {
 	var ids []uint64
 	hints := make(map[uint64]bool)
 	s.nextID.Store(1)
 	for _, name := range names {
-		if strings.HasSuffix(name, tmpExt) {
-			s.fs.Remove(filepath.Join(s.dir, name))
-			continue
-		}
-		id, ext, ok := parseName(name)
-		if !ok {
-			continue
-		}
-		if ext == segmentExt {
-			// Only segments number the next: a stray hint file with a
-			// huge id (removed as an orphan) must not send the ids
-			// round past 2^64 onto the names of live segments.
-			s.nextID.Store(max(s.nextID.Load(), id+1))
+		id, ext, ok := s.storeFile(name)
+		switch {
+		case !ok:
+		case ext == segmentExt:
 			ids = append(ids, id)
-		} else {
+		default:
 			hints[id] = true
 		}
 	}
@@ -114,17 +109,43 @@ func (s *Store) sortFiles(names []string) ([]uint64, map[uint64]bool) {
 	return ids, hints
 }
 
-// reserveForHints sizes the index for the records the hint files list
-// (their trailers' counts), and an eighth more, so that loading them does
-// not grow its maps step by step: the keys of a store are mostly in hinted
-// segments. Records of one key in several segments make the count more
-// than the keys: at worst the maps are that much larger.
-func (s *Store) reserveForHints(hints map[uint64]bool) {
-	var n uint64
-	for id := range hints {
-		n += hintCount(s.fs, s.dir, id)
+// storeFile returns the id and extension of name if it is a segment or
+// hint file of the store: a regular file with a canonical name (see
+// parseName). It removes temporary files, which no complete write leaves.
+// Every segment name, a regular file's or not, numbers the next segment
+// past it: only segment names do (a stray hint file, removed as an
+// orphan, must not use up ids), and their ids are at most maxSegmentID,
+// so the next one fits.
+func (s *Store) storeFile(name string) (uint64, string, bool) {
+	path := filepath.Join(s.dir, name)
+	if strings.HasSuffix(name, tmpExt) {
+		s.fs.Remove(path)
+		return 0, "", false
 	}
-	n = min(n, 1<<40)
+	id, ext, ok := parseName(name)
+	if !ok {
+		return 0, "", false
+	}
+	if ext == segmentExt {
+		s.nextID.Store(max(s.nextID.Load(), id+1))
+	}
+	return id, ext, isRegular(s.fs, path)
+}
+
+// reserveForHints sizes the index for the records the hint files of the
+// segments found list (their trailers' counts, each bounded by what its
+// segment can hold), and an eighth more, so that loading them does not
+// grow its maps step by step: the keys of a store are mostly in hinted
+// segments. Records of one key in several segments make the count more
+// than the keys: at worst the maps are that much larger. Orphan hint
+// files are not opened.
+func (s *Store) reserveForHints(found []*recovered, hints map[uint64]bool) {
+	var n uint64
+	for _, r := range found {
+		if hints[r.g.id] {
+			n += hintCount(s.fs, s.dir, r.g.id, r.g.size.Load())
+		}
+	}
 	s.index.grow(int(n + n/8))
 }
 

@@ -21,11 +21,18 @@ import (
 // and corrected) is rewritten as it was if its value verifies, and
 // otherwise replaced by a tombstone with its sequence number, so that its
 // key reads as not found rather than as an older value; such keys are
-// listed as lost unless a newer intact record of them exists. Bytes in
+// listed as lost unless a newer intact record of them exists. A damaged
+// record with an intact copy of the same sequence number (a compaction's
+// output, when a crash kept its input) is the same record: it is dropped,
+// and its key keeps its value. Bytes in
 // which no record can be read are dropped: a record there may have held
 // the newest version of any key, which then reads as its previous version
-// (RepairReport.Unreadable says whether that happened). A torn tail is
-// left for Open to drop, as it always does.
+// (RepairReport.Unreadable says whether that happened). So are the records
+// cut from the end of a segment other than the tail, which its seal's
+// record count or its hint file (a hint that verifies but names a larger
+// size) tells, as Open does. A torn tail is left for Open to drop, as it
+// always does. Files that are not the store's (see names.go) are left
+// alone.
 //
 // Each damaged segment is rewritten whole under a temporary name, synced
 // and renamed over the old one, its hint file removed first and the
@@ -178,7 +185,8 @@ func (r *repairer) segmentIDs() ([]uint64, error) {
 		if strings.HasSuffix(name, tmpExt) && !r.report.DryRun {
 			r.fs.Remove(filepath.Join(r.dir, name))
 		}
-		if id, ext, ok := parseName(name); ok && ext == segmentExt {
+		id, ext, ok := parseName(name)
+		if ok && ext == segmentExt && isRegular(r.fs, filepath.Join(r.dir, name)) {
 			ids = append(ids, id)
 		}
 	}
@@ -203,11 +211,28 @@ func (r *repairer) examineAll(ids []uint64) error {
 		}
 	}
 	for i, sv := range r.segs {
-		if err := sv.examine(i == tail); err != nil {
-			return fmt.Errorf("disk: repair: reading %s: %w", sv.name, err)
+		if err := r.examine(sv, i == tail); err != nil {
+			return err
 		}
-		r.report.Segments++
 	}
+	return nil
+}
+
+// examine reads sv, and its hint file unless it is the tail: a hint that
+// names a larger size than a segment other than the tail has says its end
+// was cut, as Open decides.
+func (r *repairer) examine(sv *salvage, isTail bool) error {
+	if !isTail {
+		cut, err := hintCut(r.fs, fileName(r.dir, sv.id, hintExt), sv.id, sv.size)
+		if err != nil {
+			return fmt.Errorf("disk: repair: %w", err)
+		}
+		sv.cut = cut
+	}
+	if err := sv.examine(isTail); err != nil {
+		return fmt.Errorf("disk: repair: reading %s: %w", sv.name, err)
+	}
+	r.report.Segments++
 	return nil
 }
 
@@ -236,8 +261,12 @@ func (r *repairer) settle() {
 			if it.op != opTomb {
 				continue
 			}
-			if seq, ok := newest[it.key()]; ok && seq > it.rec.h.seq {
-				it.op = opDrop // a newer intact record wins anyway
+			if seq, ok := newest[it.key()]; ok && seq >= it.rec.h.seq {
+				// A newer intact record wins anyway; one with the same
+				// sequence number is the same record (a copy compaction
+				// made before a crash kept its input), which a tombstone
+				// here would hide.
+				it.op = opDrop
 			} else if it.rec.h.kind == kindPut {
 				lost[it.key()] = true
 			}
@@ -270,14 +299,33 @@ func (r *repairer) fillReport(sv *salvage) {
 	}
 }
 
-// apply rewrites or removes sv if it is damaged.
+// apply rewrites or removes sv if it is damaged, and removes its hint
+// file: first, so that no hint outlives its segment's rewrite, unless the
+// hint is what tells sv's cut (a format 1 segment has no seal to tell
+// it). That hint goes last, so that an interrupted Repair leaves a store
+// Open refuses, never a cut segment that passes for whole; it names a
+// larger size than the rewrite has, so Open never takes it for the new
+// segment's.
 func (r *repairer) apply(sv *salvage) error {
 	if !sv.needsRewrite() {
 		return nil
 	}
-	if err := r.removeSynced(fileName(r.dir, sv.id, hintExt)); err != nil {
+	hint := fileName(r.dir, sv.id, hintExt)
+	if sv.cut != nil {
+		if err := r.replace(sv); err != nil {
+			return err
+		}
+		return r.removeSynced(hint)
+	}
+	if err := r.removeSynced(hint); err != nil {
 		return err
 	}
+	return r.replace(sv)
+}
+
+// replace rewrites sv with its salvaged records, or removes it if none is
+// kept.
+func (r *repairer) replace(sv *salvage) error {
 	if sv.kept() == 0 {
 		return r.removeSynced(fileName(r.dir, sv.id, segmentExt))
 	}

@@ -24,6 +24,10 @@ type salvage struct {
 	items  []item
 	damage []Damage
 	torn   *Damage // the tail's torn end, left for Open
+
+	// cut, if not nil, is what its hint file says of a cut at its end:
+	// the hint verifies and names a larger size (see hintCut).
+	cut *hintSizeError
 }
 
 // item is one record of a salvaged segment.
@@ -115,8 +119,21 @@ func (sv *salvage) examine(isTail bool) error {
 			return err
 		}
 	}
+	sv.checkCut()
 	sv.checkSealed()
 	return nil
+}
+
+// checkCut records, as unreadable damage at the end of the segment, the
+// cut that its hint file tells: the records lost may have held any key's
+// newest version. A format 1 segment, never sealed, has only its hint to
+// tell a cut on a record boundary.
+func (sv *salvage) checkCut() {
+	if sv.cut == nil {
+		return
+	}
+	sv.damage = append(sv.damage, Damage{File: sv.name, Start: sv.size, End: sv.size, Unreadable: true,
+		Reason: sv.cut.Error() + ": its end was cut"})
 }
 
 // checkSealed records, as unreadable damage at the end of the segment, the

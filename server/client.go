@@ -22,6 +22,7 @@ type clientInfo struct {
 	cmd    atomic.Pointer[string] // the last command, as Redis names it ("client|list")
 	multi  atomic.Int32           // commands MULTI queued; -1 outside a MULTI
 	resp   atomic.Int32           // the protocol, 2 or 3
+	output atomic.Int64           // the bytes of replies queued for the sender
 
 	mu   sync.Mutex // protects name
 	name []byte     // CLIENT SETNAME's; nil when none
@@ -154,9 +155,10 @@ func (c *conn) setName(name []byte) bool {
 }
 
 // clientLine is the connection's line of CLIENT LIST, with Redis's fields
-// in Redis's order. tiermem keeps no per-client buffer counts: qbuf,
-// qbuf-free, argv-mem, multi-mem, rbs, rbp, obl, oll, omem and tot-mem
-// are 0.
+// in Redis's order. omem is the bytes of replies queued for the sender
+// (the socket did not take them yet); tiermem keeps no other per-client
+// buffer counts: qbuf, qbuf-free, argv-mem, multi-mem, rbs, rbp, obl, oll
+// and tot-mem are 0.
 func (c *conn) clientLine(now time.Time) string {
 	i := &c.info
 	flags := ""
@@ -175,9 +177,9 @@ func (c *conn) clientLine(now time.Time) string {
 	}
 	idle := now.Sub(time.Unix(0, i.active.Load()))
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d "+
-		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+		"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
 		c.id, i.addr, i.laddr, i.fd, i.getName(), int64(now.Sub(i.created).Seconds()), max(int64(idle.Seconds()), 0),
-		flags, i.multi.Load(), cmd, i.resp.Load())
+		flags, i.multi.Load(), i.output.Load(), cmd, i.resp.Load())
 }
 
 // clients returns the server's connections in the order they came, but

@@ -15,11 +15,17 @@ import (
 // its session state. Only its own goroutine uses it (Shutdown and Close
 // touch nc alone).
 type conn struct {
-	s      *Server
-	nc     net.Conn
-	id     int64
-	in     reader
-	out    replies
+	s   *Server
+	nc  net.Conn
+	id  int64
+	in  reader
+	out replies
+	// send writes the replies the socket did not take at once, in a
+	// goroutine of its own; now, when the connection is a socket's (not
+	// TLS), lets flush try the socket first, with iov as its scratch.
+	send   sender
+	now    *nowWriter
+	iov    [][]byte
 	authed bool // AUTH succeeded, or no password was set when it came
 	quit   bool // close once the replies are written
 	// overLimit says the replies passed the output limit: they are dropped
@@ -51,8 +57,11 @@ type conn struct {
 	// holding says the connection holds s.exclusive's read side; isAlone,
 	// its write side.
 	holding, isAlone bool
-	// idleSet says the connection's reads have an idle deadline set.
-	idleSet bool
+	// idleSet says the connection's reads have an idle deadline set;
+	// idleFrom, when not 0, is when the next one counts from (Unix ns):
+	// the sender's last write (sentLately).
+	idleSet  bool
+	idleFrom int64
 	// waitingSince is when the connection began to wait for its client
 	// (Unix ns), 0 while it runs a command; read by CONFIG SET timeout.
 	waitingSince atomic.Int64
@@ -80,6 +89,7 @@ type conn struct {
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.password() == ""}
 	c.info.init(nc)
+	c.now = newNowWriter(nc)
 	c.in.maxBulk, c.in.maxArgs, c.in.unauthed = s.opts.MaxBulkLen, s.opts.MaxMultibulkLen, !c.authed
 	c.fromGet.c = c
 	c.fromGet.fn = c.fromGet.write
@@ -89,9 +99,11 @@ func newConn(s *Server, nc net.Conn) *conn {
 // serve reads commands and runs them until the client leaves, a protocol
 // error, or the server closes. Replies are written when no whole command
 // is left in the buffer, so a pipeline of any depth costs one write per
-// read.
+// read; those the socket does not take go to the sender, and the
+// connection reads on. Before it closes, its replies are written.
 func (c *conn) serve() {
 	defer c.nc.Close()
+	defer c.send.wait()
 	defer c.pauseClock()     // the last batch's times
 	defer c.out.reset(false) // closes the readers of replies never sent
 	defer c.unwatch()
@@ -124,6 +136,9 @@ func (c *conn) serve() {
 		c.in.w += n
 		c.info.active.Store(time.Now().UnixNano())
 		if err != nil && n == 0 {
+			if isTimeout(err) && !c.s.stopping.Load() && c.sentLately() {
+				continue // a client taking its replies is not idle, as in Redis
+			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
 				c.s.log.Debug("server: reading from a client", "client", c.nc.RemoteAddr().String(), "error", err)
 			}
@@ -227,6 +242,9 @@ func (c *conn) alone(fn func()) {
 // waitingSince once its read returns.
 func (c *conn) readDeadline() bool {
 	now := time.Now()
+	if c.idleFrom != 0 {
+		now, c.idleFrom = time.Unix(0, c.idleFrom), 0
+	}
 	c.waitingSince.Store(now.UnixNano())
 	for {
 		d := c.s.idle.Load()
@@ -244,6 +262,24 @@ func (c *conn) readDeadline() bool {
 	return !c.s.stopping.Load()
 }
 
+// sentLately reports whether the sender wrote to the client within the
+// idle timeout, or writes now: a read that timed out then waits again,
+// the idle time counted from that write (idleFrom), as Redis counts a
+// client's idle time from its last read or write.
+func (c *conn) sentLately() bool {
+	now := time.Now().UnixNano()
+	last, busy := c.send.lastWrite()
+	switch {
+	case busy:
+		c.idleFrom = now
+	case last != 0 && now-last < c.s.idle.Load():
+		c.idleFrom = last
+	default:
+		return false
+	}
+	return true
+}
+
 // applyIdle moves the read deadline of a connection waiting for its client
 // to the idle timeout d (ns; 0 for none) counted from when it began to
 // wait. Called by another connection's CONFIG SET, under the server's mu.
@@ -258,17 +294,37 @@ func (c *conn) applyIdle(d int64) {
 	}
 }
 
-// flush writes the pending replies and reports whether it could.
+// flush writes the pending replies, or as much of them as the socket
+// takes at once when nothing is queued before them, and queues the rest for
+// the sender (waiting while more than MaxOutput is queued). It reports
+// whether the connection can go on.
 func (c *conn) flush() bool {
 	if c.out.pending() == 0 {
-		return true
+		return !c.send.failed()
 	}
-	err := c.out.writeTo(c.nc, c.s.opts.WriteTimeout)
-	if err != nil && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
-		c.s.log.Debug("server: writing to a client", "client", c.nc.RemoteAddr().String(), "error", err)
+	skip := 0
+	if c.now != nil && !c.out.hasReaders() && c.send.idle() {
+		c.iov = c.out.buffers(c.iov[:0])
+		n, err := c.now.write(c.iov)
+		clear(c.iov)
+		if err != nil {
+			c.writeFailed(err)
+			c.out.reset(false)
+			return false
+		}
+		if n == c.out.pending() {
+			c.out.reset(cap(c.out.b) <= maxKeptBuffer)
+			return true
+		}
+		skip = n
 	}
-	c.out.reset(cap(c.out.b) <= maxKeptBuffer)
-	return err == nil
+	return c.send.push(c, c.out.detach(skip))
+}
+
+// isTimeout reports whether err is a deadline's.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // checkPassword compares a password with RequirePass in constant time.

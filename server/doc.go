@@ -90,9 +90,10 @@
 //     version tiermem answers as, and its role master), and INFO has no
 //     replication section, tiermem having no replicas: a client that reads
 //     the role from INFO finds none there.
-//   - CLIENT LIST and CLIENT INFO print Redis's fields; tiermem keeps no
-//     per-client buffer counts, so qbuf, qbuf-free, argv-mem, multi-mem,
-//     rbs, rbp, obl, oll, omem and tot-mem are 0. Every client is of type
+//   - CLIENT LIST and CLIENT INFO print Redis's fields; omem is the bytes
+//     of replies queued for the client (not yet taken by its socket), and
+//     tiermem keeps no other per-client buffer counts, so qbuf, qbuf-free,
+//     argv-mem, multi-mem, rbs, rbp, obl, oll and tot-mem are 0. Every client is of type
 //     normal and user default. CLIENT KILL takes ID, ADDR, LADDR, TYPE,
 //     USER and SKIPME.
 //   - CONFIG GET knows requirepass, maxclients, timeout, proto-max-bulk-len,
@@ -166,27 +167,34 @@
 // and an MGET's keys 16 at a time, so that lookups that miss the CPU's
 // cache wait for memory at once rather than one after another.
 //
-// Output is bounded. The replies of a pipeline are written every 64 KiB,
-// each write blocking only the client's own goroutine (no lock is held),
-// so a client that never reads costs one buffer. One command's reply is
-// held whole until it is written (an MGET stays atomic against MSET and
-// EXEC): the memory it keeps, the copies of values in the connection's
-// buffer, is bounded by Options.MaxOutput (1 GiB, CONFIG SET
-// client-output-buffer-limit "normal <hard> 0 0"), past which the client
-// is closed, as Redis closes one past its hard client-output-buffer-limit.
-// Values sent from where they lie do not count: an MGET naming the same
-// 100 MiB hot value a thousand times keeps one value. WriteTimeout closes a
-// client that takes less than 256 KiB of its replies in that long; one
-// that keeps reading, however slowly, is served to the end.
+// Output is bounded, and a client is read while its replies wait. The
+// replies of a pipeline are written every 64 KiB: the connection's
+// goroutine hands them to the socket, and what the socket does not take at
+// once (its buffers are full: the client is not reading yet) goes to a
+// queue that a goroutine of the connection's own writes out, while the
+// connection reads and runs the client's next commands, as Redis reads on
+// and keeps a client's replies in its output buffer. So a client that
+// writes a whole pipeline before it reads any reply (as client libraries'
+// pipelines do) is served, however deep the pipeline. The queue is bounded
+// by Options.MaxOutput (1 GiB, CONFIG SET client-output-buffer-limit
+// "normal <hard> 0 0"), counting every byte it holds, values sent from
+// where they lie too: past it, the connection stops reading from its
+// client until the client takes some replies, where Redis would close it.
+// CLIENT LIST's omem shows it. A client that never reads costs at most
+// that, and is closed by WriteTimeout, if set; one that reads, however
+// slowly, is served to the end (WriteTimeout closes a client that takes
+// less than 256 KiB of its replies in that long). A client being sent its
+// replies is not idle: the idle timeout counts from the last command read
+// or the last of its queued replies written, as Redis counts a client's
+// last read or write.
 //
-// Where that differs from Redis: a client that writes a whole pipeline
-// before it reads any reply (as client libraries' pipelines do) and whose
-// replies outgrow what the connection's socket buffers hold (a few MiB:
-// 4,000 ECHOs of 16 KiB, 64 MiB, do) stalls until WriteTimeout, if set,
-// closes it, since tiermem stops reading while a reply write waits, where
-// Redis reads on and buffers the replies up to its
-// client-output-buffer-limit. Send such a pipeline in batches, or read
-// while writing.
+// One command's reply is held whole until it is handed on (an MGET stays
+// atomic against MSET and EXEC): the memory it keeps, the copies of values
+// in the connection's buffer, is bounded by MaxOutput too, past which the
+// client is closed, as Redis closes one past its hard
+// client-output-buffer-limit. Values sent from where they lie do not count
+// there: an MGET naming the same 100 MiB hot value a thousand times keeps
+// one value.
 //
 // A plain SET (SET key value, without options) of a value of 1 MiB or more,
 // from an authenticated client outside MULTI, is read from the connection

@@ -26,7 +26,7 @@ type replies struct {
 	// sharedBytes sums them.
 	shared      []sharedValue
 	sharedBytes int
-	pace        paced // the writer of writeTo, kept here so that it does not escape per call
+	readers     int // the shared values that are readers
 	// copied sums the values of readers in shared that hold a copy of
 	// their value (tiermem.ValueReader.Copied): memory the replies keep,
 	// as they keep b. copiedMax is the largest of them.
@@ -79,6 +79,7 @@ func (w *replies) bulkRange(r *tiermem.ValueReader, off, n int64) {
 	w.bulkHeader(int(n))
 	w.shared = append(w.shared, sharedValue{at: len(w.b), r: r, off: off, n: n})
 	w.sharedBytes += int(n)
+	w.readers++
 	if r.Copied() {
 		w.copied += int(r.Size())
 		w.copiedMax = max(w.copiedMax, int(r.Size()))
@@ -125,40 +126,45 @@ func (w *replies) pending() int { return len(w.b) + w.sharedBytes }
 // many values in one reply.
 func (w *replies) owned() int { return cap(w.b) + w.copied - w.copiedMax }
 
-// writeTo writes the replies to c: b's bytes with the shared values
-// between them, in one writev where no reader's value comes between. With
-// d positive, each piece of writePiece bytes gets d to be written from its
-// start (see paced).
-func (w *replies) writeTo(c net.Conn, d time.Duration) error {
-	w.pace = paced{c, d}
-	p := &w.pace
-	if len(w.shared) == 0 {
-		_, err := p.Write(w.b)
-		return err
-	}
-	bufs := make(net.Buffers, 0, 2*len(w.shared)+1)
+// hasReaders reports whether a reply sends a reader's value, which only
+// the sender writes (read in pieces as it goes).
+func (w *replies) hasReaders() bool { return w.readers > 0 }
+
+// buffers appends the replies' bytes to dst as the slices a writev takes:
+// b's bytes with the shared values between them. It must not be called
+// while a reply sends a reader's value (hasReaders).
+func (w *replies) buffers(dst [][]byte) [][]byte {
 	last := 0
 	for i := range w.shared {
 		s := &w.shared[i]
-		bufs = append(bufs, w.b[last:s.at])
+		dst = append(dst, w.b[last:s.at], s.v)
+		last = s.at
+	}
+	return append(dst, w.b[last:])
+}
+
+// detach hands the replies, less their first skip bytes (written
+// already; none of them a reader's), to a batch for the sender, which then
+// owns their buffer and readers, and empties them onto a kept buffer.
+func (w *replies) detach(skip int) *batch {
+	bt := &batch{buf: w.b, size: w.pending() - skip}
+	last := 0
+	for i := range w.shared {
+		s := &w.shared[i]
+		bt.add(w.b[last:s.at], &skip)
 		last = s.at
 		if s.r == nil {
-			bufs = append(bufs, s.v) // writev: not copied
+			bt.add(s.v, &skip)
 			continue
 		}
-		if err := p.writeBuffers(bufs); err != nil {
-			return err
-		}
-		bufs = bufs[:0]
-		err := sendValue(p, s.r, s.off, s.n)
-		s.r.Close()
-		s.r = nil
-		if err != nil {
-			return err
-		}
+		bt.pieces = append(bt.pieces, piece{r: s.r, off: s.off, n: s.n})
 	}
-	bufs = append(bufs, w.b[last:])
-	return p.writeBuffers(bufs)
+	bt.add(w.b[last:], &skip)
+	w.b = getReplyBuffer()
+	clear(w.shared)
+	w.shared = w.shared[:0]
+	w.sharedBytes, w.copied, w.copiedMax, w.readers = 0, 0, 0, 0
+	return bt
 }
 
 // writePiece is the most a write gets its write deadline for.
@@ -203,6 +209,9 @@ func (p *paced) writeBuffers(bufs net.Buffers) error {
 	size := 0
 	for _, b := range bufs {
 		size += len(b)
+	}
+	if size == 0 {
+		return nil
 	}
 	if p.d <= 0 || size <= writePiece {
 		p.arm()
@@ -271,7 +280,7 @@ func (w *replies) reset(keep bool) {
 		}
 	}
 	clear(w.shared)
-	w.shared, w.sharedBytes, w.copied, w.copiedMax = w.shared[:0], 0, 0, 0
+	w.shared, w.sharedBytes, w.copied, w.copiedMax, w.readers = w.shared[:0], 0, 0, 0, 0
 }
 
 func (w *replies) ok() { w.b = append(w.b, "+OK\r\n"...) }

@@ -51,17 +51,20 @@ type Options struct {
 
 	// MaxOutput bounds the memory one connection's replies keep before
 	// they are written (Redis's client-output-buffer-limit for normal
-	// clients, its hard limit): the copies of values in its buffer, not
-	// the values sent from where their tier holds them (a hot value, a
-	// large warm one in its own mapping, a raw cold one read from disk),
-	// nor the largest copy of the reply: one value is always served,
-	// however large (a GET of a 2 GB glacier value, copied).
-	// A pipeline is written every 64 KiB, so what passes it is one
-	// command's reply: an MGET or an EXEC of many values, a KEYS. The
-	// connection is then closed, its replies dropped, and a warning
-	// logged; the commands of an EXEC still all run. 1 GiB when 0;
-	// negative for no limit; at least 1 MiB (a smaller one is taken as
-	// 1 MiB). CONFIG SET client-output-buffer-limit changes it.
+	// clients, its hard limit), in two ways. Replies the socket did not
+	// take, queued while the connection reads on, are bounded by it, every
+	// byte counted: past it the connection stops reading until its client
+	// takes some. And one command's reply, held whole until it is handed
+	// on, is bounded by it in the copies of values in its buffer, not the
+	// values sent from where their tier holds them (a hot value, a large
+	// warm one in its own mapping, a raw cold one read from disk), nor the
+	// largest copy of the reply: one value is always served, however large
+	// (a GET of a 2 GB glacier value, copied). What passes that is an MGET
+	// or an EXEC of many values, a KEYS: the connection is then closed, its
+	// replies dropped, and a warning logged; the commands of an EXEC still
+	// all run. 1 GiB when 0; negative for no limit; at least 1 MiB (a
+	// smaller one is taken as 1 MiB). CONFIG SET client-output-buffer-limit
+	// changes it.
 	MaxOutput int64
 
 	// Observer, when set, is told of every command served and of clients

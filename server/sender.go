@@ -1,0 +1,228 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tiermem/tiermem"
+)
+
+// sender writes the replies a connection's socket did not take at once, in
+// a goroutine of its own, so that the connection goes on reading and
+// running its client's commands meanwhile, as Redis reads on while a
+// client's output waits: a client that writes a whole pipeline before it
+// reads a reply is served whatever the pipeline's depth. What it queues is
+// bounded by the server's MaxOutput: past it, the connection stops reading
+// until the client takes some of its replies (push waits).
+//
+// The connection's goroutine pushes batches and waits for the queue to
+// empty before it closes; the sender's goroutine runs while the queue is
+// not empty. A failed write closes the connection and drops what is
+// queued.
+type sender struct {
+	mu sync.Mutex
+	// moved is broadcast when bytes leave the queue or a write fails.
+	moved   sync.Cond
+	queue   []*batch
+	queued  int  // the bytes of queue's batches
+	running bool // a goroutine writes the queue
+	err     error
+	last    int64 // when the goroutine last wrote a batch out (Unix ns)
+}
+
+// idle reports whether nothing is queued or being written: the
+// connection's goroutine may then write to the socket itself.
+func (s *sender) idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.running && s.err == nil
+}
+
+// lastWrite returns when the sender last wrote a batch out (Unix ns; 0
+// when never), and whether it is writing now.
+func (s *sender) lastWrite() (last int64, busy bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last, s.running
+}
+
+// failed reports whether a write failed: the connection is closing.
+func (s *sender) failed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err != nil
+}
+
+// push queues b, starts the sender's goroutine if it is not running, and
+// waits while more than the server's MaxOutput is queued (not past a write
+// that fails). It reports whether the connection can go on.
+func (s *sender) push(c *conn, b *batch) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		b.release()
+		return false
+	}
+	if s.moved.L == nil {
+		s.moved.L = &s.mu
+	}
+	s.queue = append(s.queue, b)
+	s.queued += b.size
+	c.info.output.Store(int64(s.queued))
+	if !s.running {
+		s.running = true
+		go s.run(c)
+	}
+	for limit := c.s.maxOutput.Load(); limit > 0 && int64(s.queued) > limit && s.err == nil; {
+		s.moved.Wait()
+	}
+	return s.err == nil
+}
+
+// wait waits until the queue is written, or a write failed.
+func (s *sender) wait() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.running {
+		s.moved.Wait()
+	}
+}
+
+// run writes the queue's batches in order until it is empty, with the
+// server's WriteTimeout for each piece (see paced).
+func (s *sender) run(c *conn) {
+	p := &paced{c.nc, c.s.opts.WriteTimeout}
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			if p.d > 0 { // a later write from the connection's goroutine must not meet an old deadline
+				c.nc.SetWriteDeadline(time.Time{})
+			}
+			s.running = false
+			s.moved.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		b := s.queue[0]
+		s.mu.Unlock()
+
+		size := b.size
+		err := b.writeTo(p)
+		b.release()
+
+		s.mu.Lock()
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		s.queued -= size
+		s.last = time.Now().UnixNano()
+		if err != nil {
+			s.fail(c, err)
+		}
+		c.info.output.Store(int64(s.queued))
+		s.moved.Broadcast()
+		s.mu.Unlock()
+	}
+}
+
+// fail drops the queue after a write failed and closes the connection, so
+// that its goroutine, reading, learns it. The caller holds s.mu.
+func (s *sender) fail(c *conn, err error) {
+	s.err = err
+	for _, b := range s.queue {
+		b.release()
+	}
+	clear(s.queue)
+	s.queue, s.queued = s.queue[:0], 0
+	c.writeFailed(err)
+	c.nc.Close()
+}
+
+// writeFailed logs a failed write of a connection's replies, unless the
+// connection or the server was closed on purpose.
+func (c *conn) writeFailed(err error) {
+	if !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
+		c.s.log.Debug("server: writing to a client", "client", c.nc.RemoteAddr().String(), "error", err)
+	}
+}
+
+// batch is replies handed to the sender: their pieces in order, each a
+// byte slice or part of a reader's value, and the buffer they came from,
+// kept for later replies once they are written.
+type batch struct {
+	pieces []piece
+	buf    []byte
+	size   int
+}
+
+// piece is a run of a batch's bytes, or, when r is set, n bytes of r's
+// value from off.
+type piece struct {
+	b      []byte
+	r      *tiermem.ValueReader
+	off, n int64
+}
+
+// add appends b to the batch, less its first *skip bytes, which it takes
+// off *skip.
+func (bt *batch) add(b []byte, skip *int) {
+	k := min(*skip, len(b))
+	*skip -= k
+	if b = b[k:]; len(b) > 0 {
+		bt.pieces = append(bt.pieces, piece{b: b})
+	}
+}
+
+// writeTo writes the batch: its byte pieces with writev, up to each
+// reader's value, which is read in pieces as it is sent and then closed.
+func (bt *batch) writeTo(p *paced) error {
+	bufs := make(net.Buffers, 0, len(bt.pieces))
+	for i := range bt.pieces {
+		pc := &bt.pieces[i]
+		if pc.r == nil {
+			bufs = append(bufs, pc.b)
+			continue
+		}
+		if err := p.writeBuffers(bufs); err != nil {
+			return err
+		}
+		bufs = bufs[:0]
+		err := sendValue(p, pc.r, pc.off, pc.n)
+		pc.r.Close()
+		pc.r = nil
+		if err != nil {
+			return err
+		}
+	}
+	return p.writeBuffers(bufs)
+}
+
+// release closes the readers the batch did not send and keeps its buffer
+// for later replies.
+func (bt *batch) release() {
+	for i := range bt.pieces {
+		if r := bt.pieces[i].r; r != nil {
+			r.Close()
+		}
+	}
+	putReplyBuffer(bt.buf)
+	*bt = batch{}
+}
+
+// replyBuffers keeps the buffers of written batches for the replies that
+// follow, so that a deep pipeline does not grow a new one per batch.
+var replyBuffers sync.Pool
+
+func getReplyBuffer() []byte {
+	if p, ok := replyBuffers.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+func putReplyBuffer(b []byte) {
+	if b != nil && cap(b) <= maxKeptBuffer {
+		replyBuffers.Put(&b)
+	}
+}

@@ -50,11 +50,20 @@ type Current struct {
 // Found reports whether the key holds a value (not expired).
 func (c *Current) Found() bool { return c.found }
 
+// Readable reports whether the key holds a value that can be read: false
+// when it holds none, or one that cannot be opened (a corrupt one, whose
+// reads fail). Checksum and Size answer 0 for such a value, which a real
+// value may also have: a condition that compares a checksum it was given
+// (an HTTP If-Match) asks Readable first, so that an unreadable value
+// matches none. It opens the value, once, as Checksum and Size do.
+func (c *Current) Readable() bool { return c.open() }
+
 // Checksum returns the XXH3-64 of the value's bytes (of an array's, of its
 // data): what ValueReader.Checksum returns for it, the checksum the cold
 // tier stored for a value it reads from disk, else hashed from the bytes.
 // It returns 0 when the key holds no value, or one that cannot be read (a
-// corrupt one): a condition that wants a checksum then sees none match.
+// corrupt one); Readable tells those apart from a value whose checksum is
+// 0.
 func (c *Current) Checksum() uint64 {
 	switch {
 	case !c.open():
@@ -72,7 +81,7 @@ func (c *Current) Checksum() uint64 {
 }
 
 // Size returns the value's length in bytes; 0 when the key holds none, or
-// one that cannot be read.
+// one that cannot be read (Readable).
 func (c *Current) Size() int64 {
 	if !c.open() {
 		return 0

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/tiermem/tiermem/internal/header"
@@ -41,9 +42,12 @@ type stager interface {
 // stays the stream's until the value is stored, so that a Close during a
 // slow stream unmaps nothing the stream writes to; such a value is stored
 // uncompressed. Otherwise (a smaller value for warm; the glacier tier; a
-// smaller value bound for cold) StoreFrom reads the value into one buffer
-// of size bytes and stores it: the tier then holds its own copy, so for a
-// moment the value takes twice its size.
+// smaller value bound for cold) StoreFrom reads the value into a buffer
+// that grows as its bytes come, up to size bytes (a client that announces
+// a large value and sends little of it costs what it sent), and stores
+// it: the tier then holds its own copy, so for a moment the value takes
+// twice its size. The glacier tier is not streamed: a value bound for it
+// is held in memory while it is written.
 //
 // Before it reads the first byte, StoreFrom reserves the room the value
 // will take in its tier, demoting other entries as a Store does: a stream
@@ -74,15 +78,22 @@ type stager interface {
 // stream of that length. Memory stays bounded as for a known length. The
 // staging file counts against the cold tier's budget as it grows, byte for
 // byte read (Usage reports it as Streaming), demoting the cold tier's
-// entries to make room as a Store would: a stream larger than the cold
-// tier's whole budget fails with ErrTooLarge, and one the cold tier has no
-// room left for (it is the last tier and full, or streams hold the room)
-// with ErrNoSpace, even when the value would have gone to a memory tier;
-// send its length to avoid staging. A stream bound for a memory tier
-// named (InTier(Hot), InTier(Warm)) is not staged: it is read into memory,
-// its bytes counted against that tier's budget as they come, the same
-// way, and stored from there; it may take up to twice its size in memory
-// while it is read.
+// entries to make room as a Store would. A stream that outgrows the cold
+// tier's whole budget moves on to glacier's, where a value that large
+// goes, and fails with ErrTooLarge without a glacier tier (or past its
+// budget); one the cold tier has no room left for (it is the last tier
+// and full, or streams hold the room) fails with ErrNoSpace, even when the
+// value would have gone to a memory tier: send its length to avoid
+// staging. A stream named for glacier (InTier(Glacier)) is staged the
+// same way, counted in glacier's budget. A stream bound for a memory tier
+// named (InTier(Hot), InTier(Warm)) is not staged, so that it needs no
+// disk: it is read into memory, in blocks never copied as they grow, its
+// bytes counted against that tier's budget as they come, and stored from
+// there as a stream of the length it had; it takes up to twice its size
+// in memory while it is stored. Room made for a stream's first bytes stays
+// made when it fails: a stream that turns out larger than every budget it
+// may take fails with ErrTooLarge once it passes them, and the entries
+// demoted for its first bytes stay where they went.
 //
 // It is safe for concurrent use; the last write of a key to finish wins.
 func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOption) error {
@@ -105,7 +116,7 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 	s, ok := m.tiers[Cold].store.(stager)
 	switch {
 	case !ok:
-		return m.storeFromMemory(key, r, m.tiers[:Cold+1], nil, opts)
+		return m.storeFromMemory(key, r, m.tiers[:Cold+1], nil, o, opts)
 	case o.named && o.tier < Cold:
 		t, err := m.tierOf(o.tier)
 		if err != nil {
@@ -113,9 +124,19 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 		}
 		room := &streamRoom{m: m, t: t, r: r}
 		defer room.release() // on an early return; at once when the stream has ended
-		return m.storeFromMemory(key, room, []*tierState{t}, room, opts)
+		return m.storeFromMemory(key, room, []*tierState{t}, room, o, opts)
 	}
 	room := &streamRoom{m: m, t: m.tiers[Cold], r: r}
+	switch {
+	case o.named && o.tier != Cold:
+		t, err := m.tierOf(o.tier)
+		if err != nil {
+			return err
+		}
+		room.t = t // glacier: staged on cold's disk, counted in glacier's budget
+	case !o.named && m.glacier != nil:
+		room.next = []*tierState{m.glacier}
+	}
 	st, err := s.StageAll(room)
 	room.release() // the value's own room is reserved where it goes
 	if err != nil {
@@ -128,11 +149,14 @@ func (m *Manager) StoreFrom(key string, r io.Reader, size int64, opts ...StoreOp
 // storeFromMemory is StoreFrom of a stream of unknown length read into
 // memory, up to the largest budget of the tiers that could take it, and
 // stored: when the cold tier cannot stage it (a store of the caller's),
-// or when the value is bound for a memory tier named (no disk is needed).
-// room, when not nil, is the room the stream holds as it is read: it is
-// given back once the stream has ended, before the value's own room is
-// reserved.
-func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, room *streamRoom, opts []StoreOption) error {
+// or when the value is bound for a tier named other than cold (no disk is
+// needed). The stream is read into blocks, never copied as it grows, and
+// then stored as a stream of the length it had (storeFromSized): a tier
+// that prepares memory (hot, warm) takes it from the blocks, so it is held
+// at most twice, once in the blocks and once where it is stored. room,
+// when not nil, is the room the stream holds as it is read: it is given
+// back once the stream has ended, before the value's own room is reserved.
+func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, room *streamRoom, o storeOptions, opts []StoreOption) error {
 	limit := int64(0)
 	for _, t := range tiers {
 		limit = max(limit, t.capacity())
@@ -140,18 +164,82 @@ func (m *Manager) storeFromMemory(key string, r io.Reader, tiers []*tierState, r
 	if limit < math.MaxInt64 {
 		r = io.LimitReader(r, limit+1)
 	}
-	value, err := io.ReadAll(r)
+	blocks, n, err := readBlocks(r)
 	if room != nil {
 		room.release()
 	}
 	switch {
 	case err != nil:
-		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d bytes: %w", key, len(value), err)
-	case int64(len(value)) > limit:
+		return fmt.Errorf("tiermem: storing %q from a stream: reading after %d bytes: %w", key, n, err)
+	case n > limit:
 		return fmt.Errorf("%w: storing %q from a stream of unknown length: over %d bytes, the largest budget of a tier that can hold it",
 			ErrTooLarge, key, limit)
 	}
-	return m.Store(key, value, opts...)
+	return m.storeFromSized(key, blocks.reader(), n, o, opts, nil)
+}
+
+// blockSize is the largest block readBlocks reads a stream into.
+const blockSize = 1 << 20
+
+// blocks is a stream's bytes read into memory a block at a time.
+type blocks [][]byte
+
+// readBlocks reads r to its end (io.EOF; any other error, a cut stream's
+// io.ErrUnexpectedEOF included, is returned) into blocks that double in
+// size up to blockSize, none copied as more come, and returns them with
+// their length.
+func readBlocks(r io.Reader) (blocks, int64, error) {
+	var bs blocks
+	total := int64(0)
+	for size := 4 << 10; ; size = min(2*size, blockSize) {
+		b := make([]byte, size)
+		n, err := fill(r, b)
+		if n > 0 {
+			bs = append(bs, b[:n])
+			total += int64(n)
+		}
+		if err == io.EOF {
+			return bs, total, nil
+		}
+		if err != nil {
+			return bs, total, err
+		}
+	}
+}
+
+// fill reads into b until it is full or r fails; unlike io.ReadFull it
+// returns io.EOF itself, so that a reader's own io.ErrUnexpectedEOF (a
+// cut HTTP body) is not taken for the end.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := r.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// reader returns a reader of the blocks' bytes that lets each block go
+// once it is read, so that the memory it holds can be reclaimed while the
+// value is stored.
+func (bs blocks) reader() io.Reader { return &blockReader{bs: bs} }
+
+type blockReader struct{ bs blocks }
+
+func (br *blockReader) Read(p []byte) (int, error) {
+	for len(br.bs) > 0 && len(br.bs[0]) == 0 {
+		br.bs[0] = nil
+		br.bs = br.bs[1:]
+	}
+	if len(br.bs) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, br.bs[0])
+	br.bs[0] = br.bs[0][n:]
+	return n, nil
 }
 
 // storeFromSized is StoreFrom of a stream of size bytes; st, when not nil,
@@ -258,11 +346,23 @@ func storeMeta(o storeOptions) []byte {
 	return env.Encode()
 }
 
-// storeFromBuffer reads the value into memory and stores it.
+// storeFromBuffer reads the value into memory and stores it: into a
+// buffer that grows as its bytes come, up to size, so that a client that
+// announces a large value and sends little of it costs what it sent.
 func (m *Manager) storeFromBuffer(key string, r io.Reader, size int64, opts []StoreOption) error {
-	buf := make([]byte, size)
-	if err := readValue(key, buf, r); err != nil {
-		return err
+	buf := make([]byte, 0, min(size, 64<<10))
+	for int64(len(buf)) < size {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), size-int64(len(buf)))))
+		}
+		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), size)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) && int64(len(buf)) < size {
+			return fmt.Errorf("tiermem: storing %q from a stream: it ended after %d of %d bytes: %w", key, len(buf), size, io.ErrUnexpectedEOF)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("tiermem: storing %q from a stream: reading after %d of %d bytes: %w", key, len(buf), size, err)
+		}
 	}
 	return m.Store(key, buf, opts...)
 }

@@ -82,6 +82,14 @@ func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped strin
 		return
 	}
 	a, err := parseNPY(body)
+	if err == nil {
+		// The Manager's own check of the array, which parseNPY's is meant
+		// to match: a shape or size it refuses is a bad .npy file (400),
+		// not a value of another type (StoreArray's ErrType, a 409).
+		if verr := a.Validate(); verr != nil {
+			err = fmt.Errorf("%w: %v", ErrNPY, verr)
+		}
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -23,13 +23,18 @@ import (
 type writeCond struct {
 	ifMatch, ifNoneMatch string // the field lines, joined; "" when absent
 	hasMatch, hasNone    bool
-	tagOf                func(*tiermem.Current) []byte // the ETag of what the key holds, nil if it has none here
-	found                bool                          // the key held a value at the last check
+	tagOf                tagFunc // the ETag of what the key holds
+	found                bool    // the key held a value at the last check
 }
+
+// tagFunc returns the ETag of what a key holds (keyTag, arrayTag): nil
+// when it has none here, with readable false when that is because the
+// value cannot be read.
+type tagFunc func(*tiermem.Current) (tag []byte, readable bool)
 
 // newWriteCond returns the conditions of a write to a key whose ETag
 // tagOf gives (keyTag, arrayTag).
-func newWriteCond(r *http.Request, tagOf func(*tiermem.Current) []byte) *writeCond {
+func newWriteCond(r *http.Request, tagOf tagFunc) *writeCond {
 	c := &writeCond{tagOf: tagOf}
 	c.ifMatch, c.hasMatch = joined(r.Header, "If-Match")
 	c.ifNoneMatch, c.hasNone = joined(r.Header, "If-None-Match")
@@ -51,10 +56,11 @@ func joined(h http.Header, name string) (string, bool) {
 func (c *writeCond) check(cur *tiermem.Current) error {
 	c.found = cur.Found()
 	var tag []byte
-	tagged := false
+	tagged, readable := false, true
 	tagNow := func() []byte {
 		if !tagged && c.found {
-			tag, tagged = c.tagOf(cur), true
+			tag, readable = c.tagOf(cur)
+			tagged = true
 		}
 		return tag
 	}
@@ -62,9 +68,9 @@ func (c *writeCond) check(cur *tiermem.Current) error {
 	// a failed "If-None-Match: *" reads nothing of the value.
 	switch {
 	case c.hasMatch && !matches(c.ifMatch, c.found, tagNow, true):
-		return fmt.Errorf("%w: If-Match %s: the key holds %s", ErrPrecondition, c.ifMatch, describe(c.found, tagged, tag))
+		return fmt.Errorf("%w: If-Match %s: the key holds %s", ErrPrecondition, c.ifMatch, describe(c.found, tagged, readable, tag))
 	case c.hasNone && matches(c.ifNoneMatch, c.found, tagNow, false):
-		return fmt.Errorf("%w: If-None-Match %s: the key holds %s", ErrPrecondition, c.ifNoneMatch, describe(c.found, tagged, tag))
+		return fmt.Errorf("%w: If-None-Match %s: the key holds %s", ErrPrecondition, c.ifNoneMatch, describe(c.found, tagged, readable, tag))
 	}
 	return nil
 }
@@ -81,13 +87,16 @@ func (c *writeCond) checkDelete(cur *tiermem.Current) error {
 }
 
 // describe says what a key holds for a failed precondition's message:
-// with its ETag when tagged (the check computed it).
-func describe(found, tagged bool, tag []byte) string {
+// with its ETag when tagged (the check computed it, and found whether the
+// value is readable).
+func describe(found, tagged, readable bool, tag []byte) string {
 	switch {
 	case !found:
 		return "no value"
 	case !tagged:
 		return "a value"
+	case !readable:
+		return "a value that cannot be read"
 	case tag == nil:
 		return "a value of another kind"
 	}
@@ -123,17 +132,29 @@ func matches(field string, found bool, tagOf func() []byte, strong bool) bool {
 	}
 }
 
-// keyTag is the ETag of a value under /v1/keys: its XXH3-64.
-func keyTag(cur *tiermem.Current) []byte { return sumTag(nil, cur.Checksum()) }
-
-// arrayTag is the ETag of an array under /v1/arrays, nil for a key that
-// holds no array NumPy has a type for.
-func arrayTag(cur *tiermem.Current) []byte {
-	dtype, shape, ok := cur.Array()
-	if !ok || descrOf(dtype) == "" {
-		return nil
+// keyTag is the ETag of a value under /v1/keys: its XXH3-64. A value that
+// cannot be read (a corrupt one), which a GET answers with an error, not
+// an ETag, has none (nil, readable false): no entity tag a client sends
+// matches it, "0000000000000000" (Checksum's 0 for it) included.
+func keyTag(cur *tiermem.Current) (tag []byte, readable bool) {
+	if !cur.Readable() {
+		return nil, false
 	}
-	return npyTag(npy.AppendHeader(nil, descrOf(dtype), shape), cur.Checksum())
+	return sumTag(nil, cur.Checksum()), true
+}
+
+// arrayTag is the ETag of an array under /v1/arrays: nil for a key that
+// holds no array NumPy has a type for, and (readable false) for an array
+// that cannot be read.
+func arrayTag(cur *tiermem.Current) (tag []byte, readable bool) {
+	dtype, shape, ok := cur.Array()
+	switch {
+	case !ok || descrOf(dtype) == "":
+		return nil, true
+	case !cur.Readable():
+		return nil, false
+	}
+	return npyTag(npy.AppendHeader(nil, descrOf(dtype), shape), cur.Checksum()), true
 }
 
 // npyTag is the ETag of a .npy file: the XXH3-64 of its header and of its

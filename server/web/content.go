@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +98,8 @@ type onlyWriter struct{ io.Writer }
 // request with a Range or a precondition header. The preconditions are
 // evaluated before the Range (RFC 9110 §13.2.2), also for a Range that no
 // byte satisfies, and a Range in a unit other than bytes is ignored
-// (§14.2).
+// (§14.2), as is one of more than maxRanges ranges once those that
+// overlap or touch are merged (byteRanges).
 func serveRanges(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, size int64) {
 	rng := r.Header.Get("Range")
 	unsatisfiable := false
@@ -108,7 +111,7 @@ func serveRanges(w http.ResponseWriter, r *http.Request, content io.ReadSeeker, 
 		rng = ""
 	}
 	if rng != "" {
-		kept, empty := byteRanges(rng)
+		kept, empty := byteRanges(rng, size)
 		switch {
 		case kept == "":
 			r.Header.Del("Range")
@@ -178,14 +181,31 @@ func plain(h http.Header) bool {
 	return true
 }
 
-// byteRanges returns the Range header http.ServeContent is to serve:
-// its unit spelled "bytes" (a unit's name is case-insensitive) and
-// without its "-0" ranges (the last zero bytes: nothing), which
-// ServeContent would answer with a 206 of nothing. It returns "" for a
-// header to ignore: one in another unit, or one whose ranges were all
-// "-0" (empty is then true: no byte satisfies it). A header without a
-// unit is left to ServeContent.
-func byteRanges(h string) (kept string, empty bool) {
+// maxRanges is how many disjoint ranges a Range header may ask for once
+// its overlapping and adjacent ones are merged: one that asks for more is
+// ignored, and the whole value is the answer (RFC 9110 §14.2 lets a server
+// ignore a request for many small or overlapping ranges, which a client
+// could otherwise use to make a reply many times the value's size).
+const maxRanges = 16
+
+// byteRange is a range of a value's bytes: [start, end).
+type byteRange struct {
+	start, end int64
+	first      int // the position of its first spec in the header
+}
+
+// byteRanges returns the Range header http.ServeContent is to serve for a
+// value of size bytes (size > 0): its unit spelled "bytes" (a unit's name
+// is case-insensitive), without the specs that select no byte ("-0", a
+// start past the end), and with overlapping or adjacent specs merged, so
+// that no byte is sent twice: disjoint ranges, in the order their first
+// spec came in (RFC 9110 §15.3.7.2). It returns "" for a header to ignore
+// (one in another unit, one without a spec as ServeContent ignores
+// "bytes=", one that asks for more than maxRanges disjoint ranges), and ""
+// with empty true for one no byte satisfies (a 416 once the preconditions
+// hold). A header without a unit, or with a spec that does not parse, is
+// left as it is to ServeContent, which answers 416.
+func byteRanges(h string, size int64) (kept string, empty bool) {
 	unit, set, found := strings.Cut(h, "=")
 	switch {
 	case !found:
@@ -193,18 +213,96 @@ func byteRanges(h string) (kept string, empty bool) {
 	case !strings.EqualFold(strings.TrimSpace(unit), "bytes"):
 		return "", false
 	}
-	var specs []string
+	var ranges []byteRange
+	specs := 0
 	for spec := range strings.SplitSeq(set, ",") {
-		s := strings.TrimSpace(spec)
-		if strings.HasPrefix(s, "-") && strings.Trim(s[1:], "0") == "" && len(s) > 1 {
+		spec = strings.Trim(spec, " \t\r\n")
+		if spec == "" {
 			continue
 		}
-		specs = append(specs, spec)
+		specs++
+		r, ok := parseSpec(spec, size)
+		if !ok {
+			return "bytes=" + set, false
+		}
+		if r.end > r.start {
+			r.first = len(ranges)
+			ranges = append(ranges, r)
+		}
 	}
-	if len(specs) == 0 {
-		return "", true
+	if len(ranges) == 0 {
+		return "", specs > 0 // no spec at all: ServeContent ignores the header
 	}
-	return "bytes=" + strings.Join(specs, ","), false
+	ranges = mergeRanges(ranges)
+	if len(ranges) > maxRanges {
+		return "", false
+	}
+	b := make([]byte, 0, len("bytes=")+len(ranges)*24)
+	b = append(b, "bytes="...)
+	for i, r := range ranges {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, r.start, 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, r.end-1, 10)
+	}
+	return string(b), false
+}
+
+// parseSpec parses one spec of a bytes Range ("a-b", "a-", "-n") as
+// http.ServeContent does, into the bytes of a value of size bytes it
+// selects (none for "-0" and for a start at or past the end); ok is false
+// for a spec ServeContent refuses as invalid.
+func parseSpec(spec string, size int64) (r byteRange, ok bool) {
+	start, end, found := strings.Cut(spec, "-")
+	if !found {
+		return r, false
+	}
+	start, end = strings.Trim(start, " \t\r\n"), strings.Trim(end, " \t\r\n")
+	if start == "" {
+		if end == "" || end[0] == '-' {
+			return r, false
+		}
+		n, err := strconv.ParseInt(end, 10, 64)
+		if err != nil || n < 0 {
+			return r, false
+		}
+		return byteRange{start: size - min(n, size), end: size}, true
+	}
+	a, err := strconv.ParseInt(start, 10, 64)
+	if err != nil || a < 0 {
+		return r, false
+	}
+	if a >= size {
+		return byteRange{start: size, end: size}, true // no byte
+	}
+	if end == "" {
+		return byteRange{start: a, end: size}, true
+	}
+	b, err := strconv.ParseInt(end, 10, 64)
+	if err != nil || b < a {
+		return r, false
+	}
+	return byteRange{start: a, end: min(b, size-1) + 1}, true
+}
+
+// mergeRanges merges the ranges that overlap or touch, and returns the
+// disjoint ones left in the order of their first spec.
+func mergeRanges(ranges []byteRange) []byteRange {
+	slices.SortFunc(ranges, func(a, b byteRange) int { return cmp.Compare(a.start, b.start) })
+	merged := ranges[:1]
+	for _, r := range ranges[1:] {
+		last := &merged[len(merged)-1]
+		if r.start > last.end {
+			merged = append(merged, r)
+			continue
+		}
+		last.end = max(last.end, r.end)
+		last.first = min(last.first, r.first)
+	}
+	slices.SortFunc(merged, func(a, b byteRange) int { return cmp.Compare(a.first, b.first) })
+	return merged
 }
 
 // ifRangeHolds reports whether a request's If-Range lets its Range apply

@@ -42,8 +42,17 @@
 // answered before a large body is sent. An array's ETag (under
 // /v1/arrays) is that of its .npy file, which its data and its shape make;
 // it differs from the ETag of the same key under /v1/keys, another
-// representation. A Range is served after the preconditions (RFC 9110
-// §13.2.2); one in a unit other than bytes is ignored (§14.2).
+// representation. A value that cannot be read (a corrupt one that GET
+// and HEAD both answer with an error) has no ETag: no If-Match names it,
+// not even "0000000000000000", and only "If-None-Match: *" matches it.
+//
+// A Range is served after the preconditions (RFC 9110 §13.2.2); one in a
+// unit other than bytes is ignored (§14.2). Ranges that overlap or touch
+// are merged into one part, and the parts keep the order the client asked
+// for them in (§15.3.7.2); a Range of more than 16 ranges once merged is
+// ignored, and the whole value sent (200), as §14.2 allows for many small
+// ranges. So a reply holds each byte of the value at most once, in at most
+// 16 parts, however long the header.
 //
 // Metrics, from Handler.Metrics, is where the servers in front of the
 // Manager record what they do: the RESP server calls ObserveCommand,
@@ -61,11 +70,16 @@
 // +516 MiB into hot, +513 MiB into warm). A body shorter than its Content-Length stores nothing
 // (400). Smaller bodies are read into pooled buffers. A body without a
 // length (sent in chunks) is read into a pooled buffer while it fits
-// one (64 KiB); a longer one is streamed on into a staging file on the
-// cold tier's disk (Manager.StoreFrom with an unknown size), up to
-// Config.MaxBodyBytes, then stored from there as one of known length:
-// bounded memory whatever its size. An array PUT is read whole, up to
-// Config.MaxBodyBytes.
+// one (64 KiB); a longer one goes to Manager.StoreFrom with an unknown
+// size, up to Config.MaxBodyBytes: without ?tier, or with ?tier=cold or
+// ?tier=glacier, it is streamed on into a staging file on the cold tier's
+// disk (counted in cold's budget, or glacier's once it outgrows cold's or
+// when glacier is named), then stored from there as one of known length,
+// in bounded memory whatever its size; with ?tier=hot or ?tier=warm it is
+// read into memory, in blocks counted in that tier's budget as they come
+// (no disk needed), and stored from them: up to twice its size in memory
+// for a moment. A value bound for glacier is held in memory while it is
+// written there. An array PUT is read whole, up to Config.MaxBodyBytes.
 //
 // A GET or HEAD of a value in the cold tier goes through
 // Manager.OpenValueDeferred: a value the tier stores raw (over 256 MiB,
@@ -73,9 +87,11 @@
 // checksum by a first pass through a 1 MiB buffer, then sent as it is read
 // from disk, 256 KiB at a time (a 512 MiB GET raised the process's peak RSS
 // by 2 MiB), with Range and the preconditions served from the file. A
-// reply without a body (HEAD, or a GET whose If-None-Match names the
-// value's ETag) of such a value reads nothing of it: its size and ETag
-// are those the cold tier keeps. A value the cold tier stores compressed
+// reply without a body of such a value reads nothing of it: a HEAD, or a
+// GET answered 304 or 412 (an If-None-Match that names the value's ETag,
+// an If-Match that does not) or 416 (a Range past its end, as curl -C -
+// sends for a download already complete); its size and ETag are those the
+// cold tier keeps. A value the cold tier stores compressed
 // (compressible and at most 256 MiB) is decoded into memory whole for
 // any GET or HEAD, as its ETag is the checksum of the decoded bytes: a
 // client can make the server hold that much per request in flight.

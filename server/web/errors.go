@@ -27,7 +27,8 @@ var (
 	// ErrNPY is returned (as a 400 reply) for an array body that is not a
 	// NumPy .npy file this server reads: a bad magic or version, a header
 	// that is not the dict NumPy writes, a dtype tiermem has no element type
-	// for, Fortran order, or data whose length does not match the shape.
+	// for, Fortran order, a shape NumPy refuses as too big, or data whose
+	// length does not match the shape.
 	ErrNPY = errors.New("web: not a readable .npy file")
 
 	// ErrPrecondition is returned (as a 412 reply) for a PUT or DELETE

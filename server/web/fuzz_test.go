@@ -189,3 +189,96 @@ func FuzzMatches(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBodiless checks bodiless, which lets a GET of a cold value skip
+// verifying it, against what it predicts: serveReader, given the value's
+// ETag and the request's If-Match, If-None-Match, Range and If-Range (each
+// absent when empty), sends not a byte of the value (a 304, 412 or 416)
+// whenever bodiless says so; a false "no body" would send a value never
+// verified. The value is bytes a JSON error body never holds raw.
+func FuzzBodiless(f *testing.F) {
+	const tag = `"00112233aabbccdd"`
+	for _, s := range [][4]string{
+		{`"0"`, "", "", ""}, {tag, "", "", ""}, {"*", "", "", ""}, {"W/" + tag, "", "", ""}, {" , " + tag, "", "", ""},
+		{`"0"`, tag, "", ""}, {"", tag, "", ""}, {"", "", "bytes=100-", ""}, {"", "", "bytes=100-", `"0"`},
+		{"", "", "bytes=100-", tag}, {"", "", "bytes=-0", ""}, {"", "", "bytes=-0,0-0", ""}, {"", "", "Bytes=200-300", ""},
+		{"", "", "bytes=5-1", ""}, {"", "", "bytes=0-0,0-0", ""}, {"", "", "items=100-", ""}, {"", "", "bytes=", ""},
+		{"", "", "bytes=,", ""}, {`"0"`, "", "bytes=0-9", tag}, {"", `"0"`, "bytes=100-", ""},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	value := bytes.Repeat([]byte{1}, 100)
+	f.Fuzz(func(t *testing.T, ifMatch, ifNoneMatch, rng, ifRange string) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for name, v := range map[string]string{"If-Match": ifMatch, "If-None-Match": ifNoneMatch, "Range": rng, "If-Range": ifRange} {
+			if v != "" {
+				req.Header[name] = []string{v}
+			}
+		}
+		predicted := bodiless(req.Header, []byte(tag), int64(len(value)))
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Etag", tag)
+		if err := serveReader(rec, req, bytes.NewReader(value), int64(len(value))); err != nil {
+			t.Fatal(err)
+		}
+		if !predicted {
+			return
+		}
+		switch rec.Code {
+		case http.StatusNotModified, http.StatusPreconditionFailed, http.StatusRequestedRangeNotSatisfiable:
+		default:
+			t.Fatalf("If-Match %q If-None-Match %q Range %q If-Range %q: bodiless, but the reply is %d", ifMatch, ifNoneMatch, rng, ifRange, rec.Code)
+		}
+		if bytes.IndexByte(rec.Body.Bytes(), 1) >= 0 {
+			t.Fatalf("If-Match %q If-None-Match %q Range %q If-Range %q: bodiless, but the %d reply holds the value: %q", ifMatch, ifNoneMatch, rng, ifRange, rec.Code, rec.Body.Bytes())
+		}
+	})
+}
+
+// TestByteRanges: the Range header byteRanges hands http.ServeContent for
+// a value of 100 bytes: overlapping and adjacent specs merged, disjoint
+// ones kept in the order asked, specs of no byte dropped; "" to ignore the
+// header (another unit, more than maxRanges ranges, no spec), with empty
+// true when no byte is selected; a header ServeContent refuses left to it.
+func TestByteRanges(t *testing.T) {
+	var specs []string
+	for i := range maxRanges + 1 {
+		specs = append(specs, fmt.Sprintf("%d-%d", 2*i, 2*i))
+	}
+	many := strings.Join(specs, ",")             // maxRanges+1 disjoint ranges
+	most := strings.Join(specs[:maxRanges], ",") // maxRanges
+	for _, c := range []struct {
+		in, kept string
+		empty    bool
+	}{
+		{"bytes=0-9", "bytes=0-9", false},
+		{"Bytes = 0-9", "bytes=0-9", false},
+		{"bytes=0-0,0-0,0-0", "bytes=0-0", false},
+		{"bytes=0-4,5-9", "bytes=0-9", false},
+		{"bytes=0-4,6-9", "bytes=0-4,6-9", false},
+		{"bytes=50-59,0-9,5-14", "bytes=50-59,0-14", false},
+		{"bytes=-10,0-0,95-", "bytes=90-99,0-0", false},
+		{"bytes= 10 - 20 , ,", "bytes=10-20", false},
+		{"bytes=90-1000", "bytes=90-99", false},
+		{"bytes=-1000", "bytes=0-99", false},
+		{"bytes=+5-6", "bytes=5-6", false},
+		{"bytes=-0", "", true},
+		{"bytes=100-,-0,200-300", "", true},
+		{"bytes=-0,3-4", "bytes=3-4", false},
+		{"bytes=", "", false},
+		{"bytes=,,", "", false},
+		{"items=0-9", "", false},
+		{"bytes=" + most, "bytes=" + most, false},
+		{"bytes=" + many, "", false},
+		{"bytes=" + many + ",0-99", "bytes=0-99", false},
+		{"bytes=5-1", "bytes=5-1", false},
+		{"bytes=x-y,0-0", "bytes=x-y,0-0", false},
+		{"bytes=--5", "bytes=--5", false},
+		{"0-9", "0-9", false},
+	} {
+		kept, empty := byteRanges(c.in, 100)
+		if kept != c.kept || empty != c.empty {
+			t.Errorf("byteRanges(%q, 100) = %q, %v; want %q, %v", c.in, kept, empty, c.kept, c.empty)
+		}
+	}
+}

@@ -330,10 +330,10 @@ func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 // A read that fails once the reply has begun is logged, and the connection
 // is cut (http.ErrAbortHandler).
 //
-// A reply without a body — a HEAD, or a GET whose If-None-Match names the
-// value's tag (a 304, or a 412) — is answered from the size and checksum
-// the cold tier keeps, without reading the value; any other is verified
-// first, so that a corrupt value is an error reply, not a cut one.
+// A reply without a body — a HEAD, or a GET answered 304, 412 or 416
+// (bodiless) — is answered from the size and checksum the cold tier keeps,
+// without reading the value; any other is verified first, so that a
+// corrupt value is an error reply, not a cut one.
 func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) {
 	v, err := h.m.OpenValueDeferred(key)
 	if err != nil {
@@ -343,7 +343,7 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 	defer v.Close()
 	var buf [2 + 16]byte
 	tag := sumTag(buf[:0], v.Checksum())
-	if r.Method != http.MethodHead && !namesTag(r.Header, tag) {
+	if r.Method != http.MethodHead && !bodiless(r.Header, tag, v.Size()) {
 		if err := v.Verify(); err != nil {
 			h.fail(w, r, err)
 			return
@@ -354,6 +354,44 @@ func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) 
 		h.log.Error("web: reply cut: the value could not be read to its end", "method", r.Method, "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// bodiless reports whether a GET of a value of size bytes whose ETag is
+// tag gets no byte of it from serveReader, decided from its header, the
+// tag and the size alone: its If-None-Match names the tag (a 304, or a
+// 412), its If-Match names neither the tag nor "*" (a 412), or its Range
+// selects no byte of the value and its If-Range lets it apply (a 416, once
+// the preconditions hold). Each test reads the header exactly as
+// serveRanges and http.ServeContent do, or answers no: a wrong yes would
+// send a value that was never verified (FuzzBodiless checks this).
+func bodiless(h http.Header, tag []byte, size int64) bool {
+	return namesTag(h, tag) || ifMatchFails(h, tag) || rangeUnsatisfiable(h, tag, size)
+}
+
+// ifMatchFails reports whether a GET's If-Match, read as
+// http.ServeContent reads it (the first field line only), names neither
+// "*" nor tag (compared strongly): ServeContent then answers 412. A field
+// line with a CR or LF in it, which the two might read apart, is left to
+// the full path.
+func ifMatchFails(h http.Header, tag []byte) bool {
+	field := h.Get("If-Match")
+	if field == "" || strings.ContainsAny(field, "\r\n") {
+		return false
+	}
+	return !matches(field, true, func() []byte { return tag }, true)
+}
+
+// rangeUnsatisfiable reports whether serveRanges answers a GET with this
+// header 416 once its preconditions hold: a Range of which no byte of a
+// value of size bytes is selected (byteRanges), and an If-Range that lets
+// it apply.
+func rangeUnsatisfiable(h http.Header, tag []byte, size int64) bool {
+	rng := h.Get("Range")
+	if size == 0 || rng == "" {
+		return false
+	}
+	_, empty := byteRanges(rng, size)
+	return empty && ifRangeHolds(h.Get("If-Range"), []string{string(tag)})
 }
 
 // namesTag reports whether a request's If-None-Match names tag (strongly

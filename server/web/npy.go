@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -102,13 +103,24 @@ func parseNPY(b []byte) (tiermem.Array, error) {
 		return tiermem.Array{}, err
 	}
 	data := b[start+hlen:]
-	want := uint64(dt.Size())
+	// The size is the element's times the dimensions that are not 0, up
+	// to 2^63-1 (NumPy refuses a larger shape as "too big" even when
+	// another dimension is 0, and so does Array.Validate), or 0 when one
+	// is 0.
+	want, empty := uint64(dt.Size()), false
 	for _, d := range hdr.shape {
+		if d == 0 {
+			empty = true
+			continue
+		}
 		hi, lo := bits.Mul64(want, uint64(d))
-		if hi != 0 || lo > 1<<62 {
-			return tiermem.Array{}, fmt.Errorf("%w: shape %v of %s is larger than any array", ErrNPY, hdr.shape, hdr.descr)
+		if hi != 0 || lo > math.MaxInt64 {
+			return tiermem.Array{}, fmt.Errorf("%w: shape %v of %s is larger than any array (over 2^63-1 bytes, counting the dimensions that are not 0)", ErrNPY, hdr.shape, hdr.descr)
 		}
 		want = lo
+	}
+	if empty {
+		want = 0
 	}
 	if want != uint64(len(data)) {
 		return tiermem.Array{}, fmt.Errorf("%w: shape %v of %s needs %d data bytes, the file has %d", ErrNPY, hdr.shape, hdr.descr, want, len(data))

@@ -90,7 +90,7 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 		inGlacier, err := r.writeLocked(w)
 		unlock()
 		r.u.release()
-		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {
+		if errors.Is(err, errStoreFull) && mayRetry && m.evictOneBut(w.t, sparing(r.from)) == nil {
 			return false, nil
 		}
 		if err == nil && m.syncsRemoval(r.from, inGlacier) {
@@ -100,7 +100,9 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 	}
 	unlock()
 	r.u.release()
-	if r.u.room, err = m.reserveFor(w.t, to, len(w.value), len(w.meta), true, waitStreams); err != nil {
+	// The old key is not demoted to make room for its new name: the value
+	// stays in the tier it was in.
+	if r.u.room, err = m.reserveForSparing(w.t, to, len(w.value), len(w.meta), true, waitStreams, sparing(r.from)); err != nil {
 		return true, fmt.Errorf("renaming %q to %q in the %s tier: %w", r.from, to, w.t.level, err)
 	}
 	if w.through {

@@ -16,13 +16,20 @@ import (
 // hold the room it needs. A Close ends the wait with ErrClosed. It must be
 // called without any key lock held: demotions take the victims' locks.
 func (m *Manager) reserve(t *tierState, n int64, size int, wait patience) error {
+	return m.reserveSparing(t, n, size, wait, nil)
+}
+
+// reserveSparing is reserve demoting no key spare spares: the key a
+// Rename, CopyKey or Update rewrites in t, the keys a StoreMany holds room
+// for, for which the room is.
+func (m *Manager) reserveSparing(t *tierState, n int64, size int, wait patience, spare spared) error {
 	if err := t.fits(n, size); err != nil {
 		return err
 	}
 	pause := backoff{deadline: time.Now().Add(roomWait)}
 	settled := 0 // consecutive looks that found no victim and nothing in flight
 	for !t.tryReserve(n) {
-		err := m.evictOne(t)
+		err := m.evictOneBut(t, spare)
 		switch {
 		case err == nil:
 			pause.reset()
@@ -119,14 +126,21 @@ func (b *backoff) sleep() bool {
 }
 
 // evictOne demotes the victim t's policy chooses, or returns errNoVictim.
-func (m *Manager) evictOne(t *tierState) error {
+func (m *Manager) evictOne(t *tierState) error { return m.evictOneBut(t, nil) }
+
+// evictOneBut is evictOne choosing a victim spare does not spare.
+func (m *Manager) evictOneBut(t *tierState, spare spared) error {
 	if t.victims == nil {
 		return errNoVictim
 	}
 	if m.demotesInBatches(t) {
-		return m.evictToGlacier(t, glacierBatchBytes)
+		err := m.evictToGlacier(t, glacierBatchBytes)
+		if errors.Is(err, errNoVictim) && m.durable() {
+			return m.freeLogCopy(spare)
+		}
+		return err
 	}
-	key, ok := t.victims.next()
+	key, ok := t.victims.nextBut(spare)
 	if !ok {
 		return errNoVictim
 	}
@@ -139,6 +153,44 @@ func (m *Manager) evictOne(t *tierState) error {
 	}
 	return nil
 }
+
+// freeLogCopy makes victims in a durable cold tier whose entries are all
+// the log's copies of memory values, which it does not demote while a
+// memory tier holds them: it drops the memory copies of victims of warm,
+// else of hot (spare's keys spared), so that the log's copies become the
+// cold tier's own entries, which can go down to glacier. It drops up to
+// logCopyBatch bytes of them at a time, so that they go down in one batch
+// (one upload, one sync) rather than one by one. errNoVictim when no
+// memory tier has one.
+func (m *Manager) freeLogCopy(spare spared) error {
+	freed := int64(0)
+	for _, t := range []*tierState{m.tiers[Warm], m.tiers[Hot]} {
+		for t.victims != nil && freed < logCopyBatch {
+			key, ok := t.victims.nextBut(spare)
+			if !ok {
+				break
+			}
+			size := m.tiers[Cold].sizeOf(key)
+			moved, err := m.dropCopy(key, t)
+			if err != nil && !errors.Is(err, errNoLogCopy) {
+				return err
+			}
+			if !moved {
+				break
+			}
+			t.demotions.Add(1)
+			t.evictions.Add(1)
+			freed += max(size, 1)
+		}
+	}
+	if freed == 0 {
+		return errNoVictim
+	}
+	return nil
+}
+
+// logCopyBatch is the most freeLogCopy makes cold's own at once.
+const logCopyBatch = 1 << 20
 
 // demote moves key from t to the next tier and reports whether it moved (it
 // may have left t meanwhile). With a durable cold log, a value that leaves

@@ -269,6 +269,12 @@ type reservation struct {
 // occupies there if discount is set. wait says whether it waits for
 // streams that hold the room (see reserve).
 func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, discount bool, wait patience) (reservation, error) {
+	return m.reserveForSparing(t, key, valueLen, metaLen, discount, wait, nil)
+}
+
+// reserveForSparing is reserveFor making no room by demoting a key spare
+// spares: those whose writes the room is for.
+func (m *Manager) reserveForSparing(t *tierState, key string, valueLen, metaLen int, discount bool, wait patience, spare spared) (reservation, error) {
 	r := reservation{t: t, key: key}
 	est := t.estimate(key, valueLen, metaLen)
 	if err := t.fits(est, valueLen); err != nil {
@@ -282,7 +288,7 @@ func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, di
 		r.old = t.sizeOf(key)
 	}
 	r.n = max(est-r.old, 0)
-	if err := m.reserve(t, r.n, valueLen, wait); err != nil {
+	if err := m.reserveSparing(t, r.n, valueLen, wait, spare); err != nil {
 		return r, err
 	}
 	r.reserved = true

@@ -49,7 +49,10 @@ func (m *Manager) StoreMany(keys, values [][]byte, opts ...StoreOption) error {
 	}
 	defer m.gate.Leave(tok)
 	b := batches.Get().(*batch)
-	*b = batch{m: m, o: o, pairs: b.pairs[:0]}
+	*b = batch{m: m, o: o, pairs: b.pairs[:0], spare: b.spare}
+	if b.spare == nil {
+		b.spare = b.holding
+	}
 	b.env = o.header(m.now)
 	b.meta = b.env.Encode()
 	defer b.done()
@@ -74,7 +77,7 @@ func (b *batch) done() {
 		return // a rare large batch: let it go
 	}
 	clear(b.pairs)
-	*b = batch{pairs: b.pairs[:0]}
+	*b = batch{pairs: b.pairs[:0], spare: b.spare}
 	batches.Put(b)
 }
 
@@ -86,6 +89,10 @@ type batch struct {
 	meta  []byte
 	pairs []batchPair
 	held  [Glacier + 1]int64 // room the batch holds in each tier, by level
+	// spare is holding, bound once per pooled batch: the room a pair
+	// reserves is never made by demoting the entry another pair's room
+	// counts on.
+	spare spared
 }
 
 type batchPair struct {
@@ -182,25 +189,51 @@ func (b *batch) reserve(key string, value []byte) error {
 // what key's entry there occupies, as a Store reserves it. Where the batch
 // holds room in t already it waits for no one, since the room held in
 // flight that a wait would be for may be its own: it demotes t's victims
-// until the value fits, and with none left fails with ErrNoSpace.
+// until the value fits, and with none left fails with ErrNoSpace. It
+// demotes no entry the batch's room counts on (holding).
 func (b *batch) take(t *tierState, key string, n int, wait patience) (reservation, error) {
 	if b.held[t.level] != 0 {
 		wait = waitNoOne
 	}
-	return b.m.reserveFor(t, key, n, len(b.meta), true, wait)
+	return b.m.reserveForSparing(t, key, n, len(b.meta), true, wait, b.spare)
 }
 
-// store writes every pair, each in the room held for it.
+// holding reports whether the room held for one of the batch's pairs
+// counts on key's present entry (it was reserved less that entry's
+// size): demoting that entry would take the room from under the pair,
+// whose store would then wait for room the batch itself holds.
+func (b *batch) holding(key string) bool {
+	for i := range b.pairs {
+		if r := &b.pairs[i].room; r.old > 0 && r.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// store writes every pair, each in the room held for it. A pair whose
+// room was taken meanwhile (another write demoted the entry it counted on)
+// waits for no one where later pairs hold room in its tier: that room,
+// which a wait would be for, is the batch's own.
 func (b *batch) store(tok gate.Token) error {
 	m := b.m
+	var later [Glacier + 1]int // pairs after the one stored, by tier
+	for i := range b.pairs {
+		later[b.pairs[i].t.level]++
+	}
 	for i := range b.pairs {
 		p := &b.pairs[i]
 		pr := prepared{room: &p.room, coldRoom: &p.coldRoom}
+		later[p.t.level]--
+		wait := waitStreams
+		if later[p.t.level] > 0 {
+			wait = waitNoOne
+		}
 		var err error
 		if c := m.analytics.Load(); c != nil { // analytics_counters.go
-			err = m.storeObserved(c, tok, p.key, p.value, b.meta, b.env, p.t, pr, waitStreams)
+			err = m.storeObserved(c, tok, p.key, p.value, b.meta, b.env, p.t, pr, wait)
 		} else {
-			err = m.put(p.key, p.value, b.meta, b.env, p.t, pr, waitStreams)
+			err = m.put(p.key, p.value, b.meta, b.env, p.t, pr, wait)
 		}
 		if err != nil {
 			return fmt.Errorf("storing %d pairs: %d stored, then: %w", len(b.pairs), i, err)

@@ -127,14 +127,16 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 		err = m.putOnceLocked(u.key, w.value, w.meta, w.env, w.t, w.through, nil)
 		lock.Unlock()
 		u.release()
-		if errors.Is(err, errStoreFull) && mayRetry && m.evictOne(w.t) == nil {
+		if errors.Is(err, errStoreFull) && mayRetry && m.evictOneBut(w.t, sparing(u.key)) == nil {
 			return false, nil
 		}
 		return true, err
 	}
 	lock.Unlock()
 	u.release()
-	if u.room, err = m.reserveFor(w.t, u.key, len(w.value), len(w.meta), true, waitStreams); err != nil {
+	// The key is not demoted to make room for its own new value: it stays
+	// in its tier.
+	if u.room, err = m.reserveForSparing(w.t, u.key, len(w.value), len(w.meta), true, waitStreams, sparing(u.key)); err != nil {
 		return true, fmt.Errorf("updating %q in the %s tier: %w", u.key, w.t.level, err)
 	}
 	if w.through {

@@ -21,6 +21,7 @@ type victims interface {
 	accessed(key string)                       // a read
 	removed(key string)                        // the entry left the tier
 	next() (string, bool)                      // the next victim, not removed
+	nextBut(spare spared) (string, bool)       // the next victim spare does not spare, not removed
 	idle(since time.Time, fn func(key string) bool)
 }
 
@@ -60,6 +61,7 @@ func (s *switchVictims) removed(key string) {
 
 func (s *switchVictims) accessed(key string)                            { s.get().accessed(key) }
 func (s *switchVictims) next() (string, bool)                           { return s.get().next() }
+func (s *switchVictims) nextBut(spare spared) (string, bool)            { return s.get().nextBut(spare) }
 func (s *switchVictims) idle(since time.Time, fn func(key string) bool) { s.get().idle(since, fn) }
 
 // policyVictims chooses with a cache.Policy and keeps each key's last read
@@ -154,10 +156,22 @@ func (v *policyVictims) removed(key string) {
 	delete(v.last, key)
 }
 
-func (v *policyVictims) next() (string, bool) {
+func (v *policyVictims) next() (string, bool) { return v.nextBut(nil) }
+
+// nextBut returns the policy's victim; while spare spares it, that key
+// counts as read and the policy chooses again, a few times at most (a
+// policy may choose the same key again: then there is no victim).
+func (v *policyVictims) nextBut(spare spared) (string, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.policy.Victim()
+	for range 8 {
+		key, ok := v.policy.Victim()
+		if !ok || spare == nil || !spare(key) {
+			return key, ok
+		}
+		v.policy.Access(key)
+	}
+	return "", false
 }
 
 func (v *policyVictims) idle(since time.Time, fn func(key string) bool) {
@@ -191,6 +205,13 @@ func (v heapVictims) accessed(string)           {}
 func (v heapVictims) removed(string)            {}
 func (v heapVictims) next() (string, bool)      { return v.store.Victim(nil) }
 
+func (v heapVictims) nextBut(spare spared) (string, bool) {
+	if spare == nil {
+		return v.store.Victim(nil)
+	}
+	return v.store.Victim(func(key string, _ []byte) bool { return spare(key) })
+}
+
 func (v heapVictims) idle(since time.Time, fn func(key string) bool) {
 	v.store.IdleSince(since, fn) // only ErrNoPolicy, which a store of heapVictims never returns
 }
@@ -209,7 +230,8 @@ func (v *clockVictims) added(string, int64, bool) {}
 func (v *clockVictims) accessed(string)           {}
 func (v *clockVictims) removed(string)            {}
 
-func (v *clockVictims) next() (string, bool) { return v.store.Victim(skipPinned) }
+func (v *clockVictims) next() (string, bool)                { return v.nextBut(nil) }
+func (v *clockVictims) nextBut(spare spared) (string, bool) { return v.store.Victim(skipping(spare)) }
 
 // idle reports the keys not read since the previous sweep, provided that
 // sweep is at least as old as since: calling it every pass demotes keys idle
@@ -241,6 +263,22 @@ func eachUnpinned(scan func(func(key string, meta []byte) bool), fn func(key str
 			return
 		}
 	}
+}
+
+// spared says which keys a write making room must not demote (the keys
+// whose room it is); nil spares none.
+type spared func(key string) bool
+
+// sparing returns the spared of one key.
+func sparing(key string) spared { return func(k string) bool { return k == key } }
+
+// skipping returns the skip of a store's victim choice: pinned entries and
+// those spare spares.
+func skipping(spare spared) tier.Skip {
+	if spare == nil {
+		return skipPinned
+	}
+	return func(key string, meta []byte) bool { return spare(key) || skipPinned(key, meta) }
 }
 
 // skipPinned reports whether an entry's header pins it.
@@ -279,7 +317,11 @@ func (v *sampledVictims) added(string, int64, bool) {}
 func (v *sampledVictims) accessed(string)           {}
 func (v *sampledVictims) removed(string)            {}
 
-func (v *sampledVictims) next() (string, bool) { return v.store.Oldest(victimSample, skipPinned) }
+func (v *sampledVictims) next() (string, bool) { return v.nextBut(nil) }
+
+func (v *sampledVictims) nextBut(spare spared) (string, bool) {
+	return v.store.Oldest(victimSample, skipping(spare))
+}
 
 // victimSample is how many keys sampledVictims compares.
 const victimSample = 8

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tiermem/tiermem"
 )
@@ -210,6 +212,44 @@ func BenchmarkPipelinedRandomKeys(b *testing.B) {
 			for i := 0; i < b.N; i += 16 {
 				c.send(batches[(i/16)%len(batches)])
 				drain(b, c.br, replies)
+			}
+		})
+	}
+}
+
+// BenchmarkDeepPipeline writes a pipeline of 4,000 ECHOs of 16 KiB
+// (64 MiB each way, far more than the sockets' buffers hold) whole before
+// it reads a reply, as client libraries' pipelines do, to tiermem's server
+// and to a redis-server started the same way: MB/s of replies. tiermem
+// reads on while its replies wait (a sender goroutine writes them); before
+// it did, such a pipeline stalled until a timeout.
+//
+//	go test -run '^$' -bench DeepPipeline -benchtime 5x -count 3 ./server
+func BenchmarkDeepPipeline(b *testing.B) {
+	req, want := echoPipeline(4000, 16<<10)
+	sides := []struct{ name, addr string }{{"tiermem", ""}}
+	tm, _, _ := startTiermem(b, nil)
+	sides[0].addr = tm
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		sides = append(sides, struct{ name, addr string }{"redis", startRedis(b)})
+	}
+	for _, side := range sides {
+		b.Run(side.name, func(b *testing.B) {
+			c := dial(b, side.addr)
+			got := make([]byte, len(want))
+			b.ReportAllocs()
+			b.SetBytes(int64(len(want)))
+			for range b.N {
+				c.nc.SetDeadline(time.Now().Add(time.Minute))
+				if _, err := c.nc.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(c.br, got); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got, want) {
+				b.Fatal("the replies differ from what was sent")
 			}
 		})
 	}

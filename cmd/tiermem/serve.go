@@ -37,6 +37,7 @@ type serveConfig struct {
 	logFormat, logLevel string
 	shutdownWait        time.Duration
 	idle, writeTimeout  time.Duration
+	bodyIdle            time.Duration
 	maxMultibulk        int64
 	maxBody             string
 	maxOutput           string
@@ -51,7 +52,7 @@ func newServeCmd() *cobra.Command { return serveCommand(runServe) }
 // settings resolved from flags, TIERMEM_* variables and the config file.
 func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobra.Command {
 	cfg := serveConfig{addr: "127.0.0.1:6380", http: "127.0.0.1:8080", dir: "./tiermem-data", durability: "none",
-		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second, writeTimeout: time.Minute,
+		maxBulk: "512MiB", logFormat: "text", logLevel: "info", shutdownWait: 10 * time.Second, writeTimeout: time.Minute, bodyIdle: web.DefaultBodyIdleTimeout,
 		maxMultibulk: 1 << 20, maxBody: "1GiB", maxOutput: "1GiB", analytics: time.Second}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -114,6 +115,7 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients to finish their commands before it disconnects them (0: at once)")
 	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long (0: never)")
 	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that takes less than 256 KiB of its replies in this long (0: never)")
+	f.DurationVar(&cfg.bodyIdle, "body-idle-timeout", cfg.bodyIdle, "end an HTTP request whose body sends nothing this long (408), giving back the room its value holds (0: never)")
 	return cmd
 }
 
@@ -169,7 +171,7 @@ func (cfg *serveConfig) checkLimits() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--shutdown-wait", cfg.shutdownWait}, {"--idle-timeout", cfg.idle}, {"--write-timeout", cfg.writeTimeout}} {
+	}{{"--shutdown-wait", cfg.shutdownWait}, {"--idle-timeout", cfg.idle}, {"--write-timeout", cfg.writeTimeout}, {"--body-idle-timeout", cfg.bodyIdle}} {
 		if d.v < 0 {
 			return fmt.Errorf("%s %v: want a positive duration, or 0", d.flag, d.v)
 		}
@@ -353,7 +355,11 @@ func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *
 	if err != nil {
 		return nil, nil, fmt.Errorf("--max-body: %w", err)
 	}
-	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody})
+	bodyIdle := cfg.bodyIdle
+	if bodyIdle == 0 {
+		bodyIdle = -1 // web.Config's "none"
+	}
+	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody, BodyIdleTimeout: bodyIdle})
 	if err != nil {
 		return nil, nil, err
 	}

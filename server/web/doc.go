@@ -80,6 +80,11 @@
 // (no disk needed), and stored from them: up to twice its size in memory
 // for a moment. A value bound for glacier is held in memory while it is
 // written there. An array PUT is read whole, up to Config.MaxBodyBytes.
+// A body that sends nothing for Config.BodyIdleTimeout (a minute by
+// default; `tiermem serve --body-idle-timeout`) ends its request with 408:
+// a stalled upload gives back the room its value held, stores nothing,
+// and its connection is closed after the reply; one that keeps sending,
+// however slowly, is never cut.
 //
 // A GET or HEAD of a value in the cold tier goes through
 // Manager.OpenValueDeferred: a value the tier stores raw (over 256 MiB,

@@ -24,6 +24,11 @@ var (
 	// Content-Length, or cut off by the client.
 	ErrBadBody = errors.New("web: bad request body")
 
+	// ErrBodyStalled is returned (as a 408 reply) for a request whose body
+	// sent nothing for Config.BodyIdleTimeout: a stalled upload gives back
+	// the room its value held, and stores nothing.
+	ErrBodyStalled = errors.New("web: request body stalled")
+
 	// ErrNPY is returned (as a 400 reply) for an array body that is not a
 	// NumPy .npy file this server reads: a bad magic or version, a header
 	// that is not the dict NumPy writes, a dtype tiermem has no element type

@@ -19,6 +19,9 @@ import (
 // 1 GiB.
 const DefaultMaxBodyBytes = 1 << 30
 
+// DefaultBodyIdleTimeout is Config.BodyIdleTimeout when it is 0.
+const DefaultBodyIdleTimeout = time.Minute
+
 // Config configures a Handler. The zero value serves without a password,
 // accepts bodies up to DefaultMaxBodyBytes, logs to slog.Default and keeps
 // its metrics in a registry of its own.
@@ -32,6 +35,13 @@ type Config struct {
 	// MaxBodyBytes bounds a PUT's body: a longer one is refused with 413.
 	// Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// BodyIdleTimeout ends a request whose body sends nothing for that
+	// long (408, ErrBodyStalled): a stalled upload then gives back the
+	// room its value holds in its tier, however long its client keeps the
+	// connection. Each read of the body gets it anew, so a slow upload
+	// that keeps sending is never cut. Zero means DefaultBodyIdleTimeout;
+	// negative, none.
+	BodyIdleTimeout time.Duration
 	// Logger receives the failed authentications and the server errors
 	// (5xx). nil means slog.Default().
 	Logger *slog.Logger
@@ -76,6 +86,9 @@ func New(m *tiermem.Manager, cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.BodyIdleTimeout == 0 {
+		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
 	h := &Handler{m: m, cfg: cfg, log: cfg.Logger, tiers: managerTiers(m)}
 	if h.log == nil {
@@ -157,6 +170,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	if path != "/healthz" && path != "/readyz" && !h.authorized(w, r) {
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody && h.cfg.BodyIdleTimeout > 0 {
+		b := newIdleBody(w, r.Body, h.cfg.BodyIdleTimeout)
+		r.Body = b
+		defer b.done()
 	}
 	// The key paths bypass the mux: it would clean "a//b" and "../x",
 	// which are keys like any other here.

@@ -42,6 +42,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrPrecondition):
 		return http.StatusPreconditionFailed
+	case errors.Is(err, ErrBodyStalled):
+		return http.StatusRequestTimeout
 	case errors.Is(err, ErrBadKey), errors.Is(err, ErrBadParam), errors.Is(err, ErrBadBody),
 		errors.Is(err, ErrNPY), errors.Is(err, tiermem.ErrInvalidKey),
 		errors.Is(err, tiermem.ErrUnknownTier), errors.Is(err, tiermem.ErrOptions):

@@ -71,6 +71,10 @@ func (c *conn) lookup(name []byte) *command {
 // run checks a command as Redis's processCommand does (QUIT, existence,
 // arity, authentication, MULTI's queue) and runs it.
 func (c *conn) run(args [][]byte) {
+	if equalFold(args[0], "post") || equalFold(args[0], "host:") {
+		c.crossProtocol()
+		return
+	}
 	if equalFold(args[0], "quit") {
 		c.out.ok()
 		c.quit = true
@@ -149,6 +153,17 @@ func (c *conn) call(cmd *command, args [][]byte) {
 		c.s.watches.touch(cmd, args)
 	}
 	c.limitOutput()
+}
+
+// crossProtocol closes a connection whose client sent an HTTP request
+// (its first lines read as the commands POST and Host:), as Redis does:
+// a web page can make a browser send one to the server's port, with
+// commands in its body, and none of them must run. It is logged, and the
+// commands after it are never read.
+func (c *conn) crossProtocol() {
+	c.s.log.Warn("server: possible security attack: a client sent an HTTP request (POST or Host:) to the RESP port; connection closed",
+		"client", c.nc.RemoteAddr().String())
+	c.quit = true
 }
 
 // limitOutput closes a connection whose replies keep more than the

@@ -142,6 +142,11 @@
 // tier, TIER.COPY key tier, TIER.PIN key, TIER.UNPIN key, TIER.USAGE,
 // TIER.STATS, TIER.MIGRATE.
 //
+// As redis-server does, a connection whose client sends POST or Host: as
+// a command (an HTTP request: a web page can make a browser send one to
+// the RESP port, Redis commands in its body) is closed there, with a
+// warning logged: the commands after it never run, password or not.
+//
 // A GET reply (and MGET's, and GETEX's without options) is sent from
 // where the value lies: a hot value of 64 KiB or more from the hot tier's
 // memory (writev, no copy), a warm or cold value over 1 MiB

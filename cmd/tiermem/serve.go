@@ -28,6 +28,7 @@ import (
 type serveConfig struct {
 	addr, http, dir     string
 	requirePass         string
+	allowedHosts        string
 	hot, warm, cold     string // byte counts; "" = the Manager's defaults
 	durability          string
 	policies            [3]string // hot, warm, cold; "" = auto
@@ -92,6 +93,7 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.StringVar(&cfg.http, "http", cfg.http, `HTTP listen address ("" for no HTTP)`)
 	f.StringVar(&cfg.dir, "dir", cfg.dir, "data directory (the cold tier, glacier by default)")
 	f.StringVar(&cfg.requirePass, "requirepass", "", "password clients must give (AUTH on RESP, bearer or basic auth on HTTP); prefer TIERMEM_REQUIREPASS, which ps does not show")
+	f.StringVar(&cfg.allowedHosts, "http-allowed-hosts", "", "comma-separated host names HTTP requests may name without a password, besides IP addresses and localhost (others get 403: DNS rebinding)")
 	f.Var(checked{&cfg.hot, byteCount(true), "bytes"}, "hot", "hot tier budget, e.g. 8GiB (default: from the machine's RAM)")
 	f.Var(checked{&cfg.warm, byteCount(true), "bytes"}, "warm", "warm tier budget (default: from the machine's RAM)")
 	f.Var(checked{&cfg.cold, byteCount(true), "bytes"}, "cold", "cold tier budget (default: from the free disk)")
@@ -359,7 +361,14 @@ func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *
 	if bodyIdle == 0 {
 		bodyIdle = -1 // web.Config's "none"
 	}
-	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody, BodyIdleTimeout: bodyIdle})
+	var hosts []string
+	for host := range strings.SplitSeq(cfg.allowedHosts, ",") {
+		if host = strings.TrimSpace(host); host != "" {
+			hosts = append(hosts, host)
+		}
+	}
+	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody, BodyIdleTimeout: bodyIdle,
+		AllowedHosts: hosts})
 	if err != nil {
 		return nil, nil, err
 	}

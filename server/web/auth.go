@@ -4,7 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,7 +53,7 @@ func (a *authenticator) equal(password string) bool {
 // with the schemes the handler takes.
 func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if h.auth == nil {
-		return true
+		return h.hostAllowed(w, r)
 	}
 	ok, given := h.auth.check(r.Header.Get("Authorization"))
 	if ok {
@@ -70,5 +73,28 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Add("WWW-Authenticate", `Bearer realm="tiermem"`)
 	h.metrics.countResponse(http.StatusUnauthorized)
 	writeError(w, http.StatusUnauthorized, msg)
+	return false
+}
+
+// hostAllowed checks, when no password is set, that the request names
+// this server as a client on the machine or the network would: by an IP
+// address, "localhost" (or a name under it), or a name in
+// Config.AllowedHosts. A web page the user visits can rebind its own
+// domain name to 127.0.0.1 and make the browser send requests to the API
+// under that name (DNS rebinding): without a password nothing else would
+// stop it reading and changing every key. Such a request gets 403.
+func (h *Handler) hostAllowed(w http.ResponseWriter, r *http.Request) bool {
+	host := r.Host
+	if hp, _, err := net.SplitHostPort(host); err == nil {
+		host = hp
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil ||
+		slices.Contains(h.cfg.AllowedHosts, host) {
+		return true
+	}
+	h.log.Warn("web: a request for a host name this server does not answer to (DNS rebinding?)", "remote", r.RemoteAddr, "host", r.Host)
+	h.metrics.countResponse(http.StatusForbidden)
+	writeError(w, http.StatusForbidden, fmt.Sprintf("%s: host %q: without a password this server answers to its IP addresses, localhost and Config.AllowedHosts (--http-allowed-hosts) only", ErrForbiddenHost, r.Host))
 	return false
 }

@@ -27,7 +27,7 @@ func TestHostileStalledUploadGivesBackItsRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "PUT /v1/keys/k?tier=hot HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 8<<20)
+	fmt.Fprintf(conn, "PUT /v1/keys/k?tier=hot HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", 8<<20)
 	conn.Write(make([]byte, 1<<10))
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)

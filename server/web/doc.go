@@ -27,10 +27,17 @@
 // cleaned), so "a//b" and "../x" are keys like any other. Every error is
 // a JSON object {"error": "...", "status": N} that says what was wrong:
 // 400 for a bad key, tier, TTL or .npy file, 401 without the password,
-// 404 for a missing key, 409 for an array read of a value that is not
-// one, 412 for a failed precondition, 413 for a body over
-// Config.MaxBodyBytes or a value larger than its tier, 503 once the
-// Manager is closed, 507 when no tier has room (tiermem.ErrNoSpace).
+// 403 for a host not allowed (below), 404 for a missing key, 408 for a
+// body that stalled, 409 for an array read of a value that is not one,
+// 412 for a failed precondition, 413 for a body over Config.MaxBodyBytes
+// or a value larger than its tier, 503 once the Manager is closed, 507
+// when no tier has room (tiermem.ErrNoSpace).
+//
+// Without a password, a request must name the server by an IP address,
+// localhost (or a name under it) or a name in Config.AllowedHosts in its
+// Host: a web page the user visits could otherwise rebind its own name to
+// 127.0.0.1 and make the browser read and change every key (DNS
+// rebinding). Any other gets 403, the health checks aside.
 //
 // A PUT or DELETE with If-Match or If-None-Match (RFC 9110 §13.1) is
 // conditional: the preconditions are checked against the key's ETag under

@@ -7,6 +7,11 @@ var (
 	// password, or with a wrong one, when Config.Password is set.
 	ErrUnauthorized = errors.New("web: unauthorized")
 
+	// ErrForbiddenHost is returned (as a 403 reply), when no password is
+	// set, for a request whose Host names neither an IP address,
+	// localhost, nor a name in Config.AllowedHosts (a DNS rebinding page).
+	ErrForbiddenHost = errors.New("web: host not allowed")
+
 	// ErrBadKey is returned (as a 400 reply) for a key path that is empty,
 	// badly escaped, or longer than a key may be.
 	ErrBadKey = errors.New("web: bad key")

@@ -94,7 +94,7 @@ func FuzzRange(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, rng string) {
-		req := httptest.NewRequest("GET", "/v1/keys/v", nil)
+		req := httptest.NewRequest("GET", "http://localhost/v1/keys/v", nil)
 		req.Header["Range"] = []string{rng}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)

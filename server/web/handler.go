@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,13 @@ type Config struct {
 	// MaxBodyBytes bounds a PUT's body: a longer one is refused with 413.
 	// Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// AllowedHosts are the host names (lower case, without a port) a
+	// request may name in its Host when Password is not set, besides IP
+	// addresses, localhost and names under it: any other gets 403, so that
+	// a web page that rebinds its own name to this machine's address
+	// (DNS rebinding) cannot make the browser use the API. With a password
+	// every host is answered.
+	AllowedHosts []string
 	// BodyIdleTimeout ends a request whose body sends nothing for that
 	// long (408, ErrBodyStalled): a stalled upload then gives back the
 	// room its value holds in its tier, however long its client keeps the
@@ -86,6 +94,10 @@ func New(m *tiermem.Manager, cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	cfg.AllowedHosts = slices.Clone(cfg.AllowedHosts)
+	for i, host := range cfg.AllowedHosts {
+		cfg.AllowedHosts[i] = strings.ToLower(strings.TrimSuffix(host, "."))
 	}
 	if cfg.BodyIdleTimeout == 0 {
 		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout

@@ -96,9 +96,9 @@ func TestHostileDisconnectMidPutLeaksNothing(t *testing.T) {
 			defer conn.Close()
 			block := randomBlock()
 			if c.chunked {
-				fmt.Fprintf(conn, "PUT /v1/keys/k%s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", c.query)
+				fmt.Fprintf(conn, "PUT /v1/keys/k%s HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n", c.query)
 			} else {
-				fmt.Fprintf(conn, "PUT /v1/keys/k%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", c.query, 8<<20)
+				fmt.Fprintf(conn, "PUT /v1/keys/k%s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", c.query, 8<<20)
 			}
 			for i := range 32 { // 2 MiB of the 8 (or of a chunked body without its last chunk)
 				if c.chunked {

@@ -43,7 +43,7 @@ func TestHostileAnnouncedBodyIntoGlacierIsNotAllocatedAhead(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			fmt.Fprintf(conn, "PUT /v1/keys/k%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", c.query, announced)
+			fmt.Fprintf(conn, "PUT /v1/keys/k%s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", c.query, announced)
 			conn.Write(make([]byte, 1<<10))
 			// The server gets a second to act on the head; a fixed server
 			// allocates nothing, so this waits the whole second.

@@ -126,7 +126,7 @@ func TestChunkedPutCutShort(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(conn, "PUT /v1/keys/k?tier=cold HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+		fmt.Fprintf(conn, "PUT /v1/keys/k?tier=cold HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
 		chunk := bytes.Repeat([]byte{'n'}, 4<<10)
 		for range c.sent {
 			fmt.Fprintf(conn, "%x\r\n%s\r\n", len(chunk), chunk)

@@ -36,7 +36,7 @@ func TestFailedPutKeepsTheValue(t *testing.T) {
 		if tier != "" {
 			query = "?tier=" + tier
 		}
-		fmt.Fprintf(c, "PUT /v1/keys/%s%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", key, query, 1<<20)
+		fmt.Fprintf(c, "PUT /v1/keys/%s%s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", key, query, 1<<20)
 		c.Write(bytes.Repeat([]byte("n"), 300<<10))
 		c.(*net.TCPConn).CloseWrite()
 		c.SetReadDeadline(time.Now().Add(20 * time.Second))

@@ -39,7 +39,7 @@ func TestCutMultiRangeReply(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				fmt.Fprintf(c, "GET /v1/keys/v HTTP/1.1\r\nHost: x\r\nRange: %s\r\n\r\n", header)
+				fmt.Fprintf(c, "GET /v1/keys/v HTTP/1.1\r\nHost: localhost\r\nRange: %s\r\n\r\n", header)
 				bufio.NewReader(c).Peek(100)
 				c.Close()
 			}

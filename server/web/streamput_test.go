@@ -98,7 +98,7 @@ func rawPut(t *testing.T, srv *httptest.Server, key string, n, part int) net.Con
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "PUT /v1/keys/%s?tier=cold HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", key, n)
+	fmt.Fprintf(c, "PUT /v1/keys/%s?tier=cold HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", key, n)
 	if _, err := io.Copy(c, &blockReader{block: randomBlock(), n: int64(part)}); err != nil {
 		t.Fatal(err)
 	}

@@ -292,9 +292,19 @@ func (m *Manager) dropShadowedGlacierCopies() error {
 // glacierUndo returns what puts glacier back as it is for key, before a
 // Store replaces it there: the value it holds put back, or the key
 // removed. It reads the value it holds, if any, so it fails when glacier
-// cannot be read. The key's lock is held.
+// cannot be read. The key's lock is held, when glacierUndo is called and
+// when what it returns is.
+//
+// The undo must leave nothing a crash could turn into the Store's value:
+// a failed Sync may upload the Store's pack later without the pack of the
+// write that takes it back. So the built-in store takes the Store's frame
+// out of its pack while the bucket does not hold that pack (Revert); when
+// it cannot (the pack was uploaded, or may have been), the undo is a
+// later write, and glacier is synced once more at once, so that the undo
+// is durable unless glacier fails again.
 func (m *Manager) glacierUndo(key string) (func(), error) {
 	var old, oldMeta []byte
+	had := true
 	err := m.glacier.store.ViewMeta(key, func(value, meta []byte) error {
 		old, oldMeta = bytes.Clone(value), bytes.Clone(meta)
 		return nil
@@ -303,9 +313,20 @@ func (m *Manager) glacierUndo(key string) (func(), error) {
 	case errors.Is(err, tier.ErrNotFound), errors.Is(err, tier.ErrCorrupt):
 		// Nothing to put back (a damaged value is lost already): a key
 		// whose Store failed then reads as absent from glacier.
-		return func() { m.glacier.store.Delete(key) }, nil
+		had = false
 	case err != nil:
 		return nil, storeError(err)
+	}
+	if r, ok := m.glacier.store.(reverter); ok {
+		return func() {
+			withdrawn, err := r.Revert(key, old, oldMeta, had) // it fails only for a closed store
+			if err == nil && !withdrawn {
+				m.syncGlacier() // best effort: the Store failed already, and says so
+			}
+		}, nil
+	}
+	if !had {
+		return func() { m.glacier.store.Delete(key) }, nil
 	}
 	return func() {
 		if r, ok := m.glacier.store.(restorer); ok {
@@ -323,11 +344,19 @@ type restorer interface {
 	Restore(key string, value, meta []byte) (int64, error)
 }
 
+// reverter is a store that takes a Put whose Sync failed back out of the
+// pack not yet uploaded that holds it (tier/object's Revert), as restorer
+// does otherwise: see glacierUndo.
+type reverter interface {
+	Revert(key string, value, meta []byte, had bool) (withdrawn bool, err error)
+}
+
 // syncGlacier makes what glacier holds durable: the values stored there
 // and the removals of the keys that left it. Passes and Close call it; so
 // do moves into glacier before the other copies go and, with a durable
 // log, Stores into glacier and Deletes of glacier keys before they
-// return.
+// return, and the removal of a cold copy that hides a glacier copy
+// dropped unsynced, before the cold tombstone (settleDropBeforeCold).
 //
 // It syncs the cold tier first, so that a value that left glacier for
 // cold is durable there before glacier's record of its leaving is.
@@ -340,9 +369,10 @@ func (m *Manager) syncGlacier() error {
 	if p, ok := m.glacier.store.(pender); ok {
 		dropped := m.glacierSync.takeDropped() // before the look: a removal noted after it stays noted
 		if !p.Pending() {
+			m.glacierSync.settle(dropped, true)
 			return nil // nothing to upload (every removal noted is): no need to fsync cold first, as every pass would
 		}
-		m.glacierSync.putBack(dropped)
+		m.glacierSync.settle(dropped, false)
 	}
 	ticket := m.glacierSync.asked.Add(1) // after the caller's writes
 	m.glacierSync.mu.Lock()
@@ -358,9 +388,7 @@ func (m *Manager) syncGlacier() error {
 	} else if err = m.glacier.persistent.Sync(); err != nil {
 		err = fmt.Errorf("tiermem: syncing the glacier tier: %w", storeError(err))
 	}
-	if err != nil {
-		m.glacierSync.putBack(dropped)
-	}
+	m.glacierSync.settle(dropped, err == nil)
 	m.glacierSync.covered, m.glacierSync.err = start, err
 	return err
 }
@@ -381,42 +409,74 @@ type groupSync struct {
 	// glacier's record of that removal is synced, a crash brings the copy
 	// back, so a durable removal of such a key must sync glacier too, or
 	// the older value returns once the newer one's removal is durable.
+	// inFlight counts the keys a sync took from dropped and has not
+	// settled: they stay dropped for wasDropped until it succeeds, and go
+	// back to dropped if it fails.
 	droppedMu sync.Mutex
 	dropped   map[string]struct{}
+	inFlight  map[string]int
 }
 
 // noteDropped records that key's glacier copy was removed, unsynced.
 func (g *groupSync) noteDropped(key string) {
 	g.droppedMu.Lock()
 	defer g.droppedMu.Unlock()
+	g.noteLocked(key)
+}
+
+// noteLocked is noteDropped with droppedMu held.
+func (g *groupSync) noteLocked(key string) {
+	if _, ok := g.dropped[key]; ok {
+		return
+	}
 	if g.dropped == nil {
 		g.dropped = map[string]struct{}{}
 	}
 	g.dropped[strings.Clone(key)] = struct{}{}
 }
 
-// wasDropped reports whether key's glacier copy was removed since the last
-// sync that succeeded.
+// wasDropped reports whether key's glacier copy was removed and no sync
+// that succeeded has made that durable yet: noted, or taken by a sync
+// still running.
 func (g *groupSync) wasDropped(key string) bool {
 	g.droppedMu.Lock()
 	defer g.droppedMu.Unlock()
 	_, ok := g.dropped[key]
-	return ok
+	return ok || g.inFlight[key] > 0
 }
 
-// takeDropped returns the keys noted so far and forgets them; putBack
-// notes them again, after a sync that failed.
+// takeDropped returns the keys noted so far, for a sync about to begin,
+// and moves them in flight; settle ends that.
 func (g *groupSync) takeDropped() map[string]struct{} {
 	g.droppedMu.Lock()
 	defer g.droppedMu.Unlock()
 	d := g.dropped
 	g.dropped = nil
+	if len(d) > 0 && g.inFlight == nil {
+		g.inFlight = map[string]int{}
+	}
+	for key := range d {
+		g.inFlight[key]++
+	}
 	return d
 }
 
-func (g *groupSync) putBack(keys map[string]struct{}) {
+// settle ends the flight of the keys takeDropped returned: their removal
+// is durable when synced, else they are noted again. wasDropped sees each
+// key throughout.
+func (g *groupSync) settle(keys map[string]struct{}, synced bool) {
+	if len(keys) == 0 {
+		return
+	}
+	g.droppedMu.Lock()
+	defer g.droppedMu.Unlock()
 	for key := range keys {
-		g.noteDropped(key)
+		if !synced {
+			g.noteLocked(key)
+		}
+		if g.inFlight[key]--; g.inFlight[key] <= 0 {
+			delete(g.inFlight, key)
+		}
 	}
 }
 

@@ -266,6 +266,9 @@ var errMoved = errors.New("tiermem: the value changed during a move")
 // failed delete (a full disk for the cold tier's tombstone) leaves the key
 // where it was. The key's lock is held.
 func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
+	if err := m.settleDropBeforeCold(t, key); err != nil {
+		return false, err
+	}
 	m.beforeChange(key)
 	_, err := t.store.Delete(key)
 	if err != nil && !errors.Is(err, tier.ErrNotFound) {
@@ -278,4 +281,23 @@ func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
 		m.glacierSync.noteDropped(key)
 	}
 	return err == nil, nil
+}
+
+// settleDropBeforeCold makes glacier's record that key's older copy left
+// it durable before the cold copy goes, when t is the cold tier under a
+// durable log and that record is not durable yet (wasDropped): the cold
+// copy, newer, hides the glacier one at Open (dropShadowedGlacierCopies),
+// and once its tombstone is durable nothing else does, so a crash between
+// the two would bring the older value back. A key glacier never held pays
+// nothing (one look at the set of dropped keys). The key's lock is held,
+// as putLocked holds it while it syncs glacier.
+func (m *Manager) settleDropBeforeCold(t *tierState, key string) error {
+	if t.level != Cold || m.glacier == nil || !m.durable() || !m.glacierSync.wasDropped(key) || !t.has(key) {
+		return nil
+	}
+	if err := m.syncGlacier(); err != nil {
+		return fmt.Errorf("removing %q from the cold tier: glacier's record that an older copy left it is not durable, "+
+			"and the cold copy hides that copy until it is (it stays): %w", key, err)
+	}
+	return nil
 }

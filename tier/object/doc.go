@@ -33,8 +33,12 @@
 // open pack and waits until every pack is in the bucket, pack before
 // index. The Manager demotes a batch of values with Put, calls Sync, and
 // only then deletes them from the cold tier. An upload that fails keeps
-// its pack in memory, readable, for the next Sync to retry; Close fails
-// the same way and may be retried.
+// its pack in memory, readable, for the next Sync to retry (a pack whose
+// index failed after it is deleted from the bucket again); Close fails
+// the same way and may be retried. Revert takes back a Put whose Sync
+// failed: while the bucket holds none of its pack, its frame is replaced
+// there by what the key held before, so that no later upload, whatever
+// fails, makes the failed Put durable.
 //
 // # Recovery
 //

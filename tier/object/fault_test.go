@@ -220,7 +220,8 @@ func TestBucketGone(t *testing.T) {
 }
 
 // TestCrashBetweenPackAndIndex: a pack uploaded whose index never made it
-// (the process died, or the index PUT failed) is found by scanning.
+// (the process died before its index PUT, or that PUT failed and so did
+// the delete of the pack that follows it) is found by scanning.
 func TestCrashBetweenPackAndIndex(t *testing.T) {
 	dir := t.TempDir()
 	f := newFaulty(mustDir(t, dir))
@@ -230,6 +231,8 @@ func TestCrashBetweenPackAndIndex(t *testing.T) {
 	want := fill(t, s, 0, 30)
 	must(t, s.Sync()) // every background upload done: none can race the rule below
 	f.inject(rule{op: "put", match: ".idx", fault: fail, times: -1})
+	// The delete of the pack that follows fails too: it stays, as after a crash.
+	f.inject(rule{op: "delete", match: "", fault: fail, times: -1})
 	maps.Copy(want, fill(t, s, 30, 31)) // one value, in the open pack until Sync
 	if err := s.Sync(); err == nil {
 		t.Fatal("Sync with failing index uploads returned nil")

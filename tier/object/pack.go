@@ -43,6 +43,7 @@ type entry struct {
 	off      int64  // the frame's first byte in the pack
 	frameLen uint32
 	rawLen   uint32
+	copied   bool // a frame compaction copied from an older pack: Revert leaves it
 }
 
 // charge returns what the entry counts against the tier: its frame and
@@ -183,7 +184,16 @@ type pack struct {
 	failed  bool    // its last upload failed; counted in Store.failed
 	index   []byte  // the encoded index, from sealing until durable
 
-	uploadMu sync.Mutex // held by the one goroutine uploading the pack
+	// placed: an upload began, so the bucket may hold the pack or its
+	// index, until it is durable or a failed upload's objects are deleted
+	// (removeObjects). stale: Revert changed the pack's bytes while it was
+	// placed, and could not delete what the bucket may hold: the next
+	// upload deletes it first, so that no object holds a frame Revert took
+	// out. foreign: a create found another writer's object under its name,
+	// which the store must not delete.
+	placed, stale, foreign bool
+
+	uploadMu sync.Mutex // held by the one goroutine uploading the pack, or by Revert changing its bytes; taken before Store.mu
 }
 
 // framesLen returns the bytes of the pack's frames: its size less its

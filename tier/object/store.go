@@ -125,7 +125,9 @@ func (s *Store) admitPut(key string, value, meta []byte, retry bool) (gate.Token
 // Restore is Put without first retrying a failed upload: it puts back
 // the value a key had before a Put whose Sync failed, so that the key
 // reads as it did, even while the bucket refuses uploads. Like a Put it is
-// durable once a later Sync returns, after the Put it takes back.
+// durable once a later Sync returns, after the Put it takes back; a Sync
+// that fails half way may make that Put durable without it, which Revert
+// rules out where it can.
 func (s *Store) Restore(key string, value, meta []byte) (int64, error) {
 	t, err := s.admitPut(key, value, meta, false)
 	if err != nil {

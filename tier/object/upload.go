@@ -23,7 +23,7 @@ func (s *Store) appendLocked(f *frame) (loc, *pack) {
 // pack, as appendLocked appends a frame. s.mu must be held for writing.
 func (s *Store) appendRawLocked(b []byte, e entry) (loc, *pack) {
 	p := s.openLocked()
-	e.off = int64(len(p.buf))
+	e.off, e.copied = int64(len(p.buf)), true
 	p.buf = append(p.buf, b...)
 	return s.addLocked(p, e)
 }
@@ -89,19 +89,40 @@ func (s *Store) startUpload(p *pack) {
 
 // upload writes p and then its index to the bucket, unless it is durable
 // already, and marks it durable: the index is written after the pack so
-// that an index never names a pack that is not there.
+// that an index never names a pack that is not there. When the index
+// fails after the pack was created, the pack is deleted again (best
+// effort): a pack without its index is scanned at Open and its frames
+// applied, though no Sync acknowledged them, and a Put taken back since
+// (Revert) would come back with them.
 func (s *Store) upload(p *pack) error {
 	p.uploadMu.Lock()
 	defer p.uploadMu.Unlock()
-	s.mu.RLock()
-	durable, buf, index := p.durable, p.buf, p.index
-	s.mu.RUnlock()
+	s.mu.Lock()
+	durable, buf, index, stale := p.durable, p.buf, p.index, p.stale
+	if !durable {
+		p.placed = true // from the first request on, the bucket may hold it
+	}
+	s.mu.Unlock()
 	if durable {
 		return nil
 	}
-	err := s.bucket.create(packName(p.seq), buf) // never over another writer's pack
+	var err error
+	if stale {
+		// The bucket may hold an older version of the pack, with a frame
+		// Revert took out: gone first, or nothing is created.
+		if err = s.removeObjects(p.seq); err == nil {
+			s.mu.Lock()
+			p.stale = false
+			s.mu.Unlock()
+		}
+	}
 	if err == nil {
-		err = s.bucket.create(indexName(p.seq), index)
+		err = s.bucket.create(packName(p.seq), buf) // never over another writer's pack
+		if err == nil {
+			if err = s.bucket.create(indexName(p.seq), index); err != nil && !errors.Is(err, ErrExists) {
+				s.unplace(p)
+			}
+		}
 	}
 	if err != nil {
 		s.opts.Logger.Warn("glacier: pack upload failed; kept in memory for the next Sync", "pack", packName(p.seq), "err", err)
@@ -109,6 +130,9 @@ func (s *Store) upload(p *pack) error {
 		if !p.failed {
 			p.failed = true
 			s.failed++
+		}
+		if errors.Is(err, ErrExists) {
+			p.foreign = true
 		}
 		s.mu.Unlock()
 		return err
@@ -122,6 +146,29 @@ func (s *Store) upload(p *pack) error {
 	s.mu.Unlock()
 	s.opts.Logger.Info("glacier: pack uploaded", "pack", packName(p.seq), "bytes", len(buf), "entries", len(p.entries))
 	return nil
+}
+
+// unplace deletes what a failed upload of p may have left in the bucket
+// and, if that succeeds, notes that the bucket holds nothing of p.
+// p.uploadMu is held.
+func (s *Store) unplace(p *pack) bool {
+	if err := s.removeObjects(p.seq); err != nil {
+		s.opts.Logger.Warn("glacier: deleting a pack whose upload failed failed; Open would scan it", "pack", packName(p.seq), "err", err)
+		return false
+	}
+	s.mu.Lock()
+	p.placed, p.stale = false, false
+	s.mu.Unlock()
+	return true
+}
+
+// removeObjects deletes pack seq's index, then the pack: an index never
+// names a pack that is not there. Deleting an absent object succeeds.
+func (s *Store) removeObjects(seq uint64) error {
+	if err := s.bucket.delete(indexName(seq)); err != nil {
+		return err
+	}
+	return s.bucket.delete(packName(seq))
 }
 
 // Sync seals the open pack and returns once every pack sealed before it

@@ -102,7 +102,7 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 	r.u.release()
 	// The old key is not demoted to make room for its new name: the value
 	// stays in the tier it was in.
-	if r.u.room, err = m.reserveForSparing(w.t, to, len(w.value), len(w.meta), true, waitStreams, sparing(r.from)); err != nil {
+	if r.u.room, err = m.reserveRewrite(w.t, to, r.from, len(w.value), len(w.meta)); err != nil {
 		return true, fmt.Errorf("renaming %q to %q in the %s tier: %w", r.from, to, w.t.level, err)
 	}
 	if w.through {

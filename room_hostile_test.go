@@ -146,3 +146,30 @@ func TestHostileRenameAndUpdateStayInTheirTier(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileRenameInAFullTierOfPinnedEntries: the hot tier (1 MiB) holds
+// a (300 KiB, not pinned) and 600 KiB of pinned entries; Rename(a, b)
+// needs b's room in hot while a still holds its own, and the only entry
+// that could make it is a. A rewrite spares its own key only while other
+// entries can go: here a is demoted as any victim would be, and the
+// Rename succeeds in the tier below rather than failing with ErrNoSpace
+// ("every entry in it is pinned", which a is not).
+func TestHostileRenameInAFullTierOfPinnedEntries(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1,
+		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 8 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
+	must(t, err)
+	defer m.Close()
+	value := seededNoise(300<<10, 1)
+	must(t, m.Store("a", value, tiermem.InTier(tiermem.Hot)))
+	for i, k := range []string{"p1", "p2"} {
+		must(t, m.Store(k, seededNoise(300<<10, byte(2+i)), tiermem.InTier(tiermem.Hot), tiermem.Pinned()))
+	}
+	if err := m.Rename("a", "b", false); err != nil {
+		t.Fatalf("Rename in a hot tier full of pinned entries, with room in warm and cold: %v", err)
+	}
+	got, err := m.Retrieve("b")
+	must(t, err)
+	if !bytes.Equal(got, value) {
+		t.Error("b does not read as a did")
+	}
+}

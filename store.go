@@ -272,6 +272,19 @@ func (m *Manager) reserveFor(t *tierState, key string, valueLen, metaLen int, di
 	return m.reserveForSparing(t, key, valueLen, metaLen, discount, wait, nil)
 }
 
+// reserveRewrite reserves the room a rewrite of src's value under key
+// (itself for an Update) needs in t, making it by demoting other entries
+// than src, so that the value stays in its tier; when no other entry can
+// go (the rest is pinned), src itself is demoted as any victim would be,
+// and the rewrite lands in the tier below rather than failing.
+func (m *Manager) reserveRewrite(t *tierState, key, src string, valueLen, metaLen int) (reservation, error) {
+	r, err := m.reserveForSparing(t, key, valueLen, metaLen, true, waitStreams, sparing(src))
+	if errors.Is(err, ErrNoSpace) {
+		r, err = m.reserveFor(t, key, valueLen, metaLen, true, waitStreams)
+	}
+	return r, err
+}
+
 // reserveForSparing is reserveFor making no room by demoting a key spare
 // spares: those whose writes the room is for.
 func (m *Manager) reserveForSparing(t *tierState, key string, valueLen, metaLen int, discount bool, wait patience, spare spared) (reservation, error) {

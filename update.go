@@ -136,7 +136,7 @@ func (u *updater) once(mayRetry bool) (bool, error) {
 	u.release()
 	// The key is not demoted to make room for its own new value: it stays
 	// in its tier.
-	if u.room, err = m.reserveForSparing(w.t, u.key, len(w.value), len(w.meta), true, waitStreams, sparing(u.key)); err != nil {
+	if u.room, err = m.reserveRewrite(w.t, u.key, u.key, len(w.value), len(w.meta)); err != nil {
 		return true, fmt.Errorf("updating %q in the %s tier: %w", u.key, w.t.level, err)
 	}
 	if w.through {

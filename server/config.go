@@ -127,7 +127,11 @@ func setOutputLimit(s *Server, v string) (func() error, string) {
 	if hard != 0 && hard < minOutputLimit {
 		return nil, "the hard limit must be at least 1mb (0 for none): a pipeline's replies are written 64 KiB at a time"
 	}
-	return func() error { s.maxOutput.Store(hard); return nil }, ""
+	return func() error {
+		s.maxOutput.Store(hard)
+		s.eachConn(func(c *conn) { c.send.wake() }) // a connection stopped at the old limit reads on under a higher one
+		return nil
+	}, ""
 }
 
 // setBudget sets a tier's budget (Manager.SetBudget), given in bytes or

@@ -103,7 +103,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 // connection reads on. Before it closes, its replies are written.
 func (c *conn) serve() {
 	defer c.nc.Close()
-	defer c.send.wait()
+	defer c.send.wait(c)
 	defer c.pauseClock()     // the last batch's times
 	defer c.out.reset(false) // closes the readers of replies never sent
 	defer c.unwatch()
@@ -136,8 +136,11 @@ func (c *conn) serve() {
 		c.in.w += n
 		c.info.active.Store(time.Now().UnixNano())
 		if err != nil && n == 0 {
-			if isTimeout(err) && !c.s.stopping.Load() && c.sentLately() {
-				continue // a client taking its replies is not idle, as in Redis
+			if isTimeout(err) && !c.s.stopping.Load() {
+				if c.sentLately() {
+					continue // a client taking its replies is not idle, as in Redis
+				}
+				c.nc.Close() // idle: its replies are dropped, as Redis drops them
 			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.s.isClosing() {
 				c.s.log.Debug("server: reading from a client", "client", c.nc.RemoteAddr().String(), "error", err)
@@ -263,20 +266,16 @@ func (c *conn) readDeadline() bool {
 }
 
 // sentLately reports whether the sender wrote to the client within the
-// idle timeout, or writes now: a read that timed out then waits again,
-// the idle time counted from that write (idleFrom), as Redis counts a
-// client's idle time from its last read or write.
+// idle timeout: a read that timed out then waits again, the idle time
+// counted from that write (idleFrom), as Redis counts a client's idle time
+// from its last read or write. A client whose replies wait on it but who
+// took none of them that long is idle.
 func (c *conn) sentLately() bool {
-	now := time.Now().UnixNano()
-	last, busy := c.send.lastWrite()
-	switch {
-	case busy:
-		c.idleFrom = now
-	case last != 0 && now-last < c.s.idle.Load():
-		c.idleFrom = last
-	default:
+	last := c.send.progress.Load()
+	if last == 0 || time.Now().UnixNano()-last >= c.s.idle.Load() {
 		return false
 	}
+	c.idleFrom = last
 	return true
 }
 

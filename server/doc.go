@@ -182,16 +182,20 @@
 // writes a whole pipeline before it reads any reply (as client libraries'
 // pipelines do) is served, however deep the pipeline. The queue is bounded
 // by Options.MaxOutput (1 GiB, CONFIG SET client-output-buffer-limit
-// "normal <hard> 0 0"), counting every byte it holds, values sent from
-// where they lie too: past it, the connection stops reading from its
-// client until the client takes some replies, where Redis would close it.
-// CLIENT LIST's omem shows it. A client that never reads costs at most
-// that, and is closed by WriteTimeout, if set; one that reads, however
-// slowly, is served to the end (WriteTimeout closes a client that takes
-// less than 256 KiB of its replies in that long). A client being sent its
-// replies is not idle: the idle timeout counts from the last command read
-// or the last of its queued replies written, as Redis counts a client's
-// last read or write.
+// "normal <hard> 0 0"; a CONFIG SET applies to queues waiting already),
+// counting the memory it keeps: its buffers, the values it sends from
+// where they lie, its bookkeeping. Past it, the connection stops reading
+// from its client until the client takes some replies, where Redis would
+// close it. CLIENT LIST's omem shows it. A client that never reads costs
+// at most that, and is closed by WriteTimeout or the idle timeout, if set;
+// one that reads, however slowly, is served to the end (WriteTimeout
+// closes a client that takes less than 256 KiB of its replies in that
+// long). A client being sent its replies is not idle: the idle timeout
+// counts from the last command read or the last byte of its replies
+// written, as Redis counts a client's last read or write, and a client
+// that takes none of its replies for that long is closed, its replies
+// dropped. A client that shuts its side after a pipeline gets every reply
+// to the commands it sent, then EOF.
 //
 // One command's reply is held whole until it is handed on (an MGET stays
 // atomic against MSET and EXEC): the memory it keeps, the copies of values

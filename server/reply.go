@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiermem/tiermem"
@@ -144,14 +145,28 @@ func (w *replies) buffers(dst [][]byte) [][]byte {
 }
 
 // detach hands the replies, less their first skip bytes (written
-// already; none of them a reader's), to a batch for the sender, which then
-// owns their buffer and readers, and empties them onto a kept buffer.
+// already; none of them a reader's), to a batch for the sender, which
+// then owns their readers, and empties them. A buffer of a few bytes is
+// copied into the batch at its size and kept; a larger one goes with the
+// batch, and a kept one takes its place. The batch's
+// size is the memory it keeps, counted against the output limit: its
+// buffer's capacity, the values it sends from where they lie, and its
+// own bookkeeping, so that a client sending small commands one by one and
+// reading none is bounded by what it costs, not by the bytes of its
+// replies alone.
 func (w *replies) detach(skip int) *batch {
-	bt := &batch{buf: w.b, size: w.pending() - skip}
+	bt := &batch{}
+	buf := w.b
+	small := len(w.b) <= smallBatch
+	if small {
+		buf = slices.Clone(w.b)
+	} else {
+		bt.buf = w.b
+	}
 	last := 0
 	for i := range w.shared {
 		s := &w.shared[i]
-		bt.add(w.b[last:s.at], &skip)
+		bt.add(buf[last:s.at], &skip)
 		last = s.at
 		if s.r == nil {
 			bt.add(s.v, &skip)
@@ -159,13 +174,29 @@ func (w *replies) detach(skip int) *batch {
 		}
 		bt.pieces = append(bt.pieces, piece{r: s.r, off: s.off, n: s.n})
 	}
-	bt.add(w.b[last:], &skip)
-	w.b = getReplyBuffer()
+	bt.add(buf[last:], &skip)
+	bt.size = cap(buf) + w.sharedBytes + batchOverhead + pieceOverhead*cap(bt.pieces)
+	if small {
+		w.b = w.b[:0]
+	} else {
+		w.b = getReplyBuffer()
+	}
 	clear(w.shared)
 	w.shared = w.shared[:0]
 	w.sharedBytes, w.copied, w.copiedMax, w.readers = 0, 0, 0, 0
 	return bt
 }
+
+// smallBatch is the largest buffer detach copies into a batch at its
+// size, keeping the connection's buffer.
+const smallBatch = 4 << 10
+
+// The memory a batch keeps besides its bytes, as counted against the
+// output limit: the batch with its place in the queue, and each piece.
+const (
+	batchOverhead = 96
+	pieceOverhead = 48
+)
 
 // writePiece is the most a write gets its write deadline for.
 const writePiece = 256 << 10
@@ -178,6 +209,19 @@ const writePiece = 256 << 10
 type paced struct {
 	c net.Conn
 	d time.Duration
+	// progress, when set, is told when bytes were written (Unix ns), a
+	// piece at a time: what a client's idle time counts from.
+	progress *atomic.Int64
+}
+
+// piecewise reports whether writes go a piece at a time.
+func (p *paced) piecewise() bool { return p.d > 0 || p.progress != nil }
+
+// wrote marks that bytes went.
+func (p *paced) wrote() {
+	if p.progress != nil {
+		p.progress.Store(time.Now().UnixNano())
+	}
 }
 
 func (p *paced) arm() {
@@ -191,12 +235,15 @@ func (p *paced) Write(b []byte) (int, error) {
 	n := 0
 	for {
 		piece := b[n:]
-		if p.d > 0 && len(piece) > writePiece {
+		if p.piecewise() && len(piece) > writePiece {
 			piece = piece[:writePiece]
 		}
 		p.arm()
 		k, err := p.c.Write(piece)
 		n += k
+		if k > 0 {
+			p.wrote()
+		}
 		if err != nil || n == len(b) {
 			return n, err
 		}
@@ -213,16 +260,23 @@ func (p *paced) writeBuffers(bufs net.Buffers) error {
 	if size == 0 {
 		return nil
 	}
-	if p.d <= 0 || size <= writePiece {
+	if !p.piecewise() || size <= writePiece {
 		p.arm()
-		_, err := bufs.WriteTo(p.c)
+		n, err := bufs.WriteTo(p.c)
+		if n > 0 {
+			p.wrote()
+		}
 		return err
 	}
 	piece := make(net.Buffers, 0, len(bufs))
 	for len(bufs) > 0 {
 		piece = nextPiece(&bufs, piece[:0])
 		p.arm()
-		if _, err := piece.WriteTo(p.c); err != nil {
+		n, err := piece.WriteTo(p.c)
+		if n > 0 {
+			p.wrote()
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -2,8 +2,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tiermem/tiermem"
@@ -23,13 +26,16 @@ import (
 // queued.
 type sender struct {
 	mu sync.Mutex
-	// moved is broadcast when bytes leave the queue or a write fails.
+	// moved is broadcast when bytes leave the queue, a write fails, or the
+	// output limit changes.
 	moved   sync.Cond
 	queue   []*batch
-	queued  int  // the bytes of queue's batches
+	queued  int  // the memory queue's batches keep (batch.size)
 	running bool // a goroutine writes the queue
 	err     error
-	last    int64 // when the goroutine last wrote a batch out (Unix ns)
+	// progress is when the sender last wrote bytes to the socket (Unix
+	// ns; 0 when never): the client took some of its replies.
+	progress atomic.Int64
 }
 
 // idle reports whether nothing is queued or being written: the
@@ -38,14 +44,6 @@ func (s *sender) idle() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return !s.running && s.err == nil
-}
-
-// lastWrite returns when the sender last wrote a batch out (Unix ns; 0
-// when never), and whether it is writing now.
-func (s *sender) lastWrite() (last int64, busy bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last, s.running
 }
 
 // failed reports whether a write failed: the connection is closing.
@@ -57,7 +55,8 @@ func (s *sender) failed() bool {
 
 // push queues b, starts the sender's goroutine if it is not running, and
 // waits while more than the server's MaxOutput is queued (not past a write
-// that fails). It reports whether the connection can go on.
+// that fails, nor past the idle timeout with the client taking nothing).
+// It reports whether the connection can go on.
 func (s *sender) push(c *conn, b *batch) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,25 +74,66 @@ func (s *sender) push(c *conn, b *batch) bool {
 		s.running = true
 		go s.run(c)
 	}
-	for limit := c.s.maxOutput.Load(); limit > 0 && int64(s.queued) > limit && s.err == nil; {
-		s.moved.Wait()
+	for s.err == nil {
+		if limit := c.s.maxOutput.Load(); limit <= 0 || int64(s.queued) <= limit {
+			break
+		}
+		s.waitMoved(c)
 	}
 	return s.err == nil
 }
 
-// wait waits until the queue is written, or a write failed.
-func (s *sender) wait() {
+// wait waits until the queue is written, a write failed, or, with an idle
+// timeout, the client took nothing for that long: the connection is then
+// closed, its replies dropped.
+func (s *sender) wait(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.running {
-		s.moved.Wait()
+	for s.running && s.err == nil {
+		s.waitMoved(c)
 	}
 }
+
+// wake wakes a connection waiting for its queue (the output limit changed).
+func (s *sender) wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.moved.L != nil {
+		s.moved.Broadcast()
+	}
+}
+
+// waitMoved waits for moved, with s.mu held. With an idle timeout it
+// waits no longer than the client may stay idle, counted from its last
+// read or the last byte the sender wrote, as Redis counts a client's idle
+// time; a client idle that long is closed (s.err is then set).
+func (s *sender) waitMoved(c *conn) {
+	d := c.s.idle.Load()
+	if d <= 0 {
+		s.moved.Wait()
+		return
+	}
+	since := max(c.info.active.Load(), s.progress.Load())
+	left := time.Duration(since + d - time.Now().UnixNano())
+	if left <= 0 {
+		s.err = errIdleClient
+		c.s.log.Debug("server: closing a client that took none of its replies within the idle timeout", "client", c.nc.RemoteAddr().String())
+		c.nc.Close() // the sender's write, blocked on the client, fails
+		return
+	}
+	t := time.AfterFunc(left, s.wake)
+	s.moved.Wait()
+	t.Stop()
+}
+
+// errIdleClient closes a connection whose client took none of its replies
+// within the idle timeout.
+var errIdleClient = errors.New("server: the client took none of its replies within the idle timeout")
 
 // run writes the queue's batches in order until it is empty, with the
 // server's WriteTimeout for each piece (see paced).
 func (s *sender) run(c *conn) {
-	p := &paced{c.nc, c.s.opts.WriteTimeout}
+	p := &paced{c: c.nc, d: c.s.opts.WriteTimeout, progress: &s.progress}
 	for {
 		s.mu.Lock()
 		if len(s.queue) == 0 {
@@ -109,14 +149,12 @@ func (s *sender) run(c *conn) {
 		s.mu.Unlock()
 
 		size := b.size
-		err := b.writeTo(p)
-		b.release()
+		err := s.write(c, p, b)
 
 		s.mu.Lock()
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
 		s.queued -= size
-		s.last = time.Now().UnixNano()
 		if err != nil {
 			s.fail(c, err)
 		}
@@ -124,6 +162,21 @@ func (s *sender) run(c *conn) {
 		s.moved.Broadcast()
 		s.mu.Unlock()
 	}
+}
+
+// write writes b and releases it. A bug that panics while it is written
+// costs its connection (the error closes it), not the server, as a panic
+// in a command does.
+func (s *sender) write(c *conn, p *paced, b *batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("server: writing replies panicked; closing the connection", "client", c.nc.RemoteAddr().String(),
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("server: writing replies panicked: %v", r)
+		}
+		b.release()
+	}()
+	return b.writeTo(p)
 }
 
 // fail drops the queue after a write failed and closes the connection, so

@@ -52,9 +52,9 @@ type Options struct {
 	// MaxOutput bounds the memory one connection's replies keep before
 	// they are written (Redis's client-output-buffer-limit for normal
 	// clients, its hard limit), in two ways. Replies the socket did not
-	// take, queued while the connection reads on, are bounded by it, every
-	// byte counted: past it the connection stops reading until its client
-	// takes some. And one command's reply, held whole until it is handed
+	// take, queued while the connection reads on, are bounded by it, the
+	// memory they keep counted: past it the connection stops reading until
+	// its client takes some. And one command's reply, held whole until it is handed
 	// on, is bounded by it in the copies of values in its buffer, not the
 	// values sent from where their tier holds them (a hot value, a large
 	// warm one in its own mapping, a raw cold one read from disk), nor the

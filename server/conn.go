@@ -339,9 +339,15 @@ func (c *conn) checkPassword(pass []byte) bool {
 		return false // in an EXEC, which runs alone: a pause would stop every client
 	}
 	c.release() // the pause must not hold up MSET or EXEC on other connections
-	time.Sleep(wrongPassPause)
+	c.s.authPause.Lock()
+	if !c.s.stopping.Load() && !c.killed.Load() { // a stopping server or a killed client finishes at once
+		time.Sleep(wrongPassPause)
+	}
+	c.s.authPause.Unlock()
 	return false
 }
 
-// wrongPassPause slows down password guessing.
+// wrongPassPause slows down password guessing. The pauses of all
+// connections take turns (Server.authPause): guesses sent on many
+// connections at once are slowed as much as guesses sent on one.
 const wrongPassPause = 10 * time.Millisecond

@@ -118,6 +118,9 @@ type Server struct {
 	maxClients atomic.Int64
 	idle       atomic.Int64 // IdleTimeout, ns
 	maxOutput  atomic.Int64 // MaxOutput; 0 for no limit
+	// authPause is held for the pause after a wrong password: the pauses
+	// of all connections take turns (checkPassword).
+	authPause sync.Mutex
 
 	accepted atomic.Int64 // connections accepted since New or CONFIG RESETSTAT
 	rejected atomic.Int64 // connections refused past maxclients, since the same

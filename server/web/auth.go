@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -15,10 +16,31 @@ import (
 // authenticator checks a request's password against the configured one.
 type authenticator struct {
 	sum [sha256.Size]byte // of the password: comparing sums hides its length
+	// pausing is held for the pause after a wrong password: the pauses
+	// of all requests take turns, so that guesses sent in parallel are
+	// slowed as much as guesses sent one after another.
+	pausing chan struct{}
 }
 
 func newAuthenticator(password string) *authenticator {
-	return &authenticator{sum: sha256.Sum256([]byte(password))}
+	return &authenticator{sum: sha256.Sum256([]byte(password)), pausing: make(chan struct{}, 1)}
+}
+
+// pause waits FailedAuthDelay after a wrong password, its turn after the
+// pauses of other wrong passwords, or until ctx ends.
+func (a *authenticator) pause(ctx context.Context) {
+	select {
+	case a.pausing <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-a.pausing }()
+	t := time.NewTimer(FailedAuthDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // check reports whether header, an Authorization header's value, carries
@@ -64,10 +86,7 @@ func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 		// Logged without the credentials; the delay slows guessing.
 		h.log.Warn("web: wrong password", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 		msg = ErrUnauthorized.Error() + ": wrong password"
-		select {
-		case <-time.After(FailedAuthDelay):
-		case <-r.Context().Done():
-		}
+		h.auth.pause(r.Context())
 	}
 	w.Header().Add("WWW-Authenticate", `Basic realm="tiermem", charset="UTF-8"`)
 	w.Header().Add("WWW-Authenticate", `Bearer realm="tiermem"`)

@@ -62,7 +62,9 @@ type Config struct {
 }
 
 // FailedAuthDelay is how long a request with a wrong password waits
-// before its 401, to slow down guessing.
+// before its 401, to slow down guessing. The waits of all requests take
+// turns: guesses sent in parallel are answered one per FailedAuthDelay,
+// as many as sent one after another. A right password never waits.
 const FailedAuthDelay = 200 * time.Millisecond
 
 // Handler serves a Manager over HTTP: the key and array API under /v1/,

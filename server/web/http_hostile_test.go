@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -432,4 +433,29 @@ func TestHostileChunkedPutIntoMemoryTier(t *testing.T) {
 		m, srv := newServer(t, opts, web.Config{})
 		put(t, m, srv, bytes.Repeat([]byte("0123456789abcdef"), (3<<20)/16))
 	})
+}
+
+// TestHostileParallelWrongPasswordsTakeTurns: the pause after a wrong
+// password (FailedAuthDelay) slows guessing; requests sent at once take
+// turns, so 8 parallel guesses take at least as long as 8 in a row, while
+// the right password is answered.
+func TestHostileParallelWrongPasswordsTakeTurns(t *testing.T) {
+	_, srv := newServer(t, nil, web.Config{Password: "s3cret", Logger: slog.New(slog.DiscardHandler)})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", srv.URL+"/v1/usage", nil)
+			req.Header.Set("Authorization", "Bearer wrong")
+			if resp, err := srv.Client().Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	resp, body := do(t, "GET", srv.URL+"/v1/usage", nil, "Authorization", "Bearer s3cret")
+	wantStatus(t, resp, body, 200, "")
+	wg.Wait()
+	if d := time.Since(start); d < 7*web.FailedAuthDelay {
+		t.Errorf("8 wrong passwords sent at once answered in %v: guessing in parallel is not slowed", d)
+	}
 }

@@ -90,6 +90,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.password() == ""}
 	c.info.init(nc)
 	c.now = newNowWriter(nc)
+	c.send.init()
 	c.in.maxBulk, c.in.maxArgs, c.in.unauthed = s.opts.MaxBulkLen, s.opts.MaxMultibulkLen, !c.authed
 	c.fromGet.c = c
 	c.fromGet.fn = c.fromGet.write

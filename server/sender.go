@@ -23,7 +23,7 @@ import (
 // The connection's goroutine pushes batches and waits for the queue to
 // empty before it closes; the sender's goroutine runs while the queue is
 // not empty. A failed write closes the connection and drops what is
-// queued.
+// queued. Make one with init before use.
 type sender struct {
 	mu sync.Mutex
 	// moved is broadcast when bytes leave the queue, a write fails, or the
@@ -37,6 +37,9 @@ type sender struct {
 	// ns; 0 when never): the client took some of its replies.
 	progress atomic.Int64
 }
+
+// init readies a sender.
+func (s *sender) init() { s.moved.L = &s.mu }
 
 // idle reports whether nothing is queued or being written: the
 // connection's goroutine may then write to the socket itself.
@@ -63,9 +66,6 @@ func (s *sender) push(c *conn, b *batch) bool {
 	if s.err != nil {
 		b.release()
 		return false
-	}
-	if s.moved.L == nil {
-		s.moved.L = &s.mu
 	}
 	s.queue = append(s.queue, b)
 	s.queued += b.size
@@ -98,9 +98,7 @@ func (s *sender) wait(c *conn) {
 func (s *sender) wake() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.moved.L != nil {
-		s.moved.Broadcast()
-	}
+	s.moved.Broadcast()
 }
 
 // waitMoved waits for moved, with s.mu held. With an idle timeout it

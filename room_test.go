@@ -99,12 +99,13 @@ func TestNoSpaceSaysWhy(t *testing.T) {
 func TestTooLargeIsTheWholeBudget(t *testing.T) {
 	m := open(t, tinyBudgets(-1))
 	budget := 256 << 10
-	// The hot tier charges the key, the value and 128 bytes: 64 for the
-	// entry and 64 for its policy handle (Adaptive, the default, lives in
-	// the entries); plain bytes without a TTL or pin have an empty header.
-	// An entry this large also has its value start at a multiple of 8, 7
-	// bytes after a 1-byte key.
-	fits := budget - 8 - 128
+	// The hot tier charges the key, the value and 179 bytes: 115 for the
+	// entry (its word and its share of its shard's table) and 64 for its
+	// policy handle (Adaptive, the default, lives in the entries); plain
+	// bytes without a TTL or pin have an empty header. An entry this large
+	// also has its value start at a multiple of 8, 7 bytes after a 1-byte
+	// key.
+	fits := budget - 8 - 179
 	must(t, m.Store("k", make([]byte, fits), tiermem.InTier(tiermem.Hot)))
 	if u := m.Usage()[tiermem.Hot]; u.Used != int64(budget) {
 		t.Fatalf("hot tier holding a value sized to its budget: %d of %d bytes used", u.Used, budget)

@@ -20,12 +20,20 @@ import (
 	"github.com/tiermem/tiermem/tier"
 )
 
-// entryOverhead approximates the Go memory an entry costs beyond its key and
-// value (its table bucket with the table's spare room, the word, the allocation's
-// rounding), so that budgets count it; handleOverhead is what an entry of a
-// store with a policy costs on top (its cache.Handle, one 64-byte object).
+// entryOverhead is what an entry costs beyond its key and value (and their
+// padding): the word before them, and its share of its shard's table. A
+// table runs from 3/8 to 3/4 full as it grows (table.insert) and down to
+// 1/4 full as keys are deleted before it halves (table.del), and an entry
+// is charged a bucket at 3/8 full, the upper end of the growing range
+// (40-byte buckets: 107 bytes, where 64 was charged before and a table of
+// small entries outgrew the budget by half). Only a table drained by
+// deletes, under 3/8 full, costs more than its entries are charged: at
+// most 3/2 of their share, until it halves. handleOverhead is what an
+// entry of a store with a policy costs on top (its cache.Handle, one
+// 64-byte object).
 const (
-	entryOverhead  = 64
+	entryOverhead  = bucketShare + wordSize
+	bucketShare    = (int64(unsafe.Sizeof(bucket{}))*8 + 2) / 3
 	handleOverhead = 64
 )
 

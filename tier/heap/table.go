@@ -122,7 +122,9 @@ func (t *table) del(key string, h uint64) (slot, bool) {
 		}
 	}
 	t.buckets[hole] = bucket{}
-	if m := len(t.buckets); m > minBuckets && 8*t.n < m { // a table that emptied gives memory back
+	if m := len(t.buckets); t.n == 0 {
+		*t = table{} // an empty shard holds no array
+	} else if m > minBuckets && 4*t.n < m { // a table that emptied to a quarter gives half back (half full after)
 		t.resize(m / 2)
 	}
 	return e, true

@@ -144,8 +144,12 @@ func (s *Store) commitLocked(batch []*write) {
 }
 
 // fitLocked returns how many writes from the start of batch fit in the
-// active segment; an empty segment takes at least one, however large.
+// active segment; an empty segment takes at least one, however large, and
+// no active segment (a store opened on a full disk) none.
 func (s *Store) fitLocked(batch []*write) int {
+	if s.log.active == nil {
+		return 0
+	}
 	used := s.log.active.size.Load()
 	room := s.opts.SegmentSize - used
 	for i, w := range batch {
@@ -254,7 +258,8 @@ func finish(ws []*write, err error) {
 }
 
 // rotateLocked seals the active segment and starts a new one. The sealed
-// segment gets its hint file in the background.
+// segment gets its hint file in the background. A store without an active
+// segment (opened on a full disk) gets its first one.
 func (s *Store) rotateLocked() error {
 	if err := s.flushLocked(); err != nil {
 		return err
@@ -266,9 +271,11 @@ func (s *Store) rotateLocked() error {
 	}
 	s.segs.add(g)
 	old := s.log.active
-	old.sealed.Store(true)
 	s.setActiveLocked(g)
-	s.queueHint(old)
+	if old != nil {
+		old.sealed.Store(true)
+		s.queueHint(old)
+	}
 	return nil
 }
 
@@ -326,7 +333,7 @@ func (s *Store) setActiveLocked(g *segment) {
 func (s *Store) sealActive() error {
 	s.log.Lock()
 	defer s.log.Unlock()
-	if !s.log.active.reclaimable() {
+	if s.log.active == nil || !s.log.active.reclaimable() {
 		return nil
 	}
 	if err := s.rotateLocked(); err != nil {

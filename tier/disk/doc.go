@@ -61,7 +61,10 @@
 // and later writes work once the cause is gone; a full disk is reported as
 // tier.ErrNoSpace. A Sync or Close that fails leaves the store open and
 // usable with every acknowledged record kept: free space and call Close
-// again.
+// again. Open works on a full disk too: a store whose last segment has no
+// room opens without a segment to append to, serves its values, and
+// creates one at the first write (which fails with tier.ErrNoSpace while
+// the disk stays full).
 //
 // # Integrity and recovery
 //

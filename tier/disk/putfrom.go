@@ -244,7 +244,7 @@ func stagedSource(st *Staged) copySource {
 // segment (a new one if it does not fit), syncs it under SyncAlways and
 // indexes it; on failure it cuts the segment back and indexes nothing.
 func (s *Store) appendCopiedLocked(w *write, src copySource) error {
-	if used := s.log.active.size.Load(); w.size > s.opts.SegmentSize-used && used > segmentHeaderSize {
+	if s.log.active == nil || s.log.active.size.Load() > segmentHeaderSize && w.size > s.opts.SegmentSize-s.log.active.size.Load() {
 		if err := s.rotateLocked(); err != nil {
 			return err
 		}

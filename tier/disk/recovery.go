@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/tiermem/tiermem/tier"
 )
 
 // Recovery rebuilds the index at Open from the segment files alone. It
@@ -342,6 +344,12 @@ func (s *Store) resume(found []*recovered, tail *recovered) error {
 	defer s.log.Unlock()
 	id := s.nextID.Add(1) - 1
 	g, err := s.createSegment(id, false, fileName(s.dir, id, segmentExt))
+	if errors.Is(err, tier.ErrNoSpace) {
+		// A full disk must not keep the store's values from being read: the
+		// store opens with no active segment, and the first write creates
+		// one (rotateLocked), or fails with ErrNoSpace while the disk is full.
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -343,7 +343,9 @@ func (s *Store) Close() error {
 // its hint file. The write buffer is empty: syncAll wrote it.
 func (s *Store) sealActiveForClose() {
 	s.log.Lock()
-	s.log.active.sealed.Store(true)
+	if s.log.active != nil {
+		s.log.active.sealed.Store(true)
+	}
 	s.log.Unlock()
 }
 

@@ -3,6 +3,7 @@ package tiermem
 import (
 	"errors"
 	"math/bits"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,11 +87,12 @@ func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode re
 	if timed {
 		start = c.clock()
 	}
-	var fnErr error // fn's own error: the value was found
-	t, err := m.readLocked(key, mode, dst, func(t *tierState, v []byte, h header.Header) error {
-		fnErr = fn(t, v, h)
-		return fnErr
-	})
+	o := observedReads.Get().(*observedRead)
+	o.fn = fn
+	t, err := m.readLocked(key, mode, dst, o.call)
+	fnErr := o.err // fn's own error: the value was found
+	*o = observedRead{call: o.call}
+	observedReads.Put(o)
 	if err != nil {
 		err = m.readError(key, err)
 		if fnErr == nil {
@@ -105,6 +107,27 @@ func (m *Manager) readObserved(c *collector, tok gate.Token, key string, mode re
 	}
 	return nil
 }
+
+// observedRead runs a read's fn for readObserved and keeps fn's own
+// error: pooled, with its method bound once, so that an observed read
+// allocates nothing (a closure over the error escaped through readLocked,
+// two allocations a read).
+type observedRead struct {
+	fn   func(*tierState, []byte, header.Header) error
+	err  error
+	call func(*tierState, []byte, header.Header) error // o.run, bound once
+}
+
+func (o *observedRead) run(t *tierState, v []byte, h header.Header) error {
+	o.err = o.fn(t, v, h)
+	return o.err
+}
+
+var observedReads = sync.Pool{New: func() any {
+	o := &observedRead{}
+	o.call = o.run
+	return o
+}}
 
 // storeObserved is the end of a Store while analytics is on: the put,
 // counted for the tier written and timed when its stripe's turn has come.

@@ -18,12 +18,23 @@ func (l loc) entry() *entry { return &l.p.entries[l.i] }
 // setLocked points key at l and moves the accounting from the entry it
 // replaces, if any. s.mu must be held for writing.
 func (s *Store) setLocked(key string, l loc) {
-	e := l.entry()
-	s.used.Add(e.charge())
-	s.n.Add(1) // counted before the old entry is uncounted: Len never dips below the keys held
+	s.countLocked(l.entry()) // before the old entry is uncounted: Len never dips below the keys held
 	s.unsetLocked(key)
+	s.pointLocked(key, l)
+}
+
+// countLocked adds entry e, which a key is about to point at, to Used and
+// Len. s.mu must be held for writing.
+func (s *Store) countLocked(e *entry) {
+	s.used.Add(e.charge())
+	s.n.Add(1)
+}
+
+// pointLocked points key, which holds no entry, at l, counted already
+// (countLocked). s.mu must be held for writing.
+func (s *Store) pointLocked(key string, l loc) {
 	s.catalog[key] = l
-	l.p.live += int64(e.frameLen)
+	l.p.live += int64(l.entry().frameLen)
 }
 
 // unsetLocked removes key from the catalog and returns what its entry was

@@ -3,15 +3,19 @@ package object
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tiermem/tiermem/tier"
 )
 
 // retiredPack is a pack compaction copied: deleted from the bucket once
-// every pack up to upTo, where its copies went, is durable.
+// every pack up to upTo, where its copies went, is durable. Until its
+// delete succeeds the bucket may hold its frames, so compaction keeps the
+// tombstones that hide them (oldestValuesLocked counts them).
 type retiredPack struct {
-	seq  uint64
-	upTo uint64
+	p        *pack
+	upTo     uint64
+	deleting bool // a deleteRetired call is deleting it
 }
 
 // Compact rewrites every durable pack whose live share (the frame bytes of
@@ -67,16 +71,26 @@ func (s *Store) sparsePacks() []uint64 {
 }
 
 // oldestValuesLocked returns, for every key with a value frame in some
-// pack, the oldest such pack's sequence number.
+// pack the bucket may hold, the oldest such pack's sequence number: the
+// store's packs, and the retired ones not yet deleted. A tombstone that
+// hides a retired pack's frame is needed as long as that pack may be in
+// the bucket: a crash between dropping it and deleting the pack would
+// bring the frame back.
 func (s *Store) oldestValuesLocked() map[string]uint64 {
 	oldest := map[string]uint64{}
-	for seq, p := range s.packs {
+	add := func(p *pack) {
 		for i := range p.entries {
 			e := &p.entries[i]
-			if o, ok := oldest[e.key]; e.kind == kindValue && (!ok || seq < o) {
-				oldest[e.key] = seq
+			if o, ok := oldest[e.key]; e.kind == kindValue && (!ok || p.seq < o) {
+				oldest[e.key] = p.seq
 			}
 		}
+	}
+	for _, p := range s.packs {
+		add(p)
+	}
+	for _, r := range s.retired {
+		add(r.p)
 	}
 	return oldest
 }
@@ -195,7 +209,7 @@ func (s *Store) copyLive(p *pack, b []byte) []*pack {
 		}
 	}
 	delete(s.packs, p.seq)
-	s.retired = append(s.retired, retiredPack{seq: p.seq, upTo: s.nextSeq - 1})
+	s.retired = append(s.retired, &retiredPack{p: p, upTo: s.nextSeq - 1})
 	s.opts.Logger.Info("glacier: pack compacted", "pack", packName(p.seq), "live", p.live, "bytes", p.size)
 	return sealed
 }
@@ -209,43 +223,51 @@ func (s *Store) startUploads(packs []*pack) {
 // deleteRetired deletes the retired packs whose copies are durable: the
 // index first, so that a crash between leaves a pack without an index,
 // which Open scans (its frames are older than their copies and lose),
-// never an index without its pack.
+// never an index without its pack. It stops at the first failure; the
+// rest wait for the next Sync.
 //
-// Packs are deleted in the order they were retired, stopping at the first
-// failure (the rest wait for the next Sync): a pack compacted later may
-// have dropped tombstones that only hid frames of a pack retired earlier,
-// so the earlier one must be gone first.
+// Several calls may run at once (Sync's, Compact's): each deletes the
+// packs it marked, and a pack leaves s.retired only once deleted, so
+// that until then compaction keeps the tombstones hiding its frames
+// (oldestValuesLocked). The order of the deletes is then free: no pack
+// compacted later dropped a tombstone that only hid a frame of a pack
+// still in the bucket.
 func (s *Store) deleteRetired() error {
 	ready := s.takeRetired()
 	for i, r := range ready {
-		err := s.bucket.delete(indexName(r.seq))
+		err := s.bucket.delete(indexName(r.p.seq))
 		if err == nil {
-			err = s.bucket.delete(packName(r.seq))
+			err = s.bucket.delete(packName(r.p.seq))
 		}
+		s.mu.Lock()
+		if err == nil {
+			s.retired = slices.DeleteFunc(s.retired, func(x *retiredPack) bool { return x == r })
+		} else {
+			for _, r := range ready[i:] {
+				r.deleting = false
+			}
+		}
+		s.mu.Unlock()
 		if err != nil {
-			s.mu.Lock()
-			s.retired = append(ready[i:], s.retired...)
-			s.mu.Unlock()
 			return fmt.Errorf("object: deleting a compacted pack: %w", err)
 		}
 	}
 	return nil
 }
 
-// takeRetired removes from s.retired and returns the packs whose copies
-// are all durable.
-func (s *Store) takeRetired() []retiredPack {
+// takeRetired marks as deleting, and returns in the order they were
+// retired, the retired packs whose copies are all durable and that no
+// other call is deleting.
+func (s *Store) takeRetired() []*retiredPack {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ready, wait []retiredPack
+	var ready []*retiredPack
 	for _, r := range s.retired {
-		if s.durableUpToLocked(r.upTo) {
+		if !r.deleting && s.durableUpToLocked(r.upTo) {
+			r.deleting = true
 			ready = append(ready, r)
-		} else {
-			wait = append(wait, r)
 		}
 	}
-	s.retired = wait
 	return ready
 }
 
@@ -269,7 +291,7 @@ func (s *Store) retiredOrGone(seq uint64) bool {
 		return true
 	}
 	for _, r := range s.retired {
-		if r.seq == seq {
+		if r.p.seq == seq {
 			return true
 		}
 	}

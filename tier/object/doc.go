@@ -35,10 +35,14 @@
 // only then deletes them from the cold tier. An upload that fails keeps
 // its pack in memory, readable, for the next Sync to retry (a pack whose
 // index failed after it is deleted from the bucket again); Close fails
-// the same way and may be retried. Revert takes back a Put whose Sync
-// failed: while the bucket holds none of its pack, its frame is replaced
-// there by what the key held before, so that no later upload, whatever
-// fails, makes the failed Put durable.
+// the same way and may be retried. Meanwhile Puts and Deletes first retry
+// it and fail while it fails, so that memory stays bounded
+// (Options.Uploads). Revert takes back a Put whose Sync failed: while the
+// bucket holds none of its pack, its frame is replaced there by what the
+// key held before, so that no later upload, whatever fails, makes the
+// failed Put durable. An index request of a failed upload that lands
+// late, after the pack was deleted, is deleted or replaced by the pack's
+// next upload: the store's own earlier write, not another writer's.
 //
 // # Recovery
 //
@@ -47,13 +51,21 @@
 // wins and tombstones hide what came before them. A pack whose index is
 // missing or damaged is scanned frame by frame and its index rewritten; a
 // pack that does not verify fails Open closed (a frame past the damage
-// might be a newer version of a key), as does an index without its pack.
+// might be a newer version of a key), as does an index without its pack:
+// its pack was deleted outside the store, or, when it is the newest index,
+// an index request of a failed upload timed out and landed after the
+// upload deleted the pack (a crash came before the next upload cleaned it
+// up). The store cannot tell the two apart, so it does not open without
+// the pack; the error says when deleting the index is safe.
+// The first pack that cannot be read (ErrUnavailable, ErrNoBucket) stops
+// Open, with that one error; every pack that does not verify is reported.
 //
 // # Compaction
 //
 // Compact rewrites the packs whose live share fell below
 // Options.MinLiveShare: live frames are copied verbatim into the open
-// pack, tombstones that still hide an older frame are kept, and the old
+// pack, tombstones that still hide an older frame are kept (also one in a
+// pack compacted earlier whose delete has not yet succeeded), and the old
 // pack is deleted (index first) only once its copies are durable.
 //
 // # A slow, failing store

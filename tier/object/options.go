@@ -20,7 +20,8 @@ type Options struct {
 	// Uploads is the number of sealed packs uploading in the background at
 	// once; a Put that seals one more waits for one to finish. Memory held
 	// for packs not yet durable is at most (Uploads+2) × PackSize: once an
-	// upload failed, Puts retry it first and fail while it fails. Default 2.
+	// upload failed, Puts and Deletes retry it first and fail while it
+	// fails (Restore and Revert, which take writes back, do not). Default 2.
 	Uploads int
 
 	// Concurrency is the number of requests in flight to the bucket, all

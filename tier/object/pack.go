@@ -186,11 +186,14 @@ type pack struct {
 
 	// placed: an upload began, so the bucket may hold the pack or its
 	// index, until it is durable or a failed upload's objects are deleted
-	// (removeObjects). stale: Revert changed the pack's bytes while it was
-	// placed, and could not delete what the bucket may hold: the next
-	// upload deletes it first, so that no object holds a frame Revert took
-	// out. foreign: a create found another writer's object under its name,
-	// which the store must not delete.
+	// (removeObjects). stale: the bucket may hold an older version of the
+	// pack's objects, or receive one late: Revert changed the pack's bytes
+	// while it was placed and could not delete what the bucket may hold,
+	// or an index request failed and may land after unplace's deletes. The
+	// next upload deletes them first, so that no object holds a frame
+	// Revert took out and no index names another version of the pack.
+	// foreign: a create found another writer's pack under its name, which
+	// the store must not delete.
 	placed, stale, foreign bool
 
 	uploadMu sync.Mutex // held by the one goroutine uploading the pack, or by Revert changing its bytes; taken before Store.mu

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
+
+	"github.com/tiermem/tiermem/tier"
 )
 
 // listing is what the bucket holds of one pack.
@@ -37,7 +40,9 @@ func (s *Store) recover() error {
 		for j := range p.entries {
 			s.applyLocked(p, j)
 		}
-		s.nextSeq = ls.seq + 1
+	}
+	if len(listings) > 0 {
+		s.nextSeq = listings[len(listings)-1].seq + 1
 	}
 	return nil
 }
@@ -74,24 +79,40 @@ func (s *Store) listPacks() ([]listing, error) {
 }
 
 // loadAll reads the entries of every listed pack, Options.Concurrency at
-// a time, and returns the first error.
+// a time. A pack that does not verify (tier.ErrCorrupt) does not stop the
+// others, and every such pack is reported, joined; any other error (the
+// bucket unavailable or gone) stops the reads not yet begun, and the
+// first such error is returned alone: a store that stopped answering
+// fails Open after one pack's retries, not after every pack's.
 func (s *Store) loadAll(listings []listing) ([][]entry, error) {
 	entries := make([][]entry, len(listings))
 	errs := make([]error, len(listings))
 	next := make(chan int)
+	var stopped atomic.Bool // a read failed other than by damage
 	var wg sync.WaitGroup
 	for range min(s.opts.Concurrency, len(listings)) {
 		wg.Go(func() {
 			for i := range next {
 				entries[i], errs[i] = s.loadPack(listings[i])
+				if errs[i] != nil && !errors.Is(errs[i], tier.ErrCorrupt) {
+					stopped.Store(true)
+				}
 			}
 		})
 	}
 	for i := range listings {
+		if stopped.Load() {
+			break
+		}
 		next <- i
 	}
 	close(next)
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, tier.ErrCorrupt) {
+			return nil, err
+		}
+	}
 	return entries, errors.Join(errs...)
 }
 
@@ -100,7 +121,10 @@ func (s *Store) loadAll(listings []listing) ([][]entry, error) {
 func (s *Store) loadPack(ls listing) ([]entry, error) {
 	if !ls.hasPack {
 		return nil, &CorruptError{Bucket: s.String(), Object: indexName(ls.seq),
-			Reason: "index of a pack the bucket does not hold (deleted outside the store?)"}
+			Reason: "index of a pack the bucket does not hold: the pack was deleted outside the store (its values " +
+				"are lost), or, when this is the newest index, an upload that failed timed out on its index request, " +
+				"deleted the pack, and the request landed later; in that case, and only then, no acknowledged value " +
+				"was in the pack, and deleting this index lets the store open"}
 	}
 	if ls.hasIndex {
 		entries, err := s.readIndex(ls)

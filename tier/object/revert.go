@@ -89,7 +89,6 @@ func (s *Store) replaceLocked(key string, p *pack, f *frame) (replaced, clean bo
 	if old.kind != kindValue || old.copied {
 		return false, false // a copy compaction made: the frame it copied is durable
 	}
-	s.unsetLocked(key)
 	e := entryOf(f, uint32(f.size()))
 	e.off = old.off
 	delta := int64(e.frameLen) - int64(old.frameLen)
@@ -107,14 +106,19 @@ func (s *Store) replaceLocked(key string, p *pack, f *frame) (replaced, clean bo
 	for j := l.i + 1; j < len(entries); j++ {
 		entries[j].off += delta
 	}
-	p.entries = entries
 	if p.sealed {
 		buf = appendPackEnd(buf, len(entries))
 		p.index = encodeIndex(p.seq, int64(len(buf)), entries)
 	}
-	p.buf, p.size = buf, int64(len(buf))
+	// As setLocked: a value is counted before the old entry is uncounted
+	// (while p.entries is still the old one), so that Len never dips.
 	if e.kind == kindValue {
-		s.setLocked(key, loc{p: p, i: l.i})
+		s.countLocked(&e)
+	}
+	s.unsetLocked(key)
+	p.entries, p.buf, p.size = entries, buf, int64(len(buf))
+	if e.kind == kindValue {
+		s.pointLocked(key, loc{p: p, i: l.i})
 	}
 	if p.placed {
 		p.stale = true

@@ -32,7 +32,7 @@ type Store struct {
 	packs   map[uint64]*pack // every pack the catalog may point at, by sequence number
 	open    *pack            // the pack Puts append to; nil until one is needed
 	nextSeq uint64           // the sequence number of the next pack
-	retired []retiredPack    // packs compaction copied, to delete once the copies are durable
+	retired []*retiredPack   // packs compaction copied, until deleted (once their copies are durable), oldest retired first
 	failed  int              // sealed packs whose last upload failed
 
 	used atomic.Int64 // bytes charged by the entries the catalog holds
@@ -55,9 +55,12 @@ var errClosed = fmt.Errorf("object: %w", tier.ErrClosed)
 // Open returns the store kept in b, rebuilding its catalog from the index
 // objects (a pack whose index is missing or damaged is scanned, and its
 // index rewritten). It fails, wrapping tier.ErrCorrupt, if a pack without
-// a valid index does not verify, or an index names a pack the bucket does
-// not hold; it fails wrapping ErrUnavailable if the bucket cannot be read.
-// opts may be nil. The Store uses b until Close returns.
+// a valid index does not verify (every such pack is reported), or an
+// index names a pack the bucket does not hold (see the package doc). It
+// fails with the first error reading the bucket (wrapping
+// ErrUnavailable or ErrNoBucket), once the reads in flight end: a bucket
+// that stops answering fails Open after one pack's retries. opts may be
+// nil. The Store uses b until Close returns.
 func Open(b Bucket, opts *Options) (*Store, error) {
 	o, err := opts.resolve()
 	if err != nil {
@@ -180,7 +183,10 @@ func (s *Store) appendFrame(f *frame) int64 {
 
 // Delete removes key, recording a tombstone in the open pack, and returns
 // the bytes its entry occupied; tier.ErrNotFound if absent. Like a Put it
-// is durable once a later Sync returns.
+// is durable once a later Sync returns, and like a Put, while a pack whose
+// upload failed is waiting, it first uploads it again and fails
+// (ErrUnavailable, ErrNoBucket) if that fails, the key still held:
+// tombstones, too, must not fill memory while the bucket refuses them.
 func (s *Store) Delete(key string) (int64, error) {
 	t, ok := s.gate.Enter()
 	if !ok {
@@ -196,6 +202,9 @@ func (s *Store) Delete(key string) (int64, error) {
 	s.mu.RUnlock()
 	if !ok {
 		return 0, errDeleteMissing
+	}
+	if err := s.retryFailed(); err != nil {
+		return 0, err
 	}
 	s.mu.Lock()
 	l, ok := s.catalog[key]

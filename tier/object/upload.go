@@ -94,6 +94,15 @@ func (s *Store) startUpload(p *pack) {
 // effort): a pack without its index is scanned at Open and its frames
 // applied, though no Sync acknowledged them, and a Put taken back since
 // (Revert) would come back with them.
+//
+// An index request that failed may still land later (one that timed out
+// at the client can still be in flight at the server), after those
+// deletes or Revert's: the bucket then holds the index of a pack it does
+// not hold, perhaps of bytes Revert changed since. So p is marked stale,
+// for its next upload to delete what landed first; an index found under
+// its name all the same, once p's own pack is in place, is such a late
+// landing and is replaced (putIndex). A late index that a crash left
+// behind makes Open fail closed (see the package doc).
 func (s *Store) upload(p *pack) error {
 	p.uploadMu.Lock()
 	defer p.uploadMu.Unlock()
@@ -109,7 +118,8 @@ func (s *Store) upload(p *pack) error {
 	var err error
 	if stale {
 		// The bucket may hold an older version of the pack, with a frame
-		// Revert took out: gone first, or nothing is created.
+		// Revert took out, or an index that landed late: gone first, or
+		// nothing is created.
 		if err = s.removeObjects(p.seq); err == nil {
 			s.mu.Lock()
 			p.stale = false
@@ -119,7 +129,10 @@ func (s *Store) upload(p *pack) error {
 	if err == nil {
 		err = s.bucket.create(packName(p.seq), buf) // never over another writer's pack
 		if err == nil {
-			if err = s.bucket.create(indexName(p.seq), index); err != nil && !errors.Is(err, ErrExists) {
+			if err = s.putIndex(p.seq, index); err != nil {
+				s.mu.Lock()
+				p.stale = true // the failed request may land after unplace's deletes
+				s.mu.Unlock()
 				s.unplace(p)
 			}
 		}
@@ -148,16 +161,32 @@ func (s *Store) upload(p *pack) error {
 	return nil
 }
 
+// putIndex creates index, pack seq's, once the pack is in the bucket.
+// The pack object is then this pack's bytes, which the index is built
+// from, so an index with other bytes under its name is not another
+// writer's (its pack create would have failed): it is an earlier upload
+// of this pack, of bytes Revert changed since, whose index request landed
+// after the failed upload deleted the pack. It is replaced.
+func (s *Store) putIndex(seq uint64, index []byte) error {
+	err := s.bucket.create(indexName(seq), index)
+	if errors.Is(err, ErrExists) {
+		s.opts.Logger.Warn("glacier: replacing an index of an earlier upload of the pack, which landed late", "index", indexName(seq))
+		err = s.bucket.put(indexName(seq), index)
+	}
+	return err
+}
+
 // unplace deletes what a failed upload of p may have left in the bucket
-// and, if that succeeds, notes that the bucket holds nothing of p.
-// p.uploadMu is held.
+// and, if that succeeds, notes that the bucket holds nothing of p. p stays
+// stale if it was: a failed request may yet land, and p's next upload
+// deletes it first. p.uploadMu is held.
 func (s *Store) unplace(p *pack) bool {
 	if err := s.removeObjects(p.seq); err != nil {
 		s.opts.Logger.Warn("glacier: deleting a pack whose upload failed failed; Open would scan it", "pack", packName(p.seq), "err", err)
 		return false
 	}
 	s.mu.Lock()
-	p.placed, p.stale = false, false
+	p.placed = false
 	s.mu.Unlock()
 	return true
 }
@@ -215,10 +244,10 @@ func (s *Store) uploadAll(packs []*pack) error {
 	return errors.Join(errs...)
 }
 
-// retryFailed uploads again, before a Put adds to memory, the packs whose
-// background uploads failed: while the bucket fails, Puts fail with it
-// (the Manager keeps the value in cold) rather than fill memory with
-// packs that cannot leave it.
+// retryFailed uploads again, before a Put or a Delete adds to memory, the
+// packs whose background uploads failed: while the bucket fails, Puts and
+// Deletes fail with it (the Manager keeps the value in cold, or the key
+// where it is) rather than fill memory with packs that cannot leave it.
 func (s *Store) retryFailed() error {
 	s.mu.RLock()
 	failed := s.failed
@@ -235,7 +264,7 @@ func (s *Store) retryFailed() error {
 		return nil
 	}
 	if err := s.uploadAll(packs); err != nil {
-		return fmt.Errorf("object: put refused while earlier packs cannot be uploaded: %w", err)
+		return fmt.Errorf("object: write refused while earlier packs cannot be uploaded: %w", err)
 	}
 	return nil
 }

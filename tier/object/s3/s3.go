@@ -128,7 +128,10 @@ func (b *Bucket) CreateObject(ctx context.Context, name string, data []byte) err
 	return b.wrap("create", name, err)
 }
 
-// Get reads n bytes of name from off with one ranged GetObject.
+// Get reads n bytes of name from off with one ranged GetObject. A reply
+// that is not of that range (a server or proxy that ignored the Range
+// header and sent the object from its start) is an error naming the
+// server, not bytes from elsewhere in the object.
 func (b *Bucket) Get(ctx context.Context, name string, off, n int64) ([]byte, error) {
 	if n == 0 {
 		return []byte{}, nil
@@ -139,6 +142,9 @@ func (b *Bucket) Get(ctx context.Context, name string, off, n int64) ([]byte, er
 		return nil, b.wrap("get", name, err)
 	}
 	defer out.Body.Close()
+	if err := checkRange(out.ContentRange, off); err != nil {
+		return nil, b.wrap("get", name, err)
+	}
 	if l := aws.ToInt64(out.ContentLength); out.ContentLength != nil && l < n {
 		// The range ran past the object's end: the server sends what there
 		// is, a whole reply, not a cut one.
@@ -150,6 +156,26 @@ func (b *Bucket) Get(ctx context.Context, name string, off, n int64) ([]byte, er
 		return buf[:got], b.wrap("get", name, fmt.Errorf("bytes %d-%d: %w", off, off+n, err))
 	}
 	return buf, nil
+}
+
+// checkRange returns an error unless contentRange, a ranged GET's
+// Content-Range reply header, says the body starts at off. A reply
+// without one is the whole object, which a server may send instead of a
+// range: from off 0 its first bytes are the range, from further on they
+// are not.
+func checkRange(contentRange *string, off int64) error {
+	if contentRange == nil {
+		if off == 0 {
+			return nil
+		}
+		return fmt.Errorf("bytes from %d: the server ignored the Range header and sent the object from its start "+
+			"(no Content-Range): it, or a proxy before it, does not serve ranged reads", off)
+	}
+	var start int64
+	if _, err := fmt.Sscanf(*contentRange, "bytes %d-", &start); err != nil || start != off {
+		return fmt.Errorf("bytes from %d: the server replied with Content-Range %q", off, *contentRange)
+	}
+	return nil
 }
 
 // List pages through ListObjectsV2 under the prefix.

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/tiermem/tiermem/tier/object"
 )
@@ -56,4 +57,61 @@ func BenchmarkRead(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkReadDuringCompact reads one key over and over while Compact
+// rewrites a sparse pack of a store of 400,000 keys (100-byte values, in
+// memory), and reports the longest read: compaction holds the store's
+// lock while it copies a pack, and reads wait for it.
+func BenchmarkReadDuringCompact(b *testing.B) {
+	const keys = 400_000
+	v := make([]byte, 100)
+	var worst time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		s := mustOpen(b, object.NewMem(), &object.Options{PackSize: 4 << 20})
+		for i := range keys {
+			copy(v, fmt.Sprintf("value %d", i))
+			if _, err := s.Put(fmt.Sprintf("key-%09d", i), v, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := range 45_000 { // most of the first pack (about 60,000 keys), replaced: it is sparse
+			if _, err := s.Put(fmt.Sprintf("key-%09d", i), v, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		mustSync(b, s)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				start := time.Now()
+				if _, err := get(s, "key-000399999"); err != nil {
+					b.Error(err)
+					return
+				}
+				worst = max(worst, time.Since(start))
+			}
+		}()
+		down := s.Stats().BytesDown
+		b.StartTimer()
+		if err := s.Compact(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if s.Stats().BytesDown-down < 1<<20 {
+			b.Fatal("Compact read no pack: nothing was sparse")
+		}
+		done <- struct{}{}
+		<-done
+		mustClose(b, s)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "max-read-ms")
 }

@@ -425,20 +425,7 @@ func (l *lateIndex) landHeld() error {
 // operator deletes it, the store opens with every acknowledged value and
 // goes on writing.
 func TestHostileLateIndexAfterACrashFailsClosedAndSaysWhy(t *testing.T) {
-	b := &lateIndex{Mem: object.NewMem(), suffix: "0000000000000002.idx"}
-	opts := quick()
-	opts.Retries = -1
-	st := mustOpen(t, b, opts)
-	if _, err := st.Put("acked", []byte("durable"), nil); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, st)
-	if _, err := st.Put("failed", []byte("never acknowledged"), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Sync(); err == nil {
-		t.Fatal("Sync with its index upload timing out succeeded")
-	}
+	b, opts, _ := failedIndexUpload(t)
 	b.land(t) // the PUT the client gave up on reaches the bucket
 	// The process dies here.
 	_, err := object.Open(b.Mem, opts)
@@ -495,21 +482,8 @@ func TestHostileLateIndexAfterACrashFailsClosedAndSaysWhy(t *testing.T) {
 // version. The next upload of the pack now deletes what may have landed
 // first.
 func TestHostileLateIndexWriteAfterRevertDoesNotWedgeTheStore(t *testing.T) {
-	b := &lateIndex{Mem: object.NewMem(), suffix: "0000000000000002.idx"}
-	opts := quick()
-	opts.Retries = -1
-	st := mustOpen(t, b, opts)
+	b, opts, st := failedIndexUpload(t)
 	defer st.Close()
-	if _, err := st.Put("acked", []byte("durable"), nil); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, st)
-	if _, err := st.Put("failed", []byte("never acknowledged"), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Sync(); err == nil {
-		t.Fatal("Sync with its index upload timing out succeeded")
-	}
 	if _, err := st.Revert("failed", nil, nil, false); err != nil {
 		t.Fatal(err)
 	}
@@ -521,6 +495,28 @@ func TestHostileLateIndexWriteAfterRevertDoesNotWedgeTheStore(t *testing.T) {
 		t.Errorf("Put once the bucket answers again: %v", err)
 	}
 	wantLateIndexGone(t, b.Mem, opts)
+}
+
+// failedIndexUpload opens a store over a bucket whose index request for
+// pack 2 times out (held, to land later: lateIndex), with "acked" durable
+// in pack 1 and "failed" in pack 2, whose Sync failed.
+func failedIndexUpload(t *testing.T) (*lateIndex, *object.Options, *object.Store) {
+	t.Helper()
+	b := &lateIndex{Mem: object.NewMem(), suffix: "0000000000000002.idx"}
+	opts := quick()
+	opts.Retries = -1
+	st := mustOpen(t, b, opts)
+	if _, err := st.Put("acked", []byte("durable"), nil); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, st)
+	if _, err := st.Put("failed", []byte("never acknowledged"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Sync(); err == nil {
+		t.Fatal("Sync with its index upload timing out succeeded")
+	}
+	return b, opts, st
 }
 
 // wantLateIndexGone checks the store in b after a late index landed and
@@ -550,21 +546,8 @@ func wantLateIndexGone(t *testing.T, b object.Bucket, opts *object.Options) {
 // Before, the upload declared another Store on the prefix, and the store
 // refused every later Sync and Put.
 func TestHostileLateIndexLandingDuringTheRetryIsReplaced(t *testing.T) {
-	b := &lateIndex{Mem: object.NewMem(), suffix: "0000000000000002.idx"}
-	opts := quick()
-	opts.Retries = -1
-	st := mustOpen(t, b, opts)
+	b, opts, st := failedIndexUpload(t)
 	defer st.Close()
-	if _, err := st.Put("acked", []byte("durable"), nil); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, st)
-	if _, err := st.Put("failed", []byte("never acknowledged"), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Sync(); err == nil {
-		t.Fatal("Sync with its index upload timing out succeeded")
-	}
 	if _, err := st.Revert("failed", nil, nil, false); err != nil {
 		t.Fatal(err)
 	}

@@ -289,7 +289,7 @@ func newBundleInfoCmd() *cobra.Command {
 			return runBundleInfo(cmd.OutOrStdout(), args[0], verify)
 		},
 	}
-	cmd.Flags().BoolVar(&verify, "verify", false, "also check every section against its checksum (reads the whole file)")
+	cmd.Flags().BoolVar(&verify, "verify", false, "also check every section against its checksum (reads the whole file); the exit status is 1 when one fails")
 	return cmd
 }
 
@@ -300,13 +300,20 @@ func runBundleInfo(out io.Writer, path string, verify bool) error {
 	}
 	defer b.Close()
 	state := "header ok; sections not checked (use --verify or tiermem bundle verify)"
+	var verifyErr error
 	if verify {
 		state = "ok: every section matches its checksum and the structure is sound"
-		if err := b.Verify(); err != nil {
-			state = "FAILED: " + err.Error()
+		if verifyErr = b.Verify(); verifyErr != nil {
+			state = "FAILED: " + verifyErr.Error()
 		}
 	}
-	return printInfo(out, path, b.Info(), state)
+	if err := printInfo(out, path, b.Info(), state); err != nil {
+		return err
+	}
+	if verifyErr != nil {
+		return fmt.Errorf("%s: %w", path, verifyErr) // the status says it too, as bundle verify's does
+	}
+	return nil
 }
 
 // printInfo writes a bundle's Info as aligned lines.

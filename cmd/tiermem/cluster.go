@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -45,12 +46,12 @@ func newClusterCmd() *cobra.Command {
 	f := cmd.PersistentFlags()
 	f.StringVar(&cfg.nodes, "nodes", "127.0.0.1:7000", "seed nodes of the cluster, host:port, comma-separated")
 	f.IntVar(&cfg.rf, "replication-factor", 1, "copies a put waits for: the master's and N-1 replicas'")
-	f.IntVar(&cfg.chunk, "chunk-size", 4<<20, "bytes per chunk of a put")
-	f.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up after this long")
+	f.IntVar(&cfg.chunk, "chunk-size", 4<<20, "bytes per chunk of a put, 64 KiB to 256 MiB")
+	f.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up after this long (more than 0)")
 	f.StringVar(&cfg.progress, "progress", "auto", progressUsage)
 	f.BoolVar(&cfg.replicas, "read-from-replicas", false, "read chunks from replicas too")
 	f.StringVar(&cfg.glacier, "glacier", "", "directory shared by every client that values spill to when the cluster is out of memory")
-	f.StringVar(&cfg.password, "password", os.Getenv("TIERMEM_REDIS_PASSWORD"), "AUTH password (default $TIERMEM_REDIS_PASSWORD)")
+	f.StringVar(&cfg.password, "password", "", "AUTH password (default $"+redisPasswordEnv+", read when the command runs: help never shows it)")
 	cmd.AddCommand(
 		&cobra.Command{Use: "status", Short: "Show every node: role, health, memory, keys, slots, replication lag",
 			Args: cobra.NoArgs, RunE: cfg.run(cfg.status)},
@@ -67,16 +68,75 @@ func newClusterCmd() *cobra.Command {
 	return cmd
 }
 
+// options checks the flags, naming them, before any node is dialled, and
+// returns the Cluster's options.
+func (cfg *clusterConfig) options(cmd *cobra.Command) (cluster.Options, error) {
+	nodes, err := nodeList("--nodes", cfg.nodes)
+	if err != nil {
+		return cluster.Options{}, err
+	}
+	switch {
+	case cfg.timeout <= 0:
+		return cluster.Options{}, fmt.Errorf("--timeout %v: want a duration above 0 (the whole command must end within it)", cfg.timeout)
+	case cfg.rf < 1:
+		return cluster.Options{}, fmt.Errorf("--replication-factor %d: want at least 1 (the master's copy)", cfg.rf)
+	case cfg.chunk < minChunk || cfg.chunk > maxChunk:
+		return cluster.Options{}, fmt.Errorf("--chunk-size %d: want %d (64 KiB) to %d (256 MiB)", cfg.chunk, minChunk, maxChunk)
+	}
+	password := cfg.password
+	if !cmd.Flags().Changed("password") {
+		password = os.Getenv(redisPasswordEnv)
+	}
+	return cluster.Options{Nodes: nodes, Password: password,
+		ReplicationFactor: cfg.rf, ChunkSize: cfg.chunk, ReadFromReplicas: cfg.replicas}, nil
+}
+
+// The bounds of --chunk-size, as cluster.Options takes them.
+const (
+	minChunk = 64 << 10
+	maxChunk = 256 << 20
+)
+
+// nodeList splits a comma-separated list of host:port addresses, blanks
+// trimmed and empty entries dropped. A list with no address ("" from an
+// unset variable in a script, ",", " ") or an address without a port is an
+// error naming flag: go-redis would take "" for localhost:6379, a node
+// nobody named.
+func nodeList(flag, list string) ([]string, error) {
+	var nodes []string
+	for node := range strings.SplitSeq(list, ",") {
+		node = strings.TrimSpace(node)
+		if node == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(node); err != nil || port == "" {
+			return nil, fmt.Errorf("%s %q: %q is not host:port", flag, list, node)
+		}
+		nodes = append(nodes, node)
+	}
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("%s %q: want host:port,... (one or more of the cluster's nodes)", flag, list)
+	}
+	return nodes, nil
+}
+
 // clusterJob is one subcommand's work on an open Cluster.
 type clusterJob func(ctx context.Context, c *cluster.Cluster, cmd *cobra.Command, args []string) error
 
-// run opens the cluster, runs job under --timeout, and closes the cluster.
+// redisPasswordEnv is the variable --password defaults to. It is read
+// when a command runs, not as the flag's default, which help would print.
+const redisPasswordEnv = "TIERMEM_REDIS_PASSWORD"
+
+// run checks the flags, opens the cluster, runs job under --timeout, and
+// closes the cluster.
 func (cfg *clusterConfig) run(job clusterJob) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
+		opt, err := cfg.options(cmd)
+		if err != nil {
+			return err
+		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), cfg.timeout)
 		defer cancel()
-		opt := cluster.Options{Nodes: strings.Split(cfg.nodes, ","), Password: cfg.password,
-			ReplicationFactor: cfg.rf, ChunkSize: cfg.chunk, ReadFromReplicas: cfg.replicas}
 		if cfg.glacier != "" {
 			dir, err := object.OpenDir(cfg.glacier)
 			if err != nil {
@@ -188,7 +248,11 @@ func (cfg *clusterConfig) sweep(ctx context.Context, c *cluster.Cluster, cmd *co
 // then every node's status, then the array deleted.
 func distributedDemo(cfg demoConfig) error {
 	ctx := context.Background()
-	c, err := cluster.Open(ctx, cluster.Options{Nodes: strings.Split(cfg.cluster, ","), ReplicationFactor: 2})
+	seeds, err := nodeList("--cluster", cfg.cluster)
+	if err != nil {
+		return err
+	}
+	c, err := cluster.Open(ctx, cluster.Options{Nodes: seeds, ReplicationFactor: 2})
 	if err != nil {
 		return err
 	}

@@ -149,15 +149,20 @@ func (c checked) Set(v string) error {
 
 func (c checked) Type() string { return c.typ }
 
-// byteCount checks a byte count such as 64MiB; "" is allowed when empty is.
-func byteCount(empty bool) func(string) error {
-	return func(v string) error {
-		if v == "" && empty {
-			return nil
-		}
-		_, err := bytesize.Parse(v)
-		return err
+// byteCount checks a byte count such as 64MiB.
+func byteCount(v string) error {
+	_, err := bytesize.Parse(v)
+	return err
+}
+
+// budget checks a tier's budget: at least one byte, or "" for the
+// Manager's default. 0 is refused, as CONFIG SET refuses it: the Manager
+// reads a Size of 0 as its default, the opposite of what 0 asks for.
+func budget(v string) error {
+	if v == "" {
+		return nil
 	}
+	return positiveBytes(v)
 }
 
 // positiveBytes checks a byte count of at least one byte.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,7 @@ VerifyGlacier and CompactGlacier.`,
 // its glacier tier at url, runs fn, and closes it: the commands that work
 // on a data directory (glacier, snapshot) share it.
 func withGlacier(dir, url string, fn func(*tiermem.Manager) error) (err error) {
-	if err := existingDir(dir); err != nil {
+	if err := checkManagerDir(dir); err != nil {
 		return err
 	}
 	if err := existingPacks(url); err != nil {
@@ -100,6 +101,22 @@ func existingDir(dir string) error {
 		return fmt.Errorf("--dir: %w", err)
 	case !fi.IsDir():
 		return fmt.Errorf("--dir %s: not a directory", dir)
+	}
+	return nil
+}
+
+// checkManagerDir refuses a --dir that is not a Manager's directory: one that
+// does not exist (existingDir), or one without cold/, which every Manager
+// has from its first Open. Open would make a Manager in it: the parent of
+// the data directory, or $HOME, would report a sound Manager with no keys,
+// and snapshot create would write an empty snapshot in place of a backup.
+func checkManagerDir(dir string) error {
+	if err := existingDir(dir); err != nil {
+		return err
+	}
+	fi, err := os.Stat(filepath.Join(dir, "cold"))
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("--dir %s: not a Manager's directory (no cold/ in it; a Manager's directory is the one tiermem serve --dir gives)", dir)
 	}
 	return nil
 }

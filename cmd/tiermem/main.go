@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // commands returns the constructors of every subcommand.
@@ -43,13 +44,58 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	for _, newCmd := range commands() {
-		root.AddCommand(newCmd())
+		cmd := newCmd()
+		refuseUnknownSubcommands(cmd)
+		root.AddCommand(cmd)
 	}
 	return root
 }
 
+// refuseUnknownSubcommands makes every command group under cmd (a command
+// that only holds subcommands) refuse an argument that names none of them,
+// as the root command does: cobra would print the group's help and exit 0,
+// so that `tiermem glacier verfy && deploy` deployed. Without arguments a
+// group still prints its help.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = unknownSubcommand
+	cmd.PreRunE = func(*cobra.Command, []string) error { return pflag.ErrHelp } // cobra prints help; before the required flags are checked
+	cmd.RunE = func(*cobra.Command, []string) error { return pflag.ErrHelp }
+}
+
+// unknownSubcommand refuses the arguments of a command group, naming its
+// subcommands; `help` alone asks for the group's help.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 || len(args) == 1 && args[0] == "help" {
+		return nil
+	}
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q for %q (its commands: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return fmt.Errorf("%s", msg)
+}
+
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	out := &errWriter{w: os.Stdout}
+	root := newRootCmd()
+	root.SetOut(out)
+	err := root.Execute()
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("the command ran, but its output could not be written: %w", out.err)
+	}
+	if err != nil {
 		msg := err.Error()
 		if !strings.HasPrefix(msg, "tiermem: ") { // the library's errors name it already
 			msg = "tiermem: " + msg

@@ -38,8 +38,10 @@ panel per name in --panels:
   migration   promotions, demotions, evictions and expirations per second
   all         every panel above
 
-The time axis counts from the first sample. An interval without reads leaves
-the hit rate out rather than drawing it as 0.`,
+The samples are drawn in time order, and the time axis counts from the
+earliest: a file whose times go back (the clock was stepped back) is sorted
+first, samples of equal times kept in file order. An interval without reads
+leaves the hit rate out rather than drawing it as 0.`,
 		Example: `  tiermem plot --from analytics.json --out analytics.png
   tiermem plot --from analytics.json --out analytics.svg --panels all`,
 		Args: cobra.NoArgs,
@@ -70,6 +72,10 @@ func runPlot(stdin io.Reader, from, out, panels string) error {
 	if len(samples) == 0 {
 		return fmt.Errorf("%s holds no sample: nothing to draw", from)
 	}
+	// The file keeps wall-clock times, which go back when the clock is
+	// stepped (NTP, a VM resumed): drawn in file order, the time axis would
+	// start before the first sample and the lines fold back.
+	slices.SortStableFunc(samples, func(a, b tiermem.AnalyticsSample) int { return a.Time.Compare(b.Time) })
 	var plots []*plot.Plot
 	for _, name := range names {
 		plots = append(plots, panelMakers[name](samples)...)

@@ -31,7 +31,9 @@ says when that happened.
 Each damaged segment file is rewritten whole and renamed into place, so an
 interrupted repair can simply be run again; running it on a sound store
 changes nothing. The store must not be open: repair refuses while a process
-holds it. The exit status is non-zero when the store could not be repaired.`,
+holds it, and then prints no report. The exit status is non-zero when the
+store could not be repaired, or the report could not be written (redirect
+it to a file on a disk with room: it is the only record of the keys lost).`,
 		Example: `  tiermem repair --dry-run /var/lib/app/tiermem
   tiermem repair /var/lib/app/tiermem`,
 		Args: cobra.ExactArgs(1),
@@ -49,11 +51,35 @@ func runRepair(out io.Writer, dir string, dryRun bool) error {
 		return err
 	}
 	r, err := disk.Repair(cold, &disk.RepairOptions{DryRun: dryRun})
-	printRepair(out, &r)
 	if err != nil {
-		return fmt.Errorf("repair of %s failed: %w", cold, err)
+		return fmt.Errorf("repair of %s failed, %s: %w", cold, changedBy(&r), err)
+	}
+	w := &errWriter{w: out}
+	printRepair(w, &r)
+	if w.err != nil {
+		if dryRun || r.Clean() {
+			return fmt.Errorf("the report on %s could not be written: %w", cold, w.err)
+		}
+		return fmt.Errorf("%s was repaired, but the report of what it lost could not be written (a second run finds the damage gone): %w", cold, w.err)
 	}
 	return nil
+}
+
+// changedBy says what a Repair that failed had changed: a report read half
+// way is no report, and printing it would say "no damage found" of a store
+// that was not read, or read in part.
+func changedBy(r *disk.RepairReport) string {
+	var done []string
+	if len(r.Rewritten) > 0 {
+		done = append(done, "rewritten: "+strings.Join(r.Rewritten, " "))
+	}
+	if len(r.Removed) > 0 {
+		done = append(done, "removed: "+strings.Join(r.Removed, " "))
+	}
+	if len(done) == 0 {
+		return "not repaired (nothing was changed)"
+	}
+	return "repaired in part (" + strings.Join(done, "; ") + "; run it again)"
 }
 
 // holdsSegments refuses a directory that does not exist or holds no

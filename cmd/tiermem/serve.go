@@ -73,12 +73,18 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 			"\n" +
 			"A flag given on the command line wins over its variable, which wins over the file, which\n" +
 			"wins over the default. An unknown name or a bad value is an error naming file:line.\n" +
+			"A TIERMEM_* variable that names no flag (TIERMEM_REQUIRE_PASS for TIERMEM_REQUIREPASS)\n" +
+			"is an error too, except those that other commands and the project's scripts read.\n" +
 			"\n" +
 			"With --tls-cert and --tls-key, both listeners serve TLS only (RESP on --addr, HTTPS on\n" +
 			"--http; redis-cli --tls, curl https://): there is no second, plain-text port.\n" +
 			"\n" +
-			"SIGTERM or SIGINT stops it gracefully: no new connections, the commands read are\n" +
-			"answered, the Manager is closed (hot and warm persisted to cold), exit status 0.",
+			"SIGTERM, SIGINT or SIGHUP (the terminal or ssh session closed) stops it gracefully: no\n" +
+			"new connections, the commands read are answered, the Manager is closed (hot and warm\n" +
+			"persisted to cold), exit status 0.\n" +
+			"\n" +
+			"--no-glacier on a directory whose glacier tier (DIR/glacier) holds packs is refused:\n" +
+			"their keys would read as missing, and come back at the next serve with glacier.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := resolveSettings(cmd.Flags(), &cfg); err != nil {
@@ -94,19 +100,19 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.StringVar(&cfg.dir, "dir", cfg.dir, "data directory (the cold tier, glacier by default)")
 	f.StringVar(&cfg.requirePass, "requirepass", "", "password clients must give (AUTH on RESP, bearer or basic auth on HTTP); prefer TIERMEM_REQUIREPASS, which ps does not show")
 	f.StringVar(&cfg.allowedHosts, "http-allowed-hosts", "", "comma-separated host names HTTP requests may name without a password, besides IP addresses and localhost (others get 403: DNS rebinding)")
-	f.Var(checked{&cfg.hot, byteCount(true), "bytes"}, "hot", "hot tier budget, e.g. 8GiB (default: from the machine's RAM)")
-	f.Var(checked{&cfg.warm, byteCount(true), "bytes"}, "warm", "warm tier budget (default: from the machine's RAM)")
-	f.Var(checked{&cfg.cold, byteCount(true), "bytes"}, "cold", "cold tier budget (default: from the free disk)")
+	f.Var(checked{&cfg.hot, budget, "bytes"}, "hot", "hot tier budget, e.g. 8GiB, at least 1 byte (leave it out for the default: from the machine's RAM)")
+	f.Var(checked{&cfg.warm, budget, "bytes"}, "warm", "warm tier budget, at least 1 byte (leave it out for the default: from the machine's RAM)")
+	f.Var(checked{&cfg.cold, budget, "bytes"}, "cold", "cold tier budget, at least 1 byte (leave it out for the default: from the free disk)")
 	f.Var(checked{&cfg.durability, oneOf("none", "every-second", "always"), "string"}, "durability", "none, every-second or always")
 	for i, name := range []string{"hot", "warm", "cold"} {
 		f.Var(checked{&cfg.policies[i], oneOf(policyNames...), "string"}, name+"-policy",
 			"the "+name+" tier's replacement policy: "+strings.Join(policyNames, ", ")+" (default auto; CONFIG SET changes it)")
 	}
-	f.BoolVar(&cfg.noGlacier, "no-glacier", false, "run without the glacier tier")
+	f.BoolVar(&cfg.noGlacier, "no-glacier", false, "run without the glacier tier (refused when DIR/glacier holds packs)")
 	f.IntVar(&cfg.maxClients, "max-clients", 10000, "most RESP connections at once")
-	f.Var(checked{&cfg.maxBulk, byteCount(false), "bytes"}, "max-bulk-len", "longest RESP argument")
+	f.Var(checked{&cfg.maxBulk, byteCount, "bytes"}, "max-bulk-len", "longest RESP argument")
 	f.Int64Var(&cfg.maxMultibulk, "max-multibulk-len", cfg.maxMultibulk, "most arguments of one RESP command")
-	f.Var(checked{&cfg.maxOutput, byteCount(false), "bytes"}, "max-output",
+	f.Var(checked{&cfg.maxOutput, byteCount, "bytes"}, "max-output",
 		"most memory one RESP client's unsent replies may keep (an MGET of many values): past it the client is closed (0: no limit)")
 	f.Var(checked{&cfg.maxBody, positiveBytes, "bytes"}, "max-body", "largest HTTP request body: a longer PUT gets 413")
 	f.DurationVar(&cfg.analytics, "analytics-interval", cfg.analytics, "sample hit rate, latency and moves this often, for the dashboard and /metrics (0: off)")
@@ -128,6 +134,9 @@ var policyNames = []string{"auto", "adaptive", "lru", "lfu", "fifo", "clock", "s
 // TIERMEM_* variables and then the config file, and checks what only
 // works in pairs.
 func resolveSettings(flags *pflag.FlagSet, cfg *serveConfig) error {
+	if err := unknownVariables(flags, os.Environ()); err != nil {
+		return err
+	}
 	fromEnv, err := applyEnv(flags)
 	if err != nil {
 		return err
@@ -187,7 +196,7 @@ func applyEnv(flags *pflag.FlagSet) (map[string]bool, error) {
 	var err error
 	set := map[string]bool{}
 	flags.VisitAll(func(f *pflag.Flag) {
-		name := "TIERMEM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if f.Name == "help" {
 			return // asked for on the command line only
 		}
@@ -251,8 +260,8 @@ func (cfg serveConfig) newLogger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", cfg.logFormat)
 }
 
-// runServe serves until ctx ends or a SIGTERM or SIGINT, then stops
-// gracefully and returns nil.
+// runServe serves until ctx ends or a SIGTERM, SIGINT or SIGHUP, then
+// stops gracefully and returns nil.
 func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	log, err := cfg.newLogger(logw)
 	if err != nil {
@@ -277,8 +286,13 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
 	defer stop()
+	if cfg.noGlacier {
+		if err := noGlacierPacks(cfg.dir); err != nil {
+			return err
+		}
+	}
 	m, err := tiermem.Open(cfg.dir, opts)
 	if err != nil {
 		return err
@@ -314,6 +328,32 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 		log.Error("tiermem: serving RESP", "error", err)
 	}
 	return cfg.stop(srv, hs, m, log, err)
+}
+
+// noGlacierPacks refuses --no-glacier on a directory whose glacier tier
+// holds packs: the Manager would not read DIR/glacier at all, so every key
+// in it would read as missing (GET nil, DBSIZE and DEL counting none), and
+// come back, deleted or not, at the next serve with glacier. The packs are
+// DIR/glacier/pack/*.pack, where the glacier store (tier/object) writes
+// them.
+func noGlacierPacks(dir string) error {
+	packs, err := filepath.Glob(filepath.Join(dir, "glacier", "pack", "*.pack"))
+	if err != nil || len(packs) == 0 {
+		return nil
+	}
+	var size int64
+	for _, p := range packs {
+		if fi, err := os.Stat(p); err == nil {
+			size += fi.Size()
+		}
+	}
+	held := fmt.Sprintf("%d packs", len(packs))
+	if len(packs) == 1 {
+		held = "1 pack"
+	}
+	return fmt.Errorf("--no-glacier: %s holds %s (%d bytes) of the glacier tier, whose keys would read as missing and come back "+
+		"at the next serve with glacier: serve without --no-glacier (tiermem glacier ls --dir %s lists them), "+
+		"or move %s away first to serve without them", filepath.Join(dir, "glacier"), held, size, dir, filepath.Join(dir, "glacier"))
 }
 
 // stop shuts the servers down gracefully, then closes the Manager. Clients

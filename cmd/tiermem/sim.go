@@ -42,10 +42,12 @@ replayed one after the other as one trace (with one --format each, or one
 --format for all).
 
 The trace is first read once to check and count it, then streamed from its
-files for each policy and size, so memory does not grow with its length. opt
-needs the future of every request and holds the trace in memory, 16 bytes a
-request: with opt, a trace of more than --max-requests requests is refused
-before it is loaded.`,
+files for each policy and size, so memory does not grow with its length: each
+replay holds its cache, of the size's entries or, when the trace has fewer
+requests, of the trace's (a cache that holds every key never evicts, so
+the hit ratio is the same at any larger size). opt needs the future of every
+request and holds the trace in memory, 16 bytes a request: with opt, a trace
+of more than --max-requests requests is refused before it is loaded.`,
 		Example: `  tiermem sim --trace OLTP.lis.zst --format arc --sizes 250,500,1000 --policies lru,adaptive,opt
   tiermem sim --trace corda.gz --trace loop.trace.gz --trace corda.gz --format corda,lirs,corda --sizes 500`,
 		Args: cobra.NoArgs,

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -158,7 +163,16 @@ Then --mode replace (the default) clears the Manager and stores every key of
 the snapshot; --mode merge stores them over the present values and keeps the
 other keys. Each key goes back to the tier it was in when that tier has room,
 else to the next one down (the command says how many); keys whose TTL ran
-out since the snapshot are left out.`,
+out since the snapshot are left out.
+
+A file that is not a snapshot leaves DIR as it was, and a restore into a new
+DIR that fails removes it. SIGINT or SIGTERM before the restore changes
+anything (while it verifies the file) stops it, DIR as it was (exit status
+130 or 143). Once it has begun changing DIR, the first signal lets the
+restore, and the Close that writes its keys to disk, go on to their end
+(exit status 0); a second one stops it at once, leaving DIR marked as an
+unfinished restore, which every Open refuses until the restore is run
+again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSnapshotRestore(cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
@@ -180,15 +194,42 @@ func runSnapshotRestore(out, errOut io.Writer, f snapshotFlags) error {
 	if err != nil {
 		return fmt.Errorf("snapshot restore: --mode: %w", err)
 	}
+	_, statErr := os.Stat(f.dir)
+	created := errors.Is(statErr, fs.ErrNotExist) // the restore makes it
+	_, markErr := os.Stat(filepath.Join(f.dir, restoreMarker))
+	var restored atomic.Bool
+	stop := finishOnSignal(errOut, restorePlan(f.dir, created, markErr == nil, &restored))
+	err = restore(out, errOut, f, mode, show, &restored)
+	if sig := stop(); sig != nil && err == nil {
+		fmt.Fprintf(errOut, "tiermem: the restore finished after %v\n", sig)
+	}
+	if _, serr := os.Stat(f.dir); err != nil && created && serr == nil {
+		if rerr := os.RemoveAll(f.dir); rerr == nil {
+			err = fmt.Errorf("%w (--dir %s, which the restore made, is removed)", err, f.dir)
+		}
+	}
+	return err
+}
+
+// restoreMarker is the file a Restore marks a Manager's directory with
+// until what it restored is durable (the root package's restoremark.go).
+const restoreMarker = "RESTORING"
+
+// restore restores f.file into the Manager in f.dir: the snapshot is
+// opened first, so that a file that is no snapshot (a typo) makes no
+// directory. restored is set once Restore succeeded, before the Close that
+// writes its keys to disk.
+func restore(out, errOut io.Writer, f snapshotFlags, mode tiermem.RestoreMode, show bool, restored *atomic.Bool) error {
+	sf, err := tiermem.OpenSnapshot(f.file)
+	if err != nil {
+		return err
+	}
+	sf.Close()
 	return openGlacier(f.dir, f.url, true, func(m *tiermem.Manager) error { // a new directory is made
 		bars := &phaseBars{errOut: errOut, show: show}
 		defer bars.finish()
-		stop := finishOnSignal(errOut, "the restore goes on to its end, since stopping it half-way would leave part of the snapshot in place of the keys it replaces",
-			"the directory holds part of the snapshot; run the restore again")
 		r, err := m.Restore(f.file, &tiermem.RestoreOptions{Mode: mode, Progress: bars.update})
-		if sig := stop(); sig != nil && err == nil {
-			defer fmt.Fprintf(errOut, "tiermem: the restore finished after %v\n", sig)
-		}
+		restored.Store(err == nil)
 		bars.finish()
 		if err != nil {
 			return err
@@ -202,6 +243,36 @@ func runSnapshotRestore(out, errOut io.Writer, f snapshotFlags) error {
 		}
 		return nil
 	})
+}
+
+// restorePlan is what a signal does to a restore into dir, from opening
+// the snapshot to the end of the Close that writes the restored keys to
+// disk. Until the restore marks dir (Manager.Restore verifies the whole
+// snapshot first), a signal stops it at once: nothing was changed, and a
+// dir the restore made is removed. From the mark on, stopping would leave
+// dir holding part of the snapshot, marked, so that Open refuses it: the
+// first signal lets the restore and the Close go on to their end. premarked
+// is a dir an earlier restore left marked, which the plan cannot tell from
+// one this restore marked.
+func restorePlan(dir string, created, premarked bool, restored *atomic.Bool) signalPlan {
+	return func(_ os.Signal, second bool) (string, bool) {
+		_, err := os.Stat(filepath.Join(dir, restoreMarker))
+		marked := premarked || err == nil
+		switch {
+		case second:
+			return dir + " holds part of the snapshot and stays marked as an unfinished restore, which Open refuses; run the restore again", true
+		case restored.Load():
+			return "the restore is done, and writing its keys to disk goes on to its end: until then " + dir + " stays marked as an unfinished restore", false
+		case marked:
+			return "the restore goes on to its end, since stopping it half-way would leave part of the snapshot in place of the keys it replaces", false
+		case created:
+			if err := os.RemoveAll(dir); err != nil {
+				return "before the restore changed anything; removing " + dir + ", which it had made: " + err.Error(), true
+			}
+			return "before the restore changed anything; " + dir + ", which it had made, is removed", true
+		}
+		return "before the restore changed anything: " + dir + " is as it was", true
+	}
 }
 
 // demotedCounts writes the demoted keys of each tier that has any.

@@ -5,7 +5,9 @@
 // drained before the next request.
 //
 // A Trace is replayed as it streams, so the policies run over traces of any
-// length in memory that grows with the capacity, not the trace. Only opt, which
+// length in memory that grows with the capacity, not the trace (and a capacity
+// above the trace's length is replayed as that length, which hits alike: a cache
+// that holds every key never evicts). Only opt, which
 // must know each request's next use, holds the trace in memory, up to
 // Options.MaxRequests requests.
 package sim

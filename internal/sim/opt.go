@@ -14,8 +14,8 @@ func OPT(keys []uint64, capacity int) int {
 // if not nil, is called with the requests replayed since its last call.
 // Memory beyond keys and next is in the capacity, not in the trace.
 func opt(keys []uint64, next []int, capacity int, progress func(int)) int {
-	resident := make(map[uint64]int, capacity) // key -> its next use
-	var h maxHeap                              // next uses of resident keys, lazily pruned
+	resident := make(map[uint64]int, min(capacity, len(keys))) // key -> its next use
+	var h maxHeap                                              // next uses of resident keys, lazily pruned
 	hits := 0
 	for i, k := range keys {
 		if progress != nil && i%progressStep == progressStep-1 {

@@ -53,7 +53,7 @@ func Replay(p cache.Policy[uint64], keys []uint64, capacity int, progress func(i
 // replay is Replay over any Trace; it also returns the requests replayed and
 // the error that stopped the trace.
 func replay(p cache.Policy[uint64], t Trace, capacity int, progress func(int)) (hits int, n int64, err error) {
-	resident := make(map[uint64]struct{}, capacity)
+	resident := make(map[uint64]struct{}, min(int64(capacity), t.Len())) // never more keys than requests
 	err = t.Keys(func(k uint64) bool {
 		n++
 		if progress != nil && n%progressStep == 0 {
@@ -183,9 +183,20 @@ func runAll(results []Result, t Trace, next []int, progress func(int)) error {
 	return firstErr
 }
 
+// traceSize returns the capacity a replay of t at size needs: size, or the
+// trace's length when that is smaller, since a cache that holds every key
+// requested never evicts and hits alike at any larger size. Policies and
+// replays allocate for their capacity, so that a size of 10^9 entries (a
+// zero too many) on a small trace would otherwise take gigabytes, on every
+// CPU at once.
+func traceSize(size int, t Trace) int {
+	return int(min(int64(size), max(t.Len(), 1)))
+}
+
 // replayNamed replays one policy by name; the name has been checked, and t is
 // a Slice with next its next uses when name is Opt.
 func replayNamed(name string, t Trace, next []int, size int, progress func(int)) (int, error) {
+	size = traceSize(size, t)
 	if name == Opt {
 		return opt(t.(Slice), next, size, progress), nil
 	}

@@ -89,3 +89,24 @@ func TestRunProgress(t *testing.T) {
 		t.Fatalf("progress reported %d requests, want %d", total, 4*len(keys))
 	}
 }
+
+// TestRunSizeAboveTheTrace: a size above the trace's length gives the
+// results of a size equal to it, reported at the size asked for: a cache
+// that holds every key requested never evicts. Replays run at the smaller
+// size, so that memory grows with neither a huge size on a small trace
+// (--sizes 1000000000 on four requests once ran out of memory) nor the
+// trace.
+func TestRunSizeAboveTheTrace(t *testing.T) {
+	keys := []uint64{1, 2, 3, 1, 4, 2, 5, 1}
+	policies := []string{"opt", "lru", "lfu", "fifo", "s3fifo", "adaptive"}
+	res, err := sim.Run(keys, []int{len(keys), 1 << 40}, policies, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range policies {
+		at, above := res[i], res[len(policies)+i]
+		if above.Size != 1<<40 || above.Hits != at.Hits || above.Hits != 3 {
+			t.Errorf("%s: %+v at the trace's length, %+v above it; want 3 hits at both, reported at size 1<<40", p, at, above)
+		}
+	}
+}

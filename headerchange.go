@@ -35,7 +35,18 @@ func (m *Manager) UpdateHeader(key string, fn func(e *Entry) (keep bool, err err
 // (a hot value of 64 KiB or more, or a copy the change made); otherwise
 // value is valid only until view returns. view's error is returned; the
 // change stands. A nil view makes it UpdateHeader.
+//
+// A value handed to view counts as a read of it (its tier's policy, its
+// ReadCount and promotion, and Analytics), as a Retrieve's would.
 func (m *Manager) UpdateHeaderView(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) error {
+	err := m.updateHeaderView(key, fn, view)
+	if err == nil && view != nil {
+		m.noteRead(key)
+	}
+	return err
+}
+
+func (m *Manager) updateHeaderView(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) error {
 	if done, err := m.changeHeader(key, fn, view, nil); done {
 		return err
 	}
@@ -66,8 +77,17 @@ func (m *Manager) updateHeaderCopy(key string, fn func(e *Entry) (keep bool, err
 // warm tier's own mapping or stored raw in cold is instead opened where it
 // lies and returned, as UpdateHeaderOpen returns it (view is then not
 // called), so it is never copied whole. A nil reader and error: view got
-// the value, or the key holds none.
+// the value, or the key holds none. The value handed back counts as a
+// read of it, as UpdateHeaderView's.
 func (m *Manager) UpdateHeaderViewLarge(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) (*ValueReader, error) {
+	v, err := m.updateHeaderViewLarge(key, fn, view)
+	if err == nil && (view != nil || v != nil) {
+		m.noteRead(key)
+	}
+	return v, err
+}
+
+func (m *Manager) updateHeaderViewLarge(key string, fn func(e *Entry) (keep bool, err error), view func(value []byte, shared bool) error) (*ValueReader, error) {
 	if v, done, err := m.changeOpening(key, fn, view); done {
 		return v, err
 	}
@@ -102,7 +122,17 @@ func (m *Manager) changeOpening(key string, fn func(e *Entry) (bool, error), vie
 // a value only glacier holds, or one fn's change deletes, is handed over
 // as a copy. It returns a nil reader, and no error, when the key holds no
 // value. Errors: those of UpdateHeader and OpenValue.
+//
+// The value opened counts as a read of it, as UpdateHeaderView's.
 func (m *Manager) UpdateHeaderOpen(key string, fn func(e *Entry) (keep bool, err error)) (*ValueReader, error) {
+	v, err := m.updateHeaderOpen(key, fn)
+	if err == nil && v != nil {
+		m.noteRead(key)
+	}
+	return v, err
+}
+
+func (m *Manager) updateHeaderOpen(key string, fn func(e *Entry) (keep bool, err error)) (*ValueReader, error) {
 	if v, done, err := m.changeOpening(key, fn, nil); done {
 		return v, err
 	}

@@ -39,6 +39,9 @@ type ValueReader struct {
 	largeSum uint64
 	// copied says mem is a copy made at the open, not the tier's own bytes.
 	copied bool
+	// peek says the open is not a read of the value (PeekValue): the hot
+	// tier's store must not record it either.
+	peek   bool
 	closed atomic.Bool
 
 	// A raw value opened by OpenValueDeferred is verified by the first
@@ -72,7 +75,7 @@ type rawOpener interface {
 // policy, promotion and analytics. The reader does not keep the Manager
 // from closing. Errors: as Retrieve's.
 func (m *Manager) OpenValue(key string) (*ValueReader, error) {
-	return m.openValue(key, false)
+	return m.openValue(key, false, true)
 }
 
 // OpenValueDeferred is OpenValue whose verifying pass over a streamed
@@ -88,18 +91,27 @@ func (m *Manager) OpenValue(key string) (*ValueReader, error) {
 // before the value is verified: a corrupt value found by the first ReadAt
 // is not counted again.
 func (m *Manager) OpenValueDeferred(key string) (*ValueReader, error) {
-	return m.openValue(key, true)
+	return m.openValue(key, true, true)
+}
+
+// PeekValue is OpenValueDeferred for a look at a value that is not a use
+// of it: the open is not counted as a read, by the tier's policy, the
+// key's ReadCount and promotion, or Analytics (Redis's OBJECT ENCODING,
+// which does not touch the key; a monitoring tool).
+func (m *Manager) PeekValue(key string) (*ValueReader, error) {
+	return m.openValue(key, true, false)
 }
 
 // openValue is OpenValue, verifying a streamed value at its first ReadAt
-// rather than now when deferred is set.
-func (m *Manager) openValue(key string, deferred bool) (*ValueReader, error) {
+// rather than now when deferred is set, and counted as a read when
+// counted is.
+func (m *Manager) openValue(key string, deferred, counted bool) (*ValueReader, error) {
 	tok, err := m.enterKey(key)
 	if err != nil {
 		return nil, err
 	}
 	defer m.gate.Leave(tok)
-	v := &ValueReader{}
+	v := &ValueReader{peek: !counted}
 	t, err := m.openLocked(key, v)
 	switch {
 	case err != nil:
@@ -110,10 +122,10 @@ func (m *Manager) openValue(key string, deferred bool) (*ValueReader, error) {
 	}
 	if err != nil {
 		err = m.readError(key, err)
-	} else {
+	} else if counted {
 		m.accessed(t, key)
 	}
-	if c := m.analytics.Load(); c != nil {
+	if c := m.analytics.Load(); c != nil && counted {
 		c.countRead(tok, t, err)
 	}
 	if err != nil {
@@ -148,7 +160,11 @@ func (m *Manager) openIn(t *tierState, key string, v *ValueReader) error {
 	if opened, err := m.openWhere(t, key, v, 0); opened || err != nil {
 		return err
 	}
-	return m.readTier(t, key, lent, nil, v.set)
+	mode := lent
+	if v.peek {
+		mode = lentUncounted
+	}
+	return m.readTier(t, key, mode, nil, v.set)
 }
 
 // openWhere opens key in t where it lies, when it is at least min bytes

@@ -179,6 +179,7 @@ const (
 	uncounted                     // borrowed, and not counted (SaveTo)
 	lent                          // the tier's memory where it lends it (tier.Lender), else owned; the caller's to keep
 	borrowedSmall                 // borrowed, refusing a value over SmallValueMax its tier does not lend (errLargeValue)
+	lentUncounted                 // lent, and not counted (PeekValue)
 )
 
 // Tier returns the fastest tier that holds key.
@@ -374,6 +375,10 @@ func (m *Manager) readTiers(tiers []*tierState, key string, mode readMode, dst [
 // readTier reads key from t: in place, or, when the caller keeps the value
 // and the store can, straight onto the end of dst.
 func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, fn func(*tierState, []byte, header.Header) error) error {
+	quiet := mode == uncounted
+	if mode == lentUncounted {
+		mode, quiet = lent, true
+	}
 	if mode == lent && t.lender == nil {
 		mode = owned
 	}
@@ -392,7 +397,7 @@ func (m *Manager) readTier(t *tierState, key string, mode readMode, dst []byte, 
 	r := tierReads.Get().(*tierRead)
 	r.m, r.t, r.key, r.mode, r.dst, r.fn = m, t, key, mode, dst, fn
 	var err error
-	if t.toucher != nil && mode != uncounted { // the read records itself (heapVictims)
+	if t.toucher != nil && !quiet { // the read records itself (heapVictims)
 		err = t.toucher.ViewMetaTouch(key, r.view)
 	} else {
 		err = t.store.ViewMeta(key, r.view)

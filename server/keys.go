@@ -17,7 +17,7 @@ func keyCommands() []*command {
 		{name: "del", arity: -2, flags: w, run: cmdDel, first: 1, last: -1, step: 1},
 		{name: "unlink", arity: -2, flags: w, run: cmdDel, first: 1, last: -1, step: 1},
 		{name: "exists", arity: -2, flags: r, run: cmdExists, first: 1, last: -1, step: 1},
-		{name: "touch", arity: -2, flags: r, run: cmdExists, first: 1, last: -1, step: 1},
+		{name: "touch", arity: -2, flags: r, run: cmdTouch, first: 1, last: -1, step: 1},
 		{name: "randomkey", arity: 1, flags: r, run: cmdRandomKey},
 		{name: "type", arity: 2, flags: r, run: cmdType, first: 1, last: 1, step: 1},
 		{name: "expire", arity: -3, flags: w, run: cmdExpire, first: 1, last: 1, step: 1},
@@ -78,6 +78,23 @@ func cmdExists(c *conn, args [][]byte) {
 		}
 		if found {
 			n++
+		}
+	}
+	c.out.int(n)
+}
+
+// cmdTouch records a use of each key (Manager.Touch: its tier's policy, its
+// read count and promotion, as a read's) and replies how many exist.
+func cmdTouch(c *conn, args [][]byte) {
+	n := int64(0)
+	for _, key := range args[1:] {
+		err := c.s.m.Touch(keyString(key))
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, tiermem.ErrNotFound):
+			c.managerError(err)
+			return
 		}
 	}
 	c.out.int(n)

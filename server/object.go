@@ -67,11 +67,13 @@ func (c *conn) objectReply(err error, ok func()) {
 }
 
 // encoding returns the encoding and refcount Redis would give key's
-// string. Only a value of at most 44 bytes is read (OpenValueDeferred): a
-// longer one is "raw" by its size, which a large cold value gives from the
-// cold tier's index without being loaded.
+// string. Only a value of at most 44 bytes is read (PeekValue): a longer
+// one is "raw" by its size, which a large cold value gives from the cold
+// tier's index without being loaded. The look is no use of the key, as in
+// Redis (OBJECT does not touch it): its idle time, read count and
+// promotion are as they were.
 func (c *conn) encoding(key string) (string, int64, error) {
-	v, err := c.s.m.OpenValueDeferred(key)
+	v, err := c.s.m.PeekValue(key)
 	if err != nil {
 		return "", 0, err
 	}

@@ -19,8 +19,14 @@ type Cluster struct {
 	rc      *redis.ClusterClient // writes and manifests: masters only
 	readers *redis.ClusterClient // chunk reads: replicas too with ReadFromReplicas, else rc
 
-	mu     sync.RWMutex // held shared by every operation, exclusively by Close
-	closed bool         // protected by mu
+	mu sync.RWMutex // held shared by every operation, exclusively by Close
+	// closed is set by Close before it takes mu, so that an operation that
+	// begins after Close began returns ErrClosed at once instead of queueing
+	// behind Close's Lock, which waits for the operations in flight; enter
+	// checks it again under mu.
+	closed atomic.Bool
+
+	targets targets // clients of the nodes redirections named (redirect.go)
 
 	// cleanup counts the background deletions of replaced values' chunks,
 	// started under mu held shared; Close waits for them.
@@ -63,12 +69,19 @@ func Open(ctx context.Context, opt Options) (*Cluster, error) {
 	return c, nil
 }
 
+// clientOptions are the options of the go-redis cluster clients. One
+// attempt of the package's retry (retry.go) is one try per node: go-redis's
+// own retries of a dead node, under the slot map it had, would hold an
+// attempt past RetryTimeout, where retry reloads the map instead. Two
+// redirections: a MOVED, then an ASK.
 func (o *Options) clientOptions(replicas bool) *redis.ClusterOptions {
 	return &redis.ClusterOptions{
 		Addrs:                 o.Nodes,
 		Username:              o.Username,
 		Password:              o.Password,
-		MaxRedirects:          8,
+		MaxRedirects:          2,
+		MaxRetries:            -1,
+		DialerRetries:         1,
 		DialTimeout:           o.DialTimeout,
 		ReadTimeout:           o.IOTimeout,
 		WriteTimeout:          o.IOTimeout,
@@ -133,11 +146,14 @@ func (c *Cluster) checkNode(ctx context.Context, n *redis.Client) error {
 	return nil
 }
 
-// enter begins an operation: it returns ErrClosed after Close began, else
-// the caller must call c.mu.RUnlock when it ends.
+// enter begins an operation: it returns ErrClosed, at once, after Close
+// began, else the caller must call c.mu.RUnlock when it ends.
 func (c *Cluster) enter() error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
 	c.mu.RLock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.RUnlock()
 		return ErrClosed
 	}
@@ -145,21 +161,21 @@ func (c *Cluster) enter() error {
 }
 
 // Close waits for the operations in flight and the deletions of replaced
-// values they started, then closes the connections.
-// It does not close the near cache. Calling it again returns ErrClosed.
+// values they started, then closes the connections; operations that begin
+// meanwhile return ErrClosed at once. It does not close the near cache.
+// Calling it again returns ErrClosed.
 func (c *Cluster) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed.Swap(true) {
 		return ErrClosed
 	}
-	c.closed = true
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.cleanup.Wait()
 	return c.closeClients()
 }
 
 func (c *Cluster) closeClients() error {
-	err := c.rc.Close()
+	err := errors.Join(c.rc.Close(), c.targets.close())
 	if c.readers != c.rc {
 		err = errors.Join(err, c.readers.Close())
 	}

@@ -21,11 +21,17 @@
 //   - Node status from the cluster itself, and an optional local
 //     *tiermem.Manager in front as a near cache, checked against the
 //     manifest's generation on every read.
+//   - Failover and resharding. Each step of an operation (a manifest, a
+//     batch of chunks) retries through a failover, reloading the slot map
+//     once a node is out of reach, for at most Options.RetryTimeout; writes
+//     follow the ASK and MOVED replies of slots being migrated, their WAIT
+//     sent to the node that took them.
 //   - Spill. With Options.Glacier (a tier/object bucket every client shares),
 //     a value the full cluster refuses (OOM) is written there as one object,
 //     and its manifest, in the cluster, says so.
 //
 // A Cluster is made by Open and is safe for concurrent use; Close waits for
-// the operations in flight. Slices passed to Store are not kept past the call;
+// the operations in flight, and those begun after it began return ErrClosed
+// at once. Slices passed to Store are not kept past the call;
 // slices returned by Retrieve belong to the caller.
 package cluster

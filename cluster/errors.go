@@ -15,7 +15,10 @@ var (
 	ErrCorrupt = errors.New("cluster: corrupt value")
 	// ErrNotReplicated is returned by a Store or Delete that did not get
 	// ReplicationFactor-1 replica acknowledgements (WAIT) in time. The
-	// previous value stays readable, unless the error says otherwise.
+	// previous value stays readable (a failed Delete puts its manifest
+	// back), unless the error says otherwise: a Store's "the new value may
+	// be visible", a Delete's "the value may be deleted", when the cluster
+	// could not be asked to put the previous manifest back.
 	ErrNotReplicated = errors.New("cluster: not acknowledged by enough replicas")
 	// ErrNotCluster is returned by Open when the nodes do not run Redis in
 	// cluster mode.

@@ -293,7 +293,7 @@ func retrieveLargestPipeline(ctx context.Context, c *cluster.Cluster, key string
 }
 
 // TestHostileBigChunkPipelines: with chunks over 16 MiB (ChunkSize may be up
-// to 256 MiB) a pipeline carries one chunk, as Options.Streams says: never
+// to 32 MiB) a pipeline carries one chunk, as Options.Streams says: never
 // more than max(16 MiB, chunk size).
 func TestHostileBigChunkPipelines(t *testing.T) {
 	ctx := context.Background()

@@ -173,7 +173,8 @@ func parseManifest(b []byte) (*manifest, error) {
 }
 
 // checkChunks checks that count chunks of chunkSize hold exactly length
-// bytes, and that chunkSize is one Options.ChunkSize allows.
+// bytes, and that chunkSize is one Options.ChunkSize allows, or allowed
+// (maxReadChunkSize).
 func (m *manifest) checkChunks(count uint64) error {
 	if m.isInline {
 		if count != 0 {
@@ -181,7 +182,7 @@ func (m *manifest) checkChunks(count uint64) error {
 		}
 		return nil
 	}
-	if m.chunkSize < minChunkSize || m.chunkSize > maxChunkSize {
+	if m.chunkSize < minChunkSize || m.chunkSize > maxReadChunkSize {
 		// Not one this package writes: a reader must not trust its length.
 		return fmt.Errorf("%w: manifest with chunk size %d", ErrCorrupt, m.chunkSize)
 	}

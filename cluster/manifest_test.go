@@ -18,6 +18,8 @@ func sampleManifests() []*manifest {
 		{kind: kindArray, aux: 1, gen: 3, length: 800, chunkSize: 1 << 16, shape: []uint64{10, 10}, isInline: true, inline: make([]byte, 800)},
 		{kind: kindBytes, gen: 5, length: 3 << 20, chunkSize: 1 << 20, sums: []uint64{1, 2, 3}, spilled: true},
 		{kind: kindArray, aux: 1, gen: 4, length: 8e8, chunkSize: 4 << 20, shape: []uint64{10000, 10000}, sums: make([]uint64, 191)},
+		// Chunks over maxChunkSize, as stored before it: still readable.
+		{kind: kindBytes, gen: 6, length: 300 << 20, chunkSize: maxReadChunkSize, sums: []uint64{1, 2}},
 	}
 }
 

@@ -27,10 +27,14 @@ type Options struct {
 	// RetryTimeout is how long an operation keeps retrying through a failover
 	// (connection refused, MOVED, CLUSTERDOWN, too few acknowledgements)
 	// before it fails. Default 15 s, above Redis's failover time with a
-	// 2-second cluster-node-timeout (about 4 s measured).
+	// 2-second cluster-node-timeout (about 4 s measured). It bounds each
+	// step of an operation (reading the manifest, each batch of chunks,
+	// writing the manifest) as a whole: an attempt still running at
+	// RetryTimeout is cut, and after a node could not be reached the slot
+	// map is reloaded before the next attempt.
 	RetryTimeout time.Duration
 	// ChunkSize is the size of the chunks a value is split into. Default
-	// 4 MiB; at least 64 KiB, at most 256 MiB.
+	// 4 MiB; at least 64 KiB, at most 32 MiB (maxChunkSize says why).
 	ChunkSize int
 	// ReadFromReplicas reads chunks from replicas too (for throughput); a
 	// chunk a replica does not hold yet is read again from its master.
@@ -58,7 +62,8 @@ type Options struct {
 	DialTimeout time.Duration
 	// IOTimeout bounds each network read and write (a whole pipeline's
 	// writes). Default 30 s, for pipelines of tens of megabytes on a busy
-	// machine.
+	// machine. RetryTimeout, which bounds every attempt as well, is the
+	// tighter bound when it is shorter.
 	IOTimeout time.Duration
 	// Streams is the number of pipelines a transfer keeps in flight to each
 	// master, each of at most 16 MiB of chunks (one chunk, when the value's
@@ -72,7 +77,19 @@ type Options struct {
 const (
 	defaultChunkSize = 4 << 20
 	minChunkSize     = 64 << 10
-	maxChunkSize     = 256 << 20
+	// maxChunkSize bounds a chunk well below Redis's replica output buffer
+	// limit (client-output-buffer-limit replica, 256 MB hard by default): a
+	// master copies each SET into its replicas' output buffers whole, and
+	// drops a replica whose buffer passes the limit (which then
+	// resynchronizes in full, and every WAIT falls short). With Streams
+	// (default 4) such chunks in flight to one master, 32 MiB chunks leave
+	// that buffer half free; a larger Streams × ChunkSize may need the limit
+	// raised.
+	maxChunkSize = 32 << 20
+	// maxReadChunkSize is the largest chunk size a manifest may name: the
+	// bound before maxChunkSize, so that values stored with larger chunks
+	// stay readable.
+	maxReadChunkSize = 256 << 20
 	// batchBytes is the most chunk bytes one pipeline carries: with Streams
 	// pipelines per master, it bounds a transfer's memory in flight.
 	batchBytes = 16 << 20
@@ -110,8 +127,11 @@ func (o Options) withDefaults() (Options, error) {
 	switch {
 	case o.ReplicationFactor < 1:
 		return o, fmt.Errorf("%w: ReplicationFactor %d", ErrOptions, o.ReplicationFactor)
-	case o.ChunkSize < minChunkSize || o.ChunkSize > maxChunkSize:
-		return o, fmt.Errorf("%w: ChunkSize %d, want %d to %d", ErrOptions, o.ChunkSize, minChunkSize, maxChunkSize)
+	case o.ChunkSize < minChunkSize:
+		return o, fmt.Errorf("%w: ChunkSize %d, want at least %d (64 KiB)", ErrOptions, o.ChunkSize, minChunkSize)
+	case o.ChunkSize > maxChunkSize:
+		return o, fmt.Errorf("%w: ChunkSize %d, want at most %d (32 MiB): a master copies each chunk whole into its replicas' output buffers, "+
+			"and Redis drops a replica whose buffer passes client-output-buffer-limit replica (256 MB by default)", ErrOptions, o.ChunkSize, maxChunkSize)
 	case o.WaitTimeout < 0 || o.RetryTimeout < 0 || o.DialTimeout < 0 || o.IOTimeout < 0:
 		return o, fmt.Errorf("%w: negative timeout", ErrOptions)
 	case o.WaitTimeout < time.Millisecond:

@@ -62,7 +62,7 @@ func (c *Cluster) Exists(ctx context.Context, key string) (bool, error) {
 	}
 	defer c.mu.RUnlock()
 	var n int64
-	err := c.retry(ctx, "checking "+key, func() (err error) {
+	err := c.retry(ctx, fmt.Sprintf("checking %q", key), func(ctx context.Context) (err error) {
 		n, err = c.rc.Exists(ctx, manifestKey(key)).Result()
 		return err
 	})
@@ -147,7 +147,7 @@ func (c *Cluster) manifestOrNil(ctx context.Context, key string) (*manifest, err
 // readManifest reads and parses key's manifest from its master.
 func (c *Cluster) readManifest(ctx context.Context, key string) (*manifest, error) {
 	var raw []byte
-	err := c.retry(ctx, "reading the manifest of "+key, func() (err error) {
+	err := c.retry(ctx, fmt.Sprintf("reading the manifest of %q", key), func(ctx context.Context) (err error) {
 		raw, err = c.rc.Get(ctx, manifestKey(key)).Bytes()
 		if err == redis.Nil {
 			return nil
@@ -198,7 +198,7 @@ func (c *Cluster) readChunks(ctx context.Context, keys []string, m *manifest, bu
 // read again from its master.
 func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, buf *buffer, batch []int) error {
 	var cmds []redis.Cmder
-	err := c.retry(ctx, "reading chunks", func() error {
+	err := c.retry(ctx, "reading chunks", func(ctx context.Context) error {
 		var err error
 		cmds, err = c.readers.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, i := range batch {
@@ -222,7 +222,7 @@ func (c *Cluster) readBatch(ctx context.Context, keys []string, m *manifest, buf
 			err = fmt.Errorf("%w: chunk %d (%s)", errGone, i, keys[i])
 		}
 		if err != nil && c.readers != c.rc {
-			err = c.retry(ctx, "reading a chunk", func() (err error) {
+			err = c.retry(ctx, "reading a chunk", func(ctx context.Context) (err error) {
 				v, err = c.rc.Get(ctx, keys[i]).Result()
 				return err
 			})

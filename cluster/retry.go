@@ -32,14 +32,16 @@ func isNetErr(err error) bool {
 }
 
 // transient reports whether err may pass once the cluster has settled: a
-// node down, a slot moving, a failover under way, too few acknowledgements.
+// node down, a slot moved, a failover under way, too few acknowledgements.
+// An ASK is not: asking the same node again never helps (writeOn follows
+// it, and go-redis does for the rest).
 func transient(err error) bool {
 	var few *errFewAcks
 	if errors.As(err, &few) || isNetErr(err) {
 		return true
 	}
 	msg := err.Error()
-	for _, p := range []string{"MOVED", "ASK", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "NOREPLICAS"} {
+	for _, p := range []string{"MOVED", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "NOREPLICAS"} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}
@@ -51,28 +53,65 @@ func transient(err error) bool {
 func isOOM(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "OOM ") }
 
 // retry runs op until it succeeds, fails with an error that is not
-// transient, or RetryTimeout has passed since the first attempt; between
-// attempts it reloads the cluster's slot map. The error it returns wraps
+// transient, or RetryTimeout has passed since the first attempt. Each
+// attempt runs under a context that ends at that deadline, so that no
+// attempt outlasts it; one cut there reports the error of the attempt
+// before it, if any. Between attempts it reloads the cluster's slot maps:
+// at once after a node could not be reached (a failover may have moved its
+// slots), else in the background. The error it returns wraps
 // ErrNotReplicated for too few acknowledgements, ErrNoSpace for OOM and
 // ErrCorrupt for WRONGTYPE.
-func (c *Cluster) retry(ctx context.Context, what string, op func() error) error {
+func (c *Cluster) retry(ctx context.Context, what string, op func(ctx context.Context) error) error {
 	deadline := time.Now().Add(c.opt.RetryTimeout)
 	pause := 50 * time.Millisecond
+	var last error // the error of the last attempt that ended before the deadline
 	for {
-		err := op()
-		if err == nil {
+		actx, cancel := context.WithDeadline(ctx, deadline)
+		err := op(actx)
+		cut := actx.Err() != nil && ctx.Err() == nil
+		cancel()
+		switch {
+		case err == nil:
 			return nil
-		}
-		if ctx.Err() != nil || !transient(err) || time.Now().After(deadline) {
+		case cut && last != nil:
+			return c.classify(what, last)
+		case cut:
+			return c.classify(what, fmt.Errorf("no reply within RetryTimeout %v: %w", c.opt.RetryTimeout, err))
+		case ctx.Err() != nil || !transient(err) || time.Until(deadline) <= pause:
 			return c.classify(what, err)
 		}
-		c.rc.ReloadState(ctx)
+		last = err
+		c.reload(ctx, deadline, err)
 		select {
 		case <-ctx.Done():
 			return c.classify(what, ctx.Err())
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
+// reload refreshes the slot maps of both clients after err: before it
+// returns (by deadline) when err is a node out of reach, since go-redis
+// would otherwise keep sending to it until its background reload lands,
+// else in the background.
+func (c *Cluster) reload(ctx context.Context, deadline time.Time, err error) {
+	clients := []*redis.ClusterClient{c.rc}
+	if c.readers != c.rc {
+		clients = append(clients, c.readers)
+	}
+	if !isNetErr(err) {
+		for _, cl := range clients {
+			cl.ReloadState(ctx)
+		}
+		return
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for _, cl := range clients {
+		// ForEachMaster reloads the map first (CLUSTER SLOTS from the first
+		// node that answers), which ReloadState only schedules.
+		_ = cl.ForEachMaster(ctx, func(context.Context, *redis.Client) error { return nil })
 	}
 }
 

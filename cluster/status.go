@@ -41,7 +41,7 @@ func (c *Cluster) NodeStatus(ctx context.Context) ([]Node, error) {
 	}
 	defer c.mu.RUnlock()
 	var shards []redis.ClusterShard
-	err := c.retry(ctx, "reading CLUSTER SHARDS", func() (err error) {
+	err := c.retry(ctx, "reading CLUSTER SHARDS", func(ctx context.Context) (err error) {
 		shards, err = c.rc.ClusterShards(ctx).Result()
 		return err
 	})

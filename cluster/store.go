@@ -192,7 +192,7 @@ func (c *Cluster) writeBatches(ctx context.Context, keys []string, m *manifest, 
 			}
 		}
 		tries := 0
-		err := c.retry(ctx, "writing chunks", func() error {
+		err := c.retry(ctx, "writing chunks", func(ctx context.Context) error {
 			if tries++; tries > 1 && ps.w != nil {
 				ps.w.retried.Store(true)
 			}
@@ -227,7 +227,8 @@ func countDistinct(s []string) int {
 
 // writeBatch writes the chunks of batch in one pipeline per master (one,
 // unless the slots moved since the plan), each ended by a WAIT if ps.wait,
-// and records in ps.w, if not nil, where each chunk went.
+// and records in ps.w, if not nil, where each chunk went; a chunk
+// redirected to another node (writeOn) counts as a batch sent again.
 func (c *Cluster) writeBatch(ctx context.Context, keys []string, m *manifest, value []byte, batch []int, ps pass) error {
 	groups := make(map[*redis.Client][]int)
 	for _, i := range batch {
@@ -238,47 +239,44 @@ func (c *Cluster) writeBatch(ctx context.Context, keys []string, m *manifest, va
 		groups[node] = append(groups[node], i)
 	}
 	for node, idx := range groups {
-		cmds, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, i := range idx {
-				p.Set(ctx, keys[i], m.chunk(value, i), 0)
+		writes := make([]write, len(idx))
+		for j, i := range idx {
+			writes[j] = func(p redis.Pipeliner) redis.Cmder { return p.Set(ctx, keys[i], m.chunk(value, i), 0) }
+		}
+		replies, redirected, waitErr := c.writeOn(ctx, node, ps.wait, writes...)
+		for _, r := range replies {
+			if r.Err() != nil {
+				return r.Err()
 			}
-			if ps.wait {
-				c.pipeWait(ctx, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		if ps.w != nil {
+			if redirected {
+				ps.w.retried.Store(true)
+			}
 			for _, i := range idx {
 				ps.w.addr[i] = node.Options().Addr
 			}
 		}
-		if ps.wait {
-			if err := c.checkWait(cmds); err != nil {
-				return err
-			}
+		if waitErr != nil {
+			return waitErr
 		}
 	}
 	return nil
 }
 
-// pipeWait adds a WAIT for ReplicationFactor-1 replicas to p, if any.
-func (c *Cluster) pipeWait(ctx context.Context, p redis.Pipeliner) {
-	if c.opt.ReplicationFactor > 1 {
-		p.Do(ctx, "WAIT", c.opt.ReplicationFactor-1, c.opt.WaitTimeout.Milliseconds())
-	}
-}
-
-// checkWait checks the reply of the WAIT pipeWait added last to cmds.
-func (c *Cluster) checkWait(cmds []redis.Cmder) error {
+// pipeWait adds a WAIT for ReplicationFactor-1 replicas to p, if any, and
+// returns it (nil if none).
+func (c *Cluster) pipeWait(ctx context.Context, p redis.Pipeliner) *redis.Cmd {
 	if c.opt.ReplicationFactor <= 1 {
 		return nil
 	}
-	w, ok := cmds[len(cmds)-1].(*redis.Cmd)
-	if !ok {
-		return fmt.Errorf("cluster: pipeline without its WAIT")
+	return p.Do(ctx, "WAIT", c.opt.ReplicationFactor-1, c.opt.WaitTimeout.Milliseconds())
+}
+
+// checkWait checks the reply of a WAIT pipeWait added; nil is no WAIT.
+func (c *Cluster) checkWait(w *redis.Cmd) error {
+	if w == nil {
+		return nil
 	}
 	got, err := w.Int64()
 	if err != nil {
@@ -348,7 +346,7 @@ func (c *Cluster) swapManifest(ctx context.Context, key string, m *manifest) (*m
 	// The manifest before, read first: if a SET's reply is lost and the key
 	// still holds it, that SET did not land.
 	var before string
-	err := c.retry(ctx, "reading the manifest", func() (err error) {
+	err := c.retry(ctx, "reading the manifest", func(ctx context.Context) (err error) {
 		before, err = c.rc.Get(ctx, mk).Result()
 		if err == redis.Nil {
 			before, err = "", nil
@@ -370,26 +368,23 @@ func (c *Cluster) swapManifest(ctx context.Context, key string, m *manifest) (*m
 		holds     = keyMine
 		lastErr   error
 	)
-	err = c.retry(ctx, "writing the manifest", func() error {
+	err = c.retry(ctx, "writing the manifest", func(ctx context.Context) error {
 		node, err := c.rc.MasterForKey(ctx, mk)
 		if err != nil {
 			return err
 		}
-		cmds, _ := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		replies, _, waitErr := c.writeOn(ctx, node, true, func(p redis.Pipeliner) redis.Cmder {
 			if state == unsent {
-				p.SetArgs(ctx, mk, enc, redis.SetArgs{Get: true})
-			} else {
-				expect := "0"
-				if state == unsure {
-					expect = hadBefore
-				}
-				p.Eval(ctx, settle, []string{mk}, enc, before, expect)
+				return p.SetArgs(ctx, mk, enc, redis.SetArgs{Get: true})
 			}
-			c.pipeWait(ctx, p)
-			return nil
+			expect := "0"
+			if state == unsure {
+				expect = hadBefore
+			}
+			return p.Eval(ctx, settle, []string{mk}, enc, before, expect)
 		})
 		if state == unsent {
-			switch v, err := cmds[0].(*redis.StatusCmd).Result(); {
+			switch v, err := replies[0].(*redis.StatusCmd).Result(); {
 			case err == nil || err == redis.Nil:
 				state, prev, hasPrev, prevKnown = landed, v, err == nil, true
 			case mayHaveRun(err):
@@ -400,7 +395,7 @@ func (c *Cluster) swapManifest(ctx context.Context, key string, m *manifest) (*m
 				return err
 			}
 		} else {
-			r, err := cmds[0].(*redis.Cmd).Int64()
+			r, err := replies[0].(*redis.Cmd).Int64()
 			if err != nil {
 				lastErr = err
 				return err
@@ -417,13 +412,7 @@ func (c *Cluster) swapManifest(ctx context.Context, key string, m *manifest) (*m
 				return errReplaced
 			}
 		}
-		for _, cmd := range cmds[1:] {
-			if cmd.Err() != nil {
-				lastErr = cmd.Err()
-				return lastErr
-			}
-		}
-		lastErr = c.checkWait(cmds)
+		lastErr = waitErr
 		return lastErr
 	})
 	if err == nil {
@@ -459,7 +448,7 @@ func (c *Cluster) neverLanded(mk, before string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opt.RetryTimeout)
 	defer cancel()
 	var v string
-	err := c.retry(ctx, "reading the manifest", func() (err error) {
+	err := c.retry(ctx, "reading the manifest", func(ctx context.Context) (err error) {
 		v, err = c.rc.Get(ctx, mk).Result()
 		if err == redis.Nil {
 			v, err = "", nil
@@ -500,7 +489,7 @@ func (c *Cluster) putBack(mk string, enc []byte, prev string, hasPrev bool) bool
 		flag = "1"
 	}
 	var r int64
-	err := c.retry(ctx, "putting the manifest back", func() (err error) {
+	err := c.retry(ctx, "putting the manifest back", func(ctx context.Context) (err error) {
 		r, err = rollback.Run(ctx, c.rc, []string{mk}, enc, prev, flag).Int64()
 		return err
 	})

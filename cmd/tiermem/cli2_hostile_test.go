@@ -621,7 +621,7 @@ func grepLine(s, sub string) string {
 }
 
 // TestHostileClusterBadFlagsNamed: a cluster flag out of its range
-// (--timeout 0 or below, --chunk-size outside 64 KiB to 256 MiB,
+// (--timeout 0 or below, --chunk-size outside 64 KiB to 32 MiB,
 // --replication-factor below 1) is refused naming the flag, before any
 // node is dialled. Before, --timeout 0 failed every command at once with
 // "context deadline exceeded", naming neither the flag nor the reason, and

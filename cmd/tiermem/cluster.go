@@ -46,7 +46,7 @@ func newClusterCmd() *cobra.Command {
 	f := cmd.PersistentFlags()
 	f.StringVar(&cfg.nodes, "nodes", "127.0.0.1:7000", "seed nodes of the cluster, host:port, comma-separated")
 	f.IntVar(&cfg.rf, "replication-factor", 1, "copies a put waits for: the master's and N-1 replicas'")
-	f.IntVar(&cfg.chunk, "chunk-size", 4<<20, "bytes per chunk of a put, 64 KiB to 256 MiB")
+	f.IntVar(&cfg.chunk, "chunk-size", 4<<20, "bytes per chunk of a put, 64 KiB to 32 MiB (a larger chunk outgrows Redis's replica output buffer)")
 	f.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up after this long (more than 0)")
 	f.StringVar(&cfg.progress, "progress", "auto", progressUsage)
 	f.BoolVar(&cfg.replicas, "read-from-replicas", false, "read chunks from replicas too")
@@ -81,7 +81,7 @@ func (cfg *clusterConfig) options(cmd *cobra.Command) (cluster.Options, error) {
 	case cfg.rf < 1:
 		return cluster.Options{}, fmt.Errorf("--replication-factor %d: want at least 1 (the master's copy)", cfg.rf)
 	case cfg.chunk < minChunk || cfg.chunk > maxChunk:
-		return cluster.Options{}, fmt.Errorf("--chunk-size %d: want %d (64 KiB) to %d (256 MiB)", cfg.chunk, minChunk, maxChunk)
+		return cluster.Options{}, fmt.Errorf("--chunk-size %d: want %d (64 KiB) to %d (32 MiB)", cfg.chunk, minChunk, maxChunk)
 	}
 	password := cfg.password
 	if !cmd.Flags().Changed("password") {
@@ -94,7 +94,7 @@ func (cfg *clusterConfig) options(cmd *cobra.Command) (cluster.Options, error) {
 // The bounds of --chunk-size, as cluster.Options takes them.
 const (
 	minChunk = 64 << 10
-	maxChunk = 256 << 20
+	maxChunk = 32 << 20 // cluster's own bound, which Open checks too
 )
 
 // nodeList splits a comma-separated list of host:port addresses, blanks

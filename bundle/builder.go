@@ -24,7 +24,8 @@ import (
 //
 // A Builder is not safe for concurrent use. Call Finish to write the bundle or
 // Abort to give up; either removes every temporary file. The temporary files
-// of a build a crash stopped are removed by the next build of the same path.
+// of a build a crash stopped are removed by the next build of the same path
+// and the next OpenLayered of it, which remove nothing else (leftover.go).
 type Builder struct {
 	path    string
 	opts    Options
@@ -40,6 +41,11 @@ type Builder struct {
 	work    *workDir        // the build's temporary files (leftover.go)
 	hasMeta bool
 	done    bool
+	// detach, set by a Merge, makes Finish leave the finished file at its
+	// temporary name, open and locked, in detached, for the Merge to swap
+	// in (merge.go).
+	detach   bool
+	detached *os.File
 }
 
 // Record is one key with its value and meta area. Slices returned by a Bundle
@@ -127,6 +133,12 @@ func BuildRecords(path string, records iter.Seq2[Record, error], opts *Options) 
 	if err != nil {
 		return Info{}, err
 	}
+	return b.addAll(records)
+}
+
+// addAll adds every record of records and finishes the bundle, or aborts at
+// the first error.
+func (b *Builder) addAll(records iter.Seq2[Record, error]) (Info, error) {
 	for r, err := range records {
 		if err == nil {
 			err = b.AddRecord(r)
@@ -289,12 +301,25 @@ func (b *Builder) Finish() (Info, error) {
 		return Info{}, err
 	}
 	b.progress(StageSync, 0, 1)
-	h, err := w.finish()
+	h, err := b.complete(w)
 	if err != nil {
 		return Info{}, err
 	}
 	b.progress(StageDone, n, n)
 	return h.info(), nil
+}
+
+// complete finishes the file w writes and renames it to its path, or, for a
+// Merge, hands it over in b.detached. It returns the header written.
+func (b *Builder) complete(w *fileWriter) (header, error) {
+	if !b.detach {
+		return w.finish()
+	}
+	h, err := w.seal()
+	if err == nil {
+		b.detached = w.detach()
+	}
+	return h, err
 }
 
 // dedupTable sorts the value hashes and builds the dedup table from them.

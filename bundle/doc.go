@@ -66,5 +66,14 @@
 // bundle and reads both as one; [Layered.Merge] writes a new bundle with the
 // delta folded in and swaps it in while readers go on.
 //
+// Several stores, in one process or many, may merge one path. A Merge folds
+// its delta into the newest bundle at the path, and swaps its file in only if
+// no other store's Merge replaced that bundle meanwhile; else it returns
+// [ErrConflict] and keeps the delta for the next Merge. A Merge that returns
+// nil never drops what another store merged. A build or Merge that a crash
+// stopped leaves temporary files beside the path (path.tmp-*, and
+// path.work-* in [Options.TempDir]); the next build and the next
+// [OpenLayered] of the path remove them, and nothing else.
+//
 // The file format is drawn in docs/bundle-format.md.
 package bundle

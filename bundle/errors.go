@@ -45,6 +45,12 @@ var ErrShortValue = errors.New("bundle: value shorter than its size")
 // keys, so a delta cannot be merged into it.
 var ErrNoKeys = errors.New("bundle: approximate bundles keep no keys")
 
+// ErrConflict is returned by Layered.Merge when, while it merged, the bundle
+// it folded its delta into was replaced at the store's path: by another
+// store's Merge, in this process or another, or by a build. The delta is
+// kept; the next Merge folds it into the newer bundle.
+var ErrConflict = errors.New("bundle: the bundle was replaced during the merge")
+
 // corrupt wraps ErrCorrupt with where the problem was found.
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))

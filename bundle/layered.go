@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"os"
 	"slices"
@@ -37,7 +38,11 @@ type Layered struct {
 
 // change is one entry of the delta.
 type change struct {
-	value, meta []byte // owned by the delta, never modified
+	// value and meta are owned by the delta and never modified. Their
+	// capacity is their length, so that a reader's append to a value that
+	// Get, View or View.All returned copies it instead of writing into
+	// the delta, where another reader sees it.
+	value, meta []byte
 	deleted     bool
 }
 
@@ -46,13 +51,14 @@ type change struct {
 // bundle is closed when the last is released.
 type generation struct {
 	b      *Bundle           // nil while the store has no bundle yet
+	file   os.FileInfo       // the file b was mapped from, to tell whether the path still names it; nil with b
 	frozen map[string]change // the delta being merged into the next bundle; set under Layered.mu and never modified after
-	next   *generation       // the generation its Merge made, once made; set under Layered.mu
+	next   *generation       // the generation that followed it as current (its Merge's, or a newer file's: follow); set under Layered.mu
 	refs   atomic.Int64
 }
 
-func newGeneration(b *Bundle) *generation {
-	g := &generation{b: b}
+func newGeneration(b *Bundle, file os.FileInfo) *generation {
+	g := &generation{b: b, file: file}
 	g.refs.Store(1)
 	return g
 }
@@ -67,16 +73,15 @@ func (g *generation) release() {
 // exist the store starts empty and the first Merge creates it. opts (nil for
 // defaults) are used for the bundles Merge writes; an existing bundle's index
 // kind and alignment take precedence. Approximate bundles keep no keys and are
-// refused with ErrNoKeys.
+// refused with ErrNoKeys. It removes what builds and Merges of path that a
+// crash or SIGKILL stopped left beside it and in opts.TempDir.
 func OpenLayered(path string, opts *Options) (*Layered, error) {
 	o, err := opts.resolve(path)
 	if err != nil {
 		return nil, err
 	}
-	var b *Bundle
-	if b, err = Open(path); errors.Is(err, os.ErrNotExist) {
-		b, err = nil, nil
-	}
+	sweepLeftovers(path, o.TempDir)
+	b, file, err := openCurrent(path)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,33 @@ func OpenLayered(path string, opts *Options) (*Layered, error) {
 		}
 		return nil, fmt.Errorf("%w: %s", ErrNoKeys, path)
 	}
-	return &Layered{path: path, opts: o, live: map[string]change{}, cur: newGeneration(b)}, nil
+	return &Layered{path: path, opts: o, live: map[string]change{}, cur: newGeneration(b, file)}, nil
+}
+
+// openCurrent opens the bundle at path and returns it with the identity of
+// the file it mapped, or nil and nil if there is no file at path.
+func openCurrent(path string) (*Bundle, os.FileInfo, error) {
+	for range 100 {
+		before, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("bundle: opening %s: %w", path, err)
+		}
+		b, err := Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if after, err := os.Stat(path); err == nil && os.SameFile(before, after) {
+			return b, before, nil
+		}
+		b.Close() // replaced meanwhile: which file was mapped is not known
+	}
+	return nil, nil, fmt.Errorf("bundle: opening %s: the file kept being replaced", path)
 }
 
 // Path returns the path of the store's bundle.
@@ -101,7 +132,7 @@ func (l *Layered) Set(key, value []byte) error { return l.SetRecord(Record{Key: 
 
 // SetRecord records a key's value and meta area. The record is copied.
 func (l *Layered) SetRecord(r Record) error {
-	c := change{value: append([]byte{}, r.Value...), meta: append([]byte(nil), r.Meta...)}
+	c := change{value: slices.Clip(append([]byte{}, r.Value...)), meta: slices.Clip(append([]byte(nil), r.Meta...))}
 	return l.put(r.Key, c)
 }
 
@@ -179,13 +210,12 @@ func (l *Layered) deltasSince(g *generation) []map[string]change {
 	return chain
 }
 
-// record returns the change as a record of key; its slices are clipped, so
-// that a reader's append never writes into the delta's memory.
+// record returns the change as a record of key.
 func (c change) record(key []byte) (Record, error) {
 	if c.deleted {
 		return Record{}, ErrNotFound
 	}
-	return Record{Key: key, Value: slices.Clip(c.value), Meta: slices.Clip(c.meta)}, nil
+	return Record{Key: key, Value: c.value, Meta: c.meta}, nil
 }
 
 // DeltaLen returns the number of keys changed since the last Merge finished.

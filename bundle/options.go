@@ -131,9 +131,10 @@ const (
 	// StageWrite: sorted records are written; Done of Total records.
 	StageWrite
 	// StageSync: the index is placed, the header written and the file synced
-	// and renamed.
+	// and renamed (in a Layered.Merge, renamed after StageDone).
 	StageSync
-	// StageDone: the bundle is in place.
+	// StageDone: the bundle is in place. In a Layered.Merge it is complete
+	// beside the store's path, and the Merge swaps it in next.
 	StageDone
 )
 

@@ -119,7 +119,7 @@ func (b *Builder) finishStreamed(n int64) (Info, error) {
 		return Info{}, err
 	}
 	b.progress(StageSync, 0, 1)
-	hdr, err := w.finish()
+	hdr, err := b.complete(w)
 	if err != nil {
 		return Info{}, err
 	}

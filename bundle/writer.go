@@ -8,10 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"math/bits"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -77,13 +75,13 @@ const outputMode = 0o644
 // beside path, so that the final rename is atomic, with outputMode less the
 // umask, as os.Create does (os.CreateTemp would make it 0600), and locked
 // while the build lives (leftover.go). It first removes the temporary files
-// that stopped builds of path left (path.tmp-*, unlocked); another live
-// build's is left alone.
+// that stopped builds of path left (unlocked); another live build's is left
+// alone.
 func createOutput(path string) (*os.File, error) {
 	dir, base := filepath.Split(path)
-	sweepLeftovers(filepath.Clean(dir+"."), base+".tmp-")
+	sweepOutputs(filepath.Clean(dir+"."), base)
 	for range 100 {
-		name := path + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
+		name := outputName(path)
 		f, err := tempfile.CreateNamed(name, outputMode) // removed if a signal stops the command
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -260,9 +258,20 @@ func (w *fileWriter) store(v value, slot int) error {
 	return v.writeTo(w.data, w.scratch)
 }
 
-// finish places the index and guide after the data, writes the header, syncs
-// the file and renames it to its path. It returns the header written.
+// finish completes the file and renames it to its path. It returns the
+// header written.
 func (w *fileWriter) finish() (header, error) {
+	h, err := w.seal()
+	if err != nil {
+		return h, err
+	}
+	return h, w.commit()
+}
+
+// seal places the index and guide after the data, writes the header and
+// syncs the file, which stays at its temporary name, open and locked, for
+// commit or detach. It returns the header written.
+func (w *fileWriter) seal() (header, error) {
 	if err := errors.Join(w.data.flush(), w.idx.flush()); err != nil {
 		return w.hdr, err
 	}
@@ -282,7 +291,10 @@ func (w *fileWriter) finish() (header, error) {
 	if _, err := w.out.WriteAt(w.hdr.encode(), 0); err != nil {
 		return w.hdr, fmt.Errorf("bundle: writing header: %w", err)
 	}
-	return w.hdr, w.commit()
+	if err := w.out.Sync(); err != nil {
+		return w.hdr, fmt.Errorf("bundle: syncing %s: %w", w.out.Name(), err)
+	}
+	return w.hdr, nil
 }
 
 // copyIndex copies the index entries into the output at off (in the kernel,
@@ -309,26 +321,32 @@ func (w *fileWriter) guideBytes() []byte {
 	return b
 }
 
-// commit makes the file durable and atomically visible at its path.
+// commit renames the finished file to its path, where it appears whole and
+// at once, and makes the rename durable. The file is renamed before it is
+// closed, so that its lock keeps sweeps (leftover.go) off it until then.
 func (w *fileWriter) commit() error {
 	tmp := w.out.Name()
-	err := w.out.Sync()
-	if cerr := w.out.Close(); err == nil {
-		err = cerr
+	if err := os.Rename(tmp, w.path); err != nil {
+		return fmt.Errorf("bundle: committing %s: %w", w.path, err) // close removes tmp
 	}
+	tempfile.Forget(tmp)
+	err := w.out.Close()
+	w.out = nil
 	if err == nil {
-		err = os.Rename(tmp, w.path)
-	}
-	if err == nil {
-		tempfile.Forget(tmp)
 		err = vfs.Default.SyncDir(filepath.Dir(w.path))
 	}
 	if err != nil {
-		tempfile.Remove(tmp)
 		return fmt.Errorf("bundle: committing %s: %w", w.path, err)
 	}
-	w.out = nil
 	return nil
+}
+
+// detach hands the finished file over, open and locked at its temporary
+// name: the caller renames it into place or removes it.
+func (w *fileWriter) detach() *os.File {
+	f := w.out
+	w.out = nil
+	return f
 }
 
 // close removes the temporary files; after a successful finish only the

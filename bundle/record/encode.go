@@ -43,7 +43,7 @@ func (s *Schema) appendValue(dst []byte, rv reflect.Value) ([]byte, error) {
 		}
 	}
 	size := len(dst) - start
-	if size > maxRecord {
+	if uint64(size) > maxRecord { // uint64: maxRecord overflows a 32-bit int
 		return dst[:start], fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
 	}
 	le.PutUint32(dst[start:], uint32(size))

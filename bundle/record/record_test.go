@@ -53,10 +53,10 @@ func sample() Everything {
 	n := int64(-9)
 	nick := "Bo"
 	return Everything{
-		Flag: true, I8: -8, I16: -16, I32: -32, I64: math.MinInt64, I: -1 << 40,
-		U8: 8, U16: 16, U32: 32, U64: math.MaxUint64, U: 1 << 40, F32: 1.5, F64: math.Pi,
+		Flag: true, I8: -8, I16: -16, I32: -32, I64: math.MinInt64, I: math.MinInt,
+		U8: 8, U16: 16, U32: 32, U64: math.MaxUint64, U: math.MaxUint, F32: 1.5, F64: math.Pi,
 		Name: "héllo", Blob: []byte{0, 1, 2}, Hash: [4]byte{9, 8, 7, 6},
-		Ints: []int32{-1, 2, -3}, Wide: []int{1 << 50}, Uints: []uint16{65535}, Floats: []float64{0.5, -0.25},
+		Ints: []int32{-1, 2, -3}, Wide: []int{math.MaxInt}, Uints: []uint16{65535}, Floats: []float64{0.5, -0.25},
 		Vec: [3]float32{1, 2, 3}, Home: Address{"Main St", 12345}, Work: &Address{Street: "Office"},
 		Maybe: &n, Nick: &nick, Renamed: 7, Optional: "set",
 	}
@@ -111,13 +111,13 @@ func TestViewReadsEveryKind(t *testing.T) {
 	ints := []struct {
 		name string
 		want int64
-	}{{"I8", -8}, {"I16", -16}, {"I32", -32}, {"I64", math.MinInt64}, {"I", -1 << 40}, {"alias", 7}, {"Maybe", -9}}
+	}{{"I8", -8}, {"I16", -16}, {"I32", -32}, {"I64", math.MinInt64}, {"I", math.MinInt}, {"alias", 7}, {"Maybe", -9}}
 	for _, tt := range ints {
 		if got := v.Int(f(tt.name)); got != tt.want {
 			t.Errorf("Int(%s) = %d, want %d", tt.name, got, tt.want)
 		}
 	}
-	if !v.Bool(f("Flag")) || v.Uint(f("U64")) != math.MaxUint64 || v.Uint(f("U")) != 1<<40 || v.Float(f("F32")) != 1.5 || v.Float(f("F64")) != math.Pi {
+	if !v.Bool(f("Flag")) || v.Uint(f("U64")) != math.MaxUint64 || v.Uint(f("U")) != math.MaxUint || v.Float(f("F32")) != 1.5 || v.Float(f("F64")) != math.Pi {
 		t.Error("Bool, Uint or Float read a wrong value")
 	}
 	if v.String(f("Name")) != "héllo" || string(v.Bytes(f("Blob"))) != "\x00\x01\x02" || v.String(f("Nick")) != "Bo" {
@@ -126,7 +126,7 @@ func TestViewReadsEveryKind(t *testing.T) {
 	if v.Len(f("Hash")) != 4 || v.UintAt(f("Hash"), 0) != 9 || string(v.Bytes(f("Hash"))) != "\x09\x08\x07\x06" {
 		t.Error("[4]byte read wrong")
 	}
-	if v.Len(f("Ints")) != 3 || v.IntAt(f("Ints"), 2) != -3 || v.IntAt(f("Wide"), 0) != 1<<50 || v.UintAt(f("Uints"), 0) != 65535 {
+	if v.Len(f("Ints")) != 3 || v.IntAt(f("Ints"), 2) != -3 || v.IntAt(f("Wide"), 0) != math.MaxInt || v.UintAt(f("Uints"), 0) != 65535 {
 		t.Error("IntAt or UintAt read a wrong value")
 	}
 	if v.FloatAt(f("Floats"), 1) != -0.25 || v.Len(f("Vec")) != 3 || v.FloatAt(f("Vec"), 2) != 3 {

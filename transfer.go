@@ -271,7 +271,7 @@ func (m *Manager) removeFrom(t *tierState, key string) (bool, error) {
 	}
 	m.beforeChange(key)
 	_, err := t.store.Delete(key)
-	if err != nil && !errors.Is(err, tier.ErrNotFound) {
+	if err != nil && err != tier.ErrNotFound && !errors.Is(err, tier.ErrNotFound) { // the bare sentinel first: most Stores miss in every other tier
 		return false, fmt.Errorf("removing %q from the %s tier: %w", key, t.level, storeError(err))
 	}
 	if t.victims != nil {

@@ -32,7 +32,7 @@ const (
 	write                        // changes data
 	readonly                     // reads data
 	notInTx                      // runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, RESET)
-	noMulti                      // refused inside MULTI (SAVE, SHUTDOWN)
+	noMulti                      // refused inside MULTI (SAVE, SHUTDOWN, TIER.MOVE, TIER.COPY)
 	allKeys                      // writes every key (FLUSHDB, FLUSHALL): WATCH sees it on each
 )
 

@@ -228,13 +228,33 @@ func (c *conn) alone(fn func()) {
 		return
 	}
 	c.release()
-	c.s.exclusive.Lock()
+	c.s.lockAlone()
 	c.isAlone = true
 	defer func() {
 		c.isAlone = false
-		c.s.exclusive.Unlock()
+		c.s.unlockAlone()
 	}()
 	fn()
+}
+
+// unheld runs fn, a write of the keys args names that may wait for room
+// that streams hold (RENAME's, COPY's), without the server's shared lock:
+// the other clients are served while it waits. It holds the read side of
+// the server's unheldWrites instead, so that a command that runs alone
+// waits for it to end (out of the shared lock, the others served
+// meanwhile) and stays atomic with respect to it; and it marks the
+// watchers of the keys before it lets go, so that EXEC sees the write. In
+// an EXEC, which runs alone, fn runs at once.
+func (c *conn) unheld(args [][]byte, fn func() error) error {
+	if c.isAlone {
+		return fn()
+	}
+	c.release()
+	c.s.unheldWrites.RLock()
+	defer c.s.unheldWrites.RUnlock()
+	err := fn()
+	c.s.watches.touch(c.lookup(args[0]), args)
+	return err
 }
 
 // readDeadline sets the idle deadline of the next read and marks the

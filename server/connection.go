@@ -224,8 +224,12 @@ func (c *conn) commandInfo(cmd *command) {
 	c.out.int(int64(cmd.step))
 	c.out.set(0) // ACL categories
 	c.out.set(0) // tips
-	c.out.array(0)
-	c.out.array(0)
+	c.out.set(0) // key specifications
+	if cmd.subs != nil {
+		c.out.array(0) // subcommands: Redis lists a container's as an array
+	} else {
+		c.out.set(0) // and a command without any's as a set
+	}
 }
 
 func lowerString(b []byte) string {

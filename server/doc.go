@@ -30,15 +30,21 @@
 //   - MSET, MSETNX and MULTI/EXEC are atomic with respect to the other
 //     clients of this server (they run alone), not to Go code using the
 //     same Manager directly. RENAME, RENAMENX and COPY are atomic for
-//     everyone (Manager.Rename and CopyKey hold both keys' locks). MSET
-//     and MSETNX set every pair or none (Manager.StoreMany): a key that is
-//     empty or too long, a value over every tier's budget, or values the
-//     tiers have no room for together (the last tier full: -OOM) set
-//     nothing, as Redis refuses a write past its memory limit. The room
-//     is reckoned before compression, so near a full last tier an MSET of
-//     compressible values may be refused where SETs one by one would fit.
-//     Only a disk that fails a write once the room is held can leave the
-//     pairs before the failing one set.
+//     everyone (Manager.Rename and CopyKey hold both keys' locks). Where
+//     the room the new key needs in its tier is held by a large SET still
+//     being streamed in, they wait for it, up to 5 s (then the value goes
+//     on to the next tier), and serve the other clients meanwhile; an
+//     MSET, MSETNX or EXEC waits for them to end, so that none runs in
+//     the middle of one. Inside an EXEC, which runs alone, that wait holds
+//     up every client: the Manager has no RENAME that fails at once
+//     instead. MSET and MSETNX set every pair or none
+//     (Manager.StoreMany): a key that is empty or too long, a value over
+//     every tier's budget, or values the tiers have no room for together
+//     (the last tier full: -OOM) set nothing, as Redis refuses a write
+//     past its memory limit. The room is reckoned before compression, so
+//     near a full last tier an MSET of compressible values may be refused
+//     where SETs one by one would fit. Only a disk that fails a write once
+//     the room is held can leave the pairs before the failing one set.
 //   - WATCH sees the writes of this server's clients, itself included:
 //     any write command naming a watched key (FLUSHDB and FLUSHALL name
 //     every key) makes the next EXEC reply null. A write that changed
@@ -77,7 +83,10 @@
 //     no OnShutdown it answers Redis's "-ERR Errors trying to SHUTDOWN".
 //   - COMMAND and COMMAND INFO give each command's name, arity, its
 //     write, readonly or no_auth flag and its first, last and step key
-//     positions, in Redis 7's shape, but none of Redis's other flags
+//     positions, in Redis 7's shape (after HELLO 3, of Redis 7.0's RESP3
+//     types: the flags, ACL categories, tips and key specifications are
+//     sets, and so are the subcommands of a command without any; a
+//     container's are an array), but none of Redis's other flags
 //     (fast, denyoom, ...), ACL categories, tips, key specifications or
 //     subcommands; COMMAND DOCS is an empty map, and redis-cli then uses
 //     its own hints. A client that routes by key specifications rather
@@ -140,7 +149,12 @@
 //
 // The commands beyond Redis's are namespaced: TIER.GET key, TIER.MOVE key
 // tier, TIER.COPY key tier, TIER.PIN key, TIER.UNPIN key, TIER.USAGE,
-// TIER.STATS, TIER.MIGRATE.
+// TIER.STATS, TIER.MIGRATE. TIER.MOVE and TIER.COPY may wait (up to 5 s)
+// for room in the tier named that a large SET being streamed holds; the
+// other clients are served meanwhile. An EXEC runs alone, so every client
+// would wait with a move it runs: inside MULTI they are refused, as Redis
+// refuses SAVE there ("-ERR Command not allowed inside a transaction"),
+// and the EXEC then aborts.
 //
 // As redis-server does, a connection whose client sends POST or Host: as
 // a command (an HTTP request: a web page can make a browser send one to

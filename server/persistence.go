@@ -63,9 +63,9 @@ func (s *Server) snapshot(changesAt int64, alone bool) error {
 	var unlock sync.Once
 	opts := &tiermem.SnapshotOptions{}
 	if !alone {
-		s.exclusive.Lock()
-		defer unlock.Do(s.exclusive.Unlock)
-		opts.Progress = func(tiermem.SnapshotProgress) { unlock.Do(s.exclusive.Unlock) }
+		s.lockAlone()
+		defer unlock.Do(s.unlockAlone)
+		opts.Progress = func(tiermem.SnapshotProgress) { unlock.Do(s.unlockAlone) }
 	}
 	_, err := s.m.Snapshot(s.opts.SnapshotPath, opts)
 	s.saves.mu.Lock()

@@ -8,7 +8,7 @@ import (
 
 // cmdRename serves RENAME old new: +OK, "-ERR no such key".
 func cmdRename(c *conn, args [][]byte) {
-	c.okOrNoSuchKey(c.s.m.Rename(keyString(args[1]), keyString(args[2]), true))
+	c.okOrNoSuchKey(c.unheld(args, func() error { return c.s.m.Rename(keyString(args[1]), keyString(args[2]), true) }))
 }
 
 // okOrNoSuchKey replies +OK for a nil err, Redis's "-ERR no such key" for
@@ -26,7 +26,7 @@ func (c *conn) okOrNoSuchKey(err error) {
 
 // cmdRenameNX serves RENAMENX old new: 1, or 0 when new exists.
 func cmdRenameNX(c *conn, args [][]byte) {
-	err := c.s.m.Rename(keyString(args[1]), keyString(args[2]), false)
+	err := c.unheld(args, func() error { return c.s.m.Rename(keyString(args[1]), keyString(args[2]), false) })
 	switch {
 	case errors.Is(err, tiermem.ErrNotFound):
 		c.out.errorf("no such key")
@@ -68,7 +68,7 @@ func cmdCopy(c *conn, args [][]byte) {
 		c.out.errorf("source and destination objects are the same")
 		return
 	}
-	err := c.s.m.CopyKey(src, dst, replace)
+	err := c.unheld(args, func() error { return c.s.m.CopyKey(src, dst, replace) })
 	switch {
 	case errors.Is(err, tiermem.ErrNotFound), errors.Is(err, tiermem.ErrExists):
 		c.out.int(0)

@@ -133,6 +133,10 @@ type Server struct {
 	// every connection holds its read side while it runs a batch of
 	// commands, those take the write side.
 	exclusive sync.RWMutex
+	// unheldWrites' read side is held by each write that runs without
+	// exclusive's while it may wait for room (conn.unheld); the commands
+	// that run alone take its write side before exclusive's (lockAlone).
+	unheldWrites sync.RWMutex
 
 	mu        sync.Mutex // protects the fields below
 	listeners map[net.Listener]struct{}
@@ -183,6 +187,20 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 
 // password returns the password clients must give; "" for none.
 func (s *Server) password() string { return *s.pass.Load() }
+
+// lockAlone lets no other command run: it waits for the writes running
+// without the shared lock (conn.unheld) to end, with no lock that the
+// other clients need held meanwhile, then for the commands running.
+func (s *Server) lockAlone() {
+	s.unheldWrites.Lock()
+	s.exclusive.Lock()
+}
+
+// unlockAlone lets the other commands run again.
+func (s *Server) unlockAlone() {
+	s.exclusive.Unlock()
+	s.unheldWrites.Unlock()
+}
 
 // Serve accepts connections on ln and serves each in its own goroutine
 // until Shutdown or Close, when it returns ErrServerClosed; it returns

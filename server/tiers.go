@@ -13,8 +13,10 @@ func tierCommands() []*command {
 	r, w := readonly, write
 	return []*command{
 		{name: "tier.get", arity: 2, flags: r, run: cmdTierGet, first: 1, last: 1, step: 1},
-		{name: "tier.move", arity: 3, flags: w, run: cmdTierMove, first: 1, last: 1, step: 1},
-		{name: "tier.copy", arity: 3, flags: w, run: cmdTierCopy, first: 1, last: 1, step: 1},
+		// A move may wait for room (transfer); in an EXEC, which runs
+		// alone, every client would wait with it: refused inside MULTI.
+		{name: "tier.move", arity: 3, flags: w | noMulti, run: cmdTierMove, first: 1, last: 1, step: 1},
+		{name: "tier.copy", arity: 3, flags: w | noMulti, run: cmdTierCopy, first: 1, last: 1, step: 1},
 		{name: "tier.pin", arity: 2, flags: w, run: cmdTierPin, first: 1, last: 1, step: 1},
 		{name: "tier.unpin", arity: 2, flags: w, run: cmdTierUnpin, first: 1, last: 1, step: 1},
 		{name: "tier.usage", arity: 1, flags: r, run: cmdTierUsage},

@@ -27,11 +27,12 @@ type Options struct {
 	// RetryTimeout is how long an operation keeps retrying through a failover
 	// (connection refused, MOVED, CLUSTERDOWN, too few acknowledgements)
 	// before it fails. Default 15 s, above Redis's failover time with a
-	// 2-second cluster-node-timeout (about 4 s measured). It bounds each
-	// step of an operation (reading the manifest, each batch of chunks,
-	// writing the manifest) as a whole: an attempt still running at
-	// RetryTimeout is cut, and after a node could not be reached the slot
-	// map is reloaded before the next attempt.
+	// 2-second cluster-node-timeout (about 4 s measured). It applies to
+	// each step of an operation (reading the manifest, each batch of
+	// chunks, writing the manifest): no attempt of a step starts after it;
+	// an attempt itself is bounded by DialTimeout and IOTimeout. After a
+	// node could not be reached the slot map is reloaded before the next
+	// attempt.
 	RetryTimeout time.Duration
 	// ChunkSize is the size of the chunks a value is split into. Default
 	// 4 MiB; at least 64 KiB, at most 32 MiB (maxChunkSize says why).
@@ -62,8 +63,7 @@ type Options struct {
 	DialTimeout time.Duration
 	// IOTimeout bounds each network read and write (a whole pipeline's
 	// writes). Default 30 s, for pipelines of tens of megabytes on a busy
-	// machine. RetryTimeout, which bounds every attempt as well, is the
-	// tighter bound when it is shorter.
+	// machine.
 	IOTimeout time.Duration
 	// Streams is the number of pipelines a transfer keeps in flight to each
 	// master, each of at most 16 MiB of chunks (one chunk, when the value's

@@ -53,34 +53,27 @@ func transient(err error) bool {
 func isOOM(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "OOM ") }
 
 // retry runs op until it succeeds, fails with an error that is not
-// transient, or RetryTimeout has passed since the first attempt. Each
-// attempt runs under a context that ends at that deadline, so that no
-// attempt outlasts it; one cut there reports the error of the attempt
-// before it, if any. Between attempts it reloads the cluster's slot maps:
-// at once after a node could not be reached (a failover may have moved its
-// slots), else in the background. The error it returns wraps
-// ErrNotReplicated for too few acknowledgements, ErrNoSpace for OOM and
-// ErrCorrupt for WRONGTYPE.
+// transient, or RetryTimeout has passed since the first attempt. Between
+// attempts it reloads the cluster's slot maps: at once after a node could
+// not be reached (a failover may have moved its slots), else in the
+// background. An attempt is bounded by IOTimeout and DialTimeout, not by
+// RetryTimeout: a step moving tens of megabytes on a busy machine may
+// outlast RetryTimeout and still succeed (cutting it made a 256 MiB read
+// fail under load, and a Store with a replica down report the cut read,
+// not ErrNotReplicated). The error it returns wraps ErrNotReplicated for
+// too few acknowledgements, ErrNoSpace for OOM and ErrCorrupt for
+// WRONGTYPE.
 func (c *Cluster) retry(ctx context.Context, what string, op func(ctx context.Context) error) error {
 	deadline := time.Now().Add(c.opt.RetryTimeout)
 	pause := 50 * time.Millisecond
-	var last error // the error of the last attempt that ended before the deadline
 	for {
-		actx, cancel := context.WithDeadline(ctx, deadline)
-		err := op(actx)
-		cut := actx.Err() != nil && ctx.Err() == nil
-		cancel()
-		switch {
-		case err == nil:
+		err := op(ctx)
+		if err == nil {
 			return nil
-		case cut && last != nil:
-			return c.classify(what, last)
-		case cut:
-			return c.classify(what, fmt.Errorf("no reply within RetryTimeout %v: %w", c.opt.RetryTimeout, err))
-		case ctx.Err() != nil || !transient(err) || time.Until(deadline) <= pause:
+		}
+		if ctx.Err() != nil || !transient(err) || time.Until(deadline) <= pause {
 			return c.classify(what, err)
 		}
-		last = err
 		c.reload(ctx, deadline, err)
 		select {
 		case <-ctx.Done():

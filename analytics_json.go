@@ -120,7 +120,9 @@ func latencyOf(l Latency) latencyJSON {
 // ReadAnalytics reads a JSON document WriteAnalytics wrote and returns its
 // samples. It returns an error wrapping ErrAnalyticsFormat for anything
 // else: another format or version, tiers out of order, a count below zero,
-// a rate outside 0 to 1.
+// counts whose sum overflows an int64, the tiers' hits adding up to more
+// than the sample's, or a rate (the sample's, or a tier's) that is not its
+// hits divided by the sample's reads, null exactly when there were none.
 func ReadAnalytics(r io.Reader) ([]AnalyticsSample, error) {
 	var f analyticsFile
 	dec := json.NewDecoder(r)
@@ -166,10 +168,14 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 	if err := nonNegative(j.IntervalNS, j.Hits, j.Misses); err != nil {
 		return s, err
 	}
-	if err := checkRate(s.HitRate, j.Hits, j.Misses); err != nil {
+	if j.Hits > math.MaxInt64-j.Misses {
+		return s, fmt.Errorf("%d hits and %d misses: more reads than an int64 holds", j.Hits, j.Misses)
+	}
+	reads := j.Hits + j.Misses
+	if err := checkRate(s.HitRate, j.Hits, reads); err != nil {
 		return s, err
 	}
-	tierHits := int64(0)
+	tierHits := int64(0) // at most j.Hits
 	for t, tj := range j.Tiers {
 		if tj.Tier != Tier(t).String() {
 			return s, fmt.Errorf("tier %d is %q (want %q)", t, tj.Tier, Tier(t))
@@ -187,6 +193,9 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 				return s, fmt.Errorf("the %s tier: latency percentiles of no sample", tj.Tier)
 			}
 		}
+		if tj.Hits > j.Hits-tierHits {
+			return s, fmt.Errorf("the tiers' hits add up to more than the sample's %d", j.Hits)
+		}
 		tierHits += tj.Hits
 		ts := &tiers[t]
 		*ts = TierSample{
@@ -198,9 +207,9 @@ func sampleOf(j analyticsJSON, tiers []TierSample) (AnalyticsSample, error) {
 		if ts.HitRate, err = rateOf(tj.HitRate); err != nil {
 			return s, fmt.Errorf("the %s tier: %w", tj.Tier, err)
 		}
-	}
-	if tierHits > j.Hits {
-		return s, fmt.Errorf("the tiers' hits add up to %d, more than the sample's %d", tierHits, j.Hits)
+		if err := checkRate(ts.HitRate, tj.Hits, reads); err != nil {
+			return s, fmt.Errorf("the %s tier: %w", tj.Tier, err)
+		}
 	}
 	return s, nil
 }
@@ -220,15 +229,15 @@ func percentOf(used, capacity int64) float64 {
 	return 100 * float64(used) / float64(capacity)
 }
 
-// checkRate checks a sample's hit rate against its hits and misses: NaN
+// checkRate checks a hit rate (the sample's, or a tier's share) against
+// the hits it counts and the sample's reads (its hits and misses): NaN
 // (null) exactly when there was no read, their ratio otherwise.
-func checkRate(rate float64, hits, misses int64) error {
-	reads := hits + misses
+func checkRate(rate float64, hits, reads int64) error {
 	switch {
 	case reads == 0 && !math.IsNaN(rate):
 		return fmt.Errorf("hit rate %v without a read", rate)
 	case reads > 0 && (math.IsNaN(rate) || math.Abs(rate-float64(hits)/float64(reads)) > 1e-9):
-		return fmt.Errorf("hit rate %v for %d hits and %d misses", rate, hits, misses)
+		return fmt.Errorf("hit rate %v for %d hits of %d reads", rate, hits, reads)
 	}
 	return nil
 }

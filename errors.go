@@ -73,6 +73,11 @@ var (
 	// snapshot file written in a format newer than this reader's.
 	ErrSnapshotVersion = errors.New("tiermem: unsupported snapshot version")
 
+	// ErrSnapshotRunning is returned by Snapshot while another Snapshot of
+	// the same Manager runs: Snapshots do not queue, since one called from
+	// the running Snapshot's Progress would wait for ever for it.
+	ErrSnapshotRunning = errors.New("tiermem: a snapshot is already running")
+
 	// ErrExists is returned by Rename and CopyKey, without replace, for a
 	// destination key that holds a value.
 	ErrExists = errors.New("tiermem: key exists")

@@ -28,10 +28,13 @@ type SnapshotOptions struct {
 	// the directory of the snapshot file.
 	TempDir string
 	// Progress, if set, is called from the goroutine that called Snapshot,
-	// holding no lock of the Manager's (it may call the Manager): at the
-	// start and end of each phase and every 4096 keys within one (every
-	// 65536 records while writing), but after each tier while the tiers
-	// are listed.
+	// holding no lock of the Manager's (it may call the Manager, but a
+	// Snapshot it calls returns ErrSnapshotRunning): at the start and end
+	// of each phase and every 4096 keys within one (every 65536 records
+	// while writing), but after each tier while the tiers are listed. If
+	// it panics, the panic goes on to Snapshot's caller, and the Snapshot
+	// fails as by an error (it leaves no file) unless the panic came from
+	// its last report, PhaseDone, made once the file is in place.
 	Progress func(SnapshotProgress)
 }
 
@@ -118,11 +121,19 @@ type SnapshotTier struct {
 // Memory: the sort buffers (MemoryLimit), a buffer as large as the largest
 // value, and, for every key changed while the snapshot runs before it is
 // copied, its name. The file appears at path only when complete: it is
-// written beside it, synced and renamed; a failed Snapshot leaves no file.
+// written beside it, synced and renamed; a failed Snapshot leaves no file,
+// nor does one that a panic of Progress ends before PhaseDone (the panic
+// goes on to the caller). What a process killed while it snapshots leaves
+// (the file being written beside path, the build's work directory in
+// TempDir) the next Snapshot to the same path removes; the key listing's
+// sort runs and the pre-image file have no name to leave.
 //
-// Snapshot is safe for concurrent use with every other method; Snapshots
-// run one at a time (a second waits), and Close waits for the one running.
-// Errors: ErrClosed, ErrCorrupt for a value that fails its checksum,
+// Snapshot is safe for concurrent use with every other method, and Close
+// waits for the one running. Snapshots run one at a time, and do not queue:
+// a Snapshot called while another runs returns ErrSnapshotRunning at once
+// (one called from the running Snapshot's Progress would otherwise wait
+// for ever for the Snapshot that is calling it). Errors: ErrSnapshotRunning,
+// ErrClosed, ErrCorrupt for a value that fails its checksum,
 // ErrUnavailable when glacier cannot be read, or the file system's.
 func (m *Manager) Snapshot(path string, opts *SnapshotOptions) (SnapshotInfo, error) {
 	tok, err := m.enter()
@@ -137,18 +148,26 @@ func (m *Manager) Snapshot(path string, opts *SnapshotOptions) (SnapshotInfo, er
 	if err := m.notOwnStore("snapshot temporary directory", o.TempDir); err != nil {
 		return SnapshotInfo{}, err
 	}
+	if !m.snapMu.TryLock() {
+		return SnapshotInfo{}, fmt.Errorf("tiermem: snapshot %s: %w", path, ErrSnapshotRunning)
+	}
+	defer m.snapMu.Unlock()
 	b, err := bundle.NewBuilder(path, &bundle.Options{MemoryLimit: o.MemoryLimit * 3 / 4, TempDir: o.TempDir,
 		Streamed: true, Progress: o.bundleProgress})
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("tiermem: snapshot %s: %w", path, err)
 	}
-	m.snapMu.Lock()
-	defer m.snapMu.Unlock()
+	done := false
+	defer func() {
+		if !done { // an error, or a panic of Progress passing through
+			b.Abort()
+		}
+	}()
 	c := &snapshotCopy{m: m, o: o, b: b, info: SnapshotInfo{Path: path, Version: snapshotVersion}}
 	if err := c.run(); err != nil {
-		b.Abort()
 		return SnapshotInfo{}, fmt.Errorf("tiermem: snapshot %s: %w", path, err)
 	}
+	done = true
 	return c.info, nil
 }
 
@@ -217,11 +236,13 @@ func (c *snapshotCopy) run() (err error) {
 	if afterSnapshotInstant != nil {
 		afterSnapshotInstant()
 	}
-	keys, err := c.list()
-	if err != nil {
+	// The listing's runs lie in TempDir itself, where nothing sweeps them
+	// after a crash: unlinked, a killed Snapshot leaves none.
+	keys := extsort.New(extsort.Options{Dir: c.o.TempDir, MemoryLimit: c.o.MemoryLimit / 4, Compare: bytes.Compare, Unlink: true})
+	defer keys.Close()
+	if err := c.list(keys); err != nil {
 		return err
 	}
-	defer keys.Close()
 	if err := c.copyAll(keys); err != nil {
 		return err
 	}
@@ -281,13 +302,12 @@ func (m *Manager) beforeChange(key string) {
 	}
 }
 
-// list writes the key of every entry of every tier to an external sort by
-// key hash, then key: the order the copy follows. A key in two tiers is
-// listed twice; a key that moves while the tiers are scanned may be listed
-// twice or missed, but then it changed after the instant and its pre-image
-// was saved.
-func (c *snapshotCopy) list() (*extsort.Sorter, error) {
-	keys := extsort.New(extsort.Options{Dir: c.o.TempDir, MemoryLimit: c.o.MemoryLimit / 4, Compare: bytes.Compare})
+// list writes the key of every entry of every tier to keys, an external
+// sort by key hash, then key: the order the copy follows. A key in two
+// tiers is listed twice; a key that moves while the tiers are scanned may
+// be listed twice or missed, but then it changed after the instant and its
+// pre-image was saved.
+func (c *snapshotCopy) list(keys *extsort.Sorter) error {
 	c.tot = SnapshotProgress{Phase: PhaseList, TotalKeys: -1, TotalBytes: -1}
 	c.o.report(c.tot)
 	for _, t := range c.m.tiers {
@@ -297,13 +317,12 @@ func (c *snapshotCopy) list() (*extsort.Sorter, error) {
 			return keys.Add(xxhash.Sum64String(key), []byte(key))
 		})
 		if err != nil {
-			keys.Close()
-			return nil, fmt.Errorf("listing the %s tier: %w", t.level, storeError(err))
+			return fmt.Errorf("listing the %s tier: %w", t.level, storeError(err))
 		}
 		c.o.report(c.tot) // after each tier's scan, not in it: the scan holds the tier's locks, which Progress may need
 	}
 	c.o.report(c.tot)
-	return keys, nil
+	return nil
 }
 
 // progressKeys is how many keys pass between two progress reports.

@@ -3,6 +3,8 @@ package tiermem
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -103,6 +105,45 @@ func snapshotError(err error) error {
 	return err
 }
 
+// readMapped runs fn, which reads a snapshot file's mapping, and returns
+// an error wrapping ErrSnapshotCorrupt if a page of it could not be read (a
+// file cut short since it was opened) instead of the SIGBUS that kills the
+// process, as bundle.Bundle.Verify does. A panic that is no memory fault
+// goes on. fn must hold no lock and leave nothing half done where it can
+// fault: the fault ends it at once.
+func readMapped(fn func()) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = faultError(r)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// faultError returns the error of r, what recover returned after a memory
+// fault with SetPanicOnFault on, and panics again with any other r.
+func faultError(r any) error {
+	if e, ok := r.(runtime.Error); ok {
+		if _, fault := e.(interface{ Addr() uintptr }); fault {
+			return fmt.Errorf("%w: a page of the file cannot be read (cut short since it was opened?): %v", ErrSnapshotCorrupt, e)
+		}
+	}
+	panic(r)
+}
+
+// reportUnguarded calls progress, if set, with p, with memory faults fatal
+// as usual: progress is the caller's code, called from inside readMapped,
+// whose faults are no fault of the file.
+func reportUnguarded(progress func(SnapshotProgress), p SnapshotProgress) {
+	if progress == nil {
+		return
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(false))
+	progress(p)
+}
+
 // Info returns what the manifest records.
 func (f *SnapshotFile) Info() SnapshotInfo { return f.info }
 
@@ -112,7 +153,11 @@ func (f *SnapshotFile) Info() SnapshotInfo { return f.info }
 // their own, so the first Lookup of a SnapshotFile checks the whole file
 // against them (it reads the file once; later Lookups read only their
 // record): a damaged file is ErrSnapshotCorrupt, for every key, never an
-// altered value or a key reported missing. Safe for concurrent use.
+// altered value or a key reported missing. The record found is checked as
+// Verify checks each one (its key, its header, an array's shape against
+// its data) before it is decoded. A file cut short since it was opened is
+// ErrSnapshotCorrupt too, not a SIGBUS; but reading a Value returned
+// before the cut faults as any mapping does. Safe for concurrent use.
 func (f *SnapshotFile) Lookup(key string) (SnapshotEntry, error) {
 	if err := checkKey(key); err != nil {
 		return SnapshotEntry{}, err
@@ -125,18 +170,36 @@ func (f *SnapshotFile) Lookup(key string) (SnapshotEntry, error) {
 	if f.checkErr != nil {
 		return SnapshotEntry{}, f.checkErr
 	}
+	var e SnapshotEntry
+	var err error
+	if ferr := readMapped(func() { e, err = f.lookup(key) }); ferr != nil {
+		err = ferr
+	}
+	if errors.Is(err, ErrNotFound) {
+		return SnapshotEntry{}, err
+	}
+	if err != nil {
+		return SnapshotEntry{}, fmt.Errorf("tiermem: reading %q in the snapshot: %w", key, err)
+	}
+	return e, nil
+}
+
+// lookup finds key's record and checks it as Verify does (an array whose
+// shape does not fit its data is ErrSnapshotCorrupt, never an entry whose
+// Array a caller would index out of bounds) before it decodes it. It reads
+// the mapping: run it under readMapped.
+func (f *SnapshotFile) lookup(key string) (SnapshotEntry, error) {
 	r, err := f.b.GetRecord([]byte(key))
 	if errors.Is(err, bundle.ErrNotFound) {
 		return SnapshotEntry{}, fmt.Errorf("%w: %q (not in the snapshot)", ErrNotFound, key)
 	}
 	if err != nil {
-		return SnapshotEntry{}, fmt.Errorf("tiermem: reading %q in the snapshot: %w", key, snapshotError(err))
+		return SnapshotEntry{}, snapshotError(err)
 	}
-	e, err := entryOf(r)
-	if err != nil {
-		return SnapshotEntry{}, fmt.Errorf("tiermem: reading %q in the snapshot: %w", key, err)
+	if err := checkRecord(r); err != nil {
+		return SnapshotEntry{}, err
 	}
-	return e, nil
+	return entryOf(r)
 }
 
 // entryOf decodes a record of the image.
@@ -171,42 +234,56 @@ func (f *SnapshotFile) Verify() error {
 // (with a nil error) at the first for which it returns false: Restore's
 // check that each value fits a tier, in the same pass over the file.
 func (f *SnapshotFile) verify(progress func(SnapshotProgress), check func(bundle.Record) bool) (SnapshotInfo, error) {
-	report := func(p SnapshotProgress) {
-		if progress != nil {
-			progress(p)
-		}
-	}
-	report(SnapshotProgress{Phase: PhaseVerify, TotalKeys: f.info.Keys, TotalBytes: f.info.Bytes})
+	reportUnguarded(progress, SnapshotProgress{Phase: PhaseVerify, TotalKeys: f.info.Keys, TotalBytes: f.info.Bytes})
 	if err := f.b.Verify(); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: %w", f.info.Path, snapshotError(err))
 	}
 	var got SnapshotInfo
-	for r, err := range f.b.All() {
-		if err != nil {
-			return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: %w", f.info.Path, snapshotError(err))
-		}
-		if len(r.Key) == 0 {
-			continue // the manifest
-		}
-		if err := checkRecord(r); err != nil {
-			return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: key %q: %w", f.info.Path, r.Key, err)
-		}
-		if check != nil && !check(r) {
-			return got, nil
-		}
-		got.Keys++
-		got.Bytes += int64(len(r.Value))
-		got.Tiers[r.Meta[0]].Keys++
-		got.Tiers[r.Meta[0]].Bytes += int64(len(r.Value))
-		if got.Keys%progressKeys == 0 {
-			report(SnapshotProgress{Phase: PhaseVerify, Keys: got.Keys, TotalKeys: f.info.Keys, Bytes: got.Bytes, TotalBytes: f.info.Bytes})
-		}
+	var err error
+	stopped := false
+	if ferr := readMapped(func() { stopped, err = f.verifyRecords(&got, progress, check) }); ferr != nil {
+		err = ferr
+	}
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("tiermem: verifying snapshot %s: %w", f.info.Path, err)
+	}
+	if stopped {
+		return got, nil
 	}
 	if got.Keys != f.info.Keys || got.Bytes != f.info.Bytes || got.Tiers != f.info.Tiers {
 		return SnapshotInfo{}, fmt.Errorf("%w: %s: the manifest records %d keys of %d bytes, the file holds %d keys of %d bytes",
 			ErrSnapshotCorrupt, f.info.Path, f.info.Keys, f.info.Bytes, got.Keys, got.Bytes)
 	}
 	return got, nil
+}
+
+// verifyRecords is verify's walk over the records, counting them in got; it
+// reports whether check stopped it. It reads the mapping: run it under
+// readMapped (the bundle's checksums were verified, but the file may have
+// been cut short since).
+func (f *SnapshotFile) verifyRecords(got *SnapshotInfo, progress func(SnapshotProgress), check func(bundle.Record) bool) (bool, error) {
+	for r, err := range f.b.All() {
+		if err != nil {
+			return false, snapshotError(err)
+		}
+		if len(r.Key) == 0 {
+			continue // the manifest
+		}
+		if err := checkRecord(r); err != nil {
+			return false, fmt.Errorf("key %q: %w", r.Key, err)
+		}
+		if check != nil && !check(r) {
+			return true, nil
+		}
+		got.Keys++
+		got.Bytes += int64(len(r.Value))
+		got.Tiers[r.Meta[0]].Keys++
+		got.Tiers[r.Meta[0]].Bytes += int64(len(r.Value))
+		if got.Keys%progressKeys == 0 {
+			reportUnguarded(progress, SnapshotProgress{Phase: PhaseVerify, Keys: got.Keys, TotalKeys: f.info.Keys, Bytes: got.Bytes, TotalBytes: f.info.Bytes})
+		}
+	}
+	return false, nil
 }
 
 // checkRecord checks that a record is one a Manager can take back: its

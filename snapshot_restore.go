@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -48,7 +49,9 @@ type RestoreOptions struct {
 	Mode RestoreMode
 	// Progress, if set, is called from the goroutine that called Restore:
 	// while the file is verified (PhaseVerify) and while the keys are
-	// stored back (PhaseCopy), every few thousand keys.
+	// stored back (PhaseCopy), every few thousand keys. If it panics, the
+	// Restore stops as by an error (the directory stays marked once it was)
+	// and the panic goes on.
 	Progress func(SnapshotProgress)
 }
 
@@ -95,15 +98,26 @@ func (r RestoreReport) DemotedKeys() int64 {
 // failure while storing (ErrNoSpace, a full disk) stops it: the keys stored
 // so far stay, the error says how many, and the report counts them.
 //
+// The file must not change while Restore runs: snapshots are replaced by a
+// rename, which Restore does not see (it reads the file it opened). One cut
+// short meanwhile stops the Restore with ErrSnapshotCorrupt (and
+// ErrRestoreIncomplete once it changed the Manager), not with the SIGBUS a
+// read past the end of a mapping is; one rewritten in place with as many
+// bytes is not detected: what Restore copies after the rewrite is the new
+// file's, unverified. Each of the (up to 4) goroutines that store the keys
+// copies a record out of the file before it stores it, in a buffer it
+// keeps while that is at most 8 MiB.
+//
 // Before it changes anything it marks the directory (a file RESTORING in
 // it) until what it restored is durable: when it returns with a Durability
 // that writes through, at Close with None. A directory a Restore did not
-// finish (an error, a crash, a kill) stays marked, and Open refuses it
-// with ErrRestoreIncomplete rather than open part of a snapshot as a
-// sound Manager; Options.OpenIncompleteRestore opens it to restore again.
-// With Restores running at once, the mark goes when the last ends, and only
-// if none stopped half way: that one's keys stay until a Restore that runs
-// alone restores its snapshot again, or replaces everything.
+// finish (an error, a crash, a kill, a panic of Progress) stays marked,
+// and Open refuses it with ErrRestoreIncomplete rather than open part of a
+// snapshot as a sound Manager; Options.OpenIncompleteRestore opens it to
+// restore again. With Restores running at once, the mark goes when the
+// last ends, and only if none stopped half way: that one's keys stay until
+// a Restore that runs alone restores its snapshot again, or replaces
+// everything.
 //
 // Restore is safe for concurrent use, but not isolated: a Store, Delete or
 // move of a key of the snapshot that runs beside it may come before or
@@ -144,9 +158,20 @@ func (m *Manager) Restore(path string, opts *RestoreOptions) (RestoreReport, err
 	if err != nil {
 		return RestoreReport{}, err
 	}
+	finished := false
+	defer func() {
+		if !finished { // a panic of Progress passing through: the Restore stopped half way
+			m.finishRestore(ticket, o.Mode, errRestorePanicked)
+		}
+	}()
 	r, err := m.restoreMarked(f, path, o)
+	finished = true
 	return r, m.finishRestore(ticket, o.Mode, err)
 }
+
+// errRestorePanicked is what a Restore that a panic of its Progress ended
+// records as its failure (the panic, not this, reaches the caller).
+var errRestorePanicked = errors.New("tiermem: a panic of Progress stopped the restore")
 
 // restoreMarked is Restore once the directory is marked.
 func (m *Manager) restoreMarked(f *SnapshotFile, path string, o RestoreOptions) (RestoreReport, error) {
@@ -187,22 +212,35 @@ const collectAfterClear = 64 << 20
 // the file and hands batches of records (slices into the mapped file,
 // valid until it is closed) to restoreWorkers goroutines that store them,
 // so that the copies into the tiers use every core while the file is read.
-// The first error stops it; the report counts what was stored.
+// The first error stops it; the report counts what was stored. It returns
+// only once the workers have stopped, a panic of Progress included: they
+// read the mapping, which the caller then unmaps.
 func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, error) {
 	p := SnapshotProgress{Phase: PhaseCopy, TotalKeys: f.info.Keys, TotalBytes: f.info.Bytes}
-	report := func() {
-		if o.Progress != nil {
-			o.Progress(p)
-		}
-	}
-	report()
+	reportUnguarded(o.Progress, p)
 	w := newRestoreWorkers(m, restoreWorkers())
+	defer w.stopAndWait(errRestorePanicked) // on a panic; after wait, nothing
+	if err := readMapped(func() { w.feed(f, o.Progress, &p) }); err != nil {
+		w.stop(err)
+	}
+	r, err := w.wait()
+	if err == nil {
+		p.Phase = PhaseDone
+		reportUnguarded(o.Progress, p)
+	}
+	return r, err
+}
+
+// feed reads every record of f and hands them to the workers in batches,
+// counting them in p and reporting it to progress, until the records end or
+// a worker fails. It reads the mapping: run it under readMapped.
+func (w *restorePool) feed(f *SnapshotFile, progress func(SnapshotProgress), p *SnapshotProgress) {
 	var batch []bundle.Record
 	var batchBytes int
 	for rec, err := range f.b.All() {
 		if err != nil {
 			w.stop(snapshotError(err))
-			break
+			return
 		}
 		if len(rec.Key) == 0 {
 			continue // the manifest
@@ -211,25 +249,19 @@ func (m *Manager) restoreAll(f *SnapshotFile, o RestoreOptions) (RestoreReport, 
 		batchBytes += len(rec.Value)
 		if len(batch) == restoreBatch || batchBytes >= restoreBatchBytes {
 			if !w.send(batch) {
-				break
+				return
 			}
 			batch, batchBytes = nil, 0
 		}
 		p.Keys++
 		p.Bytes += int64(len(rec.Value))
 		if p.Keys%progressKeys == 0 {
-			report()
+			reportUnguarded(progress, *p)
 		}
 	}
 	if len(batch) > 0 {
 		w.send(batch)
 	}
-	r, err := w.wait()
-	if err == nil {
-		p.Phase = PhaseDone
-		report()
-	}
-	return r, err
 }
 
 // A restore hands its workers batches of up to restoreBatch records or
@@ -252,6 +284,7 @@ type restorePool struct {
 	err     error
 	reports []RestoreReport
 	wg      sync.WaitGroup
+	waited  bool // wait has run; used by the goroutine feeding the pool only
 }
 
 func newRestoreWorkers(m *Manager, n int) *restorePool {
@@ -263,8 +296,13 @@ func newRestoreWorkers(m *Manager, n int) *restorePool {
 }
 
 // work stores the records of every batch it receives until the batches end
-// or another worker fails.
+// or another worker fails. It copies each record out of the mapping before
+// it stores it, holding no lock: a fault reading the mapping (the file cut
+// short since it was verified) then stops the pool with
+// ErrSnapshotCorrupt, with no lock or half-made change left behind.
 func (w *restorePool) work(r *RestoreReport) {
+	var key string
+	var buf []byte // the record's meta, then its value
 	for batch := range w.batches {
 		for _, rec := range batch {
 			select {
@@ -272,9 +310,19 @@ func (w *restorePool) work(r *RestoreReport) {
 				return
 			default:
 			}
-			if err := w.m.restoreOne(r, string(rec.Key), rec.Meta, rec.Value); err != nil {
+			err := readMapped(func() {
+				key = string(rec.Key)
+				buf = append(append(buf[:0], rec.Meta...), rec.Value...)
+			})
+			if err == nil {
+				err = w.m.restoreOne(r, key, buf[:len(rec.Meta):len(rec.Meta)], buf[len(rec.Meta):])
+			}
+			if err != nil {
 				w.stop(err)
 				return
+			}
+			if cap(buf) > restoreBatchBytes {
+				buf = nil // a large value's buffer is not kept for the small ones after it
 			}
 		}
 	}
@@ -298,9 +346,19 @@ func (w *restorePool) send(batch []bundle.Record) bool {
 	}
 }
 
+// stopAndWait stops the workers with err and waits for them, unless wait
+// has run already.
+func (w *restorePool) stopAndWait(err error) {
+	if !w.waited {
+		w.stop(err)
+		w.wait()
+	}
+}
+
 // wait ends the batches, waits for the workers and returns what they
-// stored, with the first error.
+// stored, with the first error. It runs once.
 func (w *restorePool) wait() (RestoreReport, error) {
+	w.waited = true
 	close(w.batches)
 	w.wg.Wait()
 	var r RestoreReport

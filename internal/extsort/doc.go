@@ -1,6 +1,9 @@
 // Package extsort sorts more records than fit in memory: records are buffered
 // up to a memory limit, sorted, spilled to run files in a directory, and the
 // runs are merged back into one ordered stream (an external merge sort).
+// With Options.Unlink the run files are unlinked as soon as they are made
+// and read back through their descriptors, so that a process killed while
+// it sorts leaves none behind.
 //
 // Records are byte strings ordered by a 64-bit key, then by an optional
 // compare function on their bytes, then by the order in which they were

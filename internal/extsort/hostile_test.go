@@ -24,7 +24,7 @@ func hostileOpenFDs(t *testing.T) int {
 }
 
 // hostileSpilled returns a Sorter that has spilled at least runs runs, its
-// spill in flight collected, so that s.runs names every run file.
+// spill in flight collected, so that s.runs holds every run file.
 func hostileSpilled(t *testing.T, runs int) *Sorter {
 	t.Helper()
 	s := New(Options{Dir: t.TempDir(), MemoryLimit: 64 << 10})
@@ -46,7 +46,7 @@ func hostileSpilled(t *testing.T, runs int) *Sorter {
 // run's disk space) is held.
 func TestHostileCorruptRunAtSortClosesReaders(t *testing.T) {
 	s := hostileSpilled(t, 8)
-	if err := os.WriteFile(s.runs[len(s.runs)-1], []byte("xyz"), 0o600); err != nil {
+	if err := os.WriteFile(s.runs[len(s.runs)-1].name, []byte("xyz"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before := hostileOpenFDs(t)
@@ -68,7 +68,7 @@ func TestHostileCorruptRunLengthIsBoundedByTheFile(t *testing.T) {
 	rec := binary.LittleEndian.AppendUint64(nil, 1)
 	rec = binary.AppendUvarint(rec, 1<<30) // 1 GiB record in a 17-byte file
 	rec = append(rec, "short"...)
-	if err := os.WriteFile(s.runs[0], rec, 0o600); err != nil {
+	if err := os.WriteFile(s.runs[0].name, rec, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var m0, m1 runtime.MemStats
@@ -170,5 +170,89 @@ func TestHostileMergeBuffersWithinMemoryLimit(t *testing.T) {
 	}
 	if held := int64(m1.HeapAlloc) - int64(m0.HeapAlloc); held > limit {
 		t.Errorf("MemoryLimit %d KiB, but the merge holds %d KiB of heap", limit>>10, held>>10)
+	}
+}
+
+// TestHostileUnlinkedRunsHaveNoName: with Unlink, a process killed while it
+// sorts (a SIGKILL during a snapshot's copy, whose runs lie in a directory
+// nothing sweeps) leaves no run in Dir: the runs have no name from the
+// moment they are made, so Dir stays empty while the Sorter holds spilled
+// runs, after Sort has merged some into new ones (FanIn 2), and the
+// records still come back whole and in order; Close releases their
+// descriptors.
+func TestHostileUnlinkedRunsHaveNoName(t *testing.T) {
+	dir := t.TempDir()
+	fds := hostileOpenFDs(t)
+	s := New(Options{Dir: dir, MemoryLimit: 64 << 10, FanIn: 2, Unlink: true})
+	const n = 20000
+	for i := range n {
+		if err := s.Add(uint64(n-i), fmt.Appendf(nil, "record %06d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Runs() < 3 {
+		t.Fatalf("%d runs spilled, want several", s.Runs())
+	}
+	hostileNoFiles(t, dir, "with runs spilled")
+	it, err := s.Sort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostileNoFiles(t, dir, "after Sort")
+	got := 0
+	for prev := uint64(0); it.Next(); got++ {
+		if it.Key() < prev {
+			t.Fatalf("record %d: key %d after %d", got, it.Key(), prev)
+		}
+		prev = it.Key()
+	}
+	if err := it.Err(); err != nil || got != n {
+		t.Fatalf("%d records of %d, %v", got, n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := hostileOpenFDs(t); after > fds {
+		t.Errorf("%d file descriptors open before the sort, %d after Close: unlinked runs leak", fds, after)
+	}
+}
+
+// hostileNoFiles fails the test if dir holds any entry.
+func hostileNoFiles(t *testing.T, dir, when string) {
+	t.Helper()
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("%s, the run directory holds %d named files (%s...)", when, len(left), left[0].Name())
+	}
+}
+
+// TestHostileTruncatedUnlinkedRunIsCorrupt: an unlinked run cut short after
+// Sort (through its descriptor; runs of about 128 KiB, longer than a run
+// reader's 64 KiB buffer, so that the merge sees it) ends the iteration
+// with ErrCorruptRun, as a named run does, not a short sort.
+func TestHostileTruncatedUnlinkedRunIsCorrupt(t *testing.T) {
+	s := New(Options{Dir: t.TempDir(), MemoryLimit: 256 << 10, Unlink: true})
+	defer s.Close()
+	for i := range 4000 {
+		if err := s.Add(uint64(i), fmt.Appendf(nil, "record %d %0200d", i, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := s.Sort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.runs {
+		st, err := r.f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.f.Truncate(st.Size() - 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for it.Next() {
+	}
+	if !errors.Is(it.Err(), ErrCorruptRun) {
+		t.Fatalf("Err = %v, want ErrCorruptRun", it.Err())
 	}
 }

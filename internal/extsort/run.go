@@ -19,20 +19,50 @@ import (
 //	bytes   length bytes
 //
 // It lives only for the duration of one sort, on the machine that wrote it.
+// A named run is closed once written and opened again to be read; its
+// name is removed by Close (and by tempfile.RemoveAll when a signal stops
+// the command), so a process killed while it sorts leaves it behind, for a
+// caller that sweeps Dir to remove. An unlinked run (Options.Unlink) has no
+// name from the moment it is made: it is written and read through its
+// descriptor, held open until Close, and a killed process leaves nothing.
+
+// run is a run file the Sorter holds.
+type run struct {
+	name string   // a named run's path; "" for an unlinked one
+	f    *os.File // an unlinked run's descriptor; nil for a named one
+}
+
+// free deletes the run: removes its name, or closes its descriptor.
+func (r run) free() error {
+	if r.f != nil {
+		return r.f.Close()
+	}
+	if err := tempfile.Remove(r.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
 
 // runWriter writes one run file.
 type runWriter struct {
-	f    *os.File
-	w    *bufio.Writer
-	head [8 + binary.MaxVarintLen64]byte
+	f        *os.File
+	w        *bufio.Writer
+	unlinked bool // the file has no name
+	head     [8 + binary.MaxVarintLen64]byte
 }
 
-func newRunWriter(dir string, bufSize int) (*runWriter, error) {
-	f, err := tempfile.Create(dir, "extsort-run-*")
+func newRunWriter(dir string, bufSize int, unlink bool) (*runWriter, error) {
+	f, err := tempfile.Create(dir, "extsort-run-*") // recorded while it has a name
 	if err != nil {
 		return nil, fmt.Errorf("extsort: creating run: %w", err)
 	}
-	return &runWriter{f: f, w: bufio.NewWriterSize(f, bufSize)}, nil
+	if unlink {
+		if err := tempfile.Remove(f.Name()); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("extsort: unlinking run: %w", err)
+		}
+	}
+	return &runWriter{f: f, w: bufio.NewWriterSize(f, bufSize), unlinked: unlink}, nil
 }
 
 // write appends one record; errors are kept by the bufio.Writer and reported
@@ -44,30 +74,37 @@ func (w *runWriter) write(key uint64, rec []byte) {
 	w.w.Write(rec)
 }
 
-// finish flushes and closes the run and returns its path.
-func (w *runWriter) finish() (string, error) {
+// finish flushes the run and returns it: a named run closed, an unlinked
+// one open. On error the run is deleted.
+func (w *runWriter) finish() (run, error) {
 	err := w.w.Flush()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		tempfile.Remove(w.f.Name())
-		return "", fmt.Errorf("extsort: writing run: %w", err)
+		w.abort()
+		return run{}, fmt.Errorf("extsort: writing run: %w", err)
 	}
-	return w.f.Name(), nil
+	if w.unlinked {
+		return run{f: w.f}, nil
+	}
+	if err := w.f.Close(); err != nil {
+		tempfile.Remove(w.f.Name())
+		return run{}, fmt.Errorf("extsort: writing run: %w", err)
+	}
+	return run{name: w.f.Name()}, nil
 }
 
-// abort closes and removes the run.
+// abort closes and deletes the run.
 func (w *runWriter) abort() {
 	w.f.Close()
-	tempfile.Remove(w.f.Name())
+	if !w.unlinked {
+		tempfile.Remove(w.f.Name())
+	}
 }
 
 // writeRun writes the sorted buffer b to a new run file in dir.
-func writeRun(dir string, b *buffer, bufSize int) (string, error) {
-	w, err := newRunWriter(dir, bufSize)
+func writeRun(dir string, b *buffer, bufSize int, unlink bool) (run, error) {
+	w, err := newRunWriter(dir, bufSize, unlink)
 	if err != nil {
-		return "", err
+		return run{}, err
 	}
 	for _, r := range b.refs {
 		w.write(r.key, b.record(r))
@@ -75,11 +112,11 @@ func writeRun(dir string, b *buffer, bufSize int) (string, error) {
 	return w.finish()
 }
 
-// runReader reads a run file back, one record at a time. It never trusts a
-// record's length beyond the bytes left in the file, so a corrupt length
-// costs no more memory than the run holds.
+// runReader reads a run file back, one record at a time, from its start.
+// It never trusts a record's length beyond the bytes left in the file, so a
+// corrupt length costs no more memory than the run holds.
 type runReader struct {
-	f    *os.File
+	f    *os.File // a named run, opened for reading; nil for an unlinked one, the Sorter's
 	r    *bufio.Reader
 	left int64 // bytes of the file not yet read by next
 	k    uint64
@@ -88,17 +125,32 @@ type runReader struct {
 	head [8]byte
 }
 
-func openRun(path string, idx, bufSize int) (*runReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("extsort: opening run: %w", err)
+// openRun opens ru for reading from its start: a named run by its name, an
+// unlinked one through ReadAt on its descriptor (readers one after the
+// other do not disturb each other's offset).
+func openRun(ru run, idx, bufSize int) (*runReader, error) {
+	f, own := ru.f, ru.f == nil
+	if own {
+		var err error
+		if f, err = os.Open(ru.name); err != nil {
+			return nil, fmt.Errorf("extsort: opening run: %w", err)
+		}
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		if own {
+			f.Close()
+		}
 		return nil, fmt.Errorf("extsort: opening run: %w", err)
 	}
-	return &runReader{f: f, r: bufio.NewReaderSize(f, bufSize), left: st.Size(), idx: idx}, nil
+	r := &runReader{left: st.Size(), idx: idx}
+	if own {
+		r.f = f
+		r.r = bufio.NewReaderSize(f, bufSize)
+	} else {
+		r.r = bufio.NewReaderSize(io.NewSectionReader(f, 0, st.Size()), bufSize)
+	}
+	return r, nil
 }
 
 // next reads the next record; it returns false at the end of the run.
@@ -147,4 +199,11 @@ func runError(err error) error {
 
 func (r *runReader) key() uint64    { return r.k }
 func (r *runReader) record() []byte { return r.rec }
-func (r *runReader) close() error   { return r.f.Close() }
+
+// close closes a named run's file; an unlinked run's is the Sorter's.
+func (r *runReader) close() error {
+	if r.f == nil {
+		return nil
+	}
+	return r.f.Close()
+}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"github.com/tiermem/tiermem/internal/tempfile"
 )
 
 // Options configure a Sorter. The zero value is usable: runs go to
@@ -13,6 +11,13 @@ import (
 type Options struct {
 	// Dir is the directory of the run files; "" means os.TempDir().
 	Dir string
+	// Unlink makes each run file nameless from the moment it is made
+	// (run.go): written and read through its descriptor, so that a process
+	// killed while it sorts leaves no run in Dir, for a caller whose Dir
+	// nothing sweeps. Each run then holds a file descriptor until the merge
+	// Sort starts folds it into another, or Close. Without it, runs are
+	// named files in Dir until Close, and a killed process leaves them.
+	Unlink bool
 	// MemoryLimit bounds the bytes of buffered records (their bytes plus 32
 	// per record), split between the buffer being filled and the one being
 	// spilled. The merge holds its run readers' buffers within about half of
@@ -41,7 +46,7 @@ type Sorter struct {
 	fill    *buffer     // the buffer Add writes to
 	spare   *buffer     // the other buffer, once its spill has finished
 	pending chan result // the spill in flight, if any
-	runs    []string    // run files in insertion order
+	runs    []run       // run files in insertion order
 	n       int64
 	err     error // the first failed spill; it sticks, since its records are lost
 	sorted  bool
@@ -51,9 +56,9 @@ type Sorter struct {
 
 // result is what a background spill reports.
 type result struct {
-	path string
-	buf  *buffer
-	err  error
+	run run
+	buf *buffer
+	err error
 }
 
 // New returns an empty Sorter.
@@ -133,8 +138,8 @@ func (s *Sorter) spillAsync() error {
 	s.fill, s.spare = s.spare, nil
 	s.pending = make(chan result, 1)
 	go func(ch chan<- result) {
-		path, err := s.spill(full)
-		ch <- result{path: path, buf: full, err: err}
+		ru, err := s.spill(full)
+		ch <- result{run: ru, buf: full, err: err}
 	}(s.pending)
 	return nil
 }
@@ -153,15 +158,15 @@ func (s *Sorter) wait() error {
 		s.err = r.err
 		return r.err
 	}
-	s.runs = append(s.runs, r.path)
+	s.runs = append(s.runs, r.run)
 	return nil
 }
 
 // spill sorts b and writes it as a run. It touches only b and read-only
 // options, so it can run beside Add.
-func (s *Sorter) spill(b *buffer) (string, error) {
+func (s *Sorter) spill(b *buffer) (run, error) {
 	b.sort(s.opts.Compare)
-	return writeRun(s.opts.Dir, b, s.ioBuffer())
+	return writeRun(s.opts.Dir, b, s.ioBuffer(), s.opts.Unlink)
 }
 
 // ioBuffer is the buffer size of each run reader and writer: the merge holds
@@ -191,12 +196,12 @@ func (s *Sorter) Sort() (*Iter, error) {
 		return s.iter, nil
 	}
 	if len(s.fill.refs) > 0 {
-		path, err := s.spill(s.fill)
+		ru, err := s.spill(s.fill)
 		if err != nil {
 			s.err = err
 			return nil, err
 		}
-		s.runs = append(s.runs, path)
+		s.runs = append(s.runs, ru)
 	}
 	s.fill, s.spare = nil, nil // the merge needs only the I/O buffers
 	if err := s.reduceRuns(); err != nil {
@@ -215,34 +220,34 @@ func (s *Sorter) Sort() (*Iter, error) {
 func (s *Sorter) reduceRuns() error {
 	for len(s.runs) > s.opts.FanIn {
 		group := s.runs[:s.opts.FanIn]
-		path, err := s.mergeToRun(group)
+		merged, err := s.mergeToRun(group)
 		if err != nil {
 			return err
 		}
-		for _, p := range group {
-			tempfile.Remove(p)
+		for _, r := range group {
+			r.free()
 		}
-		s.runs = append([]string{path}, s.runs[s.opts.FanIn:]...)
+		s.runs = append([]run{merged}, s.runs[s.opts.FanIn:]...)
 	}
 	return nil
 }
 
 // mergeToRun merges runs into one new run file.
-func (s *Sorter) mergeToRun(runs []string) (string, error) {
+func (s *Sorter) mergeToRun(runs []run) (run, error) {
 	m, err := s.openMerger(runs)
 	if err != nil {
-		return "", err
+		return run{}, err
 	}
 	defer m.close()
-	w, err := newRunWriter(s.opts.Dir, s.ioBuffer())
+	w, err := newRunWriter(s.opts.Dir, s.ioBuffer(), s.opts.Unlink)
 	if err != nil {
-		return "", err
+		return run{}, err
 	}
 	for {
 		ok, err := m.next()
 		if err != nil {
 			w.abort()
-			return "", err
+			return run{}, err
 		}
 		if !ok {
 			return w.finish()
@@ -251,10 +256,10 @@ func (s *Sorter) mergeToRun(runs []string) (string, error) {
 	}
 }
 
-func (s *Sorter) openMerger(paths []string) (*merger, error) {
-	readers := make([]*runReader, 0, len(paths))
-	for i, p := range paths {
-		r, err := openRun(p, i, s.ioBuffer())
+func (s *Sorter) openMerger(runs []run) (*merger, error) {
+	readers := make([]*runReader, 0, len(runs))
+	for i, ru := range runs {
+		r, err := openRun(ru, i, s.ioBuffer())
 		if err != nil {
 			closeRuns(readers)
 			return nil, err
@@ -276,14 +281,14 @@ func (s *Sorter) Close() error {
 		r := <-s.pending
 		s.pending = nil
 		if r.err == nil {
-			s.runs = append(s.runs, r.path)
+			s.runs = append(s.runs, r.run)
 		}
 	}
 	if s.iter != nil {
 		errs = append(errs, s.iter.src.close())
 	}
-	for _, p := range s.runs {
-		if err := tempfile.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for _, r := range s.runs {
+		if err := r.free(); err != nil {
 			errs = append(errs, fmt.Errorf("extsort: removing run: %w", err))
 		}
 	}

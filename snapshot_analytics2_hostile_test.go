@@ -781,16 +781,7 @@ func TestHostileRestoreTruncatedFileChild(t *testing.T) {
 	fmt.Printf("restore returned corrupt=%v incomplete=%v: %v\n", errors.Is(err, tiermem.ErrSnapshotCorrupt), errors.Is(err, tiermem.ErrRestoreIncomplete), err)
 	v, rerr := m.Retrieve("old")
 	fmt.Printf("old=%q %v\n", v, rerr)
-	if err := m.Close(); err != nil {
-		fmt.Println("error", err)
-		os.Exit(2)
-	}
-	m, err = tiermem.Open(filepath.Join(dir, "m"), &tiermem.Options{MigrateInterval: -1})
-	fmt.Printf("reopened marked=%v\n", errors.Is(err, tiermem.ErrRestoreIncomplete))
-	if err == nil {
-		m.Close()
-	}
-	os.Exit(0)
+	closeAndReportMark(m, filepath.Join(dir, "m"))
 }
 
 // TestHostileRestoreOfAFileTruncatedMeanwhile: a snapshot file cut short
@@ -970,16 +961,7 @@ func TestHostileRestoreProgressPanicChild(t *testing.T) {
 	time.Sleep(time.Second)
 	fmt.Println("alive")
 	fmt.Printf("goroutines before %d after %d\n", before, runtime.NumGoroutine())
-	if err := m.Close(); err != nil {
-		fmt.Println("error", err)
-		os.Exit(2)
-	}
-	m, err = tiermem.Open(filepath.Join(dir, "m"), &tiermem.Options{MigrateInterval: -1})
-	fmt.Printf("reopened marked=%v\n", errors.Is(err, tiermem.ErrRestoreIncomplete))
-	if err == nil {
-		m.Close()
-	}
-	os.Exit(0)
+	closeAndReportMark(m, filepath.Join(dir, "m"))
 }
 
 // TestHostileRestoreProgressPanicKeepsTheProcess: a RestoreOptions.Progress
@@ -1022,4 +1004,20 @@ func TestHostileRestoreProgressPanicKeepsTheProcess(t *testing.T) {
 		said = said[:700]
 	}
 	t.Errorf("the process whose Restore's Progress panicked (recovered) died (%v):\n%s", err, said)
+}
+
+// closeAndReportMark ends a Restore child: it closes m, reopens its
+// directory dir, prints whether the directory is still marked as a restore
+// in progress ("reopened marked=true"), and exits.
+func closeAndReportMark(m *tiermem.Manager, dir string) {
+	if err := m.Close(); err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	m, err := tiermem.Open(dir, &tiermem.Options{MigrateInterval: -1})
+	fmt.Printf("reopened marked=%v\n", errors.Is(err, tiermem.ErrRestoreIncomplete))
+	if err == nil {
+		m.Close()
+	}
+	os.Exit(0)
 }

@@ -41,10 +41,14 @@ func keyCommands() []*command {
 	}
 }
 
-func cmdDel(c *conn, args [][]byte) {
+func cmdDel(c *conn, args [][]byte) { c.countFound(args[1:], c.s.m.DeleteBytes) }
+
+// countFound runs op on each key and replies how many it found (returned
+// nil for), or the first error other than ErrNotFound.
+func (c *conn) countFound(keys [][]byte, op func(key []byte) error) {
 	n := int64(0)
-	for _, key := range args[1:] {
-		err := c.s.m.DeleteBytes(key)
+	for _, key := range keys {
+		err := op(key)
 		switch {
 		case err == nil:
 			n++
@@ -86,18 +90,7 @@ func cmdExists(c *conn, args [][]byte) {
 // cmdTouch records a use of each key (Manager.Touch: its tier's policy, its
 // read count and promotion, as a read's) and replies how many exist.
 func cmdTouch(c *conn, args [][]byte) {
-	n := int64(0)
-	for _, key := range args[1:] {
-		err := c.s.m.Touch(keyString(key))
-		switch {
-		case err == nil:
-			n++
-		case !errors.Is(err, tiermem.ErrNotFound):
-			c.managerError(err)
-			return
-		}
-	}
-	c.out.int(n)
+	c.countFound(args[1:], func(key []byte) error { return c.s.m.Touch(keyString(key)) })
 }
 
 // cmdRandomKey replies the first key at or after a random point of the

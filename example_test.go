@@ -51,7 +51,7 @@ func Example() {
 	fmt.Printf("hot %.2f%%\n", m.Usage()[tiermem.Hot].Percent)
 	// Output:
 	// [1000 1000] hot
-	// hot 11.92%
+	// hot 11.93%
 }
 
 func ExampleOpen() {

@@ -99,16 +99,20 @@ func TestNoSpaceSaysWhy(t *testing.T) {
 func TestTooLargeIsTheWholeBudget(t *testing.T) {
 	m := open(t, tinyBudgets(-1))
 	budget := 256 << 10
-	// The hot tier charges the key, the value and 179 bytes: 115 for the
-	// entry (its word and its share of its shard's table) and 64 for its
-	// policy handle (Adaptive, the default, lives in the entries); plain
-	// bytes without a TTL or pin have an empty header. An entry this large
-	// also has its value start at a multiple of 8, 7 bytes after a 1-byte
-	// key.
-	fits := budget - 8 - 179
+	// The hot tier charges an entry's whole allocation (its word, the key,
+	// the value and 16 bytes of meta room in an entry this large, rounded up
+	// to whole 8 KiB pages as Go's allocator rounds it) and 171 bytes: 107
+	// for its share of its shard's table and 64 for its policy handle
+	// (Adaptive, the default, lives in the entries); plain bytes without a
+	// TTL or pin have an empty header. An entry this large also has its
+	// value start at a multiple of 8, 7 bytes after a 1-byte key. The
+	// largest that fits takes 31 pages (32 would pass the budget with the
+	// 171): 8 + 8 + fits + 16 = 31 × 8 KiB.
+	const pages = 31 << 13
+	fits := pages - 8 - 8 - 16
 	must(t, m.Store("k", make([]byte, fits), tiermem.InTier(tiermem.Hot)))
-	if u := m.Usage()[tiermem.Hot]; u.Used != int64(budget) {
-		t.Fatalf("hot tier holding a value sized to its budget: %d of %d bytes used", u.Used, budget)
+	if u := m.Usage()[tiermem.Hot]; u.Used != pages+171 {
+		t.Fatalf("hot tier holding the largest value its budget takes: %d of %d bytes used, want %d", u.Used, budget, pages+171)
 	}
 	err := m.Store("k", make([]byte, fits+1), tiermem.InTier(tiermem.Hot))
 	if !errors.Is(err, tiermem.ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprintf("a value of %d bytes", fits+1)) {

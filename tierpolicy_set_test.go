@@ -19,7 +19,7 @@ import (
 func TestSetTierPolicyHotFollowsTheNewPolicy(t *testing.T) {
 	m := open(t, &tiermem.Options{MigrateInterval: -1, Hot: tiermem.TierOptions{Size: 64 << 10},
 		Warm: tiermem.TierOptions{Size: 4 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})
-	value := make([]byte, 6<<10)
+	value := make([]byte, 6<<10-16) // ten fit: each entry's allocation takes the allocator's 6 KiB size class
 	for i := range 8 {
 		must(t, m.Store(fmt.Sprint("k", i), value, tiermem.InTier(tiermem.Hot)))
 	}

@@ -11,6 +11,7 @@ import (
 	"hash/maphash"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -20,17 +21,18 @@ import (
 	"github.com/tiermem/tiermem/tier"
 )
 
-// entryOverhead is what an entry costs beyond its key and value (and their
-// padding): the word before them, and its share of its shard's table. A
-// table runs from 3/8 to 3/4 full as it grows (table.insert) and down to
-// 1/4 full as keys are deleted before it halves (table.del), and an entry
-// is charged a bucket at 3/8 full, the upper end of the growing range
-// (40-byte buckets: 107 bytes, where 64 was charged before and a table of
-// small entries outgrew the budget by half). Only a table drained by
-// deletes, under 3/8 full, costs more than its entries are charged: at
-// most 3/2 of their share, until it halves. handleOverhead is what an
-// entry of a store with a policy costs on top (its cache.Handle, one
-// 64-byte object).
+// entryOverhead is what an entry costs beyond the room of its allocation
+// (slot.room: the key, value and meta with their padding, rounded up as the
+// allocator rounds them): the word before them, and its share of its
+// shard's table. A table runs from 3/8 to 3/4 full as it grows
+// (table.insert) and down to 1/4 full as keys are deleted before it halves
+// (table.del), and an entry is charged a bucket at 3/8 full, the upper end
+// of the growing range (40-byte buckets: 107 bytes, where 64 was charged
+// before and a table of small entries outgrew the budget by half). Only a
+// table drained by deletes, under 3/8 full, costs more than its entries
+// are charged: at most 3/2 of their share, until it halves. handleOverhead
+// is what an entry of a store with a policy costs on top (its
+// cache.Handle, one 64-byte object).
 const (
 	entryOverhead  = bucketShare + wordSize
 	bucketShare    = (int64(unsafe.Sizeof(bucket{}))*8 + 2) / 3
@@ -129,10 +131,10 @@ const wordSize = 8
 
 // maxEntry bounds key, value and meta together, as a slot counts them.
 // With up to 7 bytes of padding (entryBytes), metaRoom and the rounding of
-// an allocation to 8 bytes (alloc), an entry's room still fits the uint32
-// of a slot (a room that wrapped made a Put just under the old limit, of
-// MaxUint32 − 8, panic).
-const maxEntry = math.MaxUint32 - 7 - metaRoom - 7 - 8
+// an allocation to whole pages (allocSize), an entry's room still fits the
+// uint32 of a slot (a room that wrapped made a Put just under the old
+// limit, of MaxUint32 − 8, panic).
+const maxEntry = math.MaxUint32 - 7 - metaRoom - (allocPage - 1)
 
 func (e slot) word() *atomic.Int64 { return (*atomic.Int64)(unsafe.Pointer(e.data)) }
 
@@ -188,8 +190,15 @@ func fitsEntry(keyLen, valueLen, metaLen int) bool {
 		valueLen <= maxEntry && metaLen <= maxEntry-valueLen && keyLen <= maxEntry-valueLen-metaLen
 }
 
-// roomFor returns the bytes after the word that alloc(n) holds.
-func roomFor(n int) int { return align8(wordSize+n) - wordSize }
+// roomFor returns the bytes after the word that alloc(n) holds: the word
+// and n bytes (and metaRoom more in an entry the store lends) rounded up to
+// what the allocator gives (allocSize). It allocates nothing.
+func roomFor(n int) int {
+	if allocSize(wordSize+n)-wordSize >= lendMin {
+		n += metaRoom
+	}
+	return allocSize(wordSize+n) - wordSize
+}
 
 func (e slot) meta() []byte {
 	if e.metaAt == e.n {
@@ -198,12 +207,20 @@ func (e slot) meta() []byte {
 	return e.bytes()[e.metaAt:]
 }
 
-// size returns the bytes the entry occupies, as Size counts them.
+// size returns the bytes the entry occupies, as Size counts them: its
+// whole allocation (the word and the room, whatever part of the room the
+// key, value and meta fill), its share of the table and its handle. The
+// room, not the bytes written, is charged, so that an entry that keeps a
+// larger allocation than its bytes need (meta shortened in place, a
+// prepared entry committed with less meta than it had room for, the
+// allocator's rounding) is counted at what it holds: charging n left up to
+// 14 times Used uncounted on the heap.
 func (e slot) size() int64 {
+	n := int64(e.room) + entryOverhead
 	if e.h != nil {
-		return int64(e.n) + entryOverhead + handleOverhead
+		n += handleOverhead
 	}
-	return int64(e.n) + entryOverhead
+	return n
 }
 
 // newSlot returns an entry holding copies of key, value and meta (so that
@@ -222,18 +239,17 @@ func newSlot(key string, value, meta []byte, word int64, h *cache.Handle[string]
 
 // rewrite replaces the entry's value and meta and reports whether its data
 // moved: it stays in place when the new entry rounds to the allocation's
-// size (so that the entry's size, which Used counts, is still what it
-// holds: one that kept a larger allocation held memory counted nowhere),
-// and the allocation is smaller than lendMin; else a new allocation takes
-// the word and the key. The shard's write lock is held, so no reader sees
-// the bytes change.
+// size (so that the entry keeps the room it is charged for, and a larger
+// allocation than a new one's is never kept), and the allocation is
+// smaller than lendMin; else a new allocation takes the word and the key.
+// The shard's write lock is held, so no reader sees the bytes change.
 func (e *slot) rewrite(value, meta []byte) bool {
-	if n, room := int(e.keyLen)+len(value)+len(meta), int(e.room); roomFor(n) == room && room < lendMin {
-		e.n = uint32(n) // unpadded: the room is below lendMin
+	n := entryBytes(int(e.keyLen), len(value), len(meta))
+	if room := int(e.room); room < lendMin && roomFor(n) == room {
+		e.n = uint32(n) // unpadded: a room below lendMin is
 		e.fill(value, meta)
 		return false
 	}
-	n := entryBytes(int(e.keyLen), len(value), len(meta))
 	buf := alloc(n)
 	copy(buf, unsafe.Slice(e.data, wordSize+int(e.keyLen)))
 	e.data, e.n, e.room = &buf[0], uint32(n), uint32(len(buf)-wordSize)
@@ -263,17 +279,18 @@ func (e *slot) adopt(p slot) {
 	e.data, e.n, e.room, e.metaAt = p.data, p.n, p.room, p.metaAt
 }
 
-// alloc returns the data for n bytes after the word: a multiple of 8
-// bytes, so that the allocator aligns the word for atomic access (it packs
-// smaller odd sizes at any byte). An entry the store lends gets metaRoom
-// bytes more, so that SetMeta can give a value stored without a TTL one
-// where it lies: such an entry is never written again but for its meta,
-// and moving it would copy the value.
+// alloc returns the data for n bytes after the word, as long as the
+// allocation really is (roomFor(n) after the word): the allocator rounds
+// it up to its size class, and the entry's room, which Used charges, is
+// all of it. Allocations of 16 bytes or more are 8-aligned, as atomic
+// access to the word wants (the allocator packs smaller ones at any byte;
+// the smallest entry, the word and a byte of key, takes 16). An entry the
+// store lends gets metaRoom bytes more, so that SetMeta can give a value
+// stored without a TTL one where it lies: such an entry is never written
+// again but for its meta, and moving it would copy the value.
 func alloc(n int) []byte {
-	if roomFor(n) >= lendMin {
-		n += metaRoom
-	}
-	return make([]byte, align8(wordSize+n))
+	buf := slices.Grow([]byte(nil), wordSize+roomFor(n))
+	return buf[:cap(buf)]
 }
 
 // metaRoom is the spare room after a lent entry's meta: a TTL (9 bytes of
@@ -309,7 +326,9 @@ var shardSeed = maphash.MakeSeed()
 
 // Size returns the bytes a value of n bytes (with its meta) under key
 // occupies in a store made by New; Store.Cost says it for any store.
-func Size(key string, n int) int64 { return int64(entryBytes(len(key), n, 0)) + entryOverhead }
+func Size(key string, n int) int64 {
+	return int64(roomFor(entryBytes(len(key), n, 0))) + entryOverhead
+}
 
 // Size returns the bytes key's entry occupies.
 func (s *Store) Size(key string) (int64, error) {
@@ -331,7 +350,7 @@ func (s *Store) Cost(keyLen, valueLen, metaLen int) int64 {
 	if !fitsEntry(keyLen, valueLen, metaLen) {
 		return math.MaxInt64 // never fits: a sum that would wrap must not look small
 	}
-	n := int64(entryBytes(keyLen, valueLen, metaLen)) + entryOverhead
+	n := int64(roomFor(entryBytes(keyLen, valueLen, metaLen))) + entryOverhead
 	if s.policy != nil {
 		n += handleOverhead
 	}

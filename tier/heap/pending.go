@@ -49,7 +49,9 @@ func (p *pending) Value() []byte {
 }
 
 // Commit stores the value as Put would, its allocation becoming the
-// entry's.
+// entry's. The entry is charged that allocation, which holds room for the
+// metaLen bytes of meta Prepare was given, whatever meta Commit writes: as
+// Cost(len(key), size, metaLen) says.
 func (p *pending) Commit(meta []byte) (int64, error) {
 	if p.done {
 		return 0, errSpent

@@ -7,11 +7,12 @@ import (
 )
 
 // SetMeta replaces key's meta, keeping its value (tier.MetaSetter). Meta
-// that fits the entry's allocation is written where the old meta lay, in
-// an entry the store lends too (a lent value's bytes stay as they are:
-// meta follows them); otherwise a new allocation takes the key, the value
-// and the new meta, and the old one is let go as a replacing Put lets it
-// go. A policy counts the change as a replacing Put.
+// is written where the old meta lay when the entry then rounds to its
+// allocation's size, as a replacing Put is (rewrite), or when it fits an
+// entry the store lends (a lent value's bytes stay as they are: meta
+// follows them); otherwise a new allocation takes the key, the value and
+// the new meta, and the old one is let go as a replacing Put lets it go.
+// A policy counts the change as a replacing Put.
 func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 	sh, h := s.shard(key)
 	sh.mu.Lock()
@@ -29,7 +30,7 @@ func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 		return 0, tier.ErrTooLarge
 	}
 	inPlace, n := before.metaFits(meta)
-	if more := int64(n) - int64(before.n); more > grow {
+	if more := int64(roomFor(n)) - int64(before.room); !inPlace && more > grow {
 		return 0, fmt.Errorf("heap: %q's meta of %d bytes takes %d bytes more than the %d allowed: %w", key, len(meta), more, grow, tier.ErrNoSpace)
 	}
 	tracked := s.policy != nil && !s.policy.isExempt(before)
@@ -53,11 +54,14 @@ func (s *Store) SetMeta(key string, meta []byte, grow int64) (int64, error) {
 	return e.size(), nil
 }
 
-// metaFits reports whether meta fits the entry's allocation after the
-// value, and the bytes after the word the entry then takes: with the new
-// meta where the old lay, or in a new allocation (rewrite's).
+// metaFits reports whether meta goes where the old meta lay, and the bytes
+// after the word the entry then takes: in place when the entry still
+// rounds to its allocation's size (so that it holds no more than a new
+// allocation would), or when it fits an entry the store lends (its value is
+// never moved); else in a new allocation (rewrite's).
 func (e slot) metaFits(meta []byte) (bool, int) {
-	if n := int(e.metaAt) + len(meta); n <= int(e.room) {
+	n, room := int(e.metaAt)+len(meta), int(e.room)
+	if room >= lendMin && n <= room || room < lendMin && roomFor(n) == room {
 		return true, n
 	}
 	return false, entryBytes(int(e.keyLen), int(e.metaAt)-e.valueAt(), len(meta))

@@ -11,7 +11,8 @@ import (
 
 // TestHostileRoomFitsAtMaxEntry: every entry Put, SetMeta and Prepare take
 // (key, value and meta up to maxEntry bytes, every padding) has a room that
-// fits a slot's uint32 with metaRoom and the rounding alloc adds: at the old
+// fits a slot's uint32 with metaRoom and the rounding alloc adds (whole
+// pages, at this size): at the old
 // limit (MaxUint32 - 8) the room wrapped, and a Put just under it panicked
 // (slice bounds out of range). Checked on the arithmetic: a real entry of
 // 4 GiB is more memory than a test may take.
@@ -23,7 +24,7 @@ func TestHostileRoomFitsAtMaxEntry(t *testing.T) {
 				t.Fatalf("key %d, meta %d: %d bytes of value, maxEntry in all, refused", keyLen, metaLen, valueLen)
 			}
 			n := entryBytes(keyLen, valueLen, metaLen)
-			if room := int64(align8(wordSize+n+metaRoom)) - wordSize; room > math.MaxUint32 {
+			if room := int64(roomFor(n)); room > math.MaxUint32 {
 				t.Errorf("key %d, meta %d: an entry of maxEntry bytes needs a room of %d, past a slot's uint32", keyLen, metaLen, room)
 			}
 		}

@@ -57,10 +57,10 @@ func TestHostileMaxKeyAndMeta(t *testing.T) {
 				}
 			}
 		}
-		if _, err := s.SetMeta("zz", make([]byte, 65536), 1<<30); !errors.Is(err, tier.ErrInvalidKey) {
+		if _, err := s.SetMeta("zz", make([]byte, 65536), 1<<30); !errors.Is(err, tier.ErrTooLarge) {
 			t.Errorf("SetMeta 64KiB meta: %v", err)
 		}
-		if _, err := s.Put("zz", nil, make([]byte, 65536)); !errors.Is(err, tier.ErrInvalidKey) {
+		if _, err := s.Put("zz", nil, make([]byte, 65536)); !errors.Is(err, tier.ErrTooLarge) {
 			t.Errorf("Put 64KiB meta: %v", err)
 		}
 		s.Close()

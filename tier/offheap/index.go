@@ -149,16 +149,20 @@ func (x *index) set(pos int, hash, loc uint64) {
 	atomic.StoreUint64(&x.slots[pos], slotOf(hash, loc)|readMarks)
 }
 
-// remove turns position pos into a tombstone. A table left holding fewer
-// than a sixteenth of its size in live keys is rebuilt smaller (at a
-// quarter full at most, so that it does not grow again soon): deletes give
-// its memory back, which Used no longer counts, and sweeps walk less. A
-// rebuild that fails (no memory to map a table) leaves it as it is.
+// remove turns position pos into a tombstone. A table left under a quarter
+// full of live keys is rebuilt half as large (just under half full, so that
+// it neither grows nor shrinks again soon): deletes give its memory back,
+// which Used no longer counts, and sweeps walk less. A table larger than
+// minIndexSlots is thus never under a quarter full, 32 bytes a key at
+// most, which indexShare bounds (it halved only under a sixteenth full, at
+// 128 bytes a key, and a store whose keys were mostly deleted kept an index
+// of nearly twice its whole Used). A rebuild that fails (no memory to map
+// a table) leaves it as it is.
 func (x *index) remove(pos int) {
 	atomic.StoreUint64(&x.slots[pos], tombstone)
 	x.live--
 	x.dead++
-	if len(x.slots) > minIndexSlots && x.live*16 < len(x.slots) {
+	if len(x.slots) > minIndexSlots && x.live*4 < len(x.slots) {
 		_ = x.rebuild() // best effort, as the doc says
 	}
 }
@@ -183,18 +187,19 @@ func (x *index) insert(free int, hash, loc uint64) error {
 	return nil
 }
 
-// rebuild copies the live slots into a table sized for twice as many (or the
-// same size when tombstones were the problem, or smaller when few are
-// live), dropping the tombstones. A slot
+// rebuild copies the live slots into a table twice as large when over half
+// of it is live (a quarter to three eighths full after), the same size when
+// tombstones were the problem, or halved until it is at least a quarter
+// full (minIndexSlots at the least), dropping the tombstones. A slot
 // is placed again from its tag (see index), or, in a table too large for
 // the tag alone, from hashOf(location), which the store computes from the
 // record's key.
 func (x *index) rebuild() error {
 	size := len(x.slots)
-	if x.live*2 >= size/2 {
+	if x.live*2 > size {
 		size *= 2
 	}
-	for size > minIndexSlots && x.live*8 < size { // under an eighth full: from an eighth to a quarter
+	for size > minIndexSlots && x.live*4 < size { // under a quarter full: from a quarter to a half
 		size /= 2
 	}
 	next, err := newIndex(size, x.hashOf)

@@ -24,12 +24,19 @@ var errSpent = errors.New("offheap: the pending value was committed or discarded
 // it whole in a second buffer). A smaller value is prepared in an ordinary
 // buffer and stored by Commit as Put stores it.
 //
-// It fails with tier.ErrInvalidKey for a bad key or meta length,
-// tier.ErrNoSpace when no mapping can be made, and tier.ErrClosed after
-// Close.
+// It fails with tier.ErrInvalidKey for a bad key or a negative length,
+// tier.ErrTooLarge for more meta than a record holds (or a value larger
+// than any mapping), tier.ErrNoSpace when no mapping can be made, and
+// tier.ErrClosed after Close.
 func (s *Store) Prepare(key string, size, metaLen int) (tier.Pending, error) {
-	if len(key) == 0 || len(key) > maxKeyLen || metaLen < 0 || metaLen > maxMetaLen || size < 0 {
-		return nil, fmt.Errorf("offheap: key of %d bytes, meta of %d, value of %d: %w", len(key), metaLen, size, tier.ErrInvalidKey)
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if metaLen < 0 || size < 0 {
+		return nil, fmt.Errorf("offheap: meta of %d bytes, value of %d: a negative length: %w", metaLen, size, tier.ErrInvalidKey)
+	}
+	if err := checkMetaLen(metaLen); err != nil {
+		return nil, err
 	}
 	if s.closed.Load() {
 		return nil, tier.ErrClosed

@@ -189,10 +189,13 @@ func TestPendingRejectsBadInput(t *testing.T) {
 	for _, c := range []struct {
 		key           string
 		size, metaLen int
-	}{{"", 10, 0}, {string(make([]byte, maxKeyLen+1)), 10, 0}, {"k", -1, 0}, {"k", 10, -1}, {"k", 10, maxMetaLen + 1}} {
+	}{{"", 10, 0}, {string(make([]byte, maxKeyLen+1)), 10, 0}, {"k", -1, 0}, {"k", 10, -1}} {
 		if _, err := s.Prepare(c.key, c.size, c.metaLen); !errors.Is(err, tier.ErrInvalidKey) {
 			t.Errorf("Prepare(key of %d bytes, %d, %d): %v, want ErrInvalidKey", len(c.key), c.size, c.metaLen, err)
 		}
+	}
+	if _, err := s.Prepare("k", 10, maxMetaLen+1); !errors.Is(err, tier.ErrTooLarge) {
+		t.Errorf("Prepare(k, 10, %d): %v, want ErrTooLarge", maxMetaLen+1, err)
 	}
 }
 

@@ -1,13 +1,26 @@
 // Package offheap is the warm tier: values in RAM outside the Go heap, so
-// that holding millions of them costs the garbage collector nothing and the
-// process's resident memory follows what is stored.
+// that holding millions of them costs the garbage collector nothing, and
+// memory is touched only as records are stored.
 //
 // Records (key, optional meta, value) live in slots of an alloc.Slab over one
 // anonymous mapping; values too big for the slab get a mapping each. The
 // index is an open-addressing hash table, also outside the heap, 8 bytes a
-// slot. Values are compressed with s2 when a sample shows it pays. Spans the
-// slab no longer uses are returned to the system, so deleting values lowers
-// the RSS.
+// slot. Values are compressed with s2 when a sample shows it pays.
+//
+// The resident memory follows the slab's spans, not Used. A span (a 128th
+// of Capacity by default, 4 KiB to 1 MiB) serves one size class, and is
+// returned to the system only once its last record is deleted: a record
+// deleted from a span that still holds another stays resident, and only a
+// record of its own size class reuses its slot. So deleting values lowers
+// the RSS only where whole spans empty (a record's own mapping is let go at
+// once). What bounds the slab's RSS is each class's peak: a class takes a
+// new span only when its spans are full, so its resident spans hold at most
+// its peak bytes of slots plus one span, at most Capacity in all. A store
+// filled to a budget with records of one size, then left with one key in
+// eight by scattered deletes (demotion) and filled to the budget again with
+// records of another size class, holds about twice its budget
+// (TestHostileRSSAfterScatteredDeletes): Used, which the budget bounds,
+// does not count the free slots of partly used spans.
 package offheap
 
 import (
@@ -164,15 +177,38 @@ func (s *Store) Put(key string, value, meta []byte) (int64, error) {
 
 // enterWrite checks a write's key and meta and admits it through the
 // writers' gate; the caller calls s.writers.Leave(tok) when it is done.
+// A bad key is tier.ErrInvalidKey; meta longer than a record holds is
+// tier.ErrTooLarge (it was ErrInvalidKey, which blamed a valid key).
 func (s *Store) enterWrite(key string, meta []byte) (gate.Token, error) {
-	if len(key) == 0 || len(key) > maxKeyLen || len(meta) > maxMetaLen {
-		return 0, fmt.Errorf("offheap: key of %d bytes, meta of %d: %w", len(key), len(meta), tier.ErrInvalidKey)
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
+	if err := checkMetaLen(len(meta)); err != nil {
+		return 0, err
 	}
 	tok, ok := s.writers.Enter()
 	if !ok {
 		return 0, tier.ErrClosed
 	}
 	return tok, nil
+}
+
+// checkKey returns tier.ErrInvalidKey for an empty key or one longer than
+// a record holds.
+func checkKey(key string) error {
+	if len(key) == 0 || len(key) > maxKeyLen {
+		return fmt.Errorf("offheap: key of %d bytes, at most %d: %w", len(key), maxKeyLen, tier.ErrInvalidKey)
+	}
+	return nil
+}
+
+// checkMetaLen returns tier.ErrTooLarge for meta longer than a record
+// holds: the entry is one the store can never hold, whatever its key.
+func checkMetaLen(n int) error {
+	if n > maxMetaLen {
+		return fmt.Errorf("offheap: meta of %d bytes, at most %d: %w", n, maxMetaLen, tier.ErrTooLarge)
+	}
+	return nil
 }
 
 // swapped counts the charged bytes of a record swapIn put in the index,
@@ -455,11 +491,14 @@ func (s *Store) Delete(key string) (int64, error) {
 }
 
 // indexShare is what a key is charged for the index: 8-byte slots at 3/8
-// to 3/4 load cost 10.7 to 21.3 bytes a key, and the charge is the upper
-// end, so that the budget bounds the memory whatever the load (it charged
-// 12, the average, and the index outgrew the budget by up to a quarter
-// with small values). The index's first 1024 slots a shard (512 KiB in
-// all) are there from New on, charged to no key.
+// to 3/4 load, where a growing table stays, cost 10.7 to 21.3 bytes a key,
+// and the charge is the upper end (it charged 12, the average, and the
+// index outgrew the budget by up to a quarter with small values). Deletes
+// take a table down to a quarter full before it halves (index.remove), 32
+// bytes a key: so the index takes at most 32/22 (under 3/2) of what its
+// keys are charged for it, and at most what they are charged from 3/8 full
+// on. The index's first 1024 slots a shard (512 KiB in all) are there from
+// New on, charged to no key.
 const indexShare = 22
 
 // Used returns the bytes all records occupy, with their share of the index.

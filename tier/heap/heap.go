@@ -11,7 +11,6 @@ import (
 	"hash/maphash"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -288,9 +287,13 @@ func (e *slot) adopt(p slot) {
 // store lends gets metaRoom bytes more, so that SetMeta can give a value
 // stored without a TTL one where it lies: such an entry is never written
 // again but for its meta, and moving it would copy the value.
+//
+// It is a make of exactly the allocator's size (roomFor rounds as the
+// allocator does), not slices.Grow's capacity: under the race detector,
+// Grow builds a temporary slice as large as the value first (a 48 MiB
+// value took 96 MiB).
 func alloc(n int) []byte {
-	buf := slices.Grow([]byte(nil), wordSize+roomFor(n))
-	return buf[:cap(buf)]
+	return make([]byte, wordSize+roomFor(n))
 }
 
 // metaRoom is the spare room after a lent entry's meta: a TTL (9 bytes of

@@ -2,7 +2,6 @@ package tiermem_test
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
-	"github.com/tiermem/tiermem/bundle"
 	"github.com/tiermem/tiermem/internal/childtest"
 )
 
@@ -594,27 +592,7 @@ func TestHostileLookupRefusesArrayShapeMismatch(t *testing.T) {
 	path := filepath.Join(dir, "s.tmsnap")
 	_, err = m.Snapshot(path, nil)
 	must(t, err)
-	bd, err := bundle.Open(path)
-	must(t, err)
-	var recs []bundle.Record
-	for r, err := range bd.All() {
-		must(t, err)
-		r.Key, r.Value, r.Meta = bytes.Clone(r.Key), bytes.Clone(r.Value), bytes.Clone(r.Meta)
-		if string(r.Key) == "arr" {
-			r.Meta[len(r.Meta)-1] = 100 // shape [100]: 800 bytes, the value has 16
-		}
-		recs = append(recs, r)
-	}
-	bd.Close()
-	crafted := filepath.Join(dir, "crafted.tmsnap")
-	_, err = bundle.BuildRecords(crafted, func(yield func(bundle.Record, error) bool) {
-		for _, r := range recs {
-			if !yield(r, nil) {
-				return
-			}
-		}
-	}, nil)
-	must(t, err)
+	crafted := withArrayShape100(t, path)
 	f, err := tiermem.OpenSnapshot(crafted)
 	must(t, err)
 	defer f.Close()

@@ -108,30 +108,7 @@ func TestSnapshotHostileRestoreRefusesArrayShapeMismatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s")
 	_, err := m.Snapshot(path, nil)
 	must(t, err)
-	bd, err := bundle.Open(path)
-	must(t, err)
-	var recs []bundle.Record
-	for r, err := range bd.All() {
-		must(t, err)
-		r.Key, r.Value, r.Meta = bytes.Clone(r.Key), bytes.Clone(r.Value), bytes.Clone(r.Meta)
-		if string(r.Key) == "arr" {
-			if r.Meta[len(r.Meta)-1] != 2 {
-				t.Fatalf("unexpected array meta %x", r.Meta)
-			}
-			r.Meta[len(r.Meta)-1] = 100 // shape [100]: 800 bytes, the value has 16
-		}
-		recs = append(recs, r)
-	}
-	bd.Close()
-	crafted := filepath.Join(t.TempDir(), "crafted")
-	_, err = bundle.BuildRecords(crafted, func(yield func(bundle.Record, error) bool) {
-		for _, r := range recs {
-			if !yield(r, nil) {
-				return
-			}
-		}
-	}, nil)
-	must(t, err)
+	crafted := withArrayShape100(t, path)
 
 	other := open(t, nil)
 	_, err = other.Restore(crafted, nil)
@@ -196,4 +173,37 @@ func TestSnapshotHostileDamagedFileIsNotCalledAnotherKind(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("a flipped bit at %d offsets (first %d) makes Lookup answer ErrNotFound for a key the snapshot holds", len(missing), missing[0])
 	}
+}
+
+// withArrayShape100 writes a copy of the snapshot at path in which the
+// array "arr" (2 float64s) claims shape [100], its checksums valid, and
+// returns the copy's path: a snapshot that is damaged (or forged) in a way
+// only a check of the record finds.
+func withArrayShape100(t *testing.T, path string) string {
+	t.Helper()
+	bd, err := bundle.Open(path)
+	must(t, err)
+	var recs []bundle.Record
+	for r, err := range bd.All() {
+		must(t, err)
+		r.Key, r.Value, r.Meta = bytes.Clone(r.Key), bytes.Clone(r.Value), bytes.Clone(r.Meta)
+		if string(r.Key) == "arr" {
+			if r.Meta[len(r.Meta)-1] != 2 {
+				t.Fatalf("unexpected array meta %x", r.Meta)
+			}
+			r.Meta[len(r.Meta)-1] = 100 // shape [100]: 800 bytes, the value has 16
+		}
+		recs = append(recs, r)
+	}
+	bd.Close()
+	crafted := filepath.Join(t.TempDir(), "crafted")
+	_, err = bundle.BuildRecords(crafted, func(yield func(bundle.Record, error) bool) {
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}, nil)
+	must(t, err)
+	return crafted
 }

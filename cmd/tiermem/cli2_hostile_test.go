@@ -395,13 +395,8 @@ func firstLines(s string, n int) string {
 // the hot tier was gone at the next start.
 func TestHostileServeSIGHUPKeepsAcknowledgedWrites(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := exec.Command(hostileBin(t), "serve", "--dir", dir, "--addr", addr, "--http", "", "--no-glacier", "--cold", "256MiB")
-	cmd.Env = cleanEnv()
 	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startHostile(t, &log, "serve", "--dir", dir, "--addr", addr, "--http", "", "--no-glacier", "--cold", "256MiB")
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	waitListening(t, addr)
 	c, err := net.Dial("tcp", addr)

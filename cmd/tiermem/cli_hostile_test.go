@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -95,6 +96,19 @@ func hostileExec(t *testing.T, env []string, args ...string) hostileResult {
 		t.Errorf("%q: a stack trace:\n%s", args, r.stderr)
 	}
 	return r
+}
+
+// startHostile starts the binary with args in a clean environment, its
+// stdout and stderr going to out. The caller waits for it or kills it.
+func startHostile(t *testing.T, out io.Writer, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(hostileBin(t), args...)
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
 
 func cleanEnv() []string {
@@ -271,13 +285,8 @@ func TestHostileServeDurabilityFromConfigSurvivesKill9(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	conf := writeFile(t, t.TempDir(), "t.conf", []byte("durability always\r\nno-glacier true\nhttp \"\"\nhot 1MiB\nwarm 1MiB\n"))
-	cmd := exec.Command(hostileBin(t), "serve", "--config", conf, "--addr", addr, "--dir", dir)
-	cmd.Env = cleanEnv()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startHostile(t, &out, "serve", "--config", conf, "--addr", addr, "--dir", dir)
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	waitListening(t, addr)
 	c, err := net.Dial("tcp", addr)

@@ -283,13 +283,8 @@ func TestHostileServeShutdownWaitZeroExitsZero(t *testing.T) {
 // idle server then spent a whole CPU core taking samples.
 func TestHostileServeTinyAnalyticsIntervalRefused(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
-	cmd := exec.Command(hostileBin(t), "serve", "--dir", dir, "--addr", addr, "--http", "", "--no-glacier", "--analytics-interval", "1ns")
-	cmd.Env = cleanEnv()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startHostile(t, &out, "serve", "--dir", dir, "--addr", addr, "--http", "", "--no-glacier", "--analytics-interval", "1ns")
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-exited })

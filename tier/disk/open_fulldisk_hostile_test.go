@@ -17,22 +17,7 @@ import (
 // fail with ErrNoSpace until room comes back, then go to a new segment,
 // and every acknowledged value survives another reopen.
 func TestHostileOpenOnAFullDisk(t *testing.T) {
-	mnt := tmpfs.Mount(t, "2m")
-	dir := filepath.Join(mnt, "cold")
-	opts := &disk.Options{Compression: disk.NoCompression, CompactThreshold: -1, SegmentSize: 64 << 10}
-	s := openStore(t, dir, opts)
-	ok := acked{}
-	for i := range 20 {
-		ok.put(t, s, fmt.Sprint("small", i), valueOf("small", i))
-	}
-	// Alone in a new segment, and larger than a segment: the last segment
-	// has no room left, so Open cannot append to it.
-	ok.put(t, s, "large", randomBytes(100<<10, 7))
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	filler := tmpfs.Fill(t, mnt)
-
+	dir, opts, ok, filler := fullStore(t, 20)
 	s, err := disk.Open(dir, opts)
 	if err != nil {
 		t.Fatalf("Open of a store with a full last segment on a full disk: %v", err)
@@ -74,16 +59,7 @@ func TestHostileOpenOnAFullDisk(t *testing.T) {
 // TestHostileCloseOfAStoreOpenedFull: a store opened on a full disk, and
 // closed without a write, closes cleanly and opens again.
 func TestHostileCloseOfAStoreOpenedFull(t *testing.T) {
-	mnt := tmpfs.Mount(t, "2m")
-	dir := filepath.Join(mnt, "cold")
-	opts := &disk.Options{Compression: disk.NoCompression, CompactThreshold: -1, SegmentSize: 64 << 10}
-	s := openStore(t, dir, opts)
-	ok := acked{}
-	ok.put(t, s, "large", randomBytes(100<<10, 7))
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	filler := tmpfs.Fill(t, mnt)
+	dir, opts, ok, filler := fullStore(t, 0)
 	s, err := disk.Open(dir, opts)
 	if err != nil {
 		t.Fatalf("Open on a full disk: %v", err)
@@ -99,4 +75,25 @@ func TestHostileCloseOfAStoreOpenedFull(t *testing.T) {
 	}
 	s = openStore(t, dir, opts)
 	ok.check(t, s)
+}
+
+// fullStore writes a closed store on a 2 MiB tmpfs, with small values
+// acknowledged first and then one larger than a segment, alone in the last
+// segment (so that Open cannot append to it), and fills the tmpfs; removing
+// filler frees the space.
+func fullStore(t *testing.T, small int) (dir string, opts *disk.Options, ok acked, filler string) {
+	t.Helper()
+	mnt := tmpfs.Mount(t, "2m")
+	dir = filepath.Join(mnt, "cold")
+	opts = &disk.Options{Compression: disk.NoCompression, CompactThreshold: -1, SegmentSize: 64 << 10}
+	s := openStore(t, dir, opts)
+	ok = acked{}
+	for i := range small {
+		ok.put(t, s, fmt.Sprint("small", i), valueOf("small", i))
+	}
+	ok.put(t, s, "large", randomBytes(100<<10, 7))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, opts, ok, tmpfs.Fill(t, mnt)
 }

@@ -315,7 +315,9 @@ func (c *conn) configSet(pairs [][]byte) {
 	for i, fn := range apply {
 		olds[i] = lookupSetting(names[i]).get(c)
 		if err := fn(); err != nil {
-			c.setBack(names[:i], olds[:i])
+			// A setting may fail once taken (a budget the tier cannot
+			// reach, its holdings pinned): it is set back too.
+			c.setBack(names[:i+1], olds[:i+1])
 			c.out.errorf(fmt.Sprintf("CONFIG SET failed (possibly related to argument '%s') - %s", names[i], err.Error()))
 			return
 		}
@@ -324,7 +326,7 @@ func (c *conn) configSet(pairs [][]byte) {
 }
 
 // setBack gives the settings named the values they had, the last first,
-// after a later one of the same CONFIG SET failed, as Redis does. What
+// after one of the same CONFIG SET failed, as Redis does. What
 // fails here stays as set: the reply names the failure that began it.
 func (c *conn) setBack(names, olds []string) {
 	for i := len(names) - 1; i >= 0; i-- {

@@ -25,3 +25,29 @@ func TestConfigSetRefusedBudgetSetsNothing(t *testing.T) {
 		c.do("CONFIG", "SET", "maxclients", "10000")
 	}
 }
+
+// TestConfigSetFailedBudgetIsSetBack: a budget the Manager takes but cannot
+// reach (what the tier holds is pinned) fails the CONFIG SET, and a failed
+// CONFIG SET leaves every setting as it was, the failing one too: a client
+// that reads the error must not find the budget changed.
+func TestConfigSetFailedBudgetIsSetBack(t *testing.T) {
+	addr, _, _ := startTiermem(t, nil)
+	c := dial(t, addr)
+	before := string(c.do("CONFIG", "GET", "tiermem-hot-budget"))
+	if r := string(c.do("SET", "k", strings.Repeat("v", 256<<10))); r != "+OK\r\n" {
+		t.Fatalf("SET = %q", r)
+	}
+	if r := string(c.do("TIER.PIN", "k")); strings.HasPrefix(r, "-") {
+		t.Fatalf("TIER.PIN = %q", r)
+	}
+	if r := string(c.do("TIER.GET", "k")); !strings.Contains(r, "hot") {
+		t.Fatalf("TIER.GET = %q, want hot", r)
+	}
+	r := string(c.do("CONFIG", "SET", "tiermem-hot-budget", "1kb"))
+	if !strings.HasPrefix(r, "-ERR") {
+		t.Fatalf("CONFIG SET below what is pinned = %q, want an error", r)
+	}
+	if after := string(c.do("CONFIG", "GET", "tiermem-hot-budget")); after != before {
+		t.Errorf("CONFIG SET failed (%q) but the budget changed: %q, was %q", strings.TrimSpace(r), after, before)
+	}
+}

@@ -13,8 +13,8 @@ import (
 // Update, Delete, move or Rename of either key comes between reading old
 // and removing it, and a reader sees the value under one name or the other
 // (for a moment, under both). The value keeps its kind (bytes, an array
-// with its dtype and shape, a Go value), expiry and pin, and stays in the
-// tier old was in. With replace, a value under new is replaced (in every
+// with its dtype and shape, a Go value), expiry, pin and read count
+// (ReadCount, which promotion weighs), and stays in the tier old was in. With replace, a value under new is replaced (in every
 // tier); without, Rename returns ErrExists and changes nothing. Renaming a
 // key to itself changes nothing (ErrExists without replace).
 //
@@ -50,12 +50,30 @@ func (m *Manager) rekey(from, to string, replace, keep bool) error {
 	defer r.u.release()
 	for try := 0; ; try++ {
 		done, err := r.once(try < updateTries)
+		if done && err == nil && !keep && from != to {
+			m.carryReads(from, to)
+		}
 		if done || err != nil {
 			return err
 		}
 		if try == updateTries {
 			return fmt.Errorf("%w: renaming %q to %q: room for the value could not be kept", ErrNoSpace, from, to)
 		}
+	}
+}
+
+// carryReads gives key to the reads its value earned under from, as a
+// Rename keeps them: the estimate promotion compares with PromoteHits
+// (ReadCount). The new key's counters may be shared with other keys', so
+// it is raised to the old key's estimate, never lowered. Counters a
+// concurrent Resize drops stay dropped, as any Add's then (freq.Sketch.Add).
+func (m *Manager) carryReads(from, to string) {
+	n := m.freq.Estimate(from)
+	for range n {
+		if m.freq.Estimate(to) >= n {
+			return
+		}
+		m.freq.Add(to)
 	}
 }
 

@@ -28,8 +28,10 @@
 //     does, and prints the result as Redis does (%.17Lf, trailing zeros
 //     trimmed).
 //   - MSET, MSETNX and MULTI/EXEC are atomic with respect to the other
-//     clients of this server (they run alone), not to Go code using the
-//     same Manager directly. RENAME, RENAMENX and COPY are atomic for
+//     clients of this server (they run alone) and to the reads and writes
+//     of an HTTP handler (package web) that takes the server's order
+//     (Handler.SequenceWith(srv.Sequencer()), as `tiermem serve` does),
+//     not to Go code using the same Manager directly. RENAME, RENAMENX and COPY are atomic for
 //     everyone (Manager.Rename and CopyKey hold both keys' locks). Where
 //     the room the new key needs in its tier is held by a large SET still
 //     being streamed in, they wait for it, up to 5 s (then the value goes
@@ -52,8 +54,10 @@
 //     abort where Redis's would not. A watched key that had a TTL when
 //     WATCH named it and is gone at EXEC (it expired, as a lock key's TTL
 //     runs out, or Go code deleted it) aborts the EXEC too, as in Redis.
-//     Other writes made through the Go API are not seen: there an EXEC
-//     runs where Redis's would abort.
+//     Writes of an HTTP handler in the server's order count as a client's
+//     (a PUT or DELETE of a watched key aborts the EXEC). Other writes
+//     made through the Go API are not seen: there an EXEC runs where
+//     Redis's would abort.
 //   - SCAN's cursor is a position in the keys' hash order; DBSIZE and each
 //     SCAN call read every tier's index (O(keys)).
 //   - RENAME keeps the value's kind (an array stays an array), expiry,

@@ -233,6 +233,17 @@ func (w *watchList) touch(cmd *command, args [][]byte) {
 	}
 }
 
+// touchKey marks the watchers of key, which another front end wrote
+// (Sequencer.End).
+func (w *watchList) touchKey(key string) {
+	if w.n.Load() == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	markAll(w.keys[key])
+}
+
 func markAll(by map[*conn]struct{}) {
 	for c := range by {
 		c.dirty.Store(true)

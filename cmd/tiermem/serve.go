@@ -303,14 +303,15 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 			return fmt.Errorf("--analytics-interval: %w", err)
 		}
 	}
-	hs, observer, err := cfg.startHTTP(m, log, tlsConf)
+	front, err := cfg.newHTTP(m, log, tlsConf)
 	if err != nil {
 		m.Close()
 		return err
 	}
 	srv := server.New(m, &server.Options{RequirePass: cfg.requirePass, MaxClients: cfg.maxClients, MaxBulkLen: maxBulk,
-		MaxMultibulkLen: cfg.maxMultibulk, IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, MaxOutput: maxOutput, Logger: log, Observer: observer,
+		MaxMultibulkLen: cfg.maxMultibulk, IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, MaxOutput: maxOutput, Logger: log, Observer: front.observer(),
 		SnapshotPath: filepath.Join(cfg.dir, "dump.tmsnap"), OnShutdown: stop}) // SAVE, BGSAVE; SHUTDOWN stops as a signal does
+	hs := front.serve(srv.Sequencer(), log)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return cfg.stop(srv, hs, m, log, fmt.Errorf("--addr: %w", err))
@@ -385,17 +386,27 @@ func (cfg serveConfig) stop(srv *server.Server, hs *http.Server, m *tiermem.Mana
 	return err
 }
 
-// startHTTP serves package web's handler on --http, if set: the HTTP
-// API, /metrics and the dashboard, behind the same password. It returns
-// the handler's metrics, which the RESP server reports its commands to.
-// With tlsConf it serves HTTPS only.
-func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tls.Config) (*http.Server, server.Observer, error) {
+// httpFront is package web's handler on --http, with its listener, made
+// before the RESP server (which reports its commands to the handler's
+// metrics) and serving after it (whose order the handler's reads and
+// writes take). The zero httpFront is no --http.
+type httpFront struct {
+	h   *web.Handler
+	hs  *http.Server
+	ln  net.Listener
+	tls bool
+}
+
+// newHTTP makes the handler of --http, if set: the HTTP API, /metrics and
+// the dashboard, behind the same password, and listens on --http. With
+// tlsConf it will serve HTTPS only.
+func (cfg serveConfig) newHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tls.Config) (httpFront, error) {
 	if cfg.http == "" {
-		return nil, nil, nil
+		return httpFront{}, nil
 	}
 	maxBody, err := bytesize.Parse(cfg.maxBody)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--max-body: %w", err)
+		return httpFront{}, fmt.Errorf("--max-body: %w", err)
 	}
 	bodyIdle := cfg.bodyIdle
 	if bodyIdle == 0 {
@@ -410,26 +421,45 @@ func (cfg serveConfig) startHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *
 	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody, BodyIdleTimeout: bodyIdle,
 		AllowedHosts: hosts})
 	if err != nil {
-		return nil, nil, err
+		return httpFront{}, err
 	}
 	ln, err := net.Listen("tcp", cfg.http)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--http: %w", err)
+		return httpFront{}, fmt.Errorf("--http: %w", err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: h.Metrics().ConnState, TLSConfig: tlsConf}
+	return httpFront{h: h, hs: hs, ln: ln, tls: tlsConf != nil}, nil
+}
+
+// observer returns the handler's metrics, which the RESP server reports
+// its commands to; nil without --http.
+func (f httpFront) observer() server.Observer {
+	if f.h == nil {
+		return nil
+	}
+	return f.h.Metrics()
+}
+
+// serve puts the handler's reads and writes in the RESP server's order
+// (seq) and serves it; it returns the HTTP server, nil without --http.
+func (f httpFront) serve(seq web.Sequencer, log *slog.Logger) *http.Server {
+	if f.h == nil {
+		return nil
+	}
+	f.h.SequenceWith(seq)
 	go func() {
 		var err error
-		if tlsConf != nil {
-			err = hs.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		if f.tls {
+			err = f.hs.ServeTLS(f.ln, "", "") // the certificate is in TLSConfig
 		} else {
-			err = hs.Serve(ln)
+			err = f.hs.Serve(f.ln)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("tiermem: serving HTTP", "error", err)
 		}
 	}()
-	return hs, h.Metrics(), nil
+	return f.hs
 }
 
 // tlsConfig loads --tls-cert and --tls-key: nil without them.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -139,6 +140,21 @@ func TestServeHTTP(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz: %s", resp.Status)
+	}
+	// A transaction watching a key that an HTTP PUT writes before its
+	// EXEC fails: the HTTP API writes in the RESP server's order.
+	err = rdb.Watch(ctx, func(tx *redis.Tx) error {
+		req, _ := http.NewRequest(http.MethodPut, "http://"+httpAddr+"/v1/keys/k", strings.NewReader("http"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error { return p.Set(ctx, "k", "tx", 0).Err() })
+		return err
+	}, "k")
+	if !errors.Is(err, redis.TxFailedErr) {
+		t.Errorf("a transaction watching a key an HTTP PUT wrote: %v, want redis.TxFailedErr", err)
 	}
 	cancel()
 	if err := <-done; err != nil {

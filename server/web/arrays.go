@@ -37,7 +37,11 @@ func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped strin
 		h.fail(w, r, err)
 		return
 	}
-	a, _, err := h.m.RetrieveArrayShared(key) // a large hot array is sent where it lies
+	// A large hot array is sent where it lies, after the turn.
+	t := h.begin()
+	defer t.end("") // should RetrieveArrayShared panic
+	a, _, err := h.m.RetrieveArrayShared(key)
+	t.end("")
 	if errors.Is(err, tiermem.ErrType) {
 		err = fmt.Errorf("%w: %q is not an array (GET it under %s)", err, key, keysPrefix)
 	}
@@ -94,7 +98,11 @@ func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped strin
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.m.StoreArray(key, a, append(opts, tiermem.OnlyIf(cond.check))...); err != nil {
+	t := h.begin()
+	defer t.end(key) // should StoreArray panic
+	err = h.m.StoreArray(key, a, append(opts, tiermem.OnlyIf(cond.check))...)
+	t.end(key)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -33,6 +33,13 @@
 // or a value larger than its tier, 503 once the Manager is closed, 507
 // when no tier has room (tiermem.ErrNoSpace).
 //
+// Beside a RESP server of the same Manager (package server), the handler
+// takes the server's order, h.SequenceWith(srv.Sequencer()), as `tiermem
+// serve` does: an MSET or a MULTI/EXEC is then atomic with respect to HTTP
+// reads and writes too, and a client's WATCH sees the keys HTTP writes. A
+// PUT's body is read before its turn, so a slow upload holds up no
+// transaction; a value is sent after its turn, as it was when opened.
+//
 // Without a password, a request must name the server by an IP address,
 // localhost (or a name under it) or a name in Config.AllowedHosts in its
 // Host: a web page the user visits could otherwise rebind its own name to

@@ -8,6 +8,7 @@ import (
 	"net/http/pprof"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,6 +80,7 @@ type Handler struct {
 	mux     *http.ServeMux // everything but /v1/keys/ and /v1/arrays/
 	auth    *authenticator // nil without a password
 	biggest biggestCache
+	seq     atomic.Pointer[Sequencer] // SequenceWith's; nil: none
 
 	// analyticsHead is the Manager's analytics document without its
 	// samples (format, version, tiers), for a ?since with nothing newer.

@@ -272,17 +272,20 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.fail(w, r, err)
 		return
 	}
-	if t, err := h.m.Tier(key); err == nil && (t == tiermem.Cold || t == tiermem.Warm && r.Method == http.MethodGet) {
-		h.getOpened(w, r, key)
+	t := h.begin()
+	defer t.end("")
+	if tr, err := h.m.Tier(key); err == nil && (tr == tiermem.Cold || tr == tiermem.Warm && r.Method == http.MethodGet) {
+		h.getOpened(w, r, key, &t)
 		return
 	}
 	if r.Method == http.MethodHead {
-		h.headInMemory(w, r, key)
+		h.headInMemory(w, r, key, &t)
 		return
 	}
 	buf := getBuf()
 	defer putBuf(buf)
 	value, shared, err := h.m.RetrieveShared((*buf)[:0], key)
+	t.end("") // a value shared with the tier is never written over
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -297,14 +300,15 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 
 // headInMemory answers a HEAD of a value that is not in the cold tier
 // from the value where it lies (View), copying none of it: its size, and
-// its ETag hashed in place.
-func (h *Handler) headInMemory(w http.ResponseWriter, r *http.Request, key string) {
+// its ETag hashed in place. It ends the turn t once it has read them.
+func (h *Handler) headInMemory(w http.ResponseWriter, r *http.Request, key string, t *turn) {
 	var size int64
 	var sum uint64
 	err := h.m.View(key, func(v []byte) error {
 		size, sum = int64(len(v)), xxh3.Hash(v)
 		return nil
 	})
+	t.end("")
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -333,9 +337,11 @@ func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 // A reply without a body — a HEAD, or a GET answered 304, 412 or 416
 // (bodiless) — is answered from the size and checksum the cold tier keeps,
 // without reading the value; any other is verified first, so that a
-// corrupt value is an error reply, not a cut one.
-func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string) {
+// corrupt value is an error reply, not a cut one. The turn t ends once the
+// value is open: what it sends is the value as it was then.
+func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string, t *turn) {
 	v, err := h.m.OpenValueDeferred(key)
+	t.end("")
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -506,7 +512,11 @@ func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.putStreamed(w, r, key, opts, cond, io.MultiReader(bytes.NewReader(value), r.Body), -1)
 		return
 	}
-	if err := h.m.Store(key, value, opts...); err != nil {
+	t := h.begin()
+	defer t.end(key) // should Store panic
+	err = h.m.Store(key, value, opts...)
+	t.end(key)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -526,8 +536,10 @@ func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string
 		h.fail(w, r, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, size, h.cfg.MaxBodyBytes))
 		return
 	}
-	body := &watchedBody{r: src}
+	body := &watchedBody{r: src, left: size, h: h}
+	defer body.turn.end(key) // should StoreFrom panic
 	err := h.m.StoreFrom(key, body, size, opts...)
+	body.turn.end(key)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -545,16 +557,29 @@ func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string
 }
 
 // watchedBody notes whether reading a request body failed, so that the
-// failure is answered as the client's (400), not the server's.
+// failure is answered as the client's (400), not the server's. It begins
+// the write's turn (Handler.begin) as it hands out the body's last byte,
+// or its end when its size is unknown: the value is stored in the turn,
+// and the upload before it holds up no one.
 type watchedBody struct {
-	r   io.Reader
-	err error // the first error other than io.EOF
+	r    io.Reader
+	err  error // the first error other than io.EOF
+	left int64 // bytes not read yet; -1: unknown (the turn begins at io.EOF)
+	h    *Handler
+	turn turn
+	in   bool // the turn began
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err != nil && err != io.EOF && b.err == nil {
 		b.err = err
+	}
+	if b.left >= 0 {
+		b.left = max(b.left-int64(n), 0)
+	}
+	if !b.in && (b.left == 0 || err == io.EOF) {
+		b.in, b.turn = true, b.h.begin()
 	}
 	return n, err
 }
@@ -565,11 +590,14 @@ func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request, escaped stri
 		h.fail(w, r, err)
 		return
 	}
+	t := h.begin()
+	defer t.end(key) // should Delete panic
 	if cond := newWriteCond(r, keyTag); cond.any() {
 		err = h.m.DeleteIf(key, cond.checkDelete)
 	} else {
 		err = h.m.Delete(key)
 	}
+	t.end(key)
 	if err != nil {
 		h.fail(w, r, err)
 		return

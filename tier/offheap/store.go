@@ -25,6 +25,7 @@ package offheap
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -32,7 +33,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/s2"
 	"github.com/tiermem/tiermem/internal/gate"
 	"github.com/tiermem/tiermem/internal/spin"
@@ -78,8 +78,16 @@ type shard struct {
 	changes uint64 // counts the changes to idx and its records, under mu: see SetMeta
 }
 
-// Hash is the hash the store indexes keys by, and KeyOf looks keys up by.
-func Hash(key string) uint64 { return xxhash.Sum64String(key) }
+// Hash is the hash the store indexes keys by. It is seeded at random once
+// a process (hash/maphash), so that keys a client chose to share a known
+// hash (xxhash's collide by construction) spread over the index as any
+// keys do, instead of piling into one probe run that every Put and Get of
+// them walks under its shard's lock. The index lives in memory only, so
+// the seed need not outlive the process.
+func Hash(key string) uint64 { return maphash.String(hashSeed, key) }
+
+// hashSeed is Hash's seed.
+var hashSeed = maphash.MakeSeed()
 
 // New returns an empty store.
 func New(opts *Options) (*Store, error) {
@@ -109,7 +117,7 @@ func New(opts *Options) (*Store, error) {
 
 // hashAt returns the hash of the key of the record at loc.
 func (s *Store) hashAt(loc uint64) uint64 {
-	return xxhash.Sum64(readRecord(s.space.record(loc)).key)
+	return maphash.Bytes(hashSeed, readRecord(s.space.record(loc)).key)
 }
 
 func (s *Store) shardOf(hash uint64) *shard { return &s.shards[hash>>58] }
@@ -441,7 +449,7 @@ func (s *Store) KeyOf(hash uint64) (string, bool) {
 	var key string
 	pos, _ := sh.idx.find(hash, func(l uint64) bool {
 		r := readRecord(s.space.record(l))
-		if xxhash.Sum64(r.key) != hash {
+		if maphash.Bytes(hashSeed, r.key) != hash {
 			return false
 		}
 		key = string(r.key)

@@ -146,9 +146,12 @@ func (b *Buddy) takenOrder(off int64, k int) int {
 }
 
 // freeError tells a double free (the block, or a block that holds it, is
-// free) from a free of something never allocated.
+// free) from a free of something never allocated. In the tail of a
+// capacity that is not a power of two, the blocks that would hold off stop
+// existing at some order (the tail is covered by smaller blocks), so the
+// walk up stops at the first order with no block i.
 func (b *Buddy) freeError(k int, i, off, size int64) error {
-	for ; k <= b.maxOrder; k, i = k+1, i/2 {
+	for ; k <= b.maxOrder && i < b.free[k].n; k, i = k+1, i/2 {
 		if b.free[k].get(i) {
 			return fmt.Errorf("%w: %d bytes at offset %d", ErrDoubleFree, size, off)
 		}

@@ -19,8 +19,9 @@ type SlabOptions struct {
 	// in a Buddy.
 	MaxSize int64
 	// Released, if set, is called with the offset and size of a span each
-	// time the span goes back to the pool with no slot in use, so that the
-	// owner can return the memory behind it to the system.
+	// time the span goes back to the pool with no slot in use (Reset
+	// included), so that the owner can return the memory behind it to the
+	// system.
 	Released func(off, size int64)
 }
 
@@ -85,7 +86,7 @@ func NewSlab(capacity int64, opts *SlabOptions) (*Slab, error) {
 	s.initClasses(o.SpanSize)
 	s.spans = make([]span, capacity>>s.spanShift)
 	s.freeSpans = make([]int32, 0, len(s.spans))
-	s.Reset()
+	s.resetSpans()
 	return s, nil
 }
 
@@ -308,8 +309,21 @@ func (s *Slab) releaseSpan(cl *sizeClass, sp *span) {
 	}
 }
 
-// Reset frees every allocation: all spans return to the pool.
+// Reset frees every allocation: all spans return to the pool, and Released
+// (if set) is called for each span that belonged to a class.
 func (s *Slab) Reset() {
+	if s.released != nil {
+		for i := range s.spans {
+			if s.spans[i].class >= 0 {
+				s.released(int64(i)<<s.spanShift, 1<<s.spanShift)
+			}
+		}
+	}
+	s.resetSpans()
+}
+
+// resetSpans puts every span in the pool and zeroes the counters.
+func (s *Slab) resetSpans() {
 	s.freeSpans = s.freeSpans[:0]
 	for i := len(s.spans) - 1; i >= 0; i-- {
 		s.spans[i].class, s.spans[i].pos, s.spans[i].index = -1, -1, int32(i)

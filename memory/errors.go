@@ -19,6 +19,13 @@ var (
 	// where memory must be created.
 	ErrInvalidSize = errors.New("memory: invalid size or offset")
 
+	// ErrTooLarge is returned by a HeapServer's Request (and so Grow) of
+	// more memory than the machine has, RAM and swap together, or more than
+	// 1 TiB: a Go slice that large is a fatal out-of-memory error, which no
+	// caller could recover from. The error names the size asked and the
+	// machine's memory.
+	ErrTooLarge = errors.New("memory: request larger than the machine's memory")
+
 	// ErrNoServer is returned by Grow for memory that no RequestServer handed out.
 	ErrNoServer = errors.New("memory: no request server for this memory")
 

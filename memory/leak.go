@@ -17,7 +17,7 @@ type Leak struct {
 }
 
 func (l Leak) String() string {
-	return fmt.Sprintf("memory: %s of %d bytes allocated at %s was never closed", l.Kind, l.Size, l.Where)
+	return fmt.Sprintf("memory: %s handle of %d bytes made at %s was never closed", l.Kind, l.Size, l.Where)
 }
 
 var leakReporter atomic.Pointer[func(Leak)]
@@ -41,7 +41,7 @@ type leakRecord struct {
 }
 
 func newLeakRecord(b *block, where string) *leakRecord {
-	kind := "off-heap allocation"
+	kind := "off-heap"
 	if b.kind == fileBlock {
 		kind = "file mapping"
 	}

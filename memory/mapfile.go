@@ -1,9 +1,7 @@
 package memory
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"unsafe"
@@ -35,7 +33,12 @@ func Map(path string, off, size int64) (*Handle, error) {
 // extension allocated on Linux (fallocate), so that a full file system is an
 // error here rather than a SIGBUS at the first write. off need not be
 // page-aligned. A size of 0 maps from off to the end of the file (a missing
-// file is created empty). A call that fails leaves no file it created.
+// file is created empty). Where path is a symbolic link to a missing file,
+// the link's target is created. A new file appears at path only once it is
+// sized and mapped (it is made under a temporary name in the same directory
+// and then hard-linked to path, so its file system must support hard links):
+// a call that fails leaves no file it created, and concurrent calls on one
+// missing path all map the same file.
 func MapWritable(path string, off, size int64) (*WritableHandle, error) {
 	b, err := mapPath(path, off, size, true)
 	if err != nil {
@@ -54,16 +57,15 @@ func mapPath(path string, off, size int64, writable bool) (*block, error) {
 	if size > math.MaxInt64-off {
 		return nil, fmt.Errorf("%w: mapping %s at offset %d, size %d: past the largest file", ErrInvalidSize, path, off, size)
 	}
-	f, created, err := openForMapping(path, writable)
+	if writable {
+		return mapWritablePath(path, off, size)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0) // a FIFO opens at once, and is refused later
 	if err != nil {
 		return nil, fmt.Errorf("memory: mapping file: %w", err)
 	}
 	defer f.Close()
-	b, err := fitAndMap(f, off, size, writable)
-	if err != nil && created {
-		os.Remove(path) // a failed call leaves no file it made
-	}
-	return b, err
+	return fitAndMap(f, off, size, false)
 }
 
 // fitAndMap sizes the file for [off, off+size) and maps it.
@@ -73,25 +75,6 @@ func fitAndMap(f *os.File, off, size int64, writable bool) (*block, error) {
 		return nil, err
 	}
 	return mapRange(f, off, size, writable)
-}
-
-// openForMapping opens path to map it; a writable mapping creates the file
-// if it is missing, and reports that it did, so that a failure after it
-// removes the file again.
-func openForMapping(path string, writable bool) (f *os.File, created bool, err error) {
-	if !writable {
-		f, err = os.OpenFile(path, os.O_RDONLY|openNonblock, 0) // a FIFO opens at once, and is refused later
-		return f, false, err
-	}
-	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|openNonblock, 0o644)
-	if err == nil {
-		return f, true, nil
-	}
-	if !errors.Is(err, fs.ErrExist) {
-		return nil, false, err
-	}
-	f, err = os.OpenFile(path, os.O_RDWR|openNonblock, 0)
-	return f, false, err
 }
 
 // fitFile returns the size to map and, for a writable mapping, extends the

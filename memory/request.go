@@ -108,8 +108,10 @@ func (s *blockServer) Outstanding() int {
 }
 
 // HeapServer hands out memory from the Go heap. Released memory is invalidated
-// (so stale views fail cleanly) and left to the garbage collector. Safe for
-// concurrent use; the zero value is not usable, call NewHeapServer.
+// (so stale views fail cleanly) and left to the garbage collector. A Request
+// of more than the machine has (RAM and swap), or more than 1 TiB, returns
+// ErrTooLarge. Safe for concurrent use; the zero value is not usable, call
+// NewHeapServer.
 type HeapServer struct{ blockServer }
 
 // NewHeapServer returns a server of Go heap memory.
@@ -117,17 +119,32 @@ func NewHeapServer() *HeapServer {
 	s := &HeapServer{blockServer{live: map[*block]struct{}{}}}
 	s.self = s
 	s.newBlock = func(size int64) (*block, error) {
-		if size > maxHeapRequest {
-			return nil, fmt.Errorf("%w: requesting %d bytes of Go heap, more than %d (use an OffHeapServer)", ErrInvalidSize, size, int64(maxHeapRequest))
+		if err := checkHeapRequest(size); err != nil {
+			return nil, err
 		}
 		return newHeapBlock(make([]byte, size)), nil
 	}
 	return s
 }
 
-// maxHeapRequest bounds a HeapServer's Request: one Go slice larger than
-// the machine could hold is a crash (out of memory), not an error.
+// maxHeapRequest bounds a HeapServer's Request on any machine: 1 TiB.
 const maxHeapRequest = 1 << 40
+
+// checkHeapRequest returns ErrTooLarge for a Request of more Go heap than
+// the machine has (RAM and swap) or than maxHeapRequest: one Go slice larger
+// than the system can commit is a fatal out-of-memory error, not an error
+// that a caller can recover from.
+func checkHeapRequest(size int64) error {
+	if size > maxHeapRequest {
+		return fmt.Errorf("%w: requesting %d bytes of Go heap, more than a HeapServer hands out (%d; use an OffHeapServer)",
+			ErrTooLarge, size, int64(maxHeapRequest))
+	}
+	if m := machineMemory(); m > 0 && size > m {
+		return fmt.Errorf("%w: requesting %d bytes of Go heap, more than this machine has (%d bytes of RAM and swap)",
+			ErrTooLarge, size, m)
+	}
+	return nil
+}
 
 // OffHeapServer hands out anonymous memory outside the Go heap; Release
 // unmaps it. Close releases whatever is still out. Safe for concurrent use;

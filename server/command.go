@@ -191,7 +191,7 @@ func (c *conn) limitOutput() bool {
 // passwordGone reports whether CONFIG SET cleared the password since the
 // connection came: it is then authenticated, as in Redis.
 func (c *conn) passwordGone() bool {
-	if c.s.password() != "" {
+	if c.s.Password() != "" {
 		return false
 	}
 	c.authed, c.in.unauthed = true, false

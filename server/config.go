@@ -28,7 +28,7 @@ type setting struct {
 // what tiermem has (or a fixed answer where tiermem has no such thing),
 // and tiermem's, prefixed tiermem-.
 var settings = []setting{
-	{"requirepass", func(c *conn) string { return c.s.password() }, setPassword},
+	{"requirepass", func(c *conn) string { return c.s.Password() }, setPassword},
 	{"maxclients", func(c *conn) string { return strconv.FormatInt(c.s.maxClients.Load(), 10) }, setMaxClients},
 	{"timeout", func(c *conn) string { return strconv.FormatInt(c.s.idle.Load()/int64(time.Second), 10) }, setTimeout},
 	{"client-output-buffer-limit", func(c *conn) string { return fmt.Sprintf("normal %d 0 0", c.s.maxOutput.Load()) }, setOutputLimit},

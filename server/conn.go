@@ -87,7 +87,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.password() == ""}
+	c := &conn{s: s, nc: nc, id: s.ids.Add(1), authed: s.Password() == ""}
 	c.info.init(nc)
 	c.now = newNowWriter(nc)
 	c.send.init()
@@ -350,7 +350,7 @@ func isTimeout(err error) bool {
 // checkPassword compares a password with RequirePass in constant time.
 // A wrong one is logged (without it) and answered after a pause.
 func (c *conn) checkPassword(pass []byte) bool {
-	want := c.s.password()
+	want := c.s.Password()
 	if want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) == 1 {
 		c.authed, c.in.unauthed = true, false
 		return true

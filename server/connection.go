@@ -122,7 +122,7 @@ func cmdAuth(c *conn, args [][]byte) {
 	switch {
 	case len(args) > 3:
 		c.out.error(errSyntax)
-	case len(args) == 2 && c.s.password() == "":
+	case len(args) == 2 && c.s.Password() == "":
 		c.out.errorf("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	case len(args) == 2:
 		if c.auth([]byte("default"), args[1]) {
@@ -138,7 +138,7 @@ func cmdAuth(c *conn, args [][]byte) {
 // auth checks a user and password as Redis's default user: any password
 // when none is set, else RequirePass. It replies WRONGPASS on a failure.
 func (c *conn) auth(user, pass []byte) bool {
-	if string(user) == "default" && (c.s.password() == "" || c.checkPassword(pass)) {
+	if string(user) == "default" && (c.s.Password() == "" || c.checkPassword(pass)) {
 		return true
 	}
 	c.out.error("WRONGPASS invalid username-password pair or user is disabled.")

@@ -12,19 +12,27 @@ type Sequencer struct{ s *Server }
 // Sequencer returns the Server's Sequencer.
 func (s *Server) Sequencer() Sequencer { return Sequencer{s} }
 
-// Begin starts a read or a write as a command does: it waits for a
-// command that runs alone (MSET, MSETNX, EXEC) to end, and until End, no
-// such command begins. A read or write between Begin and End must not
-// wait for a client of the Server.
-func (q Sequencer) Begin() { q.s.exclusive.RLock() }
+// BeginRead starts a read as a command does: it waits for a command that
+// runs alone (MSET, MSETNX, EXEC) to end, and until EndRead no such
+// command begins. A read must not wait for room or for a client of the
+// Server in between.
+func (q Sequencer) BeginRead() { q.s.exclusive.RLock() }
 
-// End ends what Begin began. written names the key a write named (even one
-// that changed nothing, as a SET NX of a key that exists counts), "" after
-// a read: the watchers of that key see it changed, and their EXEC replies
-// null, as after a write of a client of the Server.
-func (q Sequencer) End(written string) {
-	if written != "" {
-		q.s.watches.touchKey(written)
-	}
-	q.s.exclusive.RUnlock()
+// EndRead ends what BeginRead began.
+func (q Sequencer) EndRead() { q.s.exclusive.RUnlock() }
+
+// BeginWrite starts a write as a RENAME does: it waits for a command that
+// runs alone to end, and until EndWrite no such command begins; the
+// Server's other commands run meanwhile, so that a write that waits for
+// room (up to 5 s, for values being streamed in) holds up no client but
+// one whose MSET or EXEC waits for it.
+func (q Sequencer) BeginWrite() { q.s.unheldWrites.RLock() }
+
+// EndWrite ends what BeginWrite began. key is the key the write named
+// (even if it changed nothing, as a SET NX of a key that exists counts):
+// its watchers see it changed, and their EXEC replies null, as after a
+// write of a client of the Server.
+func (q Sequencer) EndWrite(key string) {
+	q.s.watches.touchKey(key)
+	q.s.unheldWrites.RUnlock()
 }

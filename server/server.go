@@ -185,8 +185,11 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 	return s
 }
 
-// password returns the password clients must give; "" for none.
-func (s *Server) password() string { return *s.pass.Load() }
+// Password returns the password clients must give (Options.RequirePass,
+// or what CONFIG SET requirepass set since); "" for none. Package web's
+// Handler takes it (Handler.PasswordFrom), so that one password guards
+// both protocols. Safe for concurrent use.
+func (s *Server) Password() string { return *s.pass.Load() }
 
 // lockAlone lets no other command run: it waits for the writes running
 // without the shared lock (conn.unheld) to end, with no lock that the

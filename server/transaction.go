@@ -150,7 +150,7 @@ func cmdReset(c *conn, _ [][]byte) {
 	c.setName(nil)
 	c.out.resp3 = false
 	c.info.resp.Store(2)
-	c.authed = c.s.password() == ""
+	c.authed = c.s.Password() == ""
 	c.in.unauthed = !c.authed
 	c.out.status("RESET")
 }

@@ -311,7 +311,7 @@ func runServe(ctx context.Context, cfg serveConfig, logw io.Writer) error {
 	srv := server.New(m, &server.Options{RequirePass: cfg.requirePass, MaxClients: cfg.maxClients, MaxBulkLen: maxBulk,
 		MaxMultibulkLen: cfg.maxMultibulk, IdleTimeout: cfg.idle, WriteTimeout: cfg.writeTimeout, MaxOutput: maxOutput, Logger: log, Observer: front.observer(),
 		SnapshotPath: filepath.Join(cfg.dir, "dump.tmsnap"), OnShutdown: stop}) // SAVE, BGSAVE; SHUTDOWN stops as a signal does
-	hs := front.serve(srv.Sequencer(), log)
+	hs := front.serve(srv, log)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return cfg.stop(srv, hs, m, log, fmt.Errorf("--addr: %w", err))
@@ -428,7 +428,7 @@ func (cfg serveConfig) newHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tl
 		return httpFront{}, fmt.Errorf("--http: %w", err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState: h.Metrics().ConnState, TLSConfig: tlsConf}
+		ConnState: h.Metrics().ConnState, TLSConfig: tlsConf.Clone()} // ServeTLS adds h2 to its config: not to the RESP listener's
 	return httpFront{h: h, hs: hs, ln: ln, tls: tlsConf != nil}, nil
 }
 
@@ -442,12 +442,15 @@ func (f httpFront) observer() server.Observer {
 }
 
 // serve puts the handler's reads and writes in the RESP server's order
-// (seq) and serves it; it returns the HTTP server, nil without --http.
-func (f httpFront) serve(seq web.Sequencer, log *slog.Logger) *http.Server {
+// and its password in the RESP server's hands (CONFIG SET requirepass
+// sets both), and serves it; it returns the HTTP server, nil without
+// --http.
+func (f httpFront) serve(srv *server.Server, log *slog.Logger) *http.Server {
 	if f.h == nil {
 		return nil
 	}
-	f.h.SequenceWith(seq)
+	f.h.SequenceWith(srv.Sequencer())
+	f.h.PasswordFrom(srv.Password)
 	go func() {
 		var err error
 		if f.tls {

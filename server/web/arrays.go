@@ -38,10 +38,10 @@ func (h *Handler) getArray(w http.ResponseWriter, r *http.Request, escaped strin
 		return
 	}
 	// A large hot array is sent where it lies, after the turn.
-	t := h.begin()
-	defer t.end("") // should RetrieveArrayShared panic
+	t := h.beginRead()
+	defer t.end() // should RetrieveArrayShared panic
 	a, _, err := h.m.RetrieveArrayShared(key)
-	t.end("")
+	t.end()
 	if errors.Is(err, tiermem.ErrType) {
 		err = fmt.Errorf("%w: %q is not an array (GET it under %s)", err, key, keysPrefix)
 	}
@@ -98,10 +98,10 @@ func (h *Handler) putArray(w http.ResponseWriter, r *http.Request, escaped strin
 		h.fail(w, r, err)
 		return
 	}
-	t := h.begin()
-	defer t.end(key) // should StoreArray panic
+	t := h.beginWrite(key)
+	defer t.end() // should StoreArray panic
 	err = h.m.StoreArray(key, a, append(opts, tiermem.OnlyIf(cond.check))...)
-	t.end(key)
+	t.end()
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -10,21 +10,58 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
-// authenticator checks a request's password against the configured one.
+// authenticator checks a request's password against the handler's
+// password now: Config.Password's, or what PasswordFrom's function says.
 type authenticator struct {
-	sum [sha256.Size]byte // of the password: comparing sums hides its length
+	source atomic.Pointer[func() string] // the password now; "" for none
+	last   atomic.Pointer[passwordSum]   // of the password source last gave
 	// pausing is held for the pause after a wrong password: the pauses
 	// of all requests take turns, so that guesses sent in parallel are
 	// slowed as much as guesses sent one after another.
 	pausing chan struct{}
 }
 
-func newAuthenticator(password string) *authenticator {
-	return &authenticator{sum: sha256.Sum256([]byte(password)), pausing: make(chan struct{}, 1)}
+// passwordSum is a password with its sum.
+type passwordSum struct {
+	password string
+	sum      [sha256.Size]byte // comparing sums hides the password's length
 }
+
+func newAuthenticator(password string) *authenticator {
+	a := &authenticator{pausing: make(chan struct{}, 1)}
+	a.from(func() string { return password })
+	return a
+}
+
+// from makes source the password's source.
+func (a *authenticator) from(source func() string) { a.source.Store(&source) }
+
+// current returns the password now with its sum, or nil for none.
+func (a *authenticator) current() *passwordSum {
+	p := (*a.source.Load())()
+	if p == "" {
+		return nil
+	}
+	if last := a.last.Load(); last != nil && last.password == p {
+		return last
+	}
+	ps := &passwordSum{password: p, sum: sha256.Sum256([]byte(p))}
+	a.last.Store(ps)
+	return ps
+}
+
+// PasswordFrom makes the handler ask password for the password at every
+// request, in place of Config.Password ("" for none: then a request must
+// name an allowed host, as without Config.Password). Give it a RESP
+// server's (server.Server.Password), as `tiermem serve` does, so that its
+// CONFIG SET requirepass sets, changes or clears the password of both
+// protocols at once. password must be safe for concurrent use and quick:
+// it is called once a request. PasswordFrom is safe for concurrent use.
+func (h *Handler) PasswordFrom(password func() string) { h.auth.from(password) }
 
 // pause waits FailedAuthDelay after a wrong password, its turn after the
 // pauses of other wrong passwords, or until ctx ends.
@@ -46,7 +83,7 @@ func (a *authenticator) pause(ctx context.Context) {
 // check reports whether header, an Authorization header's value, carries
 // the password: "Bearer <password>" or "Basic base64(<user>:<password>)".
 // given reports whether it carried any credentials at all.
-func (a *authenticator) check(header string) (ok, given bool) {
+func (a *passwordSum) check(header string) (ok, given bool) {
 	scheme, cred, found := strings.Cut(header, " ")
 	if !found {
 		return false, header != ""
@@ -66,7 +103,7 @@ func (a *authenticator) check(header string) (ok, given bool) {
 	return false, true
 }
 
-func (a *authenticator) equal(password string) bool {
+func (a *passwordSum) equal(password string) bool {
 	sum := sha256.Sum256([]byte(password))
 	return subtle.ConstantTimeCompare(sum[:], a.sum[:]) == 1
 }
@@ -74,10 +111,11 @@ func (a *authenticator) equal(password string) bool {
 // authorized reports whether r may be served; if not, it has answered 401
 // with the schemes the handler takes.
 func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if h.auth == nil {
+	pw := h.auth.current()
+	if pw == nil {
 		return h.hostAllowed(w, r)
 	}
-	ok, given := h.auth.check(r.Header.Get("Authorization"))
+	ok, given := pw.check(r.Header.Get("Authorization"))
 	if ok {
 		return true
 	}

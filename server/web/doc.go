@@ -34,11 +34,18 @@
 // when no tier has room (tiermem.ErrNoSpace).
 //
 // Beside a RESP server of the same Manager (package server), the handler
-// takes the server's order, h.SequenceWith(srv.Sequencer()), as `tiermem
-// serve` does: an MSET or a MULTI/EXEC is then atomic with respect to HTTP
-// reads and writes too, and a client's WATCH sees the keys HTTP writes. A
-// PUT's body is read before its turn, so a slow upload holds up no
-// transaction; a value is sent after its turn, as it was when opened.
+// takes the server's order and password, as `tiermem serve` does:
+//
+//	h.SequenceWith(srv.Sequencer())
+//	h.PasswordFrom(srv.Password)
+//
+// An MSET or a MULTI/EXEC is then atomic with respect to HTTP reads and
+// writes too, a client's WATCH sees the keys HTTP writes, and CONFIG SET
+// requirepass sets the password of both protocols. A PUT's body is read
+// before its turn, so a slow upload holds up no transaction; a value is
+// sent after its turn, as it was when opened; a write that waits for room
+// holds up only the MSETs and EXECs that wait for it, not the RESP
+// server's other clients.
 //
 // Without a password, a request must name the server by an IP address,
 // localhost (or a name under it) or a name in Config.AllowedHosts in its

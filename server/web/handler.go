@@ -32,7 +32,8 @@ type Config struct {
 	// /readyz: as a bearer token (Authorization: Bearer <password>) or as
 	// the password of HTTP basic auth (any user name). It is compared in
 	// constant time; a wrong one is logged without it and answered after
-	// FailedAuthDelay.
+	// FailedAuthDelay. Handler.PasswordFrom replaces it with a password
+	// that may change (a RESP server's requirepass).
 	Password string
 	// MaxBodyBytes bounds a PUT's body: a longer one is refused with 413.
 	// Zero means DefaultMaxBodyBytes.
@@ -78,7 +79,7 @@ type Handler struct {
 	tiers   []tiermem.Tier // the tiers the Manager has, fastest first
 	metrics *Metrics
 	mux     *http.ServeMux // everything but /v1/keys/ and /v1/arrays/
-	auth    *authenticator // nil without a password
+	auth    *authenticator
 	biggest biggestCache
 	seq     atomic.Pointer[Sequencer] // SequenceWith's; nil: none
 
@@ -110,9 +111,7 @@ func New(m *tiermem.Manager, cfg Config) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	if cfg.Password != "" {
-		h.auth = newAuthenticator(cfg.Password)
-	}
+	h.auth = newAuthenticator(cfg.Password)
 	metrics, err := newMetrics(h, cfg.Registerer)
 	if err != nil {
 		return nil, err

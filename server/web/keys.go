@@ -272,8 +272,8 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.fail(w, r, err)
 		return
 	}
-	t := h.begin()
-	defer t.end("")
+	t := h.beginRead()
+	defer t.end()
 	if tr, err := h.m.Tier(key); err == nil && (tr == tiermem.Cold || tr == tiermem.Warm && r.Method == http.MethodGet) {
 		h.getOpened(w, r, key, &t)
 		return
@@ -285,7 +285,7 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, escaped string)
 	buf := getBuf()
 	defer putBuf(buf)
 	value, shared, err := h.m.RetrieveShared((*buf)[:0], key)
-	t.end("") // a value shared with the tier is never written over
+	t.end() // a value shared with the tier is never written over
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -308,7 +308,7 @@ func (h *Handler) headInMemory(w http.ResponseWriter, r *http.Request, key strin
 		size, sum = int64(len(v)), xxh3.Hash(v)
 		return nil
 	})
-	t.end("")
+	t.end()
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -341,7 +341,7 @@ func (emptyReader) ReadAt([]byte, int64) (int, error) { return 0, io.EOF }
 // value is open: what it sends is the value as it was then.
 func (h *Handler) getOpened(w http.ResponseWriter, r *http.Request, key string, t *turn) {
 	v, err := h.m.OpenValueDeferred(key)
-	t.end("")
+	t.end()
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -512,10 +512,10 @@ func (h *Handler) putKey(w http.ResponseWriter, r *http.Request, escaped string)
 		h.putStreamed(w, r, key, opts, cond, io.MultiReader(bytes.NewReader(value), r.Body), -1)
 		return
 	}
-	t := h.begin()
-	defer t.end(key) // should Store panic
+	t := h.beginWrite(key)
+	defer t.end() // should Store panic
 	err = h.m.Store(key, value, opts...)
-	t.end(key)
+	t.end()
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -536,10 +536,10 @@ func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string
 		h.fail(w, r, fmt.Errorf("%w: Content-Length %d is over the limit of %d bytes", ErrBodyTooLarge, size, h.cfg.MaxBodyBytes))
 		return
 	}
-	body := &watchedBody{r: src, left: size, h: h}
-	defer body.turn.end(key) // should StoreFrom panic
+	body := &watchedBody{r: src, left: size, h: h, key: key}
+	defer body.turn.end() // should StoreFrom panic
 	err := h.m.StoreFrom(key, body, size, opts...)
-	body.turn.end(key)
+	body.turn.end()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -566,6 +566,7 @@ type watchedBody struct {
 	err  error // the first error other than io.EOF
 	left int64 // bytes not read yet; -1: unknown (the turn begins at io.EOF)
 	h    *Handler
+	key  string
 	turn turn
 	in   bool // the turn began
 }
@@ -579,7 +580,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		b.left = max(b.left-int64(n), 0)
 	}
 	if !b.in && (b.left == 0 || err == io.EOF) {
-		b.in, b.turn = true, b.h.begin()
+		b.in, b.turn = true, b.h.beginWrite(b.key)
 	}
 	return n, err
 }
@@ -590,14 +591,14 @@ func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request, escaped stri
 		h.fail(w, r, err)
 		return
 	}
-	t := h.begin()
-	defer t.end(key) // should Delete panic
+	t := h.beginWrite(key)
+	defer t.end() // should Delete panic
 	if cond := newWriteCond(r, keyTag); cond.any() {
 		err = h.m.DeleteIf(key, cond.checkDelete)
 	} else {
 		err = h.m.Delete(key)
 	}
-	t.end(key)
+	t.end()
 	if err != nil {
 		h.fail(w, r, err)
 		return

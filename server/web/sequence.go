@@ -7,15 +7,17 @@ package web
 // they are to its own clients', and its WATCH sees the keys HTTP writes.
 // Its methods must be safe for concurrent use.
 type Sequencer interface {
-	// Begin is called right before the handler reads a key or writes
-	// one: for a PUT, once the body has come whole, so that a slow upload
-	// holds up no one; for a value sent to the client, before it is
-	// opened, not while it is sent.
-	Begin()
-	// End ends what Begin began, once the read or the write is done or
-	// has failed. written is the key a write named (even one that changed
-	// nothing), "" after a read.
-	End(written string)
+	// BeginRead is called right before the handler reads a key (a value
+	// sent to the client is opened in the read, not sent in it), and
+	// EndRead once the read is done or has failed.
+	BeginRead()
+	EndRead()
+	// BeginWrite is called right before the handler writes a key (a PUT
+	// once its body has come whole, so that a slow upload holds up no
+	// one), and EndWrite once the write is done or has failed; key is the
+	// key it named, even if it changed nothing.
+	BeginWrite()
+	EndWrite(key string)
 }
 
 // SequenceWith makes the handler put its reads and writes in s's order
@@ -30,25 +32,43 @@ func (h *Handler) SequenceWith(s Sequencer) {
 	h.seq.Store(&s)
 }
 
-// turn is one read or write in the order of a Sequencer, from begin to
-// end; the zero turn (no Sequencer) orders nothing.
-type turn struct{ s Sequencer }
+// turn is one read or write in the order of a Sequencer, from its begin
+// to its end; the zero turn (no Sequencer) orders nothing.
+type turn struct {
+	s   Sequencer
+	key string // the key written; "" for a read
+}
 
-// begin starts a turn in the handler's order.
-func (h *Handler) begin() turn {
+// beginRead starts a read's turn in the handler's order.
+func (h *Handler) beginRead() turn {
 	p := h.seq.Load()
 	if p == nil {
 		return turn{}
 	}
-	(*p).Begin()
-	return turn{*p}
+	(*p).BeginRead()
+	return turn{s: *p}
 }
 
-// end ends the turn, once: later calls do nothing. written is the key
-// a write named, "" after a read.
-func (t *turn) end(written string) {
-	if s := t.s; s != nil {
-		t.s = nil
-		s.End(written)
+// beginWrite starts the turn of a write of key in the handler's order.
+func (h *Handler) beginWrite(key string) turn {
+	p := h.seq.Load()
+	if p == nil {
+		return turn{}
 	}
+	(*p).BeginWrite()
+	return turn{s: *p, key: key}
+}
+
+// end ends the turn, once: later calls do nothing.
+func (t *turn) end() {
+	s := t.s
+	if s == nil {
+		return
+	}
+	t.s = nil
+	if t.key == "" {
+		s.EndRead()
+		return
+	}
+	s.EndWrite(t.key)
 }

@@ -12,9 +12,13 @@ import (
 // is later (ten minutes back at the defaults); the pause and latency
 // distributions always run from Start or the latest Apply.
 type GC struct {
-	Window          time.Duration `json:"window"`            // between the first and last sample compared
-	Cycles          uint64        `json:"cycles"`            // GC cycles completed in the window
-	CyclesPerSecond float64       `json:"cycles_per_second"` // collection frequency
+	Window time.Duration `json:"window"` // between the first and last sample compared
+	Cycles uint64        `json:"cycles"` // GC cycles completed in the window
+	// ForcedCycles is how many of them the program forced (runtime.GC,
+	// debug.FreeOSMemory, a goroutine leak profile): no GC setting and no
+	// allocation saved changes those.
+	ForcedCycles    uint64  `json:"forced_cycles"`
+	CyclesPerSecond float64 `json:"cycles_per_second"` // collection frequency
 	// CPUFraction is the GC's share of the CPU the program used, 0 to 1.
 	CPUFraction float64 `json:"cpu_fraction"`
 	// CPUPerCycle is the CPU seconds one cycle costs, the cost model's unit.
@@ -47,6 +51,7 @@ func measureGC(first, last Sample, pauses, sched histogram) GC {
 	g := GC{
 		Window:       last.Time.Sub(first.Time),
 		Cycles:       last.GCCycles - min(first.GCCycles, last.GCCycles),
+		ForcedCycles: last.GCForcedCycles - min(first.GCForcedCycles, last.GCForcedCycles),
 		Pauses:       pauses.distribution(),
 		SchedLatency: sched.distribution(),
 		HeapLive:     last.HeapLive, HeapGoal: last.HeapGoal, GCRoots: last.GCRoots,
@@ -94,14 +99,33 @@ func (g *GC) headroom(gogc int64) float64 {
 
 // predictCPU returns the GC CPU fraction the cost model expects at gogc:
 // the cost of a cycle follows the live heap, which does not change, so the
-// GC's CPU scales with the number of cycles, that is inversely with the
-// headroom.
+// CPU of the automatic cycles scales with their number, that is inversely
+// with the headroom; forced cycles stay as they are.
 func (g *GC) predictCPU(gogc int64) float64 {
 	now, then := g.headroom(g.GOGC), g.headroom(gogc)
 	if now <= 0 || then <= 0 {
 		return g.CPUFraction
 	}
-	return clamp01(g.CPUFraction * now / then)
+	return g.scaledCPU(now / then)
+}
+
+// automaticCPU returns the share of the CPU that the automatic cycles
+// took, those that the allocation rate, GOGC and the memory limit pace:
+// the GC's share split by cycles, since each costs about the same (it
+// marks the same live heap).
+func (g *GC) automaticCPU() float64 {
+	if g.Cycles == 0 {
+		return g.CPUFraction
+	}
+	auto := g.Cycles - min(g.ForcedCycles, g.Cycles)
+	return g.CPUFraction * float64(auto) / float64(g.Cycles)
+}
+
+// scaledCPU returns the GC's CPU share once the automatic cycles are
+// scaled by f (fewer of them: f below 1).
+func (g *GC) scaledCPU(f float64) float64 {
+	auto := g.automaticCPU()
+	return clamp01(g.CPUFraction - auto + auto*f)
 }
 
 // limitShare is the share of the memory limit the model lets the heap

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,9 +43,10 @@ type siteBytes struct {
 // share it, and a site numbered after a profile was taken holds nothing in
 // it.
 type heapProfile struct {
-	time  time.Time
-	names []Site
-	sites []siteBytes
+	time   time.Time
+	cycles uint64 // GC cycles completed when it was taken
+	names  []Site
+	sites  []siteBytes
 }
 
 // at returns what site number i holds in the profile.
@@ -143,22 +146,56 @@ func siteOfStack(stack []uintptr) Site {
 	}
 }
 
-// isStd reports whether a function belongs to the standard library: its
-// import path's first element has no dot (and it is not package main).
+// isStd reports whether a function belongs to the standard library. Its
+// package is not in the main module or a dependency (as the binary's build
+// information lists them), is not main nor a package built from files named
+// on the command line, and its import path's first element has no dot (no
+// standard package has one; a module path may have none: "example/hello").
 func isStd(function string) bool {
-	path := function
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		if j := strings.IndexByte(path[i:], '.'); j >= 0 {
-			path = path[:i+j]
-		}
-	} else if j := strings.IndexByte(path, '.'); j >= 0 {
-		path = path[:j]
-	}
-	if path == "main" || path == "" {
+	path := packageOf(function)
+	switch {
+	case path == "" || path == "main" || path == "command-line-arguments":
+		return false
+	case strings.Contains(strings.SplitN(path, "/", 2)[0], "."):
 		return false
 	}
-	elem, _, _ := strings.Cut(path, "/")
-	return !strings.Contains(elem, ".")
+	return !inModule(path, modulePaths())
+}
+
+// packageOf returns the import path of a package-qualified function name
+// ("example/hello/cache.(*T[...]).Put": "example/hello/cache").
+func packageOf(function string) string {
+	path, _, _ := strings.Cut(function, "[") // type arguments may hold any path
+	dir := ""
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, path = path[:i+1], path[i+1:]
+	}
+	name, _, _ := strings.Cut(path, ".")
+	return dir + name
+}
+
+// modulePaths returns the paths of the main module and its dependencies,
+// from the binary's build information (none where it has none).
+var modulePaths = sync.OnceValue(func() []string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	paths := []string{info.Main.Path}
+	for _, m := range info.Deps {
+		paths = append(paths, m.Path)
+	}
+	return paths
+})
+
+// inModule reports whether the package path is in one of the modules.
+func inModule(path string, modules []string) bool {
+	for _, m := range modules {
+		if m != "" && (path == m || strings.HasPrefix(path, m) && path[len(m)] == '/') {
+			return true
+		}
+	}
+	return false
 }
 
 func trimStack(stack []uintptr) []uintptr {

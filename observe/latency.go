@@ -7,7 +7,8 @@ import (
 )
 
 // Latency accumulates durations: how many, their mean and their maximum.
-// Safe for concurrent use; the zero value is ready. Record costs two atomic
+// Safe for concurrent use; the zero value is ready, and a nil *Latency
+// records nothing (an optional one may be passed unset). Record costs two atomic
 // adds and, rarely, a compare-and-swap.
 type Latency struct {
 	count, total, max atomic.Int64
@@ -15,6 +16,9 @@ type Latency struct {
 
 // Record adds one duration.
 func (l *Latency) Record(d time.Duration) {
+	if l == nil {
+		return
+	}
 	l.count.Add(1)
 	if t := l.total.Add(int64(d)); t < 0 && d > 0 {
 		l.total.Store(math.MaxInt64) // saturated: the mean stays huge, never negative
@@ -28,10 +32,17 @@ func (l *Latency) Record(d time.Duration) {
 }
 
 // Since records the time elapsed since start: defer l.Since(time.Now()).
-func (l *Latency) Since(start time.Time) { l.Record(time.Since(start)) }
+func (l *Latency) Since(start time.Time) {
+	if l != nil {
+		l.Record(time.Since(start))
+	}
+}
 
 // Stats returns the durations recorded so far.
 func (l *Latency) Stats() LatencyStats {
+	if l == nil {
+		return LatencyStats{}
+	}
 	n := l.count.Load()
 	s := LatencyStats{Count: n, Max: time.Duration(l.max.Load())}
 	if n > 0 {

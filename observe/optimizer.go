@@ -96,7 +96,7 @@ func (o *Optimizer) takeLocked(profile bool) {
 	o.samples.push(o.reader.read(now))
 	o.pauses, o.sched = o.reader.histograms()
 	if profile {
-		o.heaps.push(o.prof.heap(now))
+		o.pushHeapLocked(now)
 		var gp goroutineProfile
 		gp, o.gbuf = goroutines(o.gbuf, now)
 		if o.opts.LeakProfile {
@@ -104,6 +104,22 @@ func (o *Optimizer) takeLocked(profile bool) {
 		}
 		o.gors.push(gp)
 	}
+}
+
+// pushHeapLocked takes a heap profile, unless no GC cycle has completed
+// since the last one: the runtime publishes its profile at the end of a
+// cycle, so it would be the last one again, and a copy of it would flatten
+// every trend (a leak would seem to level off).
+func (o *Optimizer) pushHeapLocked(now time.Time) {
+	s, _ := o.samples.last()
+	if last, ok := o.heaps.last(); ok && last.cycles == s.GCCycles {
+		return
+	}
+	hp := o.prof.heap(now)
+	// Counted after the profile: a cycle that ends in between makes the
+	// next profile wait for one more, never pushes one twice.
+	hp.cycles = completedCycles()
+	o.heaps.push(hp)
 }
 
 // Sample takes a sample and the heap and goroutine profiles now, besides the
@@ -124,14 +140,23 @@ func (o *Optimizer) Sample() error {
 // keeps its cadence). The Optimizer keeps running. After Stop it returns
 // the report Stop returned.
 func (o *Optimizer) Snapshot() Report {
-	o.mu.Lock()
-	if o.stopped {
-		o.mu.Unlock()
+	st, stopped := o.stateNow()
+	if stopped {
 		return o.finalReport()
 	}
-	st := o.stateNowLocked()
-	o.mu.Unlock()
 	return st.report()
+}
+
+// stateNow returns stateNowLocked, or false after Stop. The lock is
+// released however it returns: a source that panics (Options) must not
+// wedge the Optimizer.
+func (o *Optimizer) stateNow() (state, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stopped {
+		return state{}, true
+	}
+	return o.stateNowLocked(), false
 }
 
 // stateNowLocked is stateLocked with a reading taken now as the newest
@@ -148,7 +173,9 @@ func (o *Optimizer) stateNowLocked() state {
 // final report. A second Stop returns ErrStopped (and the same report).
 // The GC settings Apply made stay: they are the tuning asked for, which
 // outlives the sampling (each Applied's Previous holds what it replaced,
-// for a caller that wants it back).
+// for a caller that wants it back). Should a source (Options) panic while
+// the final report is built, the panic reaches the caller of Stop, and
+// Snapshot and a second Stop return a report of the samples alone.
 func (o *Optimizer) Stop() (Report, error) {
 	o.mu.Lock()
 	if o.stopped {
@@ -158,23 +185,35 @@ func (o *Optimizer) Stop() (Report, error) {
 	o.stopped = true
 	close(o.stop)
 	o.mu.Unlock()
+	// Closed however Stop returns: should a source panic while the final
+	// report is built, Snapshot and a second Stop get the samples alone
+	// instead of waiting for ever.
+	defer close(o.ended)
 	<-o.done
 	unsubscribeLeaks(o)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.takeLocked(true)
+	o.final = o.samplesReportLocked()
 	o.final = o.stateLocked().report()
-	close(o.ended)
-	return o.final, nil
+	return o.final.clone(), nil
+}
+
+// samplesReportLocked returns a report of the ring of samples alone, with
+// no analysis.
+func (o *Optimizer) samplesReportLocked() Report {
+	samples := o.samples.values()
+	return Report{Kind: ReportKind, Version: ReportVersion, Start: o.startTime,
+		End: samples[len(samples)-1].Time, Memory: memoryOf(samples), Samples: samples}
 }
 
 // finalReport waits until the Stop under way has built its report, and
-// returns it.
+// returns a copy of it.
 func (o *Optimizer) finalReport() Report {
 	<-o.ended
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.final
+	return o.final.clone()
 }
 
 // recordLeak keeps one report of memory's leak reporter.

@@ -314,3 +314,18 @@ func TestHostileReadReportBoundsWhatItBuilds(t *testing.T) {
 			bytesString(maxReportBytes), bytesString(int64(allocated/uint64(size))*maxReportBytes))
 	}
 }
+
+// A resident set read from statm never overflows into a negative or
+// wrapped figure, however many pages the file claims.
+func TestHostileStatmBytesNeverOverflows(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1 9223372036854775807 0": 0,
+		"1 2251799813685248 0":    0, // 2^51 pages of 4 KiB: 2^63 bytes
+		"1 2251799813685247 0":    (1<<51 - 1) << 12,
+		"1 250 0":                 250 << 12,
+	} {
+		if got := statmBytes([]byte(in), 4096); got != want {
+			t.Errorf("statmBytes(%q, 4096) = %d, want %d", in, got, want)
+		}
+	}
+}

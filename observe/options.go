@@ -18,10 +18,12 @@ type Options struct {
 	// interval). Leak detection and hot spots are built from them.
 	ProfileEvery int
 	// Samples is the length of the ring of samples kept for temporal
-	// analysis (default 600: ten minutes at the default interval).
+	// analysis (default 600: ten minutes at the default interval; at most
+	// 32768).
 	Samples int
 	// Profiles is the number of recent profiles leak detection compares
-	// (default 12, at least 4): at the defaults, the last minute.
+	// (default 12, at least 4, at most 32768): at the defaults, the last
+	// minute.
 	Profiles int
 
 	// MinLeakBytes is the growth of in-use bytes across the compared
@@ -56,7 +58,8 @@ type Options struct {
 	// HotBytes and the sources' Stats functions are called at Start and for
 	// every report, from the goroutine that asks for it (Snapshot, Apply,
 	// Stop), with the Optimizer's lock held: they must be safe to call while
-	// the program runs, and must not call the Optimizer.
+	// the program runs, and must not call the Optimizer. Should one panic,
+	// the panic reaches that caller and the Optimizer stays usable.
 	Allocators []AllocatorSource
 	Pools      []PoolSource
 	Caches     []CacheSource
@@ -113,10 +116,11 @@ func (o *Options) check() error {
 	return o.checkSources()
 }
 
-// maxRing bounds Samples and Profiles, whose rings are allocated at Start,
-// so that a report of a full ring (about 320 bytes of JSON a sample) stays
-// under what ReadReport reads (maxReportBytes).
-const maxRing = 1 << 17
+// maxRing bounds Samples and Profiles, whose rings are allocated at Start
+// (32768 samples: 9 hours at the default interval). A report of a full
+// ring stays under what ReadReport reads (maxReportBytes), indented, and
+// reads back in a few seconds (about 4 s under the race detector).
+const maxRing = 1 << 15
 
 // checkSources refuses a source without its Stats function.
 func (o *Options) checkSources() error {

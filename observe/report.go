@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tiermem/tiermem/alloc"
@@ -98,6 +99,24 @@ type Applied struct {
 	// MeasuredBenefit is BeforeGCCPU - AfterGCCPU, beside
 	// Opportunity.ExpectedBenefit.
 	MeasuredBenefit float64 `json:"measured_benefit"`
+}
+
+// clone returns a copy of r that shares no list with it.
+func (r Report) clone() Report {
+	r.GC.Bottlenecks = slices.Clone(r.GC.Bottlenecks)
+	r.GC.Opportunities = slices.Clone(r.GC.Opportunities)
+	r.Leaks = slices.Clone(r.Leaks)
+	for i := range r.Leaks {
+		r.Leaks[i].Stack = slices.Clone(r.Leaks[i].Stack)
+	}
+	r.HotSpots.ByBytes = slices.Clone(r.HotSpots.ByBytes)
+	r.HotSpots.ByObjects = slices.Clone(r.HotSpots.ByObjects)
+	r.Allocators = slices.Clone(r.Allocators)
+	r.Pools = slices.Clone(r.Pools)
+	r.Caches = slices.Clone(r.Caches)
+	r.Applied = slices.Clone(r.Applied)
+	r.Samples = slices.Clone(r.Samples)
+	return r
 }
 
 // cyclesPerGiB returns GC cycles per GiB allocated between two samples.

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"strconv"
 )
@@ -17,7 +18,17 @@ func readRSS() int64 {
 	if err != nil {
 		return 0
 	}
-	return parseStatm(b) * pageSize
+	return statmBytes(b, pageSize)
+}
+
+// statmBytes returns statm's resident pages in bytes, or 0 where that
+// overflows (no machine has that many bytes: it is not a resident set).
+func statmBytes(b []byte, pageSize int64) int64 {
+	pages := parseStatm(b)
+	if pageSize <= 0 || pages > math.MaxInt64/pageSize {
+		return 0
+	}
+	return pages * pageSize
 }
 
 // parseStatm returns the second field of statm (resident pages), or 0.
@@ -31,16 +42,6 @@ func parseStatm(b []byte) int64 {
 		return 0
 	}
 	return n
-}
-
-// physicalMemory returns MemTotal from /proc/meminfo in bytes, or 0 where
-// it cannot be read.
-func physicalMemory() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	return parseMemTotal(b)
 }
 
 // parseMemTotal returns the "MemTotal: N kB" line's N in bytes, or 0.

@@ -25,10 +25,14 @@ type Sample struct {
 	GOGC        int64 `json:"gogc"`         // GOGC in force (-1: off)
 	MemoryLimit int64 `json:"memory_limit"` // GOMEMLIMIT in force (math.MaxInt64: none)
 
-	GCCycles     uint64 `json:"gc_cycles"`     // completed GC cycles
-	AllocBytes   uint64 `json:"alloc_bytes"`   // bytes allocated on the heap
-	AllocObjects uint64 `json:"alloc_objects"` // objects allocated on the heap
-	FreeObjects  uint64 `json:"free_objects"`  // objects the GC freed
+	GCCycles uint64 `json:"gc_cycles"` // completed GC cycles
+	// GCForcedCycles is the completed cycles the program forced
+	// (runtime.GC, debug.FreeOSMemory, a goroutine leak profile): GOGC and
+	// the memory limit pace only the others.
+	GCForcedCycles uint64 `json:"gc_forced_cycles"`
+	AllocBytes     uint64 `json:"alloc_bytes"`   // bytes allocated on the heap
+	AllocObjects   uint64 `json:"alloc_objects"` // objects allocated on the heap
+	FreeObjects    uint64 `json:"free_objects"`  // objects the GC freed
 
 	// GCCPUSeconds is CPU spent by the GC (assists, dedicated workers and
 	// pauses; idle-time mark work, which takes no CPU from the program, is
@@ -48,7 +52,8 @@ var metricNames = [...]string{
 	"/sched/goroutines:goroutines",
 	"/gc/gogc:percent",
 	"/gc/gomemlimit:bytes",
-	"/gc/cycles/total:gc-cycles",
+	"/gc/cycles/automatic:gc-cycles",
+	"/gc/cycles/forced:gc-cycles",
 	"/gc/heap/allocs:bytes",
 	"/gc/heap/allocs:objects",
 	"/gc/heap/frees:objects",
@@ -69,7 +74,8 @@ const (
 	mGoroutines
 	mGOGC
 	mLimit
-	mCycles
+	mAutoCycles
+	mForcedCycles
 	mAllocBytes
 	mAllocObjects
 	mFreeObjects
@@ -110,9 +116,10 @@ func (r *reader) read(now time.Time) Sample {
 		Mapped:         ms.MappedBytes,
 		GCRoots:        r.int(mStack) + r.int(mGlobals),
 		Goroutines:     r.int(mGoroutines),
-		GOGC:           r.int(mGOGC),
+		GOGC:           int64(r.uint(mGOGC)), // uint64(-1) when off: -1
 		MemoryLimit:    r.int(mLimit),
-		GCCycles:       r.uint(mCycles),
+		GCCycles:       r.uint(mAutoCycles) + r.uint(mForcedCycles),
+		GCForcedCycles: r.uint(mForcedCycles),
 		AllocBytes:     r.uint(mAllocBytes),
 		AllocObjects:   r.uint(mAllocObjects),
 		FreeObjects:    r.uint(mFreeObjects),
@@ -141,4 +148,18 @@ func (r *reader) float(i int) float64 {
 		return 0
 	}
 	return r.s[i].Value.Float64()
+}
+
+// completedCycles returns the GC cycles completed so far, as
+// Sample.GCCycles counts them.
+func completedCycles() uint64 {
+	s := []metrics.Sample{{Name: metricNames[mAutoCycles]}, {Name: metricNames[mForcedCycles]}}
+	metrics.Read(s)
+	var n uint64
+	for _, v := range s {
+		if v.Value.Kind() == metrics.KindUint64 {
+			n += v.Value.Uint64()
+		}
+	}
+	return n
 }

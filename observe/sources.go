@@ -35,7 +35,8 @@ type CacheSource struct {
 	Hits, Misses *Latency
 }
 
-// TimedGet is c.Get(key), recording its latency in hits or misses.
+// TimedGet is c.Get(key), recording its latency in hits or misses (either
+// may be nil: nothing is recorded there).
 func TimedGet[K comparable, V any](c *cache.Cache[K, V], key K, hits, misses *Latency) (V, bool) {
 	start := time.Now()
 	v, ok := c.Get(key)
@@ -106,5 +107,11 @@ type PoolStats struct {
 	News int64 `json:"news"`
 }
 
-// HitRate returns the share of Gets served by a reused value, 0 to 1.
-func (s PoolStats) HitRate() float64 { return 1 - share(s.News, s.Gets) }
+// HitRate returns the share of Gets served by a reused value, 0 to 1 (0
+// before the first Get, as cache.Stats.HitRatio).
+func (s PoolStats) HitRate() float64 {
+	if s.Gets <= 0 {
+		return 0
+	}
+	return 1 - share(s.News, s.Gets)
+}

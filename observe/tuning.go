@@ -59,7 +59,7 @@ type Opportunity struct {
 type tuningInput struct {
 	hot         HotSpots
 	hotBytes    int64 // bytes the hot tier holds on the heap; -1 unknown
-	ram         int64 // physical memory; 0 unknown
+	ram         int64 // physical memory, or the cgroup's limit where lower; 0 unknown
 	outside     int64 // bytes held outside the heap (off-heap and mapped memory): RAM the heap cannot have
 	cpuTarget   float64
 	pauseTarget float64 // seconds
@@ -100,7 +100,7 @@ func bottlenecks(g *GC, in tuningInput) []Bottleneck {
 	if gcBusy(g, in) {
 		out = append(out, Bottleneck{Kind: "gc-cpu", Measured: g.CPUFraction, Target: in.cpuTarget,
 			Severity:    past(g.CPUFraction, in.cpuTarget),
-			Description: fmt.Sprintf("the GC takes %.1f%% of the CPU, over the %.1f%% target", 100*g.CPUFraction, 100*in.cpuTarget)})
+			Description: fmt.Sprintf("the GC takes %.1f%% of the CPU, over the %.1f%% target%s", 100*g.CPUFraction, 100*in.cpuTarget, forcedNote(g))})
 	}
 	if p99 := g.Pauses.P99.Seconds(); p99 > in.pauseTarget {
 		out = append(out, Bottleneck{Kind: "gc-pause", Measured: p99, Target: in.pauseTarget,
@@ -121,6 +121,14 @@ func bottlenecks(g *GC, in tuningInput) []Bottleneck {
 	return out
 }
 
+// forcedNote says how many cycles the program forced, if any.
+func forcedNote(g *GC) string {
+	if g.ForcedCycles == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d of %d cycles forced by the program, which no GC setting changes)", g.ForcedCycles, g.Cycles)
+}
+
 // gcBusy reports whether the GC takes more than its target share of the
 // CPU, over enough cycles (minCycles) for the share to mean something: a
 // window of one cycle in an idle program can show any share.
@@ -134,7 +142,7 @@ func raiseGOGC(g *GC, in tuningInput) (Opportunity, bool) {
 	if g.GOGC <= 0 || g.CPUFraction <= 0 {
 		return Opportunity{}, false
 	}
-	want := float64(g.GOGC) * g.CPUFraction / (in.cpuTarget / 2)
+	want := float64(g.GOGC) * g.automaticCPU() / (in.cpuTarget / 2)
 	gogc := int64(min(math.Ceil(want/50)*50, maxGOGC)) // capped as a float: a tiny target would overflow int64
 	if gogc <= g.GOGC {
 		return Opportunity{}, false
@@ -144,18 +152,18 @@ func raiseGOGC(g *GC, in tuningInput) (Opportunity, bool) {
 		return Opportunity{}, false
 	}
 	heap := g.HeapLive + int64(g.headroom(gogc))
-	risk := heapRisk(g, heap, in.ram-in.outside)
+	risk := heapRisk(g, heap, in)
 	return Opportunity{Action: SetGCPercent, Value: gogc, ExpectedGCCPU: expected,
 		ExpectedBenefit: g.CPUFraction - expected, ExpectedHeap: heap, Risk: risk, Auto: risk == LowRisk,
 		Description: fmt.Sprintf("raise GOGC from %d to %d: fewer collections, a heap of about %s", g.GOGC, gogc, bytesString(heap))}, true
 }
 
-// heapRisk rates a heap size against the memory limit, or the machine's
-// memory the heap can have (ram: physical memory less what off-heap and
-// mapped memory hold) when there is none, or the limit is past it.
-func heapRisk(g *GC, heap, ram int64) Risk {
-	ceiling := ram
-	if g.limited() && (ram <= 0 || g.MemoryLimit <= ram) {
+// heapRisk rates a heap size against the memory limit, where it holds the
+// heap within what the machine leaves it (in.ram less what off-heap and
+// mapped memory hold, in.outside), or else against the machine's memory,
+// counting what is held outside the heap: the process's whole footprint.
+func heapRisk(g *GC, heap int64, in tuningInput) Risk {
+	if g.limited() && (in.ram <= 0 || g.MemoryLimit <= in.ram-in.outside) {
 		// The limit holds the heap down; what is at risk is the live heap
 		// coming close to it, where the GC would run continuously.
 		if float64(g.HeapLive+g.GCRoots) <= 0.5*float64(g.MemoryLimit) {
@@ -163,24 +171,32 @@ func heapRisk(g *GC, heap, ram int64) Risk {
 		}
 		return MediumRisk
 	}
+	if in.ram <= 0 {
+		return MediumRisk // the machine's memory is unknown
+	}
+	footprint := float64(heap) + float64(in.outside) // as floats: no overflow
 	switch {
-	case ceiling <= 0:
-		return MediumRisk
-	case float64(heap) <= 0.5*float64(ceiling):
+	case footprint <= 0.5*float64(in.ram):
 		return LowRisk
-	case float64(heap) <= 0.8*float64(ceiling):
+	case footprint <= 0.8*float64(in.ram):
 		return MediumRisk
 	}
 	return HighRisk
 }
 
 // raiseLimit proposes a higher memory limit when the limit paces the GC and
-// the machine has room: never automatic, since someone chose the limit.
+// the machine has room: up to twice the limit, as long as the limit and
+// what is held outside the heap stay within 80% of the machine. Never
+// automatic, since someone chose the limit.
 func raiseLimit(g *GC, in tuningInput) (Opportunity, bool) {
 	if !g.limited() || in.ram <= 0 || float64(g.HeapGoal) <= limitBound*float64(g.MemoryLimit) {
 		return Opportunity{}, false
 	}
-	limit := min(2*g.MemoryLimit, int64(0.8*float64(in.ram)))
+	room := 0.8*float64(in.ram) - float64(in.outside)
+	if room <= float64(g.MemoryLimit) {
+		return Opportunity{}, false
+	}
+	limit := int64(min(2*float64(g.MemoryLimit), room))
 	if limit <= g.MemoryLimit {
 		return Opportunity{}, false
 	}
@@ -190,12 +206,16 @@ func raiseLimit(g *GC, in tuningInput) (Opportunity, bool) {
 	if now <= 0 || then <= now {
 		return Opportunity{}, false
 	}
-	expected := clamp01(g.CPUFraction * now / then)
+	expected := g.scaledCPU(now / then)
 	if g.CPUFraction-expected < minBenefit {
 		return Opportunity{}, false
 	}
+	risk := MediumRisk
+	if heapRisk(&raised, limit, in) == HighRisk {
+		risk = HighRisk
+	}
 	return Opportunity{Action: SetMemoryLimit, Value: limit, ExpectedGCCPU: expected,
-		ExpectedBenefit: g.CPUFraction - expected, ExpectedHeap: limit, Risk: MediumRisk,
+		ExpectedBenefit: g.CPUFraction - expected, ExpectedHeap: limit, Risk: risk,
 		Description: fmt.Sprintf("raise the memory limit from %s to %s", bytesString(g.MemoryLimit), bytesString(limit))}, true
 }
 
@@ -208,7 +228,7 @@ func pools(g *GC, in tuningInput) []Opportunity {
 		if h.ByteShare < poolShare {
 			break
 		}
-		benefit := g.CPUFraction * h.ByteShare
+		benefit := g.automaticCPU() * h.ByteShare
 		if benefit < minBenefit {
 			continue
 		}
@@ -232,7 +252,7 @@ func moveToWarm(g *GC, in tuningInput) (Opportunity, bool) {
 	if now <= 0 || then <= now {
 		return Opportunity{}, false
 	}
-	expected := clamp01(g.CPUFraction * now / then)
+	expected := g.scaledCPU(now / then)
 	if g.CPUFraction-expected < minBenefit {
 		return Opportunity{}, false
 	}

@@ -55,7 +55,7 @@ func (c *Cache[K, V]) Analyze() Analysis {
 			a.Effectiveness = min(a.HitRatio/twice, 1)
 		}
 	}
-	a.Recommendations = recommend(a)
+	a.Recommendations = recommend(a, ceiling)
 	return a
 }
 
@@ -83,8 +83,11 @@ func project(now, lruNow, lruAt, ceiling, m float64) float64 {
 // budgetMultiples are the budgets of Analysis.Curve; index 1 is the current one.
 var budgetMultiples = []float64{0.5, 1, 2, 4}
 
-// recommend writes the recommendations for an analysis.
-func recommend(a Analysis) []string {
+// recommend writes the recommendations for an analysis. ceiling is the share
+// of requests that were not first sightings, the hit ratio of an unbounded
+// cache: when it is well above the 4× point, the workload reuses keys beyond
+// the curve's reach, and a flat curve is no reason to shrink the budget.
+func recommend(a Analysis, ceiling float64) []string {
 	st := a.Stats
 	if st.Hits+st.Misses < 1000 || len(a.Curve) == 0 {
 		return []string{"Not enough requests yet to judge the budget: analyze again after a few thousand Gets."}
@@ -93,11 +96,14 @@ func recommend(a Analysis) []string {
 	pct := func(r float64) string { return fmt.Sprintf("%.0f%%", 100*r) }
 	half, twice, four := a.Curve[0].HitRatio, a.Curve[2].HitRatio, a.Curve[3].HitRatio
 	full := st.Weight >= st.MaxWeight*9/10 || st.Evicted > 0
+	beyond := ceiling-four >= 0.05 // keys come back, but past a 4× budget
 	switch {
 	case full && twice-a.HitRatio >= 0.05:
 		out = append(out, fmt.Sprintf("A 2× budget would raise the hit rate from %s to %s.", pct(a.HitRatio), pct(twice)))
 	case full && four-a.HitRatio >= 0.05:
 		out = append(out, fmt.Sprintf("A 2× budget would add little (%s to %s), but a 4× budget would reach %s.", pct(a.HitRatio), pct(twice), pct(four)))
+	case full && beyond:
+		out = append(out, fmt.Sprintf("The workload reuses keys beyond 4× the budget: %s of the requests ask for a key again, but a 4× budget would hit only %s; only a much larger budget would serve them.", pct(ceiling), pct(four)))
 	case a.HitRatio-half < 0.01 && st.Evicted > 0:
 		out = append(out, fmt.Sprintf("Half the budget would keep the hit rate near %s: the cache is larger than this workload needs.", pct(a.HitRatio)))
 	}
@@ -107,7 +113,7 @@ func recommend(a Analysis) []string {
 	if st.Expired > st.Evicted && st.Expired > st.Hits/10 {
 		out = append(out, fmt.Sprintf("%d entries expired, more than were evicted: a longer TTL would keep reusable entries longer.", st.Expired))
 	}
-	if a.HitRatio < 0.05 && four-a.HitRatio < 0.05 {
+	if a.HitRatio < 0.05 && four-a.HitRatio < 0.05 && !beyond {
 		out = append(out, "The workload rarely asks for a key again within reach of any budget: caching it may not pay.")
 	}
 	if len(out) == 0 {

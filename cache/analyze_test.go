@@ -11,22 +11,25 @@ func TestRecommend(t *testing.T) {
 	}
 	full := Stats{Hits: 4000, Misses: 6000, Evicted: 500, Weight: 100, MaxWeight: 100}
 	tests := []struct {
-		name string
-		a    Analysis
-		want string
+		name    string
+		a       Analysis
+		ceiling float64
+		want    string
 	}{
-		{"too few requests", Analysis{Stats: Stats{Hits: 10}}, "Not enough requests"},
-		{"grow", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.3, 0.41, 0.55, 0.6)}, "A 2× budget would raise the hit rate from 41% to 55%."},
-		{"grow more", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.3, 0.41, 0.43, 0.6)}, "a 4× budget would reach 60%"},
-		{"shrink", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.405, 0.41, 0.42, 0.42)}, "Half the budget would keep"},
-		{"fits", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.3, 0.41, 0.42, 0.43)}, "The budget fits the workload"},
-		{"not full", Analysis{Stats: Stats{Hits: 4000, Misses: 6000, Weight: 10, MaxWeight: 100}, HitRatio: 0.4, Curve: curve(0.3, 0.4, 0.4, 0.4)}, "has evicted nothing"},
-		{"expiry", Analysis{Stats: Stats{Hits: 4000, Misses: 6000, Expired: 3000, Evicted: 10, Weight: 100, MaxWeight: 100}, HitRatio: 0.4, Curve: curve(0.3, 0.4, 0.41, 0.41)}, "longer TTL"},
-		{"no reuse", Analysis{Stats: full, HitRatio: 0.01, Curve: curve(0.01, 0.01, 0.02, 0.03)}, "rarely asks for a key again"},
+		{"too few requests", Analysis{Stats: Stats{Hits: 10}}, 0, "Not enough requests"},
+		{"grow", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.3, 0.41, 0.55, 0.6)}, 0.7, "A 2× budget would raise the hit rate from 41% to 55%."},
+		{"grow more", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.3, 0.41, 0.43, 0.6)}, 0.7, "a 4× budget would reach 60%"},
+		{"shrink", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.405, 0.41, 0.42, 0.42)}, 0.42, "Half the budget would keep"},
+		{"fits", Analysis{Stats: full, HitRatio: 0.41, Curve: curve(0.3, 0.41, 0.42, 0.43)}, 0.43, "The budget fits the workload"},
+		{"not full", Analysis{Stats: Stats{Hits: 4000, Misses: 6000, Weight: 10, MaxWeight: 100}, HitRatio: 0.4, Curve: curve(0.3, 0.4, 0.4, 0.4)}, 0.4, "has evicted nothing"},
+		{"expiry", Analysis{Stats: Stats{Hits: 4000, Misses: 6000, Expired: 3000, Evicted: 10, Weight: 100, MaxWeight: 100}, HitRatio: 0.4, Curve: curve(0.3, 0.4, 0.41, 0.41)}, 0.41, "longer TTL"},
+		{"reuse beyond reach", Analysis{Stats: full, HitRatio: 0, Curve: curve(0, 0, 0, 0)}, 0.9, "reuses keys beyond 4× the budget"},
+		{"reuse beyond reach, no shrink", Analysis{Stats: full, HitRatio: 0.3, Curve: curve(0.3, 0.3, 0.31, 0.32)}, 0.9, "reuses keys beyond 4× the budget"},
+		{"no reuse", Analysis{Stats: full, HitRatio: 0.01, Curve: curve(0.01, 0.01, 0.02, 0.03)}, 0.03, "rarely asks for a key again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := strings.Join(recommend(tt.a), " | ")
+			got := strings.Join(recommend(tt.a, tt.ceiling), " | ")
 			if !strings.Contains(got, tt.want) {
 				t.Fatalf("got %q, want it to contain %q", got, tt.want)
 			}

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -62,7 +63,8 @@ const DefaultMaxWeight = 10_000
 type Cache[K comparable, V any] struct {
 	shards     []shard[K, V]
 	shardShift uint
-	seed       uint64
+	seed       uint64       // mixes integer keys into the table hash
+	hseed      maphash.Seed // hashes the other keys
 
 	mu        sync.Mutex // protects the fields below it and orders before shard.mu
 	policy    linked[K]  // its nodes are the entries' (see entry)
@@ -78,7 +80,7 @@ type Cache[K comparable, V any] struct {
 	ttl       time.Duration
 	onEvict   func(K, V, Reason)
 	clock     func() time.Time
-	epoch     time.Time
+	epoch     atomic.Pointer[time.Time] // the cache clock's 0 (see now); set once
 
 	reads    readBuffer[K, V]
 	misses   counter
@@ -110,7 +112,7 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 		return nil, err
 	}
 	c := &Cache[K, V]{policy: policy, maxWeight: o.MaxWeight, weigher: o.Weigher, ttl: o.TTL,
-		onEvict: o.OnEvict, clock: o.Clock, seed: rand.Uint64(), stop: make(chan struct{}), done: make(chan struct{})}
+		onEvict: o.OnEvict, clock: o.Clock, seed: rand.Uint64(), hseed: maphash.MakeSeed(), stop: make(chan struct{}), done: make(chan struct{})}
 	if c.clock == nil {
 		c.clock = time.Now
 	}
@@ -119,7 +121,6 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 	} else {
 		c.words = -1
 	}
-	c.epoch = c.clock()
 	c.initShards()
 	stripes := 1 << bits.Len(uint(16*runtime.GOMAXPROCS(0)-1)) // few goroutines share one
 	c.reads.init(stripes)
@@ -138,6 +139,11 @@ func New[K comparable, V any](opts *Options[K, V]) (*Cache[K, V], error) {
 	return c, nil
 }
 
+// presizeEntries is the most entries New sizes a Cache's table for, in all
+// shards (about 0.5 MB of bucket heads); past it the shards double as they
+// fill.
+const presizeEntries = 1 << 16
+
 func (c *Cache[K, V]) initShards() {
 	n := 1 << bits.Len(uint(16*runtime.GOMAXPROCS(0)-1))
 	c.shards = make([]shard[K, V], n)
@@ -146,9 +152,12 @@ func (c *Cache[K, V]) initShards() {
 	if c.weigher == nil { // MaxWeight counts entries: size the table for them
 		// Keys spread over the shards unevenly, by about the square root of
 		// the mean: a sixteenth more than the mean, and 8, leaves room for
-		// 11 of them at 1M entries, 1.8 at 10,000, so that the table
-		// rarely grows (which would double it), at a load factor of 0.94.
-		perShard := int(max(min(c.maxWeight, 1<<24)/int64(n), 1))
+		// 1.8 of them at 10,000 entries, so that the table rarely grows
+		// (which would double it), at a load factor of 0.94. Only up to
+		// presizeEntries: a large MaxWeight says "no practical limit"
+		// more often than it says how many entries will come, and an
+		// empty cache should not hold a table for them.
+		perShard := int(max(min(c.maxWeight, presizeEntries)/int64(n), 1))
 		per = max(per, perShard+perShard/16+8)
 	}
 	for i := range c.shards {
@@ -157,8 +166,10 @@ func (c *Cache[K, V]) initShards() {
 }
 
 // hash returns the table hash of key (not kept in entries, to keep them
-// small): seeded per cache, so that an adversary
-// who does not know the seed cannot aim keys at one bucket.
+// small), seeded per cache so that an adversary who does not know the seed
+// cannot aim keys at one bucket. Integers are mixed with seed by a
+// bijection; every other key is hashed whole by hash/maphash under hseed,
+// since a seed applied after an unseeded hash keeps that hash's collisions.
 func (c *Cache[K, V]) hash(key K) uint64 {
 	switch k := any(key).(type) {
 	case uint64:
@@ -167,14 +178,46 @@ func (c *Cache[K, V]) hash(key K) uint64 {
 		return rehash(uint64(k) ^ c.seed)
 	case int64:
 		return rehash(uint64(k) ^ c.seed)
+	case uint32:
+		return rehash(uint64(k) ^ c.seed)
+	case int32:
+		return rehash(uint64(k) ^ c.seed)
+	case uint:
+		return rehash(uint64(k) ^ c.seed)
+	case string:
+		return maphash.String(c.hseed, k)
 	}
-	return rehash(hashKey(key) ^ c.seed)
+	return maphash.Comparable(c.hseed, key)
 }
 
 func (c *Cache[K, V]) shard(h uint64) *shard[K, V] { return &c.shards[h>>c.shardShift] }
 
-// now returns the cache clock in nanoseconds, always above 0.
-func (c *Cache[K, V]) now() int64 { return int64(c.clock().Sub(c.epoch)) + 1 }
+// now returns the cache clock in nanoseconds: above 0 unless the Clock was
+// set back before the clock's epoch, which is the Clock's time when now was
+// first called (by the first TTL), not at New, so that a hand clock still at
+// the zero time when New ran does not start it more than 292 years back. A
+// clock 292 years or more past the epoch saturates Sub: it reads MaxInt64,
+// after every expiry (an entry stored then expires at once), rather than
+// wrapping to MinInt64, before every expiry.
+func (c *Cache[K, V]) now() int64 {
+	t := c.clock()
+	epoch := c.epoch.Load()
+	if epoch == nil {
+		epoch = c.startClock(t)
+	}
+	d := t.Sub(*epoch)
+	if d >= math.MaxInt64-1 {
+		return math.MaxInt64
+	}
+	return int64(d) + 1
+}
+
+// startClock sets the cache clock's epoch to t, unless another call set it
+// first, and returns the epoch.
+func (c *Cache[K, V]) startClock(t time.Time) *time.Time {
+	c.epoch.CompareAndSwap(nil, &t)
+	return c.epoch.Load()
+}
 
 // Get returns the value of key and true, or the zero value and false when the
 // key is absent or expired.
@@ -340,9 +383,10 @@ func (c *Cache[K, V]) insert(e *entry[K, V], h uint64) []removal[K, V] {
 		}
 		if e.expire != 0 {
 			c.expiries.Push(ttl.Item[K]{At: e.expire, Key: e.key})
-			if c.drainReq == nil {
-				c.trimExpiriesLocked() // no maintenance goroutine (SweepInterval < 0): no sweep trims it
-			}
+			// Sweeps trim the heap too, but only every SweepInterval (if
+			// at all): a hot key rewritten meanwhile would grow it without
+			// bound. The trim is amortised O(1) per push.
+			c.trimExpiriesLocked()
 		}
 	}
 	for _, r := range out {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -546,6 +547,55 @@ func TestHostileHandlePolicyNonResident(t *testing.T) {
 		}
 		if p.Len() > 10 || p.Weight() > 10 {
 			t.Errorf("%v: Len %d Weight %d", kind, p.Len(), p.Weight())
+		}
+	}
+}
+
+// An empty Cache counted in entries (nil Weigher) with a large MaxWeight, a
+// user's "no practical limit", holds little memory: its table grows with the
+// entries. It was once presized for min(MaxWeight, 16M) entries, about 136 MB
+// per empty cache.
+func TestHostileEmptyCacheMemory(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c, err := cache.New(&cache.Options[uint64, uint64]{MaxWeight: math.MaxInt64, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(c)
+	if grown > 16<<20 {
+		t.Fatalf("an empty Cache with MaxWeight MaxInt64 holds %d MB of heap", grown>>20)
+	}
+}
+
+// Analyze must not tell a user whose budget is 20 times too small for a loop
+// (here a 2,000-key loop over a budget of 100) that the cache is larger than
+// the workload needs. The hit rate is 0 at 0.5× and 1×, so "half the budget
+// would keep the hit rate near 0%" once fired, although the analyzer's own
+// ceiling (keys asked for again) is 90%.
+func TestHostileAnalyzeNoShrinkAdviceBelowCeiling(t *testing.T) {
+	for _, kind := range []cache.Kind{cache.LRU, cache.Adaptive} {
+		c, err := cache.New(&cache.Options[int, int]{MaxWeight: 100, Policy: kind, SweepInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20_000 {
+			k := i % 2_000
+			if _, ok := c.Get(k); !ok {
+				c.Set(k, i)
+			}
+		}
+		a := c.Analyze()
+		c.Close()
+		for _, r := range a.Recommendations {
+			if strings.Contains(r, "larger than this workload needs") {
+				t.Errorf("%v: a 2,000-key loop over a budget of 100 (hit rate %.2f, ceiling ~0.9): Analyze recommends %q",
+					kind, a.HitRatio, r)
+			}
 		}
 	}
 }

@@ -21,15 +21,38 @@ func (g *ghost) add(h uint64, limit int) {
 	g.queue = append(g.queue, ghostEntry{h, g.seq})
 	for len(g.set) > limit && g.head < len(g.queue) {
 		e := g.queue[g.head]
-		if g.set[e.hash] == e.seq { // not re-added since
+		if g.live(e) { // not re-added since
 			delete(g.set, e.hash)
 		}
 		g.head++
 	}
-	if g.head > 64 && g.head > len(g.queue)/2 {
+	if len(g.queue)-g.head > 2*len(g.set)+64 {
+		g.compact()
+	} else if g.head > 64 && g.head > len(g.queue)/2 {
 		g.queue = append(g.queue[:0], g.queue[g.head:]...)
 		g.head = 0
 	}
+}
+
+// live reports whether e is the newest entry of a remembered hash.
+func (g *ghost) live(e ghostEntry) bool {
+	seq, ok := g.set[e.hash]
+	return ok && seq == e.seq
+}
+
+// compact drops the queue's entries of hashes taken or re-added since, which
+// stay in it otherwise while the set is under its limit (keys that come back
+// are taken): it keeps at most one entry per remembered hash. It runs once
+// the stale entries outnumber the live ones (and 64), so it costs O(1) per
+// add, amortised.
+func (g *ghost) compact() {
+	kept := g.queue[:0]
+	for _, e := range g.queue[g.head:] {
+		if g.live(e) {
+			kept = append(kept, e)
+		}
+	}
+	g.queue, g.head = kept, 0
 }
 
 // take reports whether h is remembered, and forgets it.

@@ -195,3 +195,48 @@ func TestHostileDeletedValueNotRetained(t *testing.T) {
 	}
 	runtime.KeepAlive(c)
 }
+
+// A hand clock that is not set yet when New runs (the zero time.Time) and is
+// then set to a real date must not void TTLs. The cache clock's epoch was
+// once New's time, so that the clock read more than 292 years past it: Sub
+// saturated at MaxInt64 and now()'s +1 wrapped to MinInt64, and no TTL ever
+// ran out.
+func TestHostileTTLWithClockFarPastEpoch(t *testing.T) {
+	var now time.Time // set below, after New
+	c, err := New(&Options[string, int]{SweepInterval: -1, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	if err := c.SetWithTTL("k", 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	if v, ok := c.Get("k"); ok {
+		t.Fatalf("SetWithTTL(k, 1, 1m), clock +2m: Get = %v, true; want a miss (cache clock now() = %d)", v, c.now())
+	}
+}
+
+// With a maintenance goroutine too, the expiry heap stays bounded by the live
+// entries between sweeps (SweepInterval is the user's: here an hour). Sets
+// once trimmed it only without a sweeper, so that every TTL Set of a hot key
+// added an item until the next sweep.
+func TestHostileExpiryHeapBoundedBetweenSweeps(t *testing.T) {
+	c, err := New(&Options[int, string]{MaxWeight: 4, SweepInterval: time.Hour, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 20_000 {
+		if err := c.Set(i%8, "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.Lock()
+	n, live := c.expiries.Len(), c.policy.size()
+	c.mu.Unlock()
+	if n > 2*live+1024 {
+		t.Fatalf("expiry heap holds %d items for %d live entries after 20k Sets of 8 keys", n, live)
+	}
+}

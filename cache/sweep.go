@@ -34,6 +34,9 @@ func (c *Cache[K, V]) maintain(interval time.Duration) {
 // sweepExpired removes every entry whose TTL has run out and returns them.
 // Tests call it directly to sweep at a moment of their choosing.
 func (c *Cache[K, V]) sweepExpired() []removal[K, V] {
+	if c.epoch.Load() == nil {
+		return nil // no TTL yet: the cache clock has not started (see now)
+	}
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()

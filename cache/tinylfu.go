@@ -112,7 +112,8 @@ func (p *tinyLFU[K]) accessHash(n *node[K], h uint64) {
 
 // observe shows one request to the tuner. At the end of each of its epochs the
 // policy takes the tuner's best tuning, moving the window at most maxWindowStep
-// of the budget at a time: moving keys between the spaces costs hits, and a
+// of the budget at a time, but at least one unit, so that a small budget's
+// window moves too: moving keys between the spaces costs hits, and a
 // noisy epoch should not undo what many epochs built. When the step stops the
 // window short of the best tuning's, the admission rule is the one that scores
 // best at the window the policy will have, not the best tuning's. hit tells
@@ -133,11 +134,15 @@ func (p *tinyLFU[K]) observe(h uint64, hit bool) {
 		p.unprotect()
 	}
 	if ok {
-		cur := float64(p.maxWindow) / float64(p.capacity)
-		if w := min(max(t.window, cur-maxWindowStep), cur+maxWindowStep); w != t.window {
-			t = tuning{w, p.tuner.tiesAt(w)}
+		// In whole units: a tenth of a budget under 10, added as a share
+		// and truncated to units, would never move the window.
+		step := max(int64(maxWindowStep*float64(p.capacity)), 1)
+		target := p.windowUnits(t.window)
+		if w := min(max(target, p.maxWindow-step), p.maxWindow+step); w != target {
+			p.tuneUnits(w, p.tuner.tiesAt(float64(w)/float64(p.capacity)))
+		} else {
+			p.tune(t)
 		}
-		p.tune(t)
 	}
 }
 
@@ -293,6 +298,12 @@ func (p *tinyLFU[K]) admit(cand, victim uint64) bool {
 	return p.rng&127 == 0
 }
 
+// windowUnits returns the window's target at share w of the budget, in
+// whole units: at least 1, at most the budget.
+func (p *tinyLFU[K]) windowUnits(w float64) int64 {
+	return min(max(int64(w*float64(p.capacity)), 1), p.capacity)
+}
+
 // tune applies a tuning: the window's target becomes its share of the budget
 // (at least 1 unit) and the rest goes to the main space, 80% of it protected.
 // Keys move at once so that both spaces are at their targets: the main space's
@@ -302,9 +313,13 @@ func (p *tinyLFU[K]) admit(cand, victim uint64) bool {
 // moving the staged newcomer to probation then let it in without a duel,
 // evicting a resident that had won its own (on loop 500 the policy hit about
 // 4% less than its simulation of the same tuning, which never retunes).
-func (p *tinyLFU[K]) tune(t tuning) {
-	p.ties = t.ties
-	p.maxWindow = min(max(int64(t.window*float64(p.capacity)), 1), p.capacity)
+func (p *tinyLFU[K]) tune(t tuning) { p.tuneUnits(p.windowUnits(t.window), t.ties) }
+
+// tuneUnits is tune with the window's target in units (1 to the budget): a
+// share of a small budget converted back to units may come out one short.
+func (p *tinyLFU[K]) tuneUnits(window int64, ties bool) {
+	p.ties = ties
+	p.maxWindow = window
 	p.maxProtected = (p.capacity - p.maxWindow) * 8 / 10
 	p.demoteProtected()
 	for p.window.weight > p.maxWindow {

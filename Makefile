@@ -49,7 +49,8 @@ vet:
 	cd benchmarks && $(GO) vet ./...   # the peer comparisons, a module of their own
 
 # cross builds and vets (tests included) both modules for every system tiermem
-# supports, one line per platform; Windows is refused at compile time on purpose.
+# supports, one line per platform; Windows and 32-bit systems are refused at
+# compile time on purpose (checked for linux/386).
 .PHONY: cross
 cross:
 	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64; do \
@@ -58,6 +59,8 @@ cross:
 			(cd benchmarks && GOOS=$$os GOARCH=$$arch $(GO) build ./... && GOOS=$$os GOARCH=$$arch $(GO) vet ./...); \
 		then echo "cross $$p: ok"; else echo "cross $$p: FAILED"; exit 1; fi; \
 	done
+	@if GOOS=linux GOARCH=386 $(GO) build $(PKGS) 2>&1 | grep -q tiermem_requires_a_64_bit_system; \
+	then echo "cross linux/386: refused at compile time, as it should be"; else echo "cross linux/386: FAILED (not refused)"; exit 1; fi
 
 staticcheck:
 	$(GO) run $(STATICCHECK) $(PKGS)

@@ -24,8 +24,11 @@
 //
 // A key is the rest of the path, percent-decoded as a whole: any bytes, a
 // slash included, can be sent as %XX, and the path is used as sent (not
-// cleaned), so "a//b" and "../x" are keys like any other. Every error is
-// a JSON object {"error": "...", "status": N} that says what was wrong:
+// cleaned), so "a//b" and "../x" are keys like any other. Every error the
+// handler answers is a JSON object {"error": "...", "status": N} that says
+// what was wrong (net/http answers a request it cannot parse before any
+// handler runs, in plain text: 400 for a malformed request line or
+// header, 431 for headers over http.Server's MaxHeaderBytes):
 // 400 for a bad key, tier, TTL or .npy file, 401 without the password,
 // 403 for a host not allowed (below), 404 for a missing key, 408 for a
 // body that stalled, 409 for an array read of a value that is not one,

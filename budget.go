@@ -53,8 +53,12 @@ func (m *Manager) setBudget(t *tierState, bytes int64) error {
 		return fmt.Errorf("the %s tier's budget is now %d bytes (it stays so): %w", t.level, bytes, err)
 	}
 	if used := t.used(); used > bytes {
-		return fmt.Errorf("%w: the %s tier's budget is now %d bytes (it stays so), but it holds %d: what is left is pinned or being written",
-			ErrNoSpace, t.level, bytes, used)
+		left := "pinned or being written"
+		if t.level == Cold && m.durable() {
+			left = "pinned, being written, or the durable log's copies of values pinned in memory"
+		}
+		return fmt.Errorf("%w: the %s tier's budget is now %d bytes (it stays so), but it holds %d: what is left is %s",
+			ErrNoSpace, t.level, bytes, used, left)
 	}
 	return nil
 }

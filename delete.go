@@ -46,7 +46,9 @@ func (m *Manager) syncDelete(key string) error {
 
 // deleteKey removes key from every tier under its lock, when cond (if not
 // nil) lets it, and reports whether a tier held it with its TTL not run
-// out, and whether glacier held it.
+// out, and whether glacier held it. Whether the TTL ran out is read from
+// the key's header, not from m.ttl, which forgets a key while a pass
+// deletes it.
 func (m *Manager) deleteKey(key string, cond func(*Current) error) (found, inGlacier bool, err error) {
 	lock := m.locks.Of(key)
 	lock.Lock()
@@ -54,9 +56,12 @@ func (m *Manager) deleteKey(key string, cond func(*Current) error) (found, inGla
 	if err := m.checkLocked(key, cond); err != nil {
 		return false, false, err
 	}
-	expired := m.ttl.expired(key, m.now().UnixNano())
+	live, _, err := m.presentLocked(key)
+	if err != nil {
+		return false, false, fmt.Errorf("tiermem: deleting %q: %w", key, err)
+	}
 	found, inGlacier, err = m.deleteLocked(key)
-	return found && !expired, inGlacier, err // an expired key is removed, and was not there
+	return found && live, inGlacier, err // an expired key is removed, and was not there
 }
 
 // deleteLocked is deleteKey with the key's lock held.

@@ -13,7 +13,9 @@
 //
 // A Manager, from Open, stores values under string keys in a tier you name or
 // that it chooses, never lets a tier exceed its byte budget (making room by
-// demoting the entries its policy picks, write before delete), demotes entries
+// demoting the entries its policy picks, write before delete; the one
+// moment it may is a Rename in a full tier, which holds the value under
+// both names between its write and its delete), demotes entries
 // that stay idle, promotes those that are read often, and keeps every value's
 // bytes exact: values that leave RAM carry a checksum that every read from disk
 // verifies, and a mismatch is ErrCorrupt, never wrong bytes. Budgets

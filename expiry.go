@@ -61,17 +61,6 @@ func (e *expiries) live(now int64) int64 {
 	return int64(len(e.at) - e.queue.CountDue(now, e.liveLocked))
 }
 
-// expired reports whether key has an expiry at or before now.
-func (e *expiries) expired(key string, now int64) bool {
-	if e.keys.Load() == 0 {
-		return false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	at, ok := e.at[key]
-	return ok && at <= now
-}
-
 // due returns the keys whose expiry is at or before now, and forgets them.
 // Items of keys stored again with another expiry are skipped.
 func (e *expiries) due(now int64) []string {

@@ -13,10 +13,11 @@ import (
 // PolicyClock, and a tier whose policy is a cache policy (PolicyLRU,
 // PolicyLFU, ... set in its TierOptions or by SetTierPolicy) for a key that
 // is not pinned. A read counts as in the policy: reads through Retrieve,
-// View and the like, not Tier or KeyInfo. Errors: ErrNoIdleTime where the
-// tier keeps no such time (CLOCK's reference bits, the cold tier's write
-// age under PolicyAuto, the last tier), ErrNotFound, ErrInvalidKey,
-// ErrClosed.
+// View and the like, not Tier or KeyInfo. A Rename keeps the time in a
+// tier with a cache policy; the built-in hot tier counts it as a store.
+// Errors: ErrNoIdleTime where the tier keeps no such time (CLOCK's
+// reference bits, the cold tier's write age under PolicyAuto, the last
+// tier), ErrNotFound, ErrInvalidKey, ErrClosed.
 func (m *Manager) IdleTime(key string) (time.Duration, error) {
 	tok, err := m.enterKey(key)
 	if err != nil {

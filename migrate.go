@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -22,11 +23,10 @@ func (m *Manager) Migrate() error {
 	defer m.gate.Leave(tok)
 	m.migrateMu.Lock()
 	defer m.migrateMu.Unlock()
-	m.expireDue()
+	errs := []error{m.expireDue()}
 	m.trimSpares()
 	m.freq.Age()
 	m.freq.Resize(m.keysHeld())
-	var errs []error
 	for _, t := range m.tiers {
 		if t.victims == nil {
 			continue
@@ -65,15 +65,29 @@ func (m *Manager) trimSpares() {
 	}
 }
 
-// expireDue deletes the values whose TTL has run out.
-func (m *Manager) expireDue() {
+// expireDue deletes the values whose TTL has run out. A key whose delete
+// failed waits for the next pass; the error says how many did, and why
+// the first one failed.
+func (m *Manager) expireDue() error {
+	var first error
+	failed := 0
 	for _, key := range m.ttl.due(m.now().UnixNano()) {
-		m.expire(key)
+		if err := m.expire(key); err != nil {
+			first = cmp.Or(first, err)
+			failed++
+		}
 	}
+	if failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("tiermem: deleting expired values: %d could not be deleted (the next pass retries them); the first: %w", failed, first)
 }
 
 // keepWatermark demotes t's victims while t is above its high watermark,
-// down to its low watermark.
+// down to its low watermark. A durable cold tier whose entries left are
+// the log's copies of memory values has the memory copies of the memory
+// tiers' victims dropped (freeLogCopy), as a Store's need for room has,
+// so that those copies become its own and go down to glacier.
 func (m *Manager) keepWatermark(t *tierState) error {
 	capacity := float64(t.capacity())
 	high := int64(m.opts.HighWatermark * capacity)
@@ -85,6 +99,9 @@ func (m *Manager) keepWatermark(t *tierState) error {
 		var err error
 		if m.demotesInBatches(t) {
 			err = m.evictToGlacier(t, glacierPassBatchBytes)
+			if errors.Is(err, errNoVictim) && m.durable() {
+				err = m.freeLogCopy(nil)
+			}
 		} else {
 			err = m.evictOne(t)
 		}

@@ -1,6 +1,7 @@
 package tiermem
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -268,7 +269,7 @@ func (m *Manager) readAppend(key string, mode readMode, dst []byte, fn func(t *t
 func (m *Manager) readError(key string, err error) error {
 	switch {
 	case errors.Is(err, errExpired):
-		m.expire(key)
+		m.expire(key) // a copy it fails to delete waits for the next pass
 		return notFound(key, " (expired)")
 	case errors.Is(err, tier.ErrNotFound):
 		return notFound(key, "")
@@ -476,31 +477,52 @@ func (m *Manager) belowHigh(t *tierState) bool {
 }
 
 // expire deletes key's copies whose TTL has run out, and forgets its
-// expiry once no copy is left: Expiring no longer counts it.
-func (m *Manager) expire(key string) {
+// expiry once no copy is left: Expiring no longer counts it. A copy whose
+// delete fails (a full disk for the cold tier's tombstone) stays, and the
+// first such error is returned; the soonest expiry of the copies left is
+// recorded again, so that the next pass retries the delete and still
+// expires a copy stored again meanwhile.
+func (m *Manager) expire(key string) error {
 	lock := m.locks.Of(key)
 	lock.Lock()
 	defer lock.Unlock()
 	gone := true
+	var next int64 // the soonest expiry of a copy left
+	var first error
 	for _, t := range m.tiers {
 		meta, err := t.store.Meta(key)
 		if err != nil {
 			continue
 		}
-		if !m.expiredMeta(meta) {
+		env, err := decodeHeader(meta)
+		if err != nil || !env.Expired(m.now()) {
 			gone = false // stored again meanwhile
+			next = soonest(next, env.Expires)
 			continue
 		}
 		removed, err := m.removeFrom(t, key)
 		if err != nil {
-			gone = false // a failed delete leaves it, and its expiry, for the next pass
+			gone, next = false, soonest(next, env.Expires)
+			first = cmp.Or(first, err)
 			continue
 		}
 		if removed {
 			t.expirations.Add(1)
 		}
 	}
-	if gone {
+	switch {
+	case gone:
 		m.ttl.set(key, 0)
+	case next != 0:
+		m.ttl.set(key, next)
 	}
+	return first
+}
+
+// soonest returns the sooner of two expiries, 0 being never.
+func soonest(a, b int64) int64 {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"github.com/tiermem/tiermem/internal/keylock"
@@ -14,9 +15,19 @@ import (
 // and removing it, and a reader sees the value under one name or the other
 // (for a moment, under both). The value keeps its kind (bytes, an array
 // with its dtype and shape, a Go value), expiry, pin and read count
-// (ReadCount, which promotion weighs), and stays in the tier old was in. With replace, a value under new is replaced (in every
-// tier); without, Rename returns ErrExists and changes nothing. Renaming a
-// key to itself changes nothing (ErrExists without replace).
+// (ReadCount, which promotion weighs), and stays in the tier old was in:
+// it needs room there only for what its entry under new takes beyond its
+// entry under old (a longer name), so it succeeds in a full tier. With
+// replace, a value under new is replaced (in every tier); without, Rename
+// returns ErrExists and changes nothing. Renaming a key to itself changes
+// nothing (ErrExists without replace).
+//
+// The value keeps its idle time (IdleTime) where the Manager keeps it: a
+// tier with a cache policy, other than the built-in hot tier. The built-in
+// hot tier keeps it in the entry, and counts the new name's entry as
+// stored: the idle time starts again. The read count is kept by name
+// (ReadCount): old keeps it too, so a value stored under old soon after
+// starts from it until it ages away.
 //
 // A failure after new is written leaves the value under both names and
 // returns the error: it is never lost. Errors: ErrNotFound for no old,
@@ -57,7 +68,7 @@ func (m *Manager) rekey(from, to string, replace, keep bool) error {
 			return err
 		}
 		if try == updateTries {
-			return fmt.Errorf("%w: renaming %q to %q: room for the value could not be kept", ErrNoSpace, from, to)
+			return fmt.Errorf("%w: %s %q to %q: room for the value could not be kept", ErrNoSpace, r.verb(), from, to)
 		}
 	}
 }
@@ -104,7 +115,7 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 		}
 		return true, fmt.Errorf("%w: %q", ErrExists, to)
 	}
-	if r.u.holdsLocked(w) || r.u.tryReserve(w) {
+	if r.holdsLocked(w) || r.tryReserveLocked(w) {
 		inGlacier, err := r.writeLocked(w)
 		unlock()
 		r.u.release()
@@ -118,17 +129,131 @@ func (r *rekeying) once(mayRetry bool) (bool, error) {
 	}
 	unlock()
 	r.u.release()
-	// The old key is not demoted to make room for its new name: the value
-	// stays in the tier it was in.
-	if r.u.room, err = m.reserveRewrite(w.t, to, r.from, len(w.value), len(w.meta)); err != nil {
-		return true, fmt.Errorf("renaming %q to %q in the %s tier: %w", r.from, to, w.t.level, err)
+	return false, r.makeRoom(w)
+}
+
+// verb names the call in errors.
+func (r *rekeying) verb() string {
+	if r.keep {
+		return "copying"
 	}
-	if w.through {
-		if r.u.logRoom, err = m.reserveFor(m.tiers[Cold], to, len(w.value), len(w.meta), true, waitStreams); err != nil {
-			return true, fmt.Errorf("renaming %q to %q in the cold log: %w", r.from, to, err)
-		}
+	return "renaming"
+}
+
+// growth returns the bytes a Rename's write of w under the new name takes
+// in t beyond what it frees there in the same locked step: the old name's
+// entry, which it removes, and the new name's, which it replaces (absent
+// without replace). A Rename to a name no longer than the old one needs
+// none. Exact with both locks held; without them, a guess that the check
+// under them confirms. When only the growth was free, the tier holds both
+// entries between the write and the removal of the old one, over its
+// budget by up to the old entry for that moment: the value is never under
+// neither name, and a crash never loses it.
+func (r *rekeying) growth(t *tierState, w write) int64 {
+	est := t.estimate(r.u.key, len(w.value), len(w.meta))
+	return max(est-t.sizeOf(r.from)-t.sizeOf(r.u.key), 0)
+}
+
+// holdsLocked reports whether the room reserved on an earlier try covers
+// the write: for a Rename its growth, in w's tier and in the cold log when
+// the write goes through to it. With nothing reserved, the write tries
+// for its whole entry's room first (tryReserveLocked). Both locks are held.
+func (r *rekeying) holdsLocked(w write) bool {
+	if r.keep {
+		return r.u.holdsLocked(w)
 	}
-	return false, nil
+	if !r.u.room.reserved && !r.u.logRoom.reserved {
+		return false
+	}
+	covers := func(res reservation, t *tierState) bool {
+		g := r.growth(t, w)
+		return g == 0 || res.reserved && res.t == t && g <= res.n
+	}
+	return covers(r.u.room, w.t) && (!w.through || covers(r.u.logRoom, r.u.m.tiers[Cold]))
+}
+
+// tryReserveLocked takes the room the write needs if it is free now,
+// without making any. A Rename takes its whole entry's room when that is
+// free, so that the tier stays within its budget while it holds both
+// entries; else only its growth (see growth). Both locks are held.
+func (r *rekeying) tryReserveLocked(w write) bool {
+	if r.u.tryReserve(w) {
+		return true
+	}
+	if r.keep {
+		return false
+	}
+	if !r.tryGrow(&r.u.room, w.t, w) {
+		return false
+	}
+	if w.through && !r.tryGrow(&r.u.logRoom, r.u.m.tiers[Cold], w) {
+		r.u.release()
+		return false
+	}
+	return true
+}
+
+// tryGrow reserves in res the growth of a Rename's write in t, if free.
+func (r *rekeying) tryGrow(res *reservation, t *tierState, w write) bool {
+	n := r.growth(t, w)
+	if n == 0 {
+		return true
+	}
+	if !t.tryReserve(n) {
+		return false
+	}
+	*res = reservation{t: t, key: r.u.key, n: n, reserved: true}
+	return true
+}
+
+// makeRoom reserves, with no lock held, the room the write of w needs,
+// making it by demoting other entries than the old key, so that the value
+// stays in the tier it was in (see reserveRewrite). A Rename reserves its
+// growth only.
+func (r *rekeying) makeRoom(w write) error {
+	m, to := r.u.m, r.u.key
+	var err error
+	if r.keep {
+		r.u.room, err = m.reserveRewrite(w.t, to, r.from, len(w.value), len(w.meta))
+	} else {
+		r.u.room, err = m.reserveGrowth(w.t, to, r.growth(w.t, w), len(w.value), sparing(r.from))
+	}
+	if err != nil {
+		return fmt.Errorf("%s %q to %q in the %s tier: %w", r.verb(), r.from, to, w.t.level, err)
+	}
+	if !w.through {
+		return nil
+	}
+	cold := m.tiers[Cold]
+	if r.keep {
+		r.u.logRoom, err = m.reserveFor(cold, to, len(w.value), len(w.meta), true, waitStreams)
+	} else {
+		r.u.logRoom, err = m.reserveGrowth(cold, to, r.growth(cold, w), len(w.value), nil)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %q to %q in the cold log: %w", r.verb(), r.from, to, err)
+	}
+	return nil
+}
+
+// reserveGrowth reserves n bytes in t for the growth of a Rename's write
+// under key, demoting other entries than those spare spares (the old key)
+// and, when only those could go, them as any victim (reserveRewrite).
+// Nothing is reserved for no growth.
+func (m *Manager) reserveGrowth(t *tierState, key string, n int64, valueLen int, spare spared) (reservation, error) {
+	r := reservation{t: t, key: key, n: n}
+	if n == 0 {
+		return r, nil
+	}
+	err := m.reserveSparing(t, n, valueLen, waitStreams, spare)
+	if errors.Is(err, ErrNoSpace) && spare != nil {
+		err = m.reserveSparing(t, n, valueLen, waitStreams, nil)
+	}
+	if err != nil {
+		return r, err
+	}
+	r.reserved = true
+	return r, nil
 }
 
 // readLocked reads the old key's value and header, and checks the new
@@ -170,6 +295,13 @@ func (r *rekeying) readLocked() (write, error) {
 // reports whether glacier held the old key. Both locks are held.
 func (r *rekeying) writeLocked(w write) (inGlacier bool, err error) {
 	m, to := r.u.m, r.u.key
+	var pv *policyVictims // where the Manager keeps the value's last read
+	var lastRead time.Time
+	if w.t.victims != nil && !r.keep {
+		if pv, _ = w.t.victims.get().(*policyVictims); pv != nil {
+			lastRead, _ = pv.lastReadOf(r.from)
+		}
+	}
 	if err := m.putOnceLocked(to, w.value, w.meta, w.env, w.t, w.through, nil); err != nil {
 		return false, err
 	}
@@ -179,6 +311,9 @@ func (r *rekeying) writeLocked(w write) (inGlacier bool, err error) {
 	inGlacier, err = m.removeAllLocked(r.from)
 	if err != nil {
 		return inGlacier, fmt.Errorf("renaming %q to %q: the value is under both names: %w", r.from, to, err)
+	}
+	if !lastRead.IsZero() {
+		pv.setLastRead(to, lastRead) // its idle time, where the Manager keeps it
 	}
 	return inGlacier, nil
 }

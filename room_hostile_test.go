@@ -148,12 +148,11 @@ func TestHostileRenameAndUpdateStayInTheirTier(t *testing.T) {
 }
 
 // TestHostileRenameInAFullTierOfPinnedEntries: the hot tier (1 MiB) holds
-// a (300 KiB, not pinned) and 600 KiB of pinned entries; Rename(a, b)
-// needs b's room in hot while a still holds its own, and the only entry
-// that could make it is a. A rewrite spares its own key only while other
-// entries can go: here a is demoted as any victim would be, and the
-// Rename succeeds in the tier below rather than failing with ErrNoSpace
-// ("every entry in it is pinned", which a is not).
+// a (300 KiB, not pinned) and 600 KiB of pinned entries. Rename(a, b)
+// needs no room beyond what a frees in the same step, so it succeeds,
+// rather than failing with ErrNoSpace ("every entry in it is pinned",
+// which a is not). (A rewrite that does need room spares its own key only
+// while other entries can go, then demotes it as any victim.)
 func TestHostileRenameInAFullTierOfPinnedEntries(t *testing.T) {
 	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{MigrateInterval: -1,
 		Hot: tiermem.TierOptions{Size: 1 << 20}, Warm: tiermem.TierOptions{Size: 8 << 20}, Cold: tiermem.TierOptions{Size: 64 << 20}})

@@ -133,6 +133,16 @@ func (v *policyVictims) lastReadOf(key string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// setLastRead sets when key, if the victims know it, was last read: a
+// Rename gives the new name the old one's.
+func (v *policyVictims) setLastRead(key string, at time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r, ok := v.last[key]; ok {
+		r.at = at
+	}
+}
+
 // accessed records a read, unless another goroutine holds the victims'
 // lock: then the read goes unrecorded, as in the caches that drop reads
 // when their buffers are full, rather than making every read of the tier

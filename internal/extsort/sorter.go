@@ -56,9 +56,10 @@ type Sorter struct {
 
 // result is what a background spill reports.
 type result struct {
-	run run
-	buf *buffer
-	err error
+	run      run
+	buf      *buffer
+	err      error
+	panicked any // what the spill panicked with (Compare's panic), else nil
 }
 
 // New returns an empty Sorter.
@@ -138,6 +139,11 @@ func (s *Sorter) spillAsync() error {
 	s.fill, s.spare = s.spare, nil
 	s.pending = make(chan result, 1)
 	go func(ch chan<- result) {
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- result{buf: full, panicked: p}
+			}
+		}()
 		ru, err := s.spill(full)
 		ch <- result{run: ru, buf: full, err: err}
 	}(s.pending)
@@ -145,21 +151,38 @@ func (s *Sorter) spillAsync() error {
 }
 
 // wait collects the spill in flight, if any. A failed spill's error is kept
-// in s.err, which makes the Sorter unusable.
+// in s.err, which makes the Sorter unusable. A spill that panicked (Compare
+// did) panics again here, on the caller's goroutine, where it can be
+// recovered; the Sorter is unusable after it too, and Close still removes
+// the runs.
 func (s *Sorter) wait() error {
+	p, err := s.collect()
+	if p != nil {
+		panic(p)
+	}
+	return err
+}
+
+// collect is wait without the panic: it returns what the spill in flight
+// panicked with, if it did.
+func (s *Sorter) collect() (panicked any, err error) {
 	if s.pending == nil {
-		return nil
+		return nil, nil
 	}
 	r := <-s.pending
 	s.pending = nil
 	r.buf.reset()
 	s.spare = r.buf
-	if r.err != nil {
+	switch {
+	case r.panicked != nil:
+		s.err = fmt.Errorf("extsort: a spill panicked: %v", r.panicked)
+		return r.panicked, s.err
+	case r.err != nil:
 		s.err = r.err
-		return r.err
+		return nil, r.err
 	}
 	s.runs = append(s.runs, r.run)
-	return nil
+	return nil, nil
 }
 
 // spill sorts b and writes it as a run. It touches only b and read-only
@@ -270,19 +293,17 @@ func (s *Sorter) openMerger(runs []run) (*merger, error) {
 }
 
 // Close stops the sorter and removes its run files. It waits for a spill in
-// flight. Close is idempotent.
+// flight; if that spill panicked (Compare did), Close panics with it after
+// removing the runs. Close is idempotent.
 func (s *Sorter) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
 	var errs []error
-	if s.pending != nil {
-		r := <-s.pending
-		s.pending = nil
-		if r.err == nil {
-			s.runs = append(s.runs, r.run)
-		}
+	panicked, _ := s.collect() // a spill's error is the caller's already, from Add or Sort
+	if panicked != nil {
+		defer panic(panicked)
 	}
 	if s.iter != nil {
 		errs = append(errs, s.iter.src.close())

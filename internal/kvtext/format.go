@@ -51,7 +51,8 @@ func ParseFormat(s string) (Format, error) {
 	return Auto, fmt.Errorf("%w: %q (want auto, jsonl or tsv)", ErrFormat, s)
 }
 
-// Detect resolves Auto for a file named name whose first bytes are head.
+// Detect resolves Auto for a file named name whose first bytes are head,
+// which may start with a byte order mark.
 func Detect(name string, head []byte) Format {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".jsonl", ".ndjson", ".json":
@@ -59,6 +60,7 @@ func Detect(name string, head []byte) Format {
 	case ".tsv", ".tab":
 		return TSV
 	}
+	head = bytes.TrimPrefix(head, []byte(byteOrderMark))
 	if bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("{")) {
 		return JSONLines
 	}

@@ -12,8 +12,21 @@ import (
 	"unicode/utf8"
 )
 
-// Reader reads records from text. Blank lines are skipped. The slices it
-// returns are valid until the next call to Next.
+// MaxLine is the longest line a Reader takes, in bytes, its end of line
+// left out: a record, its value in base64 included, fits in it. A longer
+// line is ErrLineTooLong, found once MaxLine bytes are read, so that a file
+// with no newlines (the wrong input) is not read whole into memory.
+const MaxLine = 64 << 20
+
+// byteOrderMark is UTF-8's, which some editors and exports (Excel's
+// "Unicode text", Windows PowerShell 5) put at the start of a file. It is
+// not part of the first record.
+const byteOrderMark = "\xef\xbb\xbf"
+
+// Reader reads records from text. Blank lines are skipped: empty or white
+// space, and in TSV without a tab (" \t " is the record of key " " and value
+// " "). A byte order mark at the start of the text is dropped. The slices
+// it returns are valid until the next call to Next.
 type Reader struct {
 	r                *bufio.Reader
 	format           Format
@@ -48,12 +61,13 @@ func (r *Reader) Next() bool {
 	return false
 }
 
-// readLine returns the next line without its end of line; it counts lines.
+// readLine returns the next line without its end of line, or nil for a
+// blank one; it counts lines. A line over MaxLine is ErrLineTooLong.
 func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		r.buf = append(r.buf[:0], line...)
-		for err == bufio.ErrBufferFull {
+		for err == bufio.ErrBufferFull && len(r.buf) <= MaxLine+len("\r\n") {
 			line, err = r.r.ReadSlice('\n')
 			r.buf = append(r.buf, line...)
 		}
@@ -64,10 +78,26 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	if len(bytes.TrimSpace(line)) == 0 {
+	if len(line) > MaxLine {
+		r.buf = nil // not kept: a Reader holds at most MaxLine between lines
+		return nil, fmt.Errorf("%w: line %d: over %d bytes", ErrLineTooLong, r.line, MaxLine)
+	}
+	if r.line == 1 {
+		line = bytes.TrimPrefix(line, []byte(byteOrderMark))
+	}
+	if r.blank(line) {
 		line = nil
 	}
 	return line, err
+}
+
+// blank reports whether line holds no record: it is empty or white space,
+// and in TSV it has no tab, which would make it a record of spaces.
+func (r *Reader) blank(line []byte) bool {
+	if len(bytes.TrimSpace(line)) > 0 {
+		return false
+	}
+	return r.format != TSV || bytes.IndexByte(line, '\t') < 0
 }
 
 func (r *Reader) parse(line []byte) error {

@@ -1,32 +1,37 @@
 package machine
 
 import (
-	"bufio"
+	"bytes"
 	"os"
+	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// AvailableRAM returns the bytes of memory the system can give without
-// swapping (MemAvailable), or 4 GiB where it cannot tell.
-func AvailableRAM() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 4 << 30
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			if kb, err := strconv.ParseInt(fields[1], 10, 64); err == nil {
-				return kb << 10
-			}
+// AvailableRAM returns the bytes of memory the process can take without
+// swapping: the system's MemAvailable, or what is left under the memory
+// limit of its cgroup (a container's) where that is less (see
+// CgroupMemory). It is 4 GiB where the system cannot tell, and at least
+// minAvailableRAM, so that the budgets sized from it are never 0.
+func AvailableRAM() int64 { return availableRAM("/") }
+
+// minAvailableRAM is the least AvailableRAM returns: a cgroup at its limit
+// leaves 0, which a budget would read as none.
+const minAvailableRAM = 16 << 20
+
+// availableRAM is AvailableRAM reading proc and the cgroup files under root.
+func availableRAM(root string) int64 {
+	ram := int64(4 << 30)
+	if b, err := os.ReadFile(filepath.Join(root, "proc/meminfo")); err == nil {
+		if kb, ok := statusField(b, "MemAvailable"); ok {
+			ram = kb << 10
 		}
 	}
-	return 4 << 30
+	if cg := ReadCgroupMemory(root); cg.Limit > 0 {
+		ram = min(ram, cg.Free)
+	}
+	return max(ram, minAvailableRAM)
 }
 
 // FreeDisk returns the bytes free for unprivileged use under dir, or 16 GiB
@@ -42,26 +47,30 @@ func FreeDisk(dir string) int64 {
 // RSS returns this process's resident memory and the most it has had
 // (VmRSS and VmHWM), in bytes, or ok false if /proc cannot tell.
 func RSS() (now, peak int64, ok bool) {
-	f, err := os.Open("/proc/self/status")
+	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, 0, false
 	}
-	defer f.Close()
-	found := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
+	now, ok1 := statusField(status, "VmRSS")
+	peak, ok2 := statusField(status, "VmHWM")
+	return now << 10, peak << 10, ok1 && ok2
+}
+
+// statusField returns the number of the line "NAME: N kB" of a /proc file
+// (meminfo, status), split by whole lines however long: a "Groups:" line
+// of thousands of groups passes any fixed buffer.
+func statusField(file []byte, name string) (int64, bool) {
+	for line := range bytes.Lines(file) {
+		key, rest, ok := bytes.Cut(line, []byte(":"))
+		if !ok || string(key) != name {
 			continue
 		}
-		kb, err := strconv.ParseInt(fields[1], 10, 64)
-		switch {
-		case err != nil:
-		case fields[0] == "VmRSS:":
-			now, found = kb<<10, found+1
-		case fields[0] == "VmHWM:":
-			peak, found = kb<<10, found+1
+		fields := bytes.Fields(rest)
+		if len(fields) == 0 {
+			return 0, false
 		}
+		n, err := strconv.ParseInt(string(fields[0]), 10, 64)
+		return n, err == nil
 	}
-	return now, peak, found == 2
+	return 0, false
 }

@@ -4,7 +4,6 @@
 package procstatus
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -22,9 +21,11 @@ func Bytes(fields ...string) ([]int64, error) {
 	}
 	out := make([]int64, len(fields))
 	found := 0
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		name, rest, ok := bytes.Cut(sc.Bytes(), []byte(":"))
+	// Whole lines, however long: a "Groups:" line of thousands of groups
+	// passes any fixed buffer, and comes before every Vm* and Rss* line.
+	for line := range bytes.Lines(status) {
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		name, rest, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
@@ -34,7 +35,7 @@ func Bytes(fields ...string) ([]int64, error) {
 			}
 			kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("procstatus: the line %q: %w", sc.Text(), err)
+				return nil, fmt.Errorf("procstatus: the line %q: %w", line, err)
 			}
 			out[i] = kb << 10
 			found++

@@ -29,7 +29,8 @@ func (s Slice) Keys(yield func(key uint64) bool) error {
 
 // load returns t in memory: t itself when it is a Slice, else its keys read
 // into a slice of t.Len() keys, allocated once. A trace longer than limit is
-// ErrTooLong, before anything is allocated.
+// ErrTooLong, before anything is allocated. A replay that yields fewer or
+// more keys than Len is ErrChanged; reading stops at the first key past Len.
 func load(t Trace, limit int64) (Slice, error) {
 	if t.Len() > limit {
 		return nil, tooLong(t.Len(), limit)
@@ -38,14 +39,16 @@ func load(t Trace, limit int64) (Slice, error) {
 		return s, nil
 	}
 	s := make(Slice, 0, t.Len())
+	grown := false
 	err := t.Keys(func(k uint64) bool {
 		if len(s) == cap(s) {
+			grown = true
 			return false
 		}
 		s = append(s, k)
 		return true
 	})
-	if err == nil && int64(len(s)) != t.Len() {
+	if err == nil && (grown || int64(len(s)) != t.Len()) {
 		err = ErrChanged
 	}
 	return s, err

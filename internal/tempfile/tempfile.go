@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unicode/utf8"
 )
 
 var (
@@ -75,17 +76,17 @@ func Forget(name string) {
 }
 
 // Remove removes the file name (a directory recorded by MkdirTemp with
-// everything in it) and forgets it.
+// everything in it) and forgets it. The lock is held across both, so that a
+// CreateNamed of the same name cannot come between them and lose its record.
 func Remove(name string) error {
 	mu.Lock()
-	dir := names[name]
-	mu.Unlock()
+	defer mu.Unlock()
 	remove := os.Remove
-	if dir {
+	if names[name] {
 		remove = os.RemoveAll
 	}
 	err := remove(name)
-	Forget(name)
+	delete(names, name)
 	return err
 }
 
@@ -118,13 +119,13 @@ func RemoveAll() int {
 // signal leaves the old file as it was, and once it returns the new one
 // survives a crash. The new file has the temporary file's mode (0600).
 func WriteFile(path string, write func(*os.File) error) error {
-	tmp, err := Create(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	tmp, err := Create(filepath.Dir(path), "."+tempBase(filepath.Base(path))+".*")
 	if err != nil {
 		return err
 	}
 	defer Remove(tmp.Name()) // once renamed, it names nothing
+	defer tmp.Close()        // for a write that panics; else os.ErrClosed, ignored
 	if err := write(tmp); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
@@ -134,6 +135,24 @@ func WriteFile(path string, write func(*os.File) error) error {
 		return err
 	}
 	return SyncDir(filepath.Dir(path))
+}
+
+// maxTempBase is the most bytes of the target's name that WriteFile puts in
+// its temporary file's name: with the dot before, the dot after and up to 10
+// random digits, that name stays within NAME_MAX (255) for any legal target.
+const maxTempBase = 200
+
+// tempBase returns base cut to maxTempBase bytes, at a rune's start so that
+// a UTF-8 name stays valid.
+func tempBase(base string) string {
+	if len(base) <= maxTempBase {
+		return base
+	}
+	n := maxTempBase
+	for n > 0 && !utf8.RuneStart(base[n]) {
+		n--
+	}
+	return base[:n]
 }
 
 // SyncDir fsyncs the directory dir, making the entries created in it,

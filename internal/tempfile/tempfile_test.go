@@ -10,6 +10,11 @@ import (
 // and directories (with what they hold) made and not yet removed or
 // forgotten (renamed away), and nothing else.
 func TestRemoveAllRemovesWhatIsStillRecorded(t *testing.T) {
+	t.Cleanup(func() { // the other tests of the binary make files after this one
+		mu.Lock()
+		removed = false
+		mu.Unlock()
+	})
 	dir := t.TempDir()
 	var made []string
 	for range 4 {

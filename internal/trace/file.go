@@ -31,6 +31,9 @@ type File struct {
 // of zstd, gzip or xz and that codec accepts the header that follows (within
 // the first 64 KiB); else it is read as it is: an uncompressed binary trace
 // whose first bytes look like a magic is not taken for a compressed one.
+// A zstd window or xz dictionary over 64 MiB, which the decoder would
+// allocate whole, is ErrWindow: at Open for the first frame or block, else
+// from the read that reaches it.
 func Open(path string, f Format) (*File, error) {
 	osf, err := os.Open(path)
 	if err != nil {
@@ -130,30 +133,61 @@ func openGzip(r io.Reader) (io.Reader, func(), error) {
 	return z, func() { z.Close() }, nil
 }
 
+// maxWindow bounds the window (zstd) or dictionary (xz) a compressed trace
+// may declare, since the decoder allocates it before it decodes a byte: 64 MiB
+// is xz -9's dictionary and more than zstd -19 uses. A larger one is refused.
+const maxWindow = 64 << 20
+
 func checkZstd(head []byte) error {
 	var h zstd.Header
-	return h.Decode(head)
+	if err := h.Decode(head); err != nil {
+		return err
+	}
+	if h.WindowSize > maxWindow {
+		return fmt.Errorf("%w: %d bytes", ErrWindow, h.WindowSize)
+	}
+	return nil
 }
 
+// openZstd bounds the window of every frame, not only the first that
+// checkZstd sees.
 func openZstd(r io.Reader) (io.Reader, func(), error) {
-	z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+	z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxWindow(maxWindow), zstd.WithDecoderLowmem(true))
 	if err != nil {
 		return nil, nil, err
 	}
-	return z, z.Close, nil
+	return zstdReader{z}, z.Close, nil
+}
+
+// zstdReader reports a frame whose window is over maxWindow as ErrWindow.
+type zstdReader struct{ z *zstd.Decoder }
+
+func (r zstdReader) Read(p []byte) (int, error) {
+	n, err := r.z.Read(p)
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		err = fmt.Errorf("%w: %w", ErrWindow, err)
+	}
+	return n, err
 }
 
 func checkXz(head []byte) error {
-	_, err := xz.NewReader(bytes.NewReader(head))
-	return err
+	if _, err := xz.NewReader(bytes.NewReader(head)); err != nil {
+		return err
+	}
+	return checkXzDict(head)
 }
 
+// openXz reads r through an xzGuard, which refuses any block declaring a
+// dictionary over maxWindow before the decoder allocates it.
 func openXz(r io.Reader) (io.Reader, func(), error) {
-	z, err := xz.NewReader(r)
+	g := newXzGuard(r)
+	z, err := xz.NewReader(g)
 	if err != nil {
+		g.stop()
 		return nil, nil, err
 	}
-	return z, func() {}, nil
+	return z, g.stop, nil
 }
 
 // countingReader counts the bytes read through it; the count may be read from

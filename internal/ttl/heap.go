@@ -44,6 +44,21 @@ func (h *Heap[K]) Pop() {
 	s[last] = Item[K]{}
 	*h = s[:last]
 	h.down(0)
+	h.shrink()
+}
+
+// minShrink is the capacity up to which a Heap keeps its array however few
+// items it holds: below it, a new array saves less than it costs.
+const minShrink = 64
+
+// shrink moves the items to an array of twice their number once they fill
+// less than a quarter of theirs, so that a heap gives back the memory of a
+// burst once it has expired. Halving before it shrinks again keeps Pop
+// amortized O(1), and the room left keeps Push from growing it at once.
+func (h *Heap[K]) shrink() {
+	if n := len(*h); cap(*h) > minShrink && n < cap(*h)/4 {
+		*h = append(make(Heap[K], 0, 2*n), *h...)
+	}
 }
 
 func (h Heap[K]) down(i int) {
@@ -101,4 +116,5 @@ func (h *Heap[K]) Filter(live func(Item[K]) bool) {
 	for i := len(s)/2 - 1; i >= 0; i-- {
 		s.down(i)
 	}
+	h.shrink()
 }

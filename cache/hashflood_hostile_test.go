@@ -1,35 +1,12 @@
 package cache
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
-)
 
-// xxh64Colliding returns the i-th of many 64-byte keys with one and the same
-// xxhash64 (seed 0): each of XXH64's lane rounds is a bijection of the
-// accumulator, so the second stripe's first lane can be solved to undo any
-// change to the first stripe's first lane.
-func xxh64Colliding(i uint64) string {
-	const p1, p2 uint64 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F
-	inverse := func(a uint64) uint64 { // of an odd number, mod 2^64 (Newton)
-		x := a
-		for range 6 {
-			x *= 2 - a*x
-		}
-		return x
-	}
-	round := func(acc, lane uint64) uint64 { return bits.RotateLeft64(acc+lane*p2, 31) * p1 }
-	v1 := p1
-	v1 += p2 // lane 1's accumulator at seed 0
-	target := round(round(v1, 0), 0)
-	b := make([]byte, 64)
-	binary.LittleEndian.PutUint64(b[0:], i)
-	binary.LittleEndian.PutUint64(b[32:], (bits.RotateLeft64(target*inverse(p1), -31)-round(v1, i))*inverse(p2))
-	return string(b)
-}
+	"github.com/tiermem/tiermem/internal/hashflood"
+)
 
 // The table hash is seeded per cache, so that an adversary who does not know
 // the seed cannot aim keys at one bucket (Cache.hash). A seed applied after
@@ -40,7 +17,7 @@ func xxh64Colliding(i uint64) string {
 // and every Set walked it holding the cache's lock (inserting n keys took
 // O(n²), blocking all other Sets).
 func TestHostileTableHashResistsCollidingKeys(t *testing.T) {
-	if xxhash.Sum64String(xxh64Colliding(1)) != xxhash.Sum64String(xxh64Colliding(2)) {
+	if xxhash.Sum64String(hashflood.XXH64(1)) != xxhash.Sum64String(hashflood.XXH64(2)) {
 		t.Fatal("test bug: the constructed keys do not collide")
 	}
 	c, err := New(&Options[string, int]{MaxWeight: 100_000, SweepInterval: -1})
@@ -50,7 +27,7 @@ func TestHostileTableHashResistsCollidingKeys(t *testing.T) {
 	defer c.Close()
 	const n = 2000
 	for i := range uint64(n) {
-		if err := c.Set(xxh64Colliding(i), 1); err != nil {
+		if err := c.Set(hashflood.XXH64(i), 1); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -348,27 +349,55 @@ func isTimeout(err error) bool {
 }
 
 // checkPassword compares a password with RequirePass in constant time.
-// A wrong one is logged (without it) and answered after a pause.
-func (c *conn) checkPassword(pass []byte) bool {
+// The check is an attempt of the client's address, throttled as
+// wrongPassPause says: it waits (without the server's shared lock) for
+// the address's turn and for wrongPassPause after its last failure. In an
+// EXEC, which runs alone and must not wait, an attempt that would wait is
+// not checked (passUnchecked), nor is one whose wait a stopping server or
+// a CLIENT KILL ended. A wrong password is logged (without it), one line
+// a second at most.
+func (c *conn) checkPassword(pass []byte) passCheck {
+	st := c.s.authOf()
+	remote := c.nc.RemoteAddr().String()
+	at, ok := st.limit.TryBegin(remote)
+	if !ok {
+		if c.isAlone {
+			return passUnchecked // in an EXEC: a wait would stop every client
+		}
+		c.release() // the wait must not hold up MSET or EXEC on other connections
+		var err error
+		at, err = st.limit.Begin(context.Background(), remote, func() bool { return c.s.stopping.Load() || c.killed.Load() })
+		if err != nil {
+			return passUnchecked // a stopping server or a killed client finishes at once
+		}
+	}
 	want := c.s.Password()
-	if want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) == 1 {
+	right := want != "" && subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+	at.End(!right)
+	if right {
 		c.authed, c.in.unauthed = true, false
-		return true
+		return passRight
 	}
-	c.s.log.Warn("server: AUTH failed", "client", c.nc.RemoteAddr().String())
-	if c.isAlone {
-		return false // in an EXEC, which runs alone: a pause would stop every client
+	if log, held := st.logged.Allow(); log {
+		c.s.log.Warn("server: AUTH failed", "client", remote, "not_logged_since", held)
 	}
-	c.release() // the pause must not hold up MSET or EXEC on other connections
-	c.s.authPause.Lock()
-	if !c.s.stopping.Load() && !c.killed.Load() { // a stopping server or a killed client finishes at once
-		time.Sleep(wrongPassPause)
-	}
-	c.s.authPause.Unlock()
-	return false
+	return passWrong
 }
 
-// wrongPassPause slows down password guessing. The pauses of all
-// connections take turns (Server.authPause): guesses sent on many
-// connections at once are slowed as much as guesses sent on one.
+// passCheck is the outcome of checkPassword.
+type passCheck int
+
+const (
+	passWrong     passCheck = iota
+	passRight               // the client is authenticated
+	passUnchecked           // not compared: an attempt that would wait, in an EXEC
+)
+
+// wrongPassPause slows down password guessing, by client address (its IP,
+// an IPv6 one's /64 prefix): after a wrong password from an address, its
+// next AUTH or HELLO AUTH, right or wrong, is checked only once
+// wrongPassPause has passed since that failure, and the attempts of one
+// address are checked one at a time, on however many connections they
+// come. So N guesses from an address cost about N pauses, however they
+// are sent. An address that never gives a wrong password never waits.
 const wrongPassPause = 10 * time.Millisecond

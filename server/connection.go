@@ -136,10 +136,22 @@ func cmdAuth(c *conn, args [][]byte) {
 }
 
 // auth checks a user and password as Redis's default user: any password
-// when none is set, else RequirePass. It replies WRONGPASS on a failure.
+// when none is set, else RequirePass. It replies WRONGPASS on a failure,
+// and an error that says so for a password not checked (checkPassword:
+// one that would wait its turn inside an EXEC).
 func (c *conn) auth(user, pass []byte) bool {
-	if string(user) == "default" && (c.s.Password() == "" || c.checkPassword(pass)) {
-		return true
+	if string(user) == "default" {
+		if c.s.Password() == "" {
+			return true
+		}
+		switch c.checkPassword(pass) {
+		case passRight:
+			return true
+		case passUnchecked:
+			c.out.errorf("the password was not checked: this client address gave a wrong one less than " + wrongPassPause.String() +
+				" ago, or another of its AUTHs is being checked; an AUTH outside MULTI waits its turn")
+			return false
+		}
 	}
 	c.out.error("WRONGPASS invalid username-password pair or user is disabled.")
 	return false

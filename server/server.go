@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/server/internal/authlimit"
 )
 
 // Options configures a Server. The zero value serves without a password,
@@ -118,9 +119,8 @@ type Server struct {
 	maxClients atomic.Int64
 	idle       atomic.Int64 // IdleTimeout, ns
 	maxOutput  atomic.Int64 // MaxOutput; 0 for no limit
-	// authPause is held for the pause after a wrong password: the pauses
-	// of all connections take turns (checkPassword).
-	authPause sync.Mutex
+	// auth slows down password guessing (auththrottle.go).
+	auth authState
 
 	accepted atomic.Int64 // connections accepted since New or CONFIG RESETSTAT
 	rejected atomic.Int64 // connections refused past maxclients, since the same
@@ -181,6 +181,7 @@ func New(m *tiermem.Manager, opts *Options) *Server {
 	s.idle.Store(int64(o.IdleTimeout))
 	s.maxOutput.Store(max(o.MaxOutput, 0))
 	s.watches.keys = map[string]map[*conn]struct{}{}
+	s.auth.limit = authlimit.New(wrongPassPause)
 	s.saves.last = s.started
 	return s
 }

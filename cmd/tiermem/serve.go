@@ -121,8 +121,8 @@ func serveCommand(run func(context.Context, serveConfig, io.Writer) error) *cobr
 	f.Var(checked{&cfg.logFormat, oneOf("text", "json"), "string"}, "log-format", "text or json")
 	f.Var(checked{&cfg.logLevel, oneOf("debug", "info", "warn", "error"), "string"}, "log-level", "debug, info, warn or error")
 	f.DurationVar(&cfg.shutdownWait, "shutdown-wait", cfg.shutdownWait, "how long a graceful stop waits for clients to finish their commands before it disconnects them (0: at once)")
-	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long (0: never)")
-	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client that takes less than 256 KiB of its replies in this long (0: never)")
+	f.DurationVar(&cfg.idle, "idle-timeout", 0, "close a RESP client silent this long, and an HTTP connection idle this long between requests (0: never)")
+	f.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "close a RESP client, or an HTTP connection, that takes less than 256 KiB of its replies in this long (0: never)")
 	f.DurationVar(&cfg.bodyIdle, "body-idle-timeout", cfg.bodyIdle, "end an HTTP request whose body sends nothing this long (408), giving back the room its value holds (0: never)")
 	return cmd
 }
@@ -408,9 +408,12 @@ func (cfg serveConfig) newHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tl
 	if err != nil {
 		return httpFront{}, fmt.Errorf("--max-body: %w", err)
 	}
-	bodyIdle := cfg.bodyIdle
+	bodyIdle, writeTimeout := cfg.bodyIdle, cfg.writeTimeout
 	if bodyIdle == 0 {
 		bodyIdle = -1 // web.Config's "none"
+	}
+	if writeTimeout == 0 {
+		writeTimeout = -1
 	}
 	var hosts []string
 	for host := range strings.SplitSeq(cfg.allowedHosts, ",") {
@@ -419,7 +422,7 @@ func (cfg serveConfig) newHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tl
 		}
 	}
 	h, err := web.New(m, web.Config{Password: cfg.requirePass, Logger: log, MaxBodyBytes: maxBody, BodyIdleTimeout: bodyIdle,
-		AllowedHosts: hosts})
+		WriteTimeout: writeTimeout, AllowedHosts: hosts})
 	if err != nil {
 		return httpFront{}, err
 	}
@@ -427,7 +430,10 @@ func (cfg serveConfig) newHTTP(m *tiermem.Manager, log *slog.Logger, tlsConf *tl
 	if err != nil {
 		return httpFront{}, fmt.Errorf("--http: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	// IdleTimeout: a connection waiting for its next request is closed
+	// after --idle-timeout, as a silent RESP client is (0: never, as
+	// there).
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: cfg.idle, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: h.Metrics().ConnState, TLSConfig: tlsConf.Clone()} // ServeTLS adds h2 to its config: not to the RESP listener's
 	return httpFront{h: h, hs: hs, ln: ln, tls: tlsConf != nil}, nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,7 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
+
+	"github.com/tiermem/tiermem/server/internal/authlimit"
 )
 
 // authenticator checks a request's password against the handler's
@@ -19,10 +19,11 @@ import (
 type authenticator struct {
 	source atomic.Pointer[func() string] // the password now; "" for none
 	last   atomic.Pointer[passwordSum]   // of the password source last gave
-	// pausing is held for the pause after a wrong password: the pauses
-	// of all requests take turns, so that guesses sent in parallel are
-	// slowed as much as guesses sent one after another.
-	pausing chan struct{}
+	// limit throttles the attempts of each client address after a wrong
+	// password (FailedAuthDelay).
+	limit *authlimit.Limiter
+	// logged lets one "wrong password" line a second through.
+	logged authlimit.LogLimit
 }
 
 // passwordSum is a password with its sum.
@@ -32,7 +33,7 @@ type passwordSum struct {
 }
 
 func newAuthenticator(password string) *authenticator {
-	a := &authenticator{pausing: make(chan struct{}, 1)}
+	a := &authenticator{limit: authlimit.New(FailedAuthDelay)}
 	a.from(func() string { return password })
 	return a
 }
@@ -63,23 +64,6 @@ func (a *authenticator) current() *passwordSum {
 // it is called once a request. PasswordFrom is safe for concurrent use.
 func (h *Handler) PasswordFrom(password func() string) { h.auth.from(password) }
 
-// pause waits FailedAuthDelay after a wrong password, its turn after the
-// pauses of other wrong passwords, or until ctx ends.
-func (a *authenticator) pause(ctx context.Context) {
-	select {
-	case a.pausing <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	defer func() { <-a.pausing }()
-	t := time.NewTimer(FailedAuthDelay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // check reports whether header, an Authorization header's value, carries
 // the password: "Bearer <password>" or "Basic base64(<user>:<password>)".
 // given reports whether it carried any credentials at all.
@@ -109,22 +93,37 @@ func (a *passwordSum) equal(password string) bool {
 }
 
 // authorized reports whether r may be served; if not, it has answered 401
-// with the schemes the handler takes.
+// with the schemes the handler takes. A request that carries credentials
+// is an attempt: it waits its turn and FailedAuthDelay after its client
+// address's last wrong password (authlimit) before they are checked.
 func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
-	pw := h.auth.current()
-	if pw == nil {
+	if h.auth.current() == nil {
 		return h.hostAllowed(w, r)
 	}
-	ok, given := pw.check(r.Header.Get("Authorization"))
-	if ok {
-		return true
-	}
+	header := r.Header.Get("Authorization")
 	msg := ErrUnauthorized.Error() + ": this path needs the password: Authorization: Bearer <password>, or basic auth"
-	if given {
-		// Logged without the credentials; the delay slows guessing.
-		h.log.Warn("web: wrong password", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+	if header != "" {
+		at, err := h.auth.limit.Begin(r.Context(), r.RemoteAddr, nil)
+		if err != nil { // the client left while its attempt waited: nothing checked
+			h.metrics.countResponse(http.StatusUnauthorized)
+			writeError(w, http.StatusUnauthorized, ErrUnauthorized.Error()+": the password was not checked: the request ended while it waited its turn")
+			return false
+		}
+		pw := h.auth.current() // the password now, after the wait
+		if pw == nil {
+			at.End(false)
+			return h.hostAllowed(w, r)
+		}
+		ok, _ := pw.check(header)
+		at.End(!ok)
+		if ok {
+			return true
+		}
+		// Logged without the credentials, one line a second at most.
+		if log, held := h.auth.logged.Allow(); log {
+			h.log.Warn("web: wrong password", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "not_logged_since", held)
+		}
 		msg = ErrUnauthorized.Error() + ": wrong password"
-		h.auth.pause(r.Context())
 	}
 	w.Header().Add("WWW-Authenticate", `Basic realm="tiermem", charset="UTF-8"`)
 	w.Header().Add("WWW-Authenticate", `Bearer realm="tiermem"`)

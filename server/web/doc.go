@@ -137,9 +137,24 @@
 // Manager.OpenValue (the mapping stays until the reply is sent). A 512 MiB
 // GET raised the process's peak RSS by 0.2 MiB from hot, 0.3 MiB from
 // warm. GET /v1/arrays/{key} sends a large hot array's data the same way
-// (Manager.RetrieveArrayShared). Other values (smaller ones, compressed
-// warm ones, compressed cold ones of at most 256 MiB decoded) are copied
-// into memory first.
+// (Manager.RetrieveArrayShared), and an array in the warm or the cold
+// tier as a value there (Manager.OpenValueDeferred), after the .npy
+// header its dtype and shape make: a HEAD, a 304, 412 or 416 reads none
+// of a raw cold array's data, and a Range only the bytes it sends (a
+// large warm array's data is hashed where it lies to match its dtype and
+// shape with it; one stored compressed is decoded twice, one copy dropped
+// at once). Other values (smaller ones, compressed warm ones, compressed
+// cold ones of at most 256 MiB decoded) are copied into memory first.
+//
+// Every reply's body is written 256 KiB at a time, each piece with a
+// write deadline of Config.WriteTimeout (a minute by default; `tiermem
+// serve --write-timeout`): a client that stops reading has its connection
+// closed, and the value its reply held is let go. One that keeps reading
+// is never cut, however long the download takes.
+//
+// A request with a wrong password slows down the next attempts from its
+// client's address (FailedAuthDelay): trying N passwords from one address
+// takes about N × FailedAuthDelay, however the client sends them.
 //
 // /v1/biggest and the dashboard's table list each tier's largest entries
 // by the bytes they occupy there (compressed, with their key and header),

@@ -24,6 +24,10 @@ const DefaultMaxBodyBytes = 1 << 30
 // DefaultBodyIdleTimeout is Config.BodyIdleTimeout when it is 0.
 const DefaultBodyIdleTimeout = time.Minute
 
+// DefaultWriteTimeout is Config.WriteTimeout when it is 0: a minute, as
+// `tiermem serve --write-timeout` and a RESP server's WriteTimeout.
+const DefaultWriteTimeout = time.Minute
+
 // Config configures a Handler. The zero value serves without a password,
 // accepts bodies up to DefaultMaxBodyBytes, logs to slog.Default and keeps
 // its metrics in a registry of its own.
@@ -31,9 +35,11 @@ type Config struct {
 	// Password, when set, is required for every path but /healthz and
 	// /readyz: as a bearer token (Authorization: Bearer <password>) or as
 	// the password of HTTP basic auth (any user name). It is compared in
-	// constant time; a wrong one is logged without it and answered after
-	// FailedAuthDelay. Handler.PasswordFrom replaces it with a password
-	// that may change (a RESP server's requirepass).
+	// constant time; a wrong one is logged without it (one line a second
+	// at most, with the count of those not logged), and slows down the
+	// next attempts from its client's address (FailedAuthDelay).
+	// Handler.PasswordFrom replaces it with a password that may change (a
+	// RESP server's requirepass).
 	Password string
 	// MaxBodyBytes bounds a PUT's body: a longer one is refused with 413.
 	// Zero means DefaultMaxBodyBytes.
@@ -52,6 +58,21 @@ type Config struct {
 	// that keeps sending is never cut. Zero means DefaultBodyIdleTimeout;
 	// negative, none.
 	BodyIdleTimeout time.Duration
+	// WriteTimeout ends a reply whose client takes less than 256 KiB of
+	// it in that long (a client that stops reading): the body is written
+	// 256 KiB at a time, each piece with a write deadline that long from
+	// when it begins, so that the request ends, and the value it sends
+	// (a hot value's memory, a warm value's mapping, a cold value's file)
+	// is let go, where it would otherwise be held as long as the client
+	// keeps the connection. A download that keeps taking its pieces,
+	// however long it takes overall, is never cut (the kernel hands room
+	// in a socket's send buffer back in batches, up to a third of the
+	// buffer's few MiB: a client must read that much per WriteTimeout,
+	// as a RESP client must). The connection is closed: the
+	// client sees a cut body. What the server writes once the handler
+	// has returned (the end of the reply) gets a deadline too. Zero means
+	// DefaultWriteTimeout; negative, none.
+	WriteTimeout time.Duration
 	// Logger receives the failed authentications and the server errors
 	// (5xx). nil means slog.Default().
 	Logger *slog.Logger
@@ -63,10 +84,20 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// FailedAuthDelay is how long a request with a wrong password waits
-// before its 401, to slow down guessing. The waits of all requests take
-// turns: guesses sent in parallel are answered one per FailedAuthDelay,
-// as many as sent one after another. A right password never waits.
+// FailedAuthDelay slows down password guessing, by client address: after
+// a wrong password from an address, the next request from that address
+// that carries credentials, right or wrong, has them checked only once
+// FailedAuthDelay has passed since that failure, and the credentials of
+// one address's requests are checked one at a time. So trying N passwords
+// from one address takes about N × FailedAuthDelay, whether the client
+// waits for each 401 or gives up on it early (a 401 comes as soon as the
+// check, so its silence says nothing), and guesses sent in parallel take
+// turns. A request without credentials gets its 401 at once and counts
+// for nothing. An address that never gives a wrong password never waits.
+// An address is the client's IP (an IPv6 one's /64 prefix): clients
+// behind one proxy or NAT share it, and wait for each other's failures.
+// The handler keeps at most 4096 addresses with a failure less than
+// FailedAuthDelay old; past that, the others share one turn.
 const FailedAuthDelay = 200 * time.Millisecond
 
 // Handler serves a Manager over HTTP: the key and array API under /v1/,
@@ -106,6 +137,9 @@ func New(m *tiermem.Manager, cfg Config) (*Handler, error) {
 	}
 	if cfg.BodyIdleTimeout == 0 {
 		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	h := &Handler{m: m, cfg: cfg, log: cfg.Logger, tiers: managerTiers(m)}
 	if h.log == nil {
@@ -190,6 +224,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b := newIdleBody(w, r.Body, h.cfg.BodyIdleTimeout)
 		r.Body = b
 		defer b.done()
+	}
+	if h.cfg.WriteTimeout > 0 {
+		dw := newDeadlineWriter(w, h.cfg.WriteTimeout)
+		w = dw
+		defer dw.done()
 	}
 	// The key paths bypass the mux: it would clean "a//b" and "../x",
 	// which are keys like any other here.

@@ -558,7 +558,7 @@ func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string
 
 // watchedBody notes whether reading a request body failed, so that the
 // failure is answered as the client's (400), not the server's. It begins
-// the write's turn (Handler.begin) as it hands out the body's last byte,
+// the write's turn (Handler.beginWrite) as it hands out the body's last byte,
 // or its end when its size is unknown: the value is stored in the turn,
 // and the upload before it holds up no one.
 type watchedBody struct {

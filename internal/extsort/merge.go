@@ -11,15 +11,19 @@ type merger struct {
 	top     *runReader // the reader whose record is current; re-sifted on next
 }
 
-// newMerger reads the first record of each run. It owns the runs: on error it
-// closes every one of them.
-func newMerger(runs []*runReader, compare func(a, b []byte) int) (*merger, error) {
-	m := &merger{compare: compare}
-	for i, r := range runs {
+// newMerger reads the first record of each run. It owns the runs: on error,
+// or should compare panic while it orders them, it closes every one of them.
+func newMerger(runs []*runReader, compare func(a, b []byte) int) (m *merger, err error) {
+	m = &merger{compare: compare}
+	done := false
+	defer func() {
+		if !done {
+			closeRuns(runs) // every run, read yet or not (a second close does nothing)
+		}
+	}()
+	for _, r := range runs {
 		ok, err := r.next()
 		if err != nil {
-			closeRuns(m.heap)
-			closeRuns(runs[i:])
 			return nil, err
 		}
 		if ok {
@@ -31,6 +35,7 @@ func newMerger(runs []*runReader, compare func(a, b []byte) int) (*merger, error
 	for i := len(m.heap)/2 - 1; i >= 0; i-- {
 		m.down(i)
 	}
+	done = true
 	return m, nil
 }
 

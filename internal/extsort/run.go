@@ -52,6 +52,11 @@ type runWriter struct {
 }
 
 func newRunWriter(dir string, bufSize int, unlink bool) (*runWriter, error) {
+	if unlink {
+		if f, err := openUnnamed(dir); err == nil { // never has a name, even for a moment
+			return &runWriter{f: f, w: bufio.NewWriterSize(f, bufSize), unlinked: true}, nil
+		}
+	}
 	f, err := tempfile.Create(dir, "extsort-run-*") // recorded while it has a name
 	if err != nil {
 		return nil, fmt.Errorf("extsort: creating run: %w", err)
@@ -200,10 +205,13 @@ func runError(err error) error {
 func (r *runReader) key() uint64    { return r.k }
 func (r *runReader) record() []byte { return r.rec }
 
-// close closes a named run's file; an unlinked run's is the Sorter's.
+// close closes a named run's file; an unlinked run's is the Sorter's. A
+// second close does nothing.
 func (r *runReader) close() error {
 	if r.f == nil {
 		return nil
 	}
-	return r.f.Close()
+	f := r.f
+	r.f = nil
+	return f.Close()
 }

@@ -12,8 +12,10 @@ type Options struct {
 	// Dir is the directory of the run files; "" means os.TempDir().
 	Dir string
 	// Unlink makes each run file nameless from the moment it is made
-	// (run.go): written and read through its descriptor, so that a process
-	// killed while it sorts leaves no run in Dir, for a caller whose Dir
+	// (on Linux it never has a name, O_TMPFILE, where Dir's file system
+	// allows; elsewhere it is unlinked right after it is created): written
+	// and read through its descriptor, so that a process killed while it
+	// sorts leaves no run in Dir, for a caller whose Dir
 	// nothing sweeps. Each run then holds a file descriptor until the merge
 	// Sort starts folds it into another, or Close. Without it, runs are
 	// named files in Dir until Close, and a killed process leaves them.
@@ -266,13 +268,19 @@ func (s *Sorter) mergeToRun(runs []run) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
+	finished := false
+	defer func() {
+		if !finished { // an error, or Compare panicked: the run is removed
+			w.abort()
+		}
+	}()
 	for {
 		ok, err := m.next()
 		if err != nil {
-			w.abort()
 			return run{}, err
 		}
 		if !ok {
+			finished = true
 			return w.finish()
 		}
 		w.write(m.key(), m.record())

@@ -28,6 +28,14 @@ func (q Sequencer) EndRead() { q.s.exclusive.RUnlock() }
 // one whose MSET or EXEC waits for it.
 func (q Sequencer) BeginWrite() { q.s.unheldWrites.RLock() }
 
+// TryBeginWrite is BeginWrite if no command that runs alone runs or
+// waits, and reports whether it began.
+func (q Sequencer) TryBeginWrite() bool { return q.s.unheldWrites.TryRLock() }
+
+// Wrote marks the watchers of key, written out of the order (a streamed
+// value whose TryBeginWrite failed), as EndWrite does.
+func (q Sequencer) Wrote(key string) { q.s.watches.touchKey(key) }
+
 // EndWrite ends what BeginWrite began. key is the key the write named
 // (even if it changed nothing, as a SET NX of a key that exists counts):
 // its watchers see it changed, and their EXEC replies null, as after a

@@ -103,10 +103,11 @@ func (h *Handler) getArrayOpened(w http.ResponseWriter, r *http.Request, key str
 	}
 	defer v.Close()
 	dtype, shape, err := h.arrayMeta(key, v)
+	if errors.Is(err, errReplaced) {
+		return false // read again by the caller, in the same turn
+	}
 	t.end()
 	switch {
-	case errors.Is(err, errReplaced):
-		return false
 	case errors.Is(err, tiermem.ErrType):
 		err = notArray(err, key)
 	}

@@ -48,7 +48,10 @@
 // before its turn, so a slow upload holds up no transaction; a value is
 // sent after its turn, as it was when opened; a write that waits for room
 // holds up only the MSETs and EXECs that wait for it, not the RESP
-// server's other clients.
+// server's other clients. A streamed PUT holds its value's room while its
+// body arrives, and a command running alone may wait for that room: so it
+// tries for its turn for 200 ms rather than waiting in line, and past that
+// stores its value out of the order (a WATCH of its key still sees it).
 //
 // Without a password, a request must name the server by an IP address,
 // localhost (or a name under it) or a name in Config.AllowedHosts in its

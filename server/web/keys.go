@@ -557,10 +557,12 @@ func (h *Handler) putStreamed(w http.ResponseWriter, r *http.Request, key string
 }
 
 // watchedBody notes whether reading a request body failed, so that the
-// failure is answered as the client's (400), not the server's. It begins
-// the write's turn (Handler.beginWrite) as it hands out the body's last byte,
-// or its end when its size is unknown: the value is stored in the turn,
-// and the upload before it holds up no one.
+// failure is answered as the client's (400), not the server's. It tries
+// for the write's turn (Handler.tryBeginWrite) as it hands out the body's
+// last byte, or its end when its size is unknown: the value is stored in
+// the turn, and the upload before it holds up no one. The write holds its
+// value's room meanwhile, so it does not wait for a turn that a command
+// waiting for that room would hold: it then goes on out of the order.
 type watchedBody struct {
 	r    io.Reader
 	err  error // the first error other than io.EOF
@@ -580,7 +582,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		b.left = max(b.left-int64(n), 0)
 	}
 	if !b.in && (b.left == 0 || err == io.EOF) {
-		b.in, b.turn = true, b.h.beginWrite(b.key)
+		b.in, b.turn = true, b.h.tryBeginWrite(b.key)
 	}
 	return n, err
 }

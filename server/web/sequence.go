@@ -1,5 +1,7 @@
 package web
 
+import "time"
+
 // Sequencer puts a Handler's reads and writes of keys in one order with
 // the commands of another front end over the same Manager: a RESP
 // server's (package server's Server.Sequencer), so that its transactions
@@ -18,6 +20,17 @@ type Sequencer interface {
 	// key it named, even if it changed nothing.
 	BeginWrite()
 	EndWrite(key string)
+	// TryBeginWrite is BeginWrite when it needs no wait, and reports
+	// whether it began. A streamed PUT, which holds its value's room in its
+	// tier while its body arrives, tries for its turn (for up to 200 ms)
+	// rather than waiting in line: a command that runs alone may be
+	// waiting for that room, and waiting for it in turn would stall both.
+	// Not given its turn, the PUT stores its value out of the order and
+	// calls Wrote before and after.
+	TryBeginWrite() bool
+	// Wrote tells of a write of key made out of the order (after a failed
+	// TryBeginWrite): the key's watchers see it changed.
+	Wrote(key string)
 }
 
 // SequenceWith makes the handler put its reads and writes in s's order
@@ -35,8 +48,9 @@ func (h *Handler) SequenceWith(s Sequencer) {
 // turn is one read or write in the order of a Sequencer, from its begin
 // to its end; the zero turn (no Sequencer) orders nothing.
 type turn struct {
-	s   Sequencer
-	key string // the key written; "" for a read
+	s         Sequencer
+	key       string // the key written; "" for a read
+	unordered bool   // a streamed write that did not get its turn (tryBeginWrite)
 }
 
 // beginRead starts a read's turn in the handler's order.
@@ -59,6 +73,37 @@ func (h *Handler) beginWrite(key string) turn {
 	return turn{s: *p, key: key}
 }
 
+// streamTurnWait is how long a streamed write tries for its turn before it
+// goes on out of the order: long enough for the commands that run alone to
+// end (an EXEC of a few hundred commands), short enough that one waiting
+// for the room the write holds (which it would wait out for 5 s, the
+// write waiting for it) stalls the RESP clients for no longer.
+const streamTurnWait = 200 * time.Millisecond
+
+// tryBeginWrite starts the turn of a streamed write of key, trying for up to
+// streamTurnWait without joining the Sequencer's queue (where it would wait
+// behind a command that may be waiting for the room the write holds); else
+// the write goes on out of the order, its key's watchers told now and again
+// at its end.
+func (h *Handler) tryBeginWrite(key string) turn {
+	p := h.seq.Load()
+	if p == nil {
+		return turn{}
+	}
+	deadline := time.Now().Add(streamTurnWait)
+	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
+		if (*p).TryBeginWrite() {
+			return turn{s: *p, key: key}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(pause)
+	}
+	(*p).Wrote(key)
+	return turn{s: *p, key: key, unordered: true}
+}
+
 // end ends the turn, once: later calls do nothing.
 func (t *turn) end() {
 	s := t.s
@@ -66,6 +111,10 @@ func (t *turn) end() {
 		return
 	}
 	t.s = nil
+	if t.unordered {
+		s.Wrote(t.key)
+		return
+	}
 	if t.key == "" {
 		s.EndRead()
 		return

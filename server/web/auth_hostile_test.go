@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tiermem/tiermem"
 	"github.com/tiermem/tiermem/server/web"
 )
 
@@ -165,5 +167,56 @@ func TestHostileWrongPasswordLogIsRateLimited(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], fmt.Sprintf("not_logged_since=%d", n-1)) {
 		t.Errorf("one more wrong password a second later: want a second line counting the %d not logged, got:\n%s", n-1, logs.String())
+	}
+}
+
+// TestHostileOverflowLetsRightPasswordIn: FailedAuthDelay says "An
+// address that never gives a wrong password never waits" (past the 4096
+// addresses kept: at most about a delay). A guesser with 4097 IPv6 /64s
+// (one /52) gives one wrong password from each of 4096 of them, then sends a burst of guesses from them that it abandons at once
+// (each keeps its slot taken, so each address stays kept), and a burst of
+// abandoned guesses from one more address, which goes to the shared
+// overflow state, with slots 10 s ahead if they chained there. Another
+// client, from an address that never gave a wrong password, must not wait
+// for them: its right password is checked within about a delay, well
+// before its 1 s of patience runs out (not a 401 "not checked").
+func TestHostileOverflowLetsRightPasswordIn(t *testing.T) {
+	m, err := tiermem.Open(t.TempDir(), &tiermem.Options{Glacier: tiermem.GlacierOptions{Disabled: true}, MigrateInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	h, err := web.New(m, web.Config{Password: "s3cret", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	send := func(ctx context.Context, remote, password string) int {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/usage", nil)
+		req.RemoteAddr = remote
+		req.Header.Set("Authorization", "Bearer "+password)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	guess := func(addr string, abandoned int) {
+		send(context.Background(), addr, "wrong")
+		for range abandoned {
+			send(gone, addr, "wrong")
+		}
+	}
+	for i := range 4096 {
+		// Slots up to 4 s ahead: each address is still kept (not idle)
+		// when the last is filled.
+		guess(fmt.Sprintf("[2001:db8:0:%x::1]:4000", i), 4+16*(4096-i)/4096)
+	}
+	guess("[2001:db8:1::1]:4000", 50) // past the table: 10 s of slots, were they chained
+	ctx, stop := context.WithTimeout(context.Background(), time.Second)
+	defer stop()
+	start := time.Now()
+	if code := send(ctx, "192.0.2.7:5000", "s3cret"); code != http.StatusOK {
+		t.Errorf("the right password from an address that never gave a wrong one: %d after %v, want 200 at once",
+			code, time.Since(start).Round(time.Millisecond))
 	}
 }

@@ -97,7 +97,9 @@ type Config struct {
 // An address is the client's IP (an IPv6 one's /64 prefix): clients
 // behind one proxy or NAT share it, and wait for each other's failures.
 // The handler keeps at most 4096 addresses with a failure less than
-// FailedAuthDelay old; past that, the others share one turn.
+// FailedAuthDelay old; past that, the others share one record of their
+// last failure, and each of their attempts waits until it is
+// FailedAuthDelay old (at most one delay, whatever the others do).
 const FailedAuthDelay = 200 * time.Millisecond
 
 // Handler serves a Manager over HTTP: the key and array API under /v1/,

@@ -21,7 +21,14 @@
 // failure and its last slot a delay old, no attempt of it in flight) is
 // forgotten when its own attempt ends, or when Max are kept and another
 // comes; past Max with none to forget, the addresses not kept share one
-// state.
+// overflow state, which throttles less strictly so that no address can
+// lock the others out through it: it keeps only the time of its last
+// failure, with no slots and no turn, and an attempt on it waits, once,
+// until that failure (as it stood when the attempt came) is a delay old.
+// So an attempt from an address not kept waits at most a delay, whatever
+// the others do, and guesses sent there one after another still cost a
+// delay each (those sent in parallel wait together, as if from as many
+// addresses).
 package authlimit
 
 import (
@@ -42,7 +49,7 @@ type Limiter struct {
 	delay    time.Duration
 	mu       sync.Mutex
 	addrs    map[string]*addr
-	overflow addr      // the state of the addresses not kept, past Max
+	overflow addr      // the state of the addresses not kept, past Max: only failed and users
 	pruned   time.Time // the last prune of addrs
 }
 
@@ -58,7 +65,7 @@ type addr struct {
 // New returns a Limiter whose attempts after a failure take slots delay
 // apart.
 func New(delay time.Duration) *Limiter {
-	return &Limiter{delay: delay, addrs: make(map[string]*addr), overflow: addr{turn: make(chan struct{}, 1)}}
+	return &Limiter{delay: delay, addrs: make(map[string]*addr)}
 }
 
 // Attempt is one check of a password, from Begin (or TryBegin) to End.
@@ -165,13 +172,25 @@ func (l *Limiter) leave(key string, a *addr) {
 	}
 }
 
+// overflowWait returns when an attempt on the overflow state may be
+// checked: a delay after its last failure; zero when it need not wait.
+func (l *Limiter) overflowWait() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t := l.overflow.failed.Add(l.delay); time.Now().Before(t) {
+		return t
+	}
+	return time.Time{}
+}
+
 // Begin waits until an attempt from remote's address (Key) may be
 // checked: for its slot, when the address is suspect (a failure, or a
-// slot taken, less than a delay ago), and for its turn. The password may
-// then be checked; End must follow. If ctx ends first it returns ctx's
-// error, with no attempt to end, or ErrStopped if stopped (when not nil,
-// polled every few milliseconds) reports true first; the slot the attempt
-// took stays taken.
+// slot taken, less than a delay ago), and for its turn; past Max, for the
+// overflow state's last failure to be a delay old, and no longer than a
+// delay. The password may then be checked; End must follow. If ctx ends
+// first it returns ctx's error, with no attempt to end, or ErrStopped if
+// stopped (when not nil, polled every few milliseconds) reports true
+// first; the slot the attempt took stays taken.
 func (l *Limiter) Begin(ctx context.Context, remote string, stopped func() bool) (Attempt, error) {
 	key := Key(remote)
 	a := l.join(key, time.Now())
@@ -196,6 +215,18 @@ func (l *Limiter) Begin(ctx context.Context, remote string, stopped func() bool)
 				}
 			}
 		}
+	}
+	if a == &l.overflow {
+		if until := l.overflowWait(); !until.IsZero() {
+			t := time.NewTimer(time.Until(until))
+			err := wait(t.C, nil)
+			t.Stop()
+			if err != nil {
+				l.leave(key, a)
+				return Attempt{}, err
+			}
+		}
+		return Attempt{l: l, key: key, a: a}, nil
 	}
 	var after time.Time // the end of the slot taken, if any
 	for {
@@ -239,11 +270,19 @@ var ErrStopped = errors.New("authlimit: stopped while waiting to check a passwor
 
 // TryBegin is Begin that does not wait: ok is false, with no attempt to
 // end and no slot taken, when remote's address is suspect or has an
-// attempt being checked. For a check that must not block (one inside a
-// transaction that runs alone).
+// attempt being checked (past Max: when the overflow state's last failure
+// is less than a delay old). For a check that must not block (one inside
+// a transaction that runs alone).
 func (l *Limiter) TryBegin(remote string) (at Attempt, ok bool) {
 	key := Key(remote)
 	a := l.join(key, time.Now())
+	if a == &l.overflow {
+		if !l.overflowWait().IsZero() {
+			l.leave(key, a)
+			return Attempt{}, false
+		}
+		return Attempt{l: l, key: key, a: a}, true
+	}
 	select {
 	case a.turn <- struct{}{}:
 	default:
@@ -275,7 +314,9 @@ func (at Attempt) End(wrong bool) {
 		at.a.next = time.Time{}
 	}
 	at.l.mu.Unlock()
-	<-at.a.turn
+	if at.a != &at.l.overflow {
+		<-at.a.turn
+	}
 	at.l.leave(at.key, at.a)
 }
 

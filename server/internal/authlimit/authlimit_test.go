@@ -106,3 +106,58 @@ func TestAbandonedAttemptKeepsItsSlot(t *testing.T) {
 		t.Errorf("an attempt after a right password waited %v", d)
 	}
 }
+
+// TestOverflowBoundedWait: past Max, a guesser that fails and then gives
+// up on many attempts from the shared overflow state cannot make another
+// address past Max wait more than about a delay; a guess there right
+// after a failure still waits a delay.
+func TestOverflowBoundedWait(t *testing.T) {
+	const delay = 100 * time.Millisecond
+	l := New(delay)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range Max { // attempts in flight: kept however long the test takes
+		at, err := l.Begin(context.Background(), fmt.Sprintf("10.%d.%d.%d:1", i>>16&255, i>>8&255, i&255), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer at.End(false)
+	}
+	at, err := l.Begin(context.Background(), "192.168.0.1:1", nil) // past Max
+	if err != nil {
+		t.Fatal(err)
+	}
+	at.End(true)
+	for range 50 {
+		if _, err := l.Begin(gone, "192.168.0.1:1", nil); err == nil {
+			t.Fatal("an attempt past Max right after a failure there began at once")
+		}
+	}
+	// One guess in flight, holding no turn that others wait for.
+	held, err := l.Begin(context.Background(), "192.168.0.1:2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	at, err = l.Begin(context.Background(), "192.168.0.2:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at.End(false)
+	if d := time.Since(start); d > delay+delay/2 {
+		t.Errorf("a right password past Max, after 50 guesses given up there: waited %v, want at most about %v", d, delay)
+	}
+	held.End(true)
+	if kept := l.kept(); kept != Max {
+		t.Fatalf("%d addresses kept, want %d", kept, Max)
+	}
+	start = time.Now()
+	at, err = l.Begin(context.Background(), "192.168.0.1:3", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at.End(false)
+	if d := time.Since(start); d < delay*9/10 {
+		t.Errorf("a guess past Max right after a failure there: waited %v, want %v", d, delay)
+	}
+}

@@ -13,15 +13,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestHostileSlowUploadHoldsUpRESP: serve puts HTTP reads and writes
+// TestHostileSlowUploadHoldsUpNoRESPClient: serve puts HTTP reads and writes
 // in the RESP server's order (web.Handler.SequenceWith), and web's doc
 // says "a PUT's body is read before its turn, so a slow upload holds up no
-// transaction". But a small PUT naming a tier stores its value inside its
-// turn (the RESP server's shared lock), and Store waits up to 5 s there
-// for the room that a slow upload's stream holds. An MSET that comes
-// meanwhile waits for that turn, and every other RESP client waits behind
-// the MSET: one stalled upload and one 60 KiB PUT freeze the RESP server.
-func TestHostileSlowUploadHoldsUpRESP(t *testing.T) {
+// transaction". A small PUT naming a tier stores its value inside its
+// turn, and Store waits up to 5 s there for the room that a slow upload's
+// stream holds. An MSET that comes meanwhile waits for that turn; had the
+// turn been the RESP server's shared lock, every other RESP client would
+// wait behind the MSET (one stalled upload and one 60 KiB PUT froze the
+// RESP server). It is the lock a RENAME takes: the others are served.
+func TestHostileSlowUploadHoldsUpNoRESPClient(t *testing.T) {
 	addr, httpAddr := serveInProcess(t, "--hot", "8MiB")
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: addr})

@@ -10,13 +10,14 @@ import (
 	"time"
 )
 
-// TestHostileStalledDownloadHoldsReplacedValue: issue 14 asks that
+// TestHostileStalledDownloadLetsGoOfTheReplacedValue: issue 14 asks that
 // slow clients cannot make the server hold unbounded memory, and serve's
 // --write-timeout closes a RESP client that stops taking its replies. An
 // HTTP client that sends GET for a large hot value and never reads the
-// reply keeps that value's memory forever: once the key is replaced, the
-// old value is "held" (counted in no budget), per stalled connection.
-func TestHostileStalledDownloadHoldsReplacedValue(t *testing.T) {
+// reply kept that value's memory forever (once the key was replaced, the
+// old value was "held", counted in no budget, per stalled connection): the
+// reply is now cut after --write-timeout and the value let go.
+func TestHostileStalledDownloadLetsGoOfTheReplacedValue(t *testing.T) {
 	_, httpAddr := serveInProcess(t, "--write-timeout", "1s")
 	value := bytes.Repeat([]byte{1}, 32<<20)
 	put := func() {

@@ -42,6 +42,21 @@ func (m *Manager) IdleTime(key string) (time.Duration, error) {
 	return max(m.now().Sub(at), 0), nil
 }
 
+// setLastUse sets when key was last used in t, where t's policy keeps
+// that: a renamed value keeps its idle time.
+func (m *Manager) setLastUse(t *tierState, key string, at time.Time) {
+	if hs, ok := t.toucher.(*heap.Store); ok {
+		hs.SetLastUse(key, at)
+		return
+	}
+	if t.victims == nil {
+		return
+	}
+	if pv, ok := t.victims.get().(*policyVictims); ok {
+		pv.setLastRead(key, at)
+	}
+}
+
 // lastUse returns when t's policy saw key last used, if it keeps that.
 func (m *Manager) lastUse(t *tierState, key string) (time.Time, bool) {
 	if hs, ok := t.toucher.(*heap.Store); ok {

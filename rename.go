@@ -22,10 +22,8 @@ import (
 // returns ErrExists and changes nothing. Renaming a key to itself changes
 // nothing (ErrExists without replace).
 //
-// The value keeps its idle time (IdleTime) where the Manager keeps it: a
-// tier with a cache policy, other than the built-in hot tier. The built-in
-// hot tier keeps it in the entry, and counts the new name's entry as
-// stored: the idle time starts again. The read count is kept by name
+// The value keeps its idle time (IdleTime) where its tier keeps one: the
+// hot tier, and a tier with a cache policy. The read count is kept by name
 // (ReadCount): old keeps it too, so a value stored under old soon after
 // starts from it until it ages away.
 //
@@ -295,12 +293,9 @@ func (r *rekeying) readLocked() (write, error) {
 // reports whether glacier held the old key. Both locks are held.
 func (r *rekeying) writeLocked(w write) (inGlacier bool, err error) {
 	m, to := r.u.m, r.u.key
-	var pv *policyVictims // where the Manager keeps the value's last read
-	var lastRead time.Time
-	if w.t.victims != nil && !r.keep {
-		if pv, _ = w.t.victims.get().(*policyVictims); pv != nil {
-			lastRead, _ = pv.lastReadOf(r.from)
-		}
+	var lastUse time.Time // where the tier's policy keeps it
+	if !r.keep {
+		lastUse, _ = m.lastUse(w.t, r.from)
 	}
 	if err := m.putOnceLocked(to, w.value, w.meta, w.env, w.t, w.through, nil); err != nil {
 		return false, err
@@ -312,8 +307,8 @@ func (r *rekeying) writeLocked(w write) (inGlacier bool, err error) {
 	if err != nil {
 		return inGlacier, fmt.Errorf("renaming %q to %q: the value is under both names: %w", r.from, to, err)
 	}
-	if !lastRead.IsZero() {
-		pv.setLastRead(to, lastRead) // its idle time, where the Manager keeps it
+	if !lastUse.IsZero() {
+		m.setLastUse(w.t, to, lastUse) // its idle time
 	}
 	return inGlacier, nil
 }

@@ -112,3 +112,34 @@ func TestIdleSinceScansOnlyWhenAKeyCanBeIdle(t *testing.T) {
 		t.Fatalf("an hour after the first stores: %d idle, looked at %d; want 1000, every entry", found, looked)
 	}
 }
+
+// TestSetLastUse: a store under a policy takes the time a key was last
+// used (a value renamed keeps its idle time), LastUse and IdleSince see
+// it, and a key it does not hold or a store under CLOCK reports false.
+func TestSetLastUse(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	s := newPolicyStore(t, heap.PolicyOptions{Capacity: 1 << 20, Now: func() time.Time { return now }})
+	if _, err := s.Put("k", []byte("v"), nil); err != nil {
+		t.Fatal(err)
+	}
+	earlier := now.Add(-time.Hour)
+	if !s.SetLastUse("k", earlier) {
+		t.Fatal("SetLastUse of a held key reported false")
+	}
+	if at, ok := s.LastUse("k"); !ok || !at.Equal(earlier) {
+		t.Fatalf("LastUse = %v, %v; want %v", at, ok, earlier)
+	}
+	var idle []string
+	if err := s.IdleSince(now.Add(-time.Minute), func(key string) bool { idle = append(idle, key); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(idle, []string{"k"}) {
+		t.Fatalf("IdleSince after SetLastUse an hour back: %v, want [k]", idle)
+	}
+	if s.SetLastUse("absent", earlier) {
+		t.Error("SetLastUse of an absent key reported true")
+	}
+	if heap.New().SetLastUse("k", earlier) {
+		t.Error("SetLastUse on a CLOCK store reported true")
+	}
+}

@@ -301,6 +301,24 @@ func (s *Store) LastUse(key string) (time.Time, bool) {
 	return time.Unix(0, e.word().Load()), true
 }
 
+// SetLastUse sets when key's entry was last used, for a store made by
+// NewWithPolicy that holds it, and reports whether it did: a value the
+// Manager renames keeps its idle time. Safe for concurrent use.
+func (s *Store) SetLastUse(key string, at time.Time) bool {
+	if s.policy == nil {
+		return false
+	}
+	sh, h := s.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	e, ok := sh.values.get(key, h)
+	if !ok {
+		return false
+	}
+	e.word().Store(at.UnixNano())
+	return true
+}
+
 // readTime returns when key's entry was last read or stored, if the store
 // holds it as a choosable entry.
 func (s *Store) readTime(key string) (int64, bool) {

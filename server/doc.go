@@ -234,6 +234,10 @@
 // commands before it are sent first. While the value arrives, commands that
 // run alone (MSET, MSETNX, EXEC) on other connections are not held up; it is
 // stored once its frame's CRLF has come, and a client that leaves before
-// stores nothing and changes nothing (a WATCH of the key holds). A SET with
+// stores nothing and changes nothing (a WATCH of the key holds). The value
+// holds its room in its tier while it arrives, and a command running alone
+// may wait for that room: so the SET tries for the server's shared lock
+// for 200 ms rather than waiting in line behind it, and past that is
+// stored without it (that command is then not atomic with respect to it). A SET with
 // options, or in a transaction, is read whole first, as any other command.
 package server

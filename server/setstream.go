@@ -61,7 +61,8 @@ func (p *reader) streamValue(b []byte, next int, size int64) [][]byte {
 // StoreFrom stores it (an io.Reader of exactly the value's bytes). Reads
 // of the connection happen without the server's shared lock, so that a
 // slow upload holds up no MSET or EXEC; the read that ends the value takes
-// the lock back before it returns, so the value is stored under it, as any
+// the lock back before it returns (holdStreamed: unless a command running
+// alone keeps it for 200 ms), so the value is stored under it, as any
 // command runs. The value's last byte is handed out only once its frame's
 // CRLF has come: a value cut short is never stored.
 type valueStream struct {
@@ -115,9 +116,41 @@ func (v *valueStream) end() bool {
 		}
 		return false
 	}
-	v.c.hold()
+	v.c.holdStreamed()
 	v.done, v.arrived = true, time.Now()
 	return true
+}
+
+// streamTurnWait is how long a streamed value tries for the server's shared
+// lock before it is stored without it: long enough for the commands that
+// run alone to end (an EXEC of a few hundred commands), short enough that
+// one waiting for the room the value holds stalls the clients no longer.
+const streamTurnWait = 200 * time.Millisecond
+
+// holdStreamed takes the server's shared lock for the store of a streamed
+// value, as hold does, but tries for it for streamTurnWait rather than
+// waiting in line: the value holds its room in its tier, and a command
+// that runs alone (an EXEC's COPY, a durable MSET) may be waiting for that
+// room with the lock held; waiting for each other, both would wait out the
+// 5 s room wait, every client stalled. Not given the lock, the value is
+// stored without it: that EXEC or MSET is then not atomic with respect to
+// it (its key's watchers are still marked, as after any write).
+func (c *conn) holdStreamed() {
+	if c.holding {
+		return
+	}
+	c.pauseClock()
+	deadline := time.Now().Add(streamTurnWait)
+	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
+		if c.s.exclusive.TryRLock() {
+			c.holding = true
+			return
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(pause)
+	}
 }
 
 // finish reads what the command left of the value's frame, so that the

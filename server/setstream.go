@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tiermem/tiermem"
+	"github.com/tiermem/tiermem/internal/spin"
 )
 
 // streamMin is the smallest value a plain SET (SET key value, no options)
@@ -140,17 +141,7 @@ func (c *conn) holdStreamed() {
 		return
 	}
 	c.pauseClock()
-	deadline := time.Now().Add(streamTurnWait)
-	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
-		if c.s.exclusive.TryRLock() {
-			c.holding = true
-			return
-		}
-		if time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(pause)
-	}
+	c.holding = spin.TryFor(streamTurnWait, c.s.exclusive.TryRLock)
 }
 
 // finish reads what the command left of the value's frame, so that the

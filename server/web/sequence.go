@@ -1,6 +1,10 @@
 package web
 
-import "time"
+import (
+	"time"
+
+	"github.com/tiermem/tiermem/internal/spin"
+)
 
 // Sequencer puts a Handler's reads and writes of keys in one order with
 // the commands of another front end over the same Manager: a RESP
@@ -90,15 +94,8 @@ func (h *Handler) tryBeginWrite(key string) turn {
 	if p == nil {
 		return turn{}
 	}
-	deadline := time.Now().Add(streamTurnWait)
-	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 5*time.Millisecond) {
-		if (*p).TryBeginWrite() {
-			return turn{s: *p, key: key}
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(pause)
+	if spin.TryFor(streamTurnWait, (*p).TryBeginWrite) {
+		return turn{s: *p, key: key}
 	}
 	(*p).Wrote(key)
 	return turn{s: *p, key: key, unordered: true}
